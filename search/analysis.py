@@ -1,0 +1,215 @@
+"""Vietnamese text analysis: normalisation, tone canonicalisation, folding.
+
+Reads like ``whoosh.analysis``: module-level tokenizer and filter classes that
+compose with ``|``, CapWords presets, and :func:`analyze` for tests::
+
+    >>> analyze("Cán bộ cấp XÃ")
+    ['can', 'bo', 'cap', 'xa']
+    >>> analyze("Thuỷ lợi hoà bình", fold=False)
+    ['thủy', 'lợi', 'hòa', 'bình']
+
+Every class here is defined at module level because Whoosh pickles the schema,
+analyzers included.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from unidecode import unidecode
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
+
+__all__ = [
+    "normalize_text", "canonical_syllable", "canonical", "fold", "has_diacritics",
+    "syllables", "VietnameseTokenizer", "ToneFilter", "FoldFilter",
+    "VietnameseAnalyzer", "WordsAnalyzer", "analyze",
+]
+
+# --- character-level normalisation ------------------------------------------
+
+# U+00D0 (Icelandic eth) is a common look-alike for Đ in scraped Vietnamese;
+# its lower case is ð, which no Vietnamese tool folds to d.
+_LOOKALIKES = {0x00D0: "Đ", 0x00F0: "đ"}
+# Odd spaces become a plain space (same length, so offsets survive).
+_SPACES = {cp: " " for cp in (0x00A0, 0x1680, 0x202F, 0x205F, 0x3000, 0x0009, 0x000B, 0x000C,
+                              *range(0x2000, 0x200B))}
+# Zero-width characters and the BOM split words invisibly: drop them.
+_INVISIBLE = {cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD)}
+_CHAR_TABLE = {**_LOOKALIKES, **_SPACES, **_INVISIBLE}
+
+
+def normalize_text(text: str) -> str:
+    """NFC-normalise text, repair look-alike letters and odd spaces (case kept)."""
+    # NFC first: decomposed marks would otherwise split words at the tokenizer.
+    return unicodedata.normalize("NFC", text).translate(_CHAR_TABLE)
+
+
+# --- tone placement ---------------------------------------------------------
+
+_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+_VOWELS = set("aăâeêioôơuưy")
+_MARKED_VOWELS = set("ăâêôơư")
+_INITIALS = {"", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng",
+             "ngh", "nh", "p", "ph", "qu", "r", "s", "t", "th", "tr", "v", "x"}
+_FINALS = {"", "c", "ch", "m", "n", "ng", "nh", "p", "t"}
+_SYLLABLE = re.compile(r"^([^aăâeêioôơuưy]*)([aăâeêioôơuưy]+)([^aăâeêioôơuưy]*)$")
+
+
+@lru_cache(maxsize=65536)
+def canonical_syllable(syllable: str) -> str:
+    """Place the tone mark of one lower-case syllable in the old ("hòa", "thủy") style.
+
+    Old and new styles differ only for ``oa``, ``oe`` and ``uy`` without a final
+    consonant (``hoà``/``hòa``, ``khoẻ``/``khỏe``, ``thuỷ``/``thủy``). The old style
+    is chosen because it is what most of the press prints. Anything that is not a
+    well-formed Vietnamese syllable is returned unchanged.
+    """
+    decomposed = unicodedata.normalize("NFD", syllable)
+    tones = [c for c in decomposed if c in _TONE_MARKS]
+    if len(tones) != 1:
+        return syllable
+    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+    m = _SYLLABLE.match(base)
+    if not m:
+        return syllable
+    initial, nucleus, final = m.groups()
+    # "qu" and "gi" (before another vowel) are initials: their u/i is no vowel.
+    if initial == "q" and nucleus.startswith("u") and len(nucleus) > 1:
+        initial, nucleus = "qu", nucleus[1:]
+    elif initial == "g" and nucleus.startswith("i") and len(nucleus) > 1:
+        initial, nucleus = "gi", nucleus[1:]
+    if initial not in _INITIALS or final not in _FINALS or len(nucleus) > 3:
+        return syllable
+    marked = [i for i, c in enumerate(nucleus) if c in _MARKED_VOWELS]
+    if marked:
+        pos = marked[-1]  # ươ -> ơ, uô -> ô, iê -> ê
+    elif len(nucleus) == 1:
+        pos = 0
+    elif len(nucleus) == 3:
+        pos = 1  # oai, uyu, oay
+    elif final:
+        pos = len(nucleus) - 1  # hoàn, huých
+    else:
+        pos = 0  # hòa, khỏe, thủy, mía, tài
+    toned = nucleus[pos] + tones[0]
+    out = initial + nucleus[:pos] + toned + nucleus[pos + 1:] + final
+    return unicodedata.normalize("NFC", out)
+
+
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def canonical(text: str) -> str:
+    """Normalise text for exact matching: NFC, look-alikes, lower case, one tone style."""
+    text = normalize_text(text).lower()
+    return _WORD_RE.sub(lambda m: canonical_syllable(m.group(0)), text)
+
+
+# --- folding ----------------------------------------------------------------
+
+def _build_fold_table() -> dict[int, str]:
+    table = {}
+    for cp in range(0x00C0, 0x1EFA):
+        ch = chr(cp)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        if base != ch and base.isascii() and len(base) == 1:
+            table[cp] = base
+    # đ/Đ (and the look-alikes) have no decomposition: map them explicitly.
+    table.update({0x0111: "d", 0x0110: "D", 0x00F0: "d", 0x00D0: "D"})
+    return table
+
+
+_FOLD_TABLE = _build_fold_table()
+
+
+@lru_cache(maxsize=131072)
+def fold(text: str) -> str:
+    """Remove every diacritic (``đ`` -> ``d``); other Latin letters go through unidecode."""
+    out = text.translate(_FOLD_TABLE)
+    if not out.isascii():
+        out = "".join(_fold_char(c) for c in out)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    # Only Latin letters are transliterated (ß -> ss, ø -> o); other scripts are
+    # kept, since unidecode would turn one CJK character into a spaced word.
+    if c.isascii() or "LATIN" not in unicodedata.name(c, ""):
+        return c
+    return unidecode(c) or c
+
+
+def has_diacritics(text: str) -> bool:
+    """True when folding would change the (normalised) text, i.e. it carries accents."""
+    text = normalize_text(text)
+    return fold(text) != text
+
+
+# --- tokenizers and filters --------------------------------------------------
+
+# A syllable: letters and digits, with decimal parts kept together ("2.200", "4.0").
+SYLLABLE_PATTERN = r"[^\W_]+(?:[.,]\d+)*"
+# A pyvi word: syllables joined by "_" ("cán_bộ").
+WORD_PATTERN = r"[^\W_]+(?:_[^\W_]+)*"
+
+
+class VietnameseTokenizer(RegexTokenizer):
+    """RegexTokenizer that normalises (NFC, look-alikes, spaces) before matching."""
+
+    def __init__(self, expression=SYLLABLE_PATTERN, gaps=False):
+        super().__init__(expression=expression, gaps=gaps)
+
+    def __call__(self, value, **kwargs):
+        return super().__call__(normalize_text(value), **kwargs)
+
+
+class ToneFilter(Filter):
+    """Rewrites each (lower-case) token to the canonical tone placement."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            if "_" in t.text:
+                t.text = "_".join(canonical_syllable(s) for s in t.text.split("_"))
+            else:
+                t.text = canonical_syllable(t.text)
+            yield t
+
+
+class FoldFilter(Filter):
+    """Removes every diacritic from each token (``đ`` -> ``d``)."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = fold(t.text)
+            yield t
+
+
+def VietnameseAnalyzer(fold=True):
+    """Syllable analyzer: normalise, lower-case, canonical tones, then fold if asked.
+
+    :param fold: remove diacritics (the recall fields) or keep them (the exact field).
+    """
+    chain = VietnameseTokenizer() | LowercaseFilter() | ToneFilter()
+    return chain | FoldFilter() if fold else chain
+
+
+def WordsAnalyzer():
+    """Analyzer for pyvi output (``cán_bộ cấp xã``): one token per word, folded."""
+    return VietnameseTokenizer(WORD_PATTERN) | LowercaseFilter() | FoldFilter()
+
+
+_ANALYZERS = {}
+
+
+def analyze(text: str, fold: bool = True) -> list[str]:
+    """Token texts of ``text`` as the index sees them (folded by default)."""
+    if fold not in _ANALYZERS:
+        _ANALYZERS[fold] = VietnameseAnalyzer(fold=fold)
+    return [t.text for t in _ANALYZERS[fold](text)]
+
+
+def syllables(text: str) -> list[str]:
+    """Normalised, lower-case, tone-canonical syllables of ``text`` (accents kept)."""
+    return analyze(text, fold=False)

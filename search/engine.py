@@ -1,0 +1,214 @@
+"""The query entry point: plain values in, a :class:`SearchResult` out.
+
+An :class:`Engine` is a read-only view of one index that threads can share:
+each thread gets its own Whoosh searcher (Whoosh searchers are not to be shared),
+refreshed when another process commits, while facet columns are built once per
+index generation and shared.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from . import query as vq
+from .article import Article
+from .columns import FacetColumns
+from .errors import BadQuery
+from .highlight import snippet
+from .index import get_article, open_index
+from .results import FACETS, FacetValue, Hit, SearchResult
+from .schema import load_article
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+SORTS = ("relevance", "date")
+# Facet name in results -> field in the index.
+_FACET_FIELD = {"province": "province", "province_2025": "province_2025", "topic": "topics",
+                "year": "year"}
+
+
+def _as_list(value) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (str, int)):
+        return [str(value)]
+    return [str(v) for v in value if v not in (None, "")]
+
+
+def _as_date(value, name: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise BadQuery(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
+class Engine:
+    """Searches one on-disk index."""
+
+    def __init__(self, path, suggester=None):
+        self.path = Path(path)
+        self.suggester = suggester
+        self._ix = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._columns: tuple[object, FacetColumns | None] = (None, None)
+
+    # --- plumbing ----------------------------------------------------------
+
+    def _index(self):
+        with self._lock:
+            if self._ix is None:
+                self._ix = open_index(self.path)
+            return self._ix
+
+    def searcher(self):
+        """This thread's searcher, refreshed if the index changed since it was opened."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._index().searcher()
+        elif not searcher.up_to_date():
+            searcher = searcher.refresh()
+        self._local.searcher = searcher
+        return searcher
+
+    def columns(self, searcher) -> FacetColumns:
+        """Facet columns of the searcher's index generation (built once, shared)."""
+        reader = searcher.reader()
+        key = (reader.generation(), reader.doc_count_all(), reader.doc_count())
+        with self._lock:
+            if self._columns[0] != key:
+                self._columns = (key, FacetColumns(reader))
+            return self._columns[1]
+
+    def close(self) -> None:
+        """Close this thread's searcher."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+
+    # --- reading -----------------------------------------------------------
+
+    def article(self, article_id: str) -> Article:
+        """The stored article with this id (raises ArticleNotFound)."""
+        return get_article(self.searcher(), article_id)
+
+    def count(self) -> int:
+        """Number of articles in the index."""
+        return self.searcher().doc_count()
+
+    def related(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Articles most like this one (shared significant terms)."""
+        s = self.searcher()
+        article = get_article(s, article_id)
+        docnum = s.document_number(id=article_id)
+        results = s.more_like(docnum, "body", text=f"{article.title}\n{article.body}",
+                              top=limit, numterms=25)
+        return [self._hit(load_article(r.fields()), set(), r.score) for r in results]
+
+    # --- searching ---------------------------------------------------------
+
+    def search(self, q: str = "", *, province=None, province_2025=None, topic=None, year=None,
+               date_from=None, date_to=None, sort: str = "relevance", page: int = 1,
+               per_page: int = 10) -> SearchResult:
+        """Search the index: hits of one page, total, facets and a suggestion.
+
+        Every filter takes one value or a list (any of them matches); facets are
+        counted under all the other filters.
+        """
+        page, per_page = int(page), int(per_page)
+        if not 1 <= page <= MAX_PAGE:
+            raise BadQuery(f"page must be between 1 and {MAX_PAGE}")
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise BadQuery(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        if sort not in SORTS:
+            raise BadQuery(f"sort must be one of {', '.join(SORTS)}")
+        filters = {"province": _as_list(province), "province_2025": _as_list(province_2025),
+                   "topic": _as_list(topic), "year": _as_list(year)}
+        for y in filters["year"]:
+            if not y.isdigit():
+                raise BadQuery(f"year must be a number, not {y!r}")
+        start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
+
+        pq = vq.parse(q)
+        suggestion, accents = None, None
+        if self.suggester is not None and pq.positive_syllables and not pq.accented:
+            suggestion, accents = self.suggester.suggest(pq)
+        s = self.searcher()
+        cols = self.columns(s)
+        if pq.is_empty:
+            scored, matched = None, cols.live.copy()
+        else:
+            scored, recall, clauses = vq.build(pq, accents)
+            matched = self._mask(s, recall, cols.size)
+            if clauses:  # a long question: enough of its syllables must match
+                counts = sum(self._mask(s, c, cols.size).astype(np.int16) for c in clauses)
+                matched &= counts >= vq.min_should_match(len(clauses))
+
+        masks = {name: cols.mask_for(_FACET_FIELD[name], values)
+                 for name, values in filters.items() if values}
+        if start or end:
+            masks["date"] = cols.date_mask(start, end)
+        allowed = matched.copy()
+        for m in masks.values():
+            allowed &= m
+
+        facets = {}
+        for name in FACETS:
+            base = matched.copy()
+            for other, m in masks.items():
+                if other != name:
+                    base &= m
+            chosen = set(filters.get(name, []))
+            counted = cols.counts(_FACET_FIELD[name], base)
+            facets[name] = [FacetValue(v, c, v in chosen) for v, c in counted]
+            # A selected value that no longer matches still shows, to be removable.
+            facets[name] += [FacetValue(v, 0, True) for v in chosen if v not in dict(counted)]
+
+        total = int(allowed.sum())
+        first = (page - 1) * per_page
+        terms = vq.highlight_terms(pq)
+        if scored is None or sort == "date":
+            docnums = cols.newest_first(np.flatnonzero(allowed))[first:first + per_page]
+            hits = [self._hit(load_article(s.stored_fields(int(d))), terms, None) for d in docnums]
+        else:
+            narrowed = bool(masks) or allowed.sum() != matched.sum() or clauses
+            filt = set(np.flatnonzero(allowed).tolist()) if narrowed else None
+            results = s.search(scored, filter=filt, limit=first + per_page)
+            hits = [self._hit(load_article(r.fields()), terms, r.score)
+                    for r in results[first:first + per_page]]
+        return SearchResult(query=pq.text, total=total, page=page, per_page=per_page, sort=sort,
+                            hits=hits, facets=facets, filters=filters, suggestion=suggestion)
+
+    @staticmethod
+    def _mask(searcher, q, size: int) -> np.ndarray:
+        mask = np.zeros(size, dtype=bool)
+        ids = np.fromiter(searcher.docs_for_query(q), dtype=np.int64)
+        mask[ids] = True
+        return mask
+
+    @staticmethod
+    def _hit(article: Article, terms: set[str], score: float | None) -> Hit:
+        return Hit(id=article.id, title=article.title, url=article.url,
+                   date=article.date.isoformat() if article.date else None,
+                   province=article.province, province_2025=article.province_2025,
+                   topics=list(article.topics), snippet=snippet(article, terms),
+                   score=round(score, 4) if score is not None else None,
+                   outlet=article.outlet, author=article.author)
+
+
+def search(index_dir, q: str = "", **kwargs) -> SearchResult:
+    """One-shot search of the index at ``index_dir`` (see :meth:`Engine.search`)."""
+    engine = Engine(index_dir)
+    try:
+        return engine.search(q, **kwargs)
+    finally:
+        engine.close()
+

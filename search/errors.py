@@ -1,0 +1,49 @@
+"""Named errors of the core library; the CLI and the web app map them at their edge."""
+from __future__ import annotations
+
+
+class SearchError(Exception):
+    """Base class: every error the library raises on purpose."""
+
+    status = 500
+
+
+class IndexMissing(SearchError):
+    """No index at the given location (or not readable as one)."""
+
+    status = 503
+
+
+class IndexOutdated(SearchError):
+    """The index was built by another schema version and must be rebuilt."""
+
+    status = 503
+
+
+class IndexLocked(SearchError):
+    """Another process holds the index's write lock."""
+
+    status = 409
+
+
+class ArticleNotFound(SearchError):
+    """No article with the given id."""
+
+    status = 404
+
+
+class BadQuery(SearchError):
+    """A query argument outside what the engine accepts (page, per_page, dates)."""
+
+    status = 400
+
+
+class BadArticle(SearchError):
+    """An input file or record that cannot become an article; carries the reason."""
+
+    status = 422
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason

@@ -1,0 +1,151 @@
+"""The on-disk index: create, open, version check, write in batches, read back."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+
+from .article import Article
+from .errors import ArticleNotFound, IndexLocked, IndexMissing, IndexOutdated
+from .schema import SCHEMA_VERSION, build_schema, document, load_article
+
+META_FILE = "vnsearch.json"
+INDEX_NAME = "MAIN"
+# How long a second writer waits for the lock before giving up with a message.
+LOCK_TIMEOUT = 30.0
+
+
+def _meta_path(path: Path) -> Path:
+    return Path(path) / META_FILE
+
+
+def read_meta(path) -> dict | None:
+    """The index's metadata file, or None when there is none."""
+    try:
+        return json.loads(_meta_path(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def open_index(path):
+    """Open an existing index for reading; raise IndexMissing or IndexOutdated."""
+    path = Path(path)
+    if not path.is_dir() or not whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
+        raise IndexMissing(f"no index at {path}: build one with `vnsearch index`")
+    meta = read_meta(path)
+    version = (meta or {}).get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise IndexOutdated(
+            f"the index at {path} was built by schema version {version}, this vnsearch "
+            f"uses version {SCHEMA_VERSION}: run `vnsearch index` to rebuild it"
+        )
+    try:
+        return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+    except Exception as e:  # a damaged TOC or segment: never a traceback
+        raise IndexMissing(f"cannot read the index at {path}: {e}") from e
+
+
+def open_for_writing(path) -> tuple[object, str | None]:
+    """Open the index, creating it or rebuilding an outdated one; returns (index, note)."""
+    path = Path(path)
+    note = None
+    if path.is_dir() and whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
+        try:
+            return open_index(path), None
+        except IndexOutdated as e:
+            note = f"rebuilding: {e.args[0].split(':')[0]}"
+        except IndexMissing as e:
+            note = f"rebuilding: {e}"
+        _clear(path)
+    path.mkdir(parents=True, exist_ok=True)
+    ix = whoosh_index.create_in(str(path), build_schema(), indexname=INDEX_NAME)
+    _meta_path(path).write_text(json.dumps({"schema_version": SCHEMA_VERSION}), "utf-8")
+    return ix, note
+
+
+def _clear(path: Path) -> None:
+    # Remove only what an index consists of, never unrelated files in the folder.
+    for entry in path.iterdir():
+        if entry.name.startswith(("_" + INDEX_NAME, INDEX_NAME)) or entry.suffix in (".seg", ".toc") \
+                or entry.name == META_FILE:
+            entry.unlink() if entry.is_file() else shutil.rmtree(entry)
+
+
+def write_batches(ix, prepared: Iterable[tuple[Article, str]], batch_size: int = 500,
+                  on_commit=None) -> Iterator[Article]:
+    """Write (article, words) pairs, committing every ``batch_size``; yields each written article.
+
+    ``update_document`` keys on the article id, so re-indexing never duplicates.
+    A crash loses at most the batch in progress.
+    """
+    writer = None
+    pending = 0
+    try:
+        for article, words in prepared:
+            if writer is None:
+                writer = _writer(ix)
+            writer.update_document(**document(article, words))
+            pending += 1
+            yield article
+            if pending >= batch_size:
+                writer.commit()
+                writer, pending = None, 0
+                if on_commit:
+                    on_commit()
+        if writer is not None:
+            writer.commit()
+            writer = None
+            if on_commit:
+                on_commit()
+    finally:
+        if writer is not None:
+            writer.cancel()
+
+
+def _writer(ix):
+    try:
+        return ix.writer(timeout=LOCK_TIMEOUT, delay=0.25)
+    except LockError as e:
+        raise IndexLocked(
+            f"another `vnsearch index` is writing to {ix.storage.folder} "
+            f"(waited {LOCK_TIMEOUT:.0f} s); try again when it has finished"
+        ) from e
+
+
+def stored_hashes(ix) -> dict[str, str]:
+    """Map of article id to content hash, read from the index's term lists."""
+    from .columns import uninvert
+
+    with ix.reader() as reader:
+        ids = uninvert(reader, "id")
+        hashes = uninvert(reader, "hash")
+    return {i[0]: hashes.get(d, [""])[0] for d, i in ids.items()}
+
+
+def get_article(searcher, article_id: str) -> Article:
+    """The stored article with this id; raise ArticleNotFound."""
+    docnum = searcher.document_number(id=article_id)
+    if docnum is None:
+        raise ArticleNotFound(f"no article with id {article_id!r}")
+    return load_article(searcher.stored_fields(docnum))
+
+
+def index_stats(path) -> dict:
+    """Article count, fields, size on disk and schema version of the index at ``path``."""
+    ix = open_index(path)
+    size = sum(f.stat().st_size for f in Path(path).iterdir() if f.is_file())
+    with ix.searcher() as s:
+        count = s.doc_count()
+    return {
+        "path": os.fspath(path),
+        "articles": count,
+        "fields": sorted(ix.schema.names()),
+        "size_bytes": size,
+        "schema_version": SCHEMA_VERSION,
+        "segments": len(ix._segments()),
+    }

@@ -1,0 +1,99 @@
+"""Vietnamese legal and administrative document references ("70/2009/QĐ-TTg").
+
+A reference is extracted whole, before any tokenizer can shred it, and given a
+``key``: folded, upper case, without spaces (``774/KH - UBND`` -> ``774/KH-UBND``),
+so that the same document is one identifier however it was typed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from .analysis import fold, normalize_text
+
+# Document kinds with the symbol that usually stands for them in a reference.
+KINDS = {
+    "Quyết định": "QĐ", "Nghị quyết": "NQ", "Kế hoạch": "KH", "Kết luận": "KL",
+    "Báo cáo": "BC", "Chỉ thị": "CT", "Thông tư": "TT", "Nghị định": "NĐ", "Công văn": "CV",
+    "Luật": "L", "Thông báo": "TB", "Tờ trình": "TTr", "Hướng dẫn": "HD", "Quy định": "QĐi",
+    "Chương trình": "CTr", "Đề án": "ĐA", "Thông tư liên tịch": "TTLT", "Pháp lệnh": "PL",
+    "Công điện": "CĐ", "Văn bản": "VB",
+}
+_SYMBOL_KIND = {fold(sym).upper(): kind for kind, sym in KINDS.items()}
+_KIND_BY_FOLDED = {fold(k).lower(): k for k in KINDS}
+_kind_alt = "|".join(sorted((re.escape(k) for k in KINDS), key=len, reverse=True))
+
+# A symbol part starts with a capital ("QĐ", "TTg", "UBND", "TTr"); parts join with "-".
+_PART = r"[A-ZĐ][A-Za-zĐđ]{0,9}"
+_SYMBOL = rf"{_PART}(?:[ \t]*-[ \t]*{_PART}){{0,4}}"
+# 70/2009/QĐ-TTg, 774/KH - UBND, 1184/KL-UBND, 37-NQ/TU
+_NUMBERED = re.compile(
+    rf"(?<![\w/])(\d{{1,5}})(?:[ \t]*/[ \t]*(\d{{4}}))?[ \t]*([/-])[ \t]*({_SYMBOL}(?:/{_PART})?)(?![\w])"
+)
+# "Kế hoạch số 51", "Nghị quyết 37" (a number with no symbol)
+_BARE = re.compile(rf"\b({_kind_alt})[ \t]+(?:số[ \t]+)?(\d{{1,5}})(?![\d/\w-])", re.IGNORECASE)
+# The kind written just before a numbered reference: "Quyết định số 70/2009/QĐ-TTg".
+_KIND_BEFORE = re.compile(rf"({_kind_alt})[ \t]*(?:số[ \t]*)?(?:[:.][ \t]*)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    """One document reference: its display form, kind and lookup key."""
+
+    ref: str
+    kind: str | None
+    key: str
+
+    def to_dict(self) -> dict:
+        """Plain-dict form for JSON."""
+        return asdict(self)
+
+
+def ref_key(ref: str) -> str:
+    """The identifier of a reference: folded, upper case, no spaces."""
+    return re.sub(r"\s+", "", fold(normalize_text(ref))).upper()
+
+
+def _kind_from_symbol(symbol: str) -> str | None:
+    first = re.split(r"[-/]", fold(symbol).upper())[0]
+    return _SYMBOL_KIND.get(first)
+
+
+def _canonical_kind(word: str) -> str:
+    return _KIND_BY_FOLDED.get(fold(word).lower(), word)
+
+
+def find_refs(text: str, *, query: bool = False) -> list[tuple[PolicyRef, int, int]]:
+    """All references in ``text`` with their character spans, in order.
+
+    With ``query=True`` the symbol may be in any case (``70/2009/qd-ttg``),
+    since people type identifiers carelessly; in documents a capital letter is
+    required so that ordinary words after a slash are not taken for symbols.
+    """
+    text = normalize_text(text)
+    scan = text.upper() if query else text
+    found: list[tuple[PolicyRef, int, int]] = []
+    for m in _NUMBERED.finditer(scan):
+        number, year, sep, symbol = m.groups()
+        symbol = re.sub(r"[ \t]*-[ \t]*", "-", text[m.start(4):m.end(4)])
+        display = f"{number}/{year}/{symbol}" if year else f"{number}{sep}{symbol}"
+        before = _KIND_BEFORE.search(text[max(0, m.start() - 30):m.start()])
+        kind = _canonical_kind(before.group(1)) if before else _kind_from_symbol(symbol)
+        found.append((PolicyRef(display, kind, ref_key(display)), m.start(), m.end()))
+    taken = [(s, e) for _, s, e in found]
+    for m in _BARE.finditer(text):
+        if any(s <= m.start() < e or m.start() <= s < m.end() for s, e in taken):
+            continue
+        kind = _canonical_kind(m.group(1))
+        display = f"{kind} {m.group(2)}"
+        found.append((PolicyRef(display, kind, ref_key(display)), m.start(), m.end()))
+    found.sort(key=lambda f: f[1])
+    return found
+
+
+def extract_refs(text: str) -> list[PolicyRef]:
+    """Distinct references of a document, in order of first appearance."""
+    seen: dict[str, PolicyRef] = {}
+    for ref, _, _ in find_refs(text):
+        seen.setdefault(ref.key, ref)
+    return list(seen.values())

@@ -1,0 +1,58 @@
+"""Plain result objects returned by the query entry point."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+FACETS = ("province", "province_2025", "topic", "year")
+
+
+@dataclass
+class FacetValue:
+    """One value of a facet with its count under the other filters."""
+
+    value: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class Hit:
+    """One matching article, with what a result list shows."""
+
+    id: str
+    title: str
+    url: str | None
+    date: str | None
+    province: str | None
+    province_2025: str | None
+    topics: list[str]
+    snippet: str
+    score: float | None
+    outlet: str | None = None
+    author: str | None = None
+
+
+@dataclass
+class SearchResult:
+    """Hits of one page, the total, facet counts and an accent-restored suggestion."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        """Number of result pages."""
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict:
+        """The JSON shape of `vnsearch search --json` and `/api/search`."""
+        d = asdict(self)
+        d["pages"] = self.pages
+        return d
