@@ -204,9 +204,16 @@ class Engine:
                    outlet=article.outlet, author=article.author)
 
 
+def open_engine(index_dir) -> Engine:
+    """An Engine over ``index_dir`` with the index's accent-restoring suggester."""
+    from .suggest import Suggester
+
+    return Engine(index_dir, suggester=Suggester(index_dir))
+
+
 def search(index_dir, q: str = "", **kwargs) -> SearchResult:
     """One-shot search of the index at ``index_dir`` (see :meth:`Engine.search`)."""
-    engine = Engine(index_dir)
+    engine = open_engine(index_dir)
     try:
         return engine.search(q, **kwargs)
     finally:

@@ -22,7 +22,7 @@ def _formatter() -> wh.HtmlFormatter:
 
 
 def _fragmenter() -> wh.ContextFragmenter:
-    return wh.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+    return wh.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=40)
 
 
 def mark(text: str, terms: set[str], top: int = 2) -> str:

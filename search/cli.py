@@ -1,0 +1,229 @@
+"""The `vnsearch` command line: index, search, show, stats, extract (and plugins such as serve)."""
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from functools import wraps
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .engine import MAX_PER_PAGE, SORTS, Engine, open_engine
+from .errors import SearchError
+from .index import index_stats
+from .ingest import extract_paths, index_paths
+from .paths import default_index, default_seeds
+from .readers import Skipped
+
+REPORT_FILE = "last-run.json"
+
+
+class CLIError(click.ClickException):
+    """A library error shown as one line, exit status 2."""
+
+    exit_code = 2
+
+
+def friendly_errors(f):
+    """Turn library errors into one clear line instead of a traceback."""
+    @wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except SearchError as e:
+            raise CLIError(str(e)) from None
+    return wrapper
+
+
+def index_option(f):
+    """The shared --index option."""
+    return click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=default_index, show_default="index/",
+                        help="Index folder.")(f)
+
+
+def _dump(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vnsearch")
+def cli():
+    """vnsearch: full-text search for Vietnamese local-government news."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes for parsing and segmentation (default: one per core).")
+@click.option("--batch-size", type=click.IntRange(1, 100000), default=500, show_default=True,
+              help="Articles per commit (a crash loses at most one batch).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@friendly_errors
+def index(paths, index_dir, workers, batch_size, as_json):
+    """Index articles from files and folders (default: seeds/) into the index.
+
+    Only new or changed articles are (re)indexed; unreadable inputs are skipped
+    with their reason. Exit status 1 when anything was skipped.
+    """
+    paths = list(paths) or [default_seeds()]
+    total = sum(_size(p) for p in paths)
+    show_bar = sys.stderr.isatty() and not as_json
+    with click.progressbar(length=total, label="Indexing", file=sys.stderr,
+                           show_pos=False) if show_bar else _NoBar() as bar:
+        report = index_paths(paths, index_dir, workers=workers, batch_size=batch_size,
+                             progress=bar.update)
+    summary = report.to_dict()
+    (Path(index_dir) / REPORT_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=2),
+                                               "utf-8")
+    if as_json:
+        _dump(summary)
+    else:
+        if report.note:
+            click.echo(report.note, err=True)
+        click.echo(f"indexed {report.indexed}, unchanged {report.unchanged}, "
+                   f"skipped {len(report.skipped)}  ({index_dir})")
+        for s in report.skipped:
+            click.echo(f"  skipped {s.source}: {s.reason}", err=True)
+    if report.skipped:
+        sys.exit(1)
+
+
+class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n):
+        pass
+
+
+def _size(p: Path) -> int:
+    if p.is_file():
+        return p.stat().st_size
+    if p.is_dir():
+        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+    return 0
+
+
+@cli.command("search")
+@click.argument("query", required=False, default="")
+@index_option
+@click.option("--province", multiple=True, help="Province as published (repeatable).")
+@click.option("--province-2025", "province_2025", multiple=True,
+              help="Province after the 2025 merger (repeatable).")
+@click.option("--topic", multiple=True, help="Topic (repeatable).")
+@click.option("--year", multiple=True, type=int, help="Year of publication (repeatable).")
+@click.option("--from", "date_from", help="Published on or after (YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Published on or before (YYYY-MM-DD).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True,
+              help="Results per page.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result object as JSON.")
+@friendly_errors
+def search_cmd(query, index_dir, province, province_2025, topic, year, date_from, date_to, sort,
+               limit, page, as_json):
+    """Search the index (diacritics optional, "phrases", -word, OR)."""
+    engine = open_engine(index_dir)
+    result = engine.search(query, province=list(province), province_2025=list(province_2025),
+                           topic=list(topic), year=list(year), date_from=date_from,
+                           date_to=date_to, sort=sort, page=page, per_page=limit)
+    if as_json:
+        _dump(result.to_dict())
+        return
+    if result.suggestion:
+        click.echo(f"Có phải bạn muốn tìm: {result.suggestion}")
+    click.echo(f"{result.total} kết quả")
+    for i, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
+        meta = " · ".join(x for x in (hit.date, hit.province, ", ".join(hit.topics)) if x)
+        click.echo(f"\n{i}. {click.style(hit.title, bold=True)}  [{hit.id}]")
+        if meta:
+            click.echo(f"   {meta}")
+        click.echo(f"   {_terminal(hit.snippet)}")
+
+
+def _terminal(snippet_html: str) -> str:
+    text = re.sub(r'<mark[^>]*>(.*?)</mark>',
+                  lambda m: click.style(m.group(1), bold=True, underline=True), snippet_html)
+    return " ".join(html.unescape(text).split())
+
+
+@cli.command()
+@click.argument("article_id")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print every field as JSON.")
+@friendly_errors
+def show(article_id, index_dir, as_json):
+    """Show one stored article with every field."""
+    article = Engine(index_dir).article(article_id)
+    d = article.to_dict()
+    if as_json:
+        _dump(d)
+        return
+    click.echo(click.style(article.title, bold=True))
+    for key in ("id", "date", "author", "outlet", "url", "province", "province_2025",
+                "district", "commune", "topics", "source_path"):
+        if d.get(key):
+            value = ", ".join(d[key]) if isinstance(d[key], list) else d[key]
+            click.echo(f"{key}: {value}")
+    if article.policy_refs:
+        click.echo("policy_refs: " + "; ".join(r.ref for r in article.policy_refs))
+    for c in article.captions:
+        click.echo(f"caption: {c}")
+    click.echo("")
+    if article.lead:
+        click.echo(article.lead + "\n")
+    click.echo(article.body)
+
+
+@cli.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@friendly_errors
+def stats(index_dir, as_json):
+    """Number of articles, fields, size on disk and schema version of the index."""
+    s = index_stats(index_dir)
+    if as_json:
+        _dump(s)
+        return
+    click.echo(f"index:          {s['path']}")
+    click.echo(f"articles:       {s['articles']}")
+    click.echo(f"schema version: {s['schema_version']}")
+    click.echo(f"size:           {s['size_bytes'] / 1e6:.2f} MB in {s['segments']} segment(s)")
+    click.echo(f"fields:         {', '.join(s['fields'])}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@friendly_errors
+def extract(paths, as_json):
+    """Parse articles and print the records without indexing (for debugging)."""
+    skipped = 0
+    for item in extract_paths(paths):
+        if isinstance(item, Skipped):
+            skipped += 1
+            click.echo(f"skipped {item.source}: {item.reason}", err=True)
+        elif as_json:
+            click.echo(json.dumps(item.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(f"{item.id}\t{item.date or ''}\t{item.province or ''}\t{item.title}")
+    if skipped:
+        sys.exit(1)
+
+
+# Commands that live outside the core library (`vnsearch serve` from web/)
+# register themselves through this entry-point group, so search/ never imports web/.
+for _ep in entry_points(group="vnsearch.commands"):
+    try:
+        cli.add_command(_ep.load(), _ep.name)
+    except ImportError as _e:  # a broken plugin must not take the core CLI down
+        print(f"vnsearch: cannot load command {_ep.name!r}: {_e}", file=sys.stderr)

@@ -1,0 +1,273 @@
+"""“Did you mean”: restore the accents of a query typed without them.
+
+The restorer is a bigram language model over the index's own syllables
+(:mod:`search.vocab`), decoded with Viterbi: each folded syllable of the query
+may be any accented syllable of the vocabulary that folds to it, and the most
+probable sequence wins. ``can bo cap xa`` becomes ``cán bộ cấp xã`` because those
+neighbours occur together in the indexed articles. Smoothing is Witten-Bell
+interpolation with the unigram distribution, so an unseen pair falls back to
+the more frequent syllable.
+
+Numbers and syllables the vocabulary has never seen are kept as typed; they
+still break no context, since their neighbours back off to unigrams.
+
+A :class:`Suggester` is shared by the threads of a web server: every thread has
+its own SQLite connection, while the small LRU caches of candidates and bigram
+rows are shared and dropped whenever the writer commits a new generation.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from typing import NamedTuple
+
+from .analysis import canonical_syllable, fold, has_diacritics, normalize_text
+from .vocab import BOS, EOS, NUM, token_key, token_spans, vocab_path
+
+__all__ = ["Suggester"]
+
+# Accented readings of one folded syllable kept for decoding (by frequency).
+MAX_CANDIDATES = 12
+CACHE_SIZE = 8192
+# Added to every unigram count so that unseen syllables keep a small probability.
+UNIGRAM_PSEUDO = 0.5
+
+
+class Cand(NamedTuple):
+    """One accented reading of a query token."""
+
+    sid: int | None  # syllable id, None when unknown to the vocabulary
+    text: str        # canonical lower-case syllable (or the key, for classes)
+    n: int           # occurrences
+    t: int           # distinct successors
+
+
+class _LRU:
+    """A small thread-safe LRU mapping."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._d: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._d.get(key)
+            if value is not None:
+                self._d.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._d[key] = value
+            if len(self._d) > self.size:
+                self._d.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+
+
+class _Token(NamedTuple):
+    start: int
+    end: int
+    new_clause: bool
+    key: str  # vocabulary key of the typed token
+
+
+class Suggester:
+    """Accent restoration from the vocabulary next to an index; safe to share between threads."""
+
+    def __init__(self, index_dir, cache_size: int = CACHE_SIZE):
+        self.path = vocab_path(index_dir)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._generation = None
+        self._totals = (0, 1)  # tokens, syllables
+        self._cands = _LRU(cache_size)
+        self._pairs = _LRU(cache_size)
+
+    # --- storage -------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection | None:
+        """This thread's connection, reopened when the file was replaced; None if missing."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            self._drop_connection()
+            return None
+        ident = (st.st_dev, st.st_ino)
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.ident == ident:
+            return conn
+        self._drop_connection()
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0,
+                                   isolation_level=None)
+            conn.execute("SELECT 1 FROM meta LIMIT 1")
+        except sqlite3.Error:
+            return None
+        self._local.conn, self._local.ident = conn, ident
+        return conn
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _refresh(self, conn: sqlite3.Connection) -> bool:
+        """Drop the caches if another process committed; False when the vocabulary is empty."""
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        with self._lock:
+            if meta.get("generation") != self._generation:
+                self._cands.clear()
+                self._pairs.clear()
+                syls = conn.execute("SELECT max(id) FROM syl").fetchone()[0] or 0
+                self._totals = (max(meta.get("tokens", 0), 0), max(syls, 1))
+                self._generation = meta.get("generation")
+        return self._totals[0] > 0
+
+    def _candidates(self, conn, folded: str) -> tuple[int | None, tuple[Cand, ...]]:
+        """(folded id, accented readings by decreasing frequency) of one folded syllable."""
+        hit = self._cands.get(folded)
+        if hit is None:
+            row = conn.execute("SELECT id FROM fsyl WHERE text = ?", (folded,)).fetchone()
+            cands: tuple[Cand, ...] = ()
+            if row is not None:
+                cands = tuple(Cand(*r) for r in conn.execute(
+                    "SELECT id, text, n, t FROM syl WHERE fid = ? AND n > 0 "
+                    "ORDER BY n DESC LIMIT ?", (row[0], MAX_CANDIDATES)))
+            hit = (row[0] if row else None, cands)
+            self._cands.put(folded, hit)
+        return hit
+
+    def _bigrams(self, conn, fa: int, fb: int) -> dict[tuple[int, int], int]:
+        """Counts of every accented pair whose folded form is (fa, fb)."""
+        hit = self._pairs.get((fa, fb))
+        if hit is None:
+            hit = {(a, b): n for a, b, n in conn.execute(
+                "SELECT a, b, n FROM bi WHERE fa = ? AND fb = ?", (fa, fb))}
+            self._pairs.put((fa, fb), hit)
+        return hit
+
+    # --- decoding ------------------------------------------------------------
+
+    def _lattice(self, conn, key: str) -> tuple[int | None, tuple[Cand, ...]]:
+        """The readings a typed token may take."""
+        fid, cands = self._candidates(conn, fold(key))
+        if key in (NUM,) or key.startswith("<"):
+            cands = tuple(c for c in cands if c.text == key)
+        elif has_diacritics(key):  # typed with accents: keep them
+            cands = tuple(c for c in cands if c.text == key)
+        if not cands:
+            return None, (Cand(None, key, 0, 0),)
+        return fid, cands
+
+    def _decode(self, conn, keys: list[str]) -> list[str]:
+        """Most probable accented reading of one clause of keys."""
+        tokens, syllables = self._totals
+        denom = tokens + UNIGRAM_PSEUDO * syllables
+
+        def p_uni(c: Cand) -> float:
+            return (c.n + UNIGRAM_PSEUDO) / denom
+
+        lattice = [self._lattice(conn, k) for k in [BOS, *keys, EOS]]
+        # best[j] = (log probability, back-pointer path) of ending in candidate j
+        best = [(0.0, [c.text]) for c in lattice[0][1]]
+        for (fa, prev), (fb, cur) in zip(lattice, lattice[1:]):
+            pairs = self._bigrams(conn, fa, fb) if fa is not None and fb is not None else {}
+            step = []
+            for c in cur:
+                pu = p_uni(c)
+                top = None
+                for (score, path), p in zip(best, prev):
+                    if p.sid is None or c.sid is None or p.n + p.t <= 0:
+                        prob = pu
+                    else:
+                        prob = (pairs.get((p.sid, c.sid), 0) + p.t * pu) / (p.n + p.t)
+                    s = score + math.log(prob)
+                    if top is None or s > top[0]:
+                        top = (s, path)
+                step.append((top[0], top[1] + [c.text]))
+            best = step
+        return max(best, key=lambda b: b[0])[1][1:-1]
+
+    def _restore(self, text: str) -> tuple[str, list[tuple[str, str]]] | None:
+        """(restored text, [(typed key, restored syllable)]) or None without a vocabulary."""
+        conn = self._connection()
+        if conn is None:
+            return None
+        try:
+            if not self._refresh(conn):
+                return None
+            text = normalize_text(text)
+            tokens = [_Token(s, e, new, token_key(text[s:e])) for s, e, new in token_spans(text)]
+            restored: list[str] = []
+            clause: list[str] = []
+            for i, tok in enumerate(tokens):
+                clause.append(tok.key)
+                if i + 1 == len(tokens) or tokens[i + 1].new_clause:
+                    restored += self._decode(conn, clause)
+                    clause = []
+        except sqlite3.Error:
+            # A vocabulary being rebuilt under us: no suggestion this time.
+            self._drop_connection()
+            return None
+        out, last, pairs = [], 0, []
+        for tok, syl in zip(tokens, restored):
+            typed = text[tok.start:tok.end]
+            new = typed if syl.startswith("<") or syl == tok.key else _with_case(syl, typed)
+            out += [text[last:tok.start], new]
+            last = tok.end
+            pairs.append((tok.key, new.lower() if not syl.startswith("<") else typed.lower()))
+        out.append(text[last:])
+        return "".join(out), pairs
+
+    # --- public ----------------------------------------------------------------
+
+    def restore(self, text: str) -> str:
+        """``text`` with accents restored from the vocabulary (unchanged without one)."""
+        result = self._restore(text)
+        return text if result is None else result[0]
+
+    def suggest(self, pq) -> tuple[str | None, list[str] | None]:
+        """(accented query text, accented positive syllables) for a ParsedQuery, or (None, None)."""
+        result = self._restore(pq.text)
+        if result is None:
+            return None, None
+        restored, pairs = result
+        if restored == normalize_text(pq.text):
+            return None, None
+        # Align the parsed query's syllables (operators and exclusions removed)
+        # with the restored tokens, in order, by their folded form.
+        accents, j = [], 0
+        for s in pq.positive_syllables:
+            f = fold(s)
+            k = j
+            while k < len(pairs) and fold(pairs[k][1]) != f:
+                k += 1
+            if k < len(pairs):
+                accents.append(canonical_syllable(pairs[k][1]))
+                j = k + 1
+            else:
+                accents.append(s)
+        return restored, accents
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        self._drop_connection()
+
+
+def _with_case(syllable: str, typed: str) -> str:
+    """``syllable`` (lower case) with the capitalisation of ``typed``."""
+    if typed.islower():
+        return syllable
+    if len(typed) > 1 and typed.isupper():
+        return syllable.upper()
+    if len(syllable) == len(typed):
+        return "".join(c.upper() if t.isupper() else c for c, t in zip(syllable, typed))
+    return syllable[:1].upper() + syllable[1:] if typed[:1].isupper() else syllable

@@ -1,0 +1,228 @@
+"""Syllable statistics of the indexed text, persisted next to the index for accent restoration.
+
+The vocabulary is an SQLite file (``<index_dir>/vocab.sqlite``) with:
+
+* ``fsyl``: folded syllables (``can``), one id each;
+* ``syl``: accented, tone-canonical syllables (``cán``) with their folded id,
+  occurrence count ``n`` and ``t``, the number of distinct syllables seen after
+  them (kept up to date by triggers; Witten-Bell smoothing needs it);
+* ``bi``: bigram counts keyed by the folded pair first, so that one indexed
+  range read returns every accented reading of ``can bo``.
+
+Counts are added (or, for the old text of a re-indexed article, subtracted) in
+memory and written by :meth:`Vocabulary.commit`, one transaction per batch.
+Bigrams never cross punctuation: a sentence or clause starts with ``<s>`` and
+ends with ``</s>``. Every token with a digit counts as ``<num>``, so that
+``năm 2017`` and ``năm 2015`` strengthen the same context.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Iterator
+
+from .analysis import SYLLABLE_PATTERN, canonical_syllable, fold, normalize_text
+
+VOCAB_FILE = "vocab.sqlite"
+SCHEMA_VERSION = 1
+BOS, EOS, NUM = "<s>", "</s>", "<num>"
+# Tokens longer than this are URLs, hashes or glued words: one shared key.
+MAX_TOKEN = 24
+LONG = "<long>"
+
+_TOKEN_RE = re.compile(SYLLABLE_PATTERN, re.UNICODE)
+# Characters that end a clause: context does not carry over them.
+_BOUNDARY_RE = re.compile(r"[.,;:!?…()\[\]{}\"“”«»|•\n\r]")
+
+_SCHEMA = f"""
+PRAGMA user_version = {SCHEMA_VERSION};
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS fsyl (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS syl (
+    id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE, fid INTEGER NOT NULL,
+    n INTEGER NOT NULL DEFAULT 0, t INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS syl_fid ON syl (fid);
+CREATE TABLE IF NOT EXISTS bi (
+    fa INTEGER NOT NULL, fb INTEGER NOT NULL, a INTEGER NOT NULL, b INTEGER NOT NULL,
+    n INTEGER NOT NULL, PRIMARY KEY (fa, fb, a, b)) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS bi_new AFTER INSERT ON bi
+    BEGIN UPDATE syl SET t = t + 1 WHERE id = NEW.a; END;
+CREATE TRIGGER IF NOT EXISTS bi_gone AFTER DELETE ON bi
+    BEGIN UPDATE syl SET t = t - 1 WHERE id = OLD.a; END;
+INSERT OR IGNORE INTO meta VALUES ('generation', 0), ('tokens', 0), ('documents', 0);
+"""
+
+
+def token_key(token: str) -> str:
+    """The vocabulary key of one raw token: canonical lower-case syllable, or a class."""
+    if any(c.isdigit() for c in token):
+        return NUM
+    if len(token) > MAX_TOKEN:
+        return LONG
+    return canonical_syllable(token.lower())
+
+
+def token_spans(text: str) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, starts_clause) of each syllable token of normalised ``text``."""
+    last = 0
+    for m in _TOKEN_RE.finditer(text):
+        yield m.start(), m.end(), last == 0 or bool(_BOUNDARY_RE.search(text, last, m.start()))
+        last = m.end()
+
+
+def clauses(text: str) -> list[list[str]]:
+    """The keys of ``text`` cut into clauses at punctuation."""
+    text = normalize_text(text)
+    out: list[list[str]] = []
+    for start, end, new in token_spans(text):
+        if new or not out:
+            out.append([])
+        out[-1].append(token_key(text[start:end]))
+    return out
+
+
+def vocab_path(index_dir) -> Path:
+    """Where the vocabulary of the index at ``index_dir`` lives."""
+    return Path(index_dir) / VOCAB_FILE
+
+
+class Vocabulary:
+    """The persisted syllable and bigram counts (single writer process)."""
+
+    def __init__(self, index_dir):
+        self.path = vocab_path(index_dir)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        # WAL: readers (the web server) keep reading while a batch is written.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            self._drop()
+        self._db.executescript(_SCHEMA)
+        self._uni: Counter = Counter()
+        self._bi: Counter = Counter()
+        self._docs = 0
+        self._ids: dict[str, int] = {}
+        self._fids: dict[str, int] = {}
+
+    # --- counting ------------------------------------------------------------
+
+    def add(self, text: str, sign: int = 1) -> None:
+        """Count an article's text in (``sign=1``) or out (``sign=-1``, its old version)."""
+        if sign not in (1, -1):
+            raise ValueError("sign must be 1 or -1")
+        for clause in clauses(text or ""):
+            keys = [BOS, *clause, EOS]
+            for k in keys:
+                self._uni[k] += sign
+            for pair in zip(keys, keys[1:]):
+                self._bi[pair] += sign
+        self._docs += sign
+
+    @property
+    def pending(self) -> bool:
+        """True when there are counts not yet committed."""
+        return bool(self._uni or self._docs)
+
+    def commit(self) -> None:
+        """Write the pending counts in one transaction."""
+        uni = {k: v for k, v in self._uni.items() if v}
+        bi = {k: v for k, v in self._bi.items() if v}
+        if not uni and not bi and not self._docs:
+            return
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            ids = self._resolve(uni.keys())
+            db.executemany(
+                "UPDATE syl SET n = n + ? WHERE id = ?", [(v, ids[k]) for k, v in uni.items()])
+            fids = self._fids
+            db.executemany(
+                "INSERT INTO bi VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (fa, fb, a, b) DO UPDATE SET n = n + excluded.n",
+                [(fids[fold(a)], fids[fold(b)], ids[a], ids[b], v)
+                 for (a, b), v in bi.items()])
+            # Only rows that lost counts can have dropped to zero.
+            db.executemany(
+                "DELETE FROM bi WHERE fa = ? AND fb = ? AND a = ? AND b = ? AND n <= 0",
+                [(fids[fold(a)], fids[fold(b)], ids[a], ids[b])
+                 for (a, b), v in bi.items() if v < 0])
+            tokens = sum(v for k, v in uni.items() if k not in (BOS, EOS))
+            db.execute("UPDATE meta SET value = value + ? WHERE key = 'tokens'", (tokens,))
+            db.execute("UPDATE meta SET value = value + ? WHERE key = 'documents'", (self._docs,))
+            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            # Ids assigned in the failed transaction are gone with it.
+            self._ids.clear()
+            self._fids.clear()
+            raise
+        self._uni.clear()
+        self._bi.clear()
+        self._docs = 0
+
+    def _resolve(self, keys) -> dict[str, int]:
+        """Ids of the given syllables, inserting the new ones (inside a transaction)."""
+        db, ids, fids = self._db, self._ids, self._fids
+        for k in keys:
+            if k in ids:
+                continue
+            row = db.execute("SELECT id, fid FROM syl WHERE text = ?", (k,)).fetchone()
+            f = fold(k)
+            if row is None:
+                if f not in fids:
+                    db.execute("INSERT OR IGNORE INTO fsyl (text) VALUES (?)", (f,))
+                    fids[f] = db.execute("SELECT id FROM fsyl WHERE text = ?", (f,)).fetchone()[0]
+                row = (db.execute("INSERT INTO syl (text, fid) VALUES (?, ?)",
+                                  (k, fids[f])).lastrowid, fids[f])
+            ids[k], fids[f] = row
+        return ids
+
+    # --- housekeeping ----------------------------------------------------------
+
+    def stats(self) -> dict:
+        """Committed totals: documents, tokens, syllables, bigrams, generation."""
+        meta = dict(self._db.execute("SELECT key, value FROM meta"))
+        meta["syllables"] = self._db.execute("SELECT count(*) FROM syl WHERE n > 0").fetchone()[0]
+        meta["bigrams"] = self._db.execute("SELECT count(*) FROM bi").fetchone()[0]
+        return meta
+
+    def reset(self) -> None:
+        """Forget every count (the index is being rebuilt from scratch)."""
+        self._uni.clear()
+        self._bi.clear()
+        self._docs = 0
+        self._drop()
+        self._db.executescript(_SCHEMA)
+        # Readers compare generations: make sure the fresh file never repeats one.
+        self._db.execute("UPDATE meta SET value = ? WHERE key = 'generation'",
+                         (int.from_bytes(os.urandom(4), "big"),))
+
+    def _drop(self) -> None:
+        self._ids.clear() if hasattr(self, "_ids") else None
+        self._fids.clear() if hasattr(self, "_fids") else None
+        self._db.executescript(
+            "DROP TRIGGER IF EXISTS bi_new; DROP TRIGGER IF EXISTS bi_gone; "
+            "DROP TABLE IF EXISTS bi; DROP TABLE IF EXISTS syl; DROP TABLE IF EXISTS fsyl; "
+            "DROP TABLE IF EXISTS meta; PRAGMA user_version = 0;")
+
+    def close(self) -> None:
+        """Commit what is pending and close the file."""
+        if self._db is None:
+            return
+        try:
+            self.commit()
+        finally:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

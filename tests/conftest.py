@@ -1,0 +1,106 @@
+"""Shared fixtures: a small real index built once from the seeds plus synthetic articles."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import unicodedata
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from search.article import Article, content_hash
+from search.engine import Engine
+from search.index import open_for_writing, write_batches
+from search.ingest import index_paths
+from search.policy import extract_refs
+from search.segment import segment
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+# Short synthetic articles that exercise the Vietnamese cases, with facet values
+# (the seeds get theirs from the extractor). Ids are chosen to be awkward.
+SYNTHETIC = [
+    Article(id="syn/hiểu một lần", title="Người dân hiểu rõ chính sách mới",
+            body="Cán bộ xã giải thích để người dân hiểu chính sách bảo hiểm.",
+            province="Điện Biên", province_2025="Điện Biên", topics=["Văn hóa – xã hội"],
+            date=dt.date(2024, 3, 5)),
+    Article(id="syn/hiệu nhiều lần", title="Hiệu quả, hiệu lực, hiệu suất công vụ",
+            body="Nâng cao hiệu quả, hiệu lực và hiệu suất; hiệu quả công việc là thước đo, "
+                 "hiệu quả quản lý nhà nước, hiệu quả phục vụ.",
+            province="Lạng Sơn", province_2025="Lạng Sơn",
+            topics=["Cải cách hành chính", "Tổ chức cán bộ"], date=dt.date(2023, 11, 20)),
+    Article(id="syn/nfd", title=unicodedata.normalize("NFD", "Thủy lợi nội đồng ở xã Mường Luân"),
+            body=unicodedata.normalize("NFD", "Công trình thủy lợi phục vụ tưới tiêu cho bà con."),
+            province="Điện Biên", province_2025="Điện Biên", topics=["Kinh tế"],
+            date=dt.date(2022, 6, 1)),
+    Article(id="syn/old-style", title="Hoà đồng với nhân dân, thuỷ chung với cách mạng",
+            body="Uỷ ban nhân dân xã luôn hoà đồng, khoẻ mạnh và thuỷ chung.",
+            province="Bắc Kạn", province_2025="Thái Nguyên", topics=["Xây dựng Đảng"],
+            date=dt.date(2021, 2, 14)),
+    Article(id="syn/eth", title="ÐẠI HỘI ÐẢNG BỘ XÃ XUÂN LA",
+            body="Ðại hội Ðảng bộ xã Xuân La nhiệm kỳ mới diễn ra thành công.",
+            province="Bắc Kạn", province_2025="Thái Nguyên", topics=["Xây dựng Đảng"],
+            date=dt.date(2020, 9, 9)),
+    Article(id="syn/across-words", title="Hội nghị hòa giải ở cơ sở",
+            body="Tổ hòa giải đồng bào dân tộc thiểu số hoạt động hiệu quả.",
+            province="Thái Nguyên", province_2025="Thái Nguyên", topics=["Văn hóa – xã hội"],
+            date=dt.date(2023, 1, 10)),
+    Article(id="syn/caption-only", title="Ngày hội đại đoàn kết toàn dân",
+            body="Ngày hội diễn ra vui tươi tại thôn.",
+            captions=["Đồng chí Bí thư trao quà cho hộ nghèo bản Nậm Pồ."],
+            province="Điện Biên", province_2025="Điện Biên", topics=["Giảm nghèo"],
+            date=dt.date(2024, 8, 30)),
+]
+
+
+def _write_synthetic(index_dir: Path) -> None:
+    ix, _ = open_for_writing(index_dir)
+    prepared = []
+    for a in SYNTHETIC:
+        a = Article(**{**a.__dict__})
+        a.policy_refs = extract_refs(a.text())
+        a.content_hash = content_hash(a.text().encode())
+        prepared.append((a, segment(a.text())))
+    for _ in write_batches(ix, prepared):
+        pass
+
+
+@pytest.fixture(scope="session")
+def seed_dir(tmp_path_factory) -> Path:
+    """A copy of the seeds, so tests may add files beside them."""
+    d = tmp_path_factory.mktemp("seeds")
+    for f in SEEDS.iterdir():
+        shutil.copy(f, d / f.name)
+    return d
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory, seed_dir) -> Path:
+    """A real index of the five seeds and the synthetic articles (read-only for tests)."""
+    d = tmp_path_factory.mktemp("index")
+    report = index_paths([seed_dir], d, workers=1)
+    assert report.indexed == 5, report
+    _write_synthetic(d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def engine(index_dir) -> Engine:
+    """An Engine over the shared index."""
+    e = Engine(index_dir)
+    yield e
+    e.close()
+
+
+@pytest.fixture
+def empty_index(tmp_path) -> Path:
+    """A folder for a fresh index, for tests that write."""
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """Click's CLI runner."""
+    return CliRunner()

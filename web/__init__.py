@@ -1,0 +1,1 @@
+"""The vnsearch web site (Flask): faceted search over a vnsearch index."""
