@@ -175,7 +175,7 @@ class Engine:
         total = int(allowed.sum())
         first = (page - 1) * per_page
         terms = vq.highlight_terms(pq)
-        if scored is None or sort == "date":
+        if scored is None or sort == "date" or not pq.clauses:
             docnums = cols.newest_first(np.flatnonzero(allowed))[first:first + per_page]
             hits = [self._hit(load_article(s.stored_fields(int(d))), terms, None) for d in docnums]
         else:

@@ -50,8 +50,8 @@ class ParsedQuery:
 
     @property
     def is_empty(self) -> bool:
-        """True when nothing positive is left to match."""
-        return not self.clauses
+        """True when the query asks for nothing (every article matches)."""
+        return not self.clauses and not self.excluded
 
     @property
     def positive_syllables(self) -> list[str]:
@@ -127,6 +127,14 @@ def _recall(unit: Unit) -> wq.Query:
     return q
 
 
+def _exclusion(unit: Unit) -> wq.Query:
+    # "-Háng" excludes Háng, not every hàng/hạng: an accented exclusion is exact.
+    if unit.ref_key or not has_diacritics(" ".join(unit.syllables)):
+        return _recall(unit)
+    exact = [wq.Term("exact", canonical_syllable(s)) for s in unit.syllables]
+    return wq.And([_recall(unit), *exact])
+
+
 def _clause(clause: list[Unit]) -> wq.Query:
     return _recall(clause[0]) if len(clause) == 1 else wq.Or([_recall(u) for u in clause])
 
@@ -168,15 +176,17 @@ def build(pq: ParsedQuery, accents: list[str] | None = None
     if pq.is_empty:
         return wq.NullQuery, wq.NullQuery, []
     clauses = [_clause(c) for c in pq.clauses]
-    if pq.is_long:
+    if not clauses:  # only exclusions: everything else
+        required, long_clauses = wq.Every(), []
+    elif pq.is_long:
         required, long_clauses = wq.Or(clauses), clauses
     else:
         required, long_clauses = (clauses[0] if len(clauses) == 1 else wq.And(clauses)), []
-    boosts = _ranking(pq, accents)
+    boosts = _ranking(pq, accents) if clauses else []
     scored = wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
     recall = required
     if pq.excluded:
-        excluded = wq.Or([_recall(u) for u in pq.excluded])
+        excluded = wq.Or([_exclusion(u) for u in pq.excluded])
         scored, recall = wq.AndNot(scored, excluded), wq.AndNot(required, excluded)
     return scored, recall, long_clauses
 

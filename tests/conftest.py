@@ -43,9 +43,16 @@ SYNTHETIC = [
             body="Ðại hội Ðảng bộ xã Xuân La nhiệm kỳ mới diễn ra thành công.",
             province="Bắc Kạn", province_2025="Thái Nguyên", topics=["Xây dựng Đảng"],
             date=dt.date(2020, 9, 9)),
-    Article(id="syn/across-words", title="Hội nghị hòa giải ở cơ sở",
-            body="Tổ hòa giải đồng bào dân tộc thiểu số hoạt động hiệu quả.",
+    # "hòa đồng" as one pyvi word (old-style "hoà_đồng") versus the same two
+    # syllables across a word boundary ("chan hòa | đồng_bào"): same length, body
+    # only, and the boundary case written first so that a tie would rank it first.
+    Article(id="syn/across-words", title="Ngày hội gần dân",
+            body="Không khí vui vẻ, chan hòa đồng bào các dân tộc.",
             province="Thái Nguyên", province_2025="Thái Nguyên", topics=["Văn hóa – xã hội"],
+            date=dt.date(2023, 1, 11)),
+    Article(id="syn/whole-word", title="Cán bộ gần dân",
+            body="Cán bộ xã luôn hoà đồng với bà con các dân tộc.",
+            province="Thái Nguyên", province_2025="Thái Nguyên", topics=["Tổ chức cán bộ"],
             date=dt.date(2023, 1, 10)),
     Article(id="syn/caption-only", title="Ngày hội đại đoàn kết toàn dân",
             body="Ngày hội diễn ra vui tươi tại thôn.",

@@ -1,0 +1,127 @@
+"""Index lifecycle: incremental runs, no duplicates, schema versions, bad files, stats."""
+import json
+import shutil
+
+import pytest
+
+from search.engine import Engine
+from search.errors import ArticleNotFound, IndexMissing, IndexOutdated
+from search.index import META_FILE, index_stats, open_index
+from search.ingest import index_paths
+from search.schema import SCHEMA_VERSION
+
+SEED = "000_5bb86f784192a000"
+
+
+@pytest.fixture
+def corpus(tmp_path, seed_dir):
+    d = tmp_path / "corpus"
+    shutil.copytree(seed_dir, d)
+    return d
+
+
+def test_rerun_indexes_only_new_or_changed(corpus, empty_index):
+    first = index_paths([corpus], empty_index, workers=1)
+    assert (first.indexed, first.unchanged) == (5, 0)
+    second = index_paths([corpus], empty_index, workers=1)
+    assert (second.indexed, second.unchanged) == (0, 5)
+
+    text = (corpus / f"{SEED}.txt").read_text("utf-8")
+    (corpus / f"{SEED}.txt").write_text(text.replace("Háng Lìa", "Mường Luân xyzzy"), "utf-8")
+    (corpus / "new_article.txt").write_text("Bài mới về cải cách hành chính\n\nNội dung.", "utf-8")
+    third = index_paths([corpus], empty_index, workers=1)
+    assert (third.indexed, third.unchanged) == (2, 4)
+
+    engine = Engine(empty_index)
+    assert engine.count() == 6
+    assert [h.id for h in engine.search("xyzzy").hits] == [SEED]
+    assert engine.search("Háng Lìa").total == 0
+    assert [h.id for h in engine.search("cải cách hành chính").hits][0] == "new_article"
+
+
+def test_worker_processes_give_the_same_index(corpus, tmp_path):
+    for i in range(70):  # above the pool threshold
+        (corpus / f"extra_{i:03d}.txt").write_text(
+            f"Tin số {i} về xã Mường Luân\n\nUBND xã họp lần thứ {i} về cán bộ.", "utf-8")
+    one = index_paths([corpus], tmp_path / "one", workers=1)
+    two = index_paths([corpus], tmp_path / "two", workers=2)
+    assert one.indexed == two.indexed == 75
+    a, b = Engine(tmp_path / "one"), Engine(tmp_path / "two")
+    for q in ("cán bộ cấp xã", "muong luan", "lần thứ 42"):
+        assert [h.id for h in a.search(q).hits] == [h.id for h in b.search(q).hits]
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("empty.txt", b"", "empty"),
+    ("blank.txt", b"  \n\n ", "empty"),
+    ("binary.txt", b"\x00\x01\x02PNG\x00" * 50, "binary"),
+    ("latin.txt", "Cán bộ".encode("utf-8") + b"\xff\xfe\xfa invalid", "not valid"),
+])
+def test_bad_files_are_skipped_with_a_reason(corpus, empty_index, name, content, reason):
+    (corpus / name).write_bytes(content)
+    report = index_paths([corpus], empty_index, workers=1)
+    assert report.indexed == 5
+    assert [(s.source.endswith(name), reason in s.reason) for s in report.skipped] == \
+        [(True, True)]
+    assert Engine(empty_index).count() == 5
+
+
+def test_utf16_and_bom_files_are_read(corpus, empty_index):
+    (corpus / "u16.txt").write_bytes("Bài UTF-16 về Điện Biên\n\nNội dung.".encode("utf-16"))
+    (corpus / "bom.txt").write_bytes("\ufeffBài có BOM về Lạng Sơn\n\nNội dung.".encode("utf-8"))
+    report = index_paths([corpus], empty_index, workers=1)
+    assert report.skipped == []
+    engine = Engine(empty_index)
+    assert engine.article("u16").title == "Bài UTF-16 về Điện Biên"
+    assert engine.article("bom").title == "Bài có BOM về Lạng Sơn"
+
+
+def test_missing_paths_are_reported(empty_index, corpus):
+    report = index_paths([corpus, corpus / "nope"], empty_index, workers=1)
+    assert [s.reason for s in report.skipped] == ["no such file or folder"]
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    with pytest.raises(IndexMissing, match="no index at"):
+        open_index(tmp_path / "nothing")
+    with pytest.raises(IndexMissing):
+        Engine(tmp_path / "nothing").search("cán bộ")
+
+
+def test_outdated_schema_is_refused_then_rebuilt(corpus, empty_index):
+    index_paths([corpus], empty_index, workers=1)
+    meta = empty_index / META_FILE
+    meta.write_text(json.dumps({"schema_version": SCHEMA_VERSION - 1}), "utf-8")
+    with pytest.raises(IndexOutdated, match="rebuild"):
+        Engine(empty_index).search("cán bộ")
+    report = index_paths([corpus], empty_index, workers=1)
+    assert report.note and "rebuilding" in report.note
+    assert report.indexed == 5
+    assert Engine(empty_index).count() == 5
+
+
+def test_stats(index_dir):
+    s = index_stats(index_dir)
+    assert s["articles"] == Engine(index_dir).count()
+    assert s["schema_version"] == SCHEMA_VERSION
+    assert {"title", "body", "captions", "policy_refs", "province", "province_2025",
+            "topics", "date"} <= set(s["fields"])
+    assert s["size_bytes"] > 0
+
+
+def test_show_round_trips_the_article(engine):
+    article = engine.article("syn/hiểu một lần")
+    assert article.province == "Điện Biên"
+    assert article.to_dict()["date"] == "2024-03-05"
+    with pytest.raises(ArticleNotFound):
+        engine.article("syn/none")
+
+
+def test_new_commits_are_seen_without_reopening(corpus, empty_index):
+    index_paths([corpus], empty_index, workers=1)
+    engine = Engine(empty_index)
+    assert engine.search("xyzzy").total == 0
+    (corpus / "late.txt").write_text("Tin đến muộn xyzzy\n\nNội dung.", "utf-8")
+    index_paths([corpus], empty_index, workers=1)
+    assert [h.id for h in engine.search("xyzzy").hits] == ["late"]
+    assert engine.search("").total == 6

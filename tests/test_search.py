@@ -1,0 +1,192 @@
+"""The query layer against a real index: diacritics, ranking, syntax, policy references."""
+import pytest
+
+from search.analysis import analyze
+from search.errors import BadQuery
+from search.query import parse
+
+SEED_000 = "000_5bb86f784192a000"  # Điện Biên Đông, 1184/KL-UBND
+SEED_002 = "002_265fc339e34caf49"  # Đại Từ, "thị trấn Hùng Sơn"
+SEED_003 = "003_aac2802c33d76ede"  # Ðiện Biên Phủ, 774/KH - UBND
+SEED_004 = "004_746fea586429b06c"  # Bắc Kạn, 70/2009/QĐ-TTg, "hòa đồng"
+SEEDS = {SEED_000, "001_ae031a0ab61b1afb", SEED_002, SEED_003, SEED_004}
+
+
+def ids(result):
+    return [h.id for h in result.hits]
+
+
+@pytest.mark.parametrize("q", ["can bo cap xa", "cán bộ cấp xã", "CÁN BỘ CẤP XÃ",
+                               "cán bộ cấp xa", "Can Bo Cap Xa"])
+def test_diacritics_are_optional(engine, q):
+    result = engine.search(q, per_page=20)
+    assert SEEDS <= set(ids(result))
+
+
+def test_nfd_query_matches(engine):
+    import unicodedata
+    q = unicodedata.normalize("NFD", "thủy lợi nội đồng")
+    assert ids(engine.search(q))[0] == "syn/nfd"
+
+
+@pytest.mark.parametrize("q", ["thủy lợi nội đồng", "thuy loi noi dong", "thuỷ lợi nội đồng"])
+def test_nfd_document_matches(engine, q):
+    assert ids(engine.search(q))[0] == "syn/nfd"
+
+
+@pytest.mark.parametrize("q", ["Đại hội Đảng bộ xã Xuân La", "Ðại hội Ðảng bộ", "dai hoi dang bo"])
+def test_eth_lookalike_is_d_with_stroke(engine, q):
+    assert "syn/eth" in ids(engine.search(q))
+
+
+def test_exact_diacritics_outrank_folded_matches(engine):
+    # syn/hiệu has "hiệu" eight times, syn/hiểu has "hiểu" twice.
+    result = engine.search("hiểu", per_page=20)
+    assert ids(result)[0] == "syn/hiểu một lần"
+    assert "syn/hiệu nhiều lần" in ids(result)
+    assert ids(engine.search("hiệu"))[0] == "syn/hiệu nhiều lần"
+
+
+@pytest.mark.parametrize("q", ["hòa đồng", "hoà đồng"])
+def test_tone_styles_rank_identically(engine, q):
+    result = engine.search(q, per_page=20)
+    assert ids(result) == ids(engine.search("hòa đồng", per_page=20))
+    assert {"syn/old-style", "syn/whole-word", SEED_004} <= set(ids(result))
+
+
+@pytest.mark.parametrize("q", ["hòa đồng", "hoa dong"])
+def test_whole_segmented_word_beats_match_across_word_boundary(engine, q):
+    order = ids(engine.search(q, per_page=20))
+    assert order.index("syn/whole-word") < order.index("syn/across-words")
+
+
+def test_syllables_match_contiguously_whatever_pyvi_did(engine):
+    # pyvi reads "chan hòa đồng_bào": the syllables still match as a phrase.
+    assert "syn/across-words" in ids(engine.search('"hòa đồng"'))
+
+
+def test_quoted_phrase(engine):
+    assert ids(engine.search('"thị trấn Hùng Sơn"')) == [SEED_002]
+    assert ids(engine.search('"thi tran hung son"')) == [SEED_002]
+
+
+def test_words_need_not_be_contiguous_unquoted(engine):
+    assert SEED_002 in ids(engine.search("Hùng Sơn thị trấn"))
+    assert ids(engine.search('"Hùng Sơn thị trấn"')) == []
+
+
+def test_all_words_must_match(engine):
+    assert ids(engine.search("Háng Lìa")) == [SEED_000]
+    assert ids(engine.search("Háng Lìa Pác Nặm")) == []
+
+
+def test_or(engine):
+    assert set(ids(engine.search('"Háng Lìa" OR "Pác Nặm"'))) == {SEED_000, SEED_004}
+    assert set(ids(engine.search("Lìa OR Pác"))) == {SEED_000, SEED_004}
+    # OR binds the two words beside it: Háng AND (Lìa OR Pác).
+    assert ids(engine.search("Háng Lìa OR Pác")) == [SEED_000]
+
+
+@pytest.mark.parametrize("q, absent", [
+    ("cán bộ -Háng", SEED_000), ('cán bộ -"Pác Nặm"', SEED_004), ("cán bộ -Pác", SEED_004),
+])
+def test_minus_excludes_exactly_when_accented(engine, q, absent):
+    result = engine.search(q, per_page=50)
+    assert absent not in ids(result)
+    assert len(SEEDS & set(ids(result))) == 4
+
+
+def test_unaccented_minus_excludes_every_accent_variant(engine):
+    # "hang" is Háng, hàng, hạng...: all of them go.
+    result = engine.search("can bo -hang", per_page=50)
+    assert SEED_000 not in ids(result)
+    assert all("hang" not in analyze(engine.article(i).text()) for i in ids(result))
+
+
+@pytest.mark.parametrize("q, article", [
+    ("70/2009/QĐ-TTg", SEED_004), ("70/2009/QD-TTG", SEED_004), ("70/2009/qđ-ttg", SEED_004),
+    ("774/KH-UBND", SEED_003), ("774/KH - UBND", SEED_003), ("774/kh-ubnd", SEED_003),
+    ("1184/KL-UBND", SEED_000), ("Nghị quyết 37", "001_ae031a0ab61b1afb"),
+])
+def test_policy_references_are_exact_identifiers(engine, q, article):
+    assert ids(engine.search(q)) == [article]
+
+
+def test_policy_reference_with_words(engine):
+    assert ids(engine.search("cán bộ 70/2009/QD-TTG")) == [SEED_004]
+    assert ids(engine.search("Háng Lìa 70/2009/QD-TTG")) == []
+
+
+def test_long_question_relaxes_to_ranked_or(engine):
+    q = "huyện Điện Biên Đông có bao nhiêu cán bộ chuyên trách và công chức cấp xã hiện nay"
+    assert len(parse(q).positive_syllables) >= 10
+    result = engine.search(q)
+    assert result.total > 0
+    assert ids(result)[0] == SEED_000
+
+
+def test_short_query_is_not_relaxed(engine):
+    assert engine.search("cán bộ xyzzyqq").total == 0
+
+
+@pytest.mark.parametrize("q", [
+    'title:(', '"unclosed', "(", ")", "OR", "-", "- -", "OR OR cán", "AND NOT", "***", "?",
+    "cán bộ)", '""', "-cán", "a" * 5000, "\x00\x01 cán", "\u202ecán bộ", "😀 cán bộ",
+    "{{ 7*7 }}", "'; DROP TABLE articles; --", "title:cán", "cán*", "ca?",
+])
+def test_malformed_syntax_never_raises(engine, q):
+    result = engine.search(q)
+    assert result.total >= 0
+    assert isinstance(result.to_dict(), dict)
+
+
+def test_only_negative_query_lists_everything_else(engine):
+    # "Nậm" (syn/caption-only) is not "Nặm" (seed 004): the exclusion is exact.
+    result = engine.search("-Nậm", per_page=100)
+    assert result.total == engine.count() - 1
+    assert "syn/caption-only" not in ids(result)
+
+
+def test_field_syntax_is_plain_words(engine):
+    pq = parse("title:(cán")
+    assert pq.positive_syllables == ["title", "cán"]
+
+
+def test_caption_match_is_found_and_highlighted(engine):
+    result = engine.search("Nậm Pồ")
+    assert ids(result) == ["syn/caption-only"]
+    assert '<mark class="match' in result.hits[0].snippet
+
+
+def test_snippet_marks_accented_words_for_unaccented_query(engine):
+    hit = engine.search("thi tran hung son").hits[0]
+    assert '<mark class="match t0">thị</mark>' in hit.snippet
+
+
+def test_snippet_is_escaped(engine):
+    hit = engine.search("cán bộ").hits[0]
+    assert "<script" not in hit.snippet
+
+
+def test_empty_query_lists_everything_newest_first(engine):
+    result = engine.search("", per_page=100)
+    assert result.total == engine.count()
+    dates = [h.date for h in result.hits if h.date]
+    assert dates == sorted(dates, reverse=True)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"page": 0}, {"page": 1001}, {"per_page": 0}, {"per_page": 101}, {"sort": "title"},
+    {"year": "abc"}, {"date_from": "2020-13-01"}, {"date_to": "yesterday"},
+])
+def test_bad_arguments_raise_bad_query(engine, kwargs):
+    with pytest.raises(BadQuery):
+        engine.search("cán bộ", **kwargs)
+
+
+def test_to_dict_shape(engine):
+    d = engine.search("can bo", per_page=2).to_dict()
+    assert set(d) >= {"query", "total", "hits", "facets", "suggestion", "page", "per_page"}
+    assert set(d["hits"][0]) >= {"id", "title", "url", "date", "province", "province_2025",
+                                 "topics", "snippet", "score"}
+    assert set(d["facets"]) == {"province", "province_2025", "topic", "year"}
