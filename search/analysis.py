@@ -41,8 +41,9 @@ _CHAR_TABLE = {**_LOOKALIKES, **_SPACES, **_INVISIBLE}
 
 def normalize_text(text: str) -> str:
     """NFC-normalise text, repair look-alike letters and odd spaces (case kept)."""
-    # NFC first: decomposed marks would otherwise split words at the tokenizer.
-    return unicodedata.normalize("NFC", text).translate(_CHAR_TABLE)
+    # Repair first (a zero-width character between a letter and its mark would
+    # block composition), then NFC: decomposed marks would split words.
+    return unicodedata.normalize("NFC", text.translate(_CHAR_TABLE))
 
 
 # --- tone placement ---------------------------------------------------------
@@ -136,6 +137,8 @@ def fold(text: str) -> str:
 def _fold_char(c: str) -> str:
     # Only Latin letters are transliterated (ß -> ss, ø -> o); other scripts are
     # kept, since unidecode would turn one CJK character into a spaced word.
+    if unicodedata.combining(c):
+        return ""  # a mark with no precomposed letter to fold into
     if c.isascii() or "LATIN" not in unicodedata.name(c, ""):
         return c
     return unidecode(c) or c

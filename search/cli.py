@@ -14,7 +14,7 @@ import click
 from . import __version__
 from .engine import MAX_PER_PAGE, SORTS, Engine, open_engine
 from .errors import SearchError
-from .index import index_stats
+from .index import LOCK_TIMEOUT, index_stats
 from .ingest import extract_paths, index_paths
 from .paths import default_index, default_seeds
 from .readers import Skipped
@@ -63,9 +63,11 @@ def cli():
               help="Worker processes for parsing and segmentation (default: one per core).")
 @click.option("--batch-size", type=click.IntRange(1, 100000), default=500, show_default=True,
               help="Articles per commit (a crash loses at most one batch).")
+@click.option("--wait", type=click.FloatRange(0), default=LOCK_TIMEOUT, show_default=True,
+              help="Seconds to wait for another indexing run to finish.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @friendly_errors
-def index(paths, index_dir, workers, batch_size, as_json):
+def index(paths, index_dir, workers, batch_size, wait, as_json):
     """Index articles from files and folders (default: seeds/) into the index.
 
     Only new or changed articles are (re)indexed; unreadable inputs are skipped
@@ -77,7 +79,7 @@ def index(paths, index_dir, workers, batch_size, as_json):
     with click.progressbar(length=total, label="Indexing", file=sys.stderr,
                            show_pos=False) if show_bar else _NoBar() as bar:
         report = index_paths(paths, index_dir, workers=workers, batch_size=batch_size,
-                             progress=bar.update)
+                             progress=bar.update, lock_timeout=wait)
     summary = report.to_dict()
     (Path(index_dir) / REPORT_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=2),
                                                "utf-8")

@@ -77,7 +77,7 @@ def _clear(path: Path) -> None:
 
 
 def write_batches(ix, prepared: Iterable[tuple[Article, str]], batch_size: int = 500,
-                  on_commit=None) -> Iterator[Article]:
+                  on_commit=None, lock_timeout: float = LOCK_TIMEOUT) -> Iterator[Article]:
     """Write (article, words) pairs, committing every ``batch_size``; yields each written article.
 
     ``update_document`` keys on the article id, so re-indexing never duplicates.
@@ -88,7 +88,7 @@ def write_batches(ix, prepared: Iterable[tuple[Article, str]], batch_size: int =
     try:
         for article, words in prepared:
             if writer is None:
-                writer = _writer(ix)
+                writer = _writer(ix, lock_timeout)
             writer.update_document(**document(article, words))
             pending += 1
             yield article
@@ -107,13 +107,13 @@ def write_batches(ix, prepared: Iterable[tuple[Article, str]], batch_size: int =
             writer.cancel()
 
 
-def _writer(ix):
+def _writer(ix, lock_timeout: float):
     try:
-        return ix.writer(timeout=LOCK_TIMEOUT, delay=0.25)
+        return ix.writer(timeout=lock_timeout, delay=0.1)
     except LockError as e:
         raise IndexLocked(
             f"another `vnsearch index` is writing to {ix.storage.folder} "
-            f"(waited {LOCK_TIMEOUT:.0f} s); try again when it has finished"
+            f"(waited {lock_timeout:g} s); try again when it has finished"
         ) from e
 
 

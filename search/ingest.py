@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 from .article import Article
 from .errors import BadArticle
-from .index import open_for_writing, stored_hashes, write_batches
+from .index import LOCK_TIMEOUT, open_for_writing, stored_hashes, write_batches
 from .parse import parse_record
 from .readers import Record, Skipped, iter_files, read_records
 from .segment import segment
@@ -67,8 +67,8 @@ def _chunks(items: Iterator, size: int) -> Iterator[list]:
 
 
 def index_paths(paths: Iterable, index_dir, *, workers: int | None = None,
-                batch_size: int = 500, progress: Callable[[int], None] | None = None
-                ) -> IndexReport:
+                batch_size: int = 500, progress: Callable[[int], None] | None = None,
+                lock_timeout: float = LOCK_TIMEOUT) -> IndexReport:
     """Index every article under ``paths`` into ``index_dir``; new or changed ones only.
 
     ``progress`` is called with the number of input bytes dealt with so far.
@@ -113,7 +113,7 @@ def index_paths(paths: Iterable, index_dir, *, workers: int | None = None,
                     else:
                         yield item
 
-            for _ in write_batches(ix, good(), batch_size=batch_size):
+            for _ in write_batches(ix, good(), batch_size=batch_size, lock_timeout=lock_timeout):
                 report.indexed += 1
     finally:
         if pool is not None:
