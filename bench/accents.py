@@ -132,6 +132,7 @@ def main() -> None:
         out["runs"].append(res)
         if not args.no_news:
             n2, secs2 = build(vocab, read_jsonl(args.data / "local-news-20k.jsonl.gz"))
+            sugg.close()
             sugg = Suggester(tmp)
             sugg.restore("khoi dong")
             res = evaluate("vocabulary: ALQAC + local-news-20k", sugg.restore, queries,

@@ -29,7 +29,15 @@ def mark(text: str, terms: set[str], top: int = 2) -> str:
     """Best fragments of ``text`` with ``terms`` (folded) marked, as safe HTML; '' if none."""
     if not text or not terms:
         return ""
-    return wh.highlight(text, frozenset(terms), _ANALYZER, _fragmenter(), _formatter(), top=top)
+    tokens = _ANALYZER(text, chars=True, mode="query", removestops=False)
+    tokens = wh.set_matched_filter(tokens, frozenset(terms))
+    fragments = list(_fragmenter().fragment_tokens(text, tokens))
+    scorer = wh.BasicFragmentScorer()
+    # Whoosh breaks score ties by object identity, which makes snippets vary
+    # from run to run: prefer the earlier fragment instead, then show in order.
+    best = sorted(fragments, key=lambda f: (-scorer(f), f.startchar))[:top]
+    best.sort(key=lambda f: f.startchar)
+    return _formatter()(text, best) if best else ""
 
 
 def mark_all(text: str, terms: set[str]) -> str:

@@ -1,56 +1,93 @@
 """Pure parsing: raw input (bytes of one record) -> :class:`Article`.
 
-Nothing here touches the index or the filesystem.
+Nothing here touches the index or the filesystem. Runs in worker processes,
+so everything is module level; trafilatura is imported only for HTML.
 """
 from __future__ import annotations
 
 import codecs
+import re
+import unicodedata
 
 from .analysis import normalize_text
 from .article import Article
 from .errors import BadArticle
-from .policy import extract_refs
+from .extract.jsonline import parse_json_line
+from .extract.page import parse_page
+from .extract.text import ensure_normalized
 from .readers import Record
 
+# Control characters other than tab, newline, carriage return and form feed.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Windows-1258 text decodes to base letters and combining tone marks.
+_VIETNAMESE = re.compile(r"[\u0300\u0301\u0303\u0309\u0323ăâêôơưđĂÂÊÔƠƯĐ]")
+MAX_CONTROL_SHARE = 0.01
+
+
+def _binary(text: str) -> bool:
+    return "\x00" in text or len(_CONTROL.findall(text[:4096])) > MAX_CONTROL_SHARE * min(
+        len(text), 4096)
+
+
 def decode(raw: bytes, source: str) -> str:
-    """Text of a file: UTF-8 (with or without BOM) or UTF-16 with BOM; NFC-normalised."""
+    """Text of a file: UTF-8 (BOM or not), UTF-16 with BOM or Windows-1258; NFC-normalised."""
     if not raw.strip():
         raise BadArticle(source, "empty file")
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise BadArticle(source, f"not valid UTF-16 text ({e.reason} at byte {e.start})") \
+                from None
+    elif b"\x00" in raw:
+        raise BadArticle(source, "binary content (NUL bytes)")
     else:
-        encoding = "utf-8-sig"
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            text = _decode_cp1258(raw, source, f"{e.reason} at byte {e.start}")
+    if _binary(text):
+        raise BadArticle(source, "binary content (control characters)")
+    if not text.strip():
+        raise BadArticle(source, "empty file")
+    return ensure_normalized(text)
+
+
+def _decode_cp1258(raw: bytes, source: str, utf8_error: str) -> str:
+    """Windows-1258, accepted only if it reads as Vietnamese (else: undecodable)."""
+    undecodable = f"undecodable: not valid UTF-8 text ({utf8_error})"
+    # Windows-1258 bytes almost never form valid UTF-8 sequences; text with many
+    # of them and a few broken bytes is damaged UTF-8, not Windows-1258.
+    lenient = raw.decode("utf-8", "replace")
+    invalid = lenient.count("\ufffd")
+    valid = sum(ord(c) > 127 for c in lenient) - invalid
+    if valid and valid * 4 >= invalid:
+        raise BadArticle(source, undecodable)
     try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as e:
-        raise BadArticle(source, f"not valid {encoding} text ({e.reason} at byte {e.start})") \
-            from None
-    if "\x00" in text:
-        raise BadArticle(source, "binary content (NUL characters)")
-    return normalize_text(text)
-
-
-def _lines(text: str) -> list[str]:
-    return [" ".join(line.split()) for line in text.splitlines()]
+        text = raw.decode("cp1258")
+    except UnicodeDecodeError:
+        raise BadArticle(source, f"{undecodable} nor Windows-1258") from None
+    text = unicodedata.normalize("NFC", text)
+    letters = sum(c.isalpha() for c in text)
+    if not letters or len(_VIETNAMESE.findall(unicodedata.normalize("NFD", text))) < 0.02 * letters:
+        raise BadArticle(source, f"{undecodable} nor Vietnamese in Windows-1258")
+    return text
 
 
 def parse_article(text: str, article_id: str, source_path: str | None = None) -> Article:
-    """A simple article from page text: first meaningful line is the title, the rest the body."""
-    lines = [line for line in _lines(text) if line]
-    # A "meaningful" title line has a few words and is not a bare date or number.
-    title_at = next((i for i, line in enumerate(lines)
-                     if len(line.split()) >= 3 and any(c.isalpha() for c in line)), 0)
-    title = lines[title_at] if lines else ""
-    body = "\n\n".join(lines[title_at + 1:])
-    if not title and not body:
-        raise BadArticle(source_path or article_id, "no text")
-    article = Article(id=article_id, title=title, body=body, source_path=source_path)
-    article.policy_refs = extract_refs(article.text())
-    return article
+    """The Article of a page's text (title, lead, body, captions and inferred fields)."""
+    return parse_page(ensure_normalized(text), article_id, source_path)
 
 
 def parse_record(record: Record) -> Article:
     """The Article of one record (raises BadArticle with the reason)."""
-    article = parse_article(decode(record.raw, record.source), record.id, record.source)
+    if record.kind == "json":
+        article = parse_json_line(record.raw, record.id, record.source)
+    elif record.kind == "html":
+        from .extract.html import parse_html  # trafilatura: only HTML pays its import
+        article = parse_html(decode(record.raw, record.source), record.id, record.source)
+    else:
+        article = parse_article(decode(record.raw, record.source), record.id, record.source)
+    article.source_path = record.source
     article.content_hash = record.hash
     return article

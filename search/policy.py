@@ -7,9 +7,11 @@ so that the same document is one identifier however it was typed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from .analysis import fold, normalize_text
+from .extract.text import trie_pattern
 
 # Document kinds with the symbol that usually stands for them in a reference.
 KINDS = {
@@ -22,18 +24,36 @@ KINDS = {
 _SYMBOL_KIND = {fold(sym).upper(): kind for kind, sym in KINDS.items()}
 _KIND_BY_FOLDED = {fold(k).lower(): k for k in KINDS}
 _kind_alt = "|".join(sorted((re.escape(k) for k in KINDS), key=len, reverse=True))
+# The same alternation shaped as a trie: much faster over a whole article.
+_kind_trie = trie_pattern({variant for k in KINDS for variant in (k, k.lower())})
 
 # A symbol part starts with a capital ("QĐ", "TTg", "UBND", "TTr"); parts join with "-".
-_PART = r"[A-ZĐ][A-Za-zĐđ]{0,9}"
+_PART = r"[A-ZĐ][A-Za-zĐđ]{0,9}(?<=[A-Za-zĐđ])\d{0,2}"
 _SYMBOL = rf"{_PART}(?:[ \t]*-[ \t]*{_PART}){{0,4}}"
-# 70/2009/QĐ-TTg, 774/KH - UBND, 1184/KL-UBND, 37-NQ/TU
+# 70/2009/QĐ-TTg, 774/KH - UBND, 1184/KL-UBND, 37-NQ/TU, 73/2021/QH14; and the
+# slash-less typo "47UBND -UBND-TTr" (a symbol of two or more capitals glued to
+# the number, then at least one more part), read as 47/UBND-UBND-TTr.
 _NUMBERED = re.compile(
-    rf"(?<![\w/])(\d{{1,5}})(?:[ \t]*/[ \t]*(\d{{4}}))?[ \t]*([/-])[ \t]*({_SYMBOL}(?:/{_PART})?)(?![\w])"
+    rf"(?<![\w/])(\d{{1,5}})(?:[ \t]*/[ \t]*(\d{{4}}))?"
+    rf"(?:[ \t]*([/-])[ \t]*|(?=[A-ZĐ]{{2,}}[ \t]*-[ \t]*[A-ZĐ]))"
+    rf"({_SYMBOL}(?:/{_PART})?)(?![\w])"
 )
 # "Kế hoạch số 51", "Nghị quyết 37" (a number with no symbol)
-_BARE = re.compile(rf"\b({_kind_alt})[ \t]+(?:số[ \t]+)?(\d{{1,5}})(?![\d/\w-])", re.IGNORECASE)
+_BARE = re.compile(rf"\b({_kind_trie})[ \t]+(?:số[ \t]+)?(\d{{1,5}})(?![\d/\w-])", re.IGNORECASE)
 # The kind written just before a numbered reference: "Quyết định số 70/2009/QĐ-TTg".
 _KIND_BEFORE = re.compile(rf"({_kind_alt})[ \t]*(?:số[ \t]*)?(?:[:.][ \t]*)?$", re.IGNORECASE)
+
+
+# Characters normalize_text rewrites (look-alikes, odd spaces, invisibles).
+_ODD = re.compile("[\u00d0\u00f0\u00a0\u1680\u202f\u205f\u3000\t\x0b\x0c"
+                  "\u2000-\u200d\u2060\ufeff\u00ad]")
+
+
+def _normalized(text: str) -> str:
+    # Parsed articles are normal already; checking is much cheaper than redoing it.
+    if unicodedata.is_normalized("NFC", text) and not _ODD.search(text):
+        return text
+    return normalize_text(text)
 
 
 @dataclass(frozen=True)
@@ -70,13 +90,13 @@ def find_refs(text: str, *, query: bool = False) -> list[tuple[PolicyRef, int, i
     since people type identifiers carelessly; in documents a capital letter is
     required so that ordinary words after a slash are not taken for symbols.
     """
-    text = normalize_text(text)
+    text = _normalized(text)
     scan = text.upper() if query else text
     found: list[tuple[PolicyRef, int, int]] = []
     for m in _NUMBERED.finditer(scan):
         number, year, sep, symbol = m.groups()
         symbol = re.sub(r"[ \t]*-[ \t]*", "-", text[m.start(4):m.end(4)])
-        display = f"{number}/{year}/{symbol}" if year else f"{number}{sep}{symbol}"
+        display = f"{number}/{year}/{symbol}" if year else f"{number}{sep or '/'}{symbol}"
         before = _KIND_BEFORE.search(text[max(0, m.start() - 30):m.start()])
         kind = _canonical_kind(before.group(1)) if before else _kind_from_symbol(symbol)
         found.append((PolicyRef(display, kind, ref_key(display)), m.start(), m.end()))
@@ -97,3 +117,12 @@ def extract_refs(text: str) -> list[PolicyRef]:
     for ref, _, _ in find_refs(text):
         seen.setdefault(ref.key, ref)
     return list(seen.values())
+
+
+_LEADING_KIND = re.compile(rf"^\s*({_kind_alt})\b", re.IGNORECASE)
+
+
+def leading_kind(text: str) -> str | None:
+    """The document kind a title starts with ("Kết luận Thanh tra: ..." -> "Kết luận")."""
+    m = _LEADING_KIND.match(normalize_text(text))
+    return _canonical_kind(m.group(1)) if m else None

@@ -1,19 +1,28 @@
 """Finding input files and cutting them into records (one raw article each).
 
 A record is still bytes: decoding and parsing happen in :mod:`search.parse`,
-in a worker process when the input is big.
+in a worker process when the input is big. A page file (``.txt``, ``.html``)
+is one record; a JSON Lines file (``.jsonl``, ``.jsonl.gz``) is one record per
+line, read as a stream so that a big file is never held in memory.
 """
 from __future__ import annotations
 
+import gzip
+import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .article import content_hash
 
-EXTENSIONS = (".txt",)
+PAGE_KINDS = {".txt": "txt", ".html": "html", ".htm": "html"}
+JSON_SUFFIXES = (".jsonl", ".jsonl.gz")
+EXTENSIONS = (*PAGE_KINDS, *JSON_SUFFIXES)
 MAX_BYTES = 10 * 1024 * 1024
+# One JSON line is one article: a longer one is no article.
+MAX_LINE_BYTES = MAX_BYTES
 
 
 @dataclass
@@ -35,22 +44,31 @@ class Skipped:
     reason: str
 
 
+def _supported(name: str) -> bool:
+    return name.lower().endswith(EXTENSIONS)
+
+
 def iter_files(paths: Iterable[os.PathLike | str]) -> Iterator[Path | Skipped]:
     """Input files under ``paths`` (files and folders, recursive, sorted)."""
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and f.name.lower().endswith(EXTENSIONS):
+                if f.is_file() and _supported(f.name):
                     yield f
         elif p.is_file():
-            yield p if p.name.lower().endswith(EXTENSIONS) else \
+            yield p if _supported(p.name) else \
                 Skipped(str(p), f"unsupported file type {p.suffix or '(none)'}")
         else:
             yield Skipped(str(p), "no such file or folder")
 
 
 def read_records(path: Path) -> Iterator[Record | Skipped]:
-    """The records of one input file (a .txt file is one article, id = file name)."""
+    """The records of one input file (a page file is one article, id = file name)."""
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith(JSON_SUFFIXES):
+        yield from _json_records(path)
+        return
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -60,4 +78,43 @@ def read_records(path: Path) -> Iterator[Record | Skipped]:
     except OSError as e:
         yield Skipped(str(path), f"cannot read: {e.strerror}")
         return
-    yield Record(id=path.stem, source=str(path), raw=raw, hash=content_hash(raw), kind="txt")
+    kind = PAGE_KINDS.get(path.suffix.lower(), "txt")
+    yield Record(id=path.stem, source=str(path), raw=raw, hash=content_hash(raw), kind=kind)
+
+
+def _json_records(path: Path) -> Iterator[Record | Skipped]:
+    """One record per JSON line; a bad line is skipped alone (source ``path:LINE``)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    lineno = 0
+    try:
+        with opener(path, "rb") as f:
+            for lineno, line in enumerate(f, 1):
+                if lineno == 1:
+                    line = line.removeprefix(b"\xef\xbb\xbf")
+                line = line.strip()
+                if not line:
+                    continue
+                source = f"{path}:{lineno}"
+                if len(line) > MAX_LINE_BYTES:
+                    yield Skipped(source, f"line longer than {MAX_LINE_BYTES} bytes")
+                    continue
+                try:
+                    d = json.loads(line)
+                except (UnicodeDecodeError, ValueError) as e:
+                    yield Skipped(source, f"invalid JSON line ({e})")
+                    continue
+                if not isinstance(d, dict):
+                    yield Skipped(source, "JSON line is not an object")
+                    continue
+                art_id = d.get("id")
+                if isinstance(art_id, (int, float)) and not isinstance(art_id, bool):
+                    art_id = str(art_id)
+                if not isinstance(art_id, str) or not art_id.strip():
+                    yield Skipped(source, "JSON line has no \"id\"")
+                    continue
+                yield Record(id=art_id, source=source, raw=line, hash=content_hash(line),
+                             kind="json")
+    except (OSError, EOFError, zlib.error) as e:
+        where = f"{path}:{lineno + 1}" if lineno else str(path)
+        reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+        yield Skipped(where, f"cannot read: {reason}")

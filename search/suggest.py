@@ -25,7 +25,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 from .analysis import canonical_syllable, fold, has_diacritics, normalize_text
-from .vocab import BOS, EOS, NUM, token_key, token_spans, vocab_path
+from .vocab import BOS, EOS, token_key, token_spans, vocab_path
 
 __all__ = ["Suggester"]
 
@@ -85,6 +85,7 @@ class Suggester:
         self.path = vocab_path(index_dir)
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._open: list[sqlite3.Connection] = []  # every thread's, for close()
         self._generation = None
         self._totals = (0, 1)  # tokens, syllables
         self._cands = _LRU(cache_size)
@@ -105,17 +106,28 @@ class Suggester:
             return conn
         self._drop_connection()
         try:
+            # check_same_thread=False only so that close() may close it; the
+            # connection is used by its own thread alone.
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0,
-                                   isolation_level=None)
-            conn.execute("SELECT 1 FROM meta LIMIT 1")
+                                   isolation_level=None, check_same_thread=False)
         except sqlite3.Error:
             return None
+        try:
+            conn.execute("SELECT 1 FROM meta LIMIT 1")
+        except sqlite3.Error:  # not (yet) a vocabulary
+            conn.close()
+            return None
         self._local.conn, self._local.ident = conn, ident
+        with self._lock:
+            self._open.append(conn)
         return conn
 
     def _drop_connection(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
+            with self._lock:
+                if conn in self._open:
+                    self._open.remove(conn)
             conn.close()
             self._local.conn = None
 
@@ -159,9 +171,9 @@ class Suggester:
     def _lattice(self, conn, key: str) -> tuple[int | None, tuple[Cand, ...]]:
         """The readings a typed token may take."""
         fid, cands = self._candidates(conn, fold(key))
-        if key in (NUM,) or key.startswith("<"):
-            cands = tuple(c for c in cands if c.text == key)
-        elif has_diacritics(key):  # typed with accents: keep them
+        # Classes (<num>) stay themselves; a syllable typed with accents is
+        # not second-guessed.
+        if key.startswith("<") or has_diacritics(key):
             cands = tuple(c for c in cands if c.text == key)
         if not cands:
             return None, (Cand(None, key, 0, 0),)
@@ -176,25 +188,32 @@ class Suggester:
             return (c.n + UNIGRAM_PSEUDO) / denom
 
         lattice = [self._lattice(conn, k) for k in [BOS, *keys, EOS]]
-        # best[j] = (log probability, back-pointer path) of ending in candidate j
-        best = [(0.0, [c.text]) for c in lattice[0][1]]
+        scores = [0.0] * len(lattice[0][1])
+        back: list[list[int]] = []  # per step, the best predecessor of each candidate
         for (fa, prev), (fb, cur) in zip(lattice, lattice[1:]):
             pairs = self._bigrams(conn, fa, fb) if fa is not None and fb is not None else {}
-            step = []
+            step, ptrs = [], []
             for c in cur:
                 pu = p_uni(c)
-                top = None
-                for (score, path), p in zip(best, prev):
+                top, arg = -math.inf, 0
+                for i, p in enumerate(prev):
                     if p.sid is None or c.sid is None or p.n + p.t <= 0:
                         prob = pu
-                    else:
+                    else:  # Witten-Bell: unseen pairs share t/(n+t) of the mass
                         prob = (pairs.get((p.sid, c.sid), 0) + p.t * pu) / (p.n + p.t)
-                    s = score + math.log(prob)
-                    if top is None or s > top[0]:
-                        top = (s, path)
-                step.append((top[0], top[1] + [c.text]))
-            best = step
-        return max(best, key=lambda b: b[0])[1][1:-1]
+                    score = scores[i] + math.log(prob)
+                    if score > top:
+                        top, arg = score, i
+                step.append(top)
+                ptrs.append(arg)
+            scores = step
+            back.append(ptrs)
+        j = max(range(len(scores)), key=scores.__getitem__)
+        path = []
+        for (_, cands), ptrs in zip(reversed(lattice[1:]), reversed(back)):
+            path.append(cands[j].text)
+            j = ptrs[j]
+        return path[::-1][:-1]  # without </s>
 
     def _restore(self, text: str) -> tuple[str, list[tuple[str, str]]] | None:
         """(restored text, [(typed key, restored syllable)]) or None without a vocabulary."""
@@ -258,8 +277,16 @@ class Suggester:
         return restored, accents
 
     def close(self) -> None:
-        """Close this thread's connection."""
+        """Close this thread's connection (it reopens on the next call)."""
         self._drop_connection()
+
+    def close_all(self) -> None:
+        """Close every thread's connection (at shutdown, when no thread is using it)."""
+        with self._lock:
+            conns, self._open = self._open, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
 
 
 def _with_case(syllable: str, typed: str) -> str:

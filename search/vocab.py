@@ -21,6 +21,8 @@ import os
 import re
 import sqlite3
 from collections import Counter
+from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 from typing import Iterator
 
@@ -33,9 +35,10 @@ BOS, EOS, NUM = "<s>", "</s>", "<num>"
 MAX_TOKEN = 24
 LONG = "<long>"
 
-_TOKEN_RE = re.compile(SYLLABLE_PATTERN, re.UNICODE)
-# Characters that end a clause: context does not carry over them.
-_BOUNDARY_RE = re.compile(r"[.,;:!?…()\[\]{}\"“”«»|•\n\r]")
+# A syllable token, or a character that ends a clause (context does not carry
+# over it). One scan finds both, and "2.200" stays one token.
+_SCAN_RE = re.compile(
+    rf"({SYLLABLE_PATTERN})|[.,;:!?…()\[\]{{}}\"“”«»|•\n\r]", re.UNICODE)
 
 _SCHEMA = f"""
 PRAGMA user_version = {SCHEMA_VERSION};
@@ -56,8 +59,11 @@ INSERT OR IGNORE INTO meta VALUES ('generation', 0), ('tokens', 0), ('documents'
 """
 
 
+@lru_cache(maxsize=1 << 17)
 def token_key(token: str) -> str:
     """The vocabulary key of one raw token: canonical lower-case syllable, or a class."""
+    if not token:
+        return ""  # a clause boundary (see _SCAN_RE)
     if any(c.isdigit() for c in token):
         return NUM
     if len(token) > MAX_TOKEN:
@@ -67,20 +73,27 @@ def token_key(token: str) -> str:
 
 def token_spans(text: str) -> Iterator[tuple[int, int, bool]]:
     """(start, end, starts_clause) of each syllable token of normalised ``text``."""
-    last = 0
-    for m in _TOKEN_RE.finditer(text):
-        yield m.start(), m.end(), last == 0 or bool(_BOUNDARY_RE.search(text, last, m.start()))
-        last = m.end()
+    new = True
+    for m in _SCAN_RE.finditer(text):
+        if m.group(1) is None:
+            new = True
+        else:
+            yield m.start(), m.end(), new
+            new = False
 
 
 def clauses(text: str) -> list[list[str]]:
     """The keys of ``text`` cut into clauses at punctuation."""
-    text = normalize_text(text)
     out: list[list[str]] = []
-    for start, end, new in token_spans(text):
-        if new or not out:
-            out.append([])
-        out[-1].append(token_key(text[start:end]))
+    clause: list[str] = []
+    for token in _SCAN_RE.findall(normalize_text(text)):
+        if token:
+            clause.append(token_key(token))
+        elif clause:
+            out.append(clause)
+            clause = []
+    if clause:
+        out.append(clause)
     return out
 
 
@@ -95,19 +108,24 @@ class Vocabulary:
     def __init__(self, index_dir):
         self.path = vocab_path(index_dir)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._uni: Counter = Counter()
+        self._bi: Counter = Counter()
+        self._docs = 0
+        # Writer-side id caches (this is the only process that assigns ids).
+        self._ids: dict[str, tuple[int, int]] = {}
+        self._fids: dict[str, int] = {}
         self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         # WAL: readers (the web server) keep reading while a batch is written.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA cache_size=-65536")  # 64 MB: batches touch many pages
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
+        if version == SCHEMA_VERSION:
+            pass
+        elif version == 0:
+            self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+        else:  # written by another version of this module: start again
             self._drop()
-        self._db.executescript(_SCHEMA)
-        self._uni: Counter = Counter()
-        self._bi: Counter = Counter()
-        self._docs = 0
-        self._ids: dict[str, int] = {}
-        self._fids: dict[str, int] = {}
 
     # --- counting ------------------------------------------------------------
 
@@ -115,12 +133,26 @@ class Vocabulary:
         """Count an article's text in (``sign=1``) or out (``sign=-1``, its old version)."""
         if sign not in (1, -1):
             raise ValueError("sign must be 1 or -1")
-        for clause in clauses(text or ""):
-            keys = [BOS, *clause, EOS]
-            for k in keys:
-                self._uni[k] += sign
-            for pair in zip(keys, keys[1:]):
-                self._bi[pair] += sign
+        # Counted with C loops (map, Counter.update, compress): this runs for
+        # every indexed article. Boundaries are "" in ``keys``; the pairs around
+        # them are moved to </s> and <s>, and commit() ignores what is left on "".
+        keys = ["", *map(token_key, _SCAN_RE.findall(normalize_text(text or ""))), ""]
+        uni, bi = self._uni, self._bi
+        if sign > 0:
+            uni.update(keys)
+            bi.update(zip(keys, keys[1:]))
+        else:
+            uni.subtract(keys)
+            bi.subtract(zip(keys, keys[1:]))
+        for i in compress(range(len(keys)), map("".__eq__, keys)):
+            if i > 0 and keys[i - 1]:
+                bi[(keys[i - 1], "")] -= sign
+                bi[(keys[i - 1], EOS)] += sign
+                uni[EOS] += sign
+            if i + 1 < len(keys) and keys[i + 1]:
+                bi[("", keys[i + 1])] -= sign
+                bi[(BOS, keys[i + 1])] += sign
+                uni[BOS] += sign
         self._docs += sign
 
     @property
@@ -130,27 +162,27 @@ class Vocabulary:
 
     def commit(self) -> None:
         """Write the pending counts in one transaction."""
-        uni = {k: v for k, v in self._uni.items() if v}
-        bi = {k: v for k, v in self._bi.items() if v}
+        uni = {k: v for k, v in self._uni.items() if v and k}
+        bi = {k: v for k, v in self._bi.items() if v and k[0] and k[1]}
         if not uni and not bi and not self._docs:
             return
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            ids = self._resolve(uni.keys())
+            # Every syllable of a changed pair, even one whose own count nets to 0.
+            ids = self._resolve({k for pair in bi for k in pair} | uni.keys())
             db.executemany(
-                "UPDATE syl SET n = n + ? WHERE id = ?", [(v, ids[k]) for k, v in uni.items()])
-            fids = self._fids
+                "UPDATE syl SET n = n + ? WHERE id = ?", [(v, ids[k][0]) for k, v in uni.items()])
+            # In key order, so that the B-tree is walked once rather than at random.
+            rows = sorted((ids[a][1], ids[b][1], ids[a][0], ids[b][0], v)
+                          for (a, b), v in bi.items())
             db.executemany(
                 "INSERT INTO bi VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (fa, fb, a, b) DO UPDATE SET n = n + excluded.n",
-                [(fids[fold(a)], fids[fold(b)], ids[a], ids[b], v)
-                 for (a, b), v in bi.items()])
+                "ON CONFLICT (fa, fb, a, b) DO UPDATE SET n = n + excluded.n", rows)
             # Only rows that lost counts can have dropped to zero.
             db.executemany(
                 "DELETE FROM bi WHERE fa = ? AND fb = ? AND a = ? AND b = ? AND n <= 0",
-                [(fids[fold(a)], fids[fold(b)], ids[a], ids[b])
-                 for (a, b), v in bi.items() if v < 0])
+                [r[:4] for r in rows if r[4] < 0])
             tokens = sum(v for k, v in uni.items() if k not in (BOS, EOS))
             db.execute("UPDATE meta SET value = value + ? WHERE key = 'tokens'", (tokens,))
             db.execute("UPDATE meta SET value = value + ? WHERE key = 'documents'", (self._docs,))
@@ -166,8 +198,8 @@ class Vocabulary:
         self._bi.clear()
         self._docs = 0
 
-    def _resolve(self, keys) -> dict[str, int]:
-        """Ids of the given syllables, inserting the new ones (inside a transaction)."""
+    def _resolve(self, keys) -> dict[str, tuple[int, int]]:
+        """(id, folded id) of the given syllables, inserting new ones (inside a transaction)."""
         db, ids, fids = self._db, self._ids, self._fids
         for k in keys:
             if k in ids:
@@ -180,7 +212,8 @@ class Vocabulary:
                     fids[f] = db.execute("SELECT id FROM fsyl WHERE text = ?", (f,)).fetchone()[0]
                 row = (db.execute("INSERT INTO syl (text, fid) VALUES (?, ?)",
                                   (k, fids[f])).lastrowid, fids[f])
-            ids[k], fids[f] = row
+            ids[k] = row
+            fids[f] = row[1]
         return ids
 
     # --- housekeeping ----------------------------------------------------------
@@ -194,35 +227,38 @@ class Vocabulary:
 
     def reset(self) -> None:
         """Forget every count (the index is being rebuilt from scratch)."""
+        self.discard()
+        self._drop()
+
+    def _drop(self) -> None:
+        """Recreate empty tables in one transaction, so readers never see them missing."""
+        self._ids.clear()
+        self._fids.clear()
+        # A random generation: readers compare generations, and a fresh
+        # vocabulary must never repeat the one they cached.
+        self._db.executescript(
+            "BEGIN IMMEDIATE; DROP TRIGGER IF EXISTS bi_new; DROP TRIGGER IF EXISTS bi_gone; "
+            "DROP TABLE IF EXISTS bi; DROP TABLE IF EXISTS syl; DROP TABLE IF EXISTS fsyl; "
+            f"DROP TABLE IF EXISTS meta; {_SCHEMA} UPDATE meta SET value = "
+            f"{int.from_bytes(os.urandom(4), 'big')} WHERE key = 'generation'; COMMIT;")
+
+    def discard(self) -> None:
+        """Drop the counts not yet committed (their index batch was cancelled)."""
         self._uni.clear()
         self._bi.clear()
         self._docs = 0
-        self._drop()
-        self._db.executescript(_SCHEMA)
-        # Readers compare generations: make sure the fresh file never repeats one.
-        self._db.execute("UPDATE meta SET value = ? WHERE key = 'generation'",
-                         (int.from_bytes(os.urandom(4), "big"),))
-
-    def _drop(self) -> None:
-        self._ids.clear() if hasattr(self, "_ids") else None
-        self._fids.clear() if hasattr(self, "_fids") else None
-        self._db.executescript(
-            "DROP TRIGGER IF EXISTS bi_new; DROP TRIGGER IF EXISTS bi_gone; "
-            "DROP TABLE IF EXISTS bi; DROP TABLE IF EXISTS syl; DROP TABLE IF EXISTS fsyl; "
-            "DROP TABLE IF EXISTS meta; PRAGMA user_version = 0;")
 
     def close(self) -> None:
-        """Commit what is pending and close the file."""
-        if self._db is None:
-            return
-        try:
-            self.commit()
-        finally:
+        """Close the file; counts not committed are discarded, as by a cancelled writer."""
+        if self._db is not None:
+            self.discard()
             self._db.close()
             self._db = None
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.commit()
         self.close()

@@ -119,6 +119,10 @@ def test_searching_keeps_working_while_an_index_run_commits(tmp_path, seed_dir):
         t.start()
     try:
         index_paths([corpus], ix, workers=1, batch_size=25)
+        # Let the searchers see the last commit before they stop.
+        deadline = time.time() + 30
+        while (not totals or totals[-1] != 305) and time.time() < deadline:
+            time.sleep(0.05)
     finally:
         done.set()
         for t in threads:

@@ -1,0 +1,57 @@
+"""Saved HTML pages: main text and metadata by trafilatura, then the page reader.
+
+trafilatura finds the article's text and reads title, date, author and
+canonical URL from the page's own markup (``<meta>``, JSON-LD, ``<link
+rel=canonical>``); the lines it returns go through :func:`parse_page` for the
+lead, captions, byline, places and topics. It is imported on first use: it is
+slow to import and only HTML needs it.
+"""
+from __future__ import annotations
+
+import re
+
+from ..article import Article
+from ..errors import BadArticle
+from .dates import parse_date
+from .bylines import title_case
+from .page import parse_page
+
+# trafilatura writes an image with its alt text as Markdown: ![alt](src)
+_IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\([^)]*\)\s*$")
+
+
+def parse_html(html: str, article_id: str, source_path: str | None = None) -> Article:
+    """The Article of a saved HTML page."""
+    import trafilatura  # noqa: PLC0415 (heavy; only HTML inputs pay for it)
+
+    doc = trafilatura.bare_extraction(
+        html, with_metadata=True, include_images=True, include_comments=False,
+        include_tables=False, deduplicate=True)
+    if doc is None or not (doc.text or "").strip():
+        raise BadArticle(source_path or article_id, "no article text found in the HTML")
+    title = (doc.title or "").strip()
+    lines, alts = [], []
+    for line in doc.text.splitlines():
+        m = _IMAGE.match(line.strip())
+        if m:
+            if m.group("alt").strip():
+                alts.append(m.group("alt").strip())
+            continue
+        lines.append(line)
+    # The page reader expects the title first; trafilatura often repeats the <h1>.
+    if lines and title and lines[0].strip() == title:
+        lines = lines[1:]
+    text = "\n".join([title, *lines]) if title else "\n".join(lines)
+    given = {
+        "date": parse_date(doc.date or ""),
+        "author": title_case(doc.author) if doc.author else None,
+        "url": doc.url or None,
+    }
+    article = parse_page(text, article_id, source_path, given=given)
+    if alts:
+        from .captions import dedupe
+        article.captions = dedupe([*alts, *article.captions])
+        # An alt text the page printed again as a caption line is no body text.
+        body = [p for p in article.body.split("\n\n") if p not in alts]
+        article.body = "\n\n".join(body)
+    return article

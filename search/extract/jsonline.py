@@ -1,0 +1,57 @@
+"""JSON Lines articles: given fields are kept, missing ones inferred from the text."""
+from __future__ import annotations
+
+import json
+
+from ..analysis import normalize_text
+from ..article import Article
+from ..errors import BadArticle
+from .bylines import name_line_author, title_case
+from .captions import dedupe
+from .dates import parse_date
+from .page import complete
+
+# Corpus names in a "source" field that are no outlet of their own.
+_NOT_OUTLETS = {"vntc", "vietnews"}
+
+
+def _text(value) -> str:
+    return normalize_text(value).strip() if isinstance(value, str) else ""
+
+
+def _list(value) -> list[str]:
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return []
+    return [normalize_text(v).strip() for v in value if isinstance(v, str) and v.strip()]
+
+
+def parse_json_line(raw: bytes, article_id: str, source: str) -> Article:
+    """The Article of one JSON line (``id``, ``title``, ``body`` and optional fields)."""
+    try:
+        d = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise BadArticle(source, f"invalid JSON line ({e})") from None
+    if not isinstance(d, dict):
+        raise BadArticle(source, "JSON line is not an object")
+    title, body = _text(d.get("title")), _text(d.get("body"))
+    if not title and not body:
+        raise BadArticle(source, "no title and no body")
+    outlet = _text(d.get("outlet")) or _text(d.get("source"))
+    if outlet.lower() in _NOT_OUTLETS:
+        outlet = ""
+    article = Article(
+        id=article_id, title=title, lead=_text(d.get("lead")), body=body,
+        captions=dedupe(_list(d.get("captions"))),
+        date=parse_date(_text(d.get("date"))), url=_text(d.get("url")) or None,
+        urls=_list(d.get("urls")), author=title_case(_text(d.get("author"))) or None,
+        outlet=outlet or None, province=_text(d.get("province")) or None,
+        district=_text(d.get("district")) or None, commune=_text(d.get("commune")) or None,
+        topics=_list(d.get("topics")), source_path=source)
+    if article.author is None and body:
+        # A byline printed as the body's last line ("Thu Cúc").
+        last = body.rstrip().rsplit("\n", 1)[-1].strip()
+        article.author = name_line_author(last)
+    # The outlet's name (or a Báo Mới aggregator label) is kept as given.
+    return complete(article, source=outlet or None)

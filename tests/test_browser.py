@@ -1,0 +1,188 @@
+"""The site in a real headless Chromium, served by `vnsearch serve` (waitress) in a subprocess.
+
+Needs Debian's chromium (`apt-get install chromium`); Playwright drives it, no
+browser download. Screenshots of the pages are saved under docs/.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from urllib.request import urlopen
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from search.analysis import fold
+from search.vocab import vocab_path
+from web_helpers import SOURCE_ID, SOURCE_URL, copy_index
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.fixture(scope="module")
+def site_index(index_dir, tmp_path_factory):
+    """The session index plus articles with a source link."""
+    return copy_index(index_dir, tmp_path_factory.mktemp("browser") / "index")
+
+
+@pytest.fixture(scope="module")
+def base_url(site_index):
+    """`vnsearch serve` on a free loopback port; its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--index", str(site_index), "--host",
+         "127.0.0.1", "--port", "0", "--threads", "4"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert match is not None, line + proc.stderr.read()
+        yield f"http://127.0.0.1:{match.group(1)}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(params=[(1280, 900)], ids=["desktop"])
+def page(browser, request):
+    """A fresh page; fails the test on console errors (CSP violations included)."""
+    width, height = request.param
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield pg
+    context.close()
+    assert errors == []
+
+
+def facet_counts(page, name: str) -> dict[str, int]:
+    """Value -> count of one facet box as displayed."""
+    out = {}
+    for link in page.locator(f"section[data-facet='{name}'] li a").all():
+        value = link.locator(".value").inner_text().split("\n")[0]
+        value = value.split(" nay thuộc ")[0].strip()
+        out[value] = int(re.sub(r"\D", "", link.locator(".count").inner_text()))
+    return out
+
+
+def test_search_facets_and_article(page, base_url, site_index):
+    page.goto(base_url + "/")
+    box = page.get_by_label("Tìm bài viết")
+    box.fill("can bo cap xa")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=can\+bo\+cap\+xa$"))
+    assert page.locator("h1").inner_text() == "Kết quả cho «can bo cap xa»"
+    hits = page.locator("li.hit")
+    assert hits.count() >= 3
+    marks = page.locator("li.hit .snippet mark.match")
+    assert marks.count() >= 3
+    assert {fold(m).lower() for m in marks.all_inner_texts()} == {"can", "bo", "cap", "xa"}
+    if vocab_path(site_index).exists():  # the suggester needs the index's vocabulary
+        suggestion = page.locator(".suggestion a")
+        assert suggestion.inner_text() == "cán bộ cấp xã"
+    page.screenshot(path=str(DOCS / "search.png"), full_page=True)
+
+    total_before = int(page.locator(".total").inner_text().split()[0])
+    provinces_before = facet_counts(page, "province")
+    topics_before = facet_counts(page, "topic")
+    assert provinces_before["Điện Biên"] < total_before
+    page.locator("section[data-facet='province'] a", has_text="Điện Biên").first.click()
+    page.wait_for_url(re.compile(r"province="))
+    assert dict(parse_qsl(urlsplit(page.url).query))["province"] == "Điện Biên"
+    total_after = int(page.locator(".total").inner_text().split()[0])
+    assert total_after == provinces_before["Điện Biên"]
+    assert page.locator("li.hit").count() == min(total_after, 10)
+    assert facet_counts(page, "topic") != topics_before
+    chip = page.locator(".chip")
+    assert chip.count() == 1 and "Điện Biên" in chip.inner_text()
+    for place in page.locator("li.hit .place").all_inner_texts():
+        assert place.startswith("Điện Biên")
+
+    page.locator("li.hit h3 a", has_text="kiện toàn").click()
+    page.wait_for_url(re.compile(r"/articles/"))
+    assert page.locator("h1").inner_text().startswith("Điện Biên kiện toàn")
+    source = page.get_by_role("link", name="Xem bài gốc")
+    assert source.get_attribute("href") == SOURCE_URL
+    assert page.locator(".body mark.match").count() >= 2
+    page.screenshot(path=str(DOCS / "article.png"), full_page=True)
+
+    chip_url = page.go_back()
+    assert chip_url is not None
+    page.locator(".chip").click()
+    page.wait_for_url(re.compile(r"/search\?q=can\+bo\+cap\+xa$"))
+    assert int(page.locator(".total").inner_text().split()[0]) == total_before
+
+
+def test_phone_layout_puts_facets_under_results(browser, base_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN",
+                                  device_scale_factor=1)
+    page = context.new_page()
+    try:
+        page.goto(base_url + "/search?q=c%C3%A1n+b%E1%BB%99")
+        results = page.locator("section.results").bounding_box()
+        facets = page.locator("aside.facets").bounding_box()
+        assert facets["y"] >= results["y"] + results["height"]
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390
+        page.screenshot(path=str(DOCS / "search-phone.png"), full_page=False)
+    finally:
+        context.close()
+
+
+def test_keyboard_reaches_search_and_skip_link(page, base_url):
+    page.goto(base_url + "/search?q=xa")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Bỏ qua, đến nội dung chính"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.press("End")  # tabbing into a field selects its text
+    page.keyboard.type(" ho")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q=xa\+ho"))
+    assert page.locator("h1").inner_text() == "Kết quả cho «xa ho»"
+
+
+def test_article_with_awkward_id_opens(page, base_url):
+    page.goto(base_url + "/search?q=hi%E1%BB%83u+ch%C3%ADnh+s%C3%A1ch")
+    page.locator("li.hit h3 a", has_text="Người dân hiểu rõ").click()
+    page.wait_for_url(re.compile(r"/articles/syn/"))
+    assert page.locator("h1").inner_text() == "Người dân hiểu rõ chính sách mới"
+    assert "/articles/" + SOURCE_ID != page.url
+
+
+def test_waitress_answers_concurrent_requests(base_url):
+    urls = [f"{base_url}/api/search?q=c%C3%A1n+b%E1%BB%99&page={1 + i % 2}&per_page=3"
+            for i in range(40)]
+
+    def fetch(url):
+        with urlopen(url, timeout=30) as r:
+            return r.status, [h["id"] for h in json.load(r)["hits"]]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(fetch, urls))
+    assert {status for status, _ in answers} == {200}
+    assert len({tuple(ids) for _, ids in answers}) == 2  # one answer per page, every time

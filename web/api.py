@@ -1,0 +1,25 @@
+"""The JSON twins of the HTML pages (the same objects as ``vnsearch search/show --json``)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .engine import get_engine
+from .params import search_kwargs
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.route("/search")
+def search():
+    """``SearchResult.to_dict()`` of the search in the query arguments."""
+    kwargs = search_kwargs(request.args, current_app.config["PER_PAGE"])
+    return jsonify(get_engine().search(**kwargs).to_dict())
+
+
+@bp.route("/articles/<path:article_id>", merge_slashes=False)
+def article(article_id):
+    """``Article.to_dict()`` of one article.
+
+    :raise 404: if there is no article with this id.
+    """
+    return jsonify(get_engine().article(article_id).to_dict())

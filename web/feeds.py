@@ -1,0 +1,56 @@
+"""Machine-readable views: an Atom feed of a search and the OpenSearch description."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from . import urls
+from .engine import get_engine
+from .params import search_kwargs, search_pairs
+
+bp = Blueprint("feeds", __name__)
+
+# Characters XML 1.0 forbids even when escaped (a query may contain them).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+EPOCH = "1970-01-01T00:00:00Z"
+
+
+@bp.app_template_filter("xml")
+def xml_text(value) -> str:
+    """``value`` as text without the characters XML cannot carry."""
+    return _NOT_XML.sub("", "" if value is None else str(value))
+
+
+def atom_date(day: str | None) -> str:
+    """An ISO date as an Atom (RFC 3339) timestamp."""
+    return f"{day}T00:00:00Z" if day else EPOCH
+
+
+@bp.route("/search.atom")
+def search_atom():
+    """The newest articles matching a search, as an Atom feed."""
+    kwargs = search_kwargs(request.args, current_app.config["FEED_SIZE"])
+    kwargs.update(sort="date", page=1)
+    result = get_engine().search(**kwargs)
+    pairs = [p for p in search_pairs(request.args) if p[0] not in ("page", "per_page", "sort")]
+    entries = [{
+        "hit": h,
+        "link": url_for("views.article", article_id=h.id, _external=True),
+        "updated": atom_date(h.date),
+    } for h in result.hits]
+    body = render_template(
+        "search.atom.xml", result=result, entries=entries,
+        html_url=request.host_url.rstrip("/") + urls.build("views.search", pairs),
+        self_url=request.url,
+        updated=max((e["updated"] for e in entries), default=EPOCH),
+    )
+    return current_app.response_class(body, mimetype="application/atom+xml")
+
+
+@bp.route("/opensearch.xml")
+def opensearch():
+    """The OpenSearch description, so browsers can add the site as a search engine."""
+    body = render_template("opensearch.xml")
+    return current_app.response_class(body,
+                                      mimetype="application/opensearchdescription+xml")

@@ -1,0 +1,45 @@
+"""Request arguments of a search, checked and turned into plain values for the engine.
+
+Everything here raises :class:`~search.errors.BadQuery` (HTTP 400) for input a
+person could type into the address bar; the engine checks the ranges again.
+"""
+from __future__ import annotations
+
+from search.errors import BadQuery
+
+# Multi-valued filters, in the order chips and URLs list them.
+FILTERS = ("province", "province_2025", "topic", "year")
+# Every argument a search page understands, in the order URLs carry them.
+SEARCH_ARGS = ("q", *FILTERS, "date_from", "date_to", "sort", "page", "per_page")
+
+
+def _int(args, name: str, default: int) -> int:
+    raw = args.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadQuery(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def search_kwargs(args, per_page: int = 10) -> dict:
+    """Keyword arguments for :meth:`Engine.search` from a request's query arguments."""
+    kwargs = {"q": args.get("q", "")}  # the engine reads at most MAX_QUERY_CHARS of it
+    for name in FILTERS:
+        kwargs[name] = [v for v in args.getlist(name) if v.strip()]
+    for year in kwargs["year"]:
+        if not year.isdigit():
+            raise BadQuery(f"year must be a number, not {year!r}")
+    kwargs["date_from"] = args.get("date_from") or None
+    kwargs["date_to"] = args.get("date_to") or None
+    kwargs["sort"] = args.get("sort") or "relevance"
+    kwargs["page"] = _int(args, "page", 1)
+    kwargs["per_page"] = _int(args, "per_page", per_page)
+    return kwargs
+
+
+def search_pairs(args) -> list[tuple[str, str]]:
+    """The non-empty search arguments of a request as ordered (name, value) pairs."""
+    return [(name, value) for name in SEARCH_ARGS for value in args.getlist(name)
+            if value.strip()]

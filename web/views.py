@@ -1,0 +1,134 @@
+"""HTML pages: home, search results and one article."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup, escape
+
+from search import query as vq
+from search.highlight import mark_all
+
+from . import urls
+from .engine import get_engine
+from .facets import chips, facet_boxes, province_successors, successor_note
+from .params import search_kwargs, search_pairs
+
+bp = Blueprint("views", __name__)
+
+RECENT = 8
+RELATED = 5
+SORT_LABELS = {"relevance": "Liên quan nhất", "date": "Mới nhất"}
+
+
+@bp.app_template_filter("vndate")
+def vndate(iso: str | None) -> str:
+    """An ISO date as Vietnamese write it: 05/03/2024."""
+    if not iso:
+        return ""
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
+
+
+@bp.route("/")
+def index():
+    """Home: the search box, help, recent articles and province/topic lists."""
+    engine = get_engine()
+    result = engine.search("", sort="date", per_page=RECENT)
+    successors = province_successors(engine)
+    return render_template(
+        "index.html", result=result, hits=[_hit(h, "", successors) for h in result.hits],
+        provinces=[(v.value, v.count, urls.search_url(province=v.value),
+                    successor_note(v.value, successors)) for v in result.facets["province"]],
+        topics=[(v.value, v.count, urls.search_url(topic=v.value))
+                for v in result.facets["topic"]],
+    )
+
+
+@bp.route("/search")
+def search():
+    """Search results with facets, chips, sorting and pages."""
+    engine = get_engine()
+    kwargs = search_kwargs(request.args, current_app.config["PER_PAGE"])
+    result = engine.search(**kwargs)
+    pairs = search_pairs(request.args)
+    successors = province_successors(engine)
+    has_filters = any(result.filters.get(name) for name in result.filters)
+    return render_template(
+        "search.html",
+        result=result,
+        hits=[_hit(h, result.query, successors) for h in result.hits],
+        first=(result.page - 1) * result.per_page + 1,
+        facets=facet_boxes(result, pairs, successors),
+        chips=chips(result, pairs),
+        clear_url=urls.build("views.search", [("q", result.query)] if result.query else []),
+        has_filters=has_filters,
+        sorts=[(label, urls.replace_url(pairs, "sort", None if key == "relevance" else key),
+                key == result.sort) for key, label in SORT_LABELS.items()],
+        pages=urls.pagination(pairs, result.page, result.pages),
+        prev_url=urls.page_url(pairs, result.page - 1) if result.page > 1 else None,
+        next_url=urls.page_url(pairs, result.page + 1) if result.page < result.pages else None,
+        suggestion_url=(urls.replace_url(pairs, "q", result.suggestion)
+                        if result.suggestion else None),
+        json_url=urls.build("api.search", pairs),
+        atom_url=urls.build("feeds.search_atom", [p for p in pairs if p[0] not in
+                                                  ("page", "per_page", "sort")]),
+        hidden=[p for p in pairs if p[0] not in ("q", "page")],
+    )
+
+
+@bp.route("/articles/<path:article_id>", merge_slashes=False)
+def article(article_id):
+    """One article in full, with its source, references and related articles."""
+    engine = get_engine()
+    art = engine.article(article_id)
+    q = request.args.get("q", "")
+    terms = vq.highlight_terms(vq.parse(q)) if q else set()
+    successors = province_successors(engine)
+    return render_template(
+        "article.html",
+        article=art,
+        paragraphs=_paragraphs(art.body, terms),
+        lead=_marked(art.lead, terms),
+        province_url=urls.search_url(province=art.province) if art.province else None,
+        province_2025_url=(urls.search_url(province_2025=art.province_2025)
+                           if art.province_2025 else None),
+        topics=[(t, urls.search_url(topic=t)) for t in art.topics],
+        refs=[(r, urls.search_url(q=r.ref)) for r in art.policy_refs],
+        source_url=art.url if _site(art.url) else None,
+        outlet_url=_site(art.url),
+        related=[_hit(h, "", successors) for h in engine.related(art.id, RELATED)],
+        json_url=urls.build("api.article", [], article_id=art.id),
+        back_url=urls.search_url(q=q) if q else None,
+        query=q,
+    )
+
+
+def _hit(hit, q: str, successors: dict[str, str]) -> dict:
+    """What a result line shows about one hit."""
+    return {
+        "hit": hit,
+        "url": urls.article_url(hit.id, q),
+        "province_note": successor_note(hit.province, successors),
+        "topics": [(t, urls.search_url(topic=t)) for t in hit.topics],
+    }
+
+
+def _marked(text: str, terms: set[str]) -> Markup:
+    # mark_all escapes the text and adds <mark> tags: safe HTML.
+    return Markup(mark_all(text, terms)) if terms else escape(text)
+
+
+def _paragraphs(text: str, terms: set[str]) -> list[Markup]:
+    """The body split on blank lines, each escaped (and marked when searched)."""
+    return [_marked(p.strip(), terms) for p in text.split("\n\n") if p.strip()]
+
+
+def _site(url: str | None) -> str | None:
+    """The home page of the outlet that published ``url`` (http(s) only)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}/"
