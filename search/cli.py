@@ -88,8 +88,8 @@ def index(paths, index_dir, workers, batch_size, wait, as_json):
     else:
         if report.note:
             click.echo(report.note, err=True)
-        click.echo(f"indexed {report.indexed}, unchanged {report.unchanged}, "
-                   f"skipped {len(report.skipped)}  ({index_dir})")
+        click.echo(f"indexed {report.indexed}, merged {report.merged}, "
+                   f"unchanged {report.unchanged}, skipped {len(report.skipped)}  ({index_dir})")
         for s in report.skipped:
             click.echo(f"  skipped {s.source}: {s.reason}", err=True)
     if report.skipped:

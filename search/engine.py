@@ -88,11 +88,13 @@ class Engine:
             return self._columns[1]
 
     def close(self) -> None:
-        """Close this thread's searcher."""
+        """Close this thread's searcher (and suggester connection)."""
         searcher = getattr(self._local, "searcher", None)
         if searcher is not None:
             searcher.close()
             self._local.searcher = None
+        if self.suggester is not None:
+            self.suggester.close()
 
     # --- reading -----------------------------------------------------------
 

@@ -11,6 +11,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
 from .article import Article
+from .columns import uninvert
 from .errors import ArticleNotFound, IndexLocked, IndexMissing, IndexOutdated
 from .schema import SCHEMA_VERSION, build_schema, document, load_article
 
@@ -76,9 +77,12 @@ def _clear(path: Path) -> None:
             entry.unlink() if entry.is_file() else shutil.rmtree(entry)
 
 
-def write_batches(ix, prepared: Iterable[tuple[Article, str]], batch_size: int = 500,
+def write_batches(ix, prepared: Iterable[tuple], batch_size: int = 500,
                   on_commit=None, lock_timeout: float = LOCK_TIMEOUT) -> Iterator[Article]:
-    """Write (article, words) pairs, committing every ``batch_size``; yields each written article.
+    """Write (article, words[, extra fields]) items, committing every ``batch_size``.
+
+    Yields each written article. Extra fields are :func:`schema.document`'s
+    keyword arguments (fingerprint, aliases).
 
     ``update_document`` keys on the article id, so re-indexing never duplicates.
     A crash loses at most the batch in progress.
@@ -86,10 +90,10 @@ def write_batches(ix, prepared: Iterable[tuple[Article, str]], batch_size: int =
     writer = None
     pending = 0
     try:
-        for article, words in prepared:
+        for article, words, *extra in prepared:
             if writer is None:
                 writer = _writer(ix, lock_timeout)
-            writer.update_document(**document(article, words))
+            writer.update_document(**document(article, words, **(extra[0] if extra else {})))
             pending += 1
             yield article
             if pending >= batch_size:
@@ -118,18 +122,38 @@ def _writer(ix, lock_timeout: float):
 
 
 def stored_hashes(ix) -> dict[str, str]:
-    """Map of article id to content hash, read from the index's term lists."""
-    from .columns import uninvert
-
+    """Map of article id to content hash (merged copies included), from the term lists."""
     with ix.reader() as reader:
         ids = uninvert(reader, "id")
         hashes = uninvert(reader, "hash")
-    return {i[0]: hashes.get(d, [""])[0] for d, i in ids.items()}
+        out = {i[0]: hashes.get(d, [""])[0] for d, i in ids.items()}
+        for docnum in uninvert(reader, "aliases"):  # few: only republished articles
+            out.update(reader.stored_fields(docnum).get("alias_hashes") or {})
+    return out
+
+
+def stored_merges(ix) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """(fingerprint -> article id, article id -> {merged id: hash}) of the index."""
+    with ix.reader() as reader:
+        ids = uninvert(reader, "id")
+        owners = {fp[0]: ids[d][0] for d, fp in uninvert(reader, "fingerprint").items()
+                  if d in ids}
+        aliases = {ids[d][0]: reader.stored_fields(d).get("alias_hashes") or {}
+                   for d in uninvert(reader, "aliases") if d in ids}
+    return owners, aliases
+
+
+def stored_article(searcher, article_id: str) -> Article | None:
+    """The article stored under exactly this id, or None (merged ids are not followed)."""
+    docnum = searcher.document_number(id=article_id)
+    return None if docnum is None else load_article(searcher.stored_fields(docnum))
 
 
 def get_article(searcher, article_id: str) -> Article:
-    """The stored article with this id; raise ArticleNotFound."""
+    """The stored article with this id, or the one it was merged into; raise ArticleNotFound."""
     docnum = searcher.document_number(id=article_id)
+    if docnum is None:
+        docnum = searcher.document_number(aliases=article_id)
     if docnum is None:
         raise ArticleNotFound(f"no article with id {article_id!r}")
     return load_article(searcher.stored_fields(docnum))

@@ -14,10 +14,13 @@ from typing import Callable, Iterable, Iterator
 
 from .article import Article
 from .errors import BadArticle
-from .index import LOCK_TIMEOUT, open_for_writing, stored_hashes, write_batches
+from .extract.fingerprint import fingerprint
+from .index import (LOCK_TIMEOUT, open_for_writing, stored_article, stored_hashes, stored_merges,
+                    write_batches)
 from .parse import parse_record
 from .readers import Record, Skipped, iter_files, read_records
 from .segment import segment
+from .vocab import Vocabulary
 
 # Below this many records to prepare, worker processes cost more than they save.
 POOL_THRESHOLD = 64
@@ -29,13 +32,15 @@ class IndexReport:
     """What an indexing run did."""
 
     indexed: int = 0
+    merged: int = 0
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     note: str | None = None
 
     def to_dict(self) -> dict:
         """Plain-dict form for JSON."""
-        return {"indexed": self.indexed, "unchanged": self.unchanged, "note": self.note,
+        return {"indexed": self.indexed, "merged": self.merged, "unchanged": self.unchanged,
+                "note": self.note,
                 "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped]}
 
 
@@ -71,26 +76,30 @@ def index_paths(paths: Iterable, index_dir, *, workers: int | None = None,
                 lock_timeout: float = LOCK_TIMEOUT) -> IndexReport:
     """Index every article under ``paths`` into ``index_dir``; new or changed ones only.
 
-    ``progress`` is called with the number of input bytes dealt with so far.
+    A republished article (same fingerprint as one already indexed, another id)
+    is merged into the first: its URLs join that article's and its id becomes
+    an alias. ``progress`` is called with the number of input bytes dealt with.
     """
     ix, note = open_for_writing(index_dir)
-    report = IndexReport(note=note)
-    known = stored_hashes(ix)
+    vocab = Vocabulary(index_dir)
+    run = _Run(ix, vocab, IndexReport(note=note))
+    if not run.known:  # a new or rebuilt index: its statistics start from zero too
+        vocab.reset()
     seen: set[str] = set()
 
     def pending() -> Iterator[Record]:
         for f in iter_files(paths):
             if isinstance(f, Skipped):
-                report.skipped.append(f)
+                run.report.skipped.append(f)
                 continue
             for rec in read_records(f):
                 if isinstance(rec, Skipped):
-                    report.skipped.append(rec)
+                    run.report.skipped.append(rec)
                 elif rec.id in seen:
-                    report.skipped.append(Skipped(rec.source, f"duplicate id {rec.id!r}"))
-                elif known.get(rec.id) == rec.hash:
+                    run.report.skipped.append(Skipped(rec.source, f"duplicate id {rec.id!r}"))
+                elif run.known.get(rec.id) == rec.hash:
                     seen.add(rec.id)
-                    report.unchanged += 1
+                    run.report.unchanged += 1
                     if progress:
                         progress(len(rec.raw))
                 else:
@@ -109,16 +118,76 @@ def index_paths(paths: Iterable, index_dir, *, workers: int | None = None,
                     if progress:
                         progress(len(rec.raw))
                     if isinstance(item, Skipped):
-                        report.skipped.append(item)
+                        run.report.skipped.append(item)
                     else:
                         yield item
 
-            for _ in write_batches(ix, good(), batch_size=batch_size, lock_timeout=lock_timeout):
-                report.indexed += 1
+            for _ in write_batches(ix, run.to_write(good()), batch_size=batch_size,
+                                   on_commit=vocab.commit, lock_timeout=lock_timeout):
+                run.report.indexed += 1
+        if run.merges:
+            for _ in write_batches(ix, run.merged(), batch_size=batch_size,
+                                   lock_timeout=lock_timeout):
+                pass
     finally:
         if pool is not None:
             pool.terminate()
-    return report
+        run.close()
+    return run.report
+
+
+class _Run:
+    """The state of one indexing run: what is known, what gets merged, the statistics."""
+
+    def __init__(self, ix, vocab: Vocabulary, report: IndexReport):
+        self.ix, self.vocab, self.report = ix, vocab, report
+        self.known = stored_hashes(ix)
+        self.owners, self.aliases = stored_merges(ix)
+        # target id -> {merged id: (content hash, its URLs)}, applied at the end
+        self.merges: dict[str, dict[str, tuple[str, list[str]]]] = {}
+        self._before = ix.searcher()  # the index as it was, for old texts
+
+    def to_write(self, prepared: Iterable[tuple[Article, str]]) -> Iterator[tuple]:
+        """Items for the writer; republished copies are held back as merges."""
+        for article, words in prepared:
+            fp = fingerprint(article)
+            owner = self.owners.get(fp)
+            if owner is not None and owner != article.id:
+                urls = [u for u in (article.url, *article.urls) if u]
+                self.merges.setdefault(owner, {})[article.id] = (article.content_hash, urls)
+                self.report.merged += 1
+                continue
+            self.owners[fp] = article.id
+            old = stored_article(self._before, article.id) if article.id in self.known else None
+            if old is not None:  # a changed article: its old text leaves the statistics
+                self.vocab.add(old.text(), -1)
+            self.vocab.add(article.text())
+            yield article, words, {"fingerprint": fp, "aliases": self.aliases.get(article.id)}
+
+    def merged(self) -> Iterator[tuple]:
+        """The articles that absorbed republished copies, with every source URL."""
+        with self.ix.searcher() as s:
+            for owner, copies in self.merges.items():
+                article = stored_article(s, owner)
+                if article is None:
+                    continue
+                urls = [article.url, *article.urls]
+                urls += [u for _, copy_urls in copies.values() for u in copy_urls]
+                urls = list(dict.fromkeys(u for u in urls if u))
+                article.url = article.url or (urls[0] if urls else None)
+                article.urls = [u for u in urls if u != article.url]
+                aliases = {**self.aliases.get(owner, {}),
+                           **{i: h for i, (h, _) in copies.items()}}
+                self.aliases[owner] = aliases
+                yield article, segment(article.text()), \
+                    {"fingerprint": fingerprint(article), "aliases": aliases}
+
+    def close(self) -> None:
+        """Commit what is left of the statistics and let go of the old searcher."""
+        if self.vocab.pending:
+            self.vocab.discard()  # counts of a batch that was never committed
+        self.vocab.close()
+        self._before.close()
 
 
 def extract_paths(paths: Iterable) -> Iterator[Article | Skipped]:

@@ -53,13 +53,19 @@ def build_schema() -> Schema:
         author=TEXT(analyzer=VietnameseAnalyzer(fold=True), phrase=False),
         outlet=ID,
         url=KEYWORD(lowercase=False),
+        # Republished copies: a fingerprint of the text, and the ids (with their
+        # content hashes) of other sources merged into this article.
+        fingerprint=ID,
+        aliases=KEYWORD(commas=True, lowercase=False),
+        alias_hashes=STORED,
         # The whole article as compressed JSON: the one stored copy for display.
         doc=STORED,
     )
 
 
-def document(article: Article, words: str) -> dict:
-    """The Whoosh document for an article and its pyvi segmentation ``words``."""
+def document(article: Article, words: str, fingerprint: str = "",
+             aliases: dict[str, str] | None = None) -> dict:
+    """The Whoosh document for an article, its pyvi segmentation and merged copies."""
     prose = article.text()
     doc = {
         "id": article.id,
@@ -81,7 +87,11 @@ def document(article: Article, words: str) -> dict:
         "outlet": article.outlet or "",
         "url": " ".join([u for u in [article.url, *article.urls] if u]),
         "doc": zlib.compress(article.dumps().encode("utf-8"), 6),
+        "fingerprint": fingerprint,
+        "aliases": ",".join(aliases or {}),
     }
+    if aliases:
+        doc["alias_hashes"] = dict(aliases)
     # Empty values are left out: an empty ID term would count as a facet value.
     return {k: v for k, v in doc.items() if v != ""}
 

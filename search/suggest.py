@@ -8,8 +8,9 @@ neighbours occur together in the indexed articles. Smoothing is Witten-Bell
 interpolation with the unigram distribution, so an unseen pair falls back to
 the more frequent syllable.
 
-Numbers and syllables the vocabulary has never seen are kept as typed; they
-still break no context, since their neighbours back off to unigrams.
+Numbers (one ``<num>`` class, as counted) and syllables the vocabulary has
+never seen are kept as typed; their neighbours are scored by unigram
+frequency on that side.
 
 A :class:`Suggester` is shared by the threads of a web server: every thread has
 its own SQLite connection, while the small LRU caches of candidates and bigram
@@ -215,8 +216,8 @@ class Suggester:
             j = ptrs[j]
         return path[::-1][:-1]  # without </s>
 
-    def _restore(self, text: str) -> tuple[str, list[tuple[str, str]]] | None:
-        """(restored text, [(typed key, restored syllable)]) or None without a vocabulary."""
+    def _restore(self, text: str) -> tuple[str, list[str]] | None:
+        """(restored text, its syllables in lower case) or None without a vocabulary."""
         conn = self._connection()
         if conn is None:
             return None
@@ -236,15 +237,15 @@ class Suggester:
             # A vocabulary being rebuilt under us: no suggestion this time.
             self._drop_connection()
             return None
-        out, last, pairs = [], 0, []
+        out, last, syls = [], 0, []
         for tok, syl in zip(tokens, restored):
             typed = text[tok.start:tok.end]
             new = typed if syl.startswith("<") or syl == tok.key else _with_case(syl, typed)
             out += [text[last:tok.start], new]
             last = tok.end
-            pairs.append((tok.key, new.lower() if not syl.startswith("<") else typed.lower()))
+            syls.append(new.lower())
         out.append(text[last:])
-        return "".join(out), pairs
+        return "".join(out), syls
 
     # --- public ----------------------------------------------------------------
 
@@ -258,7 +259,7 @@ class Suggester:
         result = self._restore(pq.text)
         if result is None:
             return None, None
-        restored, pairs = result
+        restored, syls = result
         if restored == normalize_text(pq.text):
             return None, None
         # Align the parsed query's syllables (operators and exclusions removed)
@@ -267,10 +268,10 @@ class Suggester:
         for s in pq.positive_syllables:
             f = fold(s)
             k = j
-            while k < len(pairs) and fold(pairs[k][1]) != f:
+            while k < len(syls) and fold(syls[k]) != f:
                 k += 1
-            if k < len(pairs):
-                accents.append(canonical_syllable(pairs[k][1]))
+            if k < len(syls):
+                accents.append(canonical_syllable(syls[k]))
                 j = k + 1
             else:
                 accents.append(s)

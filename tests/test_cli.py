@@ -20,7 +20,7 @@ def test_every_command_has_help(runner, name):
 def test_index_then_search(runner, seed_dir, empty_index):
     result = runner.invoke(cli, ["index", str(seed_dir), "--index", str(empty_index)])
     assert result.exit_code == 0, result.output
-    assert "indexed 5, unchanged 0, skipped 0" in result.output
+    assert "indexed 5, merged 0, unchanged 0, skipped 0" in result.output
     report = json.loads((empty_index / REPORT_FILE).read_text("utf-8"))
     assert report["indexed"] == 5
 

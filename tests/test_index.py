@@ -125,3 +125,34 @@ def test_new_commits_are_seen_without_reopening(corpus, empty_index):
     index_paths([corpus], empty_index, workers=1)
     assert [h.id for h in engine.search("xyzzy").hits] == ["late"]
     assert engine.search("").total == 6
+
+
+REPUBLISHED = (
+    "{title}\n\n{chrome}\n\n"
+    "Những năm qua, huyện Mường Chà đã chú trọng đào tạo, bồi dưỡng đội ngũ cán bộ, công chức "
+    "cấp xã, nâng cao trình độ chuyên môn, lý luận chính trị và kỹ năng quản lý nhà nước cho "
+    "hơn 300 lượt cán bộ, đáp ứng yêu cầu nhiệm vụ trong tình hình mới.\n\n"
+    "Nguồn tin: {url}\n"
+)
+
+
+def test_republished_article_is_one_article_with_every_url(tmp_path, empty_index):
+    d = tmp_path / "pub"
+    d.mkdir()
+    (d / "paper.txt").write_text(REPUBLISHED.format(
+        title="Mường Chà chú trọng đào tạo cán bộ cấp xã", chrome="Tăng cỡ chữ Giảm cỡ chữ",
+        url="https://baodienbienphu.info.vn/tin/muong-cha"), "utf-8")
+    (d / "portal.txt").write_text(REPUBLISHED.format(
+        title="Mường Chà chú trọng đào tạo cán bộ cấp xã", chrome="In bài viết",
+        url="https://muongcha.dienbien.gov.vn/tin/123"), "utf-8")
+    report = index_paths([d], empty_index, workers=1)
+    assert (report.indexed, report.merged) == (1, 1)
+    engine = Engine(empty_index)
+    assert engine.count() == 1
+    article = engine.article("portal")  # the merged id still leads to the article
+    assert article.id == "paper"
+    assert {article.url, *article.urls} == {"https://baodienbienphu.info.vn/tin/muong-cha",
+                                           "https://muongcha.dienbien.gov.vn/tin/123"}
+    again = index_paths([d], empty_index, workers=1)
+    assert (again.indexed, again.merged, again.unchanged) == (0, 0, 2)
+    engine.close()
