@@ -26,6 +26,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 from .analysis import canonical_syllable, fold, has_diacritics, normalize_text
+from .policy import find_refs
 from .vocab import BOS, EOS, token_key, token_spans, vocab_path
 
 __all__ = ["Suggester"]
@@ -256,10 +257,23 @@ class Suggester:
 
     def suggest(self, pq) -> tuple[str | None, list[str] | None]:
         """(accented query text, accented positive syllables) for a ParsedQuery, or (None, None)."""
-        result = self._restore(pq.text)
-        if result is None:
+        # Policy references ("70/2009/QD-TTG") are identifiers, never restored.
+        pieces, syls, last = [], [], 0
+        text = normalize_text(pq.text)
+        for _, start, end in find_refs(text, query=True):
+            pieces += [("text", text[last:start]), ("ref", text[start:end])]
+            last = end
+        pieces.append(("text", text[last:]))
+        restored = ""
+        for kind, piece in pieces:
+            result = self._restore(piece) if kind == "text" and piece.strip() else None
+            if result is None:
+                restored += piece
+            else:
+                restored += result[0]
+                syls += result[1]
+        if not syls:
             return None, None
-        restored, syls = result
         if restored == normalize_text(pq.text):
             return None, None
         # Align the parsed query's syllables (operators and exclusions removed)

@@ -15,6 +15,7 @@ from search.index import open_for_writing, write_batches
 from search.ingest import index_paths
 from search.policy import extract_refs
 from search.segment import segment
+from search.vocab import Vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -70,8 +71,12 @@ def _write_synthetic(index_dir: Path) -> None:
         a.policy_refs = extract_refs(a.text())
         a.content_hash = content_hash(a.text().encode())
         prepared.append((a, segment(a.text())))
-    for _ in write_batches(ix, prepared):
+    vocab = Vocabulary(index_dir)
+    for article, _ in prepared:
+        vocab.add(article.text())
+    for _ in write_batches(ix, prepared, on_commit=vocab.commit):
         pass
+    vocab.close()
 
 
 @pytest.fixture(scope="session")

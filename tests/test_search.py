@@ -2,6 +2,7 @@
 import pytest
 
 from search.analysis import analyze
+from search.engine import open_engine
 from search.errors import BadQuery
 from search.query import parse
 
@@ -190,3 +191,36 @@ def test_to_dict_shape(engine):
     assert set(d["hits"][0]) >= {"id", "title", "url", "date", "province", "province_2025",
                                  "topics", "snippet", "score"}
     assert set(d["facets"]) == {"province", "province_2025", "topic", "year"}
+
+
+@pytest.mark.parametrize("typed, restored", [
+    ("can bo cap xa", "cán bộ cấp xã"), ("hieu", "hiệu"), ("nam", "năm"), ("dang bo", "đảng bộ"),
+    ("hoa dong", "hòa đồng"), ("Can Bo", "Cán Bộ"), ('"thi tran" -hung', '"thị trấn" -hùng'),
+])
+def test_unaccented_query_gets_an_accented_suggestion(index_dir, typed, restored):
+    engine = open_engine(index_dir)
+    try:
+        assert engine.search(typed).suggestion == restored
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("q", ["cán bộ", "70/2009/QD-TTG", "xyzzyqq", ""])
+def test_no_suggestion_when_nothing_to_restore(index_dir, q):
+    engine = open_engine(index_dir)
+    try:
+        assert engine.search(q).suggestion is None
+    finally:
+        engine.close()
+
+
+def test_restored_accents_rank_as_if_typed(index_dir, engine):
+    with_suggester = open_engine(index_dir)
+    try:
+        result = with_suggester.search("hieu")
+    finally:
+        with_suggester.close()
+    assert result.suggestion == "hiệu"
+    assert ids(result) == ids(engine.search("hiệu"))
+    # Without the restored accents "hieu" would rank differently.
+    assert ids(engine.search("hieu"))[0] != ids(result)[0]
