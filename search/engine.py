@@ -17,7 +17,7 @@ from . import query as vq
 from .article import Article
 from .columns import FacetColumns
 from .errors import BadQuery
-from .highlight import snippet
+from .highlight import Terms, snippet
 from .index import get_article, open_index
 from .results import FACETS, FacetValue, Hit, SearchResult
 from .schema import load_article
@@ -102,6 +102,14 @@ class Engine:
         """The stored article with this id (raises ArticleNotFound)."""
         return get_article(self.searcher(), article_id)
 
+    def terms(self, q: str) -> Terms:
+        """What to mark in an article found by query ``q`` (restored accents included)."""
+        pq = vq.parse(q)
+        accents = None
+        if self.suggester is not None and pq.positive_syllables and not pq.accented:
+            accents = self.suggester.suggest(pq)[1]
+        return vq.highlight_terms(pq, accents)
+
     def count(self) -> int:
         """Number of articles in the index."""
         return self.searcher().doc_count()
@@ -113,7 +121,7 @@ class Engine:
         docnum = s.document_number(id=article_id)
         results = s.more_like(docnum, "body", text=f"{article.title}\n{article.body}",
                               top=limit, numterms=25)
-        return [self._hit(load_article(r.fields()), set(), r.score) for r in results]
+        return [self._hit(load_article(r.fields()), Terms(), r.score) for r in results]
 
     # --- searching ---------------------------------------------------------
 
@@ -176,7 +184,7 @@ class Engine:
 
         total = int(allowed.sum())
         first = (page - 1) * per_page
-        terms = vq.highlight_terms(pq)
+        terms = vq.highlight_terms(pq, accents)
         if scored is None or sort == "date" or not pq.clauses:
             docnums = cols.newest_first(np.flatnonzero(allowed))[first:first + per_page]
             hits = [self._hit(load_article(s.stored_fields(int(d))), terms, None) for d in docnums]
@@ -197,7 +205,7 @@ class Engine:
         return mask
 
     @staticmethod
-    def _hit(article: Article, terms: set[str], score: float | None) -> Hit:
+    def _hit(article: Article, terms: Terms, score: float | None) -> Hit:
         return Hit(id=article.id, title=article.title, url=article.url,
                    date=article.date.isoformat() if article.date else None,
                    province=article.province, province_2025=article.province_2025,

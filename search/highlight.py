@@ -1,19 +1,41 @@
 """Snippets with the matched words marked, computed from the stored text.
 
-The text is re-analysed with the folded syllable analyzer (no pyvi), so an
-unaccented query marks accented words, and the offsets point into the stored
-(already NFC) text.
+The text is re-analysed with the syllable analyzers (no pyvi), and the offsets
+point into the stored (already NFC) text. When the query's accents are known
+(typed, or restored by the suggester) the words with exactly those accents are
+marked; otherwise, or where the text has none of them, every folded match is
+(so an unaccented query still marks accented words).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
+
 from whoosh import highlight as wh
 
 from .analysis import VietnameseAnalyzer
 from .article import Article
 
-_ANALYZER = VietnameseAnalyzer(fold=True)
+_FOLDED = VietnameseAnalyzer(fold=True)
+_EXACT = VietnameseAnalyzer(fold=False)
 SNIPPET_CHARS = 240
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What to mark: folded syllables, and the accented ones when the query's accents are known."""
+
+    folded: frozenset[str] = frozenset()
+    exact: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.folded)
+
+    def for_text(self, text: str) -> "Terms":
+        """These terms, without the exact ones when ``text`` contains none of them."""
+        if self.exact and not self.exact & {t.text for t in _EXACT(text)}:
+            return Terms(self.folded)
+        return self
 
 
 def _formatter() -> wh.HtmlFormatter:
@@ -25,13 +47,14 @@ def _fragmenter() -> wh.ContextFragmenter:
     return wh.ContextFragmenter(maxchars=SNIPPET_CHARS // 2, surround=40)
 
 
-def mark(text: str, terms: set[str], top: int = 2) -> str:
-    """Best fragments of ``text`` with ``terms`` (folded) marked, as safe HTML; '' if none."""
-    if not text or not terms:
-        return ""
-    tokens = _ANALYZER(text, chars=True, mode="query", removestops=False)
-    tokens = wh.set_matched_filter(tokens, frozenset(terms))
-    fragments = list(_fragmenter().fragment_tokens(text, tokens))
+def _tokens(text: str, terms: Terms):
+    analyzer, wanted = (_EXACT, terms.exact) if terms.exact else (_FOLDED, terms.folded)
+    tokens = analyzer(text, chars=True, mode="query", removestops=False)
+    return wh.set_matched_filter(tokens, wanted)
+
+
+def _best(text: str, terms: Terms, top: int) -> str:
+    fragments = list(_fragmenter().fragment_tokens(text, _tokens(text, terms)))
     scorer = wh.BasicFragmentScorer()
     # Whoosh breaks score ties by object identity, which makes snippets vary
     # from run to run: prefer the earlier fragment instead, then show in order.
@@ -40,15 +63,27 @@ def mark(text: str, terms: set[str], top: int = 2) -> str:
     return _formatter()(text, best) if best else ""
 
 
-def mark_all(text: str, terms: set[str]) -> str:
-    """The whole of ``text`` with every occurrence of ``terms`` marked, as safe HTML."""
+def mark(text: str, terms: Terms, top: int = 2) -> str:
+    """Best fragments of ``text`` with ``terms`` marked, as safe HTML; '' if nothing matches."""
+    if not text or not terms:
+        return ""
+    return (terms.exact and _best(text, terms, top)) or _best(text, Terms(terms.folded), top)
+
+
+def mark_all(text: str, terms: Terms) -> str:
+    """The whole of ``text`` with every occurrence of ``terms`` marked, as safe HTML.
+
+    Call ``terms.for_text(whole_article)`` first so that all parts of one
+    article are marked the same way.
+    """
     if not text or not terms:
         return escape(text or "")
-    return wh.highlight(text, frozenset(terms), _ANALYZER, wh.WholeFragmenter(),
-                        _formatter(), top=1) or escape(text)
+    fragment = wh.Fragment(text, [t.copy() for t in _tokens(text, terms) if t.matched],
+                           startchar=0, endchar=len(text))
+    return _formatter()(text, [fragment])
 
 
-def snippet(article: Article, terms: set[str]) -> str:
+def snippet(article: Article, terms: Terms) -> str:
     """A short excerpt for a result list: matched text first, captions next, else the lead."""
     for text in (article.lead + "\n" + article.body, "\n".join(article.captions)):
         marked = mark(text.strip(), terms)

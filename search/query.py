@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from .analysis import canonical_syllable, fold, has_diacritics, syllables
+from .highlight import Terms
 from .policy import find_refs
 from .schema import EXACT_BOOST, TEXT_FIELDS, WORD_BOOST
 
@@ -196,6 +197,8 @@ def min_should_match(n_clauses: int) -> int:
     return max(1, math.ceil(n_clauses * LONG_QUERY_MIN_SHOULD))
 
 
-def highlight_terms(pq: ParsedQuery) -> set[str]:
-    """Folded syllables to mark in snippets."""
-    return {fold(s) for s in pq.positive_syllables}
+def highlight_terms(pq: ParsedQuery, accents: list[str] | None = None) -> Terms:
+    """What snippets mark: folded syllables, and the accented ones when known."""
+    exact = accents if accents is not None else (pq.positive_syllables if pq.accented else [])
+    return Terms(folded=frozenset(fold(s) for s in pq.positive_syllables),
+                 exact=frozenset(canonical_syllable(s) for s in exact))

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from search.analysis import fold
+from search.ingest import index_paths
 from search.vocab import vocab_path
 from web_helpers import SOURCE_ID, SOURCE_URL, copy_index
 
@@ -26,6 +27,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +36,8 @@ def site_index(index_dir, tmp_path_factory):
     return copy_index(index_dir, tmp_path_factory.mktemp("browser") / "index")
 
 
-@pytest.fixture(scope="module")
-def base_url(site_index):
-    """`vnsearch serve` on a free loopback port; its base URL."""
+def _serve(site_index):
+    """`vnsearch serve` on a free loopback port; yields its base URL."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "search", "serve", "--index", str(site_index), "--host",
          "127.0.0.1", "--port", "0", "--threads", "4"],
@@ -50,6 +51,21 @@ def base_url(site_index):
         proc.terminate()
         proc.wait(timeout=10)
         proc.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(site_index):
+    """The site over the session index plus articles with a source link."""
+    yield from _serve(site_index)
+
+
+@pytest.fixture(scope="module")
+def seeds_url(tmp_path_factory):
+    """The site over an index of the five seeds only, as the README's first command builds."""
+    index = tmp_path_factory.mktemp("seeds-site") / "index"
+    report = index_paths([SEEDS], index, workers=1)
+    assert report.indexed == 5
+    yield from _serve(index)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +143,6 @@ def test_search_facets_and_article(page, base_url, site_index):
     source = page.get_by_role("link", name="Xem bài gốc")
     assert source.get_attribute("href") == SOURCE_URL
     assert page.locator(".body mark.match").count() >= 2
-    page.screenshot(path=str(DOCS / "article.png"), full_page=True)
 
     chip_url = page.go_back()
     assert chip_url is not None
@@ -147,7 +162,33 @@ def test_phone_layout_puts_facets_under_results(browser, base_url):
         assert facets["y"] >= results["y"] + results["height"]
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390
-        page.screenshot(path=str(DOCS / "search-phone.png"), full_page=False)
+    finally:
+        context.close()
+
+
+def test_seed_site_screenshots_for_the_readme(browser, seeds_url):
+    """The README's pictures: the real seed articles, an unaccented query, a source link."""
+    for name, width, height, full in (("search", 1280, 900, True),
+                                      ("search-phone", 390, 844, False)):
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      locale="vi-VN")
+        page = context.new_page()
+        try:
+            page.goto(seeds_url + "/search?q=can+bo+cap+xa")
+            assert page.locator(".suggestion a").inner_text() == "cán bộ cấp xã"
+            assert page.locator("li.hit").count() == 5
+            page.screenshot(path=str(DOCS / f"{name}.png"), full_page=full)
+        finally:
+            context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    try:
+        page.goto(seeds_url + "/search?q=can+bo+cap+xa")
+        page.locator("li.hit h3 a", has_text="Điện Biên Đông").click()
+        page.wait_for_url(re.compile(r"/articles/000_5bb86f784192a000"))
+        source = page.get_by_role("link", name="Xem bài gốc")
+        assert source.get_attribute("href").startswith("http://www.baodienbienphu.info.vn")
+        page.screenshot(path=str(DOCS / "article.png"), full_page=True)
     finally:
         context.close()
 

@@ -1,10 +1,13 @@
 """The query layer against a real index: diacritics, ranking, syntax, policy references."""
+import re
+
 import pytest
 
 from search.analysis import analyze
 from search.engine import open_engine
 from search.errors import BadQuery
-from search.query import parse
+from search.highlight import mark_all
+from search.query import highlight_terms, parse
 
 SEED_000 = "000_5bb86f784192a000"  # Điện Biên Đông, 1184/KL-UBND
 SEED_002 = "002_265fc339e34caf49"  # Đại Từ, "thị trấn Hùng Sơn"
@@ -224,3 +227,35 @@ def test_restored_accents_rank_as_if_typed(index_dir, engine):
     assert ids(result) == ids(engine.search("hiệu"))
     # Without the restored accents "hieu" would rank differently.
     assert ids(engine.search("hieu"))[0] != ids(result)[0]
+
+
+def test_snippets_mark_the_accents_typed(engine):
+    for hit in engine.search("cán bộ cấp xã", per_page=20).hits:
+        assert ">bổ</mark>" not in hit.snippet
+
+
+@pytest.mark.parametrize("q, marked", [
+    ("can bo", ["bổ", "cán", "bộ"]), ("cán bộ", ["cán", "bộ"]), ("bổ", ["bổ"]),
+    ("hiểu", ["hiệu"]),  # no exact "hiểu" in the text: every folded match is marked
+])
+def test_mark_prefers_exact_accents(q, marked):
+    text = "Việc bổ nhiệm cán bộ nâng cao hiệu quả."
+    terms = highlight_terms(parse(q))
+    html = mark_all(text, terms.for_text(text))
+    assert re.findall(r">([^<]+)</mark>", html) == sorted(marked, key=text.index)
+
+
+def test_snippets_mark_the_restored_accents(index_dir):
+    with_suggester = open_engine(index_dir)
+    try:
+        hits = with_suggester.search("can bo cap xa", per_page=20).hits
+    finally:
+        with_suggester.close()
+    assert all(">bổ</mark>" not in h.snippet for h in hits)
+    assert all('<mark class="match' in h.snippet for h in hits)
+
+
+def test_snippet_falls_back_to_folded_marks(engine):
+    # "hiểu" is not in syn/hiệu, which still matches once folded: its "hiệu" is marked.
+    hit = next(h for h in engine.search("hiểu", per_page=20).hits if h.id == "syn/hiệu nhiều lần")
+    assert ">hiệu</mark>" in hit.snippet

@@ -6,8 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 
-from search import query as vq
-from search.highlight import mark_all
+from search.highlight import Terms, mark_all
 
 from . import urls
 from .engine import get_engine
@@ -83,7 +82,7 @@ def article(article_id):
     engine = get_engine()
     art = engine.article(article_id)
     q = request.args.get("q", "")
-    terms = vq.highlight_terms(vq.parse(q)) if q else set()
+    terms = engine.terms(q).for_text(art.text()) if q else Terms()
     successors = province_successors(engine)
     return render_template(
         "article.html",
@@ -114,12 +113,12 @@ def _hit(hit, q: str, successors: dict[str, str]) -> dict:
     }
 
 
-def _marked(text: str, terms: set[str]) -> Markup:
+def _marked(text: str, terms: Terms) -> Markup:
     # mark_all escapes the text and adds <mark> tags: safe HTML.
     return Markup(mark_all(text, terms)) if terms else escape(text)
 
 
-def _paragraphs(text: str, terms: set[str]) -> list[Markup]:
+def _paragraphs(text: str, terms: Terms) -> list[Markup]:
     """The body split on blank lines, each escaped (and marked when searched)."""
     return [_marked(p.strip(), terms) for p in text.split("\n\n") if p.strip()]
 
