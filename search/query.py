@@ -29,6 +29,9 @@ from .schema import EXACT_BOOST, TEXT_FIELDS, WORD_BOOST
 LONG_QUERY = 10
 LONG_QUERY_MIN_SHOULD = 0.5
 MAX_QUERY_CHARS = 1000
+# Syllables beyond this are ignored: each costs a posting-list walk, and no
+# real question needs more (the ALQAC questions have at most ~40).
+MAX_QUERY_SYLLABLES = 64
 
 
 @dataclass
@@ -98,6 +101,13 @@ def parse(text: str) -> ParsedQuery:
         if syls:
             units_at.append((m.start(), Unit(syls, phrase=quoted or len(syls) > 1), negated))
     units_at.sort(key=lambda u: u[0])
+    budget = MAX_QUERY_SYLLABLES
+    for i, (_, unit, _) in enumerate(units_at):
+        if unit is not None:
+            budget -= len(unit.syllables)
+            if budget < 0:
+                del units_at[i:]
+                break
     pending_or = False
     for _, unit, negated in units_at:
         if unit is None:

@@ -55,6 +55,8 @@ def iter_files(paths: Iterable[os.PathLike | str]) -> Iterator[Path | Skipped]:
             for f in sorted(p.rglob("*")):
                 if f.is_file() and _supported(f.name):
                     yield f
+                elif f.is_symlink() and not f.exists() and _supported(f.name):
+                    yield Skipped(str(f), "broken symbolic link")
         elif p.is_file():
             yield p if _supported(p.name) else \
                 Skipped(str(p), f"unsupported file type {p.suffix or '(none)'}")
@@ -82,22 +84,42 @@ def read_records(path: Path) -> Iterator[Record | Skipped]:
     yield Record(id=path.stem, source=str(path), raw=raw, hash=content_hash(raw), kind=kind)
 
 
+def _bounded_lines(f) -> Iterator[bytes | None]:
+    """Lines of a binary file; None for a line over MAX_LINE_BYTES, never read whole.
+
+    A small .jsonl.gz can hold a line of gigabytes (a gzip bomb): reading it
+    with ``for line in f`` would take all the memory before any check.
+    """
+    while True:
+        line = f.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while True:  # skip the rest of it, a bounded chunk at a time
+                rest = f.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield None
+        else:
+            yield line
+
+
 def _json_records(path: Path) -> Iterator[Record | Skipped]:
     """One record per JSON line; a bad line is skipped alone (source ``path:LINE``)."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     lineno = 0
     try:
         with opener(path, "rb") as f:
-            for lineno, line in enumerate(f, 1):
+            for lineno, line in enumerate(_bounded_lines(f), 1):
+                if line is None:
+                    yield Skipped(f"{path}:{lineno}", f"line longer than {MAX_LINE_BYTES} bytes")
+                    continue
                 if lineno == 1:
                     line = line.removeprefix(b"\xef\xbb\xbf")
                 line = line.strip()
                 if not line:
                     continue
                 source = f"{path}:{lineno}"
-                if len(line) > MAX_LINE_BYTES:
-                    yield Skipped(source, f"line longer than {MAX_LINE_BYTES} bytes")
-                    continue
                 try:
                     d = json.loads(line)
                 except (UnicodeDecodeError, ValueError) as e:

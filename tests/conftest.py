@@ -9,13 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search.article import Article, content_hash
+from helpers import add_articles
+from search.article import Article
 from search.engine import Engine
-from search.index import open_for_writing, write_batches
 from search.ingest import index_paths
-from search.policy import extract_refs
-from search.segment import segment
-from search.vocab import Vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -63,22 +60,6 @@ SYNTHETIC = [
 ]
 
 
-def _write_synthetic(index_dir: Path) -> None:
-    ix, _ = open_for_writing(index_dir)
-    prepared = []
-    for a in SYNTHETIC:
-        a = Article(**{**a.__dict__})
-        a.policy_refs = extract_refs(a.text())
-        a.content_hash = content_hash(a.text().encode())
-        prepared.append((a, segment(a.text())))
-    vocab = Vocabulary(index_dir)
-    for article, _ in prepared:
-        vocab.add(article.text())
-    for _ in write_batches(ix, prepared, on_commit=vocab.commit):
-        pass
-    vocab.close()
-
-
 @pytest.fixture(scope="session")
 def seed_dir(tmp_path_factory) -> Path:
     """A copy of the seeds, so tests may add files beside them."""
@@ -94,7 +75,7 @@ def index_dir(tmp_path_factory, seed_dir) -> Path:
     d = tmp_path_factory.mktemp("index")
     report = index_paths([seed_dir], d, workers=1)
     assert report.indexed == 5, report
-    _write_synthetic(d)
+    add_articles(d, SYNTHETIC)
     return d
 
 

@@ -259,3 +259,10 @@ def test_snippet_falls_back_to_folded_marks(engine):
     # "hiểu" is not in syn/hiệu, which still matches once folded: its "hiệu" is marked.
     hit = next(h for h in engine.search("hiểu", per_page=20).hits if h.id == "syn/hiệu nhiều lần")
     assert ">hiệu</mark>" in hit.snippet
+
+
+def test_query_is_capped_in_syllables():
+    from search.query import MAX_QUERY_SYLLABLES
+    pq = parse(" ".join(f"từ{i}" for i in range(500)) + ' "cụm từ" -bỏ')
+    assert len(pq.positive_syllables) == MAX_QUERY_SYLLABLES
+    assert pq.excluded == []  # everything after the cap is dropped

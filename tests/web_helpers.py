@@ -10,10 +10,8 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
-from search.article import Article, content_hash
-from search.index import open_for_writing, write_batches
-from search.policy import extract_refs
-from search.segment import segment
+from helpers import add_articles
+from search.article import Article
 
 SOURCE_ID = "web/nguồn @ Điện Biên, 2025"
 SOURCE_URL = "https://baodienbien.vn/tin-tuc/kien-toan-can-bo-cap-xa-123.html"
@@ -36,19 +34,6 @@ EXTRA = [
             province="Bắc Kạn", province_2025="Thái Nguyên", topics=["Tổ chức cán bộ"],
             date=dt.date(2025, 1, 2)),
 ]
-
-
-def add_articles(index_dir: Path, articles: list[Article]) -> None:
-    """Write ``articles`` into the index at ``index_dir`` (created if missing)."""
-    ix, _ = open_for_writing(index_dir)
-    prepared = []
-    for a in articles:
-        a = Article(**{**a.__dict__})
-        a.policy_refs = extract_refs(a.text())
-        a.content_hash = content_hash(a.text().encode())
-        prepared.append((a, segment(a.text())))
-    for _ in write_batches(ix, prepared):
-        pass
 
 
 def copy_index(src: Path, dest: Path, extra=EXTRA) -> Path:

@@ -6,7 +6,7 @@ HTTP errors keep theirs; anything else is a 500 without a traceback.
 from __future__ import annotations
 
 from flask import current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from search.errors import (ArticleNotFound, BadQuery, IndexMissing, IndexOutdated,
                            SearchError)
@@ -31,7 +31,7 @@ MESSAGES = {
     IndexOutdated: "Chỉ mục được tạo bởi một phiên bản khác của vnsearch.",
     ArticleNotFound: "Không có bài viết nào với mã này.",
     BadQuery: "Một tham số trong địa chỉ không hợp lệ (trang, số kết quả mỗi trang, sắp xếp, "
-              "năm hoặc ngày tháng).",
+              "năm, ngày tháng hoặc quá nhiều bộ lọc).",
 }
 HTTP_MESSAGES = {
     400: "Yêu cầu không hợp lệ.",
@@ -68,8 +68,11 @@ def handle_search_error(e: SearchError):
 def handle_http_error(e: HTTPException):
     """404 for an unknown page, 405, and the like."""
     status = e.code or 500
+    # A 405 names the methods the URL accepts (RFC 9110, "Allow").
+    headers = {"Allow": ", ".join(e.valid_methods)} \
+        if isinstance(e, MethodNotAllowed) and e.valid_methods else None
     return respond(status, HTTP_TITLES.get(status, e.name), HTTP_MESSAGES.get(status, ""),
-                   api_message=e.description)
+                   api_message=e.description, headers=headers)
 
 
 def handle_unexpected(e: Exception):
@@ -80,10 +83,10 @@ def handle_unexpected(e: Exception):
 
 
 def respond(status: int, title: str, message: str, hint: str | None = None,
-            api_message: str | None = None):
+            api_message: str | None = None, headers: dict | None = None):
     """``{"error": …}`` under /api/, else the (Vietnamese) error page."""
     if request.path.startswith("/api/") or request.path == "/api":
         body = jsonify({"error": api_message or message, "status": status, "title": title})
-        return body, status
+        return body, status, headers or {}
     return render_template("error.html", status=status, title=title, message=message,
-                           hint=hint), status
+                           hint=hint), status, headers or {}

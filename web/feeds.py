@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
@@ -22,6 +23,15 @@ def xml_text(value) -> str:
     return _NOT_XML.sub("", "" if value is None else str(value))
 
 
+def web_url(url: str | None) -> str | None:
+    """``url`` if it is a web address (http or https), else None: a feed reader
+    must not be handed a javascript: or data: link."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
 def atom_date(day: str | None) -> str:
     """An ISO date as an Atom (RFC 3339) timestamp."""
     return f"{day}T00:00:00Z" if day else EPOCH
@@ -37,6 +47,7 @@ def search_atom():
     entries = [{
         "hit": h,
         "link": url_for("views.article", article_id=h.id, _external=True),
+        "via": web_url(h.url),
         "updated": atom_date(h.date),
     } for h in result.hits]
     body = render_template(

@@ -6,11 +6,16 @@ person could type into the address bar; the engine checks the ranges again.
 from __future__ import annotations
 
 from search.errors import BadQuery
+from search.query import MAX_QUERY_CHARS
 
 # Multi-valued filters, in the order chips and URLs list them.
 FILTERS = ("province", "province_2025", "topic", "year")
 # Every argument a search page understands, in the order URLs carry them.
 SEARCH_ARGS = ("q", *FILTERS, "date_from", "date_to", "sort", "page", "per_page")
+# Every selected value becomes a chip and rides along in every link of the page,
+# so a request with thousands of them would cost seconds and megabytes: refused.
+MAX_FILTER_VALUES = 20
+MAX_VALUE_CHARS = 200
 
 
 def _int(args, name: str, default: int) -> int:
@@ -28,6 +33,10 @@ def search_kwargs(args, per_page: int = 10) -> dict:
     kwargs = {"q": args.get("q", "")}  # the engine reads at most MAX_QUERY_CHARS of it
     for name in FILTERS:
         kwargs[name] = [v for v in args.getlist(name) if v.strip()]
+        if len(kwargs[name]) > MAX_FILTER_VALUES:
+            raise BadQuery(f"{name} may be given at most {MAX_FILTER_VALUES} times")
+        if any(len(v) > MAX_VALUE_CHARS for v in kwargs[name]):
+            raise BadQuery(f"{name} must be at most {MAX_VALUE_CHARS} characters long")
     for year in kwargs["year"]:
         if not year.isdigit():
             raise BadQuery(f"year must be a number, not {year!r}")
@@ -40,6 +49,10 @@ def search_kwargs(args, per_page: int = 10) -> dict:
 
 
 def search_pairs(args) -> list[tuple[str, str]]:
-    """The non-empty search arguments of a request as ordered (name, value) pairs."""
-    return [(name, value) for name in SEARCH_ARGS for value in args.getlist(name)
-            if value.strip()]
+    """The non-empty search arguments of a request as ordered (name, value) pairs.
+
+    The query keeps only the characters the engine reads, so the page's links
+    (which all carry it) stay short whatever was typed.
+    """
+    return [(name, value[:MAX_QUERY_CHARS] if name == "q" else value)
+            for name in SEARCH_ARGS for value in args.getlist(name) if value.strip()]

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from search.highlight import Terms, mark_all
+from search.query import MAX_QUERY_CHARS
 
 from . import urls
 from .engine import get_engine
@@ -81,7 +82,7 @@ def article(article_id):
     """One article in full, with its source, references and related articles."""
     engine = get_engine()
     art = engine.article(article_id)
-    q = request.args.get("q", "")
+    q = request.args.get("q", "")[:MAX_QUERY_CHARS]  # as much as a search reads
     terms = engine.terms(q).for_text(art.text()) if q else Terms()
     successors = province_successors(engine)
     return render_template(

@@ -1,0 +1,102 @@
+"""Helpers for tests that talk to a real `vnsearch serve` (waitress) over loopback.
+
+``Server`` starts ``python -m search serve --port 0`` on 127.0.0.1, reads the port it
+chose from its first line on stderr, and always stops it. ``raw_request`` sends a
+hand-built request (bytes, so anything a crawler or an attacker could send) and
+parses the answer with :mod:`http.client`.
+"""
+from __future__ import annotations
+
+import http.client
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+_LISTENING = re.compile(r"on http://127\.0\.0\.1:(\d+)/")
+
+
+class Server:
+    """`vnsearch serve` over ``index_dir`` in a subprocess (a context manager)."""
+
+    def __init__(self, index_dir: Path, log: Path, threads: int = 8):
+        self.index_dir, self.log, self.threads = Path(index_dir), Path(log), threads
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+
+    def __enter__(self) -> "Server":
+        # stderr goes to a file: a pipe nobody reads could fill up and stall the server.
+        with open(self.log, "wb") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "search", "serve", "--index", str(self.index_dir),
+                 "--host", HOST, "--port", "0", "--threads", str(self.threads)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                m = _LISTENING.search(self.log.read_text("utf-8", "replace"))
+                if m:
+                    self.port = int(m.group(1))
+                    return self
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+            raise RuntimeError(f"vnsearch serve did not start:\n{self.stderr()}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Terminate the server (kill it if it does not stop)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stderr(self) -> str:
+        """What the server wrote on stderr (its log)."""
+        return self.log.read_text("utf-8", "replace") if self.log.exists() else ""
+
+    def get(self, target: str, timeout: float = 30) -> "Answer":
+        """GET ``target`` (already %-encoded) over a fresh connection."""
+        return raw_request(self.port, b"GET " + target.encode("ascii") + b" HTTP/1.1",
+                           timeout=timeout)
+
+
+@dataclass
+class Answer:
+    """A parsed HTTP response."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def raw_request(port: int, request_line: bytes, headers: bytes = b"", body: bytes = b"",
+                method_head: bool = False, timeout: float = 30) -> Answer:
+    """Send ``request_line`` (e.g. ``b"GET /x HTTP/1.1"``) as is, plus ``headers`` lines."""
+    with socket.create_connection((HOST, port), timeout=timeout) as sock:
+        sock.sendall(request_line + b"\r\nHost: " + HOST.encode() + b"\r\n" + headers
+                     + b"Connection: close\r\n\r\n" + body)
+        response = http.client.HTTPResponse(sock, method="HEAD" if method_head else "GET")
+        try:
+            response.begin()
+            data = response.read()
+            return Answer(response.status, response.headers, data)
+        finally:
+            response.close()
