@@ -125,16 +125,26 @@ def parse(text: str) -> ParsedQuery:
 
 # --- building Whoosh queries --------------------------------------------------
 
+def _or(queries: list[wq.Query]) -> wq.Query:
+    # Whoosh reads and scores every posting of every clause into arrays up
+    # front when the index is small (under 5,000 documents); its union tree
+    # instead skips to the documents the other clauses need, and behaves the
+    # same at every index size.
+    q = wq.Or(queries)
+    q.matcher_type = wq.Or.DEFAULT_MATCHER
+    return q
+
+
 def _recall(unit: Unit) -> wq.Query:
     folded = [fold(s) for s in unit.syllables]
     if len(folded) == 1:
-        q = wq.Or([wq.Term(f, folded[0]) for f in TEXT_FIELDS])
+        q = _or([wq.Term(f, folded[0]) for f in TEXT_FIELDS])
     else:
-        q = wq.Or([wq.Phrase(f, folded) for f in TEXT_FIELDS])
+        q = _or([wq.Phrase(f, folded) for f in TEXT_FIELDS])
     if unit.ref_key:
         # The reference field first; the phrase is a fallback for a reference
         # the extractor missed in a document.
-        q = wq.Or([wq.Term("policy_refs", unit.ref_key), q])
+        q = _or([wq.Term("policy_refs", unit.ref_key), q])
     return q
 
 
@@ -147,7 +157,7 @@ def _exclusion(unit: Unit) -> wq.Query:
 
 
 def _clause(clause: list[Unit]) -> wq.Query:
-    return _recall(clause[0]) if len(clause) == 1 else wq.Or([_recall(u) for u in clause])
+    return _recall(clause[0]) if len(clause) == 1 else _or([_recall(u) for u in clause])
 
 
 def _ranking(pq: ParsedQuery, accents: list[str] | None) -> list[wq.Query]:
@@ -170,7 +180,7 @@ def _ranking(pq: ParsedQuery, accents: list[str] | None) -> list[wq.Query]:
     plain = [fold(s) for c in pq.clauses if len(c) == 1 and not c[0].ref_key
              for s in c[0].syllables]
     if 1 < len(plain) <= LONG_QUERY:
-        boosts.append(wq.Or([wq.Phrase(f, plain, boost=2.0) for f in ("title", "body")]))
+        boosts.append(_or([wq.Phrase(f, plain, boost=2.0) for f in ("title", "body")]))
     return boosts
 
 
@@ -190,14 +200,14 @@ def build(pq: ParsedQuery, accents: list[str] | None = None
     if not clauses:  # only exclusions: everything else
         required, long_clauses = wq.Every(), []
     elif pq.is_long:
-        required, long_clauses = wq.Or(clauses), clauses
+        required, long_clauses = _or(clauses), clauses
     else:
         required, long_clauses = (clauses[0] if len(clauses) == 1 else wq.And(clauses)), []
     boosts = _ranking(pq, accents) if clauses else []
-    scored = wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
+    scored = wq.AndMaybe(required, _or(boosts)) if boosts else required
     recall = required
     if pq.excluded:
-        excluded = wq.Or([_exclusion(u) for u in pq.excluded])
+        excluded = _or([_exclusion(u) for u in pq.excluded])
         scored, recall = wq.AndNot(scored, excluded), wq.AndNot(required, excluded)
     return scored, recall, long_clauses
 
