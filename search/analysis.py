@@ -22,7 +22,7 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 
 __all__ = [
     "normalize_text", "canonical_syllable", "canonical", "fold", "has_diacritics",
-    "syllables", "VietnameseTokenizer", "ToneFilter", "FoldFilter",
+    "syllables", "VietnameseTokenizer", "ToneFilter", "FoldFilter", "CompoundFilter",
     "VietnameseAnalyzer", "WordsAnalyzer", "analyze",
 ]
 
@@ -104,7 +104,9 @@ _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 def canonical(text: str) -> str:
     """Normalise text for exact matching: NFC, look-alikes, lower case, one tone style."""
     text = normalize_text(text).lower()
-    return _WORD_RE.sub(lambda m: canonical_syllable(m.group(0)), text)
+    out = _WORD_RE.sub(lambda m: canonical_syllable(m.group(0)), text)
+    # A stray combining mark after a syllable whose tone moved may now compose.
+    return unicodedata.normalize("NFC", out)
 
 
 # --- folding ----------------------------------------------------------------
@@ -189,6 +191,15 @@ class FoldFilter(Filter):
             yield t
 
 
+class CompoundFilter(Filter):
+    """Keeps only words of several syllables (``cán_bộ``); single syllables are elsewhere."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            if "_" in t.text:
+                yield t
+
+
 def VietnameseAnalyzer(fold=True):
     """Syllable analyzer: normalise, lower-case, canonical tones, then fold if asked.
 
@@ -199,8 +210,8 @@ def VietnameseAnalyzer(fold=True):
 
 
 def WordsAnalyzer():
-    """Analyzer for pyvi output (``cán_bộ cấp xã``): one token per word, folded."""
-    return VietnameseTokenizer(WORD_PATTERN) | LowercaseFilter() | FoldFilter()
+    """Analyzer for pyvi output (``cán_bộ cấp xã``): one folded token per compound word."""
+    return VietnameseTokenizer(WORD_PATTERN) | CompoundFilter() | LowercaseFilter() | FoldFilter()
 
 
 _ANALYZERS = {}

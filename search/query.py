@@ -174,8 +174,6 @@ def _ranking(pq: ParsedQuery, accents: list[str] | None) -> list[wq.Query]:
     for n in (3, 2):
         for i in range(len(folded) - n + 1):
             boosts.append(wq.Term("words", "_".join(folded[i:i + n]), boost=WORD_BOOST * n / 2))
-    for s in dict.fromkeys(folded):
-        boosts.append(wq.Term("words", s, boost=WORD_BOOST / 2))
     # The plain words of the query, contiguous in the title or text.
     plain = [fold(s) for c in pq.clauses if len(c) == 1 and not c[0].ref_key
              for s in c[0].syllables]

@@ -12,7 +12,7 @@ from .article import Article
 
 # Bump whenever a field, an analyzer or the stored form changes: an index with
 # another version is rebuilt, never read with the wrong analysis.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # How much a match in each prose field weighs, relative to the body.
 FIELD_BOOSTS = {"title": 3.0, "captions": 2.0, "lead": 1.5, "body": 1.0}
@@ -41,7 +41,7 @@ def build_schema() -> Schema:
         # Accent-exact syllables of all prose, frequencies only: a ranking signal.
         exact=TEXT(analyzer=VietnameseAnalyzer(fold=False), phrase=False,
                    vector=None, field_boost=1.0),
-        # pyvi's words of all prose, folded ("can_bo"): a ranking signal.
+        # pyvi's compound words of all prose, folded ("can_bo"): a ranking signal.
         words=TEXT(analyzer=WordsAnalyzer(), phrase=False),
         policy_refs=KEYWORD(commas=True, lowercase=False, scorable=True, field_boost=3.0),
         province=ID,

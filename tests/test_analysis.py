@@ -71,6 +71,7 @@ def test_normalize_text_composes_nfd():
     ("Uỷ ban nhân dân HOÀ BÌNH", "ủy ban nhân dân hòa bình"),
     (nfd("Thuỷ lợi"), "thủy lợi"),
     ("Ðảng bộ", "đảng bộ"),
+    ("OÀ\u0300", "òà"),  # a stray mark composes once the tone has moved (found by hypothesis)
 ])
 def test_canonical(text, expected):
     assert canonical(text) == expected
@@ -93,7 +94,7 @@ def test_has_diacritics(text, accented):
 
 def test_words_analyzer_reads_pyvi_output():
     tokens = [t.text for t in WordsAnalyzer()("Cán_bộ cấp xã , Điện_Biên_Đông")]
-    assert tokens == ["can_bo", "cap", "xa", "dien_bien_dong"]
+    assert tokens == ["can_bo", "dien_bien_dong"]  # single syllables are in the other fields
 
 
 def test_syllables_keep_accents_in_canonical_form():
