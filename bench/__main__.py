@@ -1,0 +1,118 @@
+"""``python -m bench COMMAND``: the vnsearch benchmarks (run on demand, never in CI).
+
+    python -m bench ingest    --size 20k|100k [--limit N] [--workers N] [--no-baseline]
+    python -m bench queries   --size 20k|100k [--limit N] [--n 300] [--repeat 3] [--profile]
+    python -m bench load      --size 20k [--seconds 60] [--clients 4] [--threads 8]
+    python -m bench relevance [--known-size 100k|20k] [--known 500] [--only alqac|known]
+    python -m bench profile   ingest|queries --size 20k [--limit N] [--n 300]
+    python -m bench plot
+    python -m bench all       [--with-100k]
+
+Figures go to bench/results/*.json, plots to bench/results/*.png (see bench/README.md).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _size(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--size", choices=("20k", "100k"), default="20k")
+    p.add_argument("--limit", type=int, default=None, help="only the first N articles")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("ingest", help="indexing throughput, memory, size vs plain Whoosh")
+    _size(p)
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--no-baseline", action="store_true")
+
+    p = sub.add_parser("queries", help="Engine.search latency vs plain Whoosh BM25")
+    _size(p)
+    p.add_argument("--n", type=int, default=300, help="queries in the set")
+    p.add_argument("--repeat", type=int, default=3, help="runs; the median per query is kept")
+    p.add_argument("--seed", type=int, default=20250)
+    p.add_argument("--profile", action="store_true", help="also a cProfile of one run")
+
+    p = sub.add_parser("load", help="requests/s of `vnsearch serve` under concurrent clients")
+    _size(p)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--threads", type=int, default=8, help="waitress threads")
+    p.add_argument("--seed", type=int, default=20250)
+
+    p = sub.add_parser("relevance", help="ALQAC MRR@10/Recall@10 and known-item MRR")
+    p.add_argument("--known-size", choices=("20k", "100k"), default=None,
+                   help="corpus index for known-item queries (default: 100k if built)")
+    p.add_argument("--known", type=int, default=500)
+    p.add_argument("--seed", type=int, default=20250)
+    p.add_argument("--only", choices=("alqac", "known"), default=None,
+                   help="run one part (the other keeps its figures in relevance.json)")
+
+    p = sub.add_parser("profile", help="where the time goes (ingest stages, query parts)")
+    p.add_argument("what", choices=("ingest", "queries"))
+    _size(p)
+    p.add_argument("--n", type=int, default=300, help="queries (profile queries)")
+
+    sub.add_parser("plot", help="PNG plots from the results JSON")
+
+    p = sub.add_parser("all", help="everything in order (20k; --with-100k adds the big corpus)")
+    p.add_argument("--with-100k", action="store_true")
+    p.add_argument("--load-seconds", type=float, default=60)
+
+    args = ap.parse_args(argv)
+    if args.cmd == "ingest":
+        from .ingest import bench_ingest
+        bench_ingest(args.size, args.limit, args.workers, args.batch_size, not args.no_baseline)
+    elif args.cmd == "queries":
+        from .queries import bench_queries
+        bench_queries(args.size, args.limit, args.n, args.repeat, args.seed, args.profile)
+    elif args.cmd == "load":
+        from .load import bench_load
+        bench_load(args.size, args.limit, args.seconds, args.clients, args.threads, args.seed)
+    elif args.cmd == "relevance":
+        from .relevance import bench_relevance
+        bench_relevance(args.known_size, args.known, args.seed,
+                        (args.only,) if args.only else ("alqac", "known"))
+    elif args.cmd == "profile":
+        from .profile import profile_ingest, profile_queries
+        if args.what == "ingest":
+            profile_ingest(args.size, args.limit)
+        else:
+            profile_queries(args.size, args.limit, args.n)
+    elif args.cmd == "plot":
+        from .plot import plot_all
+        plot_all()
+    elif args.cmd == "all":
+        run_all(args.with_100k, args.load_seconds)
+
+
+def run_all(with_100k: bool, load_seconds: float) -> None:
+    """Ingest (1k, 5k, 20k[, 100k]), queries at each size, relevance, load, plots."""
+    from .ingest import bench_ingest
+    from .load import bench_load
+    from .plot import plot_all
+    from .queries import bench_queries
+    from .relevance import bench_relevance
+
+    slices = [("20k", 1000), ("20k", 5000), ("20k", None)] + ([("100k", None)] if with_100k
+                                                              else [])
+    for size, limit in slices:
+        bench_ingest(size, limit, None, 500)
+    for size, limit in slices:
+        bench_queries(size, limit, 300, 3, 20250, False)
+    bench_relevance(None, 500, 20250)
+    bench_load("20k", None, load_seconds, 4, 8, 20250)
+    plot_all()
+
+
+if __name__ == "__main__":
+    main()
