@@ -74,7 +74,11 @@ class Engine:
         if searcher is None:
             searcher = self._index().searcher()
         elif not searcher.up_to_date():
-            searcher = searcher.refresh()
+            # A new searcher, not Whoosh's refresh(): refresh() reuses segment
+            # readers and, with commits arriving while other threads search,
+            # fails with ReaderClosed (seen under the load test).
+            old, searcher = searcher, self._index().searcher()
+            old.close()
         self._local.searcher = searcher
         return searcher
 
