@@ -21,7 +21,7 @@ from unidecode import unidecode
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 
 __all__ = [
-    "normalize_text", "canonical_syllable", "canonical", "fold", "has_diacritics",
+    "normalize_text", "ensure_normalized", "canonical_syllable", "canonical", "fold", "has_diacritics",
     "syllables", "VietnameseTokenizer", "ToneFilter", "FoldFilter", "CompoundFilter",
     "VietnameseAnalyzer", "WordsAnalyzer", "analyze",
 ]
@@ -44,6 +44,16 @@ def normalize_text(text: str) -> str:
     # Repair first (a zero-width character between a letter and its mark would
     # block composition), then NFC: decomposed marks would split words.
     return unicodedata.normalize("NFC", text.translate(_CHAR_TABLE))
+
+
+_REPAIRED = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_CHAR_TABLE)) + "]")
+
+
+def ensure_normalized(text: str) -> str:
+    """:func:`normalize_text`, skipped when the text is already normal (the usual case)."""
+    if unicodedata.is_normalized("NFC", text) and not _REPAIRED.search(text):
+        return text
+    return normalize_text(text)
 
 
 # --- tone placement ---------------------------------------------------------

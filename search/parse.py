@@ -9,12 +9,11 @@ import codecs
 import re
 import unicodedata
 
-from .analysis import normalize_text
+from .analysis import ensure_normalized
 from .article import Article
 from .errors import BadArticle
 from .extract.jsonline import parse_json_line
 from .extract.page import parse_page
-from .extract.text import ensure_normalized
 from .readers import Record
 
 # Control characters other than tab, newline, carriage return and form feed.

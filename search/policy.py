@@ -7,10 +7,9 @@ so that the same document is one identifier however it was typed.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 
-from .analysis import fold, normalize_text
+from .analysis import ensure_normalized, fold, normalize_text
 from .extract.text import trie_pattern
 
 # Document kinds with the symbol that usually stands for them in a reference.
@@ -42,18 +41,6 @@ _NUMBERED = re.compile(
 _BARE = re.compile(rf"\b({_kind_trie})[ \t]+(?:số[ \t]+)?(\d{{1,5}})(?![\d/\w-])", re.IGNORECASE)
 # The kind written just before a numbered reference: "Quyết định số 70/2009/QĐ-TTg".
 _KIND_BEFORE = re.compile(rf"({_kind_alt})[ \t]*(?:số[ \t]*)?(?:[:.][ \t]*)?$", re.IGNORECASE)
-
-
-# Characters normalize_text rewrites (look-alikes, odd spaces, invisibles).
-_ODD = re.compile("[\u00d0\u00f0\u00a0\u1680\u202f\u205f\u3000\t\x0b\x0c"
-                  "\u2000-\u200d\u2060\ufeff\u00ad]")
-
-
-def _normalized(text: str) -> str:
-    # Parsed articles are normal already; checking is much cheaper than redoing it.
-    if unicodedata.is_normalized("NFC", text) and not _ODD.search(text):
-        return text
-    return normalize_text(text)
 
 
 @dataclass(frozen=True)
@@ -90,7 +77,7 @@ def find_refs(text: str, *, query: bool = False) -> list[tuple[PolicyRef, int, i
     since people type identifiers carelessly; in documents a capital letter is
     required so that ordinary words after a slash are not taken for symbols.
     """
-    text = _normalized(text)
+    text = ensure_normalized(text)
     scan = text.upper() if query else text
     found: list[tuple[PolicyRef, int, int]] = []
     for m in _NUMBERED.finditer(scan):

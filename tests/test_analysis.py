@@ -99,3 +99,11 @@ def test_words_analyzer_reads_pyvi_output():
 
 def test_syllables_keep_accents_in_canonical_form():
     assert syllables("Hoà đồng, THUỶ chung") == ["hòa", "đồng", "thủy", "chung"]
+
+
+@pytest.mark.parametrize("text", [
+    "Cán bộ cấp xã", nfd("Cán bộ"), "Ðiện Biên", "a\u00a0b", "a\u200bb", "\ufeffbài", "x\u00ady", "",
+])
+def test_ensure_normalized_agrees_with_normalize_text(text):
+    from search.analysis import ensure_normalized
+    assert ensure_normalized(text) == normalize_text(text)

@@ -2,27 +2,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from ..analysis import fold, normalize_text
+from ..analysis import fold
 
 # One character to one character, so offsets in folded text match the original;
 # built from search.analysis.fold so both agree on every Vietnamese letter.
 _TABLE = {cp: fold(chr(cp)) for cp in range(0x00C0, 0x1EFA)
           if len(fold(chr(cp))) == 1 and fold(chr(cp)) != chr(cp)}
 _NON_WORD = re.compile(r"[\W_]+")
-# Characters normalize_text rewrites (look-alikes, odd spaces, invisibles).
-_ODD = re.compile("[\u00d0\u00f0\u00a0\u1680\u202f\u205f\u3000\t\x0b\x0c"
-                  "\u2000-\u200d\u2060\ufeff\u00ad]")
-
-
-def ensure_normalized(text: str) -> str:
-    """``normalize_text(text)``, skipped when the text is already normal (the usual case)."""
-    if unicodedata.is_normalized("NFC", text) and not _ODD.search(text):
-        return text
-    return normalize_text(text)
-
-
 def match_form_folded(folded: str) -> str:
     """:func:`match_form` of text already folded by :func:`fold_keep_case`."""
     return " " + _NON_WORD.sub(" ", folded.lower()).strip() + " "
