@@ -37,13 +37,13 @@ def plot_latency(plt) -> str | None:
     xs = [_articles(d) for d in docs]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, color in (("vnsearch", "tab:blue"), ("baseline", "tab:gray"),
-                        ("baseline_vn_body", "tab:green")):
+                        ("baseline_vn_text", "tab:green")):
         pts = [(x, d["latency"][name]) for x, d in zip(xs, docs) if name in d["latency"]]
         if not pts:
             continue
         label = {"vnsearch": "Engine.search (facets, snippets, suggestion)",
                  "baseline": "plain Whoosh BM25, 10 ids",
-                 "baseline_vn_body": "Whoosh on vnsearch body field, 10 ids"}[name]
+                 "baseline_vn_text": "Whoosh on vnsearch text field, 10 ids"}[name]
         ax.plot([p[0] for p in pts], [p[1]["p95_ms"] for p in pts], "o-", color=color,
                 label=f"{label}: p95")
         ax.plot([p[0] for p in pts], [p[1]["p50_ms"] for p in pts], "o--", color=color,

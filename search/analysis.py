@@ -23,7 +23,7 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 __all__ = [
     "normalize_text", "ensure_normalized", "canonical_syllable", "canonical", "fold", "has_diacritics",
     "syllables", "VietnameseTokenizer", "ToneFilter", "FoldFilter", "CompoundFilter",
-    "VietnameseAnalyzer", "WordsAnalyzer", "analyze",
+    "VietnameseAnalyzer", "WordsAnalyzer", "analyze", "compound_words",
 ]
 
 # --- character-level normalisation ------------------------------------------
@@ -133,13 +133,14 @@ def _build_fold_table() -> dict[int, str]:
     return table
 
 
-_FOLD_TABLE = _build_fold_table()
+# Character-level folding (no unidecode); one character in, one out.
+FOLD_TABLE = _build_fold_table()
 
 
 @lru_cache(maxsize=131072)
 def fold(text: str) -> str:
     """Remove every diacritic (``đ`` -> ``d``); other Latin letters go through unidecode."""
-    out = text.translate(_FOLD_TABLE)
+    out = text.translate(FOLD_TABLE)
     if not out.isascii():
         out = "".join(_fold_char(c) for c in out)
     return out
@@ -154,6 +155,9 @@ def _fold_char(c: str) -> str:
     if c.isascii() or "LATIN" not in unicodedata.name(c, ""):
         return c
     return unidecode(c) or c
+
+
+_fold = fold  # for functions whose ``fold`` argument hides it
 
 
 def has_diacritics(text: str) -> bool:
@@ -224,16 +228,25 @@ def WordsAnalyzer():
     return VietnameseTokenizer(WORD_PATTERN) | CompoundFilter() | LowercaseFilter() | FoldFilter()
 
 
-_ANALYZERS = {}
-
-
-def analyze(text: str, fold: bool = True) -> list[str]:
-    """Token texts of ``text`` as the index sees them (folded by default)."""
-    if fold not in _ANALYZERS:
-        _ANALYZERS[fold] = VietnameseAnalyzer(fold=fold)
-    return [t.text for t in _ANALYZERS[fold](text)]
+# The same analysis as the analyzers above, as plain lists built with C loops:
+# indexing runs it over every article, queries over every search.
+_SYLLABLE_RE = re.compile(SYLLABLE_PATTERN, re.UNICODE)
+_PYVI_WORD_RE = re.compile(WORD_PATTERN, re.UNICODE)
 
 
 def syllables(text: str) -> list[str]:
     """Normalised, lower-case, tone-canonical syllables of ``text`` (accents kept)."""
-    return analyze(text, fold=False)
+    found = _SYLLABLE_RE.findall(normalize_text(text or ""))
+    return list(map(canonical_syllable, map(str.lower, found)))
+
+
+def analyze(text: str, fold: bool = True) -> list[str]:
+    """Token texts of ``text`` as the index sees them (folded by default)."""
+    exact = syllables(text)
+    return list(map(_fold, exact)) if fold else exact
+
+
+def compound_words(segmented: str) -> list[str]:
+    """Folded compound words of pyvi output (``cán_bộ cấp xã`` -> ``can_bo``), as indexed."""
+    found = _PYVI_WORD_RE.findall(normalize_text(segmented or ""))
+    return [fold(w.lower()) for w in found if "_" in w]

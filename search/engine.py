@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import query as vq
+from .analysis import fold
 from .article import Article
 from .columns import FacetColumns
 from .errors import BadQuery
@@ -21,6 +22,8 @@ from .highlight import Terms, snippet
 from .index import get_article, open_index
 from .results import FACETS, FacetValue, Hit, SearchResult
 from .schema import load_article
+from .scoring import Lengths, bm25, phrase_docs, top
+from .scoring import postings as read_postings
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
@@ -58,7 +61,7 @@ class Engine:
         self._ix = None
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._columns: tuple[object, FacetColumns | None] = (None, None)
+        self._columns: tuple = (None, None, None)
 
     # --- plumbing ----------------------------------------------------------
 
@@ -82,14 +85,22 @@ class Engine:
         self._local.searcher = searcher
         return searcher
 
-    def columns(self, searcher) -> FacetColumns:
-        """Facet columns of the searcher's index generation (built once, shared)."""
+    def _generation(self, searcher) -> tuple:
+        """Per-document arrays of the searcher's index generation (built once, shared)."""
         reader = searcher.reader()
         key = (reader.generation(), reader.doc_count_all(), reader.doc_count())
         with self._lock:
             if self._columns[0] != key:
-                self._columns = (key, FacetColumns(reader))
-            return self._columns[1]
+                self._columns = (key, FacetColumns(reader), Lengths(reader))
+            return self._columns
+
+    def columns(self, searcher) -> FacetColumns:
+        """Facet columns of the searcher's index generation."""
+        return self._generation(searcher)[1]
+
+    def lengths(self, searcher) -> Lengths:
+        """Article lengths (for BM25) of the searcher's index generation."""
+        return self._generation(searcher)[2]
 
     def close(self) -> None:
         """Close this thread's searcher (and suggester connection)."""
@@ -123,7 +134,7 @@ class Engine:
         s = self.searcher()
         article = get_article(s, article_id)
         docnum = s.document_number(id=article_id)
-        results = s.more_like(docnum, "body", text=f"{article.title}\n{article.body}",
+        results = s.more_like(docnum, "text", text=f"{article.title}\n{article.body}",
                               top=limit, numterms=25)
         return [self._hit(load_article(r.fields()), Terms(), r.score) for r in results]
 
@@ -156,15 +167,9 @@ class Engine:
         if self.suggester is not None and pq.positive_syllables and not pq.accented:
             suggestion, accents = self.suggester.suggest(pq)
         s = self.searcher()
-        cols = self.columns(s)
-        if pq.is_empty:
-            scored, matched = None, cols.live.copy()
-        else:
-            scored, recall, clauses = vq.build(pq, accents)
-            matched = self._mask(s, recall, cols.size)
-            if clauses:  # a long question: enough of its syllables must match
-                counts = sum(self._mask(s, c, cols.size).astype(np.int16) for c in clauses)
-                matched &= counts >= vq.min_should_match(len(clauses))
+        cols, lengths = self.columns(s), self.lengths(s)
+        postings = _Postings(s)
+        matched = cols.live.copy() if pq.is_empty else self._matched(s, pq, cols, postings)
 
         masks = {name: cols.mask_for(_FACET_FIELD[name], values)
                  for name, values in filters.items() if values}
@@ -189,17 +194,65 @@ class Engine:
         total = int(allowed.sum())
         first = (page - 1) * per_page
         terms = vq.highlight_terms(pq, accents)
-        if scored is None or sort == "date" or not pq.clauses:
+        if sort == "date" or not pq.clauses:
             docnums = cols.newest_first(np.flatnonzero(allowed))[first:first + per_page]
-            hits = [self._hit(load_article(s.stored_fields(int(d))), terms, None) for d in docnums]
+            ranked = [(int(d), None) for d in docnums]
         else:
-            narrowed = bool(masks) or allowed.sum() != matched.sum() or clauses
-            filt = set(np.flatnonzero(allowed).tolist()) if narrowed else None
-            results = s.search(scored, filter=filt, limit=first + per_page)
-            hits = [self._hit(load_article(r.fields()), terms, r.score)
-                    for r in results[first:first + per_page]]
+            ranked = self._ranked(s, pq, accents, allowed, lengths, postings,
+                                  first + per_page)[first:first + per_page]
+        hits = [self._hit(load_article(s.stored_fields(d)), terms, score) for d, score in ranked]
         return SearchResult(query=pq.text, total=total, page=page, per_page=per_page, sort=sort,
                             hits=hits, facets=facets, filters=filters, suggestion=suggestion)
+
+    def _matched(self, s, pq: vq.ParsedQuery, cols: FacetColumns, postings) -> np.ndarray:
+        """The live documents the query matches (its recall, before filters)."""
+        size = cols.size
+        clause_masks = []
+        for clause in pq.clauses:
+            m = np.zeros(size, dtype=bool)
+            for unit in clause:
+                if len(unit.syllables) == 1 and not unit.ref_key:
+                    m[postings.get("text", fold(unit.syllables[0]))[0]] = True
+                else:  # a phrase or a policy reference: Whoosh checks positions
+                    m |= self._mask(s, vq.unit_query(unit), size)
+            clause_masks.append(m)
+        if not clause_masks:  # only exclusions: everything else
+            matched = cols.live.copy()
+        elif pq.is_long:  # a question: enough of its syllables must match
+            counts = np.sum(clause_masks, axis=0, dtype=np.int16)
+            matched = counts >= vq.min_should_match(len(clause_masks))
+        else:
+            matched = np.logical_and.reduce(clause_masks)
+        for unit in pq.excluded:
+            matched &= ~self._mask(s, vq.exclusion_query(unit), size)
+        return matched & cols.live
+
+    @staticmethod
+    def _ranked(s, pq, accents, allowed: np.ndarray, lengths: Lengths, postings,
+                limit: int) -> list[tuple[int, float]]:
+        """(docnum, score) of the best ``limit`` allowed documents, best first."""
+        size = len(allowed)
+        scores = np.zeros(size, dtype=np.float32)
+        for term in vq.score_terms(pq, accents):
+            ids, weights = postings.get(term.field, term.text)
+            if len(ids):
+                scores[ids] += bm25(ids, weights, size, lengths, term)
+        ranked = top(scores, allowed, max(limit, vq.RESCORE_WINDOW))
+        words = vq.phrase_words(pq)
+        if words and ranked:
+            # The query's words as a phrase: a bonus worth their mean idf,
+            # once in the text and once more in the title.
+            window = [d for d, _ in ranked[:vq.RESCORE_WINDOW]]
+            idf = float(np.mean([np.log(size / (len(postings.get("text", w)[0]) + 1)) + 1
+                                 for w in words]))
+            bonus = dict.fromkeys(window, 0.0)
+            for field in ("text", "title"):
+                for d in phrase_docs(s, field, words, window):
+                    bonus[d] += vq.PHRASE_BOOST * idf
+            rescored = [(d, sc + bonus[d]) for d, sc in ranked[:vq.RESCORE_WINDOW]]
+            rescored.sort(key=lambda x: -x[1])  # stable: ties keep the first order
+            ranked = rescored + ranked[vq.RESCORE_WINDOW:]
+        return ranked[:limit]
 
     @staticmethod
     def _mask(searcher, q, size: int) -> np.ndarray:
@@ -216,6 +269,21 @@ class Engine:
                    topics=list(article.topics), snippet=snippet(article, terms),
                    score=round(score, 4) if score is not None else None,
                    outlet=article.outlet, author=article.author)
+
+
+class _Postings:
+    """The posting arrays of the terms of one search, each read once."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self._cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+    def get(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums, weights) of ``field:text``."""
+        key = (field, text)
+        if key not in self._cache:
+            self._cache[key] = read_postings(self.searcher, field, text)
+        return self._cache[key]
 
 
 def open_engine(index_dir) -> Engine:

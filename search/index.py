@@ -83,7 +83,7 @@ def write_batches(ix, prepared: Iterable[tuple], batch_size: int = 500,
     """Write (article, words[, extra fields]) items, committing every ``batch_size``.
 
     Yields each article once its batch is committed. Extra fields are
-    :func:`schema.document`'s keyword arguments (fingerprint, aliases).
+    :func:`schema.document`'s keyword arguments (fingerprint, aliases, prepared).
     An article whose id is already indexed replaces it, so re-indexing never
     duplicates; a crash loses at most the batch in progress.
     """

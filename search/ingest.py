@@ -19,8 +19,9 @@ from .index import (LOCK_TIMEOUT, open_for_writing, stored_article, stored_hashe
                     write_batches)
 from .parse import parse_record
 from .readers import Record, Skipped, iter_files, read_records
+from .schema import prepared_fields
 from .segment import segment
-from .vocab import Vocabulary
+from .vocab import Vocabulary, count
 
 # Below this many records to prepare, worker processes cost more than they save.
 POOL_THRESHOLD = 64
@@ -44,16 +45,35 @@ class IndexReport:
                 "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped]}
 
 
-def prepare(record: Record) -> tuple[Article, str] | Skipped:
-    """Parse and segment one record (runs in a worker process)."""
+@dataclass
+class Prepared:
+    """An article with everything the writer needs, computed in a worker process."""
+
+    article: Article
+    words: str  # pyvi's segmentation of the article's text
+    fields: dict  # schema.prepared_fields: analysed prose and the stored copy
+    counts: tuple  # vocab.count of the article's text
+    fingerprint: str
+
+
+def prepare_article(article: Article) -> Prepared:
+    """Segment and analyse a parsed article (pure: runs in worker processes)."""
+    text = article.text()
+    words = segment(text)
+    return Prepared(article, words, prepared_fields(article, words), count(text),
+                    fingerprint(article))
+
+
+def prepare(record: Record) -> Prepared | Skipped:
+    """Parse, segment and analyse one record (runs in a worker process)."""
     try:
         article = parse_record(record)
     except BadArticle as e:
         return Skipped(e.source, e.reason)
-    return article, segment(article.text())
+    return prepare_article(article)
 
 
-def _prepared(records: list[Record], pool) -> Iterator[tuple[Article, str] | Skipped]:
+def _prepared(records: list[Record], pool) -> Iterator[Prepared | Skipped]:
     if pool is None:
         yield from map(prepare, records)
     else:
@@ -147,10 +167,10 @@ class _Run:
         self.merges: dict[str, dict[str, tuple[str, list[str]]]] = {}
         self._before = ix.searcher()  # the index as it was, for old texts
 
-    def to_write(self, prepared: Iterable[tuple[Article, str]]) -> Iterator[tuple]:
+    def to_write(self, prepared: Iterable[Prepared]) -> Iterator[tuple]:
         """Items for the writer; republished copies are held back as merges."""
-        for article, words in prepared:
-            fp = fingerprint(article)
+        for p in prepared:
+            article, fp = p.article, p.fingerprint
             owner = self.owners.get(fp)
             if owner is not None and owner != article.id:
                 urls = [u for u in (article.url, *article.urls) if u]
@@ -161,8 +181,9 @@ class _Run:
             old = stored_article(self._before, article.id) if article.id in self.known else None
             if old is not None:  # a changed article: its old text leaves the statistics
                 self.vocab.add(old.text(), -1)
-            self.vocab.add(article.text())
-            yield article, words, {"fingerprint": fp, "aliases": self.aliases.get(article.id)}
+            self.vocab.add_counts(p.counts)
+            yield article, p.words, {"fingerprint": fp, "aliases": self.aliases.get(article.id),
+                                     "prepared": p.fields}
 
     def merged(self) -> Iterator[tuple]:
         """The articles that absorbed republished copies, with every source URL."""

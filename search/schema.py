@@ -5,28 +5,26 @@ import json
 import zlib
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.formats import Frequency
 
-from .analysis import VietnameseAnalyzer, WordsAnalyzer
+from .analysis import VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, syllables
 from .article import Article
+from .fields import PreparedText, postings
 
 # Bump whenever a field, an analyzer or the stored form changes: an index with
 # another version is rebuilt, never read with the wrong analysis.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-# How much a match in each prose field weighs, relative to the body.
-FIELD_BOOSTS = {"title": 3.0, "captions": 2.0, "lead": 1.5, "body": 1.0}
-TEXT_FIELDS = tuple(FIELD_BOOSTS)
-FACET_FIELDS = ("province", "province_2025", "topics")
-# Weight of an exact-diacritic match of a query syllable, and of a query word
-# that pyvi also found as a whole word in the article (ranking only).
+# Ranking weights of the optional clauses, relative to a folded match in the
+# text: a query syllable in the title, with its exact diacritics, or a query
+# word that pyvi also found as a whole word in the article.
+TITLE_BOOST = 2.0
 EXACT_BOOST = 2.5
 WORD_BOOST = 1.0
-
-
-def _prose(boost: float) -> TEXT:
-    # Folded syllables with positions: recall and phrases, independent of pyvi.
-    return TEXT(analyzer=VietnameseAnalyzer(fold=True), field_boost=boost, phrase=True)
+FACET_FIELDS = ("province", "province_2025", "topics")
+# The prose of an article, in the order it is indexed into ``text``.
+PROSE_PARTS = ("title", "lead", "body", "captions")
+# Fields analysed in worker processes (see ``prepared_fields``).
+PREPARED = ("text", "title", "exact", "words")
 
 
 def build_schema() -> Schema:
@@ -34,15 +32,14 @@ def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         hash=ID(stored=True),
-        title=_prose(FIELD_BOOSTS["title"]),
-        lead=_prose(FIELD_BOOSTS["lead"]),
-        body=_prose(FIELD_BOOSTS["body"]),
-        captions=_prose(FIELD_BOOSTS["captions"]),
+        # Folded syllables of all prose with positions: recall and phrases,
+        # independent of pyvi. The title again on its own, for ranking.
+        text=PreparedText(VietnameseAnalyzer(fold=True)),
+        title=PreparedText(VietnameseAnalyzer(fold=True)),
         # Accent-exact syllables of all prose, frequencies only: a ranking signal.
-        exact=TEXT(analyzer=VietnameseAnalyzer(fold=False), phrase=False,
-                   vector=None, field_boost=1.0),
+        exact=PreparedText(VietnameseAnalyzer(fold=False), positions=False),
         # pyvi's compound words of all prose, folded ("can_bo"): a ranking signal.
-        words=TEXT(analyzer=WordsAnalyzer(), phrase=False),
+        words=PreparedText(WordsAnalyzer(), positions=False),
         policy_refs=KEYWORD(commas=True, lowercase=False, scorable=True, field_boost=3.0),
         province=ID,
         province_2025=ID,
@@ -63,19 +60,43 @@ def build_schema() -> Schema:
     )
 
 
+_SCHEMA = build_schema()
+
+
+def prose_parts(article: Article) -> list[str]:
+    """The article's prose in index order (``PROSE_PARTS``)."""
+    return [article.title, article.lead, article.body, "\n".join(article.captions)]
+
+
+def prepared_fields(article: Article, words: str) -> dict:
+    """The analysed prose fields and the stored copy of an article (runs in workers).
+
+    ``words`` is pyvi's segmentation of the article's text.
+    """
+    folded: list[str | None] = []
+    for part in prose_parts(article):
+        if folded:
+            folded.append(None)  # a gap, so that no phrase spans two parts
+        folded += analyze(part)
+    return {
+        "text": postings(_SCHEMA["text"], folded),
+        "title": postings(_SCHEMA["title"], analyze(article.title)),
+        "exact": postings(_SCHEMA["exact"], syllables(article.text())),
+        "words": postings(_SCHEMA["words"], compound_words(words)),
+        "doc": zlib.compress(article.dumps().encode("utf-8"), 6),
+    }
+
+
 def document(article: Article, words: str, fingerprint: str = "",
-             aliases: dict[str, str] | None = None) -> dict:
-    """The Whoosh document for an article, its pyvi segmentation and merged copies."""
-    prose = article.text()
+             aliases: dict[str, str] | None = None, prepared: dict | None = None) -> dict:
+    """The Whoosh document for an article, its pyvi segmentation and merged copies.
+
+    ``prepared`` is :func:`prepared_fields` of the article, when already computed.
+    """
     doc = {
         "id": article.id,
         "hash": article.content_hash,
-        "title": article.title,
-        "lead": article.lead,
-        "body": article.body,
-        "captions": "\n".join(article.captions),
-        "exact": prose,
-        "words": words,
+        **(prepared or prepared_fields(article, words)),
         "policy_refs": ",".join(r.key for r in article.policy_refs),
         "province": article.province or "",
         "province_2025": article.province_2025 or "",
@@ -86,14 +107,13 @@ def document(article: Article, words: str, fingerprint: str = "",
         "author": article.author or "",
         "outlet": article.outlet or "",
         "url": " ".join([u for u in [article.url, *article.urls] if u]),
-        "doc": zlib.compress(article.dumps().encode("utf-8"), 6),
         "fingerprint": fingerprint,
         "aliases": ",".join(aliases or {}),
     }
     if aliases:
         doc["alias_hashes"] = dict(aliases)
     # Empty values are left out: an empty ID term would count as a facet value.
-    return {k: v for k, v in doc.items() if v != ""}
+    return {k: v for k, v in doc.items() if v != "" and v != ()}
 
 
 def load_article(stored: dict) -> Article:

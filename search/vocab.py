@@ -97,6 +97,27 @@ def clauses(text: str) -> list[list[str]]:
     return out
 
 
+def count(text: str) -> tuple[Counter, Counter]:
+    """Syllable and bigram counts of one article's text (pure: runs in worker processes)."""
+    # Counted with C loops (map, Counter, compress): this runs for every
+    # indexed article. Boundaries are "" in ``keys``; the pairs around them are
+    # moved to </s> and <s>, and commit() ignores what is left on "".
+    keys = ["", *map(token_key, _SCAN_RE.findall(normalize_text(text or ""))), ""]
+    uni, bi = Counter(keys), Counter(zip(keys, keys[1:]))
+    for i in compress(range(len(keys)), map("".__eq__, keys)):
+        if i > 0 and keys[i - 1]:
+            bi[(keys[i - 1], "")] -= 1
+            bi[(keys[i - 1], EOS)] += 1
+            uni[EOS] += 1
+        if i + 1 < len(keys) and keys[i + 1]:
+            bi[("", keys[i + 1])] -= 1
+            bi[(BOS, keys[i + 1])] += 1
+            uni[BOS] += 1
+    # What nets to zero on a boundary is never written: keep the pickle small.
+    return (Counter({k: v for k, v in uni.items() if k}),
+            Counter({k: v for k, v in bi.items() if k[0] and k[1] and v}))
+
+
 def vocab_path(index_dir) -> Path:
     """Where the vocabulary of the index at ``index_dir`` lives."""
     return Path(index_dir) / VOCAB_FILE
@@ -131,28 +152,19 @@ class Vocabulary:
 
     def add(self, text: str, sign: int = 1) -> None:
         """Count an article's text in (``sign=1``) or out (``sign=-1``, its old version)."""
+        self.add_counts(count(text), sign)
+
+    def add_counts(self, counts: tuple[Counter, Counter], sign: int = 1) -> None:
+        """Add (or subtract) the :func:`count` of one article's text."""
         if sign not in (1, -1):
             raise ValueError("sign must be 1 or -1")
-        # Counted with C loops (map, Counter.update, compress): this runs for
-        # every indexed article. Boundaries are "" in ``keys``; the pairs around
-        # them are moved to </s> and <s>, and commit() ignores what is left on "".
-        keys = ["", *map(token_key, _SCAN_RE.findall(normalize_text(text or ""))), ""]
-        uni, bi = self._uni, self._bi
+        uni, bi = counts
         if sign > 0:
-            uni.update(keys)
-            bi.update(zip(keys, keys[1:]))
+            self._uni.update(uni)
+            self._bi.update(bi)
         else:
-            uni.subtract(keys)
-            bi.subtract(zip(keys, keys[1:]))
-        for i in compress(range(len(keys)), map("".__eq__, keys)):
-            if i > 0 and keys[i - 1]:
-                bi[(keys[i - 1], "")] -= sign
-                bi[(keys[i - 1], EOS)] += sign
-                uni[EOS] += sign
-            if i + 1 < len(keys) and keys[i + 1]:
-                bi[("", keys[i + 1])] -= sign
-                bi[(BOS, keys[i + 1])] += sign
-                uni[BOS] += sign
+            self._uni.subtract(uni)
+            self._bi.subtract(bi)
         self._docs += sign
 
     @property

@@ -104,7 +104,7 @@ def test_stats(index_dir):
     s = index_stats(index_dir)
     assert s["articles"] == Engine(index_dir).count()
     assert s["schema_version"] == SCHEMA_VERSION
-    assert {"title", "body", "captions", "policy_refs", "province", "province_2025",
+    assert {"text", "title", "exact", "words", "policy_refs", "province", "province_2025",
             "topics", "date"} <= set(s["fields"])
     assert s["size_bytes"] > 0
 

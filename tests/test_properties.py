@@ -3,12 +3,14 @@ import datetime as dt
 import string
 import unicodedata
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search.analysis import analyze, canonical, fold, normalize_text
 from search.article import Article
 from search.engine import Engine
+from search.highlight import Terms
 from search.index import open_for_writing, write_batches
 from search.policy import PolicyRef
 from search.query import parse
@@ -101,3 +103,47 @@ def test_any_article_round_trips_through_the_index(tmp_path_factory, article):
         assert engine.search("").total == 1
     finally:
         engine.close()
+
+
+# --- the fast paths agree with the Whoosh analyzers they replace ---------------
+
+@given(texts)
+def test_fast_analysis_equals_the_analyzer_chain(s):
+    from search.analysis import VietnameseAnalyzer
+    for folded in (True, False):
+        assert analyze(s, fold=folded) == [t.text for t in VietnameseAnalyzer(fold=folded)(s)]
+
+
+@given(vn_text, st.lists(st.sampled_from(["hòa", "thủy", "cán", "bộ", "2", "đ", "khỏe", "xã"]),
+                         min_size=1, max_size=3), st.booleans())
+def test_marked_syllables_are_the_analysed_ones(s, words, exact):
+    # Snippets find matches with one regex over the folded text; every marked
+    # span must be a syllable the index analysis would match, and none missed.
+    from search.analysis import syllables
+    from search.highlight import Terms, _matches, _SYLLABLE_RE
+    text = normalize_text(s)
+    terms = Terms(folded=frozenset(fold(w) for w in words),
+                  exact=frozenset(words) if exact else frozenset())
+    wanted, key = (terms.exact, lambda t: syllables(t)[0]) if exact else \
+        (terms.folded, lambda t: analyze(t)[0])
+    expected = [(m.start(), m.end()) for m in _SYLLABLE_RE.finditer(text)
+                if key(m.group()) in wanted]
+    assert [(t.startchar, t.endchar) for t in _matches(text, terms)] == expected
+
+
+@pytest.mark.parametrize("text,terms,marked", [
+    # Old and new tone placement, any case, are the same exact word.
+    ("Chan hoà, Hòa bình, HOÀ giải, hoa", Terms(frozenset({"hoa"}), frozenset({"hòa"})),
+     ["hoà", "Hòa", "HOÀ"]),
+    ("Thuỷ lợi, thủy sản, thuy", Terms(frozenset({"thuy"}), frozenset({"thủy"})),
+     ["Thuỷ", "thủy"]),
+    # Folded: every accented form, đ included.
+    ("Đảng, đang, dang, dáng", Terms(frozenset({"dang"})), ["Đảng", "đang", "dang", "dáng"]),
+    # Whole syllables only: not inside a word, not a part of a decimal number.
+    ("2.200 người, 2 xã, 12 thôn, x2", Terms(frozenset({"2"})), ["2"]),
+    # "_" separates syllables, as in the index ("cán_bộ" is pyvi's spelling).
+    ("cán bộ, cánbộ, cán_bộ", Terms(frozenset({"can"})), ["cán", "cán"]),
+])
+def test_marked_spans(text, terms, marked):
+    from search.highlight import _matches
+    assert [text[t.startchar:t.endchar] for t in _matches(text, terms)] == marked

@@ -9,7 +9,7 @@ import pytest
 from flask import url_for
 
 from search.cli import cli
-from search.engine import Engine
+from search.engine import open_engine
 from web import SECURITY_HEADERS, create_app
 from web_helpers import (EXTRA, SOURCE_ID, SOURCE_URL, XSS_ID, XSS_TITLE, Links, add_articles,
                          copy_index)
@@ -38,8 +38,8 @@ def client(app):
 
 @pytest.fixture(scope="module")
 def web_engine(web_index):
-    """A plain engine over the same index, to compute expected values."""
-    e = Engine(web_index)
+    """An engine like the app's (with its suggester) over the same index, for expected values."""
+    e = open_engine(web_index)
     yield e
     e.close()
 

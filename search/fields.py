@@ -1,0 +1,114 @@
+"""Whoosh field types for pre-analysed text and a compact positions format.
+
+Indexing analyses each article once, in a worker process, into the postings
+Whoosh would have computed itself (:func:`postings`); the single writer
+process only adds them. Whoosh's own ``Positions`` format pickles a list of
+deltas per posting; :class:`CompactPositions` stores one byte per delta (two
+or four when a gap is wider), which is smaller and decodes with C loops.
+"""
+from __future__ import annotations
+
+from array import array
+from collections import defaultdict
+from itertools import accumulate
+
+from whoosh.fields import TEXT
+from whoosh.formats import Format, Frequency
+from whoosh.system import pack_uint
+
+# Leading byte of an encoded position list: the width of each delta.
+_WIDTHS = ((0xFF, b"B"), (0xFFFF, b"H"), (0xFFFFFFFF, b"I"))
+
+
+class CompactPositions(Format):
+    """Positions stored as deltas of the smallest fitting width, with no pickle."""
+
+    def __init__(self, field_boost=1.0, **options):
+        self.field_boost = field_boost
+        self.options = options
+
+    def word_values(self, value, analyzer, **kwargs):
+        poses = defaultdict(list)
+        kwargs["positions"] = True
+        for t in analyzer(value, **kwargs) if isinstance(value, str) else ():
+            poses[t.text].append(t.pos)
+        fb = self.field_boost
+        for word, poslist in poses.items():
+            yield word, len(poslist), len(poslist) * fb, self.encode(poslist)
+
+    @staticmethod
+    def encode(poslist) -> bytes:
+        """The bytes stored for one posting's (sorted) positions."""
+        deltas = [b - a for a, b in zip([0, *poslist], poslist)]
+        top = max(deltas)
+        for limit, code in _WIDTHS:
+            if top <= limit:
+                return code + array(code.decode(), deltas).tobytes()
+        raise ValueError("position out of range")
+
+    @staticmethod
+    def decode_positions(valuestring: bytes) -> list[int]:
+        """The positions of one posting."""
+        return list(accumulate(array(chr(valuestring[0]), valuestring[1:])))
+
+    @staticmethod
+    def decode_frequency(valuestring: bytes) -> int:
+        """The number of positions of one posting."""
+        return (len(valuestring) - 1) // array(chr(valuestring[0])).itemsize
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        """The weight of one posting: its frequency times the field boost."""
+        return self.decode_frequency(valuestring) * self.field_boost
+
+    def decode_position_boosts(self, valuestring: bytes) -> list[tuple[int, float]]:
+        """Positions with a boost of 1 each (for Whoosh's span queries)."""
+        return [(pos, 1.0) for pos in self.decode_positions(valuestring)]
+
+    def combine(self, vs):
+        """One posting from several (the same term twice in a document)."""
+        s = set()
+        for v in vs:
+            s.update(self.decode_positions(v))
+        return self.encode(sorted(s))
+
+
+class Postings(tuple):
+    """A field value analysed beforehand: (term bytes, frequency, weight, value bytes) items."""
+
+    __slots__ = ()
+
+
+class PreparedText(TEXT):
+    """A TEXT field that also takes :class:`Postings` computed outside the writer."""
+
+    def __init__(self, analyzer, positions: bool = True, field_boost: float = 1.0, **kwargs):
+        super().__init__(analyzer=analyzer, phrase=positions, field_boost=field_boost, **kwargs)
+        if positions:
+            self.format = CompactPositions(field_boost=field_boost)
+
+    def index(self, value, **kwargs):
+        """Whoosh's postings of ``value``: as given when already analysed, else analysed now."""
+        if isinstance(value, Postings):
+            return iter(value)
+        return super().index(value, **kwargs)
+
+
+def postings(field: PreparedText, tokens: list[str | None]) -> Postings:
+    """The postings Whoosh would index for a field whose analyzer yields ``tokens``.
+
+    A None in ``tokens`` takes a position but indexes nothing (a gap between parts).
+    """
+    fb = field.format.field_boost
+    if isinstance(field.format, CompactPositions):
+        poses = defaultdict(list)
+        for pos, tok in enumerate(tokens):
+            if tok is not None:
+                poses[tok].append(pos)
+        encode = CompactPositions.encode
+        return Postings((w.encode("utf-8"), len(p), len(p) * fb, encode(p))
+                        for w, p in poses.items())
+    assert isinstance(field.format, Frequency)
+    freqs = defaultdict(int)
+    for tok in tokens:
+        freqs[tok] += 1
+    return Postings((w.encode("utf-8"), n, n * fb, pack_uint(n)) for w, n in freqs.items())

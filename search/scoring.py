@@ -1,0 +1,167 @@
+"""Ranking with numpy over Whoosh's posting lists: term arrays, BM25, masks, top-k.
+
+Whoosh scores one matching document at a time through a tree of matcher
+objects, tens of microseconds per document and clause: a query whose words
+are in most articles then costs hundreds of milliseconds. Here each term's
+posting list is read block by block into arrays (document numbers and
+weights), and recall masks, BM25 scores and the top hits are array operations.
+Whoosh still stores the postings and evaluates phrases.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh.matching.wrappers import FilterMatcher
+
+try:  # the block layout of Whoosh's (and whoosh3's) W3 codec
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+except ImportError:  # pragma: no cover - another codec: read posting by posting
+    W3LeafMatcher = None
+
+# Okapi BM25, as Whoosh's BM25F defaults.
+K1, B = 1.2, 0.75
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
+
+@dataclass(frozen=True)
+class ScoreTerm:
+    """One term that adds to a document's score: BM25 of its weight, times ``boost``."""
+
+    field: str
+    text: str
+    boost: float = 1.0
+    normalize: bool = True  # scale by the article's length (not for titles)
+
+
+def _blocks(m) -> tuple[np.ndarray, np.ndarray]:
+    # W3 blocks hold (delta-coded ids, weights or one weight or None, values),
+    # pickled: take them whole instead of one posting per Python call.
+    ids, weights = [], []
+    while m.is_active():
+        if m._data is None:
+            m._read_data()
+        deltas, w = m._data[0], m._data[1]
+        n = len(deltas)
+        ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+        if w is None:
+            weights.append(np.ones(n, dtype=np.float32))
+        elif isinstance(w, float):
+            weights.append(np.full(n, w, dtype=np.float32))
+        else:
+            weights.append(np.asarray(w, dtype=np.float32))
+        if m._lastblock:
+            break
+        m._next_block()
+    if not ids:
+        return _EMPTY
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def _one_by_one(m) -> tuple[np.ndarray, np.ndarray]:
+    ids, weights = [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
+    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+
+
+def postings(searcher, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, weights) of one term across the index's segments.
+
+    Deleted documents may be included: callers combine with the live mask.
+    """
+    ids, weights = [], []
+    for leaf, offset in searcher.leaf_searchers():
+        reader = leaf.reader()
+        if (field, text) not in reader:
+            continue
+        m = reader.postings(field, text)
+        if isinstance(m, FilterMatcher):
+            # Deletions: the live mask removes them. The filter may have moved
+            # its child past deleted documents only; whole blocks are read.
+            m = m.child
+        fast = W3LeafMatcher is not None and isinstance(m, W3LeafMatcher)
+        i, w = _blocks(m) if fast else _one_by_one(m)
+        ids.append(i + offset)
+        weights.append(w)
+    if not ids:
+        return _EMPTY
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def mask(size: int, docnums: np.ndarray) -> np.ndarray:
+    """A boolean array of ``size`` with ``docnums`` set."""
+    out = np.zeros(size, dtype=bool)
+    out[docnums] = True
+    return out
+
+
+class Lengths:
+    """Each document's length in syllables (the ``text`` field) and the average."""
+
+    def __init__(self, reader, field: str = "text"):
+        n = reader.doc_count_all()
+        self.values = np.ones(n, dtype=np.float32)
+        if field in reader.schema:
+            # Whoosh keeps lengths in a per-document column; one pass per
+            # index generation, shared by every search of that generation.
+            dfl = reader.doc_field_length
+            self.values[:] = [dfl(d, field, 1) or 1 for d in range(n)]
+        self.average = float(self.values.mean()) if n else 1.0
+
+
+def bm25(ids: np.ndarray, weights: np.ndarray, n_docs: int, lengths: Lengths,
+         term: ScoreTerm) -> np.ndarray:
+    """BM25 scores of one term's postings (Whoosh's idf: log(N / (df + 1)) + 1)."""
+    idf = math.log(n_docs / (len(ids) + 1)) + 1.0
+    if term.normalize:
+        norm = K1 * ((1 - B) + B * lengths.values[ids] / lengths.average)
+    else:
+        norm = K1
+    return (idf * term.boost * (K1 + 1)) * weights / (weights + norm)
+
+
+def top(scores: np.ndarray, allowed: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (docnum, score) among ``allowed``: higher score first, then lower docnum."""
+    docs = np.flatnonzero(allowed)
+    if not len(docs) or k <= 0:
+        return []
+    s = scores[docs]
+    if k < len(docs):
+        # Everything tied with the k-th score is kept, so that ties are broken
+        # by docnum and never by the partition's arbitrary order.
+        kth = np.partition(-s, k - 1)[k - 1]
+        keep = -s <= kth
+        docs, s = docs[keep], s[keep]
+    order = np.lexsort((docs, -s))[:k]
+    return [(int(docs[i]), float(s[i])) for i in order]
+
+
+def phrase_docs(searcher, field: str, words: list[str], docnums: list[int]) -> set[int]:
+    """Those of ``docnums`` where ``words`` occur one after another in ``field``."""
+    found: set[int] = set()
+    wanted = sorted(set(docnums))
+    for leaf, offset in searcher.leaf_searchers():
+        reader = leaf.reader()
+        local = [d - offset for d in wanted if offset <= d < offset + reader.doc_count_all()]
+        if not local or any((field, w) not in reader for w in words):
+            continue
+        matchers = [reader.postings(field, w) for w in words]
+        for d in local:
+            starts = None
+            for i, m in enumerate(matchers):
+                if m.is_active() and m.id() < d:
+                    m.skip_to(d)
+                if not m.is_active() or m.id() != d:
+                    starts = None
+                    break
+                here = {p - i for p in m.value_as("positions")}
+                starts = here if starts is None else starts & here
+                if not starts:
+                    break
+            if starts:
+                found.add(d + offset)
+    return found
