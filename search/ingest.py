@@ -25,7 +25,9 @@ from .vocab import Vocabulary, count
 
 # Below this many records to prepare, worker processes cost more than they save.
 POOL_THRESHOLD = 64
-CHUNK = 1000
+# Records handed to the pool at a time: bounds the prepared articles waiting
+# for the writer (about 100 kB each) when the writer is the slower side.
+CHUNK = 256
 
 
 @dataclass

@@ -1,0 +1,110 @@
+"""search.scoring against Whoosh itself, on a real index of several segments with deletions."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from search.article import Article
+from search.index import open_for_writing, open_index, write_batches
+from search.scoring import ScoreTerm, Lengths, bm25, phrase_docs, postings, top
+
+WORDS = ["cán", "bộ", "cấp", "xã", "huyện", "tỉnh", "hòa", "hoà", "đồng", "dân", "năm", "nam",
+         "thủy", "lợi", "Điện", "Biên", "quy", "định"]
+
+
+def _article(i: int, rng: random.Random) -> Article:
+    body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 60)))
+    return Article(id=f"a{i}", title=" ".join(rng.sample(WORDS, 4)), body=body,
+                   content_hash=f"h{i}")
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory):
+    """600 articles written in batches of 150 (several segments, blocks of 128
+    postings), then 80 of them rewritten (deleted documents in old segments)."""
+    d = tmp_path_factory.mktemp("segmented")
+    rng = random.Random(7)
+    ix, _ = open_for_writing(d)
+    items = [(_article(i, rng), "") for i in range(600)]
+    for _ in write_batches(ix, items, batch_size=150):
+        pass
+    again = [(_article(i, rng), "") for i in rng.sample(range(600), 80)]
+    for _ in write_batches(open_index(d), again, batch_size=40):
+        pass
+    ix = open_index(d)
+    with ix.searcher() as s:
+        assert len(s.leaf_searchers()) > 1 and s.reader().has_deletions()
+        yield s
+
+
+def _terms(searcher, field):
+    return [t for t in searcher.reader().field_terms(field)]
+
+
+@pytest.mark.parametrize("field", ["text", "title", "exact", "words", "id"])
+def test_postings_equal_whooshs_own(segmented, field):
+    live = np.zeros(segmented.doc_count_all(), dtype=bool)
+    live[list(segmented.reader().all_doc_ids())] = True
+    terms = _terms(segmented, field)
+    assert terms or field == "words"  # no pyvi words were given
+    for text in terms:
+        ids, weights = postings(segmented, field, text)
+        keep = live[ids]
+        m = segmented.postings(field, text)  # Whoosh's matcher skips deleted documents
+        expected = []
+        while m.is_active():
+            expected.append((m.id(), m.weight()))
+            m.next()
+        got = sorted(zip(ids[keep].tolist(), weights[keep].tolist()))
+        assert [d for d, _ in got] == [d for d, _ in expected], (field, text)
+        assert [w for _, w in got] == pytest.approx([w for _, w in expected]), (field, text)
+
+
+def test_common_terms_span_several_blocks(segmented):
+    ids, _ = postings(segmented, "text", "can")
+    assert len(ids) > 300  # more than two blocks of 128 in some segment
+
+
+def test_missing_term_is_empty(segmented):
+    ids, weights = postings(segmented, "text", "khongcotu")
+    assert len(ids) == 0 and len(weights) == 0
+
+
+@pytest.mark.parametrize("words", [["can", "bo"], ["hoa", "dong"], ["dien", "bien"],
+                                   ["cap", "xa", "huyen"], ["nam", "nam"]])
+@pytest.mark.parametrize("field", ["text", "title"])
+def test_phrase_docs_equal_whooshs_phrase(segmented, words, field):
+    candidates = list(range(0, segmented.doc_count_all(), 3))
+    expected = set(segmented.docs_for_query(wq.Phrase(field, words))) & set(candidates)
+    assert phrase_docs(segmented, field, words, candidates) == expected
+
+
+@pytest.mark.parametrize("scores, allowed, k, expected", [
+    ([1, 3, 2, 3], [1, 1, 1, 1], 2, [(1, 3.0), (3, 3.0)]),
+    # Ties with the k-th score are broken by document number, not by partition order.
+    ([5, 1, 1, 1, 1, 1], [1] * 6, 3, [(0, 5.0), (1, 1.0), (2, 1.0)]),
+    ([1, 3, 2, 3], [1, 0, 1, 1], 2, [(3, 3.0), (2, 2.0)]),
+    ([1, 3], [1, 1], 5, [(1, 3.0), (0, 1.0)]),
+    ([1, 3], [0, 0], 5, []),
+    ([1, 3], [1, 1], 0, []),
+])
+def test_top(scores, allowed, k, expected):
+    assert top(np.array(scores, dtype=np.float32), np.array(allowed, dtype=bool), k) == expected
+
+
+def test_bm25_prefers_rare_terms_and_short_documents(segmented):
+    lengths = Lengths(segmented.reader())
+    n = segmented.doc_count_all()
+    one = np.array([1.0], dtype=np.float32)
+    short, long_ = int(np.argmin(lengths.values)), int(np.argmax(lengths.values))
+    term = ScoreTerm("text", "x")
+    common = bm25(np.arange(n // 2), np.ones(n // 2, dtype=np.float32), n, lengths, term)
+    rare = bm25(np.array([short]), one, n, lengths, term)
+    assert rare[0] > common.max()
+    assert bm25(np.array([short]), one, n, lengths, term)[0] > \
+        bm25(np.array([long_]), one, n, lengths, term)[0]
+    boosted = bm25(np.array([short]), one, n, lengths, ScoreTerm("text", "x", boost=2.0))
+    assert boosted[0] == pytest.approx(2 * rare[0])
