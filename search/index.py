@@ -20,6 +20,7 @@ META_FILE = "vnsearch.json"
 INDEX_NAME = "MAIN"
 # How long a second writer waits for the lock before giving up with a message.
 LOCK_TIMEOUT = 30.0
+WRITER_MB = 48
 
 
 def _meta_path(path: Path) -> Path:
@@ -122,7 +123,10 @@ def _write_batch(ix, batch: list[tuple], lock_timeout: float, on_commit) -> Iter
 
 def _writer(ix, lock_timeout: float):
     try:
-        return ix.writer(timeout=lock_timeout, delay=0.1)
+        # Whoosh holds postings in memory up to limitmb (its own estimate, well
+        # under what the Python objects take) before sorting them on disk;
+        # segment merges go through the same pool.
+        return ix.writer(timeout=lock_timeout, delay=0.1, limitmb=WRITER_MB)
     except LockError as e:
         raise IndexLocked(
             f"another `vnsearch index` is writing to {ix.storage.folder} "
