@@ -22,7 +22,7 @@ from .highlight import Terms, snippet
 from .index import get_article, open_index
 from .results import FACETS, FacetValue, Hit, SearchResult
 from .schema import load_article
-from .scoring import Lengths, bm25, phrase_docs, top
+from .scoring import Lengths, TermPostings, bm25, phrase_docs, top
 from .scoring import postings as read_postings
 
 MAX_PER_PAGE = 100
@@ -167,7 +167,7 @@ class Engine:
         if self.suggester is not None and pq.positive_syllables and not pq.accented:
             suggestion, accents = self.suggester.suggest(pq)
         s = self.searcher()
-        cols, lengths = self.columns(s), self.lengths(s)
+        _, cols, lengths = self._generation(s)
         postings = _Postings(s)
         matched = cols.live.copy() if pq.is_empty else self._matched(s, pq, cols, postings)
 
@@ -212,7 +212,7 @@ class Engine:
             m = np.zeros(size, dtype=bool)
             for unit in clause:
                 if len(unit.syllables) == 1 and not unit.ref_key:
-                    m[postings.get("text", fold(unit.syllables[0]))[0]] = True
+                    m[postings.get("text", fold(unit.syllables[0])).ids] = True
                 else:  # a phrase or a policy reference: Whoosh checks positions
                     m |= self._mask(s, vq.unit_query(unit), size)
             clause_masks.append(m)
@@ -234,20 +234,21 @@ class Engine:
         size = len(allowed)
         scores = np.zeros(size, dtype=np.float32)
         for term in vq.score_terms(pq, accents):
-            ids, weights = postings.get(term.field, term.text)
-            if len(ids):
-                scores[ids] += bm25(ids, weights, size, lengths, term)
+            p = postings.get(term.field, term.text)
+            if len(p):
+                scores[p.ids] += bm25(p.ids, p.weights, size, lengths, term)
         ranked = top(scores, allowed, max(limit, vq.RESCORE_WINDOW))
         words = vq.phrase_words(pq)
         if words and ranked:
             # The query's words as a phrase: a bonus worth their mean idf,
             # once in the text and once more in the title.
             window = [d for d, _ in ranked[:vq.RESCORE_WINDOW]]
-            idf = float(np.mean([np.log(size / (len(postings.get("text", w)[0]) + 1)) + 1
+            idf = float(np.mean([np.log(size / (len(postings.get("text", w)) + 1)) + 1
                                  for w in words]))
             bonus = dict.fromkeys(window, 0.0)
             for field in ("text", "title"):
-                for d in phrase_docs(s, field, words, window):
+                decode = s.schema[field].format.decode_positions
+                for d in phrase_docs([postings.get(field, w) for w in words], decode, window):
                     bonus[d] += vq.PHRASE_BOOST * idf
             rescored = [(d, sc + bonus[d]) for d, sc in ranked[:vq.RESCORE_WINDOW]]
             rescored.sort(key=lambda x: -x[1])  # stable: ties keep the first order
@@ -276,10 +277,10 @@ class _Postings:
 
     def __init__(self, searcher):
         self.searcher = searcher
-        self._cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._cache: dict[tuple[str, str], TermPostings] = {}
 
-    def get(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(docnums, weights) of ``field:text``."""
+    def get(self, field: str, text: str) -> TermPostings:
+        """The postings of ``field:text``."""
         key = (field, text)
         if key not in self._cache:
             self._cache[key] = read_postings(self.searcher, field, text)

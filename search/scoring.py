@@ -5,7 +5,7 @@ objects, tens of microseconds per document and clause: a query whose words
 are in most articles then costs hundreds of milliseconds. Here each term's
 posting list is read block by block into arrays (document numbers and
 weights), and recall masks, BM25 scores and the top hits are array operations.
-Whoosh still stores the postings and evaluates phrases.
+Whoosh still stores the postings and evaluates the queries of phrase units.
 """
 from __future__ import annotations
 
@@ -35,14 +35,26 @@ class ScoreTerm:
     normalize: bool = True  # scale by the article's length (not for titles)
 
 
-def _blocks(m) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class TermPostings:
+    """One term's postings: document numbers, weights, and encoded values (positions)."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+    values: list[bytes]  # empty for fields without positions
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _blocks(m, keep_values: bool) -> tuple[list, list, list]:
     # W3 blocks hold (delta-coded ids, weights or one weight or None, values),
     # pickled: take them whole instead of one posting per Python call.
-    ids, weights = [], []
+    ids, weights, values = [], [], []
     while m.is_active():
         if m._data is None:
             m._read_data()
-        deltas, w = m._data[0], m._data[1]
+        deltas, w, v = m._data
         n = len(deltas)
         ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
         if w is None:
@@ -51,29 +63,33 @@ def _blocks(m) -> tuple[np.ndarray, np.ndarray]:
             weights.append(np.full(n, w, dtype=np.float32))
         else:
             weights.append(np.asarray(w, dtype=np.float32))
+        if keep_values:
+            values.extend(v)
         if m._lastblock:
             break
         m._next_block()
-    if not ids:
-        return _EMPTY
-    return np.concatenate(ids), np.concatenate(weights)
+    return ids, weights, values
 
 
-def _one_by_one(m) -> tuple[np.ndarray, np.ndarray]:
-    ids, weights = [], []
+def _one_by_one(m, keep_values: bool) -> tuple[list, list, list]:
+    ids, weights, values = [], [], []
     while m.is_active():
         ids.append(m.id())
         weights.append(m.weight())
+        if keep_values:
+            values.append(m.value())
         m.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+    return [np.asarray(ids, dtype=np.int64)], [np.asarray(weights, dtype=np.float32)], values
 
 
-def postings(searcher, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """(document numbers, weights) of one term across the index's segments.
+def postings(searcher, field: str, text: str) -> TermPostings:
+    """One term's postings across the index's segments, as arrays.
 
     Deleted documents may be included: callers combine with the live mask.
+    Positions are kept (encoded) for fields that have them, for phrase checks.
     """
-    ids, weights = [], []
+    keep_values = searcher.schema[field].format.supports("positions")
+    ids, weights, values = [], [], []
     for leaf, offset in searcher.leaf_searchers():
         reader = leaf.reader()
         if (field, text) not in reader:
@@ -84,12 +100,13 @@ def postings(searcher, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
             # its child past deleted documents only; whole blocks are read.
             m = m.child
         fast = W3LeafMatcher is not None and isinstance(m, W3LeafMatcher)
-        i, w = _blocks(m) if fast else _one_by_one(m)
-        ids.append(i + offset)
-        weights.append(w)
+        i, w, v = (_blocks if fast else _one_by_one)(m, keep_values)
+        ids += [a + offset for a in i]
+        weights += w
+        values += v
     if not ids:
-        return _EMPTY
-    return np.concatenate(ids), np.concatenate(weights)
+        return TermPostings(_EMPTY[0], _EMPTY[1], [])
+    return TermPostings(np.concatenate(ids), np.concatenate(weights), values)
 
 
 def mask(size: int, docnums: np.ndarray) -> np.ndarray:
@@ -140,28 +157,26 @@ def top(scores: np.ndarray, allowed: np.ndarray, k: int) -> list[tuple[int, floa
     return [(int(docs[i]), float(s[i])) for i in order]
 
 
-def phrase_docs(searcher, field: str, words: list[str], docnums: list[int]) -> set[int]:
-    """Those of ``docnums`` where ``words`` occur one after another in ``field``."""
+def phrase_docs(words: list[TermPostings], decode, docnums) -> set[int]:
+    """Those of ``docnums`` where the terms occur one after another.
+
+    ``words`` are the postings of the phrase's terms in order (with positions),
+    ``decode`` the field format's position decoder.
+    """
     found: set[int] = set()
-    wanted = sorted(set(docnums))
-    for leaf, offset in searcher.leaf_searchers():
-        reader = leaf.reader()
-        local = [d - offset for d in wanted if offset <= d < offset + reader.doc_count_all()]
-        if not local or any((field, w) not in reader for w in words):
-            continue
-        matchers = [reader.postings(field, w) for w in words]
-        for d in local:
-            starts = None
-            for i, m in enumerate(matchers):
-                if m.is_active() and m.id() < d:
-                    m.skip_to(d)
-                if not m.is_active() or m.id() != d:
-                    starts = None
-                    break
-                here = {p - i for p in m.value_as("positions")}
-                starts = here if starts is None else starts & here
-                if not starts:
-                    break
-            if starts:
-                found.add(d + offset)
+    if not words or any(not len(w) or not w.values for w in words):
+        return found
+    for d in docnums:
+        starts = None
+        for i, w in enumerate(words):
+            j = int(np.searchsorted(w.ids, d))
+            if j == len(w.ids) or w.ids[j] != d:
+                starts = None
+                break
+            here = {p - i for p in decode(w.values[j])}
+            starts = here if starts is None else starts & here
+            if not starts:
+                break
+        if starts:
+            found.add(int(d))
     return found
