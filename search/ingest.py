@@ -129,30 +129,32 @@ def index_paths(paths: Iterable, index_dir, *, workers: int | None = None,
                     yield rec
 
     workers = workers or os.cpu_count() or 1
-    pool = None
-    try:
+    pools: list = []  # the worker pool, once a chunk is big enough to need one
+
+    def good() -> Iterator[Prepared]:
+        # One stream across chunks, so that commits fall every batch_size
+        # articles whatever the chunk size.
         for chunk in _chunks(pending(), CHUNK):
-            if pool is None and workers > 1 and len(chunk) >= POOL_THRESHOLD:
-                pool = multiprocessing.get_context("spawn").Pool(workers)
+            if not pools and workers > 1 and len(chunk) >= POOL_THRESHOLD:
+                pools.append(multiprocessing.get_context("spawn").Pool(workers))
+            for rec, item in zip(chunk, _prepared(chunk, pools[0] if pools else None)):
+                if progress:
+                    progress(len(rec.raw))
+                if isinstance(item, Skipped):
+                    run.report.skipped.append(item)
+                else:
+                    yield item
 
-            def good(chunk=chunk):
-                for rec, item in zip(chunk, _prepared(chunk, pool)):
-                    if progress:
-                        progress(len(rec.raw))
-                    if isinstance(item, Skipped):
-                        run.report.skipped.append(item)
-                    else:
-                        yield item
-
-            for _ in write_batches(ix, run.to_write(good()), batch_size=batch_size,
-                                   on_commit=vocab.commit, lock_timeout=lock_timeout):
-                run.report.indexed += 1
+    try:
+        for _ in write_batches(ix, run.to_write(good()), batch_size=batch_size,
+                               on_commit=vocab.commit, lock_timeout=lock_timeout):
+            run.report.indexed += 1
         if run.merges:
             for _ in write_batches(ix, run.merged(), batch_size=batch_size,
                                    lock_timeout=lock_timeout):
                 pass
     finally:
-        if pool is not None:
+        for pool in pools:
             pool.terminate()
         run.close()
     return run.report

@@ -51,6 +51,21 @@ def test_worker_processes_give_the_same_index(corpus, tmp_path):
         assert [h.id for h in a.search(q).hits] == [h.id for h in b.search(q).hits]
 
 
+@pytest.mark.parametrize("chunk, batch, commits", [(64, 50, 6), (256, 100, 3), (64, 1000, 1)])
+def test_commits_fall_every_batch_across_pool_chunks(tmp_path, monkeypatch, chunk, batch, commits):
+    # The pool is fed in chunks; a commit must still come every `batch` articles
+    # (not every chunk: small commits multiply segments and merges).
+    from search import ingest
+    monkeypatch.setattr(ingest, "CHUNK", chunk)
+    lines = [json.dumps({"id": f"n{i}", "title": f"Tin {i}", "body": f"Xã họp lần {i}."},
+                        ensure_ascii=False) for i in range(300)]
+    (tmp_path / "news.jsonl").write_text("\n".join(lines), "utf-8")
+    index_paths([tmp_path / "news.jsonl"], tmp_path / "ix", workers=2, batch_size=batch)
+    ix = open_index(tmp_path / "ix")
+    assert ix.latest_generation() == commits
+    assert ix.doc_count() == 300
+
+
 @pytest.mark.parametrize("name, content, reason", [
     ("empty.txt", b"", "empty"),
     ("blank.txt", b"  \n\n ", "empty"),
