@@ -54,20 +54,26 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def _rss_pss(pid: int) -> tuple[int, int]:
+def _rss_pss(pid: int) -> tuple[int, int, int]:
+    """(RSS, PSS, anonymous memory) of one process, in bytes.
+
+    RSS also counts the pages of files the process maps (Whoosh maps index
+    segments when reading); anonymous memory is what the process allocated.
+    """
     try:
         rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
     except (OSError, IndexError, ValueError):
-        return 0, 0
-    pss = 0
+        return 0, 0, 0
+    pss, anon = rss, rss
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             if line.startswith("Pss:"):
                 pss = int(line.split()[1]) * 1024
-                break
-    except OSError:
-        pss = rss
-    return rss, pss
+            elif line.startswith("Anonymous:"):
+                anon = int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return rss, pss, anon
 
 
 def run_measured(cmd: list[str], env: dict | None = None) -> dict:
@@ -76,7 +82,7 @@ def run_measured(cmd: list[str], env: dict | None = None) -> dict:
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=common.ROOT, env={**os.environ, **(env or {})})
-    peak_tree = peak_pss = peak_main = max_procs = 0
+    peak_tree = peak_pss = peak_anon = peak_main = max_procs = 0
     import threading
     out: dict = {}
     reader = threading.Thread(target=lambda: out.update(zip(("stdout", "stderr"),
@@ -87,6 +93,7 @@ def run_measured(cmd: list[str], env: dict | None = None) -> dict:
         sizes = [_rss_pss(p) for p in pids]
         peak_tree = max(peak_tree, sum(s[0] for s in sizes))
         peak_pss = max(peak_pss, sum(s[1] for s in sizes))
+        peak_anon = max(peak_anon, sum(s[2] for s in sizes))
         peak_main = max(peak_main, sizes[0][0] if sizes else 0)
         max_procs = max(max_procs, len(pids))
         reader.join(SAMPLE_S)
@@ -96,6 +103,7 @@ def run_measured(cmd: list[str], env: dict | None = None) -> dict:
     return {"wall_s": round(wall, 2), "returncode": proc.returncode,
             "peak_tree_rss_mb": round(peak_tree / mb, 1),
             "peak_tree_pss_mb": round(peak_pss / mb, 1),
+            "peak_tree_anon_mb": round(peak_anon / mb, 1),
             "peak_main_rss_mb": round(peak_main / mb, 1),
             "max_single_process_maxrss_mb": round(after.ru_maxrss / 1024, 1),
             "processes_in_tree": max_procs,

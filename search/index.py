@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex
 from whoosh import query as wq
 from whoosh.index import LockError
 
@@ -35,8 +37,12 @@ def read_meta(path) -> dict | None:
         return None
 
 
-def open_index(path):
-    """Open an existing index for reading; raise IndexMissing or IndexOutdated."""
+def open_index(path, mmap: bool = True):
+    """Open an existing index for reading; raise IndexMissing or IndexOutdated.
+
+    ``mmap=False`` reads segment files with plain reads: a writer merging
+    segments reads them whole once, and mapped files would count in its RSS.
+    """
     path = Path(path)
     if not path.is_dir() or not whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
         raise IndexMissing(f"no index at {path}: build one with `vnsearch index`")
@@ -48,7 +54,7 @@ def open_index(path):
             f"uses version {SCHEMA_VERSION}: run `vnsearch index` to rebuild it"
         )
     try:
-        return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+        return FileIndex(FileStorage(str(path), supports_mmap=mmap), indexname=INDEX_NAME)
     except Exception as e:  # a damaged TOC or segment: never a traceback
         raise IndexMissing(f"cannot read the index at {path}: {e}") from e
 
@@ -59,14 +65,15 @@ def open_for_writing(path) -> tuple[object, str | None]:
     note = None
     if path.is_dir() and whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
         try:
-            return open_index(path), None
+            return open_index(path, mmap=False), None
         except IndexOutdated as e:
             note = f"rebuilding: {e.args[0].split(':')[0]}"
         except IndexMissing as e:
             note = f"rebuilding: {e}"
         _clear(path)
     path.mkdir(parents=True, exist_ok=True)
-    ix = whoosh_index.create_in(str(path), build_schema(), indexname=INDEX_NAME)
+    ix = FileIndex.create(FileStorage(str(path), supports_mmap=False), build_schema(),
+                          INDEX_NAME)
     _meta_path(path).write_text(json.dumps({"schema_version": SCHEMA_VERSION}), "utf-8")
     return ix, note
 
