@@ -2,7 +2,7 @@
 
     python -m bench ingest    --size 20k|100k [--limit N] [--workers N] [--no-baseline]
     python -m bench queries   --size 20k|100k [--limit N] [--n 300] [--repeat 3] [--profile]
-    python -m bench load      --size 20k [--seconds 60] [--clients 4] [--threads 8]
+    python -m bench load      --size 20k [--seconds 60] [--clients 4] [--threads 8] [--processes N]
     python -m bench relevance [--known-size 100k|20k] [--known 500] [--only alqac|known]
     python -m bench profile   ingest|queries --size 20k [--limit N] [--n 300]
     python -m bench plot
@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> None:
     _size(p)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--clients", type=int, default=4)
-    p.add_argument("--threads", type=int, default=8, help="waitress threads")
+    p.add_argument("--threads", type=int, default=8, help="waitress threads (per process)")
+    p.add_argument("--processes", type=int, default=None,
+                   help="server processes (default: the number of CPUs)")
     p.add_argument("--seed", type=int, default=20250)
 
     p = sub.add_parser("relevance", help="ALQAC MRR@10/Recall@10 and known-item MRR")
@@ -77,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
         bench_queries(args.size, args.limit, args.n, args.repeat, args.seed, args.profile)
     elif args.cmd == "load":
         from .load import bench_load
-        bench_load(args.size, args.limit, args.seconds, args.clients, args.threads, args.seed)
+        bench_load(args.size, args.limit, args.seconds, args.clients, args.threads, args.seed,
+                   args.processes)
     elif args.cmd == "relevance":
         from .relevance import bench_relevance
         bench_relevance(args.known_size, args.known, args.seed,
