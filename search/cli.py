@@ -134,10 +134,11 @@ def _size(p: Path) -> int:
 def search_cmd(query, index_dir, province, province_2025, topic, year, date_from, date_to, sort,
                limit, page, as_json):
     """Search the index (diacritics optional, "phrases", -word, OR)."""
-    engine = open_engine(index_dir)
-    result = engine.search(query, province=list(province), province_2025=list(province_2025),
-                           topic=list(topic), year=list(year), date_from=date_from,
-                           date_to=date_to, sort=sort, page=page, per_page=limit)
+    with open_engine(index_dir) as engine:
+        result = engine.search(query, province=list(province),
+                               province_2025=list(province_2025), topic=list(topic),
+                               year=list(year), date_from=date_from, date_to=date_to,
+                               sort=sort, page=page, per_page=limit)
     if as_json:
         _dump(result.to_dict())
         return
@@ -165,7 +166,8 @@ def _terminal(snippet_html: str) -> str:
 @friendly_errors
 def show(article_id, index_dir, as_json):
     """Show one stored article with every field."""
-    article = Engine(index_dir).article(article_id)
+    with Engine(index_dir) as engine:
+        article = engine.article(article_id)
     d = article.to_dict()
     if as_json:
         _dump(d)

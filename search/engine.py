@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,11 @@ class Engine:
         self._ix = None
         self._lock = threading.Lock()
         self._local = threading.local()
+        # Every thread's open searcher (each holds its segment files open), so
+        # that close() releases them all, whichever thread opened them.
+        self._open: set = set()
+        # An engine dropped without close() still closes its files.
+        weakref.finalize(self, _close_searchers, self._open, self._lock)
         self._columns: tuple = (None, None, None)
 
     # --- plumbing ----------------------------------------------------------
@@ -74,16 +80,19 @@ class Engine:
     def searcher(self):
         """This thread's searcher, refreshed if the index changed since it was opened."""
         searcher = getattr(self._local, "searcher", None)
-        if searcher is None:
-            searcher = self._index().searcher()
-        elif not searcher.up_to_date():
-            # A new searcher, not Whoosh's refresh(): refresh() reuses segment
-            # readers and, with commits arriving while other threads search,
-            # fails with ReaderClosed (seen under the load test).
-            old, searcher = searcher, self._index().searcher()
-            old.close()
-        self._local.searcher = searcher
-        return searcher
+        if searcher is not None and searcher.up_to_date():
+            return searcher
+        # A new searcher, not Whoosh's refresh(): refresh() reuses segment
+        # readers and, with commits arriving while other threads search,
+        # fails with ReaderClosed (seen under the load test).
+        new = self._index().searcher()
+        with self._lock:
+            self._open.add(new)
+            if searcher is not None:
+                self._open.discard(searcher)
+                searcher.close()
+        self._local.searcher = new
+        return new
 
     def _generation(self, searcher) -> tuple:
         """Per-document arrays of the searcher's index generation (built once, shared)."""
@@ -102,12 +111,16 @@ class Engine:
         """Article lengths (for BM25) of the searcher's index generation."""
         return self._generation(searcher)[2]
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
-        """Close this thread's searcher (and suggester connection)."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None:
-            searcher.close()
-            self._local.searcher = None
+        """Close every thread's searcher (call when no search is running) and the suggester."""
+        _close_searchers(self._open, self._lock)
+        self._local.searcher = None
         if self.suggester is not None:
             self.suggester.close()
 
@@ -270,6 +283,13 @@ class Engine:
                    topics=list(article.topics), snippet=snippet(article, terms),
                    score=round(score, 4) if score is not None else None,
                    outlet=article.outlet, author=article.author)
+
+
+def _close_searchers(searchers: set, lock: threading.Lock) -> None:
+    with lock:
+        for searcher in searchers:
+            searcher.close()
+        searchers.clear()
 
 
 class _Postings:
