@@ -115,14 +115,25 @@ class Engine:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
+        self.close_all()
 
     def close(self) -> None:
-        """Close every thread's searcher (call when no search is running) and the suggester."""
+        """Close this thread's searcher and suggester connection (they reopen when needed)."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            with self._lock:
+                self._open.discard(searcher)
+            searcher.close()
+            self._local.searcher = None
+        if self.suggester is not None:
+            self.suggester.close()
+
+    def close_all(self) -> None:
+        """Close every thread's searcher and connection (at shutdown, when none is searching)."""
         _close_searchers(self._open, self._lock)
         self._local.searcher = None
         if self.suggester is not None:
-            self.suggester.close()
+            self.suggester.close_all()
 
     # --- reading -----------------------------------------------------------
 
@@ -320,5 +331,5 @@ def search(index_dir, q: str = "", **kwargs) -> SearchResult:
     try:
         return engine.search(q, **kwargs)
     finally:
-        engine.close()
+        engine.close_all()
 
