@@ -58,7 +58,8 @@ def ensure_normalized(text: str) -> str:
 
 # --- tone placement ---------------------------------------------------------
 
-_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+# The five combining tone marks (grave, acute, tilde, hook, dot below).
+TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _VOWELS = set("aăâeêioôơuưy")
 _MARKED_VOWELS = set("ăâêôơư")
 _INITIALS = {"", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng",
@@ -77,10 +78,10 @@ def canonical_syllable(syllable: str) -> str:
     well-formed Vietnamese syllable is returned unchanged.
     """
     decomposed = unicodedata.normalize("NFD", syllable)
-    tones = [c for c in decomposed if c in _TONE_MARKS]
+    tones = [c for c in decomposed if c in TONE_MARKS]
     if len(tones) != 1:
         return syllable
-    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
     m = _SYLLABLE.match(base)
     if not m:
         return syllable

@@ -16,7 +16,8 @@ from html import escape
 
 from whoosh import highlight as wh
 
-from .analysis import FOLD_TABLE, SYLLABLE_PATTERN, canonical_syllable, fold, syllables
+from .analysis import (FOLD_TABLE, SYLLABLE_PATTERN, TONE_MARKS, canonical_syllable, fold,
+                       syllables)
 from .article import Article
 
 SNIPPET_CHARS = 240
@@ -57,7 +58,7 @@ def _folded_key(token: str) -> str:
 def _spellings(term: str) -> tuple[str, ...]:
     """Every lower-case spelling of an exact term: the tone on any vowel that canonicalises to it."""
     decomposed = unicodedata.normalize("NFD", term)
-    tones = [c for c in decomposed if c in _TONES]
+    tones = [c for c in decomposed if c in TONE_MARKS]
     if len(tones) != 1:
         return (term,)
     base = [c for c in decomposed if c != tones[0]]
@@ -70,7 +71,6 @@ def _spellings(term: str) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _VOWEL_BASES = set("aeiouy")
 
 

@@ -17,43 +17,48 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"
-_LISTENING = re.compile(r"on http://127\.0\.0\.1:(\d+)/")
+# The start-up line: the port chosen, and "(N processes x M threads; ...)".
+LISTENING = re.compile(r"^vnsearch: serving .* on http://127\.0\.0\.1:(\d+)/ \((.*)\)$", re.M)
 
 
 class Server:
     """`vnsearch serve` over ``index_dir`` in a subprocess (a context manager)."""
 
-    def __init__(self, index_dir: Path, log: Path, threads: int = 8):
-        self.index_dir, self.log, self.threads = Path(index_dir), Path(log), threads
+    def __init__(self, index_dir: Path, log: Path, threads: int = 8,
+                 processes: int | None = None):
+        self.args = [sys.executable, "-m", "search", "serve", "--index", str(index_dir),
+                     "--host", HOST, "--port", "0", "--threads", str(threads)]
+        if processes is not None:
+            self.args += ["--processes", str(processes)]
+        self.threads, self.log = threads, Path(log)
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
+        self.label = ""
 
     def __enter__(self) -> "Server":
         # stderr goes to a file: a pipe nobody reads could fill up and stall the server.
         with open(self.log, "wb") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "search", "serve", "--index", str(self.index_dir),
-                 "--host", HOST, "--port", "0", "--threads", str(self.threads)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+            self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=err)
         try:
             deadline = time.time() + 60
             while time.time() < deadline:
-                m = _LISTENING.search(self.log.read_text("utf-8", "replace"))
+                m = LISTENING.search(self.stderr())
                 if m:
-                    self.port = int(m.group(1))
+                    self.port, self.label = int(m.group(1)), m.group(2)
                     return self
                 if self.proc.poll() is not None:
                     break
                 time.sleep(0.05)
             raise RuntimeError(f"vnsearch serve did not start:\n{self.stderr()}")
         except BaseException:
-            self.stop()
+            self.close()
             raise
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        self.close()
 
-    def stop(self) -> None:
+    def close(self) -> None:
         """Terminate the server (kill it if it does not stop)."""
         if self.proc is None or self.proc.poll() is not None:
             return

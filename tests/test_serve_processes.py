@@ -8,24 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from server_helpers import HOST, raw_request
+from server_helpers import HOST, LISTENING, Server, raw_request
 from web.cli import can_fork, serve
 
 pytestmark = pytest.mark.skipif(not (can_fork() and Path("/proc/self/stat").exists()),
                                 reason="several server processes need fork() and /proc (Linux)")
 
-_LISTENING = re.compile(r"^vnsearch: serving .* on http://127\.0\.0\.1:(\d+)/ \((.*)\)$", re.M)
 QUERY = "/api/search?q=can+bo+cap+xa"
 
 
@@ -95,48 +91,18 @@ def opened_index(pid: int, index_dir: Path) -> bool:
     return any(t.startswith(prefix) for t in targets)
 
 
-class Served:
+class Served(Server):
     """`vnsearch serve --processes N` over ``index_dir`` in a subprocess (a context manager)."""
 
     def __init__(self, index_dir: Path, log: Path, processes: int, threads: int = 4):
-        self.args = [sys.executable, "-m", "search", "serve", "--index", str(index_dir),
-                     "--host", HOST, "--port", "0", "--threads", str(threads),
-                     "--processes", str(processes)]
-        self.log = log
-        self.proc: subprocess.Popen | None = None
-        self.port: int | None = None
-        self.label = ""
+        super().__init__(index_dir, log, threads=threads, processes=processes)
 
-    def __enter__(self) -> "Served":
-        with open(self.log, "wb") as err:
-            self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err)
-        try:
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                m = _LISTENING.search(self.stderr())
-                if m:
-                    self.port, self.label = int(m.group(1)), m.group(2)
-                    return self
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-            raise RuntimeError(f"vnsearch serve did not start:\n{self.stderr()}")
-        except BaseException:
-            self.__exit__()
-            raise
-
-    def __exit__(self, *exc) -> None:
-        # Workers first: a failed test must not leave them behind.
-        for pid in children(self.proc.pid):
-            os.kill(pid, signal.SIGKILL)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def stderr(self) -> str:
-        """What the server wrote on stderr."""
-        return self.log.read_text("utf-8", "replace") if self.log.exists() else ""
+    def close(self) -> None:
+        """Kill the workers first (a failed test must not leave them behind), then the parent."""
+        if self.proc is not None:
+            for pid in children(self.proc.pid):
+                os.kill(pid, signal.SIGKILL)
+        super().close()
 
     def workers(self, n: int, timeout: float = 30) -> list[int]:
         """The parent's ``n`` worker processes (waits until they have all started)."""
@@ -203,7 +169,7 @@ def test_two_workers_share_the_socket_and_stop_together(index_dir, engine, tmp_p
         assert refused(server.port)
     log = server.stderr()
     assert "Traceback" not in log
-    assert len(_LISTENING.findall(log)) == 1  # one start-up line, from the parent
+    assert len(LISTENING.findall(log)) == 1  # one start-up line, from the parent
 
 
 def test_a_dead_worker_stops_the_server(index_dir, tmp_path):
