@@ -20,6 +20,12 @@ class IndexOutdated(SearchError):
     status = 503
 
 
+class IndexDamaged(SearchError):
+    """The index exists but a file of it cannot be read (see `vnsearch check`)."""
+
+    status = 503
+
+
 class IndexLocked(SearchError):
     """Another process holds the index's write lock."""
 
