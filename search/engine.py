@@ -10,25 +10,37 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import plan as plan_mod
 from . import query as vq
-from .analysis import fold
 from .article import Article
 from .columns import FacetColumns
 from .errors import BadQuery
 from .highlight import Terms, snippet
-from .index import get_article, open_index
+from .index import get_article, guarded, open_index
+from .plan import ACCENTS
 from .results import FACETS, FacetValue, Hit, SearchResult
 from .schema import load_article
-from .scoring import Lengths, TermPostings, bm25, phrase_docs, top
+from .scoring import (Lengths, TermPostings, bm25, key_docs, key_positions, phrase_ids,
+                      phrase_keys, top)
 from .scoring import postings as read_postings
+from .suggest import _LRU
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 SORTS = ("relevance", "date")
+# "auto": when the query read with its accents finds fewer than this many
+# articles and the folded reading finds more (any, when the exact one finds
+# none; at least FALLBACK_MANY otherwise), the folded results are shown.
+FALLBACK_BELOW = 3
+FALLBACK_MANY = 10
+# Two adjacent query syllables are one word when pyvi joined them in at least
+# this share of their occurrences in the indexed articles.
+WORD_SHARE = 0.5
 # Facet name in results -> field in the index.
 _FACET_FIELD = {"province": "province", "province_2025": "province_2025", "topic": "topics",
                 "year": "year"}
@@ -68,6 +80,8 @@ class Engine:
         # An engine dropped without close() still closes its files.
         weakref.finalize(self, _close_searchers, self._open, self._lock)
         self._columns: tuple = (None, None, None)
+        self._vocab = None  # the vocabulary, when no suggester was given
+        self._words = _LRU(8192)  # is_word answers, keyed on the index generation
 
     # --- plumbing ----------------------------------------------------------
 
@@ -77,6 +91,7 @@ class Engine:
                 self._ix = open_index(self.path)
             return self._ix
 
+    @guarded  # a damaged index file raises IndexDamaged, never a Whoosh/zlib error
     def searcher(self):
         """This thread's searcher, refreshed if the index changed since it was opened."""
         searcher = getattr(self._local, "searcher", None)
@@ -137,22 +152,22 @@ class Engine:
 
     # --- reading -----------------------------------------------------------
 
+    @guarded
     def article(self, article_id: str) -> Article:
         """The stored article with this id (raises ArticleNotFound)."""
         return get_article(self.searcher(), article_id)
 
-    def terms(self, q: str) -> Terms:
+    def terms(self, q: str, accents: str = "auto") -> Terms:
         """What to mark in an article found by query ``q`` (restored accents included)."""
-        pq = vq.parse(q)
-        accents = None
-        if self.suggester is not None and pq.positive_syllables and not pq.accented:
-            accents = self.suggester.suggest(pq)[1]
-        return vq.highlight_terms(pq, accents)
+        pq, plan, _, restored = self._understand(self.searcher(), q, accents)
+        return _terms(plan, restored)
 
+    @guarded
     def count(self) -> int:
         """Number of articles in the index."""
         return self.searcher().doc_count()
 
+    @guarded
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Articles most like this one (shared significant terms)."""
         s = self.searcher()
@@ -164,13 +179,16 @@ class Engine:
 
     # --- searching ---------------------------------------------------------
 
+    @guarded
     def search(self, q: str = "", *, province=None, province_2025=None, topic=None, year=None,
                date_from=None, date_to=None, sort: str = "relevance", page: int = 1,
-               per_page: int = 10) -> SearchResult:
+               per_page: int = 10, accents: str = "auto") -> SearchResult:
         """Search the index: hits of one page, total, facets and a suggestion.
 
         Every filter takes one value or a list (any of them matches); facets are
-        counted under all the other filters.
+        counted under all the other filters. ``accents``: "auto" (syllables typed
+        with accents match exactly; when that finds almost nothing, the folded
+        reading is shown instead), "exact" (never fall back) or "any" (fold all).
         """
         page, per_page = int(page), int(per_page)
         if not 1 <= page <= MAX_PAGE:
@@ -179,33 +197,15 @@ class Engine:
             raise BadQuery(f"per_page must be between 1 and {MAX_PER_PAGE}")
         if sort not in SORTS:
             raise BadQuery(f"sort must be one of {', '.join(SORTS)}")
-        filters = {"province": _as_list(province), "province_2025": _as_list(province_2025),
-                   "topic": _as_list(topic), "year": _as_list(year)}
-        for y in filters["year"]:
-            if not y.isdigit():
-                raise BadQuery(f"year must be a number, not {y!r}")
-        start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
-
-        pq = vq.parse(q)
-        suggestion, accents = None, None
-        if self.suggester is not None and pq.positive_syllables and not pq.accented:
-            suggestion, accents = self.suggester.suggest(pq)
         s = self.searcher()
-        _, cols, lengths = self._generation(s)
-        postings = _Postings(s)
-        matched = cols.live.copy() if pq.is_empty else self._matched(s, pq, cols, postings)
-
-        masks = {name: cols.mask_for(_FACET_FIELD[name], values)
-                 for name, values in filters.items() if values}
-        if start or end:
-            masks["date"] = cols.date_mask(start, end)
-        allowed = matched.copy()
-        for m in masks.values():
-            allowed &= m
+        found = self._find(s, q, accents, province=province, province_2025=province_2025,
+                           topic=topic, year=year, date_from=date_from, date_to=date_to)
+        cols, lengths, postings = found.cols, found.lengths, found.postings
+        filters, masks, plan = found.filters, found.masks, found.plan
 
         facets = {}
         for name in FACETS:
-            base = matched.copy()
+            base = found.matched.copy()
             for other, m in masks.items():
                 if other != name:
                     base &= m
@@ -215,76 +215,109 @@ class Engine:
             # A selected value that no longer matches still shows, to be removable.
             facets[name] += [FacetValue(v, 0, True) for v in chosen if v not in dict(counted)]
 
+        allowed = found.allowed
         total = int(allowed.sum())
         first = (page - 1) * per_page
-        terms = vq.highlight_terms(pq, accents)
-        if sort == "date" or not pq.clauses:
+        terms = _terms(plan, found.restored)
+        if sort == "date" or not plan.clauses:
             docnums = cols.newest_first(np.flatnonzero(allowed))[first:first + per_page]
             ranked = [(int(d), None) for d in docnums]
         else:
-            ranked = self._ranked(s, pq, accents, allowed, lengths, postings,
-                                  first + per_page)[first:first + per_page]
+            ranked = _ranked(s, plan, found.restored, allowed, lengths, postings,
+                             first + per_page)[first:first + per_page]
         hits = [self._hit(load_article(s.stored_fields(d)), terms, score) for d, score in ranked]
-        return SearchResult(query=pq.text, total=total, page=page, per_page=per_page, sort=sort,
-                            hits=hits, facets=facets, filters=filters, suggestion=suggestion)
+        return SearchResult(query=found.pq.text, total=total, page=page, per_page=per_page,
+                            sort=sort, hits=hits, facets=facets, filters=filters,
+                            suggestion=found.suggestion, accents=plan.accents,
+                            fallback=found.fallback, exact_total=found.exact_total,
+                            words=plan.describe())
 
-    def _matched(self, s, pq: vq.ParsedQuery, cols: FacetColumns, postings) -> np.ndarray:
-        """The live documents the query matches (its recall, before filters)."""
-        size = cols.size
-        clause_masks = []
-        for clause in pq.clauses:
-            m = np.zeros(size, dtype=bool)
-            for unit in clause:
-                if len(unit.syllables) == 1 and not unit.ref_key:
-                    m[postings.get("text", fold(unit.syllables[0])).ids] = True
-                else:  # a phrase or a policy reference: Whoosh checks positions
-                    m |= self._mask(s, vq.unit_query(unit), size)
-            clause_masks.append(m)
-        if not clause_masks:  # only exclusions: everything else
-            matched = cols.live.copy()
-        elif pq.is_long:  # a question: enough of its syllables must match
-            counts = np.sum(clause_masks, axis=0, dtype=np.int16)
-            matched = counts >= vq.min_should_match(len(clause_masks))
-        else:
-            matched = np.logical_and.reduce(clause_masks)
-        for unit in pq.excluded:
-            matched &= ~self._mask(s, vq.exclusion_query(unit), size)
-        return matched & cols.live
+    def match_ids(self, q: str = "", *, accents: str = "auto", **filters) -> list[str]:
+        """The ids of every article the search matches (all pages; the recall of ``total``)."""
+        s = self.searcher()
+        found = self._find(s, q, accents, **filters)
+        return [s.stored_fields(int(d))["id"] for d in np.flatnonzero(found.allowed)]
 
-    @staticmethod
-    def _ranked(s, pq, accents, allowed: np.ndarray, lengths: Lengths, postings,
-                limit: int) -> list[tuple[int, float]]:
-        """(docnum, score) of the best ``limit`` allowed documents, best first."""
-        size = len(allowed)
-        scores = np.zeros(size, dtype=np.float32)
-        for term in vq.score_terms(pq, accents):
-            p = postings.get(term.field, term.text)
-            if len(p):
-                scores[p.ids] += bm25(p.ids, p.weights, size, lengths, term)
-        ranked = top(scores, allowed, max(limit, vq.RESCORE_WINDOW))
-        words = vq.phrase_words(pq)
-        if words and ranked:
-            # The query's words as a phrase: a bonus worth their mean idf,
-            # once in the text and once more in the title.
-            window = [d for d, _ in ranked[:vq.RESCORE_WINDOW]]
-            idf = float(np.mean([np.log(size / (len(postings.get("text", w)) + 1)) + 1
-                                 for w in words]))
-            bonus = dict.fromkeys(window, 0.0)
-            for field in ("text", "title"):
-                decode = s.schema[field].format.decode_positions
-                for d in phrase_docs([postings.get(field, w) for w in words], decode, window):
-                    bonus[d] += vq.PHRASE_BOOST * idf
-            rescored = [(d, sc + bonus[d]) for d, sc in ranked[:vq.RESCORE_WINDOW]]
-            rescored.sort(key=lambda x: -x[1])  # stable: ties keep the first order
-            ranked = rescored + ranked[vq.RESCORE_WINDOW:]
-        return ranked[:limit]
+    def _find(self, s, q: str, accents: str, *, province=None, province_2025=None, topic=None,
+              year=None, date_from=None, date_to=None) -> "_Found":
+        """Read the query and filters and compute what matches (before ranking)."""
+        if accents not in ACCENTS:
+            raise BadQuery(f"accents must be one of {', '.join(ACCENTS)}")
+        filters = {"province": _as_list(province), "province_2025": _as_list(province_2025),
+                   "topic": _as_list(topic), "year": _as_list(year)}
+        for y in filters["year"]:
+            if not y.isdigit():
+                raise BadQuery(f"year must be a number, not {y!r}")
+        start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
+        _, cols, lengths = self._generation(s)
+        pq, plan, suggestion, restored = self._understand(s, q, accents)
+        postings = _Postings(s)
+        masks = {name: cols.mask_for(_FACET_FIELD[name], values)
+                 for name, values in filters.items() if values}
+        if start or end:
+            masks["date"] = cols.date_mask(start, end)
 
-    @staticmethod
-    def _mask(searcher, q, size: int) -> np.ndarray:
-        mask = np.zeros(size, dtype=bool)
-        ids = np.fromiter(searcher.docs_for_query(q), dtype=np.int64)
-        mask[ids] = True
-        return mask
+        def within(matched: np.ndarray) -> np.ndarray:
+            allowed = matched.copy()
+            for m in masks.values():
+                allowed &= m
+            return allowed
+
+        matched = _recall(plan, cols, postings)
+        allowed = within(matched)
+        fallback, exact_total = False, None
+        if accents == "auto" and plan.has_exact:
+            n = int(allowed.sum())
+            if n < FALLBACK_BELOW:
+                folded = plan_mod.build(pq, self._is_word_test(s), "any")
+                matched_any = _recall(folded, cols, postings)
+                allowed_any = within(matched_any)
+                n_any = int(allowed_any.sum())
+                if n_any > n and (n == 0 or n_any >= FALLBACK_MANY):
+                    plan, matched, allowed = folded, matched_any, allowed_any
+                    fallback, exact_total = True, n
+        return _Found(pq, plan, suggestion, restored, cols, lengths, postings, filters, masks,
+                      matched, allowed, fallback, exact_total)
+
+    def _understand(self, s, q: str, accents: str):
+        """(parsed query, plan, suggestion, restored accents) of ``q``."""
+        pq = vq.parse(q)
+        plan = plan_mod.build(pq, self._is_word_test(s), "any" if accents == "any" else "exact")
+        suggestion, restored = None, None
+        if self.suggester is not None and pq.positive_syllables and not _all_accented(plan):
+            suggestion, restored = self.suggester.suggest(pq)
+        return pq, plan, suggestion, restored
+
+    def _is_word_test(self, s):
+        """The index's test of whether two adjacent query syllables are one word."""
+        stats = self.suggester if self.suggester is not None else self._stats()
+        frequency = s.frequency
+        key = s.reader().generation()
+
+        def is_word(before, a, b, after) -> bool:
+            cache_key = (key, before, a, b, after)
+            hit = self._words.get(cache_key)
+            if hit is not None:
+                return hit
+            total = stats.pair_count(a, b)
+            joined = frequency("words", f"{a}_{b}")
+            if before:
+                joined += frequency("words", f"{before}_{a}_{b}")
+            if after:
+                joined += frequency("words", f"{a}_{b}_{after}")
+            answer = total > 0 and joined >= WORD_SHARE * total
+            self._words.put(cache_key, answer)
+            return answer
+
+        return is_word
+
+    def _stats(self):
+        with self._lock:
+            if self._vocab is None:
+                from .suggest import Suggester
+
+                self._vocab = Suggester(self.path)
+            return self._vocab
 
     @staticmethod
     def _hit(article: Article, terms: Terms, score: float | None) -> Hit:
@@ -294,6 +327,141 @@ class Engine:
                    topics=list(article.topics), snippet=snippet(article, terms),
                    score=round(score, 4) if score is not None else None,
                    outlet=article.outlet, author=article.author)
+
+
+@dataclass
+class _Found:
+    """What one query and its filters match, with what ranking needs next."""
+
+    pq: vq.ParsedQuery
+    plan: plan_mod.Plan
+    suggestion: str | None
+    restored: list[str] | None
+    cols: FacetColumns
+    lengths: Lengths
+    postings: "_Postings"
+    filters: dict
+    masks: dict
+    matched: np.ndarray
+    allowed: np.ndarray
+    fallback: bool
+    exact_total: int | None
+
+
+def _all_accented(plan: plan_mod.Plan) -> bool:
+    return all(s.accented for w in plan.words if not w.ref_key for s in w.syllables)
+
+
+def _terms(plan: plan_mod.Plan, restored: list[str] | None) -> Terms:
+    """What snippets mark: the query's words as matched, and their restored reading."""
+    words = [w for w in plan.words if not w.ref_key]
+    return Terms(words=tuple(_pattern(w) for w in words),
+                 restored=tuple(_pattern(w) for w in plan_mod.with_accents(plan, restored)))
+
+
+def _pattern(word: plan_mod.Word) -> tuple[tuple[str, bool], ...]:
+    return tuple((s.text if s.exact else s.folded, s.exact) for s in word.syllables)
+
+
+def _word_lists(postings: "_Postings", word: plan_mod.Word, field: str = "text") -> list:
+    """The posting lists of a word's syllables: exact ones from ``exact``, the rest folded."""
+    return [postings.get("exact", s.text) if s.exact and field == "text"
+            else postings.get(field, s.folded) for s in word.syllables]
+
+
+def _word_ids(postings: "_Postings", word: plan_mod.Word) -> np.ndarray:
+    """Document numbers where the word occurs (adjacent syllables; a reference by key too)."""
+    ids = phrase_ids(_word_lists(postings, word))
+    if word.ref_key:
+        # The reference field first; the phrase is a fallback for a reference
+        # the extractor missed in a document.
+        ids = np.union1d(ids, postings.get("policy_refs", word.ref_key).ids)
+    return ids
+
+
+def _recall(plan: plan_mod.Plan, cols: FacetColumns, postings: "_Postings") -> np.ndarray:
+    """The live documents the plan matches (before filters)."""
+    size = cols.size
+    if not plan.clauses:
+        matched = cols.live.copy()
+    else:
+        counts = np.zeros(size, dtype=np.int16)
+        for clause in plan.required:
+            m = np.zeros(size, dtype=bool)
+            for word in clause:
+                m[_word_ids(postings, word)] = True
+            counts += m
+        matched = counts >= plan.min_match
+    for word in plan.excluded:
+        matched[_word_ids(postings, word)] = False
+    return matched & cols.live
+
+
+def _ranked(s, plan: plan_mod.Plan, restored, allowed: np.ndarray, lengths: Lengths,
+            postings: "_Postings", limit: int) -> list[tuple[int, float]]:
+    """(docnum, score) of the best ``limit`` allowed documents, best first."""
+    size = len(allowed)
+    scores = np.zeros(size, dtype=np.float32)
+    for term in plan_mod.score_terms(plan, restored):
+        p = postings.get(term.field, term.text)
+        if len(p):
+            scores[p.ids] += bm25(p.ids, p.weights, size, lengths, term)
+    ranked = top(scores, allowed, max(limit, plan_mod.RESCORE_WINDOW))
+    if not ranked:
+        return []
+    window_list = ranked[:plan_mod.RESCORE_WINDOW]
+    window = np.array(sorted(d for d, _ in window_list), dtype=np.int64)
+    bonus = dict.fromkeys((d for d, _ in window_list), 0.0)
+    content = [w for w in plan.words if not w.ref_key and not w.question]
+    idf = float(np.mean([np.log(size / (len(postings.get("text", s.folded)) + 1)) + 1
+                         for w in content for s in w.syllables])) if content else 0.0
+    whole = plan_mod.phrase(plan)
+    if whole:
+        # The query as typed, as one phrase: in the text, and again in the title.
+        word = plan_mod.Word(tuple(whole))
+        for field in ("text", "title"):
+            for d in phrase_ids(_word_lists(postings, word, field), window).tolist():
+                bonus[d] += plan_mod.PHRASE_BOOST * idf
+    if len(content) > 1:
+        for d, gap in _gaps(postings, content, window).items():
+            bonus[d] += plan_mod.PROXIMITY_BOOST * idf / (1.0 + gap / 4.0)
+    rescored = sorted(((d, sc + bonus[d]) for d, sc in window_list), key=lambda x: -x[1])
+    return (rescored + ranked[plan_mod.RESCORE_WINDOW:])[:limit]
+
+
+def _gaps(postings: "_Postings", words: list[plan_mod.Word], window: np.ndarray) -> dict:
+    """For each document of ``window`` holding every word: the fewest syllables between them.
+
+    0 when the words stand next to each other (in any order).
+    """
+    places = []
+    for i, word in enumerate(words):
+        keys = phrase_keys(_word_lists(postings, word), window)
+        places.append((key_docs(keys), key_positions(keys), len(word.syllables)))
+    covered = sum(length for _, _, length in places)
+    need = len(words)
+    out: dict[int, float] = {}
+    for d in window.tolist():
+        events = []
+        for i, (docs, pos, length) in enumerate(places):
+            lo, hi = np.searchsorted(docs, [d, d + 1])
+            events += [(int(p), length, i) for p in pos[lo:hi]]
+        events.sort()
+        # The shortest stretch of text holding every word: a sliding window.
+        best, seen, left = None, {}, 0
+        for start, length, i in events:
+            seen[i] = seen.get(i, 0) + 1
+            while len(seen) == need:
+                first, _, j = events[left]
+                gap = max(0, start + length - first - covered)
+                best = gap if best is None else min(best, gap)
+                seen[j] -= 1
+                if not seen[j]:
+                    del seen[j]
+                left += 1
+        if best is not None:
+            out[d] = float(best)
+    return out
 
 
 def _close_searchers(searchers: set, lock: threading.Lock) -> None:

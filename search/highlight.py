@@ -1,23 +1,21 @@
 """Snippets with the matched words marked, computed from the stored text.
 
 The text is re-analysed as the index analyses it (one regex scan, no pyvi); offsets
-point into the stored (already NFC) text. When the query's accents are known
-(typed, or restored by the suggester) the words with exactly those accents are
-marked; otherwise, or where the text has none of them, every folded match is
-(so an unaccented query still marks accented words).
+point into the stored (already NFC) text. What is marked is what matched: each
+query word as a whole (its syllables next to each other), with the accents typed
+where they were typed. A word typed without accents is marked in its restored
+reading where the article has it, and with any accents where it does not.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
 from whoosh import highlight as wh
 
-from .analysis import (FOLD_TABLE, SYLLABLE_PATTERN, TONE_MARKS, canonical_syllable, fold,
-                       syllables)
+from .analysis import FOLD_TABLE, SYLLABLE_PATTERN, canonical_syllable, fold
 from .article import Article
 
 SNIPPET_CHARS = 240
@@ -27,21 +25,31 @@ SURROUND = 40
 _SYLLABLE_RE = re.compile(SYLLABLE_PATTERN, re.UNICODE)
 
 
+# One query word as marking sees it: (syllable, exact) pairs, the syllable
+# tone-canonical when exact, folded otherwise.
+Pattern = tuple[tuple[str, bool], ...]
+# Syllables may be this many characters apart and still be one word (spaces,
+# a hyphen, punctuation the index skips as well).
+MAX_SEPARATOR = 20
+
+
 @dataclass(frozen=True)
 class Terms:
-    """What to mark: folded syllables, and the accented ones when the query's accents are known."""
+    """The query's words to mark, and the same words read with restored accents."""
 
-    folded: frozenset[str] = frozenset()
-    exact: frozenset[str] = frozenset()
+    words: tuple[Pattern, ...] = ()
+    restored: tuple[Pattern, ...] = ()  # parallel to ``words``, or empty
 
     def __bool__(self) -> bool:
-        return bool(self.folded)
+        return bool(self.words)
 
     def for_text(self, text: str) -> "Terms":
-        """These terms, without the exact ones when ``text`` contains none of them."""
-        if self.exact and not self.exact.intersection(syllables(text)):
-            return Terms(self.folded)
-        return self
+        """Each word in its restored reading where ``text`` has it, else as typed."""
+        if not self.restored or len(self.restored) != len(self.words):
+            return Terms(self.words)
+        chosen = tuple(r if r != w and _matches(text, Terms((r,))) else w
+                       for w, r in zip(self.words, self.restored))
+        return Terms(chosen)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -54,36 +62,20 @@ def _folded_key(token: str) -> str:
     return fold(_exact_key(token))
 
 
-@lru_cache(maxsize=4096)
-def _spellings(term: str) -> tuple[str, ...]:
-    """Every lower-case spelling of an exact term: the tone on any vowel that canonicalises to it."""
-    decomposed = unicodedata.normalize("NFD", term)
-    tones = [c for c in decomposed if c in TONE_MARKS]
-    if len(tones) != 1:
-        return (term,)
-    base = [c for c in decomposed if c != tones[0]]
-    out = {term}
-    for i, c in enumerate(base):
-        if c in _VOWEL_BASES:
-            candidate = unicodedata.normalize("NFC", "".join(base[:i + 1] + tones + base[i + 1:]))
-            if canonical_syllable(candidate) == term:
-                out.add(candidate)
-    return tuple(sorted(out))
-
-
-_VOWEL_BASES = set("aeiouy")
-
-
 @lru_cache(maxsize=1024)
-def _pattern(words: frozenset[str]) -> re.Pattern:
-    # A whole syllable as SYLLABLE_PATTERN cuts them: not inside a word, and
-    # not a part of a decimal number ("2" does not match in "2.200").
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+def _pattern(folded_words: frozenset[tuple[str, ...]]) -> re.Pattern:
+    # Whole syllables as SYLLABLE_PATTERN cuts them (not inside a word, not a
+    # part of a decimal number), separated as the index separates them. Every
+    # alternative starts with a literal and its separators cannot match its
+    # letters: one way to match at most, so the scan stays linear.
+    sep = rf"[\W_]{{1,{MAX_SEPARATOR}}}"
+    alternatives = "|".join(sep.join(re.escape(s) for s in w)
+                            for w in sorted(folded_words, key=lambda w: (-len(w), w)))
     return re.compile(rf"(?<![^\W_])(?<!\d[.,])(?:{alternatives})(?![^\W_])(?![.,]\d)")
 
 
 class _Token:
-    """The little of a Whoosh Token that formatters read: a matched syllable."""
+    """The little of a Whoosh Token that formatters read: a matched word."""
 
     __slots__ = ("text", "startchar", "endchar", "matched", "boost")
 
@@ -92,25 +84,51 @@ class _Token:
         self.matched, self.boost = True, 1.0
 
 
+def _fits(tokens: list[str], pattern: Pattern) -> bool:
+    """True when the syllable tokens are the pattern's word, accents where required."""
+    return len(tokens) == len(pattern) and all(
+        (_exact_key(t) == key) if exact else (_folded_key(t) == key)
+        for t, (key, exact) in zip(tokens, pattern))
+
+
 def _matches(text: str, terms: Terms) -> list[_Token]:
-    """The syllables of ``text`` that ``terms`` match, found by one regex scan.
+    """The places of ``text`` where a word of ``terms`` stands, found by one regex scan.
 
     Folding and lower-casing map one character to one for Vietnamese text, so
     offsets in the folded text are offsets in ``text``; where they do not
-    (rare scripts), every syllable is analysed as the index does.
+    (rare scripts), the syllables are compared one by one.
     """
-    if terms.exact:
-        key, spelled = _exact_key, text.lower()
-        words = frozenset(w for t in terms.exact for w in _spellings(t))
-    else:
-        key, spelled = _folded_key, text.lower().translate(FOLD_TABLE)
-        words = terms.folded
+    if not terms.words:
+        return []
+    spelled = text.lower().translate(FOLD_TABLE)
     if len(spelled) != len(text):
-        wanted = terms.exact or terms.folded
-        return [_Token(k, m.start(), m.end()) for m in _SYLLABLE_RE.finditer(text)
-                if (k := key(m.group())) in wanted]
-    return [_Token(key(text[m.start():m.end()]), m.start(), m.end())
-            for m in _pattern(words).finditer(spelled)]
+        return _matches_by_token(text, terms)
+    by_folded: dict[tuple[str, ...], list[Pattern]] = {}
+    for w in terms.words:
+        by_folded.setdefault(tuple(fold(k) for k, _ in w), []).append(w)
+    out = []
+    for m in _pattern(frozenset(by_folded)).finditer(spelled):
+        tokens = _SYLLABLE_RE.findall(text, m.start(), m.end())
+        folded = tuple(map(_folded_key, tokens))
+        for w in by_folded.get(folded, ()):
+            if _fits(tokens, w):
+                out.append(_Token(" ".join(k for k, _ in w), m.start(), m.end()))
+                break
+    return out
+
+
+def _matches_by_token(text: str, terms: Terms) -> list[_Token]:
+    spans = [(m.start(), m.end(), m.group()) for m in _SYLLABLE_RE.finditer(text)]
+    out, i = [], 0
+    while i < len(spans):
+        for w in sorted(terms.words, key=len, reverse=True):
+            group = spans[i:i + len(w)]
+            if _fits([t for _, _, t in group], w):
+                out.append(_Token(" ".join(k for k, _ in w), group[0][0], group[-1][1]))
+                i += len(w) - 1
+                break
+        i += 1
+    return out
 
 
 def _formatter() -> wh.HtmlFormatter:
@@ -152,7 +170,7 @@ def mark(text: str, terms: Terms, top: int = 2) -> str:
     """Best fragments of ``text`` with ``terms`` marked, as safe HTML; '' if nothing matches."""
     if not text or not terms:
         return ""
-    return (terms.exact and _best(text, terms, top)) or _best(text, Terms(terms.folded), top)
+    return _best(text, terms, top)
 
 
 def mark_all(text: str, terms: Terms) -> str:
@@ -169,6 +187,7 @@ def mark_all(text: str, terms: Terms) -> str:
 
 def snippet(article: Article, terms: Terms) -> str:
     """A short excerpt for a result list: matched text first, captions next, else the lead."""
+    terms = terms.for_text(article.text()) if terms else terms
     for text in (article.lead + "\n" + article.body, "\n".join(article.captions)):
         marked = mark(text.strip(), terms)
         if marked:

@@ -45,6 +45,13 @@ class SearchResult:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     filters: dict[str, list[str]] = field(default_factory=dict)
     suggestion: str | None = None
+    # How the query was read: "exact" (accents as typed) or "any" (folded);
+    # fallback: the exact reading found too little (exact_total articles), so
+    # the folded one is shown; words: the query's words as understood.
+    accents: str = "exact"
+    fallback: bool = False
+    exact_total: int | None = None
+    words: list[list[str]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:

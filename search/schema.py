@@ -6,25 +6,17 @@ import zlib
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, syllables
+from .analysis import (VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, fold,
+                       syllables)
 from .article import Article
 from .fields import PreparedText, postings
 
 # Bump whenever a field, an analyzer or the stored form changes: an index with
 # another version is rebuilt, never read with the wrong analysis.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
-# Ranking weights of the optional clauses, relative to a folded match in the
-# text: a query syllable in the title, with its exact diacritics, or a query
-# word that pyvi also found as a whole word in the article.
-TITLE_BOOST = 2.0
-EXACT_BOOST = 2.5
-WORD_BOOST = 1.0
-FACET_FIELDS = ("province", "province_2025", "topics")
 # The prose of an article, in the order it is indexed into ``text``.
 PROSE_PARTS = ("title", "lead", "body", "captions")
-# Fields analysed in worker processes (see ``prepared_fields``).
-PREPARED = ("text", "title", "exact", "words")
 
 
 def build_schema() -> Schema:
@@ -36,8 +28,10 @@ def build_schema() -> Schema:
         # independent of pyvi. The title again on its own, for ranking.
         text=PreparedText(VietnameseAnalyzer(fold=True)),
         title=PreparedText(VietnameseAnalyzer(fold=True)),
-        # Accent-exact syllables of all prose, frequencies only: a ranking signal.
-        exact=PreparedText(VietnameseAnalyzer(fold=False), positions=False),
+        # Accent-exact (tone-canonical) syllables of all prose, at the same
+        # positions as in ``text``: a syllable typed with accents matches here,
+        # and a word may mix exact and folded syllables.
+        exact=PreparedText(VietnameseAnalyzer(fold=False)),
         # pyvi's compound words of all prose, folded ("can_bo"): a ranking signal.
         words=PreparedText(WordsAnalyzer(), positions=False),
         policy_refs=KEYWORD(commas=True, lowercase=False, scorable=True, field_boost=3.0),
@@ -73,15 +67,16 @@ def prepared_fields(article: Article, words: str) -> dict:
 
     ``words`` is pyvi's segmentation of the article's text.
     """
-    folded: list[str | None] = []
+    exact: list[str | None] = []
     for part in prose_parts(article):
-        if folded:
-            folded.append(None)  # a gap, so that no phrase spans two parts
-        folded += analyze(part)
+        if exact:
+            exact.append(None)  # a gap, so that no phrase spans two parts
+        exact += syllables(part)
+    folded = [None if s is None else fold(s) for s in exact]
     return {
         "text": postings(_SCHEMA["text"], folded),
         "title": postings(_SCHEMA["title"], analyze(article.title)),
-        "exact": postings(_SCHEMA["exact"], syllables(article.text())),
+        "exact": postings(_SCHEMA["exact"], exact),
         "words": postings(_SCHEMA["words"], compound_words(words)),
         "doc": zlib.compress(article.dumps().encode("utf-8"), 6),
     }

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
+from .plan import ScoreTerm
+
 try:  # the block layout of Whoosh's (and whoosh3's) W3 codec
     from whoosh.codec.whoosh3 import W3LeafMatcher
 except ImportError:  # pragma: no cover - another codec: read posting by posting
@@ -23,16 +25,6 @@ except ImportError:  # pragma: no cover - another codec: read posting by posting
 # Okapi BM25, as Whoosh's BM25F defaults.
 K1, B = 1.2, 0.75
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-
-
-@dataclass(frozen=True)
-class ScoreTerm:
-    """One term that adds to a document's score: BM25 of its weight, times ``boost``."""
-
-    field: str
-    text: str
-    boost: float = 1.0
-    normalize: bool = True  # scale by the article's length (not for titles)
 
 
 @dataclass
@@ -109,13 +101,6 @@ def postings(searcher, field: str, text: str) -> TermPostings:
     return TermPostings(np.concatenate(ids), np.concatenate(weights), values)
 
 
-def mask(size: int, docnums: np.ndarray) -> np.ndarray:
-    """A boolean array of ``size`` with ``docnums`` set."""
-    out = np.zeros(size, dtype=bool)
-    out[docnums] = True
-    return out
-
-
 class Lengths:
     """Each document's length in syllables (the ``text`` field) and the average."""
 
@@ -157,26 +142,101 @@ def top(scores: np.ndarray, allowed: np.ndarray, k: int) -> list[tuple[int, floa
     return [(int(docs[i]), float(s[i])) for i in order]
 
 
-def phrase_docs(words: list[TermPostings], decode, docnums) -> set[int]:
-    """Those of ``docnums`` where the terms occur one after another.
+# Positions of one document are packed below this bit, its number above.
+_SHIFT = np.int64(32)
+_B = ord("B")
 
-    ``words`` are the postings of the phrase's terms in order (with positions),
-    ``decode`` the field format's position decoder.
+
+def decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(posting index, position) of every position in ``values`` (CompactPositions bytes).
+
+    One-byte deltas, by far the most common width, are decoded with array
+    operations; wider ones one posting at a time.
     """
-    found: set[int] = set()
-    if not words or any(not len(w) or not w.values for w in words):
-        return found
-    for d in docnums:
-        starts = None
-        for i, w in enumerate(words):
-            j = int(np.searchsorted(w.ids, d))
-            if j == len(w.ids) or w.ids[j] != d:
-                starts = None
-                break
-            here = {p - i for p in decode(w.values[j])}
-            starts = here if starts is None else starts & here
-            if not starts:
-                break
-        if starts:
-            found.add(int(d))
-    return found
+    n = len(values)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lens = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    buf = np.frombuffer(b"".join(values), dtype=np.uint8)
+    starts = np.cumsum(lens) - lens
+    narrow = buf[starts] == _B
+    owners, positions = [], []
+    if narrow.any():
+        idx = np.flatnonzero(narrow)
+        counts = lens[idx] - 1
+        # Every byte of the narrow postings but their leading width byte.
+        take = np.repeat(starts[idx] + 1, counts) + _ranges(counts)
+        deltas = buf[take].astype(np.int64)
+        sums = np.cumsum(deltas)
+        first = np.cumsum(counts) - counts
+        before = np.concatenate(([0], sums))[first]
+        owners.append(np.repeat(idx, counts))
+        positions.append(sums - np.repeat(before, counts))
+    for i in np.flatnonzero(~narrow):
+        v = values[i]
+        pos = np.cumsum(np.frombuffer(v[1:], dtype=np.dtype(chr(v[0]))).astype(np.int64))
+        owners.append(np.full(len(pos), i, dtype=np.int64))
+        positions.append(pos)
+    return np.concatenate(owners), np.concatenate(positions)
+
+
+def _ranges(counts: np.ndarray) -> np.ndarray:
+    """0..c-1 for each c in ``counts``, concatenated."""
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)
+
+
+def common_ids(lists: list[TermPostings]) -> np.ndarray:
+    """Document numbers present in every one of ``lists``."""
+    if not lists:
+        return np.zeros(0, dtype=np.int64)
+    ids = lists[0].ids
+    for p in lists[1:]:
+        ids = np.intersect1d(ids, p.ids, assume_unique=True)
+    return ids
+
+
+def phrase_keys(words: list[TermPostings], within: np.ndarray | None = None) -> np.ndarray:
+    """(docnum << 32 | start position) of every place the terms occur one after another.
+
+    ``words`` are the phrase's terms in order, with positions; ``within``
+    limits the search to those document numbers.
+    """
+    k = len(words)
+    if not k or any(not len(w) or len(w.values) != len(w) for w in words):
+        return np.zeros(0, dtype=np.int64)
+    cand = common_ids(words)
+    if within is not None:
+        cand = np.intersect1d(cand, within)
+    keys = None
+    for i, w in enumerate(words):
+        sel = np.flatnonzero(np.isin(w.ids, cand, assume_unique=True))
+        owner, pos = decode_positions([w.values[j] for j in sel.tolist()])
+        # Shifted so that term i at position p means "a phrase starts at p - i";
+        # k - 1 keeps every key non-negative.
+        here = (w.ids[sel][owner] << _SHIFT) + pos + (k - 1 - i)
+        keys = np.unique(here) if keys is None else np.intersect1d(keys, here, assume_unique=True)
+        if not len(keys):
+            break
+    return keys - (k - 1)
+
+
+def phrase_ids(words: list[TermPostings], within: np.ndarray | None = None) -> np.ndarray:
+    """Document numbers where the terms occur one after another (sorted)."""
+    if len(words) == 1:
+        ids = words[0].ids
+        return ids if within is None else np.intersect1d(ids, within)
+    return np.unique(phrase_keys(words, within) >> _SHIFT)
+
+
+def key_docs(keys: np.ndarray) -> np.ndarray:
+    """The document number of each key of :func:`phrase_keys`."""
+    return keys >> _SHIFT
+
+
+def key_positions(keys: np.ndarray) -> np.ndarray:
+    """The position of each key of :func:`phrase_keys`."""
+    return keys & ((np.int64(1) << _SHIFT) - 1)

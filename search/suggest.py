@@ -168,6 +168,22 @@ class Suggester:
             self._pairs.put((fa, fb), hit)
         return hit
 
+    def pair_count(self, a: str, b: str) -> int:
+        """How often the folded syllables ``a b`` stand next to each other in the index."""
+        conn = self._connection()
+        if conn is None:
+            return 0
+        try:
+            self._refresh(conn)
+            fa, _ = self._candidates(conn, a)
+            fb, _ = self._candidates(conn, b)
+            if fa is None or fb is None:
+                return 0
+            return sum(self._bigrams(conn, fa, fb).values())
+        except sqlite3.Error:
+            self._drop_connection()
+            return 0
+
     # --- decoding ------------------------------------------------------------
 
     def _lattice(self, conn, key: str) -> tuple[int | None, tuple[Cand, ...]]:

@@ -114,35 +114,53 @@ def test_fast_analysis_equals_the_analyzer_chain(s):
         assert analyze(s, fold=folded) == [t.text for t in VietnameseAnalyzer(fold=folded)(s)]
 
 
-@given(vn_text, st.lists(st.sampled_from(["hòa", "thủy", "cán", "bộ", "2", "đ", "khỏe", "xã"]),
+def _word(syllables: str, exact: bool) -> tuple:
+    from search.analysis import canonical_syllable
+    return tuple((canonical_syllable(w) if exact else fold(w), exact) for w in syllables.split())
+
+
+@given(vn_text, st.lists(st.sampled_from(["hòa", "thủy", "cán", "bộ", "2", "đ", "khỏe", "xã",
+                                          "cán bộ", "hòa đồng", "xã xã"]),
                          min_size=1, max_size=3), st.booleans())
-def test_marked_syllables_are_the_analysed_ones(s, words, exact):
+def test_marked_words_are_the_analysed_ones(s, words, exact):
     # Snippets find matches with one regex over the folded text; every marked
-    # span must be a syllable the index analysis would match, and none missed.
+    # span must be a run of syllables the index analysis would match as the
+    # word, and none missed (scanning left to right, as a phrase query does).
     from search.analysis import syllables
-    from search.highlight import Terms, _matches, _SYLLABLE_RE
+    from search.highlight import MAX_SEPARATOR, Terms, _matches, _SYLLABLE_RE
     text = normalize_text(s)
-    terms = Terms(folded=frozenset(fold(w) for w in words),
-                  exact=frozenset(words) if exact else frozenset())
-    wanted, key = (terms.exact, lambda t: syllables(t)[0]) if exact else \
-        (terms.folded, lambda t: analyze(t)[0])
-    expected = [(m.start(), m.end()) for m in _SYLLABLE_RE.finditer(text)
-                if key(m.group()) in wanted]
+    patterns = tuple(dict.fromkeys(_word(w, exact) for w in words))
+    terms = Terms(patterns)
+    key = (lambda t: syllables(t)[0]) if exact else (lambda t: analyze(t)[0])
+    tokens = [(m.start(), m.end(), key(m.group())) for m in _SYLLABLE_RE.finditer(text)]
+    expected, i = [], 0
+    while i < len(tokens):
+        for p in sorted(patterns, key=len, reverse=True):
+            run = tokens[i:i + len(p)]
+            if len(run) == len(p) and all(t[2] == k for t, (k, _) in zip(run, p)) and all(
+                    b[0] - a[1] <= MAX_SEPARATOR for a, b in zip(run, run[1:])):
+                expected.append((run[0][0], run[-1][1]))
+                i += len(p) - 1
+                break
+        i += 1
     assert [(t.startchar, t.endchar) for t in _matches(text, terms)] == expected
 
 
 @pytest.mark.parametrize("text,terms,marked", [
     # Old and new tone placement, any case, are the same exact word.
-    ("Chan hoà, Hòa bình, HOÀ giải, hoa", Terms(frozenset({"hoa"}), frozenset({"hòa"})),
-     ["hoà", "Hòa", "HOÀ"]),
-    ("Thuỷ lợi, thủy sản, thuy", Terms(frozenset({"thuy"}), frozenset({"thủy"})),
-     ["Thuỷ", "thủy"]),
+    ("Chan hoà, Hòa bình, HOÀ giải, hoa", Terms((_word("hòa", True),)), ["hoà", "Hòa", "HOÀ"]),
+    ("Thuỷ lợi, thủy sản, thuy", Terms((_word("thủy", True),)), ["Thuỷ", "thủy"]),
     # Folded: every accented form, đ included.
-    ("Đảng, đang, dang, dáng", Terms(frozenset({"dang"})), ["Đảng", "đang", "dang", "dáng"]),
+    ("Đảng, đang, dang, dáng", Terms((_word("dang", False),)), ["Đảng", "đang", "dang", "dáng"]),
     # Whole syllables only: not inside a word, not a part of a decimal number.
-    ("2.200 người, 2 xã, 12 thôn, x2", Terms(frozenset({"2"})), ["2"]),
+    ("2.200 người, 2 xã, 12 thôn, x2", Terms((_word("2", False),)), ["2"]),
     # "_" separates syllables, as in the index ("cán_bộ" is pyvi's spelling).
-    ("cán bộ, cánbộ, cán_bộ", Terms(frozenset({"can"})), ["cán", "cán"]),
+    ("cán bộ, cánbộ, cán_bộ", Terms((_word("can", False),)), ["cán", "cán"]),
+    # A word is marked whole, where its syllables stand next to each other.
+    ("Khánh Hòa giải đáp; hòa giải; hoà  giải; hóa giải", Terms((_word("hòa giải", True),)),
+     ["Hòa giải", "hòa giải", "hoà  giải"]),
+    ("văn hoá giải trí, nông thôn mới, thôn", Terms((_word("nong thon", False),)),
+     ["nông thôn"]),
 ])
 def test_marked_spans(text, terms, marked):
     from search.highlight import _matches

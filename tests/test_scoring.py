@@ -9,7 +9,10 @@ from whoosh import query as wq
 
 from search.article import Article
 from search.index import open_for_writing, open_index, write_batches
-from search.scoring import ScoreTerm, Lengths, bm25, phrase_docs, postings, top
+from search.fields import CompactPositions
+from search.plan import ScoreTerm
+from search.scoring import (Lengths, bm25, decode_positions, key_docs, key_positions, phrase_ids,
+                            phrase_keys, postings, top)
 
 WORDS = ["cán", "bộ", "cấp", "xã", "huyện", "tỉnh", "hòa", "hoà", "đồng", "dân", "năm", "nam",
          "thủy", "lợi", "Điện", "Biên", "quy", "định"]
@@ -75,15 +78,50 @@ def test_missing_term_is_empty(segmented):
 
 
 @pytest.mark.parametrize("words", [["can", "bo"], ["hoa", "dong"], ["dien", "bien"],
-                                   ["cap", "xa", "huyen"], ["nam", "nam"]])
+                                   ["cap", "xa", "huyen"], ["nam", "nam"], ["quy"]])
 @pytest.mark.parametrize("field", ["text", "title"])
-def test_phrase_docs_equal_whooshs_phrase(segmented, words, field):
-    # Live documents only, as the engine asks (postings include deleted ones).
-    candidates = sorted(segmented.reader().all_doc_ids())[::3]
-    expected = set(segmented.docs_for_query(wq.Phrase(field, words))) & set(candidates)
-    decode = segmented.schema[field].format.decode_positions
-    found = phrase_docs([postings(segmented, field, w) for w in words], decode, candidates)
-    assert found == expected
+@pytest.mark.parametrize("every", [1, 3])
+def test_phrase_ids_equal_whooshs_phrase(segmented, words, field, every):
+    # Whoosh's matcher skips deleted documents; the engine masks them later.
+    live = set(segmented.reader().all_doc_ids())
+    within = np.array(sorted(live)[::every], dtype=np.int64)
+    q = wq.Phrase(field, words) if len(words) > 1 else wq.Term(field, words[0])
+    expected = set(segmented.docs_for_query(q)) & set(within.tolist())
+    found = phrase_ids([postings(segmented, field, w) for w in words], within)
+    assert set(found.tolist()) == expected
+
+
+@pytest.mark.parametrize("words", [["hòa", "đồng"], ["cán", "bộ", "cấp"], ["điện", "biên"]])
+def test_exact_and_folded_positions_line_up(segmented, words):
+    # A word may mix exact and folded syllables: both fields number alike.
+    from search.analysis import fold
+    live = np.array(sorted(segmented.reader().all_doc_ids()), dtype=np.int64)
+    exact = phrase_ids([postings(segmented, "exact", w) for w in words], live)
+    mixed = phrase_ids([postings(segmented, "exact", words[0])]
+                       + [postings(segmented, "text", fold(w)) for w in words[1:]], live)
+    folded = phrase_ids([postings(segmented, "text", fold(w)) for w in words], live)
+    assert set(exact.tolist()) <= set(mixed.tolist()) <= set(folded.tolist())
+    assert len(exact) > 0
+
+
+@pytest.mark.parametrize("positions", [[0], [3, 4, 5], [1, 300], [7, 70000, 70001],
+                                       list(range(0, 5000, 7)), [2**31]])
+def test_decode_positions_equal_the_format(positions):
+    values = [CompactPositions.encode(positions), CompactPositions.encode([5, 6]),
+              CompactPositions.encode(positions)]
+    owners, found = decode_positions(values)
+    for i in range(3):
+        assert found[owners == i].tolist() == CompactPositions.decode_positions(values[i])
+
+
+def test_phrase_keys_give_documents_and_start_positions(segmented):
+    p = [postings(segmented, "text", w) for w in ("can", "bo")]
+    keys = phrase_keys(p)
+    decode = CompactPositions.decode_positions
+    for d, pos in list(zip(key_docs(keys).tolist(), key_positions(keys).tolist()))[:50]:
+        first = p[0].values[int(np.searchsorted(p[0].ids, d))]
+        second = p[1].values[int(np.searchsorted(p[1].ids, d))]
+        assert pos in decode(first) and pos + 1 in decode(second)
 
 
 @pytest.mark.parametrize("scores, allowed, k, expected", [

@@ -1,0 +1,297 @@
+"""What a parsed query must match and how it ranks, independent of the storage engine.
+
+A query is read as *words*, each a run of adjacent syllables:
+
+* a syllable typed with Vietnamese diacritics matches only that syllable
+  (case, NFC/NFD, ``Ð``/``Đ`` and old/new tone placement aside): ``bão`` is
+  never ``báo`` or ``bao``; a syllable typed without marks matches every accent
+  variant. ``accents="any"`` folds every syllable (the fallback, and a switch);
+* adjacent syllables that the index's own statistics show to be one word (pyvi
+  joined them in most of their occurrences at ingest: ``nông thôn``, ``hòa
+  giải``, ``Đà Nẵng``), a quoted phrase, or a token such as ``TP.HCM`` must be
+  adjacent in the article; separate words may be anywhere. Recall never depends
+  on how pyvi segments the short query itself;
+* a natural-language question (a ``?``, ``gì``, ``bao nhiêu``, ``có phải``, …) or a
+  long query is *relaxed*: at least half of its words must match, question
+  words are never required and weigh little.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .analysis import canonical_syllable, fold, has_diacritics
+from .query import LONG_QUERY_MIN_SHOULD, ParsedQuery, Unit
+
+ACCENTS = ("auto", "exact", "any")
+# Ranking weights, relative to a folded match in the text: a query syllable in
+# the title, with its exact (typed or restored) diacritics, or a query word
+# that pyvi also found as a whole word in the article.
+TITLE_BOOST = 2.0
+EXACT_BOOST = 2.5
+WORD_BOOST = 1.0
+# The best hits of those terms are re-ranked by the query as a phrase and by
+# how close its words are to each other.
+RESCORE_WINDOW = 100
+PHRASE_BOOST = 2.0
+PROXIMITY_BOOST = 1.0
+# A question word's share of a syllable's usual weight.
+QUESTION_WEIGHT = 0.1
+
+# Question cues, tone-canonical; multi-syllable cues are matched as runs.
+QUESTION_CUES = [c.split() for c in (
+    "gì", "nào", "sao", "đâu", "mấy", "bao nhiêu", "bao giờ", "bao lâu", "thế nào", "như thế nào",
+    "có phải", "phải không", "hay không", "được không", "có không", "đúng hay sai", "là gì",
+    "tại sao", "vì sao", "khi nào", "ở đâu", "ra sao", "hay chưa", "chưa",
+)]
+# Folded cues trusted in a query typed without accents: single syllables such
+# as "nao" or "sao" are too often other words there.
+FOLDED_CUES = [c.split() for c in (
+    "gi", "bao nhieu", "bao gio", "bao lau", "the nao", "nhu the nao", "co phai", "phai khong",
+    "hay khong", "duoc khong", "dung hay sai", "la gi", "tai sao", "vi sao", "khi nao", "o dau",
+    "ra sao",
+)]
+
+
+@dataclass(frozen=True)
+class ScoreTerm:
+    """One term that adds to a document's score: BM25 of its weight, times ``boost``."""
+
+    field: str
+    text: str
+    boost: float = 1.0
+    normalize: bool = True  # scale by the article's length (not for titles)
+
+
+@dataclass(frozen=True)
+class Syllable:
+    """One query syllable: lower-case, tone-canonical text, and whether its accents are required."""
+
+    text: str
+    exact: bool  # the accents are required
+    accented: bool = False  # typed with accents (ranked by them even when not required)
+
+    @property
+    def folded(self) -> str:
+        """The syllable without diacritics."""
+        return fold(self.text)
+
+
+@dataclass(frozen=True)
+class Word:
+    """Adjacent syllables that must occur one after another, or a policy reference."""
+
+    syllables: tuple[Syllable, ...]
+    ref_key: str | None = None
+    question: bool = False  # a question word: never required, weighs little
+
+    @property
+    def folded(self) -> tuple[str, ...]:
+        """The word's syllables without diacritics."""
+        return tuple(s.folded for s in self.syllables)
+
+    @property
+    def text(self) -> str:
+        """The word as understood (lower case)."""
+        return " ".join(s.text for s in self.syllables)
+
+
+@dataclass
+class Plan:
+    """A query as required clauses of alternative words, exclusions and a matching mode."""
+
+    clauses: list[list[Word]] = field(default_factory=list)
+    excluded: list[Word] = field(default_factory=list)
+    relaxed: bool = False
+    accents: str = "exact"  # the reading: "exact" (as typed) or "any" (folded)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the query asks for nothing (every article matches)."""
+        return not self.clauses and not self.excluded
+
+    @property
+    def words(self) -> list[Word]:
+        """Every positive word, in query order."""
+        return [w for clause in self.clauses for w in clause]
+
+    @property
+    def required(self) -> list[list[Word]]:
+        """The clauses recall counts (question words left out, unless there is nothing else)."""
+        content = [c for c in self.clauses if not all(w.question for w in c)]
+        return content or self.clauses
+
+    @property
+    def min_match(self) -> int:
+        """How many required clauses a document must match."""
+        n = len(self.required)
+        if not self.relaxed:
+            return n
+        return max(1, math.ceil(n * LONG_QUERY_MIN_SHOULD))
+
+    @property
+    def has_exact(self) -> bool:
+        """True when some positive syllable must match with its accents."""
+        return any(s.exact for w in self.words for s in w.syllables)
+
+    def describe(self) -> list[list[str]]:
+        """The positive words as lists of syllables (what the query was understood as)."""
+        return [[s.text for s in w.syllables] for w in self.words if not w.question]
+
+
+# is_word(folded syllables before, pair, after) -> bool: are the pair's two
+# syllables one word in the index?
+WordTest = Callable[[str | None, str, str, str | None], bool]
+
+
+def _syllables(unit: Unit, exact: bool) -> tuple[Syllable, ...]:
+    # A policy reference is an identifier: "QD-TTG" is "QĐ-TTg".
+    exact = exact and not unit.ref_key
+    out = []
+    for s in unit.syllables:
+        accented = has_diacritics(s) and not unit.ref_key
+        out.append(Syllable(canonical_syllable(s), exact and accented, accented))
+    return tuple(out)
+
+
+def _joinable(clause: list[Unit]) -> bool:
+    """A clause that may join its neighbours into a word: one plain syllable."""
+    return (len(clause) == 1 and not clause[0].phrase and not clause[0].ref_key
+            and len(clause[0].syllables) == 1 and not any(c.isdigit() for c in
+                                                         clause[0].syllables[0]))
+
+
+def build(pq: ParsedQuery, is_word: WordTest | None = None, accents: str = "exact") -> Plan:
+    """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded)."""
+    exact = accents != "any"
+    plan = Plan(accents="exact" if exact else "any")
+    cues = _question_spans(pq)
+    plan.relaxed = pq.is_long or bool(cues) or "?" in pq.text
+    clauses = pq.clauses
+    # Runs of single plain syllables join into words where the index says so.
+    i = 0
+    while i < len(clauses):
+        clause = clauses[i]
+        if not _joinable(clause):
+            plan.clauses.append([Word(_syllables(u, exact), u.ref_key) for u in clause])
+            i += 1
+            continue
+        j = i
+        while (j + 1 < len(clauses) and _joinable(clauses[j + 1]) and is_word is not None
+               and not _cue_boundary(cues, j)
+               and is_word(_folded_at(clauses, j - 1), _folded_at(clauses, j),
+                           _folded_at(clauses, j + 1), _folded_at(clauses, j + 2))):
+            j += 1
+        syls = tuple(s for c in clauses[i:j + 1] for s in _syllables(c[0], exact))
+        question = all(k in cues for k in range(i, j + 1))
+        plan.clauses.append([Word(syls, question=question)])
+        i = j + 1
+    plan.excluded = [Word(_syllables(u, True), u.ref_key) for u in pq.excluded]
+    return plan
+
+
+def _folded_at(clauses: list[list[Unit]], i: int) -> str | None:
+    if 0 <= i < len(clauses) and _joinable(clauses[i]):
+        return fold(clauses[i][0].syllables[0])
+    return None
+
+
+def _question_spans(pq: ParsedQuery) -> set[int]:
+    """Indexes of the clauses that are question words."""
+    plain = [c[0].syllables[0] if len(c) == 1 and len(c[0].syllables) == 1 and not c[0].ref_key
+             else None for c in pq.clauses]
+    folded_query = not pq.accented
+    out: set[int] = set()
+    keys = [None if s is None else (fold(s) if folded_query else canonical_syllable(s))
+            for s in plain]
+    cues = FOLDED_CUES if folded_query else QUESTION_CUES
+    if folded_query and len(plain) < 4:
+        return out  # a short unaccented query: "gi" may be anything
+    for cue in cues:
+        n = len(cue)
+        for i in range(len(keys) - n + 1):
+            if keys[i:i + n] == cue:
+                out.update(range(i, i + n))
+    return out
+
+
+def _cue_boundary(cues: set[int], j: int) -> bool:
+    """True when a question word and a content word meet between clauses j and j+1."""
+    return (j in cues) != (j + 1 in cues)
+
+
+def pairs(plan: Plan) -> list[tuple[str, ...]]:
+    """Adjacent folded syllables of the query (2 and 3 at a time), for the words field."""
+    order = [s.folded for w in plan.words if not w.ref_key for s in w.syllables]
+    out = []
+    for n in (3, 2):
+        out += [tuple(order[i:i + n]) for i in range(len(order) - n + 1)]
+    return out
+
+
+def _aligned(plan: Plan, accents: list[str] | None):
+    """(word, [(syllable, its restored reading)]) of every positive word, or None."""
+    syls = [s for w in plan.words for s in w.syllables]
+    if accents is None or len(accents) != len(syls):
+        return None
+    it = iter(accents)
+    return [(w, [(s, canonical_syllable(next(it))) for s in w.syllables]) for w in plan.words]
+
+
+def restored(plan: Plan, accents: list[str] | None) -> list[str]:
+    """The accented syllables to rank by: typed ones, and restored ones for the rest."""
+    aligned = _aligned(plan, accents)
+    if aligned is None:
+        return [s.text for w in plan.words if not w.ref_key for s in w.syllables if s.accented]
+    return [s.text if s.accented else a for w, pairs_ in aligned if not w.ref_key
+            for s, a in pairs_]
+
+
+def with_accents(plan: Plan, accents: list[str] | None) -> list[Word]:
+    """The positive words read with their typed or restored accents, all required (for marking)."""
+    aligned = _aligned(plan, accents) or [(w, [(s, None) for s in w.syllables])
+                                          for w in plan.words]
+    out = []
+    for w, pairs_ in aligned:
+        if w.ref_key:
+            continue
+        out.append(Word(tuple(Syllable(s.text, True, True) if s.accented
+                              else Syllable(a, True, True) if a else s for s, a in pairs_),
+                        question=w.question))
+    return out
+
+
+def score_terms(plan: Plan, accents: list[str] | None = None) -> list[ScoreTerm]:
+    """The terms whose BM25 scores add up to a document's score.
+
+    Folded syllables in the text, policy references, and ranking signals: the
+    accented (typed or restored) syllables, syllables in the title (keyword
+    queries only), and adjacent syllables that pyvi found as one word.
+    """
+    weight: dict[str, float] = {}
+    for w in plan.words:
+        if w.ref_key:
+            continue
+        for s in w.syllables:
+            boost = QUESTION_WEIGHT if w.question else 1.0
+            weight[s.folded] = max(weight.get(s.folded, 0.0), boost)
+    terms = [ScoreTerm("text", f, b) for f, b in weight.items()]
+    terms += [ScoreTerm("policy_refs", w.ref_key, normalize=False)
+              for w in plan.words if w.ref_key]
+    questions = {s.text for w in plan.words if w.question for s in w.syllables}
+    terms += [ScoreTerm("exact", s, EXACT_BOOST * (QUESTION_WEIGHT if s in questions else 1.0))
+              for s in dict.fromkeys(restored(plan, accents))]
+    if not plan.relaxed:
+        # A keyword in the title is a strong signal; a question's syllables in
+        # a title are mostly its function words (measured on ALQAC).
+        terms += [ScoreTerm("title", f, TITLE_BOOST, normalize=False) for f in weight]
+    terms += [ScoreTerm("words", "_".join(p), WORD_BOOST * len(p) / 2) for p in pairs(plan)]
+    return terms
+
+
+def phrase(plan: Plan) -> list[Syllable] | None:
+    """The query's plain words as one phrase, when it has several syllables."""
+    syls = [s for c in plan.clauses if len(c) == 1 and not c[0].ref_key and not c[0].question
+            for s in c[0].syllables]
+    return syls if len(syls) > 1 else None
