@@ -32,6 +32,12 @@ class IndexLocked(SearchError):
     status = 409
 
 
+class WriteFailed(SearchError):
+    """An OS error (disk full, read-only file system) while writing the index or its files."""
+
+    status = 507
+
+
 class ArticleNotFound(SearchError):
     """No article with the given id."""
 

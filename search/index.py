@@ -1,89 +1,347 @@
-"""The on-disk index: create, open, version check, write in batches, read back."""
+"""The on-disk index: create, open, version check, write in batches, read back.
+
+An index is never deleted implicitly: an index this vnsearch cannot use (another
+schema version, unreadable metadata, damaged files) is refused with a
+:mod:`search.errors` error naming ``vnsearch index --rebuild``, which builds a
+fresh index beside the old one from every stored article it can read and swaps
+it in only when complete (:func:`recover_articles`, :func:`swap_in`).
+"""
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import logging
 import os
-import shutil
+import re
+import struct
+import tempfile
+import threading
+import time
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import FileIndex
 from whoosh import query as wq
-from whoosh.index import LockError
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC, FileIndex, LockError, clean_files
+from whoosh.reading import SegmentReader
 
 from .article import Article
 from .columns import uninvert
-from .errors import ArticleNotFound, IndexLocked, IndexMissing, IndexOutdated
+from .errors import (ArticleNotFound, IndexDamaged, IndexLocked, IndexMissing, IndexOutdated,
+                     SearchError, WriteFailed)
 from .schema import SCHEMA_VERSION, build_schema, document, load_article
+
+log = logging.getLogger(__name__)
 
 META_FILE = "vnsearch.json"
 INDEX_NAME = "MAIN"
+# The run-level write lock: held by one `vnsearch index` (or `check --repair`)
+# for its whole run. flock() locks are released by the OS when the process
+# dies, even by kill -9. The leading dot keeps Whoosh's file cleaning off it.
+LOCK_FILE = ".vnsearch-write.lock"
 # How long a second writer waits for the lock before giving up with a message.
 LOCK_TIMEOUT = 30.0
 WRITER_MB = 48
+REBUILD_HINT = "run `vnsearch index --rebuild` to build it again from the articles it stores"
+_TEMP_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
+
+# What a damaged file makes Whoosh, pickle, zlib or json raise while reading.
+READ_ERRORS = (OSError, EOFError, struct.error, zlib.error, ValueError, KeyError, IndexError,
+               TypeError, AttributeError, AssertionError, ImportError, MemoryError,
+               RecursionError, whoosh_index.IndexError)
 
 
 def _meta_path(path: Path) -> Path:
     return Path(path) / META_FILE
 
 
+# --- metadata ------------------------------------------------------------------
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` all at once: a crash leaves the old or the new file."""
+    target = Path(target)
+    try:
+        mode = target.stat().st_mode & 0o777
+    except OSError:
+        mode = 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.fchmod(fd, mode)  # mkstemp makes it private
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(target.parent)
+
+
+def write_meta(path) -> None:
+    """Write the index's metadata file (schema version) atomically."""
+    write_atomic(_meta_path(path), json.dumps({"schema_version": SCHEMA_VERSION}).encode())
+
+
 def read_meta(path) -> dict | None:
-    """The index's metadata file, or None when there is none."""
+    """The index's metadata, or None when there is no metadata file.
+
+    Raises IndexDamaged when the file exists but is not metadata vnsearch wrote.
+    """
     try:
-        return json.loads(_meta_path(path).read_text("utf-8"))
-    except (OSError, ValueError):
+        raw = _meta_path(path).read_bytes()
+    except FileNotFoundError:
         return None
-
-
-def open_index(path):
-    """Open an existing index for reading; raise IndexMissing or IndexOutdated."""
-    path = Path(path)
-    if not path.is_dir() or not whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
-        raise IndexMissing(f"no index at {path}: build one with `vnsearch index`")
-    meta = read_meta(path)
-    version = (meta or {}).get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise IndexOutdated(
-            f"the index at {path} was built by schema version {version}, this vnsearch "
-            f"uses version {SCHEMA_VERSION}: run `vnsearch index` to rebuild it"
-        )
+    except OSError as e:
+        raise IndexDamaged(f"cannot read {_meta_path(path)} ({e.strerror}): {REBUILD_HINT}") \
+            from None
     try:
+        meta = json.loads(raw.decode("utf-8"))
+        if not isinstance(meta, dict) or type(meta.get("schema_version")) is not int:
+            raise ValueError("no schema_version")
+    except ValueError:
+        raise IndexDamaged(f"the metadata file {_meta_path(path)} is damaged "
+                           f"({len(raw)} bytes, not vnsearch metadata): {REBUILD_HINT}") from None
+    return meta
+
+
+# --- what is in the folder -----------------------------------------------------
+
+# Files opened by this thread inside reading(), to close if the read fails.
+_opened = threading.local()
+
+
+class _Storage(FileStorage):
+    """Whoosh's file storage, able to close what a failed read left open (Whoosh does not)."""
+
+    def __init__(self, path):
         # No mmap: Whoosh copies each mapped segment into a BytesIO per searcher
         # (filedb.structfile.BufferFile), so every thread's searcher held a
         # copy of the whole index (3.5 GB for 8 threads at 20k articles).
         # Plain reads share the OS page cache instead.
-        return FileIndex(FileStorage(str(path), supports_mmap=False), indexname=INDEX_NAME)
-    except Exception as e:  # a damaged TOC or segment: never a traceback
-        raise IndexMissing(f"cannot read the index at {path}: {e}") from e
+        super().__init__(str(path), supports_mmap=False)
+
+    def open_file(self, name, **kwargs):
+        f = super().open_file(name, **kwargs)
+        files = getattr(_opened, "files", None)
+        if files is not None:
+            files.append(f)
+        return f
+
+
+@contextmanager
+def _closing_on_error():
+    """Close the index files opened inside the block if it raises."""
+    outer = getattr(_opened, "files", None)
+    _opened.files = files = []
+    try:
+        yield
+    except BaseException:
+        for f in files:
+            if not f.is_closed:
+                try:
+                    f.close()
+                except Exception:  # noqa: BLE001 - closing what is already broken
+                    pass
+        raise
+    finally:
+        _opened.files = outer
+        if outer is not None:
+            outer.extend(files)
+
+
+def read_toc(storage, schema=None):
+    """Whoosh's table of contents of the index in ``storage`` (files closed even on error)."""
+    with _closing_on_error():
+        return TOC.read(storage, INDEX_NAME, schema=schema)
+
+
+def open_segment(storage, schema, segment) -> SegmentReader:
+    """A reader of one segment (files closed even when opening fails)."""
+    with _closing_on_error():
+        return SegmentReader(storage, schema, segment)
+
+
+def _storage(path) -> _Storage:
+    return _Storage(path)
+
+
+def _segment_files(path: Path) -> list[str]:
+    pattern = TOC._segment_pattern(INDEX_NAME)
+    return sorted(f.name for f in path.iterdir() if pattern.match(f.name))
+
+
+def _has_toc(path) -> bool:
+    # From the file names only: Whoosh's exists_in() reads the TOC, and
+    # leaves it open when it is damaged.
+    pattern = TOC._pattern(INDEX_NAME)
+    return Path(path).is_dir() and any(pattern.match(n) for n in os.listdir(path))
+
+
+def has_index_files(path) -> bool:
+    """True when ``path`` holds any file of an index (metadata, table of contents, segment)."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    return (_meta_path(path).exists() or _has_toc(path)
+            or bool(_segment_files(path)))
+
+
+def _damaged(path, what: str, e: BaseException | None = None) -> IndexDamaged:
+    detail = f" ({type(e).__name__}: {str(e)[:120]})" if e is not None else ""
+    return IndexDamaged(f"the index at {path} is damaged: {what}{detail}; {REBUILD_HINT} "
+                        f"(`vnsearch check` lists what is wrong)")
+
+
+@contextmanager
+def reading(path, what: str = "cannot read it", storage=None, opening: bool = False):
+    """Turn any error raised while reading index files into IndexDamaged (never a traceback).
+
+    With ``opening`` (the block opens an index, reader or searcher it returns),
+    index files a failed open left open are closed; Whoosh does not.
+    """
+    try:
+        if opening:
+            with _closing_on_error():
+                yield
+        else:
+            yield
+    except SearchError:
+        raise
+    except READ_ERRORS as e:
+        log.debug("reading the index at %s failed", path, exc_info=True)
+        raise _damaged(path, what, e) from e
+
+
+def guarded(method=None, *, opening: bool = False):
+    """Decorator for methods of objects with a ``path``: read errors become IndexDamaged.
+
+    ``opening=True`` for a method that opens and returns a searcher (see :func:`reading`).
+    """
+    if method is None:
+        return lambda m: guarded(m, opening=opening)
+
+    @wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with reading(self.path, opening=opening):
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
+def _check_segments(path: Path, storage, segments) -> None:
+    for seg in segments:
+        if seg.is_compound():
+            name = seg.make_filename(".seg")
+            if not storage.file_exists(name) or storage.file_length(name) == 0:
+                raise _damaged(path, f"segment file {name} is missing or empty")
+        elif not seg.list_files(storage):
+            raise _damaged(path, f"the files of segment {seg.segment_id()} are missing")
+
+
+def open_index(path):
+    """Open an existing index; raise IndexMissing, IndexOutdated or IndexDamaged."""
+    path = Path(path)
+    if not has_index_files(path):
+        raise IndexMissing(f"no index at {path}: build one with `vnsearch index`")
+    meta = read_meta(path)
+    has_toc = _has_toc(path)
+    if not has_toc:
+        if _segment_files(path):
+            raise _damaged(path, "its table of contents (_MAIN_*.toc) is missing")
+        raise IndexMissing(f"no index at {path}: build one with `vnsearch index`")
+    if meta is None:
+        raise _damaged(path, f"its metadata file {META_FILE} is missing")
+    version = meta["schema_version"]
+    if version != SCHEMA_VERSION:
+        raise IndexOutdated(
+            f"the index at {path} was built by schema version {version}, this vnsearch "
+            f"uses version {SCHEMA_VERSION}: {REBUILD_HINT}"
+        )
+    storage = _storage(path)
+    with reading(path, "its table of contents cannot be read", opening=True):
+        ix = FileIndex(storage, indexname=INDEX_NAME)
+        segments = ix._segments()
+    _check_segments(path, storage, segments)
+    return ix
 
 
 def open_for_writing(path) -> tuple[object, str | None]:
-    """Open the index, creating it or rebuilding an outdated one; returns (index, note)."""
+    """Open the index for writing, creating one in a new or index-free folder.
+
+    Returns (index, note). Never deletes anything: an index that cannot be
+    opened raises (see :func:`open_index`).
+    """
     path = Path(path)
-    note = None
-    if path.is_dir() and whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
-        try:
-            return open_index(path), None
-        except IndexOutdated as e:
-            note = f"rebuilding: {e.args[0].split(':')[0]}"
-        except IndexMissing as e:
-            note = f"rebuilding: {e}"
-        _clear(path)
+    if has_index_files(path) and _has_toc(path):
+        return open_index(path), None
+    if has_index_files(path):
+        # Metadata alone is a creation cut short: carry on. Segments without a
+        # table of contents are a damaged index: open_index says so.
+        if _segment_files(path):
+            open_index(path)
+        read_meta(path)  # raises on unreadable metadata
     path.mkdir(parents=True, exist_ok=True)
-    ix = FileIndex.create(FileStorage(str(path), supports_mmap=False), build_schema(),
-                          INDEX_NAME)
-    _meta_path(path).write_text(json.dumps({"schema_version": SCHEMA_VERSION}), "utf-8")
-    return ix, note
+    # Metadata first: a crash in between leaves metadata alone, which the
+    # next run completes, never an index without its schema version.
+    write_meta(path)
+    ix = FileIndex.create(_storage(path), build_schema(), INDEX_NAME)
+    return ix, "new index"
 
 
-def _clear(path: Path) -> None:
-    # Remove only what an index consists of, never unrelated files in the folder.
-    for entry in path.iterdir():
-        if entry.name.startswith(("_" + INDEX_NAME, INDEX_NAME)) or entry.suffix in (".seg", ".toc") \
-                or entry.name == META_FILE:
-            entry.unlink() if entry.is_file() else shutil.rmtree(entry)
+@contextmanager
+def write_lock(path, timeout: float = LOCK_TIMEOUT):
+    """Hold the run-level write lock of the index at ``path`` (waiting up to ``timeout``)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"another `vnsearch index` is writing to {path} (waited {timeout:g} s); "
+                        "try again when it has finished, or pass a longer --wait") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+# --- writing -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the vocabulary records of the index commit it matches."""
+
+    generation: int
+    documents: int
+
+
+def stamp(ix) -> Stamp:
+    """The generation and document count of the index's latest commit."""
+    toc = ix._read_toc()
+    return Stamp(toc.generation, sum(s.doc_count() for s in toc.segments))
 
 
 def write_batches(ix, prepared: Iterable[tuple], batch_size: int = 500,
@@ -93,7 +351,8 @@ def write_batches(ix, prepared: Iterable[tuple], batch_size: int = 500,
     Yields each article once its batch is committed. Extra fields are
     :func:`schema.document`'s keyword arguments (fingerprint, aliases, prepared).
     An article whose id is already indexed replaces it, so re-indexing never
-    duplicates; a crash loses at most the batch in progress.
+    duplicates; a crash loses at most the batch in progress. ``on_commit`` is
+    called with the :class:`Stamp` of each commit.
     """
     batch: list[tuple] = []
     for item in prepared:
@@ -119,13 +378,57 @@ def _write_batch(ix, batch: list[tuple], lock_timeout: float, on_commit) -> Iter
         for article, words, *extra in batch:
             writer.add_document(**document(article, words, **(extra[0] if extra else {})))
         writer.commit()
-    except BaseException:
-        writer.cancel()
+    except BaseException as e:
+        _cancel(ix, writer)
+        if isinstance(e, OSError):
+            raise _write_failed(ix.storage.folder, e) from e
         raise
     if on_commit:
-        on_commit()
+        on_commit(stamp(ix))
     for article, *_ in batch:
         yield article
+
+
+def _write_failed(folder, e: OSError) -> WriteFailed:
+    reason = "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else \
+        (e.strerror or str(e))
+    return WriteFailed(f"cannot write to the index at {folder}: {reason}; nothing of the "
+                       "batch in progress was kept, the last committed index is intact")
+
+
+def _cancel(ix, writer) -> None:
+    """Cancel a writer and remove the partial files of its segment, even on a full disk."""
+    try:
+        writer.cancel()
+    except Exception:  # closing its files failed too (a full disk): finish by hand
+        log.debug("cancelling the writer failed", exc_info=True)
+        try:
+            writer._tempstorage.destroy()
+        except Exception:
+            pass
+        if writer.writelock:
+            writer.writelock.release()
+        writer.is_closed = True
+    remove_leftovers(ix.storage.folder)
+
+
+def remove_leftovers(path) -> list[str]:
+    """Delete segment and table-of-contents files the current commit does not use."""
+    path = Path(path)
+    storage = _storage(path)
+    try:
+        toc = read_toc(storage, build_schema())
+    except Exception:  # never clean against a table of contents we cannot read
+        return []
+    before = set(os.listdir(path))
+    clean_files(storage, INDEX_NAME, toc.generation, toc.segments)
+    for name in os.listdir(path):
+        if _TEMP_TOC.match(name):
+            try:
+                os.unlink(path / name)
+            except OSError:
+                pass
+    return sorted(before - set(os.listdir(path)))
 
 
 def _writer(ix, lock_timeout: float):
@@ -141,9 +444,11 @@ def _writer(ix, lock_timeout: float):
         ) from e
 
 
+# --- reading -------------------------------------------------------------------
+
 def stored_hashes(ix) -> dict[str, str]:
     """Map of article id to content hash (merged copies included), from the term lists."""
-    with ix.reader() as reader:
+    with reading(ix.storage.folder, opening=True), ix.reader() as reader:
         ids = uninvert(reader, "id")
         hashes = uninvert(reader, "hash")
         out = {i[0]: hashes.get(d, [""])[0] for d, i in ids.items()}
@@ -154,7 +459,7 @@ def stored_hashes(ix) -> dict[str, str]:
 
 def stored_merges(ix) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """(fingerprint -> article id, article id -> {merged id: hash}) of the index."""
-    with ix.reader() as reader:
+    with reading(ix.storage.folder, opening=True), ix.reader() as reader:
         ids = uninvert(reader, "id")
         owners = {fp[0]: ids[d][0] for d, fp in uninvert(reader, "fingerprint").items()
                   if d in ids}
@@ -165,31 +470,146 @@ def stored_merges(ix) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
 
 def stored_article(searcher, article_id: str) -> Article | None:
     """The article stored under exactly this id, or None (merged ids are not followed)."""
-    docnum = searcher.document_number(id=article_id)
-    return None if docnum is None else load_article(searcher.stored_fields(docnum))
+    with reading(_folder(searcher), f"the stored article {article_id!r} cannot be read"):
+        docnum = searcher.document_number(id=article_id)
+        return None if docnum is None else load_article(searcher.stored_fields(docnum))
+
+
+def _folder(searcher) -> str:
+    """The folder of a searcher's index, for messages."""
+    storage = getattr(searcher.reader(), "storage", None) or getattr(searcher, "_ix", None)
+    return getattr(storage, "folder", None) or getattr(getattr(storage, "storage", None),
+                                                        "folder", "the index")
 
 
 def get_article(searcher, article_id: str) -> Article:
     """The stored article with this id, or the one it was merged into; raise ArticleNotFound."""
-    docnum = searcher.document_number(id=article_id)
-    if docnum is None:
-        docnum = searcher.document_number(aliases=article_id)
-    if docnum is None:
-        raise ArticleNotFound(f"no article with id {article_id!r}")
-    return load_article(searcher.stored_fields(docnum))
+    with reading(_folder(searcher), f"the stored article {article_id!r} cannot be read"):
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            docnum = searcher.document_number(aliases=article_id)
+        if docnum is None:
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        return load_article(searcher.stored_fields(docnum))
+
+
+def iter_stored(ix) -> Iterator[Article]:
+    """Every live stored article of the index (raises IndexDamaged on a broken one)."""
+    with reading(ix.storage.folder, "a stored article cannot be read", opening=True), \
+            ix.reader() as reader:
+        for docnum in reader.all_doc_ids():
+            yield load_article(reader.stored_fields(docnum))
 
 
 def index_stats(path) -> dict:
     """Article count, fields, size on disk and schema version of the index at ``path``."""
     ix = open_index(path)
     size = sum(f.stat().st_size for f in Path(path).iterdir() if f.is_file())
-    with ix.searcher() as s:
+    with reading(path, opening=True), ix.searcher() as s:
         count = s.doc_count()
+        segments = len(ix._segments())
     return {
         "path": os.fspath(path),
         "articles": count,
         "fields": sorted(ix.schema.names()),
         "size_bytes": size,
         "schema_version": SCHEMA_VERSION,
-        "segments": len(ix._segments()),
+        "segments": segments,
     }
+
+
+# --- rebuilding ----------------------------------------------------------------
+
+@dataclass
+class Recovered:
+    """One stored article read back from an index being rebuilt."""
+
+    article: Article
+    aliases: dict[str, str]
+
+
+def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
+    """Every stored article that can be read from the (possibly damaged) index at ``path``.
+
+    Reads segment by segment and document by document, so one broken file or
+    document loses only itself; what could not be read is appended to ``lost``.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return
+    storage = _storage(path)
+    schema = build_schema()  # the stored form (`doc`) is the same in every version
+    try:
+        segments = read_toc(storage, schema).segments
+    except Exception as e:
+        if _has_toc(path) or _segment_files(path):
+            # Segment files hold no document count: without the table of
+            # contents they cannot be read (swap_in keeps them aside).
+            lost.append(f"table of contents unreadable ({type(e).__name__}): the articles "
+                        "of its segments could not be read")
+        return
+    seen: set[str] = set()
+    # Newest segments first: an article replaced later wins over its old copy.
+    for seg in reversed(segments):
+        try:
+            reader = open_segment(storage, schema, seg)
+        except Exception as e:
+            lost.append(f"segment {seg.segment_id()}: {type(e).__name__}: {str(e)[:80]}")
+            continue
+        try:
+            for docnum in range(reader.doc_count_all()):
+                if reader.is_deleted(docnum):
+                    continue
+                try:
+                    stored = reader.stored_fields(docnum)
+                    article = load_article(stored)
+                except Exception as e:
+                    lost.append(f"segment {seg.segment_id()} document {docnum}: "
+                                f"{type(e).__name__}")
+                    continue
+                if article.id in seen:
+                    continue
+                seen.add(article.id)
+                yield Recovered(article, dict(stored.get("alias_hashes") or {}))
+        except Exception as e:  # the stored-fields file itself is cut short
+            lost.append(f"segment {seg.segment_id()}: {type(e).__name__}: {str(e)[:80]}")
+        finally:
+            reader.close()
+
+
+def rebuild_folder(path) -> Path:
+    """A new empty temporary folder beside ``path`` to build its replacement in."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{path.name}.rebuild-", dir=path.parent))
+
+
+def swap_in(new: Path, path: Path, keep_old: bool = False) -> tuple[Stamp, Path | None]:
+    """Make the complete index in ``new`` the index at ``path``; return (its stamp, backup).
+
+    Segment files move first (unused by the old table of contents), then the
+    new table of contents, renamed in under a generation above every old one,
+    switches readers over at once; old index files are deleted only after,
+    or, with ``keep_old`` (something could not be read), moved into a
+    ``damaged-*`` folder for later rescue. Nothing else in ``path`` is touched.
+    """
+    new, path = Path(new), Path(path)
+    toc = read_toc(_storage(new))
+    old_files = [n for n in os.listdir(path)
+                 if TOC._pattern(INDEX_NAME).match(n) or TOC._segment_pattern(INDEX_NAME).match(n)]
+    for name in _segment_files(new):
+        os.rename(new / name, path / name)
+    _fsync_dir(path)
+    old_generation = TOC._latest_generation(_storage(path), INDEX_NAME)
+    toc.generation = max(old_generation, toc.generation) + 1
+    toc.write(_storage(path), INDEX_NAME)
+    _fsync_dir(path)
+    write_meta(path)
+    backup = None
+    if keep_old and old_files:
+        backup = path / time.strftime("damaged-%Y%m%d-%H%M%S")
+        backup.mkdir(exist_ok=True)
+        for name in old_files:
+            os.rename(path / name, backup / name)
+    remove_leftovers(path)
+    return Stamp(toc.generation, sum(s.doc_count() for s in toc.segments)), backup

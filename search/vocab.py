@@ -24,7 +24,7 @@ from collections import Counter
 from functools import lru_cache
 from itertools import compress
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .analysis import SYLLABLE_PATTERN, canonical_syllable, fold, normalize_text
 
@@ -57,6 +57,23 @@ CREATE TRIGGER IF NOT EXISTS bi_gone AFTER DELETE ON bi
     BEGIN UPDATE syl SET t = t - 1 WHERE id = OLD.a; END;
 INSERT OR IGNORE INTO meta VALUES ('generation', 0), ('tokens', 0), ('documents', 0);
 """
+
+
+_DROP = """
+DROP TRIGGER IF EXISTS bi_new; DROP TRIGGER IF EXISTS bi_gone; DROP TABLE IF EXISTS bi;
+DROP TABLE IF EXISTS syl; DROP TABLE IF EXISTS fsyl; DROP TABLE IF EXISTS meta;
+"""
+
+
+def _statements(text: str) -> Iterator[str]:
+    """The statements of an SQL script, one at a time (executescript would commit first)."""
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == ";" and sqlite3.complete_statement(text[start:i + 1]):
+            yield text[start:i + 1]
+            start = i + 1
+    if text[start:].strip():
+        yield text[start:]
 
 
 @lru_cache(maxsize=1 << 17)
@@ -172,15 +189,44 @@ class Vocabulary:
         """True when there are counts not yet committed."""
         return bool(self._uni or self._docs)
 
-    def commit(self) -> None:
-        """Write the pending counts in one transaction."""
-        uni = {k: v for k, v in self._uni.items() if v and k}
-        bi = {k: v for k, v in self._bi.items() if v and k[0] and k[1]}
-        if not uni and not bi and not self._docs:
+    def commit(self, stamp=None) -> None:
+        """Write the pending counts in one transaction, with the index commit they match.
+
+        ``stamp`` (:class:`search.index.Stamp`) is the index commit these
+        counts belong to; recording it lets the next run see a vocabulary
+        that missed a commit (kill -9 in between) and rebuild it.
+        """
+        if not self.pending and stamp is None:
             return
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
+            self._flush()
+            if stamp is not None:
+                self._stamp(stamp)
+            db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+        # Ids assigned in the failed transaction are gone with it.
+        self._ids.clear()
+        self._fids.clear()
+
+    def _stamp(self, stamp) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                             [("index_generation", stamp.generation),
+                              ("index_documents", stamp.documents)])
+
+    def _flush(self) -> None:
+        """Add the pending counts to the tables (inside a transaction) and clear them."""
+        uni = {k: v for k, v in self._uni.items() if v and k}
+        bi = {k: v for k, v in self._bi.items() if v and k[0] and k[1]}
+        db = self._db
+        if uni or bi or self._docs:
             # Every syllable of a changed pair, even one whose own count nets to 0.
             ids = self._resolve({k for pair in bi for k in pair} | uni.keys())
             db.executemany(
@@ -199,16 +245,83 @@ class Vocabulary:
             db.execute("UPDATE meta SET value = value + ? WHERE key = 'tokens'", (tokens,))
             db.execute("UPDATE meta SET value = value + ? WHERE key = 'documents'", (self._docs,))
             db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            # Ids assigned in the failed transaction are gone with it.
-            self._ids.clear()
-            self._fids.clear()
-            raise
         self._uni.clear()
         self._bi.clear()
         self._docs = 0
+
+    # --- consistency with the index --------------------------------------------
+
+    def matches(self, stamp) -> bool:
+        """True when the committed counts are those of the index commit ``stamp``."""
+        meta = dict(self._db.execute("SELECT key, value FROM meta"))
+        return (meta.get("index_generation") == stamp.generation
+                and meta.get("index_documents") == stamp.documents
+                and meta.get("documents") == stamp.documents)
+
+    def rebuild(self, counts: Iterable[tuple[Counter, Counter]], stamp,
+                flush_every: int = 2000) -> int:
+        """Replace every count by those of ``counts`` (one per article) in one transaction.
+
+        Readers keep the old vocabulary until it is complete; memory stays
+        bounded (counts are flushed every ``flush_every`` articles). Returns
+        the number of articles counted.
+        """
+        db = self._db
+        self.discard()
+        n = 0
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            self._empty_tables()
+            for c in counts:
+                self.add_counts(c)
+                n += 1
+                if n % flush_every == 0:
+                    self._flush()
+            self._flush()
+            self._stamp(stamp)
+            db.execute("COMMIT")
+        except BaseException:
+            self.discard()
+            self._rollback()
+            raise
+        return n
+
+    def copy_from(self, other: Path, stamp) -> None:
+        """Replace every count by those of the vocabulary file ``other``, in one transaction."""
+        db = self._db
+        self.discard()
+        db.execute("ATTACH DATABASE ? AS other", (os.fspath(other),))
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                self._empty_tables()
+                for table in ("fsyl", "syl", "bi"):
+                    db.execute(f"INSERT INTO main.{table} SELECT * FROM other.{table}")
+                db.execute("INSERT OR REPLACE INTO main.meta SELECT key, value FROM other.meta "
+                           "WHERE key IN ('tokens', 'documents')")
+                self._stamp(stamp)
+                db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        finally:
+            db.execute("DETACH DATABASE other")
+
+    def integrity(self) -> list[str]:
+        """SQLite's ``PRAGMA integrity_check``: [] when the file is sound, else its findings."""
+        rows = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
+        return [] if rows == ["ok"] else rows
+
+    def _empty_tables(self) -> None:
+        """Recreate empty tables (inside a transaction, so readers never see them missing)."""
+        self._ids.clear()
+        self._fids.clear()
+        for statement in _statements(_DROP + _SCHEMA):
+            self._db.execute(statement)
+        # A random generation: readers compare generations, and a fresh
+        # vocabulary must never repeat the one they cached.
+        self._db.execute("UPDATE meta SET value = ? WHERE key = 'generation'",
+                         (int.from_bytes(os.urandom(4), "big"),))
 
     def _resolve(self, keys) -> dict[str, tuple[int, int]]:
         """(id, folded id) of the given syllables, inserting new ones (inside a transaction)."""
@@ -243,16 +356,14 @@ class Vocabulary:
         self._drop()
 
     def _drop(self) -> None:
-        """Recreate empty tables in one transaction, so readers never see them missing."""
-        self._ids.clear()
-        self._fids.clear()
-        # A random generation: readers compare generations, and a fresh
-        # vocabulary must never repeat the one they cached.
-        self._db.executescript(
-            "BEGIN IMMEDIATE; DROP TRIGGER IF EXISTS bi_new; DROP TRIGGER IF EXISTS bi_gone; "
-            "DROP TABLE IF EXISTS bi; DROP TABLE IF EXISTS syl; DROP TABLE IF EXISTS fsyl; "
-            f"DROP TABLE IF EXISTS meta; {_SCHEMA} UPDATE meta SET value = "
-            f"{int.from_bytes(os.urandom(4), 'big')} WHERE key = 'generation'; COMMIT;")
+        """Recreate empty tables in one transaction."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._empty_tables()
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
 
     def discard(self) -> None:
         """Drop the counts not yet committed (their index batch was cancelled)."""

@@ -1,0 +1,281 @@
+"""`vnsearch check`: verify an index's files, stored articles and vocabulary, like `git fsck`.
+
+Every part is read the way searching reads it (metadata, the table of
+contents, each segment's stored articles and every field's terms and posting
+blocks) and the vocabulary is checked by SQLite and against the index. Each
+finding says what is wrong and what to do; ``repair`` rebuilds a vocabulary that
+does not match the index (the index itself is rebuilt by `vnsearch index --rebuild`).
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh.index import TOC
+
+from .errors import IndexDamaged, IndexMissing
+from .index import (INDEX_NAME, LOCK_TIMEOUT, META_FILE, READ_ERRORS, _segment_files, _storage,
+                    _TEMP_TOC, has_index_files, open_index, open_segment, read_meta, read_toc,
+                    remove_leftovers, stamp, write_lock)
+from .schema import SCHEMA_VERSION, load_article
+from .vocab import Vocabulary, vocab_path
+
+log = logging.getLogger(__name__)
+
+REBUILD = "run `vnsearch index --rebuild` (it keeps every stored article it can read)"
+REPAIR = "run `vnsearch check --repair` (or the next `vnsearch index` does it)"
+# Broken documents or terms listed per segment before "and N more".
+SHOW = 5
+
+
+@dataclass
+class Finding:
+    """One thing wrong (or, with ``damage`` False, worth knowing) and what to do about it."""
+
+    part: str
+    problem: str
+    fix: str
+    damage: bool = True
+
+    def to_dict(self) -> dict:
+        """Plain-dict form for JSON."""
+        return {"part": self.part, "problem": self.problem, "fix": self.fix,
+                "damage": self.damage}
+
+
+@dataclass
+class CheckReport:
+    """What `vnsearch check` found."""
+
+    path: str
+    articles: int = 0
+    segments: int = 0
+    terms: int = 0
+    postings: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        """True when nothing is damaged (warnings aside)."""
+        return not any(f.damage for f in self.findings)
+
+    def to_dict(self) -> dict:
+        """Plain-dict form for JSON."""
+        return {"path": self.path, "healthy": self.healthy, "articles": self.articles,
+                "segments": self.segments, "terms": self.terms, "postings": self.postings,
+                "findings": [f.to_dict() for f in self.findings], "repaired": self.repaired}
+
+
+def check_index(path, repair: bool = False, lock_timeout: float = LOCK_TIMEOUT) -> CheckReport:
+    """Verify the index at ``path``; with ``repair``, rebuild a vocabulary that does not match.
+
+    Raises IndexMissing when there is no index at all.
+    """
+    path = Path(path)
+    if not has_index_files(path):
+        raise IndexMissing(f"no index at {path}: build one with `vnsearch index`")
+    if not repair:
+        return _check(path)
+    with write_lock(path, lock_timeout):
+        report = _check(path)
+        _repair(path, report)
+        if report.repaired:
+            report = _check(path, report.repaired)
+    return report
+
+
+def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
+    report = CheckReport(str(path), repaired=list(repaired or []))
+    add = report.findings.append
+    try:
+        meta = read_meta(path)
+    except IndexDamaged:
+        meta = {}
+        add(Finding("metadata", f"{META_FILE} is damaged (not vnsearch metadata)", REBUILD))
+    if meta is None:
+        add(Finding("metadata", f"{META_FILE} is missing", REBUILD))
+    elif meta and meta["schema_version"] != SCHEMA_VERSION:
+        add(Finding("metadata", f"built by schema version {meta['schema_version']}, this "
+                    f"vnsearch uses {SCHEMA_VERSION}", REBUILD))
+
+    storage = _storage(path)
+    try:
+        toc = read_toc(storage)
+    except Exception as e:  # noqa: BLE001 - any failure to read it is the finding
+        what = "missing" if TOC._latest_generation(storage, INDEX_NAME) < 0 else \
+            f"unreadable ({type(e).__name__})"
+        add(Finding("table of contents", f"_{INDEX_NAME}_*.toc is {what}", REBUILD))
+        return report
+    report.segments = len(toc.segments)
+    for seg in toc.segments:
+        _check_segment(storage, toc.schema, seg, report)
+    _check_leftovers(path, toc, report)
+    if report.healthy:
+        _check_vocabulary(path, report)
+    else:
+        add(Finding("vocabulary", "not compared with a damaged index", REBUILD, damage=False))
+    return report
+
+
+def _check_segment(storage, schema, seg, report: CheckReport) -> None:
+    name = seg.segment_id()
+    add = report.findings.append
+    if seg.is_compound():
+        fname = seg.make_filename(".seg")
+        if not storage.file_exists(fname):
+            add(Finding(f"segment {name}", f"{fname} is missing", REBUILD))
+            return
+    try:
+        reader = open_segment(storage, schema, seg)
+    except Exception as e:  # noqa: BLE001
+        add(Finding(f"segment {name}", f"cannot be opened ({type(e).__name__}: "
+                    f"{str(e)[:100]})", REBUILD))
+        return
+    try:
+        _check_stored(reader, name, report)
+        _check_postings(reader, name, report)
+    finally:
+        reader.close()
+
+
+def _check_stored(reader, name: str, report: CheckReport) -> None:
+    bad: list[int] = []
+    for docnum in range(reader.doc_count_all()):
+        if reader.is_deleted(docnum):
+            continue
+        try:
+            load_article(reader.stored_fields(docnum))
+            report.articles += 1
+        except Exception:  # noqa: BLE001 - a broken document is the finding
+            bad.append(docnum)
+            if len(bad) > 1000:  # the whole file is gone: no need to try every one
+                break
+    if bad:
+        shown = ", ".join(map(str, bad[:SHOW])) + (f" and {len(bad) - SHOW} more"
+                                                  if len(bad) > SHOW else "")
+        report.findings.append(Finding(f"segment {name}", f"stored articles cannot be read "
+                                       f"(documents {shown})", REBUILD))
+
+
+def _check_postings(reader, name: str, report: CheckReport) -> None:
+    """Walk every term of every field and decode its posting blocks (ids only)."""
+    size = reader.doc_count_all()
+    bad: list[str] = []
+    try:
+        for fieldname, text in reader.all_terms():
+            report.terms += 1
+            try:
+                expected = reader.doc_frequency(fieldname, text)
+                n = _walk(reader.postings(fieldname, text), size)
+                report.postings += n
+                if n != expected:
+                    raise ValueError(f"{n} postings, {expected} expected")
+            except Exception as e:  # noqa: BLE001
+                bad.append(f"{fieldname}:{text!r} ({type(e).__name__})")
+                if len(bad) > 100:
+                    break
+    except Exception as e:  # noqa: BLE001 - the term list itself is cut short
+        bad.append(f"term list ({type(e).__name__}: {str(e)[:80]})")
+    if bad:
+        shown = ", ".join(bad[:SHOW]) + (f" and {len(bad) - SHOW} more" if len(bad) > SHOW
+                                         else "")
+        report.findings.append(Finding(f"segment {name}", f"postings cannot be read: {shown}",
+                                       REBUILD))
+
+
+def _walk(m, size: int) -> int:
+    """The number of postings of a matcher, decoding each block's ids once."""
+    n = 0
+    if not hasattr(m, "_read_data"):  # a term stored inline in the term list
+        while m.is_active():
+            if not 0 <= m.id() < size:
+                raise ValueError(f"document {m.id()} out of range")
+            n += 1
+            m.next()
+        return n
+    while m.is_active():
+        if m._data is None:
+            m._read_data()
+        deltas = m._data[0]
+        last = sum(deltas)  # ids are delta-coded from 0 in each block
+        if not 0 <= last < size or any(d < 0 for d in deltas):
+            raise ValueError("document number out of range")
+        n += len(deltas)
+        if m._lastblock:
+            break
+        m._next_block()
+    return n
+
+
+def _check_leftovers(path: Path, toc, report: CheckReport) -> None:
+    used = {s.segment_id() for s in toc.segments}
+    pattern = TOC._segment_pattern(INDEX_NAME)
+    stray = [n for n in _segment_files(path) if pattern.match(n).group(1) not in used]
+    stray += [n for n in (p.name for p in path.iterdir()) if _TEMP_TOC.match(n)]
+    if stray:
+        report.findings.append(Finding(
+            "leftovers", f"{len(stray)} file(s) of an interrupted write ({', '.join(stray[:3])})",
+            "`vnsearch check --repair` (or the next `vnsearch index`) removes them",
+            damage=False))
+
+
+def _check_vocabulary(path: Path, report: CheckReport) -> None:
+    add = report.findings.append
+    if not vocab_path(path).exists():
+        add(Finding("vocabulary", f"{vocab_path(path).name} is missing", REPAIR))
+        return
+    try:
+        vocab = Vocabulary(path)
+    except sqlite3.DatabaseError as e:
+        add(Finding("vocabulary", f"not an SQLite database ({e})", REPAIR))
+        return
+    try:
+        problems = vocab.integrity()
+        if problems:
+            add(Finding("vocabulary", "SQLite integrity check: " + "; ".join(problems[:3]),
+                        REPAIR))
+            return
+        current = stamp(open_index(path))
+        if not vocab.matches(current):
+            st = vocab.stats()
+            add(Finding("vocabulary", f"does not match the index: it counts "
+                        f"{st.get('documents')} article(s) at index commit "
+                        f"{st.get('index_generation')}, the index has {current.documents} at "
+                        f"commit {current.generation}", REPAIR))
+    except (sqlite3.DatabaseError, *READ_ERRORS) as e:
+        add(Finding("vocabulary", f"cannot be read ({type(e).__name__}: {e})", REPAIR))
+    finally:
+        vocab.close()
+
+
+def _repair(path: Path, report: CheckReport) -> None:
+    """Rebuild the vocabulary and remove leftovers when the index itself is sound."""
+    from .ingest import repair_vocabulary  # ingest imports the indexing machinery
+
+    if not report.healthy and any(f.part != "vocabulary" for f in report.findings if f.damage):
+        return  # a damaged index: only `vnsearch index --rebuild` helps
+    removed = remove_leftovers(path)
+    if removed:
+        report.repaired.append(f"removed {len(removed)} leftover file(s)")
+    if any(f.part == "vocabulary" and f.damage for f in report.findings):
+        target = vocab_path(path)
+        vocab = None
+        try:
+            vocab = Vocabulary(path)
+            if vocab.integrity():
+                raise sqlite3.DatabaseError("integrity check failed")
+        except sqlite3.DatabaseError:
+            # Derived data only: a file SQLite cannot read is made again from the index.
+            if vocab is not None:
+                vocab.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            vocab = Vocabulary(path)
+        try:
+            n = repair_vocabulary(open_index(path), vocab)
+        finally:
+            vocab.close()
+        report.repaired.append(f"vocabulary rebuilt from {n or 0} stored article(s)")
