@@ -1,4 +1,4 @@
-"""The `vnsearch` command line: index, search, show, stats, extract (and plugins such as serve)."""
+"""The `vnsearch` command line: index, search, show, stats, check, extract (and plugins: serve)."""
 from __future__ import annotations
 
 import html
@@ -12,9 +12,12 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .budget import RECORD_TIMEOUT
 from .engine import MAX_PER_PAGE, SORTS, Engine, open_engine
 from .errors import SearchError
-from .index import LOCK_TIMEOUT, index_stats
+from .plan import ACCENTS
+from .check import check_index
+from .index import LOCK_TIMEOUT, index_stats, write_atomic
 from .ingest import extract_paths, index_paths
 from .paths import default_index, default_seeds
 from .readers import Skipped
@@ -64,25 +67,38 @@ def cli():
 @click.option("--batch-size", type=click.IntRange(1, 100000), default=500, show_default=True,
               help="Articles per commit (a crash loses at most one batch).")
 @click.option("--wait", type=click.FloatRange(0), default=LOCK_TIMEOUT, show_default=True,
-              help="Seconds to wait for another indexing run to finish.")
+              help="Seconds to wait for another indexing run to finish, then stop (exit 2).")
+@click.option("--rebuild", is_flag=True,
+              help="Build the index again (after a schema change or damage) from every stored "
+                   "article it can read plus PATHs; the old one stays until the new one is "
+                   "complete.")
+@click.option("--record-timeout", type=click.FloatRange(0), default=RECORD_TIMEOUT,
+              show_default=True, metavar="SECONDS",
+              help="CPU seconds one input record may take to parse; a slower one is skipped "
+                   "with its reason (0: no limit).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @friendly_errors
-def index(paths, index_dir, workers, batch_size, wait, as_json):
+def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, as_json):
     """Index articles from files and folders (default: seeds/) into the index.
 
     Only new or changed articles are (re)indexed; unreadable inputs are skipped
     with their reason. Exit status 1 when anything was skipped.
     """
-    paths = list(paths) or [default_seeds()]
+    paths = list(paths) or ([] if rebuild else [default_seeds()])
     total = sum(_size(p) for p in paths)
     show_bar = sys.stderr.isatty() and not as_json
     with click.progressbar(length=total, label="Indexing", file=sys.stderr,
                            show_pos=False) if show_bar else _NoBar() as bar:
         report = index_paths(paths, index_dir, workers=workers, batch_size=batch_size,
-                             progress=bar.update, lock_timeout=wait)
+                             progress=bar.update, lock_timeout=wait, rebuild=rebuild,
+                             record_timeout=record_timeout or None)
     summary = report.to_dict()
-    (Path(index_dir) / REPORT_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=2),
-                                               "utf-8")
+    try:
+        write_atomic(Path(index_dir) / REPORT_FILE,
+                     json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"))
+    except OSError as e:  # the index is committed; only the report could not be kept
+        click.echo(f"warning: cannot write {Path(index_dir) / REPORT_FILE}: {e.strerror}",
+                   err=True)
     if as_json:
         _dump(summary)
     else:
@@ -125,23 +141,31 @@ def _size(p: Path) -> int:
 @click.option("--year", multiple=True, type=int, help="Year of publication (repeatable).")
 @click.option("--from", "date_from", help="Published on or after (YYYY-MM-DD).")
 @click.option("--to", "date_to", help="Published on or before (YYYY-MM-DD).")
+@click.option("--accents", type=click.Choice(ACCENTS), default="auto", show_default=True,
+              help="auto: syllables typed with accents match exactly (folded results when that "
+                   "finds almost nothing); exact: never fall back; any: ignore accents.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True,
               help="Results per page.")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result object as JSON.")
 @friendly_errors
-def search_cmd(query, index_dir, province, province_2025, topic, year, date_from, date_to, sort,
-               limit, page, as_json):
+def search_cmd(query, index_dir, province, province_2025, topic, year, date_from, date_to,
+               accents, sort, limit, page, as_json):
     """Search the index (diacritics optional, "phrases", -word, OR)."""
     with open_engine(index_dir) as engine:
         result = engine.search(query, province=list(province),
                                province_2025=list(province_2025), topic=list(topic),
                                year=list(year), date_from=date_from, date_to=date_to,
-                               sort=sort, page=page, per_page=limit)
+                               accents=accents, sort=sort, page=page, per_page=limit)
     if as_json:
         _dump(result.to_dict())
         return
+    if result.fallback:
+        found = (f"Chỉ có {result.exact_total} kết quả đúng dấu" if result.exact_total
+                 else "Không có kết quả đúng dấu")
+        click.echo(f"{found} cho «{result.query}»; đang hiển thị kết quả không phân biệt dấu "
+                   "(--accents exact: chỉ kết quả đúng dấu).")
     if result.suggestion:
         click.echo(f"Có phải bạn muốn tìm: {result.suggestion}")
     click.echo(f"{result.total} kết quả")
@@ -203,6 +227,36 @@ def stats(index_dir, as_json):
     click.echo(f"schema version: {s['schema_version']}")
     click.echo(f"size:           {s['size_bytes'] / 1e6:.2f} MB in {s['segments']} segment(s)")
     click.echo(f"fields:         {', '.join(s['fields'])}")
+
+
+@cli.command()
+@index_option
+@click.option("--repair", is_flag=True,
+              help="Rebuild a vocabulary that does not match the index; remove leftover files.")
+@click.option("--wait", type=click.FloatRange(0), default=LOCK_TIMEOUT, show_default=True,
+              help="With --repair: seconds to wait for a running `vnsearch index`.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@friendly_errors
+def check(index_dir, repair, wait, as_json):
+    """Verify the index: metadata, table of contents, segments, stored articles, vocabulary.
+
+    Exit status 0 when healthy, 1 when something is damaged (each finding says
+    what to do), 2 when there is no index.
+    """
+    report = check_index(index_dir, repair=repair, lock_timeout=wait)
+    if as_json:
+        _dump(report.to_dict())
+    else:
+        for line in report.repaired:
+            click.echo(f"repaired: {line}")
+        for f in report.findings:
+            label = "damaged" if f.damage else "note"
+            click.echo(f"{label}: {f.part}: {f.problem}; {f.fix}")
+        state = "healthy" if report.healthy else "DAMAGED"
+        click.echo(f"{state}: {report.articles} article(s), {report.segments} segment(s), "
+                   f"{report.terms} term(s), {report.postings} posting(s) checked  ({index_dir})")
+    if not report.healthy:
+        sys.exit(1)
 
 
 @cli.command()

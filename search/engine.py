@@ -38,8 +38,9 @@ SORTS = ("relevance", "date")
 # none; at least FALLBACK_MANY otherwise), the folded results are shown.
 FALLBACK_BELOW = 3
 FALLBACK_MANY = 10
-# Two adjacent query syllables are one word when pyvi joined them in at least
-# this share of their occurrences in the indexed articles.
+# Two adjacent query syllables are one word when pyvi put them inside one word
+# (of two syllables or more) in at least this share of their occurrences in the
+# indexed articles.
 WORD_SHARE = 0.5
 # Facet name in results -> field in the index.
 _FACET_FIELD = {"province": "province", "province_2025": "province_2025", "topic": "topics",
@@ -82,6 +83,7 @@ class Engine:
         self._columns: tuple = (None, None, None)
         self._vocab = None  # the vocabulary, when no suggester was given
         self._words = _LRU(8192)  # is_word answers, keyed on the index generation
+        self._pairs: tuple = (None, {})  # _joined() of one generation
 
     # --- plumbing ----------------------------------------------------------
 
@@ -91,7 +93,7 @@ class Engine:
                 self._ix = open_index(self.path)
             return self._ix
 
-    @guarded  # a damaged index file raises IndexDamaged, never a Whoosh/zlib error
+    @guarded(opening=True)  # a damaged index file raises IndexDamaged, not a Whoosh error
     def searcher(self):
         """This thread's searcher, refreshed if the index changed since it was opened."""
         searcher = getattr(self._local, "searcher", None)
@@ -291,25 +293,35 @@ class Engine:
     def _is_word_test(self, s):
         """The index's test of whether two adjacent query syllables are one word."""
         stats = self.suggester if self.suggester is not None else self._stats()
-        frequency = s.frequency
-        key = s.reader().generation()
+        key = self._generation(s)[0]
 
         def is_word(before, a, b, after) -> bool:
-            cache_key = (key, before, a, b, after)
+            cache_key = (key, a, b)
             hit = self._words.get(cache_key)
-            if hit is not None:
-                return hit
-            total = stats.pair_count(a, b)
-            joined = frequency("words", f"{a}_{b}")
-            if before:
-                joined += frequency("words", f"{before}_{a}_{b}")
-            if after:
-                joined += frequency("words", f"{a}_{b}_{after}")
-            answer = total > 0 and joined >= WORD_SHARE * total
-            self._words.put(cache_key, answer)
-            return answer
+            if hit is None:
+                total = stats.pair_count(a, b)
+                hit = total > 0 and self._joined(s).get(f"{a}_{b}", 0) >= WORD_SHARE * total
+                self._words.put(cache_key, hit)
+            return hit
 
         return is_word
+
+    def _joined(self, s) -> dict[str, int]:
+        """How often each pair of syllables stood inside one pyvi word, across the index."""
+        key = self._generation(s)[0]
+        with self._lock:
+            if self._pairs[0] == key:
+                return self._pairs[1]
+        pairs: dict[str, int] = {}
+        for text, info in s.reader().iter_field("words"):
+            parts = (text.decode("utf-8") if isinstance(text, bytes) else text).split("_")
+            n = int(info.weight())
+            for a, b in zip(parts, parts[1:]):
+                pair = f"{a}_{b}"
+                pairs[pair] = pairs.get(pair, 0) + n
+        with self._lock:
+            self._pairs = (key, pairs)
+        return pairs
 
     def _stats(self):
         with self._lock:

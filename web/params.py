@@ -6,12 +6,13 @@ person could type into the address bar; the engine checks the ranges again.
 from __future__ import annotations
 
 from search.errors import BadQuery
+from search.plan import ACCENTS
 from search.query import MAX_QUERY_CHARS
 
 # Multi-valued filters, in the order chips and URLs list them.
 FILTERS = ("province", "province_2025", "topic", "year")
 # Every argument a search page understands, in the order URLs carry them.
-SEARCH_ARGS = ("q", *FILTERS, "date_from", "date_to", "sort", "page", "per_page")
+SEARCH_ARGS = ("q", *FILTERS, "date_from", "date_to", "accents", "sort", "page", "per_page")
 # Every selected value becomes a chip and rides along in every link of the page,
 # so a request with thousands of them would cost seconds and megabytes: refused.
 MAX_FILTER_VALUES = 20
@@ -42,6 +43,9 @@ def search_kwargs(args, per_page: int = 10) -> dict:
             raise BadQuery(f"year must be a number, not {year!r}")
     kwargs["date_from"] = args.get("date_from") or None
     kwargs["date_to"] = args.get("date_to") or None
+    kwargs["accents"] = args.get("accents") or "auto"
+    if kwargs["accents"] not in ACCENTS:
+        raise BadQuery(f"accents must be one of {', '.join(ACCENTS)}")
     kwargs["sort"] = args.get("sort") or "relevance"
     kwargs["page"] = _int(args, "page", 1)
     kwargs["per_page"] = _int(args, "per_page", per_page)

@@ -6,7 +6,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 
+from search.analysis import has_diacritics
 from search.highlight import Terms, mark_all
+from search.plan import ACCENTS
 from search.query import MAX_QUERY_CHARS
 
 from . import urls
@@ -70,6 +72,9 @@ def search():
         next_url=urls.page_url(pairs, result.page + 1) if result.page < result.pages else None,
         suggestion_url=(urls.replace_url(pairs, "q", result.suggestion)
                         if result.suggestion else None),
+        accent_modes=_accent_modes(result, pairs),
+        exact_url=urls.replace_url(pairs, "accents", "exact"),
+        words=[" ".join(w) for w in result.words],
         json_url=urls.build("api.search", pairs),
         atom_url=urls.build("feeds.search_atom", [p for p in pairs if p[0] not in
                                                   ("page", "per_page", "sort")]),
@@ -83,7 +88,9 @@ def article(article_id):
     engine = get_engine()
     art = engine.article(article_id)
     q = request.args.get("q", "")[:MAX_QUERY_CHARS]  # as much as a search reads
-    terms = engine.terms(q).for_text(art.text()) if q else Terms()
+    accents = request.args.get("accents", "auto")
+    accents = accents if accents in ACCENTS else "auto"
+    terms = engine.terms(q, accents).for_text(art.text()) if q else Terms()
     successors = province_successors(engine)
     return render_template(
         "article.html",
@@ -102,6 +109,17 @@ def article(article_id):
         back_url=urls.search_url(q=q) if q else None,
         query=q,
     )
+
+
+ACCENT_LABELS = {"exact": "Đúng dấu đã gõ", "any": "Không phân biệt dấu"}
+
+
+def _accent_modes(result, pairs) -> list[tuple[str, str, bool]]:
+    """The accents switch: (label, url, current), offered when the query has accents."""
+    if not has_diacritics(result.query):
+        return []
+    return [(label, urls.replace_url(pairs, "accents", mode), mode == result.accents)
+            for mode, label in ACCENT_LABELS.items()]
 
 
 def _hit(hit, q: str, successors: dict[str, str]) -> dict:
