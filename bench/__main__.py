@@ -5,6 +5,8 @@
     python -m bench load      --size 20k [--seconds 60] [--clients 4] [--threads 8] [--processes N]
     python -m bench relevance [--known-size 100k|20k] [--known 500] [--only alqac|known]
     python -m bench profile   ingest|queries --size 20k [--limit N] [--n 300]
+    python -m bench precision [--size 20k] [--limit N] [--index DIR] [--rebuild] [--label L]
+                              [--queries FILE]
     python -m bench plot
     python -m bench all       [--with-100k]
 
@@ -64,6 +66,16 @@ def main(argv: list[str] | None = None) -> None:
     _size(p)
     p.add_argument("--n", type=int, default=300, help="queries (profile queries)")
 
+    p = sub.add_parser("precision", help="precision/recall of what queries match (issue 11)")
+    _size(p)
+    p.add_argument("--index", type=Path, default=None,
+                   help="index to use (default: bench/work/precision-TAG, built if needed)")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the index first")
+    p.add_argument("--label", default="current",
+                   help="results name: bench/results/precision-LABEL.json (before, after)")
+    p.add_argument("--queries", type=Path, default=None,
+                   help="queries file: one a line, words split by '|' (default: the built-in set)")
+
     sub.add_parser("plot", help="PNG plots from the results JSON")
 
     p = sub.add_parser("all", help="everything in order (20k; --with-100k adds the big corpus)")
@@ -91,6 +103,9 @@ def main(argv: list[str] | None = None) -> None:
             profile_ingest(args.size, args.limit)
         else:
             profile_queries(args.size, args.limit, args.n)
+    elif args.cmd == "precision":
+        from .precision import bench_precision
+        bench_precision(args.size, args.limit, args.index, args.rebuild, args.label, args.queries)
     elif args.cmd == "plot":
         from .plot import plot_all
         plot_all()
