@@ -25,11 +25,12 @@ class Server:
     """`vnsearch serve` over ``index_dir`` in a subprocess (a context manager)."""
 
     def __init__(self, index_dir: Path, log: Path, threads: int = 8,
-                 processes: int | None = None):
+                 processes: int | None = None, options: tuple[str, ...] = ()):
         self.args = [sys.executable, "-m", "search", "serve", "--index", str(index_dir),
                      "--host", HOST, "--port", "0", "--threads", str(threads)]
         if processes is not None:
             self.args += ["--processes", str(processes)]
+        self.args += list(options)  # more `vnsearch serve` options, e.g. --base-url
         self.threads, self.log = threads, Path(log)
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
@@ -93,10 +94,11 @@ class Answer:
 
 
 def raw_request(port: int, request_line: bytes, headers: bytes = b"", body: bytes = b"",
-                method_head: bool = False, timeout: float = 30) -> Answer:
+                method_head: bool = False, timeout: float = 30,
+                host: bytes = HOST.encode()) -> Answer:
     """Send ``request_line`` (e.g. ``b"GET /x HTTP/1.1"``) as is, plus ``headers`` lines."""
     with socket.create_connection((HOST, port), timeout=timeout) as sock:
-        sock.sendall(request_line + b"\r\nHost: " + HOST.encode() + b"\r\n" + headers
+        sock.sendall(request_line + b"\r\nHost: " + host + b"\r\n" + headers
                      + b"Connection: close\r\n\r\n" + body)
         response = http.client.HTTPResponse(sock, method="HEAD" if method_head else "GET")
         try:

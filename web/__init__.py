@@ -34,15 +34,22 @@ def create_app(test_config=None) -> Flask:
         PER_PAGE=10,
         FEED_SIZE=20,
         SITE_NAME="vnsearch",
+        # Public address of the site (scheme, host, path prefix) for absolute links in
+        # feeds and OpenSearch; None: SERVER_NAME if set, else the request's Host.
+        BASE_URL=None,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
     else:
         app.config.update(test_config)
+    if app.config["BASE_URL"]:
+        from .urls import parse_base_url
+
+        app.config["BASE_URL"] = parse_base_url(app.config["BASE_URL"])  # ValueError if bad
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
-    from . import api, engine, errors, feeds, views
+    from . import api, caching, engine, errors, feeds, views
 
     engine.init_app(app)
     errors.init_app(app)
@@ -50,6 +57,7 @@ def create_app(test_config=None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)
     app.after_request(_security_headers)
+    caching.init_app(app)
     return app
 
 

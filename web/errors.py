@@ -1,19 +1,29 @@
 """One place that turns errors into responses: JSON under /api/, a Vietnamese page elsewhere.
 
 Library errors (:class:`~search.errors.SearchError`) carry their HTTP status;
-HTTP errors keep theirs; anything else is a 500 without a traceback.
+HTTP errors keep theirs. An unexpected error while reading the index files (a
+truncated table of contents or segment the library did not name) is answered
+as :class:`~search.errors.IndexDamaged`, a 503; anything else is a 500. Never a
+traceback.
 """
 from __future__ import annotations
+
+import pickle
+import sqlite3
+import struct
+import zlib
+from pathlib import Path
 
 from flask import current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from search.errors import (ArticleNotFound, BadQuery, IndexMissing, IndexOutdated,
-                           SearchError)
+from search.errors import (ArticleNotFound, BadQuery, IndexDamaged, IndexMissing,
+                           IndexOutdated, SearchError)
 
 TITLES = {
     IndexMissing: "Chưa có chỉ mục tìm kiếm",
     IndexOutdated: "Chỉ mục cần được xây dựng lại",
+    IndexDamaged: "Chỉ mục bị hỏng",
     ArticleNotFound: "Không tìm thấy bài viết",
     BadQuery: "Yêu cầu tìm kiếm không hợp lệ",
 }
@@ -29,6 +39,8 @@ HTTP_TITLES = {
 MESSAGES = {
     IndexMissing: "Máy chủ chưa có chỉ mục để tìm kiếm.",
     IndexOutdated: "Chỉ mục được tạo bởi một phiên bản khác của vnsearch.",
+    IndexDamaged: "Máy chủ không đọc được một tệp của chỉ mục tìm kiếm, nên tạm thời "
+                  "không thể tìm kiếm hay hiển thị bài viết.",
     ArticleNotFound: "Không có bài viết nào với mã này.",
     BadQuery: "Một tham số trong địa chỉ không hợp lệ (trang, số kết quả mỗi trang, sắp xếp, "
               "năm, ngày tháng hoặc quá nhiều bộ lọc).",
@@ -43,12 +55,23 @@ HTTP_MESSAGES = {
 API_MESSAGES = {
     IndexMissing: "the search index is not available yet",
     IndexOutdated: "the search index must be rebuilt",
+    IndexDamaged: "the search index is damaged: run `vnsearch check`, then "
+                  "`vnsearch index --rebuild`",
 }
 HINTS = {
     IndexMissing: "Hãy chạy lệnh vnsearch index; trang sẽ hoạt động ngay khi có chỉ mục, "
                   "không cần khởi động lại.",
     IndexOutdated: "Hãy chạy lại lệnh vnsearch index để cập nhật chỉ mục.",
+    IndexDamaged: "Quản trị viên hãy chạy lệnh vnsearch check để xem tệp nào bị hỏng, "
+                  "rồi vnsearch index --rebuild để xây dựng lại chỉ mục từ các tệp nguồn.",
 }
+# What a damaged index file raises from inside the reading code when the library
+# does not name it (pickle, struct, zlib on truncated data; a vanished file).
+READ_ERRORS = (EOFError, struct.error, zlib.error, pickle.UnpicklingError, OSError,
+               sqlite3.DatabaseError)
+# Whoosh's modules that read index files: any error raised in one is about the files.
+READERS = ("whoosh.index", "whoosh.filedb", "whoosh.codec", "whoosh.system",
+           "whoosh.util.struct", "whoosh.util.numlists", "whoosh.util.varints")
 
 
 def init_app(app) -> None:
@@ -76,10 +99,48 @@ def handle_http_error(e: HTTPException):
 
 
 def handle_unexpected(e: Exception):
-    """Anything else: logged, then a plain 500 page (never a traceback)."""
+    """Anything else: logged, then a plain 500 page (never a traceback).
+
+    An error from reading the index files is a damaged index: a 503 that says what to do.
+    """
+    if about_index(e):
+        # One line: the fix is `vnsearch check`, not this stack.
+        current_app.logger.error("damaged index on %s: %s: %s", request.path,
+                                 type(e).__name__, e)
+        return handle_search_error(IndexDamaged(f"{type(e).__name__} reading the index"))
     current_app.logger.exception("unhandled error on %s", request.path)
     return respond(500, HTTP_TITLES[500], HTTP_MESSAGES[500],
                    api_message=InternalServerError.description)
+
+
+def about_index(e: BaseException) -> bool:
+    """Whether ``e`` came from reading the index's files rather than from a bug.
+
+    Any exception raised inside Whoosh's file-reading modules, or one of
+    READ_ERRORS raised while Whoosh or the library's index code was on the stack
+    (an OSError only for a file inside the index folder).
+    """
+    modules = []
+    tb = e.__traceback__
+    while tb is not None:
+        modules.append(tb.tb_frame.f_globals.get("__name__", ""))
+        tb = tb.tb_next
+    if modules and modules[-1].startswith(READERS):
+        return True
+    if not isinstance(e, READ_ERRORS):
+        return False
+    if isinstance(e, OSError):
+        return e.filename is not None and _inside_index(e.filename)
+    return any(m == "whoosh" or m.startswith(("whoosh.", "search.")) for m in modules)
+
+
+def _inside_index(filename) -> bool:
+    """Whether ``filename`` is in the app's index folder."""
+    try:
+        index = Path(current_app.config["INDEX_DIR"]).resolve()
+        return Path(filename).resolve().is_relative_to(index)
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 def respond(status: int, title: str, message: str, hint: str | None = None,

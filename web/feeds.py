@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 
 from . import urls
 from .engine import get_engine
@@ -44,16 +44,18 @@ def search_atom():
     kwargs.update(sort="date", page=1)
     result = get_engine().search(**kwargs)
     pairs = [p for p in search_pairs(request.args) if p[0] not in ("page", "per_page", "sort")]
+    # The feed's own address: the arguments it reads, under the configured base URL.
+    self_pairs = [p for p in search_pairs(request.args) if p[0] not in ("page", "sort")]
     entries = [{
         "hit": h,
-        "link": url_for("views.article", article_id=h.id, _external=True),
+        "link": urls.absolute("views.article", article_id=h.id),
         "via": web_url(h.url),
         "updated": atom_date(h.date),
     } for h in result.hits]
     body = render_template(
         "search.atom.xml", result=result, entries=entries,
-        html_url=request.host_url.rstrip("/") + urls.build("views.search", pairs),
-        self_url=request.url,
+        html_url=urls.absolute("views.search", pairs),
+        self_url=urls.absolute("feeds.search_atom", self_pairs),
         updated=max((e["updated"] for e in entries), default=EPOCH),
     )
     return current_app.response_class(body, mimetype="application/atom+xml")
@@ -62,6 +64,9 @@ def search_atom():
 @bp.route("/opensearch.xml")
 def opensearch():
     """The OpenSearch description, so browsers can add the site as a search engine."""
-    body = render_template("opensearch.xml")
+    body = render_template(
+        "opensearch.xml", icon_url=urls.absolute("static", filename="favicon.svg"),
+        html_url=urls.absolute("views.search"), atom_url=urls.absolute("feeds.search_atom"),
+        self_url=urls.absolute("feeds.opensearch"))
     return current_app.response_class(body,
                                       mimetype="application/opensearchdescription+xml")

@@ -2,13 +2,15 @@
 
 Like datasette's ``toggle_url``: views compute every link (facet toggles, chip
 removal, sorting, pages, the JSON and Atom twins) so templates only display them.
-A changed filter or sort always goes back to page 1.
+A changed filter or sort always goes back to page 1. Absolute links (feeds,
+OpenSearch) start from the configured base URL, never from a client's Host header
+when one is set (:func:`site_root`).
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from flask import url_for
+from flask import current_app, request, url_for
 
 Pairs = list[tuple[str, str]]
 
@@ -76,3 +78,50 @@ def pagination(pairs: Pairs, page: int, pages: int, window: int = 2) -> list[dic
         links.append({"label": str(n), "url": page_url(pairs, n), "current": n == page})
         last = n
     return links
+
+
+def parse_base_url(value: str) -> str:
+    """``value`` as a base URL ``http(s)://host[:port][/prefix]`` without the final slash.
+
+    Raises ValueError, with an example, for anything else (a query, a fragment,
+    credentials, spaces, another scheme).
+    """
+    example = "e.g. https://example.org or https://example.org/tim-kiem"
+    text = str(value).strip()
+    if not text or any(c.isspace() or ord(c) < 32 or c in '"<>\\' for c in text):
+        raise ValueError(f"not a base URL: {value!r} ({example})")
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        raise ValueError(f"bad port in base URL {value!r} ({example})") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname \
+            or parts.username is not None or parts.query or parts.fragment \
+            or text.endswith(("?", "#")):
+        raise ValueError(f"not an http(s) base URL: {value!r} ({example})")
+    return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def site_root() -> str:
+    """Scheme, host and path prefix of absolute links, without the final slash.
+
+    The app's ``BASE_URL``; else ``SERVER_NAME`` with ``PREFERRED_URL_SCHEME``;
+    else, only then, what the request says (its Host header).
+    """
+    config = current_app.config
+    if config.get("BASE_URL"):
+        return parse_base_url(config["BASE_URL"])
+    if config.get("SERVER_NAME"):
+        scheme = config.get("PREFERRED_URL_SCHEME") or "http"
+        return f"{scheme}://{config['SERVER_NAME']}{request.script_root}"
+    return request.url_root.rstrip("/")
+
+
+def absolute(endpoint: str, pairs: Pairs = (), **values) -> str:
+    """The absolute URL of ``build(endpoint, pairs, **values)`` under :func:`site_root`."""
+    path = build(endpoint, list(pairs), **values)
+    # url_for's path starts with the mount point (SCRIPT_NAME), which a base URL replaces.
+    mount = request.script_root
+    if mount and path.startswith(mount + "/"):
+        path = path[len(mount):]
+    return site_root() + path
