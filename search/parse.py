@@ -78,6 +78,22 @@ def parse_article(text: str, article_id: str, source_path: str | None = None) ->
     return parse_page(ensure_normalized(text), article_id, source_path)
 
 
+def load_tables(kind: str = "txt") -> None:
+    """Load the data parsing needs (places, topics, outlets; trafilatura for HTML) once.
+
+    Called before a record's time budget starts, so that the first record of a
+    process does not pay for the tables, and an interrupted load never leaves
+    a half-imported module behind.
+    """
+    from .extract import outlets, places, topics
+
+    places.units()
+    topics.taxonomy()
+    outlets.outlets()
+    if kind == "html":
+        import trafilatura  # noqa: F401, PLC0415 (heavy; only HTML inputs pay for it)
+
+
 def parse_record(record: Record) -> Article:
     """The Article of one record (raises BadArticle with the reason)."""
     if record.kind == "json":

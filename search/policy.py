@@ -6,6 +6,7 @@ so that the same document is one identifier however it was typed.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import asdict, dataclass
 
@@ -87,9 +88,13 @@ def find_refs(text: str, *, query: bool = False) -> list[tuple[PolicyRef, int, i
         before = _KIND_BEFORE.search(text[max(0, m.start() - 30):m.start()])
         kind = _canonical_kind(before.group(1)) if before else _kind_from_symbol(symbol)
         found.append((PolicyRef(display, kind, ref_key(display)), m.start(), m.end()))
-    taken = [(s, e) for _, s, e in found]
+    # Numbered references do not overlap and come in order: a bare one is checked
+    # against its two neighbours by bisection (a scan of all would be quadratic).
+    starts = [s for _, s, _ in found]
+    ends = [e for _, _, e in found]
     for m in _BARE.finditer(text):
-        if any(s <= m.start() < e or m.start() <= s < m.end() for s, e in taken):
+        j = bisect.bisect_right(starts, m.start())
+        if (j and ends[j - 1] > m.start()) or (j < len(starts) and starts[j] < m.end()):
             continue
         kind = _canonical_kind(m.group(1))
         display = f"{kind} {m.group(2)}"

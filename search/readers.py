@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .article import content_hash
+from .budget import failure_reason
 
 PAGE_KINDS = {".txt": "txt", ".html": "html", ".htm": "html"}
 JSON_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -44,6 +45,15 @@ class Skipped:
     reason: str
 
 
+def shown(path: os.PathLike | str) -> str:
+    """A path as printable text: undecodable bytes of a file name are written ``\\xNN``."""
+    # Python keeps such bytes as lone surrogates, which no UTF-8 output accepts.
+    text = str(path)
+    if _encodable(text):
+        return text
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
 def _supported(name: str) -> bool:
     return name.lower().endswith(EXTENSIONS)
 
@@ -56,12 +66,12 @@ def iter_files(paths: Iterable[os.PathLike | str]) -> Iterator[Path | Skipped]:
                 if f.is_file() and _supported(f.name):
                     yield f
                 elif f.is_symlink() and not f.exists() and _supported(f.name):
-                    yield Skipped(str(f), "broken symbolic link")
+                    yield Skipped(shown(f), "broken symbolic link")
         elif p.is_file():
             yield p if _supported(p.name) else \
-                Skipped(str(p), f"unsupported file type {p.suffix or '(none)'}")
+                Skipped(shown(p), f"unsupported file type {p.suffix or '(none)'}")
         else:
-            yield Skipped(str(p), "no such file or folder")
+            yield Skipped(shown(p), "no such file or folder")
 
 
 def read_records(path: Path) -> Iterator[Record | Skipped]:
@@ -74,14 +84,14 @@ def read_records(path: Path) -> Iterator[Record | Skipped]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            yield Skipped(str(path), f"larger than {MAX_BYTES // (1024 * 1024)} MB ({size} bytes)")
+            yield Skipped(shown(path), f"larger than {MAX_BYTES // (1024 * 1024)} MB ({size} bytes)")
             return
         raw = path.read_bytes()
     except OSError as e:
-        yield Skipped(str(path), f"cannot read: {e.strerror}")
+        yield Skipped(shown(path), f"cannot read: {e.strerror}")
         return
     kind = PAGE_KINDS.get(path.suffix.lower(), "txt")
-    yield Record(id=path.stem, source=str(path), raw=raw, hash=content_hash(raw), kind=kind)
+    yield Record(id=shown(path.stem), source=shown(path), raw=raw, hash=content_hash(raw), kind=kind)
 
 
 def _bounded_lines(f) -> Iterator[bytes | None]:
@@ -104,6 +114,34 @@ def _bounded_lines(f) -> Iterator[bytes | None]:
             yield line
 
 
+def _json_record(line: bytes, source: str) -> Record | Skipped:
+    """The record of one JSON line; any failure is that line's Skipped, never the file's."""
+    try:
+        d = json.loads(line)
+    except (UnicodeDecodeError, ValueError) as e:
+        return Skipped(source, f"invalid JSON line ({e})")
+    except Exception as e:  # noqa: BLE001 (RecursionError from deep nesting, MemoryError)
+        return Skipped(source, f"invalid JSON line ({failure_reason(e)})")
+    if not isinstance(d, dict):
+        return Skipped(source, "JSON line is not an object")
+    art_id = d.get("id")
+    if isinstance(art_id, (int, float)) and not isinstance(art_id, bool):
+        art_id = str(art_id)
+    if not isinstance(art_id, str) or not art_id.strip():
+        return Skipped(source, "JSON line has no \"id\"")
+    if not _encodable(art_id):
+        return Skipped(source, "JSON line's \"id\" is not valid Unicode (a lone surrogate)")
+    return Record(id=art_id, source=source, raw=line, hash=content_hash(line), kind="json")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _json_records(path: Path) -> Iterator[Record | Skipped]:
     """One record per JSON line; a bad line is skipped alone (source ``path:LINE``)."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
@@ -112,31 +150,15 @@ def _json_records(path: Path) -> Iterator[Record | Skipped]:
         with opener(path, "rb") as f:
             for lineno, line in enumerate(_bounded_lines(f), 1):
                 if line is None:
-                    yield Skipped(f"{path}:{lineno}", f"line longer than {MAX_LINE_BYTES} bytes")
+                    yield Skipped(f"{shown(path)}:{lineno}", f"line longer than {MAX_LINE_BYTES} bytes")
                     continue
                 if lineno == 1:
                     line = line.removeprefix(b"\xef\xbb\xbf")
                 line = line.strip()
                 if not line:
                     continue
-                source = f"{path}:{lineno}"
-                try:
-                    d = json.loads(line)
-                except (UnicodeDecodeError, ValueError) as e:
-                    yield Skipped(source, f"invalid JSON line ({e})")
-                    continue
-                if not isinstance(d, dict):
-                    yield Skipped(source, "JSON line is not an object")
-                    continue
-                art_id = d.get("id")
-                if isinstance(art_id, (int, float)) and not isinstance(art_id, bool):
-                    art_id = str(art_id)
-                if not isinstance(art_id, str) or not art_id.strip():
-                    yield Skipped(source, "JSON line has no \"id\"")
-                    continue
-                yield Record(id=art_id, source=source, raw=line, hash=content_hash(line),
-                             kind="json")
+                yield _json_record(line, f"{shown(path)}:{lineno}")
     except (OSError, EOFError, zlib.error) as e:
-        where = f"{path}:{lineno + 1}" if lineno else str(path)
+        where = f"{shown(path)}:{lineno + 1}" if lineno else shown(path)
         reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
         yield Skipped(where, f"cannot read: {reason}")

@@ -11,14 +11,18 @@ import re
 from ..analysis import fold
 
 _CREDIT = re.compile(
-    r"^\s*(?:bai\s*(?:,|va|&)?\s*anh|tin\s*(?:,|va|&)?\s*anh|bai\s*(?:va|,)\s*video|bai|tin"
+    r"^\s*+(?:bai\s*+(?:,|va|&)?\s*+anh|tin\s*+(?:,|va|&)?\s*+anh|bai\s*+(?:va|,)\s*+video|bai|tin"
     r"|nhom phong vien|nhom pv|pv|phong vien|thuc hien|tac gia|but danh)\s*:\s*(?P<v>.+)$",
     re.IGNORECASE)
-_SOURCE = re.compile(r"^\s*(?:nguon\s*tin|nguon|theo)\s*:\s*(?P<v>.+)$", re.IGNORECASE)
+_SOURCE = re.compile(r"^\s*+(?:nguon\s*+tin|nguon|theo)\s*+:\s*(?P<v>.+)$", re.IGNORECASE)
 # "Theo Báo Lạng Sơn" (no colon): only in a short line at the end of an article.
 _THEO = re.compile(r"^\s*theo\s+(?P<v>\S.{0,60})$", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>\"')]+|\bwww\.[^\s<>\"')]+", re.IGNORECASE)
-_PAREN = re.compile(r"\s*[(\[][^)\]]*[)\]]\s*$")
+# Where one author's name ends and the next begins: " - ", ", ", " và ". The
+# spaces in front are matched only from the first of a run, so that a long run
+# of spaces is not scanned again from each of its positions.
+_AUTHOR_SPLIT = re.compile(r"(?<!\s)\s+[-–—]\s+|,\s*|(?<!\s)\s+và\s+")
+_OPENERS, _CLOSERS = "([", ")]"
 _NAME_WORD = re.compile(r"^[^\W\d_]+\.?$")
 # Words of navigation and administration that are no name syllables.
 _NOT_NAMES = {
@@ -35,8 +39,24 @@ def title_case(name: str) -> str:
     return " ".join(w[:1].upper() + w[1:].lower() for w in name.split())
 
 
+def strip_trailing_parenthesis(value: str) -> str:
+    """``value`` without a parenthesised part at its end ("Đức Linh (TTXVN)" -> "Đức Linh").
+
+    String scanning, not a regex: searching for an opening bracket whose
+    closing one ends the text would rescan the rest of the text from every
+    bracket, quadratic on a run of "((((".
+    """
+    text = value.rstrip()
+    if not text or text[-1] not in _CLOSERS:
+        return value
+    body = text[:-1]
+    after = max(body.rfind(")"), body.rfind("]")) + 1  # no closing bracket inside the part
+    opens = [i for i in (body.find("(", after), body.find("[", after)) if i >= 0]
+    return body[:min(opens)].rstrip() if opens else value
+
+
 def _clean(value: str) -> str:
-    value = _PAREN.sub("", value.strip())
+    value = strip_trailing_parenthesis(value.strip())
     return value.strip(" .,;:-–—")
 
 
@@ -59,7 +79,7 @@ def looks_like_name(text: str) -> bool:
 
 def _names(value: str) -> str | None:
     # "Thu Hằng - Minh Anh" and "Thu Hằng, Minh Anh" are two authors.
-    names = [_clean(p) for p in re.split(r"\s+[-–—]\s+|,\s*|\s+và\s+", _clean(value))]
+    names = [_clean(p) for p in _AUTHOR_SPLIT.split(_clean(value))]
     names = [n for n in names if n]
     if names and all(looks_like_name(n) for n in names):
         return ", ".join(title_case(n) for n in names)

@@ -12,8 +12,14 @@ import re
 from ..analysis import fold
 
 # "(Ảnh: Duy Trần)", "Ảnh: TL", "Ảnh minh họa" inside or at the end of a line.
-_CREDIT = re.compile(r"[(\[]?\s*\b(?:anh|nguon anh|photo)\s*:\s*[^)\]]{1,40}[)\]]?\s*$"
-                     r"|\banh minh hoa\b|\banh tu lieu\b|\(anh\s*:", re.IGNORECASE)
+# Only whether it occurs matters, so the optional "(" and spaces that may come
+# before the word are not matched: from each space of a long run they would
+# have scanned the whole run again.
+_CREDIT = re.compile(r"\b(?:anh|nguon anh|photo)\s*+:\s*[^)\]]{1,40}[)\]]?\s*$"
+                     r"|\banh minh hoa\b|\banh tu lieu\b|\(anh\s*+:", re.IGNORECASE)
+# The start of a trailing credit, matched at one opening bracket.
+_OPENER = re.compile(r"[(\[]")
+_CREDIT_OPEN = re.compile(r"[(\[]\s*+(?:anh|nguon anh|photo)\s*+:", re.IGNORECASE)
 _CREDIT_LINE = re.compile(r"^\s*(?:anh|nguon anh|anh minh hoa|anh tu lieu)\s*(?::|$)",
                           re.IGNORECASE)
 # Who or what a picture shows: the usual first words of a caption.
@@ -49,9 +55,19 @@ def is_credit_line(line: str) -> bool:
 def strip_credit(line: str) -> str:
     """A caption without its trailing "(Ảnh: ...)" credit."""
     f = fold(line)
-    m = re.search(r"\s*[(\[]\s*(?:anh|nguon anh|photo)\s*:[^)\]]*[)\]]\s*$", f, re.IGNORECASE)
-    if m and len(f) == len(line):
-        return line[:m.start()].rstrip()
+    if len(f) != len(line):
+        return line
+    # The credit is the last bracketed part: its opening bracket comes after
+    # the last closing one before the end. Scanning for it once keeps a line of
+    # many unclosed "(Ảnh: ..." linear (a regex search would rescan from each).
+    text = f.rstrip()
+    if not text or text[-1] not in ")]":
+        return line
+    body = text[:-1]
+    start = max(body.rfind(")"), body.rfind("]")) + 1
+    for m in _OPENER.finditer(body, start):
+        if _CREDIT_OPEN.match(body, m.start()):
+            return line[:m.start()].rstrip()
     return line
 
 

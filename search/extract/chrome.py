@@ -27,15 +27,21 @@ NAV_PHRASES = (
     "copyright", "phan hoi", "dong y", "huy", "nghe", "nghe bai viet", "tai ve", "download",
     "print", "home", "font size", "a", "a+", "a-", "hom nay", "hom qua", "thang nay",
 )
+# Phrases may follow each other with no separator and some end in one ("a+"),
+# so a plain (phrase|...)+ could split one line in exponentially many ways
+# ("A+A+A+...Z" never finished). The phrase group is atomic (longest phrase
+# first, never tried again) and the separators possessive: each position is
+# read once. No phrase starts with a separator, so nothing is lost by that.
 _NAV = re.compile(
-    r"^(?:(?:" + "|".join(re.escape(p) for p in sorted(NAV_PHRASES, key=len, reverse=True))
-    + r")[\s:|/,.+\-»>]*)+$")
+    r"^(?:(?>" + "|".join(re.escape(p) for p in sorted(NAV_PHRASES, key=len, reverse=True))
+    + r")[\s:|/,.+\-»>]*+)++$")
 # Counters and widget remnants anywhere in a short line.
-_COUNTER = re.compile(r"\b(?:luot xem|luot doc|luot truy cap|so luot|da xem|views?)\s*:?\s*[\d.,]+")
+_COUNTER = re.compile(
+    r"\b(?:luot xem|luot doc|luot truy cap|so luot|da xem|views?)\s*+:?\s*+[\d.,]+")
 _WIDGETS = re.compile(
-    r"\b(?:luot xem\s*:?\s*[\d.,]+|in bai viet|gui bai viet|tang co chu|giam co chu|chia se)\b")
+    r"\b(?:luot xem\s*+:?\s*+[\d.,]+|in bai viet|gui bai viet|tang co chu|giam co chu|chia se)\b")
 # CMS identifiers: CamelCase words of ASCII or names with underscores.
-_CMS = re.compile(r"\b(?:[A-Z][a-z]+){2,}\b|\b\w+_\w+\b|\bBlock\b|\bPortal\b")
+_CMS = re.compile(r"\b(?:[A-Z][a-z]++){2,}+\b|\b\w+_\w+\b|\bBlock\b|\bPortal\b")
 _BULLET = re.compile(r"^\s*[•·▪►»›◦●■□\-–*>|]+\s*")
 _PANEL = re.compile(r"^\s*(?:so\s*/\s*ky hieu|so ky hieu|ngay ban hanh|trich yeu|co quan ban hanh)"
                     r"\s*:", re.IGNORECASE)

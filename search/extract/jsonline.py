@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from ..analysis import normalize_text
 from ..article import Article
@@ -13,10 +14,16 @@ from .page import complete
 
 # Corpus names in a "source" field that are no outlet of their own.
 _NOT_OUTLETS = {"vntc", "vietnews"}
+# JSON may escape half a surrogate pair ("\ud800"): no UTF-8 output accepts it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    return normalize_text(_SURROGATE.sub("\ufffd", text)).strip()
 
 
 def _text(value) -> str:
-    return normalize_text(value).strip() if isinstance(value, str) else ""
+    return _clean(value) if isinstance(value, str) else ""
 
 
 def _list(value) -> list[str]:
@@ -24,7 +31,7 @@ def _list(value) -> list[str]:
         value = value.split(",")
     if not isinstance(value, list):
         return []
-    return [normalize_text(v).strip() for v in value if isinstance(v, str) and v.strip()]
+    return [_clean(v) for v in value if isinstance(v, str) and v.strip()]
 
 
 def parse_json_line(raw: bytes, article_id: str, source: str) -> Article:

@@ -12,13 +12,17 @@ from ..errors import BadArticle
 from ..policy import PolicyRef, extract_refs, find_refs, leading_kind, ref_key
 from . import bylines, captions as caps, chrome, dates, outlets
 from .places import find_places, province_2025, province_key, province_name
-from .text import clean_line, fold_keep_case
+from .text import bounded_chunks, clean_line, fold_keep_case
 from .topics import find_topics
 
 MIN_TITLE_WORDS = 3
 MIN_LEAD_WORDS, MAX_LEAD_WORDS = 12, 150
 # A labelled byline or source in the first part of a page is no end marker.
 TAIL_START = 0.4
+# Longer lines are cut at spaces into lines of at most this many characters
+# before any rule reads them (paragraphs of real pages are far shorter), so the
+# cost of every line rule is bounded whatever a file holds.
+MAX_LINE_CHARS = 5000
 
 
 def _same(a: str, b: str) -> bool:
@@ -166,7 +170,8 @@ class _Page:
 def parse_page(text: str, article_id: str, source_path: str | None = None,
                given: dict | None = None) -> Article:
     """The Article of a page's text; fields in ``given`` win over what is inferred."""
-    items = [line for line in map(clean_line, text.splitlines()) if line]
+    items = [piece for line in map(clean_line, text.splitlines())
+             for piece in bounded_chunks(line, MAX_LINE_CHARS)]
     if not items:
         raise BadArticle(source_path or article_id, "no text")
     page = _Page(items)

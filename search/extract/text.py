@@ -30,6 +30,30 @@ def clean_line(line: str) -> str:
     return " ".join(line.split())
 
 
+def bounded_chunks(text: str, limit: int) -> list[str]:
+    """``text`` cut into pieces of at most ``limit`` characters, at spaces where possible.
+
+    Nothing is dropped: a long line stays searchable while every regex and
+    pyvi only ever see bounded pieces. A run with no space in the second half
+    of a window is cut inside it.
+    """
+    if len(text) <= limit:
+        return [text] if text.strip() else []
+    out, start, n = [], 0, len(text)
+    while start < n:
+        end = min(start + limit, n)
+        if end < n:
+            cut = max(text.rfind(" ", start + limit // 2, end + 1),
+                      text.rfind("\n", start + limit // 2, end + 1))
+            if cut > start:
+                end = cut
+        piece = text[start:end].strip()
+        if piece:
+            out.append(piece)
+        start = end
+    return out
+
+
 def trie_pattern(phrases) -> str:
     """A regex alternation of ``phrases`` shaped as a trie (fast with many phrases)."""
     trie: dict = {}
