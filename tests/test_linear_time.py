@@ -126,8 +126,9 @@ CASES = [
     ("source brackets", bylines.source_of, lambda n: "Nguồn: " + "[" * n),
     ("url", bylines.find_url, lambda n: "http://" + "a/" * n),
     # Captions: repeated credits, open brackets.
-    ("caption credits", captions.strip_credit, lambda n: "(Ảnh: X " * n + ")"),
-    ("caption credits glued", captions.strip_credit, lambda n: "(anh:" * n + ")"),
+    ("caption credits", captions.strip_credit, lambda n: "(Ảnh: X " * n),
+    ("caption credits closed", captions.strip_credit, lambda n: "(Ảnh: X " * n + ")"),
+    ("caption credits glued", captions.strip_credit, lambda n: "(anh:" * n + "x)x"),
     ("caption credit check", captions.has_photo_credit, lambda n: "ảnh: " * n + "x"),
     ("caption credit spaces", captions.has_photo_credit, lambda n: "ảnh" + " " * n + "x"),
     ("caption sentence", captions.looks_like_caption, lambda n: "Cán bộ. " * n),
@@ -155,7 +156,7 @@ CASES = [
      lambda n: "".join(f"Số {i}/QĐ-UBND, " for i in range(n // 2))),
     ("fingerprint", lambda s: fingerprint(article(s)), lambda n: "a " * n),
     # Segmentation: pyvi's own regex is quadratic on long runs of e-mail characters.
-    ("segment dots", segment, lambda n: "a." * (n // 2)),
+    ("segment dots", segment, lambda n: "a." * (2 * n)),
     ("segment dashes", segment, lambda n: "1-" * (n // 2)),
     ("segment words", segment, lambda n: "cán bộ " * (n // 4)),
     # Whole pages, HTML and JSON lines.
