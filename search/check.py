@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,8 @@ REBUILD = "run `vnsearch index --rebuild` (it keeps every stored article it can 
 REPAIR = "run `vnsearch check --repair` (or the next `vnsearch index` does it)"
 # Broken documents or terms listed per segment before "and N more".
 SHOW = 5
+# How far a field's term weights may be from its recorded length (see _check_postings).
+LENGTH_TOLERANCE = 0.2
 
 
 @dataclass
@@ -164,11 +167,14 @@ def _check_postings(reader, name: str, report: CheckReport) -> None:
     """Walk every term of every field and decode its posting blocks (ids only)."""
     size = reader.doc_count_all()
     bad: list[str] = []
+    weights: Counter = Counter()
     try:
         for fieldname, text in reader.all_terms():
             report.terms += 1
             try:
-                expected = reader.doc_frequency(fieldname, text)
+                info = reader.term_info(fieldname, text)
+                weights[fieldname] += info.weight()
+                expected = info.doc_frequency()
                 n = _walk(reader.postings(fieldname, text), size)
                 report.postings += n
                 if n != expected:
@@ -179,6 +185,17 @@ def _check_postings(reader, name: str, report: CheckReport) -> None:
                     break
     except Exception as e:  # noqa: BLE001 - the term list itself is cut short
         bad.append(f"term list ({type(e).__name__}: {str(e)[:80]})")
+    # A damaged term list can also end early without an error: the terms'
+    # weights must add up to each field's length, kept in the table of
+    # contents. Merged segments sum lengths from Whoosh's one-byte (lossy)
+    # per-document lengths, hence the tolerance.
+    for fieldname, fieldtype in reader.schema.items():
+        length = reader.field_length(fieldname)
+        if length and not bad:
+            expected = length * getattr(fieldtype.format, "field_boost", 1.0)
+            if abs(weights[fieldname] - expected) > 0.5 + LENGTH_TOLERANCE * expected:
+                bad.append(f"{fieldname}: its terms add up to {weights[fieldname]:g} "
+                           f"occurrences, not {expected:g}")
     if bad:
         shown = ", ".join(bad[:SHOW]) + (f" and {len(bad) - SHOW} more" if len(bad) > SHOW
                                          else "")

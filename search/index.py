@@ -139,32 +139,50 @@ class _Storage(FileStorage):
         super().__init__(str(path), supports_mmap=False)
 
     def open_file(self, name, **kwargs):
-        f = super().open_file(name, **kwargs)
-        files = getattr(_opened, "files", None)
-        if files is not None:
-            files.append(f)
-        return f
+        return _track(super().open_file(name, **kwargs))
+
+    def create_file(self, name, **kwargs):
+        return _track(super().create_file(name, **kwargs))
+
+
+def _track(f):
+    files = getattr(_opened, "files", None)
+    if files is not None:
+        files.append(f)
+    return f
+
+
+@contextmanager
+def _collecting():
+    """Collect the index files this thread opens or creates inside the block."""
+    outer = getattr(_opened, "files", None)
+    _opened.files = files = []
+    try:
+        yield files
+    finally:
+        _opened.files = outer
+        if outer is not None:
+            outer.extend(files)
+
+
+def _close_files(files) -> None:
+    for f in files:
+        if not f.is_closed:
+            try:
+                f.close()
+            except Exception:  # noqa: BLE001 - closing what is already broken (or a full disk)
+                pass
 
 
 @contextmanager
 def _closing_on_error():
     """Close the index files opened inside the block if it raises."""
-    outer = getattr(_opened, "files", None)
-    _opened.files = files = []
-    try:
-        yield
-    except BaseException:
-        for f in files:
-            if not f.is_closed:
-                try:
-                    f.close()
-                except Exception:  # noqa: BLE001 - closing what is already broken
-                    pass
-        raise
-    finally:
-        _opened.files = outer
-        if outer is not None:
-            outer.extend(files)
+    with _collecting() as files:
+        try:
+            yield
+        except BaseException:
+            _close_files(files)
+            raise
 
 
 def read_toc(storage, schema=None):
@@ -302,7 +320,7 @@ def open_for_writing(path) -> tuple[object, str | None]:
     # next run completes, never an index without its schema version.
     write_meta(path)
     ix = FileIndex.create(_storage(path), build_schema(), INDEX_NAME)
-    return ix, "new index"
+    return ix, None
 
 
 @contextmanager
@@ -365,21 +383,17 @@ def write_batches(ix, prepared: Iterable[tuple], batch_size: int = 500,
 
 
 def _write_batch(ix, batch: list[tuple], lock_timeout: float, on_commit) -> Iterator[Article]:
-    writer = _writer(ix, lock_timeout)
+    writer = None
     try:
-        # Whoosh's update_document opens a reader over every segment for each
-        # document (the cost grows with the index); one look-up and one delete
-        # per batch do the same job.
-        ids = [article.id for article, *_ in batch]
-        with writer.searcher() as s:
-            old = [i for i in ids if s.document_number(id=i) is not None]
-        if old:
-            writer.delete_by_query(wq.Or([wq.Term("id", i) for i in old]))
-        for article, words, *extra in batch:
-            writer.add_document(**document(article, words, **(extra[0] if extra else {})))
-        writer.commit()
+        with _collecting() as files:
+            # The segment's files are created with the writer: collected too.
+            writer = _writer(ix, lock_timeout)
+            _fill(writer, batch)
     except BaseException as e:
-        _cancel(ix, writer)
+        if writer is not None:
+            _cancel(ix, writer, files)
+        else:
+            _close_files(files)
         if isinstance(e, OSError):
             raise _write_failed(ix.storage.folder, e) from e
         raise
@@ -389,6 +403,21 @@ def _write_batch(ix, batch: list[tuple], lock_timeout: float, on_commit) -> Iter
         yield article
 
 
+def _fill(writer, batch: list[tuple]) -> None:
+    """Replace or add the batch's documents and commit."""
+    # Whoosh's update_document opens a reader over every segment for each
+    # document (the cost grows with the index); one look-up and one delete
+    # per batch do the same job.
+    ids = [article.id for article, *_ in batch]
+    with writer.searcher() as s:
+        old = [i for i in ids if s.document_number(id=i) is not None]
+    if old:
+        writer.delete_by_query(wq.Or([wq.Term("id", i) for i in old]))
+    for article, words, *extra in batch:
+        writer.add_document(**document(article, words, **(extra[0] if extra else {})))
+    writer.commit()
+
+
 def _write_failed(folder, e: OSError) -> WriteFailed:
     reason = "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else \
         (e.strerror or str(e))
@@ -396,10 +425,11 @@ def _write_failed(folder, e: OSError) -> WriteFailed:
                        "batch in progress was kept, the last committed index is intact")
 
 
-def _cancel(ix, writer) -> None:
+def _cancel(ix, writer, files=()) -> None:
     """Cancel a writer and remove the partial files of its segment, even on a full disk."""
     try:
-        writer.cancel()
+        if not writer.is_closed:
+            writer.cancel()
     except Exception:  # closing its files failed too (a full disk): finish by hand
         log.debug("cancelling the writer failed", exc_info=True)
         try:
@@ -409,6 +439,9 @@ def _cancel(ix, writer) -> None:
         if writer.writelock:
             writer.writelock.release()
         writer.is_closed = True
+    # Whoosh leaves the files of a failed segment assembly open (their disk
+    # space too, until collected): close them, then delete them.
+    _close_files(files)
     remove_leftovers(ix.storage.folder)
 
 

@@ -6,28 +6,39 @@ commits in batches, so a crash loses at most one batch and re-running resumes.
 """
 from __future__ import annotations
 
+import errno
+import logging
 import multiprocessing
 import os
+import shutil
+import sqlite3
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .article import Article
-from .errors import BadArticle
+from .budget import RECORD_TIMEOUT, OverBudget, failure_reason, too_slow, within_budget
+from .errors import BadArticle, IndexDamaged, WriteFailed
 from .extract.fingerprint import fingerprint
-from .index import (LOCK_TIMEOUT, open_for_writing, stored_article, stored_hashes, stored_merges,
-                    write_batches)
-from .parse import parse_record
+from .index import (LOCK_TIMEOUT, Recovered, iter_stored, open_for_writing, reading,
+                    rebuild_folder, recover_articles, stamp, stored_article, stored_hashes,
+                    stored_merges, swap_in, write_batches, write_lock)
+from .parse import load_tables, parse_record
 from .readers import Record, Skipped, iter_files, read_records
 from .schema import prepared_fields
-from .segment import segment
-from .vocab import Vocabulary, count
+from .segment import load_model, segment
+from .vocab import Vocabulary, count, vocab_path
 
 # Below this many records to prepare, worker processes cost more than they save.
 POOL_THRESHOLD = 64
 # Records handed to the pool at a time: bounds the prepared articles waiting
 # for the writer (about 100 kB each) when the writer is the slower side.
 CHUNK = 256
+# Added to four times the CPU budget: how long the parent waits for one record.
+WALL_SLACK = 60.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,20 +77,72 @@ def prepare_article(article: Article) -> Prepared:
                     fingerprint(article))
 
 
-def prepare(record: Record) -> Prepared | Skipped:
-    """Parse, segment and analyse one record (runs in a worker process)."""
+def _prepare(record: Record) -> Prepared:
+    return prepare_article(parse_record(record))
+
+
+def prepare(record: Record, budget: float | None = RECORD_TIMEOUT) -> Prepared | Skipped:
+    """Parse, segment and analyse one record (runs in a worker process); never raises.
+
+    Whatever goes wrong with one record (a bad file, an exception, more than
+    ``budget`` seconds of CPU) makes it a Skipped with the reason: the run goes on.
+    """
     try:
-        article = parse_record(record)
+        _load(record.kind)
+        return within_budget(budget, _prepare, record)
     except BadArticle as e:
         return Skipped(e.source, e.reason)
-    return prepare_article(article)
+    except OverBudget:
+        return Skipped(record.source, too_slow(budget))
+    except Exception as e:  # noqa: BLE001 (one record's failure must not end the run)
+        log.debug("cannot prepare %s", record.source, exc_info=True)
+        return Skipped(record.source, failure_reason(e))
 
 
-def _prepared(records: list[Record], pool) -> Iterator[Prepared | Skipped]:
-    if pool is None:
-        yield from map(prepare, records)
-    else:
-        yield from pool.imap(prepare, records, chunksize=8)
+def _load(kind: str) -> None:
+    """Models and tables, loaded before a record's budget starts (once per process)."""
+    load_model()
+    load_tables(kind)
+
+
+def wall_limit(budget: float | None) -> float | None:
+    """Seconds the parent waits for a worker's answer on one record (None: for ever).
+
+    The CPU budget stops the worker itself; this catches C code that never lets
+    the budget's signal in. Generous: the CPU is shared, and a fresh worker
+    first loads its models.
+    """
+    return budget * 4 + WALL_SLACK if budget else None
+
+
+def _prepared(records: list[Record], pools) -> Iterator[Prepared | Skipped]:
+    """prepare() of each record, in order: in the pools' workers when there are enough.
+
+    A record whose worker does not answer within wall_limit() is skipped, the
+    workers are replaced and the records after it are handed to the new ones.
+    """
+    budget = getattr(pools, "budget", RECORD_TIMEOUT)
+    pool = pools.get(len(records)) if pools is not None else None
+    rest = records
+    while rest and pool is not None:
+        results = pool.imap(partial(prepare, budget=budget), rest, chunksize=1)
+        for i, rec in enumerate(rest):
+            try:
+                item = results.next(timeout=wall_limit(budget))
+            except multiprocessing.TimeoutError:
+                log.warning("%s: no answer from its worker in %g s; restarting the workers",
+                            rec.source, wall_limit(budget))
+                pools.close()
+                yield Skipped(rec.source, f"took too long to parse (no answer in "
+                                          f"{wall_limit(budget):g} s)")
+                rest = rest[i + 1:]
+                pool = pools.get(len(records))
+                break
+            yield item
+        else:
+            rest = []
+    for rec in rest:
+        yield prepare(rec, budget)
 
 
 def _chunks(items: Iterator, size: int) -> Iterator[list]:
@@ -95,69 +158,199 @@ def _chunks(items: Iterator, size: int) -> Iterator[list]:
 
 def index_paths(paths: Iterable, index_dir, *, workers: int | None = None,
                 batch_size: int = 500, progress: Callable[[int], None] | None = None,
-                lock_timeout: float = LOCK_TIMEOUT) -> IndexReport:
+                lock_timeout: float = LOCK_TIMEOUT, rebuild: bool = False,
+                record_timeout: float | None = RECORD_TIMEOUT) -> IndexReport:
     """Index every article under ``paths`` into ``index_dir``; new or changed ones only.
 
     A republished article (same fingerprint as one already indexed, another id)
     is merged into the first: its URLs join that article's and its id becomes
     an alias. ``progress`` is called with the number of input bytes dealt with.
+    The run holds the index's write lock throughout (waiting up to
+    ``lock_timeout`` for another run). With ``rebuild``, a fresh index is built
+    beside the old one from every stored article it can read plus ``paths``,
+    and swapped in only when complete. A record that takes more than
+    ``record_timeout`` seconds of CPU to parse is skipped (None: no limit).
     """
-    ix, note = open_for_writing(index_dir)
-    vocab = Vocabulary(index_dir)
-    run = _Run(ix, vocab, IndexReport(note=note))
-    if not run.known:  # a new or rebuilt index: its statistics start from zero too
-        vocab.reset()
-    seen: set[str] = set()
+    index_dir = Path(index_dir)
+    pools = _Pools(workers or os.cpu_count() or 1, record_timeout)
+    try:
+        with write_lock(index_dir, lock_timeout):
+            if rebuild:
+                return _rebuild(paths, index_dir, pools, batch_size, progress, lock_timeout)
+            return _index_into(paths, index_dir, pools, batch_size, progress, lock_timeout)
+    except OSError as e:
+        raise WriteFailed(f"cannot update the index at {index_dir}: {_reason(e)}; the last "
+                          "committed index is intact") from e
+    except sqlite3.OperationalError as e:  # the vocabulary: disk full, I/O error
+        raise WriteFailed(f"cannot update the vocabulary of {index_dir}: {e}; the index is "
+                          "intact and the next `vnsearch index` repairs the vocabulary") from e
+    finally:
+        pools.close()
 
-    def pending() -> Iterator[Record]:
-        for f in iter_files(paths):
-            if isinstance(f, Skipped):
-                run.report.skipped.append(f)
-                continue
-            for rec in read_records(f):
-                if isinstance(rec, Skipped):
-                    run.report.skipped.append(rec)
-                elif rec.id in seen:
-                    run.report.skipped.append(Skipped(rec.source, f"duplicate id {rec.id!r}"))
-                elif run.known.get(rec.id) == rec.hash:
-                    seen.add(rec.id)
-                    run.report.unchanged += 1
+
+def _reason(e: OSError) -> str:
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    return f"{e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
+
+
+class _Pools:
+    """The worker pool of a run, started only when a chunk is big enough to need it."""
+
+    def __init__(self, workers: int, budget: float | None = RECORD_TIMEOUT):
+        self.workers = workers
+        self.budget = budget  # CPU seconds per record (see prepare)
+        self._pool = None
+
+    def get(self, n: int):
+        """The pool for ``n`` items, or None when this process should do them itself."""
+        if self._pool is None and self.workers > 1 and n >= POOL_THRESHOLD:
+            self._pool = multiprocessing.get_context("spawn").Pool(self.workers)
+        return self._pool
+
+    def map(self, fn, items: list) -> Iterator:
+        """``fn`` over ``items`` in order, in the pool when there are enough."""
+        pool = self.get(len(items))
+        return map(fn, items) if pool is None else pool.imap(fn, items, chunksize=8)
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool = None
+
+
+def _open_vocabulary(index_dir: Path) -> Vocabulary:
+    try:
+        return Vocabulary(index_dir)
+    except sqlite3.DatabaseError as e:
+        raise IndexDamaged(f"the vocabulary {vocab_path(index_dir)} is damaged ({e}): run "
+                           "`vnsearch check --repair` to rebuild it from the index") from e
+
+
+def repair_vocabulary(ix, vocab: Vocabulary, pools: "_Pools | None" = None) -> int | None:
+    """Rebuild the vocabulary from the stored articles unless it matches the index.
+
+    Returns the number of articles counted, or None when it already matched.
+    """
+    current = stamp(ix)
+    if vocab.matches(current):
+        return None
+    pools = pools or _Pools(1)
+    return vocab.rebuild(_counts(iter_stored(ix), pools), current)
+
+
+def _counts(articles: Iterator[Article], pools: _Pools) -> Iterator[tuple]:
+    for chunk in _chunks((a.text() for a in articles), CHUNK):
+        yield from pools.map(count, chunk)
+
+
+def _index_into(paths: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
+                progress, lock_timeout: float = LOCK_TIMEOUT) -> IndexReport:
+    ix, note = open_for_writing(index_dir)
+    vocab = _open_vocabulary(index_dir)
+    try:
+        run = _Run(ix, vocab, IndexReport())
+    except BaseException:
+        vocab.close()
+        raise
+    try:
+        before = vocab.stats().get("documents")
+        rebuilt = repair_vocabulary(ix, vocab, pools)
+        if rebuilt is not None and (rebuilt or before):
+            run.report.note = (f"vocabulary rebuilt from the {rebuilt} stored articles: it did "
+                               "not match the index (an interrupted run)")
+        seen: set[str] = set()
+
+        def pending() -> Iterator[Record]:
+            for f in iter_files(paths):
+                if isinstance(f, Skipped):
+                    run.report.skipped.append(f)
+                    continue
+                for rec in read_records(f):
+                    if isinstance(rec, Skipped):
+                        run.report.skipped.append(rec)
+                    elif rec.id in seen:
+                        run.report.skipped.append(Skipped(rec.source, f"duplicate id {rec.id!r}"))
+                    elif run.known.get(rec.id) == rec.hash:
+                        seen.add(rec.id)
+                        run.report.unchanged += 1
+                        if progress:
+                            progress(len(rec.raw))
+                    else:
+                        seen.add(rec.id)
+                        yield rec
+
+        def good() -> Iterator[Prepared]:
+            # One stream across chunks, so that commits fall every batch_size
+            # articles whatever the chunk size.
+            for chunk in _chunks(pending(), CHUNK):
+                for rec, item in zip(chunk, _prepared(chunk, pools)):
                     if progress:
                         progress(len(rec.raw))
-                else:
-                    seen.add(rec.id)
-                    yield rec
+                    if isinstance(item, Skipped):
+                        run.report.skipped.append(item)
+                    else:
+                        yield item
 
-    workers = workers or os.cpu_count() or 1
-    pools: list = []  # the worker pool, once a chunk is big enough to need one
-
-    def good() -> Iterator[Prepared]:
-        # One stream across chunks, so that commits fall every batch_size
-        # articles whatever the chunk size.
-        for chunk in _chunks(pending(), CHUNK):
-            if not pools and workers > 1 and len(chunk) >= POOL_THRESHOLD:
-                pools.append(multiprocessing.get_context("spawn").Pool(workers))
-            for rec, item in zip(chunk, _prepared(chunk, pools[0] if pools else None)):
-                if progress:
-                    progress(len(rec.raw))
-                if isinstance(item, Skipped):
-                    run.report.skipped.append(item)
-                else:
-                    yield item
-
-    try:
         for _ in write_batches(ix, run.to_write(good()), batch_size=batch_size,
                                on_commit=vocab.commit, lock_timeout=lock_timeout):
             run.report.indexed += 1
         if run.merges:
             for _ in write_batches(ix, run.merged(), batch_size=batch_size,
-                                   lock_timeout=lock_timeout):
+                                   on_commit=vocab.commit, lock_timeout=lock_timeout):
                 pass
     finally:
-        for pool in pools:
-            pool.terminate()
         run.close()
     return run.report
+
+
+def _rebuild(paths: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
+             progress, lock_timeout: float) -> IndexReport:
+    """Build a fresh index beside ``index_dir`` (old articles, then ``paths``), swap it in."""
+    tmp = rebuild_folder(index_dir)
+    try:
+        lost: list[str] = []
+        ix, _ = open_for_writing(tmp)
+        kept = 0
+        with Vocabulary(tmp) as vocab:
+            old = recover_articles(index_dir, lost)
+            for _ in write_batches(ix, _recovered(old, vocab, pools), batch_size=batch_size,
+                                   on_commit=vocab.commit):
+                kept += 1
+        report = _index_into(paths, tmp, pools, batch_size, progress, lock_timeout)
+        current, backup = swap_in(tmp, index_dir, keep_old=bool(lost))
+        _install_vocabulary(tmp, index_dir, current)
+        report.note = f"rebuilt {index_dir}: {kept} stored article(s) kept"
+        if lost:
+            report.note += (f"; {len(lost)} could not be read ({'; '.join(lost[:3])}); "
+                            f"the old index files are kept in {backup}")
+        return report
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _recovered(old: Iterator[Recovered], vocab: Vocabulary, pools: _Pools) -> Iterator[tuple]:
+    """Writer items of recovered articles, ids, URLs and aliases as they were."""
+    for chunk in _chunks(old, CHUNK):
+        for r, p in zip(chunk, pools.map(prepare_article, [r.article for r in chunk])):
+            vocab.add_counts(p.counts)
+            yield p.article, p.words, {"fingerprint": p.fingerprint,
+                                       "aliases": r.aliases or None, "prepared": p.fields}
+
+
+def _install_vocabulary(tmp: Path, index_dir: Path, current) -> None:
+    """Copy the rebuilt vocabulary into ``index_dir`` (one transaction; readers carry on)."""
+    try:
+        with Vocabulary(index_dir) as vocab:
+            vocab.copy_from(vocab_path(tmp), current)
+    except sqlite3.DatabaseError:  # the old file is not a database any more: replace it
+        target = vocab_path(index_dir)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        os.replace(vocab_path(tmp), target)
+        with Vocabulary(index_dir) as vocab:
+            vocab.commit(current)
 
 
 class _Run:
@@ -169,7 +362,8 @@ class _Run:
         self.owners, self.aliases = stored_merges(ix)
         # target id -> {merged id: (content hash, its URLs)}, applied at the end
         self.merges: dict[str, dict[str, tuple[str, list[str]]]] = {}
-        self._before = ix.searcher()  # the index as it was, for old texts
+        with reading(ix.storage.folder, opening=True):
+            self._before = ix.searcher()  # the index as it was, for old texts
 
     def to_write(self, prepared: Iterable[Prepared]) -> Iterator[tuple]:
         """Items for the writer; republished copies are held back as merges."""
@@ -215,8 +409,13 @@ class _Run:
         self._before.close()
 
 
-def extract_paths(paths: Iterable) -> Iterator[Article | Skipped]:
-    """Parse every article under ``paths`` without indexing (for `vnsearch extract`)."""
+def extract_paths(paths: Iterable, *, record_timeout: float | None = RECORD_TIMEOUT
+                  ) -> Iterator[Article | Skipped]:
+    """Parse every article under ``paths`` without indexing (for `vnsearch extract`).
+
+    Like indexing, one record that fails or takes more than ``record_timeout``
+    seconds of CPU is a Skipped with the reason, never the end of the listing.
+    """
     for f in iter_files(paths):
         if isinstance(f, Skipped):
             yield f
@@ -226,6 +425,12 @@ def extract_paths(paths: Iterable) -> Iterator[Article | Skipped]:
                 yield rec
                 continue
             try:
-                yield parse_record(rec)
+                load_tables(rec.kind)
+                yield within_budget(record_timeout, parse_record, rec)
             except BadArticle as e:
                 yield Skipped(e.source, e.reason)
+            except OverBudget:
+                yield Skipped(rec.source, too_slow(record_timeout))
+            except Exception as e:  # noqa: BLE001 (one record's failure must not end the run)
+                log.debug("cannot parse %s", rec.source, exc_info=True)
+                yield Skipped(rec.source, failure_reason(e))

@@ -1,5 +1,7 @@
 """Crashes and concurrency with real processes: kill -9, two writers, search during commits."""
 import os
+import random
+import sqlite3
 import signal
 import subprocess
 import sys
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from search.engine import Engine
-from search.index import open_index
+from search.index import open_index, stamp, write_lock
 from search.ingest import index_paths
 
 N_ARTICLES = 1200
@@ -75,17 +77,15 @@ def test_second_writer_waits_then_stops_with_a_clear_message(tmp_path, seed_dir)
     ix = tmp_path / "index"
     index_paths([seed_dir], ix, workers=1)
     corpus = make_corpus(tmp_path / "more", 3)
-    writer = open_index(ix).writer()  # holds the lock, as a running `vnsearch index` would
-    try:
+    with write_lock(ix):  # held, as by a running `vnsearch index`
         started = time.time()
         proc = vnsearch("index", corpus, "--index", ix, "--wait", 1)
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 2
         assert "another `vnsearch index` is writing" in err
         assert "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
         assert time.time() - started < 60
-    finally:
-        writer.cancel()
     proc = vnsearch("index", corpus, "--index", ix)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
@@ -131,3 +131,108 @@ def test_searching_keeps_working_while_an_index_run_commits(tmp_path, seed_dir):
     assert len(totals) > 10
     assert max(totals) == engine.search("cán bộ").total == 305
     engine.close()
+
+
+def vocab_counts(index_dir: Path) -> dict:
+    """Every count of the vocabulary by syllable text (ids differ between builds)."""
+    db = sqlite3.connect(index_dir / "vocab.sqlite")
+    try:
+        return {
+            "syl": dict(db.execute("SELECT text, n FROM syl WHERE n != 0")),
+            "bi": {(a, b): n for a, b, n in db.execute(
+                "SELECT sa.text, sb.text, bi.n FROM bi JOIN syl sa ON sa.id = bi.a "
+                "JOIN syl sb ON sb.id = bi.b")},
+            "meta": dict(db.execute("SELECT key, value FROM meta "
+                                    "WHERE key IN ('documents', 'tokens')")),
+        }
+    finally:
+        db.close()
+
+
+def toc_generation(index_dir: Path) -> int:
+    """The latest commit's generation, from the file names only (cheap enough to poll)."""
+    try:
+        names = os.listdir(index_dir)
+    except FileNotFoundError:
+        return -1
+    return max((int(n[len("_MAIN_"):-len(".toc")]) for n in names
+                if n.startswith("_MAIN_") and n.endswith(".toc")), default=-1)
+
+
+def varied_corpus(d: Path, n: int, seed: int) -> Path:
+    """Small articles with varied syllables, so that missed or doubled counts show."""
+    rng = random.Random(seed)
+    words = ("cán bộ xã họp bàn đường giao thông nông thôn trường học trạm y tế bản làng "
+             "người dân hộ nghèo chính sách bảo hiểm thủy lợi ruộng nương mùa vụ").split()
+    d.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        body = ", ".join(" ".join(rng.choices(words, k=6)) for _ in range(4))
+        (d / f"v{i:04d}.txt").write_text(f"Tin {i} về {rng.choice(words)} {rng.choice(words)}"
+                                         f"\n\n{body.capitalize()}.", "utf-8")
+    return d
+
+
+@pytest.mark.slow
+def test_kill_9_between_index_and_vocabulary_commits_is_repaired(tmp_path):
+    corpus = varied_corpus(tmp_path / "corpus", 300, seed=7)
+    ix = tmp_path / "index"
+    rng = random.Random(11)
+    drifted = 0
+    for attempt in range(8):
+        proc = vnsearch("index", corpus, "--index", ix, "--batch-size", 2, "--workers", 1)
+        # Kill right after a random index commit appears, or up to a few
+        # milliseconds later: the window in which the vocabulary commit is due.
+        target = toc_generation(ix) + rng.randint(1, 6)
+        delay = rng.choice([0, 0, 0.001, 0.003, 0.01])
+        deadline = time.time() + 120
+        while toc_generation(ix) < target and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.0005)
+        time.sleep(delay)
+        if proc.poll() is not None:
+            break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        from search.vocab import Vocabulary
+        with Vocabulary(ix) as v:
+            drifted += not v.matches(stamp(open_index(ix)))
+    assert drifted, "no kill fell between the two commits"
+    # The next run repairs whatever the kills left, then finishes the corpus.
+    rerun = vnsearch("index", corpus, "--index", ix, "--batch-size", 50)
+    out, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err
+    assert Engine(ix).count() == 300
+    scratch = tmp_path / "scratch"
+    index_paths([corpus], scratch, workers=1)
+    assert vocab_counts(ix) == vocab_counts(scratch)
+    check = vnsearch("check", "--index", ix)
+    assert check.communicate(timeout=300)[0].startswith("healthy")
+    assert check.returncode == 0
+    print(f"{drifted} of the kills left the vocabulary behind the index")
+
+
+@pytest.mark.slow
+def test_vocabulary_drift_is_repaired_at_every_point_between_the_commits(tmp_path, seed_dir):
+    # Deterministic companion of the random kills: the index committed, the
+    # vocabulary not (as kill -9 right after the index commit leaves it).
+    from search.index import write_batches
+    from search.ingest import prepare_article
+    from search.parse import parse_record
+    from search.readers import iter_files, read_records
+    from search.vocab import Vocabulary
+
+    corpus = varied_corpus(tmp_path / "corpus", 20, seed=3)
+    ix = tmp_path / "index"
+    index_paths([seed_dir], ix, workers=1)
+    records = [r for f in iter_files([corpus]) for r in read_records(f)]
+    items = [(p.article, p.words, {"prepared": p.fields, "fingerprint": p.fingerprint})
+             for p in (prepare_article(parse_record(r)) for r in records[:10])]
+    for _ in write_batches(open_index(ix), items, batch_size=5):  # no vocabulary commits
+        pass
+    with Vocabulary(ix) as v:
+        assert not v.matches(stamp(open_index(ix)))
+    report = index_paths([seed_dir, corpus], ix, workers=1)
+    assert report.note and "vocabulary rebuilt from the 15 stored articles" in report.note
+    assert report.indexed == 10
+    scratch = tmp_path / "scratch"
+    index_paths([seed_dir, corpus], scratch, workers=1)
+    assert vocab_counts(ix) == vocab_counts(scratch)

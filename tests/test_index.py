@@ -103,16 +103,20 @@ def test_missing_index_is_a_clear_error(tmp_path):
         Engine(tmp_path / "nothing").search("cán bộ")
 
 
-def test_outdated_schema_is_refused_then_rebuilt(corpus, empty_index):
+def test_outdated_schema_is_refused_until_rebuild(corpus, empty_index):
     index_paths([corpus], empty_index, workers=1)
     meta = empty_index / META_FILE
     meta.write_text(json.dumps({"schema_version": SCHEMA_VERSION - 1}), "utf-8")
-    with pytest.raises(IndexOutdated, match="rebuild"):
+    with pytest.raises(IndexOutdated, match="--rebuild"):
         Engine(empty_index).search("cán bộ")
-    report = index_paths([corpus], empty_index, workers=1)
-    assert report.note and "rebuilding" in report.note
-    assert report.indexed == 5
+    with pytest.raises(IndexOutdated, match="--rebuild"):
+        index_paths([corpus], empty_index, workers=1)  # never rebuilt implicitly
+    report = index_paths([], empty_index, workers=1, rebuild=True)
+    assert report.note and "5 stored article(s) kept" in report.note
+    assert json.loads(meta.read_text("utf-8"))["schema_version"] == SCHEMA_VERSION
     assert Engine(empty_index).count() == 5
+    again = index_paths([corpus], empty_index, workers=1)
+    assert (again.indexed, again.unchanged) == (0, 5)
 
 
 def test_stats(index_dir):

@@ -1,0 +1,91 @@
+"""A full disk while indexing: one line, exit 2, no partial files, the last commit intact.
+
+Runs on a small tmpfs mounted by the test (root only); skipped with the reason
+where mounting is not allowed.
+"""
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from search.check import check_index
+from search.cli import cli
+from search.engine import Engine
+from search.index import open_index, read_toc
+
+DISK_KB = 1200
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A freshly mounted tmpfs of DISK_KB kilobytes, unmounted afterwards."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root and mount(8)")
+    d = tmp_path / "disk"
+    d.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_KB}k", "tmpfs", str(d)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    try:
+        yield d
+    finally:
+        subprocess.run(["umount", "-l", str(d)], capture_output=True)
+
+
+def big_corpus(d: Path, n: int) -> Path:
+    rng = random.Random(5)
+    syllables = ("cán bộ xã họp bàn đường giao thông nông thôn trường học trạm y tế bản làng "
+                 "người dân hộ nghèo chính sách bảo hiểm thủy lợi ruộng nương mùa vụ").split()
+    d.mkdir()
+    for i in range(n):
+        body = " ".join(rng.choices(syllables, k=400)) + f" mã zq{i:05d} số {rng.random()}."
+        (d / f"b{i:04d}.txt").write_text(f"Tin {i} về đường thôn\n\n{body}", "utf-8")
+    return d
+
+
+def index_files(ix: Path) -> set[str]:
+    """Files of the index folder that are not the committed index and its own files."""
+    toc = read_toc(open_index(ix).storage)
+    used = {f"{s.segment_id()}.seg" for s in toc.segments} | {f"_MAIN_{toc.generation}.toc"}
+    known = {"vnsearch.json", "vocab.sqlite", "vocab.sqlite-wal", "vocab.sqlite-shm",
+             "MAIN_WRITELOCK", ".vnsearch-write.lock", "last-run.json"}
+    return {p.name for p in ix.iterdir()} - used - known
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rebuild", [False, True], ids=["index", "rebuild"])
+def test_disk_full_keeps_the_last_commit(small_disk, tmp_path, seed_dir, runner, rebuild):
+    ix = small_disk / "index"
+    result = runner.invoke(cli, ["index", str(seed_dir), "--index", str(ix), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    corpus = big_corpus(tmp_path / "big", 300)
+
+    args = ["index", str(corpus), "--index", str(ix), "--workers", "1", "--batch-size", "40"]
+    result = runner.invoke(cli, args + (["--rebuild"] if rebuild else []))
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert "disk is full" in lines[0] or "database or disk is full" in lines[0]
+
+    assert index_files(ix) == set()  # no partial segment or temporary file
+    assert not [p for p in small_disk.iterdir() if p.name.startswith(".index.rebuild-")]
+    engine = Engine(ix)
+    count = engine.count()
+    assert count == 5 if rebuild else (count - 5) % 40 == 0  # whole batches only
+    assert engine.article("000_5bb86f784192a000").title
+    engine.close_all()
+    report = check_index(ix)
+    assert all(f.part == "vocabulary" for f in report.findings if f.damage), report
+
+    # With room again, the next run completes and repairs what is behind.
+    subprocess.run(["mount", "-o", "remount,size=40m", str(small_disk)], check=True)
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert check_index(ix).healthy
+    engine = Engine(ix)
+    assert engine.count() == 305
+    engine.close_all()
