@@ -1,0 +1,200 @@
+"""Hostile files never hang or abort `vnsearch index`: each is indexed or skipped with a reason.
+
+One folder mixes the seeds with a file of every hostile class: a line that made
+the navigation pattern backtrack exponentially (in a page and in HTML), lines
+that made extractors or pyvi quadratic (brackets after a byline, repeated
+credits, thousands of references, runs of digits and dashes or of e-mail
+characters), JSON nested 100,000 deep, odd JSON types, lone surrogates, a file
+name that is not UTF-8, binary and empty files. The real CLI indexes it with two
+worker processes: the run finishes, the good and merely unusual files are
+searchable, and the summary and index/last-run.json name each skipped one and why.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from search.cli import cli
+from search.engine import Engine
+from search.ingest import index_paths
+
+HEAD = "Tiêu đề bài viết về công tác cán bộ ở xã {code}\n"
+BODY = ("Ủy ban nhân dân xã Mường Luân tổ chức hội nghị về công tác cán bộ, các đồng chí "
+        "lãnh đạo huyện dự và phát biểu chỉ đạo.\n")
+
+
+def page(code: str, line: str) -> bytes:
+    """A page with a unique searchable code, a body, and the hostile line in the middle."""
+    return (HEAD.format(code=code) + f"Mã {code}. " + BODY + line + "\n" + BODY).encode("utf-8")
+
+
+def html(code: str, line: str) -> bytes:
+    return (f"<html><head><title>Tiêu đề bài viết về công tác cán bộ {code}</title></head>"
+            f"<body><article><h1>Tiêu đề bài viết về công tác cán bộ {code}</h1>"
+            f"<p>Mã {code}. {BODY}</p><p>{line}</p><p>{BODY}</p><p>{BODY} Lần hai.</p></article>"
+            "</body></html>").encode("utf-8")
+
+
+def jline(d) -> bytes:
+    return json.dumps(d, ensure_ascii=False).encode() + b"\n"
+
+
+# Files that are indexed although they once hung or crawled: name -> (bytes, code).
+SLOW_ONCE = {
+    "nav.txt": (page("zqnav", "A+" * 30 + "Z"), "zqnav"),
+    "nav-words.txt": (page("zqnavwords", "gui email" * 40 + "!"), "zqnavwords"),
+    "nav-html.html": (html("zqnavhtml", "A+" * 30 + "Z"), "zqnavhtml"),
+    "brackets.txt": (page("zqbrackets", "Bài: Đức Linh " + "(" * 100_000), "zqbrackets"),
+    "credits.txt": (page("zqcredits", "Cán bộ xã (Ảnh: Duy Trần " * 20_000), "zqcredits"),
+    "references.txt": (page("zqrefs", "51/KH-UBND Kế hoạch 12 " * 5_000), "zqrefs"),
+    "digits.txt": (page("zqdigits", "1-" * 50_000), "zqdigits"),
+    "dots.txt": (page("zqdots", "a." * 50_000), "zqdots"),
+    "one-line.txt": (page("zqoneline", "Cán bộ xã hoà giải ở thôn bản. " * 20_000),
+                     "zqoneline"),
+}
+
+DEEP = b"[" * 100_000
+GOOD = {"title": "Tin tốt về cán bộ xã", "body": "Cán bộ xã hoà giải ở thôn bản."}
+# JSON lines: (line, reason it is skipped or None, the id it is indexed under).
+JSON_LINES = [
+    (jline({"id": "deep-ok", **GOOD, "body": "Trước dòng sâu zqdeepok."}), None, "deep-ok"),
+    (DEEP + b"\n", "invalid JSON line (nested too deeply to parse)", None),
+    (b'{"id": "deep-title", "title": ' + DEEP + b"}\n",
+     "invalid JSON line (nested too deeply to parse)", None),
+    (jline({"id": [1, 2], **GOOD}), 'JSON line has no "id"', None),
+    (jline({"id": "odd-empty", "title": 5, "body": {"a": 1}}), "no title and no body", None),
+    (b"5\n", "JSON line is not an object", None),
+    (b'{"id": "\\ud800", "title": "x", "body": "y"}\n',
+     'JSON line\'s "id" is not valid Unicode (a lone surrogate)', None),
+    (jline({"id": "odd-types", "title": "Tiêu đề zqodd", "body": "Nội dung bài viết.",
+            "topics": 5, "date": [2020], "captions": {"a": 1}, "province": 7, "url": ["x"],
+            "author": 12, "urls": "a,b", "lead": None}), None, "odd-types"),
+    (b'{"id": "surrogate", "title": "Tin \\ud800 zqsur", "body": "N\\udc00i dung."}\n',
+     None, "surrogate"),
+    (jline({"id": "deep-after", **GOOD, "body": "Sau dòng sâu zqdeepafter."}), None,
+     "deep-after"),
+]
+BAD_FILES = {
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 8, "binary content"),
+    "noise.html": (bytes(random.Random(1).randrange(1, 32) for _ in range(4096)),
+                   "binary content"),
+    "empty.txt": (b"", "empty file"),
+    "no-text.html": (b"<html><body><script>x()</script></body></html>",
+                     "no article text found in the HTML"),
+}
+# Enough plain articles for the run to use its worker pool.
+MANY = 80
+
+
+@pytest.fixture
+def hostile(tmp_path, seed_dir) -> Path:
+    d = tmp_path / "hostile"
+    shutil.copytree(seed_dir, d)
+    for name, (raw, _) in SLOW_ONCE.items():
+        (d / name).write_bytes(raw)
+    for name, (raw, _) in BAD_FILES.items():
+        (d / name).write_bytes(raw)
+    (d / "odd.jsonl").write_bytes(b"".join(line for line, _, _ in JSON_LINES))
+    (d / "many.jsonl").write_bytes(b"".join(
+        jline({"id": f"many-{i:03d}", "title": f"Tin số {i} về cán bộ xã",
+               "body": f"Nội dung tin số {i}, mã zqmany{i:03d}."}) for i in range(MANY)))
+    # A file name that is not UTF-8: indexed, its bytes shown as \xNN.
+    with open(os.path.join(os.fsencode(d), b"bad-\xff-name.txt"), "wb") as f:
+        f.write(page("zqbadname", "Tên tệp không phải UTF-8."))
+    return d
+
+
+def test_hostile_folder_is_indexed_with_reasons(runner, hostile, tmp_path):
+    index = tmp_path / "index"
+    result = runner.invoke(cli, ["index", str(hostile), "--index", str(index),
+                                 "--workers", "2", "--json"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    summary = json.loads(result.stdout)
+    assert json.loads((index / "last-run.json").read_text("utf-8")) == summary
+
+    skipped = {s["source"]: s["reason"] for s in summary["skipped"]}
+    expected = {str(hostile / name): reason for name, (_, reason) in BAD_FILES.items()}
+    expected |= {f"{hostile / 'odd.jsonl'}:{i}": reason
+                 for i, (_, reason, _) in enumerate(JSON_LINES, 1) if reason}
+    assert {s: r[:len(expected.get(s, ""))] for s, r in skipped.items()} == expected
+
+    json_ids = {i for _, _, i in JSON_LINES if i}
+    many_ids = {f"many-{i:03d}" for i in range(MANY)}
+    file_ids = {Path(n).stem for n in SLOW_ONCE}
+    seed_ids = {p.stem for p in hostile.glob("0*.txt")}
+    assert len(seed_ids) == 5
+    wanted = seed_ids | file_ids | json_ids | many_ids | {"bad-\\xff-name"}
+    assert (summary["indexed"], summary["merged"]) == (len(wanted), 0)
+
+    engine = Engine(index)
+    try:
+        assert engine.count() == len(wanted)
+        codes = {**{Path(n).stem: code for n, (_, code) in SLOW_ONCE.items()},
+                 "odd-types": "zqodd", "surrogate": "zqsur", "deep-ok": "zqdeepok",
+                 "deep-after": "zqdeepafter", "many-079": "zqmany079",
+                 "bad-\\xff-name": "zqbadname"}
+        for article_id, code in codes.items():
+            assert [h.id for h in engine.search(code).hits] == [article_id], code
+        # Long lines were cut, not dropped: the text after the hostile run is there.
+        assert engine.article("one-line").body.count("hoà giải") == 20_000
+        assert "\ufffd" in engine.article("surrogate").title
+    finally:
+        engine.close()
+
+
+def big_page(code: str) -> bytes:
+    """A long, ordinary article: linear to parse, but far more than 0.05 s of CPU."""
+    sentence = "Ủy ban nhân dân xã Mường Luân tổ chức hội nghị về công tác cán bộ năm 2024. "
+    return (HEAD.format(code=code) + sentence * 4000).encode("utf-8")
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
+def test_time_budget_skips_a_record(tmp_path, workers):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "big.txt").write_bytes(big_page("zqbig"))
+    (d / "small.jsonl").write_bytes(b"".join(
+        jline({"id": f"s{i:03d}", "title": f"Tin ngắn số {i}", "body": f"Mã zqsmall{i:03d}."})
+        for i in range(70)))
+    index = tmp_path / "index"
+    report = index_paths([d], index, workers=workers, record_timeout=0.05)
+    assert [(s.source, s.reason) for s in report.skipped] == [
+        (str(d / "big.txt"), "took too long to parse (over 0.05 s)")]
+    assert report.indexed == 70
+    # With the default budget the same article is indexed.
+    again = index_paths([d / "big.txt"], index, workers=workers)
+    assert (again.indexed, again.skipped) == (1, [])
+    engine = Engine(index)
+    try:
+        assert [h.id for h in engine.search("zqbig").hits] == ["big"]
+    finally:
+        engine.close()
+
+
+def test_record_timeout_option(runner, tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "big.txt").write_bytes(big_page("zqbig"))
+    index = tmp_path / "index"
+    result = runner.invoke(cli, ["index", str(d), "--index", str(index), "--workers", "1",
+                                 "--record-timeout", "0.05"])
+    assert result.exit_code == 1
+    assert f"skipped {d / 'big.txt'}: took too long to parse (over 0.05 s)" in result.stderr
+
+
+def test_extract_lists_hostile_records(runner, hostile):
+    result = runner.invoke(cli, ["extract", str(hostile / "odd.jsonl"), str(hostile / "nav.txt"),
+                                 "--json"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
+    assert ids == [i for _, _, i in JSON_LINES if i] + ["nav"]
+    for i, (_, reason, _) in enumerate(JSON_LINES, 1):
+        if reason:
+            assert f"skipped {hostile / 'odd.jsonl'}:{i}: {reason}" in result.stderr
