@@ -31,7 +31,10 @@ class Outlet:
 
 
 def _host(url: str) -> str:
-    host = urlsplit(url if "//" in url else "//" + url).hostname or ""
+    try:
+        host = urlsplit(url if "//" in url else "//" + url).hostname or ""
+    except ValueError:  # "[" with no "]": urlsplit takes it for a broken IPv6 address
+        return ""
     return host.lower().removeprefix("www.")
 
 
