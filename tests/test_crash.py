@@ -178,12 +178,14 @@ def test_kill_9_between_index_and_vocabulary_commits_is_repaired(tmp_path):
     ix = tmp_path / "index"
     rng = random.Random(11)
     drifted = 0
-    for attempt in range(8):
+    for attempt in range(20):
+        if drifted >= 2 or committed(ix) > 250:
+            break
         proc = vnsearch("index", corpus, "--index", ix, "--batch-size", 2, "--workers", 1)
         # Kill right after a random index commit appears, or up to a few
         # milliseconds later: the window in which the vocabulary commit is due.
         target = toc_generation(ix) + rng.randint(1, 6)
-        delay = rng.choice([0, 0, 0.001, 0.003, 0.01])
+        delay = rng.choice([0, 0, 0, 0.001, 0.003])
         deadline = time.time() + 120
         while toc_generation(ix) < target and time.time() < deadline and proc.poll() is None:
             time.sleep(0.0005)
