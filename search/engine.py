@@ -225,8 +225,11 @@ class Engine:
             docnums = cols.newest_first(np.flatnonzero(allowed))[first:first + per_page]
             ranked = [(int(d), None) for d in docnums]
         else:
+            multi = [w for w in plan.words if not w.ref_key and not w.question
+                     and len(w.syllables) > 1]
+            true_words = self._true_words(postings, multi)
             ranked = _ranked(s, plan, found.restored, allowed, lengths, postings,
-                             first + per_page)[first:first + per_page]
+                             first + per_page, true_words)[first:first + per_page]
         hits = [self._hit(load_article(s.stored_fields(d)), terms, score) for d, score in ranked]
         return SearchResult(query=found.pq.text, total=total, page=page, per_page=per_page,
                             sort=sort, hits=hits, facets=facets, filters=filters,
@@ -323,6 +326,24 @@ class Engine:
             self._pairs = (key, pairs)
         return pairs
 
+    @staticmethod
+    def _true_words(postings, words: list[plan_mod.Word]) -> list[np.ndarray]:
+        """For each word of several syllables: the documents where pyvi found it as a word.
+
+        Longer pyvi words that merely contain it are nearly all mis-joined
+        ("Khánh Hoà_giải_đáp"); a word of three or more syllables also counts
+        where pyvi cut it into a word of its first or last two.
+        """
+        out = []
+        for w in words:
+            f = w.folded
+            terms = {"_".join(f)}
+            if len(f) > 2:
+                terms |= {f"{f[0]}_{f[1]}", f"{f[-2]}_{f[-1]}"}
+            ids = [postings.get("words", t).ids for t in sorted(terms)]
+            out.append(np.unique(np.concatenate(ids)))
+        return out
+
     def _stats(self):
         with self._lock:
             if self._vocab is None:
@@ -366,7 +387,7 @@ def _all_accented(plan: plan_mod.Plan) -> bool:
 
 def _terms(plan: plan_mod.Plan, restored: list[str] | None) -> Terms:
     """What snippets mark: the query's words as matched, and their restored reading."""
-    words = [w for w in plan.words if not w.ref_key]
+    words = [w for w in plan.words if not w.ref_key and not w.question]
     return Terms(words=tuple(_pattern(w) for w in words),
                  restored=tuple(_pattern(w) for w in plan_mod.with_accents(plan, restored)))
 
@@ -410,8 +431,14 @@ def _recall(plan: plan_mod.Plan, cols: FacetColumns, postings: "_Postings") -> n
 
 
 def _ranked(s, plan: plan_mod.Plan, restored, allowed: np.ndarray, lengths: Lengths,
-            postings: "_Postings", limit: int) -> list[tuple[int, float]]:
-    """(docnum, score) of the best ``limit`` allowed documents, best first."""
+            postings: "_Postings", limit: int,
+            true_words: list[np.ndarray] = ()) -> list[tuple[int, float]]:
+    """(docnum, score) of the best ``limit`` allowed documents, best first.
+
+    ``true_words``: for each query word of several syllables, the documents
+    where pyvi found it as a word; elsewhere its syllables only stand side by
+    side across a word boundary ("Khánh Hòa | giải đáp"), which ranks lower.
+    """
     size = len(allowed)
     scores = np.zeros(size, dtype=np.float32)
     for term in plan_mod.score_terms(plan, restored):
@@ -437,7 +464,12 @@ def _ranked(s, plan: plan_mod.Plan, restored, allowed: np.ndarray, lengths: Leng
     if len(content) > 1:
         for d, gap in _gaps(postings, content, window).items():
             bonus[d] += plan_mod.PROXIMITY_BOOST * idf / (1.0 + gap / 4.0)
-    rescored = sorted(((d, sc + bonus[d]) for d, sc in window_list), key=lambda x: -x[1])
+    factor = dict.fromkeys(bonus, 1.0)
+    for docs in true_words:
+        for d in np.setdiff1d(window, docs, assume_unique=True).tolist():
+            factor[d] *= plan_mod.BOUNDARY_FACTOR
+    rescored = sorted(((d, (sc + bonus[d]) * factor[d]) for d, sc in window_list),
+                      key=lambda x: -x[1])
     return (rescored + ranked[plan_mod.RESCORE_WINDOW:])[:limit]
 
 

@@ -36,6 +36,10 @@ WORD_BOOST = 1.0
 RESCORE_WINDOW = 100
 PHRASE_BOOST = 2.0
 PROXIMITY_BOOST = 1.0
+# A query word whose syllables stand side by side in an article only across a
+# pyvi word boundary ("Khánh Hòa | giải đáp" for "hòa giải") scales the
+# article's score by this much, per such word.
+BOUNDARY_FACTOR = 0.6
 # A question word's share of a syllable's usual weight.
 QUESTION_WEIGHT = 0.1
 
@@ -254,7 +258,7 @@ def with_accents(plan: Plan, accents: list[str] | None) -> list[Word]:
                                           for w in plan.words]
     out = []
     for w, pairs_ in aligned:
-        if w.ref_key:
+        if w.ref_key or w.question:
             continue
         out.append(Word(tuple(Syllable(s.text, True, True) if s.accented
                               else Syllable(a, True, True) if a else s for s, a in pairs_),
