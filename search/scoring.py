@@ -144,14 +144,14 @@ def top(scores: np.ndarray, allowed: np.ndarray, k: int) -> list[tuple[int, floa
 
 # Positions of one document are packed below this bit, its number above.
 _SHIFT = np.int64(32)
-_B = ord("B")
+# CompactPositions' width codes, as stored (native byte order, like array).
+_WIDTH_TYPES = tuple((ord(code), np.dtype(code)) for code in "BHI")
 
 
 def decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """(posting index, position) of every position in ``values`` (CompactPositions bytes).
 
-    One-byte deltas, by far the most common width, are decoded with array
-    operations; wider ones one posting at a time.
+    Decoded with array operations, one pass per delta width (1, 2 or 4 bytes).
     """
     n = len(values)
     if not n:
@@ -159,24 +159,24 @@ def decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     lens = np.fromiter(map(len, values), dtype=np.int64, count=n)
     buf = np.frombuffer(b"".join(values), dtype=np.uint8)
     starts = np.cumsum(lens) - lens
-    narrow = buf[starts] == _B
+    codes = buf[starts]
     owners, positions = [], []
-    if narrow.any():
-        idx = np.flatnonzero(narrow)
-        counts = lens[idx] - 1
-        # Every byte of the narrow postings but their leading width byte.
-        take = np.repeat(starts[idx] + 1, counts) + _ranges(counts)
-        deltas = buf[take].astype(np.int64)
+    for code, dtype in _WIDTH_TYPES:
+        idx = np.flatnonzero(codes == code)
+        if not len(idx):
+            continue
+        nbytes = lens[idx] - 1
+        # The bytes of these postings but their leading width byte, in order:
+        # each posting's part is a whole number of deltas, so the run can be
+        # read as one array of deltas.
+        take = np.repeat(starts[idx] + 1, nbytes) + _ranges(nbytes)
+        deltas = buf[take].view(dtype).astype(np.int64)
+        counts = nbytes // dtype.itemsize
         sums = np.cumsum(deltas)
         first = np.cumsum(counts) - counts
         before = np.concatenate(([0], sums))[first]
         owners.append(np.repeat(idx, counts))
         positions.append(sums - np.repeat(before, counts))
-    for i in np.flatnonzero(~narrow):
-        v = values[i]
-        pos = np.cumsum(np.frombuffer(v[1:], dtype=np.dtype(chr(v[0]))).astype(np.int64))
-        owners.append(np.full(len(pos), i, dtype=np.int64))
-        positions.append(pos)
     return np.concatenate(owners), np.concatenate(positions)
 
 
