@@ -84,14 +84,16 @@ def read_records(path: Path) -> Iterator[Record | Skipped]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            yield Skipped(shown(path), f"larger than {MAX_BYTES // (1024 * 1024)} MB ({size} bytes)")
+            yield Skipped(shown(path),
+                          f"larger than {MAX_BYTES // (1024 * 1024)} MB ({size} bytes)")
             return
         raw = path.read_bytes()
     except OSError as e:
         yield Skipped(shown(path), f"cannot read: {e.strerror}")
         return
     kind = PAGE_KINDS.get(path.suffix.lower(), "txt")
-    yield Record(id=shown(path.stem), source=shown(path), raw=raw, hash=content_hash(raw), kind=kind)
+    yield Record(id=shown(path.stem), source=shown(path), raw=raw, hash=content_hash(raw),
+                 kind=kind)
 
 
 def _bounded_lines(f) -> Iterator[bytes | None]:
@@ -150,7 +152,8 @@ def _json_records(path: Path) -> Iterator[Record | Skipped]:
         with opener(path, "rb") as f:
             for lineno, line in enumerate(_bounded_lines(f), 1):
                 if line is None:
-                    yield Skipped(f"{shown(path)}:{lineno}", f"line longer than {MAX_LINE_BYTES} bytes")
+                    yield Skipped(f"{shown(path)}:{lineno}",
+                                  f"line longer than {MAX_LINE_BYTES} bytes")
                     continue
                 if lineno == 1:
                     line = line.removeprefix(b"\xef\xbb\xbf")

@@ -12,14 +12,17 @@ searchable, and the summary and index/last-run.json name each skipped one and wh
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 
 from search.cli import cli
+from search import ingest
 from search.engine import Engine
 from search.ingest import index_paths
 
@@ -198,3 +201,40 @@ def test_extract_lists_hostile_records(runner, hostile):
     for i, (_, reason, _) in enumerate(JSON_LINES, 1):
         if reason:
             assert f"skipped {hostile / 'odd.jsonl'}:{i}: {reason}" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGSTOP, signal.SIGKILL], ids=["stuck", "killed"])
+def test_a_worker_that_never_answers_is_replaced(tmp_path, monkeypatch, sig):
+    # The parent's wall-clock net, for a worker that stops answering: stuck
+    # without using CPU (as in C code that never lets the budget's signal in:
+    # here it is stopped) or gone (killed) in the middle of a record.
+    monkeypatch.setattr(ingest, "WALL_FACTOR", 1)
+    monkeypatch.setattr(ingest, "WALL_SLACK", 15.0)
+    d = tmp_path / "in"
+    d.mkdir()
+    body = "Ủy ban nhân dân xã Mường Luân tổ chức hội nghị về công tác cán bộ. " * 60
+    (d / "many.jsonl").write_bytes(b"".join(
+        jline({"id": f"w{i:03d}", "title": f"Tin số {i} về cán bộ xã",
+               "body": f"Mã zqw{i:03d}. Tin số {i}. {body}"}) for i in range(80)))
+    done = []
+
+    def progress(n):
+        done.append(n)
+        if len(done) == 5:  # both workers are busy with later records now
+            for worker in multiprocessing.active_children():
+                os.kill(worker.pid, sig)
+
+    report = index_paths([d], tmp_path / "index", workers=2, progress=progress)
+    assert [s.reason for s in report.skipped] == [
+        f"took too long to parse (no answer in {ingest.wall_limit(ingest.RECORD_TIMEOUT):g} s)"]
+    assert report.indexed == 79
+    lost = report.skipped[0].source
+    engine = Engine(tmp_path / "index")
+    try:
+        for i in (0, 79):
+            source = f"{d / 'many.jsonl'}:{i + 1}"
+            assert [h.id for h in engine.search(f"zqw{i:03d}").hits] == \
+                ([] if source == lost else [f"w{i:03d}"])
+    finally:
+        engine.close()
