@@ -9,6 +9,7 @@ does not match the index (the index itself is rebuilt by `vnsearch index --rebui
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from whoosh.index import TOC
 from .errors import IndexDamaged, IndexMissing
 from .index import (INDEX_NAME, LOCK_TIMEOUT, META_FILE, READ_ERRORS, _segment_files, _storage,
                     _TEMP_TOC, has_index_files, open_index, open_segment, read_meta, read_toc,
-                    remove_leftovers, stamp, write_lock)
+                    remove_leftovers, stale_rebuilds, stamp, write_lock)
 from .schema import SCHEMA_VERSION, load_article
 from .vocab import Vocabulary, vocab_path
 
@@ -234,6 +235,7 @@ def _check_leftovers(path: Path, toc, report: CheckReport) -> None:
     pattern = TOC._segment_pattern(INDEX_NAME)
     stray = [n for n in _segment_files(path) if pattern.match(n).group(1) not in used]
     stray += [n for n in (p.name for p in path.iterdir()) if _TEMP_TOC.match(n)]
+    stray += [f"../{p.name}/" for p in stale_rebuilds(path)]
     if stray:
         report.findings.append(Finding(
             "leftovers", f"{len(stray)} file(s) of an interrupted write ({', '.join(stray[:3])})",
@@ -277,6 +279,9 @@ def _repair(path: Path, report: CheckReport) -> None:
     if not report.healthy and any(f.part != "vocabulary" for f in report.findings if f.damage):
         return  # a damaged index: only `vnsearch index --rebuild` helps
     removed = remove_leftovers(path)
+    for stale in stale_rebuilds(path):  # under the write lock: a killed rebuild's copy
+        shutil.rmtree(stale, ignore_errors=True)
+        removed.append(stale.name)
     if removed:
         report.repaired.append(f"removed {len(removed)} leftover file(s)")
     if any(f.part == "vocabulary" and f.damage for f in report.findings):

@@ -617,6 +617,17 @@ def rebuild_folder(path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{path.name}.rebuild-", dir=path.parent))
 
 
+def stale_rebuilds(path) -> list[Path]:
+    """Temporary folders of rebuilds of ``path`` that were killed before they finished.
+
+    Only a run holding the write lock makes one, so under the lock every one is stale.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    return sorted(p for p in path.parent.glob(f".{path.name}.rebuild-*") if p.is_dir())
+
+
 def swap_in(new: Path, path: Path, keep_old: bool = False) -> tuple[Stamp, Path | None]:
     """Make the complete index in ``new`` the index at ``path``; return (its stamp, backup).
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from search.check import check_index
 from search.cli import cli
 from search.engine import Engine
 from search.errors import IndexDamaged, IndexLocked, IndexOutdated
@@ -167,8 +168,11 @@ def test_rebuild_killed_midway_leaves_the_old_index_intact(built, tmp_path):
     proc.communicate()
     assert everything(built) == before
     assert Engine(built).search("zqm0001").total == 0
-    # The next rebuild completes and keeps everything.
+    assert list(built.parent.glob(".index.rebuild-*"))  # the killed run's partial copy
+    assert check_index(built).healthy  # it is noted, not damage
+    # The next rebuild removes that copy, completes and keeps everything.
     report = index_paths([many], built, workers=1, rebuild=True)
+    assert not list(built.parent.glob(".index.rebuild-*"))
     assert report.indexed == 300
     after = everything(built)
     assert {k: after[k] for k in before} == before
