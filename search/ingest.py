@@ -22,8 +22,8 @@ from .budget import RECORD_TIMEOUT, OverBudget, failure_reason, too_slow, within
 from .errors import BadArticle, IndexDamaged, WriteFailed
 from .extract.fingerprint import fingerprint
 from .index import (LOCK_TIMEOUT, Recovered, iter_stored, open_for_writing, reading,
-                    rebuild_folder, recover_articles, stamp, stored_article, stored_hashes,
-                    stored_merges, swap_in, write_batches, write_lock)
+                    rebuild_folder, recover_articles, stale_rebuilds, stamp, stored_article,
+                    stored_hashes, stored_merges, swap_in, write_batches, write_lock)
 from .parse import load_tables, parse_record
 from .readers import Record, Skipped, iter_files, read_records
 from .schema import prepared_fields
@@ -335,6 +335,8 @@ def _index_into(paths: Iterable, index_dir: Path, pools: _Pools, batch_size: int
 def _rebuild(paths: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
              progress, lock_timeout: float) -> IndexReport:
     """Build a fresh index beside ``index_dir`` (old articles, then ``paths``), swap it in."""
+    for stale in stale_rebuilds(index_dir):  # partial copies of a killed rebuild
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = rebuild_folder(index_dir)
     try:
         lost: list[str] = []
