@@ -110,6 +110,19 @@ def canonical_syllable(syllable: str) -> str:
     return unicodedata.normalize("NFC", out)
 
 
+def well_formed(syllable: str) -> bool:
+    """True when a lower-case, folded token has the shape of a Vietnamese syllable."""
+    m = _SYLLABLE.match(syllable)
+    if not m or not syllable.isalpha():
+        return False
+    initial, nucleus, final = m.groups()
+    if initial == "q" and nucleus.startswith("u") and len(nucleus) > 1:
+        initial, nucleus = "qu", nucleus[1:]
+    elif initial == "g" and nucleus.startswith("i") and len(nucleus) > 1:
+        initial, nucleus = "gi", nucleus[1:]
+    return initial in _INITIALS and final in _FINALS and len(nucleus) <= 3
+
+
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 

@@ -144,6 +144,9 @@ def _size(p: Path) -> int:
 @click.option("--accents", type=click.Choice(ACCENTS), default="auto", show_default=True,
               help="auto: syllables typed with accents match exactly (folded results when that "
                    "finds almost nothing); exact: never fall back; any: ignore accents.")
+@click.option("--no-expand", "no_expand", is_flag=True,
+              help="Do not also search abbreviations for their expansions and back "
+                   "(UBND = Ủy ban nhân dân).")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True,
               help="Results per page.")
@@ -151,13 +154,14 @@ def _size(p: Path) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the result object as JSON.")
 @friendly_errors
 def search_cmd(query, index_dir, province, province_2025, topic, year, date_from, date_to,
-               accents, sort, limit, page, as_json):
+               accents, no_expand, sort, limit, page, as_json):
     """Search the index (diacritics optional, "phrases", -word, OR)."""
     with open_engine(index_dir) as engine:
         result = engine.search(query, province=list(province),
                                province_2025=list(province_2025), topic=list(topic),
                                year=list(year), date_from=date_from, date_to=date_to,
-                               accents=accents, sort=sort, page=page, per_page=limit)
+                               accents=accents, expand=not no_expand, sort=sort, page=page,
+                               per_page=limit)
     if as_json:
         _dump(result.to_dict())
         return
@@ -168,6 +172,8 @@ def search_cmd(query, index_dir, province, province_2025, topic, year, date_from
                    "(--accents exact: chỉ kết quả đúng dấu).")
     if result.suggestion:
         click.echo(f"Có phải bạn muốn tìm: {result.suggestion}")
+    for e in result.expanded:
+        click.echo(f"Tìm cả: {', '.join(e['also'])} (--no-expand: chỉ tìm «{e['typed']}»)")
     click.echo(f"{result.total} kết quả")
     for i, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
         meta = " · ".join(x for x in (hit.date, hit.province, ", ".join(hit.topics)) if x)

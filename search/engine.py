@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import abbrev
 from . import plan as plan_mod
 from . import query as vq
 from .article import Article
@@ -84,6 +85,7 @@ class Engine:
         self._vocab = None  # the vocabulary, when no suggester was given
         self._words = _LRU(8192)  # is_word answers, keyed on the index generation
         self._pairs: tuple = (None, {})  # _joined() of one generation
+        self._definitions: tuple = (None, {})  # _learned() of one generation
 
     # --- plumbing ----------------------------------------------------------
 
@@ -159,9 +161,9 @@ class Engine:
         """The stored article with this id (raises ArticleNotFound)."""
         return get_article(self.searcher(), article_id)
 
-    def terms(self, q: str, accents: str = "auto") -> Terms:
+    def terms(self, q: str, accents: str = "auto", expand: bool = True) -> Terms:
         """What to mark in an article found by query ``q`` (restored accents included)."""
-        pq, plan, _, restored = self._understand(self.searcher(), q, accents)
+        pq, plan, _, restored = self._understand(self.searcher(), q, accents, expand)
         return _terms(plan, restored)
 
     @guarded
@@ -184,13 +186,14 @@ class Engine:
     @guarded
     def search(self, q: str = "", *, province=None, province_2025=None, topic=None, year=None,
                date_from=None, date_to=None, sort: str = "relevance", page: int = 1,
-               per_page: int = 10, accents: str = "auto") -> SearchResult:
+               per_page: int = 10, accents: str = "auto", expand: bool = True) -> SearchResult:
         """Search the index: hits of one page, total, facets and a suggestion.
 
         Every filter takes one value or a list (any of them matches); facets are
         counted under all the other filters. ``accents``: "auto" (syllables typed
         with accents match exactly; when that finds almost nothing, the folded
         reading is shown instead), "exact" (never fall back) or "any" (fold all).
+        ``expand``: an abbreviation also finds what it stands for, and back.
         """
         page, per_page = int(page), int(per_page)
         if not 1 <= page <= MAX_PAGE:
@@ -201,7 +204,8 @@ class Engine:
             raise BadQuery(f"sort must be one of {', '.join(SORTS)}")
         s = self.searcher()
         found = self._find(s, q, accents, province=province, province_2025=province_2025,
-                           topic=topic, year=year, date_from=date_from, date_to=date_to)
+                           topic=topic, year=year, date_from=date_from, date_to=date_to,
+                           expand=expand)
         cols, lengths, postings = found.cols, found.lengths, found.postings
         filters, masks, plan = found.filters, found.masks, found.plan
 
@@ -226,7 +230,7 @@ class Engine:
             ranked = [(int(d), None) for d in docnums]
         else:
             multi = [w for w in plan.words if not w.ref_key and not w.question
-                     and len(w.syllables) > 1]
+                     and len(w.syllables) > 1 and not _aliased(plan, w)]
             true_words = self._true_words(postings, multi)
             ranked = _ranked(s, plan, found.restored, allowed, lengths, postings,
                              first + per_page, true_words)[first:first + per_page]
@@ -235,16 +239,19 @@ class Engine:
                             sort=sort, hits=hits, facets=facets, filters=filters,
                             suggestion=found.suggestion, accents=plan.accents,
                             fallback=found.fallback, exact_total=found.exact_total,
-                            words=plan.describe())
+                            words=plan.describe(),
+                            expanded=[{"typed": typed, "also": also}
+                                      for typed, also in plan.aliases.values()])
 
-    def match_ids(self, q: str = "", *, accents: str = "auto", **filters) -> list[str]:
+    def match_ids(self, q: str = "", *, accents: str = "auto", expand: bool = True,
+                  **filters) -> list[str]:
         """The ids of every article the search matches (all pages; the recall of ``total``)."""
         s = self.searcher()
-        found = self._find(s, q, accents, **filters)
+        found = self._find(s, q, accents, expand=expand, **filters)
         return [s.stored_fields(int(d))["id"] for d in np.flatnonzero(found.allowed)]
 
     def _find(self, s, q: str, accents: str, *, province=None, province_2025=None, topic=None,
-              year=None, date_from=None, date_to=None) -> "_Found":
+              year=None, date_from=None, date_to=None, expand: bool = True) -> "_Found":
         """Read the query and filters and compute what matches (before ranking)."""
         if accents not in ACCENTS:
             raise BadQuery(f"accents must be one of {', '.join(ACCENTS)}")
@@ -255,7 +262,7 @@ class Engine:
                 raise BadQuery(f"year must be a number, not {y!r}")
         start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
         _, cols, lengths = self._generation(s)
-        pq, plan, suggestion, restored = self._understand(s, q, accents)
+        pq, plan, suggestion, restored = self._understand(s, q, accents, expand)
         postings = _Postings(s)
         masks = {name: cols.mask_for(_FACET_FIELD[name], values)
                  for name, values in filters.items() if values}
@@ -274,7 +281,8 @@ class Engine:
         if accents == "auto" and plan.has_exact:
             n = int(allowed.sum())
             if n < FALLBACK_BELOW:
-                folded = plan_mod.build(pq, self._is_word_test(s), "any")
+                folded = plan_mod.build(pq, self._is_word_test(s), "any",
+                                        self._aliases(s) if expand else None)
                 matched_any = _recall(folded, cols, postings)
                 allowed_any = within(matched_any)
                 n_any = int(allowed_any.sum())
@@ -284,10 +292,11 @@ class Engine:
         return _Found(pq, plan, suggestion, restored, cols, lengths, postings, filters, masks,
                       matched, allowed, fallback, exact_total)
 
-    def _understand(self, s, q: str, accents: str):
+    def _understand(self, s, q: str, accents: str, expand: bool = True):
         """(parsed query, plan, suggestion, restored accents) of ``q``."""
         pq = vq.parse(q)
-        plan = plan_mod.build(pq, self._is_word_test(s), "any" if accents == "any" else "exact")
+        plan = plan_mod.build(pq, self._is_word_test(s), "any" if accents == "any" else "exact",
+                              self._aliases(s) if expand else None)
         suggestion, restored = None, None
         if self.suggester is not None and pq.positive_syllables and not _all_accented(plan):
             suggestion, restored = self.suggester.suggest(pq)
@@ -342,6 +351,44 @@ class Engine:
                 terms |= {f"{f[0]}_{f[1]}", f"{f[-2]}_{f[-1]}"}
             ids = [postings.get("words", t).ids for t in sorted(terms)]
             out.append(np.unique(np.concatenate(ids)))
+        return out
+
+    def _aliases(self, s):
+        """The index's lookup of a form's other forms (curated table and learned definitions)."""
+        learned = self._learned(s)
+        table = abbrev.curated()
+
+        def lookup(k: tuple, typed_as_abbreviation: bool) -> list[tuple[tuple, str]]:
+            if len(k) == 1 and not typed_as_abbreviation:
+                return []  # a plain syllable ("tan"), not an abbreviation
+            found = dict(table.get(k, ()))
+            for other in learned.get(k, ()):
+                found.setdefault(other, " ".join(other))
+            return sorted(found.items(), key=lambda kv: (len(kv[0]), kv[0]))
+
+        return lookup
+
+    def _learned(self, s) -> dict[tuple, list[tuple]]:
+        """Form -> other forms, from the definitions articles make (most frequent expansion)."""
+        key = self._generation(s)[0]
+        with self._lock:
+            if self._definitions[0] == key:
+                return self._definitions[1]
+        best: dict[tuple, tuple[int, tuple]] = {}
+        reader = s.reader()
+        if "defines" in reader.schema:
+            for text, info in reader.iter_field("defines"):
+                text = text.decode("utf-8") if isinstance(text, bytes) else text
+                a, e = abbrev.decode(text)
+                n = info.doc_frequency()
+                if n >= abbrev.MIN_LEARNED and n > best.get(a, (0, ()))[0]:
+                    best[a] = (n, e)
+        out: dict[tuple, list[tuple]] = {}
+        for a, (_, e) in best.items():
+            out.setdefault(a, []).append(e)
+            out.setdefault(e, []).append(a)
+        with self._lock:
+            self._definitions = (key, out)
         return out
 
     def _stats(self):
@@ -445,13 +492,20 @@ def _ranked(s, plan: plan_mod.Plan, restored, allowed: np.ndarray, lengths: Leng
         p = postings.get(term.field, term.text)
         if len(p):
             scores[p.ids] += bm25(p.ids, p.weights, size, lengths, term)
+    for i in plan.aliases:
+        # Every form of an abbreviation counts as one term ("ranks them alike").
+        ids, tf = _occurrences(postings, plan.clauses[i])
+        if len(ids):
+            term = plan_mod.ScoreTerm("text", "", plan_mod.ALIAS_BOOST)
+            scores[ids] += bm25(ids, tf, size, lengths, term)
     ranked = top(scores, allowed, max(limit, plan_mod.RESCORE_WINDOW))
     if not ranked:
         return []
     window_list = ranked[:plan_mod.RESCORE_WINDOW]
     window = np.array(sorted(d for d, _ in window_list), dtype=np.int64)
     bonus = dict.fromkeys((d for d, _ in window_list), 0.0)
-    content = [w for w in plan.words if not w.ref_key and not w.question]
+    content = [w for w in plan.words if not w.ref_key and not w.question
+               and not _aliased(plan, w)]
     idf = float(np.mean([np.log(size / (len(postings.get("text", s.folded)) + 1)) + 1
                          for w in content for s in w.syllables])) if content else 0.0
     whole = plan_mod.phrase(plan)
@@ -471,6 +525,32 @@ def _ranked(s, plan: plan_mod.Plan, restored, allowed: np.ndarray, lengths: Leng
     rescored = sorted(((d, (sc + bonus[d]) * factor[d]) for d, sc in window_list),
                       key=lambda x: -x[1])
     return (rescored + ranked[plan_mod.RESCORE_WINDOW:])[:limit]
+
+
+def _aliased(plan: plan_mod.Plan, word: plan_mod.Word) -> bool:
+    """True for the words of a clause of several forms (an abbreviation and its expansion)."""
+    return any(word is w for i in plan.aliases for w in plan.clauses[i])
+
+
+def _occurrences(postings: "_Postings", words: list[plan_mod.Word]) -> tuple:
+    """(document numbers, occurrences) of any of ``words``, summed per document."""
+    ids, counts = [], []
+    for w in words:
+        lists = _word_lists(postings, w)
+        if len(lists) == 1:
+            ids.append(lists[0].ids)
+            counts.append(lists[0].weights.astype(np.float32))
+        else:
+            docs, n = np.unique(key_docs(phrase_keys(lists)), return_counts=True)
+            ids.append(docs)
+            counts.append(n.astype(np.float32))
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    all_ids = np.concatenate(ids)
+    docs, inverse = np.unique(all_ids, return_inverse=True)
+    tf = np.zeros(len(docs), dtype=np.float32)
+    np.add.at(tf, inverse, np.concatenate(counts))
+    return docs, tf
 
 
 def _gaps(postings: "_Postings", words: list[plan_mod.Word], window: np.ndarray) -> dict:

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .analysis import canonical_syllable, fold, has_diacritics
+from .analysis import canonical_syllable, fold, has_diacritics, well_formed
 from .query import LONG_QUERY_MIN_SHOULD, ParsedQuery, Unit
 
 ACCENTS = ("auto", "exact", "any")
@@ -40,6 +40,9 @@ PROXIMITY_BOOST = 1.0
 # pyvi word boundary ("Khánh Hòa | giải đáp" for "hòa giải") scales the
 # article's score by this much, per such word.
 BOUNDARY_FACTOR = 0.6
+# An abbreviation and its expansion score as one term of this weight (about
+# what a word of two syllables adds).
+ALIAS_BOOST = 2.0
 # A question word's share of a syllable's usual weight.
 QUESTION_WEIGHT = 0.1
 
@@ -89,6 +92,7 @@ class Word:
     syllables: tuple[Syllable, ...]
     ref_key: str | None = None
     question: bool = False  # a question word: never required, weighs little
+    alias: bool = False  # another form of a typed word (an abbreviation's expansion)
 
     @property
     def folded(self) -> tuple[str, ...]:
@@ -109,6 +113,9 @@ class Plan:
     excluded: list[Word] = field(default_factory=list)
     relaxed: bool = False
     accents: str = "exact"  # the reading: "exact" (as typed) or "any" (folded)
+    # Clauses whose alternatives are one word in several forms (an
+    # abbreviation and what it stands for): index -> (typed form, other forms shown).
+    aliases: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -141,12 +148,18 @@ class Plan:
 
     def describe(self) -> list[list[str]]:
         """The positive words as lists of syllables (what the query was understood as)."""
-        return [[s.text for s in w.syllables] for w in self.words if not w.question]
+        return [[s.text for s in w.syllables] for w in self.words
+                if not w.question and not w.alias]
 
 
 # is_word(folded syllables before, pair, after) -> bool: are the pair's two
 # syllables one word in the index?
 WordTest = Callable[[str | None, str, str, str | None], bool]
+# aliases(key of a form, typed as an abbreviation?) -> the other forms of its
+# group as (key, how to show it); see search.abbrev.
+AliasLookup = Callable[[tuple[str, ...], bool], list[tuple[tuple[str, ...], str]]]
+# Words of a query run looked at, at most, for one form of an alias group.
+MAX_ALIAS_WORDS = 6
 
 
 def _syllables(unit: Unit, exact: bool) -> tuple[Syllable, ...]:
@@ -166,8 +179,13 @@ def _joinable(clause: list[Unit]) -> bool:
                                                          clause[0].syllables[0]))
 
 
-def build(pq: ParsedQuery, is_word: WordTest | None = None, accents: str = "exact") -> Plan:
-    """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded)."""
+def build(pq: ParsedQuery, is_word: WordTest | None = None, accents: str = "exact",
+          aliases: AliasLookup | None = None) -> Plan:
+    """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded).
+
+    ``aliases`` (abbreviations and their expansions) adds every other form of a
+    word, or of a run of words, as an alternative of its clause.
+    """
     exact = accents != "any"
     plan = Plan(accents="exact" if exact else "any")
     cues = _question_spans(pq)
@@ -192,7 +210,49 @@ def build(pq: ParsedQuery, is_word: WordTest | None = None, accents: str = "exac
         plan.clauses.append([Word(syls, question=question)])
         i = j + 1
     plan.excluded = [Word(_syllables(u, True), u.ref_key) for u in pq.excluded]
+    if aliases is not None:
+        _add_aliases(plan, pq, aliases)
     return plan
+
+
+def _add_aliases(plan: Plan, pq: ParsedQuery, aliases: AliasLookup) -> None:
+    """Give each word (or run of words) that has other forms those forms as alternatives."""
+    raws = {"".join(fold(s) for s in u.syllables): u.raw for c in pq.clauses for u in c if u.raw}
+    out: list[list[Word]] = []
+    i = 0
+    clauses = plan.clauses
+    while i < len(clauses):
+        found = None
+        # The longest run of plain words, starting here, that is a known form.
+        for j in range(min(len(clauses), i + MAX_ALIAS_WORDS), i, -1):
+            run = clauses[i:j]
+            if any(len(c) != 1 or c[0].ref_key or c[0].question for c in run):
+                continue
+            syls = tuple(s for c in run for s in c[0].syllables)
+            k = tuple(s.folded for s in syls)
+            typed = raws.get("".join(k), "") if j == i + 1 else ""
+            others = aliases(k, _typed_as_abbreviation(typed, k))
+            if others:
+                found = (j, Word(syls), others)
+                break
+        if found is None:
+            out.append(clauses[i])
+            i += 1
+            continue
+        j, word, others = found
+        typed = raws.get("".join(word.folded), "") if j == i + 1 else ""
+        plan.aliases[len(out)] = (typed or word.text, [shown for _, shown in others])
+        out.append([word] + [Word(tuple(Syllable(s, False) for s in k), alias=True)
+                             for k, _ in others])
+        i = j
+    plan.clauses = out
+
+
+def _typed_as_abbreviation(raw: str, k: tuple[str, ...]) -> bool:
+    """An abbreviation typed as one: capitals (``UBND``), or no Vietnamese syllable (``ubnd``)."""
+    if sum(c.isupper() for c in raw) >= 2:
+        return True
+    return len(k) == 1 and not well_formed(k[0])
 
 
 def _folded_at(clauses: list[list[Unit]], i: int) -> str | None:
@@ -227,7 +287,7 @@ def _cue_boundary(cues: set[int], j: int) -> bool:
 
 def pairs(plan: Plan) -> list[tuple[str, ...]]:
     """Adjacent folded syllables of the query (2 and 3 at a time), for the words field."""
-    order = [s.folded for w in plan.words if not w.ref_key for s in w.syllables]
+    order = [s.folded for w in plan.words if not w.ref_key and not w.alias for s in w.syllables]
     out = []
     for n in (3, 2):
         out += [tuple(order[i:i + n]) for i in range(len(order) - n + 1)]
@@ -235,20 +295,26 @@ def pairs(plan: Plan) -> list[tuple[str, ...]]:
 
 
 def _aligned(plan: Plan, accents: list[str] | None):
-    """(word, [(syllable, its restored reading)]) of every positive word, or None."""
-    syls = [s for w in plan.words for s in w.syllables]
+    """(word, [(syllable, its restored reading)]) of every positive word, or None.
+
+    ``accents`` are the restored readings of the typed syllables, in order;
+    the other forms of an abbreviation were not typed and keep their own.
+    """
+    syls = [s for w in plan.words if not w.alias for s in w.syllables]
     if accents is None or len(accents) != len(syls):
         return None
     it = iter(accents)
-    return [(w, [(s, canonical_syllable(next(it))) for s in w.syllables]) for w in plan.words]
+    return [(w, [(s, s.text if w.alias else canonical_syllable(next(it))) for s in w.syllables])
+            for w in plan.words]
 
 
 def restored(plan: Plan, accents: list[str] | None) -> list[str]:
     """The accented syllables to rank by: typed ones, and restored ones for the rest."""
     aligned = _aligned(plan, accents)
     if aligned is None:
-        return [s.text for w in plan.words if not w.ref_key for s in w.syllables if s.accented]
-    return [s.text if s.accented else a for w, pairs_ in aligned if not w.ref_key
+        return [s.text for w in plan.words if not w.ref_key and not w.alias
+                for s in w.syllables if s.accented]
+    return [s.text if s.accented else a for w, pairs_ in aligned if not w.ref_key and not w.alias
             for s, a in pairs_]
 
 
@@ -259,6 +325,9 @@ def with_accents(plan: Plan, accents: list[str] | None) -> list[Word]:
     out = []
     for w, pairs_ in aligned:
         if w.ref_key or w.question:
+            continue
+        if w.alias:
+            out.append(w)
             continue
         out.append(Word(tuple(Syllable(s.text, True, True) if s.accented
                               else Syllable(a, True, True) if a else s for s, a in pairs_),
@@ -274,8 +343,9 @@ def score_terms(plan: Plan, accents: list[str] | None = None) -> list[ScoreTerm]
     queries only), and adjacent syllables that pyvi found as one word.
     """
     weight: dict[str, float] = {}
+    aliased = {id(w) for i in plan.aliases for w in plan.clauses[i]}
     for w in plan.words:
-        if w.ref_key:
+        if w.ref_key or id(w) in aliased:
             continue
         for s in w.syllables:
             boost = QUESTION_WEIGHT if w.question else 1.0
@@ -284,14 +354,23 @@ def score_terms(plan: Plan, accents: list[str] | None = None) -> list[ScoreTerm]
     terms += [ScoreTerm("policy_refs", w.ref_key, normalize=False)
               for w in plan.words if w.ref_key]
     questions = {s.text for w in plan.words if w.question for s in w.syllables}
+    # An abbreviation's forms score as one term of their own (see the engine).
+    alias_syls = {s.text for w in plan.words if id(w) in aliased for s in w.syllables}
     terms += [ScoreTerm("exact", s, EXACT_BOOST * (QUESTION_WEIGHT if s in questions else 1.0))
-              for s in dict.fromkeys(restored(plan, accents))]
+              for s in dict.fromkeys(restored(plan, accents)) if s not in alias_syls]
     if not plan.relaxed:
         # A keyword in the title is a strong signal; a question's syllables in
         # a title are mostly its function words (measured on ALQAC).
         terms += [ScoreTerm("title", f, TITLE_BOOST, normalize=False) for f in weight]
-    terms += [ScoreTerm("words", "_".join(p), WORD_BOOST * len(p) / 2) for p in pairs(plan)]
+    terms += [ScoreTerm("words", "_".join(p), WORD_BOOST * len(p) / 2) for p in pairs(plan)
+              if not aliased or not _in_alias(plan, p)]
     return terms
+
+
+def _in_alias(plan: Plan, pair: tuple[str, ...]) -> bool:
+    """True when these adjacent syllables lie inside a word with aliases."""
+    joined = "_".join(pair)
+    return any(joined in "_".join(w.folded) for i in plan.aliases for w in plan.clauses[i])
 
 
 def phrase(plan: Plan) -> list[Syllable] | None:

@@ -34,6 +34,7 @@ class Unit:
     syllables: list[str]  # lower-case, tone-canonical, accents as typed
     phrase: bool = False
     ref_key: str | None = None
+    raw: str = ""  # as typed (its capitals tell an abbreviation)
 
 
 @dataclass
@@ -92,7 +93,8 @@ def parse(text: str) -> ParsedQuery:
             raw, negated, quoted = m.group(2), bool(m.group(1)), True
         syls = syllables(raw)
         if syls:
-            units_at.append((m.start(), Unit(syls, phrase=quoted or len(syls) > 1), negated))
+            units_at.append((m.start(), Unit(syls, phrase=quoted or len(syls) > 1, raw=raw),
+                             negated))
     units_at.sort(key=lambda u: u[0])
     budget = MAX_QUERY_SYLLABLES
     for i, (_, unit, _) in enumerate(units_at):

@@ -52,6 +52,8 @@ class SearchResult:
     fallback: bool = False
     exact_total: int | None = None
     words: list[list[str]] = field(default_factory=list)
+    # Abbreviations and expansions searched too: {"typed": "ubnd", "also": ["Ủy ban Nhân dân"]}.
+    expanded: list[dict] = field(default_factory=list)
 
     @property
     def pages(self) -> int:

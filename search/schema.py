@@ -8,6 +8,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import (VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, fold,
                        syllables)
+from . import abbrev
 from .article import Article
 from .fields import PreparedText, postings
 
@@ -35,6 +36,9 @@ def build_schema() -> Schema:
         # pyvi's compound words of all prose, folded ("can_bo"): a ranking signal.
         words=PreparedText(WordsAnalyzer(), positions=False),
         policy_refs=KEYWORD(commas=True, lowercase=False, scorable=True, field_boost=3.0),
+        # Abbreviations the article defines ("Cán bộ, công chức (CBCC)"), as
+        # abbrev.encode terms: the index's own counts of each definition.
+        defines=KEYWORD(commas=True, lowercase=False),
         province=ID,
         province_2025=ID,
         district=ID,
@@ -78,6 +82,8 @@ def prepared_fields(article: Article, words: str) -> dict:
         "title": postings(_SCHEMA["title"], analyze(article.title)),
         "exact": postings(_SCHEMA["exact"], exact),
         "words": postings(_SCHEMA["words"], compound_words(words)),
+        "defines": ",".join(sorted({abbrev.encode(d)
+                                    for d in abbrev.definitions(article.text())})),
         "doc": zlib.compress(article.dumps().encode("utf-8"), 6),
     }
 

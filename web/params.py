@@ -12,7 +12,8 @@ from search.query import MAX_QUERY_CHARS
 # Multi-valued filters, in the order chips and URLs list them.
 FILTERS = ("province", "province_2025", "topic", "year")
 # Every argument a search page understands, in the order URLs carry them.
-SEARCH_ARGS = ("q", *FILTERS, "date_from", "date_to", "accents", "sort", "page", "per_page")
+SEARCH_ARGS = ("q", *FILTERS, "date_from", "date_to", "accents", "expand", "sort", "page",
+               "per_page")
 # Every selected value becomes a chip and rides along in every link of the page,
 # so a request with thousands of them would cost seconds and megabytes: refused.
 MAX_FILTER_VALUES = 20
@@ -46,6 +47,10 @@ def search_kwargs(args, per_page: int = 10) -> dict:
     kwargs["accents"] = args.get("accents") or "auto"
     if kwargs["accents"] not in ACCENTS:
         raise BadQuery(f"accents must be one of {', '.join(ACCENTS)}")
+    expand = args.get("expand", "1").strip() or "1"
+    if expand not in ("0", "1"):
+        raise BadQuery("expand must be 0 or 1")
+    kwargs["expand"] = expand == "1"
     kwargs["sort"] = args.get("sort") or "relevance"
     kwargs["page"] = _int(args, "page", 1)
     kwargs["per_page"] = _int(args, "per_page", per_page)

@@ -74,6 +74,9 @@ def search():
                         if result.suggestion else None),
         accent_modes=_accent_modes(result, pairs),
         exact_url=urls.replace_url(pairs, "accents", "exact"),
+        no_expand_url=urls.replace_url(pairs, "expand", "0"),
+        expand_url=urls.replace_url(pairs, "expand", None),
+        expand_off=request.args.get("expand") == "0",
         words=[" ".join(w) for w in result.words],
         json_url=urls.build("api.search", pairs),
         atom_url=urls.build("feeds.search_atom", [p for p in pairs if p[0] not in
@@ -90,7 +93,8 @@ def article(article_id):
     q = request.args.get("q", "")[:MAX_QUERY_CHARS]  # as much as a search reads
     accents = request.args.get("accents", "auto")
     accents = accents if accents in ACCENTS else "auto"
-    terms = engine.terms(q, accents).for_text(art.text()) if q else Terms()
+    expand = request.args.get("expand") != "0"
+    terms = engine.terms(q, accents, expand).for_text(art.text()) if q else Terms()
     successors = province_successors(engine)
     return render_template(
         "article.html",

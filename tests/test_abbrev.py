@@ -1,0 +1,156 @@
+"""Abbreviations and what they stand for, as one word: the table, definitions learned at
+indexing, and searching, ranking, marking and saying so through the CLI, API and page."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from helpers import add_articles
+from search import abbrev
+from search.article import Article
+from search.cli import cli
+from search.engine import open_engine
+from web import create_app
+
+ARTICLES = [
+    Article(id="abbr", title="Họp thường kỳ tháng ba", body="UBND tỉnh Lai Châu họp bàn việc; UBND huyện Mường Tè dự."),
+    Article(id="full", title="Họp thường kỳ tháng tư",
+            body="Ủy ban nhân dân tỉnh họp; Ủy ban nhân dân xã dự."),
+    Article(id="old-style", title="Thông báo", body="Uỷ ban Nhân dân phường thông báo lịch tiếp dân."),
+    Article(id="scattered", title="Ban chỉ đạo", body="Ủy viên ban thường vụ gặp gỡ nhân dân."),
+    Article(id="defines", title="Tập huấn cán bộ",
+            body="Đội ngũ cán bộ, công chức (CBCC) cấp xã được tập huấn. CBCC cần rèn luyện. "
+                 "Ban quản lý dự án đầu tư (BQLDAĐT) huyện báo cáo."),
+    Article(id="cbcc-full", title="Cán bộ công chức cấp xã", body="Cán bộ công chức cấp xã học tập."),
+    Article(id="project-board", title="Ban quản lý dự án đầu tư huyện",
+            body="Ban quản lý dự án đầu tư huyện khởi công trường học."),
+    Article(id="hcm", title="TP.HCM đón khách", body="TPHCM và Thành phố Hồ Chí Minh là một."),
+    Article(id="ref", title="Quyết định", body="Theo Quyết định 70/2009/QĐ-TTg của Thủ tướng."),
+]
+
+
+@pytest.fixture(scope="module")
+def ab_index(tmp_path_factory):
+    d = tmp_path_factory.mktemp("abbrev")
+    add_articles(d, ARTICLES)
+    return d
+
+
+@pytest.fixture(scope="module")
+def ab(ab_index):
+    engine = open_engine(ab_index)
+    yield engine
+    engine.close_all()
+
+
+def match(engine, q, **kw) -> set[str]:
+    return set(engine.match_ids(q, **kw))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Đội ngũ cán bộ, công chức (CBCC) cấp xã", [(("cbcc",), ("can", "bo", "cong", "chuc"))]),
+    ("Sở Giáo dục và Đào tạo (GD&ĐT) tỉnh", [(("gd", "dt"), ("giao", "duc", "va", "dao", "tao"))]),
+    ("Hội đồng nhân dân (HĐND) huyện", [(("hdnd",), ("hoi", "dong", "nhan", "dan"))]),
+    ("dịch bệnh (COVID-19) lan rộng", []),
+    ("(Ảnh: TTXVN)", []),
+    ("không khớp chữ đầu (XYZ)", []),
+])
+def test_definitions(text, expected):
+    assert abbrev.definitions(text) == expected
+
+
+@pytest.mark.parametrize("form, other", [
+    ("UBND", ("uy", "ban", "nhan", "dan")), ("HĐND", ("hoi", "dong", "nhan", "dan")),
+    ("CBCC", ("can", "bo", "cong", "chuc")), ("NTM", ("nong", "thon", "moi")),
+    ("TP.HCM", ("thanh", "pho", "ho", "chi", "minh")), ("TPHCM", ("tp", "hcm")),
+])
+def test_curated_table(form, other):
+    assert other in dict(abbrev.curated()[abbrev.key(form)])
+
+
+@pytest.mark.parametrize("ambiguous", ["CP", "TT", "QĐ", "BCH"])
+def test_ambiguous_abbreviations_are_left_out(ambiguous):
+    assert abbrev.key(ambiguous) not in abbrev.curated()
+
+
+@pytest.mark.parametrize("q", ["UBND", "ubnd", "Ủy ban nhân dân", "uy ban nhan dan", "Uỷ ban Nhân dân"])
+def test_either_form_finds_both(ab, q):
+    assert match(ab, q) == {"abbr", "full", "old-style"}
+
+
+def test_expansion_must_be_the_whole_phrase(ab):
+    assert "scattered" not in match(ab, "Ủy ban nhân dân")
+
+
+def test_expand_off_finds_only_what_was_typed(ab):
+    assert match(ab, "UBND", expand=False) == {"abbr"}
+    assert match(ab, "Ủy ban nhân dân", expand=False) == {"full", "old-style"}
+
+
+def test_both_forms_rank_alike(ab):
+    # "abbr" and "full": the same number of occurrences, texts of equal length.
+    scores = {h.id: h.score for h in ab.search("UBND").hits}
+    assert scores["abbr"] == pytest.approx(scores["full"], rel=0.05)
+
+
+@pytest.mark.parametrize("q", ["CBCC", "cán bộ công chức"])
+def test_learned_and_curated_definitions(ab, q):
+    assert {"defines", "cbcc-full"} <= match(ab, q)
+
+
+def test_definition_learned_from_an_article(ab):
+    # BQLDAĐT is in no table: the "defines" article taught it.
+    result = ab.search("BQLDAĐT")
+    assert {h.id for h in result.hits} == {"defines", "project-board"}
+    assert result.expanded == [{"typed": "BQLDAĐT", "also": ["ban quan ly du an dau tu"]}]
+
+
+@pytest.mark.parametrize("q", ["TP.HCM", "TPHCM", "Thành phố Hồ Chí Minh", "TP. Hồ Chí Minh"])
+def test_one_city_however_written(ab, q):
+    assert match(ab, q) == {"hcm"}
+
+
+def test_a_plain_syllable_is_no_abbreviation(ab):
+    assert ab.search("tan").expanded == []
+
+
+def test_policy_references_stay_identifiers(ab):
+    result = ab.search("70/2009/QĐ-TTg")
+    assert result.expanded == [] and [h.id for h in result.hits] == ["ref"]
+
+
+def test_both_forms_are_marked(ab):
+    hits = {h.id: h.snippet for h in ab.search("UBND", per_page=10).hits}
+    assert re.findall(r">([^<]+)</mark>", hits["abbr"]) == ["UBND", "UBND"]
+    assert re.findall(r">([^<]+)</mark>", hits["full"]) == ["Ủy ban nhân dân"] * 2
+
+
+def test_cli_says_what_was_included(ab_index, runner):
+    r = runner.invoke(cli, ["search", "UBND", "--index", str(ab_index)])
+    assert r.exit_code == 0 and "Tìm cả: Ủy ban Nhân dân" in r.output
+    r = runner.invoke(cli, ["search", "UBND", "--index", str(ab_index), "--no-expand", "--json"])
+    data = json.loads(r.output)
+    assert data["total"] == 1 and data["expanded"] == []
+
+
+@pytest.fixture(scope="module")
+def ab_client(ab_index):
+    return create_app({"TESTING": True, "INDEX_DIR": str(ab_index)}).test_client()
+
+
+def test_api_expand_switch(ab_client):
+    on = ab_client.get("/api/search", query_string={"q": "UBND"}).get_json()
+    off = ab_client.get("/api/search", query_string={"q": "UBND", "expand": "0"}).get_json()
+    assert on["total"] == 3 and on["expanded"][0]["also"] == ["Ủy ban Nhân dân"]
+    assert off["total"] == 1 and off["expanded"] == []
+    assert ab_client.get("/api/search", query_string={"q": "UBND", "expand": "x"}).status_code == 400
+
+
+def test_page_says_tim_ca_with_a_way_out(ab_client):
+    r = ab_client.get("/search", query_string={"q": "UBND"})
+    assert "Tìm cả: <q>Ủy ban Nhân dân</q>" in r.text
+    assert 'href="/search?q=UBND&amp;expand=0"' in r.text
+    off = ab_client.get("/search", query_string={"q": "UBND", "expand": "0"})
+    assert "Tìm cả các dạng này" in off.text and "1 kết quả" in off.text
