@@ -74,12 +74,17 @@ def _canonical_kind(word: str) -> str:
 def find_refs(text: str, *, query: bool = False) -> list[tuple[PolicyRef, int, int]]:
     """All references in ``text`` with their character spans, in order.
 
+    Spans are offsets in ``ensure_normalized(text)``: the text itself unless it
+    held decomposed letters, look-alikes or invisible characters.
+
     With ``query=True`` the symbol may be in any case (``70/2009/qd-ttg``),
     since people type identifiers carelessly; in documents a capital letter is
     required so that ordinary words after a slash are not taken for symbols.
     """
     text = ensure_normalized(text)
     scan = text.upper() if query else text
+    if len(scan) != len(text):  # "ß" -> "SS", "ﬁ" -> "FI": keep offsets those of ``text``
+        scan = "".join(u if len(u := c.upper()) == 1 else c for c in text)
     found: list[tuple[PolicyRef, int, int]] = []
     for m in _NUMBERED.finditer(scan):
         number, year, sep, symbol = m.groups()

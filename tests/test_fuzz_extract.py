@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from search.analysis import ensure_normalized
 from search.article import Article, content_hash
 from search.budget import OverBudget, within_budget
 from search.errors import BadArticle
@@ -27,10 +28,10 @@ from search.extract.jsonline import parse_json_line
 from search.extract.page import parse_page
 from search.extract.topics import find_topics
 from search.ingest import Prepared, prepare
-from search.parse import decode
+from search.parse import decode, load_tables
 from search.policy import extract_refs, find_refs, leading_kind, ref_key
 from search.readers import Record, Skipped, read_records
-from search.segment import segment
+from search.segment import load_model, segment
 
 DEADLINE_MS = 2000
 # CPU seconds after which one call counts as runaway (below the deadline).
@@ -60,7 +61,7 @@ ATOMS = [
     "PublishingPortal",
     # Vietnamese syllables and odd characters
     "Ủy", "ban", "nhân", "dân", "thuỷ", "hòa", "Đảng", "ð", "Ð", "\u0301", "\u00a0", "\u200b",
-    "\ufeff", "\t", " ", "\n", "\r\n", "\x0b", "\u2028", "é", "ß", "ŉ",
+    "\ufeff", "\t", " ", "\n", "\r\n", "\x0b", "\u2028", "é", "ß", "ŉ", "ﬁ",
 ]
 
 runs = st.lists(
@@ -79,6 +80,15 @@ json_values = st.recursive(
     max_leaves=8)
 FIELDS = ["id", "title", "body", "lead", "date", "url", "urls", "author", "outlet", "source",
           "province", "district", "commune", "topics", "captions"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded():
+    """Models, tables and trafilatura loaded once, so no example pays for an import."""
+    load_tables("html")
+    load_model()
+    call(parse_html, "<html><body><article><p>Nội dung bài viết về cán bộ xã ở thôn bản.</p>"
+         "</article></body></html>", "warm")
 
 
 def call(fn, *args):
@@ -112,6 +122,19 @@ LINE_FUNCTIONS = [
 def test_line_extractors(text):
     for fn in LINE_FUNCTIONS:
         call(fn, text)
+
+
+@FUZZ
+@given(text=texts)
+def test_reference_spans(text):
+    # Spans are offsets in the normalised text, also when upper-casing a query
+    # changes its length ("ß" -> "SS").
+    normal = ensure_normalized(text)
+    for query in (False, True):
+        for ref, start, end in call(lambda t: find_refs(t, query=query), text):
+            number = ref.ref.split("/")[0].split("-")[0]
+            if number.isdigit():
+                assert normal[start:end].startswith(number), (ref, normal[start:end])
 
 
 @FUZZ
