@@ -17,6 +17,7 @@ import os
 import random
 import shutil
 import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,24 @@ def test_a_worker_that_never_answers_is_replaced(tmp_path, monkeypatch, sig):
                 ([] if source == lost else [f"w{i:03d}"])
     finally:
         engine.close()
+
+
+def test_no_budget_off_the_main_thread(tmp_path):
+    # A signal handler can only be set on the main thread: elsewhere (a web app
+    # indexing in a thread) records are parsed without a CPU budget, not refused.
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "big.txt").write_bytes(big_page("zqbig"))
+    reports, errors = [], []
+
+    def run():
+        try:
+            reports.append(index_paths([d], tmp_path / "index", workers=1, record_timeout=0.05))
+        except Exception as e:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(e)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert errors == []
+    assert (reports[0].indexed, reports[0].skipped) == (1, [])
