@@ -165,6 +165,11 @@ def search_cmd(query, index_dir, province, province_2025, topic, year, date_from
     if as_json:
         _dump(result.to_dict())
         return
+    if result.corrected:
+        click.echo(f"Không có kết quả cho «{result.query}». "
+                   f"Đang hiển thị kết quả cho «{result.corrected}».")
+    if result.missing:
+        click.echo(f"Không có bài nào chứa đủ các từ. Không có: {', '.join(result.missing)}.")
     if result.fallback:
         found = (f"Chỉ có {result.exact_total} kết quả đúng dấu" if result.exact_total
                  else "Không có kết quả đúng dấu")
@@ -291,3 +296,7 @@ for _ep in entry_points(group="vnsearch.commands"):
         cli.add_command(_ep.load(), _ep.name)
     except ImportError as _e:  # a broken plugin must not take the core CLI down
         print(f"vnsearch: cannot load command {_ep.name!r}: {_e}", file=sys.stderr)
+
+from .crawl.cli import crawl as _crawl  # noqa: E402 (the crawl package builds on the commands above)
+
+cli.add_command(_crawl)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import abbrev
+from . import abbrev, spell
 from . import plan as plan_mod
+from .analysis import normalize_text
 from . import query as vq
 from .article import Article
 from .columns import FacetColumns
@@ -235,13 +236,14 @@ class Engine:
             ranked = _ranked(s, plan, found.restored, allowed, lengths, postings,
                              first + per_page, true_words)[first:first + per_page]
         hits = [self._hit(load_article(s.stored_fields(d)), terms, score) for d, score in ranked]
-        return SearchResult(query=found.pq.text, total=total, page=page, per_page=per_page,
+        return SearchResult(query=found.typed, total=total, page=page, per_page=per_page,
                             sort=sort, hits=hits, facets=facets, filters=filters,
                             suggestion=found.suggestion, accents=plan.accents,
                             fallback=found.fallback, exact_total=found.exact_total,
                             words=plan.describe(),
                             expanded=[{"typed": typed, "also": also}
-                                      for typed, also in plan.aliases.values()])
+                                      for typed, also in plan.aliases.values()],
+                            corrected=found.corrected, missing=found.missing or [])
 
     def match_ids(self, q: str = "", *, accents: str = "auto", expand: bool = True,
                   **filters) -> list[str]:
@@ -289,8 +291,53 @@ class Engine:
                 if n_any > n and (n == 0 or n_any >= FALLBACK_MANY):
                     plan, matched, allowed = folded, matched_any, allowed_any
                     fallback, exact_total = True, n
+        corrected, missing, typed = None, [], pq.text
+        fixed = self._corrected(s, pq)
+        if fixed is not None:
+            suggestion = fixed
+            if not allowed.any():
+                pq2, plan2, _, restored2 = self._understand(s, fixed, accents, expand)
+                matched2 = _recall(plan2, cols, postings)
+                allowed2 = within(matched2)
+                if allowed2.any():
+                    pq, plan, restored, matched, allowed = pq2, plan2, restored2, matched2, allowed2
+                    corrected, suggestion = fixed, None
+        if not allowed.any() and len(plan.required) > 1 and not plan.relaxed:
+            # Nothing has every word: leave out the rarest words, one at a time,
+            # until something is found, and say which (as search engines do).
+            counts = {i: int(within(_recall(plan_mod.Plan([c], accents=plan.accents), cols,
+                                            postings)).sum())
+                      for i, c in enumerate(plan.clauses) if c in plan.required}
+            drop: set[int] = set()
+            for i in sorted(counts, key=lambda i: (counts[i], i))[:-1]:
+                drop.add(i)
+                rescued = plan_mod.without(plan, drop)
+                matched2 = _recall(rescued, cols, postings)
+                if within(matched2).any():
+                    missing = [" ".join(w.text for w in plan.clauses[j] if not w.alias)
+                               for j in sorted(drop)]
+                    plan, matched, allowed = rescued, matched2, within(matched2)
+                    break
         return _Found(pq, plan, suggestion, restored, cols, lengths, postings, filters, masks,
-                      matched, allowed, fallback, exact_total)
+                      matched, allowed, fallback, exact_total, corrected, missing, typed)
+
+    def _corrected(self, s, pq) -> str | None:
+        """The query with typos and Telex/VNI read back (accents restored), or None."""
+        syls = plan_mod.plain(pq)
+        if not syls:
+            return None
+        stats = self.suggester if self.suggester is not None else self._stats()
+        reader = s.reader()
+
+        def known(f: str) -> int:
+            return reader.doc_frequency("text", f)
+
+        fixed = spell.correct(syls, known, stats.pair_count)
+        if fixed is None:
+            return None
+        text = " ".join(fixed)
+        restored = self.suggester.restore(text) if self.suggester is not None else text
+        return restored if restored != normalize_text(pq.text) else None
 
     def _understand(self, s, q: str, accents: str, expand: bool = True):
         """(parsed query, plan, suggestion, restored accents) of ``q``."""
@@ -426,6 +473,9 @@ class _Found:
     allowed: np.ndarray
     fallback: bool
     exact_total: int | None
+    corrected: str | None = None
+    missing: list = None  # type: ignore[assignment]
+    typed: str = ""
 
 
 def _all_accented(plan: plan_mod.Plan) -> bool:

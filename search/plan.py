@@ -378,3 +378,26 @@ def phrase(plan: Plan) -> list[Syllable] | None:
     syls = [s for c in plan.clauses if len(c) == 1 and not c[0].ref_key and not c[0].question
             for s in c[0].syllables]
     return syls if len(syls) > 1 else None
+
+
+def without(plan: Plan, drop: set[int]) -> Plan:
+    """The plan without the clauses at ``drop`` (a query rescued from finding nothing)."""
+    keep = [i for i in range(len(plan.clauses)) if i not in drop]
+    new = {old: n for n, old in enumerate(keep)}
+    return Plan(clauses=[plan.clauses[i] for i in keep], excluded=plan.excluded,
+                relaxed=plan.relaxed, accents=plan.accents,
+                aliases={new[i]: a for i, a in plan.aliases.items() if i in new})
+
+
+def relaxed(plan: Plan) -> Plan:
+    """The plan as a ranked match of at least half of its words."""
+    return Plan(clauses=plan.clauses, excluded=plan.excluded, relaxed=True, accents=plan.accents,
+                aliases=plan.aliases)
+
+
+def plain(pq) -> list[str] | None:
+    """The syllables of a query made of plain words only (no quotes, OR, exclusions, refs)."""
+    if pq.excluded or any(len(c) != 1 or c[0].ref_key or c[0].phrase and '"' in pq.text
+                          for c in pq.clauses):
+        return None
+    return [s for c in pq.clauses for s in c[0].syllables]

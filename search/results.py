@@ -54,6 +54,10 @@ class SearchResult:
     words: list[list[str]] = field(default_factory=list)
     # Abbreviations and expansions searched too: {"typed": "ubnd", "also": ["Ủy ban Nhân dân"]}.
     expanded: list[dict] = field(default_factory=list)
+    # The typed query found nothing: the corrected one (typos, Telex) that was
+    # searched instead, and words left out so that something is found.
+    corrected: str | None = None
+    missing: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from search.analysis import has_diacritics
+from search.crawl.state import last_crawled
 from search.highlight import Terms, mark_all
 from search.plan import ACCENTS
 from search.query import MAX_QUERY_CHARS
@@ -44,6 +45,7 @@ def index():
                     successor_note(v.value, successors)) for v in result.facets["province"]],
         topics=[(v.value, v.count, urls.search_url(topic=v.value))
                 for v in result.facets["topic"]],
+        crawled=last_crawled(current_app.config["INDEX_DIR"]),
     )
 
 
@@ -75,6 +77,8 @@ def search():
         accent_modes=_accent_modes(result, pairs),
         exact_url=urls.replace_url(pairs, "accents", "exact"),
         no_expand_url=urls.replace_url(pairs, "expand", "0"),
+        corrected_url=(urls.replace_url(pairs, "q", result.corrected)
+                       if result.corrected else None),
         expand_url=urls.replace_url(pairs, "expand", None),
         expand_off=request.args.get("expand") == "0",
         words=[" ".join(w) for w in result.words],

@@ -1,0 +1,140 @@
+"""What people type without a Vietnamese keyboard: typos and Telex/VNI, read back into syllables.
+
+Both work on folded syllables against the index's own statistics:
+
+* **Telex and VNI** (``cans booj`` and ``ca1n bo65`` for ``cán bộ``) are decoded only
+  where the raw token is not a syllable of the index and the decoded one is, so
+  English words and names stay as typed;
+* **typos** (``hanh chin`` for ``hành chính``): a syllable is replaced by one within
+  one edit (on letters: tones are not letters here) when the replacement forms far
+  more frequent neighbour pairs in the index than what was typed. Short
+  syllables that are words of their own are corrected only when what was typed
+  never stands next to its neighbours.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Callable
+
+from .analysis import canonical_syllable, fold, has_diacritics, well_formed
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# A replacement must form at least MIN_PAIRS neighbour pairs (or, alone, be in
+# that many articles), and this many times more than the typed syllable does.
+PAIR_RATIO = 20
+MIN_PAIRS = 5
+SHORT = 3  # letters: a syllable this short that is a word is only corrected out of context
+
+# Telex: tone keys and vowel/consonant keys.
+_TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
+_VNI_TONES = {"1": "\u0301", "2": "\u0300", "3": "\u0309", "4": "\u0303", "5": "\u0323"}
+_TELEX_SHAPES = [("dd", "đ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("oo", "ô"), ("ow", "ơ"),
+                 ("uw", "ư"), ("w", "ư")]
+_VNI_SHAPES = [("d9", "đ"), ("a6", "â"), ("a8", "ă"), ("e6", "ê"), ("o6", "ô"), ("o7", "ơ"),
+               ("u7", "ư")]
+_TOKEN = re.compile(r"[a-z0-9]{1,12}")
+
+
+def _place_tone(base: str, tone: str) -> str | None:
+    """``base`` (a syllable without tone) with ``tone`` on its main vowel, or None."""
+    vowels = [i for i, c in enumerate(base) if fold(c) in "aeiouy"]
+    if not vowels:
+        return None
+    # canonical_syllable moves the mark to where it belongs; put it anywhere first.
+    i = vowels[0]
+    return canonical_syllable(unicodedata.normalize("NFC", base[:i + 1] + tone + base[i + 1:]))
+
+
+def _decode(token: str, tones: dict[str, str], shapes: list[tuple[str, str]]) -> str | None:
+    """One typed token read as Telex or VNI, or None when it is not one."""
+    tone = None
+    if token and token[-1] in tones:
+        token, tone = token[:-1], tones[token[-1]]
+    # VNI may put the tone digit before the shape digit ("bo65" / "bo56").
+    if tone is None and len(token) > 1 and token[-2] in tones and token[-1].isdigit():
+        token, tone = token[:-2] + token[-1], tones[token[-2]]
+    out = token
+    for typed, letter in shapes:
+        out = out.replace(typed, letter)
+    if out == token and tone is None:
+        return None
+    if not out.isalpha():
+        return None
+    if tone is not None:
+        out = _place_tone(out, tone) or out
+    return out
+
+
+def decode_keyboard(token: str) -> list[str]:
+    """The Telex and VNI readings of one lower-case token (``cans`` -> ``cán``)."""
+    token = token.lower()
+    if not _TOKEN.fullmatch(token):
+        return []
+    out = []
+    for tones, shapes in ((_TELEX_TONES, _TELEX_SHAPES), (_VNI_TONES, _VNI_SHAPES)):
+        d = _decode(token, tones, shapes)
+        if d and d != token and d not in out:
+            out.append(d)
+    return out
+
+
+def edits(word: str) -> set[str]:
+    """Folded strings one edit (delete, insert, replace, swap) away from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in LETTERS}
+    out |= {a + c + b for a, b in splits for c in LETTERS}
+    out.discard(word)
+    return {w for w in out if w}
+
+
+def correct(syllables: list[str], known: Callable[[str], int],
+            pairs: Callable[[str, str], int]) -> list[str] | None:
+    """The query's syllables with typos and Telex/VNI read back, or None when nothing changes.
+
+    ``syllables`` are lower case as typed; ``known(s)`` is how many articles
+    hold the folded syllable ``s``, ``pairs(a, b)`` how often the folded ``a b``
+    stand together in the index. Syllables typed with accents are left alone.
+    Decoded Telex keeps its accents; a corrected typo is folded (accents are
+    restored afterwards, like any syllable typed without them).
+    """
+    out = list(syllables)
+    changed = False
+    for i, raw in enumerate(syllables):
+        if has_diacritics(raw):
+            continue
+        prev = fold(out[i - 1]) if i > 0 else None
+        nxt = fold(syllables[i + 1]) if i + 1 < len(syllables) else None
+
+        def context(s: str) -> int:
+            return (pairs(prev, s) if prev else 0) + (pairs(s, nxt) if nxt else 0)
+
+        typed_known = known(raw)
+        if not typed_known:
+            # Telex/VNI only where the raw token is no syllable of the index.
+            decoded = [d for d in decode_keyboard(raw) if known(fold(d))]
+            if decoded:
+                out[i] = max(decoded, key=lambda d: (context(fold(d)), known(fold(d))))
+                changed = True
+                continue
+        if any(c.isdigit() for c in raw):
+            continue
+        alone = prev is None and nxt is None
+        here = 0 if alone else context(raw)
+        if typed_known and (alone or here > 0):
+            continue  # a known syllable that stands with its neighbours somewhere
+        if typed_known and len(raw) <= SHORT:
+            continue  # never turn a short real word into another
+        score = known if alone else context
+        best, best_n = None, 0
+        for cand in edits(raw):
+            if well_formed(cand) and known(cand):
+                n = score(cand)
+                if n > best_n:
+                    best, best_n = cand, n
+        if best is not None and best_n >= MIN_PAIRS and best_n >= PAIR_RATIO * here:
+            out[i] = best
+            changed = True
+    return out if changed else None

@@ -1,0 +1,96 @@
+"""Typos, Telex/VNI and queries that find nothing: read back, searched, and said so."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import add_articles
+from search import spell
+from search.article import Article
+from search.cli import cli
+from search.engine import open_engine
+from web import create_app
+
+ARTICLES = [Article(id=f"cchc-{i}", title=f"Cải cách hành chính ở xã số {i}",
+                    body="Đẩy mạnh cải cách hành chính, chính sách một cửa; cán bộ cấp xã "
+                         "tận tình. Cải cách hành chính giúp dân.")
+            for i in range(6)]
+ARTICLES += [
+    Article(id="fruit", title="Mùa vải chín", body="Vải chín đỏ; chín giờ sáng thu hoạch."),
+    Article(id="english", title="Hội thảo", body="Chủ đề of the year; bài nói of the people."),
+    Article(id="scatter", title="Cải cách lề lối", body="Đoàn hành quân lúc chín giờ."),
+]
+
+
+@pytest.fixture(scope="module")
+def sp_index(tmp_path_factory):
+    d = tmp_path_factory.mktemp("spell")
+    add_articles(d, ARTICLES)
+    return d
+
+
+@pytest.fixture(scope="module")
+def sp(sp_index):
+    engine = open_engine(sp_index)
+    yield engine
+    engine.close_all()
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("cans", "cán"), ("booj", "bộ"), ("caaps", "cấp"), ("xax", "xã"), ("ddaij", "đại"),
+    ("nguwowif", "người"), ("tinhr", "tỉnh"), ("bo65", "bộ"), ("can1", "cán"),
+])
+def test_keyboard_decoding(typed, read):
+    assert read in spell.decode_keyboard(typed)
+
+
+@pytest.mark.parametrize("word", ["chinh", "sach", "abc"])
+def test_edits_are_one_step(word):
+    out = spell.edits(word)
+    assert word not in out and all(abs(len(w) - len(word)) <= 1 for w in out)
+
+
+def test_typo_is_suggested_from_the_neighbours(sp):
+    # "scatter" has every typed syllable: the typed query finds it, and the
+    # correction is offered rather than searched.
+    result = sp.search("cai cach hanh chin")
+    assert [h.id for h in result.hits] == ["scatter"] and result.corrected is None
+    assert result.suggestion == "cải cách hành chính"
+
+
+def test_typo_that_finds_nothing_is_searched_corrected(sp):
+    result = sp.search("chinnh sach mot cua")
+    assert result.corrected == "chính sách một cửa"
+    assert result.total == 6 and result.query == "chinnh sach mot cua"
+
+
+def test_telex_is_read_back(sp):
+    result = sp.search("cans booj caaps xax")
+    assert result.corrected == "cán bộ cấp xã" and result.total == 6
+
+
+@pytest.mark.parametrize("q", ["chín", "vải chín", "of the"])
+def test_real_words_are_left_alone(sp, q):
+    result = sp.search(q)
+    assert result.corrected is None and result.total >= 1
+    assert result.suggestion in (None, q) or "chính" not in (result.suggestion or "")
+
+
+def test_zero_results_leave_out_the_missing_word(sp):
+    result = sp.search("cải cách hành chính cán bộ 2023")
+    assert result.missing == ["2023"] and result.total == 6
+
+
+def test_rescue_through_the_cli_api_and_page(sp_index, runner):
+    r = runner.invoke(cli, ["search", "cải cách hành chính cán bộ 2023", "--index", str(sp_index)])
+    assert "Không có: 2023" in r.output
+    r = runner.invoke(cli, ["search", "cans booj", "--index", str(sp_index), "--json"])
+    assert json.loads(r.output)["corrected"] == "cán bộ"
+    client = create_app({"TESTING": True, "INDEX_DIR": str(sp_index)}).test_client()
+    data = client.get("/api/search", query_string={"q": "cải cách hành chính cán bộ 2023"}).get_json()
+    assert data["missing"] == ["2023"]
+    page = client.get("/search", query_string={"q": "cải cách hành chính cán bộ 2023"}).text
+    assert "Không có: <s>2023</s>" in page
+    page = client.get("/search", query_string={"q": "chinnh sach mot cua"}).text
+    assert "Đang hiển thị kết quả cho" in page and "«chính sách một cửa»" in page
