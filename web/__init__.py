@@ -13,9 +13,10 @@ from search.paths import default_index, project_dir
 
 TEMPLATES = project_dir("templates")
 
-# No inline script or style anywhere: every asset is a static file of this site.
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+# No inline script or style anywhere: every asset is a static file of this site (the
+# one script, suggest.js, fetches /api/suggest from this site too).
+CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+       "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

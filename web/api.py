@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from search.query import MAX_QUERY_CHARS
+
+from .complete import get_completer
 from .engine import get_engine
 from .params import search_kwargs
 
@@ -23,3 +26,10 @@ def article(article_id):
     :raise 404: if there is no article with this id.
     """
     return jsonify(get_engine().article(article_id).to_dict())
+
+
+@bp.route("/suggest")
+def suggest():
+    """Completions of the last word of ``q`` and ``q`` with accents restored (as you type)."""
+    q = request.args.get("q", "")[:MAX_QUERY_CHARS]  # as much as a search reads
+    return jsonify(get_completer().complete(q).to_dict())

@@ -21,6 +21,8 @@ POLICIES = {
     "views.article": LONG,
     "api.article": LONG,
     "static": STATIC,
+    # Suggestions as you type: asked on every keystroke, stale as soon as articles are indexed.
+    "api.suggest": SHORT,
 }
 
 
