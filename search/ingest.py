@@ -181,18 +181,36 @@ def _chunks(items: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
-def index_paths(paths: Iterable, index_dir, *, workers: int | None = None,
-                batch_size: int = 500, progress: Callable[[int], None] | None = None,
-                lock_timeout: float = LOCK_TIMEOUT, rebuild: bool = False,
-                record_timeout: float | None = RECORD_TIMEOUT) -> IndexReport:
+def index_paths(paths: Iterable, index_dir, **options) -> IndexReport:
     """Index every article under ``paths`` into ``index_dir``; new or changed ones only.
+
+    ``options`` are those of :func:`index_records`.
+    """
+    return index_records(read_paths(paths), index_dir, **options)
+
+
+def read_paths(paths: Iterable) -> Iterator[Record | Skipped]:
+    """The records of every input file under ``paths``; unreadable ones as Skipped."""
+    for f in iter_files(paths):
+        if isinstance(f, Skipped):
+            yield f
+        else:
+            yield from read_records(f)
+
+
+def index_records(records: Iterable[Record | Skipped], index_dir, *,
+                  workers: int | None = None, batch_size: int = 500,
+                  progress: Callable[[int], None] | None = None,
+                  lock_timeout: float = LOCK_TIMEOUT, rebuild: bool = False,
+                  record_timeout: float | None = RECORD_TIMEOUT) -> IndexReport:
+    """Index ``records`` (read from files, or pages a crawler fetched); new or changed ones only.
 
     A republished article (same fingerprint as one already indexed, another id)
     is merged into the first: its URLs join that article's and its id becomes
     an alias. ``progress`` is called with the number of input bytes dealt with.
     The run holds the index's write lock throughout (waiting up to
     ``lock_timeout`` for another run). With ``rebuild``, a fresh index is built
-    beside the old one from every stored article it can read plus ``paths``,
+    beside the old one from every stored article it can read plus ``records``,
     and swapped in only when complete. A record that takes more than
     ``record_timeout`` seconds of CPU to parse is skipped (None: no limit).
     """
@@ -201,8 +219,8 @@ def index_paths(paths: Iterable, index_dir, *, workers: int | None = None,
     try:
         with write_lock(index_dir, lock_timeout):
             if rebuild:
-                return _rebuild(paths, index_dir, pools, batch_size, progress, lock_timeout)
-            return _index_into(paths, index_dir, pools, batch_size, progress, lock_timeout)
+                return _rebuild(records, index_dir, pools, batch_size, progress, lock_timeout)
+            return _index_into(records, index_dir, pools, batch_size, progress, lock_timeout)
     except OSError as e:
         raise WriteFailed(f"cannot update the index at {index_dir}: {_reason(e)}; the last "
                           "committed index is intact") from e
@@ -270,7 +288,7 @@ def _counts(articles: Iterator[Article], pools: _Pools) -> Iterator[tuple]:
         yield from pools.map(count, chunk)
 
 
-def _index_into(paths: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
+def _index_into(records: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
                 progress, lock_timeout: float = LOCK_TIMEOUT) -> IndexReport:
     ix, note = open_for_writing(index_dir)
     vocab = _open_vocabulary(index_dir)
@@ -290,23 +308,19 @@ def _index_into(paths: Iterable, index_dir: Path, pools: _Pools, batch_size: int
         seen: set[str] = set()
 
         def pending() -> Iterator[Record]:
-            for f in iter_files(paths):
-                if isinstance(f, Skipped):
-                    run.report.skipped.append(f)
-                    continue
-                for rec in read_records(f):
-                    if isinstance(rec, Skipped):
-                        run.report.skipped.append(rec)
-                    elif rec.id in seen:
-                        run.report.skipped.append(Skipped(rec.source, f"duplicate id {rec.id!r}"))
-                    elif run.known.get(rec.id) == rec.hash:
-                        seen.add(rec.id)
-                        run.report.unchanged += 1
-                        if progress:
-                            progress(len(rec.raw))
-                    else:
-                        seen.add(rec.id)
-                        yield rec
+            for rec in records:
+                if isinstance(rec, Skipped):
+                    run.report.skipped.append(rec)
+                elif rec.id in seen:
+                    run.report.skipped.append(Skipped(rec.source, f"duplicate id {rec.id!r}"))
+                elif run.known.get(rec.id) == rec.hash:
+                    seen.add(rec.id)
+                    run.report.unchanged += 1
+                    if progress:
+                        progress(len(rec.raw))
+                else:
+                    seen.add(rec.id)
+                    yield rec
 
         def good() -> Iterator[Prepared]:
             # One stream across chunks, so that commits fall every batch_size
@@ -332,9 +346,9 @@ def _index_into(paths: Iterable, index_dir: Path, pools: _Pools, batch_size: int
     return run.report
 
 
-def _rebuild(paths: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
+def _rebuild(records: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
              progress, lock_timeout: float) -> IndexReport:
-    """Build a fresh index beside ``index_dir`` (old articles, then ``paths``), swap it in."""
+    """Build a fresh index beside ``index_dir`` (old articles, then ``records``), swap it in."""
     for stale in stale_rebuilds(index_dir):  # partial copies of a killed rebuild
         shutil.rmtree(stale, ignore_errors=True)
     tmp = rebuild_folder(index_dir)
@@ -347,7 +361,7 @@ def _rebuild(paths: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
             for _ in write_batches(ix, _recovered(old, vocab, pools), batch_size=batch_size,
                                    on_commit=vocab.commit):
                 kept += 1
-        report = _index_into(paths, tmp, pools, batch_size, progress, lock_timeout)
+        report = _index_into(records, tmp, pools, batch_size, progress, lock_timeout)
         current, backup = swap_in(tmp, index_dir, keep_old=bool(lost))
         _install_vocabulary(tmp, index_dir, current)
         report.note = f"rebuilt {index_dir}: {kept} stored article(s) kept"

@@ -100,7 +100,8 @@ def parse_record(record: Record) -> Article:
         article = parse_json_line(record.raw, record.id, record.source)
     elif record.kind == "html":
         from .extract.html import parse_html  # trafilatura: only HTML pays its import
-        article = parse_html(decode(record.raw, record.source), record.id, record.source)
+        article = parse_html(decode(record.raw, record.source), record.id, record.source,
+                             url=record.url)
     else:
         article = parse_article(decode(record.raw, record.source), record.id, record.source)
     article.source_path = record.source

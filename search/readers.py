@@ -35,6 +35,7 @@ class Record:
     raw: bytes
     hash: str
     kind: str = "txt"
+    url: str | None = None  # where a crawled page was fetched (its canonical URL): wins
 
 
 @dataclass

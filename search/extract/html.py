@@ -20,8 +20,9 @@ from .page import parse_page
 _IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\([^)]*\)\s*$")
 
 
-def parse_html(html: str, article_id: str, source_path: str | None = None) -> Article:
-    """The Article of a saved HTML page."""
+def parse_html(html: str, article_id: str, source_path: str | None = None,
+               url: str | None = None) -> Article:
+    """The Article of a saved HTML page (``url``: where it was fetched, wins over the markup's)."""
     import trafilatura  # noqa: PLC0415 (heavy; only HTML inputs pay for it)
 
     doc = trafilatura.bare_extraction(
@@ -45,7 +46,7 @@ def parse_html(html: str, article_id: str, source_path: str | None = None) -> Ar
     given = {
         "date": parse_date(doc.date or ""),
         "author": title_case(doc.author) if doc.author else None,
-        "url": doc.url or None,
+        "url": url or doc.url or None,
     }
     article = parse_page(text, article_id, source_path, given=given)
     if alts:
