@@ -358,7 +358,8 @@ def run_query(engine, truth: Truth, query: Query, typing: str) -> dict:
            "total": res.total, "ids_via": via, "ids_distinct": len(set(ids)),
            "accents": getattr(res, "accents", None), "fallback": getattr(res, "fallback", None),
            "exact_total": getattr(res, "exact_total", None),
-           "engine_words": [" ".join(w) for w in words] if words is not None else None,
+           "engine_words": ([w if isinstance(w, str) else " ".join(w) for w in words]
+                            if words is not None else None),
            **truth.score(query, list(dict.fromkeys(ids)), [h.id for h in res.hits]),
            "ms_search": round(ms_search, 1), "ms_ids": round(ms_ids, 1)}
     return out
@@ -431,6 +432,18 @@ def print_table(summary: dict) -> None:
               f"R {_fmt(r['recall'])}  matched {r['matched']:>6}  phrase {r['with_phrase']:>6}")
 
 
+def _uncommitted() -> list[str] | None:
+    """Files of the engine changed since the recorded commit (the run measured those too)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", "search"], cwd=common.ROOT,
+                             capture_output=True, text=True, timeout=10).stdout
+    except OSError:
+        return None
+    return [line[3:] for line in out.splitlines()]
+
+
 LABEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
@@ -480,6 +493,7 @@ def bench_precision(size: str = "20k", limit: int | None = None, index: Path | N
     summary = summarise(runs)
     print_table(summary)
     params = {"size": size, "limit": limit, "index": str(path), "label": label,
+              "uncommitted_search_files": _uncommitted(),
               "queries": str(queries_file) if queries_file else "bench.precision.QUERIES",
               "n_queries": len(queries), "search_module": str(Path(search.__file__).parent),
               "ids_via": sorted({r["ids_via"] for r in runs}), "targets": TARGETS,
