@@ -13,6 +13,7 @@ import fcntl
 import json
 import logging
 import os
+import pickle
 import re
 import struct
 import tempfile
@@ -25,6 +26,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import whoosh
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
@@ -55,6 +57,10 @@ _TEMP_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
 READ_ERRORS = (OSError, EOFError, struct.error, zlib.error, ValueError, KeyError, IndexError,
                TypeError, AttributeError, AssertionError, ImportError, MemoryError,
                RecursionError, whoosh_index.IndexError)
+# Of those, the ones only damaged bytes raise, wherever they come from.
+DAMAGE_ERRORS = (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError,
+                 UnicodeDecodeError, json.JSONDecodeError, whoosh_index.IndexError)
+_WHOOSH_DIR = os.path.dirname(whoosh.__file__) + os.sep
 
 
 def _meta_path(path: Path) -> Path:
@@ -244,8 +250,25 @@ def reading(path, what: str = "cannot read it", storage=None, opening: bool = Fa
     except SearchError:
         raise
     except READ_ERRORS as e:
+        if not _is_damage(e):
+            raise  # a bug in the code reading, not a damaged file: keep its traceback
         log.debug("reading the index at %s failed", path, exc_info=True)
         raise _damaged(path, what, e) from e
+
+
+def _is_damage(e: BaseException) -> bool:
+    """True when ``e`` comes from reading index bytes, not from a bug in vnsearch's own code.
+
+    Errors only bytes cause (I/O, truncation, decompression, decoding) always
+    count; a generic one (KeyError, TypeError, ...) only when raised inside
+    Whoosh, which raises those on damaged files too.
+    """
+    if isinstance(e, DAMAGE_ERRORS):
+        return True
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_filename.startswith(_WHOOSH_DIR)
 
 
 def guarded(method=None, *, opening: bool = False):

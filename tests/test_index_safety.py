@@ -339,3 +339,22 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     with Vocabulary(ix) as v:
         assert v.matches(stamp(open_index(ix)))
         assert v.stats()["documents"] == 250
+
+
+@pytest.mark.parametrize("error, damaged", [
+    (lambda: __import__("zlib").decompress(b"not zlib"), True),
+    (lambda: open("/nonexistent/segment.seg", "rb"), True),
+    (lambda: __import__("json").loads("{cut sh"), True),
+    (lambda: {}["a key our own code forgot"], False),  # a bug: its traceback stays
+    (lambda: None + 1, False),
+], ids=["zlib", "missing-file", "json", "our-KeyError", "our-TypeError"])
+def test_only_damage_becomes_index_damaged(tmp_path, error, damaged):
+    from search.index import reading
+    if damaged:
+        with pytest.raises(IndexDamaged, match="vnsearch index --rebuild"):
+            with reading(tmp_path):
+                error()
+    else:
+        with pytest.raises((KeyError, TypeError)):
+            with reading(tmp_path):
+                error()
