@@ -358,3 +358,15 @@ def test_only_damage_becomes_index_damaged(tmp_path, error, damaged):
         with pytest.raises((KeyError, TypeError)):
             with reading(tmp_path):
                 error()
+
+
+def test_a_reader_open_during_a_rebuild_moves_to_the_new_index(built, new_file):
+    engine = Engine(built)
+    try:
+        assert engine.search("", per_page=100).total == 6
+        index_paths([new_file], built, workers=1, rebuild=True)
+        # The swap gives the new table of contents a higher generation: seen at once.
+        assert [h.id for h in engine.search("zqnew").hits] == ["new"]
+        assert engine.search("", per_page=100).total == 7
+    finally:
+        engine.close_all()
