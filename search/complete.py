@@ -38,10 +38,14 @@ __all__ = ["Completer", "Completion", "Suggestions", "MAX_COMPLETIONS"]
 log = logging.getLogger(__name__)
 
 MAX_COMPLETIONS = 8
-# Successor tables kept per process (one per previous syllable typed).
+# Successor lists kept per process (one per previous syllable typed), and their length:
+# the most frequent pairs after a syllable, enough for a prefix of one or two letters.
 FOLLOW_CACHE = 1024
+RANKED = 1000
 # A token that is no Vietnamese syllable is offered only when seen this often.
 MIN_ODD = 20
+# A prefix matching at most this many folded syllables reads their pairs alone.
+NARROW = 64
 
 
 class Completion(NamedTuple):
@@ -81,6 +85,7 @@ class _Table(NamedTuple):
     keys: list[str]            # folded forms, sorted (parallel to ``syls``)
     syls: list[_Syl]
     by_id: dict[int, _Syl]
+    by_text: dict[str, int]    # syllable -> its id
     fids: dict[str, int]       # folded form -> folded id (classes such as <s> included)
 
 
@@ -116,6 +121,7 @@ class Completer(Suggester):
         self._table: _Table | None = None
         self._build_lock = threading.Lock()
         self._follow = _LRU(FOLLOW_CACHE)
+        self._pair_cache = _LRU(cache_size)
 
     # --- storage -------------------------------------------------------------
 
@@ -132,6 +138,7 @@ class Completer(Suggester):
             if table is None or table.generation != generation:
                 table = self._build(conn, generation)
                 self._follow.clear()
+                self._pair_cache.clear()
                 self._table = table
         return table
 
@@ -150,17 +157,35 @@ class Completer(Suggester):
         syls.sort()
         log.debug("completion table of generation %s: %d syllables", generation, len(syls))
         return _Table(generation, [s.folded for s in syls], syls,
-                      {s.sid: s for s in syls}, fids)
+                      {s.sid: s for s in syls}, {s.text: s.sid for s in syls}, fids)
 
-    def _successors(self, conn, fa: int) -> dict[int, list[tuple[int, int, int]]]:
-        """Folded id of the next syllable -> [(a, b, count)] of every pair starting with ``fa``."""
-        hit = self._follow.get(fa)
+    def _ranked(self, conn, table: _Table, fa: int, a: int | None = None
+                ) -> list[tuple[int, str, str, int, int]]:
+        """(count, folded b, b, a, b) of the most frequent pairs after the folded syllable
+        ``fa`` (after its reading ``a`` alone if given), best first. SQLite sorts the key
+        range; LIMIT bounds what Python reads."""
+        hit = self._follow.get((fa, a))
         if hit is None:
-            hit = {}
-            for fb, a, b, n in conn.execute("SELECT fb, a, b, n FROM bi WHERE fa = ?", (fa,)):
-                if n > 0:
-                    hit.setdefault(fb, []).append((a, b, n))
-            self._follow.put(fa, hit)
+            by_id = table.by_id
+            sql = ("SELECT a, b, n FROM bi WHERE fa = ? AND n > 0 "
+                   + ("" if a is None else "AND a = ? ") + "ORDER BY n DESC, b LIMIT ?")
+            args = (fa, RANKED) if a is None else (fa, a, RANKED)
+            hit = []
+            for ra, b, n in conn.execute(sql, args):
+                syl = by_id.get(b)
+                if syl is not None:  # </s>, <num> and odd tokens are no completions
+                    hit.append((n, syl.folded, syl.text, ra, b))
+            hit.sort(key=lambda r: (-r[0], r[1], r[2], r[3]))
+            self._follow.put((fa, a), hit)
+        return hit
+
+    def _pair_rows(self, conn, fa: int, fb: int) -> tuple[tuple[int, int, int], ...]:
+        """(a, b, count) of every pair whose folded form is (fa, fb): one primary-key range."""
+        hit = self._pair_cache.get((fa, fb))
+        if hit is None:
+            hit = tuple(conn.execute("SELECT a, b, n FROM bi WHERE fa = ? AND fb = ? AND n > 0",
+                                     (fa, fb)))
+            self._pair_cache.put((fa, fb), hit)
         return hit
 
     # --- matching ------------------------------------------------------------
@@ -234,57 +259,79 @@ class Completer(Suggester):
         fa = table.fids.get(fold(key))
         if fa is None:
             return {}
-        follow = self._successors(conn, fa)
-        if typed.strip():
-            ok = {s.sid for s in matches}
-            fbs = {s.fid for s in matches}
-        else:
-            ok, fbs = None, follow.keys()
         h_spans = list(token_spans(head))
         h_start, h_end, _ = h_spans[-1]
         typed_prev = head[h_start:h_end]
-        fixed = has_diacritics(key) or key.startswith("<")  # typed accents are never changed
-        weights = None
-        if not fixed and not prev_new_clause and len(h_spans) > 1:
-            # P(a | the syllable before it), as restored: c(pp, a) / n(a), so that
-            # "can bo " goes on with "cán bộ …", not "cán bổ …".
-            p_start, p_end, _ = h_spans[-2]
-            pp = token_key(head[p_start:p_end])
-            pp_fid = table.fids.get(fold(pp))
-            if pp_fid is not None:
-                counts: dict[int, int] = {}
-                for a, b, n in self._successors(conn, pp_fid).get(fa, ()):
-                    pa = table.by_id.get(a)
-                    if pa is not None and pa.text == pp or pa is None and pp.startswith("<"):
-                        counts[b] = counts.get(b, 0) + n
-                if counts:
-                    weights = {a: c / max(table.by_id[a].n, 1)
-                               for a, c in counts.items() if a in table.by_id}
-        scored = []
-        for fb in fbs:
-            for a, b, n in follow.get(fb, ()):
-                if (ok is not None and b not in ok) or b not in table.by_id:
-                    continue
-                if fixed:
-                    a_syl = table.by_id.get(a)
-                    if (a_syl.text if a_syl else "<") != key and not key.startswith("<"):
-                        continue
-                    weight = 1.0
-                else:
-                    if a not in table.by_id:
-                        continue
-                    weight = 1.0 if weights is None else weights.get(a, 0.0)
-                if weight > 0:
-                    scored.append((n * weight, n, a, b))
-        out: dict[str, int] = {}
+        folded = fold(key)
+        readings = [s.sid for s in self._matching(table, folded) if s.folded == folded]
+        # Typed accents are never changed, nor what no syllable of the table reads
+        # (a number, an odd token): it is kept as typed.
+        fixed = has_diacritics(key) or not readings
         by_id = table.by_id
-        # Ties go to the alphabetical order (folded), so that answers are repeatable.
-        for _, n, a, b in heapq.nsmallest(
-                limit * 2, scored,
-                key=lambda r: (-r[0], -r[1], by_id[r[3]].folded, by_id[r[3]].text, r[2])):
-            new_prev = typed_prev if fixed else _cased(table.by_id[a].text, typed_prev)
-            completed = head[:h_start] + new_prev + head[h_end:] + _cased(table.by_id[b].text, typed)
+        # The weight of each reading ``a`` of the previous syllable (None: 1 for any).
+        weights: dict[int, float] | None = None
+        if not readings:
+            pass  # any pair after it
+        elif fixed:
+            weights = {table.by_text[key]: 1.0} if key in table.by_text else {}
+        else:
+            if not prev_new_clause and len(h_spans) > 1:
+                # P(a | the syllable before it), as restored: c(pp, a) / n(a), so that
+                # "can bo " goes on with "cán bộ …", not "cán bổ …".
+                p_start, p_end, _ = h_spans[-2]
+                pp = token_key(head[p_start:p_end])
+                pp_fid = table.fids.get(fold(pp))
+                pp_sid = table.by_text.get(pp)
+                if pp_fid is not None and (pp_sid is not None or pp.startswith("<")):
+                    counts: dict[int, int] = {}
+                    for a, b, n in self._pair_rows(conn, pp_fid, fa):
+                        if (a == pp_sid or pp_sid is None) and b in by_id:
+                            counts[b] = counts.get(b, 0) + n
+                    if counts:
+                        weights = {a: c / max(by_id[a].n, 1) for a, c in counts.items()}
+            if weights is None:
+                weights = dict.fromkeys(readings, 1.0)
+        ok = {s.sid for s in matches} if typed.strip() else None
+        fbs = {s.fid for s in matches} if ok is not None else ()
+        if ok is not None and len(fbs) <= NARROW:
+            # A narrow prefix: only the pairs of its folded syllables, each one key range.
+            rows = [(n, by_id[b].folded, by_id[b].text, a, b)
+                    for fb in fbs for a, b, n in self._pair_rows(conn, fa, fb) if b in ok]
+            rows.sort(key=lambda r: (-r[0], r[1], r[2], r[3]))
+        else:
+            only = next(iter(weights)) if weights is not None and len(weights) == 1 else None
+            rows = self._ranked(conn, table, fa, only)
+        out: dict[str, int] = {}
+        for _, n, a, b in self._best(rows, ok, weights, limit * 2):
+            new_prev = typed_prev if fixed else _cased(by_id[a].text, typed_prev)
+            completed = head[:h_start] + new_prev + head[h_end:] + _cased(by_id[b].text, typed)
             out.setdefault(completed, n)
             if len(out) > limit:
                 break
         return out
+
+    @staticmethod
+    def _best(rows, ok, weights, k: int) -> list[tuple[float, int, int, int]]:
+        """The ``k`` best (score, count, a, b) of ``rows`` (by count, then text), scored
+        count × weight of ``a``; stops as soon as no later row can enter."""
+        top_w = 1.0 if weights is None else max(weights.values(), default=0.0)
+        if top_w <= 0:
+            return []
+        found: list[tuple[float, int, int, int, int]] = []  # (score, -order, count, a, b)
+        heap: list[float] = []  # the k best scores so far (a min-heap)
+        for order, (n, _, _, a, b) in enumerate(rows):
+            if len(heap) == k and heap[0] >= n * top_w:
+                break  # rows come by decreasing count: none left can beat the k-th
+            if ok is not None and b not in ok:
+                continue
+            w = 1.0 if weights is None else weights.get(a, 0.0)
+            if w <= 0:
+                continue
+            score = n * w
+            found.append((score, -order, n, a, b))
+            if len(heap) < k:
+                heapq.heappush(heap, score)
+            elif score > heap[0]:
+                heapq.heapreplace(heap, score)
+        found.sort(reverse=True)  # ties keep the rows' order (count, then alphabetical)
+        return [(score, n, a, b) for score, _, n, a, b in found[:k]]

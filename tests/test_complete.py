@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from search.analysis import fold
+from search import complete
 from search.complete import MAX_COMPLETIONS, Completer
 from search.query import MAX_QUERY_CHARS
 from search.vocab import Vocabulary
@@ -18,7 +19,7 @@ TEXTS = (
     ["Cán bộ cấp xã được tập huấn.", "Cán bộ công chức.", "Cán bộ trẻ.", "Đội ngũ cán bộ."]
     + ["Bán hàng online."] * 6
     + ["Cần bán đất.", "Căn bản là vậy.", "Cả xã cùng làm.", "Cao su, cà phê.", "Các xã."]
-    + ["Cách làm hay.", "Bốn xã.", "Hòa đồng, hòa giải.", "Hoàn thành."]
+    + ["Cách làm hay.", "Bốn xã.", "Hòa đồng, hòa giải.", "Hoàn thành.", "Mã xkcdq bộ."]
 )
 
 
@@ -67,7 +68,7 @@ def test_ranked_by_bigram_count_after_a_syllable(completer):
     assert pairs[:2] == [("cán bộ", 4), ("cần bán", 1)]
     # Without the previous syllable, the same prefix ranks "bán" (7 times) over "bộ" (4).
     alone = [(c.text, c.count) for c in completer.complete("b").completions]
-    assert alone[:2] == [("bán", 7), ("bộ", 4)]
+    assert alone[:2] == [("bán", 7), ("bộ", 5)]
     assert [n for _, n in alone] == sorted((n for _, n in alone), reverse=True)
 
 
@@ -89,6 +90,20 @@ def test_accented_prefixes_keep_their_accents(completer, prefix, allowed):
     got = {c.text for c in completer.complete(prefix, limit=50).completions}
     assert got and got <= allowed, got
     assert all(fold(t).startswith(fold(prefix)) for t in got)
+
+
+@pytest.mark.parametrize("q", ["can b", "cán b", "can bo c", "b", "hoa d", "ca", "xkcdq b"])
+def test_narrow_and_ranked_reads_agree(vocab_dir, monkeypatch, q):
+    # A prefix matching few folded syllables reads their pairs one by one, a broad one
+    # the most frequent pairs of the previous syllable: both must rank alike.
+    answers = []
+    for narrow in (0, 10**6):
+        monkeypatch.setattr(complete, "NARROW", narrow)
+        c = Completer(vocab_dir, lm=None)
+        answers.append(c.complete(q, limit=50).to_dict())
+        c.close_all()
+    assert answers[0] == answers[1]
+    assert answers[0]["completions"]
 
 
 def test_limit_and_the_typed_word_itself(completer):
@@ -117,6 +132,12 @@ def test_hostile_input(completer, typed):
         assert c.count > 0 and c.text.strip()
     data = result.to_dict()
     assert list(data) == ["query", "completions", "restored"]
+
+
+def test_after_a_token_that_is_no_syllable(completer):
+    # "xkcdq" is kept as typed, never offered itself ("odd" tokens seen once are left out).
+    assert texts(completer.complete("xkcdq b")) == ["xkcdq bộ"]
+    assert texts(completer.complete("xkc")) == []
 
 
 def test_numbers_and_unknown_words_complete_nothing(completer):
