@@ -148,7 +148,22 @@ class _Storage(FileStorage):
         return _track(super().open_file(name, **kwargs))
 
     def create_file(self, name, **kwargs):
-        return _track(super().create_file(name, **kwargs))
+        f = super().create_file(name, **kwargs)
+        if name.endswith(".seg") or ".toc." in name:
+            # A commit's segment and table of contents reach the disk before
+            # the table of contents is renamed in (Whoosh never fsyncs), so a
+            # power cut cannot leave a table naming a segment that is not there.
+            f.onclose = _fsync_before(f.onclose)
+        return _track(f)
+
+
+def _fsync_before(onclose):
+    def close(structfile):
+        if onclose:
+            onclose(structfile)
+        structfile.file.flush()
+        os.fsync(structfile.file.fileno())
+    return close
 
 
 def _track(f):
@@ -412,6 +427,7 @@ def _write_batch(ix, batch: list[tuple], lock_timeout: float, on_commit) -> Iter
             # The segment's files are created with the writer: collected too.
             writer = _writer(ix, lock_timeout)
             _fill(writer, batch)
+        _fsync_dir(Path(ix.storage.folder))  # the renamed table of contents
     except BaseException as e:
         if writer is not None:
             _cancel(ix, writer, files)
