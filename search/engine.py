@@ -40,9 +40,9 @@ SORTS = ("relevance", "date")
 # none; at least FALLBACK_MANY otherwise), the folded results are shown.
 FALLBACK_BELOW = 3
 FALLBACK_MANY = 10
-# Two adjacent query syllables are one word when pyvi put them inside one word
-# (of two syllables or more) in at least this share of their occurrences in the
-# indexed articles.
+# Two adjacent query syllables are one word when pyvi joined them into one word
+# (of two syllables, or longer and starting with them) in at least this share
+# of their occurrences in the indexed articles.
 WORD_SHARE = 0.5
 # Facet name in results -> field in the index.
 _FACET_FIELD = {"province": "province", "province_2025": "province_2025", "topic": "topics",
@@ -85,7 +85,6 @@ class Engine:
         self._columns: tuple = (None, None, None)
         self._vocab = None  # the vocabulary, when no suggester was given
         self._words = _LRU(8192)  # is_word answers, keyed on the index generation
-        self._pairs: tuple = (None, {})  # _joined() of one generation
         self._definitions: tuple = (None, {})  # _learned() of one generation
 
     # --- plumbing ----------------------------------------------------------
@@ -359,28 +358,11 @@ class Engine:
             hit = self._words.get(cache_key)
             if hit is None:
                 total = stats.pair_count(a, b)
-                hit = total > 0 and self._joined(s).get(f"{a}_{b}", 0) >= WORD_SHARE * total
+                hit = total > 0 and _joined(s, a, b) >= WORD_SHARE * total
                 self._words.put(cache_key, hit)
             return hit
 
         return is_word
-
-    def _joined(self, s) -> dict[str, int]:
-        """How often each pair of syllables stood inside one pyvi word, across the index."""
-        key = self._generation(s)[0]
-        with self._lock:
-            if self._pairs[0] == key:
-                return self._pairs[1]
-        pairs: dict[str, int] = {}
-        for text, info in s.reader().iter_field("words"):
-            parts = (text.decode("utf-8") if isinstance(text, bytes) else text).split("_")
-            n = int(info.weight())
-            for a, b in zip(parts, parts[1:]):
-                pair = f"{a}_{b}"
-                pairs[pair] = pairs.get(pair, 0) + n
-        with self._lock:
-            self._pairs = (key, pairs)
-        return pairs
 
     @staticmethod
     def _true_words(postings, words: list[plan_mod.Word]) -> list[np.ndarray]:
@@ -575,6 +557,19 @@ def _ranked(s, plan: plan_mod.Plan, restored, allowed: np.ndarray, lengths: Leng
     rescored = sorted(((d, (sc + bonus[d]) * factor[d]) for d, sc in window_list),
                       key=lambda x: -x[1])
     return (rescored + ranked[plan_mod.RESCORE_WINDOW:])[:limit]
+
+
+def _joined(s, a: str, b: str) -> int:
+    """How often pyvi put the folded syllables ``a b`` inside one word: ``a_b`` and ``a_b_…``.
+
+    Longer words holding the pair elsewhere ("thanh_hoa_giai_trinh") are nearly
+    all pyvi's mis-joins, and finding them would mean reading the whole lexicon.
+    """
+    pair = f"{a}_{b}"
+    n = s.frequency("words", pair)
+    for term in s.reader().expand_prefix("words", pair + "_"):
+        n += s.frequency("words", term.decode("utf-8") if isinstance(term, bytes) else term)
+    return int(n)
 
 
 def _aliased(plan: plan_mod.Plan, word: plan_mod.Word) -> bool:
