@@ -230,8 +230,10 @@ class Completer(Suggester):
             return []
         start, end, new_clause = spans[-1]
         if end < len(text):
-            # The last word is finished: offer the word after it.
-            prev, prefix, head_end = spans[-1], "", len(text)
+            # The last word is finished: offer the word after it, unless punctuation
+            # since closed its clause (what a next token would be told).
+            after_clause = list(token_spans(text + " a"))[-1][2]
+            prev, prefix, head_end = (None if after_clause else spans[-1]), "", len(text)
         else:
             prev = None if new_clause else spans[-2]
             prefix, head_end = text[start:end], start

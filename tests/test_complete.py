@@ -76,6 +76,9 @@ def test_after_a_finished_word(completer):
     # A trailing space: the word after "cán bộ", among the syllables seen after "bộ".
     got = texts(completer.complete("can bo "))
     assert set(got) == {"cán bộ cấp", "cán bộ công", "cán bộ trẻ"}
+    # After punctuation a new clause starts: no word is "seen after" it.
+    assert completer.complete("can bo, ").completions == []
+    assert completer.complete("can bo. ").completions == []
 
 
 @pytest.mark.parametrize("prefix, allowed", [
@@ -144,6 +147,14 @@ def test_numbers_and_unknown_words_complete_nothing(completer):
     assert completer.complete("2023").completions == []
     assert completer.complete("xyzzyq").completions == []
     assert completer.complete("").to_dict() == {"query": "", "completions": [], "restored": None}
+
+
+def test_api_without_an_index(tmp_path):
+    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "none")})
+    r = app.test_client().get("/api/suggest?q=can+b")
+    assert r.status_code == 200  # suggestions are a convenience: no 503 for them
+    assert r.get_json() == {"query": "can b", "completions": [], "restored": None}
+    assert not (tmp_path / "none").exists()
 
 
 def test_without_a_vocabulary(tmp_path):
