@@ -206,10 +206,17 @@ def _closing_on_error():
             raise
 
 
-def read_toc(storage, schema=None):
+def read_toc(storage, schema=None, generation: int | None = None):
     """Whoosh's table of contents of the index in ``storage`` (files closed even on error)."""
     with _closing_on_error():
-        return TOC.read(storage, INDEX_NAME, schema=schema)
+        return TOC.read(storage, INDEX_NAME, gen=generation, schema=schema)
+
+
+def _generations(path: Path) -> list[int]:
+    """Generations of the tables of contents in the folder, newest first."""
+    pattern = TOC._pattern(INDEX_NAME)
+    return sorted((int(m.group(1)) for m in map(pattern.match, os.listdir(path)) if m),
+                  reverse=True)
 
 
 def open_segment(storage, schema, segment) -> SegmentReader:
@@ -549,9 +556,8 @@ def stored_article(searcher, article_id: str) -> Article | None:
 
 def _folder(searcher) -> str:
     """The folder of a searcher's index, for messages."""
-    storage = getattr(searcher.reader(), "storage", None) or getattr(searcher, "_ix", None)
-    return getattr(storage, "folder", None) or getattr(getattr(storage, "storage", None),
-                                                        "folder", "the index")
+    storage = getattr(getattr(searcher, "_ix", None), "storage", None)
+    return getattr(storage, "folder", None) or "the index"
 
 
 def get_article(searcher, article_id: str) -> Article:
@@ -611,14 +617,19 @@ def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
         return
     storage = _storage(path)
     schema = build_schema()  # the stored form (`doc`) is the same in every version
-    try:
-        segments = read_toc(storage, schema).segments
-    except Exception as e:
-        if _has_toc(path) or _segment_files(path):
+    segments = None
+    for generation in _generations(path):  # the newest readable (an older one may remain)
+        try:
+            segments = read_toc(storage, schema, generation).segments
+            break
+        except Exception as e:  # noqa: BLE001 - any failure: try the one before
+            lost.append(f"table of contents {generation} unreadable ({type(e).__name__})")
+    if segments is None:
+        if _segment_files(path):
             # Segment files hold no document count: without the table of
             # contents they cannot be read (swap_in keeps them aside).
-            lost.append(f"table of contents unreadable ({type(e).__name__}): the articles "
-                        "of its segments could not be read")
+            lost.append("no readable table of contents: the articles of the segments could "
+                        "not be read")
         return
     seen: set[str] = set()
     # Newest segments first: an article replaced later wins over its old copy.
@@ -646,7 +657,10 @@ def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
         except Exception as e:  # the stored-fields file itself is cut short
             lost.append(f"segment {seg.segment_id()}: {type(e).__name__}: {str(e)[:80]}")
         finally:
-            reader.close()
+            try:
+                reader.close()
+            except Exception:  # noqa: BLE001 - a damaged reader may not close cleanly
+                pass
 
 
 def rebuild_folder(path) -> Path:

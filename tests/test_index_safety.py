@@ -179,8 +179,12 @@ def test_rebuild_killed_midway_leaves_the_old_index_intact(built, tmp_path):
 
 # --- damaged files -------------------------------------------------------------
 
+def _newest_toc(ix: Path) -> Path:
+    return max(ix.glob("_MAIN_*.toc"), key=lambda p: int(p.stem[len("_MAIN_"):]))
+
+
 def _truncate_toc(ix: Path):
-    toc = max(ix.glob("_MAIN_*.toc"))
+    toc = _newest_toc(ix)
     toc.write_bytes(toc.read_bytes()[:40])
 
 
@@ -370,3 +374,19 @@ def test_a_reader_open_during_a_rebuild_moves_to_the_new_index(built, new_file):
         assert engine.search("", per_page=100).total == 7
     finally:
         engine.close_all()
+
+
+def test_rebuild_reads_an_older_table_of_contents_when_the_newest_is_damaged(built, runner):
+    ids = set(everything(built)) - {"alias portal ->"}
+    old_toc = _newest_toc(built)
+    saved = old_toc.read_bytes()
+    writer = open_index(built).writer()  # one more commit that leaves older segments in place
+    writer.add_document(id="late", hash="x", doc=b"whatever")
+    writer.commit(merge=False)
+    old_toc.write_bytes(saved)  # as if Whoosh's clean-up had not run yet
+    _truncate_toc(built)  # the newest is cut short
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(built)])
+    assert result.exit_code == 0, result.output
+    engine = Engine(built)
+    assert {h.id for h in engine.search("", per_page=100).hits} == ids
+    engine.close_all()
