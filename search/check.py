@@ -18,9 +18,9 @@ from pathlib import Path
 from whoosh.index import TOC
 
 from .errors import IndexDamaged, IndexMissing
-from .index import (INDEX_NAME, LOCK_TIMEOUT, META_FILE, READ_ERRORS, _segment_files, _storage,
-                    _TEMP_TOC, has_index_files, open_index, open_segment, read_meta, read_toc,
-                    remove_leftovers, stale_rebuilds, stamp, write_lock)
+from .index import (INDEX_NAME, LOCK_TIMEOUT, META_FILE, READ_ERRORS, _TEMP_TOC, _generations,
+                    _segment_files, _storage, has_index_files, open_index, open_segment,
+                    read_meta, read_toc, remove_leftovers, stale_rebuilds, stamp, write_lock)
 from .schema import SCHEMA_VERSION, load_article
 from .vocab import Vocabulary, vocab_path
 
@@ -240,6 +240,7 @@ def _check_leftovers(path: Path, toc, report: CheckReport) -> None:
     stray = [n for n in _segment_files(path) if pattern.match(n).group(1) not in used]
     stray += [n for n in (p.name for p in path.iterdir()) if _TEMP_TOC.match(n)]
     stray += [f"../{p.name}/" for p in stale_rebuilds(path)]
+    stray += [f"_{INDEX_NAME}_{g}.toc" for g in _generations(path) if g != toc.generation]
     if stray:
         report.findings.append(Finding(
             "leftovers", f"{len(stray)} file(s) of an interrupted write ({', '.join(stray[:3])})",

@@ -149,14 +149,16 @@ def test_damaged_vocabulary_file_is_repaired(built, runner, tmp_path, damage):
 def test_leftover_files_are_a_note_and_repair_removes_them(built, runner):
     (built / "MAIN_zzzzleftover0000.seg").write_bytes(b"partial")
     (built / "_MAIN_9.toc.1234.5").write_bytes(b"partial")
+    (built / "_MAIN_0.toc").write_bytes(b"an older generation Whoosh did not clean up")
     (built / "mine.txt").write_text("keep", "utf-8")
     result = runner.invoke(cli, ["check", "--index", str(built)])
     assert result.exit_code == 0, result.output
-    assert "note: leftovers: 2 file(s)" in result.output
+    assert "note: leftovers: 3 file(s)" in result.output
     result = runner.invoke(cli, ["check", "--index", str(built), "--repair"])
     assert result.exit_code == 0
-    assert "repaired: removed 2 leftover file(s)" in result.output
+    assert "repaired: removed 3 leftover file(s)" in result.output
     assert not (built / "MAIN_zzzzleftover0000.seg").exists()
+    assert not (built / "_MAIN_0.toc").exists()
     assert (built / "mine.txt").read_text("utf-8") == "keep"
 
 
