@@ -105,17 +105,18 @@ def test_escape_closes_and_enter_searches_what_was_typed(page, base_url):
     assert query_of(page.url) == {"q": "can b"}
 
 
-def test_mouse_click_on_an_option(page, base_url):
-    # From the results page: the header box, with its own listbox.
-    box = open_box(page, base_url, "/search?q=x%C3%A3")
+def test_mouse_click_on_an_option_keeps_the_filters(page, base_url):
+    # From a filtered results page: the header box, with its own listbox and hidden filters.
+    box = open_box(page, base_url, "/search?q=x%C3%A3&province=%C4%90i%E1%BB%87n+Bi%C3%AAn")
     box.fill("")
-    listbox = type_and_wait(page, box, "hoa giai")
+    listbox = type_and_wait(page, box, "can bo c")
     option = listbox.get_by_role("option").first
     chosen = option.inner_text()
-    assert fold(chosen).startswith("hoa giai")
+    assert fold(chosen).startswith("can bo c")
+    option.hover()
     option.click()
-    page.wait_for_url(re.compile(r"/search\?"))
-    assert query_of(page.url)["q"] == chosen
+    page.wait_for_url(re.compile(r"/search\?q="))
+    assert query_of(page.url) == {"q": chosen, "province": "Điện Biên"}
 
 
 def test_without_javascript_the_form_still_works(browser, base_url):  # noqa: F811

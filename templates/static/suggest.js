@@ -164,6 +164,9 @@
       timer = setTimeout(ask, DELAY);
     });
     input.addEventListener("keydown", function (event) {
+      if (event.isComposing) {
+        return; // an input method (Telex, VNI) is still composing the letter
+      }
       var open = !listbox.hidden && options.length > 0;
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         if (!options.length) {
