@@ -179,9 +179,18 @@ def _build_fold_table() -> dict[int, str]:
 FOLD_TABLE = _build_fold_table()
 
 
-@lru_cache(maxsize=131072)
 def fold(text: str) -> str:
     """Remove every diacritic (``đ`` -> ``d``); other Latin letters go through unidecode."""
+    # Syllables repeat endlessly and are cached; long strings (whole lines) are not.
+    return _fold_short(text) if len(text) <= 64 else _fold(text)
+
+
+@lru_cache(maxsize=131072)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     out = text.translate(FOLD_TABLE)
     if not out.isascii():
         out = "".join(_fold_char(c) for c in out)
@@ -199,7 +208,7 @@ def _fold_char(c: str) -> str:
     return unidecode(c) or c
 
 
-_fold = fold  # for functions whose ``fold`` argument hides it
+_fold_any = fold  # for functions whose ``fold`` argument hides it
 
 
 def has_diacritics(text: str) -> bool:
@@ -285,7 +294,7 @@ def syllables(text: str) -> list[str]:
 def analyze(text: str, fold: bool = True) -> list[str]:
     """Token texts of ``text`` as the index sees them (folded by default)."""
     exact = syllables(text)
-    return list(map(_fold, exact)) if fold else exact
+    return list(map(_fold_any, exact)) if fold else exact
 
 
 def compound_words(segmented: str) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .analysis import has_diacritics, syllables
+from .analysis import ensure_normalized, has_diacritics, syllables
 from .policy import find_refs
 
 # A question of this many syllables or more is searched as ranked OR with a
@@ -70,6 +70,8 @@ def parse(text: str) -> ParsedQuery:
     """Read a query string; never raises."""
     text = (text or "")[:MAX_QUERY_CHARS]
     text = "".join(c if c.isprintable() else " " for c in text)
+    # Normalised first: references are found, and their spans given, in normal text.
+    text = ensure_normalized(text)
     pq = ParsedQuery(text=text, accented=has_diacritics(text))
     # Policy references first, before any tokenizer can shred them.
     units_at: list[tuple[int, Unit, bool]] = []
