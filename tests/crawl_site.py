@@ -7,7 +7,8 @@ index); a sitemap index pointing at a plain and a gzipped sitemap; the seeds
 as article pages with ``<link rel=canonical>`` and published-time metadata;
 an old URL that answers 301 with the canonical one; a 404; a page that answers
 429 with ``Retry-After`` the first time; a slow page; an oversized page sent
-without ``Content-Length``; a PDF; a page in Windows-1258. Every answer has an
+without ``Content-Length``; a PDF; a page in Windows-1258; a link that redirects
+to another site (the same server as ``localhost``). Every answer has an
 ETag and Last-Modified and honours conditional requests. Every request is
 logged (time, path, conditional headers, status) so tests can check what the
 crawler asked for and when.
@@ -30,7 +31,7 @@ from search.ingest import extract_paths
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 CRAWL_DELAY = 0.2
 RETRY_AFTER = 1
-SLOW_SECONDS = 2.5
+SLOW_SECONDS = 1.5
 OVERSIZED_BYTES = 2 * 1024 * 1024
 LAST_MODIFIED = "Wed, 01 May 2024 08:00:00 GMT"
 TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -50,6 +51,8 @@ SLOW = "/tin-tuc/bai-tai-rat-cham-1007.html"
 OVERSIZED = "/tin-tuc/bai-qua-dung-luong-1008.html"
 PDF_LINK = "/van-ban/quyet-dinh-so-1010.pdf"          # listed; never worth a request
 NOT_HTML = "/tin-tuc/bang-gia-dat-nam-2024-1011"     # answers application/pdf
+OFFSITE = "/chuyen-trang/bai-dang-tren-trang-khac-1012.html"  # 301 to another host (localhost)
+ROBOTS_MOVED = "/robots-moi.txt"  # where robots.txt redirects with Site(robots_moved=True)
 FEED = "/rss/home.rss"
 SITEMAP_INDEX = "/sitemap_index.xml"
 SITEMAP = "/sitemap-tin-tuc.xml"
@@ -77,6 +80,8 @@ class Hit:
     status: int
     if_none_match: str | None
     if_modified_since: str | None
+    host: str = ""
+    agent: str = ""
 
     @property
     def conditional(self) -> bool:
@@ -104,7 +109,8 @@ def _article_html(article, canonical: str, charset: str = "utf-8") -> str:
 class Site:
     """The fixture site (a context manager): ``base`` is its address, ``log`` its requests."""
 
-    def __init__(self):
+    def __init__(self, robots_moved: bool = False):
+        self.robots_moved = robots_moved
         self.articles = [a for a in extract_paths(sorted(SEEDS.glob("*.txt")))]
         assert len(self.articles) == len(ARTICLES)
         self.log: list[Hit] = []
@@ -114,6 +120,8 @@ class Site:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        # The same server under another host name: another site for the crawler.
+        self.other_base = f"http://localhost:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
@@ -171,7 +179,7 @@ class Site:
                 ).encode("utf-8")
 
     def _home(self) -> bytes:
-        links = [ARTICLES[0], ARTICLES[1], ARTICLES[3], DISALLOWED, *MENU]
+        links = [ARTICLES[0], ARTICLES[1], ARTICLES[3], DISALLOWED, OFFSITE, *MENU]
         body = "".join(f'<li><a href="{p}">{p}</a></li>' for p in links)
         return ('<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
                 "<title>Cổng thông tin điện tử huyện</title>"
@@ -182,7 +190,9 @@ class Site:
     def content(self, path: str) -> tuple[int, str, bytes, dict] | None:
         """(status, content type, body, extra headers) of ``path``; None: 404."""
         arts = {p: i for i, p in ARTICLES.items()}
-        if path == "/robots.txt":
+        if path == "/robots.txt" and self.robots_moved:
+            return 301, "text/html", b"", {"Location": self.url(ROBOTS_MOVED)}
+        if path in ("/robots.txt", ROBOTS_MOVED):
             text = (f"User-agent: *\nDisallow: /rieng/\nCrawl-delay: {CRAWL_DELAY}\n"
                     f"Sitemap: {self.url(SITEMAP_INDEX)}\n")
             return 200, "text/plain", text.encode(), {}
@@ -205,6 +215,8 @@ class Site:
                 self._sitemap([ARTICLES[0], DISALLOWED]), mtime=0), {}
         if path == OLD_URL:
             return 301, "text/html", b"", {"Location": self.url(ARTICLES[1])}
+        if path == OFFSITE:
+            return 301, "text/html", b"", {"Location": self.other_base + ARTICLES[0]}
         if path == NOT_HTML:
             return 200, "application/pdf", b"%PDF-1.4 " + b"0" * 2000, {}
         if path == OVERSIZED:
@@ -256,7 +268,9 @@ class Site:
                 if status == 200 and (inm == etag or (inm is None and ims == LAST_MODIFIED)):
                     status, body = 304, b""
                 with site._lock:
-                    site.log.append(Hit(arrived, path, status, inm, ims))
+                    site.log.append(Hit(arrived, path, status, inm, ims,
+                                        self.headers.get("Host", ""),
+                                        self.headers.get("User-Agent", "")))
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 if status in (200, 304):

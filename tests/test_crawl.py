@@ -31,7 +31,7 @@ from search.extract.outlets import outlets
 from search.index import iter_stored, open_index
 
 AGENT = "vnsearch-test/1 (+http://127.0.0.1/lien-he)"
-ARGS = ("--delay", "0", "--timeout", "1", "--max-bytes", "1000000", "--user-agent", AGENT)
+ARGS = ("--delay", "0", "--timeout", "0.5", "--max-bytes", "1000000", "--user-agent", AGENT)
 # Timing slack for the spacing checks (the clock and the loopback).
 SLACK = 0.02
 
@@ -98,10 +98,12 @@ def test_first_run_reports_every_outcome_with_its_reason(first, site):
     assert (r["fetched"], r["new"], r["changed"]) == (5, 4, 0)  # one page twice: via its old URL
     assert r["skipped_by_robots"] == [site.url(cs.DISALLOWED)]
     assert {e["url"]: e["reason"] for e in r["errors"]} == {
-        site.url(cs.GONE): "HTTP 404", site.url(cs.SLOW): "timed out after 1 s"}
+        site.url(cs.GONE): "HTTP 404", site.url(cs.SLOW): "timed out after 0.5 s"}
     skipped = {s["url"]: s["reason"] for s in r["skipped"]}
     assert skipped[site.url(cs.OVERSIZED)] == "larger than 1000000 bytes"
     assert skipped[site.url(cs.NOT_HTML)] == "not HTML (application/pdf)"
+    assert skipped[site.url(cs.OFFSITE)] == \
+        f"redirected off the site to {site.other_base}{cs.ARTICLES[0]}"
 
 
 def test_disallowed_and_unwanted_urls_are_never_requested(first, site):
@@ -109,6 +111,8 @@ def test_disallowed_and_unwanted_urls_are_never_requested(first, site):
     assert cs.DISALLOWED not in paths  # listed by the feed, the home page and a sitemap
     assert cs.PDF_LINK not in paths    # listed by a sitemap: not a page
     assert not set(cs.MENU) & paths    # menu links do not look like articles
+    assert {h.host for h in first.hits} == {host_of(site.base)}  # never another site
+    assert {h.agent for h in first.hits} == {AGENT}
     assert {cs.FEED, cs.SITEMAP_INDEX, cs.SITEMAP, cs.SITEMAP_GZ} <= paths
 
 
@@ -192,8 +196,8 @@ def test_status_prints_the_state_per_host(third, site):
     host = host_of(site.base)
     line = next(x for x in result.stdout.splitlines() if x.startswith(host))
     assert "last crawled 20" in line and "indexed 6" in line and "gone 1" in line
-    assert "disallowed 1" in line and "skipped 2" in line
-    assert f"last error: {site.url(cs.SLOW)}: timed out after 1 s" in result.stdout
+    assert "disallowed 1" in line and "skipped 3" in line
+    assert f"last error: {site.url(cs.SLOW)}: timed out after 0.5 s" in result.stdout
     ((outlet, h, when),) = last_crawled(third.index_dir)
     assert h == host and when.tzinfo is not None
 
@@ -207,8 +211,11 @@ def test_every_crawls_again_on_its_period(third, site):
     assert all(h.conditional for h in run.hits if h.path != cs.SLOW)
 
 
-def test_since_skips_older_articles(site, tmp_path):
-    run = crawl_into(site, tmp_path / "index", "--since", "2023-01-01", "--json")
+def test_since_skips_older_articles_and_a_larger_delay_wins(site, tmp_path):
+    run = crawl_into(site, tmp_path / "index", "--since", "2023-01-01", "--json",
+                     "--delay", "0.3")
+    times = [h.at for h in run.hits]
+    assert min(b - a for a, b in zip(times, times[1:])) >= 0.3 - SLACK
     assert sorted(a.url for a in stored(run.index_dir)) == sorted(
         [site.canonical(1), site.canonical(2)])  # published 2023-12-01 and 2023-06-08
     reasons = [s["reason"] for s in run.report["skipped"]]
@@ -216,13 +223,54 @@ def test_since_skips_older_articles(site, tmp_path):
 
 
 def test_max_pages_leaves_the_rest_for_the_next_round(site, tmp_path):
-    pages = set(cs.ARTICLES.values()) | {cs.OLD_URL, cs.GONE, cs.SLOW, cs.OVERSIZED, cs.NOT_HTML}
+    pages = set(cs.ARTICLES.values()) | {cs.OLD_URL, cs.GONE, cs.SLOW, cs.OVERSIZED, cs.NOT_HTML,
+                                          cs.OFFSITE}
     one = crawl_into(site, tmp_path / "index", "--max-pages", "2")
     assert len([h for h in one.hits if h.path in pages and h.status != 301]) == 2
     two = crawl_into(site, tmp_path / "index")
     assert sorted(a.url for a in stored(tmp_path / "index")) == sorted(
         site.canonical(i) for i in range(5))
     assert two.result.exit_code == 1
+
+
+def test_a_sources_file_names_the_outlet_its_contact_and_other_hosts(site, tmp_path):
+    other = host_of(site.other_base)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f"""
+[crawler]
+contact = "mailto:tin-tuc@127.0.0.1"
+
+[[outlet]]
+name = "Cổng TTĐT huyện thử nghiệm"
+home_page = "{site.base}/"
+province = "Điện Biên"
+feeds = ["{site.url(cs.FEED)}"]
+hosts = ["{other}"]
+""", encoding="utf-8")
+    started = time.monotonic()
+    result = crawl("--sources", str(sources), "--index", str(tmp_path / "index"), "--delay", "0",
+                   "--timeout", "0.5", "--max-bytes", "1000000")
+    hits = [h for h in site.hits() if h.at >= started]
+    assert "no contact" not in result.stderr
+    assert all("(+mailto:tin-tuc@127.0.0.1; " in h.agent for h in hits)
+    # The outlet allows its other host: the off-site redirect is followed there, with
+    # that host's own robots.txt, and the page is the same article (canonical URL).
+    assert [(h.path, h.status) for h in hits if h.host == other] == \
+        [("/robots.txt", 200), (cs.ARTICLES[0], 200)]
+    assert sorted(a.url for a in stored(tmp_path / "index")) == sorted(
+        site.canonical(i) for i in range(5 if site.published_new else 4))
+    assert ("Cổng TTĐT huyện thử nghiệm", host_of(site.base)) in [
+        (outlet, host) for outlet, host, _ in last_crawled(tmp_path / "index")]
+
+
+def test_a_redirected_robots_txt_is_followed(tmp_path):
+    with cs.Site(robots_moved=True) as site:
+        run = crawl_into(site, tmp_path / "index", "--max-pages", "3")
+    paths = [h.path for h in run.hits]
+    assert paths[:2] == ["/robots.txt", cs.ROBOTS_MOVED]
+    assert cs.DISALLOWED not in paths
+    times = [h.at for h in run.hits]
+    assert min(b - a for a, b in zip(times[2:], times[3:])) >= cs.CRAWL_DELAY - SLACK
 
 
 # --- pieces and bad input ---------------------------------------------------------------

@@ -29,6 +29,8 @@ class _Failed(click.ClickException):
 def parse_duration(text: str) -> float:
     """Seconds of a duration such as ``1h``, ``30m``, ``1h30m``, ``90s``, ``2d`` or ``45``."""
     text = text.strip().lower()
+    if len(text) > 40:
+        raise ValueError("a duration is a few characters (examples: 1h, 30m, 1h30m, 90s)")
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         seconds = float(text)
     else:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import logging
 import re
 from dataclasses import dataclass, field
 
 from .urls import host_of, normalize
 
-log = logging.getLogger(__name__)
-
 _SITEMAP_INDEX = re.compile(rb"<(?:[\w.-]+:)?sitemapindex\b")
-_XML_START = re.compile(rb"^\s{0,64}(?:<\?xml|<(?:[\w.-]+:)?(?:rss|feed|rdf|urlset|sitemapindex)\b)")
+_XML_START = re.compile(
+    rb"^\s{0,64}(?:<\?xml|<(?:[\w.-]+:)?(?:rss|feed|rdf|urlset|sitemapindex)\b)")
 _FEED_ROOT = re.compile(rb"<(?:[\w.-]+:)?(?:rss|feed|RDF)\b")
 
 

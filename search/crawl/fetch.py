@@ -104,9 +104,10 @@ class Fetcher:
     def __post_init__(self):
         self.http = urllib3.PoolManager(
             num_pools=16, retries=False,
-            timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
-            headers={"User-Agent": self.agent, "Accept-Language": "vi,en;q=0.5",
-                     "Accept-Encoding": "gzip, deflate"})
+            timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout))
+        # Given per request: urllib3 replaces, not merges, a pool's default headers.
+        self.headers = {"User-Agent": self.agent, "Accept-Language": "vi,en;q=0.5",
+                        "Accept-Encoding": "gzip, deflate"}
 
     def new_round(self) -> None:
         """Read robots.txt again at the next request to each host; lift round stops."""
@@ -133,6 +134,11 @@ class Fetcher:
         etag, modified, text = kept or (None, None, None)
         r = self._request(robots_url, h, etag if text is not None else None,
                           modified if text is not None else None, MAX_ROBOTS_BYTES)
+        for _ in range(MAX_REDIRECTS):  # RFC 9309: follow at least five redirects
+            if r.status not in (301, 302, 303, 307, 308) or r.final_url == r.url:
+                break
+            r = self._request(r.final_url, self._host(r.final_url), None, None,
+                              MAX_ROBOTS_BYTES)
         if r.status == 304 and text is not None:
             pass
         elif 200 <= r.status < 300 and r.body is not None:
@@ -221,8 +227,8 @@ class Fetcher:
     def _request(self, url: str, h: _Host, etag: str | None, last_modified: str | None,
                  max_bytes: int, html_only: bool = False) -> Response:
         """One GET (no redirects followed), spaced from the host's previous request."""
-        headers = {"Accept": ("text/html,application/xhtml+xml;q=0.9,*/*;q=0.1" if html_only
-                              else "*/*")}
+        headers = {**self.headers, "Accept": ("text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+                                              if html_only else "*/*")}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

@@ -21,9 +21,10 @@ from ..article import content_hash
 from ..extract import outlets as outlet_table
 from ..readers import Record
 from . import state as st
-from .discover import Listing, canonical_link, kind_of, read_feed, read_home, read_sitemap
-from .fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, MAX_PAGE_BYTES, Fetcher, gunzip, to_utf8
-from .sources import Sources
+from .discover import canonical_link, kind_of, read_feed, read_home, read_sitemap
+from .fetch import (DEFAULT_DELAY, DEFAULT_TIMEOUT, MAX_PAGE_BYTES, Fetcher, gunzip, to_utf8,
+                    user_agent)
+from .sources import Sources, load_sources
 from .urls import article_id, fetchable, host_of, looks_like_article, normalize, same_site
 
 log = logging.getLogger(__name__)
@@ -87,8 +88,6 @@ class CrawlReport:
 
 def resolve_starts(starts: Iterable[str], sources: Sources | None) -> list[Site]:
     """The Sites of START arguments: URLs, or sources files (raises ValueError)."""
-    from .sources import load_sources
-
     out = []
     for start in starts:
         url = normalize(start)
@@ -344,6 +343,7 @@ class Round:
         """Index the batch, then (only then) keep its pages' state."""
         if not self.batch:
             return
+        # Imported here: ingest loads pyvi and the parsers, which `--status` never needs.
         from ..ingest import index_records
 
         batch, self.batch = self.batch, []
@@ -436,8 +436,6 @@ def crawl(starts: Iterable[str], index_dir, *, sources: Sources | None = None,
     With ``every`` (seconds), rounds repeat on that period (``rounds`` of them,
     or for ever); ``on_round`` gets each round's report. Returns the last one.
     """
-    from .fetch import user_agent
-
     sites = resolve_starts(starts, sources)
     if not starts and sources is not None:
         sites = sites_of(sources)
@@ -461,4 +459,4 @@ def crawl(starts: Iterable[str], index_dir, *, sources: Sources | None = None,
             fetcher.new_round()
 
 
-__all__ = ["CrawlReport", "HostCounts", "Listing", "Round", "Site", "crawl", "resolve_starts"]
+__all__ = ["CrawlReport", "HostCounts", "Round", "Site", "crawl", "resolve_starts"]
