@@ -23,7 +23,8 @@ from click.testing import CliRunner
 import crawl_site as cs
 from search.check import check_index
 from search.cli import cli
-from search.crawl.cli import parse_duration
+from search.crawl.cli import _Progress, parse_duration
+from search.crawl.run import HostCounts
 from search.crawl.sources import DATA, load_sources
 from search.crawl.state import last_crawled, state_path
 from search.crawl.urls import article_id, host_of
@@ -318,6 +319,18 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert message in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "ix" / "crawl-state.sqlite").exists() or args == ["--status"]
+
+
+def test_progress_is_one_line_per_host(capsys):
+    progress = _Progress()
+    progress("a.vn", HostCounts(fetched=1, new=1, queued=3))
+    progress("a.vn", HostCounts(fetched=2, new=1, unchanged=1, queued=2))
+    progress("b.gov.vn", HostCounts(errors=1))
+    progress.end()
+    lines = capsys.readouterr().err.split("\n")
+    assert [line.rpartition("\r")[2].rstrip() for line in lines] == [
+        "a.vn: fetched 2, new 1, changed 0, unchanged 1, robots 0, errors 0, queued 2",
+        "b.gov.vn: fetched 0, new 0, changed 0, unchanged 0, robots 0, errors 1, queued 0", ""]
 
 
 def test_last_crawled_without_a_crawl_is_empty(tmp_path):

@@ -275,7 +275,8 @@ class Round:
         recheck = kind in ("feed", "home")
         for u, published in pages:
             row = self.state.page(u)
-            if row is None or row.status in (st.NEW, st.ERROR) or \
+            # A disallowed one is checked again (no request): robots.txt may have changed.
+            if row is None or row.status in (st.NEW, st.ERROR, st.DISALLOWED) or \
                     (recheck and row.status in (st.INDEXED, st.SKIPPED)):
                 self._enqueue(_Work(u, "page", site, published or (row and row.published)))
 
