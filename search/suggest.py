@@ -1,16 +1,29 @@
 """“Did you mean”: restore the accents of a query typed without them.
 
 The restorer is a bigram language model over the index's own syllables
-(:mod:`search.vocab`), decoded with Viterbi: each folded syllable of the query
-may be any accented syllable of the vocabulary that folds to it, and the most
-probable sequence wins. ``can bo cap xa`` becomes ``cán bộ cấp xã`` because those
-neighbours occur together in the indexed articles. Smoothing is Witten-Bell
-interpolation with the unigram distribution, so an unseen pair falls back to
+(:mod:`search.vocab`), interpolated with a general model of Vietnamese news
+shipped with the package (:mod:`search.lm`), decoded with Viterbi: each folded
+syllable of the query may be any accented syllable of either vocabulary that
+folds to it, and the most probable sequence wins. ``can bo cap xa`` becomes
+``cán bộ cấp xã`` because those neighbours occur together in the indexed
+articles (and in news at large). Each model is smoothed by Witten-Bell
+interpolation with its unigram distribution, so an unseen pair falls back to
 the more frequent syllable.
 
-Numbers (one ``<num>`` class, as counted) and syllables the vocabulary has
-never seen are kept as typed; their neighbours are scored by unigram
-frequency on that side.
+The two estimates of P(b | a) are mixed linearly with a weight for the index of
+``w·n_idx(a) / (w·n_idx(a) + n_lm(a))``: the weight a merge of the two count
+tables would give, so the index rules the syllables it has seen often (its own
+domain, its place names), and the general model takes over where the index
+knows a syllable only a few times or not at all (a small or young index, text
+unlike it). The index keeps at least half of the say for every context it has
+seen (``INDEX_FLOOR``), so that a pair it holds even once is not outvoted by
+news at large. ``w`` (``index_weight``) was chosen on held-out sentences that
+the benchmark does not score (see ``bench/accents.py``).
+
+Numbers (one ``<num>`` class, as counted) and syllables neither vocabulary has
+seen are kept as typed; their neighbours are scored by unigram frequency on
+that side. Without an index vocabulary (or with an empty one) nothing is
+restored: suggestions speak for what the index holds.
 
 A :class:`Suggester` is shared by the threads of a web server: every thread has
 its own SQLite connection, while the small LRU caches of candidates and bigram
@@ -25,6 +38,7 @@ import threading
 from collections import OrderedDict
 from typing import NamedTuple
 
+from . import lm as _lm
 from .analysis import canonical_syllable, fold, has_diacritics, normalize_text
 from .policy import find_refs
 from .vocab import BOS, EOS, token_key, token_spans, vocab_path
@@ -33,18 +47,26 @@ __all__ = ["Suggester"]
 
 # Accented readings of one folded syllable kept for decoding (by frequency).
 MAX_CANDIDATES = 12
+# How much one occurrence in the index outweighs one in the general model.
+INDEX_WEIGHT = 8.0
+# The index's least share for a context it has seen at all: what it says
+# about its own text is kept even where it has seen that text only once.
+INDEX_FLOOR = 0.5
 CACHE_SIZE = 8192
 # Added to every unigram count so that unseen syllables keep a small probability.
 UNIGRAM_PSEUDO = 0.5
 
 
 class Cand(NamedTuple):
-    """One accented reading of a query token."""
+    """One accented reading of a query token, with its counts in the index and the model."""
 
     sid: int | None  # syllable id, None when unknown to the vocabulary
     text: str        # canonical lower-case syllable (or the key, for classes)
     n: int           # occurrences
     t: int           # distinct successors
+    lid: int | None = None  # id in the general model, None when unknown to it
+    ln: int = 0             # occurrences in the general model
+    lt: int = 0             # distinct successors in the general model
 
 
 class _LRU:
@@ -83,15 +105,36 @@ class _Token(NamedTuple):
 class Suggester:
     """Accent restoration from the vocabulary next to an index; safe to share between threads."""
 
-    def __init__(self, index_dir, cache_size: int = CACHE_SIZE):
+    def __init__(self, index_dir, cache_size: int = CACHE_SIZE, lm="general",
+                 index_weight: float = INDEX_WEIGHT):
+        """``lm``: the general model (default the shipped one, loaded on first use), a
+        :class:`search.lm.LanguageModel`, or None for the index alone; ``index_weight``
+        0 decodes with the general model alone (benchmarks)."""
+        if index_weight < 0:
+            raise ValueError("index_weight must be >= 0")
         self.path = vocab_path(index_dir)
+        self._lm_arg = lm
+        self._lm_model: _lm.LanguageModel | None = None
+        self._lm_loaded = lm is None
+        self.index_weight = float(index_weight)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[sqlite3.Connection] = []  # every thread's, for close()
         self._generation = None
         self._totals = (0, 1)  # tokens, syllables
         self._cands = _LRU(cache_size)
+        self._index_cands = _LRU(cache_size)
         self._pairs = _LRU(cache_size)
+        self._lm_pairs = _LRU(cache_size)  # never stale: the model does not change
+
+    @property
+    def lm(self) -> "_lm.LanguageModel | None":
+        """The general model in use (loaded on first use), or None."""
+        if not self._lm_loaded:
+            model = _lm.general() if isinstance(self._lm_arg, str) else self._lm_arg
+            with self._lock:
+                self._lm_model, self._lm_loaded = model, True
+        return self._lm_model
 
     # --- storage -------------------------------------------------------------
 
@@ -139,15 +182,16 @@ class Suggester:
         with self._lock:
             if meta.get("generation") != self._generation:
                 self._cands.clear()
+                self._index_cands.clear()
                 self._pairs.clear()
                 syls = conn.execute("SELECT max(id) FROM syl").fetchone()[0] or 0
                 self._totals = (max(meta.get("tokens", 0), 0), max(syls, 1))
                 self._generation = meta.get("generation")
         return self._totals[0] > 0
 
-    def _candidates(self, conn, folded: str) -> tuple[int | None, tuple[Cand, ...]]:
-        """(folded id, accented readings by decreasing frequency) of one folded syllable."""
-        hit = self._cands.get(folded)
+    def _index_candidates(self, conn, folded: str) -> tuple[int | None, tuple[Cand, ...]]:
+        """(folded id, the index's readings by decreasing frequency) of one folded syllable."""
+        hit = self._index_cands.get(folded)
         if hit is None:
             row = conn.execute("SELECT id FROM fsyl WHERE text = ?", (folded,)).fetchone()
             cands: tuple[Cand, ...] = ()
@@ -156,7 +200,41 @@ class Suggester:
                     "SELECT id, text, n, t FROM syl WHERE fid = ? AND n > 0 "
                     "ORDER BY n DESC LIMIT ?", (row[0], MAX_CANDIDATES)))
             hit = (row[0] if row else None, cands)
+            self._index_cands.put(folded, hit)
+        return hit
+
+    def _candidates(self, conn, folded: str) -> tuple[int | None, tuple[Cand, ...]]:
+        """(folded id, readings of the index and the general model) of one folded syllable."""
+        hit = self._cands.get(folded)
+        if hit is None:
+            fid, icands = self._index_candidates(conn, folded)
+            model = self.lm
+            if model is None:
+                hit = (fid, icands)
+            else:
+                w = self.index_weight
+                if w == 0:
+                    icands = ()
+                merged = {c.text: c for c in icands}
+                for i in model.readings(folded)[:MAX_CANDIDATES]:
+                    text = model.syllables[i]
+                    c = merged.get(text, Cand(None, text, 0, 0))
+                    merged[text] = c._replace(lid=i, ln=int(model.n[i]), lt=int(model.t[i]))
+                # The most frequent readings of either source, counted as merged counts.
+                cands = sorted(merged.values(), key=lambda c: -(w * c.n + c.ln))
+                hit = (fid, tuple(cands[:MAX_CANDIDATES]))
             self._cands.put(folded, hit)
+        return hit
+
+    def _lm_bigrams(self, fa: str, prev: tuple[Cand, ...], fb: str,
+                    cur: tuple[Cand, ...]) -> dict[tuple[int, int], int]:
+        """The general model's counts of the pairs of readings of ``fa fb``."""
+        key = (fa, fb, tuple(c.lid for c in prev), tuple(c.lid for c in cur))
+        hit = self._lm_pairs.get(key)
+        if hit is None:
+            hit = self.lm.bigrams([c.lid for c in prev if c.lid is not None],
+                                  [c.lid for c in cur if c.lid is not None])
+            self._lm_pairs.put(key, hit)
         return hit
 
     def _bigrams(self, conn, fa: int, fb: int) -> dict[tuple[int, int], int]:
@@ -175,8 +253,8 @@ class Suggester:
             return 0
         try:
             self._refresh(conn)
-            fa, _ = self._candidates(conn, a)
-            fb, _ = self._candidates(conn, b)
+            fa, _ = self._index_candidates(conn, a)
+            fb, _ = self._index_candidates(conn, b)
             if fa is None or fb is None:
                 return 0
             return sum(self._bigrams(conn, fa, fb).values())
@@ -186,39 +264,73 @@ class Suggester:
 
     # --- decoding ------------------------------------------------------------
 
-    def _lattice(self, conn, key: str) -> tuple[int | None, tuple[Cand, ...]]:
-        """The readings a typed token may take."""
-        fid, cands = self._candidates(conn, fold(key))
+    def _lattice(self, conn, key: str) -> tuple[int | None, tuple[Cand, ...], str]:
+        """(folded id, the readings a typed token may take, folded key)."""
+        folded = fold(key)
+        fid, cands = self._candidates(conn, folded)
         # Classes (<num>) stay themselves; a syllable typed with accents is
         # not second-guessed.
         if key.startswith("<") or has_diacritics(key):
             cands = tuple(c for c in cands if c.text == key)
         if not cands:
-            return None, (Cand(None, key, 0, 0),)
-        return fid, cands
+            return None, (Cand(None, key, 0, 0),), folded
+        return fid, cands, folded
 
     def _decode(self, conn, keys: list[str]) -> list[str]:
         """Most probable accented reading of one clause of keys."""
         tokens, syllables = self._totals
         denom = tokens + UNIGRAM_PSEUDO * syllables
-
-        def p_uni(c: Cand) -> float:
-            return (c.n + UNIGRAM_PSEUDO) / denom
+        model = self.lm
+        w = self.index_weight if model is not None else 1.0
+        if model is not None:
+            lm_denom = model.tokens + UNIGRAM_PSEUDO * len(model.syllables)
+            # The index's share for a context neither source knows.
+            lam0 = w * tokens / (w * tokens + model.tokens) if w * tokens + model.tokens else 0.0
 
         lattice = [self._lattice(conn, k) for k in [BOS, *keys, EOS]]
         scores = [0.0] * len(lattice[0][1])
         back: list[list[int]] = []  # per step, the best predecessor of each candidate
-        for (fa, prev), (fb, cur) in zip(lattice, lattice[1:]):
+        for (fa, prev, sa), (fb, cur, sb) in zip(lattice, lattice[1:]):
             pairs = self._bigrams(conn, fa, fb) if fa is not None and fb is not None else {}
+            lpairs = self._lm_bigrams(sa, prev, sb, cur) if model is not None else {}
+            # Per predecessor: the index's share and each model's Witten-Bell terms.
+            ctx = []
+            for p in prev:
+                idx_ok = p.sid is not None and p.n + p.t > 0
+                lm_ok = p.lid is not None and p.ln + p.lt > 0
+                if model is None:
+                    lam = 1.0
+                elif w == 0:
+                    lam = 0.0
+                elif p.n > 0:
+                    lam = max(INDEX_FLOOR, w * p.n / (w * p.n + p.ln))
+                elif p.ln > 0:
+                    lam = 0.0
+                else:
+                    lam = lam0
+                ctx.append((lam, idx_ok, lm_ok))
             step, ptrs = [], []
             for c in cur:
-                pu = p_uni(c)
+                pu = (c.n + UNIGRAM_PSEUDO) / denom
+                lpu = (c.ln + UNIGRAM_PSEUDO) / lm_denom if model is not None else 0.0
                 top, arg = -math.inf, 0
                 for i, p in enumerate(prev):
-                    if p.sid is None or c.sid is None or p.n + p.t <= 0:
-                        prob = pu
-                    else:  # Witten-Bell: unseen pairs share t/(n+t) of the mass
-                        prob = (pairs.get((p.sid, c.sid), 0) + p.t * pu) / (p.n + p.t)
+                    lam, idx_ok, lm_ok = ctx[i]
+                    if lam > 0:  # Witten-Bell: unseen pairs share t/(n+t) of the mass
+                        if idx_ok and c.sid is not None:
+                            pi = (pairs.get((p.sid, c.sid), 0) + p.t * pu) / (p.n + p.t)
+                        else:
+                            pi = pu
+                    else:
+                        pi = 0.0
+                    if lam < 1:
+                        if lm_ok and c.lid is not None:
+                            pl = (lpairs.get((p.lid, c.lid), 0) + p.lt * lpu) / (p.ln + p.lt)
+                        else:
+                            pl = lpu
+                        prob = lam * pi + (1 - lam) * pl
+                    else:
+                        prob = pi
                     score = scores[i] + math.log(prob)
                     if score > top:
                         top, arg = score, i
@@ -228,7 +340,7 @@ class Suggester:
             back.append(ptrs)
         j = max(range(len(scores)), key=scores.__getitem__)
         path = []
-        for (_, cands), ptrs in zip(reversed(lattice[1:]), reversed(back)):
+        for (_, cands, _), ptrs in zip(reversed(lattice[1:]), reversed(back)):
             path.append(cands[j].text)
             j = ptrs[j]
         return path[::-1][:-1]  # without </s>
