@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import threading
+import zipfile
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -67,10 +68,11 @@ class LanguageModel:
     def load(cls, path) -> "LanguageModel":
         """Read a model written by :meth:`save` (ValueError when it is not one)."""
         try:
-            with np.load(os.fspath(path), allow_pickle=False) as z:
+            # Our own handle: numpy leaves its own open when the zip is damaged.
+            with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in ("syllables", "n", "t", "indptr", "succ", "count",
                                             "meta")}
-        except (OSError, KeyError, ValueError, EOFError) as e:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise ValueError(f"{path}: not a language model file ({e})") from e
         meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
         if meta.get("format") != FORMAT:

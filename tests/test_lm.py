@@ -1,4 +1,4 @@
-"""The general syllable language model (search.lm, tools/build_lm.py) and its use by the suggester."""
+"""The general syllable model (search.lm, tools/build_lm.py) and its use by the suggester."""
 from __future__ import annotations
 
 import gzip
@@ -243,11 +243,28 @@ def test_build_script_unreadable_corpus(tmp_path):
     assert "cannot read the corpus" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_load_rejects_other_files(tmp_path):
+@pytest.mark.parametrize("content", [
+    b"garbage",
+    lm.GENERAL_LM_PATH.read_bytes()[:100_000],  # truncated copy
+])
+def test_load_rejects_other_files(tmp_path, content):
     bad = tmp_path / "x.npz"
-    bad.write_bytes(b"garbage")
+    bad.write_bytes(content)
     with pytest.raises(ValueError, match="not a language model"):
         LanguageModel.load(bad)
+
+
+def test_load_rejects_other_formats(tmp_path):
+    b = LMBuilder()
+    b.add(count("Cán bộ cấp xã."))
+    m = b.model(1, 1)
+    m.meta["format"] = 99
+    path = tmp_path / "m.npz"
+    blob = np.frombuffer("\n".join(m.syllables).encode(), dtype=np.uint8)
+    np.savez(path, syllables=blob, n=m.n, t=m.t, indptr=m.indptr, succ=m.succ,
+             count=m.count, meta=np.frombuffer(json.dumps(m.meta).encode(), dtype=np.uint8))
+    with pytest.raises(ValueError, match="format 99"):
+        LanguageModel.load(path)
 
 
 def test_builder_round_trip(tmp_path):
