@@ -17,7 +17,8 @@ domain, its place names), and the general model takes over where the index
 knows a syllable only a few times or not at all (a small or young index, text
 unlike it). The index keeps at least half of the say for every context it has
 seen (``INDEX_FLOOR``), so that a pair it holds even once is not outvoted by
-news at large. ``w`` (``index_weight``) was chosen on held-out sentences that
+news at large, and a reading it has never seen costs a factor
+(``UNSEEN_READING``) when it has seen another reading of the same letters. ``w`` (``index_weight``) was chosen on held-out sentences that
 the benchmark does not score (see ``bench/accents.py``).
 
 Numbers (one ``<num>`` class, as counted) and syllables neither vocabulary has
@@ -52,6 +53,9 @@ INDEX_WEIGHT = 8.0
 # The index's least share for a context it has seen at all: what it says
 # about its own text is kept even where it has seen that text only once.
 INDEX_FLOOR = 0.5
+# Probability factor of a reading the index has never seen when it has seen
+# another reading of the same letters: the index holds what users look for.
+UNSEEN_READING = 0.2
 CACHE_SIZE = 8192
 # Added to every unigram count so that unseen syllables keep a small probability.
 UNIGRAM_PSEUDO = 0.5
@@ -310,8 +314,10 @@ class Suggester:
                     lam = lam0
                 ctx.append((lam, idx_ok, lm_ok))
             step, ptrs = [], []
+            index_knows = model is not None and w > 0 and any(c.n > 0 for c in cur)
             for c in cur:
                 pu = (c.n + UNIGRAM_PSEUDO) / denom
+                penalty = math.log(UNSEEN_READING) if index_knows and c.n == 0 else 0.0
                 lpu = (c.ln + UNIGRAM_PSEUDO) / lm_denom if model is not None else 0.0
                 top, arg = -math.inf, 0
                 for i, p in enumerate(prev):
@@ -331,7 +337,7 @@ class Suggester:
                         prob = lam * pi + (1 - lam) * pl
                     else:
                         prob = pi
-                    score = scores[i] + math.log(prob)
+                    score = scores[i] + math.log(prob) + penalty
                     if score > top:
                         top, arg = score, i
                 step.append(top)
