@@ -107,6 +107,7 @@ def test_interpolation_restores_words_absent_from_the_index(cooking_index, typed
     s = Suggester(cooking_index)
     try:
         assert s.restore(typed) == restored
+        assert s.lm is lm.general()  # one model per process, shared by every suggester
     finally:
         s.close_all()
 
