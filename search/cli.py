@@ -13,8 +13,10 @@ import click
 
 from . import __version__
 from .budget import RECORD_TIMEOUT
-from .engine import MAX_PER_PAGE, SORTS, Engine, open_engine
-from .errors import SearchError
+from .dates import parse_bound
+from .engine import EXPORT_LIMIT, MAX_PER_PAGE, SORTS, Engine, open_engine
+from .errors import BadQuery, SearchError
+from .export import csv_lines
 from .plan import ACCENTS
 from .check import check_index
 from .index import LOCK_TIMEOUT, index_stats, write_atomic
@@ -29,6 +31,10 @@ class CLIError(click.ClickException):
     """A library error shown as one line, exit status 2."""
 
     exit_code = 2
+
+    def show(self, file=None) -> None:
+        """``Lỗi: <message>`` on stderr (click's own prefix is English)."""
+        click.echo(f"Lỗi: {self.format_message()}", file=file or sys.stderr, err=True)
 
 
 def friendly_errors(f):
@@ -139,8 +145,11 @@ def _size(p: Path) -> int:
               help="Province after the 2025 merger (repeatable).")
 @click.option("--topic", multiple=True, help="Topic (repeatable).")
 @click.option("--year", multiple=True, type=int, help="Year of publication (repeatable).")
-@click.option("--from", "date_from", help="Published on or after (YYYY-MM-DD).")
-@click.option("--to", "date_to", help="Published on or before (YYYY-MM-DD).")
+@click.option("--from", "date_from",
+              help="Published on or after: dd/mm/yyyy, yyyy-mm-dd, yyyy-mm or yyyy "
+                   "(a month or year from its first day).")
+@click.option("--to", "date_to",
+              help="Published on or before, same forms (a month or year to its last day).")
 @click.option("--accents", type=click.Choice(ACCENTS), default="auto", show_default=True,
               help="auto: syllables typed with accents match exactly (folded results when that "
                    "finds almost nothing); exact: never fall back; any: ignore accents.")
@@ -152,16 +161,32 @@ def _size(p: Path) -> int:
               help="Results per page.")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result object as JSON.")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="Print every result (up to --limit-all) as CSV, UTF-8 with a BOM, in the "
+                   "page's order: the same as the site's /search.csv.")
+@click.option("--limit-all", type=click.IntRange(1, EXPORT_LIMIT), default=EXPORT_LIMIT,
+              show_default=True, help="With --csv: most results printed.")
 @friendly_errors
 def search_cmd(query, index_dir, province, province_2025, topic, year, date_from, date_to,
-               accents, no_expand, sort, limit, page, as_json):
+               accents, no_expand, sort, limit, page, as_json, as_csv, limit_all):
     """Search the index (diacritics optional, "phrases", -word, OR)."""
+    filters = {"province": list(province), "province_2025": list(province_2025),
+               "topic": list(topic), "year": list(year),
+               "date_from": _date_option(date_from, "--from", end=False),
+               "date_to": _date_option(date_to, "--to", end=True)}
+    if as_csv:
+        # Bytes, so that the file is UTF-8 whatever the terminal's locale.
+        out = sys.stdout.buffer
+        with open_engine(index_dir) as engine:
+            rows = engine.export(query, limit=limit_all, sort=sort, accents=accents,
+                                 expand=not no_expand, **filters)
+            for line in csv_lines(rows):
+                out.write(line.encode("utf-8"))
+        out.flush()
+        return
     with open_engine(index_dir) as engine:
-        result = engine.search(query, province=list(province),
-                               province_2025=list(province_2025), topic=list(topic),
-                               year=list(year), date_from=date_from, date_to=date_to,
-                               accents=accents, expand=not no_expand, sort=sort, page=page,
-                               per_page=limit)
+        result = engine.search(query, accents=accents, expand=not no_expand, sort=sort,
+                               page=page, per_page=limit, **filters)
     if as_json:
         _dump(result.to_dict())
         return
@@ -186,6 +211,14 @@ def search_cmd(query, index_dir, province, province_2025, topic, year, date_from
         if meta:
             click.echo(f"   {meta}")
         click.echo(f"   {_terminal(hit.snippet)}")
+
+
+def _date_option(value: str | None, option: str, end: bool):
+    """A --from/--to value as a day (the forms of search.dates), or a Vietnamese error."""
+    try:
+        return parse_bound(value, option, end=end)
+    except BadQuery as e:
+        raise CLIError(str(e)) from None
 
 
 def _terminal(snippet_html: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from .analysis import normalize_text
 from . import query as vq
 from .article import Article
 from .columns import FacetColumns
+from .dates import parse_bound
 from .errors import BadQuery
 from .highlight import Terms, snippet
 from .index import get_article, guarded, open_index
@@ -34,6 +36,8 @@ from .suggest import _LRU
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
+# Most rows an export (CSV) carries.
+EXPORT_LIMIT = 10_000
 SORTS = ("relevance", "date")
 # "auto": when the query read with its accents finds fewer than this many
 # articles and the folded reading finds more (any, when the exact one finds
@@ -58,14 +62,8 @@ def _as_list(value) -> list[str]:
 
 
 def _as_date(value, name: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise BadQuery(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+    # dd/mm/yyyy, yyyy-mm-dd, yyyy-mm or yyyy; a month or year ends on its last day.
+    return parse_bound(value, name, end=name == "date_to")
 
 
 class Engine:
@@ -197,16 +195,18 @@ class Engine:
         """
         page, per_page = int(page), int(per_page)
         if not 1 <= page <= MAX_PAGE:
-            raise BadQuery(f"page must be between 1 and {MAX_PAGE}")
+            raise BadQuery(f"page: số trang phải từ 1 đến {MAX_PAGE}", code="bad_page")
         if not 1 <= per_page <= MAX_PER_PAGE:
-            raise BadQuery(f"per_page must be between 1 and {MAX_PER_PAGE}")
+            raise BadQuery(f"per_page: số kết quả mỗi trang phải từ 1 đến {MAX_PER_PAGE}",
+                           code="bad_per_page")
         if sort not in SORTS:
-            raise BadQuery(f"sort must be one of {', '.join(SORTS)}")
+            raise BadQuery(f"sort: cách sắp xếp phải là một trong {', '.join(SORTS)}",
+                           code="bad_sort")
         s = self.searcher()
         found = self._find(s, q, accents, province=province, province_2025=province_2025,
                            topic=topic, year=year, date_from=date_from, date_to=date_to,
                            expand=expand)
-        cols, lengths, postings = found.cols, found.lengths, found.postings
+        cols = found.cols
         filters, masks, plan = found.filters, found.masks, found.plan
 
         facets = {}
@@ -225,18 +225,7 @@ class Engine:
         total = int(allowed.sum())
         first = (page - 1) * per_page
         terms = _terms(plan, found.restored)
-        if sort == "date" or not plan.clauses:
-            docnums = cols.newest_first(np.flatnonzero(allowed))[first:first + per_page]
-            ranked = [(int(d), None) for d in docnums]
-        else:
-            # Keyword queries only: a question's many words are often cut
-            # otherwise by pyvi in the answer (ALQAC MRR@10 0.870 -> 0.845).
-            multi = [] if plan.relaxed else [
-                w for w in plan.words if not w.ref_key and not w.question
-                and len(w.syllables) > 1 and not _aliased(plan, w)]
-            true_words = self._true_words(postings, multi)
-            ranked = _ranked(s, plan, found.restored, allowed, lengths, postings,
-                             first + per_page, true_words)[first:first + per_page]
+        ranked = self._order(s, found, sort, first + per_page)[first:first + per_page]
         hits = [self._hit(load_article(s.stored_fields(d)), terms, score) for d, score in ranked]
         return SearchResult(query=found.typed, total=total, page=page, per_page=per_page,
                             sort=sort, hits=hits, facets=facets, filters=filters,
@@ -246,6 +235,39 @@ class Engine:
                             expanded=[{"typed": typed, "also": also}
                                       for typed, also in plan.aliases.values()],
                             corrected=found.corrected, missing=found.missing or [])
+
+    @guarded
+    def export(self, q: str = "", *, limit: int = EXPORT_LIMIT, sort: str = "relevance",
+               accents: str = "auto", expand: bool = True, **filters) -> Iterator[dict]:
+        """The first ``limit`` matching articles in the search page's order, as plain rows.
+
+        Rows carry id, title, date, outlet, province, province_2025, topics and
+        url (no snippets). The arguments are checked and the order computed
+        now; the stored fields are read as the rows are consumed.
+        """
+        if sort not in SORTS:
+            raise BadQuery(f"sort: cách sắp xếp phải là một trong {', '.join(SORTS)}",
+                           code="bad_sort")
+        limit = max(0, min(int(limit), EXPORT_LIMIT))
+        s = self.searcher()
+        found = self._find(s, q, accents, expand=expand, **filters)
+        docnums = [d for d, _ in self._order(s, found, sort, limit)] if limit else []
+        return _rows(s, docnums)
+
+    def _order(self, s, found: "_Found", sort: str, limit: int) -> list[tuple[int, float | None]]:
+        """(docnum, score) of the first ``limit`` results in page order."""
+        plan, allowed = found.plan, found.allowed
+        if sort == "date" or not plan.clauses:
+            docnums = found.cols.newest_first(np.flatnonzero(allowed))[:limit]
+            return [(int(d), None) for d in docnums]
+        # Keyword queries only: a question's many words are often cut
+        # otherwise by pyvi in the answer (ALQAC MRR@10 0.870 -> 0.845).
+        multi = [] if plan.relaxed else [
+            w for w in plan.words if not w.ref_key and not w.question
+            and len(w.syllables) > 1 and not _aliased(plan, w)]
+        true_words = self._true_words(found.postings, multi)
+        return _ranked(s, plan, found.restored, allowed, found.lengths, found.postings,
+                       limit, true_words)
 
     def match_ids(self, q: str = "", *, accents: str = "auto", expand: bool = True,
                   **filters) -> list[str]:
@@ -258,12 +280,13 @@ class Engine:
               year=None, date_from=None, date_to=None, expand: bool = True) -> "_Found":
         """Read the query and filters and compute what matches (before ranking)."""
         if accents not in ACCENTS:
-            raise BadQuery(f"accents must be one of {', '.join(ACCENTS)}")
+            raise BadQuery(f"accents: chế độ dấu phải là một trong {', '.join(ACCENTS)}",
+                           code="bad_accents")
         filters = {"province": _as_list(province), "province_2025": _as_list(province_2025),
                    "topic": _as_list(topic), "year": _as_list(year)}
         for y in filters["year"]:
             if not y.isdigit():
-                raise BadQuery(f"year must be a number, not {y!r}")
+                raise BadQuery(f"year: năm phải là một số, không phải {y!r}", code="bad_year")
         start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
         _, cols, lengths = self._generation(s)
         pq, plan, suggestion, restored = self._understand(s, q, accents, expand)
@@ -634,6 +657,15 @@ def _gaps(postings: "_Postings", words: list[plan_mod.Word], window: np.ndarray)
         if best is not None:
             out[d] = float(best)
     return out
+
+
+def _rows(s, docnums: list[int]) -> Iterator[dict]:
+    """Export rows of ``docnums``, read from the stored fields one at a time."""
+    for d in docnums:
+        a = load_article(s.stored_fields(d))
+        yield {"id": a.id, "title": a.title, "date": a.date.isoformat() if a.date else None,
+               "outlet": a.outlet, "province": a.province, "province_2025": a.province_2025,
+               "topics": list(a.topics), "url": a.url}
 
 
 def _close_searchers(searchers: set, lock: threading.Lock) -> None:

@@ -45,9 +45,16 @@ class ArticleNotFound(SearchError):
 
 
 class BadQuery(SearchError):
-    """A query argument outside what the engine accepts (page, per_page, dates)."""
+    """A query argument outside what the engine accepts (page, per_page, dates).
+
+    The message is for people (Vietnamese); ``code`` names the problem for programs.
+    """
 
     status = 400
+
+    def __init__(self, message: str, code: str = "bad_query"):
+        super().__init__(message)
+        self.code = code
 
 
 class BadArticle(SearchError):

@@ -114,8 +114,10 @@ def test_unknown_article_is_status_2(runner, index_dir):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--page", "0"], "--page"), (["--limit", "500"], "--limit"), (["--from", "2024-99-01"],
-                                                                   "date_from"),
+    (["--page", "0"], "--page"), (["--limit", "500"], "--limit"),
+    (["--from", "2024-99-01"], "Lỗi: --from: ngày phải có dạng dd/mm/yyyy"),
+    (["--to", "hôm qua"], "Lỗi: --to: ngày phải có dạng dd/mm/yyyy"),
+    (["--page", "1001"], "page: số trang phải từ 1 đến 1000"),
 ])
 def test_bad_search_arguments(runner, index_dir, args, message):
     result = runner.invoke(cli, ["search", "cán bộ", "--index", str(index_dir), *args])

@@ -463,7 +463,10 @@ def test_missing_index_is_503_then_recovers(tmp_path, index_dir):
     assert "Chưa có chỉ mục tìm kiếm" in page.text
     api = client.get("/api/search?q=xa")
     assert api.status_code == 503
-    assert api.get_json()["error"] == "the search index is not available yet"
+    body = api.get_json()
+    assert body["code"] == "index_missing"
+    assert body["message"] == body["error"]
+    assert body["message"].startswith("Máy chủ chưa có chỉ mục để tìm kiếm.")
     assert str(missing) not in page.text + api.text  # no server paths in responses
     add_articles(missing, EXTRA[:1])
     assert client.get("/").status_code == 200

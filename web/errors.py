@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 
 from flask import current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from search.errors import (ArticleNotFound, BadQuery, IndexDamaged, IndexMissing,
                            IndexOutdated, SearchError)
@@ -34,8 +34,8 @@ HTTP_TITLES = {
     500: "Đã xảy ra lỗi",
     503: "Dịch vụ tạm thời không sẵn sàng",
 }
-# What a reader is told; the library's own (English) message goes to the JSON
-# API, except where it would reveal the server's paths.
+# What a reader is told, on the page and in the JSON API (the library's own
+# messages of these errors are English and may name the server's paths).
 MESSAGES = {
     IndexMissing: "Máy chủ chưa có chỉ mục để tìm kiếm.",
     IndexOutdated: "Chỉ mục được tạo bởi một phiên bản khác của vnsearch.",
@@ -52,11 +52,20 @@ HTTP_MESSAGES = {
     500: "Máy chủ gặp sự cố khi xử lý yêu cầu.",
     503: "Dịch vụ tạm thời không sẵn sàng.",
 }
-API_MESSAGES = {
-    IndexMissing: "the search index is not available yet",
-    IndexOutdated: "the search index must be rebuilt",
-    IndexDamaged: "the search index is damaged: run `vnsearch check`, then "
-                  "`vnsearch index --rebuild`",
+# Stable English names of the problems, beside the Vietnamese message in JSON
+# answers (a BadQuery carries its own: bad_date, bad_page, …).
+CODES = {
+    IndexMissing: "index_missing",
+    IndexOutdated: "index_outdated",
+    IndexDamaged: "index_damaged",
+    ArticleNotFound: "article_not_found",
+}
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    500: "internal_error",
+    503: "unavailable",
 }
 HINTS = {
     IndexMissing: "Hãy chạy lệnh vnsearch index; trang sẽ hoạt động ngay khi có chỉ mục, "
@@ -84,8 +93,15 @@ def init_app(app) -> None:
 def handle_search_error(e: SearchError):
     """A library error, with the status its class carries."""
     title = TITLES.get(type(e), HTTP_TITLES.get(e.status, "Đã xảy ra lỗi"))
-    return respond(e.status, title, MESSAGES.get(type(e), HTTP_MESSAGES.get(e.status, "")),
-                   HINTS.get(type(e)), api_message=API_MESSAGES.get(type(e), str(e)))
+    message = MESSAGES.get(type(e), HTTP_MESSAGES.get(e.status, ""))
+    hint = HINTS.get(type(e))
+    if isinstance(e, BadQuery):
+        # Its own message says which argument and why (in Vietnamese).
+        return respond(e.status, title, str(e), message, api_message=str(e), code=e.code)
+    # The library's other messages are English and may name server paths.
+    return respond(e.status, title, message, hint,
+                   api_message=" ".join(m for m in (message, hint) if m),
+                   code=CODES.get(type(e), HTTP_CODES.get(e.status, "error")))
 
 
 def handle_http_error(e: HTTPException):
@@ -95,7 +111,8 @@ def handle_http_error(e: HTTPException):
     headers = {"Allow": ", ".join(e.valid_methods)} \
         if isinstance(e, MethodNotAllowed) and e.valid_methods else None
     return respond(status, HTTP_TITLES.get(status, e.name), HTTP_MESSAGES.get(status, ""),
-                   api_message=e.description, headers=headers)
+                   api_message=HTTP_MESSAGES.get(status) or e.description, headers=headers,
+                   code=HTTP_CODES.get(status, "http_error"))
 
 
 def handle_unexpected(e: Exception):
@@ -109,8 +126,7 @@ def handle_unexpected(e: Exception):
                                  type(e).__name__, e)
         return handle_search_error(IndexDamaged(f"{type(e).__name__} reading the index"))
     current_app.logger.exception("unhandled error on %s", request.path)
-    return respond(500, HTTP_TITLES[500], HTTP_MESSAGES[500],
-                   api_message=InternalServerError.description)
+    return respond(500, HTTP_TITLES[500], HTTP_MESSAGES[500], code=HTTP_CODES[500])
 
 
 def about_index(e: BaseException) -> bool:
@@ -144,10 +160,17 @@ def _inside_index(filename) -> bool:
 
 
 def respond(status: int, title: str, message: str, hint: str | None = None,
-            api_message: str | None = None, headers: dict | None = None):
-    """``{"error": …}`` under /api/, else the (Vietnamese) error page."""
+            api_message: str | None = None, headers: dict | None = None, code: str = "error"):
+    """JSON under /api/, else the (Vietnamese) error page.
+
+    The JSON: ``{"error": message, "code": code, "message": message, "status": …,
+    "title": …}``: ``error`` and ``message`` are the same Vietnamese sentence
+    (``error`` kept for older clients), ``code`` a stable English name.
+    """
     if request.path.startswith("/api/") or request.path == "/api":
-        body = jsonify({"error": api_message or message, "status": status, "title": title})
+        text = api_message or message
+        body = jsonify({"error": text, "code": code, "message": text, "status": status,
+                        "title": title})
         return body, status, headers or {}
     return render_template("error.html", status=status, title=title, message=message,
                            hint=hint), status, headers or {}

@@ -1,10 +1,15 @@
-"""Machine-readable views: an Atom feed of a search and the OpenSearch description."""
+"""Machine-readable views: an Atom feed and a CSV export of a search, and OpenSearch."""
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, stream_with_context
+
+from search.engine import EXPORT_LIMIT
+from search.export import csv_lines
+from search.export import filename as export_filename
+from search.query import MAX_QUERY_CHARS
 
 from . import urls
 from .engine import get_engine
@@ -59,6 +64,22 @@ def search_atom():
         updated=max((e["updated"] for e in entries), default=EPOCH),
     )
     return current_app.response_class(body, mimetype="application/atom+xml")
+
+
+@bp.route("/search.csv")
+def search_csv():
+    """Up to 10,000 results of a search in the page's order, as a CSV download (UTF-8, BOM)."""
+    kwargs = search_kwargs(request.args, current_app.config["PER_PAGE"])
+    for name in ("page", "per_page"):
+        kwargs.pop(name)
+    # Arguments are checked and the order computed before the answer starts;
+    # rows are read from the index as they are sent.
+    rows = get_engine().export(limit=EXPORT_LIMIT, **kwargs)
+    response = current_app.response_class(stream_with_context(csv_lines(rows)),
+                                          mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename={export_filename(kwargs['q'][:MAX_QUERY_CHARS])}")
+    return response
 
 
 @bp.route("/opensearch.xml")

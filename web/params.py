@@ -5,6 +5,7 @@ person could type into the address bar; the engine checks the ranges again.
 """
 from __future__ import annotations
 
+from search.dates import parse_bound
 from search.errors import BadQuery
 from search.plan import ACCENTS
 from search.query import MAX_QUERY_CHARS
@@ -27,7 +28,8 @@ def _int(args, name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise BadQuery(f"{name} must be a whole number, not {raw!r}") from None
+        raise BadQuery(f"{name}: phải là một số nguyên, không phải {raw!r}",
+                       code=f"bad_{name}") from None
 
 
 def search_kwargs(args, per_page: int = 10) -> dict:
@@ -36,20 +38,26 @@ def search_kwargs(args, per_page: int = 10) -> dict:
     for name in FILTERS:
         kwargs[name] = [v for v in args.getlist(name) if v.strip()]
         if len(kwargs[name]) > MAX_FILTER_VALUES:
-            raise BadQuery(f"{name} may be given at most {MAX_FILTER_VALUES} times")
+            raise BadQuery(f"{name}: chỉ được chọn tối đa {MAX_FILTER_VALUES} giá trị",
+                           code="too_many_filters")
         if any(len(v) > MAX_VALUE_CHARS for v in kwargs[name]):
-            raise BadQuery(f"{name} must be at most {MAX_VALUE_CHARS} characters long")
+            raise BadQuery(f"{name}: mỗi giá trị dài tối đa {MAX_VALUE_CHARS} ký tự",
+                           code="value_too_long")
     for year in kwargs["year"]:
         if not year.isdigit():
-            raise BadQuery(f"year must be a number, not {year!r}")
-    kwargs["date_from"] = args.get("date_from") or None
-    kwargs["date_to"] = args.get("date_to") or None
+            raise BadQuery(f"year: năm phải là một số, không phải {year!r}", code="bad_year")
+    # Checked here so that a bad date is refused before anything is searched;
+    # the engine reads the same forms (search.dates).
+    for name in ("date_from", "date_to"):
+        kwargs[name] = args.get(name, "").strip() or None
+        parse_bound(kwargs[name], name, end=name == "date_to")
     kwargs["accents"] = args.get("accents") or "auto"
     if kwargs["accents"] not in ACCENTS:
-        raise BadQuery(f"accents must be one of {', '.join(ACCENTS)}")
+        raise BadQuery(f"accents: chế độ dấu phải là một trong {', '.join(ACCENTS)}",
+                       code="bad_accents")
     expand = args.get("expand", "1").strip() or "1"
     if expand not in ("0", "1"):
-        raise BadQuery("expand must be 0 or 1")
+        raise BadQuery("expand: phải là 0 hoặc 1", code="bad_expand")
     kwargs["expand"] = expand == "1"
     kwargs["sort"] = args.get("sort") or "relevance"
     kwargs["page"] = _int(args, "page", 1)

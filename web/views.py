@@ -1,6 +1,7 @@
 """HTML pages: home, search results and one article."""
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request
@@ -8,13 +9,14 @@ from markupsafe import Markup, escape
 
 from search.analysis import has_diacritics
 from search.crawl.state import last_crawled
+from search.dates import parse_bound, vn_date
 from search.highlight import Terms, mark_all
 from search.plan import ACCENTS
 from search.query import MAX_QUERY_CHARS
 
 from . import urls
 from .engine import get_engine
-from .facets import chips, facet_boxes, province_successors, successor_note
+from .facets import Chip, chips, facet_boxes, province_successors, successor_note
 from .params import search_kwargs, search_pairs
 
 bp = Blueprint("views", __name__)
@@ -57,18 +59,28 @@ def search():
     result = engine.search(**kwargs)
     pairs = search_pairs(request.args)
     successors = province_successors(engine)
-    has_filters = any(result.filters.get(name) for name in result.filters)
+    dates = _date_bounds(request.args)
+    has_filters = any(result.filters.get(name) for name in result.filters) or bool(dates)
+    # "Mới nhất" only orders something when some results have dates (the year
+    # facet counts the dated ones; a selected year means every result has one).
+    dated = result.total > 0 and (bool(result.filters.get("year"))
+                                  or any(v.count for v in result.facets.get("year", [])))
     return render_template(
         "search.html",
         result=result,
         hits=[_hit(h, result.query, successors) for h in result.hits],
         first=(result.page - 1) * result.per_page + 1,
         facets=facet_boxes(result, pairs, successors),
-        chips=chips(result, pairs),
+        chips=chips(result, pairs) + _date_chips(dates, pairs),
         clear_url=urls.build("views.search", [("q", result.query)] if result.query else []),
         has_filters=has_filters,
         sorts=[(label, urls.replace_url(pairs, "sort", None if key == "relevance" else key),
-                key == result.sort) for key, label in SORT_LABELS.items()],
+                key == result.sort) for key, label in SORT_LABELS.items()
+               if key != "date" or dated or result.sort == "date"],
+        date_form={"hidden": [p for p in pairs if p[0] not in DATE_ARGS + ("page",)],
+                   **{name: request.args.get(name, "").strip() for name in DATE_ARGS}},
+        csv_url=urls.build("feeds.search_csv", [p for p in pairs if p[0] not in
+                                                ("page", "per_page")]),
         pages=urls.pagination(pairs, result.page, result.pages),
         prev_url=urls.page_url(pairs, result.page - 1) if result.page > 1 else None,
         next_url=urls.page_url(pairs, result.page + 1) if result.page < result.pages else None,
@@ -120,6 +132,24 @@ def article(article_id):
 
 
 ACCENT_LABELS = {"exact": "Đúng dấu đã gõ", "any": "Không phân biệt dấu"}
+DATE_ARGS = ("date_from", "date_to")
+DATE_LABELS = {"date_from": "Từ ngày", "date_to": "Đến ngày"}
+
+
+def _date_bounds(args) -> dict[str, dt.date]:
+    """The date filters of a request as days (already checked by search_kwargs)."""
+    bounds = {}
+    for name in DATE_ARGS:
+        day = parse_bound(args.get(name), name, end=name == "date_to")
+        if day is not None:
+            bounds[name] = day
+    return bounds
+
+
+def _date_chips(bounds: dict[str, dt.date], pairs) -> list[Chip]:
+    """A removable chip per date bound: "Từ ngày: 01/01/2022"."""
+    return [Chip(DATE_LABELS[name], vn_date(day), urls.replace_url(pairs, name, None))
+            for name, day in bounds.items()]
 
 
 def _accent_modes(result, pairs) -> list[tuple[str, str, bool]]:
