@@ -16,11 +16,12 @@ from .errors import BadQuery
 MAX_CHARS = 40
 FORMS = "dd/mm/yyyy, yyyy-mm hoặc yyyy"
 # Day first as Vietnamese write it (separators / . -, used the same twice).
-_DMY = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
-_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_YM = re.compile(r"(\d{4})-(\d{1,2})")
-_MY = re.compile(r"(\d{1,2})/(\d{4})")
-_Y = re.compile(r"\d{4}")
+# ASCII digits only: int() would read other scripts' digits too.
+_DMY = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", re.ASCII)
+_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+_YM = re.compile(r"(\d{4})-(\d{1,2})", re.ASCII)
+_MY = re.compile(r"(\d{1,2})/(\d{4})", re.ASCII)
+_Y = re.compile(r"\d{4}", re.ASCII)
 
 
 def parse_bound(value, name: str = "date_from", end: bool = False) -> dt.date | None:
