@@ -93,16 +93,23 @@ def test_page_has_date_inputs_inside_the_filters(client):
     r = client.get("/search", query_string={"q": "cán bộ", "province": "Điện Biên",
                                             "date_from": "2022"})
     facets = r.text[r.text.index('<aside class="facets"'):]
-    form = facets[facets.index("<form"):facets.index("</form>")]
-    assert 'action="/search"' in form and 'method="get"' in form
-    assert '<label for="date-from">Từ ngày</label>' in form
-    assert '<label for="date-to">Đến ngày</label>' in form
-    assert 'name="date_from" type="text"' in form and 'placeholder="dd/mm/yyyy"' in form
-    assert 'value="2022"' in form  # what was typed stays in the box
-    # The form keeps the other arguments and replaces the dates.
-    assert '<input type="hidden" name="q" value="cán bộ">' in form
+    box = facets[facets.index('<section class="facet dates"'):]
+    box = box[:box.index("</section>")]
+    assert '<label for="date-from">Từ ngày</label>' in box
+    assert '<label for="date-to">Đến ngày</label>' in box
+    assert 'name="date_from" form="q-form" type="text"' in box
+    assert 'name="date_to" form="q-form" type="text"' in box
+    assert 'placeholder="dd/mm/yyyy"' in box
+    assert 'value="2022"' in box  # what was typed stays in the box
+    assert '<button type="submit" form="q-form">Lọc theo ngày</button>' in box
+    # They submit with the search form, which carries the query and the other
+    # filters, and not the dates a second time.
+    form = r.text[r.text.index('id="q-form"'):]
+    form = form[:form.index("</form>")]
+    assert 'name="q" value="cán bộ"' in form
     assert '<input type="hidden" name="province" value="Điện Biên">' in form
-    assert 'type="hidden" name="date_from"' not in form
+    assert 'name="date_from"' not in form
+    assert r.text.count('name="q"') == 1
 
 
 def test_date_filter_is_a_removable_chip(client):

@@ -77,7 +77,9 @@ def search():
         sorts=[(label, urls.replace_url(pairs, "sort", None if key == "relevance" else key),
                 key == result.sort) for key, label in SORT_LABELS.items()
                if key != "date" or dated or result.sort == "date"],
-        date_form={"hidden": [p for p in pairs if p[0] not in DATE_ARGS + ("page",)],
+        # The date inputs submit with the search box's form (id "q-form"), which
+        # therefore does not carry the dates as hidden fields.
+        date_form={"form": "q-form",
                    **{name: request.args.get(name, "").strip() for name in DATE_ARGS}},
         csv_url=urls.build("feeds.search_csv", [p for p in pairs if p[0] not in
                                                 ("page", "per_page")]),
@@ -97,7 +99,7 @@ def search():
         json_url=urls.build("api.search", pairs),
         atom_url=urls.build("feeds.search_atom", [p for p in pairs if p[0] not in
                                                   ("page", "per_page", "sort")]),
-        hidden=[p for p in pairs if p[0] not in ("q", "page")],
+        hidden=[p for p in pairs if p[0] not in ("q", "page") + DATE_ARGS],
     )
 
 
