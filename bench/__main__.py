@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rebuild", action="store_true", help="rebuild the index first")
     p.add_argument("--label", default="current",
                    help="results name: bench/results/precision-LABEL.json (before, after)")
+    p.add_argument("--no-expand", action="store_true",
+                   help="search words as typed (no abbreviation expansion, issue 12)")
     p.add_argument("--queries", type=Path, default=None,
                    help="queries file: one a line, words split by '|' (default: the built-in set)")
 
@@ -105,7 +107,8 @@ def main(argv: list[str] | None = None) -> None:
             profile_queries(args.size, args.limit, args.n)
     elif args.cmd == "precision":
         from .precision import bench_precision
-        bench_precision(args.size, args.limit, args.index, args.rebuild, args.label, args.queries)
+        bench_precision(args.size, args.limit, args.index, args.rebuild, args.label, args.queries,
+                        expand=not args.no_expand)
     elif args.cmd == "plot":
         from .plot import plot_all
         plot_all()

@@ -380,11 +380,11 @@ class Engine:
         key = self._generation(s)[0]
 
         def is_word(before, a, b, after) -> bool:
-            cache_key = (key, a, b)
+            cache_key = (key, before, a, b)
             hit = self._words.get(cache_key)
             if hit is None:
                 total = stats.pair_count(a, b)
-                hit = total > 0 and _joined(s, a, b) >= WORD_SHARE * total
+                hit = total > 0 and _joined(s, a, b, before) >= WORD_SHARE * total
                 self._words.put(cache_key, hit)
             return hit
 
@@ -585,14 +585,19 @@ def _ranked(s, plan: plan_mod.Plan, restored, allowed: np.ndarray, lengths: Leng
     return (rescored + ranked[plan_mod.RESCORE_WINDOW:])[:limit]
 
 
-def _joined(s, a: str, b: str) -> int:
-    """How often pyvi put the folded syllables ``a b`` inside one word: ``a_b`` and ``a_b_…``.
+def _joined(s, a: str, b: str, before: str | None = None) -> int:
+    """How often pyvi put the folded syllables ``a b`` inside one word.
 
-    Longer words holding the pair elsewhere ("thanh_hoa_giai_trinh") are nearly
-    all pyvi's mis-joins, and finding them would mean reading the whole lexicon.
+    Counted: ``a_b``, the longer words starting with it (``a_b_…``), and the
+    word of three with the query's syllable before (``hop_tac_xa`` for "tác
+    xã" in "hợp tác xã"). Other longer words holding the pair
+    ("thanh_hoa_giai_trinh") are nearly all pyvi's mis-joins, and finding them
+    would mean reading the whole lexicon.
     """
     pair = f"{a}_{b}"
     n = s.frequency("words", pair)
+    if before:
+        n += s.frequency("words", f"{before}_{pair}")
     for term in s.reader().expand_prefix("words", pair + "_"):
         n += s.frequency("words", term.decode("utf-8") if isinstance(term, bytes) else term)
     return int(n)
