@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -171,3 +176,82 @@ def test_cli_takes_the_forms(runner, index_dir, typed, iso):
         return [h["id"] for h in json.loads(result.output)["hits"]]
 
     assert ids(typed) == ids(iso) != []
+
+
+# --- in a real browser -----------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def site(index_dir, tmp_path_factory):
+    """`vnsearch serve` (waitress, a subprocess) over the dates index; yields its base URL."""
+    index = copy_index(index_dir, tmp_path_factory.mktemp("dates-site") / "index",
+                       EXTRA + UNDATED)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--index", str(index), "--host", "127.0.0.1",
+         "--port", "0", "--threads", "2", "--processes", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert match is not None, line
+        yield f"http://127.0.0.1:{match.group(1)}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    """A desktop page in headless Debian chromium; console errors (CSP included) fail."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                              args=["--no-sandbox", "--disable-gpu"])
+        context = b.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN",
+                                accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        yield page
+        context.close()
+        b.close()
+        assert errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_date_inputs_chips_and_csv_in_a_browser(browser_page, site, tmp_path):
+    page = browser_page
+    page.goto(site + "/search?q=c%C3%A1n+b%E1%BB%99&province=%C4%90i%E1%BB%87n+Bi%C3%AAn")
+    page.get_by_label("Từ ngày").fill("2023")
+    page.get_by_label("Đến ngày").fill("07/2025")
+    page.get_by_role("button", name="Lọc theo ngày").click()
+    page.wait_for_url(re.compile(r"date_to="))
+    args = dict(parse_qsl(urlsplit(page.url).query))
+    assert args["q"] == "cán bộ" and args["province"] == "Điện Biên"
+    assert args["date_from"] == "2023" and args["date_to"] == "07/2025"
+    chips = [" ".join(t.split()) for t in page.locator("a.chip").all_inner_texts()]
+    assert chips[-2:] == ["Từ ngày: 01/01/2023 × (bỏ lọc)", "Đến ngày: 31/07/2025 × (bỏ lọc)"]
+    page.screenshot(path=str(tmp_path / "dates.png"), full_page=True)  # to look at
+    dates = page.locator("li.hit time").evaluate_all("ts => ts.map(t => t.dateTime)")
+    assert dates and all("2023-01-01" <= d <= "2025-07-31" for d in dates)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Tải CSV").click()
+    download = info.value
+    assert download.suggested_filename == "vnsearch-can-bo.csv"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    data = saved.read_bytes()
+    assert data.startswith("\ufeff".encode())
+    lines = data.decode("utf-8").splitlines()
+    assert len(lines) - 1 == int(page.locator(".total").inner_text().split()[0])
+    page.locator("a.chip", has_text="Từ ngày").click()
+    page.wait_for_url(lambda url: "date_from" not in url)
+    assert page.get_by_label("Từ ngày").input_value() == ""
+    assert page.get_by_label("Đến ngày").input_value() == "07/2025"
