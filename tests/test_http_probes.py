@@ -25,8 +25,9 @@ from web_helpers import SOURCE_ID, copy_index
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = quote(SOURCE_ID, safe="/@,")
 ROUTES = ["/", "/search", f"/articles/{ARTICLE}", "/api/search", f"/api/articles/{ARTICLE}",
-          "/search.atom", "/opensearch.xml", "/static/site.css", "/static/favicon.svg"]
-SEARCH_ROUTES = ["/search", "/api/search", "/search.atom"]
+          "/search.atom", "/opensearch.xml", "/static/site.css", "/static/favicon.svg",
+          "/search.csv"]
+SEARCH_ROUTES = ["/search", "/api/search", "/search.atom", "/search.csv"]
 
 # What people (and robots) type into a search box or an address bar.
 HOSTILE = {
