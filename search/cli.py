@@ -5,6 +5,7 @@ import html
 import json
 import re
 import sys
+import time
 from functools import wraps
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -19,9 +20,10 @@ from .errors import BadQuery, SearchError
 from .export import csv_lines
 from .plan import ACCENTS
 from .check import check_index
-from .index import LOCK_TIMEOUT, index_stats, write_atomic
+from .index import LOCK_TIMEOUT, announce_merges, index_stats, write_atomic
 from .ingest import extract_paths, index_paths
 from .paths import default_index, default_seeds
+from .progress import count_records
 from .readers import Skipped
 
 REPORT_FILE = "last-run.json"
@@ -91,14 +93,35 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
     with their reason. Exit status 1 when anything was skipped.
     """
     paths = list(paths) or ([] if rebuild else [default_seeds()])
-    total = sum(_size(p) for p in paths)
+    started = time.monotonic()
+    # Records, not bytes: the bytes of a .jsonl.gz's records are not the file's.
+    total = count_records(paths)
     show_bar = sys.stderr.isatty() and not as_json
-    with click.progressbar(length=total, label="Indexing", file=sys.stderr,
-                           show_pos=False) if show_bar else _NoBar() as bar:
+    done = 0
+    merges = 0
+
+    def merging() -> None:
+        nonlocal merges
+        merges += 1
+        # On a new line: the bar redraws itself below.
+        click.echo(("\n" if show_bar else "") + "merging index segments…", err=True)
+
+    with click.progressbar(length=total, label="Indexing", file=sys.stderr, show_pos=True,
+                           show_eta=True, item_show_func=lambda rate: rate,
+                           ) if show_bar else _NoBar() as bar, announce_merges(merging):
+        def progress(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.update(n, f"{done / max(time.monotonic() - started, 1e-6):.1f} records/s")
+
         report = index_paths(paths, index_dir, workers=workers, batch_size=batch_size,
-                             progress=bar.update, lock_timeout=wait, rebuild=rebuild,
+                             progress=progress, lock_timeout=wait, rebuild=rebuild,
                              record_timeout=record_timeout or None)
+    elapsed = time.monotonic() - started
     summary = report.to_dict()
+    summary.update(records=done, elapsed_s=round(elapsed, 3),
+                   articles_per_s=round(report.indexed / elapsed, 2) if elapsed else 0.0,
+                   segment_merges=merges)
     try:
         write_atomic(Path(index_dir) / REPORT_FILE,
                      json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"))
@@ -111,7 +134,9 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
         if report.note:
             click.echo(report.note, err=True)
         click.echo(f"indexed {report.indexed}, merged {report.merged}, "
-                   f"unchanged {report.unchanged}, skipped {len(report.skipped)}  ({index_dir})")
+                   f"unchanged {report.unchanged}, skipped {len(report.skipped)} "
+                   f"in {elapsed:.1f} s ({summary['articles_per_s']:g} articles/s, "
+                   f"{merges} segment merge{'' if merges == 1 else 's'})  ({index_dir})")
         for s in report.skipped:
             click.echo(f"  skipped {s.source}: {s.reason}", err=True)
     if report.skipped:
@@ -125,16 +150,8 @@ class _NoBar:
     def __exit__(self, *exc):
         return False
 
-    def update(self, n):
+    def update(self, n, current_item=None):
         pass
-
-
-def _size(p: Path) -> int:
-    if p.is_file():
-        return p.stat().st_size
-    if p.is_dir():
-        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
-    return 0
 
 
 @cli.command("search")

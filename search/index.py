@@ -21,6 +21,7 @@ import threading
 import time
 import zlib
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Iterable, Iterator
 import whoosh
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh import writing as whoosh_writing
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, FileIndex, LockError, clean_files
 from whoosh.reading import SegmentReader
@@ -449,6 +451,42 @@ def _write_batch(ix, batch: list[tuple], lock_timeout: float, on_commit) -> Iter
         yield article
 
 
+# Called as each commit starts merging segments (see announce_merges).
+_merge_listener: ContextVar = ContextVar("merge_listener", default=None)
+
+
+@contextmanager
+def announce_merges(callback):
+    """Call ``callback()`` whenever a commit in this context starts merging index segments."""
+    token = _merge_listener.set(callback)
+    try:
+        yield
+    finally:
+        _merge_listener.reset(token)
+
+
+def _merge_small_announced(callback):
+    """Whoosh's default merge policy, calling ``callback`` when it starts a merge."""
+    def policy(writer, segments):
+        started = False
+        add_reader = writer.add_reader
+
+        def announcing(reader):
+            # The policy adds the segments it merges one by one: the first is the start.
+            nonlocal started
+            if not started:
+                started = True
+                callback()
+            add_reader(reader)
+
+        writer.add_reader = announcing
+        try:
+            return whoosh_writing.MERGE_SMALL(writer, segments)
+        finally:
+            del writer.add_reader
+    return policy
+
+
 def _fill(writer, batch: list[tuple]) -> None:
     """Replace or add the batch's documents and commit."""
     # Whoosh's update_document opens a reader over every segment for each
@@ -461,7 +499,11 @@ def _fill(writer, batch: list[tuple]) -> None:
         writer.delete_by_query(wq.Or([wq.Term("id", i) for i in old]))
     for article, words, *extra in batch:
         writer.add_document(**document(article, words, **(extra[0] if extra else {})))
-    writer.commit()
+    listener = _merge_listener.get()
+    if listener is None:
+        writer.commit()
+    else:
+        writer.commit(mergetype=_merge_small_announced(listener))
 
 
 def _write_failed(folder, e: OSError) -> WriteFailed:

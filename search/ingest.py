@@ -207,7 +207,8 @@ def index_records(records: Iterable[Record | Skipped], index_dir, *,
 
     A republished article (same fingerprint as one already indexed, another id)
     is merged into the first: its URLs join that article's and its id becomes
-    an alias. ``progress`` is called with the number of input bytes dealt with.
+    an alias. ``progress`` is called with the number of input records dealt with
+    (a skipped one too), adding up to :func:`search.progress.count_records`.
     The run holds the index's write lock throughout (waiting up to
     ``lock_timeout`` for another run). With ``rebuild``, a fresh index is built
     beside the old one from every stored article it can read plus ``records``,
@@ -311,13 +312,17 @@ def _index_into(records: Iterable, index_dir: Path, pools: _Pools, batch_size: i
             for rec in records:
                 if isinstance(rec, Skipped):
                     run.report.skipped.append(rec)
+                    if progress:
+                        progress(1)
                 elif rec.id in seen:
                     run.report.skipped.append(Skipped(rec.source, f"duplicate id {rec.id!r}"))
+                    if progress:
+                        progress(1)
                 elif run.known.get(rec.id) == rec.hash:
                     seen.add(rec.id)
                     run.report.unchanged += 1
                     if progress:
-                        progress(len(rec.raw))
+                        progress(1)
                 else:
                     seen.add(rec.id)
                     yield rec
@@ -326,9 +331,9 @@ def _index_into(records: Iterable, index_dir: Path, pools: _Pools, batch_size: i
             # One stream across chunks, so that commits fall every batch_size
             # articles whatever the chunk size.
             for chunk in _chunks(pending(), CHUNK):
-                for rec, item in zip(chunk, _prepared(chunk, pools)):
+                for item in _prepared(chunk, pools):
                     if progress:
-                        progress(len(rec.raw))
+                        progress(1)
                     if isinstance(item, Skipped):
                         run.report.skipped.append(item)
                     else:

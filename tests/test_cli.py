@@ -1,5 +1,6 @@
 """The vnsearch command line, through click's runner and as a real process."""
 import json
+import re
 import subprocess
 import sys
 
@@ -147,3 +148,99 @@ def test_python_dash_m_search(index_dir):
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["hits"][0]["id"] == SEED
+
+
+def _write_articles(path, n: int, start: int = 0) -> list[str]:
+    """``n`` short real-looking articles as JSON lines (gzip when the name ends .gz); their ids."""
+    import gzip
+
+    places = ["xã Mường Luân", "phường Hòa Bình", "huyện Điện Biên Đông", "thị trấn Na Hang"]
+    works = ["sửa đường liên thôn", "tiêm chủng cho trẻ", "hỗ trợ hộ nghèo", "trồng rừng phòng hộ"]
+    ids, lines = [], []
+    for i in range(start, start + n):
+        ids.append(f"gen-{i}")
+        lines.append(json.dumps({
+            "id": f"gen-{i}",
+            "title": f"Bài {i}: {works[i % 4]} ở {places[i % 3]}",
+            "body": f"Ủy ban nhân dân {places[i % 3]} họp bàn việc {works[i % 4]}, "
+                    f"đợt {i}, với {i % 17 + 3} hộ dân tham gia.",
+        }, ensure_ascii=False))
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    if path.name.endswith(".gz"):
+        with gzip.open(path, "wb") as f:
+            f.write(data)
+    else:
+        path.write_bytes(data)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def mixed_inputs(tmp_path_factory):
+    """Inputs of every kind: seeds, a .jsonl.gz of 300 articles, and lines that are skipped."""
+    import shutil
+
+    from conftest import SEEDS
+
+    d = tmp_path_factory.mktemp("mixed")
+    for f in sorted(SEEDS.iterdir())[:2]:
+        shutil.copy(f, d / f.name)
+    _write_articles(d / "many.jsonl.gz", 300)
+    # A BOM, a blank line, a bad line and a duplicate id: each blank is nothing, each other one item.
+    good = json.dumps({"id": "extra-1", "title": "Họp dân", "body": "Xã họp dân bàn việc."},
+                      ensure_ascii=False)
+    (d / "odd.jsonl").write_bytes(b"\xef\xbb\xbf" + good.encode() + b"\n\n   \n{not json\n"
+                                  + good.encode() + b"\n")
+    (d / "notes.pdf").write_bytes(b"%PDF")  # not an input: ignored in a folder
+    return d
+
+
+def test_index_summary_has_elapsed_rate_and_merges(runner, mixed_inputs, tmp_path):
+    from search.progress import count_records
+
+    index = tmp_path / "index"
+    # Small batches: many segments, so that Whoosh merges some during the run.
+    result = runner.invoke(cli, ["index", str(mixed_inputs), "--index", str(index), "--json",
+                                 "--batch-size", "5", "--workers", "1"])
+    assert result.exit_code == 1, result.output  # the bad line and the duplicate
+    summary = json.loads(result.stdout)
+    assert summary["indexed"] + summary["merged"] == 303  # 2 seeds, 300 generated, extra-1
+    assert summary["records"] == count_records([mixed_inputs]) == 305
+    assert summary["elapsed_s"] > 0
+    assert summary["articles_per_s"] == pytest.approx(summary["indexed"] / summary["elapsed_s"],
+                                                      rel=0.01)
+    assert summary["segment_merges"] >= 1
+    assert result.stderr.count("merging index segments…") == summary["segment_merges"]
+    kept = json.loads((index / REPORT_FILE).read_text("utf-8"))
+    assert {k: kept[k] for k in ("elapsed_s", "articles_per_s", "segment_merges", "records")} \
+        == {k: summary[k] for k in ("elapsed_s", "articles_per_s", "segment_merges", "records")}
+
+    text = runner.invoke(cli, ["index", str(mixed_inputs), "--index", str(index)])
+    assert text.exit_code == 1, text.output
+    line = text.stdout.strip().splitlines()[-1]
+    assert re.search(r"unchanged 303, skipped 2 in \d+\.\d s \(0 articles/s, 0 segment merges\)",
+                     line), line
+
+
+def test_progress_counts_every_record_up_to_the_total(mixed_inputs, tmp_path):
+    from search.ingest import index_paths
+    from search.progress import count_records
+
+    total = count_records([mixed_inputs])
+    for run in ("first", "unchanged"):
+        steps: list[int] = []
+        index_paths([mixed_inputs], tmp_path / "index", workers=1, progress=steps.append)
+        assert all(n > 0 for n in steps), run  # the running sum only grows
+        assert sum(steps) == total == 305, run
+
+
+def test_progress_total_of_a_cut_gzip_matches_what_is_read(tmp_path):
+    from search.ingest import read_paths
+    from search.progress import count_records
+
+    whole = tmp_path / "whole.jsonl.gz"
+    _write_articles(whole, 200)
+    cut = tmp_path / "cut" / "cut.jsonl.gz"
+    cut.parent.mkdir()
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    for path in (whole, cut.parent):
+        assert count_records([path]) == sum(1 for _ in read_paths([path]))
