@@ -7,6 +7,7 @@
     python -m bench profile   ingest|queries --size 20k [--limit N] [--n 300]
     python -m bench precision [--size 20k] [--limit N] [--index DIR] [--rebuild] [--label L]
                               [--queries FILE]
+    python -m bench pages     [--index DIR] [--n 200] [--seconds S] [--label 20k]
     python -m bench plot
     python -m bench all       [--with-100k]
 
@@ -78,6 +79,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--queries", type=Path, default=None,
                    help="queries file: one a line, words split by '|' (default: the built-in set)")
 
+    p = sub.add_parser("pages", help="search and article page p50/p95 against their budgets")
+    p.add_argument("--index", type=Path, default=None,
+                   help="index to read (default: /work/idx/local20k-b if present, else "
+                        "bench/work's 20k index)")
+    p.add_argument("--n", type=int, default=200, help="pages of each kind")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="stop each kind after this many seconds")
+    p.add_argument("--seed", type=int, default=20250)
+    p.add_argument("--label", default="20k", help="results name: bench/results/pages-LABEL.json")
+
     sub.add_parser("plot", help="PNG plots from the results JSON")
 
     p = sub.add_parser("all", help="everything in order (20k; --with-100k adds the big corpus)")
@@ -109,6 +120,9 @@ def main(argv: list[str] | None = None) -> None:
         from .precision import bench_precision
         bench_precision(args.size, args.limit, args.index, args.rebuild, args.label, args.queries,
                         expand=not args.no_expand)
+    elif args.cmd == "pages":
+        from .pages import bench_pages
+        bench_pages(args.index, args.n, args.seconds, args.seed, args.label)
     elif args.cmd == "plot":
         from .plot import plot_all
         plot_all()
