@@ -11,9 +11,10 @@ import datetime as dt
 
 import numpy as np
 
-SINGLE = ("province", "province_2025")
+SINGLE = ("province", "province_2025", "outlet", "district")
 MULTI = ("topics",)
 _EPOCH = dt.date(1970, 1, 1).toordinal()
+NO_MONTH = np.iinfo(np.int32).min
 
 
 def uninvert(reader, field: str) -> dict[int, list[str]]:
@@ -67,6 +68,11 @@ class FacetColumns:
         if known.any():
             years = [dt.date.fromordinal(int(d) + _EPOCH).year for d in self.day[known]]
             self.year[known] = years
+        # Months since 1970-01 (the timeline's bins), NO_MONTH for undated.
+        self.month = np.full(n, NO_MONTH, dtype=np.int32)
+        if known.any():
+            days = (self.day[known].astype(np.int64)).astype("datetime64[D]")
+            self.month[known] = days.astype("datetime64[M]").astype(np.int64)
 
     # --- masks -------------------------------------------------------------
 
@@ -109,6 +115,29 @@ class FacetColumns:
             cnt = self.matrix[field][mask].sum(axis=0) if values else np.zeros(0, dtype=int)
         pairs = [(values[i], int(c)) for i, c in enumerate(cnt) if c]
         return sorted(pairs, key=lambda p: (-p[1], p[0]))
+
+    def timeline(self, mask: np.ndarray, max_months: int = 36) -> dict:
+        """Counts of the documents in ``mask`` per month, or per year over a longer span.
+
+        Every period from the first to the last is listed (empty ones with 0);
+        undated documents are counted apart.
+        """
+        months = self.month[mask]
+        undated = int((months == NO_MONTH).sum())
+        months = months[months != NO_MONTH]
+        if not months.size:
+            return {"unit": "month", "bins": [], "undated": undated}
+        lo, hi = int(months.min()), int(months.max())
+        if hi - lo < max_months:
+            cnt = np.bincount(months - lo, minlength=hi - lo + 1)
+            bins = [{"period": f"{1970 + (lo + i) // 12:04d}-{(lo + i) % 12 + 1:02d}",
+                     "count": int(c)} for i, c in enumerate(cnt)]
+            return {"unit": "month", "bins": bins, "undated": undated}
+        years = months // 12
+        ylo, yhi = int(years.min()), int(years.max())
+        cnt = np.bincount(years - ylo, minlength=yhi - ylo + 1)
+        bins = [{"period": f"{1970 + ylo + i:04d}", "count": int(c)} for i, c in enumerate(cnt)]
+        return {"unit": "year", "bins": bins, "undated": undated}
 
     def newest_first(self, docnums: np.ndarray) -> np.ndarray:
         """``docnums`` ordered by date, newest first, undated last (stable)."""

@@ -21,6 +21,7 @@ from . import plan as plan_mod
 from .analysis import normalize_text
 from . import query as vq
 from .article import Article
+from . import geo
 from .columns import FacetColumns
 from .dates import parse_bound
 from .errors import BadQuery
@@ -50,7 +51,7 @@ FALLBACK_MANY = 10
 WORD_SHARE = 0.5
 # Facet name in results -> field in the index.
 _FACET_FIELD = {"province": "province", "province_2025": "province_2025", "topic": "topics",
-                "year": "year"}
+                "year": "year", "outlet": "outlet", "district": "district"}
 
 
 def _as_list(value) -> list[str]:
@@ -184,7 +185,8 @@ class Engine:
     @guarded
     def search(self, q: str = "", *, province=None, province_2025=None, topic=None, year=None,
                date_from=None, date_to=None, sort: str = "relevance", page: int = 1,
-               per_page: int = 10, accents: str = "auto", expand: bool = True) -> SearchResult:
+               per_page: int = 10, accents: str = "auto", expand: bool = True,
+               outlet=None, district=None, map_level: str | None = None) -> SearchResult:
         """Search the index: hits of one page, total, facets and a suggestion.
 
         Every filter takes one value or a list (any of them matches); facets are
@@ -192,8 +194,13 @@ class Engine:
         with accents match exactly; when that finds almost nothing, the folded
         reading is shown instead), "exact" (never fall back) or "any" (fold all).
         ``expand``: an abbreviation also finds what it stands for, and back.
+        ``map_level``: the provinces the map counts, "province" (as published)
+        or "province_2025"; by default the 2025 ones when that filter is used.
         """
         page, per_page = int(page), int(per_page)
+        if map_level not in (None, *geo.LEVELS):
+            raise BadQuery(f"map_level: phải là một trong {', '.join(geo.LEVELS)}",
+                           code="bad_map_level")
         if not 1 <= page <= MAX_PAGE:
             raise BadQuery(f"page: số trang phải từ 1 đến {MAX_PAGE}", code="bad_page")
         if not 1 <= per_page <= MAX_PER_PAGE:
@@ -205,7 +212,7 @@ class Engine:
         s = self.searcher()
         found = self._find(s, q, accents, province=province, province_2025=province_2025,
                            topic=topic, year=year, date_from=date_from, date_to=date_to,
-                           expand=expand)
+                           expand=expand, outlet=outlet, district=district)
         cols = found.cols
         filters, masks, plan = found.filters, found.masks, found.plan
 
@@ -220,6 +227,17 @@ class Engine:
             facets[name] = [FacetValue(v, c, v in chosen) for v, c in counted]
             # A selected value that no longer matches still shows, to be removable.
             facets[name] += [FacetValue(v, 0, True) for v in chosen if v not in dict(counted)]
+        # The timeline counts under every filter but the dates (its bars set them).
+        dated_base = found.matched.copy()
+        for other, m in masks.items():
+            if other != "date":
+                dated_base &= m
+        timeline = cols.timeline(dated_base)
+        level = map_level or ("province_2025" if filters["province_2025"] else "province")
+        placed = [(v, geo.locate(v.value, level)) for v in facets[level] if v.count]
+        province_map = {"level": level, "counts": [
+            {"value": v.value, "count": v.count, "lat": round(p.lat, 4), "lon": round(p.lon, 4)}
+            for v, p in placed if p is not None]}
 
         allowed = found.allowed
         total = int(allowed.sum())
@@ -234,7 +252,8 @@ class Engine:
                             words=plan.describe(),
                             expanded=[{"typed": typed, "also": also}
                                       for typed, also in plan.aliases.values()],
-                            corrected=found.corrected, missing=found.missing or [])
+                            corrected=found.corrected, missing=found.missing or [],
+                            timeline=timeline, map=province_map)
 
     @guarded
     def export(self, q: str = "", *, limit: int = EXPORT_LIMIT, sort: str = "relevance",
@@ -277,13 +296,15 @@ class Engine:
         return [s.stored_fields(int(d))["id"] for d in np.flatnonzero(found.allowed)]
 
     def _find(self, s, q: str, accents: str, *, province=None, province_2025=None, topic=None,
-              year=None, date_from=None, date_to=None, expand: bool = True) -> "_Found":
+              year=None, date_from=None, date_to=None, expand: bool = True, outlet=None,
+              district=None) -> "_Found":
         """Read the query and filters and compute what matches (before ranking)."""
         if accents not in ACCENTS:
             raise BadQuery(f"accents: chế độ dấu phải là một trong {', '.join(ACCENTS)}",
                            code="bad_accents")
         filters = {"province": _as_list(province), "province_2025": _as_list(province_2025),
-                   "topic": _as_list(topic), "year": _as_list(year)}
+                   "topic": _as_list(topic), "year": _as_list(year),
+                   "outlet": _as_list(outlet), "district": _as_list(district)}
         for y in filters["year"]:
             if not y.isdigit():
                 raise BadQuery(f"year: năm phải là một số, không phải {y!r}", code="bad_year")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-FACETS = ("province", "province_2025", "topic", "year")
+FACETS = ("province", "province_2025", "topic", "year", "outlet", "district")
 
 
 @dataclass
@@ -58,6 +58,12 @@ class SearchResult:
     # searched instead, and words left out so that something is found.
     corrected: str | None = None
     missing: list[str] = field(default_factory=list)
+    # Matching articles per month or year under every filter but the dates:
+    # {"unit": "month"|"year", "bins": [{"period": "2023-05", "count": 3}], "undated": N}.
+    timeline: dict = field(default_factory=dict)
+    # Matching articles per province with its centroid:
+    # {"level": "province"|"province_2025", "counts": [{"value", "count", "lat", "lon"}]}.
+    map: dict = field(default_factory=dict)
 
     @property
     def pages(self) -> int:

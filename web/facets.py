@@ -14,18 +14,25 @@ from dataclasses import dataclass, field
 from search.engine import Engine
 from search.results import FACETS, SearchResult
 
-from .urls import Pairs, toggle_url
+from search.analysis import fold
+
+from .urls import Pairs, build, replace_url, toggle_url, without
 
 TITLES = {
     "province": "Tỉnh, thành (khi đăng)",
     "province_2025": "Tỉnh, thành hiện nay",
     "topic": "Chủ đề",
     "year": "Năm",
+    "outlet": "Báo, trang tin",
+    "district": "Quận, huyện (khi đăng)",
 }
 CHIP_LABELS = {"province": "Tỉnh", "province_2025": "Nay thuộc", "topic": "Chủ đề",
-               "year": "Năm"}
-# Values listed before the rest fold under "Xem thêm".
-SHOWN = 8
+               "year": "Năm", "outlet": "Báo", "district": "Huyện"}
+# A facet with more values than LONG shows its first TOP and links to the full list.
+LONG, TOP = 12, 10
+# The full list of one facet (?facet=outlet) is filtered by ?facet_q=…; capped.
+FACET_Q_CHARS = 100
+PROVINCE_LEVELS = ("province", "province_2025")
 
 _lock = threading.Lock()
 # Engine -> (the facet columns the mapping was computed from, the mapping).
@@ -50,7 +57,23 @@ class FacetBox:
     name: str
     title: str
     shown: list[FacetLink] = field(default_factory=list)
-    more: list[FacetLink] = field(default_factory=list)
+    # More values than shown: how many in all, and the link to the full list.
+    total: int = 0
+    all_url: str | None = None
+    # This box lists every value (?facet=name): the filter box's text, the
+    # hidden fields that keep the search, and the link back to the short list.
+    expanded: bool = False
+    facet_q: str = ""
+    hidden: list[tuple[str, str]] = field(default_factory=list)
+    close_url: str | None = None
+
+
+@dataclass
+class ProvinceSwitch:
+    """ "Tỉnh: khi đăng | hiện nay": which province facet the page lists and maps."""
+
+    level: str
+    links: list[tuple[str, str, bool]]  # (label, url, current)
 
 
 @dataclass
@@ -82,11 +105,35 @@ def province_successors(engine: Engine) -> dict[str, str]:
     return mapping
 
 
+def province_level(result: SearchResult, view: str | None) -> str:
+    """The province facet the page shows: the chosen view, else the one filtered on."""
+    if view in PROVINCE_LEVELS:
+        return view
+    return result.map.get("level") or "province"
+
+
+def province_switch(pairs: Pairs, level: str) -> ProvinceSwitch:
+    """Two links, one current: the provinces as published or after the 2025 merger."""
+    views = (("khi đăng", "published", "province"), ("hiện nay", "2025", "province_2025"))
+    return ProvinceSwitch(level, [(label, replace_url(pairs, "province_view", arg), key == level)
+                                  for label, arg, key in views])
+
+
 def facet_boxes(result: SearchResult, pairs: Pairs, successors: dict[str, str],
-                endpoint: str = "views.search") -> list[FacetBox]:
-    """Sidebar boxes for every facet that has values, selected values first."""
+                endpoint: str = "views.search", *, level: str | None = None,
+                expanded: str | None = None, facet_q: str = "") -> list[FacetBox]:
+    """Sidebar boxes for every facet that has values, selected values first.
+
+    Of the two province facets only ``level`` is listed (both when None). A
+    facet with more than LONG values shows its TOP first ones and a link to all;
+    the ``expanded`` one lists all, those matching ``facet_q`` (accents and case
+    ignored) when given.
+    """
     boxes = []
+    needle = fold(facet_q[:FACET_Q_CHARS]).lower().strip()
     for name in FACETS:
+        if level and name in PROVINCE_LEVELS and name != level:
+            continue
         values = sorted(result.facets.get(name, []), key=lambda v: not v.selected)
         if not values:
             continue
@@ -95,7 +142,19 @@ def facet_boxes(result: SearchResult, pairs: Pairs, successors: dict[str, str],
                            note=successor_note(v.value, successors) if name == "province"
                            else None)
                  for v in values]
-        boxes.append(FacetBox(name, TITLES[name], links[:SHOWN], links[SHOWN:]))
+        box = FacetBox(name, TITLES[name], links, total=len(links))
+        if name == expanded:
+            box.expanded, box.facet_q = True, facet_q[:FACET_Q_CHARS]
+            if needle:
+                box.shown = [k for k in links if needle in fold(k.value).lower()]
+            box.hidden = [p for p in pairs if p[0] != "page"] + [("facet", name)]
+            box.close_url = build(endpoint, without(pairs, "page")) + f"#facet-{name}"
+        elif len(links) > LONG:
+            # Selected values always show (to be removable), then the largest.
+            box.shown = links[:max(TOP, sum(k.selected for k in links))]
+            box.all_url = (build(endpoint, without(pairs, "page") + [("facet", name)])
+                           + f"#facet-{name}")
+        boxes.append(box)
     return boxes
 
 

@@ -11,10 +11,12 @@ from search.plan import ACCENTS
 from search.query import MAX_QUERY_CHARS
 
 # Multi-valued filters, in the order chips and URLs list them.
-FILTERS = ("province", "province_2025", "topic", "year")
+FILTERS = ("province", "province_2025", "topic", "year", "outlet", "district")
 # Every argument a search page understands, in the order URLs carry them.
 SEARCH_ARGS = ("q", *FILTERS, "date_from", "date_to", "accents", "expand", "sort", "page",
-               "per_page")
+               "per_page", "province_view")
+# province_view: which provinces the page lists and maps, as published or after 2025.
+PROVINCE_VIEWS = {"published": "province", "2025": "province_2025"}
 # Every selected value becomes a chip and rides along in every link of the page,
 # so a request with thousands of them would cost seconds and megabytes: refused.
 MAX_FILTER_VALUES = 20
@@ -63,6 +65,16 @@ def search_kwargs(args, per_page: int = 10) -> dict:
     kwargs["page"] = _int(args, "page", 1)
     kwargs["per_page"] = _int(args, "per_page", per_page)
     return kwargs
+
+
+def province_view(args) -> str | None:
+    """The map level of ``province_view`` ("published" or "2025"; None: follow the filters)."""
+    raw = args.get("province_view", "").strip()
+    if raw == "":
+        return None
+    if raw not in PROVINCE_VIEWS:
+        raise BadQuery("province_view: phải là published hoặc 2025", code="bad_province_view")
+    return PROVINCE_VIEWS[raw]
 
 
 def search_pairs(args) -> list[tuple[str, str]]:

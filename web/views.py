@@ -16,8 +16,10 @@ from search.query import MAX_QUERY_CHARS
 
 from . import urls
 from .engine import get_engine
-from .facets import Chip, chips, facet_boxes, province_successors, successor_note
-from .params import search_kwargs, search_pairs
+from . import charts
+from .facets import (Chip, chips, facet_boxes, province_level, province_successors,
+                     province_switch, successor_note)
+from .params import province_view, search_kwargs, search_pairs
 
 bp = Blueprint("views", __name__)
 
@@ -56,8 +58,11 @@ def search():
     """Search results with facets, chips, sorting and pages."""
     engine = get_engine()
     kwargs = search_kwargs(request.args, current_app.config["PER_PAGE"])
-    result = engine.search(**kwargs)
+    view = province_view(request.args)
+    result = engine.search(**kwargs, map_level=view)
     pairs = search_pairs(request.args)
+    level = province_level(result, view)
+    expanded = request.args.get("facet", "")
     successors = province_successors(engine)
     dates = _date_bounds(request.args)
     has_filters = any(result.filters.get(name) for name in result.filters) or bool(dates)
@@ -70,7 +75,14 @@ def search():
         result=result,
         hits=[_hit(h, result.query, successors) for h in result.hits],
         first=(result.page - 1) * result.per_page + 1,
-        facets=facet_boxes(result, pairs, successors),
+        facets=facet_boxes(result, pairs, successors, level=level, expanded=expanded,
+                           facet_q=request.args.get("facet_q", "")),
+        province_switch=province_switch(pairs, level),
+        filters_open=bool(expanded),
+        timeline_svg=charts.timeline_svg(result, pairs, dates),
+        map_svg=charts.map_svg(result, pairs),
+        timeline_clear_url=urls.build("views.search", urls.without(
+            pairs, "date_from", "date_to", "page")),
         chips=chips(result, pairs) + _date_chips(dates, pairs),
         clear_url=urls.build("views.search", [("q", result.query)] if result.query else []),
         has_filters=has_filters,
