@@ -161,6 +161,9 @@ class _NoBar:
 @click.option("--province-2025", "province_2025", multiple=True,
               help="Province after the 2025 merger (repeatable).")
 @click.option("--topic", multiple=True, help="Topic (repeatable).")
+@click.option("--outlet", multiple=True, help="Outlet, as the outlet facet lists it (repeatable).")
+@click.option("--district", multiple=True,
+              help="District as published, as the district facet lists it (repeatable).")
 @click.option("--year", multiple=True, type=int, help="Year of publication (repeatable).")
 @click.option("--from", "date_from",
               help="Published on or after: dd/mm/yyyy, yyyy-mm-dd, yyyy-mm or yyyy "
@@ -184,12 +187,12 @@ class _NoBar:
 @click.option("--limit-all", type=click.IntRange(1, EXPORT_LIMIT), default=EXPORT_LIMIT,
               show_default=True, help="With --csv: most results printed.")
 @friendly_errors
-def search_cmd(query, index_dir, province, province_2025, topic, year, date_from, date_to,
-               accents, no_expand, sort, limit, page, as_json, as_csv, limit_all):
+def search_cmd(query, index_dir, province, province_2025, topic, outlet, district, year,
+               date_from, date_to, accents, no_expand, sort, limit, page, as_json, as_csv, limit_all):
     """Search the index (diacritics optional, "phrases", -word, OR)."""
     filters = {"province": list(province), "province_2025": list(province_2025),
-               "topic": list(topic), "year": list(year),
-               "date_from": _date_option(date_from, "--from", end=False),
+               "topic": list(topic), "year": list(year), "outlet": list(outlet),
+               "district": list(district), "date_from": _date_option(date_from, "--from", end=False),
                "date_to": _date_option(date_to, "--to", end=True)}
     if as_csv:
         # Bytes, so that the file is UTF-8 whatever the terminal's locale.
