@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import abbrev, spell
+from . import related as related_mod
 from . import plan as plan_mod
 from .analysis import normalize_text
 from . import query as vq
@@ -172,13 +173,22 @@ class Engine:
 
     @guarded
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
-        """Articles most like this one (shared significant terms)."""
+        """Articles most like this one: shared significant words, then place and topic.
+
+        The article itself and its near-duplicates (the same story elsewhere)
+        are left out; see search/related.py.
+        """
         s = self.searcher()
         article = get_article(s, article_id)
         docnum = s.document_number(id=article_id)
-        results = s.more_like(docnum, "text", text=f"{article.title}\n{article.body}",
-                              top=limit, numterms=25)
-        return [self._hit(load_article(r.fields()), Terms(), r.score) for r in results]
+        _, cols, lengths = self._generation(s)
+        with self._lock:
+            if getattr(self, "_frequencies", None) is None:
+                self._frequencies = related_mod.Frequencies()
+        found = related_mod.related_docnums(s, cols, lengths, article, docnum, limit,
+                                            self._frequencies.get(s))
+        return [self._hit(load_article(s.stored_fields(d)), Terms(), score)
+                for d, score in found]
 
     # --- searching ---------------------------------------------------------
 
@@ -186,7 +196,8 @@ class Engine:
     def search(self, q: str = "", *, province=None, province_2025=None, topic=None, year=None,
                date_from=None, date_to=None, sort: str = "relevance", page: int = 1,
                per_page: int = 10, accents: str = "auto", expand: bool = True,
-               outlet=None, district=None, map_level: str | None = None) -> SearchResult:
+               collapse: bool | None = None, outlet=None, district=None,
+               map_level: str | None = None) -> SearchResult:
         """Search the index: hits of one page, total, facets and a suggestion.
 
         Every filter takes one value or a list (any of them matches); facets are
@@ -194,6 +205,8 @@ class Engine:
         with accents match exactly; when that finds almost nothing, the folded
         reading is shown instead), "exact" (never fall back) or "any" (fold all).
         ``expand``: an abbreviation also finds what it stands for, and back.
+        ``collapse``: near-duplicates (one story from several outlets) are folded
+        into the best-ranked one (``Hit.similar``); default on for relevance.
         ``map_level``: the provinces the map counts, "province" (as published)
         or "province_2025"; by default the 2025 ones when that filter is used.
         """
@@ -243,8 +256,19 @@ class Engine:
         total = int(allowed.sum())
         first = (page - 1) * per_page
         terms = _terms(plan, found.restored)
-        ranked = self._order(s, found, sort, first + per_page)[first:first + per_page]
-        hits = [self._hit(load_article(s.stored_fields(d)), terms, score) for d, score in ranked]
+        collapse = sort == "relevance" if collapse is None else bool(collapse)
+        collapse = collapse and first + per_page <= related_mod.COLLAPSE_MAX_END
+        if collapse:
+            window = self._order(s, found, sort, first + per_page + related_mod.COLLAPSE_WINDOW)
+            page_hits = related_mod.collapse(s, window, first, per_page)
+        else:
+            page_hits = [(d, score, []) for d, score in
+                         self._order(s, found, sort, first + per_page)[first:first + per_page]]
+        hits = []
+        for d, score, similar in page_hits:
+            hits.append(self._hit(load_article(s.stored_fields(d)), terms, score))
+            hits[-1].similar = [related_mod.summary(load_article(s.stored_fields(o)))
+                                for o in similar]
         return SearchResult(query=found.typed, total=total, page=page, per_page=per_page,
                             sort=sort, hits=hits, facets=facets, filters=filters,
                             suggestion=found.suggestion, accents=plan.accents,
@@ -253,7 +277,8 @@ class Engine:
                             expanded=[{"typed": typed, "also": also}
                                       for typed, also in plan.aliases.values()],
                             corrected=found.corrected, missing=found.missing or [],
-                            timeline=timeline, map=province_map)
+                            timeline=timeline, map=province_map,
+                            collapsed=collapse)
 
     @guarded
     def export(self, q: str = "", *, limit: int = EXPORT_LIMIT, sort: str = "relevance",

@@ -30,6 +30,9 @@ class Hit:
     score: float | None
     outlet: str | None = None
     author: str | None = None
+    # Near-duplicates folded into this hit (the same story elsewhere), each
+    # {id, title, url, outlet, date}: shown as "N bài tương tự".
+    similar: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -64,6 +67,9 @@ class SearchResult:
     # Matching articles per province with its centroid:
     # {"level": "province"|"province_2025", "counts": [{"value", "count", "lat", "lon"}]}.
     map: dict = field(default_factory=dict)
+    # Near-duplicate stories folded into the first of each (Hit.similar);
+    # the total still counts every article.
+    collapsed: bool = False
 
     @property
     def pages(self) -> int:

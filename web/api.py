@@ -7,7 +7,7 @@ from search.query import MAX_QUERY_CHARS
 
 from .complete import get_completer
 from .engine import get_engine
-from .params import province_view, search_kwargs
+from .params import collapse_arg, province_view, search_kwargs
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -16,7 +16,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def search():
     """``SearchResult.to_dict()`` of the search in the query arguments."""
     kwargs = search_kwargs(request.args, current_app.config["PER_PAGE"])
-    return jsonify(get_engine().search(**kwargs, map_level=province_view(request.args)).to_dict())
+    return jsonify(get_engine().search(**kwargs, collapse=collapse_arg(request.args),
+                                       map_level=province_view(request.args)).to_dict())
 
 
 @bp.route("/articles/<path:article_id>", merge_slashes=False)

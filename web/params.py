@@ -14,7 +14,7 @@ from search.query import MAX_QUERY_CHARS
 FILTERS = ("province", "province_2025", "topic", "year", "outlet", "district")
 # Every argument a search page understands, in the order URLs carry them.
 SEARCH_ARGS = ("q", *FILTERS, "date_from", "date_to", "accents", "expand", "sort", "page",
-               "per_page", "province_view")
+               "per_page", "collapse", "province_view")
 # province_view: which provinces the page lists and maps, as published or after 2025.
 PROVINCE_VIEWS = {"published": "province", "2025": "province_2025"}
 # Every selected value becomes a chip and rides along in every link of the page,
@@ -65,6 +65,16 @@ def search_kwargs(args, per_page: int = 10) -> dict:
     kwargs["page"] = _int(args, "page", 1)
     kwargs["per_page"] = _int(args, "per_page", per_page)
     return kwargs
+
+
+def collapse_arg(args) -> bool | None:
+    """``collapse`` of a search page or its JSON: 0 shows near-duplicates apart (None: default)."""
+    raw = args.get("collapse", "").strip()
+    if raw == "":
+        return None
+    if raw not in ("0", "1"):
+        raise BadQuery("collapse: phải là 0 hoặc 1", code="bad_collapse")
+    return raw == "1"
 
 
 def province_view(args) -> str | None:

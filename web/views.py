@@ -19,7 +19,7 @@ from .engine import get_engine
 from . import charts
 from .facets import (Chip, chips, facet_boxes, province_level, province_successors,
                      province_switch, successor_note)
-from .params import province_view, search_kwargs, search_pairs
+from .params import collapse_arg, province_view, search_kwargs, search_pairs
 
 bp = Blueprint("views", __name__)
 
@@ -59,7 +59,7 @@ def search():
     engine = get_engine()
     kwargs = search_kwargs(request.args, current_app.config["PER_PAGE"])
     view = province_view(request.args)
-    result = engine.search(**kwargs, map_level=view)
+    result = engine.search(**kwargs, collapse=collapse_arg(request.args), map_level=view)
     pairs = search_pairs(request.args)
     level = province_level(result, view)
     expanded = request.args.get("facet", "")
@@ -112,6 +112,8 @@ def search():
         atom_url=urls.build("feeds.search_atom", [p for p in pairs if p[0] not in
                                                   ("page", "per_page", "sort")]),
         hidden=[p for p in pairs if p[0] not in ("q", "page") + DATE_ARGS],
+        # Near-duplicates folded into one hit: the same page with every article apart.
+        apart_url=urls.replace_url(pairs, "collapse", "0") if result.collapsed else None,
     )
 
 

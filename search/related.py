@@ -1,0 +1,325 @@
+"""Related articles and near-duplicate stories, scored with numpy over posting lists.
+
+Related: the article's own significant terms (pyvi compound words looked up in
+the ``words`` field, and rare folded syllables), weighted by tf-idf and bounded
+in number and document frequency, score the other articles by BM25 over a
+handful of posting lists; the same province and shared topics add a little.
+
+Near-duplicates: the same story from several outlets shares most of its
+wording. Two articles are near-duplicates when most word shingles of the
+shorter one are in the other (containment), computed from their stored text.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from .analysis import analyze
+from .article import Article
+from .extract.text import match_form
+from .scoring import K1, B, Lengths, postings
+
+log = logging.getLogger(__name__)
+
+# At most this many terms score the related articles: the cost is a handful of
+# posting lists, whatever the size of the index.
+MAX_TERMS = 24
+# Terms in more than this share of the articles say little about a subject and
+# have the longest posting lists: skipped.
+MAX_DF_SHARE = 0.05
+MIN_MAX_DF = 100
+# A compound word of pyvi weighs more than a syllable: it is a phrase.
+WORD_BOOST = 1.5
+# The title names the subject: its terms count as this many occurrences.
+TITLE_TF = 3
+# A run of syllables is taken as a word when pyvi joined it often enough: its
+# count as a word over the count of its rarer syllable (pyvi's mis-joins across
+# two words, "trong_nam" of "trong năm", are a tiny share). Runs of
+# capitalised syllables (names: "Lê Trương Hải Hiếu") are always taken.
+WORD_SHARE = 0.02
+# Words never span punctuation ("đầu tư, thương mại" holds no "tư_thương").
+_PUNCT = re.compile(r"[^\w\s]+")
+# How many candidates are checked for near-duplicates before the first ``limit``.
+EXTRA = 10
+# Same province (as published), and each shared topic (at most two): score bonus
+# as a share of the candidate's term score. Never enough on their own: a
+# candidate needs shared terms first.
+PROVINCE_BONUS = 0.15
+TOPIC_BONUS = 0.08
+# Candidates must share at least this many of the selected terms, and score
+# at least this share of the article's score against itself (measured on 50
+# articles of local-news-20k: below it, nearly every candidate was unrelated).
+MIN_SHARED = 2
+MIN_SELF_SHARE = 0.2
+
+# Shingles: runs of this many folded syllables; the body's first MAX_SHINGLE_WORDS
+# syllables are enough to tell stories apart and bound the cost.
+SHINGLE = 4
+MAX_SHINGLE_WORDS = 1500
+# Containment (shared shingles over the smaller set's) from which two articles
+# are one story; fewer than MIN_SHINGLES shingles never match (too short to tell).
+SIMILAR = 0.5
+MIN_SHINGLES = 15
+# Search results: how many of the ranked hits past the page are looked at for
+# duplicates of the page's hits.
+COLLAPSE_WINDOW = 40
+# Deeper pages are not collapsed: their window would cost too much to compare.
+COLLAPSE_MAX_END = 200
+
+
+@dataclass(frozen=True)
+class Term:
+    """One selected term of an article: field, text, weight in the article."""
+
+    field: str
+    text: str
+    weight: float
+
+
+def _idf(n_docs: int, df: int) -> float:
+    return math.log(n_docs / (df + 1)) + 1.0
+
+
+def _keep_syllable(s: str) -> bool:
+    # Numbers and single letters are everywhere (dates, amounts, list items).
+    return len(s) > 1 and not s.isdigit()
+
+
+class Frequencies:
+    """Document frequencies of every ``text`` and ``words`` term of one index generation.
+
+    A dictionary look-up instead of Whoosh's (about 0.1 ms per term over the
+    segments, and an article has hundreds of candidate terms). Built once per
+    generation: under a second at 20k articles, a few MB.
+    """
+
+    FIELDS = ("text", "words")
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._key = None
+        self._df: dict[str, dict[str, int]] = {}
+
+    def get(self, searcher) -> dict[str, dict[str, dict[str, int]]]:
+        """{"df"|"cf": {field: {term: document or collection frequency}}} of the generation."""
+        reader = searcher.reader()
+        key = (reader.generation(), reader.doc_count_all(), reader.doc_count())
+        with self._lock:
+            if self._key != key:
+                df: dict[str, dict[str, int]] = {f: {} for f in self.FIELDS}
+                cf: dict[str, dict[str, int]] = {f: {} for f in self.FIELDS}
+                for leaf, _ in searcher.leaf_searchers():
+                    r = leaf.reader()
+                    for field in self.FIELDS:
+                        if field not in r.schema:
+                            continue
+                        docs, total = df[field], cf[field]
+                        for text, info in r.iter_field(field):
+                            text = text.decode("utf-8") if isinstance(text, bytes) else text
+                            docs[text] = docs.get(text, 0) + info.doc_frequency()
+                            total[text] = total.get(text, 0) + int(info.weight())
+                self._key, self._df = key, {"df": df, "cf": cf}
+            return self._df
+
+
+def significant_terms(searcher, article: Article, max_terms: int = MAX_TERMS,
+                      frequencies: dict | None = None) -> list[Term]:
+    """The article's ``max_terms`` best terms by tf-idf, none in too many articles.
+
+    Compound words are the runs of two or three syllables that pyvi joined into
+    one word somewhere in the index (looked up in the ``words`` field), so pyvi
+    is not run at query time. ``frequencies``: :meth:`Frequencies.get` of the
+    searcher (else Whoosh is asked term by term).
+    """
+    n_docs = max(1, searcher.doc_count_all())
+    # The share bounds the cost in large indexes; a small one has no cost to bound.
+    max_df = max(MIN_MAX_DF, int(MAX_DF_SHARE * n_docs))
+    rest = "\n".join([article.lead, article.body, *article.captions])
+    tf: Counter = Counter()
+    names: set[str] = set()  # runs of capitalised syllables: proper names
+    folded: dict[str, list[str]] = {}
+    for part, times in ((article.title, TITLE_TF), (rest, 1)):
+        for chunk in _PUNCT.split(part):
+            seq, caps = [], []
+            for token in chunk.split():
+                if token not in folded:
+                    folded[token] = analyze(token)
+                seq += folded[token]
+                caps += [token[:1].isupper()] * len(folded[token])
+            for i, s in enumerate(seq):
+                tf[("text", s)] += times
+                for n in (2, 3):
+                    if i + n <= len(seq):
+                        word = "_".join(seq[i:i + n])
+                        tf[("words", word)] += times
+                        if all(caps[i:i + n]):
+                            names.add(word)
+    terms = []
+    for (field, text), count in tf.items():
+        if field == "text" and not _keep_syllable(text):
+            continue
+        if frequencies is not None:
+            df = frequencies["df"][field].get(text, 0)
+            if field == "words" and df and text not in names:
+                cf = frequencies["cf"]
+                rarer = min(cf["text"].get(x, 0) for x in text.split("_"))
+                if cf["words"].get(text, 0) < WORD_SHARE * rarer:
+                    continue
+        else:
+            df = searcher.doc_frequency(field, text)
+        # df 1 is this article alone: nothing to share.
+        if df < 2 or df > max_df:
+            continue
+        boost = WORD_BOOST if field == "words" else 1.0
+        terms.append(Term(field, text, boost * (1 + math.log(count)) * _idf(n_docs, df)))
+    # A word of three covers the words of two inside it that occur only there:
+    # one name or phrase counts once.
+    covered = set()
+    for t in terms:
+        if t.text.count("_") == 2:
+            a, b, c = t.text.split("_")
+            covered |= {w for w in (f"{a}_{b}", f"{b}_{c}")
+                        if tf[("words", w)] <= tf[("words", t.text)]}
+    terms = [t for t in terms if t.field == "text" or t.text not in covered]
+    terms.sort(key=lambda t: (-t.weight, t.field, t.text))
+    return terms[:max_terms]
+
+
+def term_scores(searcher, terms: list[Term], lengths: Lengths) -> tuple[np.ndarray, np.ndarray]:
+    """(BM25 score, number of shared terms) of every document for ``terms``."""
+    n = searcher.doc_count_all()
+    ids, contrib = [], []
+    for t in terms:
+        p = postings(searcher, t.field, t.text)
+        if not len(p):
+            continue
+        idf = _idf(n, len(p))
+        norm = K1 * ((1 - B) + B * lengths.values[p.ids] / lengths.average)
+        ids.append(p.ids)
+        contrib.append(t.weight * idf * (K1 + 1) * p.weights / (p.weights + norm))
+    if not ids:
+        return np.zeros(n, dtype=np.float64), np.zeros(n, dtype=np.int64)
+    all_ids = np.concatenate(ids)
+    scores = np.bincount(all_ids, weights=np.concatenate(contrib), minlength=n)
+    shared = np.bincount(all_ids, minlength=n)
+    return scores, shared
+
+
+def related_docnums(searcher, cols, lengths: Lengths, article: Article, docnum: int,
+                    limit: int, frequencies: dict | None = None) -> list[tuple[int, float]]:
+    """(docnum, score) of the articles most related to ``article``, best first.
+
+    Near-duplicates of the article (and of an earlier related article) are left out.
+    """
+    terms = significant_terms(searcher, article, frequencies=frequencies)
+    scores, shared = term_scores(searcher, terms, lengths)
+    # Against itself the article scores highest: a candidate that reaches
+    # less than a fifth of that shares only incidental words.
+    allowed = (cols.live & (shared >= min(MIN_SHARED, len(terms)))
+               & (scores >= MIN_SELF_SHARE * scores[docnum]))
+    allowed[docnum] = False
+    bonus = np.zeros_like(scores)
+    codes = cols.codes.get("province")
+    if codes is not None and codes[docnum] >= 0:
+        bonus += PROVINCE_BONUS * (codes == codes[docnum])
+    matrix = cols.matrix.get("topics")
+    if matrix is not None and matrix.shape[1] and matrix[docnum].any():
+        common = matrix[:, matrix[docnum]].sum(axis=1)
+        bonus += TOPIC_BONUS * np.minimum(common, 2)
+    scores = scores * (1.0 + bonus)
+    docs = np.flatnonzero(allowed)
+    if not len(docs):
+        return []
+    k = min(len(docs), limit + EXTRA)
+    best = docs[np.argpartition(-scores[docs], k - 1)[:k]]
+    best = best[np.lexsort((best, -scores[best]))]
+    kept: list[tuple[int, float]] = []
+    seen = [shingles(article)]
+    for d in best.tolist():
+        if len(kept) == limit:
+            break
+        sh = shingles(_stored_article(searcher, d))
+        if any(similar(sh, other) for other in seen):
+            continue
+        seen.append(sh)
+        kept.append((d, float(scores[d])))
+    log.debug("related %s: %d terms %s", article.id, len(terms), [t.text for t in terms])
+    return kept
+
+
+def _stored_article(searcher, docnum: int) -> Article:
+    from .schema import load_article  # schema imports analysis; kept out of import time
+
+    return load_article(searcher.stored_fields(docnum))
+
+
+# --- near-duplicates ---------------------------------------------------------
+
+def shingles(article: Article) -> frozenset[int]:
+    """Hashes of the runs of SHINGLE folded words of the article's lead and body."""
+    words = match_form(f"{article.lead}\n{article.body}").split()[:MAX_SHINGLE_WORDS]
+    if len(words) < SHINGLE:
+        words = match_form(article.title).split() + words
+    return frozenset(hash(" ".join(words[i:i + SHINGLE]))
+                     for i in range(len(words) - SHINGLE + 1))
+
+
+def resemblance(a: frozenset, b: frozenset) -> float:
+    """Shared shingles over the smaller set's (0 when either is too short to tell)."""
+    if len(a) < MIN_SHINGLES or len(b) < MIN_SHINGLES:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    return len(a & b) / len(a)
+
+
+def similar(a: frozenset, b: frozenset) -> bool:
+    """Whether two shingle sets are one story."""
+    return resemblance(a, b) >= SIMILAR
+
+
+def group(signatures: list[frozenset]) -> list[list[int]]:
+    """Indexes of ``signatures`` in groups of one story, each led by its first (best) one.
+
+    Each item joins the first earlier group whose leader it resembles.
+    """
+    groups: list[list[int]] = []
+    for i, sig in enumerate(signatures):
+        for g in groups:
+            if similar(signatures[g[0]], sig):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+# --- collapsing a result list --------------------------------------------------
+
+def collapse(searcher, ranked: list[tuple[int, float | None]], first: int,
+             per_page: int) -> list[tuple[int, float | None, list[int]]]:
+    """The page ``[first, first + per_page)`` of ``ranked`` with each story shown once.
+
+    ``ranked`` is (docnum, score) in result order from the first result on,
+    ``COLLAPSE_WINDOW`` past the page's end when there are so many. A hit that
+    is a near-duplicate of a better-ranked one is folded into it: the page
+    lists (docnum, score, docnums of its near-duplicates). Groups are formed in
+    rank order, so every page is cut from the same list of stories.
+    """
+    signatures = [shingles(_stored_article(searcher, d)) for d, _ in ranked]
+    groups = group(signatures)
+    return [(ranked[g[0]][0], ranked[g[0]][1], [ranked[i][0] for i in g[1:]])
+            for g in groups[first:first + per_page]]
+
+
+def summary(article: Article) -> dict:
+    """What a result list shows of a folded near-duplicate: id, title, url, outlet, date."""
+    return {"id": article.id, "title": article.title, "url": article.url,
+            "outlet": article.outlet,
+            "date": article.date.isoformat() if article.date else None}

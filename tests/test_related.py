@@ -1,0 +1,221 @@
+"""Related articles and near-duplicate stories: a real index, the engine, the site and the API."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+import pytest
+
+from helpers import add_articles
+from search import related
+from search.article import Article
+from search.engine import Engine
+from search.errors import ArticleNotFound
+from web import create_app
+
+BRIDGE_BODY = (
+    "Sáng nay, Ủy ban nhân dân huyện Mường Chà tổ chức khởi công cầu treo dân sinh bắc qua "
+    "suối Nậm Pồ, nối bản Huổi Mí với trung tâm xã. Cây cầu dài 120 mét, rộng 1,5 mét, do "
+    "Bộ Giao thông vận tải hỗ trợ vốn theo chương trình cầu treo dân sinh vùng cao. "
+    "Nhiều năm qua, mỗi mùa lũ, hơn ba trăm hộ dân bản Huổi Mí phải lội suối hoặc đi bè "
+    "mảng, học sinh nghỉ học hàng tuần liền. Đơn vị thi công cam kết hoàn thành cầu treo "
+    "Nậm Pồ trước mùa mưa năm sau, bảo đảm chất lượng và an toàn lao động.")
+
+ARTICLES = [
+    # The story, and the same story from a second outlet: another title and lead,
+    # a few words changed in the body (not a byte-identical copy).
+    Article(id="rel/bridge", title="Khởi công cầu treo Nậm Pồ cho bản Huổi Mí",
+            lead="Cầu treo dân sinh giúp bà con bản Huổi Mí hết cảnh lội suối mùa lũ.",
+            body=BRIDGE_BODY, outlet="Báo Điện Biên Phủ",
+            url="https://baodienbienphu.vn/cau-treo-nam-po.html", province="Điện Biên",
+            province_2025="Điện Biên", topics=["Hạ tầng – đô thị"], date=dt.date(2024, 9, 3)),
+    Article(id="rel/bridge-copy", title="Điện Biên: xây cầu treo qua suối Nậm Pồ",
+            lead="Huyện Mường Chà khởi công cây cầu mà người dân chờ đợi nhiều năm.",
+            body=BRIDGE_BODY.replace("Sáng nay", "Ngày 3/9").replace("120 mét", "gần 120 mét"),
+            outlet="Đài Phát thanh Điện Biên", url="https://dienbientv.vn/cau-treo.html",
+            province="Điện Biên", province_2025="Điện Biên", topics=["Hạ tầng – đô thị"],
+            date=dt.date(2024, 9, 4)),
+    # A later story on the same bridge, in other words.
+    Article(id="rel/bridge-done", title="Nghiệm thu cầu treo Nậm Pồ",
+            lead="Sau mười tháng thi công, cầu treo dân sinh Nậm Pồ đã được nghiệm thu.",
+            body="Hội đồng nghiệm thu đánh giá cầu treo Nậm Pồ đạt yêu cầu kỹ thuật. Từ nay, "
+                 "học sinh bản Huổi Mí không còn phải lội suối đến trường trong mùa lũ. "
+                 "Trưởng bản cho biết bà con rất phấn khởi khi cây cầu hoàn thành.",
+            outlet="Báo Điện Biên Phủ", url="https://baodienbienphu.vn/nghiem-thu.html",
+            province="Điện Biên", province_2025="Điện Biên", topics=["Hạ tầng – đô thị"],
+            date=dt.date(2025, 7, 10)),
+    # Shares only everyday words with the bridge story.
+    Article(id="rel/common", title="Huyện tổ chức hội nghị tổng kết năm",
+            body="Ủy ban nhân dân huyện tổ chức hội nghị tổng kết công tác năm, các xã báo cáo "
+                 "kết quả thực hiện nhiệm vụ. Hội nghị cũng bàn kế hoạch năm sau và giao chỉ "
+                 "tiêu cho từng xã, từng đơn vị.",
+            province="Lai Châu", province_2025="Lai Châu", topics=["Chính quyền địa phương"],
+            date=dt.date(2024, 12, 20)),
+    *[Article(id=f"rel/filler-{i}", title=title, body=body, province=province,
+              province_2025=province, topics=[topic], date=dt.date(2024, 1, 1 + i))
+      for i, (title, body, province, topic) in enumerate([
+          ("Tiêm vắc xin sởi cho trẻ em", "Trung tâm y tế huyện tổ chức tiêm vắc xin sởi cho "
+           "hơn hai nghìn trẻ em dưới năm tuổi, bảo đảm an toàn tiêm chủng.", "Sơn La", "Y tế"),
+          ("Thu hoạch lúa mùa", "Nông dân các xã thu hoạch lúa mùa, năng suất đạt sáu tấn "
+           "một héc ta, giá lúa ổn định.", "Thái Bình", "Nông nghiệp"),
+          ("Khai giảng năm học mới", "Các trường học trong tỉnh khai giảng năm học mới, "
+           "học sinh vui mừng gặp lại thầy cô giáo.", "Nghệ An", "Giáo dục"),
+          ("Phòng chống cháy rừng mùa khô", "Kiểm lâm phối hợp với người dân tuần tra, "
+           "phòng chống cháy rừng trong mùa khô hanh.", "Hà Giang", "Tài nguyên – môi trường"),
+          ("Hội thi văn nghệ quần chúng", "Hội thi văn nghệ quần chúng thu hút nhiều đội "
+           "tham gia với các tiết mục múa hát dân tộc.", "Lào Cai", "Văn hóa – xã hội"),
+          ("Cải cách thủ tục hành chính", "Bộ phận một cửa tiếp nhận hồ sơ trực tuyến, "
+           "rút ngắn thời gian giải quyết thủ tục cho người dân.", "Hà Nam",
+           "Cải cách hành chính"),
+      ])],
+]
+BRIDGE_IDS = {"rel/bridge", "rel/bridge-copy"}
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("related-index")
+    add_articles(d, ARTICLES)
+    return d
+
+
+@pytest.fixture(scope="module")
+def engine(index_dir):
+    e = Engine(index_dir)
+    yield e
+    e.close_all()
+
+
+@pytest.fixture(scope="module")
+def client(index_dir):
+    return create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()
+
+
+# --- related articles -------------------------------------------------------------------
+
+@pytest.mark.parametrize("article_id", sorted(BRIDGE_IDS))
+def test_related_finds_the_article_sharing_the_rare_words(engine, article_id):
+    ids = [h.id for h in engine.related(article_id, 5)]
+    assert ids and ids[0] == "rel/bridge-done"
+
+
+@pytest.mark.parametrize("article_id", sorted(BRIDGE_IDS))
+def test_related_leaves_out_the_article_and_its_near_duplicates(engine, article_id):
+    ids = [h.id for h in engine.related(article_id, 5)]
+    assert not BRIDGE_IDS & set(ids)
+
+
+def test_related_of_the_later_story_lists_the_story_once(engine):
+    ids = [h.id for h in engine.related("rel/bridge-done", 5)]
+    assert len(BRIDGE_IDS & set(ids)) == 1
+    assert "rel/bridge-done" not in ids
+
+
+def test_related_skips_articles_sharing_only_everyday_words(engine):
+    assert "rel/common" not in [h.id for h in engine.related("rel/bridge", 5)]
+
+
+def test_related_respects_the_limit_and_returns_hits(engine):
+    hits = engine.related("rel/bridge-done", 1)
+    assert len(hits) == 1 and hits[0].title and hits[0].score > 0
+
+
+def test_related_of_a_missing_article_is_named(engine):
+    with pytest.raises(ArticleNotFound):
+        engine.related("rel/none", 5)
+
+
+def test_significant_terms_are_bounded_and_prefer_the_rare_words(engine):
+    s = engine.searcher()
+    article = engine.article("rel/bridge")
+    terms = related.significant_terms(s, article, max_terms=5)
+    assert len(terms) == 5
+    texts = {t.text for t in terms}
+    assert texts & {"nam_po", "huoi_mi", "cau_treo"}, texts
+    assert "huyen" not in texts and "to_chuc" not in texts
+
+
+# --- near-duplicates --------------------------------------------------------------------
+
+def _article(body: str, lead: str = "") -> Article:
+    return Article(id="x", title="t", lead=lead, body=body)
+
+
+WORDS = " ".join(f"từ{i}" for i in range(60))
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    (WORDS, WORDS, True),                                  # identical
+    (WORDS, WORDS + " thêm một đoạn kết khác hẳn", True),  # a longer copy
+    (WORDS, " ".join(f"khác{i}" for i in range(60)), False),
+    ("ngắn quá", "ngắn quá", False),                       # too short to tell
+])
+def test_similar(a, b, expected):
+    assert related.similar(related.shingles(_article(a)), related.shingles(_article(b))) is expected
+
+
+def test_group_keeps_rank_order_and_joins_the_first_leader():
+    x = related.shingles(_article(WORDS))
+    y = related.shingles(_article(" ".join(f"khác{i}" for i in range(60))))
+    assert related.group([x, y, x, y, x]) == [[0, 2, 4], [1, 3]]
+
+
+# --- search results: one story once --------------------------------------------------
+
+def _search(engine, **kw):
+    return engine.search("cầu treo Nậm Pồ", **kw)
+
+
+def test_search_collapses_one_story_from_two_outlets(engine):
+    result = _search(engine)
+    ids = [h.id for h in result.hits]
+    assert result.collapsed and result.total == 3
+    assert len(BRIDGE_IDS & set(ids)) == 1 and "rel/bridge-done" in ids
+    (story,) = [h for h in result.hits if h.id in BRIDGE_IDS]
+    assert [s["id"] for s in story.similar] == list(BRIDGE_IDS - {story.id})
+    assert set(story.similar[0]) == {"id", "title", "url", "outlet", "date"}
+    assert story.similar[0]["outlet"] in ("Báo Điện Biên Phủ", "Đài Phát thanh Điện Biên")
+
+
+@pytest.mark.parametrize("kw", [{"collapse": False}, {"sort": "date"}])
+def test_search_without_collapse_shows_every_article(engine, kw):
+    result = _search(engine, **kw)
+    assert {h.id for h in result.hits} == BRIDGE_IDS | {"rel/bridge-done"}
+    assert all(not h.similar for h in result.hits) and not result.collapsed
+
+
+def test_api_collapses_with_the_count_and_collapse_0_shows_all(client):
+    on = client.get("/api/search", query_string={"q": "cầu treo Nậm Pồ"}).get_json()
+    assert on["total"] == 3 and len(on["hits"]) == 2 and on["collapsed"] is True
+    assert sorted(len(h["similar"]) for h in on["hits"]) == [0, 1]
+    off = client.get("/api/search", query_string={"q": "cầu treo Nậm Pồ", "collapse": "0"})
+    off = off.get_json()
+    assert off["total"] == 3 and len(off["hits"]) == 3
+    assert all(h["similar"] == [] for h in off["hits"])
+
+
+@pytest.mark.parametrize("value", ["2", "yes", "-1"])
+def test_bad_collapse_is_refused_with_a_message(client, value):
+    r = client.get("/api/search", query_string={"q": "cầu treo", "collapse": value})
+    assert r.status_code == 400
+    body = r.get_json()
+    assert body["code"] == "bad_collapse" and "collapse" in body["message"]
+
+
+def test_page_shows_n_similar_in_an_expander_and_collapse_0_shows_all(client):
+    page = client.get("/search", query_string={"q": "cầu treo Nậm Pồ"}).get_data(as_text=True)
+    assert page.count('<li class="hit">') == 2
+    assert "<details class=\"similar\">" in page and "1 bài tương tự" in page
+    assert "collapse=0" in page  # "xem riêng từng bài"
+    titles = {"Khởi công cầu treo Nậm Pồ cho bản Huổi Mí", "Điện Biên: xây cầu treo qua suối Nậm Pồ"}
+    assert all(t in page for t in titles)  # the other one inside the expander
+    apart = client.get("/search", query_string={"q": "cầu treo Nậm Pồ", "collapse": "0"})
+    apart = apart.get_data(as_text=True)
+    assert apart.count('<li class="hit">') == 3 and "bài tương tự" not in apart
+
+
+def test_article_page_lists_related_articles(client):
+    page = client.get("/articles/" + quote("rel/bridge", safe="/")).get_data(as_text=True)
+    related_part = page.split("Bài liên quan", 1)[1]
+    assert "Nghiệm thu cầu treo Nậm Pồ" in related_part
+    assert "xây cầu treo qua suối Nậm Pồ" not in related_part
