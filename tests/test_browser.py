@@ -158,19 +158,55 @@ def test_search_facets_and_article(page, base_url, site_index):
     assert int(page.locator(".total").inner_text().split()[0]) == total_before
 
 
-def test_phone_layout_puts_facets_under_results(browser, base_url):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN",
+@pytest.mark.parametrize("width, height", [(390, 844)], ids=["phone"])
+def test_phone_layout_puts_filters_on_top_behind_bo_loc(browser, base_url, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
                                   device_scale_factor=1)
     page = context.new_page()
     try:
         page.goto(base_url + "/search?q=c%C3%A1n+b%E1%BB%99")
-        results = page.locator("section.results").bounding_box()
-        facets = page.locator("aside.facets").bounding_box()
-        assert facets["y"] >= results["y"] + results["height"]
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390
+        summary = page.locator("details.filters > summary")
+        assert summary.inner_text().startswith("Bộ lọc")
+        box = summary.bounding_box()
+        # Within the first screen, above the first result; the facets folded until asked.
+        assert box["y"] + box["height"] <= height
+        assert box["y"] < page.locator("li.hit").first.bounding_box()["y"]
+        assert not page.locator("aside.facets").is_visible()
+        width_used = page.evaluate("document.documentElement.scrollWidth")
+        assert width_used <= width
+        page.screenshot(path=str(DOCS / "phone-search.png"))
+        summary.click()
+        province = page.locator("section[data-facet='province']")
+        assert province.is_visible()
+        # One province list at a time: "Tỉnh: khi đăng | hiện nay" as two links.
+        switch = province.locator(".segmented a")
+        assert switch.all_inner_texts() == ["khi đăng", "hiện nay"]
+        assert page.locator("section[data-facet='province_2025']").count() == 0
+        page.screenshot(path=str(DOCS / "phone-filters.png"))
+        switch.nth(1).click()
+        page.wait_for_url(re.compile(r"province_view=2025"))
+        assert page.locator("section[data-facet='province_2025']").count() == 1
+        assert page.locator("section[data-facet='province']").count() == 0
     finally:
         context.close()
+
+
+def test_desktop_shows_filters_and_charts_open(page, base_url):
+    page.goto(base_url + "/search?q=c%C3%A1n+b%E1%BB%99")
+    assert not page.locator("details.filters > summary").is_visible()
+    assert page.locator("aside.facets").is_visible()
+    assert page.locator("section[data-facet='province'] li a").first.is_visible()
+    timeline = page.locator("svg.timeline")
+    assert timeline.is_visible()
+    bars = timeline.locator("a")
+    assert bars.count() >= 1
+    assert page.locator("svg.map a").first.is_visible()
+    page.screenshot(path=str(DOCS / "search-charts.png"), full_page=True)
+    label = bars.first.get_attribute("aria-label")
+    count = int(re.search(r": (\d+) bài", label).group(1))
+    bars.first.click()
+    page.wait_for_url(re.compile(r"date_to="))
+    assert int(page.locator(".total").inner_text().split()[0]) == count
 
 
 def test_seed_site_screenshots_for_the_readme(browser, seeds_url):

@@ -104,7 +104,7 @@ def map_svg(result: SearchResult, pairs: Pairs) -> Markup | None:
     # Every province as a faint dot: the country's shape without boundary data.
     for place in geo.places(level):
         x, y = _xy(place.lat, place.lon)
-        out.append(f'<circle class="place" cx="{x:.1f}" cy="{y:.1f}" r="1.6"/>')
+        out.append(f'<circle class="place" cx="{x:.1f}" cy="{y:.1f}" r="2"/>')
     lo, hi = M_RADIUS
     for c in sorted(counts, key=lambda c: -c["count"]):  # small circles drawn last, on top
         x, y = _xy(c["lat"], c["lon"])
