@@ -137,23 +137,24 @@ def facet_boxes(result: SearchResult, pairs: Pairs, successors: dict[str, str],
         values = sorted(result.facets.get(name, []), key=lambda v: not v.selected)
         if not values:
             continue
-        links = [FacetLink(v.value, v.count, v.selected,
-                           toggle_url(pairs, name, v.value, endpoint),
-                           note=successor_note(v.value, successors) if name == "province"
-                           else None)
-                 for v in values]
-        box = FacetBox(name, TITLES[name], links, total=len(links))
+        box = FacetBox(name, TITLES[name], total=len(values))
         if name == expanded:
             box.expanded, box.facet_q = True, facet_q[:FACET_Q_CHARS]
             if needle:
-                box.shown = [k for k in links if needle in fold(k.value).lower()]
+                values = [v for v in values if needle in fold(v.value).lower()]
             box.hidden = [p for p in pairs if p[0] != "page"] + [("facet", name)]
             box.close_url = build(endpoint, without(pairs, "page")) + f"#facet-{name}"
-        elif len(links) > LONG:
-            # Selected values always show (to be removable), then the largest.
-            box.shown = links[:max(TOP, sum(k.selected for k in links))]
+        elif len(values) > LONG:
+            # Selected values always show (to be removable), then the largest;
+            # links are built only for what shows (districts run to hundreds).
+            values = values[:max(TOP, sum(v.selected for v in values))]
             box.all_url = (build(endpoint, without(pairs, "page") + [("facet", name)])
                            + f"#facet-{name}")
+        box.shown = [FacetLink(v.value, v.count, v.selected,
+                               toggle_url(pairs, name, v.value, endpoint),
+                               note=successor_note(v.value, successors) if name == "province"
+                               else None)
+                     for v in values]
         boxes.append(box)
     return boxes
 
