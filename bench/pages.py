@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import random
+import subprocess
 import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -66,6 +67,14 @@ def _sample(index: Path, n: int, seed: int) -> tuple[list[str], list[str]]:
     return searches, articles
 
 
+def _uncommitted() -> list[str]:
+    """Files of the working tree that differ from the commit (the code measured is the tree's)."""
+    out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=normal", "--",
+                          "search", "web", "templates"], cwd=common.ROOT, capture_output=True,
+                         text=True, check=False).stdout
+    return [line[3:] for line in out.splitlines()]
+
+
 def _timed_pages(port: int, urls: list[str], seconds: float | None) -> tuple[list, list]:
     """Latencies (s) of 200 answers and the other statuses, one request at a time."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -114,7 +123,7 @@ def bench_pages(index: Path | None = None, n: int = 200, seconds: float | None =
                                                               BUDGETS_MS[kind])
         print(f"  {kind} page: n {lat['n']}, p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms "
               f"(budget {BUDGETS_MS[kind]:g} ms), failures {len(other)}", flush=True)
-    params = {"index": str(index), "n": n, "seconds": seconds, "seed": seed,
+    params = {"index": str(index), "uncommitted_code": _uncommitted(), "n": n, "seconds": seconds, "seed": seed,
               "server": "vnsearch serve --processes 1 --threads 4", "warmup_per_kind": WARMUP,
               "queries": "bench/precision.py QUERIES, ~50% folded to no accents, ~25% with a "
                          "province filter, ~15% with a topic filter",
