@@ -94,9 +94,9 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
     """
     paths = list(paths) or ([] if rebuild else [default_seeds()])
     started = time.monotonic()
-    # Records, not bytes: the bytes of a .jsonl.gz's records are not the file's.
-    total = count_records(paths)
     show_bar = sys.stderr.isatty() and not as_json
+    # Records, not bytes: the bytes of a .jsonl.gz's records are not the file's.
+    total = count_records(paths) if show_bar else 0
     done = 0
     merges = 0
 
