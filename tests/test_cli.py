@@ -45,7 +45,10 @@ def test_search_json_shape(runner, index_dir):
     assert len(d["hits"]) == 3
     assert set(d["hits"][0]) >= {"id", "title", "url", "date", "province", "province_2025",
                                  "topics", "snippet", "score"}
-    assert set(d["facets"]) == {"province", "province_2025", "topic", "year"}
+    assert set(d["facets"]) == {"province", "province_2025", "topic", "year", "outlet",
+                                "district"}
+    assert set(d["timeline"]) == {"unit", "bins", "undated"}
+    assert d["map"]["level"] == "province" and d["map"]["counts"]
     assert "suggestion" in d
 
 
