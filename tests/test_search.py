@@ -209,7 +209,8 @@ def test_to_dict_shape(engine):
     assert set(d) >= {"query", "total", "hits", "facets", "suggestion", "page", "per_page"}
     assert set(d["hits"][0]) >= {"id", "title", "url", "date", "province", "province_2025",
                                  "topics", "snippet", "score"}
-    assert set(d["facets"]) == {"province", "province_2025", "topic", "year"}
+    assert set(d["facets"]) == {"province", "province_2025", "topic", "year", "outlet",
+                                "district"}
 
 
 @pytest.mark.parametrize("typed, restored", [
