@@ -170,3 +170,28 @@ def test_bad_province_view_is_refused_clearly(client, value):
     body = response.get_json()
     assert body["code"] == "bad_province_view" and "province_view" in body["message"]
     assert client.get("/search", query_string={"province_view": value}).status_code == 400
+
+
+@pytest.mark.parametrize("name, level, expected", [
+    ("Điện Biên", "province", "Điện Biên"),
+    ("TP. Hồ Chí Minh", "province_2025", "Hồ Chí Minh"),
+    ("Thành phố Hà Nội", "province", "Hà Nội"),
+    ("Thừa Thiên Huế", "province", "Huế"),
+    ("Bắc Kạn", "province", "Bắc Kạn"),
+    ("Bắc Kạn", "province_2025", None),   # merged into Thái Nguyên in 2025
+    ("Atlantis", "province", None),
+])
+def test_province_names_are_located(name, level, expected):
+    place = locate(name, level)
+    assert (place.name if place else None) == expected
+
+
+def test_engine_refuses_an_unknown_map_level(chart_index):
+    from search.engine import Engine
+    from search.errors import BadQuery
+
+    with Engine(chart_index) as engine:
+        with pytest.raises(BadQuery) as err:
+            engine.search("", map_level="district")
+        assert err.value.code == "bad_map_level"
+        assert engine.search("", map_level="province_2025").map["level"] == "province_2025"
