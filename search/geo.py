@@ -39,7 +39,7 @@ def _key(name: str) -> str:
 
 
 # Names the dataset spells otherwise (Thừa Thiên Huế became Huế city in 2025).
-_ALIASES = {"thuathienhue": "hue", "hochiminh": "hochiminh", "bariavungtau": "bariavungtau"}
+_ALIASES = {"thuathienhue": "hue"}
 
 
 @functools.lru_cache(maxsize=None)
