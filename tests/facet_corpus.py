@@ -15,7 +15,7 @@ N = 48
 
 
 def corpus() -> list[Article]:
-    """N articles over 16 outlets, 4 provinces and districts; 2023 monthly, some 2019, some undated."""
+    """N articles: 16 outlets, 4 provinces and districts; 2023 and 2019 dates, some undated."""
     out = []
     for i in range(N):
         province, province_2025, district = PLACES[i % len(PLACES)]
