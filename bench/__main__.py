@@ -8,6 +8,7 @@
     python -m bench precision [--size 20k] [--limit N] [--index DIR] [--rebuild] [--label L]
                               [--queries FILE]
     python -m bench pages     [--index DIR] [--n 200] [--seconds S] [--label 20k]
+    python -m bench related   [--index DIR ...] [--n 200] [--seed S] [--before N]
     python -m bench plot
     python -m bench all       [--with-100k]
 
@@ -89,6 +90,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=20250)
     p.add_argument("--label", default="20k", help="results name: bench/results/pages-LABEL.json")
 
+    p = sub.add_parser("related", help="Engine.related p50/p95 against its 50 ms budget")
+    p.add_argument("--index", type=Path, action="append", default=None,
+                   help="index to read, repeatable (default: /work/idx/local20k-b, and the "
+                        "100k index of bench/work if built)")
+    p.add_argument("--n", type=int, default=200, help="articles")
+    p.add_argument("--seed", type=int, default=20251)
+    p.add_argument("--before", type=int, default=0,
+                   help="also time Whoosh's more_like on the first N articles (slow)")
+
     sub.add_parser("plot", help="PNG plots from the results JSON")
 
     p = sub.add_parser("all", help="everything in order (20k; --with-100k adds the big corpus)")
@@ -123,6 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.cmd == "pages":
         from .pages import bench_pages
         bench_pages(args.index, args.n, args.seconds, args.seed, args.label)
+    elif args.cmd == "related":
+        from .related import bench_related
+        bench_related(args.index, args.n, args.seed, args.before)
     elif args.cmd == "plot":
         from .plot import plot_all
         plot_all()

@@ -34,6 +34,10 @@ MAX_TERMS = 24
 # have the longest posting lists: skipped.
 MAX_DF_SHARE = 0.05
 MIN_MAX_DF = 100
+# And never more than this many: at most MAX_TERMS * MAX_DF postings are read,
+# whatever the size of the index (1,000 per term at 20k articles; 100k reads
+# at most 1.5 times as many).
+MAX_DF = 1500
 # A compound word of pyvi weighs more than a syllable: it is a phrase.
 WORD_BOOST = 1.5
 # The title names the subject: its terms count as this many occurrences.
@@ -52,6 +56,9 @@ EXTRA = 10
 # candidate needs shared terms first.
 PROVINCE_BONUS = 0.15
 TOPIC_BONUS = 0.08
+# Two articles whose scores differ by more than this ratio are never compared
+# for near-duplicates (one lacks too many of the other's words).
+DUP_SCORE_RATIO = 0.3
 # Candidates must share at least this many of the selected terms, and score
 # at least this share of the article's score against itself (measured on 50
 # articles of local-news-20k: below it, nearly every candidate was unrelated).
@@ -61,7 +68,7 @@ MIN_SELF_SHARE = 0.2
 # Shingles: runs of this many folded syllables; the body's first MAX_SHINGLE_WORDS
 # syllables are enough to tell stories apart and bound the cost.
 SHINGLE = 4
-MAX_SHINGLE_WORDS = 1500
+MAX_SHINGLE_WORDS = 600
 # Containment (shared shingles over the smaller set's) from which two articles
 # are one story; fewer than MIN_SHINGLES shingles never match (too short to tell).
 SIMILAR = 0.5
@@ -139,7 +146,7 @@ def significant_terms(searcher, article: Article, max_terms: int = MAX_TERMS,
     """
     n_docs = max(1, searcher.doc_count_all())
     # The share bounds the cost in large indexes; a small one has no cost to bound.
-    max_df = max(MIN_MAX_DF, int(MAX_DF_SHARE * n_docs))
+    max_df = min(MAX_DF, max(MIN_MAX_DF, int(MAX_DF_SHARE * n_docs)))
     rest = "\n".join([article.lead, article.body, *article.captions])
     tf: Counter = Counter()
     names: set[str] = set()  # runs of capitalised syllables: proper names
@@ -232,7 +239,7 @@ def related_docnums(searcher, cols, lengths: Lengths, article: Article, docnum: 
     if matrix is not None and matrix.shape[1] and matrix[docnum].any():
         common = matrix[:, matrix[docnum]].sum(axis=1)
         bonus += TOPIC_BONUS * np.minimum(common, 2)
-    scores = scores * (1.0 + bonus)
+    raw, scores = scores, scores * (1.0 + bonus)
     docs = np.flatnonzero(allowed)
     if not len(docs):
         return []
@@ -240,14 +247,23 @@ def related_docnums(searcher, cols, lengths: Lengths, article: Article, docnum: 
     best = docs[np.argpartition(-scores[docs], k - 1)[:k]]
     best = best[np.lexsort((best, -scores[best]))]
     kept: list[tuple[int, float]] = []
-    seen = [shingles(article)]
+    signatures: dict[int, frozenset] = {}
+
+    def signature(d: int) -> frozenset:
+        if d not in signatures:
+            signatures[d] = shingles(article if d == docnum else _stored_article(searcher, d))
+        return signatures[d]
+
+    # Near-duplicates share most of their words, so they score close to each
+    # other against this article (and close to the article itself): only such
+    # pairs are read and compared, a few stored texts per call.
     for d in best.tolist():
         if len(kept) == limit:
             break
-        sh = shingles(_stored_article(searcher, d))
-        if any(similar(sh, other) for other in seen):
+        close = [o for o in [docnum, *(k for k, _ in kept)]
+                 if min(raw[d], raw[o]) >= DUP_SCORE_RATIO * max(raw[d], raw[o])]
+        if any(similar(signature(d), signature(o)) for o in close):
             continue
-        seen.append(sh)
         kept.append((d, float(scores[d])))
     log.debug("related %s: %d terms %s", article.id, len(terms), [t.text for t in terms])
     return kept
