@@ -18,7 +18,7 @@ from search.results import SearchResult
 from .urls import Pairs, build, toggle_url, without
 
 # Timeline box (SVG user units; the CSS scales it to the column's width).
-T_WIDTH, T_HEIGHT, T_AXIS = 600, 110, 16
+T_WIDTH, T_HEIGHT, T_AXIS = 600, 140, 16
 # Map: degrees -> units, and the box around Vietnam (mainland and near islands).
 M_SCALE, M_WEST, M_EAST, M_NORTH, M_SOUTH = 22, 102.0, 109.6, 23.5, 8.4
 M_RADIUS = (3.0, 11.0)
@@ -58,7 +58,7 @@ def timeline_svg(result: SearchResult, pairs: Pairs,
     desc = (f"Số bài theo {unit}, từ {first} đến {last}; cao nhất {peak} bài. "
             f"Chọn một cột để lọc theo {unit} đó.")
     out = [f'<svg class="timeline" viewBox="0 0 {T_WIDTH} {T_HEIGHT}" role="group" '
-           f'aria-labelledby="timeline-title timeline-desc" preserveAspectRatio="none">',
+           f'aria-labelledby="timeline-title timeline-desc">',
            f'<title id="timeline-title">Số bài theo {unit}</title>',
            f'<desc id="timeline-desc">{escape(desc)}</desc>']
     for i, b in enumerate(bins):
