@@ -259,8 +259,16 @@ class Engine:
         collapse = sort == "relevance" if collapse is None else bool(collapse)
         collapse = collapse and first + per_page <= related_mod.COLLAPSE_MAX_END
         if collapse:
-            window = self._order(s, found, sort, first + per_page + related_mod.COLLAPSE_WINDOW)
-            page_hits = related_mod.collapse(s, window, first, per_page)
+            # Pages are cut from the list of stories: read further down the
+            # ranking while copies leave the page short (bounded).
+            want = first + per_page + related_mod.COLLAPSE_WINDOW
+            while True:
+                window = self._order(s, found, sort, want)
+                page_hits = related_mod.collapse(s, window, first, per_page)
+                if (len(page_hits) == per_page or len(window) < want
+                        or want >= related_mod.COLLAPSE_MAX_READ):
+                    break
+                want = min(2 * want, related_mod.COLLAPSE_MAX_READ)
         else:
             page_hits = [(d, score, []) for d, score in
                          self._order(s, found, sort, first + per_page)[first:first + per_page]]

@@ -76,6 +76,8 @@ MIN_SHINGLES = 15
 # Search results: how many of the ranked hits past the page are looked at for
 # duplicates of the page's hits.
 COLLAPSE_WINDOW = 40
+# Ranked articles read at most to fill one page with distinct stories.
+COLLAPSE_MAX_READ = 400
 # Deeper pages are not collapsed: their window would cost too much to compare.
 COLLAPSE_MAX_END = 200
 
