@@ -176,6 +176,8 @@ class _NoBar:
 @click.option("--no-expand", "no_expand", is_flag=True,
               help="Do not also search abbreviations for their expansions and back "
                    "(UBND = Ủy ban nhân dân).")
+@click.option("--no-collapse", "no_collapse", is_flag=True,
+              help="List every copy of a story from several outlets separately.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True,
               help="Results per page.")
@@ -188,7 +190,8 @@ class _NoBar:
               show_default=True, help="With --csv: most results printed.")
 @friendly_errors
 def search_cmd(query, index_dir, province, province_2025, topic, outlet, district, year,
-               date_from, date_to, accents, no_expand, sort, limit, page, as_json, as_csv, limit_all):
+               date_from, date_to, accents, no_expand, no_collapse, sort, limit, page, as_json,
+               as_csv, limit_all):
     """Search the index (diacritics optional, "phrases", -word, OR)."""
     filters = {"province": list(province), "province_2025": list(province_2025),
                "topic": list(topic), "year": list(year), "outlet": list(outlet),
@@ -205,7 +208,8 @@ def search_cmd(query, index_dir, province, province_2025, topic, outlet, distric
         out.flush()
         return
     with open_engine(index_dir) as engine:
-        result = engine.search(query, accents=accents, expand=not no_expand, sort=sort,
+        result = engine.search(query, accents=accents, expand=not no_expand,
+                               collapse=False if no_collapse else None, sort=sort,
                                page=page, per_page=limit, **filters)
     if as_json:
         _dump(result.to_dict())
@@ -231,6 +235,9 @@ def search_cmd(query, index_dir, province, province_2025, topic, outlet, distric
         if meta:
             click.echo(f"   {meta}")
         click.echo(f"   {_terminal(hit.snippet)}")
+        if hit.similar:
+            click.echo(f"   + {len(hit.similar)} bài tương tự: "
+                       + "; ".join(f"{o['title']} [{o['id']}]" for o in hit.similar))
 
 
 def _date_option(value: str | None, option: str, end: bool):

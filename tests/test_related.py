@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import quote
 
 import pytest
@@ -219,3 +220,16 @@ def test_article_page_lists_related_articles(client):
     related_part = page.split("Bài liên quan", 1)[1]
     assert "Nghiệm thu cầu treo Nậm Pồ" in related_part
     assert "xây cầu treo qua suối Nậm Pồ" not in related_part
+
+
+def test_cli_lists_the_copies_and_no_collapse_separates_them(index_dir):
+    from click.testing import CliRunner
+
+    from search.cli import cli
+
+    runner = CliRunner()
+    on = runner.invoke(cli, ["search", "cầu treo Nậm Pồ", "--index", str(index_dir)])
+    assert on.exit_code == 0 and "+ 1 bài tương tự: " in on.output
+    off = runner.invoke(cli, ["search", "cầu treo Nậm Pồ", "--index", str(index_dir),
+                              "--no-collapse", "--json"])
+    assert len(json.loads(off.output)["hits"]) == 3
