@@ -83,17 +83,10 @@ def canonical_syllable(syllable: str) -> str:
     if len(tones) != 1:
         return syllable
     base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
-    m = _SYLLABLE.match(base)
-    if not m:
+    parts = _parts(base)
+    if parts is None:
         return syllable
-    initial, nucleus, final = m.groups()
-    # "qu" and "gi" (before another vowel) are initials: their u/i is no vowel.
-    if initial == "q" and nucleus.startswith("u") and len(nucleus) > 1:
-        initial, nucleus = "qu", nucleus[1:]
-    elif initial == "g" and nucleus.startswith("i") and len(nucleus) > 1:
-        initial, nucleus = "gi", nucleus[1:]
-    if initial not in _INITIALS or final not in _FINALS or len(nucleus) > 3:
-        return syllable
+    initial, nucleus, final = parts
     marked = [i for i, c in enumerate(nucleus) if c in _MARKED_VOWELS]
     if marked:
         pos = marked[-1]  # ươ -> ơ, uô -> ô, iê -> ê
@@ -110,17 +103,25 @@ def canonical_syllable(syllable: str) -> str:
     return unicodedata.normalize("NFC", out)
 
 
-def well_formed(syllable: str) -> bool:
-    """True when a lower-case, folded token has the shape of a Vietnamese syllable."""
-    m = _SYLLABLE.match(syllable)
-    if not m or not syllable.isalpha():
-        return False
+def _parts(base: str) -> tuple[str, str, str] | None:
+    """(initial, vowel nucleus, final) of a lower-case syllable without tone, or None."""
+    m = _SYLLABLE.match(base)
+    if not m:
+        return None
     initial, nucleus, final = m.groups()
+    # "qu" and "gi" (before another vowel) are initials: their u/i is no vowel.
     if initial == "q" and nucleus.startswith("u") and len(nucleus) > 1:
         initial, nucleus = "qu", nucleus[1:]
     elif initial == "g" and nucleus.startswith("i") and len(nucleus) > 1:
         initial, nucleus = "gi", nucleus[1:]
-    return initial in _INITIALS and final in _FINALS and len(nucleus) <= 3
+    if initial not in _INITIALS or final not in _FINALS or len(nucleus) > 3:
+        return None
+    return initial, nucleus, final
+
+
+def well_formed(syllable: str) -> bool:
+    """True when a lower-case, folded token has the shape of a Vietnamese syllable."""
+    return syllable.isalpha() and _parts(syllable) is not None
 
 
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)

@@ -31,7 +31,7 @@ from typing import NamedTuple
 from .analysis import TONE_MARKS, fold, has_diacritics, normalize_text, well_formed
 from .query import MAX_QUERY_CHARS
 from .suggest import CACHE_SIZE, Suggester, _LRU
-from .vocab import BOS, MAX_TOKEN, token_key, token_spans
+from .vocab import MAX_TOKEN, token_key, token_spans
 
 __all__ = ["Completer", "Completion", "Suggestions", "MAX_COMPLETIONS"]
 

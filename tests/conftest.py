@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from helpers import add_articles
 from search.article import Article
-from search.engine import Engine
+from search.engine import Engine, open_engine
 from search.ingest import index_paths
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +85,40 @@ def engine(index_dir) -> Engine:
     e = Engine(index_dir)
     yield e
     e.close()
+
+
+@pytest.fixture(scope="session")
+def articles_index(tmp_path_factory):
+    """A factory: a real index of hand-made articles (vocabulary and pyvi words included)."""
+    def build(articles: list[Article], name: str = "articles") -> Path:
+        d = tmp_path_factory.mktemp(name)
+        add_articles(d, articles)
+        return d
+    return build
+
+
+@pytest.fixture(scope="session")
+def engine_for():
+    """A factory: an engine with its suggester over an index (closed after the session)."""
+    opened = []
+
+    def make(index_dir: Path):
+        e = open_engine(index_dir)
+        opened.append(e)
+        return e
+    yield make
+    for e in opened:
+        e.close_all()
+
+
+@pytest.fixture(scope="session")
+def client_for():
+    """A factory: the Flask test client of the site over an index."""
+    from web import create_app
+
+    def make(index_dir: Path):
+        return create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()
+    return make
 
 
 @pytest.fixture

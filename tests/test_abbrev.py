@@ -7,12 +7,9 @@ import re
 
 import pytest
 
-from helpers import add_articles
 from search import abbrev
 from search.article import Article
 from search.cli import cli
-from search.engine import open_engine
-from web import create_app
 
 ARTICLES = [
     Article(id="abbr", title="Họp thường kỳ tháng ba", body="UBND tỉnh Lai Châu họp bàn việc; UBND huyện Mường Tè dự."),
@@ -32,17 +29,13 @@ ARTICLES = [
 
 
 @pytest.fixture(scope="module")
-def ab_index(tmp_path_factory):
-    d = tmp_path_factory.mktemp("abbrev")
-    add_articles(d, ARTICLES)
-    return d
+def ab_index(articles_index):
+    return articles_index(ARTICLES, "abbrev")
 
 
 @pytest.fixture(scope="module")
-def ab(ab_index):
-    engine = open_engine(ab_index)
-    yield engine
-    engine.close_all()
+def ab(ab_index, engine_for):
+    return engine_for(ab_index)
 
 
 def match(engine, q, **kw) -> set[str]:
@@ -136,8 +129,8 @@ def test_cli_says_what_was_included(ab_index, runner):
 
 
 @pytest.fixture(scope="module")
-def ab_client(ab_index):
-    return create_app({"TESTING": True, "INDEX_DIR": str(ab_index)}).test_client()
+def ab_client(ab_index, client_for):
+    return client_for(ab_index)
 
 
 def test_api_expand_switch(ab_client):

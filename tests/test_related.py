@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 import pytest
 
-from helpers import add_articles
 from search import related
 from search.article import Article
 from search.engine import Engine
@@ -74,10 +73,8 @@ BRIDGE_IDS = {"rel/bridge", "rel/bridge-copy"}
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("related-index")
-    add_articles(d, ARTICLES)
-    return d
+def index_dir(articles_index):
+    return articles_index(ARTICLES, "related-index")
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,8 @@ import re
 
 import pytest
 
-from helpers import add_articles
 from search.article import Article
 from search.cli import cli
-from search.engine import open_engine
-from web import create_app
 
 HOA_GIAI = ("Tổ hòa giải ở cơ sở đã hòa giải thành công nhiều vụ việc. Công tác hòa giải "
             "giúp giữ gìn đoàn kết; hòa giải viên được tập huấn.")
@@ -51,19 +48,15 @@ ARTICLES = [
 
 
 @pytest.fixture(scope="module")
-def sem_index(tmp_path_factory):
+def sem_index(articles_index):
     """A real index of the articles above (with their vocabulary and pyvi words)."""
-    d = tmp_path_factory.mktemp("semantics")
-    add_articles(d, ARTICLES)
-    return d
+    return articles_index(ARTICLES, "semantics")
 
 
 @pytest.fixture(scope="module")
-def sem(sem_index):
+def sem(sem_index, engine_for):
     """An engine with its suggester over that index."""
-    engine = open_engine(sem_index)
-    yield engine
-    engine.close_all()
+    return engine_for(sem_index)
 
 
 def ids(result) -> list[str]:
@@ -214,9 +207,8 @@ def test_cli_accents_and_fallback_line(sem_index, runner):
 
 
 @pytest.fixture(scope="module")
-def sem_client(sem_index):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(sem_index)})
-    return app.test_client()
+def sem_client(sem_index, client_for):
+    return client_for(sem_index)
 
 
 def test_api_reports_the_reading(sem_client):

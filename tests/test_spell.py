@@ -5,12 +5,9 @@ import json
 
 import pytest
 
-from helpers import add_articles
 from search import spell
 from search.article import Article
 from search.cli import cli
-from search.engine import open_engine
-from web import create_app
 
 ARTICLES = [Article(id=f"cchc-{i}", title=f"Cải cách hành chính ở xã số {i}",
                     body="Đẩy mạnh cải cách hành chính, chính sách một cửa; cán bộ cấp xã "
@@ -24,17 +21,13 @@ ARTICLES += [
 
 
 @pytest.fixture(scope="module")
-def sp_index(tmp_path_factory):
-    d = tmp_path_factory.mktemp("spell")
-    add_articles(d, ARTICLES)
-    return d
+def sp_index(articles_index):
+    return articles_index(ARTICLES, "spell")
 
 
 @pytest.fixture(scope="module")
-def sp(sp_index):
-    engine = open_engine(sp_index)
-    yield engine
-    engine.close_all()
+def sp(sp_index, engine_for):
+    return engine_for(sp_index)
 
 
 @pytest.mark.parametrize("typed, read", [
@@ -82,12 +75,12 @@ def test_zero_results_leave_out_the_missing_word(sp):
     assert result.missing == ["2023"] and result.total == 6
 
 
-def test_rescue_through_the_cli_api_and_page(sp_index, runner):
+def test_rescue_through_the_cli_api_and_page(sp_index, runner, client_for):
     r = runner.invoke(cli, ["search", "cải cách hành chính cán bộ 2023", "--index", str(sp_index)])
     assert "Không có: 2023" in r.output
     r = runner.invoke(cli, ["search", "cans booj", "--index", str(sp_index), "--json"])
     assert json.loads(r.output)["corrected"] == "cán bộ"
-    client = create_app({"TESTING": True, "INDEX_DIR": str(sp_index)}).test_client()
+    client = client_for(sp_index)
     data = client.get("/api/search", query_string={"q": "cải cách hành chính cán bộ 2023"}).get_json()
     assert data["missing"] == ["2023"]
     page = client.get("/search", query_string={"q": "cải cách hành chính cán bộ 2023"}).text
