@@ -256,7 +256,9 @@ class Engine:
         total = int(allowed.sum())
         first = (page - 1) * per_page
         terms = _terms(plan, found.restored)
-        collapse = sort == "relevance" if collapse is None else bool(collapse)
+        if collapse is None:  # by default, ranked results of a query (not a listing)
+            collapse = sort == "relevance" and bool(plan.clauses)
+        collapse = bool(collapse)
         collapse = collapse and first + per_page <= related_mod.COLLAPSE_MAX_END
         if collapse:
             # Pages are cut from the list of stories: read further down the
