@@ -310,16 +310,14 @@ def _run(*args) -> subprocess.Popen:
 @pytest.mark.slow
 def test_two_concurrent_runs_do_not_interleave(tmp_path):
     ix = tmp_path / "index"
-    a = _corpus(tmp_path / "a", "aa", 200)
+    # Long enough (120 commits) that the second run starts while the first writes.
+    a = _corpus(tmp_path / "a", "aa", 600)
     b = _corpus(tmp_path / "b", "bb", 50)
-    first = _run("index", a, "--index", ix, "--batch-size", 10, "--workers", 1)
+    first = _run("index", a, "--index", ix, "--batch-size", 5, "--workers", 1)
     deadline = time.time() + 120
     while not _generation(ix) >= 2 and time.time() < deadline and first.poll() is None:
         time.sleep(0.02)
     assert first.poll() is None, "the first run finished too soon"
-    # A run that will not wait stops at once with one clear line.
-    out, err = _run("index", b, "--index", ix, "--wait", 0).communicate(timeout=120)
-    assert "another `vnsearch index` is writing" in err and "Traceback" not in err
     second = _run("index", b, "--index", ix, "--batch-size", 10, "--wait", 600)
     seen_b_while_a_ran = []
     while first.poll() is None:
@@ -336,13 +334,17 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     assert second.returncode == 0, err
     assert seen_b_while_a_ran and set(seen_b_while_a_ran) == {0}
     engine = Engine(ix)
-    assert engine.count() == 250
+    assert engine.count() == 650
     engine.close_all()
     from search.vocab import Vocabulary
-    from search.index import stamp
+    from search.index import stamp, write_lock
     with Vocabulary(ix) as v:
         assert v.matches(stamp(open_index(ix)))
-        assert v.stats()["documents"] == 250
+        assert v.stats()["documents"] == 650
+    # A run that will not wait for one holding the lock stops at once with one clear line.
+    with write_lock(ix):
+        out, err = _run("index", b, "--index", ix, "--wait", 0).communicate(timeout=120)
+    assert "another `vnsearch index` is writing" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("error, damaged", [

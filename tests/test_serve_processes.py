@@ -128,11 +128,19 @@ def search_answers(port: int, n: int) -> list:
 
 def refused(port: int) -> bool:
     """Whether nothing accepts connections on the port any more."""
-    try:
-        socket.create_connection((HOST, port), timeout=5).close()
-    except ConnectionRefusedError:
-        return True
-    return False
+    for _ in range(5):
+        try:
+            conn = socket.create_connection((HOST, port), timeout=5)
+        except ConnectionRefusedError:
+            return True
+        # With nothing listening, a connection from an ephemeral port equal to
+        # the target port connects to itself (TCP simultaneous open): not a server.
+        to_itself = conn.getsockname() == conn.getpeername()
+        conn.close()
+        if not to_itself:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def expected(engine) -> dict:
