@@ -322,9 +322,8 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     seen_b_while_a_ran = []
     while first.poll() is None:
         try:
-            engine = Engine(ix)
-            seen_b_while_a_ran.append(engine.search("zqbb0001").total)
-            engine.close_all()
+            with Engine(ix) as engine:  # closed whether or not the search succeeds
+                seen_b_while_a_ran.append(engine.search("zqbb0001").total)
         except Exception:  # noqa: BLE001 - a commit in progress: try again
             pass
         time.sleep(0.1)
