@@ -18,14 +18,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import html
-import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from helpers import to_cp1258
 from search.ingest import extract_paths
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -34,7 +33,6 @@ RETRY_AFTER = 1
 SLOW_SECONDS = 1.5
 OVERSIZED_BYTES = 2 * 1024 * 1024
 LAST_MODIFIED = "Wed, 01 May 2024 08:00:00 GMT"
-TONES = "\u0300\u0301\u0303\u0309\u0323"
 
 # Paths of the site (seed index -> its article path).
 ARTICLES = {
@@ -59,16 +57,6 @@ SITEMAP = "/sitemap-tin-tuc.xml"
 SITEMAP_GZ = "/sitemap-cu.xml.gz"
 MENU = ["/gioi-thieu", "/lien-he", "/chuyen-muc/tin-tuc", "/tag/can-bo"]
 
-
-def to_cp1258(text: str) -> bytes:
-    """Windows-1258 bytes as Vietnamese software writes them: base letters plus tone marks."""
-    out = []
-    for m in re.finditer(r".[\u0300-\u036f]*", unicodedata.normalize("NFD", text), re.S):
-        cluster = m.group()
-        tones = "".join(c for c in cluster if c in TONES)
-        out.append(unicodedata.normalize("NFC", "".join(c for c in cluster if c not in TONES))
-                   + tones)
-    return "".join(out).encode("cp1258")
 
 
 @dataclass

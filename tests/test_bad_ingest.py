@@ -12,11 +12,11 @@ import random
 import re
 import subprocess
 import sys
-import unicodedata
 from pathlib import Path
 
 import pytest
 
+from helpers import to_cp1258
 from search.cli import cli
 from search.engine import Engine
 from search.errors import ArticleNotFound
@@ -26,17 +26,6 @@ def page(title: str, code: str) -> str:
     """A scraped page: title, blank line, body with a unique searchable code."""
     return (f"{title}\n\nUBND xã Mường Luân tổ chức hội nghị về công tác cán bộ, "
             f"mã tra cứu {code}. Các đồng chí lãnh đạo huyện dự và phát biểu chỉ đạo.\n")
-
-
-def to_cp1258(text: str) -> bytes:
-    """Windows-1258 as Vietnamese software writes it: base letters plus tone marks."""
-    out = []
-    for m in re.finditer(r".[\u0300-\u036f]*", unicodedata.normalize("NFD", text), re.S):
-        cluster = m.group()
-        tones = "".join(c for c in cluster if c in "\u0300\u0301\u0303\u0309\u0323")
-        base = "".join(c for c in cluster if c not in tones)
-        out.append(unicodedata.normalize("NFC", base) + tones)
-    return "".join(out).encode("cp1258")
 
 
 def jline(d) -> bytes:

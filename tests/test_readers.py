@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import re
 import unicodedata
 
 import pytest
 
+from helpers import to_cp1258
 from search.errors import BadArticle
 from search.parse import decode, parse_record
 from search.readers import MAX_BYTES, Record, Skipped, iter_files, read_records
@@ -25,18 +25,7 @@ học viên là cán bộ, công chức, viên chức tham gia học tập nâng
 
 Thu Cúc
 """
-TONES = "\u0300\u0301\u0303\u0309\u0323"
 
-
-def to_cp1258(text: str) -> bytes:
-    """Windows-1258 bytes as Vietnamese software writes them: base letters plus tone marks."""
-    out = []
-    for m in re.finditer(r".[\u0300-\u036f]*", unicodedata.normalize("NFD", text), re.S):
-        cluster = m.group()
-        tones = "".join(c for c in cluster if c in TONES)
-        out.append(unicodedata.normalize("NFC", "".join(c for c in cluster if c not in TONES))
-                   + tones)
-    return "".join(out).encode("cp1258")
 
 
 def records(path):
