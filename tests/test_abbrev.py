@@ -25,6 +25,8 @@ ARTICLES = [
             body="Ban quản lý dự án đầu tư huyện khởi công trường học."),
     Article(id="hcm", title="TP.HCM đón khách", body="TPHCM và Thành phố Hồ Chí Minh là một."),
     Article(id="ref", title="Quyết định", body="Theo Quyết định 70/2009/QĐ-TTg của Thủ tướng."),
+    Article(id="hue", title="Thành phố Huế chỉnh trang đô thị",
+            body="Chính quyền thành phố Huế ra mắt bộ máy mới sau sắp xếp."),
 ]
 
 
@@ -58,6 +60,7 @@ def test_definitions(text, expected):
     ("UBND", ("uy", "ban", "nhan", "dan")), ("HĐND", ("hoi", "dong", "nhan", "dan")),
     ("CBCC", ("can", "bo", "cong", "chuc")), ("NTM", ("nong", "thon", "moi")),
     ("TP.HCM", ("thanh", "pho", "ho", "chi", "minh")), ("TPHCM", ("tp", "hcm")),
+    ("Thừa Thiên Huế", ("thanh", "pho", "hue")), ("TP Huế", ("thua", "thien", "hue")),
 ])
 def test_curated_table(form, other):
     assert other in dict(abbrev.curated()[abbrev.key(form)])
@@ -103,6 +106,11 @@ def test_definition_learned_from_an_article(ab):
 @pytest.mark.parametrize("q", ["TP.HCM", "TPHCM", "Thành phố Hồ Chí Minh", "TP. Hồ Chí Minh"])
 def test_one_city_however_written(ab, q):
     assert match(ab, q) == {"hcm"}
+
+
+@pytest.mark.parametrize("q", ["Thừa Thiên Huế", "thành phố Huế", "TP Huế"])
+def test_a_province_under_its_name_before_and_after_2025(ab, q):
+    assert "hue" in match(ab, q)
 
 
 def test_a_plain_syllable_is_no_abbreviation(ab):

@@ -51,6 +51,10 @@ ADDED = [
     ("TN&MT", "Tài nguyên và Môi trường"), ("VH-TT&DL", "Văn hóa, Thể thao và Du lịch"),
     ("KH&ĐT", "Kế hoạch và Đầu tư"), ("TP.HCM", "Thành phố Hồ Chí Minh"),
     ("TP HCM", "Thành phố Hồ Chí Minh"), ("TP. Hồ Chí Minh", "Thành phố Hồ Chí Minh"),
+    # One place under its names before and after 2025 (the merger kept the other
+    # provinces' names; Thừa Thiên Huế became the city of Huế).
+    ("Thừa Thiên Huế", "thành phố Huế"), ("TP Huế", "thành phố Huế"),
+    ("TP. Huế", "thành phố Huế"),
     ("UBKT", "Ủy ban Kiểm tra"), ("HĐND", "Hội đồng nhân dân"), ("ATVSTP", "an toàn vệ sinh thực phẩm"),
 ]
 _SKIP = {"va"}
