@@ -14,6 +14,7 @@
 
 Figures go to bench/results/*.json, plots to bench/results/*.png (see bench/README.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,17 +52,26 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--clients", type=int, default=4)
     p.add_argument("--threads", type=int, default=8, help="waitress threads (per process)")
-    p.add_argument("--processes", type=int, default=None,
-                   help="server processes (default: the number of CPUs)")
+    p.add_argument(
+        "--processes", type=int, default=None, help="server processes (default: the number of CPUs)"
+    )
     p.add_argument("--seed", type=int, default=20250)
 
     p = sub.add_parser("relevance", help="ALQAC MRR@10/Recall@10 and known-item MRR")
-    p.add_argument("--known-size", choices=("20k", "100k"), default=None,
-                   help="corpus index for known-item queries (default: 100k if built)")
+    p.add_argument(
+        "--known-size",
+        choices=("20k", "100k"),
+        default=None,
+        help="corpus index for known-item queries (default: 100k if built)",
+    )
     p.add_argument("--known", type=int, default=500)
     p.add_argument("--seed", type=int, default=20250)
-    p.add_argument("--only", choices=("alqac", "known"), default=None,
-                   help="run one part (the other keeps its figures in relevance.json)")
+    p.add_argument(
+        "--only",
+        choices=("alqac", "known"),
+        default=None,
+        help="run one part (the other keeps its figures in relevance.json)",
+    )
 
     p = sub.add_parser("profile", help="where the time goes (ingest stages, query parts)")
     p.add_argument("what", choices=("ingest", "queries"))
@@ -70,34 +80,62 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("precision", help="precision/recall of what queries match (issue 11)")
     _size(p)
-    p.add_argument("--index", type=Path, default=None,
-                   help="index to use (default: bench/work/precision-TAG, built if needed)")
+    p.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        help="index to use (default: bench/work/precision-TAG, built if needed)",
+    )
     p.add_argument("--rebuild", action="store_true", help="rebuild the index first")
-    p.add_argument("--label", default="current",
-                   help="results name: bench/results/precision-LABEL.json (before, after)")
-    p.add_argument("--no-expand", action="store_true",
-                   help="search words as typed (no abbreviation expansion, issue 12)")
-    p.add_argument("--queries", type=Path, default=None,
-                   help="queries file: one a line, words split by '|' (default: the built-in set)")
+    p.add_argument(
+        "--label",
+        default="current",
+        help="results name: bench/results/precision-LABEL.json (before, after)",
+    )
+    p.add_argument(
+        "--no-expand",
+        action="store_true",
+        help="search words as typed (no abbreviation expansion, issue 12)",
+    )
+    p.add_argument(
+        "--queries",
+        type=Path,
+        default=None,
+        help="queries file: one a line, words split by '|' (default: the built-in set)",
+    )
 
     p = sub.add_parser("pages", help="search and article page p50/p95 against their budgets")
-    p.add_argument("--index", type=Path, default=None,
-                   help="index to read (default: /work/idx/local20k-b if present, else "
-                        "bench/work's 20k index)")
+    p.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        help="index to read (default: /work/idx/local20k-b if present, else "
+        "bench/work's 20k index)",
+    )
     p.add_argument("--n", type=int, default=200, help="pages of each kind")
-    p.add_argument("--seconds", type=float, default=None,
-                   help="stop each kind after this many seconds")
+    p.add_argument(
+        "--seconds", type=float, default=None, help="stop each kind after this many seconds"
+    )
     p.add_argument("--seed", type=int, default=20250)
     p.add_argument("--label", default="20k", help="results name: bench/results/pages-LABEL.json")
 
     p = sub.add_parser("related", help="Engine.related p50/p95 against its 50 ms budget")
-    p.add_argument("--index", type=Path, action="append", default=None,
-                   help="index to read, repeatable (default: /work/idx/local20k-b, and the "
-                        "100k index of bench/work if built)")
+    p.add_argument(
+        "--index",
+        type=Path,
+        action="append",
+        default=None,
+        help="index to read, repeatable (default: /work/idx/local20k-b, and the "
+        "100k index of bench/work if built)",
+    )
     p.add_argument("--n", type=int, default=200, help="articles")
     p.add_argument("--seed", type=int, default=20251)
-    p.add_argument("--before", type=int, default=0,
-                   help="also time Whoosh's more_like on the first N articles (slow)")
+    p.add_argument(
+        "--before",
+        type=int,
+        default=0,
+        help="also time Whoosh's more_like on the first N articles (slow)",
+    )
 
     sub.add_parser("plot", help="PNG plots from the results JSON")
 
@@ -108,36 +146,63 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.cmd == "ingest":
         from .ingest import bench_ingest
+
         bench_ingest(args.size, args.limit, args.workers, args.batch_size, not args.no_baseline)
     elif args.cmd == "queries":
         from .queries import bench_queries
+
         bench_queries(args.size, args.limit, args.n, args.repeat, args.seed, args.profile)
     elif args.cmd == "load":
         from .load import bench_load
-        bench_load(args.size, args.limit, args.seconds, args.clients, args.threads, args.seed,
-                   args.processes)
+
+        bench_load(
+            args.size,
+            args.limit,
+            args.seconds,
+            args.clients,
+            args.threads,
+            args.seed,
+            args.processes,
+        )
     elif args.cmd == "relevance":
         from .relevance import bench_relevance
-        bench_relevance(args.known_size, args.known, args.seed,
-                        (args.only,) if args.only else ("alqac", "known"))
+
+        bench_relevance(
+            args.known_size,
+            args.known,
+            args.seed,
+            (args.only,) if args.only else ("alqac", "known"),
+        )
     elif args.cmd == "profile":
         from .profile import profile_ingest, profile_queries
+
         if args.what == "ingest":
             profile_ingest(args.size, args.limit)
         else:
             profile_queries(args.size, args.limit, args.n)
     elif args.cmd == "precision":
         from .precision import bench_precision
-        bench_precision(args.size, args.limit, args.index, args.rebuild, args.label, args.queries,
-                        expand=not args.no_expand)
+
+        bench_precision(
+            args.size,
+            args.limit,
+            args.index,
+            args.rebuild,
+            args.label,
+            args.queries,
+            expand=not args.no_expand,
+        )
     elif args.cmd == "pages":
         from .pages import bench_pages
+
         bench_pages(args.index, args.n, args.seconds, args.seed, args.label)
     elif args.cmd == "related":
         from .related import bench_related
+
         bench_related(args.index, args.n, args.seed, args.before)
     elif args.cmd == "plot":
         from .plot import plot_all
+
         plot_all()
     elif args.cmd == "all":
         run_all(args.with_100k, args.load_seconds)
@@ -151,8 +216,7 @@ def run_all(with_100k: bool, load_seconds: float) -> None:
     from .queries import bench_queries
     from .relevance import bench_relevance
 
-    slices = [("20k", 1000), ("20k", 5000), ("20k", None)] + ([("100k", None)] if with_100k
-                                                              else [])
+    slices = [("20k", 1000), ("20k", 5000), ("20k", None)] + ([("100k", None)] if with_100k else [])
     for size, limit in slices:
         bench_ingest(size, limit, None, 500)
     for size, limit in slices:

@@ -25,6 +25,7 @@ right. Results go to ``bench/results/accents.json``::
     nice python bench/accents.py [--sentences 1000] [--index-articles 18000] [--dev]
     nice python bench/accents.py --index-articles 5000 --out bench/results/accents-5k.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -137,10 +138,12 @@ def score(restored: str, original: str) -> tuple[int, int]:
     if len(got) == len(want):
         pairs = list(zip(got, want))
     else:  # a restorer that changed tokenisation: align on the folded syllables
-        sm = difflib.SequenceMatcher(a=[fold(g) for g in got], b=[fold(w) for w in want],
-                                     autojunk=False)
-        pairs = [(got[b.a + i], want[b.b + i]) for b in sm.get_matching_blocks()
-                 for i in range(b.size)]
+        sm = difflib.SequenceMatcher(
+            a=[fold(g) for g in got], b=[fold(w) for w in want], autojunk=False
+        )
+        pairs = [
+            (got[b.a + i], want[b.b + i]) for b in sm.get_matching_blocks() for i in range(b.size)
+        ]
     return sum(g == w for g, w in pairs), len(want)
 
 
@@ -166,9 +169,12 @@ def evaluate(name: str, restore, sents: list[str], errors: int = 0) -> dict:
         "median_ms": round(statistics.median(times) * 1000, 3),
         "p95_ms": round(times[int(0.95 * (len(times) - 1))] * 1000, 3),
     }
-    print(f"  {name:<28} syllables {res['syllable_accuracy']:.2%}  "
-          f"sentences {res['sentences_all_right']:.2%}  "
-          f"median {res['median_ms']:.2f} ms  p95 {res['p95_ms']:.2f} ms", flush=True)
+    print(
+        f"  {name:<28} syllables {res['syllable_accuracy']:.2%}  "
+        f"sentences {res['sentences_all_right']:.2%}  "
+        f"median {res['median_ms']:.2f} ms  p95 {res['p95_ms']:.2f} ms",
+        flush=True,
+    )
     if wrong:
         res["examples_wrong"] = wrong
     return res
@@ -179,16 +185,30 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--lm", type=Path, default=GENERAL_LM_PATH, help="general model file")
     ap.add_argument("--sentences", type=int, default=1000, help="test sentences per domain")
-    ap.add_argument("--index-articles", type=int, default=18000,
-                    help="local-news-20k articles in the index (at most 18,000)")
+    ap.add_argument(
+        "--index-articles",
+        type=int,
+        default=18000,
+        help="local-news-20k articles in the index (at most 18,000)",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS, help="results file")
-    ap.add_argument("--index-weight", type=float, nargs="+", default=[INDEX_WEIGHT],
-                    help="interpolation weight(s) to run")
-    ap.add_argument("--dev", action="store_true",
-                    help="score the first half of the held-out slices (for tuning); "
-                         "results are not written")
-    ap.add_argument("--no-dedupe", action="store_true",
-                    help="keep test sentences that also occur in training text")
+    ap.add_argument(
+        "--index-weight",
+        type=float,
+        nargs="+",
+        default=[INDEX_WEIGHT],
+        help="interpolation weight(s) to run",
+    )
+    ap.add_argument(
+        "--dev",
+        action="store_true",
+        help="score the first half of the held-out slices (for tuning); results are not written",
+    )
+    ap.add_argument(
+        "--no-dedupe",
+        action="store_true",
+        help="keep test sentences that also occur in training text",
+    )
     ap.add_argument("--examples", type=int, default=10, help="wrong restorations to keep")
     args = ap.parse_args()
     if not 0 < args.index_articles <= 20000 - LOCAL_HOLDOUT:
@@ -209,20 +229,32 @@ def main() -> None:
         mid = (start + stop) // 2
         lo, hi = (start, mid) if args.dev else (mid, stop)
         tests[name] = draw(path, lo, hi, args.sentences)
-    removed = {} if args.no_dedupe else drop_seen(
-        tests, [(local, 0, args.index_articles), (general, 0, g_start)])
+    removed = (
+        {}
+        if args.no_dedupe
+        else drop_seen(tests, [(local, 0, args.index_articles), (general, 0, g_start)])
+    )
 
     out: dict = {
         "scored": half,
-        "lm": {"file": str(args.lm.relative_to(ROOT)) if args.lm.is_relative_to(ROOT)
-               else str(args.lm), "file_mb": round(args.lm.stat().st_size / 2**20, 1),
-               "load_s": round(load_s, 3), "syllables": model.size()[0],
-               "bigrams": model.size()[1], "articles": model.meta["documents"],
-               "tokens": model.tokens, "sources": model.meta.get("sources")},
+        "lm": {
+            "file": str(args.lm.relative_to(ROOT))
+            if args.lm.is_relative_to(ROOT)
+            else str(args.lm),
+            "file_mb": round(args.lm.stat().st_size / 2**20, 1),
+            "load_s": round(load_s, 3),
+            "syllables": model.size()[0],
+            "bigrams": model.size()[1],
+            "articles": model.meta["documents"],
+            "tokens": model.tokens,
+            "sources": model.meta.get("sources"),
+        },
         "index": {"file": LOCAL, "articles": f"first {args.index_articles}"},
-        "held_out": {"in_domain": f"{LOCAL}: last {LOCAL_HOLDOUT} articles, {half} half",
-                     "out_of_domain": f"{GENERAL}: articles {g_start}-"
-                                      f"{g_start + GENERAL_HOLDOUT}, {half} half"},
+        "held_out": {
+            "in_domain": f"{LOCAL}: last {LOCAL_HOLDOUT} articles, {half} half",
+            "out_of_domain": f"{GENERAL}: articles {g_start}-"
+            f"{g_start + GENERAL_HOLDOUT}, {half} half",
+        },
         "dropped_as_seen_in_training": removed,
         "targets": TARGETS,
         "domains": {},
@@ -244,13 +276,19 @@ def main() -> None:
                 if i % 1000 == 0:
                     vocab.commit()
             vocab.commit()
-            out["index"].update(build_s=round(time.perf_counter() - t0, 1),
-                                tokens=vocab.stats()["tokens"])
-        restorers = [("as typed", None), ("pyvi add_accents", None),
-                     ("index only", Suggester(tmp, lm=None)),
-                     ("general model only", Suggester(tmp, lm=model, index_weight=0))]
-        restorers += [(f"interpolated (w={w:g})", Suggester(tmp, lm=model, index_weight=w))
-                      for w in args.index_weight]
+            out["index"].update(
+                build_s=round(time.perf_counter() - t0, 1), tokens=vocab.stats()["tokens"]
+            )
+        restorers = [
+            ("as typed", None),
+            ("pyvi add_accents", None),
+            ("index only", Suggester(tmp, lm=None)),
+            ("general model only", Suggester(tmp, lm=model, index_weight=0)),
+        ]
+        restorers += [
+            (f"interpolated (w={w:g})", Suggester(tmp, lm=model, index_weight=w))
+            for w in args.index_weight
+        ]
         for domain, sents in tests.items():
             print(f"{domain}: {len(sents)} sentences", flush=True)
             runs = []
@@ -263,8 +301,11 @@ def main() -> None:
                     fn = sugg.restore
                     fn("khoi dong")  # open the connection outside the timing
                 runs.append(evaluate(name, fn, sents, args.examples if sugg else 0))
-            out["domains"][domain] = {"sentences": len(sents), "target": TARGETS[domain],
-                                      "runs": runs}
+            out["domains"][domain] = {
+                "sentences": len(sents),
+                "target": TARGETS[domain],
+                "runs": runs,
+            }
         for _, sugg in restorers:
             if sugg is not None:
                 sugg.close_all()

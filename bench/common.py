@@ -1,4 +1,5 @@
 """Shared helpers of the benchmarks: paths, corpora, machine description, results, statistics."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -102,8 +103,12 @@ def machine() -> dict:
     cpu = re.search(r"^model name\s*:\s*(.*)$", _read("/proc/cpuinfo"), re.M)
     mem = re.search(r"^MemTotal:\s*(\d+) kB", _read("/proc/meminfo"), re.M)
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True, timeout=10).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or None
+        )
     except OSError:
         commit = None
     return {
@@ -115,8 +120,9 @@ def machine() -> dict:
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "versions": {k: _pkg(k) for k in ("Whoosh", "pyvi", "numpy", "Flask", "waitress",
-                                          "vnsearch")},
+        "versions": {
+            k: _pkg(k) for k in ("Whoosh", "pyvi", "numpy", "Flask", "waitress", "vnsearch")
+        },
     }
 
 
@@ -162,10 +168,14 @@ def percentile(values: list[float], p: float) -> float:
 def summary_ms(seconds: list[float]) -> dict:
     """p50/p95/p99/mean/max of latencies given in seconds, in milliseconds."""
     ms = [s * 1000 for s in seconds]
-    return {"n": len(ms), "p50_ms": round(percentile(ms, 50), 2),
-            "p95_ms": round(percentile(ms, 95), 2), "p99_ms": round(percentile(ms, 99), 2),
-            "mean_ms": round(sum(ms) / len(ms), 2) if ms else None,
-            "max_ms": round(max(ms), 2) if ms else None}
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "mean_ms": round(sum(ms) / len(ms), 2) if ms else None,
+        "max_ms": round(max(ms), 2) if ms else None,
+    }
 
 
 def verdict(value: float, op: str, target: float) -> dict:

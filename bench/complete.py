@@ -14,6 +14,7 @@ Results go to ``bench/results/complete.json``::
 
     nice python bench/complete.py --index /work/idx/local20k [--n 200] [--seed 12]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,15 +40,17 @@ WORD = re.compile(r"[^\W\d_]+", re.U)
 def make_prefixes(n: int, seed: int, articles: int = 5000) -> list[str]:
     """``n`` partly typed queries drawn from the first ``articles`` headlines of 20k."""
     rng = random.Random(seed)
-    titles = [r.get("title") or "" for r in
-              islice(common.read_jsonl(common.corpus_paths("20k")), articles)]
+    titles = [
+        r.get("title") or ""
+        for r in islice(common.read_jsonl(common.corpus_paths("20k")), articles)
+    ]
     titles = [t for t in titles if len(WORD.findall(t)) >= 2]
     out: list[str] = []
     while len(out) < n:
         words = WORD.findall(rng.choice(titles))
         k = rng.randint(1, min(4, len(words)))
         i = rng.randrange(len(words) - k + 1)
-        phrase = words[i:i + k]
+        phrase = words[i : i + k]
         if rng.random() < 0.5:
             phrase = [fold(w) for w in phrase]
         phrase = [w.lower() for w in phrase]
@@ -72,9 +75,13 @@ def _pass(completer: Completer, prefixes: list[str]) -> tuple[dict, int]:
     def pct(p: float) -> float:
         return round(times[min(len(times) - 1, int(p * len(times)))], 2)
 
-    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": pct(0.95),
-            "p99_ms": pct(0.99), "max_ms": round(times[-1], 2),
-            "mean_ms": round(statistics.fmean(times), 2)}, answered
+    return {
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "max_ms": round(times[-1], 2),
+        "mean_ms": round(statistics.fmean(times), 2),
+    }, answered
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -94,12 +101,19 @@ def main(argv: list[str] | None = None) -> dict:
     first, answered = _pass(completer, prefixes)
     second, _ = _pass(completer, prefixes)
     completer.close_all()
-    report = {"index": str(args.index), "prefixes": len(prefixes), "seed": args.seed,
-              "with_completions": answered, "first_call_ms": first_call,
-              "first_pass": first, "second_pass": second,
-              "examples": [{"q": q, "completions": [c.text for c in completer.complete(q)
-                                                    .completions[:3]]}
-                           for q in prefixes[:8]]}
+    report = {
+        "index": str(args.index),
+        "prefixes": len(prefixes),
+        "seed": args.seed,
+        "with_completions": answered,
+        "first_call_ms": first_call,
+        "first_pass": first,
+        "second_pass": second,
+        "examples": [
+            {"q": q, "completions": [c.text for c in completer.complete(q).completions[:3]]}
+            for q in prefixes[:8]
+        ],
+    }
     completer.close_all()
     print(json.dumps(report, ensure_ascii=False, indent=2))
     args.out.parent.mkdir(parents=True, exist_ok=True)

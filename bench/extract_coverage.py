@@ -7,6 +7,7 @@ sample of 50 articles (title, province, topics) for a hand check.
 
     python bench/extract_coverage.py [--data PATH] [--sample 50] [--seed 2025]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,29 +64,46 @@ def main(argv=None) -> int:
         provinces[a.province or "(none)"] += 1
         topics.update(a.topics or ["(none)"])
         # Ids, titles and extracted fields only: the article text stays with its publishers.
-        articles.append((a.id, a.title, a.province, a.district, a.topics,
-                         [r.ref for r in a.policy_refs][:5]))
+        articles.append(
+            (a.id, a.title, a.province, a.district, a.topics, [r.ref for r in a.policy_refs][:5])
+        )
     n = counts["articles"] or 1
     rng = random.Random(args.seed)
     sample = rng.sample(articles, min(args.sample, len(articles)))
     result = {
         "data": str(args.data),
         "counts": dict(counts),
-        "share": {k: round(counts[k] / n, 4) for k in
-                  ("province", "province_2025", "district", "date", "topics", "policy_refs",
-                   "author", "outlet")},
+        "share": {
+            k: round(counts[k] / n, 4)
+            for k in (
+                "province",
+                "province_2025",
+                "district",
+                "date",
+                "topics",
+                "policy_refs",
+                "author",
+                "outlet",
+            )
+        },
         "ms_per_article_cpu": round(1000 * parse_seconds / n, 3),
         "provinces": dict(provinces.most_common()),
         "topics": dict(topics.most_common()),
         "sample_seed": args.seed,
-        "sample": [{"id": i, "title": t, "province": p, "district": d, "topics": tp,
-                    "policy_refs": refs}
-                   for i, t, p, d, tp, refs in sample],
+        "sample": [
+            {"id": i, "title": t, "province": p, "district": d, "topics": tp, "policy_refs": refs}
+            for i, t, p, d, tp, refs in sample
+        ],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(json.dumps({k: result[k] for k in ("counts", "share", "ms_per_article_cpu")},
-                     ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {k: result[k] for k in ("counts", "share", "ms_per_article_cpu")},
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
     return 0
 
 

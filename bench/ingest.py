@@ -11,6 +11,7 @@ Baseline: Whoosh 2.7.4, one process, schema ``id=ID(stored=True, unique=True)``,
 ``add_document`` per article, a new writer committed every 500 articles and at
 the end (the same batch size as ``vnsearch index``'s default).
 """
+
 from __future__ import annotations
 
 import json
@@ -80,13 +81,21 @@ def run_measured(cmd: list[str], env: dict | None = None) -> dict:
     """Run ``cmd``; wall time, peak tree RSS/PSS, peak main RSS, max child maxrss, output."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=common.ROOT, env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=common.ROOT,
+        env={**os.environ, **(env or {})},
+    )
     peak_tree = peak_pss = peak_anon = peak_main = max_procs = 0
     import threading
+
     out: dict = {}
-    reader = threading.Thread(target=lambda: out.update(zip(("stdout", "stderr"),
-                                                            proc.communicate())))
+    reader = threading.Thread(
+        target=lambda: out.update(zip(("stdout", "stderr"), proc.communicate()))
+    )
     reader.start()
     while reader.is_alive():
         pids = _tree(proc.pid)
@@ -99,17 +108,21 @@ def run_measured(cmd: list[str], env: dict | None = None) -> dict:
         reader.join(SAMPLE_S)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    mb = 2 ** 20
-    return {"wall_s": round(wall, 2), "returncode": proc.returncode,
-            "peak_tree_rss_mb": round(peak_tree / mb, 1),
-            "peak_tree_pss_mb": round(peak_pss / mb, 1),
-            "peak_tree_anon_mb": round(peak_anon / mb, 1),
-            "peak_main_rss_mb": round(peak_main / mb, 1),
-            "max_single_process_maxrss_mb": round(after.ru_maxrss / 1024, 1),
-            "processes_in_tree": max_procs,
-            "cpu_user_s": round(after.ru_utime - before.ru_utime, 1),
-            "cpu_sys_s": round(after.ru_stime - before.ru_stime, 1),
-            "stdout": out.get("stdout", ""), "stderr": out.get("stderr", "")[-2000:]}
+    mb = 2**20
+    return {
+        "wall_s": round(wall, 2),
+        "returncode": proc.returncode,
+        "peak_tree_rss_mb": round(peak_tree / mb, 1),
+        "peak_tree_pss_mb": round(peak_pss / mb, 1),
+        "peak_tree_anon_mb": round(peak_anon / mb, 1),
+        "peak_main_rss_mb": round(peak_main / mb, 1),
+        "max_single_process_maxrss_mb": round(after.ru_maxrss / 1024, 1),
+        "processes_in_tree": max_procs,
+        "cpu_user_s": round(after.ru_utime - before.ru_utime, 1),
+        "cpu_sys_s": round(after.ru_stime - before.ru_stime, 1),
+        "stdout": out.get("stdout", ""),
+        "stderr": out.get("stderr", "")[-2000:],
+    }
 
 
 def corpus_stats(paths: list[Path]) -> dict:
@@ -119,30 +132,47 @@ def corpus_stats(paths: list[Path]) -> dict:
         n += 1
         text += len(((rec.get("title") or "") + "\n" + (rec.get("body") or "")).encode())
         raw += len(json.dumps(rec, ensure_ascii=False).encode())
-    return {"articles": n, "text_mb": round(text / 2**20, 2), "json_mb": round(raw / 2**20, 2),
-            "gz_mb": round(sum(p.stat().st_size for p in paths) / 2**20, 2)}
+    return {
+        "articles": n,
+        "text_mb": round(text / 2**20, 2),
+        "json_mb": round(raw / 2**20, 2),
+        "gz_mb": round(sum(p.stat().st_size for p in paths) / 2**20, 2),
+    }
 
 
 def _figures(run: dict, stats: dict, index: Path, articles: int) -> dict:
     size = common.dir_size(index)
     wall = run["wall_s"]
-    return {**{k: v for k, v in run.items() if k not in ("stdout",)},
-            "articles_per_s": round(articles / wall, 1),
-            "text_mb_per_s": round(stats["text_mb"] / wall, 3),
-            "index_mb": round(size / 2**20, 1),
-            "index_over_text": round(size / 2**20 / stats["text_mb"], 3)}
+    return {
+        **{k: v for k, v in run.items() if k not in ("stdout",)},
+        "articles_per_s": round(articles / wall, 1),
+        "text_mb_per_s": round(stats["text_mb"] / wall, 3),
+        "index_mb": round(size / 2**20, 1),
+        "index_over_text": round(size / 2**20 / stats["text_mb"], 3),
+    }
 
 
-def bench_ingest(size: str, limit: int | None, workers: int | None, batch_size: int,
-                 baseline: bool = True) -> dict:
+def bench_ingest(
+    size: str, limit: int | None, workers: int | None, batch_size: int, baseline: bool = True
+) -> dict:
     """Index one corpus slice with vnsearch and the baseline; write ingest-TAG.json."""
     common.started(f"ingest-{common.tag(size, limit)}")
     paths = common.corpus_paths(size, limit)
     stats = corpus_stats(paths)
     print(f"ingest {common.tag(size, limit)}: {stats}", flush=True)
     vdir = common.fresh_dir(common.index_dir(size, limit))
-    cmd = [common.PYTHON, "-m", "search", "index", *map(str, paths), "--index", str(vdir),
-           "--json", "--batch-size", str(batch_size)]
+    cmd = [
+        common.PYTHON,
+        "-m",
+        "search",
+        "index",
+        *map(str, paths),
+        "--index",
+        str(vdir),
+        "--json",
+        "--batch-size",
+        str(batch_size),
+    ]
     if workers:
         cmd += ["--workers", str(workers)]
     run = run_measured(cmd)
@@ -153,37 +183,63 @@ def bench_ingest(size: str, limit: int | None, workers: int | None, batch_size: 
         report = {"error": run["stderr"]}
     vn = _figures(run, stats, vdir, stats["articles"])
     vn["report"] = report
-    vn["index_mb_whoosh_only"] = round(sum(f.stat().st_size for f in vdir.iterdir()
-                                           if f.is_file() and not f.name.startswith("vocab"))
-                                       / 2**20, 1)
-    print(f"  vnsearch: {vn['wall_s']} s, {vn['articles_per_s']} art/s, "
-          f"tree RSS {vn['peak_tree_rss_mb']} MB, index {vn['index_mb']} MB, {report}",
-          flush=True)
+    vn["index_mb_whoosh_only"] = round(
+        sum(
+            f.stat().st_size
+            for f in vdir.iterdir()
+            if f.is_file() and not f.name.startswith("vocab")
+        )
+        / 2**20,
+        1,
+    )
+    print(
+        f"  vnsearch: {vn['wall_s']} s, {vn['articles_per_s']} art/s, "
+        f"tree RSS {vn['peak_tree_rss_mb']} MB, index {vn['index_mb']} MB, {report}",
+        flush=True,
+    )
     figures = {"corpus": stats, "vnsearch": vn}
     if baseline:
         bdir = common.fresh_dir(common.index_dir(size, limit, "baseline"))
-        brun = run_measured([common.PYTHON, "-m", "bench.ingest", "--baseline-child", str(bdir),
-                             *map(str, paths)])
+        brun = run_measured(
+            [common.PYTHON, "-m", "bench.ingest", "--baseline-child", str(bdir), *map(str, paths)]
+        )
         bl = _figures(brun, stats, bdir, stats["articles"])
-        print(f"  baseline: {bl['wall_s']} s, {bl['articles_per_s']} art/s, "
-              f"RSS {bl['peak_tree_rss_mb']} MB, index {bl['index_mb']} MB", flush=True)
+        print(
+            f"  baseline: {bl['wall_s']} s, {bl['articles_per_s']} art/s, "
+            f"RSS {bl['peak_tree_rss_mb']} MB, index {bl['index_mb']} MB",
+            flush=True,
+        )
         figures["baseline"] = bl
-        figures["ratio_throughput_vs_baseline"] = round(vn["articles_per_s"] /
-                                                        bl["articles_per_s"], 3)
+        figures["ratio_throughput_vs_baseline"] = round(
+            vn["articles_per_s"] / bl["articles_per_s"], 3
+        )
         figures["ratio_index_size_vs_baseline"] = round(vn["index_mb"] / bl["index_mb"], 3)
-    targets = {"index_over_text": common.verdict(vn["index_over_text"], "<=", 1.5),
-               "peak_tree_rss_gb": common.verdict(vn["peak_tree_rss_mb"] / 1024, "<=", 1.0)}
+    targets = {
+        "index_over_text": common.verdict(vn["index_over_text"], "<=", 1.5),
+        "peak_tree_rss_gb": common.verdict(vn["peak_tree_rss_mb"] / 1024, "<=", 1.0),
+    }
     if baseline:
         targets["throughput_vs_baseline"] = common.verdict(
-            figures["ratio_throughput_vs_baseline"], ">=", 1.0)
+            figures["ratio_throughput_vs_baseline"], ">=", 1.0
+        )
     if size == "100k" and not limit:
         targets["minutes_100k"] = common.verdict(vn["wall_s"] / 60, "<=", 15)
     figures["targets"] = targets
-    params = {"size": size, "limit": limit, "inputs": [str(p) for p in paths],
-              "workers": workers or os.cpu_count(), "batch_size": batch_size,
-              "baseline": {"schema": "id=ID(stored,unique), title/body=TEXT(StandardAnalyzer)",
-                           "commit_every": BASELINE_BATCH, "processes": 1} if baseline else None,
-              "sample_interval_s": SAMPLE_S}
+    params = {
+        "size": size,
+        "limit": limit,
+        "inputs": [str(p) for p in paths],
+        "workers": workers or os.cpu_count(),
+        "batch_size": batch_size,
+        "baseline": {
+            "schema": "id=ID(stored,unique), title/body=TEXT(StandardAnalyzer)",
+            "commit_every": BASELINE_BATCH,
+            "processes": 1,
+        }
+        if baseline
+        else None,
+        "sample_interval_s": SAMPLE_S,
+    }
     common.write_result(f"ingest-{common.tag(size, limit)}", params, figures)
     return figures
 
@@ -194,13 +250,17 @@ def baseline_child(out_dir: str, paths: list[str]) -> None:
     from whoosh.analysis import StandardAnalyzer
     from whoosh.fields import ID, TEXT, Schema
 
-    schema = Schema(id=ID(stored=True, unique=True), title=TEXT(analyzer=StandardAnalyzer()),
-                    body=TEXT(analyzer=StandardAnalyzer()))
+    schema = Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=StandardAnalyzer()),
+        body=TEXT(analyzer=StandardAnalyzer()),
+    )
     ix = index.create_in(out_dir, schema)
     writer, pending = ix.writer(), 0
     for rec in common.read_jsonl(map(Path, paths)):
-        writer.add_document(id=str(rec["id"]), title=rec.get("title") or "",
-                            body=rec.get("body") or "")
+        writer.add_document(
+            id=str(rec["id"]), title=rec.get("title") or "", body=rec.get("body") or ""
+        )
         pending += 1
         if pending >= BASELINE_BATCH:
             writer.commit()

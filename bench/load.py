@@ -15,6 +15,7 @@ CPUs, as the server's own default). Server CPU is summed over the process tree
 seconds during the run: the peak of RSS (and PSS) summed over the tree, and the
 split of the final RSS into anonymous and file-backed pages.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -34,11 +35,28 @@ SAMPLE_S = 0.5
 
 
 def _start_server(index: str, threads: int, processes: int) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([common.PYTHON, "-m", "search", "serve", "--index", index,
-                             "--host", "127.0.0.1", "--port", "0", "--threads", str(threads),
-                             "--processes", str(processes)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            cwd=common.ROOT)
+    proc = subprocess.Popen(
+        [
+            common.PYTHON,
+            "-m",
+            "search",
+            "serve",
+            "--index",
+            index,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--threads",
+            str(threads),
+            "--processes",
+            str(processes),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=common.ROOT,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         line = proc.stderr.readline()
@@ -145,9 +163,15 @@ def _client(port: int, urls: list[str], seed: int, deadline: float, out: list) -
     conn.close()
 
 
-def bench_load(size: str = "20k", limit: int | None = None, seconds: float = 60,
-               clients: int = 4, threads: int = 8, seed: int = 20250,
-               processes: int | None = None) -> dict:
+def bench_load(
+    size: str = "20k",
+    limit: int | None = None,
+    seconds: float = 60,
+    clients: int = 4,
+    threads: int = 8,
+    seed: int = 20250,
+    processes: int | None = None,
+) -> dict:
     """Run the load test against the index of a corpus slice; write load-TAG.json."""
     from search.engine import open_engine
     from web.cli import can_fork, cpus
@@ -177,9 +201,10 @@ def bench_load(size: str = "20k", limit: int | None = None, seconds: float = 60,
         memory.start()
         deadline = t0 + seconds
         results: list[list] = [[] for _ in range(clients)]
-        workers = [threading.Thread(target=_client, args=(port, urls, seed + i, deadline,
-                                                          results[i]))
-                   for i in range(clients)]
+        workers = [
+            threading.Thread(target=_client, args=(port, urls, seed + i, deadline, results[i]))
+            for i in range(clients)
+        ]
         for w in workers:
             w.start()
         for w in workers:
@@ -204,9 +229,13 @@ def bench_load(size: str = "20k", limit: int | None = None, seconds: float = 60,
     lat = common.summary_ms(ok)
     rps = len(ok) / elapsed
     figures = {
-        "requests": len(samples), "ok": len(ok), "failures": len(failures),
+        "requests": len(samples),
+        "ok": len(ok),
+        "failures": len(failures),
         "failure_kinds": {str(k): failures.count(k) for k in set(failures)},
-        "elapsed_s": round(elapsed, 1), "requests_per_s": round(rps, 1), "latency": lat,
+        "elapsed_s": round(elapsed, 1),
+        "requests_per_s": round(rps, 1),
+        "latency": lat,
         "server_processes": len(pids),
         "server_cpu_s": round(server_cpu, 1),
         "server_cpu_cores_used": round(server_cpu / elapsed, 2),
@@ -220,16 +249,30 @@ def bench_load(size: str = "20k", limit: int | None = None, seconds: float = 60,
         "server_rss_file_mb_after": round(sum(s.get("RssFile", 0) for s in splits), 1),
         "server_peak_tree_rss_mb": round(memory.peak_rss / 2**20, 1),
         "server_peak_tree_pss_mb": round(memory.peak_pss / 2**20, 1),
-        "targets": {"requests_per_s": common.verdict(rps, ">=", 50),
-                    "p95_ms": common.verdict(lat["p95_ms"], "<=", 250),
-                    "failures": common.verdict(len(failures), "<=", 0)},
+        "targets": {
+            "requests_per_s": common.verdict(rps, ">=", 50),
+            "p95_ms": common.verdict(lat["p95_ms"], "<=", 250),
+            "failures": common.verdict(len(failures), "<=", 0),
+        },
     }
-    print(f"  load: {rps:.1f} req/s, p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms, "
-          f"failures {len(failures)}, server CPU {figures['server_cpu_cores_used']} cores, "
-          f"peak tree RSS {figures['server_peak_tree_rss_mb']} MB", flush=True)
-    params = {"size": size, "limit": limit, "index": str(index), "seconds": seconds,
-              "clients": clients, "waitress_threads": threads, "processes": processes,
-              "seed": seed,
-              "urls": len(urls), "page": "/search (HTML)", "warmup_requests": 60}
+    print(
+        f"  load: {rps:.1f} req/s, p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms, "
+        f"failures {len(failures)}, server CPU {figures['server_cpu_cores_used']} cores, "
+        f"peak tree RSS {figures['server_peak_tree_rss_mb']} MB",
+        flush=True,
+    )
+    params = {
+        "size": size,
+        "limit": limit,
+        "index": str(index),
+        "seconds": seconds,
+        "clients": clients,
+        "waitress_threads": threads,
+        "processes": processes,
+        "seed": seed,
+        "urls": len(urls),
+        "page": "/search (HTML)",
+        "warmup_requests": 60,
+    }
     common.write_result(f"load-{common.tag(size, limit)}", params, figures)
     return figures

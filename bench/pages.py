@@ -9,6 +9,7 @@ queries from bench/precision.py's QUERIES, about half typed without accents,
 some with a province or topic filter; article pages are random stored ids.
 Budgets (issue 15): search page p95 <= 300 ms, article page p95 <= 100 ms.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -46,9 +47,10 @@ def _sample(index: Path, n: int, seed: int) -> tuple[list[str], list[str]]:
     ix = whoosh_index.open_dir(str(index))
     with ix.reader() as r:
         ids = [t.decode("utf-8") for t in r.lexicon("id")]
-        facets = {f: [t.decode("utf-8") for t in r.lexicon(f)
-                      if r.doc_frequency(f, t) >= MIN_FACET_DOCS]
-                  for f in ("province", "topics")}
+        facets = {
+            f: [t.decode("utf-8") for t in r.lexicon(f) if r.doc_frequency(f, t) >= MIN_FACET_DOCS]
+            for f in ("province", "topics")
+        }
     ix.close()
     total = n + WARMUP
     searches = []
@@ -69,9 +71,22 @@ def _sample(index: Path, n: int, seed: int) -> tuple[list[str], list[str]]:
 
 def _uncommitted() -> list[str]:
     """Files of the working tree that differ from the commit (the code measured is the tree's)."""
-    out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=normal", "--",
-                          "search", "web", "templates"], cwd=common.ROOT, capture_output=True,
-                         text=True, check=False).stdout
+    out = subprocess.run(
+        [
+            "git",
+            "status",
+            "--porcelain",
+            "--untracked-files=normal",
+            "--",
+            "search",
+            "web",
+            "templates",
+        ],
+        cwd=common.ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
     return [line[3:] for line in out.splitlines()]
 
 
@@ -94,13 +109,19 @@ def _timed_pages(port: int, urls: list[str], seconds: float | None) -> tuple[lis
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         (ok if status == 200 else other).append(
-            time.perf_counter() - t0 if status == 200 else f"{status} {url}")
+            time.perf_counter() - t0 if status == 200 else f"{status} {url}"
+        )
     conn.close()
     return ok, other
 
 
-def bench_pages(index: Path | None = None, n: int = 200, seconds: float | None = None,
-                seed: int = 20250, label: str = "20k") -> dict:
+def bench_pages(
+    index: Path | None = None,
+    n: int = 200,
+    seconds: float | None = None,
+    seed: int = 20250,
+    label: str = "20k",
+) -> dict:
     """Time search and article pages against their budgets; write pages-LABEL.json."""
     index = _index(index)
     if not index.is_dir():
@@ -111,22 +132,34 @@ def bench_pages(index: Path | None = None, n: int = 200, seconds: float | None =
     proc, port = _start_server(str(index), 4, 1)
     try:
         _timed_pages(port, searches[:WARMUP] + articles[:WARMUP], None)
-        timed = {"search": _timed_pages(port, searches[WARMUP:], seconds),
-                 "article": _timed_pages(port, articles[WARMUP:], seconds)}
+        timed = {
+            "search": _timed_pages(port, searches[WARMUP:], seconds),
+            "article": _timed_pages(port, articles[WARMUP:], seconds),
+        }
     finally:
         _stop_server(proc)
     figures: dict = {"pages": {}, "targets": {}}
     for kind, (ok, other) in timed.items():
         lat = common.summary_ms(ok)
         figures["pages"][kind] = {**lat, "failures": len(other), "failed": other[:10]}
-        figures["targets"][f"{kind}_p95_ms"] = common.verdict(lat["p95_ms"], "<=",
-                                                              BUDGETS_MS[kind])
-        print(f"  {kind} page: n {lat['n']}, p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms "
-              f"(budget {BUDGETS_MS[kind]:g} ms), failures {len(other)}", flush=True)
-    params = {"index": str(index), "uncommitted_code": _uncommitted(), "n": n, "seconds": seconds, "seed": seed,
-              "server": "vnsearch serve --processes 1 --threads 4", "warmup_per_kind": WARMUP,
-              "queries": "bench/precision.py QUERIES, ~50% folded to no accents, ~25% with a "
-                         "province filter, ~15% with a topic filter",
-              "articles": "random stored ids", "one_request_at_a_time": True}
+        figures["targets"][f"{kind}_p95_ms"] = common.verdict(lat["p95_ms"], "<=", BUDGETS_MS[kind])
+        print(
+            f"  {kind} page: n {lat['n']}, p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms "
+            f"(budget {BUDGETS_MS[kind]:g} ms), failures {len(other)}",
+            flush=True,
+        )
+    params = {
+        "index": str(index),
+        "uncommitted_code": _uncommitted(),
+        "n": n,
+        "seconds": seconds,
+        "seed": seed,
+        "server": "vnsearch serve --processes 1 --threads 4",
+        "warmup_per_kind": WARMUP,
+        "queries": "bench/precision.py QUERIES, ~50% folded to no accents, ~25% with a "
+        "province filter, ~15% with a topic filter",
+        "articles": "random stored ids",
+        "one_request_at_a_time": True,
+    }
     common.write_result(name, params, figures)
     return figures

@@ -5,6 +5,7 @@
 * ``ingest-by-size.png``: articles/s and peak RSS of ``vnsearch index`` and of the
   baseline against corpus size (every ``ingest-*.json``).
 """
+
 from __future__ import annotations
 
 import json
@@ -36,26 +37,41 @@ def plot_latency(plt) -> str | None:
         return None
     xs = [_articles(d) for d in docs]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, color in (("vnsearch", "tab:blue"), ("baseline", "tab:gray"),
-                        ("baseline_vn_text", "tab:green")):
+    for name, color in (
+        ("vnsearch", "tab:blue"),
+        ("baseline", "tab:gray"),
+        ("baseline_vn_text", "tab:green"),
+    ):
         pts = [(x, d["latency"][name]) for x, d in zip(xs, docs) if name in d["latency"]]
         if not pts:
             continue
-        label = {"vnsearch": "Engine.search (facets, snippets, suggestion)",
-                 "baseline": "plain Whoosh BM25, 10 ids",
-                 "baseline_vn_text": "Whoosh on vnsearch text field, 10 ids"}[name]
-        ax.plot([p[0] for p in pts], [p[1]["p95_ms"] for p in pts], "o-", color=color,
-                label=f"{label}: p95")
-        ax.plot([p[0] for p in pts], [p[1]["p50_ms"] for p in pts], "o--", color=color,
-                alpha=0.6, label=f"{label}: p50")
+        label = {
+            "vnsearch": "Engine.search (facets, snippets, suggestion)",
+            "baseline": "plain Whoosh BM25, 10 ids",
+            "baseline_vn_text": "Whoosh on vnsearch text field, 10 ids",
+        }[name]
+        ax.plot(
+            [p[0] for p in pts],
+            [p[1]["p95_ms"] for p in pts],
+            "o-",
+            color=color,
+            label=f"{label}: p95",
+        )
+        ax.plot(
+            [p[0] for p in pts],
+            [p[1]["p50_ms"] for p in pts],
+            "o--",
+            color=color,
+            alpha=0.6,
+            label=f"{label}: p50",
+        )
     ax.axhline(150, color="tab:red", lw=0.8, ls=":", label="target p95 at 20k (150 ms)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("articles in the index")
     ax.set_ylabel("latency per query (ms)")
     m = docs[-1]["machine"]
-    ax.set_title(f"Query latency against corpus size ({m['nproc']} cores, {m['cpu']})",
-                 fontsize=10)
+    ax.set_title(f"Query latency against corpus size ({m['nproc']} cores, {m['cpu']})", fontsize=10)
     ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
     out = common.RESULTS / "latency-by-size.png"
@@ -73,10 +89,20 @@ def plot_ingest(plt) -> str | None:
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     for name, color in (("vnsearch", "tab:blue"), ("baseline", "tab:gray")):
         pts = [(x, d[name]) for x, d in zip(xs, docs) if name in d]
-        a1.plot([p[0] for p in pts], [p[1]["articles_per_s"] for p in pts], "o-", color=color,
-                label=name)
-        a2.plot([p[0] for p in pts], [p[1]["peak_tree_rss_mb"] for p in pts], "o-",
-                color=color, label=f"{name} (process tree RSS)")
+        a1.plot(
+            [p[0] for p in pts],
+            [p[1]["articles_per_s"] for p in pts],
+            "o-",
+            color=color,
+            label=name,
+        )
+        a2.plot(
+            [p[0] for p in pts],
+            [p[1]["peak_tree_rss_mb"] for p in pts],
+            "o-",
+            color=color,
+            label=f"{name} (process tree RSS)",
+        )
     a2.axhline(1024, color="tab:red", lw=0.8, ls=":", label="target 1 GB")
     for ax, label in ((a1, "articles/s (end to end)"), (a2, "peak RSS (MB)")):
         ax.set_xscale("log")

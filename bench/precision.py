@@ -24,6 +24,7 @@ matches where its syllables are consecutive tokens of one part.
   are matched;
 * precision@10 = the same share over the first page a user sees.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,40 +49,99 @@ from bench import common
 # tone placement (hoà giải, thuỷ lợi).
 QUERIES: tuple[tuple[str, str], ...] = (
     # One syllable, many accent variants.
-    ("syllable", "bão"), ("syllable", "báo"), ("syllable", "xã"), ("syllable", "hòa"),
-    ("syllable", "hóa"), ("syllable", "đường"), ("syllable", "dương"), ("syllable", "cá"),
-    ("syllable", "lũ"), ("syllable", "lúa"), ("syllable", "mưa"), ("syllable", "cháy"),
-    ("syllable", "rừng"), ("syllable", "điện"), ("syllable", "thuế"), ("syllable", "chợ"),
-    ("syllable", "cầu"), ("syllable", "đê"), ("syllable", "nợ"), ("syllable", "gà"),
+    ("syllable", "bão"),
+    ("syllable", "báo"),
+    ("syllable", "xã"),
+    ("syllable", "hòa"),
+    ("syllable", "hóa"),
+    ("syllable", "đường"),
+    ("syllable", "dương"),
+    ("syllable", "cá"),
+    ("syllable", "lũ"),
+    ("syllable", "lúa"),
+    ("syllable", "mưa"),
+    ("syllable", "cháy"),
+    ("syllable", "rừng"),
+    ("syllable", "điện"),
+    ("syllable", "thuế"),
+    ("syllable", "chợ"),
+    ("syllable", "cầu"),
+    ("syllable", "đê"),
+    ("syllable", "nợ"),
+    ("syllable", "gà"),
     # One word of two syllables.
-    ("word", "hòa giải"), ("word", "hoà giải"), ("word", "cán bộ"), ("word", "công chức"),
-    ("word", "giảm nghèo"), ("word", "đất đai"), ("word", "kiểm tra"), ("word", "nông thôn"),
-    ("word", "hành chính"), ("word", "ngân sách"), ("word", "giáo dục"), ("word", "y tế"),
-    ("word", "môi trường"), ("word", "thủy lợi"), ("word", "thuỷ lợi"), ("word", "tham nhũng"),
-    ("word", "khiếu nại"), ("word", "tố cáo"), ("word", "dự án"), ("word", "hộ nghèo"),
-    ("word", "đầu tư"), ("word", "lãng phí"), ("word", "thiên tai"), ("word", "sạt lở"),
-    ("word", "cà phê"), ("word", "bà con"), ("word", "hợp tác xã"),
+    ("word", "hòa giải"),
+    ("word", "hoà giải"),
+    ("word", "cán bộ"),
+    ("word", "công chức"),
+    ("word", "giảm nghèo"),
+    ("word", "đất đai"),
+    ("word", "kiểm tra"),
+    ("word", "nông thôn"),
+    ("word", "hành chính"),
+    ("word", "ngân sách"),
+    ("word", "giáo dục"),
+    ("word", "y tế"),
+    ("word", "môi trường"),
+    ("word", "thủy lợi"),
+    ("word", "thuỷ lợi"),
+    ("word", "tham nhũng"),
+    ("word", "khiếu nại"),
+    ("word", "tố cáo"),
+    ("word", "dự án"),
+    ("word", "hộ nghèo"),
+    ("word", "đầu tư"),
+    ("word", "lãng phí"),
+    ("word", "thiên tai"),
+    ("word", "sạt lở"),
+    ("word", "cà phê"),
+    ("word", "bà con"),
+    ("word", "hợp tác xã"),
     # Phrases of two to four words.
-    ("phrase", "nông thôn | mới"), ("phrase", "cán bộ | công chức"),
-    ("phrase", "cải cách | hành chính"), ("phrase", "ủy ban | nhân dân"),
-    ("phrase", "hội đồng | nhân dân"), ("phrase", "an toàn | giao thông"),
-    ("phrase", "bảo hiểm | xã hội"), ("phrase", "giải phóng | mặt bằng"),
-    ("phrase", "xây dựng | nông thôn | mới"), ("phrase", "ủy ban | nhân dân | tỉnh"),
-    ("phrase", "vệ sinh | an toàn | thực phẩm"), ("phrase", "xóa đói | giảm nghèo"),
-    ("phrase", "phòng chống | tham nhũng"), ("phrase", "đại hội | đảng bộ"),
-    ("phrase", "thủ tục | hành chính"), ("phrase", "người | có công"),
-    ("phrase", "quyền sử dụng | đất"), ("phrase", "tai nạn | giao thông"),
-    ("phrase", "biến đổi | khí hậu"), ("phrase", "phát triển | kinh tế | xã hội"),
-    ("phrase", "giải quyết | khiếu nại | tố cáo"), ("phrase", "ủy ban | mặt trận | tổ quốc"),
+    ("phrase", "nông thôn | mới"),
+    ("phrase", "cán bộ | công chức"),
+    ("phrase", "cải cách | hành chính"),
+    ("phrase", "ủy ban | nhân dân"),
+    ("phrase", "hội đồng | nhân dân"),
+    ("phrase", "an toàn | giao thông"),
+    ("phrase", "bảo hiểm | xã hội"),
+    ("phrase", "giải phóng | mặt bằng"),
+    ("phrase", "xây dựng | nông thôn | mới"),
+    ("phrase", "ủy ban | nhân dân | tỉnh"),
+    ("phrase", "vệ sinh | an toàn | thực phẩm"),
+    ("phrase", "xóa đói | giảm nghèo"),
+    ("phrase", "phòng chống | tham nhũng"),
+    ("phrase", "đại hội | đảng bộ"),
+    ("phrase", "thủ tục | hành chính"),
+    ("phrase", "người | có công"),
+    ("phrase", "quyền sử dụng | đất"),
+    ("phrase", "tai nạn | giao thông"),
+    ("phrase", "biến đổi | khí hậu"),
+    ("phrase", "phát triển | kinh tế | xã hội"),
+    ("phrase", "giải quyết | khiếu nại | tố cáo"),
+    ("phrase", "ủy ban | mặt trận | tổ quốc"),
     ("phrase", "phó | chủ tịch | ủy ban | nhân dân"),
     ("phrase", "an ninh | chính trị | trật tự | an toàn"),
     ("phrase", "kinh tế | xã hội | quốc phòng | an ninh"),
     # Place names.
-    ("place", "Đà Nẵng"), ("place", "Thanh Hóa"), ("place", "Khánh Hòa"), ("place", "Hà Nội"),
-    ("place", "Quảng Nam"), ("place", "Quảng Ngãi"), ("place", "Nghệ An"), ("place", "Hà Tĩnh"),
-    ("place", "Lâm Đồng"), ("place", "Đắk Lắk"), ("place", "Bình Định"), ("place", "Lào Cai"),
-    ("place", "Sơn La"), ("place", "Cần Thơ"), ("place", "Hải Phòng"), ("place", "Hòa Bình"),
-    ("place", "Hồ Chí Minh"), ("place", "Bà Rịa | Vũng Tàu"),
+    ("place", "Đà Nẵng"),
+    ("place", "Thanh Hóa"),
+    ("place", "Khánh Hòa"),
+    ("place", "Hà Nội"),
+    ("place", "Quảng Nam"),
+    ("place", "Quảng Ngãi"),
+    ("place", "Nghệ An"),
+    ("place", "Hà Tĩnh"),
+    ("place", "Lâm Đồng"),
+    ("place", "Đắk Lắk"),
+    ("place", "Bình Định"),
+    ("place", "Lào Cai"),
+    ("place", "Sơn La"),
+    ("place", "Cần Thơ"),
+    ("place", "Hải Phòng"),
+    ("place", "Hòa Bình"),
+    ("place", "Hồ Chí Minh"),
+    ("place", "Bà Rịa | Vũng Tàu"),
 )
 TYPINGS = ("accented", "unaccented")
 TARGETS = {"precision": 0.95, "recall": 0.98}
@@ -122,8 +182,11 @@ def parse_query(line: str, kind: str | None = None) -> Query:
         raise ValueError(f"an empty word between '|' in query {line!r}")
     words = tuple(tuple(p) for p in parts)
     if kind is None:
-        kind = "syllable" if len(words) == 1 and len(words[0]) == 1 else (
-            "word" if len(words) == 1 else "phrase")
+        kind = (
+            "syllable"
+            if len(words) == 1 and len(words[0]) == 1
+            else ("word" if len(words) == 1 else "phrase")
+        )
     return Query(kind, words)
 
 
@@ -146,8 +209,12 @@ def read_queries(path: Path) -> list[Query]:
 
 def article_parts(article) -> list[str]:
     """An article's prose in the index's parts: title, lead, body, captions (one part)."""
-    return [article.title or "", article.lead or "", article.body or "",
-            "\n".join(article.captions or [])]
+    return [
+        article.title or "",
+        article.lead or "",
+        article.body or "",
+        "\n".join(article.captions or []),
+    ]
 
 
 class Truth:
@@ -208,10 +275,10 @@ class Truth:
         n, k = len(self.exact), len(cols)
         if not cols or k > n or any(i == -2 for _, i in cols):
             return found
-        hit = cols[0][0][:n - k + 1] == cols[0][1]
+        hit = cols[0][0][: n - k + 1] == cols[0][1]
         for j, (arr, i) in enumerate(cols[1:], 1):
-            hit &= arr[j:n - k + 1 + j] == i
-        found[self.owner[:n - k + 1][hit]] = True
+            hit &= arr[j : n - k + 1 + j] == i
+        found[self.owner[: n - k + 1][hit]] = True
         return found
 
     def every_word(self, query: Query, aliases: bool = False) -> np.ndarray:
@@ -249,8 +316,9 @@ class Truth:
                 m[d] = True
         return m, unknown
 
-    def score(self, query: Query, matched: list[str], first_page: list[str],
-              aliases: bool = False) -> dict:
+    def score(
+        self, query: Query, matched: list[str], first_page: list[str], aliases: bool = False
+    ) -> dict:
         """Precision, recall and precision@10 of an engine's answer to ``query``."""
         good = self.every_word(query, aliases)
         relevant = self.phrase(query.syllables)
@@ -265,8 +333,9 @@ class Truth:
             "with_phrase": n_rel,
             "precision": (int((got & good).sum()) / n_got) if n_got else 1.0,
             "recall": (int((got & relevant).sum()) / n_rel) if n_rel else None,
-            "precision@10": (sum(d is not None and bool(good[d]) for d in top) / len(top)
-                             if top else 1.0),
+            "precision@10": (
+                sum(d is not None and bool(good[d]) for d in top) / len(top) if top else 1.0
+            ),
             "unknown_ids": unknown,
         }
 
@@ -287,14 +356,17 @@ def truth_from_index(index_dir: Path) -> Truth:
 
     ix = open_index(index_dir)
     with ix.searcher() as s:
+
         def articles() -> Iterator[tuple[str, list[str]]]:
             for stored in s.reader().all_stored_fields():
                 a = load_article(stored)
                 yield a.id, article_parts(a)
+
         return Truth(articles())
 
 
 # --- the engine's side -----------------------------------------------------------
+
 
 def _readable(index_dir: Path) -> str | None:
     """None when the index opens with this code's schema, else why it does not."""
@@ -334,16 +406,20 @@ def ensure_index(size: str, limit: int | None, index: Path | None, rebuild: bool
         return index
     if common.WORK.resolve() not in index.parents:
         if index.exists() and any(index.iterdir()):
-            raise SystemExit(f"cannot use the index at {index} ({why}); this benchmark only "
-                             f"rebuilds indexes under {common.WORK}")
+            raise SystemExit(
+                f"cannot use the index at {index} ({why}); this benchmark only "
+                f"rebuilds indexes under {common.WORK}"
+            )
         index.mkdir(parents=True, exist_ok=True)
     else:
         common.fresh_dir(index)
     print(f"indexing {common.tag(size, limit)} into {index} ({why}) ...", flush=True)
     t0 = time.perf_counter()
     report = index_paths(common.corpus_paths(size, limit), index)
-    print(f"  indexed {report.indexed}, merged {report.merged} in "
-          f"{time.perf_counter() - t0:.0f} s", flush=True)
+    print(
+        f"  indexed {report.indexed}, merged {report.merged} in {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
     return index
 
 
@@ -392,16 +468,29 @@ def run_query(engine, truth: Truth, query: Query, typing: str, **kw) -> dict:
     ids, via = matched_ids(engine, q, **kw)
     ms_ids = (time.perf_counter() - t0) * 1000
     words = getattr(res, "words", None)
-    out = {"query": q, "typing": typing, "kind": query.kind,
-           "words": " | ".join(" ".join(w) for w in query.words),
-           "total": res.total, "ids_via": via, "ids_distinct": len(set(ids)),
-           "accents": getattr(res, "accents", None), "fallback": getattr(res, "fallback", None),
-           "exact_total": getattr(res, "exact_total", None),
-           "engine_words": ([w if isinstance(w, str) else " ".join(w) for w in words]
-                            if words is not None else None),
-           **truth.score(query, list(dict.fromkeys(ids)), [h.id for h in res.hits],
-                         aliases=kw.get("expand", False)),
-           "ms_search": round(ms_search, 1), "ms_ids": round(ms_ids, 1)}
+    out = {
+        "query": q,
+        "typing": typing,
+        "kind": query.kind,
+        "words": " | ".join(" ".join(w) for w in query.words),
+        "total": res.total,
+        "ids_via": via,
+        "ids_distinct": len(set(ids)),
+        "accents": getattr(res, "accents", None),
+        "fallback": getattr(res, "fallback", None),
+        "exact_total": getattr(res, "exact_total", None),
+        "engine_words": (
+            [w if isinstance(w, str) else " ".join(w) for w in words] if words is not None else None
+        ),
+        **truth.score(
+            query,
+            list(dict.fromkeys(ids)),
+            [h.id for h in res.hits],
+            aliases=kw.get("expand", False),
+        ),
+        "ms_search": round(ms_search, 1),
+        "ms_ids": round(ms_ids, 1),
+    }
     return out
 
 
@@ -428,25 +517,47 @@ def summarise(runs: list[dict]) -> dict:
             "fallbacks": sum(bool(r["fallback"]) for r in rs),
             "search_ms_p50": round(common.percentile(ms, 50), 1),
             "search_ms_p95": round(common.percentile(ms, 95), 1),
-            "by_kind": {k: {"runs": len(g), "mean_precision": _mean([r["precision"] for r in g]),
-                            "mean_recall": _mean([r["recall"] for r in g])}
-                        for k in dict.fromkeys(r["kind"] for r in rs)
-                        for g in [[r for r in rs if r["kind"] == k]]},
+            "by_kind": {
+                k: {
+                    "runs": len(g),
+                    "mean_precision": _mean([r["precision"] for r in g]),
+                    "mean_recall": _mean([r["recall"] for r in g]),
+                }
+                for k in dict.fromkeys(r["kind"] for r in rs)
+                for g in [[r for r in rs if r["kind"] == k]]
+            },
         }
         for name, target in TARGETS.items():
             value = out[typing][f"mean_{name}"]
             targets[f"{typing}_mean_{name}"] = common.verdict(
-                value if value is not None else float("nan"), ">=", target)
+                value if value is not None else float("nan"), ">=", target
+            )
     out["targets"] = targets
     out["targets_met"] = bool(targets) and all(t["met"] for t in targets.values())
 
     def badness(r: dict) -> tuple:
         rec = 1.0 if r["recall"] is None else r["recall"]
         return (min(r["precision"], rec), r["precision"] + rec)
-    out["worst"] = [{k: r[k] for k in ("query", "typing", "kind", "words", "precision", "recall",
-                                       "precision@10", "matched", "with_every_word",
-                                       "with_phrase", "fallback")}
-                    for r in sorted(runs, key=badness)[:WORST]]
+
+    out["worst"] = [
+        {
+            k: r[k]
+            for k in (
+                "query",
+                "typing",
+                "kind",
+                "words",
+                "precision",
+                "recall",
+                "precision@10",
+                "matched",
+                "with_every_word",
+                "with_phrase",
+                "fallback",
+            )
+        }
+        for r in sorted(runs, key=badness)[:WORST]
+    ]
     return out
 
 
@@ -456,20 +567,26 @@ def _fmt(x) -> str:
 
 def print_table(summary: dict) -> None:
     """The short table: means per typing against the targets, then the worst queries."""
-    print(f"\n{'typing':<11} {'runs':>4} {'precision':>9} {'recall':>7} {'P@10':>6} "
-          f"{'fallbacks':>9} {'p50 ms':>7}")
+    print(
+        f"\n{'typing':<11} {'runs':>4} {'precision':>9} {'recall':>7} {'P@10':>6} "
+        f"{'fallbacks':>9} {'p50 ms':>7}"
+    )
     for typing in TYPINGS:
         s = summary.get(typing)
         if s:
-            print(f"{typing:<11} {s['runs']:>4} {_fmt(s['mean_precision']):>9} "
-                  f"{_fmt(s['mean_recall']):>7} {_fmt(s['mean_precision@10']):>6} "
-                  f"{s['fallbacks']:>9} {s['search_ms_p50']:>7}")
+            print(
+                f"{typing:<11} {s['runs']:>4} {_fmt(s['mean_precision']):>9} "
+                f"{_fmt(s['mean_recall']):>7} {_fmt(s['mean_precision@10']):>6} "
+                f"{s['fallbacks']:>9} {s['search_ms_p50']:>7}"
+            )
     for name, t in summary["targets"].items():
         print(f"  {name:<28} {t['value']} {t['target']:<8} {'met' if t['met'] else 'NOT met'}")
     print(f"\nworst {len(summary['worst'])}:")
     for r in summary["worst"]:
-        print(f"  {r['query']:<42} {r['typing']:<10} P {_fmt(r['precision'])} "
-              f"R {_fmt(r['recall'])}  matched {r['matched']:>6}  phrase {r['with_phrase']:>6}")
+        print(
+            f"  {r['query']:<42} {r['typing']:<10} P {_fmt(r['precision'])} "
+            f"R {_fmt(r['recall'])}  matched {r['matched']:>6}  phrase {r['with_phrase']:>6}"
+        )
 
 
 def _uncommitted() -> list[str] | None:
@@ -477,8 +594,13 @@ def _uncommitted() -> list[str] | None:
     import subprocess
 
     try:
-        out = subprocess.run(["git", "status", "--porcelain", "--", "search"], cwd=common.ROOT,
-                             capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--", "search"],
+            cwd=common.ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
     except OSError:
         return None
     return [line[3:] for line in out.splitlines()]
@@ -487,9 +609,15 @@ def _uncommitted() -> list[str] | None:
 LABEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
-def bench_precision(size: str = "20k", limit: int | None = None, index: Path | None = None,
-                    rebuild: bool = False, label: str = "current",
-                    queries_file: Path | None = None, expand: bool = True) -> dict:
+def bench_precision(
+    size: str = "20k",
+    limit: int | None = None,
+    index: Path | None = None,
+    rebuild: bool = False,
+    label: str = "current",
+    queries_file: Path | None = None,
+    expand: bool = True,
+) -> dict:
     """Run every query, typed with and without diacritics; write precision-LABEL[-TAG].json.
 
     ``expand=False`` measures the words as typed: with expansion, ``ủy ban nhân
@@ -502,21 +630,28 @@ def bench_precision(size: str = "20k", limit: int | None = None, index: Path | N
     if not LABEL.fullmatch(label):
         raise SystemExit(f"--label must be lower-case letters, digits, '-' or '_', not {label!r}")
     try:
-        queries = (read_queries(queries_file) if queries_file else
-                   [Query(kind, parse_query(text).words) for kind, text in QUERIES])
+        queries = (
+            read_queries(queries_file)
+            if queries_file
+            else [Query(kind, parse_query(text).words) for kind, text in QUERIES]
+        )
     except (OSError, ValueError) as e:
         raise SystemExit(f"cannot read the queries: {e}") from None
-    name = f"precision-{label}" + ("" if size == "20k" and not limit
-                                   else f"-{common.tag(size, limit)}")
+    name = f"precision-{label}" + (
+        "" if size == "20k" and not limit else f"-{common.tag(size, limit)}"
+    )
     common.started(name)
     path = ensure_index(size, limit, index, rebuild)
-    print(f"precision {label}: search from {Path(search.__file__).parent}, index {path}",
-          flush=True)
+    print(
+        f"precision {label}: search from {Path(search.__file__).parent}, index {path}", flush=True
+    )
     t0 = time.perf_counter()
     truth = truth_from_index(path)
     truth_s = time.perf_counter() - t0
-    print(f"  ground truth: {len(truth)} articles, {len(truth.exact)} tokens in {truth_s:.0f} s",
-          flush=True)
+    print(
+        f"  ground truth: {len(truth)} articles, {len(truth.exact)} tokens in {truth_s:.0f} s",
+        flush=True,
+    )
     engine = open_engine(path)
     engine.search("khởi động")  # open the searcher, columns and suggester
     runs = []
@@ -531,21 +666,36 @@ def bench_precision(size: str = "20k", limit: int | None = None, index: Path | N
             seen.add((typing, typed.words))
             r = run_query(engine, truth, typed, typing, expand=expand)
             runs.append(r)
-            print(f"  {r['query']:<42} {typing:<10} total {r['total']:>6} "
-                  f"P {_fmt(r['precision'])} R {_fmt(r['recall'])} "
-                  f"{'fallback ' if r['fallback'] else ''}{r['ms_search']:.0f} ms", flush=True)
+            print(
+                f"  {r['query']:<42} {typing:<10} total {r['total']:>6} "
+                f"P {_fmt(r['precision'])} R {_fmt(r['recall'])} "
+                f"{'fallback ' if r['fallback'] else ''}{r['ms_search']:.0f} ms",
+                flush=True,
+            )
     engine.close_all()
     summary = summarise(runs)
     print_table(summary)
-    params = {"size": size, "limit": limit, "index": str(path), "label": label,
-              "uncommitted_search_files": _uncommitted(),
-              "queries": str(queries_file) if queries_file else "bench.precision.QUERIES",
-              "n_queries": len(queries), "search_module": str(Path(search.__file__).parent),
-              "ids_via": sorted({r["ids_via"] for r in runs}), "targets": TARGETS,
-              "expand": expand,
-              "engine_call": "Engine.search(q) (default accents) and match_ids(q) or every "
-                             f"page of search(q, per_page={PAGE})"}
-    figures = {"articles": len(truth), "truth_build_s": round(truth_s, 1),
-               "run_s": round(time.perf_counter() - t0, 1), **summary, "runs": runs}
+    params = {
+        "size": size,
+        "limit": limit,
+        "index": str(path),
+        "label": label,
+        "uncommitted_search_files": _uncommitted(),
+        "queries": str(queries_file) if queries_file else "bench.precision.QUERIES",
+        "n_queries": len(queries),
+        "search_module": str(Path(search.__file__).parent),
+        "ids_via": sorted({r["ids_via"] for r in runs}),
+        "targets": TARGETS,
+        "expand": expand,
+        "engine_call": "Engine.search(q) (default accents) and match_ids(q) or every "
+        f"page of search(q, per_page={PAGE})",
+    }
+    figures = {
+        "articles": len(truth),
+        "truth_build_s": round(truth_s, 1),
+        "run_s": round(time.perf_counter() - t0, 1),
+        **summary,
+        "runs": runs,
+    }
     common.write_result(name, params, figures)
     return figures

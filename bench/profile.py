@@ -11,6 +11,7 @@ query set of ``bench queries`` and writes a cProfile of one run.
 Results: ``bench/results/profile-ingest-TAG.json`` / ``profile-queries-TAG.json``
 and ``bench/work/*.prof`` / ``*.txt`` (pstats, top cumulative).
 """
+
 from __future__ import annotations
 
 import cProfile
@@ -53,9 +54,15 @@ class Timers:
         self._undo.clear()
 
     def table(self, total: float, per: int) -> dict:
-        return {k: {"s": round(v, 3), "ms_per_item": round(v * 1000 / per, 3),
-                    "share": round(v / total, 3), "calls": self.calls[k]}
-                for k, v in sorted(self.secs.items(), key=lambda kv: -kv[1])}
+        return {
+            k: {
+                "s": round(v, 3),
+                "ms_per_item": round(v * 1000 / per, 3),
+                "share": round(v / total, 3),
+                "calls": self.calls[k],
+            }
+            for k, v in sorted(self.secs.items(), key=lambda kv: -kv[1])
+        }
 
 
 def _pstats_text(prof: cProfile.Profile, n: int = 40) -> str:
@@ -88,8 +95,9 @@ def profile_ingest(size: str = "20k", limit: int | None = None) -> dict:
         return res
 
     t_all = time.perf_counter()
-    records = clock("1 read records (gzip, json, hash)", lambda: [
-        r for p in paths for r in read_records(p)])
+    records = clock(
+        "1 read records (gzip, json, hash)", lambda: [r for p in paths for r in read_records(p)]
+    )
     segment("khởi động pyvi")  # load the model outside the timing
     ix, _ = open_for_writing(out_dir)
     vocab = Vocabulary(out_dir)
@@ -99,8 +107,9 @@ def profile_ingest(size: str = "20k", limit: int | None = None) -> dict:
         words = clock("3 pyvi segment (worker side)", segment, article.text())
         fp = clock("4 fingerprint (worker side)", fingerprint, article)
         counts = clock("5 vocabulary counts (worker side)", count, article.text())
-        fields = clock("6 analysis to postings + zlib (worker side)", prepared_fields,
-                       article, words)
+        fields = clock(
+            "6 analysis to postings + zlib (worker side)", prepared_fields, article, words
+        )
         clock("7 vocabulary add (writer)", vocab.add_counts, counts)
         doc = clock("8 document dict (writer)", document, article, words, fp, prepared=fields)
         clock("9 writer.add_document (postings into the pool)", writer.add_document, **doc)
@@ -116,16 +125,22 @@ def profile_ingest(size: str = "20k", limit: int | None = None) -> dict:
     stages = t.table(total, len(records))
     for k, v in stages.items():
         print(f"  {k:<52} {v['ms_per_item']:8.2f} ms/article  {v['share']:6.1%}")
-    figures = {"articles": len(records), "total_s": round(total, 2), "stages": stages,
-               "note": "one process, no pool: the stages marked worker side run in the "
-                       "worker processes of `vnsearch index`, the others in its writer"}
-    common.write_result(f"profile-ingest-{common.tag(size, limit)}",
-                        {"size": size, "limit": limit}, figures)
+    figures = {
+        "articles": len(records),
+        "total_s": round(total, 2),
+        "stages": stages,
+        "note": "one process, no pool: the stages marked worker side run in the "
+        "worker processes of `vnsearch index`, the others in its writer",
+    }
+    common.write_result(
+        f"profile-ingest-{common.tag(size, limit)}", {"size": size, "limit": limit}, figures
+    )
     return figures
 
 
-def profile_queries(size: str = "20k", limit: int | None = None, n: int = 300,
-                    seed: int = 20250) -> dict:
+def profile_queries(
+    size: str = "20k", limit: int | None = None, n: int = 300, seed: int = 20250
+) -> dict:
     """Parts of Engine.search over the query set; plus a cProfile of one run."""
     from search import columns, engine as eng, query as vq, suggest
     from search.engine import open_engine
@@ -154,9 +169,10 @@ def profile_queries(size: str = "20k", limit: int | None = None, n: int = 300,
     total = time.perf_counter() - t0
     t.undo()
     parts = t.table(total, len(queries))
-    parts["other"] = {"s": round(total - sum(t.secs.values()), 3),
-                      "ms_per_item": round((total - sum(t.secs.values())) * 1000 / len(queries),
-                                           3)}
+    parts["other"] = {
+        "s": round(total - sum(t.secs.values()), 3),
+        "ms_per_item": round((total - sum(t.secs.values())) * 1000 / len(queries), 3),
+    }
     for k, v in parts.items():
         print(f"  {k:<40} {v['ms_per_item']:8.2f} ms/query  {v.get('share', 0):6.1%}")
     prof = cProfile.Profile()
@@ -168,10 +184,15 @@ def profile_queries(size: str = "20k", limit: int | None = None, n: int = 300,
     prof.dump_stats(str(common.WORK / f"profile-queries-{tg}.prof"))
     text = _pstats_text(prof)
     (common.WORK / f"profile-queries-{tg}.txt").write_text(text)
-    figures = {"queries": len(queries), "total_s": round(total, 2),
-               "ms_per_query": round(total * 1000 / len(queries), 2), "parts": parts,
-               "cprofile_top": text.splitlines()[:70]}
-    common.write_result(f"profile-queries-{tg}", {"size": size, "limit": limit, "seed": seed},
-                        figures)
+    figures = {
+        "queries": len(queries),
+        "total_s": round(total, 2),
+        "ms_per_query": round(total * 1000 / len(queries), 2),
+        "parts": parts,
+        "cprofile_top": text.splitlines()[:70],
+    }
+    common.write_result(
+        f"profile-queries-{tg}", {"size": size, "limit": limit, "seed": seed}, figures
+    )
     e.close()
     return figures

@@ -17,6 +17,7 @@ Province filters are ignored by both baselines. After a warm-up run, ``repeat``
 runs are timed; the median per query over the runs is kept, and p50/p95/p99 are
 taken over those medians.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,10 @@ def make_queries(size: str, limit: int | None, n: int, seed: int, engine) -> lis
     if cache.exists():
         return json.loads(cache.read_text("utf-8"))
     rng = random.Random(seed)
-    docs = [(r.get("title") or "", (r.get("body") or "")[:1500])
-            for r in common.read_jsonl(common.corpus_paths(size, limit))]
+    docs = [
+        (r.get("title") or "", (r.get("body") or "")[:1500])
+        for r in common.read_jsonl(common.corpus_paths(size, limit))
+    ]
     facet = engine.search("", per_page=1).facets["province"]
     provinces = [f.value for f in facet]
     weights = [f.count for f in facet]
@@ -57,14 +60,12 @@ def make_queries(size: str, limit: int | None, n: int, seed: int, engine) -> lis
             continue
         k = min(rng.randint(1, 4), len(words))
         start = rng.randrange(len(words) - k + 1)
-        q = " ".join(words[start:start + k])
+        q = " ".join(words[start : start + k])
         folded = rng.random() < 0.5
         if folded:
             q = fold(q)
-        province = rng.choices(provinces, weights)[0] if provinces and rng.random() < 0.25 \
-            else None
-        out.append({"q": q, "province": province, "from": kind, "folded": folded,
-                    "words": k})
+        province = rng.choices(provinces, weights)[0] if provinces and rng.random() < 0.25 else None
+        out.append({"q": q, "province": province, "from": kind, "folded": folded, "words": k})
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(out, ensure_ascii=False, indent=1), "utf-8")
     return out
@@ -98,8 +99,14 @@ def _timed(fn, *args, **kwargs) -> float:
     return time.perf_counter() - t0
 
 
-def bench_queries(size: str, limit: int | None, n: int = 300, repeat: int = 3,
-                  seed: int = 20250, profile: bool = False) -> dict:
+def bench_queries(
+    size: str,
+    limit: int | None,
+    n: int = 300,
+    repeat: int = 3,
+    seed: int = 20250,
+    profile: bool = False,
+) -> dict:
     """Time the query set on a corpus slice's index; write queries-TAG.json."""
     from search.engine import open_engine
 
@@ -132,18 +139,27 @@ def bench_queries(size: str, limit: int | None, n: int = 300, repeat: int = 3,
     medians = {name: [statistics.median(xs) for xs in per_q] for name, per_q in runs.items()}
     lat = {name: common.summary_ms(ms) for name, ms in medians.items()}
     by_kind = {}
-    for label, pick in (("folded", lambda q: q["folded"]), ("accented", lambda q: not q["folded"]),
-                        ("with_province", lambda q: q["province"] is not None)):
+    for label, pick in (
+        ("folded", lambda q: q["folded"]),
+        ("accented", lambda q: not q["folded"]),
+        ("with_province", lambda q: q["province"] is not None),
+    ):
         idx = [i for i, q in enumerate(queries) if pick(q)]
         by_kind[label] = common.summary_ms([medians["vnsearch"][i] for i in idx])
     slow = sorted(range(len(queries)), key=lambda i: -medians["vnsearch"][i])[:10]
     figures = {
-        "latency": lat, "vnsearch_by_kind": by_kind,
+        "latency": lat,
+        "vnsearch_by_kind": by_kind,
         "first_search_s": round(first_s, 3),
-        "matches": {"median_total": statistics.median(totals), "zero": totals.count(0),
-                    "suggestions": suggestions},
-        "slowest": [{**queries[i], "ms": round(medians["vnsearch"][i] * 1000, 1),
-                     "total": totals[i]} for i in slow],
+        "matches": {
+            "median_total": statistics.median(totals),
+            "zero": totals.count(0),
+            "suggestions": suggestions,
+        },
+        "slowest": [
+            {**queries[i], "ms": round(medians["vnsearch"][i] * 1000, 1), "total": totals[i]}
+            for i in slow
+        ],
         "examples": queries[:12],
     }
     targets = {}
@@ -153,23 +169,37 @@ def bench_queries(size: str, limit: int | None, n: int = 300, repeat: int = 3,
         if size == "100k" and not limit:
             targets["p95_vs_baseline"] = common.verdict(ratio, "<=", 1.5)
     figures["ratio_p95_vs_baseline_vn_text"] = round(
-        lat["vnsearch"]["p95_ms"] / lat["baseline_vn_text"]["p95_ms"], 2)
+        lat["vnsearch"]["p95_ms"] / lat["baseline_vn_text"]["p95_ms"], 2
+    )
     if size == "20k" and not limit:
         targets["p95_ms_20k"] = common.verdict(lat["vnsearch"]["p95_ms"], "<=", 150)
     figures["targets"] = targets
     for name, s in lat.items():
-        print(f"  {name:<18} p50 {s['p50_ms']:8.1f}  p95 {s['p95_ms']:8.1f}  "
-              f"p99 {s['p99_ms']:8.1f} ms", flush=True)
-    params = {"size": size, "limit": limit, "index": str(vdir), "queries": len(queries),
-              "repeat": repeat, "warmup_runs": 1, "seed": seed, "per_page": 10,
-              "articles": engine.count(),
-              "baselines": {"baseline": "plain Whoosh index of bench ingest, "
-                                        "MultifieldParser(title, body), AND, BM25F, 10 ids",
-                            "baseline_vn_text": "vnsearch index, QueryParser('text'), AND, "
-                                                "BM25F, 10 ids"}}
+        print(
+            f"  {name:<18} p50 {s['p50_ms']:8.1f}  p95 {s['p95_ms']:8.1f}  "
+            f"p99 {s['p99_ms']:8.1f} ms",
+            flush=True,
+        )
+    params = {
+        "size": size,
+        "limit": limit,
+        "index": str(vdir),
+        "queries": len(queries),
+        "repeat": repeat,
+        "warmup_runs": 1,
+        "seed": seed,
+        "per_page": 10,
+        "articles": engine.count(),
+        "baselines": {
+            "baseline": "plain Whoosh index of bench ingest, "
+            "MultifieldParser(title, body), AND, BM25F, 10 ids",
+            "baseline_vn_text": "vnsearch index, QueryParser('text'), AND, BM25F, 10 ids",
+        },
+    }
     common.write_result(f"queries-{t}", params, figures)
     if profile:
         from bench.profile import profile_queries
+
         profile_queries(size, limit)
     engine.close()
     return figures

@@ -12,6 +12,7 @@ Results go to ``bench/results/related.json``::
 
     nice python -m bench related [--index DIR ...] [--n 200] [--before 20]
 """
+
 from __future__ import annotations
 
 import os
@@ -62,22 +63,23 @@ def measure(path: Path, n: int, seed: int, before: int) -> dict:
             times.append(time.perf_counter() - t)
             cpu.append(time.thread_time() - c)
             found += len(hits)
-        out = {"articles": s.doc_count(), "first_call_ms": round(first * 1000, 1),
-               "related": common.summary_ms(times),
-               # CPU time of the calling thread: the cost without the other
-               # processes of a shared machine (wall time includes waiting for a core).
-               "related_cpu": common.summary_ms(cpu),
-               "load_average_1min": round(os.getloadavg()[0], 2),
-               "mean_related_per_article": round(found / len(ids), 2),
-               "budget_p95": common.verdict(common.percentile(times, 95) * 1000, "<=",
-                                            BUDGET_MS)}
+        out = {
+            "articles": s.doc_count(),
+            "first_call_ms": round(first * 1000, 1),
+            "related": common.summary_ms(times),
+            # CPU time of the calling thread: the cost without the other
+            # processes of a shared machine (wall time includes waiting for a core).
+            "related_cpu": common.summary_ms(cpu),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "mean_related_per_article": round(found / len(ids), 2),
+            "budget_p95": common.verdict(common.percentile(times, 95) * 1000, "<=", BUDGET_MS),
+        }
         if before:
             slow = []
             for d in docs[:before]:
                 a = load_article(s.stored_fields(d))
                 t = time.perf_counter()
-                list(s.more_like(d, "text", text=f"{a.title}\n{a.body}", top=LIMIT,
-                                 numterms=25))
+                list(s.more_like(d, "text", text=f"{a.title}\n{a.body}", top=LIMIT, numterms=25))
                 slow.append(time.perf_counter() - t)
             out["whoosh_more_like"] = common.summary_ms(slow)
         return out
@@ -88,7 +90,7 @@ def measure(path: Path, n: int, seed: int, before: int) -> dict:
 def bench_related(indexes: list[Path] | None, n: int, seed: int, before: int) -> dict:
     """Measure every index and write bench/results/related.json."""
     common.started("related")
-    chosen = ([(p.name, p) for p in indexes] if indexes else default_indexes())
+    chosen = [(p.name, p) for p in indexes] if indexes else default_indexes()
     if not chosen:
         raise SystemExit("no index to measure: pass --index DIR")
     figures = {}
@@ -97,9 +99,17 @@ def bench_related(indexes: list[Path] | None, n: int, seed: int, before: int) ->
         figures[label] = measure(path, n, seed, before)
         print(f"  wall {figures[label]['related']}", flush=True)
         print(f"  cpu  {figures[label]['related_cpu']}", flush=True)
-    common.write_result("related", {"n": n, "seed": seed, "limit": LIMIT, "before": before,
-                                    "indexes": {k: str(p) for k, p in chosen}},
-                        {"indexes": figures})
+    common.write_result(
+        "related",
+        {
+            "n": n,
+            "seed": seed,
+            "limit": LIMIT,
+            "before": before,
+            "indexes": {k: str(p) for k, p in chosen},
+        },
+        {"indexes": figures},
+    )
     return figures
 
 

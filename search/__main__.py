@@ -1,4 +1,5 @@
 """`python -m search` runs the vnsearch command line."""
+
 from .cli import cli
 
 if __name__ == "__main__":

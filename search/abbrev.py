@@ -10,6 +10,7 @@ Forms are compared as keys: tuples of folded syllables, as the index cuts them
 (``TP.HCM`` is ``("tp", "hcm")``, ``Thành phố Hồ Chí Minh`` is ``("thanh", "pho",
 "ho", "chi", "minh")``). Every form of one group stands for every other.
 """
+
 from __future__ import annotations
 
 import re
@@ -80,7 +81,7 @@ def definitions(text: str) -> list[tuple[Key, Key]]:
         abbr = letters(m.group(1))
         if len(abbr) < 2 or not abbr.isalpha():
             continue
-        before = syllables(text[max(0, m.start() - 20 * MAX_EXPANSION):m.start()])
+        before = syllables(text[max(0, m.start() - 20 * MAX_EXPANSION) : m.start()])
         words = [fold(s) for s in before][-MAX_EXPANSION:]
         # The shortest tail of the preceding syllables whose initials spell it.
         for start in range(len(words) - 1, -1, -1):

@@ -11,6 +11,7 @@ compose with ``|``, CapWords presets, and :func:`analyze` for tests::
 Every class here is defined at module level because Whoosh pickles the schema,
 analyzers included.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,10 +22,22 @@ from unidecode import unidecode
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 
 __all__ = [
-    "normalize_text", "ensure_normalized", "canonical_syllable", "canonical", "new_style", "fold",
+    "normalize_text",
+    "ensure_normalized",
+    "canonical_syllable",
+    "canonical",
+    "new_style",
+    "fold",
     "has_diacritics",
-    "syllables", "VietnameseTokenizer", "ToneFilter", "FoldFilter", "CompoundFilter",
-    "VietnameseAnalyzer", "WordsAnalyzer", "analyze", "compound_words",
+    "syllables",
+    "VietnameseTokenizer",
+    "ToneFilter",
+    "FoldFilter",
+    "CompoundFilter",
+    "VietnameseAnalyzer",
+    "WordsAnalyzer",
+    "analyze",
+    "compound_words",
 ]
 
 # --- character-level normalisation ------------------------------------------
@@ -33,8 +46,20 @@ __all__ = [
 # its lower case is ð, which no Vietnamese tool folds to d.
 _LOOKALIKES = {0x00D0: "Đ", 0x00F0: "đ"}
 # Odd spaces become a plain space (same length, so offsets survive).
-_SPACES = {cp: " " for cp in (0x00A0, 0x1680, 0x202F, 0x205F, 0x3000, 0x0009, 0x000B, 0x000C,
-                              *range(0x2000, 0x200B))}
+_SPACES = {
+    cp: " "
+    for cp in (
+        0x00A0,
+        0x1680,
+        0x202F,
+        0x205F,
+        0x3000,
+        0x0009,
+        0x000B,
+        0x000C,
+        *range(0x2000, 0x200B),
+    )
+}
 # Zero-width characters and the BOM split words invisibly: drop them.
 _INVISIBLE = {cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD)}
 _CHAR_TABLE = {**_LOOKALIKES, **_SPACES, **_INVISIBLE}
@@ -63,8 +88,36 @@ def ensure_normalized(text: str) -> str:
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _VOWELS = set("aăâeêioôơuưy")
 _MARKED_VOWELS = set("ăâêôơư")
-_INITIALS = {"", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng",
-             "ngh", "nh", "p", "ph", "qu", "r", "s", "t", "th", "tr", "v", "x"}
+_INITIALS = {
+    "",
+    "b",
+    "c",
+    "ch",
+    "d",
+    "đ",
+    "g",
+    "gh",
+    "gi",
+    "h",
+    "k",
+    "kh",
+    "l",
+    "m",
+    "n",
+    "ng",
+    "ngh",
+    "nh",
+    "p",
+    "ph",
+    "qu",
+    "r",
+    "s",
+    "t",
+    "th",
+    "tr",
+    "v",
+    "x",
+}
 _FINALS = {"", "c", "ch", "m", "n", "ng", "nh", "p", "t"}
 _SYLLABLE = re.compile(r"^([^aăâeêioôơuưy]*)([aăâeêioôơuưy]+)([^aăâeêioôơuưy]*)$")
 
@@ -99,7 +152,7 @@ def canonical_syllable(syllable: str) -> str:
     else:
         pos = 0  # hòa, khỏe, thủy, mía, tài
     toned = nucleus[pos] + tones[0]
-    out = initial + nucleus[:pos] + toned + nucleus[pos + 1:] + final
+    out = initial + nucleus[:pos] + toned + nucleus[pos + 1 :] + final
     return unicodedata.normalize("NFC", out)
 
 
@@ -163,6 +216,7 @@ def canonical(text: str) -> str:
 
 
 # --- folding ----------------------------------------------------------------
+
 
 def _build_fold_table() -> dict[int, str]:
     table = {}

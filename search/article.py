@@ -1,4 +1,5 @@
 """The Article record: everything the index knows about one article."""
+
 from __future__ import annotations
 
 import datetime as dt

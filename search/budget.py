@@ -13,6 +13,7 @@ signal handler can only be set on the main thread, and only POSIX has the
 timer: elsewhere the call runs without a budget (the indexing pool adds a
 wall-clock limit of its own).
 """
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ blocks) and the vocabulary is checked by SQLite and against the index. Each
 finding says what is wrong and what to do; ``repair`` rebuilds a vocabulary that
 does not match the index (the index itself is rebuilt by `vnsearch index --rebuild`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,9 +19,25 @@ from pathlib import Path
 from whoosh.index import TOC
 
 from .errors import IndexDamaged, IndexMissing
-from .index import (INDEX_NAME, LOCK_TIMEOUT, META_FILE, READ_ERRORS, _TEMP_TOC, _generations,
-                    _segment_files, _storage, has_index_files, open_index, open_segment,
-                    read_meta, read_toc, remove_leftovers, stale_rebuilds, stamp, write_lock)
+from .index import (
+    INDEX_NAME,
+    LOCK_TIMEOUT,
+    META_FILE,
+    READ_ERRORS,
+    _TEMP_TOC,
+    _generations,
+    _segment_files,
+    _storage,
+    has_index_files,
+    open_index,
+    open_segment,
+    read_meta,
+    read_toc,
+    remove_leftovers,
+    stale_rebuilds,
+    stamp,
+    write_lock,
+)
 from .schema import SCHEMA_VERSION, load_article
 from .vocab import Vocabulary, vocab_path
 
@@ -45,8 +62,7 @@ class Finding:
 
     def to_dict(self) -> dict:
         """Plain-dict form for JSON."""
-        return {"part": self.part, "problem": self.problem, "fix": self.fix,
-                "damage": self.damage}
+        return {"part": self.part, "problem": self.problem, "fix": self.fix, "damage": self.damage}
 
 
 @dataclass
@@ -68,9 +84,16 @@ class CheckReport:
 
     def to_dict(self) -> dict:
         """Plain-dict form for JSON."""
-        return {"path": self.path, "healthy": self.healthy, "articles": self.articles,
-                "segments": self.segments, "terms": self.terms, "postings": self.postings,
-                "findings": [f.to_dict() for f in self.findings], "repaired": self.repaired}
+        return {
+            "path": self.path,
+            "healthy": self.healthy,
+            "articles": self.articles,
+            "segments": self.segments,
+            "terms": self.terms,
+            "postings": self.postings,
+            "findings": [f.to_dict() for f in self.findings],
+            "repaired": self.repaired,
+        }
 
 
 def check_index(path, repair: bool = False, lock_timeout: float = LOCK_TIMEOUT) -> CheckReport:
@@ -102,15 +125,24 @@ def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
     if meta is None:
         add(Finding("metadata", f"{META_FILE} is missing", REBUILD))
     elif meta and meta["schema_version"] != SCHEMA_VERSION:
-        add(Finding("metadata", f"built by schema version {meta['schema_version']}, this "
-                    f"vnsearch uses {SCHEMA_VERSION}", REBUILD))
+        add(
+            Finding(
+                "metadata",
+                f"built by schema version {meta['schema_version']}, this "
+                f"vnsearch uses {SCHEMA_VERSION}",
+                REBUILD,
+            )
+        )
 
     storage = _storage(path)
     try:
         toc = read_toc(storage)
     except Exception as e:  # noqa: BLE001 - any failure to read it is the finding
-        what = "missing" if TOC._latest_generation(storage, INDEX_NAME) < 0 else \
-            f"unreadable ({type(e).__name__})"
+        what = (
+            "missing"
+            if TOC._latest_generation(storage, INDEX_NAME) < 0
+            else f"unreadable ({type(e).__name__})"
+        )
         add(Finding("table of contents", f"_{INDEX_NAME}_*.toc is {what}", REBUILD))
         return report
     report.segments = len(toc.segments)
@@ -135,8 +167,11 @@ def _check_segment(storage, schema, seg, report: CheckReport) -> None:
     try:
         reader = open_segment(storage, schema, seg)
     except Exception as e:  # noqa: BLE001
-        add(Finding(f"segment {name}", f"cannot be opened ({type(e).__name__}: "
-                    f"{str(e)[:100]})", REBUILD))
+        add(
+            Finding(
+                f"segment {name}", f"cannot be opened ({type(e).__name__}: {str(e)[:100]})", REBUILD
+            )
+        )
         return
     try:
         _check_stored(reader, name, report)
@@ -158,10 +193,14 @@ def _check_stored(reader, name: str, report: CheckReport) -> None:
             if len(bad) > 1000:  # the whole file is gone: no need to try every one
                 break
     if bad:
-        shown = ", ".join(map(str, bad[:SHOW])) + (f" and {len(bad) - SHOW} more"
-                                                  if len(bad) > SHOW else "")
-        report.findings.append(Finding(f"segment {name}", f"stored articles cannot be read "
-                                       f"(documents {shown})", REBUILD))
+        shown = ", ".join(map(str, bad[:SHOW])) + (
+            f" and {len(bad) - SHOW} more" if len(bad) > SHOW else ""
+        )
+        report.findings.append(
+            Finding(
+                f"segment {name}", f"stored articles cannot be read (documents {shown})", REBUILD
+            )
+        )
 
 
 def _check_postings(reader, name: str, report: CheckReport) -> None:
@@ -177,8 +216,9 @@ def _check_postings(reader, name: str, report: CheckReport) -> None:
             try:
                 weights[fieldname] += info.weight()
                 # Unfiltered: deleted documents keep their postings until a merge.
-                m = terms._codec.postings_reader(terms._postfile, info, formats[fieldname],
-                                                 term=(fieldname, text))
+                m = terms._codec.postings_reader(
+                    terms._postfile, info, formats[fieldname], term=(fieldname, text)
+                )
                 n = _walk(m, size)
                 report.postings += n
                 if n != info.doc_frequency():
@@ -201,13 +241,15 @@ def _check_postings(reader, name: str, report: CheckReport) -> None:
         if length and not bad:
             expected = length * getattr(fieldtype.format, "field_boost", 1.0)
             if abs(weights[fieldname] - expected) > 0.5 + LENGTH_TOLERANCE * expected:
-                bad.append(f"{fieldname}: its terms add up to {weights[fieldname]:g} "
-                           f"occurrences, not {expected:g}")
+                bad.append(
+                    f"{fieldname}: its terms add up to {weights[fieldname]:g} "
+                    f"occurrences, not {expected:g}"
+                )
     if bad:
-        shown = ", ".join(bad[:SHOW]) + (f" and {len(bad) - SHOW} more" if len(bad) > SHOW
-                                         else "")
-        report.findings.append(Finding(f"segment {name}", f"postings cannot be read: {shown}",
-                                       REBUILD))
+        shown = ", ".join(bad[:SHOW]) + (f" and {len(bad) - SHOW} more" if len(bad) > SHOW else "")
+        report.findings.append(
+            Finding(f"segment {name}", f"postings cannot be read: {shown}", REBUILD)
+        )
 
 
 def _walk(m, size: int) -> int:
@@ -242,10 +284,14 @@ def _check_leftovers(path: Path, toc, report: CheckReport) -> None:
     stray += [f"../{p.name}/" for p in stale_rebuilds(path)]
     stray += [f"_{INDEX_NAME}_{g}.toc" for g in _generations(path) if g != toc.generation]
     if stray:
-        report.findings.append(Finding(
-            "leftovers", f"{len(stray)} file(s) of an interrupted write ({', '.join(stray[:3])})",
-            "`vnsearch check --repair` (or the next `vnsearch index`) removes them",
-            damage=False))
+        report.findings.append(
+            Finding(
+                "leftovers",
+                f"{len(stray)} file(s) of an interrupted write ({', '.join(stray[:3])})",
+                "`vnsearch check --repair` (or the next `vnsearch index`) removes them",
+                damage=False,
+            )
+        )
 
 
 def _check_vocabulary(path: Path, report: CheckReport) -> None:
@@ -261,16 +307,21 @@ def _check_vocabulary(path: Path, report: CheckReport) -> None:
     try:
         problems = vocab.integrity()
         if problems:
-            add(Finding("vocabulary", "SQLite integrity check: " + "; ".join(problems[:3]),
-                        REPAIR))
+            add(Finding("vocabulary", "SQLite integrity check: " + "; ".join(problems[:3]), REPAIR))
             return
         current = stamp(open_index(path))
         if not vocab.matches(current):
             st = vocab.stats()
-            add(Finding("vocabulary", f"does not match the index: it counts "
-                        f"{st.get('documents')} article(s) at index commit "
-                        f"{st.get('index_generation')}, the index has {current.documents} at "
-                        f"commit {current.generation}", REPAIR))
+            add(
+                Finding(
+                    "vocabulary",
+                    f"does not match the index: it counts "
+                    f"{st.get('documents')} article(s) at index commit "
+                    f"{st.get('index_generation')}, the index has {current.documents} at "
+                    f"commit {current.generation}",
+                    REPAIR,
+                )
+            )
     except (sqlite3.DatabaseError, *READ_ERRORS) as e:
         add(Finding("vocabulary", f"cannot be read ({type(e).__name__}: {e})", REPAIR))
     finally:

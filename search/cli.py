@@ -1,4 +1,5 @@
 """The `vnsearch` command line: index, search, show, stats, check, extract (and plugins: serve)."""
+
 from __future__ import annotations
 
 import html
@@ -41,20 +42,27 @@ class CLIError(click.ClickException):
 
 def friendly_errors(f):
     """Turn library errors into one clear line instead of a traceback."""
+
     @wraps(f)
     def wrapper(*args, **kwargs):
         try:
             return f(*args, **kwargs)
         except SearchError as e:
             raise CLIError(str(e)) from None
+
     return wrapper
 
 
 def index_option(f):
     """The shared --index option."""
-    return click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-                        default=default_index, show_default="index/",
-                        help="Index folder.")(f)
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=default_index,
+        show_default="index/",
+        help="Index folder.",
+    )(f)
 
 
 def _dump(obj) -> None:
@@ -70,20 +78,42 @@ def cli():
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_option
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Worker processes for parsing and segmentation (default: one per core).")
-@click.option("--batch-size", type=click.IntRange(1, 100000), default=500, show_default=True,
-              help="Articles per commit (a crash loses at most one batch).")
-@click.option("--wait", type=click.FloatRange(0), default=LOCK_TIMEOUT, show_default=True,
-              help="Seconds to wait for another indexing run to finish, then stop (exit 2).")
-@click.option("--rebuild", is_flag=True,
-              help="Build the index again (after a schema change or damage) from every stored "
-                   "article it can read plus PATHs; the old one stays until the new one is "
-                   "complete.")
-@click.option("--record-timeout", type=click.FloatRange(0), default=RECORD_TIMEOUT,
-              show_default=True, metavar="SECONDS",
-              help="CPU seconds one input record may take to parse; a slower one is skipped "
-                   "with its reason (0: no limit).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes for parsing and segmentation (default: one per core).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100000),
+    default=500,
+    show_default=True,
+    help="Articles per commit (a crash loses at most one batch).",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=LOCK_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for another indexing run to finish, then stop (exit 2).",
+)
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Build the index again (after a schema change or damage) from every stored "
+    "article it can read plus PATHs; the old one stays until the new one is "
+    "complete.",
+)
+@click.option(
+    "--record-timeout",
+    type=click.FloatRange(0),
+    default=RECORD_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="CPU seconds one input record may take to parse; a slower one is skipped "
+    "with its reason (0: no limit).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @friendly_errors
 def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, as_json):
@@ -106,37 +136,61 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
         # On a new line: the bar redraws itself below.
         click.echo(("\n" if show_bar else "") + "merging index segments…", err=True)
 
-    with click.progressbar(length=total, label="Indexing", file=sys.stderr, show_pos=True,
-                           show_eta=True, item_show_func=lambda rate: rate,
-                           ) if show_bar else _NoBar() as bar, announce_merges(merging):
+    with (
+        click.progressbar(
+            length=total,
+            label="Indexing",
+            file=sys.stderr,
+            show_pos=True,
+            show_eta=True,
+            item_show_func=lambda rate: rate,
+        )
+        if show_bar
+        else _NoBar() as bar,
+        announce_merges(merging),
+    ):
+
         def progress(n: int) -> None:
             nonlocal done
             done += n
             bar.update(n, f"{done / max(time.monotonic() - started, 1e-6):.1f} records/s")
 
-        report = index_paths(paths, index_dir, workers=workers, batch_size=batch_size,
-                             progress=progress, lock_timeout=wait, rebuild=rebuild,
-                             record_timeout=record_timeout or None)
+        report = index_paths(
+            paths,
+            index_dir,
+            workers=workers,
+            batch_size=batch_size,
+            progress=progress,
+            lock_timeout=wait,
+            rebuild=rebuild,
+            record_timeout=record_timeout or None,
+        )
     elapsed = time.monotonic() - started
     summary = report.to_dict()
-    summary.update(records=done, elapsed_s=round(elapsed, 3),
-                   articles_per_s=round(report.indexed / elapsed, 2) if elapsed else 0.0,
-                   segment_merges=merges)
+    summary.update(
+        records=done,
+        elapsed_s=round(elapsed, 3),
+        articles_per_s=round(report.indexed / elapsed, 2) if elapsed else 0.0,
+        segment_merges=merges,
+    )
     try:
-        write_atomic(Path(index_dir) / REPORT_FILE,
-                     json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"))
+        write_atomic(
+            Path(index_dir) / REPORT_FILE,
+            json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"),
+        )
     except OSError as e:  # the index is committed; only the report could not be kept
-        click.echo(f"warning: cannot write {Path(index_dir) / REPORT_FILE}: {e.strerror}",
-                   err=True)
+        click.echo(f"warning: cannot write {Path(index_dir) / REPORT_FILE}: {e.strerror}", err=True)
     if as_json:
         _dump(summary)
     else:
         if report.note:
             click.echo(report.note, err=True)
-        click.echo(f"indexed {report.indexed}, merged {report.merged}, "
-                   f"unchanged {report.unchanged}, skipped {len(report.skipped)} "
-                   f"in {elapsed:.1f} s ({summary['articles_per_s']:g} articles/s, "
-                   f"{merges} segment merge{'' if merges == 1 else 's'})  ({index_dir})")
+        click.echo(
+            f"indexed {report.indexed}, merged {report.merged}, "
+            f"unchanged {report.unchanged}, skipped {len(report.skipped)} "
+            f"in {elapsed:.1f} s ({summary['articles_per_s']:g} articles/s, "
+            f"{merges} segment merge{'' if merges == 1 else 's'})  ({index_dir})"
+        )
         for s in report.skipped:
             click.echo(f"  skipped {s.source}: {s.reason}", err=True)
     if report.skipped:
@@ -158,72 +212,148 @@ class _NoBar:
 @click.argument("query", required=False, default="")
 @index_option
 @click.option("--province", multiple=True, help="Province as published (repeatable).")
-@click.option("--province-2025", "province_2025", multiple=True,
-              help="Province after the 2025 merger (repeatable).")
+@click.option(
+    "--province-2025",
+    "province_2025",
+    multiple=True,
+    help="Province after the 2025 merger (repeatable).",
+)
 @click.option("--topic", multiple=True, help="Topic (repeatable).")
 @click.option("--outlet", multiple=True, help="Outlet, as the outlet facet lists it (repeatable).")
-@click.option("--district", multiple=True,
-              help="District as published, as the district facet lists it (repeatable).")
+@click.option(
+    "--district",
+    multiple=True,
+    help="District as published, as the district facet lists it (repeatable).",
+)
 @click.option("--year", multiple=True, type=int, help="Year of publication (repeatable).")
-@click.option("--from", "date_from",
-              help="Published on or after: dd/mm/yyyy, yyyy-mm-dd, yyyy-mm or yyyy "
-                   "(a month or year from its first day).")
-@click.option("--to", "date_to",
-              help="Published on or before, same forms (a month or year to its last day).")
-@click.option("--accents", type=click.Choice(ACCENTS), default="auto", show_default=True,
-              help="auto: syllables typed with accents match exactly (folded results when that "
-                   "finds almost nothing); exact: never fall back; any: ignore accents.")
-@click.option("--no-expand", "no_expand", is_flag=True,
-              help="Do not also search abbreviations for their expansions and back "
-                   "(UBND = Ủy ban nhân dân).")
-@click.option("--no-collapse", "no_collapse", is_flag=True,
-              help="List every copy of a story from several outlets separately.")
+@click.option(
+    "--from",
+    "date_from",
+    help="Published on or after: dd/mm/yyyy, yyyy-mm-dd, yyyy-mm or yyyy "
+    "(a month or year from its first day).",
+)
+@click.option(
+    "--to", "date_to", help="Published on or before, same forms (a month or year to its last day)."
+)
+@click.option(
+    "--accents",
+    type=click.Choice(ACCENTS),
+    default="auto",
+    show_default=True,
+    help="auto: syllables typed with accents match exactly (folded results when that "
+    "finds almost nothing); exact: never fall back; any: ignore accents.",
+)
+@click.option(
+    "--no-expand",
+    "no_expand",
+    is_flag=True,
+    help="Do not also search abbreviations for their expansions and back (UBND = Ủy ban nhân dân).",
+)
+@click.option(
+    "--no-collapse",
+    "no_collapse",
+    is_flag=True,
+    help="List every copy of a story from several outlets separately.",
+)
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
-@click.option("--limit", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True,
-              help="Results per page.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_PER_PAGE),
+    default=10,
+    show_default=True,
+    help="Results per page.",
+)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result object as JSON.")
-@click.option("--csv", "as_csv", is_flag=True,
-              help="Print every result (up to --limit-all) as CSV, UTF-8 with a BOM, in the "
-                   "page's order: the same as the site's /search.csv.")
-@click.option("--limit-all", type=click.IntRange(1, EXPORT_LIMIT), default=EXPORT_LIMIT,
-              show_default=True, help="With --csv: most results printed.")
+@click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="Print every result (up to --limit-all) as CSV, UTF-8 with a BOM, in the "
+    "page's order: the same as the site's /search.csv.",
+)
+@click.option(
+    "--limit-all",
+    type=click.IntRange(1, EXPORT_LIMIT),
+    default=EXPORT_LIMIT,
+    show_default=True,
+    help="With --csv: most results printed.",
+)
 @friendly_errors
-def search_cmd(query, index_dir, province, province_2025, topic, outlet, district, year,
-               date_from, date_to, accents, no_expand, no_collapse, sort, limit, page, as_json,
-               as_csv, limit_all):
+def search_cmd(
+    query,
+    index_dir,
+    province,
+    province_2025,
+    topic,
+    outlet,
+    district,
+    year,
+    date_from,
+    date_to,
+    accents,
+    no_expand,
+    no_collapse,
+    sort,
+    limit,
+    page,
+    as_json,
+    as_csv,
+    limit_all,
+):
     """Search the index (diacritics optional, "phrases", -word, OR)."""
-    filters = {"province": list(province), "province_2025": list(province_2025),
-               "topic": list(topic), "year": list(year), "outlet": list(outlet),
-               "district": list(district), "date_from": _date_option(date_from, "--from", end=False),
-               "date_to": _date_option(date_to, "--to", end=True)}
+    filters = {
+        "province": list(province),
+        "province_2025": list(province_2025),
+        "topic": list(topic),
+        "year": list(year),
+        "outlet": list(outlet),
+        "district": list(district),
+        "date_from": _date_option(date_from, "--from", end=False),
+        "date_to": _date_option(date_to, "--to", end=True),
+    }
     if as_csv:
         # Bytes, so that the file is UTF-8 whatever the terminal's locale.
         out = sys.stdout.buffer
         with open_engine(index_dir) as engine:
-            rows = engine.export(query, limit=limit_all, sort=sort, accents=accents,
-                                 expand=not no_expand, **filters)
+            rows = engine.export(
+                query, limit=limit_all, sort=sort, accents=accents, expand=not no_expand, **filters
+            )
             for line in csv_lines(rows):
                 out.write(line.encode("utf-8"))
         out.flush()
         return
     with open_engine(index_dir) as engine:
-        result = engine.search(query, accents=accents, expand=not no_expand,
-                               collapse=False if no_collapse else None, sort=sort,
-                               page=page, per_page=limit, **filters)
+        result = engine.search(
+            query,
+            accents=accents,
+            expand=not no_expand,
+            collapse=False if no_collapse else None,
+            sort=sort,
+            page=page,
+            per_page=limit,
+            **filters,
+        )
     if as_json:
         _dump(result.to_dict())
         return
     if result.corrected:
-        click.echo(f"Không có kết quả cho «{result.query}». "
-                   f"Đang hiển thị kết quả cho «{result.corrected}».")
+        click.echo(
+            f"Không có kết quả cho «{result.query}». "
+            f"Đang hiển thị kết quả cho «{result.corrected}»."
+        )
     if result.missing:
         click.echo(f"Không có bài nào chứa đủ các từ. Không có: {', '.join(result.missing)}.")
     if result.fallback:
-        found = (f"Chỉ có {result.exact_total} kết quả đúng dấu" if result.exact_total
-                 else "Không có kết quả đúng dấu")
-        click.echo(f"{found} cho «{result.query}»; đang hiển thị kết quả không phân biệt dấu "
-                   "(--accents exact: chỉ kết quả đúng dấu).")
+        found = (
+            f"Chỉ có {result.exact_total} kết quả đúng dấu"
+            if result.exact_total
+            else "Không có kết quả đúng dấu"
+        )
+        click.echo(
+            f"{found} cho «{result.query}»; đang hiển thị kết quả không phân biệt dấu "
+            "(--accents exact: chỉ kết quả đúng dấu)."
+        )
     if result.suggestion:
         click.echo(f"Có phải bạn muốn tìm: {result.suggestion}")
     for e in result.expanded:
@@ -236,8 +366,10 @@ def search_cmd(query, index_dir, province, province_2025, topic, outlet, distric
             click.echo(f"   {meta}")
         click.echo(f"   {_terminal(hit.snippet)}")
         if hit.similar:
-            click.echo(f"   + {len(hit.similar)} bài tương tự: "
-                       + "; ".join(f"{o['title']} [{o['id']}]" for o in hit.similar))
+            click.echo(
+                f"   + {len(hit.similar)} bài tương tự: "
+                + "; ".join(f"{o['title']} [{o['id']}]" for o in hit.similar)
+            )
 
 
 def _date_option(value: str | None, option: str, end: bool):
@@ -249,8 +381,11 @@ def _date_option(value: str | None, option: str, end: bool):
 
 
 def _terminal(snippet_html: str) -> str:
-    text = re.sub(r'<mark[^>]*>(.*?)</mark>',
-                  lambda m: click.style(m.group(1), bold=True, underline=True), snippet_html)
+    text = re.sub(
+        r"<mark[^>]*>(.*?)</mark>",
+        lambda m: click.style(m.group(1), bold=True, underline=True),
+        snippet_html,
+    )
     return " ".join(html.unescape(text).split())
 
 
@@ -268,8 +403,19 @@ def show(article_id, index_dir, as_json):
         _dump(d)
         return
     click.echo(click.style(article.title, bold=True))
-    for key in ("id", "date", "author", "outlet", "url", "province", "province_2025",
-                "district", "commune", "topics", "source_path"):
+    for key in (
+        "id",
+        "date",
+        "author",
+        "outlet",
+        "url",
+        "province",
+        "province_2025",
+        "district",
+        "commune",
+        "topics",
+        "source_path",
+    ):
         if d.get(key):
             value = ", ".join(d[key]) if isinstance(d[key], list) else d[key]
             click.echo(f"{key}: {value}")
@@ -302,10 +448,18 @@ def stats(index_dir, as_json):
 
 @cli.command()
 @index_option
-@click.option("--repair", is_flag=True,
-              help="Rebuild a vocabulary that does not match the index; remove leftover files.")
-@click.option("--wait", type=click.FloatRange(0), default=LOCK_TIMEOUT, show_default=True,
-              help="With --repair: seconds to wait for a running `vnsearch index`.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Rebuild a vocabulary that does not match the index; remove leftover files.",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=LOCK_TIMEOUT,
+    show_default=True,
+    help="With --repair: seconds to wait for a running `vnsearch index`.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @friendly_errors
 def check(index_dir, repair, wait, as_json):
@@ -324,8 +478,10 @@ def check(index_dir, repair, wait, as_json):
             label = "damaged" if f.damage else "note"
             click.echo(f"{label}: {f.part}: {f.problem}; {f.fix}")
         state = "healthy" if report.healthy else "DAMAGED"
-        click.echo(f"{state}: {report.articles} article(s), {report.segments} segment(s), "
-                   f"{report.terms} term(s), {report.postings} posting(s) checked  ({index_dir})")
+        click.echo(
+            f"{state}: {report.articles} article(s), {report.segments} segment(s), "
+            f"{report.terms} term(s), {report.postings} posting(s) checked  ({index_dir})"
+        )
     if not report.healthy:
         sys.exit(1)
 

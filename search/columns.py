@@ -5,6 +5,7 @@ facet fields are un-inverted once per index generation (term -> postings turned
 into docnum -> value arrays) and facet counts become numpy bincounts over the
 matching documents.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -130,8 +131,10 @@ class FacetColumns:
         lo, hi = int(months.min()), int(months.max())
         if hi - lo < max_months:
             cnt = np.bincount(months - lo, minlength=hi - lo + 1)
-            bins = [{"period": f"{1970 + (lo + i) // 12:04d}-{(lo + i) % 12 + 1:02d}",
-                     "count": int(c)} for i, c in enumerate(cnt)]
+            bins = [
+                {"period": f"{1970 + (lo + i) // 12:04d}-{(lo + i) % 12 + 1:02d}", "count": int(c)}
+                for i, c in enumerate(cnt)
+            ]
             return {"unit": "month", "bins": bins, "undated": undated}
         years = months // 12
         ylo, yhi = int(years.min()), int(years.max())

@@ -16,6 +16,7 @@ primary key (``fa`` first), cached. A :class:`Completer` is a
 :class:`~search.suggest.Suggester` and shares its per-thread read-only SQLite
 connections and generation check, so it is safe to share between threads.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -65,14 +66,16 @@ class Suggestions:
 
     def to_dict(self) -> dict:
         """The JSON shape of ``/api/suggest``."""
-        return {"query": self.query,
-                "completions": [{"text": c.text, "count": c.count} for c in self.completions],
-                "restored": self.restored}
+        return {
+            "query": self.query,
+            "completions": [{"text": c.text, "count": c.count} for c in self.completions],
+            "restored": self.restored,
+        }
 
 
 class _Syl(NamedTuple):
     folded: str
-    text: str        # canonical lower-case syllable
+    text: str  # canonical lower-case syllable
     n: int
     sid: int
     fid: int
@@ -82,11 +85,11 @@ class _Table(NamedTuple):
     """Every real syllable of one vocabulary generation, sorted by folded form."""
 
     generation: object
-    keys: list[str]            # folded forms, sorted (parallel to ``syls``)
+    keys: list[str]  # folded forms, sorted (parallel to ``syls``)
     syls: list[_Syl]
     by_id: dict[int, _Syl]
-    by_text: dict[str, int]    # syllable -> its id
-    fids: dict[str, int]       # folded form -> folded id (classes such as <s> included)
+    by_text: dict[str, int]  # syllable -> its id
+    fids: dict[str, int]  # folded form -> folded id (classes such as <s> included)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -147,8 +150,9 @@ class Completer(Suggester):
         fids = dict(conn.execute("SELECT text, id FROM fsyl"))
         syls = []
         for text, n, sid, fid, folded in conn.execute(
-                "SELECT s.text, s.n, s.id, s.fid, f.text FROM syl s JOIN fsyl f ON f.id = s.fid "
-                "WHERE s.n > 0"):
+            "SELECT s.text, s.n, s.id, s.fid, f.text FROM syl s JOIN fsyl f ON f.id = s.fid "
+            "WHERE s.n > 0"
+        ):
             if text.startswith("<"):  # <s>, </s>, <num>, <long> are no words
                 continue
             if n < MIN_ODD and not well_formed(folded):
@@ -156,19 +160,29 @@ class Completer(Suggester):
             syls.append(_Syl(folded, text, n, sid, fid))
         syls.sort()
         log.debug("completion table of generation %s: %d syllables", generation, len(syls))
-        return _Table(generation, [s.folded for s in syls], syls,
-                      {s.sid: s for s in syls}, {s.text: s.sid for s in syls}, fids)
+        return _Table(
+            generation,
+            [s.folded for s in syls],
+            syls,
+            {s.sid: s for s in syls},
+            {s.text: s.sid for s in syls},
+            fids,
+        )
 
-    def _ranked(self, conn, table: _Table, fa: int, a: int | None = None
-                ) -> list[tuple[int, str, str, int, int]]:
+    def _ranked(
+        self, conn, table: _Table, fa: int, a: int | None = None
+    ) -> list[tuple[int, str, str, int, int]]:
         """(count, folded b, b, a, b) of the most frequent pairs after the folded syllable
         ``fa`` (after its reading ``a`` alone if given), best first. SQLite sorts the key
         range; LIMIT bounds what Python reads."""
         hit = self._follow.get((fa, a))
         if hit is None:
             by_id = table.by_id
-            sql = ("SELECT a, b, n FROM bi WHERE fa = ? AND n > 0 "
-                   + ("" if a is None else "AND a = ? ") + "ORDER BY n DESC, b LIMIT ?")
+            sql = (
+                "SELECT a, b, n FROM bi WHERE fa = ? AND n > 0 "
+                + ("" if a is None else "AND a = ? ")
+                + "ORDER BY n DESC, b LIMIT ?"
+            )
             args = (fa, RANKED) if a is None else (fa, a, RANKED)
             hit = []
             for ra, b, n in conn.execute(sql, args):
@@ -183,8 +197,9 @@ class Completer(Suggester):
         """(a, b, count) of every pair whose folded form is (fa, fb): one primary-key range."""
         hit = self._pair_cache.get((fa, fb))
         if hit is None:
-            hit = tuple(conn.execute("SELECT a, b, n FROM bi WHERE fa = ? AND fb = ? AND n > 0",
-                                     (fa, fb)))
+            hit = tuple(
+                conn.execute("SELECT a, b, n FROM bi WHERE fa = ? AND fb = ? AND n > 0", (fa, fb))
+            )
             self._pair_cache.put((fa, fb), hit)
         return hit
 
@@ -246,8 +261,16 @@ class Completer(Suggester):
             typed = text.strip()  # "CAN B" is typed in capitals: so is its completion
         out: dict[str, int] = {}
         if prev is not None:
-            out = self._pairs_after(conn, table, head, prev[2], token_key(text[prev[0]:prev[1]]),
-                                    matches, typed, limit)
+            out = self._pairs_after(
+                conn,
+                table,
+                head,
+                prev[2],
+                token_key(text[prev[0] : prev[1]]),
+                matches,
+                typed,
+                limit,
+            )
         if not out and prefix:
             # Never seen after its neighbour (or first of its clause): its own frequency decides.
             for s in heapq.nsmallest(limit + 1, matches, key=lambda s: (-s.n, s.folded, s.text)):
@@ -255,8 +278,17 @@ class Completer(Suggester):
         out.pop(text, None)  # what is typed already is no suggestion
         return [Completion(t, n) for t, n in list(out.items())[:limit]]
 
-    def _pairs_after(self, conn, table: _Table, head: str, prev_new_clause: bool, key: str,
-                     matches: list[_Syl], typed: str, limit: int) -> dict[str, int]:
+    def _pairs_after(
+        self,
+        conn,
+        table: _Table,
+        head: str,
+        prev_new_clause: bool,
+        key: str,
+        matches: list[_Syl],
+        typed: str,
+        limit: int,
+    ) -> dict[str, int]:
         """Completed text -> pair count for the syllables seen after the previous one."""
         fa = table.fids.get(fold(key))
         if fa is None:
@@ -297,8 +329,12 @@ class Completer(Suggester):
         fbs = {s.fid for s in matches} if ok is not None else ()
         if ok is not None and len(fbs) <= NARROW:
             # A narrow prefix: only the pairs of its folded syllables, each one key range.
-            rows = [(n, by_id[b].folded, by_id[b].text, a, b)
-                    for fb in fbs for a, b, n in self._pair_rows(conn, fa, fb) if b in ok]
+            rows = [
+                (n, by_id[b].folded, by_id[b].text, a, b)
+                for fb in fbs
+                for a, b, n in self._pair_rows(conn, fa, fb)
+                if b in ok
+            ]
             rows.sort(key=lambda r: (-r[0], r[1], r[2], r[3]))
         else:
             only = next(iter(weights)) if weights is not None and len(weights) == 1 else None

@@ -4,6 +4,7 @@ A bound names a day, a month or a year; as the start of a range it means that
 period's first day, as the end its last day ("đến 2022" includes 31/12/2022).
 The one place the site, the API and the CLI read ``date_from``/``date_to``.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -42,8 +43,7 @@ def parse_bound(value, name: str = "date_from", end: bool = False) -> dt.date | 
     day = _read(text[:MAX_CHARS], end) if len(text) <= MAX_CHARS else None
     if day is None:
         shown = text if len(text) <= MAX_CHARS else text[:MAX_CHARS] + "…"
-        raise BadQuery(f"{name}: ngày phải có dạng {FORMS}, không phải {shown!r}",
-                       code="bad_date")
+        raise BadQuery(f"{name}: ngày phải có dạng {FORMS}, không phải {shown!r}", code="bad_date")
     return day
 
 

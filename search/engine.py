@@ -5,6 +5,7 @@ each thread gets its own Whoosh searcher (Whoosh searchers are not to be shared)
 refreshed when another process commits, while facet columns are built once per
 index generation and shared.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,8 +32,16 @@ from .index import get_article, guarded, open_index
 from .plan import ACCENTS
 from .results import FACETS, FacetValue, Hit, SearchResult
 from .schema import load_article
-from .scoring import (Lengths, TermPostings, bm25, key_docs, key_positions, phrase_ids,
-                      phrase_keys, top)
+from .scoring import (
+    Lengths,
+    TermPostings,
+    bm25,
+    key_docs,
+    key_positions,
+    phrase_ids,
+    phrase_keys,
+    top,
+)
 from .scoring import postings as read_postings
 from .suggest import _LRU
 
@@ -51,8 +60,14 @@ FALLBACK_MANY = 10
 # of their occurrences in the indexed articles.
 WORD_SHARE = 0.5
 # Facet name in results -> field in the index.
-_FACET_FIELD = {"province": "province", "province_2025": "province_2025", "topic": "topics",
-                "year": "year", "outlet": "outlet", "district": "district"}
+_FACET_FIELD = {
+    "province": "province",
+    "province_2025": "province_2025",
+    "topic": "topics",
+    "year": "year",
+    "outlet": "outlet",
+    "district": "district",
+}
 
 
 def _as_list(value) -> list[str]:
@@ -185,19 +200,34 @@ class Engine:
         with self._lock:
             if getattr(self, "_frequencies", None) is None:
                 self._frequencies = related_mod.Frequencies()
-        found = related_mod.related_docnums(s, cols, lengths, article, docnum, limit,
-                                            self._frequencies.get(s))
-        return [self._hit(load_article(s.stored_fields(d)), Terms(), score)
-                for d, score in found]
+        found = related_mod.related_docnums(
+            s, cols, lengths, article, docnum, limit, self._frequencies.get(s)
+        )
+        return [self._hit(load_article(s.stored_fields(d)), Terms(), score) for d, score in found]
 
     # --- searching ---------------------------------------------------------
 
     @guarded
-    def search(self, q: str = "", *, province=None, province_2025=None, topic=None, year=None,
-               date_from=None, date_to=None, sort: str = "relevance", page: int = 1,
-               per_page: int = 10, accents: str = "auto", expand: bool = True,
-               collapse: bool | None = None, outlet=None, district=None,
-               map_level: str | None = None) -> SearchResult:
+    def search(
+        self,
+        q: str = "",
+        *,
+        province=None,
+        province_2025=None,
+        topic=None,
+        year=None,
+        date_from=None,
+        date_to=None,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 10,
+        accents: str = "auto",
+        expand: bool = True,
+        collapse: bool | None = None,
+        outlet=None,
+        district=None,
+        map_level: str | None = None,
+    ) -> SearchResult:
         """Search the index: hits of one page, total, facets and a suggestion.
 
         Every filter takes one value or a list (any of them matches); facets are
@@ -212,20 +242,34 @@ class Engine:
         """
         page, per_page = int(page), int(per_page)
         if map_level not in (None, *geo.LEVELS):
-            raise BadQuery(f"map_level: phải là một trong {', '.join(geo.LEVELS)}",
-                           code="bad_map_level")
+            raise BadQuery(
+                f"map_level: phải là một trong {', '.join(geo.LEVELS)}", code="bad_map_level"
+            )
         if not 1 <= page <= MAX_PAGE:
             raise BadQuery(f"page: số trang phải từ 1 đến {MAX_PAGE}", code="bad_page")
         if not 1 <= per_page <= MAX_PER_PAGE:
-            raise BadQuery(f"per_page: số kết quả mỗi trang phải từ 1 đến {MAX_PER_PAGE}",
-                           code="bad_per_page")
+            raise BadQuery(
+                f"per_page: số kết quả mỗi trang phải từ 1 đến {MAX_PER_PAGE}", code="bad_per_page"
+            )
         if sort not in SORTS:
-            raise BadQuery(f"sort: cách sắp xếp phải là một trong {', '.join(SORTS)}",
-                           code="bad_sort")
+            raise BadQuery(
+                f"sort: cách sắp xếp phải là một trong {', '.join(SORTS)}", code="bad_sort"
+            )
         s = self.searcher()
-        found = self._find(s, q, accents, province=province, province_2025=province_2025,
-                           topic=topic, year=year, date_from=date_from, date_to=date_to,
-                           expand=expand, outlet=outlet, district=district)
+        found = self._find(
+            s,
+            q,
+            accents,
+            province=province,
+            province_2025=province_2025,
+            topic=topic,
+            year=year,
+            date_from=date_from,
+            date_to=date_to,
+            expand=expand,
+            outlet=outlet,
+            district=district,
+        )
         cols = found.cols
         filters, masks, plan = found.filters, found.masks, found.plan
 
@@ -248,9 +292,14 @@ class Engine:
         timeline = cols.timeline(dated_base)
         level = map_level or ("province_2025" if filters["province_2025"] else "province")
         placed = [(v, geo.locate(v.value, level)) for v in facets[level] if v.count]
-        province_map = {"level": level, "counts": [
-            {"value": v.value, "count": v.count, "lat": round(p.lat, 4), "lon": round(p.lon, 4)}
-            for v, p in placed if p is not None]}
+        province_map = {
+            "level": level,
+            "counts": [
+                {"value": v.value, "count": v.count, "lat": round(p.lat, 4), "lon": round(p.lon, 4)}
+                for v, p in placed
+                if p is not None
+            ],
+        }
 
         allowed = found.allowed
         total = int(allowed.sum())
@@ -267,32 +316,59 @@ class Engine:
             while True:
                 window = self._order(s, found, sort, want)
                 page_hits = related_mod.collapse(s, window, first, per_page)
-                if (len(page_hits) == per_page or len(window) < want
-                        or want >= related_mod.COLLAPSE_MAX_READ):
+                if (
+                    len(page_hits) == per_page
+                    or len(window) < want
+                    or want >= related_mod.COLLAPSE_MAX_READ
+                ):
                     break
                 want = min(2 * want, related_mod.COLLAPSE_MAX_READ)
         else:
-            page_hits = [(d, score, []) for d, score in
-                         self._order(s, found, sort, first + per_page)[first:first + per_page]]
+            page_hits = [
+                (d, score, [])
+                for d, score in self._order(s, found, sort, first + per_page)[
+                    first : first + per_page
+                ]
+            ]
         hits = []
         for d, score, similar in page_hits:
             hits.append(self._hit(load_article(s.stored_fields(d)), terms, score))
-            hits[-1].similar = [related_mod.summary(load_article(s.stored_fields(o)))
-                                for o in similar]
-        return SearchResult(query=found.typed, total=total, page=page, per_page=per_page,
-                            sort=sort, hits=hits, facets=facets, filters=filters,
-                            suggestion=found.suggestion, accents=plan.accents,
-                            fallback=found.fallback, exact_total=found.exact_total,
-                            words=plan.describe(),
-                            expanded=[{"typed": typed, "also": also}
-                                      for typed, also in plan.aliases.values()],
-                            corrected=found.corrected, missing=found.missing or [],
-                            timeline=timeline, map=province_map,
-                            collapsed=collapse)
+            hits[-1].similar = [
+                related_mod.summary(load_article(s.stored_fields(o))) for o in similar
+            ]
+        return SearchResult(
+            query=found.typed,
+            total=total,
+            page=page,
+            per_page=per_page,
+            sort=sort,
+            hits=hits,
+            facets=facets,
+            filters=filters,
+            suggestion=found.suggestion,
+            accents=plan.accents,
+            fallback=found.fallback,
+            exact_total=found.exact_total,
+            words=plan.describe(),
+            expanded=[{"typed": typed, "also": also} for typed, also in plan.aliases.values()],
+            corrected=found.corrected,
+            missing=found.missing or [],
+            timeline=timeline,
+            map=province_map,
+            collapsed=collapse,
+        )
 
     @guarded
-    def export(self, q: str = "", *, limit: int = EXPORT_LIMIT, sort: str = "relevance",
-               accents: str = "auto", expand: bool = True, **filters) -> Iterator[dict]:
+    def export(
+        self,
+        q: str = "",
+        *,
+        limit: int = EXPORT_LIMIT,
+        sort: str = "relevance",
+        accents: str = "auto",
+        expand: bool = True,
+        **filters,
+    ) -> Iterator[dict]:
         """The first ``limit`` matching articles in the search page's order, as plain rows.
 
         Rows carry id, title, date, outlet, province, province_2025, topics and
@@ -300,8 +376,9 @@ class Engine:
         now; the stored fields are read as the rows are consumed.
         """
         if sort not in SORTS:
-            raise BadQuery(f"sort: cách sắp xếp phải là một trong {', '.join(SORTS)}",
-                           code="bad_sort")
+            raise BadQuery(
+                f"sort: cách sắp xếp phải là một trong {', '.join(SORTS)}", code="bad_sort"
+            )
         limit = max(0, min(int(limit), EXPORT_LIMIT))
         s = self.searcher()
         found = self._find(s, q, accents, expand=expand, **filters)
@@ -316,30 +393,60 @@ class Engine:
             return [(int(d), None) for d in docnums]
         # Keyword queries only: a question's many words are often cut
         # otherwise by pyvi in the answer (ALQAC MRR@10 0.870 -> 0.845).
-        multi = [] if plan.relaxed else [
-            w for w in plan.words if not w.ref_key and not w.question
-            and len(w.syllables) > 1 and not _aliased(plan, w)]
+        multi = (
+            []
+            if plan.relaxed
+            else [
+                w
+                for w in plan.words
+                if not w.ref_key
+                and not w.question
+                and len(w.syllables) > 1
+                and not _aliased(plan, w)
+            ]
+        )
         true_words = self._true_words(found.postings, multi)
-        return _ranked(s, plan, found.restored, allowed, found.lengths, found.postings,
-                       limit, true_words)
+        return _ranked(
+            s, plan, found.restored, allowed, found.lengths, found.postings, limit, true_words
+        )
 
-    def match_ids(self, q: str = "", *, accents: str = "auto", expand: bool = True,
-                  **filters) -> list[str]:
+    def match_ids(
+        self, q: str = "", *, accents: str = "auto", expand: bool = True, **filters
+    ) -> list[str]:
         """The ids of every article the search matches (all pages; the recall of ``total``)."""
         s = self.searcher()
         found = self._find(s, q, accents, expand=expand, **filters)
         return [s.stored_fields(int(d))["id"] for d in np.flatnonzero(found.allowed)]
 
-    def _find(self, s, q: str, accents: str, *, province=None, province_2025=None, topic=None,
-              year=None, date_from=None, date_to=None, expand: bool = True, outlet=None,
-              district=None) -> "_Found":
+    def _find(
+        self,
+        s,
+        q: str,
+        accents: str,
+        *,
+        province=None,
+        province_2025=None,
+        topic=None,
+        year=None,
+        date_from=None,
+        date_to=None,
+        expand: bool = True,
+        outlet=None,
+        district=None,
+    ) -> "_Found":
         """Read the query and filters and compute what matches (before ranking)."""
         if accents not in ACCENTS:
-            raise BadQuery(f"accents: chế độ dấu phải là một trong {', '.join(ACCENTS)}",
-                           code="bad_accents")
-        filters = {"province": _as_list(province), "province_2025": _as_list(province_2025),
-                   "topic": _as_list(topic), "year": _as_list(year),
-                   "outlet": _as_list(outlet), "district": _as_list(district)}
+            raise BadQuery(
+                f"accents: chế độ dấu phải là một trong {', '.join(ACCENTS)}", code="bad_accents"
+            )
+        filters = {
+            "province": _as_list(province),
+            "province_2025": _as_list(province_2025),
+            "topic": _as_list(topic),
+            "year": _as_list(year),
+            "outlet": _as_list(outlet),
+            "district": _as_list(district),
+        }
         for y in filters["year"]:
             if not y.isdigit():
                 raise BadQuery(f"year: năm phải là một số, không phải {y!r}", code="bad_year")
@@ -347,8 +454,11 @@ class Engine:
         _, cols, lengths = self._generation(s)
         pq, plan, suggestion, restored = self._understand(s, q, accents, expand)
         postings = _Postings(s)
-        masks = {name: cols.mask_for(_FACET_FIELD[name], values)
-                 for name, values in filters.items() if values}
+        masks = {
+            name: cols.mask_for(_FACET_FIELD[name], values)
+            for name, values in filters.items()
+            if values
+        }
         if start or end:
             masks["date"] = cols.date_mask(start, end)
 
@@ -364,8 +474,9 @@ class Engine:
         if accents == "auto" and plan.has_exact:
             n = int(allowed.sum())
             if n < FALLBACK_BELOW:
-                folded = plan_mod.build(pq, self._is_word_test(s), "any",
-                                        self._aliases(s) if expand else None)
+                folded = plan_mod.build(
+                    pq, self._is_word_test(s), "any", self._aliases(s) if expand else None
+                )
                 matched_any = _recall(folded, cols, postings)
                 allowed_any = within(matched_any)
                 n_any = int(allowed_any.sum())
@@ -386,21 +497,43 @@ class Engine:
         if not allowed.any() and len(plan.required) > 1 and not plan.relaxed:
             # Nothing has every word: leave out the rarest words, one at a time,
             # until something is found, and say which (as search engines do).
-            counts = {i: int(within(_recall(plan_mod.Plan([c], accents=plan.accents), cols,
-                                            postings)).sum())
-                      for i, c in enumerate(plan.clauses) if c in plan.required}
+            counts = {
+                i: int(
+                    within(_recall(plan_mod.Plan([c], accents=plan.accents), cols, postings)).sum()
+                )
+                for i, c in enumerate(plan.clauses)
+                if c in plan.required
+            }
             drop: set[int] = set()
             for i in sorted(counts, key=lambda i: (counts[i], i))[:-1]:
                 drop.add(i)
                 rescued = plan_mod.without(plan, drop)
                 matched2 = _recall(rescued, cols, postings)
                 if within(matched2).any():
-                    missing = [" ".join(w.text for w in plan.clauses[j] if not w.alias)
-                               for j in sorted(drop)]
+                    missing = [
+                        " ".join(w.text for w in plan.clauses[j] if not w.alias)
+                        for j in sorted(drop)
+                    ]
                     plan, matched, allowed = rescued, matched2, within(matched2)
                     break
-        return _Found(pq, plan, suggestion, restored, cols, lengths, postings, filters, masks,
-                      matched, allowed, fallback, exact_total, corrected, missing, typed)
+        return _Found(
+            pq,
+            plan,
+            suggestion,
+            restored,
+            cols,
+            lengths,
+            postings,
+            filters,
+            masks,
+            matched,
+            allowed,
+            fallback,
+            exact_total,
+            corrected,
+            missing,
+            typed,
+        )
 
     def _corrected(self, s, pq) -> str | None:
         """The query with typos and Telex/VNI read back (accents restored), or None."""
@@ -423,8 +556,12 @@ class Engine:
     def _understand(self, s, q: str, accents: str, expand: bool = True):
         """(parsed query, plan, suggestion, restored accents) of ``q``."""
         pq = vq.parse(q)
-        plan = plan_mod.build(pq, self._is_word_test(s), "any" if accents == "any" else "exact",
-                              self._aliases(s) if expand else None)
+        plan = plan_mod.build(
+            pq,
+            self._is_word_test(s),
+            "any" if accents == "any" else "exact",
+            self._aliases(s) if expand else None,
+        )
         suggestion, restored = None, None
         if self.suggester is not None and pq.positive_syllables and not _all_accented(plan):
             suggestion, restored = self.suggester.suggest(pq)
@@ -512,12 +649,19 @@ class Engine:
 
     @staticmethod
     def _hit(article: Article, terms: Terms, score: float | None) -> Hit:
-        return Hit(id=article.id, title=article.title, url=article.url,
-                   date=article.date.isoformat() if article.date else None,
-                   province=article.province, province_2025=article.province_2025,
-                   topics=list(article.topics), snippet=snippet(article, terms),
-                   score=round(score, 4) if score is not None else None,
-                   outlet=article.outlet, author=article.author)
+        return Hit(
+            id=article.id,
+            title=article.title,
+            url=article.url,
+            date=article.date.isoformat() if article.date else None,
+            province=article.province,
+            province_2025=article.province_2025,
+            topics=list(article.topics),
+            snippet=snippet(article, terms),
+            score=round(score, 4) if score is not None else None,
+            outlet=article.outlet,
+            author=article.author,
+        )
 
 
 @dataclass
@@ -549,8 +693,10 @@ def _all_accented(plan: plan_mod.Plan) -> bool:
 def _terms(plan: plan_mod.Plan, restored: list[str] | None) -> Terms:
     """What snippets mark: the query's words as matched, and their restored reading."""
     words = [w for w in plan.words if not w.ref_key and not w.question]
-    return Terms(words=tuple(_pattern(w) for w in words),
-                 restored=tuple(_pattern(w) for w in plan_mod.with_accents(plan, restored)))
+    return Terms(
+        words=tuple(_pattern(w) for w in words),
+        restored=tuple(_pattern(w) for w in plan_mod.with_accents(plan, restored)),
+    )
 
 
 def _pattern(word: plan_mod.Word) -> tuple[tuple[str, bool], ...]:
@@ -559,8 +705,12 @@ def _pattern(word: plan_mod.Word) -> tuple[tuple[str, bool], ...]:
 
 def _word_lists(postings: "_Postings", word: plan_mod.Word, field: str = "text") -> list:
     """The posting lists of a word's syllables: exact ones from ``exact``, the rest folded."""
-    return [postings.get("exact", s.text) if s.exact and field == "text"
-            else postings.get(field, s.folded) for s in word.syllables]
+    return [
+        postings.get("exact", s.text)
+        if s.exact and field == "text"
+        else postings.get(field, s.folded)
+        for s in word.syllables
+    ]
 
 
 def _word_ids(postings: "_Postings", word: plan_mod.Word) -> np.ndarray:
@@ -591,9 +741,16 @@ def _recall(plan: plan_mod.Plan, cols: FacetColumns, postings: "_Postings") -> n
     return matched & cols.live
 
 
-def _ranked(s, plan: plan_mod.Plan, restored, allowed: np.ndarray, lengths: Lengths,
-            postings: "_Postings", limit: int,
-            true_words: list[np.ndarray] = ()) -> list[tuple[int, float]]:
+def _ranked(
+    s,
+    plan: plan_mod.Plan,
+    restored,
+    allowed: np.ndarray,
+    lengths: Lengths,
+    postings: "_Postings",
+    limit: int,
+    true_words: list[np.ndarray] = (),
+) -> list[tuple[int, float]]:
     """(docnum, score) of the best ``limit`` allowed documents, best first.
 
     ``true_words``: for each query word of several syllables, the documents
@@ -615,13 +772,23 @@ def _ranked(s, plan: plan_mod.Plan, restored, allowed: np.ndarray, lengths: Leng
     ranked = top(scores, allowed, max(limit, plan_mod.RESCORE_WINDOW))
     if not ranked:
         return []
-    window_list = ranked[:plan_mod.RESCORE_WINDOW]
+    window_list = ranked[: plan_mod.RESCORE_WINDOW]
     window = np.array(sorted(d for d, _ in window_list), dtype=np.int64)
     bonus = dict.fromkeys((d for d, _ in window_list), 0.0)
-    content = [w for w in plan.words if not w.ref_key and not w.question
-               and not _aliased(plan, w)]
-    idf = float(np.mean([np.log(size / (len(postings.get("text", s.folded)) + 1)) + 1
-                         for w in content for s in w.syllables])) if content else 0.0
+    content = [w for w in plan.words if not w.ref_key and not w.question and not _aliased(plan, w)]
+    idf = (
+        float(
+            np.mean(
+                [
+                    np.log(size / (len(postings.get("text", s.folded)) + 1)) + 1
+                    for w in content
+                    for s in w.syllables
+                ]
+            )
+        )
+        if content
+        else 0.0
+    )
     whole = plan_mod.phrase(plan)
     if whole:
         # The query as typed, as one phrase: in the text, and again in the title.
@@ -636,9 +803,10 @@ def _ranked(s, plan: plan_mod.Plan, restored, allowed: np.ndarray, lengths: Leng
     for docs in true_words:
         for d in np.setdiff1d(window, docs, assume_unique=True).tolist():
             factor[d] *= plan_mod.BOUNDARY_FACTOR
-    rescored = sorted(((d, (sc + bonus[d]) * factor[d]) for d, sc in window_list),
-                      key=lambda x: -x[1])
-    return (rescored + ranked[plan_mod.RESCORE_WINDOW:])[:limit]
+    rescored = sorted(
+        ((d, (sc + bonus[d]) * factor[d]) for d, sc in window_list), key=lambda x: -x[1]
+    )
+    return (rescored + ranked[plan_mod.RESCORE_WINDOW :])[:limit]
 
 
 def _joined(s, a: str, b: str, before: str | None = None) -> int:
@@ -724,9 +892,16 @@ def _rows(s, docnums: list[int]) -> Iterator[dict]:
     """Export rows of ``docnums``, read from the stored fields one at a time."""
     for d in docnums:
         a = load_article(s.stored_fields(d))
-        yield {"id": a.id, "title": a.title, "date": a.date.isoformat() if a.date else None,
-               "outlet": a.outlet, "province": a.province, "province_2025": a.province_2025,
-               "topics": list(a.topics), "url": a.url}
+        yield {
+            "id": a.id,
+            "title": a.title,
+            "date": a.date.isoformat() if a.date else None,
+            "outlet": a.outlet,
+            "province": a.province,
+            "province_2025": a.province_2025,
+            "topics": list(a.topics),
+            "url": a.url,
+        }
 
 
 def _close_searchers(searchers: set, lock: threading.Lock) -> None:
@@ -765,4 +940,3 @@ def search(index_dir, q: str = "", **kwargs) -> SearchResult:
         return engine.search(q, **kwargs)
     finally:
         engine.close_all()
-

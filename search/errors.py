@@ -1,4 +1,5 @@
 """Named errors of the core library; the CLI and the web app map them at their edge."""
+
 from __future__ import annotations
 
 

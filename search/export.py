@@ -2,6 +2,7 @@
 
 The site's ``/search.csv`` and ``vnsearch search --csv`` write the same bytes.
 """
+
 from __future__ import annotations
 
 import csv

@@ -6,6 +6,7 @@ process only adds them. Whoosh's own ``Positions`` format pickles a list of
 deltas per posting; :class:`CompactPositions` stores one byte per delta (two
 or four when a gap is wider), which is smaller and decodes with C loops.
 """
+
 from __future__ import annotations
 
 from array import array
@@ -105,8 +106,9 @@ def postings(field: PreparedText, tokens: list[str | None]) -> Postings:
             if tok is not None:
                 poses[tok].append(pos)
         encode = CompactPositions.encode
-        return Postings((w.encode("utf-8"), len(p), len(p) * fb, encode(p))
-                        for w, p in poses.items())
+        return Postings(
+            (w.encode("utf-8"), len(p), len(p) * fb, encode(p)) for w, p in poses.items()
+        )
     assert isinstance(field.format, Frequency)
     freqs = defaultdict(int)
     for tok in tokens:

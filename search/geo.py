@@ -4,6 +4,7 @@ Read once, offline, from the SQLite dataset shipped by the ``vietnamadminunits``
 package (MIT licence, © Tran Ngoc Minh Hieu): ``admin_units_legacy`` for the
 provinces before the 2025 merger, ``admin_units`` for the ones after it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,7 +34,7 @@ def _key(name: str) -> str:
     key = fold(name).lower()
     for prefix in ("thanh pho ", "tp. ", "tp.", "tp ", "tinh "):
         if key.startswith(prefix):
-            key = key[len(prefix):]
+            key = key[len(prefix) :]
     key = "".join(ch for ch in key if ch.isalnum())
     return _ALIASES.get(key, key)
 
@@ -53,7 +54,8 @@ def places(level: str) -> tuple[Place, ...]:
             try:
                 rows = con.execute(
                     f"SELECT provinceShort, AVG(provinceLat), AVG(provinceLon) FROM {table} "
-                    "WHERE provinceLat IS NOT NULL GROUP BY provinceShort").fetchall()
+                    "WHERE provinceLat IS NOT NULL GROUP BY provinceShort"
+                ).fetchall()
             finally:
                 con.close()
     except (OSError, sqlite3.Error, ModuleNotFoundError) as e:

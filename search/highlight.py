@@ -6,6 +6,7 @@ query word as a whole (its syllables next to each other), with the accents typed
 where they were typed. A word typed without accents is marked in its restored
 reading where the article has it, and with any accents where it does not.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,10 @@ class Terms:
         """Each word in its restored reading where ``text`` has it, else as typed."""
         if not self.restored or len(self.restored) != len(self.words):
             return Terms(self.words)
-        chosen = tuple(r if r != w and _matches(text, Terms((r,))) else w
-                       for w, r in zip(self.words, self.restored))
+        chosen = tuple(
+            r if r != w and _matches(text, Terms((r,))) else w
+            for w, r in zip(self.words, self.restored)
+        )
         return Terms(chosen)
 
 
@@ -69,8 +72,9 @@ def _pattern(folded_words: frozenset[tuple[str, ...]]) -> re.Pattern:
     # alternative starts with a literal and its separators cannot match its
     # letters: one way to match at most, so the scan stays linear.
     sep = rf"[\W_]{{1,{MAX_SEPARATOR}}}"
-    alternatives = "|".join(sep.join(re.escape(s) for s in w)
-                            for w in sorted(folded_words, key=lambda w: (-len(w), w)))
+    alternatives = "|".join(
+        sep.join(re.escape(s) for s in w) for w in sorted(folded_words, key=lambda w: (-len(w), w))
+    )
     return re.compile(rf"(?<![^\W_])(?<!\d[.,])(?:{alternatives})(?![^\W_])(?![.,]\d)")
 
 
@@ -88,7 +92,8 @@ def _fits(tokens: list[str], pattern: Pattern) -> bool:
     """True when the syllable tokens are the pattern's word, accents where required."""
     return len(tokens) == len(pattern) and all(
         (_exact_key(t) == key) if exact else (_folded_key(t) == key)
-        for t, (key, exact) in zip(tokens, pattern))
+        for t, (key, exact) in zip(tokens, pattern)
+    )
 
 
 def _matches(text: str, terms: Terms) -> list[_Token]:
@@ -122,7 +127,7 @@ def _matches_by_token(text: str, terms: Terms) -> list[_Token]:
     out, i = [], 0
     while i < len(spans):
         for w in sorted(terms.words, key=len, reverse=True):
-            group = spans[i:i + len(w)]
+            group = spans[i : i + len(w)]
             if _fits([t for _, _, t in group], w):
                 out.append(_Token(" ".join(k for k, _ in w), group[0][0], group[-1][1]))
                 i += len(w) - 1

@@ -6,6 +6,7 @@ schema version, unreadable metadata, damaged files) is refused with a
 fresh index beside the old one from every stored article it can read and swaps
 it in only when complete (:func:`recover_articles`, :func:`swap_in`).
 """
+
 from __future__ import annotations
 
 import errno
@@ -37,8 +38,15 @@ from whoosh.reading import SegmentReader
 
 from .article import Article
 from .columns import uninvert
-from .errors import (ArticleNotFound, IndexDamaged, IndexLocked, IndexMissing, IndexOutdated,
-                     SearchError, WriteFailed)
+from .errors import (
+    ArticleNotFound,
+    IndexDamaged,
+    IndexLocked,
+    IndexMissing,
+    IndexOutdated,
+    SearchError,
+    WriteFailed,
+)
 from .schema import SCHEMA_VERSION, build_schema, document, load_article
 
 log = logging.getLogger(__name__)
@@ -56,12 +64,33 @@ REBUILD_HINT = "run `vnsearch index --rebuild` to build it again from the articl
 _TEMP_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
 
 # What a damaged file makes Whoosh, pickle, zlib or json raise while reading.
-READ_ERRORS = (OSError, EOFError, struct.error, zlib.error, ValueError, KeyError, IndexError,
-               TypeError, AttributeError, AssertionError, ImportError, MemoryError,
-               RecursionError, whoosh_index.IndexError)
+READ_ERRORS = (
+    OSError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    AssertionError,
+    ImportError,
+    MemoryError,
+    RecursionError,
+    whoosh_index.IndexError,
+)
 # Of those, the ones only damaged bytes raise, wherever they come from.
-DAMAGE_ERRORS = (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError,
-                 UnicodeDecodeError, json.JSONDecodeError, whoosh_index.IndexError)
+DAMAGE_ERRORS = (
+    OSError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    pickle.UnpicklingError,
+    UnicodeDecodeError,
+    json.JSONDecodeError,
+    whoosh_index.IndexError,
+)
 _WHOOSH_DIR = os.path.dirname(whoosh.__file__) + os.sep
 
 
@@ -70,6 +99,7 @@ def _meta_path(path: Path) -> Path:
 
 
 # --- metadata ------------------------------------------------------------------
+
 
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
@@ -118,15 +148,18 @@ def read_meta(path) -> dict | None:
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise IndexDamaged(f"cannot read {_meta_path(path)} ({e.strerror}): {REBUILD_HINT}") \
-            from None
+        raise IndexDamaged(
+            f"cannot read {_meta_path(path)} ({e.strerror}): {REBUILD_HINT}"
+        ) from None
     try:
         meta = json.loads(raw.decode("utf-8"))
         if not isinstance(meta, dict) or type(meta.get("schema_version")) is not int:
             raise ValueError("no schema_version")
     except ValueError:
-        raise IndexDamaged(f"the metadata file {_meta_path(path)} is damaged "
-                           f"({len(raw)} bytes, not vnsearch metadata): {REBUILD_HINT}") from None
+        raise IndexDamaged(
+            f"the metadata file {_meta_path(path)} is damaged "
+            f"({len(raw)} bytes, not vnsearch metadata): {REBUILD_HINT}"
+        ) from None
     return meta
 
 
@@ -165,6 +198,7 @@ def _fsync_before(onclose):
             onclose(structfile)
         structfile.file.flush()
         os.fsync(structfile.file.fileno())
+
     return close
 
 
@@ -217,8 +251,9 @@ def read_toc(storage, schema=None, generation: int | None = None):
 def _generations(path: Path) -> list[int]:
     """Generations of the tables of contents in the folder, newest first."""
     pattern = TOC._pattern(INDEX_NAME)
-    return sorted((int(m.group(1)) for m in map(pattern.match, os.listdir(path)) if m),
-                  reverse=True)
+    return sorted(
+        (int(m.group(1)) for m in map(pattern.match, os.listdir(path)) if m), reverse=True
+    )
 
 
 def open_segment(storage, schema, segment) -> SegmentReader:
@@ -248,14 +283,15 @@ def has_index_files(path) -> bool:
     path = Path(path)
     if not path.is_dir():
         return False
-    return (_meta_path(path).exists() or _has_toc(path)
-            or bool(_segment_files(path)))
+    return _meta_path(path).exists() or _has_toc(path) or bool(_segment_files(path))
 
 
 def _damaged(path, what: str, e: BaseException | None = None) -> IndexDamaged:
     detail = f" ({type(e).__name__}: {str(e)[:120]})" if e is not None else ""
-    return IndexDamaged(f"the index at {path} is damaged: {what}{detail}; {REBUILD_HINT} "
-                        f"(`vnsearch check` lists what is wrong)")
+    return IndexDamaged(
+        f"the index at {path} is damaged: {what}{detail}; {REBUILD_HINT} "
+        f"(`vnsearch check` lists what is wrong)"
+    )
 
 
 @contextmanager
@@ -307,6 +343,7 @@ def guarded(method=None, *, opening: bool = False):
     def wrapper(self, *args, **kwargs):
         with reading(self.path, opening=opening):
             return method(self, *args, **kwargs)
+
     return wrapper
 
 
@@ -386,7 +423,8 @@ def write_lock(path, timeout: float = LOCK_TIMEOUT):
                 if time.monotonic() >= deadline:
                     raise IndexLocked(
                         f"another `vnsearch index` is writing to {path} (waited {timeout:g} s); "
-                        "try again when it has finished, or pass a longer --wait") from None
+                        "try again when it has finished, or pass a longer --wait"
+                    ) from None
                 time.sleep(0.1)
         yield
     finally:
@@ -394,6 +432,7 @@ def write_lock(path, timeout: float = LOCK_TIMEOUT):
 
 
 # --- writing -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Stamp:
@@ -409,8 +448,13 @@ def stamp(ix) -> Stamp:
     return Stamp(toc.generation, sum(s.doc_count() for s in toc.segments))
 
 
-def write_batches(ix, prepared: Iterable[tuple], batch_size: int = 500,
-                  on_commit=None, lock_timeout: float = LOCK_TIMEOUT) -> Iterator[Article]:
+def write_batches(
+    ix,
+    prepared: Iterable[tuple],
+    batch_size: int = 500,
+    on_commit=None,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> Iterator[Article]:
     """Write (article, words[, extra fields]) items, committing every ``batch_size``.
 
     Yields each article once its batch is committed. Extra fields are
@@ -467,6 +511,7 @@ def announce_merges(callback):
 
 def _merge_small_announced(callback):
     """Whoosh's default merge policy, calling ``callback`` when it starts a merge."""
+
     def policy(writer, segments):
         started = False
         add_reader = writer.add_reader
@@ -484,6 +529,7 @@ def _merge_small_announced(callback):
             return whoosh_writing.MERGE_SMALL(writer, segments)
         finally:
             del writer.add_reader
+
     return policy
 
 
@@ -507,10 +553,13 @@ def _fill(writer, batch: list[tuple]) -> None:
 
 
 def _write_failed(folder, e: OSError) -> WriteFailed:
-    reason = "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else \
-        (e.strerror or str(e))
-    return WriteFailed(f"cannot write to the index at {folder}: {reason}; nothing of the "
-                       "batch in progress was kept, the last committed index is intact")
+    reason = (
+        "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else (e.strerror or str(e))
+    )
+    return WriteFailed(
+        f"cannot write to the index at {folder}: {reason}; nothing of the "
+        "batch in progress was kept, the last committed index is intact"
+    )
 
 
 def _cancel(ix, writer, files=()) -> None:
@@ -567,6 +616,7 @@ def _writer(ix, lock_timeout: float):
 
 # --- reading -------------------------------------------------------------------
 
+
 def stored_hashes(ix) -> dict[str, str]:
     """Map of article id to content hash (merged copies included), from the term lists."""
     with reading(ix.storage.folder, opening=True), ix.reader() as reader:
@@ -582,10 +632,12 @@ def stored_merges(ix) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """(fingerprint -> article id, article id -> {merged id: hash}) of the index."""
     with reading(ix.storage.folder, opening=True), ix.reader() as reader:
         ids = uninvert(reader, "id")
-        owners = {fp[0]: ids[d][0] for d, fp in uninvert(reader, "fingerprint").items()
-                  if d in ids}
-        aliases = {ids[d][0]: reader.stored_fields(d).get("alias_hashes") or {}
-                   for d in uninvert(reader, "aliases") if d in ids}
+        owners = {fp[0]: ids[d][0] for d, fp in uninvert(reader, "fingerprint").items() if d in ids}
+        aliases = {
+            ids[d][0]: reader.stored_fields(d).get("alias_hashes") or {}
+            for d in uninvert(reader, "aliases")
+            if d in ids
+        }
     return owners, aliases
 
 
@@ -615,8 +667,10 @@ def get_article(searcher, article_id: str) -> Article:
 
 def iter_stored(ix) -> Iterator[Article]:
     """Every live stored article of the index (raises IndexDamaged on a broken one)."""
-    with reading(ix.storage.folder, "a stored article cannot be read", opening=True), \
-            ix.reader() as reader:
+    with (
+        reading(ix.storage.folder, "a stored article cannot be read", opening=True),
+        ix.reader() as reader,
+    ):
         for docnum in reader.all_doc_ids():
             yield load_article(reader.stored_fields(docnum))
 
@@ -639,6 +693,7 @@ def index_stats(path) -> dict:
 
 
 # --- rebuilding ----------------------------------------------------------------
+
 
 @dataclass
 class Recovered:
@@ -670,8 +725,9 @@ def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
         if _segment_files(path):
             # Segment files hold no document count: without the table of
             # contents they cannot be read (swap_in keeps them aside).
-            lost.append("no readable table of contents: the articles of the segments could "
-                        "not be read")
+            lost.append(
+                "no readable table of contents: the articles of the segments could not be read"
+            )
         return
     seen: set[str] = set()
     # Newest segments first: an article replaced later wins over its old copy.
@@ -689,8 +745,7 @@ def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
                     stored = reader.stored_fields(docnum)
                     article = load_article(stored)
                 except Exception as e:
-                    lost.append(f"segment {seg.segment_id()} document {docnum}: "
-                                f"{type(e).__name__}")
+                    lost.append(f"segment {seg.segment_id()} document {docnum}: {type(e).__name__}")
                     continue
                 if article.id in seen:
                     continue
@@ -734,8 +789,11 @@ def swap_in(new: Path, path: Path, keep_old: bool = False) -> tuple[Stamp, Path 
     """
     new, path = Path(new), Path(path)
     toc = read_toc(_storage(new))
-    old_files = [n for n in os.listdir(path)
-                 if TOC._pattern(INDEX_NAME).match(n) or TOC._segment_pattern(INDEX_NAME).match(n)]
+    old_files = [
+        n
+        for n in os.listdir(path)
+        if TOC._pattern(INDEX_NAME).match(n) or TOC._segment_pattern(INDEX_NAME).match(n)
+    ]
     for name in _segment_files(new):
         os.rename(new / name, path / name)
     _fsync_dir(path)

@@ -4,6 +4,7 @@ Parsing and pyvi segmentation (the expensive, pure part) run in worker
 processes for big inputs; the single Whoosh writer stays in this process and
 commits in batches, so a crash loses at most one batch and re-running resumes.
 """
+
 from __future__ import annotations
 
 import errno
@@ -21,9 +22,23 @@ from .article import Article
 from .budget import RECORD_TIMEOUT, OverBudget, failure_reason, too_slow, within_budget
 from .errors import BadArticle, IndexDamaged, WriteFailed
 from .extract.fingerprint import fingerprint
-from .index import (LOCK_TIMEOUT, Recovered, iter_stored, open_for_writing, reading,
-                    rebuild_folder, recover_articles, stale_rebuilds, stamp, stored_article,
-                    stored_hashes, stored_merges, swap_in, write_batches, write_lock)
+from .index import (
+    LOCK_TIMEOUT,
+    Recovered,
+    iter_stored,
+    open_for_writing,
+    reading,
+    rebuild_folder,
+    recover_articles,
+    stale_rebuilds,
+    stamp,
+    stored_article,
+    stored_hashes,
+    stored_merges,
+    swap_in,
+    write_batches,
+    write_lock,
+)
 from .parse import load_tables, parse_record
 from .readers import Record, Skipped, iter_files, read_records
 from .schema import prepared_fields
@@ -54,9 +69,13 @@ class IndexReport:
 
     def to_dict(self) -> dict:
         """Plain-dict form for JSON."""
-        return {"indexed": self.indexed, "merged": self.merged, "unchanged": self.unchanged,
-                "note": self.note,
-                "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped]}
+        return {
+            "indexed": self.indexed,
+            "merged": self.merged,
+            "unchanged": self.unchanged,
+            "note": self.note,
+            "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
+        }
 
 
 @dataclass
@@ -74,8 +93,9 @@ def prepare_article(article: Article) -> Prepared:
     """Segment and analyse a parsed article (pure: runs in worker processes)."""
     text = article.text()
     words = segment(text)
-    return Prepared(article, words, prepared_fields(article, words), count(text),
-                    fingerprint(article))
+    return Prepared(
+        article, words, prepared_fields(article, words), count(text), fingerprint(article)
+    )
 
 
 def _prepare(record: Record) -> Prepared:
@@ -131,13 +151,17 @@ def _prepared(records: list[Record], pools) -> Iterator[Prepared | Skipped]:
             try:
                 item = results.next(timeout=wall_limit(budget))
             except multiprocessing.TimeoutError:
-                log.warning("%s: no answer from its worker in %g s; restarting the workers",
-                            rec.source, wall_limit(budget))
+                log.warning(
+                    "%s: no answer from its worker in %g s; restarting the workers",
+                    rec.source,
+                    wall_limit(budget),
+                )
                 _unblock(pool)
                 pools.close()
-                yield Skipped(rec.source, f"took too long to parse (no answer in "
-                                          f"{wall_limit(budget):g} s)")
-                rest = rest[i + 1:]
+                yield Skipped(
+                    rec.source, f"took too long to parse (no answer in {wall_limit(budget):g} s)"
+                )
+                rest = rest[i + 1 :]
                 pool = pools.get(len(records))
                 break
             yield item
@@ -198,11 +222,17 @@ def read_paths(paths: Iterable) -> Iterator[Record | Skipped]:
             yield from read_records(f)
 
 
-def index_records(records: Iterable[Record | Skipped], index_dir, *,
-                  workers: int | None = None, batch_size: int = 500,
-                  progress: Callable[[int], None] | None = None,
-                  lock_timeout: float = LOCK_TIMEOUT, rebuild: bool = False,
-                  record_timeout: float | None = RECORD_TIMEOUT) -> IndexReport:
+def index_records(
+    records: Iterable[Record | Skipped],
+    index_dir,
+    *,
+    workers: int | None = None,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
+    rebuild: bool = False,
+    record_timeout: float | None = RECORD_TIMEOUT,
+) -> IndexReport:
     """Index ``records`` (read from files, or pages a crawler fetched); new or changed ones only.
 
     A republished article (same fingerprint as one already indexed, another id)
@@ -223,11 +253,15 @@ def index_records(records: Iterable[Record | Skipped], index_dir, *,
                 return _rebuild(records, index_dir, pools, batch_size, progress, lock_timeout)
             return _index_into(records, index_dir, pools, batch_size, progress, lock_timeout)
     except OSError as e:
-        raise WriteFailed(f"cannot update the index at {index_dir}: {_reason(e)}; the last "
-                          "committed index is intact") from e
+        raise WriteFailed(
+            f"cannot update the index at {index_dir}: {_reason(e)}; the last "
+            "committed index is intact"
+        ) from e
     except sqlite3.OperationalError as e:  # the vocabulary: disk full, I/O error
-        raise WriteFailed(f"cannot update the vocabulary of {index_dir}: {e}; the index is "
-                          "intact and the next `vnsearch index` repairs the vocabulary") from e
+        raise WriteFailed(
+            f"cannot update the vocabulary of {index_dir}: {e}; the index is "
+            "intact and the next `vnsearch index` repairs the vocabulary"
+        ) from e
     finally:
         pools.close()
 
@@ -268,8 +302,10 @@ def _open_vocabulary(index_dir: Path) -> Vocabulary:
     try:
         return Vocabulary(index_dir)
     except sqlite3.DatabaseError as e:
-        raise IndexDamaged(f"the vocabulary {vocab_path(index_dir)} is damaged ({e}): run "
-                           "`vnsearch check --repair` to rebuild it from the index") from e
+        raise IndexDamaged(
+            f"the vocabulary {vocab_path(index_dir)} is damaged ({e}): run "
+            "`vnsearch check --repair` to rebuild it from the index"
+        ) from e
 
 
 def repair_vocabulary(ix, vocab: Vocabulary, pools: "_Pools | None" = None) -> int | None:
@@ -289,8 +325,14 @@ def _counts(articles: Iterator[Article], pools: _Pools) -> Iterator[tuple]:
         yield from pools.map(count, chunk)
 
 
-def _index_into(records: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
-                progress, lock_timeout: float = LOCK_TIMEOUT) -> IndexReport:
+def _index_into(
+    records: Iterable,
+    index_dir: Path,
+    pools: _Pools,
+    batch_size: int,
+    progress,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> IndexReport:
     ix, note = open_for_writing(index_dir)
     vocab = _open_vocabulary(index_dir)
     try:
@@ -304,8 +346,10 @@ def _index_into(records: Iterable, index_dir: Path, pools: _Pools, batch_size: i
         # in 2.6 s), less than starting workers that would load pyvi.
         rebuilt = repair_vocabulary(ix, vocab)
         if rebuilt is not None and (rebuilt or before):
-            run.report.note = (f"vocabulary rebuilt from the {rebuilt} stored articles: it did "
-                               "not match the index (an interrupted run)")
+            run.report.note = (
+                f"vocabulary rebuilt from the {rebuilt} stored articles: it did "
+                "not match the index (an interrupted run)"
+            )
         seen: set[str] = set()
 
         def pending() -> Iterator[Record]:
@@ -339,20 +383,36 @@ def _index_into(records: Iterable, index_dir: Path, pools: _Pools, batch_size: i
                     else:
                         yield item
 
-        for _ in write_batches(ix, run.to_write(good()), batch_size=batch_size,
-                               on_commit=vocab.commit, lock_timeout=lock_timeout):
+        for _ in write_batches(
+            ix,
+            run.to_write(good()),
+            batch_size=batch_size,
+            on_commit=vocab.commit,
+            lock_timeout=lock_timeout,
+        ):
             run.report.indexed += 1
         if run.merges:
-            for _ in write_batches(ix, run.merged(), batch_size=batch_size,
-                                   on_commit=vocab.commit, lock_timeout=lock_timeout):
+            for _ in write_batches(
+                ix,
+                run.merged(),
+                batch_size=batch_size,
+                on_commit=vocab.commit,
+                lock_timeout=lock_timeout,
+            ):
                 pass
     finally:
         run.close()
     return run.report
 
 
-def _rebuild(records: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
-             progress, lock_timeout: float) -> IndexReport:
+def _rebuild(
+    records: Iterable,
+    index_dir: Path,
+    pools: _Pools,
+    batch_size: int,
+    progress,
+    lock_timeout: float,
+) -> IndexReport:
     """Build a fresh index beside ``index_dir`` (old articles, then ``records``), swap it in."""
     for stale in stale_rebuilds(index_dir):  # partial copies of a killed rebuild
         shutil.rmtree(stale, ignore_errors=True)
@@ -363,16 +423,19 @@ def _rebuild(records: Iterable, index_dir: Path, pools: _Pools, batch_size: int,
         kept = 0
         with Vocabulary(tmp) as vocab:
             old = recover_articles(index_dir, lost)
-            for _ in write_batches(ix, _recovered(old, vocab, pools), batch_size=batch_size,
-                                   on_commit=vocab.commit):
+            for _ in write_batches(
+                ix, _recovered(old, vocab, pools), batch_size=batch_size, on_commit=vocab.commit
+            ):
                 kept += 1
         report = _index_into(records, tmp, pools, batch_size, progress, lock_timeout)
         current, backup = swap_in(tmp, index_dir, keep_old=bool(lost))
         _install_vocabulary(tmp, index_dir, current)
         report.note = f"rebuilt {index_dir}: {kept} stored article(s) kept"
         if lost:
-            report.note += (f"; {len(lost)} could not be read ({'; '.join(lost[:3])}); "
-                            f"the old index files are kept in {backup}")
+            report.note += (
+                f"; {len(lost)} could not be read ({'; '.join(lost[:3])}); "
+                f"the old index files are kept in {backup}"
+            )
         return report
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -383,8 +446,11 @@ def _recovered(old: Iterator[Recovered], vocab: Vocabulary, pools: _Pools) -> It
     for chunk in _chunks(old, CHUNK):
         for r, p in zip(chunk, pools.map(prepare_article, [r.article for r in chunk])):
             vocab.add_counts(p.counts)
-            yield p.article, p.words, {"fingerprint": p.fingerprint,
-                                       "aliases": r.aliases or None, "prepared": p.fields}
+            yield (
+                p.article,
+                p.words,
+                {"fingerprint": p.fingerprint, "aliases": r.aliases or None, "prepared": p.fields},
+            )
 
 
 def _install_vocabulary(tmp: Path, index_dir: Path, current) -> None:
@@ -428,8 +494,11 @@ class _Run:
             if old is not None:  # a changed article: its old text leaves the statistics
                 self.vocab.add(old.text(), -1)
             self.vocab.add_counts(p.counts)
-            yield article, p.words, {"fingerprint": fp, "aliases": self.aliases.get(article.id),
-                                     "prepared": p.fields}
+            yield (
+                article,
+                p.words,
+                {"fingerprint": fp, "aliases": self.aliases.get(article.id), "prepared": p.fields},
+            )
 
     def merged(self) -> Iterator[tuple]:
         """The articles that absorbed republished copies, with every source URL."""
@@ -443,11 +512,13 @@ class _Run:
                 urls = list(dict.fromkeys(u for u in urls if u))
                 article.url = article.url or (urls[0] if urls else None)
                 article.urls = [u for u in urls if u != article.url]
-                aliases = {**self.aliases.get(owner, {}),
-                           **{i: h for i, (h, _) in copies.items()}}
+                aliases = {**self.aliases.get(owner, {}), **{i: h for i, (h, _) in copies.items()}}
                 self.aliases[owner] = aliases
-                yield article, segment(article.text()), \
-                    {"fingerprint": fingerprint(article), "aliases": aliases}
+                yield (
+                    article,
+                    segment(article.text()),
+                    {"fingerprint": fingerprint(article), "aliases": aliases},
+                )
 
     def close(self) -> None:
         """Commit what is left of the statistics and let go of the old searcher."""
@@ -457,8 +528,9 @@ class _Run:
         self._before.close()
 
 
-def extract_paths(paths: Iterable, *, record_timeout: float | None = RECORD_TIMEOUT
-                  ) -> Iterator[Article | Skipped]:
+def extract_paths(
+    paths: Iterable, *, record_timeout: float | None = RECORD_TIMEOUT
+) -> Iterator[Article | Skipped]:
     """Parse every article under ``paths`` without indexing (for `vnsearch extract`).
 
     Like indexing, one record that fails or takes more than ``record_timeout``

@@ -17,6 +17,7 @@ news corpus and stored as one compressed ``.npz``:
 :func:`general` loads the shipped model once per process; lookups are
 read-only and safe to share between threads.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,16 @@ _SPECIAL = (BOS, EOS, NUM, LONG)
 class LanguageModel:
     """Read-only syllable unigram and bigram counts (see the module docstring)."""
 
-    def __init__(self, syllables: list[str], n: np.ndarray, t: np.ndarray,
-                 indptr: np.ndarray, succ: np.ndarray, count: np.ndarray, meta: dict):
+    def __init__(
+        self,
+        syllables: list[str],
+        n: np.ndarray,
+        t: np.ndarray,
+        indptr: np.ndarray,
+        succ: np.ndarray,
+        count: np.ndarray,
+        meta: dict,
+    ):
         self.syllables = syllables
         self.n, self.t = n, t
         self.indptr, self.succ, self.count = indptr, succ, count
@@ -70,14 +79,16 @@ class LanguageModel:
         try:
             # Our own handle: numpy leaves its own open when the zip is damaged.
             with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in ("syllables", "n", "t", "indptr", "succ", "count",
-                                            "meta")}
+                arrays = {
+                    k: z[k] for k in ("syllables", "n", "t", "indptr", "succ", "count", "meta")
+                }
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise ValueError(f"{path}: not a language model file ({e})") from e
         meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
         if meta.get("format") != FORMAT:
-            raise ValueError(f"{path}: language model format {meta.get('format')}, "
-                             f"expected {FORMAT}")
+            raise ValueError(
+                f"{path}: language model format {meta.get('format')}, expected {FORMAT}"
+            )
         syllables = arrays.pop("syllables").tobytes().decode("utf-8").split("\n")
         if len(syllables) != len(arrays["n"]) or len(arrays["indptr"]) != len(syllables) + 1:
             raise ValueError(f"{path}: language model arrays do not agree")
@@ -87,12 +98,22 @@ class LanguageModel:
         """Write the model as one compressed ``.npz`` (atomically)."""
         path = Path(path)
         blob = np.frombuffer("\n".join(self.syllables).encode("utf-8"), dtype=np.uint8)
-        meta = np.frombuffer(json.dumps({**self.meta, "format": FORMAT},
-                                        ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+        meta = np.frombuffer(
+            json.dumps({**self.meta, "format": FORMAT}, ensure_ascii=False).encode("utf-8"),
+            dtype=np.uint8,
+        )
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "wb") as f:
-            np.savez_compressed(f, syllables=blob, n=self.n, t=self.t, indptr=self.indptr,
-                                succ=self.succ, count=self.count, meta=meta)
+            np.savez_compressed(
+                f,
+                syllables=blob,
+                n=self.n,
+                t=self.t,
+                indptr=self.indptr,
+                succ=self.succ,
+                count=self.count,
+                meta=meta,
+            )
         os.replace(tmp, path)
 
     # --- lookups -----------------------------------------------------------------
@@ -129,7 +150,8 @@ class LanguageModel:
         """P(b | a), Witten-Bell smoothed with the unigram distribution (for inspection)."""
         ia, ib = self.ids.get(a), self.ids.get(b)
         pu = ((int(self.n[ib]) if ib is not None else 0) + pseudo) / (
-            self.tokens + pseudo * len(self.syllables))
+            self.tokens + pseudo * len(self.syllables)
+        )
         if ia is None or ib is None or int(self.n[ia]) + int(self.t[ia]) == 0:
             return pu
         na, ta = int(self.n[ia]), int(self.t[ia])
@@ -189,14 +211,15 @@ class LMBuilder:
         self._keys, inverse = np.unique(keys, return_inverse=True)
         self._vals = np.bincount(inverse, weights=vals, minlength=len(self._keys)).astype(np.int64)
 
-    def model(self, min_unigram: int = 3, min_bigram: int = 2, meta: dict | None = None
-              ) -> LanguageModel:
+    def model(
+        self, min_unigram: int = 3, min_bigram: int = 2, meta: dict | None = None
+    ) -> LanguageModel:
         """The pruned model: syllables seen ``min_unigram`` times, pairs ``min_bigram`` times."""
         self._merge()
         names = [None] * len(self.ids)
         for k, i in self.ids.items():
             names[i] = k
-        uni = self.uni[:len(names)]
+        uni = self.uni[: len(names)]
         a_all, b_all = self._keys >> ID_BITS, self._keys & ((1 << ID_BITS) - 1)
         # Distinct successors before pruning: the escape mass of Witten-Bell
         # reflects how varied the contexts really were.
@@ -207,8 +230,9 @@ class LMBuilder:
                 keep[self.ids[s]] = True
         old = np.flatnonzero(keep)
         # New ids in key order, so that the file is deterministic.
-        old = old[np.argsort(np.array([names[i] for i in old.tolist()], dtype=object),
-                             kind="stable")]
+        old = old[
+            np.argsort(np.array([names[i] for i in old.tolist()], dtype=object), kind="stable")
+        ]
         remap = np.full(len(names), -1, dtype=np.int64)
         remap[old] = np.arange(len(old))
         sel = (self._vals >= min_bigram) & (remap[a_all] >= 0) & (remap[b_all] >= 0)
@@ -217,16 +241,24 @@ class LMBuilder:
         na, nb, nv = na[order], nb[order], nv[order]
         indptr = np.zeros(len(old) + 1, dtype=np.int64)
         np.cumsum(np.bincount(na, minlength=len(old)), out=indptr[1:])
-        info = {"documents": self.documents, "tokens": int(self.tokens),
-                "min_unigram": min_unigram, "min_bigram": min_bigram,
-                "syllables_seen": len(names), "bigrams_seen": int(len(self._keys)),
-                **(meta or {})}
+        info = {
+            "documents": self.documents,
+            "tokens": int(self.tokens),
+            "min_unigram": min_unigram,
+            "min_bigram": min_bigram,
+            "syllables_seen": len(names),
+            "bigrams_seen": int(len(self._keys)),
+            **(meta or {}),
+        }
         return LanguageModel(
             [names[i] for i in old.tolist()],
             n=np.minimum(uni[old], 2**32 - 1).astype(np.uint32),
             t=np.minimum(t_all[old], 2**32 - 1).astype(np.uint32),
-            indptr=indptr.astype(np.uint32), succ=nb.astype(np.uint32),
-            count=np.minimum(nv, 2**32 - 1).astype(np.uint32), meta=info)
+            indptr=indptr.astype(np.uint32),
+            succ=nb.astype(np.uint32),
+            count=np.minimum(nv, 2**32 - 1).astype(np.uint32),
+            meta=info,
+        )
 
 
 _general_lock = threading.Lock()

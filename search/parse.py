@@ -3,6 +3,7 @@
 Nothing here touches the index or the filesystem. Runs in worker processes,
 so everything is module level; trafilatura is imported only for HTML.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -25,7 +26,8 @@ MAX_CONTROL_SHARE = 0.01
 
 def _binary(text: str) -> bool:
     return "\x00" in text or len(_CONTROL.findall(text[:4096])) > MAX_CONTROL_SHARE * min(
-        len(text), 4096)
+        len(text), 4096
+    )
 
 
 def decode(raw: bytes, source: str) -> str:
@@ -36,8 +38,9 @@ def decode(raw: bytes, source: str) -> str:
         try:
             text = raw.decode("utf-16")
         except UnicodeDecodeError as e:
-            raise BadArticle(source, f"not valid UTF-16 text ({e.reason} at byte {e.start})") \
-                from None
+            raise BadArticle(
+                source, f"not valid UTF-16 text ({e.reason} at byte {e.start})"
+            ) from None
     elif b"\x00" in raw:
         raise BadArticle(source, "binary content (NUL bytes)")
     else:
@@ -100,8 +103,10 @@ def parse_record(record: Record) -> Article:
         article = parse_json_line(record.raw, record.id, record.source)
     elif record.kind == "html":
         from .extract.html import parse_html  # trafilatura: only HTML pays its import
-        article = parse_html(decode(record.raw, record.source), record.id, record.source,
-                             url=record.url)
+
+        article = parse_html(
+            decode(record.raw, record.source), record.id, record.source, url=record.url
+        )
     else:
         article = parse_article(decode(record.raw, record.source), record.id, record.source)
     article.source_path = record.source

@@ -1,4 +1,5 @@
 """Where the project's own files are: a checkout, or an installed copy."""
+
 from __future__ import annotations
 
 import sys

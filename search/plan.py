@@ -15,6 +15,7 @@ A query is read as *words*, each a run of adjacent syllables:
   long query is *relaxed*: at least half of its words must match, question
   words are never required and weigh little.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,18 +48,59 @@ ALIAS_BOOST = 2.0
 QUESTION_WEIGHT = 0.1
 
 # Question cues, tone-canonical; multi-syllable cues are matched as runs.
-QUESTION_CUES = [c.split() for c in (
-    "gì", "nào", "sao", "đâu", "mấy", "bao nhiêu", "bao giờ", "bao lâu", "thế nào", "như thế nào",
-    "có phải", "phải không", "hay không", "được không", "có không", "đúng hay sai", "là gì",
-    "tại sao", "vì sao", "khi nào", "ở đâu", "ra sao", "hay chưa", "chưa",
-)]
+QUESTION_CUES = [
+    c.split()
+    for c in (
+        "gì",
+        "nào",
+        "sao",
+        "đâu",
+        "mấy",
+        "bao nhiêu",
+        "bao giờ",
+        "bao lâu",
+        "thế nào",
+        "như thế nào",
+        "có phải",
+        "phải không",
+        "hay không",
+        "được không",
+        "có không",
+        "đúng hay sai",
+        "là gì",
+        "tại sao",
+        "vì sao",
+        "khi nào",
+        "ở đâu",
+        "ra sao",
+        "hay chưa",
+        "chưa",
+    )
+]
 # Folded cues trusted in a query typed without accents: single syllables such
 # as "nao" or "sao" are too often other words there.
-FOLDED_CUES = [c.split() for c in (
-    "gi", "bao nhieu", "bao gio", "bao lau", "the nao", "nhu the nao", "co phai", "phai khong",
-    "hay khong", "duoc khong", "dung hay sai", "la gi", "tai sao", "vi sao", "khi nao", "o dau",
-    "ra sao",
-)]
+FOLDED_CUES = [
+    c.split()
+    for c in (
+        "gi",
+        "bao nhieu",
+        "bao gio",
+        "bao lau",
+        "the nao",
+        "nhu the nao",
+        "co phai",
+        "phai khong",
+        "hay khong",
+        "duoc khong",
+        "dung hay sai",
+        "la gi",
+        "tai sao",
+        "vi sao",
+        "khi nao",
+        "o dau",
+        "ra sao",
+    )
+]
 
 
 @dataclass(frozen=True)
@@ -148,8 +190,7 @@ class Plan:
 
     def describe(self) -> list[list[str]]:
         """The positive words as lists of syllables (what the query was understood as)."""
-        return [[s.text for s in w.syllables] for w in self.words
-                if not w.question and not w.alias]
+        return [[s.text for s in w.syllables] for w in self.words if not w.question and not w.alias]
 
 
 # is_word(folded syllables before, pair, after) -> bool: are the pair's two
@@ -174,13 +215,21 @@ def _syllables(unit: Unit, exact: bool) -> tuple[Syllable, ...]:
 
 def _joinable(clause: list[Unit]) -> bool:
     """A clause that may join its neighbours into a word: one plain syllable."""
-    return (len(clause) == 1 and not clause[0].phrase and not clause[0].ref_key
-            and len(clause[0].syllables) == 1 and not any(c.isdigit() for c in
-                                                         clause[0].syllables[0]))
+    return (
+        len(clause) == 1
+        and not clause[0].phrase
+        and not clause[0].ref_key
+        and len(clause[0].syllables) == 1
+        and not any(c.isdigit() for c in clause[0].syllables[0])
+    )
 
 
-def build(pq: ParsedQuery, is_word: WordTest | None = None, accents: str = "exact",
-          aliases: AliasLookup | None = None) -> Plan:
+def build(
+    pq: ParsedQuery,
+    is_word: WordTest | None = None,
+    accents: str = "exact",
+    aliases: AliasLookup | None = None,
+) -> Plan:
     """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded).
 
     ``aliases`` (abbreviations and their expansions) adds every other form of a
@@ -200,12 +249,20 @@ def build(pq: ParsedQuery, is_word: WordTest | None = None, accents: str = "exac
             i += 1
             continue
         j = i
-        while (j + 1 < len(clauses) and _joinable(clauses[j + 1]) and is_word is not None
-               and not _cue_boundary(cues, j)
-               and is_word(_folded_at(clauses, j - 1), _folded_at(clauses, j),
-                           _folded_at(clauses, j + 1), _folded_at(clauses, j + 2))):
+        while (
+            j + 1 < len(clauses)
+            and _joinable(clauses[j + 1])
+            and is_word is not None
+            and not _cue_boundary(cues, j)
+            and is_word(
+                _folded_at(clauses, j - 1),
+                _folded_at(clauses, j),
+                _folded_at(clauses, j + 1),
+                _folded_at(clauses, j + 2),
+            )
+        ):
             j += 1
-        syls = tuple(s for c in clauses[i:j + 1] for s in _syllables(c[0], exact))
+        syls = tuple(s for c in clauses[i : j + 1] for s in _syllables(c[0], exact))
         question = all(k in cues for k in range(i, j + 1))
         plan.clauses.append([Word(syls, question=question)])
         i = j + 1
@@ -242,8 +299,9 @@ def _add_aliases(plan: Plan, pq: ParsedQuery, aliases: AliasLookup) -> None:
         j, word, others = found
         typed = raws.get("".join(word.folded), "") if j == i + 1 else ""
         plan.aliases[len(out)] = (typed or word.text, [shown for _, shown in others])
-        out.append([word] + [Word(tuple(Syllable(s, False) for s in k), alias=True)
-                             for k, _ in others])
+        out.append(
+            [word] + [Word(tuple(Syllable(s, False) for s in k), alias=True) for k, _ in others]
+        )
         i = j
     plan.clauses = out
 
@@ -263,19 +321,22 @@ def _folded_at(clauses: list[list[Unit]], i: int) -> str | None:
 
 def _question_spans(pq: ParsedQuery) -> set[int]:
     """Indexes of the clauses that are question words."""
-    plain = [c[0].syllables[0] if len(c) == 1 and len(c[0].syllables) == 1 and not c[0].ref_key
-             else None for c in pq.clauses]
+    plain = [
+        c[0].syllables[0] if len(c) == 1 and len(c[0].syllables) == 1 and not c[0].ref_key else None
+        for c in pq.clauses
+    ]
     folded_query = not pq.accented
     out: set[int] = set()
-    keys = [None if s is None else (fold(s) if folded_query else canonical_syllable(s))
-            for s in plain]
+    keys = [
+        None if s is None else (fold(s) if folded_query else canonical_syllable(s)) for s in plain
+    ]
     cues = FOLDED_CUES if folded_query else QUESTION_CUES
     if folded_query and len(plain) < 4:
         return out  # a short unaccented query: "gi" may be anything
     for cue in cues:
         n = len(cue)
         for i in range(len(keys) - n + 1):
-            if keys[i:i + n] == cue:
+            if keys[i : i + n] == cue:
                 out.update(range(i, i + n))
     return out
 
@@ -290,7 +351,7 @@ def pairs(plan: Plan) -> list[tuple[str, ...]]:
     order = [s.folded for w in plan.words if not w.ref_key and not w.alias for s in w.syllables]
     out = []
     for n in (3, 2):
-        out += [tuple(order[i:i + n]) for i in range(len(order) - n + 1)]
+        out += [tuple(order[i : i + n]) for i in range(len(order) - n + 1)]
     return out
 
 
@@ -304,24 +365,34 @@ def _aligned(plan: Plan, accents: list[str] | None):
     if accents is None or len(accents) != len(syls):
         return None
     it = iter(accents)
-    return [(w, [(s, s.text if w.alias else canonical_syllable(next(it))) for s in w.syllables])
-            for w in plan.words]
+    return [
+        (w, [(s, s.text if w.alias else canonical_syllable(next(it))) for s in w.syllables])
+        for w in plan.words
+    ]
 
 
 def restored(plan: Plan, accents: list[str] | None) -> list[str]:
     """The accented syllables to rank by: typed ones, and restored ones for the rest."""
     aligned = _aligned(plan, accents)
     if aligned is None:
-        return [s.text for w in plan.words if not w.ref_key and not w.alias
-                for s in w.syllables if s.accented]
-    return [s.text if s.accented else a for w, pairs_ in aligned if not w.ref_key and not w.alias
-            for s, a in pairs_]
+        return [
+            s.text
+            for w in plan.words
+            if not w.ref_key and not w.alias
+            for s in w.syllables
+            if s.accented
+        ]
+    return [
+        s.text if s.accented else a
+        for w, pairs_ in aligned
+        if not w.ref_key and not w.alias
+        for s, a in pairs_
+    ]
 
 
 def with_accents(plan: Plan, accents: list[str] | None) -> list[Word]:
     """The positive words read with their typed or restored accents, all required (for marking)."""
-    aligned = _aligned(plan, accents) or [(w, [(s, None) for s in w.syllables])
-                                          for w in plan.words]
+    aligned = _aligned(plan, accents) or [(w, [(s, None) for s in w.syllables]) for w in plan.words]
     out = []
     for w, pairs_ in aligned:
         if w.ref_key or w.question:
@@ -329,9 +400,19 @@ def with_accents(plan: Plan, accents: list[str] | None) -> list[Word]:
         if w.alias:
             out.append(w)
             continue
-        out.append(Word(tuple(Syllable(s.text, True, True) if s.accented
-                              else Syllable(a, True, True) if a else s for s, a in pairs_),
-                        question=w.question))
+        out.append(
+            Word(
+                tuple(
+                    Syllable(s.text, True, True)
+                    if s.accented
+                    else Syllable(a, True, True)
+                    if a
+                    else s
+                    for s, a in pairs_
+                ),
+                question=w.question,
+            )
+        )
     return out
 
 
@@ -351,19 +432,24 @@ def score_terms(plan: Plan, accents: list[str] | None = None) -> list[ScoreTerm]
             boost = QUESTION_WEIGHT if w.question else 1.0
             weight[s.folded] = max(weight.get(s.folded, 0.0), boost)
     terms = [ScoreTerm("text", f, b) for f, b in weight.items()]
-    terms += [ScoreTerm("policy_refs", w.ref_key, normalize=False)
-              for w in plan.words if w.ref_key]
+    terms += [ScoreTerm("policy_refs", w.ref_key, normalize=False) for w in plan.words if w.ref_key]
     questions = {s.text for w in plan.words if w.question for s in w.syllables}
     # An abbreviation's forms score as one term of their own (see the engine).
     alias_syls = {s.text for w in plan.words if id(w) in aliased for s in w.syllables}
-    terms += [ScoreTerm("exact", s, EXACT_BOOST * (QUESTION_WEIGHT if s in questions else 1.0))
-              for s in dict.fromkeys(restored(plan, accents)) if s not in alias_syls]
+    terms += [
+        ScoreTerm("exact", s, EXACT_BOOST * (QUESTION_WEIGHT if s in questions else 1.0))
+        for s in dict.fromkeys(restored(plan, accents))
+        if s not in alias_syls
+    ]
     if not plan.relaxed:
         # A keyword in the title is a strong signal; a question's syllables in
         # a title are mostly its function words (measured on ALQAC).
         terms += [ScoreTerm("title", f, TITLE_BOOST, normalize=False) for f in weight]
-    terms += [ScoreTerm("words", "_".join(p), WORD_BOOST * len(p) / 2) for p in pairs(plan)
-              if not aliased or not _in_alias(plan, p)]
+    terms += [
+        ScoreTerm("words", "_".join(p), WORD_BOOST * len(p) / 2)
+        for p in pairs(plan)
+        if not aliased or not _in_alias(plan, p)
+    ]
     return terms
 
 
@@ -375,8 +461,12 @@ def _in_alias(plan: Plan, pair: tuple[str, ...]) -> bool:
 
 def phrase(plan: Plan) -> list[Syllable] | None:
     """The query's plain words as one phrase, when it has several syllables."""
-    syls = [s for c in plan.clauses if len(c) == 1 and not c[0].ref_key and not c[0].question
-            for s in c[0].syllables]
+    syls = [
+        s
+        for c in plan.clauses
+        if len(c) == 1 and not c[0].ref_key and not c[0].question
+        for s in c[0].syllables
+    ]
     return syls if len(syls) > 1 else None
 
 
@@ -384,20 +474,30 @@ def without(plan: Plan, drop: set[int]) -> Plan:
     """The plan without the clauses at ``drop`` (a query rescued from finding nothing)."""
     keep = [i for i in range(len(plan.clauses)) if i not in drop]
     new = {old: n for n, old in enumerate(keep)}
-    return Plan(clauses=[plan.clauses[i] for i in keep], excluded=plan.excluded,
-                relaxed=plan.relaxed, accents=plan.accents,
-                aliases={new[i]: a for i, a in plan.aliases.items() if i in new})
+    return Plan(
+        clauses=[plan.clauses[i] for i in keep],
+        excluded=plan.excluded,
+        relaxed=plan.relaxed,
+        accents=plan.accents,
+        aliases={new[i]: a for i, a in plan.aliases.items() if i in new},
+    )
 
 
 def relaxed(plan: Plan) -> Plan:
     """The plan as a ranked match of at least half of its words."""
-    return Plan(clauses=plan.clauses, excluded=plan.excluded, relaxed=True, accents=plan.accents,
-                aliases=plan.aliases)
+    return Plan(
+        clauses=plan.clauses,
+        excluded=plan.excluded,
+        relaxed=True,
+        accents=plan.accents,
+        aliases=plan.aliases,
+    )
 
 
 def plain(pq) -> list[str] | None:
     """The syllables of a query made of plain words only (no quotes, OR, exclusions, refs)."""
-    if pq.excluded or any(len(c) != 1 or c[0].ref_key or c[0].phrase and '"' in pq.text
-                          for c in pq.clauses):
+    if pq.excluded or any(
+        len(c) != 1 or c[0].ref_key or c[0].phrase and '"' in pq.text for c in pq.clauses
+    ):
         return None
     return [s for c in pq.clauses for s in c[0].syllables]

@@ -4,6 +4,7 @@ A reference is extracted whole, before any tokenizer can shred it, and given a
 ``key``: folded, upper case, without spaces (``774/KH - UBND`` -> ``774/KH-UBND``),
 so that the same document is one identifier however it was typed.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -15,11 +16,26 @@ from .extract.text import trie_pattern
 
 # Document kinds with the symbol that usually stands for them in a reference.
 KINDS = {
-    "Quyết định": "QĐ", "Nghị quyết": "NQ", "Kế hoạch": "KH", "Kết luận": "KL",
-    "Báo cáo": "BC", "Chỉ thị": "CT", "Thông tư": "TT", "Nghị định": "NĐ", "Công văn": "CV",
-    "Luật": "L", "Thông báo": "TB", "Tờ trình": "TTr", "Hướng dẫn": "HD", "Quy định": "QĐi",
-    "Chương trình": "CTr", "Đề án": "ĐA", "Thông tư liên tịch": "TTLT", "Pháp lệnh": "PL",
-    "Công điện": "CĐ", "Văn bản": "VB",
+    "Quyết định": "QĐ",
+    "Nghị quyết": "NQ",
+    "Kế hoạch": "KH",
+    "Kết luận": "KL",
+    "Báo cáo": "BC",
+    "Chỉ thị": "CT",
+    "Thông tư": "TT",
+    "Nghị định": "NĐ",
+    "Công văn": "CV",
+    "Luật": "L",
+    "Thông báo": "TB",
+    "Tờ trình": "TTr",
+    "Hướng dẫn": "HD",
+    "Quy định": "QĐi",
+    "Chương trình": "CTr",
+    "Đề án": "ĐA",
+    "Thông tư liên tịch": "TTLT",
+    "Pháp lệnh": "PL",
+    "Công điện": "CĐ",
+    "Văn bản": "VB",
 }
 _SYMBOL_KIND = {fold(sym).upper(): kind for kind, sym in KINDS.items()}
 _KIND_BY_FOLDED = {fold(k).lower(): k for k in KINDS}
@@ -88,9 +104,9 @@ def find_refs(text: str, *, query: bool = False) -> list[tuple[PolicyRef, int, i
     found: list[tuple[PolicyRef, int, int]] = []
     for m in _NUMBERED.finditer(scan):
         number, year, sep, symbol = m.groups()
-        symbol = re.sub(r"[ \t]*-[ \t]*", "-", text[m.start(4):m.end(4)])
+        symbol = re.sub(r"[ \t]*-[ \t]*", "-", text[m.start(4) : m.end(4)])
         display = f"{number}/{year}/{symbol}" if year else f"{number}{sep or '/'}{symbol}"
-        before = _KIND_BEFORE.search(text[max(0, m.start() - 30):m.start()])
+        before = _KIND_BEFORE.search(text[max(0, m.start() - 30) : m.start()])
         kind = _canonical_kind(before.group(1)) if before else _kind_from_symbol(symbol)
         found.append((PolicyRef(display, kind, ref_key(display)), m.start(), m.end()))
     # Numbered references do not overlap and come in order: a bare one is checked

@@ -9,6 +9,7 @@ parsing never raises.
 This module is syntax only. What the parsed query means (accents, words,
 questions) is :mod:`search.plan`; how it is answered is :mod:`search.engine`.
 """
+
 from __future__ import annotations
 
 import re
@@ -79,7 +80,7 @@ def parse(text: str) -> ParsedQuery:
     for ref, start, end in find_refs(text, query=True):
         negated = start > 0 and text[start - 1] == "-"
         units_at.append((start, Unit(syllables(ref.ref), ref_key=ref.key), negated))
-        chars[start - (1 if negated else 0):end] = " " * (end - start + (1 if negated else 0))
+        chars[start - (1 if negated else 0) : end] = " " * (end - start + (1 if negated else 0))
     rest = "".join(chars)
     if rest.count('"') % 2:  # an unbalanced quote is just a character
         rest = rest.replace('"', " ")
@@ -95,8 +96,9 @@ def parse(text: str) -> ParsedQuery:
             raw, negated, quoted = m.group(2), bool(m.group(1)), True
         syls = syllables(raw)
         if syls:
-            units_at.append((m.start(), Unit(syls, phrase=quoted or len(syls) > 1, raw=raw),
-                             negated))
+            units_at.append(
+                (m.start(), Unit(syls, phrase=quoted or len(syls) > 1, raw=raw), negated)
+            )
     units_at.sort(key=lambda u: u[0])
     budget = MAX_QUERY_SYLLABLES
     for i, (_, unit, _) in enumerate(units_at):

@@ -5,6 +5,7 @@ in a worker process when the input is big. A page file (``.txt``, ``.html``)
 is one record; a JSON Lines file (``.jsonl``, ``.jsonl.gz``) is one record per
 line, read as a stream so that a big file is never held in memory.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -69,8 +70,11 @@ def iter_files(paths: Iterable[os.PathLike | str]) -> Iterator[Path | Skipped]:
                 elif f.is_symlink() and not f.exists() and _supported(f.name):
                     yield Skipped(shown(f), "broken symbolic link")
         elif p.is_file():
-            yield p if _supported(p.name) else \
-                Skipped(shown(p), f"unsupported file type {p.suffix or '(none)'}")
+            yield (
+                p
+                if _supported(p.name)
+                else Skipped(shown(p), f"unsupported file type {p.suffix or '(none)'}")
+            )
         else:
             yield Skipped(shown(p), "no such file or folder")
 
@@ -85,16 +89,18 @@ def read_records(path: Path) -> Iterator[Record | Skipped]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            yield Skipped(shown(path),
-                          f"larger than {MAX_BYTES // (1024 * 1024)} MB ({size} bytes)")
+            yield Skipped(
+                shown(path), f"larger than {MAX_BYTES // (1024 * 1024)} MB ({size} bytes)"
+            )
             return
         raw = path.read_bytes()
     except OSError as e:
         yield Skipped(shown(path), f"cannot read: {e.strerror}")
         return
     kind = PAGE_KINDS.get(path.suffix.lower(), "txt")
-    yield Record(id=shown(path.stem), source=shown(path), raw=raw, hash=content_hash(raw),
-                 kind=kind)
+    yield Record(
+        id=shown(path.stem), source=shown(path), raw=raw, hash=content_hash(raw), kind=kind
+    )
 
 
 def _bounded_lines(f) -> Iterator[bytes | None]:
@@ -131,9 +137,9 @@ def _json_record(line: bytes, source: str) -> Record | Skipped:
     if isinstance(art_id, (int, float)) and not isinstance(art_id, bool):
         art_id = str(art_id)
     if not isinstance(art_id, str) or not art_id.strip():
-        return Skipped(source, "JSON line has no \"id\"")
+        return Skipped(source, 'JSON line has no "id"')
     if not _encodable(art_id):
-        return Skipped(source, "JSON line's \"id\" is not valid Unicode (a lone surrogate)")
+        return Skipped(source, 'JSON line\'s "id" is not valid Unicode (a lone surrogate)')
     return Record(id=art_id, source=source, raw=line, hash=content_hash(line), kind="json")
 
 
@@ -153,8 +159,9 @@ def _json_records(path: Path) -> Iterator[Record | Skipped]:
         with opener(path, "rb") as f:
             for lineno, line in enumerate(_bounded_lines(f), 1):
                 if line is None:
-                    yield Skipped(f"{shown(path)}:{lineno}",
-                                  f"line longer than {MAX_LINE_BYTES} bytes")
+                    yield Skipped(
+                        f"{shown(path)}:{lineno}", f"line longer than {MAX_LINE_BYTES} bytes"
+                    )
                     continue
                 if lineno == 1:
                     line = line.removeprefix(b"\xef\xbb\xbf")

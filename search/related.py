@@ -9,6 +9,7 @@ Near-duplicates: the same story from several outlets shares most of its
 wording. Two articles are near-duplicates when most word shingles of the
 shorter one are in the other (containment), computed from their stored text.
 """
+
 from __future__ import annotations
 
 import logging
@@ -137,8 +138,9 @@ class Frequencies:
             return self._df
 
 
-def significant_terms(searcher, article: Article, max_terms: int = MAX_TERMS,
-                      frequencies: dict | None = None) -> list[Term]:
+def significant_terms(
+    searcher, article: Article, max_terms: int = MAX_TERMS, frequencies: dict | None = None
+) -> list[Term]:
     """The article's ``max_terms`` best terms by tf-idf, none in too many articles.
 
     Compound words are the runs of two or three syllables that pyvi joined into
@@ -165,9 +167,9 @@ def significant_terms(searcher, article: Article, max_terms: int = MAX_TERMS,
                 tf[("text", s)] += times
                 for n in (2, 3):
                     if i + n <= len(seq):
-                        word = "_".join(seq[i:i + n])
+                        word = "_".join(seq[i : i + n])
                         tf[("words", word)] += times
-                        if all(caps[i:i + n]):
+                        if all(caps[i : i + n]):
                             names.add(word)
     terms = []
     for (field, text), count in tf.items():
@@ -193,8 +195,9 @@ def significant_terms(searcher, article: Article, max_terms: int = MAX_TERMS,
     for t in terms:
         if t.text.count("_") == 2:
             a, b, c = t.text.split("_")
-            covered |= {w for w in (f"{a}_{b}", f"{b}_{c}")
-                        if tf[("words", w)] <= tf[("words", t.text)]}
+            covered |= {
+                w for w in (f"{a}_{b}", f"{b}_{c}") if tf[("words", w)] <= tf[("words", t.text)]
+            }
     terms = [t for t in terms if t.field == "text" or t.text not in covered]
     terms.sort(key=lambda t: (-t.weight, t.field, t.text))
     return terms[:max_terms]
@@ -220,8 +223,15 @@ def term_scores(searcher, terms: list[Term], lengths: Lengths) -> tuple[np.ndarr
     return scores, shared
 
 
-def related_docnums(searcher, cols, lengths: Lengths, article: Article, docnum: int,
-                    limit: int, frequencies: dict | None = None) -> list[tuple[int, float]]:
+def related_docnums(
+    searcher,
+    cols,
+    lengths: Lengths,
+    article: Article,
+    docnum: int,
+    limit: int,
+    frequencies: dict | None = None,
+) -> list[tuple[int, float]]:
     """(docnum, score) of the articles most related to ``article``, best first.
 
     Near-duplicates of the article (and of an earlier related article) are left out.
@@ -230,8 +240,11 @@ def related_docnums(searcher, cols, lengths: Lengths, article: Article, docnum: 
     scores, shared = term_scores(searcher, terms, lengths)
     # Against itself the article scores highest: a candidate that reaches
     # less than a fifth of that shares only incidental words.
-    allowed = (cols.live & (shared >= min(MIN_SHARED, len(terms)))
-               & (scores >= MIN_SELF_SHARE * scores[docnum]))
+    allowed = (
+        cols.live
+        & (shared >= min(MIN_SHARED, len(terms)))
+        & (scores >= MIN_SELF_SHARE * scores[docnum])
+    )
     allowed[docnum] = False
     bonus = np.zeros_like(scores)
     codes = cols.codes.get("province")
@@ -262,8 +275,11 @@ def related_docnums(searcher, cols, lengths: Lengths, article: Article, docnum: 
     for d in best.tolist():
         if len(kept) == limit:
             break
-        close = [o for o in [docnum, *(k for k, _ in kept)]
-                 if min(raw[d], raw[o]) >= DUP_SCORE_RATIO * max(raw[d], raw[o])]
+        close = [
+            o
+            for o in [docnum, *(k for k, _ in kept)]
+            if min(raw[d], raw[o]) >= DUP_SCORE_RATIO * max(raw[d], raw[o])
+        ]
         if any(similar(signature(d), signature(o)) for o in close):
             continue
         kept.append((d, float(scores[d])))
@@ -279,10 +295,11 @@ def _stored_article(searcher, docnum: int) -> Article:
 
 # --- near-duplicates ---------------------------------------------------------
 
+
 def shingles(article: Article) -> frozenset[int]:
     """Hashes of the runs of SHINGLE folded words of the article's lead and body."""
     # Only the start is read: MAX_SHINGLE_WORDS words fit well within 8 characters each.
-    text = f"{article.lead}\n{article.body}"[:MAX_SHINGLE_WORDS * 8]
+    text = f"{article.lead}\n{article.body}"[: MAX_SHINGLE_WORDS * 8]
     words = match_form(text).split()[:MAX_SHINGLE_WORDS]
     if len(words) < SHINGLE:
         words = match_form(article.title).split() + words
@@ -321,8 +338,10 @@ def group(signatures: list[frozenset]) -> list[list[int]]:
 
 # --- collapsing a result list --------------------------------------------------
 
-def collapse(searcher, ranked: list[tuple[int, float | None]], first: int,
-             per_page: int) -> list[tuple[int, float | None, list[int]]]:
+
+def collapse(
+    searcher, ranked: list[tuple[int, float | None]], first: int, per_page: int
+) -> list[tuple[int, float | None, list[int]]]:
     """The page ``[first, first + per_page)`` of ``ranked`` with each story shown once.
 
     ``ranked`` is (docnum, score) in result order from the first result on,
@@ -333,12 +352,18 @@ def collapse(searcher, ranked: list[tuple[int, float | None]], first: int,
     """
     signatures = [shingles(_stored_article(searcher, d)) for d, _ in ranked]
     groups = group(signatures)
-    return [(ranked[g[0]][0], ranked[g[0]][1], [ranked[i][0] for i in g[1:]])
-            for g in groups[first:first + per_page]]
+    return [
+        (ranked[g[0]][0], ranked[g[0]][1], [ranked[i][0] for i in g[1:]])
+        for g in groups[first : first + per_page]
+    ]
 
 
 def summary(article: Article) -> dict:
     """What a result list shows of a folded near-duplicate: id, title, url, outlet, date."""
-    return {"id": article.id, "title": article.title, "url": article.url,
-            "outlet": article.outlet,
-            "date": article.date.isoformat() if article.date else None}
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "outlet": article.outlet,
+        "date": article.date.isoformat() if article.date else None,
+    }

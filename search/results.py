@@ -1,4 +1,5 @@
 """Plain result objects returned by the query entry point."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

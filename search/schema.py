@@ -1,4 +1,5 @@
 """The index schema, declared once, and the document it is filled from."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,7 @@ import zlib
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import (VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, fold,
-                       syllables)
+from .analysis import VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, fold, syllables
 from . import abbrev
 from .article import Article
 from .fields import PreparedText, postings
@@ -82,14 +82,18 @@ def prepared_fields(article: Article, words: str) -> dict:
         "title": postings(_SCHEMA["title"], analyze(article.title)),
         "exact": postings(_SCHEMA["exact"], exact),
         "words": postings(_SCHEMA["words"], compound_words(words)),
-        "defines": ",".join(sorted({abbrev.encode(d)
-                                    for d in abbrev.definitions(article.text())})),
+        "defines": ",".join(sorted({abbrev.encode(d) for d in abbrev.definitions(article.text())})),
         "doc": zlib.compress(article.dumps().encode("utf-8"), 6),
     }
 
 
-def document(article: Article, words: str, fingerprint: str = "",
-             aliases: dict[str, str] | None = None, prepared: dict | None = None) -> dict:
+def document(
+    article: Article,
+    words: str,
+    fingerprint: str = "",
+    aliases: dict[str, str] | None = None,
+    prepared: dict | None = None,
+) -> dict:
     """The Whoosh document for an article, its pyvi segmentation and merged copies.
 
     ``prepared`` is :func:`prepared_fields` of the article, when already computed.

@@ -7,6 +7,7 @@ posting list is read block by block into arrays (document numbers and
 weights), and recall masks, BM25 scores and the top hits are array operations.
 Whoosh still stores the postings and evaluates the queries of phrase units.
 """
+
 from __future__ import annotations
 
 import math
@@ -115,8 +116,9 @@ class Lengths:
         self.average = float(self.values.mean()) if n else 1.0
 
 
-def bm25(ids: np.ndarray, weights: np.ndarray, n_docs: int, lengths: Lengths,
-         term: ScoreTerm) -> np.ndarray:
+def bm25(
+    ids: np.ndarray, weights: np.ndarray, n_docs: int, lengths: Lengths, term: ScoreTerm
+) -> np.ndarray:
     """BM25 scores of one term's postings (Whoosh's idf: log(N / (df + 1)) + 1)."""
     idf = math.log(n_docs / (len(ids) + 1)) + 1.0
     if term.normalize:

@@ -1,4 +1,5 @@
 """pyvi word segmentation, run once per article at ingest (never at query time)."""
+
 from __future__ import annotations
 
 import re

@@ -11,6 +11,7 @@ Both work on folded syllables against the index's own statistics:
   syllables that are words of their own are corrected only when what was typed
   never stands next to its neighbours.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,10 +30,25 @@ SHORT = 3  # letters: a syllable this short that is a word is only corrected out
 # Telex: tone keys and vowel/consonant keys.
 _TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
 _VNI_TONES = {"1": "\u0301", "2": "\u0300", "3": "\u0309", "4": "\u0303", "5": "\u0323"}
-_TELEX_SHAPES = [("dd", "đ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("oo", "ô"), ("ow", "ơ"),
-                 ("uw", "ư"), ("w", "ư")]
-_VNI_SHAPES = [("d9", "đ"), ("a6", "â"), ("a8", "ă"), ("e6", "ê"), ("o6", "ô"), ("o7", "ơ"),
-               ("u7", "ư")]
+_TELEX_SHAPES = [
+    ("dd", "đ"),
+    ("aa", "â"),
+    ("aw", "ă"),
+    ("ee", "ê"),
+    ("oo", "ô"),
+    ("ow", "ơ"),
+    ("uw", "ư"),
+    ("w", "ư"),
+]
+_VNI_SHAPES = [
+    ("d9", "đ"),
+    ("a6", "â"),
+    ("a8", "ă"),
+    ("e6", "ê"),
+    ("o6", "ô"),
+    ("o7", "ơ"),
+    ("u7", "ư"),
+]
 _TOKEN = re.compile(r"[a-z0-9]{1,12}")
 
 
@@ -43,7 +59,7 @@ def _place_tone(base: str, tone: str) -> str | None:
         return None
     # canonical_syllable moves the mark to where it belongs; put it anywhere first.
     i = vowels[0]
-    return canonical_syllable(unicodedata.normalize("NFC", base[:i + 1] + tone + base[i + 1:]))
+    return canonical_syllable(unicodedata.normalize("NFC", base[: i + 1] + tone + base[i + 1 :]))
 
 
 def _decode(token: str, tones: dict[str, str], shapes: list[tuple[str, str]]) -> str | None:
@@ -90,8 +106,9 @@ def edits(word: str) -> set[str]:
     return {w for w in out if w}
 
 
-def correct(syllables: list[str], known: Callable[[str], int],
-            pairs: Callable[[str, str], int]) -> list[str] | None:
+def correct(
+    syllables: list[str], known: Callable[[str], int], pairs: Callable[[str, str], int]
+) -> list[str] | None:
     """The query's syllables with typos and Telex/VNI read back, or None when nothing changes.
 
     ``syllables`` are lower case as typed; ``known(s)`` is how many articles

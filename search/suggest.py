@@ -30,6 +30,7 @@ A :class:`Suggester` is shared by the threads of a web server: every thread has
 its own SQLite connection, while the small LRU caches of candidates and bigram
 rows are shared and dropped whenever the writer commits a new generation.
 """
+
 from __future__ import annotations
 
 import math
@@ -65,12 +66,12 @@ class Cand(NamedTuple):
     """One accented reading of a query token, with its counts in the index and the model."""
 
     sid: int | None  # syllable id, None when unknown to the vocabulary
-    text: str        # canonical lower-case syllable (or the key, for classes)
-    n: int           # occurrences
-    t: int           # distinct successors
+    text: str  # canonical lower-case syllable (or the key, for classes)
+    n: int  # occurrences
+    t: int  # distinct successors
     lid: int | None = None  # id in the general model, None when unknown to it
-    ln: int = 0             # occurrences in the general model
-    lt: int = 0             # distinct successors in the general model
+    ln: int = 0  # occurrences in the general model
+    lt: int = 0  # distinct successors in the general model
 
 
 class _LRU:
@@ -109,8 +110,13 @@ class _Token(NamedTuple):
 class Suggester:
     """Accent restoration from the vocabulary next to an index; safe to share between threads."""
 
-    def __init__(self, index_dir, cache_size: int = CACHE_SIZE, lm="general",
-                 index_weight: float = INDEX_WEIGHT):
+    def __init__(
+        self,
+        index_dir,
+        cache_size: int = CACHE_SIZE,
+        lm="general",
+        index_weight: float = INDEX_WEIGHT,
+    ):
         """``lm``: the general model (default the shipped one, loaded on first use), a
         :class:`search.lm.LanguageModel`, or None for the index alone; ``index_weight``
         0 decodes with the general model alone (benchmarks)."""
@@ -157,8 +163,13 @@ class Suggester:
         try:
             # check_same_thread=False only so that close() may close it; the
             # connection is used by its own thread alone.
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0,
-                                   isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                f"file:{self.path}?mode=ro",
+                uri=True,
+                timeout=5.0,
+                isolation_level=None,
+                check_same_thread=False,
+            )
         except sqlite3.Error:
             return None
         try:
@@ -200,9 +211,14 @@ class Suggester:
             row = conn.execute("SELECT id FROM fsyl WHERE text = ?", (folded,)).fetchone()
             cands: tuple[Cand, ...] = ()
             if row is not None:
-                cands = tuple(Cand(*r) for r in conn.execute(
-                    "SELECT id, text, n, t FROM syl WHERE fid = ? AND n > 0 "
-                    "ORDER BY n DESC LIMIT ?", (row[0], MAX_CANDIDATES)))
+                cands = tuple(
+                    Cand(*r)
+                    for r in conn.execute(
+                        "SELECT id, text, n, t FROM syl WHERE fid = ? AND n > 0 "
+                        "ORDER BY n DESC LIMIT ?",
+                        (row[0], MAX_CANDIDATES),
+                    )
+                )
             hit = (row[0] if row else None, cands)
             self._index_cands.put(folded, hit)
         return hit
@@ -230,14 +246,17 @@ class Suggester:
             self._cands.put(folded, hit)
         return hit
 
-    def _lm_bigrams(self, fa: str, prev: tuple[Cand, ...], fb: str,
-                    cur: tuple[Cand, ...]) -> dict[tuple[int, int], int]:
+    def _lm_bigrams(
+        self, fa: str, prev: tuple[Cand, ...], fb: str, cur: tuple[Cand, ...]
+    ) -> dict[tuple[int, int], int]:
         """The general model's counts of the pairs of readings of ``fa fb``."""
         key = (fa, fb, tuple(c.lid for c in prev), tuple(c.lid for c in cur))
         hit = self._lm_pairs.get(key)
         if hit is None:
-            hit = self.lm.bigrams([c.lid for c in prev if c.lid is not None],
-                                  [c.lid for c in cur if c.lid is not None])
+            hit = self.lm.bigrams(
+                [c.lid for c in prev if c.lid is not None],
+                [c.lid for c in cur if c.lid is not None],
+            )
             self._lm_pairs.put(key, hit)
         return hit
 
@@ -245,8 +264,12 @@ class Suggester:
         """Counts of every accented pair whose folded form is (fa, fb)."""
         hit = self._pairs.get((fa, fb))
         if hit is None:
-            hit = {(a, b): n for a, b, n in conn.execute(
-                "SELECT a, b, n FROM bi WHERE fa = ? AND fb = ?", (fa, fb))}
+            hit = {
+                (a, b): n
+                for a, b, n in conn.execute(
+                    "SELECT a, b, n FROM bi WHERE fa = ? AND fb = ?", (fa, fb)
+                )
+            }
             self._pairs.put((fa, fb), hit)
         return hit
 
@@ -374,9 +397,9 @@ class Suggester:
             return None
         out, last, syls = [], 0, []
         for tok, syl in zip(tokens, restored):
-            typed = text[tok.start:tok.end]
+            typed = text[tok.start : tok.end]
             new = typed if syl.startswith("<") or syl == tok.key else _with_case(syl, typed)
-            out += [text[last:tok.start], new]
+            out += [text[last : tok.start], new]
             last = tok.end
             syls.append(new.lower())
         out.append(text[last:])

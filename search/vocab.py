@@ -15,6 +15,7 @@ Bigrams never cross punctuation: a sentence or clause starts with ``<s>`` and
 ends with ``</s>``. Every token with a digit counts as ``<num>``, so that
 ``năm 2017`` and ``năm 2015`` strengthen the same context.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,7 @@ LONG = "<long>"
 
 # A syllable token, or a character that ends a clause (context does not carry
 # over it). One scan finds both, and "2.200" stays one token.
-_SCAN_RE = re.compile(
-    rf"({SYLLABLE_PATTERN})|[.,;:!?…()\[\]{{}}\"“”«»|•\n\r]", re.UNICODE)
+_SCAN_RE = re.compile(rf"({SYLLABLE_PATTERN})|[.,;:!?…()\[\]{{}}\"“”«»|•\n\r]", re.UNICODE)
 
 _SCHEMA = f"""
 PRAGMA user_version = {SCHEMA_VERSION};
@@ -69,8 +69,8 @@ def _statements(text: str) -> Iterator[str]:
     """The statements of an SQL script, one at a time (executescript would commit first)."""
     start = 0
     for i, ch in enumerate(text):
-        if ch == ";" and sqlite3.complete_statement(text[start:i + 1]):
-            yield text[start:i + 1]
+        if ch == ";" and sqlite3.complete_statement(text[start : i + 1]):
+            yield text[start : i + 1]
             start = i + 1
     if text[start:].strip():
         yield text[start:]
@@ -131,8 +131,10 @@ def count(text: str) -> tuple[Counter, Counter]:
             bi[(BOS, keys[i + 1])] += 1
             uni[BOS] += 1
     # What nets to zero on a boundary is never written: keep the pickle small.
-    return (Counter({k: v for k, v in uni.items() if k}),
-            Counter({k: v for k, v in bi.items() if k[0] and k[1] and v}))
+    return (
+        Counter({k: v for k, v in uni.items() if k}),
+        Counter({k: v for k, v in bi.items() if k[0] and k[1] and v}),
+    )
 
 
 def vocab_path(index_dir) -> Path:
@@ -217,9 +219,10 @@ class Vocabulary:
         self._fids.clear()
 
     def _stamp(self, stamp) -> None:
-        self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                             [("index_generation", stamp.generation),
-                              ("index_documents", stamp.documents)])
+        self._db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("index_generation", stamp.generation), ("index_documents", stamp.documents)],
+        )
 
     def _flush(self) -> None:
         """Add the pending counts to the tables (inside a transaction) and clear them."""
@@ -230,17 +233,22 @@ class Vocabulary:
             # Every syllable of a changed pair, even one whose own count nets to 0.
             ids = self._resolve({k for pair in bi for k in pair} | uni.keys())
             db.executemany(
-                "UPDATE syl SET n = n + ? WHERE id = ?", [(v, ids[k][0]) for k, v in uni.items()])
+                "UPDATE syl SET n = n + ? WHERE id = ?", [(v, ids[k][0]) for k, v in uni.items()]
+            )
             # In key order, so that the B-tree is walked once rather than at random.
-            rows = sorted((ids[a][1], ids[b][1], ids[a][0], ids[b][0], v)
-                          for (a, b), v in bi.items())
+            rows = sorted(
+                (ids[a][1], ids[b][1], ids[a][0], ids[b][0], v) for (a, b), v in bi.items()
+            )
             db.executemany(
                 "INSERT INTO bi VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (fa, fb, a, b) DO UPDATE SET n = n + excluded.n", rows)
+                "ON CONFLICT (fa, fb, a, b) DO UPDATE SET n = n + excluded.n",
+                rows,
+            )
             # Only rows that lost counts can have dropped to zero.
             db.executemany(
                 "DELETE FROM bi WHERE fa = ? AND fb = ? AND a = ? AND b = ? AND n <= 0",
-                [r[:4] for r in rows if r[4] < 0])
+                [r[:4] for r in rows if r[4] < 0],
+            )
             tokens = sum(v for k, v in uni.items() if k not in (BOS, EOS))
             db.execute("UPDATE meta SET value = value + ? WHERE key = 'tokens'", (tokens,))
             db.execute("UPDATE meta SET value = value + ? WHERE key = 'documents'", (self._docs,))
@@ -254,12 +262,15 @@ class Vocabulary:
     def matches(self, stamp) -> bool:
         """True when the committed counts are those of the index commit ``stamp``."""
         meta = dict(self._db.execute("SELECT key, value FROM meta"))
-        return (meta.get("index_generation") == stamp.generation
-                and meta.get("index_documents") == stamp.documents
-                and meta.get("documents") == stamp.documents)
+        return (
+            meta.get("index_generation") == stamp.generation
+            and meta.get("index_documents") == stamp.documents
+            and meta.get("documents") == stamp.documents
+        )
 
-    def rebuild(self, counts: Iterable[tuple[Counter, Counter]], stamp,
-                flush_every: int = 2000) -> int:
+    def rebuild(
+        self, counts: Iterable[tuple[Counter, Counter]], stamp, flush_every: int = 2000
+    ) -> int:
         """Replace every count by those of ``counts`` (one per article) in one transaction.
 
         Readers keep the old vocabulary until it is complete; memory stays
@@ -297,8 +308,10 @@ class Vocabulary:
                 self._empty_tables()
                 for table in ("fsyl", "syl", "bi"):
                     db.execute(f"INSERT INTO main.{table} SELECT * FROM other.{table}")
-                db.execute("INSERT OR REPLACE INTO main.meta SELECT key, value FROM other.meta "
-                           "WHERE key IN ('tokens', 'documents')")
+                db.execute(
+                    "INSERT OR REPLACE INTO main.meta SELECT key, value FROM other.meta "
+                    "WHERE key IN ('tokens', 'documents')"
+                )
                 self._stamp(stamp)
                 db.execute("COMMIT")
             except BaseException:
@@ -320,8 +333,10 @@ class Vocabulary:
             self._db.execute(statement)
         # A random generation: readers compare generations, and a fresh
         # vocabulary must never repeat the one they cached.
-        self._db.execute("UPDATE meta SET value = ? WHERE key = 'generation'",
-                         (int.from_bytes(os.urandom(4), "big"),))
+        self._db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'generation'",
+            (int.from_bytes(os.urandom(4), "big"),),
+        )
 
     def _resolve(self, keys) -> dict[str, tuple[int, int]]:
         """(id, folded id) of the given syllables, inserting new ones (inside a transaction)."""
@@ -335,8 +350,10 @@ class Vocabulary:
                 if f not in fids:
                     db.execute("INSERT OR IGNORE INTO fsyl (text) VALUES (?)", (f,))
                     fids[f] = db.execute("SELECT id FROM fsyl WHERE text = ?", (f,)).fetchone()[0]
-                row = (db.execute("INSERT INTO syl (text, fid) VALUES (?, ?)",
-                                  (k, fids[f])).lastrowid, fids[f])
+                row = (
+                    db.execute("INSERT INTO syl (text, fid) VALUES (?, ?)", (k, fids[f])).lastrowid,
+                    fids[f],
+                )
             ids[k] = row
             fids[f] = row[1]
         return ids

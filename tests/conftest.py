@@ -1,4 +1,5 @@
 """Shared fixtures: a small real index built once from the seeds plus synthetic articles."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,43 +21,83 @@ SEEDS = ROOT / "seeds"
 # Short synthetic articles that exercise the Vietnamese cases, with facet values
 # (the seeds get theirs from the extractor). Ids are chosen to be awkward.
 SYNTHETIC = [
-    Article(id="syn/hiểu một lần", title="Người dân hiểu rõ chính sách mới",
-            body="Cán bộ xã giải thích để người dân hiểu chính sách bảo hiểm.",
-            province="Điện Biên", province_2025="Điện Biên", topics=["Văn hóa – xã hội"],
-            date=dt.date(2024, 3, 5)),
-    Article(id="syn/hiệu nhiều lần", title="Hiệu quả, hiệu lực, hiệu suất công vụ",
-            body="Nâng cao hiệu quả, hiệu lực và hiệu suất; hiệu quả công việc là thước đo, "
-                 "hiệu quả quản lý nhà nước, hiệu quả phục vụ.",
-            province="Lạng Sơn", province_2025="Lạng Sơn",
-            topics=["Cải cách hành chính", "Tổ chức cán bộ"], date=dt.date(2023, 11, 20)),
-    Article(id="syn/nfd", title=unicodedata.normalize("NFD", "Thủy lợi nội đồng ở xã Mường Luân"),
-            body=unicodedata.normalize("NFD", "Công trình thủy lợi phục vụ tưới tiêu cho bà con."),
-            province="Điện Biên", province_2025="Điện Biên", topics=["Kinh tế"],
-            date=dt.date(2022, 6, 1)),
-    Article(id="syn/old-style", title="Hoà đồng với nhân dân, thuỷ chung với cách mạng",
-            body="Uỷ ban nhân dân xã luôn hoà đồng, khoẻ mạnh và thuỷ chung.",
-            province="Bắc Kạn", province_2025="Thái Nguyên", topics=["Xây dựng Đảng"],
-            date=dt.date(2021, 2, 14)),
-    Article(id="syn/eth", title="ÐẠI HỘI ÐẢNG BỘ XÃ XUÂN LA",
-            body="Ðại hội Ðảng bộ xã Xuân La nhiệm kỳ mới diễn ra thành công.",
-            province="Bắc Kạn", province_2025="Thái Nguyên", topics=["Xây dựng Đảng"],
-            date=dt.date(2020, 9, 9)),
+    Article(
+        id="syn/hiểu một lần",
+        title="Người dân hiểu rõ chính sách mới",
+        body="Cán bộ xã giải thích để người dân hiểu chính sách bảo hiểm.",
+        province="Điện Biên",
+        province_2025="Điện Biên",
+        topics=["Văn hóa – xã hội"],
+        date=dt.date(2024, 3, 5),
+    ),
+    Article(
+        id="syn/hiệu nhiều lần",
+        title="Hiệu quả, hiệu lực, hiệu suất công vụ",
+        body="Nâng cao hiệu quả, hiệu lực và hiệu suất; hiệu quả công việc là thước đo, "
+        "hiệu quả quản lý nhà nước, hiệu quả phục vụ.",
+        province="Lạng Sơn",
+        province_2025="Lạng Sơn",
+        topics=["Cải cách hành chính", "Tổ chức cán bộ"],
+        date=dt.date(2023, 11, 20),
+    ),
+    Article(
+        id="syn/nfd",
+        title=unicodedata.normalize("NFD", "Thủy lợi nội đồng ở xã Mường Luân"),
+        body=unicodedata.normalize("NFD", "Công trình thủy lợi phục vụ tưới tiêu cho bà con."),
+        province="Điện Biên",
+        province_2025="Điện Biên",
+        topics=["Kinh tế"],
+        date=dt.date(2022, 6, 1),
+    ),
+    Article(
+        id="syn/old-style",
+        title="Hoà đồng với nhân dân, thuỷ chung với cách mạng",
+        body="Uỷ ban nhân dân xã luôn hoà đồng, khoẻ mạnh và thuỷ chung.",
+        province="Bắc Kạn",
+        province_2025="Thái Nguyên",
+        topics=["Xây dựng Đảng"],
+        date=dt.date(2021, 2, 14),
+    ),
+    Article(
+        id="syn/eth",
+        title="ÐẠI HỘI ÐẢNG BỘ XÃ XUÂN LA",
+        body="Ðại hội Ðảng bộ xã Xuân La nhiệm kỳ mới diễn ra thành công.",
+        province="Bắc Kạn",
+        province_2025="Thái Nguyên",
+        topics=["Xây dựng Đảng"],
+        date=dt.date(2020, 9, 9),
+    ),
     # "hòa đồng" as one pyvi word (old-style "hoà_đồng") versus the same two
     # syllables across a word boundary ("chan hòa | đồng_bào"): same length, body
     # only, and the boundary case written first so that a tie would rank it first.
-    Article(id="syn/across-words", title="Ngày hội gần dân",
-            body="Không khí vui vẻ, chan hòa đồng bào các dân tộc.",
-            province="Thái Nguyên", province_2025="Thái Nguyên", topics=["Văn hóa – xã hội"],
-            date=dt.date(2023, 1, 11)),
-    Article(id="syn/whole-word", title="Cán bộ gần dân",
-            body="Cán bộ xã luôn hoà đồng với bà con các dân tộc.",
-            province="Thái Nguyên", province_2025="Thái Nguyên", topics=["Tổ chức cán bộ"],
-            date=dt.date(2023, 1, 10)),
-    Article(id="syn/caption-only", title="Ngày hội đại đoàn kết toàn dân",
-            body="Ngày hội diễn ra vui tươi tại thôn.",
-            captions=["Đồng chí Bí thư trao quà cho hộ nghèo bản Nậm Pồ."],
-            province="Điện Biên", province_2025="Điện Biên", topics=["Giảm nghèo"],
-            date=dt.date(2024, 8, 30)),
+    Article(
+        id="syn/across-words",
+        title="Ngày hội gần dân",
+        body="Không khí vui vẻ, chan hòa đồng bào các dân tộc.",
+        province="Thái Nguyên",
+        province_2025="Thái Nguyên",
+        topics=["Văn hóa – xã hội"],
+        date=dt.date(2023, 1, 11),
+    ),
+    Article(
+        id="syn/whole-word",
+        title="Cán bộ gần dân",
+        body="Cán bộ xã luôn hoà đồng với bà con các dân tộc.",
+        province="Thái Nguyên",
+        province_2025="Thái Nguyên",
+        topics=["Tổ chức cán bộ"],
+        date=dt.date(2023, 1, 10),
+    ),
+    Article(
+        id="syn/caption-only",
+        title="Ngày hội đại đoàn kết toàn dân",
+        body="Ngày hội diễn ra vui tươi tại thôn.",
+        captions=["Đồng chí Bí thư trao quà cho hộ nghèo bản Nậm Pồ."],
+        province="Điện Biên",
+        province_2025="Điện Biên",
+        topics=["Giảm nghèo"],
+        date=dt.date(2024, 8, 30),
+    ),
 ]
 
 
@@ -90,10 +131,12 @@ def engine(index_dir) -> Engine:
 @pytest.fixture(scope="session")
 def articles_index(tmp_path_factory):
     """A factory: a real index of hand-made articles (vocabulary and pyvi words included)."""
+
     def build(articles: list[Article], name: str = "articles") -> Path:
         d = tmp_path_factory.mktemp(name)
         add_articles(d, articles)
         return d
+
     return build
 
 
@@ -106,6 +149,7 @@ def engine_for():
         e = open_engine(index_dir)
         opened.append(e)
         return e
+
     yield make
     for e in opened:
         e.close_all()
@@ -118,6 +162,7 @@ def client_for():
 
     def make(index_dir: Path):
         return create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()
+
     return make
 
 

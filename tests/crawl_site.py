@@ -13,6 +13,7 @@ ETag and Last-Modified and honours conditional requests. Every request is
 logged (time, path, conditional headers, status) so tests can check what the
 crawler asked for and when.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -38,17 +39,17 @@ LAST_MODIFIED = "Wed, 01 May 2024 08:00:00 GMT"
 ARTICLES = {
     0: "/tin-tuc/dien-bien-dong-xay-dung-doi-ngu-can-bo-1001.html",
     1: "/tin-tuc/thanh-pho-chu-trong-xay-dung-doi-ngu-1002.html",
-    2: "/tin-tuc/dai-tu-dao-tao-can-bo-1003.html",          # served in Windows-1258
+    2: "/tin-tuc/dai-tu-dao-tao-can-bo-1003.html",  # served in Windows-1258
     3: "/tin-tuc/dien-bien-phu-boi-duong-can-bo-1004.html",  # 429 the first time
-    4: "/tin-tuc/hieu-qua-cong-tac-luan-chuyen-1005.html",   # in the feed after publish_new()
+    4: "/tin-tuc/hieu-qua-cong-tac-luan-chuyen-1005.html",  # in the feed after publish_new()
 }
 OLD_URL = "/bai-cu/thanh-pho-chu-trong-xay-dung-doi-ngu-1002.html"  # 301 -> ARTICLES[1]
 DISALLOWED = "/rieng/bao-cao-noi-bo-khong-cong-khai-1009.html"
 GONE = "/tin-tuc/bai-da-go-bo-1404.html"
 SLOW = "/tin-tuc/bai-tai-rat-cham-1007.html"
 OVERSIZED = "/tin-tuc/bai-qua-dung-luong-1008.html"
-PDF_LINK = "/van-ban/quyet-dinh-so-1010.pdf"          # listed; never worth a request
-NOT_HTML = "/tin-tuc/bang-gia-dat-nam-2024-1011"     # answers application/pdf
+PDF_LINK = "/van-ban/quyet-dinh-so-1010.pdf"  # listed; never worth a request
+NOT_HTML = "/tin-tuc/bang-gia-dat-nam-2024-1011"  # answers application/pdf
 OFFSITE = "/chuyen-trang/bai-dang-tren-trang-khac-1012.html"  # 301 to another host (localhost)
 ROBOTS_MOVED = "/robots-moi.txt"  # where robots.txt redirects with Site(robots_moved=True)
 FEED = "/rss/home.rss"
@@ -56,7 +57,6 @@ SITEMAP_INDEX = "/sitemap_index.xml"
 SITEMAP = "/sitemap-tin-tuc.xml"
 SITEMAP_GZ = "/sitemap-cu.xml.gz"
 MENU = ["/gioi-thieu", "/lien-he", "/chuyen-muc/tin-tuc", "/tag/can-bo"]
-
 
 
 @dataclass
@@ -78,8 +78,10 @@ class Hit:
 
 def _article_html(article, canonical: str, charset: str = "utf-8") -> str:
     paras = "".join(f"<p>{html.escape(p)}</p>" for p in article.body.split("\n\n") if p)
-    figure = "".join(f'<figure><img src="/anh/{i}.jpg" alt=""><figcaption>{html.escape(c)}'
-                     f"</figcaption></figure>" for i, c in enumerate(article.captions[:1]))
+    figure = "".join(
+        f'<figure><img src="/anh/{i}.jpg" alt=""><figcaption>{html.escape(c)}</figcaption></figure>'
+        for i, c in enumerate(article.captions[:1])
+    )
     author = f'<p class="author">{html.escape(article.author)}</p>' if article.author else ""
     return (
         f'<!DOCTYPE html><html lang="vi"><head><meta charset="{charset}">'
@@ -89,9 +91,10 @@ def _article_html(article, canonical: str, charset: str = "utf-8") -> str:
         f'<link rel="alternate" type="application/rss+xml" href="{FEED}"></head><body>'
         '<nav><a href="/">Trang chủ</a> <a href="/gioi-thieu">Giới thiệu</a> '
         '<a href="/lien-he">Liên hệ</a></nav>'
-        f'<article><h1>{html.escape(article.title)}</h1>'
+        f"<article><h1>{html.escape(article.title)}</h1>"
         f'<p class="sapo"><strong>{html.escape(article.lead)}</strong></p>{figure}{paras}'
-        f"{author}</article><footer>Cổng thông tin điện tử</footer></body></html>")
+        f"{author}</article><footer>Cổng thông tin điện tử</footer></body></html>"
+    )
 
 
 class Site:
@@ -152,28 +155,37 @@ class Site:
             f"<item><title>{html.escape(self.articles[i].title)}</title>"
             f"<link>{self.url(path)}</link>"
             f"<pubDate>{_rfc822(self.articles[i].date)}</pubDate></item>"
-            for i, path in items)
-        extra = (f"<item><title>Tài liệu nội bộ</title><link>{self.url(DISALLOWED)}</link></item>"
-                 f"<item><title>Bài đã gỡ</title><link>{self.url(GONE)}</link></item>")
-        return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-                f"<title>Tin mới</title><link>{self.base}/</link>{entries}{extra}"
-                "</channel></rss>").encode("utf-8")
+            for i, path in items
+        )
+        extra = (
+            f"<item><title>Tài liệu nội bộ</title><link>{self.url(DISALLOWED)}</link></item>"
+            f"<item><title>Bài đã gỡ</title><link>{self.url(GONE)}</link></item>"
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Tin mới</title><link>{self.base}/</link>{entries}{extra}"
+            "</channel></rss>"
+        ).encode("utf-8")
 
     def _sitemap(self, paths: list[str]) -> bytes:
-        locs = "".join(f"<url><loc>{self.url(p)}</loc><lastmod>2024-05-01</lastmod></url>"
-                       for p in paths)
-        return ('<?xml version="1.0" encoding="UTF-8"?><urlset '
-                f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
-                ).encode("utf-8")
+        locs = "".join(
+            f"<url><loc>{self.url(p)}</loc><lastmod>2024-05-01</lastmod></url>" for p in paths
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?><urlset '
+            f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+        ).encode("utf-8")
 
     def _home(self) -> bytes:
         links = [ARTICLES[0], ARTICLES[1], ARTICLES[3], DISALLOWED, OFFSITE, *MENU]
         body = "".join(f'<li><a href="{p}">{p}</a></li>' for p in links)
-        return ('<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
-                "<title>Cổng thông tin điện tử huyện</title>"
-                f'<link rel="alternate" type="application/rss+xml" href="{FEED}"></head>'
-                f'<body><ul>{body}</ul><a href="http://example.invalid/tin-tuc/bai-ngoai-trang'
-                '-1099.html">Liên kết ngoài</a></body></html>').encode("utf-8")
+        return (
+            '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
+            "<title>Cổng thông tin điện tử huyện</title>"
+            f'<link rel="alternate" type="application/rss+xml" href="{FEED}"></head>'
+            f'<body><ul>{body}</ul><a href="http://example.invalid/tin-tuc/bai-ngoai-trang'
+            '-1099.html">Liên kết ngoài</a></body></html>'
+        ).encode("utf-8")
 
     def content(self, path: str) -> tuple[int, str, bytes, dict] | None:
         """(status, content type, body, extra headers) of ``path``; None: 404."""
@@ -181,26 +193,42 @@ class Site:
         if path == "/robots.txt" and self.robots_moved:
             return 301, "text/html", b"", {"Location": self.url(ROBOTS_MOVED)}
         if path in ("/robots.txt", ROBOTS_MOVED):
-            text = (f"User-agent: *\nDisallow: /rieng/\nCrawl-delay: {CRAWL_DELAY}\n"
-                    f"Sitemap: {self.url(SITEMAP_INDEX)}\n")
+            text = (
+                f"User-agent: *\nDisallow: /rieng/\nCrawl-delay: {CRAWL_DELAY}\n"
+                f"Sitemap: {self.url(SITEMAP_INDEX)}\n"
+            )
             return 200, "text/plain", text.encode(), {}
         if path == "/":
             return 200, "text/html; charset=utf-8", self._home(), {}
         if path == FEED:
             return 200, "application/rss+xml", self._feed(), {}
         if path == SITEMAP_INDEX:
-            locs = "".join(f"<sitemap><loc>{self.url(p)}</loc></sitemap>"
-                           for p in (SITEMAP, SITEMAP_GZ))
-            return 200, "application/xml", (
-                '<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns='
-                f'"http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</sitemapindex>'
-            ).encode(), {}
+            locs = "".join(
+                f"<sitemap><loc>{self.url(p)}</loc></sitemap>" for p in (SITEMAP, SITEMAP_GZ)
+            )
+            return (
+                200,
+                "application/xml",
+                (
+                    '<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns='
+                    f'"http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</sitemapindex>'
+                ).encode(),
+                {},
+            )
         if path == SITEMAP:
-            return 200, "application/xml", self._sitemap(
-                [ARTICLES[0], ARTICLES[2], SLOW, OVERSIZED, PDF_LINK, NOT_HTML]), {}
+            return (
+                200,
+                "application/xml",
+                self._sitemap([ARTICLES[0], ARTICLES[2], SLOW, OVERSIZED, PDF_LINK, NOT_HTML]),
+                {},
+            )
         if path == SITEMAP_GZ:
-            return 200, "application/gzip", gzip.compress(
-                self._sitemap([ARTICLES[0], DISALLOWED]), mtime=0), {}
+            return (
+                200,
+                "application/gzip",
+                gzip.compress(self._sitemap([ARTICLES[0], DISALLOWED]), mtime=0),
+                {},
+            )
         if path == OLD_URL:
             return 301, "text/html", b"", {"Location": self.url(ARTICLES[1])}
         if path == OFFSITE:
@@ -218,8 +246,12 @@ class Site:
             if i == 2:
                 page = _article_html(self.articles[i], self.canonical(i), "windows-1258")
                 return 200, "text/html; charset=windows-1258", to_cp1258(page), {}
-            return 200, "text/html; charset=utf-8", \
-                _article_html(self.articles[i], self.canonical(i)).encode("utf-8"), {}
+            return (
+                200,
+                "text/html; charset=utf-8",
+                _article_html(self.articles[i], self.canonical(i)).encode("utf-8"),
+                {},
+            )
         return None
 
     def _handler(self):
@@ -256,9 +288,17 @@ class Site:
                 if status == 200 and (inm == etag or (inm is None and ims == LAST_MODIFIED)):
                     status, body = 304, b""
                 with site._lock:
-                    site.log.append(Hit(arrived, path, status, inm, ims,
-                                        self.headers.get("Host", ""),
-                                        self.headers.get("User-Agent", "")))
+                    site.log.append(
+                        Hit(
+                            arrived,
+                            path,
+                            status,
+                            inm,
+                            ims,
+                            self.headers.get("Host", ""),
+                            self.headers.get("User-Agent", ""),
+                        )
+                    )
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 if status in (200, 304):
@@ -287,5 +327,4 @@ class Site:
 
 
 def _rfc822(date) -> str:
-    return time.strftime("%a, %d %b %Y 08:00:00 +0700",
-                         time.strptime(str(date), "%Y-%m-%d"))
+    return time.strftime("%a, %d %b %Y 08:00:00 +0700", time.strptime(str(date), "%Y-%m-%d"))

@@ -1,4 +1,5 @@
 """A small real index for the facet and chart tests: many outlets, districts, dated and undated."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,8 +9,12 @@ from helpers import add_articles
 from search.article import Article
 
 # (province as published, province after 2025, district)
-PLACES = [("Điện Biên", "Điện Biên", "Mường Chà"), ("Bắc Kạn", "Thái Nguyên", "Ba Bể"),
-          ("Lạng Sơn", "Lạng Sơn", "Cao Lộc"), ("Thái Nguyên", "Thái Nguyên", "Đại Từ")]
+PLACES = [
+    ("Điện Biên", "Điện Biên", "Mường Chà"),
+    ("Bắc Kạn", "Thái Nguyên", "Ba Bể"),
+    ("Lạng Sơn", "Lạng Sơn", "Cao Lộc"),
+    ("Thái Nguyên", "Thái Nguyên", "Đại Từ"),
+]
 OUTLETS = [f"Báo Địa phương {i:02d}" for i in range(15)] + ["Đài Phát thanh Mường Nhé"]
 N = 48
 
@@ -26,11 +31,19 @@ def corpus() -> list[Article]:
         else:
             date = dt.date(2023, 1 + i % 12, 1 + i % 28)
         words = "Cán bộ xã tiếp dân" if i % 2 else "Hội nghị nông dân"
-        out.append(Article(
-            id=f"fc/{i:02d}", title=f"{words} số {i}", body=f"{words} tại thôn {i}.",
-            province=province, province_2025=province_2025, district=district,
-            outlet=OUTLETS[i % len(OUTLETS)], topics=["Kinh tế" if i % 3 else "Giảm nghèo"],
-            date=date))
+        out.append(
+            Article(
+                id=f"fc/{i:02d}",
+                title=f"{words} số {i}",
+                body=f"{words} tại thôn {i}.",
+                province=province,
+                province_2025=province_2025,
+                district=district,
+                outlet=OUTLETS[i % len(OUTLETS)],
+                topics=["Kinh tế" if i % 3 else "Giảm nghèo"],
+                date=date,
+            )
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """Writing hand-made articles into a real index, the way `vnsearch index` does."""
+
 from __future__ import annotations
 
 import re
@@ -38,6 +39,7 @@ def to_cp1258(text: str) -> bytes:
     for m in re.finditer(r".[\u0300-\u036f]*", unicodedata.normalize("NFD", text), re.S):
         cluster = m.group()
         tones = "".join(c for c in cluster if c in TONES)
-        out.append(unicodedata.normalize("NFC", "".join(c for c in cluster if c not in TONES))
-                   + tones)
+        out.append(
+            unicodedata.normalize("NFC", "".join(c for c in cluster if c not in TONES)) + tones
+        )
     return "".join(out).encode("cp1258")

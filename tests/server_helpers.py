@@ -5,6 +5,7 @@ chose from its first line on stderr, and always stops it. ``raw_request`` sends 
 hand-built request (bytes, so anything a crawler or an attacker could send) and
 parses the answer with :mod:`http.client`.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -24,10 +25,28 @@ LISTENING = re.compile(r"^vnsearch: serving .* on http://127\.0\.0\.1:(\d+)/ \((
 class Server:
     """`vnsearch serve` over ``index_dir`` in a subprocess (a context manager)."""
 
-    def __init__(self, index_dir: Path, log: Path, threads: int = 8,
-                 processes: int | None = None, options: tuple[str, ...] = ()):
-        self.args = [sys.executable, "-m", "search", "serve", "--index", str(index_dir),
-                     "--host", HOST, "--port", "0", "--threads", str(threads)]
+    def __init__(
+        self,
+        index_dir: Path,
+        log: Path,
+        threads: int = 8,
+        processes: int | None = None,
+        options: tuple[str, ...] = (),
+    ):
+        self.args = [
+            sys.executable,
+            "-m",
+            "search",
+            "serve",
+            "--index",
+            str(index_dir),
+            "--host",
+            HOST,
+            "--port",
+            "0",
+            "--threads",
+            str(threads),
+        ]
         if processes is not None:
             self.args += ["--processes", str(processes)]
         self.args += list(options)  # more `vnsearch serve` options, e.g. --base-url
@@ -39,8 +58,9 @@ class Server:
     def __enter__(self) -> "Server":
         # stderr goes to a file: a pipe nobody reads could fill up and stall the server.
         with open(self.log, "wb") as err:
-            self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err)
+            self.proc = subprocess.Popen(
+                self.args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err
+            )
         try:
             deadline = time.time() + 60
             while time.time() < deadline:
@@ -76,8 +96,9 @@ class Server:
 
     def get(self, target: str, timeout: float = 30) -> "Answer":
         """GET ``target`` (already %-encoded) over a fresh connection."""
-        return raw_request(self.port, b"GET " + target.encode("ascii") + b" HTTP/1.1",
-                           timeout=timeout)
+        return raw_request(
+            self.port, b"GET " + target.encode("ascii") + b" HTTP/1.1", timeout=timeout
+        )
 
 
 @dataclass
@@ -93,13 +114,26 @@ class Answer:
         return self.body.decode("utf-8", "replace")
 
 
-def raw_request(port: int, request_line: bytes, headers: bytes = b"", body: bytes = b"",
-                method_head: bool = False, timeout: float = 30,
-                host: bytes = HOST.encode()) -> Answer:
+def raw_request(
+    port: int,
+    request_line: bytes,
+    headers: bytes = b"",
+    body: bytes = b"",
+    method_head: bool = False,
+    timeout: float = 30,
+    host: bytes = HOST.encode(),
+) -> Answer:
     """Send ``request_line`` (e.g. ``b"GET /x HTTP/1.1"``) as is, plus ``headers`` lines."""
     with socket.create_connection((HOST, port), timeout=timeout) as sock:
-        sock.sendall(request_line + b"\r\nHost: " + host + b"\r\n" + headers
-                     + b"Connection: close\r\n\r\n" + body)
+        sock.sendall(
+            request_line
+            + b"\r\nHost: "
+            + host
+            + b"\r\n"
+            + headers
+            + b"Connection: close\r\n\r\n"
+            + body
+        )
         response = http.client.HTTPResponse(sock, method="HEAD" if method_head else "GET")
         try:
             response.begin()

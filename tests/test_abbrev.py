@@ -1,5 +1,6 @@
 """Abbreviations and what they stand for, as one word: the table, definitions learned at
 indexing, and searching, ranking, marking and saying so through the CLI, API and page."""
+
 from __future__ import annotations
 
 import json
@@ -12,21 +13,41 @@ from search.article import Article
 from search.cli import cli
 
 ARTICLES = [
-    Article(id="abbr", title="Họp thường kỳ tháng ba", body="UBND tỉnh Lai Châu họp bàn việc; UBND huyện Mường Tè dự."),
-    Article(id="full", title="Họp thường kỳ tháng tư",
-            body="Ủy ban nhân dân tỉnh họp; Ủy ban nhân dân xã dự."),
-    Article(id="old-style", title="Thông báo", body="Uỷ ban Nhân dân phường thông báo lịch tiếp dân."),
+    Article(
+        id="abbr",
+        title="Họp thường kỳ tháng ba",
+        body="UBND tỉnh Lai Châu họp bàn việc; UBND huyện Mường Tè dự.",
+    ),
+    Article(
+        id="full",
+        title="Họp thường kỳ tháng tư",
+        body="Ủy ban nhân dân tỉnh họp; Ủy ban nhân dân xã dự.",
+    ),
+    Article(
+        id="old-style", title="Thông báo", body="Uỷ ban Nhân dân phường thông báo lịch tiếp dân."
+    ),
     Article(id="scattered", title="Ban chỉ đạo", body="Ủy viên ban thường vụ gặp gỡ nhân dân."),
-    Article(id="defines", title="Tập huấn cán bộ",
-            body="Đội ngũ cán bộ, công chức (CBCC) cấp xã được tập huấn. CBCC cần rèn luyện. "
-                 "Ban quản lý dự án đầu tư (BQLDAĐT) huyện báo cáo."),
-    Article(id="cbcc-full", title="Cán bộ công chức cấp xã", body="Cán bộ công chức cấp xã học tập."),
-    Article(id="project-board", title="Ban quản lý dự án đầu tư huyện",
-            body="Ban quản lý dự án đầu tư huyện khởi công trường học."),
+    Article(
+        id="defines",
+        title="Tập huấn cán bộ",
+        body="Đội ngũ cán bộ, công chức (CBCC) cấp xã được tập huấn. CBCC cần rèn luyện. "
+        "Ban quản lý dự án đầu tư (BQLDAĐT) huyện báo cáo.",
+    ),
+    Article(
+        id="cbcc-full", title="Cán bộ công chức cấp xã", body="Cán bộ công chức cấp xã học tập."
+    ),
+    Article(
+        id="project-board",
+        title="Ban quản lý dự án đầu tư huyện",
+        body="Ban quản lý dự án đầu tư huyện khởi công trường học.",
+    ),
     Article(id="hcm", title="TP.HCM đón khách", body="TPHCM và Thành phố Hồ Chí Minh là một."),
     Article(id="ref", title="Quyết định", body="Theo Quyết định 70/2009/QĐ-TTg của Thủ tướng."),
-    Article(id="hue", title="Thành phố Huế chỉnh trang đô thị",
-            body="Chính quyền thành phố Huế ra mắt bộ máy mới sau sắp xếp."),
+    Article(
+        id="hue",
+        title="Thành phố Huế chỉnh trang đô thị",
+        body="Chính quyền thành phố Huế ra mắt bộ máy mới sau sắp xếp.",
+    ),
 ]
 
 
@@ -44,24 +65,37 @@ def match(engine, q, **kw) -> set[str]:
     return set(engine.match_ids(q, **kw))
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Đội ngũ cán bộ, công chức (CBCC) cấp xã", [(("cbcc",), ("can", "bo", "cong", "chuc"))]),
-    ("Sở Giáo dục và Đào tạo (GD&ĐT) tỉnh", [(("gd", "dt"), ("giao", "duc", "va", "dao", "tao"))]),
-    ("Hội đồng nhân dân (HĐND) huyện", [(("hdnd",), ("hoi", "dong", "nhan", "dan"))]),
-    ("dịch bệnh (COVID-19) lan rộng", []),
-    ("(Ảnh: TTXVN)", []),
-    ("không khớp chữ đầu (XYZ)", []),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Đội ngũ cán bộ, công chức (CBCC) cấp xã", [(("cbcc",), ("can", "bo", "cong", "chuc"))]),
+        (
+            "Sở Giáo dục và Đào tạo (GD&ĐT) tỉnh",
+            [(("gd", "dt"), ("giao", "duc", "va", "dao", "tao"))],
+        ),
+        ("Hội đồng nhân dân (HĐND) huyện", [(("hdnd",), ("hoi", "dong", "nhan", "dan"))]),
+        ("dịch bệnh (COVID-19) lan rộng", []),
+        ("(Ảnh: TTXVN)", []),
+        ("không khớp chữ đầu (XYZ)", []),
+    ],
+)
 def test_definitions(text, expected):
     assert abbrev.definitions(text) == expected
 
 
-@pytest.mark.parametrize("form, other", [
-    ("UBND", ("uy", "ban", "nhan", "dan")), ("HĐND", ("hoi", "dong", "nhan", "dan")),
-    ("CBCC", ("can", "bo", "cong", "chuc")), ("NTM", ("nong", "thon", "moi")),
-    ("TP.HCM", ("thanh", "pho", "ho", "chi", "minh")), ("TPHCM", ("tp", "hcm")),
-    ("Thừa Thiên Huế", ("thanh", "pho", "hue")), ("TP Huế", ("thua", "thien", "hue")),
-])
+@pytest.mark.parametrize(
+    "form, other",
+    [
+        ("UBND", ("uy", "ban", "nhan", "dan")),
+        ("HĐND", ("hoi", "dong", "nhan", "dan")),
+        ("CBCC", ("can", "bo", "cong", "chuc")),
+        ("NTM", ("nong", "thon", "moi")),
+        ("TP.HCM", ("thanh", "pho", "ho", "chi", "minh")),
+        ("TPHCM", ("tp", "hcm")),
+        ("Thừa Thiên Huế", ("thanh", "pho", "hue")),
+        ("TP Huế", ("thua", "thien", "hue")),
+    ],
+)
 def test_curated_table(form, other):
     assert other in dict(abbrev.curated()[abbrev.key(form)])
 
@@ -71,7 +105,9 @@ def test_ambiguous_abbreviations_are_left_out(ambiguous):
     assert abbrev.key(ambiguous) not in abbrev.curated()
 
 
-@pytest.mark.parametrize("q", ["UBND", "ubnd", "Ủy ban nhân dân", "uy ban nhan dan", "Uỷ ban Nhân dân"])
+@pytest.mark.parametrize(
+    "q", ["UBND", "ubnd", "Ủy ban nhân dân", "uy ban nhan dan", "Uỷ ban Nhân dân"]
+)
 def test_either_form_finds_both(ab, q):
     assert match(ab, q) == {"abbr", "full", "old-style"}
 
@@ -146,7 +182,9 @@ def test_api_expand_switch(ab_client):
     off = ab_client.get("/api/search", query_string={"q": "UBND", "expand": "0"}).get_json()
     assert on["total"] == 3 and on["expanded"][0]["also"] == ["Ủy ban Nhân dân"]
     assert off["total"] == 1 and off["expanded"] == []
-    assert ab_client.get("/api/search", query_string={"q": "UBND", "expand": "x"}).status_code == 400
+    assert (
+        ab_client.get("/api/search", query_string={"q": "UBND", "expand": "x"}).status_code == 400
+    )
 
 
 def test_page_says_tim_ca_with_a_way_out(ab_client):

@@ -1,57 +1,104 @@
 """Vietnamese analysis: normalisation, tone placement, folding, tokens."""
+
 import unicodedata
 
 import pytest
 
-from search.analysis import (WordsAnalyzer, analyze, canonical, canonical_syllable, fold,
-                             has_diacritics, normalize_text, syllables)
+from search.analysis import (
+    WordsAnalyzer,
+    analyze,
+    canonical,
+    canonical_syllable,
+    fold,
+    has_diacritics,
+    normalize_text,
+    syllables,
+)
 
 
 def nfd(s: str) -> str:
     return unicodedata.normalize("NFD", s)
 
 
-@pytest.mark.parametrize("text, tokens", [
-    ("Đà Nẵng", ["da", "nang"]),
-    ("cán bộ cấp xã", ["can", "bo", "cap", "xa"]),
-    ("CÁN BỘ CẤP XÃ", ["can", "bo", "cap", "xa"]),
-    (nfd("Cán bộ cấp xã"), ["can", "bo", "cap", "xa"]),       # decomposed accents
-    ("Ðiện Biên Phủ", ["dien", "bien", "phu"]),              # U+00D0 look-alike
-    ("ÐIỆN BIÊN", ["dien", "bien"]),
-    ("đường", ["duong"]),
-    ("hoà bình", ["hoa", "binh"]),
-    ("Hơn 2.200 cán bộ, tỷ lệ 50,7%", ["hon", "2.200", "can", "bo", "ty", "le", "50,7"]),
-    ("cán\u00a0bộ\u200bxã", ["can", "boxa"]),                # NBSP splits, zero-width joins
-    ("70/2009/QĐ-TTg", ["70", "2009", "qd", "ttg"]),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    "text, tokens",
+    [
+        ("Đà Nẵng", ["da", "nang"]),
+        ("cán bộ cấp xã", ["can", "bo", "cap", "xa"]),
+        ("CÁN BỘ CẤP XÃ", ["can", "bo", "cap", "xa"]),
+        (nfd("Cán bộ cấp xã"), ["can", "bo", "cap", "xa"]),  # decomposed accents
+        ("Ðiện Biên Phủ", ["dien", "bien", "phu"]),  # U+00D0 look-alike
+        ("ÐIỆN BIÊN", ["dien", "bien"]),
+        ("đường", ["duong"]),
+        ("hoà bình", ["hoa", "binh"]),
+        ("Hơn 2.200 cán bộ, tỷ lệ 50,7%", ["hon", "2.200", "can", "bo", "ty", "le", "50,7"]),
+        ("cán\u00a0bộ\u200bxã", ["can", "boxa"]),  # NBSP splits, zero-width joins
+        ("70/2009/QĐ-TTg", ["70", "2009", "qd", "ttg"]),
+        ("", []),
+    ],
+)
 def test_folded_tokens(text, tokens):
     assert analyze(text) == tokens
 
 
-@pytest.mark.parametrize("old, new", [
-    ("hòa", "hoà"), ("thủy", "thuỷ"), ("ủy", "uỷ"), ("khỏe", "khoẻ"), ("Hòa", "Hoà"),
-    ("HÒA", "HOÀ"), ("tòa", "toà"), ("lũy", "luỹ"), ("xòe", "xoè"),
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("hòa", "hoà"),
+        ("thủy", "thuỷ"),
+        ("ủy", "uỷ"),
+        ("khỏe", "khoẻ"),
+        ("Hòa", "Hoà"),
+        ("HÒA", "HOÀ"),
+        ("tòa", "toà"),
+        ("lũy", "luỹ"),
+        ("xòe", "xoè"),
+    ],
+)
 def test_tone_styles_are_one_exact_token(old, new):
     assert analyze(old, fold=False) == analyze(new, fold=False)
     assert analyze(nfd(new), fold=False) == analyze(old, fold=False)
 
 
-@pytest.mark.parametrize("syllable, expected", [
-    ("hoà", "hòa"), ("thuỷ", "thủy"), ("uỷ", "ủy"), ("khoẻ", "khỏe"),
-    ("hoàn", "hoàn"), ("quý", "quý"), ("quỳnh", "quỳnh"), ("già", "già"), ("gì", "gì"),
-    ("người", "người"), ("khuỷu", "khuỷu"), ("ngoài", "ngoài"), ("huých", "huých"),
-    ("mía", "mía"), ("mưa", "mưa"), ("cửa", "cửa"), ("tuần", "tuần"), ("hiểu", "hiểu"),
-    ("café", "café"), ("x", "x"), ("2009", "2009"),
-])
+@pytest.mark.parametrize(
+    "syllable, expected",
+    [
+        ("hoà", "hòa"),
+        ("thuỷ", "thủy"),
+        ("uỷ", "ủy"),
+        ("khoẻ", "khỏe"),
+        ("hoàn", "hoàn"),
+        ("quý", "quý"),
+        ("quỳnh", "quỳnh"),
+        ("già", "già"),
+        ("gì", "gì"),
+        ("người", "người"),
+        ("khuỷu", "khuỷu"),
+        ("ngoài", "ngoài"),
+        ("huých", "huých"),
+        ("mía", "mía"),
+        ("mưa", "mưa"),
+        ("cửa", "cửa"),
+        ("tuần", "tuần"),
+        ("hiểu", "hiểu"),
+        ("café", "café"),
+        ("x", "x"),
+        ("2009", "2009"),
+    ],
+)
 def test_canonical_syllable(syllable, expected):
     assert canonical_syllable(syllable) == expected
 
 
-@pytest.mark.parametrize("a, b", [
-    ("hiểu", "hiệu"), ("cán", "cản"), ("đường", "dương"), ("xã", "xa"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("hiểu", "hiệu"),
+        ("cán", "cản"),
+        ("đường", "dương"),
+        ("xã", "xa"),
+    ],
+)
 def test_exact_tokens_keep_distinctions_that_folding_drops(a, b):
     assert analyze(a) == analyze(b)
     assert analyze(a, fold=False) != analyze(b, fold=False)
@@ -67,27 +114,44 @@ def test_normalize_text_composes_nfd():
     assert normalize_text(nfd("Thủy lợi")) == "Thủy lợi"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Uỷ ban nhân dân HOÀ BÌNH", "ủy ban nhân dân hòa bình"),
-    (nfd("Thuỷ lợi"), "thủy lợi"),
-    ("Ðảng bộ", "đảng bộ"),
-    ("OÀ\u0300", "òà"),  # a stray mark composes once the tone has moved (found by hypothesis)
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Uỷ ban nhân dân HOÀ BÌNH", "ủy ban nhân dân hòa bình"),
+        (nfd("Thuỷ lợi"), "thủy lợi"),
+        ("Ðảng bộ", "đảng bộ"),
+        ("OÀ\u0300", "òà"),  # a stray mark composes once the tone has moved (found by hypothesis)
+    ],
+)
 def test_canonical(text, expected):
     assert canonical(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Đồng Đăng", "Dong Dang"), ("ð", "d"), ("Ð", "D"), ("Straße", "Strasse"),
-    ("北京", "北京"), ("ascii", "ascii"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Đồng Đăng", "Dong Dang"),
+        ("ð", "d"),
+        ("Ð", "D"),
+        ("Straße", "Strasse"),
+        ("北京", "北京"),
+        ("ascii", "ascii"),
+    ],
+)
 def test_fold(text, expected):
     assert fold(text) == expected
 
 
-@pytest.mark.parametrize("text, accented", [
-    ("can bo cap xa", False), ("cán bộ", True), ("đ", True), (nfd("xã"), True), ("", False),
-])
+@pytest.mark.parametrize(
+    "text, accented",
+    [
+        ("can bo cap xa", False),
+        ("cán bộ", True),
+        ("đ", True),
+        (nfd("xã"), True),
+        ("", False),
+    ],
+)
 def test_has_diacritics(text, accented):
     assert has_diacritics(text) is accented
 
@@ -101,9 +165,20 @@ def test_syllables_keep_accents_in_canonical_form():
     assert syllables("Hoà đồng, THUỶ chung") == ["hòa", "đồng", "thủy", "chung"]
 
 
-@pytest.mark.parametrize("text", [
-    "Cán bộ cấp xã", nfd("Cán bộ"), "Ðiện Biên", "a\u00a0b", "a\u200bb", "\ufeffbài", "x\u00ady", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cán bộ cấp xã",
+        nfd("Cán bộ"),
+        "Ðiện Biên",
+        "a\u00a0b",
+        "a\u200bb",
+        "\ufeffbài",
+        "x\u00ady",
+        "",
+    ],
+)
 def test_ensure_normalized_agrees_with_normalize_text(text):
     from search.analysis import ensure_normalized
+
     assert ensure_normalized(text) == normalize_text(text)

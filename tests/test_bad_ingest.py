@@ -3,6 +3,7 @@
 Every run goes into an index that already holds the seeds, so the tests also
 check that nothing indexed before is lost and the index still opens.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -22,10 +23,13 @@ from search.engine import Engine
 from search.errors import ArticleNotFound
 from search.readers import MAX_BYTES
 
+
 def page(title: str, code: str) -> str:
     """A scraped page: title, blank line, body with a unique searchable code."""
-    return (f"{title}\n\nUBND xã Mường Luân tổ chức hội nghị về công tác cán bộ, "
-            f"mã tra cứu {code}. Các đồng chí lãnh đạo huyện dự và phát biểu chỉ đạo.\n")
+    return (
+        f"{title}\n\nUBND xã Mường Luân tổ chức hội nghị về công tác cán bộ, "
+        f"mã tra cứu {code}. Các đồng chí lãnh đạo huyện dự và phát biểu chỉ đạo.\n"
+    )
 
 
 def jline(d) -> bytes:
@@ -33,8 +37,9 @@ def jline(d) -> bytes:
 
 
 def run_index(runner, paths, index: Path):
-    result = runner.invoke(cli, ["index", *map(str, paths), "--index", str(index),
-                                 "--workers", "1", "--json"])
+    result = runner.invoke(
+        cli, ["index", *map(str, paths), "--index", str(index), "--workers", "1", "--json"]
+    )
     summary = json.loads(result.stdout)
     return result, summary
 
@@ -76,15 +81,17 @@ assert TRUNCATED[-3:] == b"Vi\xe1\xbb"[-3:]  # cut inside "ệ"
 BAD_PAGES = {
     "empty.txt": (b"", "empty file"),
     "blank.txt": (b" \r\n\t\n  ", "empty file"),
-    "image.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)) * 4,
-                  "binary content"),
-    "noise.html": (bytes(random.Random(0).randrange(1, 32) for _ in range(4096)),
-                   "binary content"),
+    "image.txt": (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)) * 4,
+        "binary content",
+    ),
+    "noise.html": (bytes(random.Random(0).randrange(1, 32) for _ in range(4096)), "binary content"),
     "truncated.txt": (TRUNCATED, "undecodable"),
-    "utf16-no-bom.txt": (page("Bài UTF-16 không BOM", "zqnobom").encode("utf-16-le"),
-                         "binary content"),
-    "latin1-garbage.txt": ("Cán bộ cấp xã ".encode("utf-8") * 20 + b"\xff\xfe\xfa",
-                           "undecodable"),
+    "utf16-no-bom.txt": (
+        page("Bài UTF-16 không BOM", "zqnobom").encode("utf-16-le"),
+        "binary content",
+    ),
+    "latin1-garbage.txt": ("Cán bộ cấp xã ".encode("utf-8") * 20 + b"\xff\xfe\xfa", "undecodable"),
 }
 GOOD_IDS = {"good", "bom", "utf16-bom", "cp1258", "nested"}
 
@@ -119,17 +126,25 @@ def messy(tmp_path) -> Path:
     with open(d / "huge.txt", "wb") as f:  # real text, just too much of it
         line = page("Bài quá lớn", "zqhuge").encode()
         f.write(line * (MAX_BYTES // len(line) + 2))
-    (d / "mixed.jsonl").write_bytes(b"".join(
-        line if line.endswith(b"\n") else line + b"\n" for line, _ in jsonl_lines()))
+    (d / "mixed.jsonl").write_bytes(
+        b"".join(line if line.endswith(b"\n") else line + b"\n" for line, _ in jsonl_lines())
+    )
     # A 1 MB line is a long article, not a broken one.
     body = ("Cán bộ xã Mường Luân họp bàn về công tác hoà giải ở cơ sở. " * 20000)[:1_000_000]
     with gzip.open(d / "long.jsonl.gz", "wb") as f:
         f.write(jline({"id": "long", "title": "Bài rất dài zqlong", "body": body}))
     # A gzip cut mid-stream: the lines before the break are articles.
-    full = b"".join(jline({"id": f"t{i:03d}", "title": f"Tin {i}",
-                           "body": f"Tin số {i} về cán bộ xã, mã zqtrunc{i:03d}. "
-                                   + "Nội dung dài thêm cho đủ. " * 40})
-                    for i in range(200))
+    full = b"".join(
+        jline(
+            {
+                "id": f"t{i:03d}",
+                "title": f"Tin {i}",
+                "body": f"Tin số {i} về cán bộ xã, mã zqtrunc{i:03d}. "
+                + "Nội dung dài thêm cho đủ. " * 40,
+            }
+        )
+        for i in range(200)
+    )
     cut = gzip.compress(full)
     (d / "cut.jsonl.gz").write_bytes(cut[: len(cut) // 2])
     (d / "notes.pdf").write_bytes(b"%PDF-1.4")  # not an input type: not looked at in a folder
@@ -166,9 +181,13 @@ def test_messy_folder(runner, seeded, messy):
 
     engine = Engine(index)
     try:
-        for code, want in [("zqcp", "cp1258"), ("zqutf16", "utf16-bom"), ("zqlong", "long"),
-                           ("zqnested", "nested"), (f"zqtrunc{read_before_break - 1:03d}",
-                                                    f"t{read_before_break - 1:03d}")]:
+        for code, want in [
+            ("zqcp", "cp1258"),
+            ("zqutf16", "utf16-bom"),
+            ("zqlong", "long"),
+            ("zqnested", "nested"),
+            (f"zqtrunc{read_before_break - 1:03d}", f"t{read_before_break - 1:03d}"),
+        ]:
             assert [h.id for h in engine.search(code).hits] == [want]
         assert engine.article("cp1258").title == "Bài mã Windows-1258 của huyện Điện Biên Đông"
         assert len(engine.article("long").body) > 900_000
@@ -190,21 +209,39 @@ def test_messy_folder(runner, seeded, messy):
 
 def test_text_summary_lists_reasons_on_stderr(runner, seeded, messy):
     index, _ = seeded
-    result = runner.invoke(cli, ["index", str(messy / "empty.txt"), str(messy / "good.txt"),
-                                 str(messy / "nope.txt"), "--index", str(index), "--workers", "1"])
+    result = runner.invoke(
+        cli,
+        [
+            "index",
+            str(messy / "empty.txt"),
+            str(messy / "good.txt"),
+            str(messy / "nope.txt"),
+            "--index",
+            str(index),
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 1
     assert "indexed 1, merged 0, unchanged 0, skipped 2" in result.stdout
     assert f"skipped {messy / 'empty.txt'}: empty file" in result.stderr
     assert f"skipped {messy / 'nope.txt'}: no such file or folder" in result.stderr
 
 
-@pytest.mark.parametrize("name, raw, reason", [
-    ("empty.jsonl", b"", None),
-    ("only-blank.jsonl", b"\n\n  \n", None),
-    ("bom-first.jsonl", b"\xef\xbb\xbf" + jline({"id": "b1", "title": "BOM", "body": "x"}), None),
-    ("not-gzip.jsonl.gz", jline({"id": "g1", "title": "x", "body": "y"}), "cannot read"),
-    ("binary.jsonl", b"\x00\x01\x02\xff" * 100, "invalid JSON line"),
-])
+@pytest.mark.parametrize(
+    "name, raw, reason",
+    [
+        ("empty.jsonl", b"", None),
+        ("only-blank.jsonl", b"\n\n  \n", None),
+        (
+            "bom-first.jsonl",
+            b"\xef\xbb\xbf" + jline({"id": "b1", "title": "BOM", "body": "x"}),
+            None,
+        ),
+        ("not-gzip.jsonl.gz", jline({"id": "g1", "title": "x", "body": "y"}), "cannot read"),
+        ("binary.jsonl", b"\x00\x01\x02\xff" * 100, "invalid JSON line"),
+    ],
+)
 def test_odd_jsonl_files(runner, seeded, tmp_path, name, raw, reason):
     index, seed_ids = seeded
     path = tmp_path / name
@@ -215,7 +252,7 @@ def test_odd_jsonl_files(runner, seeded, tmp_path, name, raw, reason):
         assert summary["skipped"] == []
     else:
         assert result.exit_code == 1
-        assert [s["reason"][:len(reason)] for s in summary["skipped"]] == [reason]
+        assert [s["reason"][: len(reason)] for s in summary["skipped"]] == [reason]
         assert summary["skipped"][0]["source"].startswith(str(path))
     assert seed_ids <= ids_in(index)
 
@@ -268,15 +305,18 @@ def test_dangling_symlink_given_by_name_is_reported(runner, seeded, tmp_path):
 
 def peak_rss_mb(args: list[str], cwd: Path) -> float:
     """Peak resident memory (MB) of `python -m search ARGS` in a fresh process."""
-    code = ("import resource, runpy, sys\n"
-            f"sys.argv = ['vnsearch', *{args!r}]\n"
-            "try:\n"
-            "    runpy.run_module('search', run_name='__main__')\n"
-            "finally:\n"
-            "    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-            "file=sys.stderr)\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    code = (
+        "import resource, runpy, sys\n"
+        f"sys.argv = ['vnsearch', *{args!r}]\n"
+        "try:\n"
+        "    runpy.run_module('search', run_name='__main__')\n"
+        "finally:\n"
+        "    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+        "file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
     assert "Traceback" not in proc.stderr
     return int(re.search(r"PEAK (\d+)", proc.stderr).group(1)) / 1024
 
@@ -295,9 +335,11 @@ def test_gzip_bomb_line_is_refused_without_reading_it_whole(tmp_path):
             f.write(chunk)
         f.write(b'"}\n' + ok)
     assert (bomb / "a.jsonl.gz").stat().st_size < 2_000_000
-    base = peak_rss_mb(["index", str(small), "--index", str(tmp_path / "i1"), "--workers", "1"],
-                       tmp_path)
-    peak = peak_rss_mb(["index", str(bomb), "--index", str(tmp_path / "i2"), "--workers", "1"],
-                       tmp_path)
+    base = peak_rss_mb(
+        ["index", str(small), "--index", str(tmp_path / "i1"), "--workers", "1"], tmp_path
+    )
+    peak = peak_rss_mb(
+        ["index", str(bomb), "--index", str(tmp_path / "i2"), "--workers", "1"], tmp_path
+    )
     assert ids_in(tmp_path / "i2") == {"ok"}
     assert peak - base < 100

@@ -1,4 +1,5 @@
 """The ground truth of ``python -m bench precision`` on a tiny real index of hand-made articles."""
+
 from __future__ import annotations
 
 import sys
@@ -25,14 +26,25 @@ ARTICLES = [
     # "Hòa" ends the title and "giải" starts the body: never one phrase.
     Article(id="khanh-hoa", title="Tin Khánh Hòa", body="Giải đáp thắc mắc của bạn đọc."),
     # "nông thôn" ends the lead, "mới" starts the body: every word, but no phrase.
-    Article(id="lead-body", title="Xây dựng", lead="Kết quả xây dựng nông thôn",
-            body="mới được tổng kết."),
+    Article(
+        id="lead-body",
+        title="Xây dựng",
+        lead="Kết quả xây dựng nông thôn",
+        body="mới được tổng kết.",
+    ),
     # Captions are one part, joined by a newline: a phrase runs across two captions.
-    Article(id="captions", title="Ảnh", body="Người dân đi họp.",
-            captions=["Cơn bão số", "9 đổ bộ vào bờ"]),
+    Article(
+        id="captions",
+        title="Ảnh",
+        body="Người dân đi họp.",
+        captions=["Cơn bão số", "9 đổ bộ vào bờ"],
+    ),
     # báo and bao, not bão; an eth look-alike and decomposed (NFD) accents.
-    Article(id="bao-cao", title=unicodedata.normalize("NFD", "Báo cáo tình hình ở ÐÀ NẴNG"),
-            body="Bao giờ có báo cáo?"),
+    Article(
+        id="bao-cao",
+        title=unicodedata.normalize("NFD", "Báo cáo tình hình ở ÐÀ NẴNG"),
+        body="Bao giờ có báo cáo?",
+    ),
     Article(id="lai-chau", title="Tỉnh Lai Châu", body="Kiểm tra công tác phòng chống lũ."),
 ]
 
@@ -58,45 +70,51 @@ def test_truth_reads_every_stored_article(truth):
     assert sorted(truth.ids) == sorted(a.id for a in ARTICLES)
 
 
-@pytest.mark.parametrize("typed, expected", [
-    # Accents typed: only that syllable, either tone placement.
-    ("hòa giải", {"hoa-giai"}),
-    ("hoà giải", {"hoa-giai"}),
-    ("HÒA GIẢI", {"hoa-giai"}),
-    ("hóa giải", {"van-hoa"}),
-    # No accents typed: every variant, still never across two parts.
-    ("hoa giai", {"hoa-giai", "van-hoa"}),
-    ("bão", {"captions"}),
-    ("báo", {"bao-cao"}),
-    ("bao", {"bao-cao", "captions"}),
-    ("Đà Nẵng", {"bao-cao"}),
-    ("da nang", {"bao-cao"}),
-    ("nông thôn mới", set()),
-    ("nông thôn", {"lead-body"}),
-    ("số 9 đổ bộ", {"captions"}),
-    ("bộ vào", {"captions"}),
-    # A syllable without marks inside an accented query matches any marks.
-    ("tỉnh Lai Chau", {"lai-chau"}),
-    ("tinh lai chau", {"lai-chau"}),
-    ("Lai Cháu", set()),
-    ("phòng chống lũ", {"lai-chau"}),
-    ("phòng chống lú", set()),
-    ("nowhere", set()),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        # Accents typed: only that syllable, either tone placement.
+        ("hòa giải", {"hoa-giai"}),
+        ("hoà giải", {"hoa-giai"}),
+        ("HÒA GIẢI", {"hoa-giai"}),
+        ("hóa giải", {"van-hoa"}),
+        # No accents typed: every variant, still never across two parts.
+        ("hoa giai", {"hoa-giai", "van-hoa"}),
+        ("bão", {"captions"}),
+        ("báo", {"bao-cao"}),
+        ("bao", {"bao-cao", "captions"}),
+        ("Đà Nẵng", {"bao-cao"}),
+        ("da nang", {"bao-cao"}),
+        ("nông thôn mới", set()),
+        ("nông thôn", {"lead-body"}),
+        ("số 9 đổ bộ", {"captions"}),
+        ("bộ vào", {"captions"}),
+        # A syllable without marks inside an accented query matches any marks.
+        ("tỉnh Lai Chau", {"lai-chau"}),
+        ("tinh lai chau", {"lai-chau"}),
+        ("Lai Cháu", set()),
+        ("phòng chống lũ", {"lai-chau"}),
+        ("phòng chống lú", set()),
+        ("nowhere", set()),
+    ],
+)
 def test_phrase(truth, typed, expected):
     assert found(truth.phrase(typed.split()), truth) == expected
 
 
-@pytest.mark.parametrize("line, expected_words, expected_phrase", [
-    ("nông thôn | mới", {"lead-body"}, set()),
-    ("nong thon | moi", {"lead-body"}, set()),
-    ("hòa | giải", {"hoa-giai", "khanh-hoa"}, {"hoa-giai"}),
-    ("hoa | giai", {"hoa-giai", "khanh-hoa", "van-hoa"}, {"hoa-giai", "van-hoa"}),
-    ("báo cáo | bao giờ", {"bao-cao"}, set()),
-    ("bão | số", {"captions"}, {"captions"}),
-    ("bão | đổ bộ", {"captions"}, set()),
-    ("bao | gio", {"bao-cao"}, {"bao-cao"}),
-])
+@pytest.mark.parametrize(
+    "line, expected_words, expected_phrase",
+    [
+        ("nông thôn | mới", {"lead-body"}, set()),
+        ("nong thon | moi", {"lead-body"}, set()),
+        ("hòa | giải", {"hoa-giai", "khanh-hoa"}, {"hoa-giai"}),
+        ("hoa | giai", {"hoa-giai", "khanh-hoa", "van-hoa"}, {"hoa-giai", "van-hoa"}),
+        ("báo cáo | bao giờ", {"bao-cao"}, set()),
+        ("bão | số", {"captions"}, {"captions"}),
+        ("bão | đổ bộ", {"captions"}, set()),
+        ("bao | gio", {"bao-cao"}, {"bao-cao"}),
+    ],
+)
 def test_every_word_and_whole_phrase(truth, line, expected_words, expected_phrase):
     q = P.parse_query(line)
     assert found(truth.every_word(q), truth) == expected_words
@@ -123,11 +141,14 @@ def test_score_counts_precision_recall_and_first_page(truth):
     assert nothing["recall"] is None and nothing["precision"] == 1.0
 
 
-@pytest.mark.parametrize("line, words, kind", [
-    ("nông thôn | mới", (("nông", "thôn"), ("mới",)), "phrase"),
-    ("  Đà Nẵng ", (("Đà", "Nẵng"),), "word"),
-    ("bão", (("bão",),), "syllable"),
-])
+@pytest.mark.parametrize(
+    "line, words, kind",
+    [
+        ("nông thôn | mới", (("nông", "thôn"), ("mới",)), "phrase"),
+        ("  Đà Nẵng ", (("Đà", "Nẵng"),), "word"),
+        ("bão", (("bão",),), "syllable"),
+    ],
+)
 def test_parse_query(line, words, kind):
     q = P.parse_query(line)
     assert (q.words, q.kind) == (words, kind)
@@ -173,11 +194,30 @@ def test_run_query_reads_every_match(tiny_index, truth, line):
 
 
 def test_summary_targets_and_worst():
-    runs = [{"query": f"q{i}", "typing": t, "kind": "word", "words": f"q{i}", "precision": p,
-             "recall": rc, "precision@10": p, "matched": 10, "with_every_word": 5,
-             "with_phrase": 5, "fallback": False, "ms_search": 1.0}
-            for i, (t, p, rc) in enumerate([("accented", 1.0, 1.0), ("accented", 0.9, 1.0),
-                                            ("unaccented", 1.0, 0.5), ("unaccented", 1.0, None)])]
+    runs = [
+        {
+            "query": f"q{i}",
+            "typing": t,
+            "kind": "word",
+            "words": f"q{i}",
+            "precision": p,
+            "recall": rc,
+            "precision@10": p,
+            "matched": 10,
+            "with_every_word": 5,
+            "with_phrase": 5,
+            "fallback": False,
+            "ms_search": 1.0,
+        }
+        for i, (t, p, rc) in enumerate(
+            [
+                ("accented", 1.0, 1.0),
+                ("accented", 0.9, 1.0),
+                ("unaccented", 1.0, 0.5),
+                ("unaccented", 1.0, None),
+            ]
+        )
+    ]
     s = P.summarise(runs)
     assert s["accented"]["mean_precision"] == 0.95 and s["accented"]["mean_recall"] == 1.0
     assert s["unaccented"]["mean_recall"] == 0.5

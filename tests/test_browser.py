@@ -4,6 +4,7 @@ Needs Debian's chromium (`apt-get install chromium`); Playwright drives it, no
 browser download. Screenshots of the pages are saved to a temporary folder, or to the folder
 named by VNSEARCH_SCREENSHOTS (``VNSEARCH_SCREENSHOTS=docs`` refreshes the README's pictures).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,14 @@ from web_helpers import SOURCE_ID, SOURCE_URL, copy_index
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # Screenshots go to a temporary folder; VNSEARCH_SCREENSHOTS=docs (from the
 # checkout) refreshes the README's pictures. Tests never write tracked files.
 DOCS = Path(os.environ.get("VNSEARCH_SCREENSHOTS") or tempfile.mkdtemp(prefix="vnsearch-shots-"))
@@ -44,9 +51,24 @@ def site_index(index_dir, tmp_path_factory):
 def _serve(site_index):
     """`vnsearch serve` on a free loopback port; yields its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(site_index), "--host",
-         "127.0.0.1", "--port", "0", "--threads", "4"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "serve",
+            "--index",
+            str(site_index),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--threads",
+            "4",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stderr.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -160,8 +182,9 @@ def test_search_facets_and_article(page, base_url, site_index):
 
 @pytest.mark.parametrize("width, height", [(390, 844)], ids=["phone"])
 def test_phone_layout_puts_filters_on_top_behind_bo_loc(browser, base_url, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
-                                  device_scale_factor=1)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="vi-VN", device_scale_factor=1
+    )
     page = context.new_page()
     try:
         page.goto(base_url + "/search?q=c%C3%A1n+b%E1%BB%99")
@@ -211,10 +234,11 @@ def test_desktop_shows_filters_and_charts_open(page, base_url):
 
 def test_seed_site_screenshots_for_the_readme(browser, seeds_url):
     """The README's pictures: the real seed articles, an unaccented query, a source link."""
-    for name, width, height, full in (("search", 1280, 900, True),
-                                      ("search-phone", 390, 844, False)):
-        context = browser.new_context(viewport={"width": width, "height": height},
-                                      locale="vi-VN")
+    for name, width, height, full in (
+        ("search", 1280, 900, True),
+        ("search-phone", 390, 844, False),
+    ):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
         page = context.new_page()
         try:
             page.goto(seeds_url + "/search?q=can+bo+cap+xa")
@@ -259,8 +283,10 @@ def test_article_with_awkward_id_opens(page, base_url):
 
 
 def test_waitress_answers_concurrent_requests(base_url):
-    urls = [f"{base_url}/api/search?q=c%C3%A1n+b%E1%BB%99&page={1 + i % 2}&per_page=3"
-            for i in range(40)]
+    urls = [
+        f"{base_url}/api/search?q=c%C3%A1n+b%E1%BB%99&page={1 + i % 2}&per_page=3"
+        for i in range(40)
+    ]
 
     def fetch(url):
         with urlopen(url, timeout=30) as r:

@@ -3,6 +3,7 @@
 The server, the browser and the page (which fails a test on any console error,
 CSP violations included) are those of tests/test_browser.py.
 """
+
 from __future__ import annotations
 
 import re

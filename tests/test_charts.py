@@ -1,4 +1,5 @@
 """The timeline and the province map: JSON twin data and inline SVG links, on a real index."""
+
 from __future__ import annotations
 
 import re
@@ -42,13 +43,16 @@ def svg(page: str, cls: str) -> str:
     return match.group(0)
 
 
-@pytest.mark.parametrize("args, unit", [
-    ({}, "year"),                      # 2019 to 2023: longer than three years
-    ({"q": "cán bộ"}, "year"),
-    ({"year": "2023"}, "month"),       # one year: per month
-    ({"q": "hội nghị", "year": "2023", "topic": "Kinh tế"}, "month"),
-    ({"province": "Bắc Kạn", "year": "2019"}, "month"),
-])
+@pytest.mark.parametrize(
+    "args, unit",
+    [
+        ({}, "year"),  # 2019 to 2023: longer than three years
+        ({"q": "cán bộ"}, "year"),
+        ({"year": "2023"}, "month"),  # one year: per month
+        ({"q": "hội nghị", "year": "2023", "topic": "Kinh tế"}, "month"),
+        ({"province": "Bắc Kạn", "year": "2019"}, "month"),
+    ],
+)
 def test_timeline_bins_count_the_matching_articles(client, args, unit):
     data = api(client, **args)
     timeline = data["timeline"]
@@ -60,8 +64,9 @@ def test_timeline_bins_count_the_matching_articles(client, args, unit):
     assert all(len(p) == width for p in periods) and periods == sorted(periods)
     for b in timeline["bins"]:
         # The period as a date range finds exactly the bar's articles.
-        assert api(client, **args, date_from=b["period"],
-                   date_to=b["period"])["total"] == b["count"], b
+        assert (
+            api(client, **args, date_from=b["period"], date_to=b["period"])["total"] == b["count"]
+        ), b
     # Every period between the first and the last is listed, empty ones with 0.
     if unit == "year":
         assert [int(p) for p in periods] == list(range(int(periods[0]), int(periods[-1]) + 1))
@@ -98,15 +103,15 @@ def test_timeline_svg_is_accessible_and_each_bar_sets_the_dates(client):
         assert args["q"] == "cán bộ" and args["year"] == "2023"
         month, year = b["period"][5:], b["period"][:4]
         assert bar["text"] == f"{month}/{year}: {b['count']} bài"
-        total = int(re.search(r'class="total"[^>]*>(\d+) kết quả', html(
-            client, **args)).group(1))
+        total = int(re.search(r'class="total"[^>]*>(\d+) kết quả', html(client, **args)).group(1))
         assert total == b["count"]
 
 
 def test_chosen_period_is_marked(client):
     drawing = svg(html(client, year="2023", date_from="2023-05", date_to="2023-05"), "timeline")
-    chosen = re.findall(r'<a href="([^"]+)"[^>]*><title>[^<]*</title><rect class="bar chosen"',
-                        drawing)
+    chosen = re.findall(
+        r'<a href="([^"]+)"[^>]*><title>[^<]*</title><rect class="bar chosen"', drawing
+    )
     assert len(chosen) == 1 and "date_from=2023-05" in chosen[0]
 
 
@@ -121,13 +126,16 @@ def test_no_timeline_when_every_match_is_undated(client):
     assert "Không rõ ngày: 8 bài" in page
 
 
-@pytest.mark.parametrize("args, level", [
-    ({}, "province"),
-    ({"q": "cán bộ"}, "province"),
-    ({"province_2025": "Thái Nguyên"}, "province_2025"),
-    ({"province_view": "2025"}, "province_2025"),
-    ({"province_view": "published", "province_2025": "Thái Nguyên"}, "province"),
-])
+@pytest.mark.parametrize(
+    "args, level",
+    [
+        ({}, "province"),
+        ({"q": "cán bộ"}, "province"),
+        ({"province_2025": "Thái Nguyên"}, "province_2025"),
+        ({"province_view": "2025"}, "province_2025"),
+        ({"province_view": "published", "province_2025": "Thái Nguyên"}, "province"),
+    ],
+)
 def test_map_counts_follow_the_province_facet_in_use(client, args, level):
     data = api(client, **args)
     assert data["map"]["level"] == level
@@ -143,7 +151,7 @@ def test_map_counts_follow_the_province_facet_in_use(client, args, level):
 def test_map_svg_links_filter_by_province(client):
     page = html(client, q="cán bộ")
     drawing = svg(page, "map")
-    assert "<title id=\"map-title\">Bản đồ số bài theo tỉnh, thành (khi đăng)</title>" in drawing
+    assert '<title id="map-title">Bản đồ số bài theo tỉnh, thành (khi đăng)</title>' in drawing
     # Every province is drawn as a dot (the country's shape), the matching ones as links.
     assert drawing.count('class="place"') == len(places("province")) == 63
     links = Links(drawing).links
@@ -172,15 +180,18 @@ def test_bad_province_view_is_refused_clearly(client, value):
     assert client.get("/search", query_string={"province_view": value}).status_code == 400
 
 
-@pytest.mark.parametrize("name, level, expected", [
-    ("Điện Biên", "province", "Điện Biên"),
-    ("TP. Hồ Chí Minh", "province_2025", "Hồ Chí Minh"),
-    ("Thành phố Hà Nội", "province", "Hà Nội"),
-    ("Thừa Thiên Huế", "province", "Huế"),
-    ("Bắc Kạn", "province", "Bắc Kạn"),
-    ("Bắc Kạn", "province_2025", None),   # merged into Thái Nguyên in 2025
-    ("Atlantis", "province", None),
-])
+@pytest.mark.parametrize(
+    "name, level, expected",
+    [
+        ("Điện Biên", "province", "Điện Biên"),
+        ("TP. Hồ Chí Minh", "province_2025", "Hồ Chí Minh"),
+        ("Thành phố Hà Nội", "province", "Hà Nội"),
+        ("Thừa Thiên Huế", "province", "Huế"),
+        ("Bắc Kạn", "province", "Bắc Kạn"),
+        ("Bắc Kạn", "province_2025", None),  # merged into Thái Nguyên in 2025
+        ("Atlantis", "province", None),
+    ],
+)
 def test_province_names_are_located(name, level, expected):
     place = locate(name, level)
     assert (place.name if place else None) == expected

@@ -1,4 +1,5 @@
 """`vnsearch check`: healthy and damaged indexes, vocabulary drift, --repair, --json."""
+
 import json
 import shutil
 import sqlite3
@@ -26,11 +27,14 @@ def vocab_rows(ix) -> dict:
     db = sqlite3.connect(vocab_path(ix))
     try:
         syl = dict(db.execute("SELECT text, n FROM syl WHERE n > 0"))
-        bi = {(a, b): n for a, b, n in db.execute(
-            "SELECT sa.text, sb.text, bi.n FROM bi JOIN syl sa ON sa.id = bi.a "
-            "JOIN syl sb ON sb.id = bi.b")}
-        meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN "
-                               "('documents', 'tokens')"))
+        bi = {
+            (a, b): n
+            for a, b, n in db.execute(
+                "SELECT sa.text, sb.text, bi.n FROM bi JOIN syl sa ON sa.id = bi.a "
+                "JOIN syl sb ON sb.id = bi.b"
+            )
+        }
+        meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('documents', 'tokens')"))
         return {"syl": syl, "bi": bi, "meta": meta}
     finally:
         db.close()
@@ -61,10 +65,15 @@ def test_missing_index_exits_2(tmp_path, runner):
     assert "no index at" in result.output
 
 
-@pytest.mark.parametrize("damage, part", [
-    ("toc", "table of contents"), ("missing-seg", "segment"), ("truncated-seg", "segment"),
-    ("stored-doc", "segment"),
-])
+@pytest.mark.parametrize(
+    "damage, part",
+    [
+        ("toc", "table of contents"),
+        ("missing-seg", "segment"),
+        ("truncated-seg", "segment"),
+        ("stored-doc", "segment"),
+    ],
+)
 def test_damaged_index_is_reported_with_what_to_do(built, runner, damage, part):
     DAMAGE[damage](built)
     result = runner.invoke(cli, ["check", "--index", str(built)])
@@ -110,6 +119,7 @@ def test_vocabulary_behind_the_index_is_found_and_repaired(built, tmp_path, runn
     from search.readers import iter_files, read_records
     from search.parse import parse_record
     from search.index import write_batches
+
     rec = next(read_records(next(iter(iter_files([extra])))))
     p = prepare_article(parse_record(rec))
     for _ in write_batches(open_index(built), [(p.article, p.words, {"prepared": p.fields})]):
@@ -164,10 +174,19 @@ def test_leftover_files_are_a_note_and_repair_removes_them(built, runner):
 
 @pytest.mark.slow
 def test_check_of_2000_articles_is_quick(tmp_path):
-    lines = [json.dumps({"id": f"n{i}", "title": f"Tin số {i} về cán bộ xã",
-                         "body": " ".join(f"Xã họp lần {i} bàn về đường, trường, trạm y tế "
-                                          f"thôn {j}." for j in range(30))}, ensure_ascii=False)
-             for i in range(2000)]
+    lines = [
+        json.dumps(
+            {
+                "id": f"n{i}",
+                "title": f"Tin số {i} về cán bộ xã",
+                "body": " ".join(
+                    f"Xã họp lần {i} bàn về đường, trường, trạm y tế thôn {j}." for j in range(30)
+                ),
+            },
+            ensure_ascii=False,
+        )
+        for i in range(2000)
+    ]
     (tmp_path / "news.jsonl").write_text("\n".join(lines), "utf-8")
     index_paths([tmp_path / "news.jsonl"], tmp_path / "ix", workers=2)
     started = time.process_time()

@@ -1,4 +1,5 @@
 """The vnsearch command line, through click's runner and as a real process."""
+
 import json
 import re
 import subprocess
@@ -36,31 +37,44 @@ def test_index_then_search(runner, seed_dir, empty_index):
 
 
 def test_search_json_shape(runner, index_dir):
-    result = runner.invoke(cli, ["search", "can bo cap xa", "--index", str(index_dir), "--json",
-                                 "--limit", "3"])
+    result = runner.invoke(
+        cli, ["search", "can bo cap xa", "--index", str(index_dir), "--json", "--limit", "3"]
+    )
     assert result.exit_code == 0, result.output
     d = json.loads(result.output)
     assert d["query"] == "can bo cap xa"
     assert d["total"] >= 5
     assert len(d["hits"]) == 3
-    assert set(d["hits"][0]) >= {"id", "title", "url", "date", "province", "province_2025",
-                                 "topics", "snippet", "score"}
-    assert set(d["facets"]) == {"province", "province_2025", "topic", "year", "outlet",
-                                "district"}
+    assert set(d["hits"][0]) >= {
+        "id",
+        "title",
+        "url",
+        "date",
+        "province",
+        "province_2025",
+        "topics",
+        "snippet",
+        "score",
+    }
+    assert set(d["facets"]) == {"province", "province_2025", "topic", "year", "outlet", "district"}
     assert set(d["timeline"]) == {"unit", "bins", "undated"}
     assert d["map"]["level"] == "province" and d["map"]["counts"]
     assert "suggestion" in d
 
 
-@pytest.mark.parametrize("args, expected_ids", [
-    (["--province", "Bắc Kạn"], {"syn/old-style", "syn/eth"}),
-    (["--province-2025", "Thái Nguyên", "--year", "2020"], {"syn/eth"}),
-    (["--topic", "Giảm nghèo"], {"syn/caption-only"}),
-    (["--from", "2024-01-01", "--to", "2024-12-31"], {"syn/hiểu một lần", "syn/caption-only"}),
-])
+@pytest.mark.parametrize(
+    "args, expected_ids",
+    [
+        (["--province", "Bắc Kạn"], {"syn/old-style", "syn/eth"}),
+        (["--province-2025", "Thái Nguyên", "--year", "2020"], {"syn/eth"}),
+        (["--topic", "Giảm nghèo"], {"syn/caption-only"}),
+        (["--from", "2024-01-01", "--to", "2024-12-31"], {"syn/hiểu một lần", "syn/caption-only"}),
+    ],
+)
 def test_search_filters(runner, index_dir, args, expected_ids):
-    result = runner.invoke(cli, ["search", "", "--index", str(index_dir), "--json",
-                                 "--limit", "100", *args])
+    result = runner.invoke(
+        cli, ["search", "", "--index", str(index_dir), "--json", "--limit", "100", *args]
+    )
     assert result.exit_code == 0, result.output
     assert expected_ids <= {h["id"] for h in json.loads(result.output)["hits"]}
 
@@ -68,8 +82,22 @@ def test_search_filters(runner, index_dir, args, expected_ids):
 def test_search_sort_and_page(runner, index_dir):
     pages = []
     for page in (1, 2):
-        result = runner.invoke(cli, ["search", "dân", "--index", str(index_dir), "--json",
-                                     "--sort", "date", "--limit", "2", "--page", str(page)])
+        result = runner.invoke(
+            cli,
+            [
+                "search",
+                "dân",
+                "--index",
+                str(index_dir),
+                "--json",
+                "--sort",
+                "date",
+                "--limit",
+                "2",
+                "--page",
+                str(page),
+            ],
+        )
         assert result.exit_code == 0, result.output
         pages.append([h["id"] for h in json.loads(result.output)["hits"]])
     assert len(pages[0]) == 2
@@ -81,9 +109,25 @@ def test_show_json(runner, index_dir):
     assert result.exit_code == 0, result.output
     d = json.loads(result.output)
     assert d["id"] == SEED
-    assert {"id", "title", "lead", "body", "date", "author", "outlet", "url", "urls",
-            "province", "province_2025", "district", "commune", "topics", "captions",
-            "policy_refs", "source_path"} <= set(d)
+    assert {
+        "id",
+        "title",
+        "lead",
+        "body",
+        "date",
+        "author",
+        "outlet",
+        "url",
+        "urls",
+        "province",
+        "province_2025",
+        "district",
+        "commune",
+        "topics",
+        "captions",
+        "policy_refs",
+        "source_path",
+    } <= set(d)
     assert "70/2009/QD-TTG" in [r["key"] for r in d["policy_refs"]]
 
 
@@ -101,9 +145,14 @@ def test_stats(runner, index_dir):
     assert "schema version" in human.output
 
 
-@pytest.mark.parametrize("args", [
-    ["search", "cán bộ"], ["show", "x"], ["stats"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "cán bộ"],
+        ["show", "x"],
+        ["stats"],
+    ],
+)
 def test_missing_index_is_one_line_and_status_2(runner, tmp_path, args):
     result = runner.invoke(cli, [*args, "--index", str(tmp_path / "none")])
     assert result.exit_code == 2
@@ -117,12 +166,16 @@ def test_unknown_article_is_status_2(runner, index_dir):
     assert "no article with id" in result.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--page", "0"], "--page"), (["--limit", "500"], "--limit"),
-    (["--from", "2024-99-01"], "Lỗi: --from: ngày phải có dạng dd/mm/yyyy"),
-    (["--to", "hôm qua"], "Lỗi: --to: ngày phải có dạng dd/mm/yyyy"),
-    (["--page", "1001"], "page: số trang phải từ 1 đến 1000"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--page", "0"], "--page"),
+        (["--limit", "500"], "--limit"),
+        (["--from", "2024-99-01"], "Lỗi: --from: ngày phải có dạng dd/mm/yyyy"),
+        (["--to", "hôm qua"], "Lỗi: --to: ngày phải có dạng dd/mm/yyyy"),
+        (["--page", "1001"], "page: số trang phải từ 1 đến 1000"),
+    ],
+)
 def test_bad_search_arguments(runner, index_dir, args, message):
     result = runner.invoke(cli, ["search", "cán bộ", "--index", str(index_dir), *args])
     assert result.exit_code == 2
@@ -132,8 +185,7 @@ def test_bad_search_arguments(runner, index_dir, args, message):
 def test_skipped_files_give_status_1(runner, seed_dir, tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"")
-    result = runner.invoke(cli, ["index", str(seed_dir), str(bad), "--index",
-                                 str(tmp_path / "ix")])
+    result = runner.invoke(cli, ["index", str(seed_dir), str(bad), "--index", str(tmp_path / "ix")])
     assert result.exit_code == 1
     assert "skipped 1" in result.output
 
@@ -146,9 +198,12 @@ def test_extract_prints_records_without_indexing(runner, seed_dir):
 
 
 def test_python_dash_m_search(index_dir):
-    proc = subprocess.run([sys.executable, "-m", "search", "search", "Pác Nặm", "--index",
-                           str(index_dir), "--json"], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "search", "search", "Pác Nặm", "--index", str(index_dir), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["hits"][0]["id"] == SEED
 
@@ -162,12 +217,17 @@ def _write_articles(path, n: int, start: int = 0) -> list[str]:
     ids, lines = [], []
     for i in range(start, start + n):
         ids.append(f"gen-{i}")
-        lines.append(json.dumps({
-            "id": f"gen-{i}",
-            "title": f"Bài {i}: {works[i % 4]} ở {places[i % 3]}",
-            "body": f"Ủy ban nhân dân {places[i % 3]} họp bàn việc {works[i % 4]}, "
+        lines.append(
+            json.dumps(
+                {
+                    "id": f"gen-{i}",
+                    "title": f"Bài {i}: {works[i % 4]} ở {places[i % 3]}",
+                    "body": f"Ủy ban nhân dân {places[i % 3]} họp bàn việc {works[i % 4]}, "
                     f"đợt {i}, với {i % 17 + 3} hộ dân tham gia.",
-        }, ensure_ascii=False))
+                },
+                ensure_ascii=False,
+            )
+        )
     data = ("\n".join(lines) + "\n").encode("utf-8")
     if path.name.endswith(".gz"):
         with gzip.open(path, "wb") as f:
@@ -189,10 +249,12 @@ def mixed_inputs(tmp_path_factory):
         shutil.copy(f, d / f.name)
     _write_articles(d / "many.jsonl.gz", 300)
     # A BOM, a blank line, a bad line and a duplicate id: each blank is nothing, each other one item.
-    good = json.dumps({"id": "extra-1", "title": "Họp dân", "body": "Xã họp dân bàn việc."},
-                      ensure_ascii=False)
-    (d / "odd.jsonl").write_bytes(b"\xef\xbb\xbf" + good.encode() + b"\n\n   \n{not json\n"
-                                  + good.encode() + b"\n")
+    good = json.dumps(
+        {"id": "extra-1", "title": "Họp dân", "body": "Xã họp dân bàn việc."}, ensure_ascii=False
+    )
+    (d / "odd.jsonl").write_bytes(
+        b"\xef\xbb\xbf" + good.encode() + b"\n\n   \n{not json\n" + good.encode() + b"\n"
+    )
     (d / "notes.pdf").write_bytes(b"%PDF")  # not an input: ignored in a folder
     return d
 
@@ -202,26 +264,41 @@ def test_index_summary_has_elapsed_rate_and_merges(runner, mixed_inputs, tmp_pat
 
     index = tmp_path / "index"
     # Small batches: many segments, so that Whoosh merges some during the run.
-    result = runner.invoke(cli, ["index", str(mixed_inputs), "--index", str(index), "--json",
-                                 "--batch-size", "5", "--workers", "1"])
+    result = runner.invoke(
+        cli,
+        [
+            "index",
+            str(mixed_inputs),
+            "--index",
+            str(index),
+            "--json",
+            "--batch-size",
+            "5",
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 1, result.output  # the bad line and the duplicate
     summary = json.loads(result.stdout)
     assert summary["indexed"] + summary["merged"] == 303  # 2 seeds, 300 generated, extra-1
     assert summary["records"] == count_records([mixed_inputs]) == 305
     assert summary["elapsed_s"] > 0
-    assert summary["articles_per_s"] == pytest.approx(summary["indexed"] / summary["elapsed_s"],
-                                                      rel=0.01)
+    assert summary["articles_per_s"] == pytest.approx(
+        summary["indexed"] / summary["elapsed_s"], rel=0.01
+    )
     assert summary["segment_merges"] >= 1
     assert result.stderr.count("merging index segments…") == summary["segment_merges"]
     kept = json.loads((index / REPORT_FILE).read_text("utf-8"))
-    assert {k: kept[k] for k in ("elapsed_s", "articles_per_s", "segment_merges", "records")} \
-        == {k: summary[k] for k in ("elapsed_s", "articles_per_s", "segment_merges", "records")}
+    assert {k: kept[k] for k in ("elapsed_s", "articles_per_s", "segment_merges", "records")} == {
+        k: summary[k] for k in ("elapsed_s", "articles_per_s", "segment_merges", "records")
+    }
 
     text = runner.invoke(cli, ["index", str(mixed_inputs), "--index", str(index)])
     assert text.exit_code == 1, text.output
     line = text.stdout.strip().splitlines()[-1]
-    assert re.search(r"unchanged 303, skipped 2 in \d+\.\d s \(0 articles/s, 0 segment merges\)",
-                     line), line
+    assert re.search(
+        r"unchanged 303, skipped 2 in \d+\.\d s \(0 articles/s, 0 segment merges\)", line
+    ), line
 
 
 def test_progress_counts_every_record_up_to_the_total(mixed_inputs, tmp_path):

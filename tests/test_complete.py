@@ -1,4 +1,5 @@
 """Suggestions as you type: search.complete.Completer and GET /api/suggest."""
+
 from __future__ import annotations
 
 import re
@@ -48,15 +49,19 @@ def texts(suggestions) -> list[str]:
 
 # --- the library ----------------------------------------------------------------
 
-@pytest.mark.parametrize("typed, first", [
-    ("can b", "cán bộ"),          # folded prefix, ranked by the pair with "can"
-    ("Can b", "Cán bộ"),          # capitalisation kept
-    ("CAN B", "CÁN BỘ"),
-    ("cần b", "cần bán"),         # a previous syllable typed with accents is kept
-    ("b", "bán"),                 # no previous syllable: the unigram count ranks
-    ("hoa d", "hòa đồng"),
-    ("can bo c", "cán bộ cấp"),   # "cấp" and "công" once each after "bộ": a tie, alphabetical
-])
+
+@pytest.mark.parametrize(
+    "typed, first",
+    [
+        ("can b", "cán bộ"),  # folded prefix, ranked by the pair with "can"
+        ("Can b", "Cán bộ"),  # capitalisation kept
+        ("CAN B", "CÁN BỘ"),
+        ("cần b", "cần bán"),  # a previous syllable typed with accents is kept
+        ("b", "bán"),  # no previous syllable: the unigram count ranks
+        ("hoa d", "hòa đồng"),
+        ("can bo c", "cán bộ cấp"),  # "cấp" and "công" once each after "bộ": a tie, alphabetical
+    ],
+)
 def test_first_completion(completer, typed, first):
     got = texts(completer.complete(typed))
     assert got[0] == first, got
@@ -81,14 +86,17 @@ def test_after_a_finished_word(completer):
     assert completer.complete("can bo. ").completions == []
 
 
-@pytest.mark.parametrize("prefix, allowed", [
-    ("ca", {"cán", "cần", "căn", "cả", "cao", "cà", "các", "cách", "cấp"}),
-    ("cá", {"cán", "các", "cách"}),      # the tone typed is required
-    ("că", {"căn"}),                      # the breve typed is required
-    ("câ", {"cần", "cấp"}),               # the circumflex, any tone
-    ("hoà", {"hòa", "hoàn"}),             # old/new tone placement alike
-    ("bô", {"bộ", "bốn"}),
-])
+@pytest.mark.parametrize(
+    "prefix, allowed",
+    [
+        ("ca", {"cán", "cần", "căn", "cả", "cao", "cà", "các", "cách", "cấp"}),
+        ("cá", {"cán", "các", "cách"}),  # the tone typed is required
+        ("că", {"căn"}),  # the breve typed is required
+        ("câ", {"cần", "cấp"}),  # the circumflex, any tone
+        ("hoà", {"hòa", "hoàn"}),  # old/new tone placement alike
+        ("bô", {"bộ", "bốn"}),
+    ],
+)
 def test_accented_prefixes_keep_their_accents(completer, prefix, allowed):
     got = {c.text for c in completer.complete(prefix, limit=50).completions}
     assert got and got <= allowed, got
@@ -122,11 +130,29 @@ def test_restored_query(completer):
     assert completer.complete("cán bộ").restored is None  # nothing to restore
 
 
-@pytest.mark.parametrize("typed", [
-    "", "   ", "\n\t", "2023", "năm 2023", "xyzzyq", "(", "\"", "-", "::::",
-    "a" * 30, "\x00", "\ud800", "<script>alert(1)</script>", "c" * 10_000,
-    "cán bộ " * 500, "70/2009/QĐ-TTg", "😀 c",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "   ",
+        "\n\t",
+        "2023",
+        "năm 2023",
+        "xyzzyq",
+        "(",
+        '"',
+        "-",
+        "::::",
+        "a" * 30,
+        "\x00",
+        "\ud800",
+        "<script>alert(1)</script>",
+        "c" * 10_000,
+        "cán bộ " * 500,
+        "70/2009/QĐ-TTg",
+        "😀 c",
+    ],
+)
 def test_hostile_input(completer, typed):
     result = completer.complete(typed)
     assert len(result.query) <= MAX_QUERY_CHARS
@@ -192,6 +218,7 @@ def test_threads_share_one_completer(completer):
 
 # --- the API and the page ----------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def client(index_dir):
     app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
@@ -220,11 +247,26 @@ def test_api_suggest_restores(client):
     assert data["restored"] == "cán bộ cấp xã"
 
 
-@pytest.mark.parametrize("query_string", [
-    "", "q=", "q=%20%20", "q=%00", "q=%ED%A0%80", "q=%FF%FE", "q=%C3", "q=" + "x" * 5000,
-    "q=" + "c%C3%A1n+b%E1%BB%99+" * 400, "q=a&q=b", "q=%3Cscript%3E", "q=%E2%80%AE%E2%80%8Bc",
-    "q=" + "%28" * 2000, "q=2023", "x=1",
-])
+@pytest.mark.parametrize(
+    "query_string",
+    [
+        "",
+        "q=",
+        "q=%20%20",
+        "q=%00",
+        "q=%ED%A0%80",
+        "q=%FF%FE",
+        "q=%C3",
+        "q=" + "x" * 5000,
+        "q=" + "c%C3%A1n+b%E1%BB%99+" * 400,
+        "q=a&q=b",
+        "q=%3Cscript%3E",
+        "q=%E2%80%AE%E2%80%8Bc",
+        "q=" + "%28" * 2000,
+        "q=2023",
+        "x=1",
+    ],
+)
 def test_api_suggest_bad_input(client, query_string):
     r = client.get("/api/suggest?" + query_string)
     assert r.status_code == 200

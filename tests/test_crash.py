@@ -1,4 +1,5 @@
 """Crashes and concurrency with real processes: kill -9, two writers, search during commits."""
+
 import os
 import random
 import sqlite3
@@ -23,13 +24,19 @@ def make_corpus(d: Path, n: int) -> Path:
     for i in range(n):
         (d / f"a{i:05d}.txt").write_text(
             f"Tin số {i} của xã Mường Luân\n\nUBND xã họp bàn về cán bộ, mã riêng zq{i:05d}.",
-            "utf-8")
+            "utf-8",
+        )
     return d
 
 
 def vnsearch(*args, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "search", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "search", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def committed(index_dir: Path) -> int:
@@ -139,11 +146,16 @@ def vocab_counts(index_dir: Path) -> dict:
     try:
         return {
             "syl": dict(db.execute("SELECT text, n FROM syl WHERE n != 0")),
-            "bi": {(a, b): n for a, b, n in db.execute(
-                "SELECT sa.text, sb.text, bi.n FROM bi JOIN syl sa ON sa.id = bi.a "
-                "JOIN syl sb ON sb.id = bi.b")},
-            "meta": dict(db.execute("SELECT key, value FROM meta "
-                                    "WHERE key IN ('documents', 'tokens')")),
+            "bi": {
+                (a, b): n
+                for a, b, n in db.execute(
+                    "SELECT sa.text, sb.text, bi.n FROM bi JOIN syl sa ON sa.id = bi.a "
+                    "JOIN syl sb ON sb.id = bi.b"
+                )
+            },
+            "meta": dict(
+                db.execute("SELECT key, value FROM meta WHERE key IN ('documents', 'tokens')")
+            ),
         }
     finally:
         db.close()
@@ -155,20 +167,29 @@ def toc_generation(index_dir: Path) -> int:
         names = os.listdir(index_dir)
     except FileNotFoundError:
         return -1
-    return max((int(n[len("_MAIN_"):-len(".toc")]) for n in names
-                if n.startswith("_MAIN_") and n.endswith(".toc")), default=-1)
+    return max(
+        (
+            int(n[len("_MAIN_") : -len(".toc")])
+            for n in names
+            if n.startswith("_MAIN_") and n.endswith(".toc")
+        ),
+        default=-1,
+    )
 
 
 def varied_corpus(d: Path, n: int, seed: int) -> Path:
     """Small articles with varied syllables, so that missed or doubled counts show."""
     rng = random.Random(seed)
-    words = ("cán bộ xã họp bàn đường giao thông nông thôn trường học trạm y tế bản làng "
-             "người dân hộ nghèo chính sách bảo hiểm thủy lợi ruộng nương mùa vụ").split()
+    words = (
+        "cán bộ xã họp bàn đường giao thông nông thôn trường học trạm y tế bản làng "
+        "người dân hộ nghèo chính sách bảo hiểm thủy lợi ruộng nương mùa vụ"
+    ).split()
     d.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         body = ", ".join(" ".join(rng.choices(words, k=6)) for _ in range(4))
-        (d / f"v{i:04d}.txt").write_text(f"Tin {i} về {rng.choice(words)} {rng.choice(words)}"
-                                         f"\n\n{body.capitalize()}.", "utf-8")
+        (d / f"v{i:04d}.txt").write_text(
+            f"Tin {i} về {rng.choice(words)} {rng.choice(words)}\n\n{body.capitalize()}.", "utf-8"
+        )
     return d
 
 
@@ -195,6 +216,7 @@ def test_kill_9_between_index_and_vocabulary_commits_is_repaired(tmp_path):
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
         from search.vocab import Vocabulary
+
         with Vocabulary(ix) as v:
             drifted += not v.matches(stamp(open_index(ix)))
     assert drifted, "no kill fell between the two commits"
@@ -226,8 +248,10 @@ def test_vocabulary_drift_is_repaired_at_every_point_between_the_commits(tmp_pat
     ix = tmp_path / "index"
     index_paths([seed_dir], ix, workers=1)
     records = [r for f in iter_files([corpus]) for r in read_records(f)]
-    items = [(p.article, p.words, {"prepared": p.fields, "fingerprint": p.fingerprint})
-             for p in (prepare_article(parse_record(r)) for r in records[:10])]
+    items = [
+        (p.article, p.words, {"prepared": p.fields, "fingerprint": p.fingerprint})
+        for p in (prepare_article(parse_record(r)) for r in records[:10])
+    ]
     for _ in write_batches(open_index(ix), items, batch_size=5):  # no vocabulary commits
         pass
     with Vocabulary(ix) as v:

@@ -5,6 +5,7 @@ second run, a third after a new feed entry) and checks, from the site's own
 request log, what was asked for and when; then the crawl state, `--status`,
 `--every`, `--since`, `--max-pages`, bad input, and a crawl killed with -9.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,11 @@ def crawl_into(site, index_dir, *more) -> Run:
     result = crawl(site.base + "/", "--index", str(index_dir), *ARGS, *more)
     ended = time.monotonic()
     # By arrival: the slow page is logged when answered, maybe during a later run.
-    return Run(result, sorted((h for h in site.hits() if started <= h.at <= ended),
-                              key=lambda h: h.at), index_dir)
+    return Run(
+        result,
+        sorted((h for h in site.hits() if started <= h.at <= ended), key=lambda h: h.at),
+        index_dir,
+    )
 
 
 def stored(index_dir) -> list:
@@ -99,19 +103,23 @@ def test_first_run_reports_every_outcome_with_its_reason(first, site):
     assert (r["fetched"], r["new"], r["changed"]) == (5, 4, 0)  # one page twice: via its old URL
     assert r["skipped_by_robots"] == [site.url(cs.DISALLOWED)]
     assert {e["url"]: e["reason"] for e in r["errors"]} == {
-        site.url(cs.GONE): "HTTP 404", site.url(cs.SLOW): "timed out after 0.5 s"}
+        site.url(cs.GONE): "HTTP 404",
+        site.url(cs.SLOW): "timed out after 0.5 s",
+    }
     skipped = {s["url"]: s["reason"] for s in r["skipped"]}
     assert skipped[site.url(cs.OVERSIZED)] == "larger than 1000000 bytes"
     assert skipped[site.url(cs.NOT_HTML)] == "not HTML (application/pdf)"
-    assert skipped[site.url(cs.OFFSITE)] == \
-        f"redirected off the site to {site.other_base}{cs.ARTICLES[0]}"
+    assert (
+        skipped[site.url(cs.OFFSITE)]
+        == f"redirected off the site to {site.other_base}{cs.ARTICLES[0]}"
+    )
 
 
 def test_disallowed_and_unwanted_urls_are_never_requested(first, site):
     paths = {h.path for h in first.hits}
     assert cs.DISALLOWED not in paths  # listed by the feed, the home page and a sitemap
-    assert cs.PDF_LINK not in paths    # listed by a sitemap: not a page
-    assert not set(cs.MENU) & paths    # menu links do not look like articles
+    assert cs.PDF_LINK not in paths  # listed by a sitemap: not a page
+    assert not set(cs.MENU) & paths  # menu links do not look like articles
     assert {h.host for h in first.hits} == {host_of(site.base)}  # never another site
     assert {h.agent for h in first.hits} == {AGENT}
     assert {cs.FEED, cs.SITEMAP_INDEX, cs.SITEMAP, cs.SITEMAP_GZ} <= paths
@@ -131,9 +139,14 @@ def test_every_allowed_article_is_indexed_once_with_its_canonical_url(first, sit
         got = by_url[site.canonical(i)]
         # The same article as the seed it was built from; the page declared in
         # Windows-1258 (i == 2) too.
-        assert (got.title, got.date, got.author, got.lead, got.body, got.province) == \
-            (seed[i].title, seed[i].date, seed[i].author, seed[i].lead, seed[i].body,
-             seed[i].province)
+        assert (got.title, got.date, got.author, got.lead, got.body, got.province) == (
+            seed[i].title,
+            seed[i].date,
+            seed[i].author,
+            seed[i].lead,
+            seed[i].body,
+            seed[i].province,
+        )
 
 
 def test_requests_to_the_host_keep_the_crawl_delay(first):
@@ -213,31 +226,39 @@ def test_every_crawls_again_on_its_period(third, site):
 
 
 def test_since_skips_older_articles_and_a_larger_delay_wins(site, tmp_path):
-    run = crawl_into(site, tmp_path / "index", "--since", "2023-01-01", "--json",
-                     "--delay", "0.3")
+    run = crawl_into(site, tmp_path / "index", "--since", "2023-01-01", "--json", "--delay", "0.3")
     times = [h.at for h in run.hits]
     assert min(b - a for a, b in zip(times, times[1:])) >= 0.3 - SLACK
     assert sorted(a.url for a in stored(run.index_dir)) == sorted(
-        [site.canonical(1), site.canonical(2)])  # published 2023-12-01 and 2023-06-08
+        [site.canonical(1), site.canonical(2)]
+    )  # published 2023-12-01 and 2023-06-08
     reasons = [s["reason"] for s in run.report["skipped"]]
     assert any(r.startswith("published 2021-07-27, before 2023-01-01") for r in reasons)
 
 
 def test_max_pages_leaves_the_rest_for_the_next_round(site, tmp_path):
-    pages = set(cs.ARTICLES.values()) | {cs.OLD_URL, cs.GONE, cs.SLOW, cs.OVERSIZED, cs.NOT_HTML,
-                                          cs.OFFSITE}
+    pages = set(cs.ARTICLES.values()) | {
+        cs.OLD_URL,
+        cs.GONE,
+        cs.SLOW,
+        cs.OVERSIZED,
+        cs.NOT_HTML,
+        cs.OFFSITE,
+    }
     one = crawl_into(site, tmp_path / "index", "--max-pages", "2")
     assert len([h for h in one.hits if h.path in pages and h.status != 301]) == 2
     two = crawl_into(site, tmp_path / "index")
     assert sorted(a.url for a in stored(tmp_path / "index")) == sorted(
-        site.canonical(i) for i in range(5))
+        site.canonical(i) for i in range(5)
+    )
     assert two.result.exit_code == 1
 
 
 def test_a_sources_file_names_the_outlet_its_contact_and_other_hosts(site, tmp_path):
     other = host_of(site.other_base)
     sources = tmp_path / "sources.toml"
-    sources.write_text(f"""
+    sources.write_text(
+        f"""
 [crawler]
 contact = "mailto:tin-tuc@127.0.0.1"
 
@@ -247,21 +268,37 @@ home_page = "{site.base}/"
 province = "Điện Biên"
 feeds = ["{site.url(cs.FEED)}"]
 hosts = ["{other}"]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     started = time.monotonic()
-    result = crawl("--sources", str(sources), "--index", str(tmp_path / "index"), "--delay", "0",
-                   "--timeout", "0.5", "--max-bytes", "1000000")
+    result = crawl(
+        "--sources",
+        str(sources),
+        "--index",
+        str(tmp_path / "index"),
+        "--delay",
+        "0",
+        "--timeout",
+        "0.5",
+        "--max-bytes",
+        "1000000",
+    )
     hits = [h for h in site.hits() if h.at >= started]
     assert "no contact" not in result.stderr
     assert all("(+mailto:tin-tuc@127.0.0.1; " in h.agent for h in hits)
     # The outlet allows its other host: the off-site redirect is followed there, with
     # that host's own robots.txt, and the page is the same article (canonical URL).
-    assert [(h.path, h.status) for h in hits if h.host == other] == \
-        [("/robots.txt", 200), (cs.ARTICLES[0], 200)]
+    assert [(h.path, h.status) for h in hits if h.host == other] == [
+        ("/robots.txt", 200),
+        (cs.ARTICLES[0], 200),
+    ]
     assert sorted(a.url for a in stored(tmp_path / "index")) == sorted(
-        site.canonical(i) for i in range(5 if site.published_new else 4))
+        site.canonical(i) for i in range(5 if site.published_new else 4)
+    )
     assert ("Cổng TTĐT huyện thử nghiệm", host_of(site.base)) in [
-        (outlet, host) for outlet, host, _ in last_crawled(tmp_path / "index")]
+        (outlet, host) for outlet, host, _ in last_crawled(tmp_path / "index")
+    ]
 
 
 def test_a_redirected_robots_txt_is_followed(tmp_path):
@@ -277,9 +314,19 @@ def test_a_redirected_robots_txt_is_followed(tmp_path):
 # --- pieces and bad input ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, seconds", [
-    ("1h", 3600), ("30m", 1800), ("1h30m", 5400), ("90s", 90), ("2d", 172800), ("45", 45),
-    ("0.5s", 0.5), ("1H 15M", 4500)])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("1h", 3600),
+        ("30m", 1800),
+        ("1h30m", 5400),
+        ("90s", 90),
+        ("2d", 172800),
+        ("45", 45),
+        ("0.5s", 0.5),
+        ("1H 15M", 4500),
+    ],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
@@ -298,22 +345,32 @@ def test_sources_file_lists_every_outlet_of_the_outlets_table():
         assert (s.name, s.province) == (o.name, o.province)
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "nothing to crawl"),
-    (["seeds/"], "neither an http(s) URL nor a sources file"),
-    (["ftp://example.invalid/rss"], "neither an http(s) URL nor a sources file"),
-    (["--every", "1x", "http://127.0.0.1:9/"], "is not a duration"),
-    (["--sources", "{bad}"], "is not valid TOML"),
-    (["--sources", "{missing}"], "cannot read"),
-    (["--sources", "{nohome}"], "home_page is not an http(s) URL"),
-    (["--status"], "no crawl state"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "nothing to crawl"),
+        (["seeds/"], "neither an http(s) URL nor a sources file"),
+        (["ftp://example.invalid/rss"], "neither an http(s) URL nor a sources file"),
+        (["--every", "1x", "http://127.0.0.1:9/"], "is not a duration"),
+        (["--sources", "{bad}"], "is not valid TOML"),
+        (["--sources", "{missing}"], "cannot read"),
+        (["--sources", "{nohome}"], "home_page is not an http(s) URL"),
+        (["--status"], "no crawl state"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     (tmp_path / "bad.toml").write_text("[[outlet]\nname = 1", encoding="utf-8")
-    (tmp_path / "nohome.toml").write_text('[[outlet]]\nname = "Báo"\nhome_page = "báo.vn"\n',
-                                          encoding="utf-8")
-    args = [a.format(bad=tmp_path / "bad.toml", missing=tmp_path / "none.toml",
-                     nohome=tmp_path / "nohome.toml") for a in args]
+    (tmp_path / "nohome.toml").write_text(
+        '[[outlet]]\nname = "Báo"\nhome_page = "báo.vn"\n', encoding="utf-8"
+    )
+    args = [
+        a.format(
+            bad=tmp_path / "bad.toml",
+            missing=tmp_path / "none.toml",
+            nohome=tmp_path / "nohome.toml",
+        )
+        for a in args
+    ]
     result = CliRunner().invoke(cli, ["crawl", "--index", str(tmp_path / "ix"), *args])
     assert result.exit_code == 2, result.output
     assert message in result.output
@@ -330,7 +387,9 @@ def test_progress_is_one_line_per_host(capsys):
     lines = capsys.readouterr().err.split("\n")
     assert [line.rpartition("\r")[2].rstrip() for line in lines] == [
         "a.vn: fetched 2, new 1, changed 0, unchanged 1, robots 0, errors 0, queued 2",
-        "b.gov.vn: fetched 0, new 0, changed 0, unchanged 0, robots 0, errors 1, queued 0", ""]
+        "b.gov.vn: fetched 0, new 0, changed 0, unchanged 0, robots 0, errors 1, queued 0",
+        "",
+    ]
 
 
 def test_last_crawled_without_a_crawl_is_empty(tmp_path):
@@ -348,8 +407,9 @@ def _indexed_pages(index_dir: Path) -> int:
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
         try:
-            return db.execute("SELECT count(*) FROM pages WHERE kind = 'page' AND "
-                              "status = 'indexed'").fetchone()[0]
+            return db.execute(
+                "SELECT count(*) FROM pages WHERE kind = 'page' AND status = 'indexed'"
+            ).fetchone()[0]
         finally:
             db.close()
     except sqlite3.Error:
@@ -360,11 +420,22 @@ def _indexed_pages(index_dir: Path) -> int:
 def test_kill_9_mid_crawl_then_rerun_loses_and_duplicates_nothing(tmp_path):
     index_dir = tmp_path / "index"
     with cs.Site() as site:
-        command = [sys.executable, "-m", "search", "crawl", site.base + "/", "--index",
-                   str(index_dir), *ARGS, "--batch-size", "1"]
+        command = [
+            sys.executable,
+            "-m",
+            "search",
+            "crawl",
+            site.base + "/",
+            "--index",
+            str(index_dir),
+            *ARGS,
+            "--batch-size",
+            "1",
+        ]
         env = {**os.environ, "PYTHONWARNINGS": "error"}
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                env=env)
+        proc = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        )
         try:
             deadline = time.monotonic() + 60
             while _indexed_pages(index_dir) < 1 and proc.poll() is None:

@@ -1,4 +1,5 @@
 """Date filters as people type them: the parser, the engine, the page (inputs, chips), the API, the CLI."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,34 +21,70 @@ from web_helpers import EXTRA, Links, copy_index
 
 D = dt.date
 UNDATED = [
-    Article(id="dates/undated-1", title="Trạm bơm điện xã Mường Luân hoàn thành",
-            body="Trạm bơm phục vụ tưới tiêu cho ba thôn.", province="Điện Biên",
-            province_2025="Điện Biên", topics=["Kinh tế"]),
-    Article(id="dates/undated-2", title="Nâng cấp trạm bơm nội đồng",
-            body="Xã nâng cấp trạm bơm trước mùa khô.", province="Lạng Sơn",
-            province_2025="Lạng Sơn", topics=["Kinh tế"]),
+    Article(
+        id="dates/undated-1",
+        title="Trạm bơm điện xã Mường Luân hoàn thành",
+        body="Trạm bơm phục vụ tưới tiêu cho ba thôn.",
+        province="Điện Biên",
+        province_2025="Điện Biên",
+        topics=["Kinh tế"],
+    ),
+    Article(
+        id="dates/undated-2",
+        title="Nâng cấp trạm bơm nội đồng",
+        body="Xã nâng cấp trạm bơm trước mùa khô.",
+        province="Lạng Sơn",
+        province_2025="Lạng Sơn",
+        topics=["Kinh tế"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("text, end, day", [
-    ("05/03/2024", False, D(2024, 3, 5)), ("5/3/2024", True, D(2024, 3, 5)),
-    ("05-03-2024", False, D(2024, 3, 5)), ("05.03.2024", False, D(2024, 3, 5)),
-    ("2024-03-05", False, D(2024, 3, 5)), ("2024-3-5", True, D(2024, 3, 5)),
-    ("2024-02", False, D(2024, 2, 1)), ("2024-02", True, D(2024, 2, 29)),
-    ("2023-02", True, D(2023, 2, 28)), ("2/2024", True, D(2024, 2, 29)),
-    ("12/2024", False, D(2024, 12, 1)),
-    ("2022", False, D(2022, 1, 1)), ("2022", True, D(2022, 12, 31)),
-    ("  2022 ", False, D(2022, 1, 1)), ("", False, None), (None, True, None),
-    (D(2021, 6, 1), True, D(2021, 6, 1)),
-])
+@pytest.mark.parametrize(
+    "text, end, day",
+    [
+        ("05/03/2024", False, D(2024, 3, 5)),
+        ("5/3/2024", True, D(2024, 3, 5)),
+        ("05-03-2024", False, D(2024, 3, 5)),
+        ("05.03.2024", False, D(2024, 3, 5)),
+        ("2024-03-05", False, D(2024, 3, 5)),
+        ("2024-3-5", True, D(2024, 3, 5)),
+        ("2024-02", False, D(2024, 2, 1)),
+        ("2024-02", True, D(2024, 2, 29)),
+        ("2023-02", True, D(2023, 2, 28)),
+        ("2/2024", True, D(2024, 2, 29)),
+        ("12/2024", False, D(2024, 12, 1)),
+        ("2022", False, D(2022, 1, 1)),
+        ("2022", True, D(2022, 12, 31)),
+        ("  2022 ", False, D(2022, 1, 1)),
+        ("", False, None),
+        (None, True, None),
+        (D(2021, 6, 1), True, D(2021, 6, 1)),
+    ],
+)
 def test_parse_bound(text, end, day):
     assert parse_bound(text, "date_to" if end else "date_from", end=end) == day
 
 
-@pytest.mark.parametrize("text", [
-    "abc", "yesterday", "2024-13-01", "31/02/2024", "2024-99-01", "13/2024", "2024-00",
-    "05/03-2024", "0/3/2024", "20222", "22", "1" * 5000, "2024-03-05T10:00", "০৫/০৩/২০২৪",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "abc",
+        "yesterday",
+        "2024-13-01",
+        "31/02/2024",
+        "2024-99-01",
+        "13/2024",
+        "2024-00",
+        "05/03-2024",
+        "0/3/2024",
+        "20222",
+        "22",
+        "1" * 5000,
+        "2024-03-05T10:00",
+        "০৫/০৩/২০২৪",
+    ],
+)
 def test_bad_dates_name_the_forms_in_vietnamese(text):
     with pytest.raises(BadQuery) as e:
         parse_bound(text, "date_from")
@@ -61,11 +98,14 @@ def test_vn_date():
     assert vn_date(D(2024, 3, 5)) == "05/03/2024"
 
 
-@pytest.mark.parametrize("date_from, date_to, iso_from, iso_to", [
-    ("2023", "2023", "2023-01-01", "2023-12-31"),
-    ("01/06/2022", "2024-01", "2022-06-01", "2024-01-31"),
-    ("11/2023", "30/11/2023", "2023-11-01", "2023-11-30"),
-])
+@pytest.mark.parametrize(
+    "date_from, date_to, iso_from, iso_to",
+    [
+        ("2023", "2023", "2023-01-01", "2023-12-31"),
+        ("01/06/2022", "2024-01", "2022-06-01", "2024-01-31"),
+        ("11/2023", "30/11/2023", "2023-11-01", "2023-11-30"),
+    ],
+)
 def test_engine_reads_every_form_like_iso(engine, date_from, date_to, iso_from, iso_to):
     typed = engine.search("", date_from=date_from, date_to=date_to, per_page=100)
     iso = engine.search("", date_from=iso_from, date_to=iso_to, per_page=100)
@@ -75,6 +115,7 @@ def test_engine_reads_every_form_like_iso(engine, date_from, date_to, iso_from, 
 
 
 # --- the site ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def client(index_dir, tmp_path_factory):
@@ -89,17 +130,19 @@ def test_api_takes_the_forms(client):
         assert r.status_code == 200
         return [h["id"] for h in r.get_json()["hits"]]
 
-    assert ids(date_from="2023", date_to="2023") == ids(date_from="2023-01-01",
-                                                        date_to="2023-12-31")
+    assert ids(date_from="2023", date_to="2023") == ids(
+        date_from="2023-01-01", date_to="2023-12-31"
+    )
     assert ids(date_from="01/01/2025") == ids(date_from="2025-01-01") != []
 
 
 def test_page_has_date_inputs_inside_the_filters(client):
-    r = client.get("/search", query_string={"q": "cán bộ", "province": "Điện Biên",
-                                            "date_from": "2022"})
-    facets = r.text[r.text.index('<aside class="facets"'):]
-    box = facets[facets.index('<section class="facet dates"'):]
-    box = box[:box.index("</section>")]
+    r = client.get(
+        "/search", query_string={"q": "cán bộ", "province": "Điện Biên", "date_from": "2022"}
+    )
+    facets = r.text[r.text.index('<aside class="facets"') :]
+    box = facets[facets.index('<section class="facet dates"') :]
+    box = box[: box.index("</section>")]
     assert '<label for="date-from">Từ ngày</label>' in box
     assert '<label for="date-to">Đến ngày</label>' in box
     assert 'name="date_from" form="q-form" type="text"' in box
@@ -109,8 +152,8 @@ def test_page_has_date_inputs_inside_the_filters(client):
     assert '<button type="submit" form="q-form">Lọc theo ngày</button>' in box
     # They submit with the search form, which carries the query and the other
     # filters, and not the dates a second time.
-    form = r.text[r.text.index('id="q-form"'):]
-    form = form[:form.index("</form>")]
+    form = r.text[r.text.index('id="q-form"') :]
+    form = form[: form.index("</form>")]
     assert 'name="q" value="cán bộ"' in form
     assert '<input type="hidden" name="province" value="Điện Biên">' in form
     assert 'name="date_from"' not in form
@@ -118,8 +161,9 @@ def test_page_has_date_inputs_inside_the_filters(client):
 
 
 def test_date_filter_is_a_removable_chip(client):
-    r = client.get("/search", query_string={"q": "cán bộ", "date_from": "2022",
-                                            "date_to": "6/2024"})
+    r = client.get(
+        "/search", query_string={"q": "cán bộ", "date_from": "2022", "date_to": "6/2024"}
+    )
     assert r.status_code == 200
     chips = [a for a in Links(r.text).links if "chip" in a["class"].split()]
     texts = [c["text"] for c in chips]
@@ -154,8 +198,11 @@ def test_bad_date_is_400_in_vietnamese(client, name, value):
     assert api.status_code == 400
     body = api.get_json()
     assert body["code"] == "bad_date"
-    assert body["message"] == body["error"] == (
-        f"{name}: ngày phải có dạng dd/mm/yyyy, yyyy-mm hoặc yyyy, không phải {value!r}")
+    assert (
+        body["message"]
+        == body["error"]
+        == (f"{name}: ngày phải có dạng dd/mm/yyyy, yyyy-mm hoặc yyyy, không phải {value!r}")
+    )
     page = client.get("/search", query_string={"q": "xã", name: value})
     assert page.status_code == 400
     assert "ngày phải có dạng dd/mm/yyyy" in page.text
@@ -163,15 +210,20 @@ def test_bad_date_is_400_in_vietnamese(client, name, value):
 
 # --- the command line ---------------------------------------------------------------
 
-@pytest.mark.parametrize("typed, iso", [
-    (["--from", "2022"], ["--from", "2022-01-01"]),
-    (["--to", "2023"], ["--to", "2023-12-31"]),
-    (["--from", "1/6/2022", "--to", "2023-11"], ["--from", "2022-06-01", "--to", "2023-11-30"]),
-])
+
+@pytest.mark.parametrize(
+    "typed, iso",
+    [
+        (["--from", "2022"], ["--from", "2022-01-01"]),
+        (["--to", "2023"], ["--to", "2023-12-31"]),
+        (["--from", "1/6/2022", "--to", "2023-11"], ["--from", "2022-06-01", "--to", "2023-11-30"]),
+    ],
+)
 def test_cli_takes_the_forms(runner, index_dir, typed, iso):
     def ids(args):
-        result = runner.invoke(cli, ["search", "", "--index", str(index_dir), "--limit", "100",
-                                     "--json", *args])
+        result = runner.invoke(
+            cli, ["search", "", "--index", str(index_dir), "--limit", "100", "--json", *args]
+        )
         assert result.exit_code == 0, result.output
         return [h["id"] for h in json.loads(result.output)["hits"]]
 
@@ -186,12 +238,28 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture(scope="module")
 def site(index_dir, tmp_path_factory):
     """`vnsearch serve` (waitress, a subprocess) over the dates index; yields its base URL."""
-    index = copy_index(index_dir, tmp_path_factory.mktemp("dates-site") / "index",
-                       EXTRA + UNDATED)
+    index = copy_index(index_dir, tmp_path_factory.mktemp("dates-site") / "index", EXTRA + UNDATED)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--index", str(index), "--host", "127.0.0.1",
-         "--port", "0", "--threads", "2", "--processes", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "serve",
+            "--index",
+            str(index),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--threads",
+            "2",
+            "--processes",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stderr.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -211,10 +279,12 @@ def browser_page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                              args=["--no-sandbox", "--disable-gpu"])
-        context = b.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN",
-                                accept_downloads=True)
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = b.new_context(
+            viewport={"width": 1280, "height": 900}, locale="vi-VN", accept_downloads=True
+        )
         page = context.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

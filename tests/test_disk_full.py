@@ -3,6 +3,7 @@
 Runs on a small tmpfs mounted by the test (root only); skipped with the reason
 where mounting is not allowed.
 """
+
 import os
 import random
 import shutil
@@ -26,8 +27,11 @@ def small_disk(tmp_path):
         pytest.skip("mounting a tmpfs needs root and mount(8)")
     d = tmp_path / "disk"
     d.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_KB}k", "tmpfs", str(d)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_KB}k", "tmpfs", str(d)],
+        capture_output=True,
+        text=True,
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
     try:
@@ -38,8 +42,10 @@ def small_disk(tmp_path):
 
 def big_corpus(d: Path, n: int) -> Path:
     rng = random.Random(5)
-    syllables = ("cán bộ xã họp bàn đường giao thông nông thôn trường học trạm y tế bản làng "
-                 "người dân hộ nghèo chính sách bảo hiểm thủy lợi ruộng nương mùa vụ").split()
+    syllables = (
+        "cán bộ xã họp bàn đường giao thông nông thôn trường học trạm y tế bản làng "
+        "người dân hộ nghèo chính sách bảo hiểm thủy lợi ruộng nương mùa vụ"
+    ).split()
     d.mkdir()
     for i in range(n):
         body = " ".join(rng.choices(syllables, k=400)) + f" mã zq{i:05d} số {rng.random()}."
@@ -51,8 +57,15 @@ def index_files(ix: Path) -> set[str]:
     """Files of the index folder that are not the committed index and its own files."""
     toc = read_toc(open_index(ix).storage)
     used = {f"{s.segment_id()}.seg" for s in toc.segments} | {f"_MAIN_{toc.generation}.toc"}
-    known = {"vnsearch.json", "vocab.sqlite", "vocab.sqlite-wal", "vocab.sqlite-shm",
-             "MAIN_WRITELOCK", ".vnsearch-write.lock", "last-run.json"}
+    known = {
+        "vnsearch.json",
+        "vocab.sqlite",
+        "vocab.sqlite-wal",
+        "vocab.sqlite-shm",
+        "MAIN_WRITELOCK",
+        ".vnsearch-write.lock",
+        "last-run.json",
+    }
     return {p.name for p in ix.iterdir()} - used - known
 
 

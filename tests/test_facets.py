@@ -1,10 +1,15 @@
 """Filters, facet counts (under the other filters), sorting and pagination."""
+
 import datetime as dt
 
 import pytest
 
-FACET_ARG = {"province": "province", "province_2025": "province_2025", "topic": "topic",
-             "year": "year"}
+FACET_ARG = {
+    "province": "province",
+    "province_2025": "province_2025",
+    "topic": "topic",
+    "year": "year",
+}
 
 
 def facet(result, name) -> dict[str, int]:
@@ -55,12 +60,14 @@ def test_several_values_of_one_filter_are_alternatives(engine):
 def test_selected_value_without_matches_stays_removable(engine):
     result = engine.search("thủy lợi", province="Lạng Sơn")
     assert result.total == 0
-    assert [(f.value, f.count, f.selected) for f in result.facets["province"]
-            if f.selected] == [("Lạng Sơn", 0, True)]
+    assert [(f.value, f.count, f.selected) for f in result.facets["province"] if f.selected] == [
+        ("Lạng Sơn", 0, True)
+    ]
 
 
-@pytest.mark.parametrize("year, expected", [(2024, {"syn/hiểu một lần", "syn/caption-only"}),
-                                            (2020, {"syn/eth"})])
+@pytest.mark.parametrize(
+    "year, expected", [(2024, {"syn/hiểu một lần", "syn/caption-only"}), (2020, {"syn/eth"})]
+)
 def test_year_filter(engine, year, expected):
     got = {h.id for h in engine.search("", year=year).hits}
     assert expected <= got
@@ -68,8 +75,7 @@ def test_year_filter(engine, year, expected):
 
 
 def test_date_range(engine):
-    result = engine.search("", date_from="2023-01-01", date_to=dt.date(2023, 12, 31),
-                           per_page=100)
+    result = engine.search("", date_from="2023-01-01", date_to=dt.date(2023, 12, 31), per_page=100)
     assert result.total >= 3
     assert all("2023-01-01" <= h.date <= "2023-12-31" for h in result.hits)
 

@@ -1,5 +1,6 @@
 """Outlet and district facets, the full list of a long facet with its filter box, the
 province switch "khi đăng | hiện nay" and the "Bộ lọc" fold, on a real index."""
+
 from __future__ import annotations
 
 import json
@@ -57,18 +58,31 @@ def test_outlet_and_district_counts_equal_the_filtered_totals(engine, name, q):
 def test_outlet_and_district_filters_in_the_api_combine(client):
     one = client.get("/api/search", query_string={"outlet": OUTLETS[1]}).get_json()
     assert one["filters"]["outlet"] == [OUTLETS[1]]
-    both = client.get("/api/search", query_string=[("outlet", OUTLETS[1]),
-                                                   ("outlet", OUTLETS[2])]).get_json()
+    both = client.get(
+        "/api/search", query_string=[("outlet", OUTLETS[1]), ("outlet", OUTLETS[2])]
+    ).get_json()
     assert both["total"] == one["total"] + 3  # 48 articles over 16 outlets
-    narrowed = client.get("/api/search", query_string={"outlet": OUTLETS[1],
-                                                       "district": "Ba Bể"}).get_json()
+    narrowed = client.get(
+        "/api/search", query_string={"outlet": OUTLETS[1], "district": "Ba Bể"}
+    ).get_json()
     assert narrowed["total"] == 3  # i = 1, 17, 33: i % 4 == 1
     assert {f["value"]: f["count"] for f in narrowed["facets"]["district"]}["Ba Bể"] == 3
 
 
 def test_cli_outlet_and_district(runner, facet_index):
-    result = runner.invoke(cli, ["search", "--index", str(facet_index), "--outlet", OUTLETS[1],
-                                 "--district", "Ba Bể", "--json"])
+    result = runner.invoke(
+        cli,
+        [
+            "search",
+            "--index",
+            str(facet_index),
+            "--outlet",
+            OUTLETS[1],
+            "--district",
+            "Ba Bể",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["total"] == 3 and all(h["outlet"] == OUTLETS[1] for h in data["hits"])
@@ -99,14 +113,17 @@ def test_selected_values_stay_in_the_short_list(client):
     assert 'aria-current="true"' in outlets and OUTLETS[15] in outlets
 
 
-@pytest.mark.parametrize("facet_q, expected", [
-    ("", OUTLETS),
-    ("mường nhé", ["Đài Phát thanh Mường Nhé"]),
-    ("MUONG NHE", ["Đài Phát thanh Mường Nhé"]),   # accents and case ignored
-    ("phuong 1", [o for o in OUTLETS if "phương 1" in o]),
-    ("không có", []),
-    ("x" * 500, []),                               # long input is cut, no error
-])
+@pytest.mark.parametrize(
+    "facet_q, expected",
+    [
+        ("", OUTLETS),
+        ("mường nhé", ["Đài Phát thanh Mường Nhé"]),
+        ("MUONG NHE", ["Đài Phát thanh Mường Nhé"]),  # accents and case ignored
+        ("phuong 1", [o for o in OUTLETS if "phương 1" in o]),
+        ("không có", []),
+        ("x" * 500, []),  # long input is cut, no error
+    ],
+)
 def test_full_list_is_filtered_on_the_server(client, facet_q, expected):
     html = page(client, q="", facet="outlet", facet_q=facet_q)
     outlets = box(html, "outlet")
@@ -132,8 +149,7 @@ def test_full_list_keeps_the_search_and_its_links_leave_it(client):
         assert args.get("district") == "Ba Bể"
 
 
-@pytest.mark.parametrize("facet, expanded", [("nope", None), ("<script>", None),
-                                            ("year", "year")])
+@pytest.mark.parametrize("facet, expanded", [("nope", None), ("<script>", None), ("year", "year")])
 def test_facet_to_expand_is_a_known_name_or_ignored(client, facet, expanded):
     html = page(client, facet=facet)
     forms = re.findall(r'<form class="facet-filter"[^>]*action="[^"]*#facet-(\w+)"', html)
@@ -142,12 +158,15 @@ def test_facet_to_expand_is_a_known_name_or_ignored(client, facet, expanded):
     assert "Xem tất cả (16)" in box(html, "outlet")
 
 
-@pytest.mark.parametrize("args, listed, current", [
-    ({}, "province", "khi đăng"),
-    ({"province_view": "2025"}, "province_2025", "hiện nay"),
-    ({"province_2025": "Thái Nguyên"}, "province_2025", "hiện nay"),
-    ({"province": "Bắc Kạn"}, "province", "khi đăng"),
-])
+@pytest.mark.parametrize(
+    "args, listed, current",
+    [
+        ({}, "province", "khi đăng"),
+        ({"province_view": "2025"}, "province_2025", "hiện nay"),
+        ({"province_2025": "Thái Nguyên"}, "province_2025", "hiện nay"),
+        ({"province": "Bắc Kạn"}, "province", "khi đăng"),
+    ],
+)
 def test_one_province_list_at_a_time(client, args, listed, current):
     html = page(client, **args)
     other = "province" if listed == "province_2025" else "province_2025"
@@ -159,8 +178,9 @@ def test_one_province_list_at_a_time(client, args, listed, current):
     for k in links:
         got = dict(parse_qsl(urlsplit(k["href"]).query))
         assert got["province_view"] == ("2025" if k["text"] == "hiện nay" else "published")
-        assert all(got.get(name) == value for name, value in args.items()
-                   if name != "province_view")
+        assert all(
+            got.get(name) == value for name, value in args.items() if name != "province_view"
+        )
 
 
 def test_filters_fold_is_closed_by_default_with_the_count_of_chips(client):

@@ -8,6 +8,7 @@ BadArticle, the one way a parser says no) well within the per-example
 deadline; a runaway call is stopped by a CPU budget so that a regression fails
 instead of hanging.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,36 +38,133 @@ DEADLINE_MS = 2000
 # CPU seconds after which one call counts as runaway (below the deadline).
 RUNAWAY = 1.5
 
-FUZZ = settings(deadline=DEADLINE_MS, max_examples=200, database=None,
-                phases=[Phase.explicit, Phase.generate],  # a runaway example is not shrunk
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    deadline=DEADLINE_MS,
+    max_examples=200,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],  # a runaway example is not shrunk
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 ATOMS = [
     # the navigation pattern's alternation words, glued or spaced
-    "a", "a+", "A+", "a-", "gui", "email", "gui email", "trang", "chu", "tin khac", "in",
+    "a",
+    "a+",
+    "A+",
+    "a-",
+    "gui",
+    "email",
+    "gui email",
+    "trang",
+    "chu",
+    "tin khac",
+    "in",
     # brackets, credits, bylines, sources
-    "(", ")", "[", "]", "(Ảnh:", "Ảnh:", "anh:", "ảnh minh họa", "Bài:", "Bài, ảnh:",
-    "Nguồn:", "Theo", "Photo:", " - ", ", ", " và ", "Đức Linh", "PHÙNG KHIÊM",
+    "(",
+    ")",
+    "[",
+    "]",
+    "(Ảnh:",
+    "Ảnh:",
+    "anh:",
+    "ảnh minh họa",
+    "Bài:",
+    "Bài, ảnh:",
+    "Nguồn:",
+    "Theo",
+    "Photo:",
+    " - ",
+    ", ",
+    " và ",
+    "Đức Linh",
+    "PHÙNG KHIÊM",
     # references
-    "51/KH-UBND", "70/2009/QĐ-TTg", "Kế hoạch", "Quyết định", "số", "47UBND -UBND-TTr",
-    "QĐ", "-UBND", "/", "1/",
+    "51/KH-UBND",
+    "70/2009/QĐ-TTg",
+    "Kế hoạch",
+    "Quyết định",
+    "số",
+    "47UBND -UBND-TTr",
+    "QĐ",
+    "-UBND",
+    "/",
+    "1/",
     # digits, dates, times
-    "1", "12", "2023", "1-", "12/", "08/06/2023", "7/27/2021 9:41:40 AM", "tháng", "năm",
-    "Thứ", "Thứ sáu,", "AM", ":", "08:17",
+    "1",
+    "12",
+    "2023",
+    "1-",
+    "12/",
+    "08/06/2023",
+    "7/27/2021 9:41:40 AM",
+    "tháng",
+    "năm",
+    "Thứ",
+    "Thứ sáu,",
+    "AM",
+    ":",
+    "08:17",
     # e-mail, web and pyvi's special pieces
-    "@", ".", "a.", "_", "+", "http://", "www.", "==>", "->", "...", ">>", "Mr.", "TP.",
+    "@",
+    ".",
+    "a.",
+    "_",
+    "+",
+    "http://",
+    "www.",
+    "==>",
+    "->",
+    "...",
+    ">>",
+    "Mr.",
+    "TP.",
     # places, topics, chrome labels and counters
-    "UBND", "Tỉnh", "tỉnh Điện Biên", "huyện", "Điện Biên Đông", "xã Mường Luân", "TP. HCM",
-    "cán bộ", "hoà giải", "Lượt xem: 7476", "Tăng cỡ chữ", "•", "»", "|", "Block_BanTin",
+    "UBND",
+    "Tỉnh",
+    "tỉnh Điện Biên",
+    "huyện",
+    "Điện Biên Đông",
+    "xã Mường Luân",
+    "TP. HCM",
+    "cán bộ",
+    "hoà giải",
+    "Lượt xem: 7476",
+    "Tăng cỡ chữ",
+    "•",
+    "»",
+    "|",
+    "Block_BanTin",
     "PublishingPortal",
     # Vietnamese syllables and odd characters
-    "Ủy", "ban", "nhân", "dân", "thuỷ", "hòa", "Đảng", "ð", "Ð", "\u0301", "\u00a0", "\u200b",
-    "\ufeff", "\t", " ", "\n", "\r\n", "\x0b", "\u2028", "é", "ß", "ŉ", "ﬁ",
+    "Ủy",
+    "ban",
+    "nhân",
+    "dân",
+    "thuỷ",
+    "hòa",
+    "Đảng",
+    "ð",
+    "Ð",
+    "\u0301",
+    "\u00a0",
+    "\u200b",
+    "\ufeff",
+    "\t",
+    " ",
+    "\n",
+    "\r\n",
+    "\x0b",
+    "\u2028",
+    "é",
+    "ß",
+    "ŉ",
+    "ﬁ",
 ]
 
 runs = st.lists(
     st.tuples(st.sampled_from(ATOMS), st.integers(1, 300), st.sampled_from(["", " ", "\n"])),
-    max_size=12)
+    max_size=12,
+)
 texts = st.one_of(
     runs.map(lambda rs: "".join((atom + sep) * n for atom, n, sep in rs)),
     st.text(max_size=2000),
@@ -75,11 +173,28 @@ texts = st.one_of(
 # JSON values of every type, for fields that expect strings
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), texts),
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(max_size=5), inner, max_size=4)),
-    max_leaves=8)
-FIELDS = ["id", "title", "body", "lead", "date", "url", "urls", "author", "outlet", "source",
-          "province", "district", "commune", "topics", "captions"]
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+FIELDS = [
+    "id",
+    "title",
+    "body",
+    "lead",
+    "date",
+    "url",
+    "urls",
+    "author",
+    "outlet",
+    "source",
+    "province",
+    "district",
+    "commune",
+    "topics",
+    "captions",
+]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -87,8 +202,12 @@ def loaded():
     """Models, tables and trafilatura loaded once, so no example pays for an import."""
     load_tables("html")
     load_model()
-    call(parse_html, "<html><body><article><p>Nội dung bài viết về cán bộ xã ở thôn bản.</p>"
-         "</article></body></html>", "warm")
+    call(
+        parse_html,
+        "<html><body><article><p>Nội dung bài viết về cán bộ xã ở thôn bản.</p>"
+        "</article></body></html>",
+        "warm",
+    )
 
 
 def call(fn, *args):
@@ -102,17 +221,39 @@ def call(fn, *args):
 
 
 LINE_FUNCTIONS = [
-    chrome.is_chrome, chrome.strip_widgets, chrome.is_panel, chrome.is_cms_identifier,
-    bylines.credit_author, bylines.name_line_author, bylines.source_of, bylines.find_url,
-    bylines.looks_like_name, bylines.strip_trailing_parenthesis,
+    chrome.is_chrome,
+    chrome.strip_widgets,
+    chrome.is_panel,
+    chrome.is_cms_identifier,
+    bylines.credit_author,
+    bylines.name_line_author,
+    bylines.source_of,
+    bylines.find_url,
+    bylines.looks_like_name,
+    bylines.strip_trailing_parenthesis,
     lambda s: bylines.source_of(s, tail=True),
-    captions.has_photo_credit, captions.is_credit_line, captions.strip_credit,
-    captions.looks_like_caption, lambda s: captions.dedupe([s, s.upper()]),
-    dates.parse_date, dates.has_date, dates.is_dateline, dates.split_dateline,
-    outlets.lead_code, outlets.by_name, outlets.by_url, outlets.by_code,
-    places.province_key, places.province_2025, lambda s: places.find_places(s[:80], s),
+    captions.has_photo_credit,
+    captions.is_credit_line,
+    captions.strip_credit,
+    captions.looks_like_caption,
+    lambda s: captions.dedupe([s, s.upper()]),
+    dates.parse_date,
+    dates.has_date,
+    dates.is_dateline,
+    dates.split_dateline,
+    outlets.lead_code,
+    outlets.by_name,
+    outlets.by_url,
+    outlets.by_code,
+    places.province_key,
+    places.province_2025,
+    lambda s: places.find_places(s[:80], s),
     lambda s: find_topics(s[:80], s),
-    find_refs, lambda s: find_refs(s, query=True), extract_refs, leading_kind, ref_key,
+    find_refs,
+    lambda s: find_refs(s, query=True),
+    extract_refs,
+    leading_kind,
+    ref_key,
     lambda s: fingerprint(Article(id="x", title=s[:80], body=s)),
 ]
 
@@ -150,8 +291,12 @@ def test_page_and_segmentation(text, title):
 @given(text=texts)
 def test_html(text):
     from html import escape
-    for doc in (f"<html><body><article><h1>{escape(text[:60])}</h1><p>{escape(text)}</p>"
-                f"<p>Nội dung bài viết về cán bộ xã.</p></article></body></html>", text):
+
+    for doc in (
+        f"<html><body><article><h1>{escape(text[:60])}</h1><p>{escape(text)}</p>"
+        f"<p>Nội dung bài viết về cán bộ xã.</p></article></body></html>",
+        text,
+    ):
         article = call(parse_html, doc, "x")
         assert article is None or isinstance(article, Article)
 
@@ -171,8 +316,12 @@ def folder():
 
 
 @settings(FUZZ, max_examples=100)
-@given(text=texts, fields=st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6),
-       junk=st.binary(max_size=300), depth=st.integers(0, 5000))
+@given(
+    text=texts,
+    fields=st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6),
+    junk=st.binary(max_size=300),
+    depth=st.integers(0, 5000),
+)
 def test_readers_and_workers(folder, text, fields, junk, depth):
     line = json.dumps(fields, ensure_ascii=False).encode("utf-8", "surrogatepass")
     files = {

@@ -5,6 +5,7 @@ tags, attribute breakers, javascript: URLs and template syntax in every field,
 facet values included; each page is then parsed: the payload must be there as
 text, and nothing a browser or a feed reader would run.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,26 +34,48 @@ H2 = f"hostile/{IMG}"
 H3 = "hostile/{{ 7*7 }}"
 
 HOSTILE = [
-    Article(id=H1, title=f"Cán bộ xã hoà giải {ALL}",
-            lead=f"Đoạn dẫn về hoà giải {SCRIPT} ở thôn.",
-            body=f"Cán bộ xã hoà giải {SCRIPT} tranh chấp đất đai {IMG} ở thôn {JINJA}.\n\n"
-                 "Tổ hoà giải cơ sở <b onmouseover=alert(1)>bản</b> "
-                 '<a href="javascript:alert(1)">xem</a> hoạt động hiệu quả.',
-            captions=[f"Ảnh: hội nghị hoà giải {SCRIPT}", f"Chú thích {IMG}"],
-            author=f"Phóng viên {IMG}", outlet=f"Báo {SCRIPT}", url="javascript:alert(1)",
-            province=PROVINCE, province_2025=PROVINCE_2025, topics=[TOPIC, IMG],
-            district=f"Huyện {SCRIPT}", commune=f"Xã {IMG}", date=dt.date(2025, 3, 1)),
-    Article(id=H2, title=f"Tổ hoà giải thôn bản {IMG}",
-            body=f"Tổ hoà giải cơ sở ở thôn bản tranh chấp đất đai {SCRIPT} {JINJA} cán bộ xã.",
-            captions=[f"{JINJA} {SCRIPT}"], author=f"{SCRIPT}", outlet=f"{IMG}",
-            url=f'https://bao.example.vn/tin"><script>alert(1)</script>?a=1&b="2"',
-            province=PROVINCE, province_2025=PROVINCE_2025, topics=[TOPIC],
-            date=dt.date(2025, 3, 2)),
-    Article(id=H3, title=f"Hoà giải {JINJA} ở xã",
-            body=f"Hoà giải tranh chấp đất đai ở thôn bản {IMG} cán bộ xã {SCRIPT}.",
-            url=" JaVaScRiPt:alert(1)", outlet="data:text/html,<script>alert(1)</script>",
-            province=PROVINCE, province_2025=PROVINCE_2025, topics=[IMG],
-            date=dt.date(2025, 3, 3)),
+    Article(
+        id=H1,
+        title=f"Cán bộ xã hoà giải {ALL}",
+        lead=f"Đoạn dẫn về hoà giải {SCRIPT} ở thôn.",
+        body=f"Cán bộ xã hoà giải {SCRIPT} tranh chấp đất đai {IMG} ở thôn {JINJA}.\n\n"
+        "Tổ hoà giải cơ sở <b onmouseover=alert(1)>bản</b> "
+        '<a href="javascript:alert(1)">xem</a> hoạt động hiệu quả.',
+        captions=[f"Ảnh: hội nghị hoà giải {SCRIPT}", f"Chú thích {IMG}"],
+        author=f"Phóng viên {IMG}",
+        outlet=f"Báo {SCRIPT}",
+        url="javascript:alert(1)",
+        province=PROVINCE,
+        province_2025=PROVINCE_2025,
+        topics=[TOPIC, IMG],
+        district=f"Huyện {SCRIPT}",
+        commune=f"Xã {IMG}",
+        date=dt.date(2025, 3, 1),
+    ),
+    Article(
+        id=H2,
+        title=f"Tổ hoà giải thôn bản {IMG}",
+        body=f"Tổ hoà giải cơ sở ở thôn bản tranh chấp đất đai {SCRIPT} {JINJA} cán bộ xã.",
+        captions=[f"{JINJA} {SCRIPT}"],
+        author=f"{SCRIPT}",
+        outlet=f"{IMG}",
+        url=f'https://bao.example.vn/tin"><script>alert(1)</script>?a=1&b="2"',
+        province=PROVINCE,
+        province_2025=PROVINCE_2025,
+        topics=[TOPIC],
+        date=dt.date(2025, 3, 2),
+    ),
+    Article(
+        id=H3,
+        title=f"Hoà giải {JINJA} ở xã",
+        body=f"Hoà giải tranh chấp đất đai ở thôn bản {IMG} cán bộ xã {SCRIPT}.",
+        url=" JaVaScRiPt:alert(1)",
+        outlet="data:text/html,<script>alert(1)</script>",
+        province=PROVINCE,
+        province_2025=PROVINCE_2025,
+        topics=[IMG],
+        date=dt.date(2025, 3, 3),
+    ),
 ]
 
 
@@ -99,8 +122,19 @@ def assert_inert(html: str, allowed_tags: set[str] | None = None) -> Page:
     """Nothing in ``html`` a browser would run; returns the parsed page."""
     page = Page(html)
     for tag, attrs in page.tags:
-        assert tag not in {"img", "iframe", "object", "embed", "b", "base", "foreignobject",
-                           "use", "image", "animate", "set"}
+        assert tag not in {
+            "img",
+            "iframe",
+            "object",
+            "embed",
+            "b",
+            "base",
+            "foreignobject",
+            "use",
+            "image",
+            "animate",
+            "set",
+        }
         if tag == "svg":  # the site's own charts alone (web/charts.py), never one from the data
             assert attrs.get("class") in {"timeline", "map"} and attrs.get("role") == "group"
         if tag == "script":  # the site's own suggest.js alone, never a script from the data
@@ -129,8 +163,20 @@ def article_path(article_id: str, api: bool = False) -> str:
 
 # --- result pages -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("q", ["hoà giải", "hoa giai tranh chap", "script alert", "onerror",
-                               "img src", "7", '"thôn bản"', '"hoà giải" OR "tranh chấp"'])
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "hoà giải",
+        "hoa giai tranh chap",
+        "script alert",
+        "onerror",
+        "img src",
+        "7",
+        '"thôn bản"',
+        '"hoà giải" OR "tranh chấp"',
+    ],
+)
 def test_results_and_snippets_are_inert(client, q):
     page = get_html(client, "/search", q=q)
     shown = [p for p in PAYLOADS if p in page.text]
@@ -151,14 +197,31 @@ def test_highlight_inside_hostile_text(client):
 
 def test_search_page_shows_every_hostile_field_as_text(client):
     page = get_html(client, "/search", q="hoà giải tranh chấp")
-    for text in (f"Cán bộ xã hoà giải {ALL}", f"Tổ hoà giải thôn bản {IMG}", f"Báo {SCRIPT}",
-                 PROVINCE, PROVINCE_2025, TOPIC, IMG):
+    for text in (
+        f"Cán bộ xã hoà giải {ALL}",
+        f"Tổ hoà giải thôn bản {IMG}",
+        f"Báo {SCRIPT}",
+        PROVINCE,
+        PROVINCE_2025,
+        TOPIC,
+        IMG,
+    ):
         assert text in page.text
 
 
-@pytest.mark.parametrize("q", [SCRIPT, IMG, JINJA, "javascript:alert(1)", ALL,
-                               "</title><script>alert(1)</script>", "</textarea><script>",
-                               "' onfocus='alert(1)' autofocus='"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        SCRIPT,
+        IMG,
+        JINJA,
+        "javascript:alert(1)",
+        ALL,
+        "</title><script>alert(1)</script>",
+        "</textarea><script>",
+        "' onfocus='alert(1)' autofocus='",
+    ],
+)
 @pytest.mark.parametrize("path", ["/search", article_path(H1), article_path("syn/nfd")])
 def test_hostile_queries_are_inert(client, path, q):
     page = get_html(client, path, q=q)
@@ -178,8 +241,11 @@ def test_query_in_form_value_and_hidden_filters(client):
 
 # --- facets and chips ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, value", [("province", PROVINCE), ("province_2025", PROVINCE_2025),
-                                         ("topic", TOPIC), ("topic", IMG)])
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("province", PROVINCE), ("province_2025", PROVINCE_2025), ("topic", TOPIC), ("topic", IMG)],
+)
 def test_hostile_facet_values_and_chips(client, name, value):
     r = client.get("/search", query_string={name: value})
     assert r.status_code == 200
@@ -208,6 +274,7 @@ def test_province_note_is_text(client):
 
 # --- article pages --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("article_id", [H1, H2, H3])
 @pytest.mark.parametrize("q", ["", "hoà giải script onerror"])
 def test_article_page_is_inert(client, article_id, q):
@@ -220,10 +287,17 @@ def test_article_page_is_inert(client, article_id, q):
 def test_article_page_shows_every_field_as_text(client):
     r = client.get(article_path(H1), query_string={"q": "script"})
     page = assert_inert(r.text)
-    for text in (f"Cán bộ xã hoà giải {ALL}", f"Đoạn dẫn về hoà giải {SCRIPT} ở thôn.",
-                 f"Ảnh: hội nghị hoà giải {SCRIPT}", f"Chú thích {IMG}", f"Phóng viên {IMG}",
-                 f"Báo {SCRIPT}", TOPIC, '<b onmouseover=alert(1)>bản</b>',
-                 '<a href="javascript:alert(1)">xem</a>'):
+    for text in (
+        f"Cán bộ xã hoà giải {ALL}",
+        f"Đoạn dẫn về hoà giải {SCRIPT} ở thôn.",
+        f"Ảnh: hội nghị hoà giải {SCRIPT}",
+        f"Chú thích {IMG}",
+        f"Phóng viên {IMG}",
+        f"Báo {SCRIPT}",
+        TOPIC,
+        "<b onmouseover=alert(1)>bản</b>",
+        '<a href="javascript:alert(1)">xem</a>',
+    ):
         assert text in page.text
     assert '&lt;<mark class="match' in r.text  # highlighted inside the script tag's text
     assert "Xem bài gốc" not in page.text  # javascript: is no source link
@@ -250,14 +324,41 @@ def test_no_javascript_or_data_url_becomes_a_link(client, article_id):
 
 # --- the Atom feed ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("q", ["hoà giải", "script alert onerror", SCRIPT, IMG, JINJA,
-                               "]]><x>", "&e; &amp;", "\x00\x01\x0b\ufffe hoà giải"])
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "hoà giải",
+        "script alert onerror",
+        SCRIPT,
+        IMG,
+        JINJA,
+        "]]><x>",
+        "&e; &amp;",
+        "\x00\x01\x0b\ufffe hoà giải",
+    ],
+)
 def test_atom_feed_is_well_formed_and_inert(client, q):
     r = client.get("/search.atom", query_string={"q": q})
     assert r.status_code == 200
     feed = ET.fromstring(r.data)  # well-formed XML, whatever the query and the articles
-    atom = {f"{ATOM}{t}" for t in ("feed", "title", "subtitle", "id", "link", "updated", "author",
-                                   "name", "generator", "entry", "summary", "category")}
+    atom = {
+        f"{ATOM}{t}"
+        for t in (
+            "feed",
+            "title",
+            "subtitle",
+            "id",
+            "link",
+            "updated",
+            "author",
+            "name",
+            "generator",
+            "entry",
+            "summary",
+            "category",
+        )
+    }
     assert {e.tag for e in feed.iter()} <= atom  # no <script> (or any other) element
     title = feed.find(f"{ATOM}title")
     assert list(title) == []
@@ -295,6 +396,7 @@ def test_atom_feed_links_no_javascript_url(client):
 
 # --- JSON -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("q", ["hoà giải", "script alert onerror", IMG])
 def test_api_search_json_is_data_and_snippets_are_escaped(client, q):
     r = client.get("/api/search", query_string={"q": q})
@@ -305,8 +407,10 @@ def test_api_search_json_is_data_and_snippets_are_escaped(client, q):
     assert result["query"] == q
     for hit in result["hits"]:
         assert_inert(hit["snippet"], allowed_tags={"mark"})
-    titles = {h["title"] for h in client.get("/api/search", query_string={"q": "hoà giải"})
-              .get_json()["hits"]}
+    titles = {
+        h["title"]
+        for h in client.get("/api/search", query_string={"q": "hoà giải"}).get_json()["hits"]
+    }
     assert f"Cán bộ xã hoà giải {ALL}" in titles  # JSON keeps the text as it is
 
 
@@ -318,4 +422,9 @@ def test_api_article_round_trips_hostile_text(client, article_id):
     d = r.get_json()
     expected = next(a for a in HOSTILE if a.id == article_id)
     assert (d["id"], d["title"], d["captions"], d["author"], d["outlet"]) == (
-        expected.id, expected.title, expected.captions, expected.author, expected.outlet)
+        expected.id,
+        expected.title,
+        expected.captions,
+        expected.author,
+        expected.outlet,
+    )

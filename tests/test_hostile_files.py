@@ -9,6 +9,7 @@ name that is not UTF-8, binary and empty files. The real CLI indexes it with two
 worker processes: the run finishes, the good and merely unusual files are
 searchable, and the summary and index/last-run.json name each skipped one and why.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,10 @@ from search.engine import Engine
 from search.ingest import index_paths
 
 HEAD = "Tiêu đề bài viết về công tác cán bộ ở xã {code}\n"
-BODY = ("Ủy ban nhân dân xã Mường Luân tổ chức hội nghị về công tác cán bộ, các đồng chí "
-        "lãnh đạo huyện dự và phát biểu chỉ đạo.\n")
+BODY = (
+    "Ủy ban nhân dân xã Mường Luân tổ chức hội nghị về công tác cán bộ, các đồng chí "
+    "lãnh đạo huyện dự và phát biểu chỉ đạo.\n"
+)
 
 
 def page(code: str, line: str) -> bytes:
@@ -38,10 +41,12 @@ def page(code: str, line: str) -> bytes:
 
 
 def html(code: str, line: str) -> bytes:
-    return (f"<html><head><title>Tiêu đề bài viết về công tác cán bộ {code}</title></head>"
-            f"<body><article><h1>Tiêu đề bài viết về công tác cán bộ {code}</h1>"
-            f"<p>Mã {code}. {BODY}</p><p>{line}</p><p>{BODY}</p><p>{BODY} Lần hai.</p></article>"
-            "</body></html>").encode("utf-8")
+    return (
+        f"<html><head><title>Tiêu đề bài viết về công tác cán bộ {code}</title></head>"
+        f"<body><article><h1>Tiêu đề bài viết về công tác cán bộ {code}</h1>"
+        f"<p>Mã {code}. {BODY}</p><p>{line}</p><p>{BODY}</p><p>{BODY} Lần hai.</p></article>"
+        "</body></html>"
+    ).encode("utf-8")
 
 
 def jline(d) -> bytes:
@@ -58,8 +63,7 @@ SLOW_ONCE = {
     "references.txt": (page("zqrefs", "51/KH-UBND Kế hoạch 12 " * 5_000), "zqrefs"),
     "digits.txt": (page("zqdigits", "1-" * 50_000), "zqdigits"),
     "dots.txt": (page("zqdots", "a." * 50_000), "zqdots"),
-    "one-line.txt": (page("zqoneline", "Cán bộ xã hoà giải ở thôn bản. " * 20_000),
-                     "zqoneline"),
+    "one-line.txt": (page("zqoneline", "Cán bộ xã hoà giải ở thôn bản. " * 20_000), "zqoneline"),
 }
 
 DEEP = b"[" * 100_000
@@ -68,28 +72,53 @@ GOOD = {"title": "Tin tốt về cán bộ xã", "body": "Cán bộ xã hoà gi�
 JSON_LINES = [
     (jline({"id": "deep-ok", **GOOD, "body": "Trước dòng sâu zqdeepok."}), None, "deep-ok"),
     (DEEP + b"\n", "invalid JSON line (nested too deeply to parse)", None),
-    (b'{"id": "deep-title", "title": ' + DEEP + b"}\n",
-     "invalid JSON line (nested too deeply to parse)", None),
+    (
+        b'{"id": "deep-title", "title": ' + DEEP + b"}\n",
+        "invalid JSON line (nested too deeply to parse)",
+        None,
+    ),
     (jline({"id": [1, 2], **GOOD}), 'JSON line has no "id"', None),
     (jline({"id": "odd-empty", "title": 5, "body": {"a": 1}}), "no title and no body", None),
     (b"5\n", "JSON line is not an object", None),
-    (b'{"id": "\\ud800", "title": "x", "body": "y"}\n',
-     'JSON line\'s "id" is not valid Unicode (a lone surrogate)', None),
-    (jline({"id": "odd-types", "title": "Tiêu đề zqodd", "body": "Nội dung bài viết.",
-            "topics": 5, "date": [2020], "captions": {"a": 1}, "province": 7, "url": ["x"],
-            "author": 12, "urls": "a,b", "lead": None}), None, "odd-types"),
-    (b'{"id": "surrogate", "title": "Tin \\ud800 zqsur", "body": "N\\udc00i dung."}\n',
-     None, "surrogate"),
-    (jline({"id": "deep-after", **GOOD, "body": "Sau dòng sâu zqdeepafter."}), None,
-     "deep-after"),
+    (
+        b'{"id": "\\ud800", "title": "x", "body": "y"}\n',
+        'JSON line\'s "id" is not valid Unicode (a lone surrogate)',
+        None,
+    ),
+    (
+        jline(
+            {
+                "id": "odd-types",
+                "title": "Tiêu đề zqodd",
+                "body": "Nội dung bài viết.",
+                "topics": 5,
+                "date": [2020],
+                "captions": {"a": 1},
+                "province": 7,
+                "url": ["x"],
+                "author": 12,
+                "urls": "a,b",
+                "lead": None,
+            }
+        ),
+        None,
+        "odd-types",
+    ),
+    (
+        b'{"id": "surrogate", "title": "Tin \\ud800 zqsur", "body": "N\\udc00i dung."}\n',
+        None,
+        "surrogate",
+    ),
+    (jline({"id": "deep-after", **GOOD, "body": "Sau dòng sâu zqdeepafter."}), None, "deep-after"),
 ]
 BAD_FILES = {
     "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 8, "binary content"),
-    "noise.html": (bytes(random.Random(1).randrange(1, 32) for _ in range(4096)),
-                   "binary content"),
+    "noise.html": (bytes(random.Random(1).randrange(1, 32) for _ in range(4096)), "binary content"),
     "empty.txt": (b"", "empty file"),
-    "no-text.html": (b"<html><body><script>x()</script></body></html>",
-                     "no article text found in the HTML"),
+    "no-text.html": (
+        b"<html><body><script>x()</script></body></html>",
+        "no article text found in the HTML",
+    ),
 }
 # Enough plain articles for the run to use its worker pool.
 MANY = 80
@@ -104,9 +133,18 @@ def hostile(tmp_path, seed_dir) -> Path:
     for name, (raw, _) in BAD_FILES.items():
         (d / name).write_bytes(raw)
     (d / "odd.jsonl").write_bytes(b"".join(line for line, _, _ in JSON_LINES))
-    (d / "many.jsonl").write_bytes(b"".join(
-        jline({"id": f"many-{i:03d}", "title": f"Tin số {i} về cán bộ xã",
-               "body": f"Nội dung tin số {i}, mã zqmany{i:03d}."}) for i in range(MANY)))
+    (d / "many.jsonl").write_bytes(
+        b"".join(
+            jline(
+                {
+                    "id": f"many-{i:03d}",
+                    "title": f"Tin số {i} về cán bộ xã",
+                    "body": f"Nội dung tin số {i}, mã zqmany{i:03d}.",
+                }
+            )
+            for i in range(MANY)
+        )
+    )
     # A file name that is not UTF-8: indexed, its bytes shown as \xNN.
     with open(os.path.join(os.fsencode(d), b"bad-\xff-name.txt"), "wb") as f:
         f.write(page("zqbadname", "Tên tệp không phải UTF-8."))
@@ -115,8 +153,9 @@ def hostile(tmp_path, seed_dir) -> Path:
 
 def test_hostile_folder_is_indexed_with_reasons(runner, hostile, tmp_path):
     index = tmp_path / "index"
-    result = runner.invoke(cli, ["index", str(hostile), "--index", str(index),
-                                 "--workers", "2", "--json"])
+    result = runner.invoke(
+        cli, ["index", str(hostile), "--index", str(index), "--workers", "2", "--json"]
+    )
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     summary = json.loads(result.stdout)
@@ -124,9 +163,12 @@ def test_hostile_folder_is_indexed_with_reasons(runner, hostile, tmp_path):
 
     skipped = {s["source"]: s["reason"] for s in summary["skipped"]}
     expected = {str(hostile / name): reason for name, (_, reason) in BAD_FILES.items()}
-    expected |= {f"{hostile / 'odd.jsonl'}:{i}": reason
-                 for i, (_, reason, _) in enumerate(JSON_LINES, 1) if reason}
-    assert {s: r[:len(expected.get(s, ""))] for s, r in skipped.items()} == expected
+    expected |= {
+        f"{hostile / 'odd.jsonl'}:{i}": reason
+        for i, (_, reason, _) in enumerate(JSON_LINES, 1)
+        if reason
+    }
+    assert {s: r[: len(expected.get(s, ""))] for s, r in skipped.items()} == expected
 
     json_ids = {i for _, _, i in JSON_LINES if i}
     many_ids = {f"many-{i:03d}" for i in range(MANY)}
@@ -139,10 +181,15 @@ def test_hostile_folder_is_indexed_with_reasons(runner, hostile, tmp_path):
     engine = Engine(index)
     try:
         assert engine.count() == len(wanted)
-        codes = {**{Path(n).stem: code for n, (_, code) in SLOW_ONCE.items()},
-                 "odd-types": "zqodd", "surrogate": "zqsur", "deep-ok": "zqdeepok",
-                 "deep-after": "zqdeepafter", "many-079": "zqmany079",
-                 "bad-\\xff-name": "zqbadname"}
+        codes = {
+            **{Path(n).stem: code for n, (_, code) in SLOW_ONCE.items()},
+            "odd-types": "zqodd",
+            "surrogate": "zqsur",
+            "deep-ok": "zqdeepok",
+            "deep-after": "zqdeepafter",
+            "many-079": "zqmany079",
+            "bad-\\xff-name": "zqbadname",
+        }
         for article_id, code in codes.items():
             assert [h.id for h in engine.search(code).hits] == [article_id], code
         # Long lines were cut, not dropped: the text after the hostile run is there.
@@ -163,13 +210,17 @@ def test_time_budget_skips_a_record(tmp_path, workers):
     d = tmp_path / "in"
     d.mkdir()
     (d / "big.txt").write_bytes(big_page("zqbig"))
-    (d / "small.jsonl").write_bytes(b"".join(
-        jline({"id": f"s{i:03d}", "title": f"Tin ngắn số {i}", "body": f"Mã zqsmall{i:03d}."})
-        for i in range(70)))
+    (d / "small.jsonl").write_bytes(
+        b"".join(
+            jline({"id": f"s{i:03d}", "title": f"Tin ngắn số {i}", "body": f"Mã zqsmall{i:03d}."})
+            for i in range(70)
+        )
+    )
     index = tmp_path / "index"
     report = index_paths([d], index, workers=workers, record_timeout=0.05)
     assert [(s.source, s.reason) for s in report.skipped] == [
-        (str(d / "big.txt"), "took too long to parse (over 0.05 s)")]
+        (str(d / "big.txt"), "took too long to parse (over 0.05 s)")
+    ]
     assert report.indexed == 70
     # With the default budget the same article is indexed.
     again = index_paths([d / "big.txt"], index, workers=workers)
@@ -186,15 +237,17 @@ def test_record_timeout_option(runner, tmp_path):
     d.mkdir()
     (d / "big.txt").write_bytes(big_page("zqbig"))
     index = tmp_path / "index"
-    result = runner.invoke(cli, ["index", str(d), "--index", str(index), "--workers", "1",
-                                 "--record-timeout", "0.05"])
+    result = runner.invoke(
+        cli, ["index", str(d), "--index", str(index), "--workers", "1", "--record-timeout", "0.05"]
+    )
     assert result.exit_code == 1
     assert f"skipped {d / 'big.txt'}: took too long to parse (over 0.05 s)" in result.stderr
 
 
 def test_extract_lists_hostile_records(runner, hostile):
-    result = runner.invoke(cli, ["extract", str(hostile / "odd.jsonl"), str(hostile / "nav.txt"),
-                                 "--json"])
+    result = runner.invoke(
+        cli, ["extract", str(hostile / "odd.jsonl"), str(hostile / "nav.txt"), "--json"]
+    )
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
@@ -215,9 +268,18 @@ def test_a_worker_that_never_answers_is_replaced(tmp_path, monkeypatch, sig):
     d = tmp_path / "in"
     d.mkdir()
     body = "Ủy ban nhân dân xã Mường Luân tổ chức hội nghị về công tác cán bộ. " * 60
-    (d / "many.jsonl").write_bytes(b"".join(
-        jline({"id": f"w{i:03d}", "title": f"Tin số {i} về cán bộ xã",
-               "body": f"Mã zqw{i:03d}. Tin số {i}. {body}"}) for i in range(80)))
+    (d / "many.jsonl").write_bytes(
+        b"".join(
+            jline(
+                {
+                    "id": f"w{i:03d}",
+                    "title": f"Tin số {i} về cán bộ xã",
+                    "body": f"Mã zqw{i:03d}. Tin số {i}. {body}",
+                }
+            )
+            for i in range(80)
+        )
+    )
     done = []
 
     def progress(n):
@@ -228,15 +290,17 @@ def test_a_worker_that_never_answers_is_replaced(tmp_path, monkeypatch, sig):
 
     report = index_paths([d], tmp_path / "index", workers=2, progress=progress)
     assert [s.reason for s in report.skipped] == [
-        f"took too long to parse (no answer in {ingest.wall_limit(ingest.RECORD_TIMEOUT):g} s)"]
+        f"took too long to parse (no answer in {ingest.wall_limit(ingest.RECORD_TIMEOUT):g} s)"
+    ]
     assert report.indexed == 79
     lost = report.skipped[0].source
     engine = Engine(tmp_path / "index")
     try:
         for i in (0, 79):
             source = f"{d / 'many.jsonl'}:{i + 1}"
-            assert [h.id for h in engine.search(f"zqw{i:03d}").hits] == \
-                ([] if source == lost else [f"w{i:03d}"])
+            assert [h.id for h in engine.search(f"zqw{i:03d}").hits] == (
+                [] if source == lost else [f"w{i:03d}"]
+            )
     finally:
         engine.close()
 

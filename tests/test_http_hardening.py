@@ -5,6 +5,7 @@ Slow clients and some base-URL and damaged-index cases run against a real
 Flask test client. Damaged indexes are real: built from the seeds in a temporary
 folder, then a file of them truncated.
 """
+
 from __future__ import annotations
 
 import gc
@@ -36,9 +37,11 @@ QUERY = "/api/search?q=can+bo+cap+xa"
 # truncated table of contents fails to load (a ResourceWarning, not a lasting leak).
 pytestmark = pytest.mark.filterwarnings(
     r"ignore:Exception ignored in. <_io.FileIO name='[^']*_MAIN_\d+\.toc'"
-    ":pytest.PytestUnraisableExceptionWarning")
-NEEDS_FORK = pytest.mark.skipif(not can_fork(),
-                                reason="several server processes need fork() (Linux)")
+    ":pytest.PytestUnraisableExceptionWarning"
+)
+NEEDS_FORK = pytest.mark.skipif(
+    not can_fork(), reason="several server processes need fork() (Linux)"
+)
 PROCESSES = [1, pytest.param(2, marks=NEEDS_FORK)]
 
 
@@ -105,8 +108,7 @@ def timed_get(port: int, target: str = QUERY, timeout: float = 5) -> tuple[int, 
     """(status, seconds) of a GET over a fresh connection; status 0 if it timed out."""
     start = time.monotonic()
     try:
-        status = raw_request(port, b"GET " + target.encode() + b" HTTP/1.1",
-                             timeout=timeout).status
+        status = raw_request(port, b"GET " + target.encode() + b" HTTP/1.1", timeout=timeout).status
     except (TimeoutError, ConnectionError):
         status = 0
     return status, time.monotonic() - start
@@ -122,12 +124,24 @@ def serve_index(index_dir, tmp_path_factory) -> Path:
 
 # 50 stopped two processes before the fix: their balancer then accepted about two
 # connections a second. 200 is twice waitress's default connection limit (per process).
-SLOW_CASES = [pytest.param(processes, n, mode, id=f"{processes}proc-{n}-{mode}",
-                           marks=[NEEDS_FORK] if processes > 1 else [])
-              for processes, n, mode in [(1, 200, "silent"), (1, 200, "partial"),
-                                         (1, 200, "trickle"), (2, 50, "partial"),
-                                         (2, 200, "silent"), (2, 200, "partial"),
-                                         (2, 200, "trickle")]]
+SLOW_CASES = [
+    pytest.param(
+        processes,
+        n,
+        mode,
+        id=f"{processes}proc-{n}-{mode}",
+        marks=[NEEDS_FORK] if processes > 1 else [],
+    )
+    for processes, n, mode in [
+        (1, 200, "silent"),
+        (1, 200, "partial"),
+        (1, 200, "trickle"),
+        (2, 50, "partial"),
+        (2, 200, "silent"),
+        (2, 200, "partial"),
+        (2, 200, "trickle"),
+    ]
+]
 
 
 @pytest.mark.parametrize("processes, n, mode", SLOW_CASES)
@@ -139,9 +153,9 @@ def test_slow_clients_do_not_starve_normal_ones(serve_index, tmp_path, processes
             for _ in range(10):
                 slow.trickle()
                 status, seconds = timed_get(server.port)
-                assert status == 200, \
-                    f"request {len(times) + 1} behind {n} slow clients: " + \
-                    (f"status {status}" if status else "no answer within 5 s")
+                assert status == 200, f"request {len(times) + 1} behind {n} slow clients: " + (
+                    f"status {status}" if status else "no answer within 5 s"
+                )
                 times.append(seconds)
             assert max(times) < 3.0, times
             assert slow.still_open() == n  # they were really held open all along
@@ -150,11 +164,11 @@ def test_slow_clients_do_not_starve_normal_ones(serve_index, tmp_path, processes
 
 @pytest.mark.parametrize("mode", ["silent", "trickle"])
 @pytest.mark.parametrize("processes", PROCESSES)
-def test_a_request_slower_than_the_client_timeout_is_closed(serve_index, tmp_path,
-                                                            processes, mode):
+def test_a_request_slower_than_the_client_timeout_is_closed(serve_index, tmp_path, processes, mode):
     options = ("--client-timeout", "2")
-    with Server(serve_index, tmp_path / "serve.log", threads=2, processes=processes,
-                options=options) as server:
+    with Server(
+        serve_index, tmp_path / "serve.log", threads=2, processes=processes, options=options
+    ) as server:
         with SlowClients(server.port, 5, mode) as slow:
             start = time.monotonic()
             while slow.still_open() and time.monotonic() - start < 8:
@@ -172,17 +186,20 @@ def test_a_request_slower_than_the_client_timeout_is_closed(serve_index, tmp_pat
     assert "Traceback" not in server.stderr()
 
 
-@pytest.mark.parametrize("steps, expected", [
-    # (worker, its connection count, whether it can accept) -> whether it polls the socket.
-    ([(0, 0, True), (1, 0, True)], [True, True]),
-    ([(0, 0, True), (1, 0, True), (0, 1, True)], [True, True, False]),
-    # The fault behind the starvation: 0 stopped for having more; 1 then got more
-    # too, and must keep polling while 0 sleeps, or nobody accepts.
-    ([(0, 0, True), (1, 0, True), (0, 1, True), (1, 2, True)], [True, True, False, True]),
-    ([(0, 5, True), (1, 9, True), (1, 9, True), (0, 5, True)], [True, False, False, True]),
-    # A worker at its connection limit never polls; the others take over.
-    ([(0, 0, True), (1, 3, True), (0, 1, False), (1, 3, True)], [True, False, False, True]),
-])
+@pytest.mark.parametrize(
+    "steps, expected",
+    [
+        # (worker, its connection count, whether it can accept) -> whether it polls the socket.
+        ([(0, 0, True), (1, 0, True)], [True, True]),
+        ([(0, 0, True), (1, 0, True), (0, 1, True)], [True, True, False]),
+        # The fault behind the starvation: 0 stopped for having more; 1 then got more
+        # too, and must keep polling while 0 sleeps, or nobody accepts.
+        ([(0, 0, True), (1, 0, True), (0, 1, True), (1, 2, True)], [True, True, False, True]),
+        ([(0, 5, True), (1, 9, True), (1, 9, True), (0, 5, True)], [True, False, False, True]),
+        # A worker at its connection limit never polls; the others take over.
+        ([(0, 0, True), (1, 3, True), (0, 1, False), (1, 3, True)], [True, False, False, True]),
+    ],
+)
 def test_some_worker_always_polls(steps, expected):
     balance = LeastConnections(2)
     assert [balance.decide(slot, count, ok) for slot, count, ok in steps] == expected
@@ -214,8 +231,9 @@ def feed_links(data: bytes) -> list[str]:
 def opensearch_links(data: bytes) -> list[str]:
     """Every URL of an OpenSearch description."""
     doc = ET.fromstring(data)
-    return [doc.findtext(f"{OPENSEARCH}Image")] + \
-        [u.get("template") for u in doc.iter(f"{OPENSEARCH}Url")]
+    return [doc.findtext(f"{OPENSEARCH}Image")] + [
+        u.get("template") for u in doc.iter(f"{OPENSEARCH}Url")
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -225,14 +243,20 @@ def site_index(index_dir, tmp_path_factory) -> Path:
     return dest
 
 
-@pytest.mark.parametrize("config, root", [
-    ({"BASE_URL": "https://example.org/tim-kiem/"}, "https://example.org/tim-kiem/"),
-    ({"BASE_URL": "http://127.0.0.1:8080"}, "http://127.0.0.1:8080/"),
-    ({"SERVER_NAME": "tin.example.vn", "PREFERRED_URL_SCHEME": "https"},
-     "https://tin.example.vn/"),
-    # Both: the base URL wins.
-    ({"BASE_URL": "https://a.example", "SERVER_NAME": "b.example"}, "https://a.example/"),
-], ids=["base-url-prefix", "base-url-port", "server-name", "base-url-over-server-name"])
+@pytest.mark.parametrize(
+    "config, root",
+    [
+        ({"BASE_URL": "https://example.org/tim-kiem/"}, "https://example.org/tim-kiem/"),
+        ({"BASE_URL": "http://127.0.0.1:8080"}, "http://127.0.0.1:8080/"),
+        (
+            {"SERVER_NAME": "tin.example.vn", "PREFERRED_URL_SCHEME": "https"},
+            "https://tin.example.vn/",
+        ),
+        # Both: the base URL wins.
+        ({"BASE_URL": "https://a.example", "SERVER_NAME": "b.example"}, "https://a.example/"),
+    ],
+    ids=["base-url-prefix", "base-url-port", "server-name", "base-url-over-server-name"],
+)
 def test_links_come_from_the_configured_base_url(site_index, config, root):
     client = create_app({"TESTING": True, "INDEX_DIR": str(site_index), **config}).test_client()
     forged = {"Host": FORGED, "X-Forwarded-Host": FORGED}
@@ -250,26 +274,39 @@ def test_links_come_from_the_configured_base_url(site_index, config, root):
 def test_without_a_base_url_links_follow_the_request(site_index):
     client = create_app({"TESTING": True, "INDEX_DIR": str(site_index)}).test_client()
     desc = client.get("/opensearch.xml", headers={"Host": "tin.example.vn:8443"})
-    assert all(link.startswith("http://tin.example.vn:8443/")
-               for link in opensearch_links(desc.data))
+    assert all(
+        link.startswith("http://tin.example.vn:8443/") for link in opensearch_links(desc.data)
+    )
 
 
 def test_a_base_url_replaces_the_mount_point(site_index):
     # Mounted at /tim-kiem behind a proxy (SCRIPT_NAME): the prefix appears once.
-    app = create_app({"TESTING": True, "INDEX_DIR": str(site_index),
-                      "BASE_URL": "https://example.org/tim-kiem"})
+    app = create_app(
+        {"TESTING": True, "INDEX_DIR": str(site_index), "BASE_URL": "https://example.org/tim-kiem"}
+    )
     client = app.test_client()
     feed = client.get("/search.atom?q=x%C3%A3", environ_base={"SCRIPT_NAME": "/tim-kiem"})
     links = feed_links(feed.data)
     assert links[0] == "https://example.org/tim-kiem/search.atom?q=x%C3%A3"
-    assert all(link.startswith("https://example.org/tim-kiem/") and "tim-kiem/tim-kiem"
-               not in link for link in links)
+    assert all(
+        link.startswith("https://example.org/tim-kiem/") and "tim-kiem/tim-kiem" not in link
+        for link in links
+    )
 
 
-BAD_BASE_URLS = ["example.org", "ftp://example.org", "https://", "https://example.org/?a=1",
-                 "https://example.org/#top", "https://user:pw@example.org",
-                 "https://example.org:99999", "https://exa mple.org", "javascript:alert(1)",
-                 "https://example.org/\"><x>", ""]
+BAD_BASE_URLS = [
+    "example.org",
+    "ftp://example.org",
+    "https://",
+    "https://example.org/?a=1",
+    "https://example.org/#top",
+    "https://user:pw@example.org",
+    "https://example.org:99999",
+    "https://exa mple.org",
+    "javascript:alert(1)",
+    'https://example.org/"><x>',
+    "",
+]
 
 
 @pytest.mark.parametrize("value", BAD_BASE_URLS)
@@ -284,18 +321,26 @@ def test_bad_base_urls_are_refused(site_index, value):
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("https://example.org/", "https://example.org"),
-    ("HTTPS://example.org/tim-kiem//", "https://example.org/tim-kiem"),
-    (" http://127.0.0.1:8000 ", "http://127.0.0.1:8000"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("https://example.org/", "https://example.org"),
+        ("HTTPS://example.org/tim-kiem//", "https://example.org/tim-kiem"),
+        (" http://127.0.0.1:8000 ", "http://127.0.0.1:8000"),
+    ],
+)
 def test_base_urls_are_normalised(value, expected):
     assert parse_base_url(value) == expected
 
 
 def test_served_base_url_ignores_a_forged_host(site_index, tmp_path):
-    with Server(site_index, tmp_path / "serve.log", threads=2, processes=1,
-                options=("--base-url", "https://example.org/tim-kiem")) as server:
+    with Server(
+        site_index,
+        tmp_path / "serve.log",
+        threads=2,
+        processes=1,
+        options=("--base-url", "https://example.org/tim-kiem"),
+    ) as server:
         answer = raw_request(server.port, b"GET /opensearch.xml HTTP/1.1", host=FORGED.encode())
         assert answer.status == 200
         links = opensearch_links(answer.body)
@@ -304,6 +349,7 @@ def test_served_base_url_ignores_a_forged_host(site_index, tmp_path):
 
 
 # --- Cache-Control ------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def cache_client(site_index):
@@ -317,29 +363,32 @@ def article_id(cache_client) -> str:
 
 def _path(template: str, article_id: str) -> str:
     from urllib.parse import quote
+
     return template.replace("{id}", quote(article_id))
 
 
-@pytest.mark.parametrize("method, target, status, policy", [
-    ("GET", "/", 200, SHORT),
-    ("GET", "/search?q=c%C3%A1n+b%E1%BB%99", 200, SHORT),
-    ("GET", "/api/search?q=xa", 200, SHORT),
-    ("GET", "/search.atom?q=xa", 200, SHORT),
-    ("GET", "/opensearch.xml", 200, SHORT),
-    ("GET", "/articles/{id}", 200, LONG),
-    ("GET", "/api/articles/{id}", 200, LONG),
-    ("HEAD", "/articles/{id}", 200, LONG),
-    ("GET", "/static/site.css", 200, STATIC),
-    ("GET", "/nope", 404, NO_STORE),
-    ("GET", "/articles/nope", 404, NO_STORE),
-    ("GET", "/api/articles/nope", 404, NO_STORE),
-    ("GET", "/search?page=abc", 400, NO_STORE),
-    ("GET", "/api/search?per_page=-1", 400, NO_STORE),
-    ("POST", "/search", 405, NO_STORE),
-    ("GET", "/static/nope.css", 404, NO_STORE),
-])
-def test_every_response_has_cache_control(cache_client, article_id, method, target, status,
-                                          policy):
+@pytest.mark.parametrize(
+    "method, target, status, policy",
+    [
+        ("GET", "/", 200, SHORT),
+        ("GET", "/search?q=c%C3%A1n+b%E1%BB%99", 200, SHORT),
+        ("GET", "/api/search?q=xa", 200, SHORT),
+        ("GET", "/search.atom?q=xa", 200, SHORT),
+        ("GET", "/opensearch.xml", 200, SHORT),
+        ("GET", "/articles/{id}", 200, LONG),
+        ("GET", "/api/articles/{id}", 200, LONG),
+        ("HEAD", "/articles/{id}", 200, LONG),
+        ("GET", "/static/site.css", 200, STATIC),
+        ("GET", "/nope", 404, NO_STORE),
+        ("GET", "/articles/nope", 404, NO_STORE),
+        ("GET", "/api/articles/nope", 404, NO_STORE),
+        ("GET", "/search?page=abc", 400, NO_STORE),
+        ("GET", "/api/search?per_page=-1", 400, NO_STORE),
+        ("POST", "/search", 405, NO_STORE),
+        ("GET", "/static/nope.css", 404, NO_STORE),
+    ],
+)
+def test_every_response_has_cache_control(cache_client, article_id, method, target, status, policy):
     with cache_client.open(_path(target, article_id), method=method) as r:
         assert r.status_code == status
         assert r.headers["Cache-Control"] == policy
@@ -382,6 +431,7 @@ def test_waitress_own_errors_are_not_stored(site_index, tmp_path):
 
 # --- damaged indexes ----------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def healthy_index(tmp_path_factory) -> Path:
     """A real index of the seeds, built here (never damaged itself: tests damage copies)."""
@@ -394,7 +444,7 @@ def healthy_index(tmp_path_factory) -> Path:
 def truncate(path: Path, keep) -> None:
     """Cut ``path`` down to ``keep(size)`` bytes, in place."""
     data = path.read_bytes()
-    path.write_bytes(data[:keep(len(data))])
+    path.write_bytes(data[: keep(len(data))])
 
 
 DAMAGES = {
@@ -405,15 +455,25 @@ DAMAGES = {
     "seg-head": lambda d: truncate(next(d.glob("*.seg")), lambda n: 100),
     "seg-missing": lambda d: next(d.glob("*.seg")).unlink(),
 }
-ROUTES = ["/", "/search?q=c%C3%A1n+b%E1%BB%99", "/search.atom?q=xa", "/articles/{id}",
-          "/api/search?q=xa", "/api/articles/{id}"]
+ROUTES = [
+    "/",
+    "/search?q=c%C3%A1n+b%E1%BB%99",
+    "/search.atom?q=xa",
+    "/articles/{id}",
+    "/api/search?q=xa",
+    "/api/articles/{id}",
+]
 
 
 @pytest.fixture
 def damaged(healthy_index, tmp_path, request):
     """(client, article id, index folder) over a damaged copy of the healthy index."""
-    article = create_app({"TESTING": True, "INDEX_DIR": str(healthy_index)}).test_client() \
-        .get("/api/search?q=").get_json()["hits"][0]["id"]
+    article = (
+        create_app({"TESTING": True, "INDEX_DIR": str(healthy_index)})
+        .test_client()
+        .get("/api/search?q=")
+        .get_json()["hits"][0]["id"]
+    )
     copy = tmp_path / "index"
     shutil.copytree(healthy_index, copy)
     DAMAGES[request.param](copy)
@@ -428,7 +488,7 @@ def test_damaged_index_is_503_never_500(damaged, route):
     r = client.get(_path(route, article))
     assert r.status_code == 503, r.text[:500]
     assert r.headers["Cache-Control"] == NO_STORE
-    assert "Traceback" not in r.text and "File \"" not in r.text
+    assert "Traceback" not in r.text and 'File "' not in r.text
     if route.startswith("/api/"):
         body = r.get_json()
         assert body["status"] == 503 and body["title"] == "Chỉ mục bị hỏng"

@@ -6,6 +6,7 @@ percent-encoding, overlong lines, odd request lines). Every answer is a page, a
 400 or a 404 with the security headers; never a 500, never a traceback, and no
 write operation anywhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,18 @@ from web_helpers import SOURCE_ID, copy_index
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = quote(SOURCE_ID, safe="/@,")
-ROUTES = ["/", "/search", f"/articles/{ARTICLE}", "/api/search", f"/api/articles/{ARTICLE}",
-          "/search.atom", "/opensearch.xml", "/static/site.css", "/static/favicon.svg",
-          "/search.csv"]
+ROUTES = [
+    "/",
+    "/search",
+    f"/articles/{ARTICLE}",
+    "/api/search",
+    f"/api/articles/{ARTICLE}",
+    "/search.atom",
+    "/opensearch.xml",
+    "/static/site.css",
+    "/static/favicon.svg",
+    "/search.csv",
+]
 SEARCH_ROUTES = ["/search", "/api/search", "/search.atom", "/search.csv"]
 
 # What people (and robots) type into a search box or an address bar.
@@ -110,8 +120,18 @@ class Tags(HTMLParser):
 def assert_inert_html(html: str) -> None:
     """No script but the site's own file, no event handler, no javascript: link."""
     for tag, attrs in Tags(html).tags:
-        assert tag not in {"iframe", "object", "embed", "img", "base", "foreignobject", "use",
-                           "image", "animate", "set"}
+        assert tag not in {
+            "iframe",
+            "object",
+            "embed",
+            "img",
+            "base",
+            "foreignobject",
+            "use",
+            "image",
+            "animate",
+            "set",
+        }
         if tag == "svg":  # the site's own charts alone (web/charts.py)
             assert attrs.get("class") in {"timeline", "map"} and attrs.get("role") == "group"
         if tag == "script":  # suggest.js only, from this site, deferred
@@ -148,6 +168,7 @@ def check(r) -> None:
 
 # --- the Flask app: every route × hostile values ---------------------------------------
 
+
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
 @pytest.mark.parametrize("route", ROUTES)
 def test_hostile_query_on_every_route(client, route, value):
@@ -158,8 +179,20 @@ def test_hostile_query_on_every_route(client, route, value):
 
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
-@pytest.mark.parametrize("name", ["province", "province_2025", "topic", "year", "date_from",
-                                  "date_to", "sort", "page", "per_page"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "province",
+        "province_2025",
+        "topic",
+        "year",
+        "date_from",
+        "date_to",
+        "sort",
+        "page",
+        "per_page",
+    ],
+)
 @pytest.mark.parametrize("route", SEARCH_ROUTES)
 def test_hostile_arguments(client, route, name, value):
     with client.get(route, query_string={"q": "xã", name: value}) as r:
@@ -182,17 +215,30 @@ def test_hostile_article_ids(client, prefix, value):
         assert r.status_code == 404
 
 
-@pytest.mark.parametrize("path", [
-    "/articles/..%2f..%2fetc%2fpasswd", "/api/articles/..%2f..%2fetc%2fpasswd",
-    "/articles/../../etc/passwd", "/articles/%2e%2e/%2e%2e/etc/passwd",
-    "/articles//etc/passwd", "/articles/%2Fetc%2Fpasswd", "/articles/..%5c..%5csetup.cfg",
-    "/articles/file:%2F%2F%2Fetc%2Fpasswd",
-    "/articles/" + quote(str(ROOT / "setup.cfg")), "/articles/" + quote(str(ROOT / "seeds")),
-    "/api/articles/" + quote(str(ROOT / "setup.cfg"), safe=""),
-    "/static/..%2f..%2fsetup.cfg", "/static/../../setup.cfg", "/static/%2e%2e/%2e%2e/setup.cfg",
-    "/static/..%2f..%2fsearch%2fcli.py", "/static/%2e%2e%2fbase.html", "/static/../base.html",
-    "/static/" + quote(str(ROOT / "setup.cfg")), "/static//etc/passwd",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/articles/..%2f..%2fetc%2fpasswd",
+        "/api/articles/..%2f..%2fetc%2fpasswd",
+        "/articles/../../etc/passwd",
+        "/articles/%2e%2e/%2e%2e/etc/passwd",
+        "/articles//etc/passwd",
+        "/articles/%2Fetc%2Fpasswd",
+        "/articles/..%5c..%5csetup.cfg",
+        "/articles/file:%2F%2F%2Fetc%2Fpasswd",
+        "/articles/" + quote(str(ROOT / "setup.cfg")),
+        "/articles/" + quote(str(ROOT / "seeds")),
+        "/api/articles/" + quote(str(ROOT / "setup.cfg"), safe=""),
+        "/static/..%2f..%2fsetup.cfg",
+        "/static/../../setup.cfg",
+        "/static/%2e%2e/%2e%2e/setup.cfg",
+        "/static/..%2f..%2fsearch%2fcli.py",
+        "/static/%2e%2e%2fbase.html",
+        "/static/../base.html",
+        "/static/" + quote(str(ROOT / "setup.cfg")),
+        "/static//etc/passwd",
+    ],
+)
 def test_paths_never_reach_the_filesystem(client, path):
     # ("//" in a static path is merged by a redirect: followed.)
     with client.get(path, follow_redirects=True) as r:
@@ -208,8 +254,11 @@ def test_source_path_is_no_article_id(client, probe_index):
     engine = Engine(probe_index)
     try:
         source = engine.article("syn/nfd").source_path or str(ROOT / "seeds")
-        seed = next(h.id for h in engine.search("", per_page=100).hits if not h.id.startswith(
-            ("syn/", "web/")))
+        seed = next(
+            h.id
+            for h in engine.search("", per_page=100).hits
+            if not h.id.startswith(("syn/", "web/"))
+        )
         seed_source = engine.article(seed).source_path
     finally:
         engine.close()
@@ -222,6 +271,7 @@ def test_source_path_is_no_article_id(client, probe_index):
 
 
 # --- caps --------------------------------------------------------------------------------
+
 
 def test_query_is_capped(client):
     r = client.get("/api/search", query_string={"q": "a" * 5000})
@@ -241,11 +291,17 @@ def test_links_carry_the_capped_query(client):
 
 
 @pytest.mark.parametrize("route", SEARCH_ROUTES[:2])
-@pytest.mark.parametrize("args, status", [
-    ({"page": str(MAX_PAGE)}, 200), ({"page": str(MAX_PAGE + 1)}, 400),
-    ({"per_page": str(MAX_PER_PAGE)}, 200), ({"per_page": str(MAX_PER_PAGE + 1)}, 400),
-    ({"per_page": "1000000"}, 400), ({"page": "10" * 20}, 400),
-])
+@pytest.mark.parametrize(
+    "args, status",
+    [
+        ({"page": str(MAX_PAGE)}, 200),
+        ({"page": str(MAX_PAGE + 1)}, 400),
+        ({"per_page": str(MAX_PER_PAGE)}, 200),
+        ({"per_page": str(MAX_PER_PAGE + 1)}, 400),
+        ({"per_page": "1000000"}, 400),
+        ({"page": "10" * 20}, 400),
+    ],
+)
 def test_page_and_per_page_are_capped(client, route, args, status):
     with client.get(route, query_string={"q": "xã", **args}) as r:
         check(r)
@@ -281,6 +337,7 @@ def test_thousands_of_filter_values_are_refused_quickly(client):
 
 
 # --- no write operation ---------------------------------------------------------------
+
 
 def _snapshot(index: Path) -> dict:
     return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(index.iterdir())}
@@ -356,17 +413,20 @@ def test_raw_requests(server, target, status):
     assert "root:" not in r.text
 
 
-@pytest.mark.parametrize("request_line, headers, status", [
-    (b"GARBAGE", b"", 400),
-    (b"GET", b"", 400),
-    (b"GET /search?q=x HTTP/1.0", b"", 200),
-    (b"GET /search?q=x HTTP/1.1", b"X-Big: " + b"a" * 300_000 + b"\r\n", 431),
-    (b"GET /search?q=" + b"a" * 300_000 + b" HTTP/1.1", b"", 431),
-    (b"POST /search HTTP/1.1", b"Content-Length: 99999999999\r\n", 413),
-    (b"POST /api/search HTTP/1.1", b"Content-Length: 2\r\n", 405),
-    (b"TRACE / HTTP/1.1", b"", 405),
-    (b"GET /search?q=x HTTP/1.1", b"Host: evil\"><script>alert(1)</script>\r\n", 200),
-])
+@pytest.mark.parametrize(
+    "request_line, headers, status",
+    [
+        (b"GARBAGE", b"", 400),
+        (b"GET", b"", 400),
+        (b"GET /search?q=x HTTP/1.0", b"", 200),
+        (b"GET /search?q=x HTTP/1.1", b"X-Big: " + b"a" * 300_000 + b"\r\n", 431),
+        (b"GET /search?q=" + b"a" * 300_000 + b" HTTP/1.1", b"", 431),
+        (b"POST /search HTTP/1.1", b"Content-Length: 99999999999\r\n", 413),
+        (b"POST /api/search HTTP/1.1", b"Content-Length: 2\r\n", 405),
+        (b"TRACE / HTTP/1.1", b"", 405),
+        (b"GET /search?q=x HTTP/1.1", b'Host: evil"><script>alert(1)</script>\r\n', 200),
+    ],
+)
 def test_raw_request_lines(server, request_line, headers, status):
     body = b"{}" if b"Content-Length: 2" in headers else b""
     r = raw_request(server.port, request_line, headers, body)
@@ -389,9 +449,12 @@ def test_every_route_over_http(server, route):
 @pytest.mark.parametrize("route", ROUTES)
 def test_no_write_methods_over_http(server, probe_index, route, method):
     before = _snapshot(probe_index)
-    r = raw_request(server.port, method + b" " + route.encode() + b" HTTP/1.1",
-                    b"Content-Type: application/json\r\nContent-Length: 13\r\n",
-                    b'{"id": "new"}')
+    r = raw_request(
+        server.port,
+        method + b" " + route.encode() + b" HTTP/1.1",
+        b"Content-Type: application/json\r\nContent-Length: 13\r\n",
+        b'{"id": "new"}',
+    )
     assert r.status == 405
     for name, value in SECURITY_HEADERS.items():
         assert r.headers.get(name) == value

@@ -1,4 +1,5 @@
 """Index lifecycle: incremental runs, no duplicates, schema versions, bad files, stats."""
+
 import json
 import shutil
 
@@ -42,7 +43,8 @@ def test_rerun_indexes_only_new_or_changed(corpus, empty_index):
 def test_worker_processes_give_the_same_index(corpus, tmp_path):
     for i in range(70):  # above the pool threshold
         (corpus / f"extra_{i:03d}.txt").write_text(
-            f"Tin số {i} về xã Mường Luân\n\nUBND xã họp lần thứ {i} về cán bộ.", "utf-8")
+            f"Tin số {i} về xã Mường Luân\n\nUBND xã họp lần thứ {i} về cán bộ.", "utf-8"
+        )
     one = index_paths([corpus], tmp_path / "one", workers=1)
     two = index_paths([corpus], tmp_path / "two", workers=2)
     assert one.indexed == two.indexed == 75
@@ -56,9 +58,14 @@ def test_commits_fall_every_batch_across_pool_chunks(tmp_path, monkeypatch, chun
     # The pool is fed in chunks; a commit must still come every `batch` articles
     # (not every chunk: small commits multiply segments and merges).
     from search import ingest
+
     monkeypatch.setattr(ingest, "CHUNK", chunk)
-    lines = [json.dumps({"id": f"n{i}", "title": f"Tin {i}", "body": f"Xã họp lần {i}."},
-                        ensure_ascii=False) for i in range(300)]
+    lines = [
+        json.dumps(
+            {"id": f"n{i}", "title": f"Tin {i}", "body": f"Xã họp lần {i}."}, ensure_ascii=False
+        )
+        for i in range(300)
+    ]
     (tmp_path / "news.jsonl").write_text("\n".join(lines), "utf-8")
     index_paths([tmp_path / "news.jsonl"], tmp_path / "ix", workers=2, batch_size=batch)
     ix = open_index(tmp_path / "ix")
@@ -66,18 +73,20 @@ def test_commits_fall_every_batch_across_pool_chunks(tmp_path, monkeypatch, chun
     assert ix.doc_count() == 300
 
 
-@pytest.mark.parametrize("name, content, reason", [
-    ("empty.txt", b"", "empty"),
-    ("blank.txt", b"  \n\n ", "empty"),
-    ("binary.txt", b"\x00\x01\x02PNG\x00" * 50, "binary"),
-    ("latin.txt", "Cán bộ".encode("utf-8") + b"\xff\xfe\xfa invalid", "not valid"),
-])
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.txt", b"  \n\n ", "empty"),
+        ("binary.txt", b"\x00\x01\x02PNG\x00" * 50, "binary"),
+        ("latin.txt", "Cán bộ".encode("utf-8") + b"\xff\xfe\xfa invalid", "not valid"),
+    ],
+)
 def test_bad_files_are_skipped_with_a_reason(corpus, empty_index, name, content, reason):
     (corpus / name).write_bytes(content)
     report = index_paths([corpus], empty_index, workers=1)
     assert report.indexed == 5
-    assert [(s.source.endswith(name), reason in s.reason) for s in report.skipped] == \
-        [(True, True)]
+    assert [(s.source.endswith(name), reason in s.reason) for s in report.skipped] == [(True, True)]
     assert Engine(empty_index).count() == 5
 
 
@@ -123,8 +132,17 @@ def test_stats(index_dir):
     s = index_stats(index_dir)
     assert s["articles"] == Engine(index_dir).count()
     assert s["schema_version"] == SCHEMA_VERSION
-    assert {"text", "title", "exact", "words", "policy_refs", "province", "province_2025",
-            "topics", "date"} <= set(s["fields"])
+    assert {
+        "text",
+        "title",
+        "exact",
+        "words",
+        "policy_refs",
+        "province",
+        "province_2025",
+        "topics",
+        "date",
+    } <= set(s["fields"])
     assert s["size_bytes"] > 0
 
 
@@ -158,20 +176,32 @@ REPUBLISHED = (
 def test_republished_article_is_one_article_with_every_url(tmp_path, empty_index):
     d = tmp_path / "pub"
     d.mkdir()
-    (d / "paper.txt").write_text(REPUBLISHED.format(
-        title="Mường Chà chú trọng đào tạo cán bộ cấp xã", chrome="Tăng cỡ chữ Giảm cỡ chữ",
-        url="https://baodienbienphu.info.vn/tin/muong-cha"), "utf-8")
-    (d / "portal.txt").write_text(REPUBLISHED.format(
-        title="Mường Chà chú trọng đào tạo cán bộ cấp xã", chrome="In bài viết",
-        url="https://muongcha.dienbien.gov.vn/tin/123"), "utf-8")
+    (d / "paper.txt").write_text(
+        REPUBLISHED.format(
+            title="Mường Chà chú trọng đào tạo cán bộ cấp xã",
+            chrome="Tăng cỡ chữ Giảm cỡ chữ",
+            url="https://baodienbienphu.info.vn/tin/muong-cha",
+        ),
+        "utf-8",
+    )
+    (d / "portal.txt").write_text(
+        REPUBLISHED.format(
+            title="Mường Chà chú trọng đào tạo cán bộ cấp xã",
+            chrome="In bài viết",
+            url="https://muongcha.dienbien.gov.vn/tin/123",
+        ),
+        "utf-8",
+    )
     report = index_paths([d], empty_index, workers=1)
     assert (report.indexed, report.merged) == (1, 1)
     engine = Engine(empty_index)
     assert engine.count() == 1
     article = engine.article("portal")  # the merged id still leads to the article
     assert article.id == "paper"
-    assert {article.url, *article.urls} == {"https://baodienbienphu.info.vn/tin/muong-cha",
-                                           "https://muongcha.dienbien.gov.vn/tin/123"}
+    assert {article.url, *article.urls} == {
+        "https://baodienbienphu.info.vn/tin/muong-cha",
+        "https://muongcha.dienbien.gov.vn/tin/123",
+    }
     again = index_paths([d], empty_index, workers=1)
     assert (again.indexed, again.merged, again.unchanged) == (0, 0, 2)
     engine.close()

@@ -1,4 +1,5 @@
 """An index is never lost and never silently damaged: metadata, rebuilds, damaged files, locks."""
+
 import json
 import shutil
 import subprocess
@@ -31,10 +32,16 @@ def corpus(tmp_path, seed_dir):
     """The seeds plus one article republished under a second id (an alias, two URLs)."""
     d = tmp_path / "corpus"
     shutil.copytree(seed_dir, d)
-    (d / "paper.txt").write_text(REPUBLISHED.format(
-        chrome="Tăng cỡ chữ", url="https://baodienbienphu.info.vn/tin/muong-cha"), "utf-8")
-    (d / "portal.txt").write_text(REPUBLISHED.format(
-        chrome="In bài viết", url="https://muongcha.dienbien.gov.vn/tin/123"), "utf-8")
+    (d / "paper.txt").write_text(
+        REPUBLISHED.format(
+            chrome="Tăng cỡ chữ", url="https://baodienbienphu.info.vn/tin/muong-cha"
+        ),
+        "utf-8",
+    )
+    (d / "portal.txt").write_text(
+        REPUBLISHED.format(chrome="In bài viết", url="https://muongcha.dienbien.gov.vn/tin/123"),
+        "utf-8",
+    )
     return d
 
 
@@ -77,13 +84,18 @@ def one_line_exit_2(result) -> str:
 
 # --- metadata -------------------------------------------------------------------
 
-@pytest.mark.parametrize("damage", [
-    lambda raw: raw[:10],  # a write cut short
-    lambda raw: b"",
-    lambda raw: b"\x00" * len(raw),
-    lambda raw: b"[]",
-    lambda raw: json.dumps({"schema_version": str(SCHEMA_VERSION)}).encode(),
-], ids=["truncated", "empty", "zeros", "not-an-object", "version-not-a-number"])
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda raw: raw[:10],  # a write cut short
+        lambda raw: b"",
+        lambda raw: b"\x00" * len(raw),
+        lambda raw: b"[]",
+        lambda raw: json.dumps({"schema_version": str(SCHEMA_VERSION)}).encode(),
+    ],
+    ids=["truncated", "empty", "zeros", "not-an-object", "version-not-a-number"],
+)
 def test_damaged_metadata_keeps_every_article(built, new_file, runner, damage):
     before = everything(built)
     meta = built / META_FILE
@@ -116,9 +128,11 @@ def test_metadata_is_replaced_atomically(built):
 
 # --- schema versions and --rebuild ---------------------------------------------------
 
+
 @pytest.mark.parametrize("version", [SCHEMA_VERSION - 1, SCHEMA_VERSION + 1])
 def test_other_schema_version_is_refused_and_rebuild_keeps_every_stored_article(
-        built, corpus, new_file, runner, version):
+    built, corpus, new_file, runner, version
+):
     before = everything(built)
     (built / META_FILE).write_text(json.dumps({"schema_version": version}), "utf-8")
     for args in (["index", str(new_file)], ["search", "cán bộ"], ["show", SEED], ["stats"]):
@@ -150,12 +164,28 @@ def test_rebuild_killed_midway_leaves_the_old_index_intact(built, tmp_path):
     many = tmp_path / "many"
     many.mkdir()
     for i in range(300):
-        (many / f"m{i:04d}.txt").write_text(f"Tin số {i} về xã Na Sang\n\nNội dung zqm{i:04d}.",
-                                             "utf-8")
+        (many / f"m{i:04d}.txt").write_text(
+            f"Tin số {i} về xã Na Sang\n\nNội dung zqm{i:04d}.", "utf-8"
+        )
     before = everything(built)
-    proc = subprocess.Popen([sys.executable, "-m", "search", "index", "--rebuild", str(many),
-                             "--index", str(built), "--batch-size", "10", "--workers", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "index",
+            "--rebuild",
+            str(many),
+            "--index",
+            str(built),
+            "--batch-size",
+            "10",
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         tmp = list(built.parent.glob(".index.rebuild-*"))
@@ -179,8 +209,9 @@ def test_rebuild_killed_midway_leaves_the_old_index_intact(built, tmp_path):
 
 # --- damaged files -------------------------------------------------------------
 
+
 def _newest_toc(ix: Path) -> Path:
-    return max(ix.glob("_MAIN_*.toc"), key=lambda p: int(p.stem[len("_MAIN_"):]))
+    return max(ix.glob("_MAIN_*.toc"), key=lambda p: int(p.stem[len("_MAIN_") :]))
 
 
 def _truncate_toc(ix: Path):
@@ -204,17 +235,31 @@ def _break_stored_document(ix: Path):
     writer.commit()
 
 
-DAMAGE = {"toc": _truncate_toc, "missing-seg": _delete_segment, "truncated-seg": _truncate_segment,
-          "stored-doc": _break_stored_document}
-COMMANDS = {"search": ["search", ""], "show": ["show", SEED], "show-broken": ["show", "broken"],
-            "stats": ["stats"], "index": ["index", "NEW"]}
+DAMAGE = {
+    "toc": _truncate_toc,
+    "missing-seg": _delete_segment,
+    "truncated-seg": _truncate_segment,
+    "stored-doc": _break_stored_document,
+}
+COMMANDS = {
+    "search": ["search", ""],
+    "show": ["show", SEED],
+    "show-broken": ["show", "broken"],
+    "stats": ["stats"],
+    "index": ["index", "NEW"],
+}
 
 
-@pytest.mark.parametrize("damage, command", [
-    (d, c) for d in DAMAGE for c in COMMANDS
-    if (c == "show-broken") == (d == "stored-doc") or (d == "stored-doc" and c in ("search",
-                                                                                    "index"))
-])
+@pytest.mark.parametrize(
+    "damage, command",
+    [
+        (d, c)
+        for d in DAMAGE
+        for c in COMMANDS
+        if (c == "show-broken") == (d == "stored-doc")
+        or (d == "stored-doc" and c in ("search", "index"))
+    ],
+)
 def test_damaged_index_gives_one_line_and_exit_2(built, new_file, runner, damage, command):
     DAMAGE[damage](built)
     args = [str(new_file) if a == "NEW" else a for a in COMMANDS[command]]
@@ -222,15 +267,18 @@ def test_damaged_index_gives_one_line_and_exit_2(built, new_file, runner, damage
     assert "damaged" in line and "vnsearch index --rebuild" in line
 
 
-CALLS = {"browse": lambda e: e.search("", per_page=100),
-         "search": lambda e: e.search("cán bộ", per_page=100),
-         "article": lambda e: e.article("broken"),
-         "related": lambda e: e.related("broken")}
+CALLS = {
+    "browse": lambda e: e.search("", per_page=100),
+    "search": lambda e: e.search("cán bộ", per_page=100),
+    "article": lambda e: e.article("broken"),
+    "related": lambda e: e.related("broken"),
+}
 
 
 # A broken document that no query matches is only met when browsing or opening it.
-@pytest.mark.parametrize("damage, call", [(d, c) for d in DAMAGE for c in CALLS
-                                          if (d, c) != ("stored-doc", "search")])
+@pytest.mark.parametrize(
+    "damage, call", [(d, c) for d in DAMAGE for c in CALLS if (d, c) != ("stored-doc", "search")]
+)
 def test_library_raises_index_damaged_only(built, damage, call):
     DAMAGE[damage](built)
     engine = Engine(built)
@@ -244,8 +292,12 @@ def test_library_raises_index_damaged_only(built, damage, call):
 def test_damaged_segment_in_a_real_process(built):
     _truncate_segment(built)
     for args in (["search", "cán bộ"], ["stats"]):
-        proc = subprocess.run([sys.executable, "-m", "search", *args, "--index", str(built)],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "search", *args, "--index", str(built)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 2
         assert proc.stdout == ""
         assert "Traceback" not in proc.stderr and "Aborted" not in proc.stderr
@@ -259,8 +311,10 @@ def test_rebuild_of_a_damaged_index_keeps_what_it_can_read(built, runner, damage
     DAMAGE[damage](built)
     result = runner.invoke(cli, ["index", "--rebuild", "--index", str(built)])
     assert result.exit_code == 0, result.output
-    kept = set(Engine(built).search("", per_page=100).hits and
-               [h.id for h in Engine(built).search("", per_page=100).hits])
+    kept = set(
+        Engine(built).search("", per_page=100).hits
+        and [h.id for h in Engine(built).search("", per_page=100).hits]
+    )
     if damage == "stored-doc":
         assert kept == ids  # only the broken one is lost
         assert "1 could not be read" in result.output
@@ -277,6 +331,7 @@ def test_rebuild_of_a_damaged_index_keeps_what_it_can_read(built, runner, damage
 
 # --- one writer at a time ---------------------------------------------------------------
 
+
 def test_a_second_run_waits_for_the_lock_then_stops(built, new_file):
     with write_lock(built, 0):
         started = time.monotonic()
@@ -291,20 +346,28 @@ def _corpus(d: Path, prefix: str, n: int) -> Path:
     d.mkdir()
     for i in range(n):
         (d / f"{prefix}{i:04d}.txt").write_text(
-            f"Tin {prefix} số {i}\n\nXã họp bàn về cán bộ, mã zq{prefix}{i:04d}.", "utf-8")
+            f"Tin {prefix} số {i}\n\nXã họp bàn về cán bộ, mã zq{prefix}{i:04d}.", "utf-8"
+        )
     return d
 
 
 def _generation(ix: Path) -> int:
     # From file names: older tables of contents are deleted at each commit.
-    gens = [int(p.name[len("_MAIN_"):-len(".toc")]) for p in ix.glob("_MAIN_*.toc")] \
-        if ix.is_dir() else []
+    gens = (
+        [int(p.name[len("_MAIN_") : -len(".toc")]) for p in ix.glob("_MAIN_*.toc")]
+        if ix.is_dir()
+        else []
+    )
     return max(gens, default=-1)
 
 
 def _run(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "search", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "search", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.slow
@@ -342,6 +405,7 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     engine.close_all()
     from search.vocab import Vocabulary
     from search.index import stamp, write_lock
+
     with Vocabulary(ix) as v:
         assert v.matches(stamp(open_index(ix)))
         assert v.stats()["documents"] == 650
@@ -351,15 +415,20 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     assert "another `vnsearch index` is writing" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("error, damaged", [
-    (lambda: __import__("zlib").decompress(b"not zlib"), True),
-    (lambda: open("/nonexistent/segment.seg", "rb"), True),
-    (lambda: __import__("json").loads("{cut sh"), True),
-    (lambda: {}["a key our own code forgot"], False),  # a bug: its traceback stays
-    (lambda: None + 1, False),
-], ids=["zlib", "missing-file", "json", "our-KeyError", "our-TypeError"])
+@pytest.mark.parametrize(
+    "error, damaged",
+    [
+        (lambda: __import__("zlib").decompress(b"not zlib"), True),
+        (lambda: open("/nonexistent/segment.seg", "rb"), True),
+        (lambda: __import__("json").loads("{cut sh"), True),
+        (lambda: {}["a key our own code forgot"], False),  # a bug: its traceback stays
+        (lambda: None + 1, False),
+    ],
+    ids=["zlib", "missing-file", "json", "our-KeyError", "our-TypeError"],
+)
 def test_only_damage_becomes_index_damaged(tmp_path, error, damaged):
     from search.index import reading
+
     if damaged:
         with pytest.raises(IndexDamaged, match="vnsearch index --rebuild"):
             with reading(tmp_path):

@@ -8,6 +8,7 @@ pattern astronomically longer. The ratio of CPU-time medians must stay under 8;
 no absolute time is asserted. A call that runs away is stopped by the same CPU
 budget the indexing workers use, so a regression fails fast instead of hanging.
 """
+
 from __future__ import annotations
 
 import gc
@@ -87,9 +88,11 @@ def page(line: str) -> str:
 
 
 def html(line: str) -> str:
-    return (f"<html><head><title>Tiêu đề bài viết về công tác cán bộ</title></head><body>"
-            f"<article><h1>Tiêu đề bài viết về công tác cán bộ</h1><p>{BODY}</p>"
-            f"<p>{line}</p><p>{BODY}</p></article></body></html>")
+    return (
+        f"<html><head><title>Tiêu đề bài viết về công tác cán bộ</title></head><body>"
+        f"<article><h1>Tiêu đề bài viết về công tác cán bộ</h1><p>{BODY}</p>"
+        f"<p>{line}</p><p>{BODY}</p></article></body></html>"
+    )
 
 
 def article(body: str) -> Article:
@@ -97,8 +100,9 @@ def article(body: str) -> Article:
 
 
 def jsonline(body: str) -> bytes:
-    return json.dumps({"id": "x", "title": "Tiêu đề bài viết", "body": body},
-                      ensure_ascii=False).encode()
+    return json.dumps(
+        {"id": "x", "title": "Tiêu đề bài viết", "body": body}, ensure_ascii=False
+    ).encode()
 
 
 def parsed(s: str):
@@ -152,8 +156,11 @@ CASES = [
     ("references slashes", find_refs, lambda n: "1/" * n),
     ("references symbols", find_refs, lambda n: "1/QĐ-" * n),
     ("references capitals", find_refs, lambda n: "1" + "AB" * n),
-    ("references distinct", extract_refs,
-     lambda n: "".join(f"Số {i}/QĐ-UBND, " for i in range(n // 2))),
+    (
+        "references distinct",
+        extract_refs,
+        lambda n: "".join(f"Số {i}/QĐ-UBND, " for i in range(n // 2)),
+    ),
     ("fingerprint", lambda s: fingerprint(article(s)), lambda n: "a " * n),
     # Segmentation: pyvi's own regex is quadratic on long runs of e-mail characters.
     ("segment dots", segment, lambda n: "a." * (2 * n)),
@@ -168,13 +175,22 @@ CASES = [
     ("page digits", lambda s: parse_page(s, "x"), lambda n: page("1-" * n)),
     ("html nav line", lambda s: parse_html(s, "x"), lambda n: html("A+" * n + "Z")),
     ("html credits", lambda s: parse_html(s, "x"), lambda n: html("(Ảnh: X " * n)),
-    ("html paragraphs", lambda s: parse_html(s, "x"),
-     lambda n: html("</p><p>Cán bộ xã (Ảnh: X)" * (n // 8))),
-    ("html blocks", lambda s: parse_html(s, "x"),
-     lambda n: html("<div><b>Bài: Đức Linh (</b></div>" * (n // 8))),
+    (
+        "html paragraphs",
+        lambda s: parse_html(s, "x"),
+        lambda n: html("</p><p>Cán bộ xã (Ảnh: X)" * (n // 8)),
+    ),
+    (
+        "html blocks",
+        lambda s: parse_html(s, "x"),
+        lambda n: html("<div><b>Bài: Đức Linh (</b></div>" * (n // 8)),
+    ),
     ("json body", lambda b: parse_json_line(b, "x", "x"), lambda n: jsonline("(anh:" * n)),
-    ("json references", lambda b: parse_json_line(b, "x", "x"),
-     lambda n: jsonline(REFS * (n // 2))),
+    (
+        "json references",
+        lambda b: parse_json_line(b, "x", "x"),
+        lambda n: jsonline(REFS * (n // 2)),
+    ),
     ("decode", lambda b: decode(b, "x"), lambda n: ("Cán bộ " * n).encode()),
 ]
 
@@ -191,16 +207,22 @@ def jsonl_file(tmp_path):
         path = tmp_path / "in.jsonl"
         path.write_bytes(b"\n".join(lines) + b"\n")
         return path
+
     return make
 
 
-@pytest.mark.parametrize("line", [
-    b"[" * 20000,                                   # nested too deeply
-    b'{"id": "x", "title": ' + b"[" * 20000 + b"}",
-    b'{"id": "x", "title": "' + b"\\u00e1" * 2000 + b'"}',
-], ids=["brackets", "nested title", "escapes"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"[" * 20000,  # nested too deeply
+        b'{"id": "x", "title": ' + b"[" * 20000 + b"}",
+        b'{"id": "x", "title": "' + b"\\u00e1" * 2000 + b'"}',
+    ],
+    ids=["brackets", "nested title", "escapes"],
+)
 def test_reader_growth(jsonl_file, line):
     def read(path: Path):
         return list(read_records(path))
+
     ratio = growth(read, lambda n: jsonl_file([line] * n), n=20)
     assert ratio < MAX_RATIO, f"time grew ×{ratio:.1f} from 20 lines to 80"

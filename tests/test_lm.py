@@ -1,4 +1,5 @@
 """The general syllable model (search.lm, tools/build_lm.py) and its use by the suggester."""
+
 from __future__ import annotations
 
 import gzip
@@ -63,15 +64,18 @@ def test_loads_quickly_and_once(model):
     assert model.meta["sources"][0]["held_out"] == "last 5000"
 
 
-@pytest.mark.parametrize("a, frequent, rare", [
-    ("cán", "bộ", "bỏ"),
-    ("bộ", "trưởng", "trương"),
-    ("thời", "tiết", "tiệt"),
-    ("hôm", "nay", "này"),
-    ("y", "tế", "tê"),
-    (BOS, "theo", "thèo"),
-    ("năm", "<num>", "nấm"),
-])
+@pytest.mark.parametrize(
+    "a, frequent, rare",
+    [
+        ("cán", "bộ", "bỏ"),
+        ("bộ", "trưởng", "trương"),
+        ("thời", "tiết", "tiệt"),
+        ("hôm", "nay", "này"),
+        ("y", "tế", "tê"),
+        (BOS, "theo", "thèo"),
+        ("năm", "<num>", "nấm"),
+    ],
+)
 def test_frequent_pair_beats_rare_one(model, a, frequent, rare):
     assert model.prob(a, frequent) > 10 * model.prob(a, rare)
     assert model.bigram(model.ids[a], model.ids[frequent]) > 100
@@ -94,15 +98,19 @@ def test_probabilities_are_a_distribution(model):
 def test_unseen_pair_falls_back_to_unigram(model):
     assert model.bigram(model.ids["thời"], model.ids["xyz"] if "xyz" in model.ids else 0) == 0
     assert model.prob("xyzzyq", "bộ") == pytest.approx(
-        (int(model.n[model.ids["bộ"]]) + 0.5) / (model.tokens + 0.5 * len(model.syllables)))
+        (int(model.n[model.ids["bộ"]]) + 0.5) / (model.tokens + 0.5 * len(model.syllables))
+    )
 
 
-@pytest.mark.parametrize("typed, restored", [
-    ("Bo truong Bo Y te", "Bộ trưởng Bộ Y tế"),
-    ("thoi tiet hom nay", "thời tiết hôm nay"),
-    ("canh chua ca loc", "canh chua cá lóc"),
-    ("Bo truong Bo Y te noi ve pho bo", "Bộ trưởng Bộ Y tế nói về phở bò"),
-])
+@pytest.mark.parametrize(
+    "typed, restored",
+    [
+        ("Bo truong Bo Y te", "Bộ trưởng Bộ Y tế"),
+        ("thoi tiet hom nay", "thời tiết hôm nay"),
+        ("canh chua ca loc", "canh chua cá lóc"),
+        ("Bo truong Bo Y te noi ve pho bo", "Bộ trưởng Bộ Y tế nói về phở bò"),
+    ],
+)
 def test_interpolation_restores_words_absent_from_the_index(cooking_index, typed, restored):
     s = Suggester(cooking_index)
     try:
@@ -168,8 +176,9 @@ def corpus(tmp_path):
 
 
 def run_build(*args):
-    return subprocess.run([sys.executable, str(BUILD), *map(str, args)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(BUILD), *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def expected_counts(records):
@@ -183,16 +192,16 @@ def expected_counts(records):
 
 def test_build_script_counts_all_but_the_held_out(tmp_path, corpus):
     out = tmp_path / "lm.npz"
-    proc = run_build(corpus, "--holdout", 1, "--min-unigram", 1, "--min-bigram", 1,
-                     "--out", out)
+    proc = run_build(corpus, "--holdout", 1, "--min-unigram", 1, "--min-bigram", 1, "--out", out)
     assert proc.returncode == 0, proc.stderr
     assert "3 articles" in proc.stdout
     m = LanguageModel.load(out)
     uni, bi = expected_counts(ARTICLES[:3])
     assert set(m.syllables) == set(uni)
     assert "quỳnh" not in m.ids  # the held-out article
-    assert m.meta["sources"] == [{"file": "tiny.jsonl.gz", "articles": 4, "used": "first 3",
-                                  "held_out": "last 1"}]
+    assert m.meta["sources"] == [
+        {"file": "tiny.jsonl.gz", "articles": 4, "used": "first 3", "held_out": "last 1"}
+    ]
     assert {s: int(m.n[m.ids[s]]) for s in m.syllables} == dict(uni)
     got = {}
     for a in range(len(m.syllables)):
@@ -201,7 +210,8 @@ def test_build_script_counts_all_but_the_held_out(tmp_path, corpus):
     assert got == dict(bi)
     # t: distinct successors, as Witten-Bell needs.
     assert int(m.t[m.ids["cán"]]) == 1 and int(m.t[m.ids[BOS]]) == len(
-        {b for a, b in bi if a == BOS})
+        {b for a, b in bi if a == BOS}
+    )
     assert m.tokens == sum(v for k, v in uni.items() if k not in (BOS, EOS))
     assert m.prob("cán", "bộ") > m.prob("cán", "cấp")
     assert m.readings("can") == (m.ids["cán"],)
@@ -209,25 +219,29 @@ def test_build_script_counts_all_but_the_held_out(tmp_path, corpus):
 
 def test_build_script_prunes(tmp_path, corpus):
     out = tmp_path / "lm.npz"
-    proc = run_build(corpus, "--holdout", 0, "--min-unigram", 2, "--min-bigram", 2,
-                     "--out", out)
+    proc = run_build(corpus, "--holdout", 0, "--min-unigram", 2, "--min-bigram", 2, "--out", out)
     assert proc.returncode == 0, proc.stderr
     m = LanguageModel.load(out)
     assert "quỳnh" not in m.ids and "họp" not in m.ids  # seen once
     assert m.bigram(m.ids["cán"], m.ids["bộ"]) == 4
     assert m.bigram(m.ids["hôm"], m.ids["nay"]) == 2
-    pairs = {(m.syllables[a], m.syllables[int(m.succ[k])])
-             for a in range(len(m.syllables))
-             for k in range(int(m.indptr[a]), int(m.indptr[a + 1]))}
+    pairs = {
+        (m.syllables[a], m.syllables[int(m.succ[k])])
+        for a in range(len(m.syllables))
+        for k in range(int(m.indptr[a]), int(m.indptr[a + 1]))
+    }
     assert ("nay", "đẹp") not in pairs  # seen once
     # Witten-Bell still counts the pruned successors.
     assert int(m.t[m.ids["nay"]]) == 2
 
 
-@pytest.mark.parametrize("args, message", [
-    (["missing.jsonl.gz"], "no such file"),
-    (["{corpus}", "--min-bigram", "0"], "thresholds"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.jsonl.gz"], "no such file"),
+        (["{corpus}", "--min-bigram", "0"], "thresholds"),
+    ],
+)
 def test_build_script_bad_input(tmp_path, corpus, args, message):
     args = [a.format(corpus=corpus) for a in args]
     proc = run_build(*args, "--out", tmp_path / "lm.npz")
@@ -244,10 +258,13 @@ def test_build_script_unreadable_corpus(tmp_path):
     assert "cannot read the corpus" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("content", [
-    b"garbage",
-    lm.GENERAL_LM_PATH.read_bytes()[:100_000],  # truncated copy
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"garbage",
+        lm.GENERAL_LM_PATH.read_bytes()[:100_000],  # truncated copy
+    ],
+)
 def test_load_rejects_other_files(tmp_path, content):
     bad = tmp_path / "x.npz"
     bad.write_bytes(content)
@@ -262,8 +279,16 @@ def test_load_rejects_other_formats(tmp_path):
     m.meta["format"] = 99
     path = tmp_path / "m.npz"
     blob = np.frombuffer("\n".join(m.syllables).encode(), dtype=np.uint8)
-    np.savez(path, syllables=blob, n=m.n, t=m.t, indptr=m.indptr, succ=m.succ,
-             count=m.count, meta=np.frombuffer(json.dumps(m.meta).encode(), dtype=np.uint8))
+    np.savez(
+        path,
+        syllables=blob,
+        n=m.n,
+        t=m.t,
+        indptr=m.indptr,
+        succ=m.succ,
+        count=m.count,
+        meta=np.frombuffer(json.dumps(m.meta).encode(), dtype=np.uint8),
+    )
     with pytest.raises(ValueError, match="format 99"):
         LanguageModel.load(path)
 

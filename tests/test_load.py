@@ -6,6 +6,7 @@ a real waitress server on 127.0.0.1, while `vnsearch index --batch-size 20` keep
 adding articles to the same index. Every request must succeed (200) and every
 JSON answer must be consistent; the figures go to bench/results/load_test.json.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,10 @@ from server_helpers import HOST, Server
 ROOT = Path(__file__).resolve().parent.parent
 # Figures go to a temporary file; VNSEARCH_LOAD_RESULTS names another (the
 # benchmark's bench/results/load_test.json). Tests never write tracked files.
-RESULTS = Path(os.environ.get("VNSEARCH_LOAD_RESULTS")
-               or Path(tempfile.gettempdir()) / "vnsearch-load_test.json")
+RESULTS = Path(
+    os.environ.get("VNSEARCH_LOAD_RESULTS")
+    or Path(tempfile.gettempdir()) / "vnsearch-load_test.json"
+)
 SECONDS = float(os.environ.get("VNSEARCH_LOAD_SECONDS", "60"))
 MAX_REQUESTS = 50_000
 CLIENTS = 4
@@ -42,8 +45,13 @@ INITIAL = 300
 PER_RUN = 200  # articles per `vnsearch index` run; runs follow each other until time is up
 CODE = "zqload"  # in every generated article: its count only grows
 
-PROVINCES = [("Điện Biên", "Điện Biên"), ("Lạng Sơn", "Lạng Sơn"), ("Bắc Kạn", "Thái Nguyên"),
-             ("Hà Giang", "Tuyên Quang"), ("Thái Nguyên", "Thái Nguyên")]
+PROVINCES = [
+    ("Điện Biên", "Điện Biên"),
+    ("Lạng Sơn", "Lạng Sơn"),
+    ("Bắc Kạn", "Thái Nguyên"),
+    ("Hà Giang", "Tuyên Quang"),
+    ("Thái Nguyên", "Thái Nguyên"),
+]
 TOPICS = ["Tổ chức cán bộ", "Cải cách hành chính", "Kinh tế", "Văn hóa – xã hội", "Giảm nghèo"]
 SENTENCES = [
     "Cán bộ cấp xã được bồi dưỡng nghiệp vụ theo Quyết định số 70/2009/QĐ-TTg.",
@@ -53,20 +61,42 @@ SENTENCES = [
     "Đại hội Đảng bộ xã nhiệm kỳ mới diễn ra thành công tốt đẹp.",
     "Chương trình giảm nghèo bền vững hỗ trợ hộ nghèo ở bản vùng cao.",
 ]
-QUERIES = ["cán bộ", "can bo", "cán bộ cấp xã", "can bo cap xa", "hoà giải", "hòa giải", "hoa giai",
-           '"cải cách hành chính"', "thủy lợi", "thuy loi", "70/2009/QĐ-TTg", "70/2009/QD-TTG",
-           "đại hội -xuân", '"hoà giải" OR "thủy lợi"', "nâng cao hiệu quả phục vụ người dân ở "
-           "bản vùng cao và các xã", CODE, "", "<script>alert(1)</script>", "title:("]
+QUERIES = [
+    "cán bộ",
+    "can bo",
+    "cán bộ cấp xã",
+    "can bo cap xa",
+    "hoà giải",
+    "hòa giải",
+    "hoa giai",
+    '"cải cách hành chính"',
+    "thủy lợi",
+    "thuy loi",
+    "70/2009/QĐ-TTg",
+    "70/2009/QD-TTG",
+    "đại hội -xuân",
+    '"hoà giải" OR "thủy lợi"',
+    "nâng cao hiệu quả phục vụ người dân ở bản vùng cao và các xã",
+    CODE,
+    "",
+    "<script>alert(1)</script>",
+    "title:(",
+]
 
 
 def article(i: int, rng: random.Random) -> dict:
     province, province_2025 = rng.choice(PROVINCES)
     body = " ".join(rng.choice(SENTENCES) for _ in range(6))
-    return {"id": f"load/{i:05d}", "title": f"Tin địa phương số {i}: {rng.choice(SENTENCES)}",
-            # the unique code first: articles alike at the start are merged as republished
-            "body": f"Mã {CODE} {CODE}{i:05d}. {body}", "province": province,
-            "province_2025": province_2025, "topics": [rng.choice(TOPICS)],
-            "date": (dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(2000))).isoformat()}
+    return {
+        "id": f"load/{i:05d}",
+        "title": f"Tin địa phương số {i}: {rng.choice(SENTENCES)}",
+        # the unique code first: articles alike at the start are merged as republished
+        "body": f"Mã {CODE} {CODE}{i:05d}. {body}",
+        "province": province,
+        "province_2025": province_2025,
+        "topics": [rng.choice(TOPICS)],
+        "date": (dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(2000))).isoformat(),
+    }
 
 
 def write_corpus(path: Path, first: int, n: int, seed: int) -> Path:
@@ -82,19 +112,28 @@ def urls(rng: random.Random, article_ids: list[str]) -> list[str]:
     """A shuffled mix of what visitors and robots ask."""
     out = []
     for q in QUERIES:
-        out += [f"/search?{urlencode({'q': q})}", f"/api/search?{urlencode({'q': q, 'collapse': 0})}"]
+        out += [
+            f"/search?{urlencode({'q': q})}",
+            f"/api/search?{urlencode({'q': q, 'collapse': 0})}",
+        ]
     for province, _ in PROVINCES:
         out.append(f"/search?{urlencode({'q': 'can bo', 'province': province})}")
     for topic in TOPICS:
         out.append(f"/api/search?{urlencode({'q': 'xã', 'topic': topic, 'sort': 'date'})}")
     # collapse=0: pages of articles (the generated corpus is mostly copies of a
     # few texts, which would fold into a few stories).
-    out += [f"/api/search?{urlencode({'q': CODE, 'per_page': 20, 'page': p, 'collapse': 0})}"
-            for p in (1, 2, 5)]
+    out += [
+        f"/api/search?{urlencode({'q': CODE, 'per_page': 20, 'page': p, 'collapse': 0})}"
+        for p in (1, 2, 5)
+    ]
     out += [f"/search?{urlencode({'q': 'cán bộ', 'year': y})}" for y in (2021, 2023)]
-    out += [f"/search?{urlencode({'q': 'hoa giai', 'date_from': '2022-01-01', 'sort': 'date'})}",
-            f"/search.atom?{urlencode({'q': 'cán bộ'})}", "/", "/search?page=3",
-            f"/api/search?{urlencode({'q': CODE, 'province_2025': 'Thái Nguyên', 'collapse': 0})}"]
+    out += [
+        f"/search?{urlencode({'q': 'hoa giai', 'date_from': '2022-01-01', 'sort': 'date'})}",
+        f"/search.atom?{urlencode({'q': 'cán bộ'})}",
+        "/",
+        "/search?page=3",
+        f"/api/search?{urlencode({'q': CODE, 'province_2025': 'Thái Nguyên', 'collapse': 0})}",
+    ]
     out += ["/articles/" + quote(i, safe="/") for i in rng.sample(article_ids, 10)]
     out += ["/api/articles/" + quote(i, safe="/") for i in rng.sample(article_ids, 5)]
     rng.shuffle(out)
@@ -121,8 +160,14 @@ def check_json(path: str, body: bytes, last_total: dict) -> str | None:
 class Client(threading.Thread):
     """One visitor on a keep-alive connection, round-robin over its URLs."""
 
-    def __init__(self, port: int, paths: list[str], stop: threading.Event, budget: list[int],
-                 lock: threading.Lock):
+    def __init__(
+        self,
+        port: int,
+        paths: list[str],
+        stop: threading.Event,
+        budget: list[int],
+        lock: threading.Lock,
+    ):
         super().__init__(daemon=True)
         self.port, self.paths, self.stop, self.budget, self.lock = port, paths, stop, budget, lock
         self.latencies: list[float] = []
@@ -176,15 +221,30 @@ class Indexer(threading.Thread):
         n = 0
         with open(self.log, "ab") as log:
             while True:
-                path = write_corpus(self.corpus / f"run{n:03d}.jsonl", 100_000 + n * PER_RUN,
-                                    PER_RUN, seed=n)
+                path = write_corpus(
+                    self.corpus / f"run{n:03d}.jsonl", 100_000 + n * PER_RUN, PER_RUN, seed=n
+                )
                 with self._lock:
                     if self._halt.is_set():
                         return
                     self.proc = subprocess.Popen(
-                        [sys.executable, "-m", "search", "index", str(path), "--index",
-                         str(self.index), "--batch-size", str(BATCH), "--workers", "1"],
-                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+                        [
+                            sys.executable,
+                            "-m",
+                            "search",
+                            "index",
+                            str(path),
+                            "--index",
+                            str(self.index),
+                            "--batch-size",
+                            str(BATCH),
+                            "--workers",
+                            "1",
+                        ],
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=log,
+                    )
                 self.runs.append(self.proc.wait())
                 n += 1
 
@@ -216,8 +276,11 @@ def load_index(seed_dir, tmp_path_factory) -> Path:
 
 
 def percentile(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 \
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+        if len(values) > 1
         else values[0]
+    )
 
 
 @pytest.mark.slow
@@ -261,15 +324,21 @@ def test_load_while_indexing(load_index, tmp_path):
     errors = [e for c in clients for e in c.errors]
     figures = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "seconds": round(elapsed, 1), "clients": CLIENTS, "server_threads": server.threads,
+        "seconds": round(elapsed, 1),
+        "clients": CLIENTS,
+        "server_threads": server.threads,
         "requests": len(latencies) + sum(c.failed for c in clients),
         "requests_per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": round(1000 * percentile(latencies, 50), 1),
         "p95_ms": round(1000 * percentile(latencies, 95), 1),
         "max_ms": round(1000 * max(latencies), 1),
-        "errors": len(errors), "error_samples": errors[:10],
-        "articles_before": before, "articles_after": after, "articles_added": after - before,
-        "index_runs": len(indexer.runs), "batch_size": BATCH,
+        "errors": len(errors),
+        "error_samples": errors[:10],
+        "articles_before": before,
+        "articles_after": after,
+        "articles_added": after - before,
+        "index_runs": len(indexer.runs),
+        "batch_size": BATCH,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", "utf-8")

@@ -1,4 +1,5 @@
 """Property-based tests (hypothesis): normalisation, folding, queries, round trips."""
+
 import datetime as dt
 import string
 import unicodedata
@@ -17,8 +18,15 @@ from search.query import parse
 from search.segment import segment
 
 VIETNAMESE = "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵđ"
-ALPHABET = VIETNAMESE + VIETNAMESE.upper() + "ÐðĐ" + string.ascii_letters + string.digits + \
-    " \u00a0\u200b\u0300\u0301\u0303\u0309\u0323/-.,\"()*:" + "\n"
+ALPHABET = (
+    VIETNAMESE
+    + VIETNAMESE.upper()
+    + "ÐðĐ"
+    + string.ascii_letters
+    + string.digits
+    + ' \u00a0\u200b\u0300\u0301\u0303\u0309\u0323/-.,"()*:'
+    + "\n"
+)
 vn_text = st.text(alphabet=ALPHABET, max_size=80)
 any_text = st.text(max_size=80)
 texts = st.one_of(vn_text, any_text)
@@ -52,8 +60,9 @@ def test_folded_vietnamese_is_ascii(s):
 @given(vn_text)
 def test_nfc_and_nfd_analyse_alike(s):
     assert analyze(unicodedata.normalize("NFD", s)) == analyze(unicodedata.normalize("NFC", s))
-    assert analyze(unicodedata.normalize("NFD", s), fold=False) == \
-        analyze(unicodedata.normalize("NFC", s), fold=False)
+    assert analyze(unicodedata.normalize("NFD", s), fold=False) == analyze(
+        unicodedata.normalize("NFC", s), fold=False
+    )
 
 
 @given(texts)
@@ -62,7 +71,9 @@ def test_any_string_parses(s):
     assert isinstance(pq.positive_syllables, list)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(q=texts)
 def test_any_string_is_a_valid_query(engine, q):
     result = engine.search(q)
@@ -73,24 +84,32 @@ def test_any_string_is_a_valid_query(engine, q):
 articles = st.builds(
     Article,
     id=st.text(min_size=1, max_size=40).filter(lambda s: s.strip() == s and s),
-    title=vn_text, lead=vn_text, body=vn_text,
+    title=vn_text,
+    lead=vn_text,
+    body=vn_text,
     captions=st.lists(vn_text, max_size=3),
-    policy_refs=st.lists(st.builds(PolicyRef, ref=vn_text, kind=st.none() | vn_text,
-                                   key=vn_text), max_size=2),
+    policy_refs=st.lists(
+        st.builds(PolicyRef, ref=vn_text, kind=st.none() | vn_text, key=vn_text), max_size=2
+    ),
     date=st.none() | st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31)),
-    author=st.none() | vn_text, outlet=st.none() | vn_text,
+    author=st.none() | vn_text,
+    outlet=st.none() | vn_text,
     url=st.none() | st.just("https://baodienbienphu.info.vn/tin/1"),
     urls=st.lists(st.just("https://example.vn/a"), max_size=2),
     province=st.none() | st.sampled_from(["Điện Biên", "Lạng Sơn", "Hà Nội"]),
     province_2025=st.none() | st.sampled_from(["Điện Biên", "Lạng Sơn", "Hà Nội"]),
-    district=st.none() | vn_text, commune=st.none() | vn_text,
-    topics=st.lists(st.sampled_from(["Tổ chức cán bộ", "Kinh tế", "Giảm nghèo"]), max_size=3,
-                    unique=True),
+    district=st.none() | vn_text,
+    commune=st.none() | vn_text,
+    topics=st.lists(
+        st.sampled_from(["Tổ chức cán bộ", "Kinh tế", "Giảm nghèo"]), max_size=3, unique=True
+    ),
     source_path=st.none() | st.just("seeds/x.txt"),
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(article=articles)
 def test_any_article_round_trips_through_the_index(tmp_path_factory, article):
     d = tmp_path_factory.mktemp("rt")
@@ -107,27 +126,39 @@ def test_any_article_round_trips_through_the_index(tmp_path_factory, article):
 
 # --- the fast paths agree with the Whoosh analyzers they replace ---------------
 
+
 @given(texts)
 def test_fast_analysis_equals_the_analyzer_chain(s):
     from search.analysis import VietnameseAnalyzer
+
     for folded in (True, False):
         assert analyze(s, fold=folded) == [t.text for t in VietnameseAnalyzer(fold=folded)(s)]
 
 
 def _word(syllables: str, exact: bool) -> tuple:
     from search.analysis import canonical_syllable
+
     return tuple((canonical_syllable(w) if exact else fold(w), exact) for w in syllables.split())
 
 
-@given(vn_text, st.lists(st.sampled_from(["hòa", "thủy", "cán", "bộ", "2", "đ", "khỏe", "xã",
-                                          "cán bộ", "hòa đồng", "xã xã"]),
-                         min_size=1, max_size=3), st.booleans())
+@given(
+    vn_text,
+    st.lists(
+        st.sampled_from(
+            ["hòa", "thủy", "cán", "bộ", "2", "đ", "khỏe", "xã", "cán bộ", "hòa đồng", "xã xã"]
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.booleans(),
+)
 def test_marked_words_are_the_analysed_ones(s, words, exact):
     # Snippets find matches with one regex over the folded text; every marked
     # span must be a run of syllables the index analysis would match as the
     # word, and none missed (scanning left to right, as a phrase query does).
     from search.analysis import syllables
     from search.highlight import MAX_SEPARATOR, Terms, _matches, _SYLLABLE_RE
+
     text = normalize_text(s)
     patterns = tuple(dict.fromkeys(_word(w, exact) for w in words))
     terms = Terms(patterns)
@@ -136,9 +167,12 @@ def test_marked_words_are_the_analysed_ones(s, words, exact):
     expected, i = [], 0
     while i < len(tokens):
         for p in sorted(patterns, key=len, reverse=True):
-            run = tokens[i:i + len(p)]
-            if len(run) == len(p) and all(t[2] == k for t, (k, _) in zip(run, p)) and all(
-                    b[0] - a[1] <= MAX_SEPARATOR for a, b in zip(run, run[1:])):
+            run = tokens[i : i + len(p)]
+            if (
+                len(run) == len(p)
+                and all(t[2] == k for t, (k, _) in zip(run, p))
+                and all(b[0] - a[1] <= MAX_SEPARATOR for a, b in zip(run, run[1:]))
+            ):
                 expected.append((run[0][0], run[-1][1]))
                 i += len(p) - 1
                 break
@@ -146,22 +180,36 @@ def test_marked_words_are_the_analysed_ones(s, words, exact):
     assert [(t.startchar, t.endchar) for t in _matches(text, terms)] == expected
 
 
-@pytest.mark.parametrize("text,terms,marked", [
-    # Old and new tone placement, any case, are the same exact word.
-    ("Chan hoà, Hòa bình, HOÀ giải, hoa", Terms((_word("hòa", True),)), ["hoà", "Hòa", "HOÀ"]),
-    ("Thuỷ lợi, thủy sản, thuy", Terms((_word("thủy", True),)), ["Thuỷ", "thủy"]),
-    # Folded: every accented form, đ included.
-    ("Đảng, đang, dang, dáng", Terms((_word("dang", False),)), ["Đảng", "đang", "dang", "dáng"]),
-    # Whole syllables only: not inside a word, not a part of a decimal number.
-    ("2.200 người, 2 xã, 12 thôn, x2", Terms((_word("2", False),)), ["2"]),
-    # "_" separates syllables, as in the index ("cán_bộ" is pyvi's spelling).
-    ("cán bộ, cánbộ, cán_bộ", Terms((_word("can", False),)), ["cán", "cán"]),
-    # A word is marked whole, where its syllables stand next to each other.
-    ("Khánh Hòa giải đáp; hòa giải; hoà  giải; hóa giải", Terms((_word("hòa giải", True),)),
-     ["Hòa giải", "hòa giải", "hoà  giải"]),
-    ("văn hoá giải trí, nông thôn mới, thôn", Terms((_word("nong thon", False),)),
-     ["nông thôn"]),
-])
+@pytest.mark.parametrize(
+    "text,terms,marked",
+    [
+        # Old and new tone placement, any case, are the same exact word.
+        ("Chan hoà, Hòa bình, HOÀ giải, hoa", Terms((_word("hòa", True),)), ["hoà", "Hòa", "HOÀ"]),
+        ("Thuỷ lợi, thủy sản, thuy", Terms((_word("thủy", True),)), ["Thuỷ", "thủy"]),
+        # Folded: every accented form, đ included.
+        (
+            "Đảng, đang, dang, dáng",
+            Terms((_word("dang", False),)),
+            ["Đảng", "đang", "dang", "dáng"],
+        ),
+        # Whole syllables only: not inside a word, not a part of a decimal number.
+        ("2.200 người, 2 xã, 12 thôn, x2", Terms((_word("2", False),)), ["2"]),
+        # "_" separates syllables, as in the index ("cán_bộ" is pyvi's spelling).
+        ("cán bộ, cánbộ, cán_bộ", Terms((_word("can", False),)), ["cán", "cán"]),
+        # A word is marked whole, where its syllables stand next to each other.
+        (
+            "Khánh Hòa giải đáp; hòa giải; hoà  giải; hóa giải",
+            Terms((_word("hòa giải", True),)),
+            ["Hòa giải", "hòa giải", "hoà  giải"],
+        ),
+        (
+            "văn hoá giải trí, nông thôn mới, thôn",
+            Terms((_word("nong thon", False),)),
+            ["nông thôn"],
+        ),
+    ],
+)
 def test_marked_spans(text, terms, marked):
     from search.highlight import _matches
-    assert [text[t.startchar:t.endchar] for t in _matches(text, terms)] == marked
+
+    assert [text[t.startchar : t.endchar] for t in _matches(text, terms)] == marked

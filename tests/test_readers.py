@@ -1,4 +1,5 @@
 """Input files to records and records to articles: formats, encodings, bad input."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,7 +28,6 @@ Thu Cúc
 """
 
 
-
 def records(path):
     return list(read_records(path))
 
@@ -38,13 +38,17 @@ def article_of(path):
     return parse_record(rec)
 
 
-@pytest.mark.parametrize("encode", [
-    lambda s: s.encode("utf-8"),
-    lambda s: s.encode("utf-8-sig"),
-    lambda s: s.encode("utf-16"),                     # with BOM
-    lambda s: unicodedata.normalize("NFD", s).encode("utf-8"),
-    to_cp1258,
-], ids=["utf8", "utf8-bom", "utf16-bom", "utf8-nfd", "cp1258"])
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda s: s.encode("utf-8"),
+        lambda s: s.encode("utf-8-sig"),
+        lambda s: s.encode("utf-16"),  # with BOM
+        lambda s: unicodedata.normalize("NFD", s).encode("utf-8"),
+        to_cp1258,
+    ],
+    ids=["utf8", "utf8-bom", "utf16-bom", "utf8-nfd", "cp1258"],
+)
 def test_encodings_decode_to_the_same_article(tmp_path, encode):
     path = tmp_path / "bai.txt"
     path.write_bytes(encode(PAGE))
@@ -61,13 +65,16 @@ def test_cp1258_bytes_are_not_utf8():
         to_cp1258(PAGE).decode("utf-8")
 
 
-@pytest.mark.parametrize("raw,reason", [
-    (b"", "empty file"),
-    (b"  \n\t\n", "empty file"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary content (NUL bytes)"),
-    (bytes(range(0x80, 0x100)) * 8, "undecodable"),
-    ("Cán bộ cấp xã".encode("utf-8") + b"\xff\xfe\xfa", "undecodable: not valid UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    "raw,reason",
+    [
+        (b"", "empty file"),
+        (b"  \n\t\n", "empty file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary content (NUL bytes)"),
+        (bytes(range(0x80, 0x100)) * 8, "undecodable"),
+        ("Cán bộ cấp xã".encode("utf-8") + b"\xff\xfe\xfa", "undecodable: not valid UTF-8 text"),
+    ],
+)
 def test_bad_bytes_raise_bad_article(raw, reason):
     with pytest.raises(BadArticle) as e:
         decode(raw, "x.txt")
@@ -130,23 +137,28 @@ def html_article(tmp_path_factory):
     return parse_record(rec)
 
 
-@pytest.mark.parametrize("field,expected", [
-    ("id", "dai-tu"),
-    ("title", "Đại Từ đào tạo cán bộ đáp ứng yêu cầu thực tiễn"),
-    ("date", dt.date(2023, 6, 8)),
-    ("author", "Hải Hằng"),
-    ("url", "https://baothainguyen.vn/chinh-tri/dai-tu-dao-tao-can-bo-123.html"),
-    ("outlet", "Báo Thái Nguyên"),
-    ("province", "Thái Nguyên"),
-    ("district", "Đại Từ"),
-    ("captions", ["Đội ngũ cán bộ, công chức của thị trấn Hùng Sơn đều đạt chuẩn."]),
-])
+@pytest.mark.parametrize(
+    "field,expected",
+    [
+        ("id", "dai-tu"),
+        ("title", "Đại Từ đào tạo cán bộ đáp ứng yêu cầu thực tiễn"),
+        ("date", dt.date(2023, 6, 8)),
+        ("author", "Hải Hằng"),
+        ("url", "https://baothainguyen.vn/chinh-tri/dai-tu-dao-tao-can-bo-123.html"),
+        ("outlet", "Báo Thái Nguyên"),
+        ("province", "Thái Nguyên"),
+        ("district", "Đại Từ"),
+        ("captions", ["Đội ngũ cán bộ, công chức của thị trấn Hùng Sơn đều đạt chuẩn."]),
+    ],
+)
 def test_html_fields(html_article, field, expected):
     assert getattr(html_article, field) == expected
 
 
-@pytest.mark.parametrize("gone", ["Trang chủ", "Tăng cỡ chữ", "Tin khác", "Lượt xem",
-                                  "Bản quyền", "Hùng Sơn đều đạt chuẩn"])
+@pytest.mark.parametrize(
+    "gone",
+    ["Trang chủ", "Tăng cỡ chữ", "Tin khác", "Lượt xem", "Bản quyền", "Hùng Sơn đều đạt chuẩn"],
+)
 def test_html_body_has_no_chrome(html_article, gone):
     assert gone not in html_article.body
 
@@ -157,20 +169,34 @@ def test_html_lead_and_body(html_article):
 
 
 LINES = [
-    {"id": "alqac/luật phòng, chống ma túy@1", "title": "Điều 1. Phạm vi điều chỉnh",
-     "body": "Luật này quy định về phòng, chống ma túy.", "date": None, "url": None,
-     "category": None, "source": None},
-    {"id": "local/2", "title": "Huyện Điện Biên Đông tăng cường công tác cán bộ",
-     "body": "Huyện Điện Biên Đông, tỉnh Điện Biên đã luân chuyển 12 cán bộ về cơ sở.",
-     "date": "2021-07-27", "url": "http://www.baodienbienphu.info.vn/tin/1",
-     "author": "ĐỨC LINH", "province": "Lạng Sơn", "topics": ["Kinh tế"],
-     "captions": ["Ảnh một", "Ảnh một"]},
+    {
+        "id": "alqac/luật phòng, chống ma túy@1",
+        "title": "Điều 1. Phạm vi điều chỉnh",
+        "body": "Luật này quy định về phòng, chống ma túy.",
+        "date": None,
+        "url": None,
+        "category": None,
+        "source": None,
+    },
+    {
+        "id": "local/2",
+        "title": "Huyện Điện Biên Đông tăng cường công tác cán bộ",
+        "body": "Huyện Điện Biên Đông, tỉnh Điện Biên đã luân chuyển 12 cán bộ về cơ sở.",
+        "date": "2021-07-27",
+        "url": "http://www.baodienbienphu.info.vn/tin/1",
+        "author": "ĐỨC LINH",
+        "province": "Lạng Sơn",
+        "topics": ["Kinh tế"],
+        "captions": ["Ảnh một", "Ảnh một"],
+    },
 ]
 
 
 def write_jsonl(path, lines, gz=False):
-    data = b"".join(line if isinstance(line, bytes) else
-                    json.dumps(line, ensure_ascii=False).encode() + b"\n" for line in lines)
+    data = b"".join(
+        line if isinstance(line, bytes) else json.dumps(line, ensure_ascii=False).encode() + b"\n"
+        for line in lines
+    )
     if gz:
         with gzip.open(path, "wb") as f:
             f.write(data)
@@ -181,8 +207,17 @@ def write_jsonl(path, lines, gz=False):
 @pytest.mark.parametrize("name,gz", [("a.jsonl", False), ("a.jsonl.gz", True)])
 def test_jsonl_records_with_a_broken_line(tmp_path, name, gz):
     path = tmp_path / name
-    write_jsonl(path, [LINES[0], b'{"id": "broken", "title": \n', b"\n", LINES[1],
-                       b'{"title": "no id", "body": "x"}\n'], gz=gz)
+    write_jsonl(
+        path,
+        [
+            LINES[0],
+            b'{"id": "broken", "title": \n',
+            b"\n",
+            LINES[1],
+            b'{"title": "no id", "body": "x"}\n',
+        ],
+        gz=gz,
+    )
     items = records(path)
     assert [type(i).__name__ for i in items] == ["Record", "Skipped", "Record", "Skipped"]
     assert items[0].id == "alqac/luật phòng, chống ma túy@1"
@@ -205,8 +240,8 @@ def test_jsonl_given_fields_win(tmp_path):
     assert second.author == "Đức Linh"
     assert second.url == "http://www.baodienbienphu.info.vn/tin/1"
     assert second.urls == ["http://www.baodienbienphu.info.vn/tin/1"]
-    assert second.outlet == "Báo Điện Biên Phủ"          # inferred from the URL
-    assert second.province == "Lạng Sơn"                 # given, although the text says otherwise
+    assert second.outlet == "Báo Điện Biên Phủ"  # inferred from the URL
+    assert second.province == "Lạng Sơn"  # given, although the text says otherwise
     assert second.province_2025 == "Lạng Sơn"
     assert second.topics == ["Kinh tế"]
     assert second.captions == ["Ảnh một"]
@@ -214,10 +249,13 @@ def test_jsonl_given_fields_win(tmp_path):
 
 def test_jsonl_infers_missing_fields(tmp_path):
     path = tmp_path / "a.jsonl"
-    line = {"id": "x", "title": "Bắc Kạn luân chuyển cán bộ",
-            "body": "Tỉnh Bắc Kạn đã luân chuyển, tăng cường cán bộ cho các xã thuộc huyện "
-                    "nghèo theo Quyết định số 70/2009/QĐ-TTg.\nThu Cúc",
-            "source": "VnExpress"}
+    line = {
+        "id": "x",
+        "title": "Bắc Kạn luân chuyển cán bộ",
+        "body": "Tỉnh Bắc Kạn đã luân chuyển, tăng cường cán bộ cho các xã thuộc huyện "
+        "nghèo theo Quyết định số 70/2009/QĐ-TTg.\nThu Cúc",
+        "source": "VnExpress",
+    }
     write_jsonl(path, [line])
     article = article_of(path)
     assert (article.province, article.province_2025) == ("Bắc Kạn", "Thái Nguyên")

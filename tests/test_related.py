@@ -1,4 +1,5 @@
 """Related articles and near-duplicate stories: a real index, the engine, the site and the API."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,55 +20,120 @@ BRIDGE_BODY = (
     "Bộ Giao thông vận tải hỗ trợ vốn theo chương trình cầu treo dân sinh vùng cao. "
     "Nhiều năm qua, mỗi mùa lũ, hơn ba trăm hộ dân bản Huổi Mí phải lội suối hoặc đi bè "
     "mảng, học sinh nghỉ học hàng tuần liền. Đơn vị thi công cam kết hoàn thành cầu treo "
-    "Nậm Pồ trước mùa mưa năm sau, bảo đảm chất lượng và an toàn lao động.")
+    "Nậm Pồ trước mùa mưa năm sau, bảo đảm chất lượng và an toàn lao động."
+)
 
 ARTICLES = [
     # The story, and the same story from a second outlet: another title and lead,
     # a few words changed in the body (not a byte-identical copy).
-    Article(id="rel/bridge", title="Khởi công cầu treo Nậm Pồ cho bản Huổi Mí",
-            lead="Cầu treo dân sinh giúp bà con bản Huổi Mí hết cảnh lội suối mùa lũ.",
-            body=BRIDGE_BODY, outlet="Báo Điện Biên Phủ",
-            url="https://baodienbienphu.vn/cau-treo-nam-po.html", province="Điện Biên",
-            province_2025="Điện Biên", topics=["Hạ tầng – đô thị"], date=dt.date(2024, 9, 3)),
-    Article(id="rel/bridge-copy", title="Điện Biên: xây cầu treo qua suối Nậm Pồ",
-            lead="Huyện Mường Chà khởi công cây cầu mà người dân chờ đợi nhiều năm.",
-            body=BRIDGE_BODY.replace("Sáng nay", "Ngày 3/9").replace("120 mét", "gần 120 mét"),
-            outlet="Đài Phát thanh Điện Biên", url="https://dienbientv.vn/cau-treo.html",
-            province="Điện Biên", province_2025="Điện Biên", topics=["Hạ tầng – đô thị"],
-            date=dt.date(2024, 9, 4)),
+    Article(
+        id="rel/bridge",
+        title="Khởi công cầu treo Nậm Pồ cho bản Huổi Mí",
+        lead="Cầu treo dân sinh giúp bà con bản Huổi Mí hết cảnh lội suối mùa lũ.",
+        body=BRIDGE_BODY,
+        outlet="Báo Điện Biên Phủ",
+        url="https://baodienbienphu.vn/cau-treo-nam-po.html",
+        province="Điện Biên",
+        province_2025="Điện Biên",
+        topics=["Hạ tầng – đô thị"],
+        date=dt.date(2024, 9, 3),
+    ),
+    Article(
+        id="rel/bridge-copy",
+        title="Điện Biên: xây cầu treo qua suối Nậm Pồ",
+        lead="Huyện Mường Chà khởi công cây cầu mà người dân chờ đợi nhiều năm.",
+        body=BRIDGE_BODY.replace("Sáng nay", "Ngày 3/9").replace("120 mét", "gần 120 mét"),
+        outlet="Đài Phát thanh Điện Biên",
+        url="https://dienbientv.vn/cau-treo.html",
+        province="Điện Biên",
+        province_2025="Điện Biên",
+        topics=["Hạ tầng – đô thị"],
+        date=dt.date(2024, 9, 4),
+    ),
     # A later story on the same bridge, in other words.
-    Article(id="rel/bridge-done", title="Nghiệm thu cầu treo Nậm Pồ",
-            lead="Sau mười tháng thi công, cầu treo dân sinh Nậm Pồ đã được nghiệm thu.",
-            body="Hội đồng nghiệm thu đánh giá cầu treo Nậm Pồ đạt yêu cầu kỹ thuật. Từ nay, "
-                 "học sinh bản Huổi Mí không còn phải lội suối đến trường trong mùa lũ. "
-                 "Trưởng bản cho biết bà con rất phấn khởi khi cây cầu hoàn thành.",
-            outlet="Báo Điện Biên Phủ", url="https://baodienbienphu.vn/nghiem-thu.html",
-            province="Điện Biên", province_2025="Điện Biên", topics=["Hạ tầng – đô thị"],
-            date=dt.date(2025, 7, 10)),
+    Article(
+        id="rel/bridge-done",
+        title="Nghiệm thu cầu treo Nậm Pồ",
+        lead="Sau mười tháng thi công, cầu treo dân sinh Nậm Pồ đã được nghiệm thu.",
+        body="Hội đồng nghiệm thu đánh giá cầu treo Nậm Pồ đạt yêu cầu kỹ thuật. Từ nay, "
+        "học sinh bản Huổi Mí không còn phải lội suối đến trường trong mùa lũ. "
+        "Trưởng bản cho biết bà con rất phấn khởi khi cây cầu hoàn thành.",
+        outlet="Báo Điện Biên Phủ",
+        url="https://baodienbienphu.vn/nghiem-thu.html",
+        province="Điện Biên",
+        province_2025="Điện Biên",
+        topics=["Hạ tầng – đô thị"],
+        date=dt.date(2025, 7, 10),
+    ),
     # Shares only everyday words with the bridge story.
-    Article(id="rel/common", title="Huyện tổ chức hội nghị tổng kết năm",
-            body="Ủy ban nhân dân huyện tổ chức hội nghị tổng kết công tác năm, các xã báo cáo "
-                 "kết quả thực hiện nhiệm vụ. Hội nghị cũng bàn kế hoạch năm sau và giao chỉ "
-                 "tiêu cho từng xã, từng đơn vị.",
-            province="Lai Châu", province_2025="Lai Châu", topics=["Chính quyền địa phương"],
-            date=dt.date(2024, 12, 20)),
-    *[Article(id=f"rel/filler-{i}", title=title, body=body, province=province,
-              province_2025=province, topics=[topic], date=dt.date(2024, 1, 1 + i))
-      for i, (title, body, province, topic) in enumerate([
-          ("Tiêm vắc xin sởi cho trẻ em", "Trung tâm y tế huyện tổ chức tiêm vắc xin sởi cho "
-           "hơn hai nghìn trẻ em dưới năm tuổi, bảo đảm an toàn tiêm chủng.", "Sơn La", "Y tế"),
-          ("Thu hoạch lúa mùa", "Nông dân các xã thu hoạch lúa mùa, năng suất đạt sáu tấn "
-           "một héc ta, giá lúa ổn định.", "Thái Bình", "Nông nghiệp"),
-          ("Khai giảng năm học mới", "Các trường học trong tỉnh khai giảng năm học mới, "
-           "học sinh vui mừng gặp lại thầy cô giáo.", "Nghệ An", "Giáo dục"),
-          ("Phòng chống cháy rừng mùa khô", "Kiểm lâm phối hợp với người dân tuần tra, "
-           "phòng chống cháy rừng trong mùa khô hanh.", "Hà Giang", "Tài nguyên – môi trường"),
-          ("Hội thi văn nghệ quần chúng", "Hội thi văn nghệ quần chúng thu hút nhiều đội "
-           "tham gia với các tiết mục múa hát dân tộc.", "Lào Cai", "Văn hóa – xã hội"),
-          ("Cải cách thủ tục hành chính", "Bộ phận một cửa tiếp nhận hồ sơ trực tuyến, "
-           "rút ngắn thời gian giải quyết thủ tục cho người dân.", "Hà Nam",
-           "Cải cách hành chính"),
-      ])],
+    Article(
+        id="rel/common",
+        title="Huyện tổ chức hội nghị tổng kết năm",
+        body="Ủy ban nhân dân huyện tổ chức hội nghị tổng kết công tác năm, các xã báo cáo "
+        "kết quả thực hiện nhiệm vụ. Hội nghị cũng bàn kế hoạch năm sau và giao chỉ "
+        "tiêu cho từng xã, từng đơn vị.",
+        province="Lai Châu",
+        province_2025="Lai Châu",
+        topics=["Chính quyền địa phương"],
+        date=dt.date(2024, 12, 20),
+    ),
+    *[
+        Article(
+            id=f"rel/filler-{i}",
+            title=title,
+            body=body,
+            province=province,
+            province_2025=province,
+            topics=[topic],
+            date=dt.date(2024, 1, 1 + i),
+        )
+        for i, (title, body, province, topic) in enumerate(
+            [
+                (
+                    "Tiêm vắc xin sởi cho trẻ em",
+                    "Trung tâm y tế huyện tổ chức tiêm vắc xin sởi cho "
+                    "hơn hai nghìn trẻ em dưới năm tuổi, bảo đảm an toàn tiêm chủng.",
+                    "Sơn La",
+                    "Y tế",
+                ),
+                (
+                    "Thu hoạch lúa mùa",
+                    "Nông dân các xã thu hoạch lúa mùa, năng suất đạt sáu tấn "
+                    "một héc ta, giá lúa ổn định.",
+                    "Thái Bình",
+                    "Nông nghiệp",
+                ),
+                (
+                    "Khai giảng năm học mới",
+                    "Các trường học trong tỉnh khai giảng năm học mới, "
+                    "học sinh vui mừng gặp lại thầy cô giáo.",
+                    "Nghệ An",
+                    "Giáo dục",
+                ),
+                (
+                    "Phòng chống cháy rừng mùa khô",
+                    "Kiểm lâm phối hợp với người dân tuần tra, "
+                    "phòng chống cháy rừng trong mùa khô hanh.",
+                    "Hà Giang",
+                    "Tài nguyên – môi trường",
+                ),
+                (
+                    "Hội thi văn nghệ quần chúng",
+                    "Hội thi văn nghệ quần chúng thu hút nhiều đội "
+                    "tham gia với các tiết mục múa hát dân tộc.",
+                    "Lào Cai",
+                    "Văn hóa – xã hội",
+                ),
+                (
+                    "Cải cách thủ tục hành chính",
+                    "Bộ phận một cửa tiếp nhận hồ sơ trực tuyến, "
+                    "rút ngắn thời gian giải quyết thủ tục cho người dân.",
+                    "Hà Nam",
+                    "Cải cách hành chính",
+                ),
+            ]
+        )
+    ],
 ]
 BRIDGE_IDS = {"rel/bridge", "rel/bridge-copy"}
 
@@ -90,6 +156,7 @@ def client(index_dir):
 
 
 # --- related articles -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("article_id", sorted(BRIDGE_IDS))
 def test_related_finds_the_article_sharing_the_rare_words(engine, article_id):
@@ -135,6 +202,7 @@ def test_significant_terms_are_bounded_and_prefer_the_rare_words(engine):
 
 # --- near-duplicates --------------------------------------------------------------------
 
+
 def _article(body: str, lead: str = "") -> Article:
     return Article(id="x", title="t", lead=lead, body=body)
 
@@ -142,12 +210,15 @@ def _article(body: str, lead: str = "") -> Article:
 WORDS = " ".join(f"từ{i}" for i in range(60))
 
 
-@pytest.mark.parametrize("a, b, expected", [
-    (WORDS, WORDS, True),                                  # identical
-    (WORDS, WORDS + " thêm một đoạn kết khác hẳn", True),  # a longer copy
-    (WORDS, " ".join(f"khác{i}" for i in range(60)), False),
-    ("ngắn quá", "ngắn quá", False),                       # too short to tell
-])
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        (WORDS, WORDS, True),  # identical
+        (WORDS, WORDS + " thêm một đoạn kết khác hẳn", True),  # a longer copy
+        (WORDS, " ".join(f"khác{i}" for i in range(60)), False),
+        ("ngắn quá", "ngắn quá", False),  # too short to tell
+    ],
+)
 def test_similar(a, b, expected):
     assert related.similar(related.shingles(_article(a)), related.shingles(_article(b))) is expected
 
@@ -159,6 +230,7 @@ def test_group_keeps_rank_order_and_joins_the_first_leader():
 
 
 # --- search results: one story once --------------------------------------------------
+
 
 def _search(engine, **kw):
     return engine.search("cầu treo Nậm Pồ", **kw)
@@ -203,9 +275,12 @@ def test_bad_collapse_is_refused_with_a_message(client, value):
 def test_page_shows_n_similar_in_an_expander_and_collapse_0_shows_all(client):
     page = client.get("/search", query_string={"q": "cầu treo Nậm Pồ"}).get_data(as_text=True)
     assert page.count('<li class="hit">') == 2
-    assert "<details class=\"similar\">" in page and "1 bài tương tự" in page
+    assert '<details class="similar">' in page and "1 bài tương tự" in page
     assert "collapse=0" in page  # "xem riêng từng bài"
-    titles = {"Khởi công cầu treo Nậm Pồ cho bản Huổi Mí", "Điện Biên: xây cầu treo qua suối Nậm Pồ"}
+    titles = {
+        "Khởi công cầu treo Nậm Pồ cho bản Huổi Mí",
+        "Điện Biên: xây cầu treo qua suối Nậm Pồ",
+    }
     assert all(t in page for t in titles)  # the other one inside the expander
     apart = client.get("/search", query_string={"q": "cầu treo Nậm Pồ", "collapse": "0"})
     apart = apart.get_data(as_text=True)
@@ -227,6 +302,7 @@ def test_cli_lists_the_copies_and_no_collapse_separates_them(index_dir):
     runner = CliRunner()
     on = runner.invoke(cli, ["search", "cầu treo Nậm Pồ", "--index", str(index_dir)])
     assert on.exit_code == 0 and "+ 1 bài tương tự: " in on.output
-    off = runner.invoke(cli, ["search", "cầu treo Nậm Pồ", "--index", str(index_dir),
-                              "--no-collapse", "--json"])
+    off = runner.invoke(
+        cli, ["search", "cầu treo Nậm Pồ", "--index", str(index_dir), "--no-collapse", "--json"]
+    )
     assert len(json.loads(off.output)["hits"]) == 3

@@ -1,4 +1,5 @@
 """search.scoring against Whoosh itself, on a real index of several segments with deletions."""
+
 from __future__ import annotations
 
 import random
@@ -11,17 +12,45 @@ from search.article import Article
 from search.index import open_for_writing, open_index, write_batches
 from search.fields import CompactPositions
 from search.plan import ScoreTerm
-from search.scoring import (Lengths, bm25, decode_positions, key_docs, key_positions, phrase_ids,
-                            phrase_keys, postings, top)
+from search.scoring import (
+    Lengths,
+    bm25,
+    decode_positions,
+    key_docs,
+    key_positions,
+    phrase_ids,
+    phrase_keys,
+    postings,
+    top,
+)
 
-WORDS = ["cán", "bộ", "cấp", "xã", "huyện", "tỉnh", "hòa", "hoà", "đồng", "dân", "năm", "nam",
-         "thủy", "lợi", "Điện", "Biên", "quy", "định"]
+WORDS = [
+    "cán",
+    "bộ",
+    "cấp",
+    "xã",
+    "huyện",
+    "tỉnh",
+    "hòa",
+    "hoà",
+    "đồng",
+    "dân",
+    "năm",
+    "nam",
+    "thủy",
+    "lợi",
+    "Điện",
+    "Biên",
+    "quy",
+    "định",
+]
 
 
 def _article(i: int, rng: random.Random) -> Article:
     body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 60)))
-    return Article(id=f"a{i}", title=" ".join(rng.sample(WORDS, 4)), body=body,
-                   content_hash=f"h{i}")
+    return Article(
+        id=f"a{i}", title=" ".join(rng.sample(WORDS, 4)), body=body, content_hash=f"h{i}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +106,17 @@ def test_missing_term_is_empty(segmented):
     assert len(p.ids) == 0 and len(p.weights) == 0 and p.values == []
 
 
-@pytest.mark.parametrize("words", [["can", "bo"], ["hoa", "dong"], ["dien", "bien"],
-                                   ["cap", "xa", "huyen"], ["nam", "nam"], ["quy"]])
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["can", "bo"],
+        ["hoa", "dong"],
+        ["dien", "bien"],
+        ["cap", "xa", "huyen"],
+        ["nam", "nam"],
+        ["quy"],
+    ],
+)
 @pytest.mark.parametrize("field", ["text", "title"])
 @pytest.mark.parametrize("every", [1, 3])
 def test_phrase_ids_equal_whooshs_phrase(segmented, words, field, every):
@@ -95,20 +133,28 @@ def test_phrase_ids_equal_whooshs_phrase(segmented, words, field, every):
 def test_exact_and_folded_positions_line_up(segmented, words):
     # A word may mix exact and folded syllables: both fields number alike.
     from search.analysis import fold
+
     live = np.array(sorted(segmented.reader().all_doc_ids()), dtype=np.int64)
     exact = phrase_ids([postings(segmented, "exact", w) for w in words], live)
-    mixed = phrase_ids([postings(segmented, "exact", words[0])]
-                       + [postings(segmented, "text", fold(w)) for w in words[1:]], live)
+    mixed = phrase_ids(
+        [postings(segmented, "exact", words[0])]
+        + [postings(segmented, "text", fold(w)) for w in words[1:]],
+        live,
+    )
     folded = phrase_ids([postings(segmented, "text", fold(w)) for w in words], live)
     assert set(exact.tolist()) <= set(mixed.tolist()) <= set(folded.tolist())
     assert len(exact) > 0
 
 
-@pytest.mark.parametrize("positions", [[0], [3, 4, 5], [1, 300], [7, 70000, 70001],
-                                       list(range(0, 5000, 7)), [2**31]])
+@pytest.mark.parametrize(
+    "positions", [[0], [3, 4, 5], [1, 300], [7, 70000, 70001], list(range(0, 5000, 7)), [2**31]]
+)
 def test_decode_positions_equal_the_format(positions):
-    values = [CompactPositions.encode(positions), CompactPositions.encode([5, 6]),
-              CompactPositions.encode(positions)]
+    values = [
+        CompactPositions.encode(positions),
+        CompactPositions.encode([5, 6]),
+        CompactPositions.encode(positions),
+    ]
     owners, found = decode_positions(values)
     for i in range(3):
         assert found[owners == i].tolist() == CompactPositions.decode_positions(values[i])
@@ -124,15 +170,18 @@ def test_phrase_keys_give_documents_and_start_positions(segmented):
         assert pos in decode(first) and pos + 1 in decode(second)
 
 
-@pytest.mark.parametrize("scores, allowed, k, expected", [
-    ([1, 3, 2, 3], [1, 1, 1, 1], 2, [(1, 3.0), (3, 3.0)]),
-    # Ties with the k-th score are broken by document number, not by partition order.
-    ([5, 1, 1, 1, 1, 1], [1] * 6, 3, [(0, 5.0), (1, 1.0), (2, 1.0)]),
-    ([1, 3, 2, 3], [1, 0, 1, 1], 2, [(3, 3.0), (2, 2.0)]),
-    ([1, 3], [1, 1], 5, [(1, 3.0), (0, 1.0)]),
-    ([1, 3], [0, 0], 5, []),
-    ([1, 3], [1, 1], 0, []),
-])
+@pytest.mark.parametrize(
+    "scores, allowed, k, expected",
+    [
+        ([1, 3, 2, 3], [1, 1, 1, 1], 2, [(1, 3.0), (3, 3.0)]),
+        # Ties with the k-th score are broken by document number, not by partition order.
+        ([5, 1, 1, 1, 1, 1], [1] * 6, 3, [(0, 5.0), (1, 1.0), (2, 1.0)]),
+        ([1, 3, 2, 3], [1, 0, 1, 1], 2, [(3, 3.0), (2, 2.0)]),
+        ([1, 3], [1, 1], 5, [(1, 3.0), (0, 1.0)]),
+        ([1, 3], [0, 0], 5, []),
+        ([1, 3], [1, 1], 0, []),
+    ],
+)
 def test_top(scores, allowed, k, expected):
     assert top(np.array(scores, dtype=np.float32), np.array(allowed, dtype=bool), k) == expected
 
@@ -146,7 +195,9 @@ def test_bm25_prefers_rare_terms_and_short_documents(segmented):
     common = bm25(np.arange(n // 2), np.ones(n // 2, dtype=np.float32), n, lengths, term)
     rare = bm25(np.array([short]), one, n, lengths, term)
     assert rare[0] > common.max()
-    assert bm25(np.array([short]), one, n, lengths, term)[0] > \
-        bm25(np.array([long_]), one, n, lengths, term)[0]
+    assert (
+        bm25(np.array([short]), one, n, lengths, term)[0]
+        > bm25(np.array([long_]), one, n, lengths, term)[0]
+    )
     boosted = bm25(np.array([short]), one, n, lengths, ScoreTerm("text", "x", boost=2.0))
     assert boosted[0] == pytest.approx(2 * rare[0])

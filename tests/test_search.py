@@ -1,4 +1,5 @@
 """The query layer against a real index: diacritics, ranking, syntax, policy references."""
+
 import re
 
 import pytest
@@ -20,8 +21,9 @@ def ids(result):
     return [h.id for h in result.hits]
 
 
-@pytest.mark.parametrize("q", ["can bo cap xa", "cán bộ cấp xã", "CÁN BỘ CẤP XÃ",
-                               "cán bộ cấp xa", "Can Bo Cap Xa"])
+@pytest.mark.parametrize(
+    "q", ["can bo cap xa", "cán bộ cấp xã", "CÁN BỘ CẤP XÃ", "cán bộ cấp xa", "Can Bo Cap Xa"]
+)
 def test_diacritics_are_optional(engine, q):
     result = engine.search(q, per_page=20)
     assert SEEDS <= set(ids(result))
@@ -29,6 +31,7 @@ def test_diacritics_are_optional(engine, q):
 
 def test_nfd_query_matches(engine):
     import unicodedata
+
     q = unicodedata.normalize("NFD", "thủy lợi nội đồng")
     assert ids(engine.search(q))[0] == "syn/nfd"
 
@@ -102,9 +105,14 @@ def test_or(engine):
     assert ids(engine.search("Háng Lìa OR Pác")) == [SEED_000]
 
 
-@pytest.mark.parametrize("q, absent", [
-    ("cán bộ -Háng", SEED_000), ('cán bộ -"Pác Nặm"', SEED_004), ("cán bộ -Pác", SEED_004),
-])
+@pytest.mark.parametrize(
+    "q, absent",
+    [
+        ("cán bộ -Háng", SEED_000),
+        ('cán bộ -"Pác Nặm"', SEED_004),
+        ("cán bộ -Pác", SEED_004),
+    ],
+)
 def test_minus_excludes_exactly_when_accented(engine, q, absent):
     result = engine.search(q, per_page=50)
     assert absent not in ids(result)
@@ -118,11 +126,19 @@ def test_unaccented_minus_excludes_every_accent_variant(engine):
     assert all("hang" not in analyze(engine.article(i).text()) for i in ids(result))
 
 
-@pytest.mark.parametrize("q, article", [
-    ("70/2009/QĐ-TTg", SEED_004), ("70/2009/QD-TTG", SEED_004), ("70/2009/qđ-ttg", SEED_004),
-    ("774/KH-UBND", SEED_003), ("774/KH - UBND", SEED_003), ("774/kh-ubnd", SEED_003),
-    ("1184/KL-UBND", SEED_000), ("Nghị quyết 37", "001_ae031a0ab61b1afb"),
-])
+@pytest.mark.parametrize(
+    "q, article",
+    [
+        ("70/2009/QĐ-TTg", SEED_004),
+        ("70/2009/QD-TTG", SEED_004),
+        ("70/2009/qđ-ttg", SEED_004),
+        ("774/KH-UBND", SEED_003),
+        ("774/KH - UBND", SEED_003),
+        ("774/kh-ubnd", SEED_003),
+        ("1184/KL-UBND", SEED_000),
+        ("Nghị quyết 37", "001_ae031a0ab61b1afb"),
+    ],
+)
 def test_policy_references_are_exact_identifiers(engine, q, article):
     assert ids(engine.search(q)) == [article]
 
@@ -148,11 +164,34 @@ def test_short_query_is_not_relaxed(engine):
     assert result.total == engine.search("cán bộ").total
 
 
-@pytest.mark.parametrize("q", [
-    'title:(', '"unclosed', "(", ")", "OR", "-", "- -", "OR OR cán", "AND NOT", "***", "?",
-    "cán bộ)", '""', "-cán", "a" * 5000, "\x00\x01 cán", "\u202ecán bộ", "😀 cán bộ",
-    "{{ 7*7 }}", "'; DROP TABLE articles; --", "title:cán", "cán*", "ca?",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "title:(",
+        '"unclosed',
+        "(",
+        ")",
+        "OR",
+        "-",
+        "- -",
+        "OR OR cán",
+        "AND NOT",
+        "***",
+        "?",
+        "cán bộ)",
+        '""',
+        "-cán",
+        "a" * 5000,
+        "\x00\x01 cán",
+        "\u202ecán bộ",
+        "😀 cán bộ",
+        "{{ 7*7 }}",
+        "'; DROP TABLE articles; --",
+        "title:cán",
+        "cán*",
+        "ca?",
+    ],
+)
 def test_malformed_syntax_never_raises(engine, q):
     result = engine.search(q)
     assert result.total >= 0
@@ -195,10 +234,19 @@ def test_empty_query_lists_everything_newest_first(engine):
     assert dates == sorted(dates, reverse=True)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"page": 0}, {"page": 1001}, {"per_page": 0}, {"per_page": 101}, {"sort": "title"},
-    {"year": "abc"}, {"date_from": "2020-13-01"}, {"date_to": "yesterday"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"page": 0},
+        {"page": 1001},
+        {"per_page": 0},
+        {"per_page": 101},
+        {"sort": "title"},
+        {"year": "abc"},
+        {"date_from": "2020-13-01"},
+        {"date_to": "yesterday"},
+    ],
+)
 def test_bad_arguments_raise_bad_query(engine, kwargs):
     with pytest.raises(BadQuery):
         engine.search("cán bộ", **kwargs)
@@ -207,16 +255,32 @@ def test_bad_arguments_raise_bad_query(engine, kwargs):
 def test_to_dict_shape(engine):
     d = engine.search("can bo", per_page=2).to_dict()
     assert set(d) >= {"query", "total", "hits", "facets", "suggestion", "page", "per_page"}
-    assert set(d["hits"][0]) >= {"id", "title", "url", "date", "province", "province_2025",
-                                 "topics", "snippet", "score"}
-    assert set(d["facets"]) == {"province", "province_2025", "topic", "year", "outlet",
-                                "district"}
+    assert set(d["hits"][0]) >= {
+        "id",
+        "title",
+        "url",
+        "date",
+        "province",
+        "province_2025",
+        "topics",
+        "snippet",
+        "score",
+    }
+    assert set(d["facets"]) == {"province", "province_2025", "topic", "year", "outlet", "district"}
 
 
-@pytest.mark.parametrize("typed, restored", [
-    ("can bo cap xa", "cán bộ cấp xã"), ("hieu", "hiệu"), ("nam", "năm"), ("dang bo", "đảng bộ"),
-    ("hoa dong", "hòa đồng"), ("Can Bo", "Cán Bộ"), ('"thi tran" -hung', '"thị trấn" -hùng'),
-])
+@pytest.mark.parametrize(
+    "typed, restored",
+    [
+        ("can bo cap xa", "cán bộ cấp xã"),
+        ("hieu", "hiệu"),
+        ("nam", "năm"),
+        ("dang bo", "đảng bộ"),
+        ("hoa dong", "hòa đồng"),
+        ("Can Bo", "Cán Bộ"),
+        ('"thi tran" -hung', '"thị trấn" -hùng'),
+    ],
+)
 def test_unaccented_query_gets_an_accented_suggestion(index_dir, typed, restored):
     engine = open_engine(index_dir)
     try:
@@ -243,7 +307,7 @@ def test_restored_accents_rank_as_if_typed(index_dir, engine):
     assert result.suggestion == "năm"
     # "nam" matches every accent variant, ranked as if "năm" had been typed.
     typed = ids(engine.search("năm", per_page=20))
-    assert [i for i in ids(result) if i in typed] == typed[:len(ids(result))]
+    assert [i for i in ids(result) if i in typed] == typed[: len(ids(result))]
     assert ids(result)[0] == typed[0]
     # Without the restored accents "nam" would rank differently.
     assert ids(engine.search("nam"))[0] != ids(result)[0]
@@ -254,12 +318,19 @@ def test_snippets_mark_the_accents_typed(engine):
         assert ">bổ</mark>" not in hit.snippet
 
 
-@pytest.mark.parametrize("q, marked", [
-    ("can bo", ["cán bộ"]),  # one word, not "bổ" (folded "bo") on its own
-    ("cán bộ", ["cán bộ"]), ("bổ", ["bổ"]), ("bo", ["bổ", "bộ"]),
-    ("hiểu", []),  # typed accents are required: "hiệu" is another word
-    ("hieu", ["hiệu"]), ("cán", ["cán"]), ("hiệu quả", ["hiệu quả"]),
-])
+@pytest.mark.parametrize(
+    "q, marked",
+    [
+        ("can bo", ["cán bộ"]),  # one word, not "bổ" (folded "bo") on its own
+        ("cán bộ", ["cán bộ"]),
+        ("bổ", ["bổ"]),
+        ("bo", ["bổ", "bộ"]),
+        ("hiểu", []),  # typed accents are required: "hiệu" is another word
+        ("hieu", ["hiệu"]),
+        ("cán", ["cán"]),
+        ("hiệu quả", ["hiệu quả"]),
+    ],
+)
 def test_mark_what_matched(engine, q, marked):
     text = "Việc bổ nhiệm cán bộ nâng cao hiệu quả."
     html = mark_all(text, engine.terms(q).for_text(text))
@@ -285,6 +356,7 @@ def test_snippet_marks_folded_matches_in_the_folded_reading(engine):
 
 def test_query_is_capped_in_syllables():
     from search.query import MAX_QUERY_SYLLABLES
+
     pq = parse(" ".join(f"từ{i}" for i in range(500)) + ' "cụm từ" -bỏ')
     assert len(pq.positive_syllables) == MAX_QUERY_SYLLABLES
     assert pq.excluded == []  # everything after the cap is dropped

@@ -4,6 +4,7 @@ A small real index of hand-made articles, each built to be confused with another
 by a folded, syllable-anywhere search; the same semantics through the library,
 the CLI, the JSON API, the page and the Atom feed.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,36 +15,77 @@ import pytest
 from search.article import Article
 from search.cli import cli
 
-HOA_GIAI = ("Tổ hòa giải ở cơ sở đã hòa giải thành công nhiều vụ việc. Công tác hòa giải "
-            "giúp giữ gìn đoàn kết; hòa giải viên được tập huấn.")
+HOA_GIAI = (
+    "Tổ hòa giải ở cơ sở đã hòa giải thành công nhiều vụ việc. Công tác hòa giải "
+    "giúp giữ gìn đoàn kết; hòa giải viên được tập huấn."
+)
 ARTICLES = [
-    Article(id="storm", title="Cơn bão số 3 đổ bộ vào đất liền",
-            body="Bão gây mưa lớn; người dân chằng chống nhà cửa trước bão."),
-    Article(id="report", title="Báo cáo tình hình kinh tế xã hội",
-            body="UBND huyện báo cáo kết quả; bao giờ hoàn thành thì báo lại."),
-    Article(id="when", title="Bao giờ có nước sạch",
-            body="Người dân hỏi bao giờ công trình hoàn thành, bao nhiêu hộ được dùng."),
+    Article(
+        id="storm",
+        title="Cơn bão số 3 đổ bộ vào đất liền",
+        body="Bão gây mưa lớn; người dân chằng chống nhà cửa trước bão.",
+    ),
+    Article(
+        id="report",
+        title="Báo cáo tình hình kinh tế xã hội",
+        body="UBND huyện báo cáo kết quả; bao giờ hoàn thành thì báo lại.",
+    ),
+    Article(
+        id="when",
+        title="Bao giờ có nước sạch",
+        body="Người dân hỏi bao giờ công trình hoàn thành, bao nhiêu hộ được dùng.",
+    ),
     Article(id="mediation", title="Nâng cao chất lượng hòa giải ở cơ sở", body=HOA_GIAI),
-    Article(id="mediation-2", title="Hội nghị tập huấn hòa giải viên",
-            body="Các hòa giải viên trao đổi kinh nghiệm hòa giải tranh chấp đất đai."),
-    Article(id="thanh-hoa", title="Thanh Hoá giải trình về dự án chậm tiến độ",
-            body="Lãnh đạo tỉnh Thanh Hoá giải trình trước đoàn giám sát."),
-    Article(id="culture", title="Phát triển văn hoá giải trí", body="Nhiều hoạt động văn hoá giải "
-            "trí cho thanh niên."),
-    Article(id="khanh-hoa", title="Khánh Hòa giải đáp thắc mắc của doanh nghiệp",
-            body="Tỉnh Khánh Hòa giải đáp các kiến nghị về thủ tục đầu tư."),
-    Article(id="scattered", title="Không khí hòa thuận trong thôn",
-            body="Đội văn nghệ của thôn đoạt giải nhất hội diễn."),
-    Article(id="da-nang", title="Đà Nẵng phát triển du lịch",
-            body="Thành phố Đà Nẵng đón nhiều khách; Đà Nẵng đầu tư hạ tầng."),
-    Article(id="momentum", title="Đà tăng trưởng của tỉnh",
-            body="Kinh tế giữ đà tăng trưởng; gánh nặng nợ công giảm."),
-    Article(id="lai-chau", title="UBND tỉnh Lai Châu họp phiên thường kỳ",
-            body="UBND tỉnh Lai Châu đánh giá tình hình kinh tế xã hội."),
-    Article(id="countryside", title="Xây dựng nông thôn mới ở huyện",
-            body="Huyện đạt chuẩn nông thôn mới; nông thôn đổi thay."),
-    Article(id="village-new", title="Thôn mới thành lập",
-            body="Nông dân thôn mới thành lập ở xã vùng cao chăm lo sản xuất."),
+    Article(
+        id="mediation-2",
+        title="Hội nghị tập huấn hòa giải viên",
+        body="Các hòa giải viên trao đổi kinh nghiệm hòa giải tranh chấp đất đai.",
+    ),
+    Article(
+        id="thanh-hoa",
+        title="Thanh Hoá giải trình về dự án chậm tiến độ",
+        body="Lãnh đạo tỉnh Thanh Hoá giải trình trước đoàn giám sát.",
+    ),
+    Article(
+        id="culture",
+        title="Phát triển văn hoá giải trí",
+        body="Nhiều hoạt động văn hoá giải trí cho thanh niên.",
+    ),
+    Article(
+        id="khanh-hoa",
+        title="Khánh Hòa giải đáp thắc mắc của doanh nghiệp",
+        body="Tỉnh Khánh Hòa giải đáp các kiến nghị về thủ tục đầu tư.",
+    ),
+    Article(
+        id="scattered",
+        title="Không khí hòa thuận trong thôn",
+        body="Đội văn nghệ của thôn đoạt giải nhất hội diễn.",
+    ),
+    Article(
+        id="da-nang",
+        title="Đà Nẵng phát triển du lịch",
+        body="Thành phố Đà Nẵng đón nhiều khách; Đà Nẵng đầu tư hạ tầng.",
+    ),
+    Article(
+        id="momentum",
+        title="Đà tăng trưởng của tỉnh",
+        body="Kinh tế giữ đà tăng trưởng; gánh nặng nợ công giảm.",
+    ),
+    Article(
+        id="lai-chau",
+        title="UBND tỉnh Lai Châu họp phiên thường kỳ",
+        body="UBND tỉnh Lai Châu đánh giá tình hình kinh tế xã hội.",
+    ),
+    Article(
+        id="countryside",
+        title="Xây dựng nông thôn mới ở huyện",
+        body="Huyện đạt chuẩn nông thôn mới; nông thôn đổi thay.",
+    ),
+    Article(
+        id="village-new",
+        title="Thôn mới thành lập",
+        body="Nông dân thôn mới thành lập ở xã vùng cao chăm lo sản xuất.",
+    ),
 ]
 
 
@@ -69,19 +111,23 @@ def match(engine, q, **kw) -> set[str]:
 
 # --- accents typed mean accents -------------------------------------------------
 
-@pytest.mark.parametrize("q, found, not_found", [
-    ("bão", {"storm"}, {"report", "when"}),
-    ("báo", {"report"}, {"storm", "when"}),
-    ("bao", {"storm", "report", "when"}, set()),  # no marks typed: any marks
-    ("BÃO", {"storm"}, {"report"}),
-    ("hoà giải", {"mediation", "mediation-2", "khanh-hoa"}, {"thanh-hoa", "culture"}),
-    ("hòa giải", {"mediation", "mediation-2", "khanh-hoa"}, {"thanh-hoa", "culture"}),
-    ("Hoá giải", {"thanh-hoa", "culture"}, {"mediation", "khanh-hoa"}),
-    ("hoa giai", {"mediation", "thanh-hoa", "culture", "khanh-hoa"}, {"scattered"}),
-    ("Đà Nẵng", {"da-nang"}, {"momentum"}),
-    ("Ðà Nẵng", {"da-nang"}, {"momentum"}),  # U+00D0 look-alike
-    ("UBND tỉnh Lai Chau", {"lai-chau"}, set()),  # no marks on one syllable: any marks
-])
+
+@pytest.mark.parametrize(
+    "q, found, not_found",
+    [
+        ("bão", {"storm"}, {"report", "when"}),
+        ("báo", {"report"}, {"storm", "when"}),
+        ("bao", {"storm", "report", "when"}, set()),  # no marks typed: any marks
+        ("BÃO", {"storm"}, {"report"}),
+        ("hoà giải", {"mediation", "mediation-2", "khanh-hoa"}, {"thanh-hoa", "culture"}),
+        ("hòa giải", {"mediation", "mediation-2", "khanh-hoa"}, {"thanh-hoa", "culture"}),
+        ("Hoá giải", {"thanh-hoa", "culture"}, {"mediation", "khanh-hoa"}),
+        ("hoa giai", {"mediation", "thanh-hoa", "culture", "khanh-hoa"}, {"scattered"}),
+        ("Đà Nẵng", {"da-nang"}, {"momentum"}),
+        ("Ðà Nẵng", {"da-nang"}, {"momentum"}),  # U+00D0 look-alike
+        ("UBND tỉnh Lai Chau", {"lai-chau"}, set()),  # no marks on one syllable: any marks
+    ],
+)
 def test_accents(sem, q, found, not_found):
     got = match(sem, q)
     assert found <= got and not (not_found & got), got
@@ -95,12 +141,16 @@ def test_no_marks_ranks_by_the_restored_accents(sem):
 
 # --- words, not syllables -------------------------------------------------------
 
-@pytest.mark.parametrize("q, words", [
-    ("hòa giải", [["hòa", "giải"]]),
-    ("nông thôn mới", [["nông", "thôn"], ["mới"]]),
-    ("Đà Nẵng", [["đà", "nẵng"]]),
-    ('"thôn mới"', [["thôn", "mới"]]),  # quotes make a word of anything
-])
+
+@pytest.mark.parametrize(
+    "q, words",
+    [
+        ("hòa giải", [["hòa", "giải"]]),
+        ("nông thôn mới", [["nông", "thôn"], ["mới"]]),
+        ("Đà Nẵng", [["đà", "nẵng"]]),
+        ('"thôn mới"', [["thôn", "mới"]]),  # quotes make a word of anything
+    ],
+)
 def test_words_come_from_the_index(sem, q, words):
     # expand=False: "nông thôn mới" is also the expansion of NTM, one name as a whole.
     assert sem.search(q, expand=False).words == words
@@ -111,8 +161,10 @@ def test_word_syllables_must_be_adjacent(sem):
     assert "scattered" not in match(sem, "hòa giải")
     assert "scattered" in match(sem, "hòa") and "scattered" in match(sem, "giải")
     # Separate words of the query may be anywhere.
-    assert {"countryside"} == match(sem, "nông thôn mới", expand=False) & {"countryside",
-                                                                          "village-new"}
+    assert {"countryside"} == match(sem, "nông thôn mới", expand=False) & {
+        "countryside",
+        "village-new",
+    }
 
 
 def test_a_word_across_a_pyvi_boundary_ranks_below_the_word(sem):
@@ -131,8 +183,15 @@ def test_counts_facets_and_date_sort_share_one_recall(sem):
 
 # --- questions ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("q", ["Tổ hòa giải ở cơ sở làm gì?", "hòa giải viên là gì",
-                               "Bao nhiêu hòa giải viên được tập huấn?"])
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Tổ hòa giải ở cơ sở làm gì?",
+        "hòa giải viên là gì",
+        "Bao nhiêu hòa giải viên được tập huấn?",
+    ],
+)
 def test_questions_are_relaxed(sem, q):
     result = sem.search(q)
     assert result.total >= 1
@@ -146,6 +205,7 @@ def test_question_words_are_not_required(sem):
 
 # --- the fallback and the switch ----------------------------------------------------
 
+
 def test_fallback_to_any_accents_when_exact_finds_nothing(sem):
     result = sem.search("bảo")  # no article has "bảo"
     assert result.fallback and result.exact_total == 0 and result.accents == "any"
@@ -157,9 +217,14 @@ def test_no_fallback_when_exact_finds_enough(sem):
     assert not result.fallback and result.accents == "exact" and result.exact_total is None
 
 
-@pytest.mark.parametrize("accents, expected", [
-    ("exact", set()), ("any", {"storm", "report", "when"}), ("auto", {"storm", "report", "when"}),
-])
+@pytest.mark.parametrize(
+    "accents, expected",
+    [
+        ("exact", set()),
+        ("any", {"storm", "report", "when"}),
+        ("auto", {"storm", "report", "when"}),
+    ],
+)
 def test_accents_switch(sem, accents, expected):
     assert match(sem, "bảo", accents=accents) == expected
 
@@ -170,17 +235,21 @@ def test_any_accents_still_ranks_typed_accents_first(sem):
 
 # --- highlighting what matched ------------------------------------------------------
 
+
 def _marked(html: str) -> list[str]:
     return re.findall(r"<mark[^>]*>([^<]+)</mark>", html)
 
 
-@pytest.mark.parametrize("q, article, marked, unmarked", [
-    ("hòa giải", "mediation", {"hòa giải"}, set()),
-    ("hòa giải", "khanh-hoa", {"Hòa giải"}, set()),
-    ("bão", "storm", {"Bão", "bão"}, set()),
-    ("Đà Nẵng", "da-nang", {"Đà Nẵng"}, {"Đà", "Nẵng"}),
-    ("nông thôn mới", "countryside", {"nông thôn", "mới"}, {"thôn"}),
-])
+@pytest.mark.parametrize(
+    "q, article, marked, unmarked",
+    [
+        ("hòa giải", "mediation", {"hòa giải"}, set()),
+        ("hòa giải", "khanh-hoa", {"Hòa giải"}, set()),
+        ("bão", "storm", {"Bão", "bão"}, set()),
+        ("Đà Nẵng", "da-nang", {"Đà Nẵng"}, {"Đà", "Nẵng"}),
+        ("nông thôn mới", "countryside", {"nông thôn", "mới"}, {"thôn"}),
+    ],
+)
 def test_snippets_mark_words_as_matched(sem, q, article, marked, unmarked):
     hit = next(h for h in sem.search(q, per_page=20, expand=False).hits if h.id == article)
     found = set(_marked(hit.snippet))
@@ -194,12 +263,14 @@ def test_folded_snippets_mark_every_accent_of_the_word(sem):
 
 # --- the same through the CLI, the API, the page and the feed ---------------------------
 
+
 def test_cli_accents_and_fallback_line(sem_index, runner):
     r = runner.invoke(cli, ["search", "bảo", "--index", str(sem_index)])
     assert r.exit_code == 0, r.output
     assert "Không có kết quả đúng dấu cho «bảo»" in r.output
-    r = runner.invoke(cli, ["search", "bảo", "--index", str(sem_index), "--accents", "exact",
-                            "--json"])
+    r = runner.invoke(
+        cli, ["search", "bảo", "--index", str(sem_index), "--accents", "exact", "--json"]
+    )
     assert json.loads(r.output)["total"] == 0
     r = runner.invoke(cli, ["search", "bão", "--index", str(sem_index), "--json"])
     data = json.loads(r.output)
@@ -222,8 +293,9 @@ def test_api_reports_the_reading(sem_client):
 
 def test_page_says_it_fell_back_and_links_back(sem_client):
     r = sem_client.get("/search", query_string={"q": "bảo"})
-    assert "Không có kết quả đúng dấu cho «bảo»; đang hiển thị kết quả không phân biệt dấu" \
-        in r.text
+    assert (
+        "Không có kết quả đúng dấu cho «bảo»; đang hiển thị kết quả không phân biệt dấu" in r.text
+    )
     assert 'href="/search?q=b%E1%BA%A3o&amp;accents=exact"' in r.text
     exact = sem_client.get("/search", query_string={"q": "bảo", "accents": "exact"})
     assert "0 kết quả" in exact.text and "Không có kết quả đúng dấu" not in exact.text

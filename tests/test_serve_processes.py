@@ -4,6 +4,7 @@ Each test starts ``python -m search serve --port 0`` on the session index in a
 subprocess, finds its workers among the children of the parent in /proc, and
 checks that they answer, share the listening socket and never outlive the parent.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,10 @@ import pytest
 from server_helpers import HOST, LISTENING, Server, raw_request
 from web.cli import can_fork, serve
 
-pytestmark = pytest.mark.skipif(not (can_fork() and Path("/proc/self/stat").exists()),
-                                reason="several server processes need fork() and /proc (Linux)")
+pytestmark = pytest.mark.skipif(
+    not (can_fork() and Path("/proc/self/stat").exists()),
+    reason="several server processes need fork() and /proc (Linux)",
+)
 
 QUERY = "/api/search?q=can+bo+cap+xa"
 
@@ -73,7 +76,7 @@ def socket_inodes(pid: int) -> set[str]:
         except OSError:
             continue
         if target.startswith("socket:["):
-            out.add(target[len("socket:["):-1])
+            out.add(target[len("socket:[") : -1])
     return out
 
 
@@ -119,9 +122,11 @@ class Served(Server):
 
 def search_answers(port: int, n: int) -> list:
     """``n`` concurrent GETs of QUERY, each on a fresh connection: (status, JSON) pairs."""
+
     def one(_):
         r = raw_request(port, b"GET " + QUERY.encode() + b" HTTP/1.1")
         return r.status, json.loads(r.body)
+
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(one, range(n)))
 
@@ -188,8 +193,9 @@ def test_a_dead_worker_stops_the_server(index_dir, tmp_path):
         assert server.proc.wait(20) == 1
         assert not exists(other)
         assert refused(server.port)
-    assert f"worker process {victim} died (signal {int(signal.SIGKILL)}); stopping" \
-        in server.stderr()
+    assert (
+        f"worker process {victim} died (signal {int(signal.SIGKILL)}); stopping" in server.stderr()
+    )
 
 
 def test_a_killed_parent_leaves_no_worker(index_dir, tmp_path):

@@ -1,4 +1,5 @@
 """Typos, Telex/VNI and queries that find nothing: read back, searched, and said so."""
+
 from __future__ import annotations
 
 import json
@@ -9,10 +10,15 @@ from search import spell
 from search.article import Article
 from search.cli import cli
 
-ARTICLES = [Article(id=f"cchc-{i}", title=f"Cải cách hành chính ở xã số {i}",
-                    body="Đẩy mạnh cải cách hành chính, chính sách một cửa; cán bộ cấp xã "
-                         "tận tình. Cải cách hành chính giúp dân.")
-            for i in range(6)]
+ARTICLES = [
+    Article(
+        id=f"cchc-{i}",
+        title=f"Cải cách hành chính ở xã số {i}",
+        body="Đẩy mạnh cải cách hành chính, chính sách một cửa; cán bộ cấp xã "
+        "tận tình. Cải cách hành chính giúp dân.",
+    )
+    for i in range(6)
+]
 ARTICLES += [
     Article(id="fruit", title="Mùa vải chín", body="Vải chín đỏ; chín giờ sáng thu hoạch."),
     Article(id="english", title="Hội thảo", body="Chủ đề of the year; bài nói of the people."),
@@ -30,10 +36,20 @@ def sp(sp_index, engine_for):
     return engine_for(sp_index)
 
 
-@pytest.mark.parametrize("typed, read", [
-    ("cans", "cán"), ("booj", "bộ"), ("caaps", "cấp"), ("xax", "xã"), ("ddaij", "đại"),
-    ("nguwowif", "người"), ("tinhr", "tỉnh"), ("bo65", "bộ"), ("can1", "cán"),
-])
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("cans", "cán"),
+        ("booj", "bộ"),
+        ("caaps", "cấp"),
+        ("xax", "xã"),
+        ("ddaij", "đại"),
+        ("nguwowif", "người"),
+        ("tinhr", "tỉnh"),
+        ("bo65", "bộ"),
+        ("can1", "cán"),
+    ],
+)
 def test_keyboard_decoding(typed, read):
     assert read in spell.decode_keyboard(typed)
 
@@ -81,7 +97,9 @@ def test_rescue_through_the_cli_api_and_page(sp_index, runner, client_for):
     r = runner.invoke(cli, ["search", "cans booj", "--index", str(sp_index), "--json"])
     assert json.loads(r.output)["corrected"] == "cán bộ"
     client = client_for(sp_index)
-    data = client.get("/api/search", query_string={"q": "cải cách hành chính cán bộ 2023"}).get_json()
+    data = client.get(
+        "/api/search", query_string={"q": "cải cách hành chính cán bộ 2023"}
+    ).get_json()
     assert data["missing"] == ["2023"]
     page = client.get("/search", query_string={"q": "cải cách hành chính cán bộ 2023"}).text
     assert "Không có: <s>2023</s>" in page

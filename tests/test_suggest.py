@@ -1,4 +1,5 @@
 """Accent restoration from the index vocabulary (search.vocab, search.suggest)."""
+
 from __future__ import annotations
 
 import threading
@@ -34,17 +35,20 @@ def suggester(index_dir):
     s.close_all()
 
 
-@pytest.mark.parametrize("typed, restored", [
-    ("can bo cap xa", "cán bộ cấp xã"),
-    ("Can bo cap xa", "Cán bộ cấp xã"),
-    ("CAN BO", "CÁN BỘ"),
-    ("hoa dong", "hòa đồng"),
-    ("hoi dong nhan dan xa", "hội đồng nhân dân xã"),
-    ("uy ban nhan dan tinh", "ủy ban nhân dân tỉnh"),
-    ("nong thon moi nam 2024", "nông thôn mới năm 2024"),
-    ("can co co che dac thu", "cần có cơ chế đặc thù"),
-    ("cai cach hanh chinh, can bo", "cải cách hành chính, cán bộ"),
-])
+@pytest.mark.parametrize(
+    "typed, restored",
+    [
+        ("can bo cap xa", "cán bộ cấp xã"),
+        ("Can bo cap xa", "Cán bộ cấp xã"),
+        ("CAN BO", "CÁN BỘ"),
+        ("hoa dong", "hòa đồng"),
+        ("hoi dong nhan dan xa", "hội đồng nhân dân xã"),
+        ("uy ban nhan dan tinh", "ủy ban nhân dân tỉnh"),
+        ("nong thon moi nam 2024", "nông thôn mới năm 2024"),
+        ("can co co che dac thu", "cần có cơ chế đặc thù"),
+        ("cai cach hanh chinh, can bo", "cải cách hành chính, cán bộ"),
+    ],
+)
 def test_restore(suggester, typed, restored):
     assert suggester.restore(typed) == restored
 
@@ -142,7 +146,10 @@ def test_concurrent_suggest(suggester):
 
 def test_clauses_stop_at_punctuation():
     assert clauses("Cán bộ, công chức: 2.200 người.") == [
-        ["cán", "bộ"], ["công", "chức"], ["<num>", "người"]]
+        ["cán", "bộ"],
+        ["công", "chức"],
+        ["<num>", "người"],
+    ]
 
 
 def test_add_rejects_bad_sign(tmp_path):

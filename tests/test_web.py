@@ -1,4 +1,5 @@
 """The web site and JSON API, through Flask's test client over a real index."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,16 @@ from flask import url_for
 from search.cli import cli
 from search.engine import open_engine
 from web import SECURITY_HEADERS, create_app
-from web_helpers import (EXTRA, SOURCE_ID, SOURCE_URL, XSS_ID, XSS_TITLE, Links, add_articles,
-                         copy_index)
+from web_helpers import (
+    EXTRA,
+    SOURCE_ID,
+    SOURCE_URL,
+    XSS_ID,
+    XSS_TITLE,
+    Links,
+    add_articles,
+    copy_index,
+)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 AWKWARD_IDS = ["syn/hiểu một lần", SOURCE_ID, XSS_ID, "000_5bb86f784192a000"]
@@ -55,8 +64,10 @@ def comparable(result: dict) -> dict:
     Whoosh breaks ties between equally good fragments by ``id()`` (Fragment.__lt__),
     so two identical searches may pick different snippets; everything else must match.
     """
-    return {**result, "hits": [{k: v for k, v in h.items() if k != "snippet"}
-                               for h in result["hits"]]}
+    return {
+        **result,
+        "hits": [{k: v for k, v in h.items() if k != "snippet"} for h in result["hits"]],
+    }
 
 
 def query_of(href: str) -> list[tuple[str, str]]:
@@ -65,17 +76,21 @@ def query_of(href: str) -> list[tuple[str, str]]:
 
 # --- every route, both representations ---------------------------------------
 
-@pytest.mark.parametrize("path, content_type", [
-    ("/", "text/html"),
-    ("/search", "text/html"),
-    ("/search?q=can+bo+cap+xa", "text/html"),
-    ("/search?province=%C4%90i%E1%BB%87n+Bi%C3%AAn&sort=date", "text/html"),
-    ("/api/search?q=c%C3%A1n+b%E1%BB%99", "application/json"),
-    ("/search.atom?q=can+bo", "application/atom+xml"),
-    ("/opensearch.xml", "application/opensearchdescription+xml"),
-    ("/static/site.css", "text/css"),
-    ("/static/favicon.svg", "image/svg+xml"),
-])
+
+@pytest.mark.parametrize(
+    "path, content_type",
+    [
+        ("/", "text/html"),
+        ("/search", "text/html"),
+        ("/search?q=can+bo+cap+xa", "text/html"),
+        ("/search?province=%C4%90i%E1%BB%87n+Bi%C3%AAn&sort=date", "text/html"),
+        ("/api/search?q=c%C3%A1n+b%E1%BB%99", "application/json"),
+        ("/search.atom?q=can+bo", "application/atom+xml"),
+        ("/opensearch.xml", "application/opensearchdescription+xml"),
+        ("/static/site.css", "text/css"),
+        ("/static/favicon.svg", "image/svg+xml"),
+    ],
+)
 def test_route_ok(client, path, content_type):
     with client.get(path) as r:  # static files are streamed: close them
         assert r.status_code == 200, r.text[:500]
@@ -99,16 +114,29 @@ def test_article_page_and_json_for_awkward_ids(app, client, web_engine, article_
 
 def _esc(text: str) -> str:
     from markupsafe import escape
+
     return str(escape(text))
 
 
 def test_api_search_is_the_cli_json(client, runner, web_index):
-    args = ["cán bộ", "--index", str(web_index), "--province", "Điện Biên", "--sort", "date",
-            "--limit", "3", "--json"]
+    args = [
+        "cán bộ",
+        "--index",
+        str(web_index),
+        "--province",
+        "Điện Biên",
+        "--sort",
+        "date",
+        "--limit",
+        "3",
+        "--json",
+    ]
     cli_result = runner.invoke(cli, ["search", *args])
     assert cli_result.exit_code == 0, cli_result.output
-    r = client.get("/api/search", query_string={"q": "cán bộ", "province": "Điện Biên",
-                                                "sort": "date", "per_page": "3"})
+    r = client.get(
+        "/api/search",
+        query_string={"q": "cán bộ", "province": "Điện Biên", "sort": "date", "per_page": "3"},
+    )
     assert r.status_code == 200
     assert comparable(r.get_json()) == comparable(json.loads(cli_result.output))
 
@@ -116,8 +144,7 @@ def test_api_search_is_the_cli_json(client, runner, web_index):
 def test_api_article_is_the_cli_json(client, runner, web_index):
     cli_result = runner.invoke(cli, ["show", SOURCE_ID, "--index", str(web_index), "--json"])
     assert cli_result.exit_code == 0, cli_result.output
-    assert client.get(article_path(SOURCE_ID, api=True)).get_json() == json.loads(
-        cli_result.output)
+    assert client.get(article_path(SOURCE_ID, api=True)).get_json() == json.loads(cli_result.output)
 
 
 def test_api_json_keeps_vietnamese_readable(client):
@@ -126,6 +153,7 @@ def test_api_json_keeps_vietnamese_readable(client):
 
 
 # --- home -----------------------------------------------------------------------
+
 
 def test_home_lists_recent_articles_provinces_and_topics(client, web_engine):
     html = client.get("/").text
@@ -144,6 +172,7 @@ def test_home_lists_recent_articles_provinces_and_topics(client, web_engine):
 
 
 # --- search page: facets, chips, sort, pages ----------------------------------------
+
 
 def test_facet_toggle_selects_and_removes(client, web_engine):
     q = "cán bộ"
@@ -166,19 +195,21 @@ def test_facet_toggle_selects_and_removes(client, web_engine):
     assert [c["text"] for c in chips] == ["Tỉnh: Điện Biên × (bỏ lọc)"]
     assert query_of(chips[0]["href"]) == [("q", q)]
     # Topic counts follow the province filter.
-    topic_links = {link["text"].rsplit(":", 1)[0].strip(): link
-                   for link in links.find(facet="topic")}
+    topic_links = {
+        link["text"].rsplit(":", 1)[0].strip(): link for link in links.find(facet="topic")
+    }
     for v in after.facets["topic"]:
         assert topic_links[v.value]["text"].endswith(f"{v.count} bài")
 
 
 def test_two_filters_make_two_chips_and_clear_link(client):
-    r = client.get("/search", query_string=[("q", "xã"), ("province", "Bắc Kạn"),
-                                            ("year", "2020")])
+    r = client.get("/search", query_string=[("q", "xã"), ("province", "Bắc Kạn"), ("year", "2020")])
     links = Links(r.text)
     chips = links.find(**{"class": "chip"})
-    assert [query_of(c["href"]) for c in chips] == [[("q", "xã"), ("year", "2020")],
-                                                    [("q", "xã"), ("province", "Bắc Kạn")]]
+    assert [query_of(c["href"]) for c in chips] == [
+        [("q", "xã"), ("year", "2020")],
+        [("q", "xã"), ("province", "Bắc Kạn")],
+    ]
     assert query_of(links.find(**{"class": "clear"})[0]["href"]) == [("q", "xã")]
 
 
@@ -187,8 +218,9 @@ def test_province_facet_says_where_it_is_now(client, web_engine):
     r = client.get("/search", query_string={"q": ""})
     link = [a for a in Links(r.text).find(facet="province") if a["text"].startswith("Bắc Kạn")]
     assert link[0]["text"].startswith("Bắc Kạn nay thuộc Thái Nguyên")
-    unchanged = [a for a in Links(r.text).find(facet="province")
-                 if a["text"].startswith("Điện Biên")]
+    unchanged = [
+        a for a in Links(r.text).find(facet="province") if a["text"].startswith("Điện Biên")
+    ]
     assert "nay thuộc" not in unchanged[0]["text"]
 
 
@@ -196,7 +228,7 @@ def test_hits_link_to_articles_with_highlighted_snippets(client, web_engine):
     r = client.get("/search", query_string={"q": "can bo cap xa"})
     result = web_engine.search("can bo cap xa")
     article_links = [a for a in Links(r.text).links if a["href"].startswith("/articles/")]
-    assert [a["text"] for a in article_links[:len(result.hits)]] == [h.title for h in result.hits]
+    assert [a["text"] for a in article_links[: len(result.hits)]] == [h.title for h in result.hits]
     assert article_links[0]["href"] == article_path(result.hits[0].id) + "?q=can+bo+cap+xa"
     assert r.text.count('<p class="snippet">') == len(result.hits)
     assert '<mark class="match t0">cán bộ</mark>' in r.text  # one word, marked whole
@@ -207,8 +239,9 @@ def test_sort(client, web_engine, sort, current):
     r = client.get("/search", query_string={"q": "xã", "sort": sort})
     links = Links(r.text)
     sorts = ("Liên quan nhất", "Mới nhất")
-    assert [a["text"] for a in links.links
-            if a["current"] == "true" and a["text"] in sorts] == [current]
+    assert [a["text"] for a in links.links if a["current"] == "true" and a["text"] in sorts] == [
+        current
+    ]
     api = client.get("/api/search", query_string={"q": "xã", "sort": sort}).get_json()
     assert comparable(api) == comparable(web_engine.search("xã", sort=sort).to_dict())
     if sort == "date":
@@ -229,6 +262,7 @@ def test_pagination(client, web_engine):
 
     def ids(text):
         return [a["href"] for a in Links(text).links if a["href"].startswith("/articles/")]
+
     assert ids(second.text) and set(ids(second.text)).isdisjoint(ids(first.text))
     assert query_of(Links(second.text).find(rel="prev")[0]["href"]) == [("per_page", "3")]
     last = client.get("/search", query_string={"per_page": "3", "page": str(pages)})
@@ -249,7 +283,8 @@ def test_empty_state(client):
 
 def test_did_you_mean(client):
     suggestion = client.get("/api/search", query_string={"q": "can bo cap xa"}).get_json()[
-        "suggestion"]
+        "suggestion"
+    ]
     if suggestion is None:
         pytest.skip("the index has no vocabulary (vocab.sqlite) yet: nothing to suggest")
     assert suggestion == "cán bộ cấp xã"
@@ -266,6 +301,7 @@ def test_search_form_keeps_filters(client):
 
 
 # --- article page ---------------------------------------------------------------
+
 
 def test_article_page_shows_everything(client, web_engine):
     art = web_engine.article(SOURCE_ID)
@@ -294,8 +330,7 @@ def test_article_page_names_the_2025_province(client):
     r = client.get(article_path("syn/old-style"))
     links = Links(r.text)
     assert query_of(links.find(text="Bắc Kạn")[0]["href"]) == [("province", "Bắc Kạn")]
-    assert query_of(links.find(text="Thái Nguyên")[0]["href"]) == [("province_2025",
-                                                                    "Thái Nguyên")]
+    assert query_of(links.find(text="Thái Nguyên")[0]["href"]) == [("province_2025", "Thái Nguyên")]
     assert "nay thuộc" in r.text
 
 
@@ -308,6 +343,7 @@ def test_article_page_highlights_the_search(client):
 
 
 # --- escaping and headers ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", ["/search", "/search.atom", "/api/search"])
 def test_query_html_is_escaped(client, path):
@@ -335,9 +371,20 @@ def test_hostile_article_fields_are_escaped(client):
     assert "&lt;Báo&gt; &amp; Co" in article.text
 
 
-@pytest.mark.parametrize("path", ["/", "/search?q=xa", "/articles/nope", "/api/search",
-                                  "/api/articles/nope", "/search.atom", "/static/site.css",
-                                  "/search?page=abc", "/nope"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/search?q=xa",
+        "/articles/nope",
+        "/api/search",
+        "/api/articles/nope",
+        "/search.atom",
+        "/static/site.css",
+        "/search?page=abc",
+        "/nope",
+    ],
+)
 def test_security_headers_on_every_response(client, path):
     with client.get(path) as r:
         headers = r.headers
@@ -359,11 +406,22 @@ def test_no_inline_script_or_style(client, path):
 
 # --- errors -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("args", [
-    {"page": "abc"}, {"page": "0"}, {"page": "-1"}, {"page": "100000"}, {"per_page": "1000"},
-    {"per_page": "0"}, {"year": "abc"}, {"sort": "random"}, {"date_from": "2024-13-01"},
-    {"date_to": "yesterday"},
-])
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"page": "abc"},
+        {"page": "0"},
+        {"page": "-1"},
+        {"page": "100000"},
+        {"per_page": "1000"},
+        {"per_page": "0"},
+        {"year": "abc"},
+        {"sort": "random"},
+        {"date_from": "2024-13-01"},
+        {"date_to": "yesterday"},
+    ],
+)
 @pytest.mark.parametrize("api", [False, True])
 def test_bad_parameters_are_400(client, args, api):
     r = client.get("/api/search" if api else "/search", query_string={"q": "xã", **args})
@@ -378,11 +436,21 @@ def test_bad_parameters_are_400(client, args, api):
         assert "Traceback" not in r.text
 
 
-@pytest.mark.parametrize("path", [
-    "/search?q=%FF%FE", "/search?q=%00", "/search?province=%00", '/search?q="unclosed',
-    "/search?q=title:(", "/search?q=" + "a" * 5000, "/api/search?per_page=", "/search?sort=",
-    "/search?date_from=2024-01-01&date_to=2023-01-01", "/search.atom?q=%00",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/search?q=%FF%FE",
+        "/search?q=%00",
+        "/search?province=%00",
+        '/search?q="unclosed',
+        "/search?q=title:(",
+        "/search?q=" + "a" * 5000,
+        "/api/search?per_page=",
+        "/search?sort=",
+        "/search?date_from=2024-01-01&date_to=2023-01-01",
+        "/search.atom?q=%00",
+    ],
+)
 def test_odd_input_is_not_an_error(client, path):
     assert client.get(path).status_code == 200
 
@@ -392,10 +460,16 @@ def test_bad_feed_parameters_are_400(client, path):
     assert client.get(path).status_code == 400
 
 
-@pytest.mark.parametrize("path, is_json", [
-    ("/articles/nope", False), ("/articles/syn/hi%E1%BB%83u", False),
-    ("/api/articles/nope", True), ("/nope", False), ("/api/nope", True),
-])
+@pytest.mark.parametrize(
+    "path, is_json",
+    [
+        ("/articles/nope", False),
+        ("/articles/syn/hi%E1%BB%83u", False),
+        ("/api/articles/nope", True),
+        ("/nope", False),
+        ("/api/nope", True),
+    ],
+)
 def test_not_found(client, path, is_json):
     r = client.get(path)
     assert r.status_code == 404
@@ -414,6 +488,7 @@ def test_method_not_allowed_is_json_under_api(client):
 
 # --- feeds --------------------------------------------------------------------------
 
+
 def test_atom_feed(client, web_engine):
     r = client.get("/search.atom", query_string={"q": "cán bộ", "province": "Điện Biên"})
     feed = ET.fromstring(r.data)
@@ -423,7 +498,8 @@ def test_atom_feed(client, web_engine):
     assert [e.findtext(f"{ATOM}title") for e in entries] == [h.title for h in expected.hits]
     first = entries[0]
     assert first.find(f"{ATOM}link[@rel='alternate']").get("href") == (
-        "http://localhost" + article_path(expected.hits[0].id))
+        "http://localhost" + article_path(expected.hits[0].id)
+    )
     assert first.find(f"{ATOM}link[@rel='via']").get("href") == SOURCE_URL
     assert first.findtext(f"{ATOM}updated") == "2025-07-01T00:00:00Z"
     assert feed.findtext(f"{ATOM}updated") == "2025-07-01T00:00:00Z"
@@ -438,8 +514,9 @@ def test_atom_feed_survives_control_characters(client):
 
 def test_search_page_links_its_twins(client):
     r = client.get("/search", query_string={"q": "xã", "page": "1"})
-    assert ('<link rel="alternate" type="application/json" '
-            'href="/api/search?q=x%C3%A3&amp;page=1">') in r.text
+    assert (
+        '<link rel="alternate" type="application/json" href="/api/search?q=x%C3%A3&amp;page=1">'
+    ) in r.text
     assert 'type="application/atom+xml"' in r.text and 'href="/search.atom?q=x%C3%A3"' in r.text
 
 
@@ -453,6 +530,7 @@ def test_opensearch(client):
 
 
 # --- the index comes and goes --------------------------------------------------------
+
 
 def test_missing_index_is_503_then_recovers(tmp_path, index_dir):
     missing = tmp_path / "index"
@@ -487,6 +565,7 @@ def test_new_articles_appear_without_restart(tmp_path, index_dir):
 
 def test_one_engine_per_app(app):
     from web.engine import get_engine
+
     with app.app_context():
         first = get_engine()
     with app.app_context():
@@ -494,6 +573,7 @@ def test_one_engine_per_app(app):
 
 
 # --- the serve command ----------------------------------------------------------------
+
 
 def test_serve_is_a_vnsearch_command(runner):
     result = runner.invoke(cli, ["serve", "--help"])

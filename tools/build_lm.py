@@ -18,6 +18,7 @@ file and costs about 0.2 points of accuracy), ``--limit`` (read at most N
 articles before the held-out slice). Building the shipped model takes about
 five minutes on one core.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,9 @@ def articles(path: Path, stop: int):
             yield "\n".join(str(rec.get(k) or "") for k in ("title", "lead", "body"))
 
 
-def build(inputs: list[Path], holdout: int, limit: int | None, min_unigram: int,
-          min_bigram: int) -> LanguageModel:
+def build(
+    inputs: list[Path], holdout: int, limit: int | None, min_unigram: int, min_bigram: int
+) -> LanguageModel:
     """Count every input but its last ``holdout`` articles and prune."""
     builder = LMBuilder()
     sources = []
@@ -65,14 +67,22 @@ def build(inputs: list[Path], holdout: int, limit: int | None, min_unigram: int,
         stop = max(total - holdout, 0)
         if limit is not None:
             stop = min(stop, limit)
-        sources.append({"file": path.name, "articles": total, "used": f"first {stop}",
-                        "held_out": f"last {total - stop}" if limit is None else
-                        f"{total - stop} not read"})
+        sources.append(
+            {
+                "file": path.name,
+                "articles": total,
+                "used": f"first {stop}",
+                "held_out": f"last {total - stop}" if limit is None else f"{total - stop} not read",
+            }
+        )
         for i, text in enumerate(articles(path, stop), 1):
             builder.add(count(text))
             if i % 10000 == 0:
-                print(f"{path.name}: {i}/{stop} articles, {time.perf_counter() - t0:.0f} s",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"{path.name}: {i}/{stop} articles, {time.perf_counter() - t0:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return builder.model(min_unigram, min_bigram, meta={"sources": sources})
 
 
@@ -80,8 +90,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("inputs", nargs="+", type=Path, help="gzip JSON Lines article files")
     ap.add_argument("--out", type=Path, default=GENERAL_LM_PATH)
-    ap.add_argument("--holdout", type=int, default=5000,
-                    help="articles at the end of each input never read (default 5000)")
+    ap.add_argument(
+        "--holdout",
+        type=int,
+        default=5000,
+        help="articles at the end of each input never read (default 5000)",
+    )
     ap.add_argument("--limit", type=int, default=None, help="read at most N articles per input")
     ap.add_argument("--min-unigram", type=int, default=2)
     ap.add_argument("--min-bigram", type=int, default=1)
@@ -100,9 +114,11 @@ def main(argv=None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     syls, pairs = model.size()
-    print(f"wrote {args.out}: {model.meta['documents']} articles, {model.tokens} tokens, "
-          f"{syls} syllables, {pairs} bigrams, {args.out.stat().st_size / 2**20:.1f} MB "
-          f"in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"wrote {args.out}: {model.meta['documents']} articles, {model.tokens} tokens, "
+        f"{syls} syllables, {pairs} bigrams, {args.out.stat().st_size / 2**20:.1f} MB "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ The app follows flaskr's factory: defaults, then the instance ``config.py`` or t
 request and thread of the app (see :mod:`web.engine`); views turn request
 arguments into plain values for it (:mod:`web.params`) and templates only render.
 """
+
 from __future__ import annotations
 
 from flask import Flask
@@ -15,8 +16,10 @@ TEMPLATES = project_dir("templates")
 
 # No inline script or style anywhere: every asset is a static file of this site (the
 # one script, suggest.js, fetches /api/suggest from this site too).
-CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
-       "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -27,8 +30,12 @@ SECURITY_HEADERS = {
 
 def create_app(test_config=None) -> Flask:
     """Create and configure the vnsearch Flask app."""
-    app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATES),
-                static_folder=str(TEMPLATES / "static"))
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(TEMPLATES),
+        static_folder=str(TEMPLATES / "static"),
+    )
     app.config.from_mapping(
         SECRET_KEY="dev",
         INDEX_DIR=str(default_index()),

@@ -1,4 +1,5 @@
 """The JSON twins of the HTML pages (the same objects as ``vnsearch search/show --json``)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
@@ -16,8 +17,13 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def search():
     """``SearchResult.to_dict()`` of the search in the query arguments."""
     kwargs = search_kwargs(request.args, current_app.config["PER_PAGE"])
-    return jsonify(get_engine().search(**kwargs, collapse=collapse_arg(request.args),
-                                       map_level=province_view(request.args)).to_dict())
+    return jsonify(
+        get_engine()
+        .search(
+            **kwargs, collapse=collapse_arg(request.args), map_level=province_view(request.args)
+        )
+        .to_dict()
+    )
 
 
 @bp.route("/articles/<path:article_id>", merge_slashes=False)

@@ -7,6 +7,7 @@ longer and carry an ETag, so a cache (or a browser) asks again with
 If-None-Match and gets a 304 without a body. Errors are never stored: a 503
 while the index is rebuilt must not outlive the rebuild.
 """
+
 from __future__ import annotations
 
 from flask import request
@@ -40,8 +41,12 @@ def cache_headers(response):
     policy = POLICIES.get(request.endpoint or "", SHORT)
     response.headers["Cache-Control"] = policy
     # Static files come with an ETag and already answer If-None-Match (send_file).
-    if policy != SHORT and response.status_code == 200 and "ETag" not in response.headers \
-            and not response.is_streamed:
+    if (
+        policy != SHORT
+        and response.status_code == 200
+        and "ETag" not in response.headers
+        and not response.is_streamed
+    ):
         response.add_etag()
         response.make_conditional(request)
     return response

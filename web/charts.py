@@ -4,6 +4,7 @@ The timeline: matching articles per month or year, each bar a link setting the
 date range to its period. The map: matching articles per province, a circle at
 each province's centroid (search.geo), each a link to that province's filter.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,8 +43,9 @@ def _range_url(pairs: Pairs, period: str) -> str:
     return build("views.search", rest + [("date_from", period), ("date_to", period)])
 
 
-def timeline_svg(result: SearchResult, pairs: Pairs,
-                 bounds: dict[str, dt.date] | None = None) -> Markup | None:
+def timeline_svg(
+    result: SearchResult, pairs: Pairs, bounds: dict[str, dt.date] | None = None
+) -> Markup | None:
     """The timeline as inline SVG, or None when no matching article has a date."""
     bins = result.timeline.get("bins") or []
     if not any(b["count"] for b in bins):
@@ -55,24 +57,32 @@ def timeline_svg(result: SearchResult, pairs: Pairs,
     gap = min(2.0, step * 0.2)
     plot = T_HEIGHT - T_AXIS
     first, last = _period_label(bins[0]["period"]), _period_label(bins[-1]["period"])
-    desc = (f"Số bài theo {unit}, từ {first} đến {last}; cao nhất {peak} bài. "
-            f"Chọn một cột để lọc theo {unit} đó.")
-    out = [f'<svg class="timeline" viewBox="0 0 {T_WIDTH} {T_HEIGHT}" role="group" '
-           f'aria-labelledby="timeline-title timeline-desc">',
-           f'<title id="timeline-title">Số bài theo {unit}</title>',
-           f'<desc id="timeline-desc">{escape(desc)}</desc>']
+    desc = (
+        f"Số bài theo {unit}, từ {first} đến {last}; cao nhất {peak} bài. "
+        f"Chọn một cột để lọc theo {unit} đó."
+    )
+    out = [
+        f'<svg class="timeline" viewBox="0 0 {T_WIDTH} {T_HEIGHT}" role="group" '
+        f'aria-labelledby="timeline-title timeline-desc">',
+        f'<title id="timeline-title">Số bài theo {unit}</title>',
+        f'<desc id="timeline-desc">{escape(desc)}</desc>',
+    ]
     for i, b in enumerate(bins):
         if not b["count"]:
             continue
         h = max(1.5, plot * b["count"] / peak)
         start, end = _period_days(b["period"])
-        chosen = bool(bounds) and (bounds.get("date_from", dt.date.min) <= start
-                                   and end <= bounds.get("date_to", dt.date.max))
+        chosen = bool(bounds) and (
+            bounds.get("date_from", dt.date.min) <= start
+            and end <= bounds.get("date_to", dt.date.max)
+        )
         label = f"{_period_label(b['period'])}: {b['count']} bài"
-        out.append(f'<a href="{escape(_range_url(pairs, b["period"]))}" aria-label="{label}">'
-                   f'<title>{label}</title>'
-                   f'<rect class="bar{" chosen" if chosen else ""}" x="{i * step + gap / 2:.1f}" '
-                   f'y="{plot - h:.1f}" width="{step - gap:.1f}" height="{h:.1f}"/></a>')
+        out.append(
+            f'<a href="{escape(_range_url(pairs, b["period"]))}" aria-label="{label}">'
+            f"<title>{label}</title>"
+            f'<rect class="bar{" chosen" if chosen else ""}" x="{i * step + gap / 2:.1f}" '
+            f'y="{plot - h:.1f}" width="{step - gap:.1f}" height="{h:.1f}"/></a>'
+        )
     out.append(f'<line class="axis" x1="0" y1="{plot}" x2="{T_WIDTH}" y2="{plot}"/>')
     out.append(f'<text x="0" y="{T_HEIGHT - 3}">{first}</text>')
     if len(bins) > 1:
@@ -96,11 +106,13 @@ def map_svg(result: SearchResult, pairs: Pairs) -> Markup | None:
     peak = max(c["count"] for c in counts)
     chosen = set(result.filters.get(level, []))
     where = LEVEL_LABELS[level]
-    out = [f'<svg class="map" viewBox="0 0 {width:.0f} {height:.0f}" role="group" '
-           f'aria-labelledby="map-title map-desc">',
-           f'<title id="map-title">Bản đồ số bài theo tỉnh, thành ({where})</title>',
-           f'<desc id="map-desc">{len(counts)} tỉnh, thành có bài; nhiều nhất {peak} bài. '
-           f'Chọn một tỉnh để lọc.</desc>']
+    out = [
+        f'<svg class="map" viewBox="0 0 {width:.0f} {height:.0f}" role="group" '
+        f'aria-labelledby="map-title map-desc">',
+        f'<title id="map-title">Bản đồ số bài theo tỉnh, thành ({where})</title>',
+        f'<desc id="map-desc">{len(counts)} tỉnh, thành có bài; nhiều nhất {peak} bài. '
+        f"Chọn một tỉnh để lọc.</desc>",
+    ]
     # Every province as a faint dot: the country's shape without boundary data.
     for place in geo.places(level):
         x, y = _xy(place.lat, place.lon)
@@ -113,9 +125,11 @@ def map_svg(result: SearchResult, pairs: Pairs) -> Markup | None:
         shade = 0.35 + 0.65 * share
         label = escape(f"Tỉnh {c['value']}: {c['count']} bài")
         cls = "hit chosen" if c["value"] in chosen else "hit"
-        out.append(f'<a href="{escape(toggle_url(pairs, level, c["value"]))}" '
-                   f'aria-label="{label}"><title>{label}</title>'
-                   f'<circle class="{cls}" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" '
-                   f'fill-opacity="{shade:.2f}"/></a>')
+        out.append(
+            f'<a href="{escape(toggle_url(pairs, level, c["value"]))}" '
+            f'aria-label="{label}"><title>{label}</title>'
+            f'<circle class="{cls}" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" '
+            f'fill-opacity="{shade:.2f}"/></a>'
+        )
     out.append("</svg>")
     return Markup("".join(out))

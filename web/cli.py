@@ -1,4 +1,5 @@
 """``vnsearch serve``: the web site under waitress (registered through an entry point)."""
+
 from __future__ import annotations
 
 import mmap
@@ -72,6 +73,7 @@ def guard(server, client_timeout: int) -> None:
     channel notes when its pending request began; the periodic maintenance
     closes it once that is older than the timeout and no answer is under way.
     """
+
     def expire(listener):
         original = listener.maintenance
 
@@ -80,9 +82,14 @@ def guard(server, client_timeout: int) -> None:
             cutoff = now - client_timeout
             for channel in list(listener.active_channels.values()):
                 began = getattr(channel, "request_began", None)  # set by harden()'s channel
-                if channel.request is not None and not channel.requests \
-                        and began is not None and began < cutoff:
+                if (
+                    channel.request is not None
+                    and not channel.requests
+                    and began is not None
+                    and began < cutoff
+                ):
                     channel.will_close = True  # closed by the next loop pass
+
         listener.maintenance = maintenance
 
     for listener in _wsgi_servers(server):
@@ -93,9 +100,12 @@ def make_server(app, limits: dict, **where):
     """A hardened waitress server for ``app`` (``where``: host/port or sockets, threads)."""
     from waitress import create_server
 
-    server = create_server(app, ident="vnsearch", **where,
-                           **server_options(limits["connection_limit"],
-                                            limits["client_timeout"]))
+    server = create_server(
+        app,
+        ident="vnsearch",
+        **where,
+        **server_options(limits["connection_limit"], limits["client_timeout"]),
+    )
     harden(server)
     guard(server, limits["client_timeout"])
     return server
@@ -140,8 +150,11 @@ def _wsgi_servers(server) -> list:
     """The listening waitress servers behind what create_server returned."""
     from waitress.server import BaseWSGIServer
 
-    return [server] if isinstance(server, BaseWSGIServer) else \
-        [s for s in server.map.values() if isinstance(s, BaseWSGIServer)]
+    return (
+        [server]
+        if isinstance(server, BaseWSGIServer)
+        else [s for s in server.map.values() if isinstance(s, BaseWSGIServer)]
+    )
 
 
 def _urls(listen: list[tuple[str, int]], host: str) -> str:
@@ -195,8 +208,9 @@ def bind(host: str, port: int) -> list[socket.socket]:
 
 def _address(sock: socket.socket) -> tuple[str, int]:
     """The numeric (host, port) a socket is bound to."""
-    host, port = socket.getnameinfo(sock.getsockname(),
-                                    socket.NI_NUMERICHOST | socket.NI_NUMERICSERV)
+    host, port = socket.getnameinfo(
+        sock.getsockname(), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
+    )
     return host, int(port)
 
 
@@ -254,6 +268,7 @@ class LeastConnections:
                 can_accept = readable()
                 mine = sum(len(s.active_channels) for s in servers)
                 return self.decide(slot, mine, can_accept)
+
             return least_busy_readable
 
         for s in servers:
@@ -283,8 +298,16 @@ def _die_with_parent(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _worker(config: dict, socks: list[socket.socket], threads: int, limits: dict, mask,
-            balance: LeastConnections, slot: int, parent: int) -> None:
+def _worker(
+    config: dict,
+    socks: list[socket.socket],
+    threads: int,
+    limits: dict,
+    mask,
+    balance: LeastConnections,
+    slot: int,
+    parent: int,
+) -> None:
     """A forked server process: its own app and waitress threads on the shared sockets."""
     code = 0
     try:
@@ -361,8 +384,9 @@ def _stop(workers: set[int]) -> None:
         workers.discard(pid)
 
 
-def _serve_forked(config: dict, socks: list[socket.socket], threads: int, limits: dict,
-                  processes: int) -> int:
+def _serve_forked(
+    config: dict, socks: list[socket.socket], threads: int, limits: dict, processes: int
+) -> int:
     """Fork ``processes`` workers on ``socks`` and supervise them; the exit status."""
     # Blocked before the first fork: a signal arriving while workers start is
     # kept for sigtimedwait instead of killing the parent and orphaning them.
@@ -376,8 +400,7 @@ def _serve_forked(config: dict, socks: list[socket.socket], threads: int, limits
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                _worker(config, socks, threads, limits, mask, balance, slot,
-                        parent)  # no return
+                _worker(config, socks, threads, limits, mask, balance, slot, parent)  # no return
             workers.add(pid)
         for sock in socks:  # the workers hold them now; the port closes with the last one
             sock.close()
@@ -401,29 +424,65 @@ def _check_base_url(ctx, param, value):
 
 
 @click.command()
-@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=default_index, show_default="index/", help="Index folder.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (0.0.0.0 for every interface).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port to listen on.")
-@click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True,
-              help="Worker threads answering requests (in each process).")
-@click.option("--processes", type=click.IntRange(1, 256), default=cpus,
-              show_default="number of CPUs",
-              help="Server processes sharing the port (Linux; 1 elsewhere).")
-@click.option("--connection-limit", type=click.IntRange(10, 100_000), default=CONNECTION_LIMIT,
-              show_default=True, help="Open connections per process; more wait to be accepted.")
-@click.option("--client-timeout", type=click.IntRange(1, 3600), default=CLIENT_TIMEOUT,
-              show_default=True,
-              help="Seconds a client may take to send a request, or stay idle, before its "
-                   "connection is closed.")
-@click.option("--base-url", callback=_check_base_url, metavar="URL",
-              help="Public address of the site (e.g. https://example.org/tim-kiem): "
-                   "absolute links in feeds and OpenSearch use it instead of the request's "
-                   "Host header.")
-def serve(index_dir, host, port, threads, processes, connection_limit, client_timeout,
-          base_url):
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=default_index,
+    show_default="index/",
+    help="Index folder.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 for every interface).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Worker threads answering requests (in each process).",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 256),
+    default=cpus,
+    show_default="number of CPUs",
+    help="Server processes sharing the port (Linux; 1 elsewhere).",
+)
+@click.option(
+    "--connection-limit",
+    type=click.IntRange(10, 100_000),
+    default=CONNECTION_LIMIT,
+    show_default=True,
+    help="Open connections per process; more wait to be accepted.",
+)
+@click.option(
+    "--client-timeout",
+    type=click.IntRange(1, 3600),
+    default=CLIENT_TIMEOUT,
+    show_default=True,
+    help="Seconds a client may take to send a request, or stay idle, before its "
+    "connection is closed.",
+)
+@click.option(
+    "--base-url",
+    callback=_check_base_url,
+    metavar="URL",
+    help="Public address of the site (e.g. https://example.org/tim-kiem): "
+    "absolute links in feeds and OpenSearch use it instead of the request's "
+    "Host header.",
+)
+def serve(index_dir, host, port, threads, processes, connection_limit, client_timeout, base_url):
     """Serve the search site and its JSON API with waitress.
 
     Pages: / (home), /search, /articles/<id>; JSON: /api/search, /api/articles/<id>;
@@ -444,20 +503,25 @@ def serve(index_dir, host, port, threads, processes, connection_limit, client_ti
     config = {"INDEX_DIR": str(Path(index_dir).resolve())}
     if base_url:
         config["BASE_URL"] = base_url
-    limits = {"connection_limit": allow_files(connection_limit),
-              "client_timeout": client_timeout}
+    limits = {"connection_limit": allow_files(connection_limit), "client_timeout": client_timeout}
     if processes > 1 and can_fork():
         socks = bind(host, port)
-        click.echo(f"vnsearch: serving {index_dir} on "
-                   f"{_urls([_address(s) for s in socks], host)} "
-                   f"({processes} processes x {threads} threads; Ctrl+C to stop)", err=True)
+        click.echo(
+            f"vnsearch: serving {index_dir} on "
+            f"{_urls([_address(s) for s in socks], host)} "
+            f"({processes} processes x {threads} threads; Ctrl+C to stop)",
+            err=True,
+        )
         sys.exit(_serve_forked(config, socks, threads, limits, processes))
 
     from . import create_app
 
     server = make_server(create_app(config), limits, host=host, port=port, threads=threads)
-    click.echo(f"vnsearch: serving {index_dir} on {_listening(server, host)} "
-               f"({threads} threads; Ctrl+C to stop)", err=True)
+    click.echo(
+        f"vnsearch: serving {index_dir} on {_listening(server, host)} "
+        f"({threads} threads; Ctrl+C to stop)",
+        err=True,
+    )
     try:
         server.run()
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ Created on first use, so that an app started before the index exists comes up
 anyway; it reads the vocabulary next to ``INDEX_DIR`` and follows new
 generations written by the indexer, like the engine's suggester.
 """
+
 from __future__ import annotations
 
 import threading

@@ -5,6 +5,7 @@ started before ``vnsearch index`` has run comes up anyway: requests get a clear
 503 until the index exists, then work without a restart. The engine refreshes
 its per-thread searchers whenever another process commits.
 """
+
 from __future__ import annotations
 
 from flask import current_app

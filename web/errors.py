@@ -6,6 +6,7 @@ truncated table of contents or segment the library did not name) is answered
 as :class:`~search.errors.IndexDamaged`, a 503; anything else is a 500. Never a
 traceback.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -17,8 +18,14 @@ from pathlib import Path
 from flask import current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from search.errors import (ArticleNotFound, BadQuery, IndexDamaged, IndexMissing,
-                           IndexOutdated, SearchError)
+from search.errors import (
+    ArticleNotFound,
+    BadQuery,
+    IndexDamaged,
+    IndexMissing,
+    IndexOutdated,
+    SearchError,
+)
 
 TITLES = {
     IndexMissing: "Chưa có chỉ mục tìm kiếm",
@@ -40,10 +47,10 @@ MESSAGES = {
     IndexMissing: "Máy chủ chưa có chỉ mục để tìm kiếm.",
     IndexOutdated: "Chỉ mục được tạo bởi một phiên bản khác của vnsearch.",
     IndexDamaged: "Máy chủ không đọc được một tệp của chỉ mục tìm kiếm, nên tạm thời "
-                  "không thể tìm kiếm hay hiển thị bài viết.",
+    "không thể tìm kiếm hay hiển thị bài viết.",
     ArticleNotFound: "Không có bài viết nào với mã này.",
     BadQuery: "Một tham số trong địa chỉ không hợp lệ (trang, số kết quả mỗi trang, sắp xếp, "
-              "năm, ngày tháng hoặc quá nhiều bộ lọc).",
+    "năm, ngày tháng hoặc quá nhiều bộ lọc).",
 }
 HTTP_MESSAGES = {
     400: "Yêu cầu không hợp lệ.",
@@ -69,18 +76,31 @@ HTTP_CODES = {
 }
 HINTS = {
     IndexMissing: "Hãy chạy lệnh vnsearch index; trang sẽ hoạt động ngay khi có chỉ mục, "
-                  "không cần khởi động lại.",
+    "không cần khởi động lại.",
     IndexOutdated: "Hãy chạy lại lệnh vnsearch index để cập nhật chỉ mục.",
     IndexDamaged: "Quản trị viên hãy chạy lệnh vnsearch check để xem tệp nào bị hỏng, "
-                  "rồi vnsearch index --rebuild để xây dựng lại chỉ mục từ các tệp nguồn.",
+    "rồi vnsearch index --rebuild để xây dựng lại chỉ mục từ các tệp nguồn.",
 }
 # What a damaged index file raises from inside the reading code when the library
 # does not name it (pickle, struct, zlib on truncated data; a vanished file).
-READ_ERRORS = (EOFError, struct.error, zlib.error, pickle.UnpicklingError, OSError,
-               sqlite3.DatabaseError)
+READ_ERRORS = (
+    EOFError,
+    struct.error,
+    zlib.error,
+    pickle.UnpicklingError,
+    OSError,
+    sqlite3.DatabaseError,
+)
 # Whoosh's modules that read index files: any error raised in one is about the files.
-READERS = ("whoosh.index", "whoosh.filedb", "whoosh.codec", "whoosh.system",
-           "whoosh.util.struct", "whoosh.util.numlists", "whoosh.util.varints")
+READERS = (
+    "whoosh.index",
+    "whoosh.filedb",
+    "whoosh.codec",
+    "whoosh.system",
+    "whoosh.util.struct",
+    "whoosh.util.numlists",
+    "whoosh.util.varints",
+)
 
 
 def init_app(app) -> None:
@@ -99,20 +119,33 @@ def handle_search_error(e: SearchError):
         # Its own message says which argument and why (in Vietnamese).
         return respond(e.status, title, str(e), message, api_message=str(e), code=e.code)
     # The library's other messages are English and may name server paths.
-    return respond(e.status, title, message, hint,
-                   api_message=" ".join(m for m in (message, hint) if m),
-                   code=CODES.get(type(e), HTTP_CODES.get(e.status, "error")))
+    return respond(
+        e.status,
+        title,
+        message,
+        hint,
+        api_message=" ".join(m for m in (message, hint) if m),
+        code=CODES.get(type(e), HTTP_CODES.get(e.status, "error")),
+    )
 
 
 def handle_http_error(e: HTTPException):
     """404 for an unknown page, 405, and the like."""
     status = e.code or 500
     # A 405 names the methods the URL accepts (RFC 9110, "Allow").
-    headers = {"Allow": ", ".join(e.valid_methods)} \
-        if isinstance(e, MethodNotAllowed) and e.valid_methods else None
-    return respond(status, HTTP_TITLES.get(status, e.name), HTTP_MESSAGES.get(status, ""),
-                   api_message=HTTP_MESSAGES.get(status) or e.description, headers=headers,
-                   code=HTTP_CODES.get(status, "http_error"))
+    headers = (
+        {"Allow": ", ".join(e.valid_methods)}
+        if isinstance(e, MethodNotAllowed) and e.valid_methods
+        else None
+    )
+    return respond(
+        status,
+        HTTP_TITLES.get(status, e.name),
+        HTTP_MESSAGES.get(status, ""),
+        api_message=HTTP_MESSAGES.get(status) or e.description,
+        headers=headers,
+        code=HTTP_CODES.get(status, "http_error"),
+    )
 
 
 def handle_unexpected(e: Exception):
@@ -122,8 +155,7 @@ def handle_unexpected(e: Exception):
     """
     if about_index(e):
         # One line: the fix is `vnsearch check`, not this stack.
-        current_app.logger.error("damaged index on %s: %s: %s", request.path,
-                                 type(e).__name__, e)
+        current_app.logger.error("damaged index on %s: %s: %s", request.path, type(e).__name__, e)
         return handle_search_error(IndexDamaged(f"{type(e).__name__} reading the index"))
     current_app.logger.exception("unhandled error on %s", request.path)
     return respond(500, HTTP_TITLES[500], HTTP_MESSAGES[500], code=HTTP_CODES[500])
@@ -159,8 +191,15 @@ def _inside_index(filename) -> bool:
         return False
 
 
-def respond(status: int, title: str, message: str, hint: str | None = None,
-            api_message: str | None = None, headers: dict | None = None, code: str = "error"):
+def respond(
+    status: int,
+    title: str,
+    message: str,
+    hint: str | None = None,
+    api_message: str | None = None,
+    headers: dict | None = None,
+    code: str = "error",
+):
     """JSON under /api/, else the (Vietnamese) error page.
 
     The JSON: ``{"error": message, "code": code, "message": message, "status": …,
@@ -169,8 +208,12 @@ def respond(status: int, title: str, message: str, hint: str | None = None,
     """
     if request.path.startswith("/api/") or request.path == "/api":
         text = api_message or message
-        body = jsonify({"error": text, "code": code, "message": text, "status": status,
-                        "title": title})
+        body = jsonify(
+            {"error": text, "code": code, "message": text, "status": status, "title": title}
+        )
         return body, status, headers or {}
-    return render_template("error.html", status=status, title=title, message=message,
-                           hint=hint), status, headers or {}
+    return (
+        render_template("error.html", status=status, title=title, message=message, hint=hint),
+        status,
+        headers or {},
+    )

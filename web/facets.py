@@ -4,6 +4,7 @@ The "nay thuộc …" notes on provinces come from the data: for each province a
 published, the 2025 province most of its articles carry (computed once per index
 generation from the engine's facet columns).
 """
+
 from __future__ import annotations
 
 import threading
@@ -26,8 +27,14 @@ TITLES = {
     "outlet": "Báo, trang tin",
     "district": "Quận, huyện (khi đăng)",
 }
-CHIP_LABELS = {"province": "Tỉnh", "province_2025": "Nay thuộc", "topic": "Chủ đề",
-               "year": "Năm", "outlet": "Báo", "district": "Huyện"}
+CHIP_LABELS = {
+    "province": "Tỉnh",
+    "province_2025": "Nay thuộc",
+    "topic": "Chủ đề",
+    "year": "Năm",
+    "outlet": "Báo",
+    "district": "Huyện",
+}
 # A facet with more values than LONG shows its first TOP and links to the full list.
 LONG, TOP = 12, 10
 # The full list of one facet (?facet=outlet) is filtered by ?facet_q=…; capped.
@@ -115,13 +122,25 @@ def province_level(result: SearchResult, view: str | None) -> str:
 def province_switch(pairs: Pairs, level: str) -> ProvinceSwitch:
     """Two links, one current: the provinces as published or after the 2025 merger."""
     views = (("khi đăng", "published", "province"), ("hiện nay", "2025", "province_2025"))
-    return ProvinceSwitch(level, [(label, replace_url(pairs, "province_view", arg), key == level)
-                                  for label, arg, key in views])
+    return ProvinceSwitch(
+        level,
+        [
+            (label, replace_url(pairs, "province_view", arg), key == level)
+            for label, arg, key in views
+        ],
+    )
 
 
-def facet_boxes(result: SearchResult, pairs: Pairs, successors: dict[str, str],
-                endpoint: str = "views.search", *, level: str | None = None,
-                expanded: str | None = None, facet_q: str = "") -> list[FacetBox]:
+def facet_boxes(
+    result: SearchResult,
+    pairs: Pairs,
+    successors: dict[str, str],
+    endpoint: str = "views.search",
+    *,
+    level: str | None = None,
+    expanded: str | None = None,
+    facet_q: str = "",
+) -> list[FacetBox]:
     """Sidebar boxes for every facet that has values, selected values first.
 
     Of the two province facets only ``level`` is listed (both when None). A
@@ -147,14 +166,20 @@ def facet_boxes(result: SearchResult, pairs: Pairs, successors: dict[str, str],
         elif len(values) > LONG:
             # Selected values always show (to be removable), then the largest;
             # links are built only for what shows (districts run to hundreds).
-            values = values[:max(TOP, sum(v.selected for v in values))]
-            box.all_url = (build(endpoint, without(pairs, "page") + [("facet", name)])
-                           + f"#facet-{name}")
-        box.shown = [FacetLink(v.value, v.count, v.selected,
-                               toggle_url(pairs, name, v.value, endpoint),
-                               note=successor_note(v.value, successors) if name == "province"
-                               else None)
-                     for v in values]
+            values = values[: max(TOP, sum(v.selected for v in values))]
+            box.all_url = (
+                build(endpoint, without(pairs, "page") + [("facet", name)]) + f"#facet-{name}"
+            )
+        box.shown = [
+            FacetLink(
+                v.value,
+                v.count,
+                v.selected,
+                toggle_url(pairs, name, v.value, endpoint),
+                note=successor_note(v.value, successors) if name == "province" else None,
+            )
+            for v in values
+        ]
         boxes.append(box)
     return boxes
 
@@ -168,5 +193,8 @@ def successor_note(province: str | None, successors: dict[str, str]) -> str | No
 
 def chips(result: SearchResult, pairs: Pairs) -> list[Chip]:
     """One removable chip per selected filter value."""
-    return [Chip(CHIP_LABELS[name], value, toggle_url(pairs, name, value))
-            for name in FACETS for value in result.filters.get(name, [])]
+    return [
+        Chip(CHIP_LABELS[name], value, toggle_url(pairs, name, value))
+        for name in FACETS
+        for value in result.filters.get(name, [])
+    ]

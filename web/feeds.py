@@ -1,4 +1,5 @@
 """Machine-readable views: an Atom feed and a CSV export of a search, and OpenSearch."""
+
 from __future__ import annotations
 
 import re
@@ -51,14 +52,19 @@ def search_atom():
     pairs = [p for p in search_pairs(request.args) if p[0] not in ("page", "per_page", "sort")]
     # The feed's own address: the arguments it reads, under the configured base URL.
     self_pairs = [p for p in search_pairs(request.args) if p[0] not in ("page", "sort")]
-    entries = [{
-        "hit": h,
-        "link": urls.absolute("views.article", article_id=h.id),
-        "via": web_url(h.url),
-        "updated": atom_date(h.date),
-    } for h in result.hits]
+    entries = [
+        {
+            "hit": h,
+            "link": urls.absolute("views.article", article_id=h.id),
+            "via": web_url(h.url),
+            "updated": atom_date(h.date),
+        }
+        for h in result.hits
+    ]
     body = render_template(
-        "search.atom.xml", result=result, entries=entries,
+        "search.atom.xml",
+        result=result,
+        entries=entries,
         html_url=urls.absolute("views.search", pairs),
         self_url=urls.absolute("feeds.search_atom", self_pairs),
         updated=max((e["updated"] for e in entries), default=EPOCH),
@@ -75,10 +81,10 @@ def search_csv():
     # Arguments are checked and the order computed before the answer starts;
     # rows are read from the index as they are sent.
     rows = get_engine().export(limit=EXPORT_LIMIT, **kwargs)
-    response = current_app.response_class(stream_with_context(csv_lines(rows)),
-                                          mimetype="text/csv")
+    response = current_app.response_class(stream_with_context(csv_lines(rows)), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
-        f"attachment; filename={export_filename(kwargs['q'][:MAX_QUERY_CHARS])}")
+        f"attachment; filename={export_filename(kwargs['q'][:MAX_QUERY_CHARS])}"
+    )
     return response
 
 
@@ -86,8 +92,10 @@ def search_csv():
 def opensearch():
     """The OpenSearch description, so browsers can add the site as a search engine."""
     body = render_template(
-        "opensearch.xml", icon_url=urls.absolute("static", filename="favicon.svg"),
-        html_url=urls.absolute("views.search"), atom_url=urls.absolute("feeds.search_atom"),
-        self_url=urls.absolute("feeds.opensearch"))
-    return current_app.response_class(body,
-                                      mimetype="application/opensearchdescription+xml")
+        "opensearch.xml",
+        icon_url=urls.absolute("static", filename="favicon.svg"),
+        html_url=urls.absolute("views.search"),
+        atom_url=urls.absolute("feeds.search_atom"),
+        self_url=urls.absolute("feeds.opensearch"),
+    )
+    return current_app.response_class(body, mimetype="application/opensearchdescription+xml")

@@ -3,6 +3,7 @@
 Everything here raises :class:`~search.errors.BadQuery` (HTTP 400) for input a
 person could type into the address bar; the engine checks the ranges again.
 """
+
 from __future__ import annotations
 
 from search.dates import parse_bound
@@ -13,8 +14,19 @@ from search.query import MAX_QUERY_CHARS
 # Multi-valued filters, in the order chips and URLs list them.
 FILTERS = ("province", "province_2025", "topic", "year", "outlet", "district")
 # Every argument a search page understands, in the order URLs carry them.
-SEARCH_ARGS = ("q", *FILTERS, "date_from", "date_to", "accents", "expand", "sort", "page",
-               "per_page", "collapse", "province_view")
+SEARCH_ARGS = (
+    "q",
+    *FILTERS,
+    "date_from",
+    "date_to",
+    "accents",
+    "expand",
+    "sort",
+    "page",
+    "per_page",
+    "collapse",
+    "province_view",
+)
 # province_view: which provinces the page lists and maps, as published or after 2025.
 PROVINCE_VIEWS = {"published": "province", "2025": "province_2025"}
 # Every selected value becomes a chip and rides along in every link of the page,
@@ -30,8 +42,9 @@ def _int(args, name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise BadQuery(f"{name}: phải là một số nguyên, không phải {raw!r}",
-                       code=f"bad_{name}") from None
+        raise BadQuery(
+            f"{name}: phải là một số nguyên, không phải {raw!r}", code=f"bad_{name}"
+        ) from None
 
 
 def search_kwargs(args, per_page: int = 10) -> dict:
@@ -40,11 +53,13 @@ def search_kwargs(args, per_page: int = 10) -> dict:
     for name in FILTERS:
         kwargs[name] = [v for v in args.getlist(name) if v.strip()]
         if len(kwargs[name]) > MAX_FILTER_VALUES:
-            raise BadQuery(f"{name}: chỉ được chọn tối đa {MAX_FILTER_VALUES} giá trị",
-                           code="too_many_filters")
+            raise BadQuery(
+                f"{name}: chỉ được chọn tối đa {MAX_FILTER_VALUES} giá trị", code="too_many_filters"
+            )
         if any(len(v) > MAX_VALUE_CHARS for v in kwargs[name]):
-            raise BadQuery(f"{name}: mỗi giá trị dài tối đa {MAX_VALUE_CHARS} ký tự",
-                           code="value_too_long")
+            raise BadQuery(
+                f"{name}: mỗi giá trị dài tối đa {MAX_VALUE_CHARS} ký tự", code="value_too_long"
+            )
     for year in kwargs["year"]:
         if not year.isdigit():
             raise BadQuery(f"year: năm phải là một số, không phải {year!r}", code="bad_year")
@@ -55,8 +70,9 @@ def search_kwargs(args, per_page: int = 10) -> dict:
         parse_bound(kwargs[name], name, end=name == "date_to")
     kwargs["accents"] = args.get("accents") or "auto"
     if kwargs["accents"] not in ACCENTS:
-        raise BadQuery(f"accents: chế độ dấu phải là một trong {', '.join(ACCENTS)}",
-                       code="bad_accents")
+        raise BadQuery(
+            f"accents: chế độ dấu phải là một trong {', '.join(ACCENTS)}", code="bad_accents"
+        )
     expand = args.get("expand", "1").strip() or "1"
     if expand not in ("0", "1"):
         raise BadQuery("expand: phải là 0 hoặc 1", code="bad_expand")
@@ -93,5 +109,9 @@ def search_pairs(args) -> list[tuple[str, str]]:
     The query keeps only the characters the engine reads, so the page's links
     (which all carry it) stay short whatever was typed.
     """
-    return [(name, value[:MAX_QUERY_CHARS] if name == "q" else value)
-            for name in SEARCH_ARGS for value in args.getlist(name) if value.strip()]
+    return [
+        (name, value[:MAX_QUERY_CHARS] if name == "q" else value)
+        for name in SEARCH_ARGS
+        for value in args.getlist(name)
+        if value.strip()
+    ]

@@ -6,6 +6,7 @@ A changed filter or sort always goes back to page 1. Absolute links (feeds,
 OpenSearch) start from the configured base URL, never from a client's Host header
 when one is set (:func:`site_root`).
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -37,8 +38,7 @@ def toggle_url(pairs: Pairs, name: str, value: str, endpoint: str = "views.searc
     return build(endpoint, rest)
 
 
-def replace_url(pairs: Pairs, name: str, value: str | None,
-                endpoint: str = "views.search") -> str:
+def replace_url(pairs: Pairs, name: str, value: str | None, endpoint: str = "views.search") -> str:
     """The search with ``name`` set to ``value`` (removed when None), back on page 1."""
     rest = without(pairs, name, "page")
     if value is not None:
@@ -95,9 +95,14 @@ def parse_base_url(value: str) -> str:
         parts.port  # noqa: B018 (raises ValueError on a bad port)
     except ValueError:
         raise ValueError(f"bad port in base URL {value!r} ({example})") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname \
-            or parts.username is not None or parts.query or parts.fragment \
-            or text.endswith(("?", "#")):
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or text.endswith(("?", "#"))
+    ):
         raise ValueError(f"not an http(s) base URL: {value!r} ({example})")
     return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path.rstrip("/"), "", ""))
 
@@ -123,5 +128,5 @@ def absolute(endpoint: str, pairs: Pairs = (), **values) -> str:
     # url_for's path starts with the mount point (SCRIPT_NAME), which a base URL replaces.
     mount = request.script_root
     if mount and path.startswith(mount + "/"):
-        path = path[len(mount):]
+        path = path[len(mount) :]
     return site_root() + path

@@ -1,4 +1,5 @@
 """HTML pages: home, search results and one article."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,15 @@ from search.query import MAX_QUERY_CHARS
 from . import urls
 from .engine import get_engine
 from . import charts
-from .facets import (Chip, chips, facet_boxes, province_level, province_successors,
-                     province_switch, successor_note)
+from .facets import (
+    Chip,
+    chips,
+    facet_boxes,
+    province_level,
+    province_successors,
+    province_switch,
+    successor_note,
+)
 from .params import collapse_arg, province_view, search_kwargs, search_pairs
 
 bp = Blueprint("views", __name__)
@@ -44,11 +52,19 @@ def index():
     result = engine.search("", sort="date", per_page=RECENT)
     successors = province_successors(engine)
     return render_template(
-        "index.html", result=result, hits=[_hit(h, "", successors) for h in result.hits],
-        provinces=[(v.value, v.count, urls.search_url(province=v.value),
-                    successor_note(v.value, successors)) for v in result.facets["province"]],
-        topics=[(v.value, v.count, urls.search_url(topic=v.value))
-                for v in result.facets["topic"]],
+        "index.html",
+        result=result,
+        hits=[_hit(h, "", successors) for h in result.hits],
+        provinces=[
+            (
+                v.value,
+                v.count,
+                urls.search_url(province=v.value),
+                successor_note(v.value, successors),
+            )
+            for v in result.facets["province"]
+        ],
+        topics=[(v.value, v.count, urls.search_url(topic=v.value)) for v in result.facets["topic"]],
         crawled=last_crawled(current_app.config["INDEX_DIR"]),
     )
 
@@ -68,49 +84,69 @@ def search():
     has_filters = any(result.filters.get(name) for name in result.filters) or bool(dates)
     # "Mới nhất" only orders something when some results have dates (the year
     # facet counts the dated ones; a selected year means every result has one).
-    dated = result.total > 0 and (bool(result.filters.get("year"))
-                                  or any(v.count for v in result.facets.get("year", [])))
+    dated = result.total > 0 and (
+        bool(result.filters.get("year")) or any(v.count for v in result.facets.get("year", []))
+    )
     return render_template(
         "search.html",
         result=result,
         hits=[_hit(h, result.query, successors) for h in result.hits],
         first=(result.page - 1) * result.per_page + 1,
-        facets=facet_boxes(result, pairs, successors, level=level, expanded=expanded,
-                           facet_q=request.args.get("facet_q", "")),
+        facets=facet_boxes(
+            result,
+            pairs,
+            successors,
+            level=level,
+            expanded=expanded,
+            facet_q=request.args.get("facet_q", ""),
+        ),
         province_switch=province_switch(pairs, level),
         filters_open=bool(expanded),
         timeline_svg=charts.timeline_svg(result, pairs, dates),
         map_svg=charts.map_svg(result, pairs),
-        timeline_clear_url=urls.build("views.search", urls.without(
-            pairs, "date_from", "date_to", "page")),
+        timeline_clear_url=urls.build(
+            "views.search", urls.without(pairs, "date_from", "date_to", "page")
+        ),
         chips=chips(result, pairs) + _date_chips(dates, pairs),
         clear_url=urls.build("views.search", [("q", result.query)] if result.query else []),
         has_filters=has_filters,
-        sorts=[(label, urls.replace_url(pairs, "sort", None if key == "relevance" else key),
-                key == result.sort) for key, label in SORT_LABELS.items()
-               if key != "date" or dated or result.sort == "date"],
+        sorts=[
+            (
+                label,
+                urls.replace_url(pairs, "sort", None if key == "relevance" else key),
+                key == result.sort,
+            )
+            for key, label in SORT_LABELS.items()
+            if key != "date" or dated or result.sort == "date"
+        ],
         # The date inputs submit with the search box's form (id "q-form"), which
         # therefore does not carry the dates as hidden fields.
-        date_form={"form": "q-form",
-                   **{name: request.args.get(name, "").strip() for name in DATE_ARGS}},
-        csv_url=urls.build("feeds.search_csv", [p for p in pairs if p[0] not in
-                                                ("page", "per_page")]),
+        date_form={
+            "form": "q-form",
+            **{name: request.args.get(name, "").strip() for name in DATE_ARGS},
+        },
+        csv_url=urls.build(
+            "feeds.search_csv", [p for p in pairs if p[0] not in ("page", "per_page")]
+        ),
         pages=urls.pagination(pairs, result.page, result.pages),
         prev_url=urls.page_url(pairs, result.page - 1) if result.page > 1 else None,
         next_url=urls.page_url(pairs, result.page + 1) if result.page < result.pages else None,
-        suggestion_url=(urls.replace_url(pairs, "q", result.suggestion)
-                        if result.suggestion else None),
+        suggestion_url=(
+            urls.replace_url(pairs, "q", result.suggestion) if result.suggestion else None
+        ),
         accent_modes=_accent_modes(result, pairs),
         exact_url=urls.replace_url(pairs, "accents", "exact"),
         no_expand_url=urls.replace_url(pairs, "expand", "0"),
-        corrected_url=(urls.replace_url(pairs, "q", result.corrected)
-                       if result.corrected else None),
+        corrected_url=(
+            urls.replace_url(pairs, "q", result.corrected) if result.corrected else None
+        ),
         expand_url=urls.replace_url(pairs, "expand", None),
         expand_off=request.args.get("expand") == "0",
         words=[" ".join(w) for w in result.words],
         json_url=urls.build("api.search", pairs),
-        atom_url=urls.build("feeds.search_atom", [p for p in pairs if p[0] not in
-                                                  ("page", "per_page", "sort")]),
+        atom_url=urls.build(
+            "feeds.search_atom", [p for p in pairs if p[0] not in ("page", "per_page", "sort")]
+        ),
         hidden=[p for p in pairs if p[0] not in ("q", "page") + DATE_ARGS],
         # Near-duplicates folded into one hit: the same page with every article apart.
         apart_url=urls.replace_url(pairs, "collapse", "0") if result.collapsed else None,
@@ -134,8 +170,9 @@ def article(article_id):
         paragraphs=_paragraphs(art.body, terms),
         lead=_marked(art.lead, terms),
         province_url=urls.search_url(province=art.province) if art.province else None,
-        province_2025_url=(urls.search_url(province_2025=art.province_2025)
-                           if art.province_2025 else None),
+        province_2025_url=(
+            urls.search_url(province_2025=art.province_2025) if art.province_2025 else None
+        ),
         topics=[(t, urls.search_url(topic=t)) for t in art.topics],
         refs=[(r, urls.search_url(q=r.ref)) for r in art.policy_refs],
         source_url=art.url if _site(art.url) else None,
@@ -164,16 +201,20 @@ def _date_bounds(args) -> dict[str, dt.date]:
 
 def _date_chips(bounds: dict[str, dt.date], pairs) -> list[Chip]:
     """A removable chip per date bound: "Từ ngày: 01/01/2022"."""
-    return [Chip(DATE_LABELS[name], vn_date(day), urls.replace_url(pairs, name, None))
-            for name, day in bounds.items()]
+    return [
+        Chip(DATE_LABELS[name], vn_date(day), urls.replace_url(pairs, name, None))
+        for name, day in bounds.items()
+    ]
 
 
 def _accent_modes(result, pairs) -> list[tuple[str, str, bool]]:
     """The accents switch: (label, url, current), offered when the query has accents."""
     if not has_diacritics(result.query):
         return []
-    return [(label, urls.replace_url(pairs, "accents", mode), mode == result.accents)
-            for mode, label in ACCENT_LABELS.items()]
+    return [
+        (label, urls.replace_url(pairs, "accents", mode), mode == result.accents)
+        for mode, label in ACCENT_LABELS.items()
+    ]
 
 
 def _hit(hit, q: str, successors: dict[str, str]) -> dict:

@@ -1,4 +1,5 @@
 """`vnsearch crawl`: fetch provincial papers and commune portals politely into the index."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -62,9 +63,11 @@ class _Progress:
         if self.host not in (None, host):
             click.echo("", err=True)
         self.host = host
-        line = (f"{host}: fetched {c.fetched}, new {c.new}, changed {c.changed}, "
-                f"unchanged {c.unchanged}, robots {c.robots}, errors {c.errors}, "
-                f"queued {c.queued}")
+        line = (
+            f"{host}: fetched {c.fetched}, new {c.new}, changed {c.changed}, "
+            f"unchanged {c.unchanged}, robots {c.robots}, errors {c.errors}, "
+            f"queued {c.queued}"
+        )
         click.echo(f"\r{line:<100}", nl=False, err=True)
 
     def end(self) -> None:
@@ -74,11 +77,13 @@ class _Progress:
 
 
 def _summary(report: CrawlReport, index_dir, prefix: str = "") -> None:
-    click.echo(f"{prefix}crawled {len(report.hosts)} host(s): fetched {report.fetched}, "
-               f"new {report.new}, changed {report.changed}, unchanged {report.unchanged}, "
-               f"merged {report.merged}, skipped by robots {len(report.robots)}, "
-               f"skipped {len(report.skipped)}, errors {len(report.errors)}  "
-               f"({report.requests} requests, {report.seconds:.1f} s; {index_dir})")
+    click.echo(
+        f"{prefix}crawled {len(report.hosts)} host(s): fetched {report.fetched}, "
+        f"new {report.new}, changed {report.changed}, unchanged {report.unchanged}, "
+        f"merged {report.merged}, skipped by robots {len(report.robots)}, "
+        f"skipped {len(report.skipped)}, errors {len(report.errors)}  "
+        f"({report.requests} requests, {report.seconds:.1f} s; {index_dir})"
+    )
     for url in report.robots:
         click.echo(f"  robots.txt disallows {url}", err=True)
     for url, reason in report.skipped:
@@ -95,52 +100,115 @@ def _when(ts: float | None) -> str:
 
 def _status(index_dir: Path, as_json: bool) -> None:
     if not state_path(index_dir).is_file():
-        raise _Failed(f"no crawl state in {index_dir}: run `vnsearch crawl START --index "
-                      f"{index_dir}` first")
+        raise _Failed(
+            f"no crawl state in {index_dir}: run `vnsearch crawl START --index {index_dir}` first"
+        )
     with State(index_dir) as state:
         hosts = state.status()
     if as_json:
-        click.echo(json.dumps([{"host": h.host, "outlet": h.outlet,
-                                "last_crawl_at": _when(h.last_crawl_at), "pages": h.counts,
-                                "last_error": h.last_error} for h in hosts],
-                              ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "host": h.host,
+                        "outlet": h.outlet,
+                        "last_crawl_at": _when(h.last_crawl_at),
+                        "pages": h.counts,
+                        "last_error": h.last_error,
+                    }
+                    for h in hosts
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for h in hosts:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(h.counts.items())) or "no pages"
-        click.echo(f"{h.host}  ({h.outlet or 'unknown outlet'})  last crawled "
-                   f"{_when(h.last_crawl_at)}: {counts}")
+        click.echo(
+            f"{h.host}  ({h.outlet or 'unknown outlet'})  last crawled "
+            f"{_when(h.last_crawl_at)}: {counts}"
+        )
         if h.last_error:
             click.echo(f"  last error: {h.last_error}")
 
 
 @click.command()
 @click.argument("starts", nargs=-1, metavar="START...")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=default_index, show_default="index/", help="Index folder.")
-@click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Sources file (TOML): outlets with home page, province, feeds, sitemaps. "
-                   "Without START, every outlet in it is crawled.")
-@click.option("--delay", type=click.FloatRange(0), default=DEFAULT_DELAY, show_default=True,
-              metavar="SECONDS",
-              help="Least time between two requests to one host (a larger Crawl-delay wins).")
-@click.option("--max-pages", type=click.IntRange(1), default=None,
-              help="Stop asking for pages after this many per round (the rest waits).")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              metavar="DATE", help="Only articles published on or after DATE (YYYY-MM-DD).")
-@click.option("--user-agent", default=None, metavar="TEXT",
-              help="User-Agent sent to every site (default: vnsearch, its version and the "
-                   "sources file's contact).")
-@click.option("--every", default=None, callback=_duration, metavar="DURATION",
-              help="Keep running: crawl again on this period (1h, 30m, 1h30m).")
-@click.option("--status", "show_status", is_flag=True,
-              help="Print the crawl state per host and exit.")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=default_index,
+    show_default="index/",
+    help="Index folder.",
+)
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sources file (TOML): outlets with home page, province, feeds, sitemaps. "
+    "Without START, every outlet in it is crawled.",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(0),
+    default=DEFAULT_DELAY,
+    show_default=True,
+    metavar="SECONDS",
+    help="Least time between two requests to one host (a larger Crawl-delay wins).",
+)
+@click.option(
+    "--max-pages",
+    type=click.IntRange(1),
+    default=None,
+    help="Stop asking for pages after this many per round (the rest waits).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    metavar="DATE",
+    help="Only articles published on or after DATE (YYYY-MM-DD).",
+)
+@click.option(
+    "--user-agent",
+    default=None,
+    metavar="TEXT",
+    help="User-Agent sent to every site (default: vnsearch, its version and the "
+    "sources file's contact).",
+)
+@click.option(
+    "--every",
+    default=None,
+    callback=_duration,
+    metavar="DURATION",
+    help="Keep running: crawl again on this period (1h, 30m, 1h30m).",
+)
+@click.option(
+    "--status", "show_status", is_flag=True, help="Print the crawl state per host and exit."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--rounds", type=click.IntRange(1), default=None, hidden=True)
 @click.option("--timeout", type=click.FloatRange(0.1), default=DEFAULT_TIMEOUT, hidden=True)
 @click.option("--max-bytes", type=click.IntRange(1024), default=MAX_PAGE_BYTES, hidden=True)
 @click.option("--batch-size", type=click.IntRange(1, 10000), default=DEFAULT_BATCH, hidden=True)
-def crawl(starts, index_dir, sources_file, delay, max_pages, since, user_agent, every,
-          show_status, as_json, rounds, timeout, max_bytes, batch_size):
+def crawl(
+    starts,
+    index_dir,
+    sources_file,
+    delay,
+    max_pages,
+    since,
+    user_agent,
+    every,
+    show_status,
+    as_json,
+    rounds,
+    timeout,
+    max_bytes,
+    batch_size,
+):
     """Crawl news sites into the index, politely and incrementally.
 
     A START is a home page, an RSS/Atom feed, a sitemap (or sitemap index,
@@ -152,15 +220,20 @@ def crawl(starts, index_dir, sources_file, delay, max_pages, since, user_agent, 
         _status(index_dir, as_json)
         return
     if not starts and sources_file is None:
-        raise click.UsageError("nothing to crawl: give a home page, feed, sitemap or sources "
-                               "file (START), or --sources FILE")
+        raise click.UsageError(
+            "nothing to crawl: give a home page, feed, sitemap or sources "
+            "file (START), or --sources FILE"
+        )
     try:
         sources = load_sources(sources_file or DATA)
     except SourcesError as e:
         raise _Failed(str(e)) from None
     if user_agent is None and not sources.contact:
-        click.echo("warning: the User-Agent names no contact: set [crawler] contact in the "
-                   "sources file, or --user-agent", err=True)
+        click.echo(
+            "warning: the User-Agent names no contact: set [crawler] contact in the "
+            "sources file, or --user-agent",
+            err=True,
+        )
     progress = _Progress() if sys.stderr.isatty() and not as_json else None
     failed = False
 
@@ -175,11 +248,22 @@ def crawl(starts, index_dir, sources_file, delay, max_pages, since, user_agent, 
             _summary(report, index_dir, f"round {n}: " if every else "")
 
     try:
-        run_crawl(list(starts), index_dir, sources=sources,
-                  delay=delay, max_pages=max_pages, since=since.date() if since else None,
-                  agent=user_agent, timeout=timeout, max_bytes=max_bytes,
-                  batch_size=batch_size, every=every, rounds=rounds, progress=progress,
-                  on_round=on_round)
+        run_crawl(
+            list(starts),
+            index_dir,
+            sources=sources,
+            delay=delay,
+            max_pages=max_pages,
+            since=since.date() if since else None,
+            agent=user_agent,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            batch_size=batch_size,
+            every=every,
+            rounds=rounds,
+            progress=progress,
+            on_round=on_round,
+        )
     except (SourcesError, ValueError) as e:
         raise _Failed(str(e)) from None
     except SearchError as e:

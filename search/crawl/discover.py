@@ -5,6 +5,7 @@ sitemap indexes by trafilatura's sitemap reader, feeds announced by a home page
 by trafilatura's feed finder, links and ``<link rel=canonical>`` by lxml.
 Every URL comes back normalised; keeping to the site is the caller's job.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,8 @@ from .urls import host_of, normalize
 
 _SITEMAP_INDEX = re.compile(rb"<(?:[\w.-]+:)?sitemapindex\b")
 _XML_START = re.compile(
-    rb"^\s{0,64}(?:<\?xml|<(?:[\w.-]+:)?(?:rss|feed|rdf|urlset|sitemapindex)\b)")
+    rb"^\s{0,64}(?:<\?xml|<(?:[\w.-]+:)?(?:rss|feed|rdf|urlset|sitemapindex)\b)"
+)
 _FEED_ROOT = re.compile(rb"<(?:[\w.-]+:)?(?:rss|feed|RDF)\b")
 
 

@@ -6,6 +6,7 @@ waits until that host's next allowed time: ``--delay`` seconds after the end
 of the previous request, or the host's ``Crawl-delay`` when that is larger, or
 what a ``Retry-After`` asked for.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -43,23 +44,26 @@ _CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_-]{1,40})""")
 def user_agent(contact: str | None = None) -> str:
     """The User-Agent: the project, its version, and who runs it when known."""
     about = "Vietnamese local-government news search"
-    return f"{PRODUCT}/{__version__} (+{contact}; {about})" if contact else \
-        f"{PRODUCT}/{__version__} ({about})"
+    return (
+        f"{PRODUCT}/{__version__} (+{contact}; {about})"
+        if contact
+        else f"{PRODUCT}/{__version__} ({about})"
+    )
 
 
 @dataclass
 class Response:
     """What one fetch gave: a body, or why there is none."""
 
-    url: str                       # the URL asked for
-    final_url: str                 # after redirects
-    status: int = 0                # the last HTTP status (0: no answer)
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status: int = 0  # the last HTTP status (0: no answer)
     content_type: str = ""
-    body: bytes | None = None      # None: not modified, skipped or failed
+    body: bytes | None = None  # None: not modified, skipped or failed
     etag: str | None = None
     last_modified: str | None = None
-    error: str | None = None       # a failure (retried next round)
-    skipped: str | None = None     # not downloaded on purpose (robots, size, type)
+    error: str | None = None  # a failure (retried next round)
+    skipped: str | None = None  # not downloaded on purpose (robots, size, type)
     by_robots: bool = False
     conditional: bool = False
     retry_after: str | None = None
@@ -75,8 +79,9 @@ class RobotsStore(Protocol):
 
     def robots(self, host: str) -> tuple[str | None, str | None, str | None] | None: ...
 
-    def save_robots(self, host: str, etag: str | None, last_modified: str | None,
-                    text: str | None) -> None: ...
+    def save_robots(
+        self, host: str, etag: str | None, last_modified: str | None, text: str | None
+    ) -> None: ...
 
 
 @dataclass
@@ -84,7 +89,7 @@ class _Host:
     next_at: float = 0.0
     rules: Protego | None = None
     unavailable: str | None = None  # robots.txt could not be read: nothing is fetched
-    stopped: str | None = None      # a long Retry-After: no more requests this round
+    stopped: str | None = None  # a long Retry-After: no more requests this round
     delay: float = 0.0
 
 
@@ -103,11 +108,16 @@ class Fetcher:
 
     def __post_init__(self):
         self.http = urllib3.PoolManager(
-            num_pools=16, retries=False,
-            timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout))
+            num_pools=16,
+            retries=False,
+            timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
+        )
         # Given per request: urllib3 replaces, not merges, a pool's default headers.
-        self.headers = {"User-Agent": self.agent, "Accept-Language": "vi,en;q=0.5",
-                        "Accept-Encoding": "gzip, deflate"}
+        self.headers = {
+            "User-Agent": self.agent,
+            "Accept-Language": "vi,en;q=0.5",
+            "Accept-Encoding": "gzip, deflate",
+        }
 
     def new_round(self) -> None:
         """Read robots.txt again at the next request to each host; lift round stops."""
@@ -132,13 +142,17 @@ class Fetcher:
         host = host_of(url)
         kept = self.store.robots(host) if self.store else None
         etag, modified, text = kept or (None, None, None)
-        r = self._request(robots_url, h, etag if text is not None else None,
-                          modified if text is not None else None, MAX_ROBOTS_BYTES)
+        r = self._request(
+            robots_url,
+            h,
+            etag if text is not None else None,
+            modified if text is not None else None,
+            MAX_ROBOTS_BYTES,
+        )
         for _ in range(MAX_REDIRECTS):  # RFC 9309: follow at least five redirects
             if r.status not in (301, 302, 303, 307, 308) or r.final_url == r.url:
                 break
-            r = self._request(r.final_url, self._host(r.final_url), None, None,
-                              MAX_ROBOTS_BYTES)
+            r = self._request(r.final_url, self._host(r.final_url), None, None, MAX_ROBOTS_BYTES)
         if r.status == 304 and text is not None:
             pass
         elif 200 <= r.status < 300 and r.body is not None:
@@ -177,8 +191,15 @@ class Fetcher:
 
     # requests --------------------------------------------------------------
 
-    def get(self, url: str, *, sites: frozenset[str], etag: str | None = None,
-            last_modified: str | None = None, html_only: bool = True) -> Response:
+    def get(
+        self,
+        url: str,
+        *,
+        sites: frozenset[str],
+        etag: str | None = None,
+        last_modified: str | None = None,
+        html_only: bool = True,
+    ) -> Response:
         """GET ``url`` politely, following redirects within ``sites``.
 
         Every hop is checked against robots.txt; ``etag``/``last_modified``
@@ -196,8 +217,9 @@ class Fetcher:
             if r.status in (301, 302, 303, 307, 308) and r.final_url != current:
                 target = r.final_url
                 if not same_site(target, sites):
-                    return Response(url, target, status=r.status,
-                                    skipped=f"redirected off the site to {target}")
+                    return Response(
+                        url, target, status=r.status, skipped=f"redirected off the site to {target}"
+                    )
                 current = target
                 continue
             r.url = url
@@ -210,25 +232,33 @@ class Fetcher:
             r = self._request(url, h, etag, last_modified, self.max_bytes, html_only)
             if r.status not in (429, 503):
                 return r
-            wait = max(r_after(r), min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt))
+            wait = max(r_after(r), min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
             if wait > MAX_RETRY_AFTER:
                 h.stopped = f"HTTP {r.status}: the site asked to wait {wait:.0f} s"
                 return Response(url, url, r.status, error=h.stopped)
             log.info("%s: HTTP %d, asking again in %.1f s", url, r.status, wait)
             h.next_at = max(h.next_at, self.clock() + wait)
-        return Response(url, url, r.status,
-                        error=f"HTTP {r.status} after {MAX_ATTEMPTS} tries")
+        return Response(url, url, r.status, error=f"HTTP {r.status} after {MAX_ATTEMPTS} tries")
 
     def _wait(self, h: _Host) -> None:
         pause = h.next_at - self.clock()
         if pause > 0:
             self.sleep(pause)
 
-    def _request(self, url: str, h: _Host, etag: str | None, last_modified: str | None,
-                 max_bytes: int, html_only: bool = False) -> Response:
+    def _request(
+        self,
+        url: str,
+        h: _Host,
+        etag: str | None,
+        last_modified: str | None,
+        max_bytes: int,
+        html_only: bool = False,
+    ) -> Response:
         """One GET (no redirects followed), spaced from the host's previous request."""
-        headers = {**self.headers, "Accept": ("text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
-                                              if html_only else "*/*")}
+        headers = {
+            **self.headers,
+            "Accept": ("text/html,application/xhtml+xml;q=0.9,*/*;q=0.1" if html_only else "*/*"),
+        }
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -238,8 +268,14 @@ class Fetcher:
         out = Response(url, url, conditional=bool(etag or last_modified))
         resp = None
         try:
-            resp = self.http.request("GET", url, headers=headers, redirect=False,
-                                     preload_content=False, decode_content=True)
+            resp = self.http.request(
+                "GET",
+                url,
+                headers=headers,
+                redirect=False,
+                preload_content=False,
+                decode_content=True,
+            )
             out.status = resp.status
             out.etag = resp.headers.get("ETag")
             out.last_modified = resp.headers.get("Last-Modified")
@@ -266,8 +302,9 @@ class Fetcher:
             h.next_at = self.clock() + h.delay
         return out
 
-    def _read_body(self, resp, out: Response, max_bytes: int, html_only: bool,
-                   started: float) -> None:
+    def _read_body(
+        self, resp, out: Response, max_bytes: int, html_only: bool, started: float
+    ) -> None:
         ctype = out.content_type.split(";")[0].strip().lower()
         if html_only and ctype and ctype not in HTML_TYPES:
             out.skipped = f"not HTML ({ctype})"

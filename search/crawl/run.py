@@ -8,6 +8,7 @@ its canonical URL as ``url``; records go to :func:`search.ingest.index_records`
 in batches, and only after a batch is committed does the state keep the pages'
 validators and hashes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,15 @@ from ..extract import outlets as outlet_table
 from ..readers import Record
 from . import state as st
 from .discover import canonical_link, kind_of, read_feed, read_home, read_sitemap
-from .fetch import (DEFAULT_DELAY, DEFAULT_TIMEOUT, MAX_PAGE_BYTES, Fetcher, gunzip, to_utf8,
-                    user_agent)
+from .fetch import (
+    DEFAULT_DELAY,
+    DEFAULT_TIMEOUT,
+    MAX_PAGE_BYTES,
+    Fetcher,
+    gunzip,
+    to_utf8,
+    user_agent,
+)
 from .sources import Sources, load_sources
 from .urls import article_id, fetchable, host_of, looks_like_article, normalize, same_site
 
@@ -39,7 +47,7 @@ class Site:
 
     sites: frozenset[str]
     outlet: str | None = None
-    start: str | None = None        # a URL of unknown kind (home page, feed or sitemap)
+    start: str | None = None  # a URL of unknown kind (home page, feed or sitemap)
     home: str | None = None
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
@@ -77,13 +85,18 @@ class CrawlReport:
 
     def to_dict(self) -> dict:
         """Plain-dict form for JSON."""
-        return {"fetched": self.fetched, "new": self.new, "changed": self.changed,
-                "unchanged": self.unchanged, "merged": self.merged,
-                "skipped_by_robots": self.robots,
-                "skipped": [{"url": u, "reason": r} for u, r in self.skipped],
-                "errors": [{"url": u, "reason": r} for u, r in self.errors],
-                "hosts": {h: vars(c) for h, c in self.hosts.items()},
-                "seconds": round(self.seconds, 1)}
+        return {
+            "fetched": self.fetched,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "merged": self.merged,
+            "skipped_by_robots": self.robots,
+            "skipped": [{"url": u, "reason": r} for u, r in self.skipped],
+            "errors": [{"url": u, "reason": r} for u, r in self.errors],
+            "hosts": {h: vars(c) for h, c in self.hosts.items()},
+            "seconds": round(self.seconds, 1),
+        }
 
 
 def resolve_starts(starts: Iterable[str], sources: Sources | None) -> list[Site]:
@@ -99,21 +112,28 @@ def resolve_starts(starts: Iterable[str], sources: Sources | None) -> list[Site]
         known = sources.by_host(url) if sources else None
         row = outlet_table.by_url(url)
         hosts = known.sites if known else frozenset({host_of(url)})
-        out.append(Site(sites=hosts | {host_of(url)}, start=url,
-                        outlet=known.name if known else (row.name if row else None)))
+        out.append(
+            Site(
+                sites=hosts | {host_of(url)},
+                start=url,
+                outlet=known.name if known else (row.name if row else None),
+            )
+        )
     return out
 
 
 def sites_of(sources: Sources) -> list[Site]:
     """One Site per outlet of a sources file."""
-    return [Site(sites=s.sites, outlet=s.name, home=s.home_page, feeds=s.feeds,
-                 sitemaps=s.sitemaps) for s in sources.outlets]
+    return [
+        Site(sites=s.sites, outlet=s.name, home=s.home_page, feeds=s.feeds, sitemaps=s.sitemaps)
+        for s in sources.outlets
+    ]
 
 
 @dataclass
 class _Work:
     url: str
-    kind: str               # start, home, feed, sitemap, page
+    kind: str  # start, home, feed, sitemap, page
     site: Site
     published: str | None = None
 
@@ -123,19 +143,26 @@ class _Fetched:
     """A page fetched and waiting for its batch to be committed."""
 
     url: str
-    record: Record | None     # None: same article as another of the batch
+    record: Record | None  # None: same article as another of the batch
     fields: dict
-    change: str               # new or changed
+    change: str  # new or changed
 
 
 class Round:
     """One pass over the Sites."""
 
-    def __init__(self, state: st.State, fetcher: Fetcher, index_dir, *,
-                 max_pages: int | None = None, since: dt.date | None = None,
-                 batch_size: int = DEFAULT_BATCH,
-                 progress: Callable[[str, HostCounts], None] | None = None,
-                 lock_timeout: float | None = None):
+    def __init__(
+        self,
+        state: st.State,
+        fetcher: Fetcher,
+        index_dir,
+        *,
+        max_pages: int | None = None,
+        since: dt.date | None = None,
+        batch_size: int = DEFAULT_BATCH,
+        progress: Callable[[str, HostCounts], None] | None = None,
+        lock_timeout: float | None = None,
+    ):
         self.state, self.fetcher, self.index_dir = state, fetcher, index_dir
         self.max_pages, self.since, self.batch_size = max_pages, since, batch_size
         self.progress, self.lock_timeout = progress, lock_timeout
@@ -164,12 +191,15 @@ class Round:
 
     def _next(self) -> _Work | None:
         """The next item: on the host that may be asked soonest, listings before pages."""
-        ready = [h for h in {*self.listings, *self.pages}
-                 if self.listings.get(h) or self.pages.get(h)]
+        ready = [
+            h for h in {*self.listings, *self.pages} if self.listings.get(h) or self.pages.get(h)
+        ]
         if not ready:
             return None
-        host = min(ready, key=lambda h: (self.fetcher.hosts[h].next_at
-                                         if h in self.fetcher.hosts else 0.0, h))
+        host = min(
+            ready,
+            key=lambda h: (self.fetcher.hosts[h].next_at if h in self.fetcher.hosts else 0.0, h),
+        )
         queue = self.listings.get(host) or self.pages[host]
         work = queue.popleft()
         self._counts(work.url).queued -= 1
@@ -181,9 +211,12 @@ class Round:
         """Crawl every Site once; returns the report."""
         started = time.monotonic()
         for site in sites:
-            for url, kind in ([(site.start, "start")] if site.start else []) + \
-                    ([(site.home, "home")] if site.home else []) + \
-                    [(u, "feed") for u in site.feeds] + [(u, "sitemap") for u in site.sitemaps]:
+            for url, kind in (
+                ([(site.start, "start")] if site.start else [])
+                + ([(site.home, "home")] if site.home else [])
+                + [(u, "feed") for u in site.feeds]
+                + [(u, "sitemap") for u in site.sitemaps]
+            ):
                 self._enqueue(_Work(url, kind, site))
         for site in sites:  # what earlier rounds found: listings, and pages never finished
             for url, kind in self.state.listings(site.sites):
@@ -220,8 +253,9 @@ class Round:
         if row is None:
             self.state.seen([(work.url, host_of(work.url), work.kind, None)])
         etag, modified = (row.etag, row.last_modified) if row else (None, None)
-        r = self.fetcher.get(work.url, sites=work.site.sites, etag=etag, last_modified=modified,
-                             html_only=False)
+        r = self.fetcher.get(
+            work.url, sites=work.site.sites, etag=etag, last_modified=modified, html_only=False
+        )
         self.report.requests += 1
         if r.by_robots:
             self._robots(work.url)
@@ -236,8 +270,10 @@ class Round:
         if body[:2] == b"\x1f\x8b":
             body = gunzip(body, MAX_LISTING_BYTES)
             if body is None:
-                self._error(work.url, "broken gzip or larger than "
-                                      f"{MAX_LISTING_BYTES // (1024 * 1024)} MB inflated")
+                self._error(
+                    work.url,
+                    f"broken gzip or larger than {MAX_LISTING_BYTES // (1024 * 1024)} MB inflated",
+                )
                 return
         digest = content_hash(body)
         if row is None or row.content_hash != digest:
@@ -246,10 +282,22 @@ class Round:
                 detected = kind_of(body, r.content_type)
                 kind = "home" if detected == "html" else detected
             self._queue_listing(kind, body, r.final_url, work.site)
-        self.state.update([(work.url, {"status": st.INDEXED, "http_status": r.status,
-                                       "canonical": r.final_url, "etag": r.etag,
-                                       "last_modified": r.last_modified,
-                                       "content_hash": digest, "reason": None})])
+        self.state.update(
+            [
+                (
+                    work.url,
+                    {
+                        "status": st.INDEXED,
+                        "http_status": r.status,
+                        "canonical": r.final_url,
+                        "etag": r.etag,
+                        "last_modified": r.last_modified,
+                        "content_hash": digest,
+                        "reason": None,
+                    },
+                )
+            ]
+        )
 
     def _queue_listing(self, kind: str, body: bytes, url: str, site: Site) -> None:
         text = body.decode("utf-8", "replace")
@@ -260,15 +308,22 @@ class Round:
         else:
             listing = read_home(text, url)
             listing.pages = [(u, p) for u, p in listing.pages if looks_like_article(u)]
-        children = [(u, k) for k, urls in (("sitemap", listing.sitemaps), ("feed", listing.feeds))
-                    for u in urls if same_site(u, site.sites)]
+        children = [
+            (u, k)
+            for k, urls in (("sitemap", listing.sitemaps), ("feed", listing.feeds))
+            for u in urls
+            if same_site(u, site.sites)
+        ]
         # Kept before the parent's hash: the next round asks for them even if the
         # parent has not changed (or this run is killed now).
         self.state.seen((u, host_of(u), k, None) for u, k in children)
         for u, k in children:
             self._enqueue(_Work(u, k, site))
-        pages = [(u, p) for u, p in listing.pages
-                 if same_site(u, site.sites) and fetchable(u) and u != url]
+        pages = [
+            (u, p)
+            for u, p in listing.pages
+            if same_site(u, site.sites) and fetchable(u) and u != url
+        ]
         self.state.seen((u, host_of(u), "page", p) for u, p in pages)
         # Feeds and home pages list recent articles: known ones are asked again
         # (conditionally) to catch corrections; a sitemap's known pages are not.
@@ -276,8 +331,11 @@ class Round:
         for u, published in pages:
             row = self.state.page(u)
             # A disallowed one is checked again (no request): robots.txt may have changed.
-            if row is None or row.status in (st.NEW, st.ERROR, st.DISALLOWED) or \
-                    (recheck and row.status in (st.INDEXED, st.SKIPPED)):
+            if (
+                row is None
+                or row.status in (st.NEW, st.ERROR, st.DISALLOWED)
+                or (recheck and row.status in (st.INDEXED, st.SKIPPED))
+            ):
                 self._enqueue(_Work(u, "page", site, published or (row and row.published)))
 
     def _page(self, work: _Work) -> None:
@@ -290,9 +348,12 @@ class Round:
             return
         row = self.state.page(work.url)
         kept = row is not None and row.status in (st.INDEXED, st.SKIPPED)
-        r = self.fetcher.get(work.url, sites=work.site.sites,
-                             etag=row.etag if kept else None,
-                             last_modified=row.last_modified if kept else None)
+        r = self.fetcher.get(
+            work.url,
+            sites=work.site.sites,
+            etag=row.etag if kept else None,
+            last_modified=row.last_modified if kept else None,
+        )
         self.report.requests += 1
         if r.by_robots:
             self._robots(work.url)
@@ -305,23 +366,32 @@ class Round:
             self._failed(work.url, r.error, r.status)
             return
         if r.skipped or r.body is None:
-            self._skip(work.url, r.skipped or "empty answer",
-                       {"etag": r.etag, "last_modified": r.last_modified,
-                        "http_status": r.status})
+            self._skip(
+                work.url,
+                r.skipped or "empty answer",
+                {"etag": r.etag, "last_modified": r.last_modified, "http_status": r.status},
+            )
             return
         self.report.fetched += 1
         counts.fetched += 1
         raw = to_utf8(r.body, r.content_type)
         digest = content_hash(raw)
         declared = canonical_link(raw, r.final_url)
-        canonical = declared if declared and same_site(declared, work.site.sites) \
-            else r.final_url
-        fields = {"status": st.INDEXED, "http_status": r.status, "canonical": canonical,
-                  "article_id": article_id(canonical), "etag": r.etag,
-                  "last_modified": r.last_modified, "content_hash": digest, "reason": None}
+        canonical = declared if declared and same_site(declared, work.site.sites) else r.final_url
+        fields = {
+            "status": st.INDEXED,
+            "http_status": r.status,
+            "canonical": canonical,
+            "article_id": article_id(canonical),
+            "etag": r.etag,
+            "last_modified": r.last_modified,
+            "content_hash": digest,
+            "reason": None,
+        }
         same = self.state.by_canonical(canonical)
-        if (row and row.status == st.INDEXED and row.content_hash == digest) or \
-                (same is not None and same.content_hash == digest):
+        if (row and row.status == st.INDEXED and row.content_hash == digest) or (
+            same is not None and same.content_hash == digest
+        ):
             self._unchanged(work.url, fields)
             return
         if self.since:
@@ -333,9 +403,18 @@ class Round:
         duplicate = any(f.fields["article_id"] == fields["article_id"] for f in self.batch)
         if duplicate:  # the same article by another URL (a redirect) in this batch
             change = "unchanged"
-        record = None if duplicate else Record(
-            id=fields["article_id"], source=canonical, raw=raw, hash=digest, kind="html",
-            url=canonical)
+        record = (
+            None
+            if duplicate
+            else Record(
+                id=fields["article_id"],
+                source=canonical,
+                raw=raw,
+                hash=digest,
+                kind="html",
+                url=canonical,
+            )
+        )
         self.batch.append(_Fetched(work.url, record, fields, change))
         if len(self.batch) >= self.batch_size:
             self._flush()
@@ -374,28 +453,35 @@ class Round:
     def _robots(self, url: str) -> None:
         self.report.robots.append(url)
         self._counts(url).robots += 1
-        self.state.update([(url, {"status": st.DISALLOWED, "reason": "disallowed by robots.txt",
-                                  "last_fetched": None})])
+        self.state.update(
+            [
+                (
+                    url,
+                    {
+                        "status": st.DISALLOWED,
+                        "reason": "disallowed by robots.txt",
+                        "last_fetched": None,
+                    },
+                )
+            ]
+        )
 
     def _unchanged(self, url: str, fields: dict) -> None:
         self.report.unchanged += 1
         self._counts(url).unchanged += 1
         self.state.update([(url, {**fields, "status": st.INDEXED})])
 
-    def _skip(self, url: str, reason: str, fields: dict | None = None,
-              store: bool = True) -> None:
+    def _skip(self, url: str, reason: str, fields: dict | None = None, store: bool = True) -> None:
         self.report.skipped.append((url, reason))
         self._counts(url).skipped += 1
         if store:
-            self.state.update([(url, {**(fields or {}), "status": st.SKIPPED,
-                                      "reason": reason})])
+            self.state.update([(url, {**(fields or {}), "status": st.SKIPPED, "reason": reason})])
 
     def _failed(self, url: str, reason: str, status: int) -> None:
         if status in (404, 410):
             self.report.errors.append((url, reason))
             self._counts(url).errors += 1
-            self.state.update([(url, {"status": st.GONE, "http_status": status,
-                                      "reason": reason})])
+            self.state.update([(url, {"status": st.GONE, "http_status": status, "reason": reason})])
         else:
             self._error(url, reason, status)
 
@@ -403,8 +489,9 @@ class Round:
         self.report.errors.append((url, reason))
         self._counts(url).errors += 1
         self.state.seen([(url, host_of(url), "page", None)])
-        self.state.update([(url, {"status": st.ERROR, "http_status": status or None,
-                                  "reason": reason})])
+        self.state.update(
+            [(url, {"status": st.ERROR, "http_status": status or None, "reason": reason})]
+        )
 
 
 def _page_date(raw: bytes) -> str | None:
@@ -412,8 +499,7 @@ def _page_date(raw: bytes) -> str | None:
     from htmldate import find_date
 
     try:
-        return find_date(raw.decode("utf-8", "replace"), extensive_search=False,
-                         original_date=True)
+        return find_date(raw.decode("utf-8", "replace"), extensive_search=False, original_date=True)
     except ValueError:
         return None
 
@@ -423,15 +509,25 @@ def _outlet_name(host: str) -> str | None:
     return row.name if row else None
 
 
-def crawl(starts: Iterable[str], index_dir, *, sources: Sources | None = None,
-          delay: float = DEFAULT_DELAY, max_pages: int | None = None,
-          since: dt.date | None = None, agent: str | None = None,
-          timeout: float = DEFAULT_TIMEOUT, max_bytes: int = MAX_PAGE_BYTES,
-          batch_size: int = DEFAULT_BATCH, every: float | None = None, rounds: int | None = None,
-          progress: Callable[[str, HostCounts], None] | None = None,
-          on_round: Callable[[int, CrawlReport], None] | None = None,
-          sleep: Callable[[float], None] = time.sleep,
-          lock_timeout: float | None = None) -> CrawlReport:
+def crawl(
+    starts: Iterable[str],
+    index_dir,
+    *,
+    sources: Sources | None = None,
+    delay: float = DEFAULT_DELAY,
+    max_pages: int | None = None,
+    since: dt.date | None = None,
+    agent: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_PAGE_BYTES,
+    batch_size: int = DEFAULT_BATCH,
+    every: float | None = None,
+    rounds: int | None = None,
+    progress: Callable[[str, HostCounts], None] | None = None,
+    on_round: Callable[[int, CrawlReport], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    lock_timeout: float | None = None,
+) -> CrawlReport:
     """Crawl ``starts`` (and/or the outlets of ``sources``) into ``index_dir``.
 
     With ``every`` (seconds), rounds repeat on that period (``rounds`` of them,
@@ -449,9 +545,16 @@ def crawl(starts: Iterable[str], index_dir, *, sources: Sources | None = None,
         while True:
             n += 1
             began = time.monotonic()
-            report = Round(state, fetcher, index_dir, max_pages=max_pages, since=since,
-                           batch_size=batch_size, progress=progress,
-                           lock_timeout=lock_timeout).run(sites)
+            report = Round(
+                state,
+                fetcher,
+                index_dir,
+                max_pages=max_pages,
+                since=since,
+                batch_size=batch_size,
+                progress=progress,
+                lock_timeout=lock_timeout,
+            ).run(sites)
             if on_round:
                 on_round(n, report)
             if every is None or (rounds is not None and n >= rounds):

@@ -13,6 +13,7 @@ Shipped as ``search/data/sources.toml`` (seeded from ``search/data/outlets.csv``
     sitemaps = []                                        # optional
     hosts = []      # other sites its articles live on (the crawl may follow them there)
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -100,10 +101,16 @@ def load_sources(path=DATA) -> Sources:
         hosts = row.get("hosts", [])
         if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
             raise SourcesError(f"{where} ({name}): hosts must be a list of host names")
-        outlets.append(Source(
-            name=name.strip(), home_page=home_url, province=row.get("province") or None,
-            feeds=_urls(row.get("feeds", []), f"{where} ({name}) feeds"),
-            sitemaps=_urls(row.get("sitemaps", []), f"{where} ({name}) sitemaps"),
-            hosts=tuple(h.lower().removeprefix("www.") for h in hosts)))
-    return Sources(outlets, contact=(contact or None) if isinstance(contact, str) else None,
-                   path=str(path))
+        outlets.append(
+            Source(
+                name=name.strip(),
+                home_page=home_url,
+                province=row.get("province") or None,
+                feeds=_urls(row.get("feeds", []), f"{where} ({name}) feeds"),
+                sitemaps=_urls(row.get("sitemaps", []), f"{where} ({name}) sitemaps"),
+                hosts=tuple(h.lower().removeprefix("www.") for h in hosts),
+            )
+        )
+    return Sources(
+        outlets, contact=(contact or None) if isinstance(contact, str) else None, path=str(path)
+    )

@@ -7,6 +7,7 @@ was last crawled. A page's validators and hash are written only after the
 index committed it: a crawl killed at any moment asks again, unconditionally,
 for what it had not committed, and never loses an article.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,7 +28,13 @@ GONE_RETRY = 24 * 3600.0
 
 # Statuses of a page row.
 NEW, INDEXED, SKIPPED, GONE, ERROR, DISALLOWED = (
-    "new", "indexed", "skipped", "gone", "error", "disallowed")
+    "new",
+    "indexed",
+    "skipped",
+    "gone",
+    "error",
+    "disallowed",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
@@ -136,12 +143,16 @@ class State:
                 cur = self.db.execute(
                     "INSERT OR IGNORE INTO pages (url, host, kind, status, published, first_seen,"
                     " last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (url, host, kind, NEW, published, now, now))
+                    (url, host, kind, NEW, published, now, now),
+                )
                 if cur.rowcount:
                     new += 1
                 else:
-                    self.db.execute("UPDATE pages SET last_seen = ?, published = "
-                                    "coalesce(?, published) WHERE url = ?", (now, published, url))
+                    self.db.execute(
+                        "UPDATE pages SET last_seen = ?, published = "
+                        "coalesce(?, published) WHERE url = ?",
+                        (now, published, url),
+                    )
         return new
 
     def pending(self, hosts: Iterable[str], kind: str = "page") -> list[str]:
@@ -154,7 +165,8 @@ class State:
             f"SELECT url FROM pages WHERE kind = ? AND host IN ({marks}) AND ("  # noqa: S608
             " status = ? OR (status = ? AND errors < ?)"
             " OR (status = ? AND last_fetched < ?)) ORDER BY first_seen, url",
-            (kind, *hosts, NEW, ERROR, MAX_ERRORS, GONE, time.time() - GONE_RETRY)).fetchall()
+            (kind, *hosts, NEW, ERROR, MAX_ERRORS, GONE, time.time() - GONE_RETRY),
+        ).fetchall()
         return [r["url"] for r in rows]
 
     def listings(self, hosts: Iterable[str]) -> list[tuple[str, str]]:
@@ -166,7 +178,8 @@ class State:
         rows = self.db.execute(
             f"SELECT url, kind FROM pages WHERE kind != 'page' AND host IN ({marks})"  # noqa: S608
             " AND status NOT IN (?, ?) AND (status != ? OR errors < ?) ORDER BY first_seen, url",
-            (*hosts, GONE, DISALLOWED, ERROR, MAX_ERRORS)).fetchall()
+            (*hosts, GONE, DISALLOWED, ERROR, MAX_ERRORS),
+        ).fetchall()
         return [(r["url"], r["kind"]) for r in rows]
 
     def update(self, rows: Iterable[tuple[str, dict]]) -> None:
@@ -178,42 +191,54 @@ class State:
                 if fields.get("status") == ERROR:
                     fields.pop("status")
                     sets = ", ".join(f"{k} = ?" for k in fields)
-                    self.db.execute(f"UPDATE pages SET {sets}, errors = errors + 1, "  # noqa: S608
-                                    "status = ? WHERE url = ?", (*fields.values(), ERROR, url))
+                    self.db.execute(
+                        f"UPDATE pages SET {sets}, errors = errors + 1, "  # noqa: S608
+                        "status = ? WHERE url = ?",
+                        (*fields.values(), ERROR, url),
+                    )
                 else:
                     fields.setdefault("errors", 0)
                     sets = ", ".join(f"{k} = ?" for k in fields)
-                    self.db.execute(f"UPDATE pages SET {sets} WHERE url = ?",  # noqa: S608
-                                    (*fields.values(), url))
+                    self.db.execute(
+                        f"UPDATE pages SET {sets} WHERE url = ?",  # noqa: S608
+                        (*fields.values(), url),
+                    )
 
     def by_canonical(self, canonical: str) -> Page | None:
         """The indexed row whose canonical URL is ``canonical``, if any."""
-        row = self.db.execute("SELECT * FROM pages WHERE canonical = ? AND status = ? LIMIT 1",
-                              (canonical, INDEXED)).fetchone()
+        row = self.db.execute(
+            "SELECT * FROM pages WHERE canonical = ? AND status = ? LIMIT 1", (canonical, INDEXED)
+        ).fetchone()
         return Page(**dict(row)) if row else None
 
     # hosts -----------------------------------------------------------------
 
     def robots(self, host: str) -> tuple[str | None, str | None, str | None] | None:
         """The robots.txt kept for ``host``: (ETag, Last-Modified, text)."""
-        row = self.db.execute("SELECT robots_etag, robots_modified, robots FROM hosts "
-                              "WHERE host = ?", (host,)).fetchone()
+        row = self.db.execute(
+            "SELECT robots_etag, robots_modified, robots FROM hosts WHERE host = ?", (host,)
+        ).fetchone()
         return tuple(row) if row and row["robots"] is not None else None
 
-    def save_robots(self, host: str, etag: str | None, last_modified: str | None,
-                    text: str | None) -> None:
+    def save_robots(
+        self, host: str, etag: str | None, last_modified: str | None, text: str | None
+    ) -> None:
         """Keep ``host``'s robots.txt for a conditional request next round."""
         with self.db:
             self.db.execute("INSERT OR IGNORE INTO hosts (host) VALUES (?)", (host,))
-            self.db.execute("UPDATE hosts SET robots_etag = ?, robots_modified = ?, robots = ? "
-                            "WHERE host = ?", (etag, last_modified, text, host))
+            self.db.execute(
+                "UPDATE hosts SET robots_etag = ?, robots_modified = ?, robots = ? WHERE host = ?",
+                (etag, last_modified, text, host),
+            )
 
     def crawled(self, host: str, outlet: str | None, at: float | None = None) -> None:
         """Note that a round over ``host`` (of ``outlet``) finished."""
         with self.db:
             self.db.execute("INSERT OR IGNORE INTO hosts (host) VALUES (?)", (host,))
-            self.db.execute("UPDATE hosts SET last_crawl_at = ?, outlet = coalesce(?, outlet) "
-                            "WHERE host = ?", (at or time.time(), outlet, host))
+            self.db.execute(
+                "UPDATE hosts SET last_crawl_at = ?, outlet = coalesce(?, outlet) WHERE host = ?",
+                (at or time.time(), outlet, host),
+            )
 
     def status(self) -> list[HostStatus]:
         """Every host with its counts of URLs by status and its last error."""
@@ -223,17 +248,27 @@ class State:
 def _status(db) -> list[HostStatus]:
     hosts = {r["host"]: r for r in db.execute("SELECT host, outlet, last_crawl_at FROM hosts")}
     counts: dict[str, dict[str, int]] = {}
-    for r in db.execute("SELECT host, status, count(*) AS n FROM pages WHERE kind = 'page' "
-                        "GROUP BY host, status"):
+    for r in db.execute(
+        "SELECT host, status, count(*) AS n FROM pages WHERE kind = 'page' GROUP BY host, status"
+    ):
         counts.setdefault(r["host"], {})[r["status"]] = r["n"]
     out = []
     for host in sorted(set(hosts) | set(counts)):
         row = hosts.get(host)
-        err = db.execute("SELECT url, reason FROM pages WHERE host = ? AND status = ? "
-                         "ORDER BY last_fetched DESC LIMIT 1", (host, ERROR)).fetchone()
-        out.append(HostStatus(host, row["outlet"] if row else None,
-                              row["last_crawl_at"] if row else None, counts.get(host, {}),
-                              f"{err['url']}: {err['reason']}" if err else None))
+        err = db.execute(
+            "SELECT url, reason FROM pages WHERE host = ? AND status = ? "
+            "ORDER BY last_fetched DESC LIMIT 1",
+            (host, ERROR),
+        ).fetchone()
+        out.append(
+            HostStatus(
+                host,
+                row["outlet"] if row else None,
+                row["last_crawl_at"] if row else None,
+                counts.get(host, {}),
+                f"{err['url']}: {err['reason']}" if err else None,
+            )
+        )
     return out
 
 
@@ -248,12 +283,16 @@ def last_crawled(index_dir) -> list[tuple[str, str, dt.datetime]]:
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2)
         try:
-            rows = db.execute("SELECT outlet, host, last_crawl_at FROM hosts WHERE "
-                              "last_crawl_at IS NOT NULL ORDER BY last_crawl_at DESC").fetchall()
+            rows = db.execute(
+                "SELECT outlet, host, last_crawl_at FROM hosts WHERE "
+                "last_crawl_at IS NOT NULL ORDER BY last_crawl_at DESC"
+            ).fetchall()
         finally:
             db.close()
     except sqlite3.Error as e:
         log.warning("cannot read the crawl state %s: %s", path, e)
         return []
-    return [(outlet or host, host, dt.datetime.fromtimestamp(at, dt.timezone.utc))
-            for outlet, host, at in rows]
+    return [
+        (outlet or host, host, dt.datetime.fromtimestamp(at, dt.timezone.utc))
+        for outlet, host, at in rows
+    ]

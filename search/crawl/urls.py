@@ -3,6 +3,7 @@
 courlan does the filtering and normalisation; its host checks refuse IP
 addresses with ports (a local test server), so the site test is ours.
 """
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ Three byline shapes are read: a labelled credit (``Bài, ảnh: Đức Linh``), 
 bare trailing name line (``PHÙNG KHIÊM``, ``Thu Cúc``) and a name in front of
 the timestamp (``Hải Hằng 08:17, 08/06/2023``). Names come back in title case.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,8 @@ from ..analysis import fold
 _CREDIT = re.compile(
     r"^\s*+(?:bai\s*+(?:,|va|&)?\s*+anh|tin\s*+(?:,|va|&)?\s*+anh|bai\s*+(?:va|,)\s*+video|bai|tin"
     r"|nhom phong vien|nhom pv|pv|phong vien|thuc hien|tac gia|but danh)\s*:\s*(?P<v>.+)$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _SOURCE = re.compile(r"^\s*+(?:nguon\s*+tin|nguon|theo)\s*+:\s*(?P<v>.+)$", re.IGNORECASE)
 # "Theo Báo Lạng Sơn" (no colon): only in a short line at the end of an article.
 _THEO = re.compile(r"^\s*theo\s+(?P<v>\S.{0,60})$", re.IGNORECASE)
@@ -26,10 +28,45 @@ _OPENERS, _CLOSERS = "([", ")]"
 _NAME_WORD = re.compile(r"^[^\W\d_]+\.?$")
 # Words of navigation and administration that are no name syllables.
 _NOT_NAMES = {
-    "back", "to", "top", "khac", "luan", "website", "thong", "truy", "xem", "them", "ubnd",
-    "hdnd", "tinh", "huyen", "xa", "ket", "quyet", "dinh", "hoach", "nguon", "theo", "video",
-    "the", "and", "of", "trang", "chu", "lien", "so", "bao", "cao", "nghi", "uy", "phuong",
-    "thi", "tran", "home", "print", "share",
+    "back",
+    "to",
+    "top",
+    "khac",
+    "luan",
+    "website",
+    "thong",
+    "truy",
+    "xem",
+    "them",
+    "ubnd",
+    "hdnd",
+    "tinh",
+    "huyen",
+    "xa",
+    "ket",
+    "quyet",
+    "dinh",
+    "hoach",
+    "nguon",
+    "theo",
+    "video",
+    "the",
+    "and",
+    "of",
+    "trang",
+    "chu",
+    "lien",
+    "so",
+    "bao",
+    "cao",
+    "nghi",
+    "uy",
+    "phuong",
+    "thi",
+    "tran",
+    "home",
+    "print",
+    "share",
 }
 MAX_NAME_WORDS = 5
 
@@ -52,7 +89,7 @@ def strip_trailing_parenthesis(value: str) -> str:
     body = text[:-1]
     after = max(body.rfind(")"), body.rfind("]")) + 1  # no closing bracket inside the part
     opens = [i for i in (body.find("(", after), body.find("[", after)) if i >= 0]
-    return body[:min(opens)].rstrip() if opens else value
+    return body[: min(opens)].rstrip() if opens else value
 
 
 def _clean(value: str) -> str:
@@ -64,8 +101,9 @@ def looks_like_name(text: str) -> bool:
     """Two to five capitalised alphabetic words, or one upper-case pen name."""
     text = _clean(text)
     parts = text.split()
-    if not 2 <= len(parts) <= MAX_NAME_WORDS and not (len(parts) == 1 and text.isupper()
-                                                        and len(text) > 3):
+    if not 2 <= len(parts) <= MAX_NAME_WORDS and not (
+        len(parts) == 1 and text.isupper() and len(text) > 3
+    ):
         return False
     for w in parts:
         if not _NAME_WORD.match(w) or not w[0].isupper():
@@ -91,7 +129,7 @@ def credit_author(line: str) -> str | None:
     m = _CREDIT.match(fold(line))
     if not m:
         return None
-    value = line[m.start("v"):] if len(fold(line)) == len(line) else line.split(":", 1)[1]
+    value = line[m.start("v") :] if len(fold(line)) == len(line) else line.split(":", 1)[1]
     return _names(value)
 
 
@@ -110,7 +148,7 @@ def source_of(line: str, *, tail: bool = False) -> str | None:
         return None
     if tail and m.re is _THEO and len(line.split()) > 8:
         return None
-    value = line[m.start("v"):] if len(f) == len(line) else line.split(None, 1)[1]
+    value = line[m.start("v") :] if len(f) == len(line) else line.split(None, 1)[1]
     return value.strip(" .;:") or None
 
 

@@ -4,6 +4,7 @@ Vietnamese pages write dates day first (``08/06/2023``); ASP.NET portals print
 the US form with AM/PM (``7/27/2021 9:41:40 AM``). A named weekday, when there
 is one, decides between the two readings.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,15 +22,28 @@ _WORDS = re.compile(r"\b(\d{1,2})\s+thang\s+(\d{1,2})\s*(?:,\s*)?nam\s+(\d{4})\b
 _AMPM = re.compile(r"\d\s*[AaPp]\.?[Mm]\b")
 _TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?(?!\d)")
 _WEEKDAYS = {
-    "thu hai": 0, "thu 2": 0, "thu ba": 1, "thu 3": 1, "thu tu": 2, "thu 4": 2,
-    "thu nam": 3, "thu 5": 3, "thu sau": 4, "thu 6": 4, "thu bay": 5, "thu 7": 5,
-    "chu nhat": 6, "cn": 6,
+    "thu hai": 0,
+    "thu 2": 0,
+    "thu ba": 1,
+    "thu 3": 1,
+    "thu tu": 2,
+    "thu 4": 2,
+    "thu nam": 3,
+    "thu 5": 3,
+    "thu sau": 4,
+    "thu 6": 4,
+    "thu bay": 5,
+    "thu 7": 5,
+    "chu nhat": 6,
+    "cn": 6,
 }
 _WEEKDAY = re.compile(r"\b(" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\b")
 # Labels that announce the publication date wherever the line is.
 _LABEL = re.compile(
     r"^\s*(?:thoi gian dang|ngay dang|dang ngay|ngay xuat ban|xuat ban|cap nhat|ngay cap nhat"
-    r"|dang luc|ngay)\s*:", re.IGNORECASE)
+    r"|dang luc|ngay)\s*:",
+    re.IGNORECASE,
+)
 # Beyond this many words a line is prose, and its dates are facts, not a dateline.
 MAX_DATELINE_WORDS = 16
 
@@ -66,7 +80,7 @@ def parse_date(text: str) -> dt.date | None:
                 if agreeing:
                     return agreeing[0]
             # AM/PM after the date: a US-style (month-first) timestamp.
-            if _AMPM.search(text[m.end():]):
+            if _AMPM.search(text[m.end() :]):
                 return month_first
         return day_first or month_first
     m = _WORDS.search(folded)
@@ -91,8 +105,9 @@ def is_dateline(line: str) -> bool:
 
 def split_dateline(line: str) -> tuple[str, str]:
     """Text before the date/time part of a dateline, and the rest ("Hải Hằng", "08:17, ...")."""
-    starts = [m.start() for m in (_TIME.search(line), _NUMERIC.search(line), _ISO.search(line))
-              if m]
+    starts = [
+        m.start() for m in (_TIME.search(line), _NUMERIC.search(line), _ISO.search(line)) if m
+    ]
     wd = _WEEKDAY.search(fold(line).lower())
     if wd:
         starts.append(wd.start())

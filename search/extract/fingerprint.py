@@ -1,4 +1,5 @@
 """Fingerprints of article text, to find one article republished on several sites."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +23,7 @@ def fingerprint(article) -> str:
     text = " ".join(p for p in (article.lead, article.body) if p)
     code = lead_code(text)
     if code:
-        text = text[code[1]:]
+        text = text[code[1] :]
     words = match_form(text).split()
     if len(words) < MIN_WORDS:
         words = match_form(article.title).split() + words

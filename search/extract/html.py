@@ -6,6 +6,7 @@ rel=canonical>``); the lines it returns go through :func:`parse_page` for the
 lead, captions, byline, places and topics. It is imported on first use: it is
 slow to import and only HTML needs it.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,14 +21,20 @@ from .page import parse_page
 _IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\([^)]*\)\s*$")
 
 
-def parse_html(html: str, article_id: str, source_path: str | None = None,
-               url: str | None = None) -> Article:
+def parse_html(
+    html: str, article_id: str, source_path: str | None = None, url: str | None = None
+) -> Article:
     """The Article of a saved HTML page (``url``: where it was fetched, wins over the markup's)."""
     import trafilatura  # noqa: PLC0415 (heavy; only HTML inputs pay for it)
 
     doc = trafilatura.bare_extraction(
-        html, with_metadata=True, include_images=True, include_comments=False,
-        include_tables=False, deduplicate=True)
+        html,
+        with_metadata=True,
+        include_images=True,
+        include_comments=False,
+        include_tables=False,
+        deduplicate=True,
+    )
     if doc is None or not (doc.text or "").strip():
         raise BadArticle(source_path or article_id, "no article text found in the HTML")
     title = (doc.title or "").strip()
@@ -51,6 +58,7 @@ def parse_html(html: str, article_id: str, source_path: str | None = None,
     article = parse_page(text, article_id, source_path, given=given)
     if alts:
         from .captions import dedupe
+
         article.captions = dedupe([*alts, *article.captions])
         # An alt text the page printed again as a caption line is no body text.
         body = [p for p in article.body.split("\n\n") if p not in alts]

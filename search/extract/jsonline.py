@@ -1,4 +1,5 @@
 """JSON Lines articles: given fields are kept, missing ones inferred from the text."""
+
 from __future__ import annotations
 
 import json
@@ -49,13 +50,22 @@ def parse_json_line(raw: bytes, article_id: str, source: str) -> Article:
     if outlet.lower() in _NOT_OUTLETS:
         outlet = ""
     article = Article(
-        id=article_id, title=title, lead=_text(d.get("lead")), body=body,
+        id=article_id,
+        title=title,
+        lead=_text(d.get("lead")),
+        body=body,
         captions=dedupe(_list(d.get("captions"))),
-        date=parse_date(_text(d.get("date"))), url=_text(d.get("url")) or None,
-        urls=_list(d.get("urls")), author=title_case(_text(d.get("author"))) or None,
-        outlet=outlet or None, province=_text(d.get("province")) or None,
-        district=_text(d.get("district")) or None, commune=_text(d.get("commune")) or None,
-        topics=_list(d.get("topics")), source_path=source)
+        date=parse_date(_text(d.get("date"))),
+        url=_text(d.get("url")) or None,
+        urls=_list(d.get("urls")),
+        author=title_case(_text(d.get("author"))) or None,
+        outlet=outlet or None,
+        province=_text(d.get("province")) or None,
+        district=_text(d.get("district")) or None,
+        commune=_text(d.get("commune")) or None,
+        topics=_list(d.get("topics")),
+        source_path=source,
+    )
     if article.author is None and body:
         # A byline printed as the body's last line ("Thu Cúc").
         last = body.rstrip().rsplit("\n", 1)[-1].strip()

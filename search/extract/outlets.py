@@ -3,6 +3,7 @@
 An outlet is recognised by the agency code that opens its leads (``ĐBP -``,
 ``(LSO) –``), by its web address, or by its name in a source line.
 """
+
 from __future__ import annotations
 
 import csv

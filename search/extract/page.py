@@ -5,6 +5,7 @@ dateline, the title), the article (lead, body, captions) and the tail (byline,
 source, side panels and footer). Everything outside the article's text that is
 not a date, a byline or a source is chrome and dropped.
 """
+
 from __future__ import annotations
 
 from ..article import Article
@@ -167,11 +168,15 @@ class _Page:
             self.body.pop()
 
 
-def parse_page(text: str, article_id: str, source_path: str | None = None,
-               given: dict | None = None) -> Article:
+def parse_page(
+    text: str, article_id: str, source_path: str | None = None, given: dict | None = None
+) -> Article:
     """The Article of a page's text; fields in ``given`` win over what is inferred."""
-    items = [piece for line in map(clean_line, text.splitlines())
-             for piece in bounded_chunks(line, MAX_LINE_CHARS)]
+    items = [
+        piece
+        for line in map(clean_line, text.splitlines())
+        for piece in bounded_chunks(line, MAX_LINE_CHARS)
+    ]
     if not items:
         raise BadArticle(source_path or article_id, "no text")
     page = _Page(items)
@@ -184,9 +189,16 @@ def parse_page(text: str, article_id: str, source_path: str | None = None,
     if not page.title and not page.body:
         raise BadArticle(source_path or article_id, "no article text")
     article = Article(
-        id=article_id, title=page.title, lead=page.lead, body="\n\n".join(page.body),
-        captions=caps.dedupe(page.captions), date=page.date, author=page.author,
-        url=page.url, source_path=source_path)
+        id=article_id,
+        title=page.title,
+        lead=page.lead,
+        body="\n\n".join(page.body),
+        captions=caps.dedupe(page.captions),
+        date=page.date,
+        author=page.author,
+        url=page.url,
+        source_path=source_path,
+    )
     for key, value in (given or {}).items():
         if value not in (None, "", []):
             setattr(article, key, value)
@@ -207,8 +219,9 @@ def _outlet(article: Article, source: str | None):
     return found
 
 
-def complete(article: Article, *, source: str | None = None,
-             extra_refs: list[PolicyRef] = ()) -> Article:
+def complete(
+    article: Article, *, source: str | None = None, extra_refs: list[PolicyRef] = ()
+) -> Article:
     """Infer the fields still empty: outlet, URLs, places, topics, policy references."""
     row = _outlet(article, source)
     if not article.outlet:

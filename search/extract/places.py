@@ -10,6 +10,7 @@ commune name counts for the provinces it exists in (fully when it exists in
 only one), a bare capitalised province name counts a little, and so does the
 outlet's home province. No province is returned when nothing stands out.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -27,30 +28,60 @@ from .text import fold_keep_case, trie_pattern
 # Weights of one mention, by kind of evidence.
 W_PROVINCE, W_BARE_PROVINCE, W_DISTRICT, W_BARE_DISTRICT, W_COMMUNE, W_OUTLET = 3, 1.5, 2, 1, 1, 2
 TITLE_FACTOR = 2
-MIN_SCORE = 2.0      # below this nothing supports a province
-MIN_MARGIN = 1.5     # the best province must beat the runner-up by this factor
-MIN_SHARE = 0.6      # a district/commune must have this share of its level's mentions
+MIN_SCORE = 2.0  # below this nothing supports a province
+MIN_MARGIN = 1.5  # the best province must beat the runner-up by this factor
+MIN_SHARE = 0.6  # a district/commune must have this share of its level's mentions
 
 # Unit-type words (folded) and the level they announce; "thành phố" is either
 # a centrally-run city (a province) or a provincial city (a district).
 _TYPES = {
-    ("tinh",): "P", ("tinh", "uy"): "P", ("thanh", "pho"): "PD", ("tp",): "PD",
-    ("thanh", "uy"): "D", ("huyen",): "D", ("huyen", "uy"): "D", ("quan",): "D",
-    ("quan", "uy"): "D", ("thi", "xa"): "D", ("thi", "uy"): "D", ("tx",): "D",
-    ("xa",): "C", ("phuong",): "C", ("thi", "tran"): "C", ("tt",): "C",
+    ("tinh",): "P",
+    ("tinh", "uy"): "P",
+    ("thanh", "pho"): "PD",
+    ("tp",): "PD",
+    ("thanh", "uy"): "D",
+    ("huyen",): "D",
+    ("huyen", "uy"): "D",
+    ("quan",): "D",
+    ("quan", "uy"): "D",
+    ("thi", "xa"): "D",
+    ("thi", "uy"): "D",
+    ("tx",): "D",
+    ("xa",): "C",
+    ("phuong",): "C",
+    ("thi", "tran"): "C",
+    ("tt",): "C",
 }
-_DISTRICT_TYPE = {("huyen",): "Huyện", ("huyen", "uy"): "Huyện", ("quan",): "Quận",
-                  ("quan", "uy"): "Quận", ("thi", "xa"): "Thị xã", ("thi", "uy"): "Thị xã",
-                  ("tx",): "Thị xã", ("thanh", "pho"): "Thành phố", ("tp",): "Thành phố",
-                  ("thanh", "uy"): "Thành phố",
-                  ("xa",): "Xã", ("phuong",): "Phường", ("thi", "tran"): "Thị trấn",
-                  ("tt",): "Thị trấn"}
+_DISTRICT_TYPE = {
+    ("huyen",): "Huyện",
+    ("huyen", "uy"): "Huyện",
+    ("quan",): "Quận",
+    ("quan", "uy"): "Quận",
+    ("thi", "xa"): "Thị xã",
+    ("thi", "uy"): "Thị xã",
+    ("tx",): "Thị xã",
+    ("thanh", "pho"): "Thành phố",
+    ("tp",): "Thành phố",
+    ("thanh", "uy"): "Thành phố",
+    ("xa",): "Xã",
+    ("phuong",): "Phường",
+    ("thi", "tran"): "Thị trấn",
+    ("tt",): "Thị trấn",
+}
 # Other spellings of province names (folded).
 _PROVINCE_ALIASES = {
-    "thua thien hue": "thanhphohue", "thua thien": "thanhphohue", "tp hcm": "thanhphohochiminh",
-    "tphcm": "thanhphohochiminh", "hcm": "thanhphohochiminh", "sai gon": "thanhphohochiminh",
-    "bac can": "tinhbackan", "dac lac": "tinhdaklak", "dak lac": "tinhdaklak",
-    "dac nong": "tinhdaknong", "kontum": "tinhkontum", "ba ria vung tau": "tinhbariavungtau",
+    "thua thien hue": "thanhphohue",
+    "thua thien": "thanhphohue",
+    "tp hcm": "thanhphohochiminh",
+    "tphcm": "thanhphohochiminh",
+    "hcm": "thanhphohochiminh",
+    "sai gon": "thanhphohochiminh",
+    "bac can": "tinhbackan",
+    "dac lac": "tinhdaklak",
+    "dak lac": "tinhdaklak",
+    "dac nong": "tinhdaknong",
+    "kontum": "tinhkontum",
+    "ba ria vung tau": "tinhbariavungtau",
 }
 # Province names written as one word; other one-word runs are too ambiguous.
 _ONE_WORD = {("tphcm",), ("hcm",)}
@@ -72,10 +103,12 @@ def _fkey(name: str) -> tuple[str, ...]:
 
 @dataclass
 class _Units:
-    province_name: dict = field(default_factory=dict)     # key -> "Điện Biên"
-    province_2025: dict = field(default_factory=dict)     # old key -> new name
-    provinces: dict = field(default_factory=dict)         # folded name -> key
-    districts: dict = field(default_factory=lambda: defaultdict(list))  # name -> [(pkey, name, type)]
+    province_name: dict = field(default_factory=dict)  # key -> "Điện Biên"
+    province_2025: dict = field(default_factory=dict)  # old key -> new name
+    provinces: dict = field(default_factory=dict)  # folded name -> key
+    districts: dict = field(
+        default_factory=lambda: defaultdict(list)
+    )  # name -> [(pkey, name, type)]
     communes: dict = field(default_factory=lambda: defaultdict(list))  # -> [(p, d, name, type)]
 
 
@@ -88,9 +121,11 @@ def units() -> _Units:
     try:
         rows = con.execute(
             "SELECT provinceKey, provinceShort, districtShort, districtType, wardShort, wardType "
-            "FROM admin_units_legacy").fetchall()
-        new_names = dict(con.execute(
-            "SELECT DISTINCT provinceKey, provinceShort FROM admin_units").fetchall())
+            "FROM admin_units_legacy"
+        ).fetchall()
+        new_names = dict(
+            con.execute("SELECT DISTINCT provinceKey, provinceShort FROM admin_units").fetchall()
+        )
     finally:
         con.close()
     seen_d, seen_c = set(), set()
@@ -148,7 +183,7 @@ class Places:
 class _Evidence:
     score: dict = field(default_factory=lambda: defaultdict(float))
     districts: dict = field(default_factory=lambda: defaultdict(float))  # (pkey, dname) -> n
-    communes: dict = field(default_factory=lambda: defaultdict(float))    # (pkey, dname, c) -> n
+    communes: dict = field(default_factory=lambda: defaultdict(float))  # (pkey, dname, c) -> n
 
 
 _TYPE_WORDS = trie_pattern(" ".join(t) for t in _TYPES)
@@ -156,7 +191,8 @@ _TYPE_WORDS = trie_pattern(" ".join(t) for t in _TYPES)
 # capitalised words joined by spaces ("huyen Dien Bien Dong", "Bac Kan").
 _MENTION = re.compile(
     rf"\b(?:(?P<type>(?i:{_TYPE_WORDS}))(?:\.[ \t]*|[ \t]+))?"
-    r"(?P<run>[A-Z][^\W_]*(?:[ \t]+[A-Z][^\W_]*)*)")
+    r"(?P<run>[A-Z][^\W_]*(?:[ \t]+[A-Z][^\W_]*)*)"
+)
 
 
 # Capitalised acronyms that precede a unit ("UBND TP. HCM", "HĐND Tỉnh Bắc Kạn"):
@@ -180,8 +216,12 @@ def _scan(folded: str, ev: _Evidence, factor: float) -> None:
             continue
         name = run
         # A sentence's capitalised first word may precede the name ("Tại Bắc Kạn").
-        if name not in u.provinces and name not in u.districts and len(run) >= 3 \
-                and name[1:] in u.provinces:
+        if (
+            name not in u.provinces
+            and name not in u.districts
+            and len(run) >= 3
+            and name[1:] in u.provinces
+        ):
             name = name[1:]
         pkey = u.provinces.get(name)
         if pkey:
@@ -230,8 +270,9 @@ def _pick(counts: dict, title_keys: set):
     return best if n >= 2 and n / total >= MIN_SHARE else None
 
 
-def find_places(title: str, text: str, outlet_province: str | None = None, *,
-                prefolded: bool = False) -> Places:
+def find_places(
+    title: str, text: str, outlet_province: str | None = None, *, prefolded: bool = False
+) -> Places:
     """Province, district and commune of an article from its title and text.
 
     ``prefolded`` says both were already passed through :func:`fold_keep_case`.
@@ -262,8 +303,11 @@ def find_places(title: str, text: str, outlet_province: str | None = None, *,
     districts = {d: n for (p, d), n in ev.districts.items() if p == pkey}
     district = _pick(districts, {d for (p, d) in title_ev.districts if p == pkey})
     places.district = district
-    communes = {(d, c): n for (p, d, c), n in ev.communes.items()
-                if p == pkey and (district is None or d == district)}
+    communes = {
+        (d, c): n
+        for (p, d, c), n in ev.communes.items()
+        if p == pkey and (district is None or d == district)
+    }
     picked = _pick(communes, {(d, c) for (p, d, c) in title_ev.communes if p == pkey})
     if picked:
         places.commune = picked[1]

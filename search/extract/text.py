@@ -1,4 +1,5 @@
 """Fast text helpers shared by the extractors (folding long texts, cutting lines)."""
+
 from __future__ import annotations
 
 import re
@@ -7,9 +8,14 @@ from ..analysis import fold
 
 # One character to one character, so offsets in folded text match the original;
 # built from search.analysis.fold so both agree on every Vietnamese letter.
-_TABLE = {cp: fold(chr(cp)) for cp in range(0x00C0, 0x1EFA)
-          if len(fold(chr(cp))) == 1 and fold(chr(cp)) != chr(cp)}
+_TABLE = {
+    cp: fold(chr(cp))
+    for cp in range(0x00C0, 0x1EFA)
+    if len(fold(chr(cp))) == 1 and fold(chr(cp)) != chr(cp)
+}
 _NON_WORD = re.compile(r"[\W_]+")
+
+
 def match_form_folded(folded: str) -> str:
     """:func:`match_form` of text already folded by :func:`fold_keep_case`."""
     return " " + _NON_WORD.sub(" ", folded.lower()).strip() + " "
@@ -43,8 +49,10 @@ def bounded_chunks(text: str, limit: int) -> list[str]:
     while start < n:
         end = min(start + limit, n)
         if end < n:
-            cut = max(text.rfind(" ", start + limit // 2, end + 1),
-                      text.rfind("\n", start + limit // 2, end + 1))
+            cut = max(
+                text.rfind(" ", start + limit // 2, end + 1),
+                text.rfind("\n", start + limit // 2, end + 1),
+            )
             if cut > start:
                 end = cut
         piece = text[start:end].strip()

@@ -4,6 +4,7 @@ Every rule phrase is matched on folded text (:func:`search.analysis.fold`), so
 the rules work on unaccented input too. Phrases are compiled once per process
 into a single regular expression.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,7 @@ class Taxonomy:
     """The compiled taxonomy: labels, phrase weights and the matching regex."""
 
     labels: tuple[str, ...]
-    weights: dict          # folded phrase -> [(label, weight)]
+    weights: dict  # folded phrase -> [(label, weight)]
     pattern: re.Pattern
     local_government: re.Pattern
     threshold: float
@@ -54,11 +55,20 @@ def taxonomy(path: str = str(DATA)) -> Taxonomy:
     # A phrase starts after a space; the trie regex tries its longest reading first
     # and backs off to shorter ones when the next character is not a space.
     pattern = re.compile(r" (" + trie_pattern(weights) + r")(?= )")
-    local = re.compile(r"(?<= )(" + "|".join(
-        re.escape(_phrase(p)) for p in data.get("local_government", ())) + r")(?= )")
-    return Taxonomy(tuple(labels), dict(weights), pattern, local,
-                    float(data.get("threshold", 4)), int(data.get("max_topics", 4)),
-                    data.get("fallback"))
+    local = re.compile(
+        r"(?<= )("
+        + "|".join(re.escape(_phrase(p)) for p in data.get("local_government", ()))
+        + r")(?= )"
+    )
+    return Taxonomy(
+        tuple(labels),
+        dict(weights),
+        pattern,
+        local,
+        float(data.get("threshold", 4)),
+        int(data.get("max_topics", 4)),
+        data.get("fallback"),
+    )
 
 
 def _scores(text: str, tax: Taxonomy, factor: int, scores: dict) -> None:
@@ -71,8 +81,9 @@ def _scores(text: str, tax: Taxonomy, factor: int, scores: dict) -> None:
             scores[label] += weight * min(n, MAX_PER_PHRASE) * factor
 
 
-def find_topics(title: str, text: str, tax: Taxonomy | None = None, *,
-                prefolded: bool = False) -> list[str]:
+def find_topics(
+    title: str, text: str, tax: Taxonomy | None = None, *, prefolded: bool = False
+) -> list[str]:
     """The topics of an article, best first (at least one for local-government news).
 
     ``prefolded`` says both were already passed through :func:`fold_keep_case`.
@@ -86,8 +97,9 @@ def find_topics(title: str, text: str, tax: Taxonomy | None = None, *,
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], tax.labels.index(kv[0])))
     if ranked:
         best = ranked[0][1]
-        chosen = [label for label, s in ranked
-                  if s >= tax.threshold and s >= best * RELATIVE][:tax.max_topics]
+        chosen = [label for label, s in ranked if s >= tax.threshold and s >= best * RELATIVE][
+            : tax.max_topics
+        ]
         if chosen:
             return chosen
     if tax.local_government.search(folded_text) or tax.local_government.search(folded_title):
