@@ -2,8 +2,8 @@
 
 Whoosh's ``groupedby`` costs about 55 µs per matching article; instead the
 facet fields are un-inverted once per index generation (term -> postings turned
-into docnum -> value arrays) and facet counts become numpy bincounts over the
-matching documents.
+into docnum -> value arrays, through any backend's reader) and facet counts
+become numpy bincounts over the matching documents.
 """
 
 from __future__ import annotations
@@ -18,52 +18,38 @@ _EPOCH = dt.date(1970, 1, 1).toordinal()
 NO_MONTH = np.iinfo(np.int32).min
 
 
-def uninvert(reader, field: str) -> dict[int, list[str]]:
-    """docnum -> the field's terms in that (live) document, from the postings."""
-    out: dict[int, list[str]] = {}
-    if field not in reader.schema:
-        return out
-    for text in reader.field_terms(field):
-        if not text:
-            continue
-        for docnum in reader.postings(field, text).all_ids():
-            out.setdefault(docnum, []).append(text)
-    return out
-
-
 class FacetColumns:
     """Facet values of every document of one reader, as numpy arrays."""
 
     def __init__(self, reader):
-        n = reader.doc_count_all()
+        n = reader.size
         self.size = n
         self.live = np.zeros(n, dtype=bool)
-        for docnum in reader.all_doc_ids():
-            self.live[docnum] = True
+        self.live[reader.live_ids()] = True
         self.values: dict[str, list[str]] = {}
         self.codes: dict[str, np.ndarray] = {}  # single-valued: code per doc, -1 for none
         self.matrix: dict[str, np.ndarray] = {}  # multi-valued: docs x values booleans
         for field in SINGLE:
             values, codes = [], np.full(n, -1, dtype=np.int32)
-            for text in reader.field_terms(field) if field in reader.schema else ():
+            for text in reader.field_terms(field):
                 if text:
-                    codes[list(reader.postings(field, text).all_ids())] = len(values)
+                    codes[reader.postings(field, text).ids] = len(values)
                     values.append(text)
             self.values[field], self.codes[field] = values, codes
         for field in MULTI:
-            terms = [t for t in reader.field_terms(field) if t] if field in reader.schema else []
+            terms = [t for t in reader.field_terms(field) if t]
             matrix = np.zeros((n, len(terms)), dtype=bool)
             for j, text in enumerate(terms):
-                matrix[list(reader.postings(field, text).all_ids()), j] = True
+                matrix[reader.postings(field, text).ids, j] = True
             self.values[field], self.matrix[field] = terms, matrix
         # Dates as day numbers since 1970 (0 = unknown) and years (0 = unknown).
         self.day = np.zeros(n, dtype=np.int32)
-        for text in reader.field_terms("date") if "date" in reader.schema else ():
+        for text in reader.field_terms("date"):
             try:
                 day = dt.date.fromisoformat(text).toordinal() - _EPOCH
             except ValueError:
                 continue
-            self.day[list(reader.postings("date", text).all_ids())] = day
+            self.day[reader.postings("date", text).ids] = day
         self.year = np.zeros(n, dtype=np.int32)
         known = self.day != 0
         if known.any():

@@ -1,9 +1,10 @@
 """The query entry point: plain values in, a :class:`SearchResult` out.
 
 An :class:`Engine` is a read-only view of one index that threads can share:
-each thread gets its own Whoosh searcher (Whoosh searchers are not to be shared),
-refreshed when another process commits, while facet columns are built once per
-index generation and shared.
+each thread gets its own backend reader (a Whoosh searcher or a Xapian database
+is not to be shared), refreshed when another process commits, while facet
+columns are built once per index generation and shared. The engine never
+talks to a search engine directly: see ``search/backends``.
 """
 
 from __future__ import annotations
@@ -13,25 +14,24 @@ import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
 
 import numpy as np
 
-from . import abbrev, spell
-from . import related as related_mod
+from . import abbrev, backends, geo, spell
 from . import plan as plan_mod
-from .analysis import normalize_text
 from . import query as vq
+from . import related as related_mod
+from .analysis import normalize_text
 from .article import Article
-from . import geo
+from .backends import article_at, find_article
 from .columns import FacetColumns
 from .dates import parse_bound
-from .errors import BadQuery
+from .errors import BadQuery, IndexMissing
 from .highlight import Terms, snippet
-from .index import get_article, guarded, open_index
 from .plan import ACCENTS
 from .results import FACETS, FacetValue, Hit, SearchResult
-from .schema import load_article
 from .scoring import (
     Lengths,
     TermPostings,
@@ -42,7 +42,6 @@ from .scoring import (
     phrase_keys,
     top,
 )
-from .scoring import postings as read_postings
 from .suggest import _LRU
 
 MAX_PER_PAGE = 100
@@ -83,17 +82,32 @@ def _as_date(value, name: str) -> dt.date | None:
     return parse_bound(value, name, end=name == "date_to")
 
 
-class Engine:
-    """Searches one on-disk index."""
+def guarded(method=None, *, opening: bool = False):
+    """Decorator for Engine methods: errors of damaged index files become IndexDamaged."""
+    if method is None:
+        return lambda m: guarded(m, opening=opening)
 
-    def __init__(self, path, suggester=None):
+    @wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.source().reading(opening=opening):
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class Engine:
+    """Searches one index (local, or Xapian shards served over TCP with ``shard_urls``)."""
+
+    def __init__(self, path, suggester=None, shard_urls=None, allow_partial: bool = False):
         self.path = Path(path)
         self.suggester = suggester
-        self._ix = None
+        self.shard_urls = list(shard_urls or [])
+        self.allow_partial = allow_partial
+        self._source = None
         self._lock = threading.Lock()
         self._local = threading.local()
-        # Every thread's open searcher (each holds its segment files open), so
-        # that close() releases them all, whichever thread opened them.
+        # Every thread's open reader (each holds files or connections open),
+        # so that close() releases them all, whichever thread opened them.
         self._open: set = set()
         # An engine dropped without close() still closes its files.
         weakref.finalize(self, _close_searchers, self._open, self._lock)
@@ -104,46 +118,64 @@ class Engine:
 
     # --- plumbing ----------------------------------------------------------
 
-    def _index(self):
+    def source(self):
+        """The backend's reading side (chosen from the index's metadata when first needed)."""
         with self._lock:
-            if self._ix is None:
-                self._ix = open_index(self.path)
-            return self._ix
+            if self._source is None:
+                self._source = backends.open_source(
+                    self.path, self.shard_urls, allow_partial=self.allow_partial
+                )
+            return self._source
 
-    @guarded(opening=True)  # a damaged index file raises IndexDamaged, not a Whoosh error
+    @property
+    def backend(self) -> str:
+        """The name of the index's backend ("whoosh" or "xapian")."""
+        return self.source().backend
+
+    @property
+    def partial(self) -> list[str]:
+        """Shards that did not answer when this thread's reader was opened (``allow_partial``)."""
+        reader = getattr(self._local, "searcher", None)
+        return list(getattr(reader, "missing", []))
+
+    @guarded(opening=True)  # a damaged index file raises IndexDamaged, not an engine's error
     def searcher(self):
-        """This thread's searcher, refreshed if the index changed since it was opened."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None and searcher.up_to_date():
-            return searcher
-        # A new searcher, not Whoosh's refresh(): refresh() reuses segment
-        # readers and, with commits arriving while other threads search,
-        # fails with ReaderClosed (seen under the load test).
-        new = self._index().searcher()
+        """This thread's reader, refreshed if the index changed since it was opened."""
+        reader = getattr(self._local, "searcher", None)
+        if reader is not None and reader.up_to_date():
+            return reader
+        try:
+            new = self.source().reader()
+        except IndexMissing:
+            with self._lock:  # the index may be created later, by either backend
+                self._source = None
+            raise
         with self._lock:
             self._open.add(new)
-            if searcher is not None:
-                self._open.discard(searcher)
-                searcher.close()
+            if reader is not None:
+                self._open.discard(reader)
+                reader.close()
         self._local.searcher = new
         return new
 
-    def _generation(self, searcher) -> tuple:
-        """Per-document arrays of the searcher's index generation (built once, shared)."""
-        reader = searcher.reader()
-        key = (reader.generation(), reader.doc_count_all(), reader.doc_count())
+    reader = searcher
+
+    def _generation(self, reader) -> tuple:
+        """Per-document arrays of the reader's index generation (built once, shared)."""
+        key = reader.key
         with self._lock:
             if self._columns[0] != key:
-                self._columns = (key, FacetColumns(reader), Lengths(reader))
+                cols = FacetColumns(reader)
+                self._columns = (key, cols, Lengths(reader, np.flatnonzero(cols.live)))
             return self._columns
 
-    def columns(self, searcher) -> FacetColumns:
-        """Facet columns of the searcher's index generation."""
-        return self._generation(searcher)[1]
+    def columns(self, reader) -> FacetColumns:
+        """Facet columns of the reader's index generation."""
+        return self._generation(reader)[1]
 
-    def lengths(self, searcher) -> Lengths:
-        """Article lengths (for BM25) of the searcher's index generation."""
-        return self._generation(searcher)[2]
+    def lengths(self, reader) -> Lengths:
+        """Article lengths (for BM25) of the reader's index generation."""
+        return self._generation(reader)[2]
 
     def __enter__(self):
         return self
@@ -152,18 +184,18 @@ class Engine:
         self.close_all()
 
     def close(self) -> None:
-        """Close this thread's searcher and suggester connection (they reopen when needed)."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None:
+        """Close this thread's reader and suggester connection (they reopen when needed)."""
+        reader = getattr(self._local, "searcher", None)
+        if reader is not None:
             with self._lock:
-                self._open.discard(searcher)
-            searcher.close()
+                self._open.discard(reader)
+            reader.close()
             self._local.searcher = None
         if self.suggester is not None:
             self.suggester.close()
 
     def close_all(self) -> None:
-        """Close every thread's searcher and connection (at shutdown, when none is searching)."""
+        """Close every thread's reader and connection (at shutdown, when none is searching)."""
         _close_searchers(self._open, self._lock)
         self._local.searcher = None
         if self.suggester is not None:
@@ -174,7 +206,7 @@ class Engine:
     @guarded
     def article(self, article_id: str) -> Article:
         """The stored article with this id (raises ArticleNotFound)."""
-        return get_article(self.searcher(), article_id)
+        return find_article(self.searcher(), article_id)
 
     def terms(self, q: str, accents: str = "auto", expand: bool = True) -> Terms:
         """What to mark in an article found by query ``q`` (restored accents included)."""
@@ -194,8 +226,10 @@ class Engine:
         are left out; see search/related.py.
         """
         s = self.searcher()
-        article = get_article(s, article_id)
-        docnum = s.document_number(id=article_id)
+        article = find_article(s, article_id)
+        docnum = s.docnum("id", article_id)
+        if docnum is None:
+            docnum = s.docnum("aliases", article_id)
         _, cols, lengths = self._generation(s)
         with self._lock:
             if getattr(self, "_frequencies", None) is None:
@@ -203,7 +237,7 @@ class Engine:
         found = related_mod.related_docnums(
             s, cols, lengths, article, docnum, limit, self._frequencies.get(s)
         )
-        return [self._hit(load_article(s.stored_fields(d)), Terms(), score) for d, score in found]
+        return [self._hit(article_at(s, d), Terms(), score) for d, score in found]
 
     # --- searching ---------------------------------------------------------
 
@@ -332,10 +366,8 @@ class Engine:
             ]
         hits = []
         for d, score, similar in page_hits:
-            hits.append(self._hit(load_article(s.stored_fields(d)), terms, score))
-            hits[-1].similar = [
-                related_mod.summary(load_article(s.stored_fields(o))) for o in similar
-            ]
+            hits.append(self._hit(article_at(s, d), terms, score))
+            hits[-1].similar = [related_mod.summary(article_at(s, o)) for o in similar]
         return SearchResult(
             query=found.typed,
             total=total,
@@ -385,7 +417,7 @@ class Engine:
         docnums = [d for d, _ in self._order(s, found, sort, limit)] if limit else []
         return _rows(s, docnums)
 
-    def _order(self, s, found: "_Found", sort: str, limit: int) -> list[tuple[int, float | None]]:
+    def _order(self, s, found: _Found, sort: str, limit: int) -> list[tuple[int, float | None]]:
         """(docnum, score) of the first ``limit`` results in page order."""
         plan, allowed = found.plan, found.allowed
         if sort == "date" or not plan.clauses:
@@ -416,7 +448,7 @@ class Engine:
         """The ids of every article the search matches (all pages; the recall of ``total``)."""
         s = self.searcher()
         found = self._find(s, q, accents, expand=expand, **filters)
-        return [s.stored_fields(int(d))["id"] for d in np.flatnonzero(found.allowed)]
+        return [s.stored(int(d))["id"] for d in np.flatnonzero(found.allowed)]
 
     def _find(
         self,
@@ -433,7 +465,7 @@ class Engine:
         expand: bool = True,
         outlet=None,
         district=None,
-    ) -> "_Found":
+    ) -> _Found:
         """Read the query and filters and compute what matches (before ranking)."""
         if accents not in ACCENTS:
             raise BadQuery(
@@ -541,10 +573,9 @@ class Engine:
         if not syls:
             return None
         stats = self.suggester if self.suggester is not None else self._stats()
-        reader = s.reader()
 
         def known(f: str) -> int:
-            return reader.doc_frequency("text", f)
+            return s.doc_frequency("text", f)
 
         fixed = spell.correct(syls, known, stats.pair_count)
         if fixed is None:
@@ -623,14 +654,13 @@ class Engine:
             if self._definitions[0] == key:
                 return self._definitions[1]
         best: dict[tuple, tuple[int, tuple]] = {}
-        reader = s.reader()
-        if "defines" in reader.schema:
-            for text, info in reader.iter_field("defines"):
-                text = text.decode("utf-8") if isinstance(text, bytes) else text
-                a, e = abbrev.decode(text)
-                n = info.doc_frequency()
-                if n >= abbrev.MIN_LEARNED and n > best.get(a, (0, ()))[0]:
-                    best[a] = (n, e)
+        counts: dict[str, int] = {}
+        for text, n, _ in s.term_stats("defines"):  # per segment: summed
+            counts[text] = counts.get(text, 0) + n
+        for text, n in sorted(counts.items()):
+            a, e = abbrev.decode(text)
+            if n >= abbrev.MIN_LEARNED and n > best.get(a, (0, ()))[0]:
+                best[a] = (n, e)
         out: dict[tuple, list[tuple]] = {}
         for a, (_, e) in best.items():
             out.setdefault(a, []).append(e)
@@ -674,7 +704,7 @@ class _Found:
     restored: list[str] | None
     cols: FacetColumns
     lengths: Lengths
-    postings: "_Postings"
+    postings: _Postings
     filters: dict
     masks: dict
     matched: np.ndarray
@@ -703,7 +733,7 @@ def _pattern(word: plan_mod.Word) -> tuple[tuple[str, bool], ...]:
     return tuple((s.text if s.exact else s.folded, s.exact) for s in word.syllables)
 
 
-def _word_lists(postings: "_Postings", word: plan_mod.Word, field: str = "text") -> list:
+def _word_lists(postings: _Postings, word: plan_mod.Word, field: str = "text") -> list:
     """The posting lists of a word's syllables: exact ones from ``exact``, the rest folded."""
     return [
         postings.get("exact", s.text)
@@ -713,7 +743,7 @@ def _word_lists(postings: "_Postings", word: plan_mod.Word, field: str = "text")
     ]
 
 
-def _word_ids(postings: "_Postings", word: plan_mod.Word) -> np.ndarray:
+def _word_ids(postings: _Postings, word: plan_mod.Word) -> np.ndarray:
     """Document numbers where the word occurs (adjacent syllables; a reference by key too)."""
     ids = phrase_ids(_word_lists(postings, word))
     if word.ref_key:
@@ -723,7 +753,7 @@ def _word_ids(postings: "_Postings", word: plan_mod.Word) -> np.ndarray:
     return ids
 
 
-def _recall(plan: plan_mod.Plan, cols: FacetColumns, postings: "_Postings") -> np.ndarray:
+def _recall(plan: plan_mod.Plan, cols: FacetColumns, postings: _Postings) -> np.ndarray:
     """The live documents the plan matches (before filters)."""
     size = cols.size
     if not plan.clauses:
@@ -747,7 +777,7 @@ def _ranked(
     restored,
     allowed: np.ndarray,
     lengths: Lengths,
-    postings: "_Postings",
+    postings: _Postings,
     limit: int,
     true_words: list[np.ndarray] = (),
 ) -> list[tuple[int, float]]:
@@ -822,8 +852,8 @@ def _joined(s, a: str, b: str, before: str | None = None) -> int:
     n = s.frequency("words", pair)
     if before:
         n += s.frequency("words", f"{before}_{pair}")
-    for term in s.reader().expand_prefix("words", pair + "_"):
-        n += s.frequency("words", term.decode("utf-8") if isinstance(term, bytes) else term)
+    for term in s.prefixed("words", pair + "_"):
+        n += s.frequency("words", term)
     return int(n)
 
 
@@ -832,7 +862,7 @@ def _aliased(plan: plan_mod.Plan, word: plan_mod.Word) -> bool:
     return any(word is w for i in plan.aliases for w in plan.clauses[i])
 
 
-def _occurrences(postings: "_Postings", words: list[plan_mod.Word]) -> tuple:
+def _occurrences(postings: _Postings, words: list[plan_mod.Word]) -> tuple:
     """(document numbers, occurrences) of any of ``words``, summed per document."""
     ids, counts = [], []
     for w in words:
@@ -853,7 +883,7 @@ def _occurrences(postings: "_Postings", words: list[plan_mod.Word]) -> tuple:
     return docs, tf
 
 
-def _gaps(postings: "_Postings", words: list[plan_mod.Word], window: np.ndarray) -> dict:
+def _gaps(postings: _Postings, words: list[plan_mod.Word], window: np.ndarray) -> dict:
     """For each document of ``window`` holding every word: the fewest syllables between them.
 
     0 when the words stand next to each other (in any order).
@@ -891,7 +921,7 @@ def _gaps(postings: "_Postings", words: list[plan_mod.Word], window: np.ndarray)
 def _rows(s, docnums: list[int]) -> Iterator[dict]:
     """Export rows of ``docnums``, read from the stored fields one at a time."""
     for d in docnums:
-        a = load_article(s.stored_fields(d))
+        a = article_at(s, d)
         yield {
             "id": a.id,
             "title": a.title,
@@ -922,7 +952,7 @@ class _Postings:
         """The postings of ``field:text``."""
         key = (field, text)
         if key not in self._cache:
-            self._cache[key] = read_postings(self.searcher, field, text)
+            self._cache[key] = self.searcher.postings(field, text)
         return self._cache[key]
 
 

@@ -37,7 +37,6 @@ from whoosh.index import TOC, FileIndex, LockError, clean_files
 from whoosh.reading import SegmentReader
 
 from .article import Article
-from .columns import uninvert
 from .errors import (
     ArticleNotFound,
     IndexDamaged,
@@ -615,6 +614,19 @@ def _writer(ix, lock_timeout: float):
 
 
 # --- reading -------------------------------------------------------------------
+
+
+def uninvert(reader, field: str) -> dict[int, list[str]]:
+    """docnum -> the field's terms in that (live) document, from the postings."""
+    out: dict[int, list[str]] = {}
+    if field not in reader.schema:
+        return out
+    for text in reader.field_terms(field):
+        if not text:
+            continue
+        for docnum in reader.postings(field, text).all_ids():
+            out.setdefault(docnum, []).append(text)
+    return out
 
 
 def stored_hashes(ix) -> dict[str, str]:

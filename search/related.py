@@ -23,8 +23,9 @@ import numpy as np
 
 from .analysis import analyze
 from .article import Article
+from .backends.base import article_at
 from .extract.text import match_form
-from .scoring import K1, B, Lengths, postings
+from .scoring import K1, B, Lengths
 
 log = logging.getLogger(__name__)
 
@@ -116,39 +117,33 @@ class Frequencies:
         self._key = None
         self._df: dict[str, dict[str, int]] = {}
 
-    def get(self, searcher) -> dict[str, dict[str, dict[str, int]]]:
+    def get(self, reader) -> dict[str, dict[str, dict[str, int]]]:
         """{"df"|"cf": {field: {term: document or collection frequency}}} of the generation."""
-        reader = searcher.reader()
-        key = (reader.generation(), reader.doc_count_all(), reader.doc_count())
+        key = reader.key
         with self._lock:
             if self._key != key:
                 df: dict[str, dict[str, int]] = {f: {} for f in self.FIELDS}
                 cf: dict[str, dict[str, int]] = {f: {} for f in self.FIELDS}
-                for leaf, _ in searcher.leaf_searchers():
-                    r = leaf.reader()
-                    for field in self.FIELDS:
-                        if field not in r.schema:
-                            continue
-                        docs, total = df[field], cf[field]
-                        for text, info in r.iter_field(field):
-                            text = text.decode("utf-8") if isinstance(text, bytes) else text
-                            docs[text] = docs.get(text, 0) + info.doc_frequency()
-                            total[text] = total.get(text, 0) + int(info.weight())
+                for field in self.FIELDS:
+                    docs, total = df[field], cf[field]
+                    for text, n, weight in reader.term_stats(field):
+                        docs[text] = docs.get(text, 0) + n
+                        total[text] = total.get(text, 0) + int(weight)
                 self._key, self._df = key, {"df": df, "cf": cf}
             return self._df
 
 
 def significant_terms(
-    searcher, article: Article, max_terms: int = MAX_TERMS, frequencies: dict | None = None
+    reader, article: Article, max_terms: int = MAX_TERMS, frequencies: dict | None = None
 ) -> list[Term]:
     """The article's ``max_terms`` best terms by tf-idf, none in too many articles.
 
     Compound words are the runs of two or three syllables that pyvi joined into
     one word somewhere in the index (looked up in the ``words`` field), so pyvi
     is not run at query time. ``frequencies``: :meth:`Frequencies.get` of the
-    searcher (else Whoosh is asked term by term).
+    reader (else the reader is asked term by term).
     """
-    n_docs = max(1, searcher.doc_count_all())
+    n_docs = max(1, reader.size)
     # The share bounds the cost in large indexes; a small one has no cost to bound.
     max_df = min(MAX_DF, max(MIN_MAX_DF, int(MAX_DF_SHARE * n_docs)))
     rest = "\n".join([article.lead, article.body, *article.captions])
@@ -183,7 +178,7 @@ def significant_terms(
                 if cf["words"].get(text, 0) < WORD_SHARE * rarer:
                     continue
         else:
-            df = searcher.doc_frequency(field, text)
+            df = reader.doc_frequency(field, text)
         # df 1 is this article alone: nothing to share.
         if df < 2 or df > max_df:
             continue
@@ -203,12 +198,12 @@ def significant_terms(
     return terms[:max_terms]
 
 
-def term_scores(searcher, terms: list[Term], lengths: Lengths) -> tuple[np.ndarray, np.ndarray]:
+def term_scores(reader, terms: list[Term], lengths: Lengths) -> tuple[np.ndarray, np.ndarray]:
     """(BM25 score, number of shared terms) of every document for ``terms``."""
-    n = searcher.doc_count_all()
+    n = reader.size
     ids, contrib = [], []
     for t in terms:
-        p = postings(searcher, t.field, t.text)
+        p = reader.postings(t.field, t.text)
         if not len(p):
             continue
         idf = _idf(n, len(p))
@@ -224,7 +219,7 @@ def term_scores(searcher, terms: list[Term], lengths: Lengths) -> tuple[np.ndarr
 
 
 def related_docnums(
-    searcher,
+    reader,
     cols,
     lengths: Lengths,
     article: Article,
@@ -236,8 +231,8 @@ def related_docnums(
 
     Near-duplicates of the article (and of an earlier related article) are left out.
     """
-    terms = significant_terms(searcher, article, frequencies=frequencies)
-    scores, shared = term_scores(searcher, terms, lengths)
+    terms = significant_terms(reader, article, frequencies=frequencies)
+    scores, shared = term_scores(reader, terms, lengths)
     # Against itself the article scores highest: a candidate that reaches
     # less than a fifth of that shares only incidental words.
     allowed = (
@@ -266,7 +261,7 @@ def related_docnums(
 
     def signature(d: int) -> frozenset:
         if d not in signatures:
-            signatures[d] = shingles(article if d == docnum else _stored_article(searcher, d))
+            signatures[d] = shingles(article if d == docnum else article_at(reader, d))
         return signatures[d]
 
     # Near-duplicates share most of their words, so they score close to each
@@ -285,12 +280,6 @@ def related_docnums(
         kept.append((d, float(scores[d])))
     log.debug("related %s: %d terms %s", article.id, len(terms), [t.text for t in terms])
     return kept
-
-
-def _stored_article(searcher, docnum: int) -> Article:
-    from .schema import load_article  # schema imports analysis; kept out of import time
-
-    return load_article(searcher.stored_fields(docnum))
 
 
 # --- near-duplicates ---------------------------------------------------------
@@ -340,7 +329,7 @@ def group(signatures: list[frozenset]) -> list[list[int]]:
 
 
 def collapse(
-    searcher, ranked: list[tuple[int, float | None]], first: int, per_page: int
+    reader, ranked: list[tuple[int, float | None]], first: int, per_page: int
 ) -> list[tuple[int, float | None, list[int]]]:
     """The page ``[first, first + per_page)`` of ``ranked`` with each story shown once.
 
@@ -350,7 +339,7 @@ def collapse(
     lists (docnum, score, docnums of its near-duplicates). Groups are formed in
     rank order, so every page is cut from the same list of stories.
     """
-    signatures = [shingles(_stored_article(searcher, d)) for d, _ in ranked]
+    signatures = [shingles(article_at(reader, d)) for d, _ in ranked]
     groups = group(signatures)
     return [
         (ranked[g[0]][0], ranked[g[0]][1], [ranked[i][0] for i in g[1:]])

@@ -1,11 +1,11 @@
-"""Ranking with numpy over Whoosh's posting lists: term arrays, BM25, masks, top-k.
+"""Ranking with numpy over posting lists: term arrays, BM25, phrases, top-k.
 
 Whoosh scores one matching document at a time through a tree of matcher
 objects, tens of microseconds per document and clause: a query whose words
 are in most articles then costs hundreds of milliseconds. Here each term's
-posting list is read block by block into arrays (document numbers and
-weights), and recall masks, BM25 scores and the top hits are array operations.
-Whoosh still stores the postings and evaluates the queries of phrase units.
+posting list, as a backend reads it (document numbers, weights, positions),
+is an array, and recall masks, BM25 scores and the top hits are array
+operations.
 """
 
 from __future__ import annotations
@@ -14,18 +14,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh.matching.wrappers import FilterMatcher
 
 from .plan import ScoreTerm
 
-try:  # the block layout of Whoosh's (and whoosh3's) W3 codec
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-except ImportError:  # pragma: no cover - another codec: read posting by posting
-    W3LeafMatcher = None
-
 # Okapi BM25, as Whoosh's BM25F defaults.
 K1, B = 1.2, 0.75
-_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
 @dataclass
@@ -35,85 +28,38 @@ class TermPostings:
     ids: np.ndarray
     weights: np.ndarray
     values: list[bytes]  # empty for fields without positions
+    # Positions already decoded (one array per posting), where a backend has them so.
+    decoded: list[np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def has_positions(self) -> bool:
+        """True when every posting carries its positions."""
+        if self.decoded is not None:
+            return len(self.decoded) == len(self.ids)
+        return len(self.values) == len(self.ids)
 
-def _blocks(m, keep_values: bool) -> tuple[list, list, list]:
-    # W3 blocks hold (delta-coded ids, weights or one weight or None, values),
-    # pickled: take them whole instead of one posting per Python call.
-    ids, weights, values = [], [], []
-    while m.is_active():
-        if m._data is None:
-            m._read_data()
-        deltas, w, v = m._data
-        n = len(deltas)
-        ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
-        if w is None:
-            weights.append(np.ones(n, dtype=np.float32))
-        elif isinstance(w, float):
-            weights.append(np.full(n, w, dtype=np.float32))
-        else:
-            weights.append(np.asarray(w, dtype=np.float32))
-        if keep_values:
-            values.extend(v)
-        if m._lastblock:
-            break
-        m._next_block()
-    return ids, weights, values
-
-
-def _one_by_one(m, keep_values: bool) -> tuple[list, list, list]:
-    ids, weights, values = [], [], []
-    while m.is_active():
-        ids.append(m.id())
-        weights.append(m.weight())
-        if keep_values:
-            values.append(m.value())
-        m.next()
-    return [np.asarray(ids, dtype=np.int64)], [np.asarray(weights, dtype=np.float32)], values
-
-
-def postings(searcher, field: str, text: str) -> TermPostings:
-    """One term's postings across the index's segments, as arrays.
-
-    Deleted documents may be included: callers combine with the live mask.
-    Positions are kept (encoded) for fields that have them, for phrase checks.
-    """
-    keep_values = searcher.schema[field].format.supports("positions")
-    ids, weights, values = [], [], []
-    for leaf, offset in searcher.leaf_searchers():
-        reader = leaf.reader()
-        if (field, text) not in reader:
-            continue
-        m = reader.postings(field, text)
-        if isinstance(m, FilterMatcher):
-            # Deletions: the live mask removes them. The filter may have moved
-            # its child past deleted documents only; whole blocks are read.
-            m = m.child
-        fast = W3LeafMatcher is not None and isinstance(m, W3LeafMatcher)
-        i, w, v = (_blocks if fast else _one_by_one)(m, keep_values)
-        ids += [a + offset for a in i]
-        weights += w
-        values += v
-    if not ids:
-        return TermPostings(_EMPTY[0], _EMPTY[1], [])
-    return TermPostings(np.concatenate(ids), np.concatenate(weights), values)
+    def positions(self, sel: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(index into ``sel``, position) of every position of the postings ``sel``."""
+        if self.decoded is None:
+            return decode_positions([self.values[j] for j in sel])
+        parts = [self.decoded[j] for j in sel]
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        owners = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+        return owners, np.concatenate(parts).astype(np.int64)
 
 
 class Lengths:
     """Each document's length in syllables (the ``text`` field) and the average."""
 
-    def __init__(self, reader, field: str = "text"):
-        n = reader.doc_count_all()
-        self.values = np.ones(n, dtype=np.float32)
-        if field in reader.schema:
-            # Whoosh keeps lengths in a per-document column; one pass per
-            # index generation, shared by every search of that generation.
-            dfl = reader.doc_field_length
-            self.values[:] = [dfl(d, field, 1) or 1 for d in range(n)]
-        self.average = float(self.values.mean()) if n else 1.0
+    def __init__(self, reader, live: np.ndarray | None = None):
+        # One pass per index generation, shared by every search of it.
+        self.values = reader.lengths()
+        known = self.values[live] if live is not None and len(live) else self.values
+        self.average = float(known.mean()) if len(known) else 1.0
 
 
 def bm25(
@@ -208,7 +154,7 @@ def phrase_keys(words: list[TermPostings], within: np.ndarray | None = None) -> 
     limits the search to those document numbers.
     """
     k = len(words)
-    if not k or any(not len(w) or len(w.values) != len(w) for w in words):
+    if not k or any(not len(w) or not w.has_positions for w in words):
         return np.zeros(0, dtype=np.int64)
     cand = common_ids(words)
     if within is not None:
@@ -216,7 +162,7 @@ def phrase_keys(words: list[TermPostings], within: np.ndarray | None = None) -> 
     keys = None
     for i, w in enumerate(words):
         sel = np.flatnonzero(np.isin(w.ids, cand, assume_unique=True))
-        owner, pos = decode_positions([w.values[j] for j in sel.tolist()])
+        owner, pos = w.positions(sel.tolist())
         # Shifted so that term i at position p means "a phrase starts at p - i";
         # k - 1 keeps every key non-negative.
         here = (w.ids[sel][owner] << _SHIFT) + pos + (k - 1 - i)

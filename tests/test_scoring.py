@@ -20,9 +20,10 @@ from search.scoring import (
     key_positions,
     phrase_ids,
     phrase_keys,
-    postings,
     top,
 )
+from search.backends.whoosh import WhooshReader
+from search.backends.whoosh import read_postings as postings
 
 WORDS = [
     "cán",
@@ -187,7 +188,7 @@ def test_top(scores, allowed, k, expected):
 
 
 def test_bm25_prefers_rare_terms_and_short_documents(segmented):
-    lengths = Lengths(segmented.reader())
+    lengths = Lengths(WhooshReader(None, segmented))
     n = segmented.doc_count_all()
     one = np.array([1.0], dtype=np.float32)
     short, long_ = int(np.argmin(lengths.values)), int(np.argmax(lengths.values))

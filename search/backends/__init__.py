@@ -1,0 +1,86 @@
+"""The storage seam: the only place that knows which search engine holds an index.
+
+Two backends, in the manner of django-haystack's:
+
+* ``whoosh`` (the default): embedded, pure Python, nothing to set up;
+* ``xapian``: Xapian databases, faster, in one or several *shards* that can be
+  served over TCP by ``xapian-tcpsrv`` and read as one index.
+
+A backend offers a *source* (opens :class:`~search.backends.base.Reader`
+snapshots of an index for searching) and a *store* (adds, replaces and reads
+back stored articles while indexing). Everything above it (analysis, query
+semantics, ranking, facets, highlighting, the web app) talks to those two
+interfaces only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import BadQuery
+from .base import Reader, article_at, find_article
+
+BACKENDS = ("whoosh", "xapian")
+DEFAULT = "whoosh"
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULT",
+    "Reader",
+    "article_at",
+    "backend_of",
+    "find_article",
+    "open_source",
+    "open_store",
+]
+
+
+def backend_of(path) -> str:
+    """The backend of the index at ``path``, from its metadata (``whoosh`` when none says)."""
+    from ..index import read_meta
+
+    meta = read_meta(Path(path)) if (Path(path) / "vnsearch.json").exists() else None
+    return (meta or {}).get("backend", DEFAULT)
+
+
+def open_source(path, shard_urls: list[str] | None = None, allow_partial: bool = False):
+    """The reading side of the index at ``path`` (Xapian shards over TCP with ``shard_urls``)."""
+    if shard_urls:
+        from . import xapian as xb
+
+        return xb.XapianSource(Path(path), shard_urls=shard_urls, allow_partial=allow_partial)
+    if backend_of(path) == "xapian":
+        from . import xapian as xb
+
+        return xb.XapianSource(Path(path), allow_partial=allow_partial)
+    from .whoosh import WhooshSource
+
+    return WhooshSource(Path(path))
+
+
+def open_store(path, backend: str | None = None, shards: int | None = None):
+    """The writing side of the index at ``path``, created with ``backend`` when new.
+
+    An existing index keeps its backend; asking for another one is an error
+    (converting means indexing the articles again into a new folder).
+    """
+    path = Path(path)
+    existing = backend_of(path) if (path / "vnsearch.json").exists() else None
+    if backend not in (None, *BACKENDS):
+        raise BadQuery(f"backend: phải là một trong {', '.join(BACKENDS)}", code="bad_backend")
+    if existing and backend and backend != existing:
+        raise BadQuery(
+            f"chỉ mục ở {path} dùng backend {existing}, không phải {backend}: hãy lập chỉ mục "
+            "mới vào một thư mục khác",
+            code="backend_mismatch",
+        )
+    chosen = existing or backend or DEFAULT
+    if chosen == "xapian":
+        from . import xapian as xb
+
+        return xb.XapianStore(path, shards=shards)
+    if shards not in (None, 1):
+        raise BadQuery("--shards chỉ dùng được với --backend xapian", code="bad_shards")
+    from .whoosh import WhooshStore
+
+    return WhooshStore(path)

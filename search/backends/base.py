@@ -1,0 +1,93 @@
+"""What every backend offers the layers above it: a read-only snapshot of an index.
+
+Documents are addressed by *document numbers*, dense non-negative integers
+below :attr:`Reader.size` (some may be deleted: :meth:`Reader.live_ids`), so
+that the query layer can hold per-document arrays (facet columns, lengths,
+scores) in numpy. A term is a (field, text) pair of the schema in
+``search/schema.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from typing import Protocol
+
+import numpy as np
+
+from ..article import Article
+from ..errors import ArticleNotFound
+from ..scoring import TermPostings
+
+
+class Reader(Protocol):
+    """One consistent view of an index (used by one thread at a time)."""
+
+    path: object
+    #: Changes whenever the index does (per-generation caches are keyed on it).
+    key: tuple
+    #: Every document number is below this.
+    size: int
+
+    def doc_count(self) -> int:
+        """Number of live articles."""
+
+    def live_ids(self) -> np.ndarray:
+        """Document numbers of the live articles (sorted)."""
+
+    def has_field(self, field: str) -> bool:
+        """True when the index has this field (older indexes may lack one)."""
+
+    def postings(self, field: str, text: str) -> TermPostings:
+        """One term's postings as arrays (deleted documents may be included)."""
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        """Number of articles holding the term."""
+
+    def frequency(self, field: str, text: str) -> float:
+        """Total occurrences of the term in the index."""
+
+    def field_terms(self, field: str) -> Iterator[str]:
+        """Every term of a field, in order."""
+
+    def term_stats(self, field: str) -> Iterator[tuple[str, int, float]]:
+        """(term, document frequency, total occurrences) of every term of a field."""
+
+    def prefixed(self, field: str, prefix: str) -> Iterator[str]:
+        """The terms of a field that start with ``prefix``."""
+
+    def stored(self, docnum: int) -> dict:
+        """The stored fields of a document: id, hash, doc (compressed JSON), alias_hashes."""
+
+    def docnum(self, field: str, value: str) -> int | None:
+        """The document number of the live article whose ``field`` (id, aliases) is ``value``."""
+
+    def lengths(self) -> np.ndarray:
+        """Each document's length in syllables (the ``text`` field), 1 at least."""
+
+    def up_to_date(self) -> bool:
+        """False when the index has changed since this reader was opened."""
+
+    def close(self) -> None:
+        """Release the reader's files or connections."""
+
+
+def load_article(stored: dict) -> Article:
+    """The Article of a document's stored fields."""
+    return Article.from_dict(json.loads(zlib.decompress(stored["doc"]).decode("utf-8")))
+
+
+def article_at(reader: Reader, docnum: int) -> Article:
+    """The stored article of a document number."""
+    return load_article(reader.stored(docnum))
+
+
+def find_article(reader: Reader, article_id: str) -> Article:
+    """The article with this id, or the one it was merged into; raise ArticleNotFound."""
+    docnum = reader.docnum("id", article_id)
+    if docnum is None:
+        docnum = reader.docnum("aliases", article_id)
+    if docnum is None:
+        raise ArticleNotFound(f"no article with id {article_id!r}")
+    return article_at(reader, docnum)

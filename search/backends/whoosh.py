@@ -1,0 +1,245 @@
+"""The Whoosh backend: the embedded default (one folder of Whoosh segments).
+
+The files, their safety (atomic metadata, locks, damage detection, rebuilds)
+and the writer live in ``search/index.py``; the posting-list reader in
+``search/scoring.py``. This module adapts them to the backend interfaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import numpy as np
+from whoosh.matching.wrappers import FilterMatcher
+
+from .. import index as wi
+from ..scoring import TermPostings
+
+try:  # the block layout of Whoosh's (and whoosh3's) W3 codec
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+except ImportError:  # pragma: no cover - another codec: read posting by posting
+    W3LeafMatcher = None
+
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
+
+def _blocks(m, keep_values: bool) -> tuple[list, list, list]:
+    # W3 blocks hold (delta-coded ids, weights or one weight or None, values),
+    # pickled: take them whole instead of one posting per Python call.
+    ids, weights, values = [], [], []
+    while m.is_active():
+        if m._data is None:
+            m._read_data()
+        deltas, w, v = m._data
+        n = len(deltas)
+        ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+        if w is None:
+            weights.append(np.ones(n, dtype=np.float32))
+        elif isinstance(w, float):
+            weights.append(np.full(n, w, dtype=np.float32))
+        else:
+            weights.append(np.asarray(w, dtype=np.float32))
+        if keep_values:
+            values.extend(v)
+        if m._lastblock:
+            break
+        m._next_block()
+    return ids, weights, values
+
+
+def _one_by_one(m, keep_values: bool) -> tuple[list, list, list]:
+    ids, weights, values = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        if keep_values:
+            values.append(m.value())
+        m.next()
+    return [np.asarray(ids, dtype=np.int64)], [np.asarray(weights, dtype=np.float32)], values
+
+
+def read_postings(searcher, field: str, text: str) -> TermPostings:
+    """One term's postings across the index's segments, as arrays.
+
+    Deleted documents may be included: callers combine with the live mask.
+    Positions are kept (encoded) for fields that have them, for phrase checks.
+    """
+    keep_values = searcher.schema[field].format.supports("positions")
+    ids, weights, values = [], [], []
+    for leaf, offset in searcher.leaf_searchers():
+        reader = leaf.reader()
+        if (field, text) not in reader:
+            continue
+        m = reader.postings(field, text)
+        if isinstance(m, FilterMatcher):
+            # Deletions: the live mask removes them. The filter may have moved
+            # its child past deleted documents only; whole blocks are read.
+            m = m.child
+        fast = W3LeafMatcher is not None and isinstance(m, W3LeafMatcher)
+        i, w, v = (_blocks if fast else _one_by_one)(m, keep_values)
+        ids += [a + offset for a in i]
+        weights += w
+        values += v
+    if not ids:
+        return TermPostings(_EMPTY[0], _EMPTY[1], [])
+    return TermPostings(np.concatenate(ids), np.concatenate(weights), values)
+
+
+class WhooshReader:
+    """A :class:`~search.backends.base.Reader` over one Whoosh searcher."""
+
+    def __init__(self, path: Path, searcher):
+        self.path = path
+        self.searcher = searcher
+        r = searcher.reader()
+        self._reader = r
+        self.size = r.doc_count_all()
+        self.key = ("whoosh", r.generation(), self.size, r.doc_count())
+
+    def doc_count(self) -> int:
+        """Number of live articles."""
+        return self.searcher.doc_count()
+
+    def live_ids(self) -> np.ndarray:
+        """Document numbers of the live articles."""
+        return np.fromiter(self._reader.all_doc_ids(), dtype=np.int64)
+
+    def has_field(self, field: str) -> bool:
+        """True when the schema has the field."""
+        return field in self._reader.schema
+
+    def postings(self, field: str, text: str) -> TermPostings:
+        """One term's postings as arrays."""
+        return read_postings(self.searcher, field, text)
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        """Number of documents holding the term."""
+        return int(self._reader.doc_frequency(field, text))
+
+    def frequency(self, field: str, text: str) -> float:
+        """Total weight of the term."""
+        return float(self.searcher.frequency(field, text))
+
+    def field_terms(self, field: str) -> Iterator[str]:
+        """Every term of the field."""
+        if field in self._reader.schema:
+            yield from self._reader.field_terms(field)
+
+    def term_stats(self, field: str) -> Iterator[tuple[str, int, float]]:
+        """(term, document frequency, total weight) of every term of the field, per segment."""
+        for leaf, _ in self.searcher.leaf_searchers():
+            r = leaf.reader()
+            if field not in r.schema:
+                continue
+            for text, info in r.iter_field(field):
+                text = text.decode("utf-8") if isinstance(text, bytes) else text
+                yield text, info.doc_frequency(), info.weight()
+
+    def prefixed(self, field: str, prefix: str) -> Iterator[str]:
+        """Terms of the field starting with ``prefix``."""
+        for term in self._reader.expand_prefix(field, prefix):
+            yield term.decode("utf-8") if isinstance(term, bytes) else term
+
+    def stored(self, docnum: int) -> dict:
+        """The stored fields of a document."""
+        return self.searcher.stored_fields(docnum)
+
+    def docnum(self, field: str, value: str) -> int | None:
+        """The document whose ``field`` holds ``value``."""
+        return self.searcher.document_number(**{field: value})
+
+    def lengths(self) -> np.ndarray:
+        """Per-document lengths of the ``text`` field (one pass over Whoosh's length column)."""
+        values = np.ones(self.size, dtype=np.float32)
+        if "text" in self._reader.schema:
+            dfl = self._reader.doc_field_length
+            values[:] = [dfl(d, "text", 1) or 1 for d in range(self.size)]
+        return values
+
+    def up_to_date(self) -> bool:
+        """False once another commit has happened."""
+        return self.searcher.up_to_date()
+
+    def close(self) -> None:
+        """Close the searcher's files."""
+        self.searcher.close()
+
+
+class WhooshSource:
+    """Opens readers of one Whoosh index folder."""
+
+    backend = "whoosh"
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._ix = None
+
+    def reading(self, opening: bool = False) -> AbstractContextManager:
+        """Errors of damaged index files inside this context become IndexDamaged."""
+        return wi.reading(self.path, opening=opening)
+
+    def reader(self) -> WhooshReader:
+        """A new reader of the latest commit."""
+        if self._ix is None:
+            self._ix = wi.open_index(self.path)
+        # A new searcher, not Whoosh's refresh(): refresh() reuses segment
+        # readers and, with commits arriving while other threads search,
+        # fails with ReaderClosed (seen under the load test).
+        return WhooshReader(self.path, self._ix.searcher())
+
+
+class WhooshStore:
+    """The writing side of a Whoosh index (see ``search/index.py``)."""
+
+    backend = "whoosh"
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.ix, self.note = wi.open_for_writing(self.path)
+
+    def stamp(self) -> wi.Stamp:
+        """Generation and document count of the latest commit."""
+        return wi.stamp(self.ix)
+
+    def known(self) -> dict[str, str]:
+        """Article id -> content hash (merged copies included)."""
+        return wi.stored_hashes(self.ix)
+
+    def merges(self) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+        """(fingerprint -> article id, article id -> {merged id: hash})."""
+        return wi.stored_merges(self.ix)
+
+    def snapshot(self):
+        """A searcher over the index as it is now (close it when done)."""
+        with wi.reading(self.path, opening=True):
+            return _Snapshot(self.ix.searcher())
+
+    def write(self, items, batch_size: int, on_commit=None, lock_timeout: float = wi.LOCK_TIMEOUT):
+        """Write (article, words, extra) items in committed batches; yields each article."""
+        return wi.write_batches(
+            self.ix, items, batch_size=batch_size, on_commit=on_commit, lock_timeout=lock_timeout
+        )
+
+    def iter_stored(self):
+        """Every live stored article."""
+        return wi.iter_stored(self.ix)
+
+    def close(self) -> None:
+        """Nothing held open between batches."""
+
+
+class _Snapshot:
+    """The index as it was before a run: stored articles by id."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def article(self, article_id: str):
+        """The article stored under exactly this id, or None."""
+        return wi.stored_article(self.searcher, article_id)
+
+    def close(self) -> None:
+        """Close the searcher."""
+        self.searcher.close()
