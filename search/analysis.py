@@ -218,6 +218,18 @@ def canonical(text: str) -> str:
 # --- folding ----------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
+def _transliterate(c: str) -> str:
+    """One character without its marks, for the characters the table does not hold."""
+    # Only Latin letters are transliterated (ß -> ss, ø -> o); other scripts are
+    # kept, since unidecode would turn one CJK character into a spaced word.
+    if unicodedata.combining(c):
+        return ""  # a mark with no precomposed letter to fold into
+    if c.isascii() or "LATIN" not in unicodedata.name(c, ""):
+        return c
+    return unidecode(c) or c
+
+
 def _build_fold_table() -> dict[int, str]:
     table = {}
     for cp in range(0x00C0, 0x1EFA):
@@ -225,12 +237,16 @@ def _build_fold_table() -> dict[int, str]:
         base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
         if base != ch and base.isascii() and len(base) == 1:
             table[cp] = base
+        elif len(letter := _transliterate(ch)) == 1 and letter != ch:
+            table[cp] = letter  # a Latin letter with no decomposition: ø -> o, ł -> l
     # đ/Đ (and the look-alikes) have no decomposition: map them explicitly.
     table.update({0x0111: "d", 0x0110: "D", 0x00F0: "d", 0x00D0: "D"})
     return table
 
 
-# Character-level folding (no unidecode); one character in, one out.
+# The one folding table (the index's; the extractors and highlighting use it too):
+# every letter of Latin-1 to Latin Extended Additional that folds to one other
+# character, so folding with it keeps the text's length and offsets.
 FOLD_TABLE = _build_fold_table()
 
 
@@ -248,19 +264,8 @@ def _fold_short(text: str) -> str:
 def _fold(text: str) -> str:
     out = text.translate(FOLD_TABLE)
     if not out.isascii():
-        out = "".join(_fold_char(c) for c in out)
+        out = "".join(map(_transliterate, out))
     return out
-
-
-@lru_cache(maxsize=4096)
-def _fold_char(c: str) -> str:
-    # Only Latin letters are transliterated (ß -> ss, ø -> o); other scripts are
-    # kept, since unidecode would turn one CJK character into a spaced word.
-    if unicodedata.combining(c):
-        return ""  # a mark with no precomposed letter to fold into
-    if c.isascii() or "LATIN" not in unicodedata.name(c, ""):
-        return c
-    return unidecode(c) or c
 
 
 _fold_any = fold  # for functions whose ``fold`` argument hides it

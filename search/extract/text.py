@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..analysis import fold
+from ..analysis import FOLD_TABLE
 
-# One character to one character, so offsets in folded text match the original;
-# built from search.analysis.fold so both agree on every Vietnamese letter.
-_TABLE = {
-    cp: fold(chr(cp))
-    for cp in range(0x00C0, 0x1EFA)
-    if len(fold(chr(cp))) == 1 and fold(chr(cp)) != chr(cp)
-}
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -23,12 +16,12 @@ def match_form_folded(folded: str) -> str:
 
 def fold_keep_case(text: str) -> str:
     """Text without diacritics, case and length kept (for long texts: no per-call cache)."""
-    return text.translate(_TABLE)
+    return text.translate(FOLD_TABLE)
 
 
 def match_form(text: str) -> str:
     """Folded, lower-case words separated by single spaces, padded with spaces."""
-    return " " + _NON_WORD.sub(" ", text.translate(_TABLE).lower()).strip() + " "
+    return " " + _NON_WORD.sub(" ", text.translate(FOLD_TABLE).lower()).strip() + " "
 
 
 def clean_line(line: str) -> str:
