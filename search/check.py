@@ -330,6 +330,7 @@ def _check_vocabulary(path: Path, report: CheckReport) -> None:
 
 def _repair(path: Path, report: CheckReport) -> None:
     """Rebuild the vocabulary and remove leftovers when the index itself is sound."""
+    from .backends.whoosh import WhooshStore
     from .ingest import repair_vocabulary  # ingest imports the indexing machinery
 
     if not report.healthy and any(f.part != "vocabulary" for f in report.findings if f.damage):
@@ -355,7 +356,7 @@ def _repair(path: Path, report: CheckReport) -> None:
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
             vocab = Vocabulary(path)
         try:
-            n = repair_vocabulary(open_index(path), vocab)
+            n = repair_vocabulary(WhooshStore(path), vocab)
         finally:
             vocab.close()
         report.repaired.append(f"vocabulary rebuilt from {n or 0} stored article(s)")

@@ -132,9 +132,10 @@ def write_atomic(target: Path, data: bytes) -> None:
     _fsync_dir(target.parent)
 
 
-def write_meta(path) -> None:
-    """Write the index's metadata file (schema version) atomically."""
-    write_atomic(_meta_path(path), json.dumps({"schema_version": SCHEMA_VERSION}).encode())
+def write_meta(path, **extra) -> None:
+    """Write the index's metadata file (schema version, and ``extra`` keys) atomically."""
+    meta = {"schema_version": SCHEMA_VERSION, **extra}
+    write_atomic(_meta_path(path), json.dumps(meta).encode())
 
 
 def read_meta(path) -> dict | None:

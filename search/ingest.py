@@ -18,23 +18,18 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from . import backends
 from .article import Article
 from .budget import RECORD_TIMEOUT, OverBudget, failure_reason, too_slow, within_budget
-from .errors import BadArticle, IndexDamaged, WriteFailed
+from .errors import BadArticle, BadQuery, IndexDamaged, WriteFailed
 from .extract.fingerprint import fingerprint
 from .index import (
     LOCK_TIMEOUT,
     Recovered,
-    iter_stored,
     open_for_writing,
-    reading,
     rebuild_folder,
     recover_articles,
     stale_rebuilds,
-    stamp,
-    stored_article,
-    stored_hashes,
-    stored_merges,
     swap_in,
     write_batches,
     write_lock,
@@ -232,6 +227,8 @@ def index_records(
     lock_timeout: float = LOCK_TIMEOUT,
     rebuild: bool = False,
     record_timeout: float | None = RECORD_TIMEOUT,
+    backend: str | None = None,
+    shards: int | None = None,
 ) -> IndexReport:
     """Index ``records`` (read from files, or pages a crawler fetched); new or changed ones only.
 
@@ -244,14 +241,24 @@ def index_records(
     beside the old one from every stored article it can read plus ``records``,
     and swapped in only when complete. A record that takes more than
     ``record_timeout`` seconds of CPU to parse is skipped (None: no limit).
+    ``backend`` ("whoosh" or "xapian", with ``shards`` databases) is used for
+    a new index; an existing one keeps its own.
     """
     index_dir = Path(index_dir)
+    if rebuild and (backend == "xapian" or backends.backend_of(index_dir) == "xapian"):
+        raise BadQuery(
+            "--rebuild chỉ dùng cho chỉ mục Whoosh; với Xapian hãy lập chỉ mục lại vào "
+            "một thư mục mới",
+            code="rebuild_unsupported",
+        )
     pools = _Pools(workers or os.cpu_count() or 1, record_timeout)
     try:
         with write_lock(index_dir, lock_timeout):
             if rebuild:
                 return _rebuild(records, index_dir, pools, batch_size, progress, lock_timeout)
-            return _index_into(records, index_dir, pools, batch_size, progress, lock_timeout)
+            return _index_into(
+                records, index_dir, pools, batch_size, progress, lock_timeout, backend, shards
+            )
     except OSError as e:
         raise WriteFailed(
             f"cannot update the index at {index_dir}: {_reason(e)}; the last "
@@ -308,16 +315,17 @@ def _open_vocabulary(index_dir: Path) -> Vocabulary:
         ) from e
 
 
-def repair_vocabulary(ix, vocab: Vocabulary, pools: "_Pools | None" = None) -> int | None:
+def repair_vocabulary(store, vocab: Vocabulary, pools: "_Pools | None" = None) -> int | None:
     """Rebuild the vocabulary from the stored articles unless it matches the index.
 
-    Returns the number of articles counted, or None when it already matched.
+    ``store`` is a backend's store (see search/backends). Returns the number
+    of articles counted, or None when it already matched.
     """
-    current = stamp(ix)
+    current = store.stamp()
     if vocab.matches(current):
         return None
     pools = pools or _Pools(1)
-    return vocab.rebuild(_counts(iter_stored(ix), pools), current)
+    return vocab.rebuild(_counts(store.iter_stored(), pools), current)
 
 
 def _counts(articles: Iterator[Article], pools: _Pools) -> Iterator[tuple]:
@@ -332,19 +340,26 @@ def _index_into(
     batch_size: int,
     progress,
     lock_timeout: float = LOCK_TIMEOUT,
+    backend: str | None = None,
+    shards: int | None = None,
 ) -> IndexReport:
-    ix, note = open_for_writing(index_dir)
-    vocab = _open_vocabulary(index_dir)
+    store = backends.open_store(index_dir, backend, shards)
     try:
-        run = _Run(ix, vocab, IndexReport())
+        vocab = _open_vocabulary(index_dir)
+    except BaseException:
+        store.close()
+        raise
+    try:
+        run = _Run(store, vocab, IndexReport())
     except BaseException:
         vocab.close()
+        store.close()
         raise
     try:
         before = vocab.stats().get("documents")
         # In this process: counting is 0.6 ms per article (4,046 ALQAC articles
         # in 2.6 s), less than starting workers that would load pyvi.
-        rebuilt = repair_vocabulary(ix, vocab)
+        rebuilt = repair_vocabulary(store, vocab)
         if rebuilt is not None and (rebuilt or before):
             run.report.note = (
                 f"vocabulary rebuilt from the {rebuilt} stored articles: it did "
@@ -383,8 +398,7 @@ def _index_into(
                     else:
                         yield item
 
-        for _ in write_batches(
-            ix,
+        for _ in store.write(
             run.to_write(good()),
             batch_size=batch_size,
             on_commit=vocab.commit,
@@ -392,8 +406,7 @@ def _index_into(
         ):
             run.report.indexed += 1
         if run.merges:
-            for _ in write_batches(
-                ix,
+            for _ in store.write(
                 run.merged(),
                 batch_size=batch_size,
                 on_commit=vocab.commit,
@@ -402,6 +415,7 @@ def _index_into(
                 pass
     finally:
         run.close()
+        store.close()
     return run.report
 
 
@@ -470,14 +484,13 @@ def _install_vocabulary(tmp: Path, index_dir: Path, current) -> None:
 class _Run:
     """The state of one indexing run: what is known, what gets merged, the statistics."""
 
-    def __init__(self, ix, vocab: Vocabulary, report: IndexReport):
-        self.ix, self.vocab, self.report = ix, vocab, report
-        self.known = stored_hashes(ix)
-        self.owners, self.aliases = stored_merges(ix)
+    def __init__(self, store, vocab: Vocabulary, report: IndexReport):
+        self.store, self.vocab, self.report = store, vocab, report
+        self.known = store.known()
+        self.owners, self.aliases = store.merges()
         # target id -> {merged id: (content hash, its URLs)}, applied at the end
         self.merges: dict[str, dict[str, tuple[str, list[str]]]] = {}
-        with reading(ix.storage.folder, opening=True):
-            self._before = ix.searcher()  # the index as it was, for old texts
+        self._before = store.snapshot()  # the index as it was, for old texts
 
     def to_write(self, prepared: Iterable[Prepared]) -> Iterator[tuple]:
         """Items for the writer; republished copies are held back as merges."""
@@ -490,7 +503,7 @@ class _Run:
                 self.report.merged += 1
                 continue
             self.owners[fp] = article.id
-            old = stored_article(self._before, article.id) if article.id in self.known else None
+            old = self._before.article(article.id) if article.id in self.known else None
             if old is not None:  # a changed article: its old text leaves the statistics
                 self.vocab.add(old.text(), -1)
             self.vocab.add_counts(p.counts)
@@ -502,9 +515,10 @@ class _Run:
 
     def merged(self) -> Iterator[tuple]:
         """The articles that absorbed republished copies, with every source URL."""
-        with self.ix.searcher() as s:
+        now = self.store.snapshot()
+        try:
             for owner, copies in self.merges.items():
-                article = stored_article(s, owner)
+                article = now.article(owner)
                 if article is None:
                     continue
                 urls = [article.url, *article.urls]
@@ -519,6 +533,8 @@ class _Run:
                     segment(article.text()),
                     {"fingerprint": fingerprint(article), "aliases": aliases},
                 )
+        finally:
+            now.close()
 
     def close(self) -> None:
         """Commit what is left of the statistics and let go of the old searcher."""

@@ -37,9 +37,14 @@ __all__ = [
 
 def backend_of(path) -> str:
     """The backend of the index at ``path``, from its metadata (``whoosh`` when none says)."""
+    from ..errors import SearchError
     from ..index import read_meta
 
-    meta = read_meta(Path(path)) if (Path(path) / "vnsearch.json").exists() else None
+    path = Path(path)
+    try:
+        meta = read_meta(path) if (path / "vnsearch.json").exists() else None
+    except SearchError:  # damaged metadata: opening the index says so; guess from the files
+        meta = {"backend": "xapian"} if (path / "shards").is_dir() else None
     return (meta or {}).get("backend", DEFAULT)
 
 
