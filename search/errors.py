@@ -27,6 +27,12 @@ class IndexDamaged(SearchError):
     status = 503
 
 
+class ShardUnavailable(SearchError):
+    """A shard of a distributed index (xapian-tcpsrv) does not answer."""
+
+    status = 503
+
+
 class IndexLocked(SearchError):
     """Another process holds the index's write lock."""
 
@@ -67,3 +73,9 @@ class BadArticle(SearchError):
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
+
+
+class BadSetting(SearchError):
+    """A setting (instance file, VNSEARCH_* variable) with a value vnsearch cannot use."""
+
+    status = 500
