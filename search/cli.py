@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import sys
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, logs, settings
 from .budget import RECORD_TIMEOUT
 from .dates import parse_bound
 from .engine import EXPORT_LIMIT, MAX_PER_PAGE, SORTS, Engine, open_engine
@@ -28,6 +29,8 @@ from .progress import count_records
 from .readers import Skipped
 
 REPORT_FILE = "last-run.json"
+
+log = logging.getLogger(__name__)
 
 
 class CLIError(click.ClickException):
@@ -61,6 +64,7 @@ def index_option(f):
         type=click.Path(file_okay=False, path_type=Path),
         default=default_index,
         show_default="index/",
+        callback=settings.option("index"),
         help="Index folder.",
     )(f)
 
@@ -71,8 +75,31 @@ def _dump(obj) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vnsearch")
-def cli():
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help=f"Instance settings (TOML; default ${settings.CONFIG_ENV}, else ./{settings.CONFIG_FILE} "
+    "if there is one). Options given on the command line win over it.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(settings.LOG_LEVELS, case_sensitive=False),
+    default=None,
+    help="Log lines of this level and above on stderr (default: warning, or VNSEARCH_LOG_LEVEL).",
+)
+@click.pass_context
+def cli(ctx, config_file, log_level):
     """vnsearch: full-text search for Vietnamese local-government news."""
+    try:
+        ctx.obj = settings.load(config_file)
+    except SearchError as e:
+        raise CLIError(str(e)) from None
+    if log_level:
+        ctx.obj = ctx.obj.replace(log_level=log_level.lower())
+    logs.configure(ctx.obj.log_level, access_log=ctx.obj.access_log)
 
 
 @cli.command()
@@ -82,6 +109,7 @@ def cli():
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
+    callback=settings.option("workers"),
     help="Worker processes for parsing and segmentation (default: one per core).",
 )
 @click.option(
@@ -89,6 +117,7 @@ def cli():
     type=click.IntRange(1, 100000),
     default=500,
     show_default=True,
+    callback=settings.option("batch_size"),
     help="Articles per commit (a crash loses at most one batch).",
 )
 @click.option(
@@ -96,6 +125,7 @@ def cli():
     type=click.FloatRange(0),
     default=LOCK_TIMEOUT,
     show_default=True,
+    callback=settings.option("wait"),
     help="Seconds to wait for another indexing run to finish, then stop (exit 2).",
 )
 @click.option(
@@ -110,6 +140,7 @@ def cli():
     type=click.FloatRange(0),
     default=RECORD_TIMEOUT,
     show_default=True,
+    callback=settings.option("record_timeout"),
     metavar="SECONDS",
     help="CPU seconds one input record may take to parse; a slower one is skipped "
     "with its reason (0: no limit).",
@@ -123,6 +154,15 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
     with their reason. Exit status 1 when anything was skipped.
     """
     paths = list(paths) or ([] if rebuild else [default_seeds()])
+    log.info(
+        "%s %s into %s (workers %s, batch size %d, record timeout %g s)",
+        "rebuilding from" if rebuild else "indexing",
+        ", ".join(map(str, paths)) or "the stored articles",
+        index_dir,
+        workers or "one per core",
+        batch_size,
+        record_timeout,
+    )
     started = time.monotonic()
     show_bar = sys.stderr.isatty() and not as_json
     # Records, not bytes: the bytes of a .jsonl.gz's records are not the file's.
@@ -180,6 +220,20 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
         )
     except OSError as e:  # the index is committed; only the report could not be kept
         click.echo(f"warning: cannot write {Path(index_dir) / REPORT_FILE}: {e.strerror}", err=True)
+    log.info(
+        "index run on %s: indexed %d, merged %d, unchanged %d, skipped %d, %d records "
+        "in %.1f s, %d segment merges",
+        index_dir,
+        report.indexed,
+        report.merged,
+        report.unchanged,
+        len(report.skipped),
+        done,
+        elapsed,
+        merges,
+    )
+    for s in report.skipped:
+        log.info("skipped %s: %s", s.source, s.reason)
     if as_json:
         _dump(summary)
     else:
@@ -458,6 +512,7 @@ def stats(index_dir, as_json):
     type=click.FloatRange(0),
     default=LOCK_TIMEOUT,
     show_default=True,
+    callback=settings.option("wait"),
     help="With --repair: seconds to wait for a running `vnsearch index`.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")

@@ -33,6 +33,7 @@ rows are shared and dropped whenever the writer commits a new generation.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sqlite3
@@ -46,6 +47,8 @@ from .policy import find_refs
 from .vocab import BOS, EOS, token_key, token_spans, vocab_path
 
 __all__ = ["Suggester"]
+
+log = logging.getLogger(__name__)
 
 # Accented readings of one folded syllable kept for decoding (by frequency).
 MAX_CANDIDATES = 12
@@ -130,6 +133,7 @@ class Suggester:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[sqlite3.Connection] = []  # every thread's, for close()
+        self._reported: set = set()  # errors already logged at WARNING (see _swallowed)
         self._generation = None
         self._totals = (0, 1)  # tokens, syllables
         self._cands = _LRU(cache_size)
@@ -170,17 +174,42 @@ class Suggester:
                 isolation_level=None,
                 check_same_thread=False,
             )
-        except sqlite3.Error:
+        except sqlite3.Error as e:
+            self._swallowed(e, ident)
             return None
         try:
             conn.execute("SELECT 1 FROM meta LIMIT 1")
-        except sqlite3.Error:  # not (yet) a vocabulary
+        except sqlite3.Error as e:  # not (yet) a vocabulary
             conn.close()
+            self._swallowed(e, ident)
             return None
         self._local.conn, self._local.ident = conn, ident
         with self._lock:
             self._open.append(conn)
         return conn
+
+    def _swallowed(self, error: sqlite3.Error, ident) -> None:
+        """Log a vocabulary error answered with "no suggestion", once per file and error."""
+        # A file the indexer has only just created has no tables yet: not worth a warning.
+        young = "no such table" in str(error)
+        key = (ident, type(error), str(error))
+        with self._lock:
+            first = key not in self._reported
+            if first:
+                if len(self._reported) >= 64:  # a few distinct errors; never unbounded
+                    self._reported.clear()
+                self._reported.add(key)
+        level = logging.DEBUG if young or not first else logging.WARNING
+        log.log(
+            level,
+            "vocabulary %s unusable, no accent suggestions until it is readable "
+            "(`vnsearch check` says what to do): %s: %s",
+            self.path,
+            type(error).__name__,
+            error,
+            # The traceback only when debugging: the line says what happened.
+            exc_info=error if log.isEnabledFor(logging.DEBUG) else None,
+        )
 
     def _drop_connection(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -285,7 +314,8 @@ class Suggester:
             if fa is None or fb is None:
                 return 0
             return sum(self._bigrams(conn, fa, fb).values())
-        except sqlite3.Error:
+        except sqlite3.Error as e:
+            self._swallowed(e, self._local.ident)
             self._drop_connection()
             return 0
 
@@ -391,8 +421,9 @@ class Suggester:
                 if i + 1 == len(tokens) or tokens[i + 1].new_clause:
                     restored += self._decode(conn, clause)
                     clause = []
-        except sqlite3.Error:
-            # A vocabulary being rebuilt under us: no suggestion this time.
+        except sqlite3.Error as e:
+            # A vocabulary being rebuilt under us, or damaged: no suggestion this time.
+            self._swallowed(e, self._local.ident)
             self._drop_connection()
             return None
         out, last, syls = [], 0, []

@@ -18,9 +18,11 @@ ends with ``</s>``. Every token with a digit counts as ``<num>``, so that
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
+import time
 from collections import Counter
 from functools import lru_cache
 from itertools import compress
@@ -28,6 +30,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .analysis import SYLLABLE_PATTERN, canonical_syllable, fold, normalize_text
+
+log = logging.getLogger(__name__)
 
 VOCAB_FILE = "vocab.sqlite"
 SCHEMA_VERSION = 1
@@ -165,6 +169,12 @@ class Vocabulary:
         elif version == 0:
             self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
         else:  # written by another version of this module: start again
+            log.warning(
+                "vocabulary %s has schema version %s, not %s: starting it again",
+                self.path,
+                version,
+                SCHEMA_VERSION,
+            )
             self._drop()
 
     # --- counting ------------------------------------------------------------
@@ -210,6 +220,9 @@ class Vocabulary:
         except BaseException:
             self._rollback()
             raise
+        log.debug(
+            "vocabulary %s committed (index generation %s)", self.path, stamp and stamp.generation
+        )
 
     def _rollback(self) -> None:
         if self._db.in_transaction:
@@ -280,6 +293,8 @@ class Vocabulary:
         db = self._db
         self.discard()
         n = 0
+        started = time.monotonic()
+        log.debug("rebuilding the vocabulary %s from the index", self.path)
         db.execute("BEGIN IMMEDIATE")
         try:
             self._empty_tables()
@@ -294,13 +309,22 @@ class Vocabulary:
         except BaseException:
             self.discard()
             self._rollback()
+            log.warning("vocabulary rebuild of %s stopped; the old one stays", self.path)
             raise
+        log.log(
+            logging.INFO if n else logging.DEBUG,
+            "vocabulary %s rebuilt from %d articles in %.1f s",
+            self.path,
+            n,
+            time.monotonic() - started,
+        )
         return n
 
     def copy_from(self, other: Path, stamp) -> None:
         """Replace every count by those of the vocabulary file ``other``, in one transaction."""
         db = self._db
         self.discard()
+        log.info("vocabulary %s copied from %s", self.path, other)
         db.execute("ATTACH DATABASE ? AS other", (os.fspath(other),))
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -369,6 +393,7 @@ class Vocabulary:
 
     def reset(self) -> None:
         """Forget every count (the index is being rebuilt from scratch)."""
+        log.info("vocabulary %s reset", self.path)
         self.discard()
         self._drop()
 

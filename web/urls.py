@@ -9,9 +9,11 @@ when one is set (:func:`site_root`).
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 from flask import current_app, request, url_for
+
+from search.settings import parse_base_url
 
 Pairs = list[tuple[str, str]]
 
@@ -78,33 +80,6 @@ def pagination(pairs: Pairs, page: int, pages: int, window: int = 2) -> list[dic
         links.append({"label": str(n), "url": page_url(pairs, n), "current": n == page})
         last = n
     return links
-
-
-def parse_base_url(value: str) -> str:
-    """``value`` as a base URL ``http(s)://host[:port][/prefix]`` without the final slash.
-
-    Raises ValueError, with an example, for anything else (a query, a fragment,
-    credentials, spaces, another scheme).
-    """
-    example = "e.g. https://example.org or https://example.org/tim-kiem"
-    text = str(value).strip()
-    if not text or any(c.isspace() or ord(c) < 32 or c in '"<>\\' for c in text):
-        raise ValueError(f"not a base URL: {value!r} ({example})")
-    parts = urlsplit(text)
-    try:
-        parts.port  # noqa: B018 (raises ValueError on a bad port)
-    except ValueError:
-        raise ValueError(f"bad port in base URL {value!r} ({example})") from None
-    if (
-        parts.scheme.lower() not in ("http", "https")
-        or not parts.hostname
-        or parts.username is not None
-        or parts.query
-        or parts.fragment
-        or text.endswith(("?", "#"))
-    ):
-        raise ValueError(f"not an http(s) base URL: {value!r} ({example})")
-    return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
 def site_root() -> str:

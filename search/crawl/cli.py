@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .. import settings
 from ..errors import SearchError
 from ..paths import default_index
 from .fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, MAX_PAGE_BYTES
@@ -141,12 +142,14 @@ def _status(index_dir: Path, as_json: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=default_index,
     show_default="index/",
+    callback=settings.option("index"),
     help="Index folder.",
 )
 @click.option(
     "--sources",
     "sources_file",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=settings.option("crawl_sources"),
     help="Sources file (TOML): outlets with home page, province, feeds, sitemaps. "
     "Without START, every outlet in it is crawled.",
 )
@@ -154,6 +157,7 @@ def _status(index_dir: Path, as_json: bool) -> None:
     "--delay",
     type=click.FloatRange(0),
     default=DEFAULT_DELAY,
+    callback=settings.option("crawl_delay"),
     show_default=True,
     metavar="SECONDS",
     help="Least time between two requests to one host (a larger Crawl-delay wins).",
@@ -162,6 +166,7 @@ def _status(index_dir: Path, as_json: bool) -> None:
     "--max-pages",
     type=click.IntRange(1),
     default=None,
+    callback=settings.option("crawl_max_pages"),
     help="Stop asking for pages after this many per round (the rest waits).",
 )
 @click.option(
@@ -174,6 +179,7 @@ def _status(index_dir: Path, as_json: bool) -> None:
 @click.option(
     "--user-agent",
     default=None,
+    callback=settings.option("crawl_user_agent"),
     metavar="TEXT",
     help="User-Agent sent to every site (default: vnsearch, its version and the "
     "sources file's contact).",
@@ -190,9 +196,27 @@ def _status(index_dir: Path, as_json: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--rounds", type=click.IntRange(1), default=None, hidden=True)
-@click.option("--timeout", type=click.FloatRange(0.1), default=DEFAULT_TIMEOUT, hidden=True)
-@click.option("--max-bytes", type=click.IntRange(1024), default=MAX_PAGE_BYTES, hidden=True)
-@click.option("--batch-size", type=click.IntRange(1, 10000), default=DEFAULT_BATCH, hidden=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1),
+    default=DEFAULT_TIMEOUT,
+    hidden=True,
+    callback=settings.option("crawl_timeout"),
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(1024),
+    default=MAX_PAGE_BYTES,
+    hidden=True,
+    callback=settings.option("crawl_max_bytes"),
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10000),
+    default=DEFAULT_BATCH,
+    hidden=True,
+    callback=settings.option("crawl_batch_size"),
+)
 def crawl(
     starts,
     index_dir,

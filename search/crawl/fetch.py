@@ -154,21 +154,26 @@ class Fetcher:
                 break
             r = self._request(r.final_url, self._host(r.final_url), None, None, MAX_ROBOTS_BYTES)
         if r.status == 304 and text is not None:
-            pass
+            log.debug("%s: robots.txt not modified", host)
         elif 200 <= r.status < 300 and r.body is not None:
             text = r.body.decode("utf-8", "replace")
+            log.info("%s: robots.txt read (%d bytes)", host, len(r.body))
             if self.store:
                 self.store.save_robots(host, r.etag, r.last_modified, text)
         elif 400 <= r.status < 500:  # RFC 9309: no robots.txt, no restriction
             text = ""
+            log.info("%s: no robots.txt (HTTP %d): every path allowed", host, r.status)
             if self.store:
                 self.store.save_robots(host, None, None, "")
         else:  # unreachable or a server error: RFC 9309 says assume everything is disallowed
             h.unavailable = f"robots.txt unavailable ({r.error or f'HTTP {r.status}'})"
+            log.warning("%s: %s: nothing is fetched from it this round", host, h.unavailable)
             return
         h.rules = Protego.parse(text or "")
         asked = h.rules.crawl_delay(self.agent)
         h.delay = max(self.delay, float(asked or 0))
+        if h.delay > self.delay:
+            log.info("%s: robots.txt asks for %g s between requests", host, h.delay)
 
     def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us fetch ``url`` (reads it first if needed)."""
@@ -212,11 +217,13 @@ class Fetcher:
             if h.unavailable or h.stopped:
                 return Response(url, current, error=h.unavailable or h.stopped)
             if not h.rules.can_fetch(current, self.agent):
+                log.info("%s: disallowed by robots.txt", current)
                 return Response(url, current, skipped="disallowed by robots.txt", by_robots=True)
             r = self._with_backoff(current, h, etag, last_modified, html_only)
             if r.status in (301, 302, 303, 307, 308) and r.final_url != current:
                 target = r.final_url
                 if not same_site(target, sites):
+                    log.info("%s: redirected off the site to %s, not followed", current, target)
                     return Response(
                         url, target, status=r.status, skipped=f"redirected off the site to {target}"
                     )
@@ -235,6 +242,7 @@ class Fetcher:
             wait = max(r_after(r), min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
             if wait > MAX_RETRY_AFTER:
                 h.stopped = f"HTTP {r.status}: the site asked to wait {wait:.0f} s"
+                log.warning("%s: %s; no more requests to it this round", url, h.stopped)
                 return Response(url, url, r.status, error=h.stopped)
             log.info("%s: HTTP %d, asking again in %.1f s", url, r.status, wait)
             h.next_at = max(h.next_at, self.clock() + wait)
@@ -300,6 +308,13 @@ class Fetcher:
                 resp.close()
                 resp.release_conn()
             h.next_at = self.clock() + h.delay
+        log.debug(
+            "GET %s%s: %s in %.2f s",
+            url,
+            " (conditional)" if out.conditional else "",
+            out.error or out.skipped or f"HTTP {out.status}",
+            self.clock() - started,
+        )
         return out
 
     def _read_body(

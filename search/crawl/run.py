@@ -237,6 +237,21 @@ class Round:
         for host in self.report.hosts:
             self.state.crawled(host, self.outlets.get(host) or _outlet_name(host), now)
         self.report.seconds = time.monotonic() - started
+        r = self.report
+        log.info(
+            "crawl round over %d host(s): %d requests, fetched %d, new %d, changed %d, "
+            "unchanged %d, robots %d, skipped %d, errors %d in %.1f s",
+            len(r.hosts),
+            r.requests,
+            r.fetched,
+            r.new,
+            r.changed,
+            r.unchanged,
+            len(r.robots),
+            len(r.skipped),
+            len(r.errors),
+            r.seconds,
+        )
         return self.report
 
     def _listing(self, work: _Work) -> None:
@@ -432,6 +447,13 @@ class Round:
         if self.lock_timeout is not None:
             options["lock_timeout"] = self.lock_timeout
         result = index_records(records, self.index_dir, **options)
+        log.info(
+            "indexed a batch of %d crawled page(s): %d indexed, %d merged, %d skipped",
+            len(records),
+            result.indexed,
+            result.merged,
+            len(result.skipped),
+        )
         self.report.merged += result.merged
         failed = {s.source: s.reason for s in result.skipped}
         rows = []
@@ -439,6 +461,7 @@ class Round:
             counts = self._counts(f.url)
             reason = failed.get(f.fields["canonical"])
             if reason:
+                log.info("skipped %s: %s", f.url, reason)
                 self.report.skipped.append((f.url, reason))
                 counts.skipped += 1
                 rows.append((f.url, {**f.fields, "status": st.SKIPPED, "reason": reason}))
@@ -472,6 +495,7 @@ class Round:
         self.state.update([(url, {**fields, "status": st.INDEXED})])
 
     def _skip(self, url: str, reason: str, fields: dict | None = None, store: bool = True) -> None:
+        log.info("skipped %s: %s", url, reason)
         self.report.skipped.append((url, reason))
         self._counts(url).skipped += 1
         if store:
@@ -479,6 +503,7 @@ class Round:
 
     def _failed(self, url: str, reason: str, status: int) -> None:
         if status in (404, 410):
+            log.info("gone %s: %s", url, reason)
             self.report.errors.append((url, reason))
             self._counts(url).errors += 1
             self.state.update([(url, {"status": st.GONE, "http_status": status, "reason": reason})])
@@ -486,6 +511,7 @@ class Round:
             self._error(url, reason, status)
 
     def _error(self, url: str, reason: str, status: int | None = None) -> None:
+        log.warning("error %s: %s (asked again next round)", url, reason)
         self.report.errors.append((url, reason))
         self._counts(url).errors += 1
         self.state.seen([(url, host_of(url), "page", None)])
@@ -559,7 +585,9 @@ def crawl(
                 on_round(n, report)
             if every is None or (rounds is not None and n >= rounds):
                 return report
-            sleep(max(0.0, every - (time.monotonic() - began)))
+            pause = max(0.0, every - (time.monotonic() - began))
+            log.info("crawl round %d done; the next in %.0f s", n, pause)
+            sleep(pause)
             fetcher.new_round()
 
 
