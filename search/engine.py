@@ -388,6 +388,7 @@ class Engine:
             timeline=timeline,
             map=province_map,
             collapsed=collapse,
+            partial=list(getattr(s, "missing", [])),
         )
 
     @guarded
@@ -792,13 +793,13 @@ def _ranked(
     for term in plan_mod.score_terms(plan, restored):
         p = postings.get(term.field, term.text)
         if len(p):
-            scores[p.ids] += bm25(p.ids, p.weights, size, lengths, term)
+            scores[p.ids] += bm25(p.ids, p.weights, lengths.count, lengths, term)
     for i in plan.aliases:
         # Every form of an abbreviation counts as one term ("ranks them alike").
         ids, tf = _occurrences(postings, plan.clauses[i])
         if len(ids):
             term = plan_mod.ScoreTerm("text", "", plan_mod.ALIAS_BOOST)
-            scores[ids] += bm25(ids, tf, size, lengths, term)
+            scores[ids] += bm25(ids, tf, lengths.count, lengths, term)
     ranked = top(scores, allowed, max(limit, plan_mod.RESCORE_WINDOW))
     if not ranked:
         return []
@@ -810,7 +811,7 @@ def _ranked(
         float(
             np.mean(
                 [
-                    np.log(size / (len(postings.get("text", s.folded)) + 1)) + 1
+                    np.log(lengths.count / (len(postings.get("text", s.folded)) + 1)) + 1
                     for w in content
                     for s in w.syllables
                 ]
@@ -956,11 +957,21 @@ class _Postings:
         return self._cache[key]
 
 
-def open_engine(index_dir) -> Engine:
-    """An Engine over ``index_dir`` with the index's accent-restoring suggester."""
+def open_engine(index_dir, shard_urls=None, allow_partial: bool = False) -> Engine:
+    """An Engine over ``index_dir`` with the index's accent-restoring suggester.
+
+    ``shard_urls`` (``tcp://host:port``, in shard order) read the index's Xapian
+    shards from servers instead of ``index_dir/shards``; the vocabulary stays
+    in ``index_dir``. ``allow_partial``: search the shards that answer.
+    """
     from .suggest import Suggester
 
-    return Engine(index_dir, suggester=Suggester(index_dir))
+    return Engine(
+        index_dir,
+        suggester=Suggester(index_dir),
+        shard_urls=shard_urls,
+        allow_partial=allow_partial,
+    )
 
 
 def search(index_dir, q: str = "", **kwargs) -> SearchResult:

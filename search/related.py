@@ -143,7 +143,7 @@ def significant_terms(
     is not run at query time. ``frequencies``: :meth:`Frequencies.get` of the
     reader (else the reader is asked term by term).
     """
-    n_docs = max(1, reader.size)
+    n_docs = max(1, reader.doc_count())
     # The share bounds the cost in large indexes; a small one has no cost to bound.
     max_df = min(MAX_DF, max(MIN_MAX_DF, int(MAX_DF_SHARE * n_docs)))
     rest = "\n".join([article.lead, article.body, *article.captions])
@@ -206,7 +206,7 @@ def term_scores(reader, terms: list[Term], lengths: Lengths) -> tuple[np.ndarray
         p = reader.postings(t.field, t.text)
         if not len(p):
             continue
-        idf = _idf(n, len(p))
+        idf = _idf(lengths.count, len(p))
         norm = K1 * ((1 - B) + B * lengths.values[p.ids] / lengths.average)
         ids.append(p.ids)
         contrib.append(t.weight * idf * (K1 + 1) * p.weights / (p.weights + norm))

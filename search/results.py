@@ -71,6 +71,8 @@ class SearchResult:
     # Near-duplicate stories folded into the first of each (Hit.similar);
     # the total still counts every article.
     collapsed: bool = False
+    # Shards of a distributed index that did not answer (searched without them).
+    partial: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:

@@ -58,8 +58,10 @@ class Lengths:
     def __init__(self, reader, live: np.ndarray | None = None):
         # One pass per index generation, shared by every search of it.
         self.values = reader.lengths()
-        known = self.values[live] if live is not None and len(live) else self.values
+        known = self.values[live] if live is not None else self.values
         self.average = float(known.mean()) if len(known) else 1.0
+        # BM25's N: the live articles (a backend's document numbers may have gaps).
+        self.count = max(1, len(known))
 
 
 def bm25(

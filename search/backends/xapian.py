@@ -1,0 +1,557 @@
+"""The Xapian backend: one or several Xapian databases ("shards"), local or served over TCP.
+
+Layout of an index folder::
+
+    vnsearch.json        {"schema_version": ..., "backend": "xapian", "shards": N}
+    shards/0 .. N-1      plain Xapian databases (each can be served by xapian-tcpsrv)
+    vocab.sqlite         the vocabulary (as with Whoosh)
+
+An article lives in the shard given by a hash of its id, under the unique term
+``Q:<id>``, so indexing again replaces it in place. Terms are ``<prefix>:<text>``
+of the same fields and analysis as the Whoosh schema (search/schema.py); the
+positional fields keep the same positions, so phrases, accents and words mean
+the same on both backends. Several shards (local paths or ``tcp://host:port``)
+open as one database with index-wide statistics: Xapian numbers the documents
+of N shards ``(docid - 1) * N + shard + 1``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+try:
+    import xapian
+except ImportError:  # pragma: no cover - the optional extra is not installed
+    xapian = None
+
+from ..errors import (
+    IndexDamaged,
+    IndexLocked,
+    IndexMissing,
+    SearchError,
+    ShardUnavailable,
+    WriteFailed,
+)
+from ..scoring import TermPostings
+
+log = logging.getLogger(__name__)
+
+SHARDS_DIR = "shards"
+# Field -> term prefix. One letter and a colon: no prefix is a prefix of another.
+PREFIX = {
+    "id": "Q",
+    "hash": "H",
+    "text": "T",
+    "title": "S",
+    "exact": "E",
+    "words": "W",
+    "policy_refs": "R",
+    "defines": "D",
+    "province": "P",
+    "province_2025": "N",
+    "district": "I",
+    "commune": "C",
+    "topics": "K",
+    "date": "A",
+    "author": "U",
+    "outlet": "O",
+    "url": "L",
+    "fingerprint": "F",
+    "aliases": "J",
+}
+POSITIONAL = ("text", "title", "exact")
+# Whoosh scales these fields' weights (policy references count more); the
+# same factor keeps the two backends' scores equal.
+FIELD_BOOST = {"policy_refs": 3.0}
+# Xapian refuses longer terms (245 bytes with the prefix, glass backend).
+MAX_TERM_BYTES = 240
+SLOT_LENGTH = 0  # the text length in syllables (BM25's document length)
+SLOT_DATE = 1  # ISO date, for sorting
+# Remote shards: milliseconds to connect, and to wait for an answer.
+CONNECT_TIMEOUT_MS = 2000
+TIMEOUT_MS = 10000
+
+
+def _require() -> None:
+    if xapian is None:
+        raise SearchError(
+            "backend xapian cần gói xapian-bindings-binary: pip install 'vnsearch[xapian]'"
+        )
+
+
+def term(field: str, text: str) -> str:
+    """The Xapian term of ``field:text``."""
+    return f"{PREFIX[field]}:{text}"
+
+
+def shard_of(article_id: str, shards: int) -> int:
+    """The shard an article lives in (stable across runs and machines)."""
+    return zlib.crc32(article_id.encode("utf-8")) % shards
+
+
+# --- errors ----------------------------------------------------------------------
+
+
+@contextmanager
+def _translated(path, opening: bool = False):
+    """Xapian's errors as the library's named errors."""
+    try:
+        yield
+    except SearchError:
+        raise
+    except Exception as e:
+        if xapian is None or not isinstance(e, xapian.Error):
+            raise
+        name = type(e).__name__
+        if isinstance(e, xapian.NetworkError):
+            raise ShardUnavailable(
+                f"một phần chỉ mục (shard) ở {path} không trả lời ({name}: {e}); "
+                "hãy kiểm tra xapian-tcpsrv"
+            ) from e
+        if isinstance(e, xapian.DatabaseLockError):
+            raise IndexLocked(f"another process is writing to {path}: {e}") from e
+        if isinstance(e, xapian.DatabaseOpeningError) and opening:
+            raise IndexMissing(f"no index at {path}: build one with `vnsearch index` ({e})") from e
+        raise IndexDamaged(
+            f"the index at {path} is damaged: {name}: {str(e)[:160]} (`vnsearch check` "
+            "lists what is wrong)"
+        ) from e
+
+
+# --- stored fields ---------------------------------------------------------------
+
+
+def _data(stored: dict) -> bytes:
+    """A document's data: a JSON header, a NUL byte, then the compressed article."""
+    header = {k: stored[k] for k in ("id", "hash", "fingerprint", "alias_hashes") if k in stored}
+    return json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\0" + stored["doc"]
+
+
+def _stored(data: bytes) -> dict:
+    header, _, doc = data.partition(b"\0")
+    out = json.loads(header.decode("utf-8"))
+    out["doc"] = doc
+    return out
+
+
+def _document(doc: dict) -> tuple[object, str]:
+    """The Xapian document of a Whoosh-schema document dict (search/schema.document)."""
+    from ..fields import CompactPositions
+    from ..schema import build_schema
+
+    schema = _SCHEMA[0] or build_schema()
+    _SCHEMA[0] = schema
+    xdoc = xapian.Document()
+    length = 0
+    for name, value in doc.items():
+        if name not in PREFIX:
+            continue
+        field = schema[name]
+        positional = isinstance(field.format, CompactPositions)
+        for btext, freq, _weight, valuestring in field.index(value):
+            text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+            t = term(name, text)
+            if len(t.encode("utf-8")) > MAX_TERM_BYTES:
+                log.debug("term too long for Xapian, left out: %.60s…", t)
+                continue
+            if name == "text":
+                length += freq
+            if positional:
+                for pos in CompactPositions.decode_positions(valuestring):
+                    xdoc.add_posting(t, pos)
+            else:
+                xdoc.add_term(t, int(freq))
+    xdoc.add_value(SLOT_LENGTH, xapian.sortable_serialise(max(1, length)))
+    if doc.get("date"):
+        xdoc.add_value(SLOT_DATE, doc["date"])
+    xdoc.set_data(_data(doc))
+    return xdoc, term("id", doc["id"])
+
+
+_SCHEMA: list = [None]
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+class XapianPostings(TermPostings):
+    """Postings whose positions are read from Xapian only for the documents asked."""
+
+    def __init__(self, ids, weights, db, xterm: str, positional: bool):
+        super().__init__(ids, weights, [])
+        self._db, self._term, self._positional = db, xterm, positional
+
+    @property
+    def has_positions(self) -> bool:
+        """True for the positional fields."""
+        return self._positional
+
+    def positions(self, sel: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(index into ``sel``, position) of every position of the postings ``sel``."""
+        owners, positions = [], []
+        for k, j in enumerate(sel):
+            pos = [p for p in self._db.positionlist(int(self.ids[j]) + 1, self._term)]
+            owners.append(np.full(len(pos), k, dtype=np.int64))
+            positions.append(np.asarray(pos, dtype=np.int64))
+        if not owners:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(owners), np.concatenate(positions)
+
+
+class XapianReader:
+    """A :class:`~search.backends.base.Reader` over one (combined) Xapian database."""
+
+    def __init__(self, path: Path, db, missing: list[str] | None = None):
+        self.path = path
+        self.db = db
+        self.missing = missing or []
+        self.size = int(db.get_lastdocid())
+        self.key = ("xapian", self.size, db.get_doccount(), _revisions(db))
+
+    def doc_count(self) -> int:
+        """Number of live articles."""
+        return int(self.db.get_doccount())
+
+    def live_ids(self) -> np.ndarray:
+        """Document numbers of the live articles."""
+        return np.fromiter((p.docid - 1 for p in self.db.postlist("")), dtype=np.int64)
+
+    def has_field(self, field: str) -> bool:
+        """Every schema field exists in a Xapian index."""
+        return field in PREFIX
+
+    def postings(self, field: str, text: str) -> TermPostings:
+        """One term's postings (positions fetched lazily)."""
+        t = term(field, text)
+        ids, wdfs = [], []
+        for p in self.db.postlist(t):
+            ids.append(p.docid - 1)
+            wdfs.append(p.wdf)
+        weights = np.asarray(wdfs, dtype=np.float32) * FIELD_BOOST.get(field, 1.0)
+        return XapianPostings(
+            np.asarray(ids, dtype=np.int64), weights, self.db, t, field in POSITIONAL
+        )
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        """Number of articles holding the term."""
+        return int(self.db.get_termfreq(term(field, text)))
+
+    def frequency(self, field: str, text: str) -> float:
+        """Total occurrences of the term (times the field's boost)."""
+        return float(self.db.get_collection_freq(term(field, text))) * FIELD_BOOST.get(field, 1.0)
+
+    def prefixed(self, field: str, prefix: str) -> Iterator[str]:
+        """Terms of the field starting with ``prefix``."""
+        start = len(PREFIX[field]) + 1
+        for item in self.db.allterms(term(field, prefix)):
+            yield item.term.decode("utf-8")[start:]
+
+    def field_terms(self, field: str) -> Iterator[str]:
+        """Every term of the field."""
+        return self.prefixed(field, "")
+
+    def term_stats(self, field: str) -> Iterator[tuple[str, int, float]]:
+        """(term, document frequency, total occurrences) of every term of the field."""
+        start = len(PREFIX[field]) + 1
+        boost = FIELD_BOOST.get(field, 1.0)
+        for item in self.db.allterms(term(field, "")):
+            t = item.term
+            yield (
+                t.decode("utf-8")[start:],
+                int(item.termfreq),
+                float(self.db.get_collection_freq(t)) * boost,
+            )
+
+    def stored(self, docnum: int) -> dict:
+        """The stored fields of a document."""
+        return _stored(self.db.get_document(int(docnum) + 1).get_data())
+
+    def docnum(self, field: str, value: str) -> int | None:
+        """The document whose ``field`` (id, aliases) holds ``value``."""
+        t = term(field, value)
+        if len(t.encode("utf-8")) > MAX_TERM_BYTES:
+            return None
+        for p in self.db.postlist(t):
+            return p.docid - 1
+        return None
+
+    def lengths(self) -> np.ndarray:
+        """Text lengths from the length value slot."""
+        values = np.ones(self.size, dtype=np.float32)
+        for item in self.db.valuestream(SLOT_LENGTH):
+            values[item.docid - 1] = xapian.sortable_unserialise(item.value)
+        return values
+
+    def up_to_date(self) -> bool:
+        """False when a shard has a newer revision (the database then re-reads it)."""
+        try:
+            return not self.db.reopen()
+        except xapian.Error:
+            return False
+
+    def close(self) -> None:
+        """Close the database handles."""
+        self.db.close()
+
+
+def _revisions(db) -> tuple:
+    """The revision of each shard, where Xapian tells it (not for a combined remote one)."""
+    try:
+        return (int(db.get_revision()),)
+    except xapian.Error:
+        return ()
+
+
+def parse_url(url: str) -> tuple[str, int]:
+    """(host, port) of ``tcp://host:port``."""
+    parts = urlsplit(url)
+    if parts.scheme != "tcp" or not parts.hostname or not parts.port:
+        raise SearchError(f"--shard-url phải có dạng tcp://máy:cổng, không phải {url!r}")
+    return parts.hostname, parts.port
+
+
+class XapianSource:
+    """Opens readers of a Xapian index: its local shards, or shards served over TCP."""
+
+    backend = "xapian"
+
+    def __init__(self, path: Path, shard_urls: list[str] | None = None, allow_partial=False):
+        _require()
+        self.path = Path(path)
+        self.shard_urls = list(shard_urls or [])
+        self.allow_partial = allow_partial
+        for url in self.shard_urls:
+            parse_url(url)
+
+    def reading(self, opening: bool = False):
+        """Xapian's errors inside this context become the library's named errors."""
+        return _translated(self.path, opening)
+
+    def _shard_paths(self) -> list[Path]:
+        from ..index import read_meta
+
+        meta = read_meta(self.path)
+        if meta is None or not (self.path / SHARDS_DIR).is_dir():
+            raise IndexMissing(f"no index at {self.path}: build one with `vnsearch index`")
+        n = int(meta.get("shards", 1))
+        return [self.path / SHARDS_DIR / str(k) for k in range(n)]
+
+    def reader(self) -> XapianReader:
+        """A reader of every shard as one database."""
+        db = xapian.Database()
+        missing: list[str] = []
+        if self.shard_urls:
+            for url in self.shard_urls:
+                host, port = parse_url(url)
+                try:
+                    db.add_database(xapian.remote_open(host, port, TIMEOUT_MS, CONNECT_TIMEOUT_MS))
+                except xapian.NetworkError as e:
+                    if not self.allow_partial:
+                        raise ShardUnavailable(
+                            f"shard {url} không trả lời ({e}); hãy kiểm tra xapian-tcpsrv, "
+                            "hoặc dùng --allow-partial để tìm trên các shard còn lại"
+                        ) from e
+                    log.warning("shard %s did not answer (%s): searching the others", url, e)
+                    missing.append(url)
+            if len(missing) == len(self.shard_urls):
+                raise ShardUnavailable("không shard nào trả lời: " + ", ".join(missing))
+        else:
+            for shard in self._shard_paths():
+                with _translated(self.path, opening=True):
+                    db.add_database(xapian.Database(str(shard)))
+        return XapianReader(self.path, db, missing)
+
+
+# --- writing ---------------------------------------------------------------------
+
+
+class XapianStore:
+    """The writing side of a Xapian index: N shard databases, batched commits."""
+
+    backend = "xapian"
+
+    def __init__(self, path: Path, shards: int | None = None):
+        _require()
+        from ..index import read_meta, write_meta
+
+        self.path = Path(path)
+        self.note = None
+        meta = read_meta(self.path) if (self.path / "vnsearch.json").exists() else None
+        if meta is not None:
+            from ..errors import IndexOutdated
+            from ..schema import SCHEMA_VERSION
+
+            if meta.get("schema_version") != SCHEMA_VERSION:
+                raise IndexOutdated(
+                    f"the index at {self.path} was built by schema version "
+                    f"{meta.get('schema_version')}, this vnsearch uses {SCHEMA_VERSION}: "
+                    "index the articles again into a new folder"
+                )
+            n = int(meta.get("shards", 1))
+            if shards not in (None, n):
+                raise SearchError(
+                    f"chỉ mục ở {self.path} có {n} shard, không phải {shards}: hãy lập chỉ mục "
+                    "mới vào một thư mục khác"
+                )
+        else:
+            n = shards or 1
+            if n < 1:
+                raise SearchError("--shards phải từ 1 trở lên")
+            self.path.mkdir(parents=True, exist_ok=True)
+            write_meta(self.path, backend="xapian", shards=n)
+        self.shards = n
+        self.dbs = []
+        with _translated(self.path):
+            for k in range(n):
+                folder = self.path / SHARDS_DIR / str(k)
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                self.dbs.append(xapian.WritableDatabase(str(folder), xapian.DB_CREATE_OR_OPEN))
+
+    def stamp(self):
+        """Sum of the shards' revisions and the article count (what the vocabulary records)."""
+        from ..index import Stamp
+
+        return Stamp(
+            sum(int(db.get_revision()) for db in self.dbs),
+            sum(int(db.get_doccount()) for db in self.dbs),
+        )
+
+    def _headers(self) -> Iterator[dict]:
+        for db in self.dbs:
+            for p in db.postlist(""):
+                header, _, _ = db.get_document(p.docid).get_data().partition(b"\0")
+                yield json.loads(header.decode("utf-8"))
+
+    def known(self) -> dict[str, str]:
+        """Article id -> content hash (merged copies included)."""
+        out: dict[str, str] = {}
+        with _translated(self.path):
+            for h in self._headers():
+                out[h["id"]] = h.get("hash", "")
+                out.update(h.get("alias_hashes") or {})
+        return out
+
+    def merges(self) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+        """(fingerprint -> article id, article id -> {merged id: hash})."""
+        owners: dict[str, str] = {}
+        aliases: dict[str, dict[str, str]] = {}
+        with _translated(self.path):
+            for h in self._headers():
+                if h.get("fingerprint"):
+                    owners[h["fingerprint"]] = h["id"]
+                if h.get("alias_hashes"):
+                    aliases[h["id"]] = h["alias_hashes"]
+        return owners, aliases
+
+    def snapshot(self):
+        """Stored articles by id, as the writer sees them."""
+        return _Snapshot(self)
+
+    def article(self, article_id: str):
+        """The article stored under exactly this id, or None."""
+        from .base import load_article
+
+        db = self.dbs[shard_of(article_id, self.shards)]
+        for p in db.postlist(term("id", article_id)):
+            return load_article(_stored(db.get_document(p.docid).get_data()))
+        return None
+
+    def write(self, items, batch_size: int, on_commit=None, lock_timeout: float = 0.0):
+        """Write (article, words, extra) items in committed batches; yields each article."""
+        from ..schema import document
+
+        batch = []
+        for article, words, *extra in items:
+            doc = document(article, words, **(extra[0] if extra else {}))
+            batch.append((article, doc))
+            if len(batch) >= batch_size:
+                yield from self._commit(batch, on_commit)
+                batch = []
+        if batch:
+            yield from self._commit(batch, on_commit)
+
+    def _commit(self, batch, on_commit):
+        # One transaction per shard: a failure (or a kill) leaves every shard
+        # at its last commit; shards that committed before stay (re-indexing
+        # is idempotent, and the vocabulary notices the mismatch).
+        begun = []
+        try:
+            for db in self.dbs:
+                db.begin_transaction()
+                begun.append(db)
+            for article, doc in batch:
+                xdoc, idterm = _document(doc)
+                self.dbs[shard_of(article.id, self.shards)].replace_document(idterm, xdoc)
+            while begun:
+                begun[0].commit_transaction()
+                begun.pop(0)
+        except BaseException as e:
+            for db in begun:
+                try:
+                    db.cancel_transaction()
+                except xapian.Error:
+                    log.debug("cancelling a shard's transaction failed", exc_info=True)
+            if isinstance(e, xapian.Error):
+                raise WriteFailed(
+                    f"cannot write to the index at {self.path}: {e}; the last committed "
+                    "index is intact"
+                ) from e
+            raise
+        if on_commit is not None:
+            on_commit(self.stamp())
+        for article, _ in batch:
+            yield article
+
+    def iter_stored(self):
+        """Every live stored article."""
+        from .base import load_article
+
+        with _translated(self.path):
+            for db in self.dbs:
+                for p in db.postlist(""):
+                    yield load_article(_stored(db.get_document(p.docid).get_data()))
+
+    def close(self) -> None:
+        """Close the shard databases (uncommitted changes are dropped)."""
+        for db in self.dbs:
+            db.close()
+        self.dbs = []
+
+
+class _Snapshot:
+    def __init__(self, store: XapianStore):
+        self.store = store
+
+    def article(self, article_id: str):
+        """The article stored under exactly this id, or None."""
+        return self.store.article(article_id)
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def check(path: Path) -> list[str]:
+    """Problems Xapian's own checker finds in each shard (empty when sound)."""
+    _require()
+    from ..index import read_meta
+
+    meta = read_meta(Path(path)) or {}
+    problems = []
+    for k in range(int(meta.get("shards", 1))):
+        shard = Path(path) / SHARDS_DIR / str(k)
+        try:
+            errors = xapian.Database.check(str(shard), 0)
+        except xapian.Error as e:
+            problems.append(f"shard {k}: {type(e).__name__}: {e}")
+            continue
+        if errors:
+            problems.append(f"shard {k}: {errors} error(s) found by xapian-check")
+    return problems
