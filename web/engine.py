@@ -42,7 +42,11 @@ class _Seen:
 
 def init_app(app) -> None:
     """Create the app's engine over ``INDEX_DIR`` (with the accent suggester)."""
-    app.extensions[_KEY] = open_engine(app.config["INDEX_DIR"])
+    app.extensions[_KEY] = open_engine(
+        app.config["INDEX_DIR"],
+        shard_urls=app.config.get("SHARD_URLS") or None,
+        allow_partial=bool(app.config.get("ALLOW_PARTIAL")),
+    )
     app.extensions[_SEEN] = _Seen()
     app.teardown_request(_note_index)
     log.info("site over the index %s", app.config["INDEX_DIR"])

@@ -25,12 +25,14 @@ from search.errors import (
     IndexMissing,
     IndexOutdated,
     SearchError,
+    ShardUnavailable,
 )
 
 TITLES = {
     IndexMissing: "Chưa có chỉ mục tìm kiếm",
     IndexOutdated: "Chỉ mục cần được xây dựng lại",
     IndexDamaged: "Chỉ mục bị hỏng",
+    ShardUnavailable: "Một phần chỉ mục không trả lời",
     ArticleNotFound: "Không tìm thấy bài viết",
     BadQuery: "Yêu cầu tìm kiếm không hợp lệ",
 }
@@ -48,6 +50,8 @@ MESSAGES = {
     IndexOutdated: "Chỉ mục được tạo bởi một phiên bản khác của vnsearch.",
     IndexDamaged: "Máy chủ không đọc được một tệp của chỉ mục tìm kiếm, nên tạm thời "
     "không thể tìm kiếm hay hiển thị bài viết.",
+    ShardUnavailable: "Một máy chủ giữ một phần chỉ mục (shard) không trả lời, nên kết quả "
+    "sẽ không đầy đủ; tạm thời không thể tìm kiếm.",
     ArticleNotFound: "Không có bài viết nào với mã này.",
     BadQuery: "Một tham số trong địa chỉ không hợp lệ (trang, số kết quả mỗi trang, sắp xếp, "
     "năm, ngày tháng hoặc quá nhiều bộ lọc).",
@@ -65,6 +69,7 @@ CODES = {
     IndexMissing: "index_missing",
     IndexOutdated: "index_outdated",
     IndexDamaged: "index_damaged",
+    ShardUnavailable: "shard_unavailable",
     ArticleNotFound: "article_not_found",
 }
 HTTP_CODES = {
@@ -80,6 +85,8 @@ HINTS = {
     IndexOutdated: "Hãy chạy lại lệnh vnsearch index để cập nhật chỉ mục.",
     IndexDamaged: "Quản trị viên hãy chạy lệnh vnsearch check để xem tệp nào bị hỏng, "
     "rồi vnsearch index --rebuild để xây dựng lại chỉ mục từ các tệp nguồn.",
+    ShardUnavailable: "Quản trị viên hãy kiểm tra các tiến trình xapian-tcpsrv (hoặc chạy "
+    "vnsearch serve --allow-partial để tìm trên các shard còn lại).",
 }
 # What a damaged index file raises from inside the reading code when the library
 # does not name it (pickle, struct, zlib on truncated data; a vanished file).
