@@ -34,6 +34,7 @@ import dataclasses
 import logging
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -104,6 +105,16 @@ class Settings:
 # with the Vietnamese reason.
 
 
+_INT = re.compile(r"[+-]?[0-9]{1,18}")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})")
+
+
+def _shown(value) -> str:
+    """A value as a message quotes it (short: it may be anything)."""
+    text = value if isinstance(value, str) else repr(value)
+    return f"«{text[:40]}…»" if len(text) > 40 else f"«{text}»"
+
+
 def _integer(lo: int, hi: int | None = None, auto: bool = False) -> Callable[[Any, bool], Any]:
     what = f"một số nguyên từ {lo} đến {hi}" if hi is not None else f"một số nguyên ≥ {lo}"
     if auto:
@@ -112,10 +123,10 @@ def _integer(lo: int, hi: int | None = None, auto: bool = False) -> Callable[[An
     def parse(value, text: bool):
         if auto and isinstance(value, str) and value.strip().lower() in ("auto", ""):
             return None
-        if text and isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        if text and isinstance(value, str) and _INT.fullmatch(value.strip()):
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"phải là {what}")
+            raise TypeError(f"phải là {what}, không phải {_shown(value)}")
         if value < lo or (hi is not None and value > hi):
             raise ValueError(f"phải là {what}, không phải {value}")
         return value
@@ -127,16 +138,17 @@ def _number(lo: float, hi: float | None = None) -> Callable[[Any, bool], Any]:
     what = f"một số từ {lo:g} đến {hi:g}" if hi is not None else f"một số ≥ {lo:g}"
 
     def parse(value, text: bool):
-        if text and isinstance(value, str):
-            try:
-                value = float(value.strip()) if len(value) < 40 else None
-            except ValueError:
-                value = None
+        if text and isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            value = float(value.strip())
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"phải là {what} (giây)")
-        if not math.isfinite(value) or value < lo or (hi is not None and value > hi):
-            raise ValueError(f"phải là {what} (giây), không phải {value:g}")
-        return float(value)
+            raise TypeError(f"phải là {what} (giây), không phải {_shown(value)}")
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past float's range
+            number = math.inf
+        if not math.isfinite(number) or number < lo or (hi is not None and number > hi):
+            raise ValueError(f"phải là {what} (giây), không phải {_shown(value)}")
+        return number
 
     return parse
 

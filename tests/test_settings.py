@@ -164,7 +164,13 @@ def test_flask_table_reaches_the_app_and_settings_reach_app_config(tmp_path, mon
 @pytest.mark.parametrize(
     "file_text, env, message",
     [
-        ("", {"VNSEARCH_PORT": "tám nghìn"}, "VNSEARCH_PORT: phải là một số nguyên từ 0 đến 65535"),
+        (
+            "",
+            {"VNSEARCH_PORT": "tám nghìn"},
+            "VNSEARCH_PORT: phải là một số nguyên từ 0 đến 65535, không phải «tám nghìn»",
+        ),
+        ("", {"VNSEARCH_WORKERS": "9" * 5000}, "không phải «9999999999"),
+        ("[indexing]\nwait = 1" + "0" * 400 + "\n", {}, "[indexing] wait phải là một số ≥ 0"),
         ("", {"VNSEARCH_PORT": "70000"}, "không phải 70000"),
         ("", {"VNSEARCH_WORKERS": "0"}, "VNSEARCH_WORKERS: phải là một số nguyên từ 1 đến 64"),
         ("", {"VNSEARCH_RECORD_TIMEOUT": "nan"}, "VNSEARCH_RECORD_TIMEOUT: phải là một số ≥ 0"),
@@ -215,7 +221,10 @@ def test_a_bad_setting_in_a_real_process_has_no_traceback(tmp_path):
         check=False,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "Lỗi: VNSEARCH_BATCH_SIZE: phải là một số nguyên từ 1 đến 100000"
+    assert (
+        proc.stderr.strip()
+        == "Lỗi: VNSEARCH_BATCH_SIZE: phải là một số nguyên từ 1 đến 100000, không phải «many»"
+    )
 
 
 # --- the commands honour them ----------------------------------------------------------
