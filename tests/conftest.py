@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from facet_corpus import corpus as facet_corpus
+from helpers import add_articles, copy_index
 
-from helpers import add_articles
 from search.article import Article
 from search.engine import Engine, open_engine
 from search.ingest import index_paths
@@ -138,6 +139,22 @@ def articles_index(tmp_path_factory):
         return d
 
     return build
+
+
+@pytest.fixture(scope="session")
+def index_with(index_dir, tmp_path_factory):
+    """A factory: a copy of the shared index with more articles written into it."""
+
+    def build(articles: list[Article], name: str = "index-with") -> Path:
+        return copy_index(index_dir, tmp_path_factory.mktemp(name) / "index", articles)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def facet_index(articles_index) -> Path:
+    """A real index of tests/facet_corpus.py: 48 articles, 16 outlets, 4 districts (read-only)."""
+    return articles_index(facet_corpus(), "facets")
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,12 @@
-"""A small real index for the facet and chart tests: many outlets, districts, dated and undated."""
+"""The articles of the facet and chart tests: many outlets, districts, dated and undated.
+
+tests/conftest.py writes them into one real index (the ``facet_index`` fixture).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-from helpers import add_articles
 from search.article import Article
 
 # (province as published, province after 2025, district)
@@ -45,9 +46,3 @@ def corpus() -> list[Article]:
             )
         )
     return out
-
-
-def build(index_dir: Path) -> Path:
-    """Write the corpus into a new index at ``index_dir``."""
-    add_articles(index_dir, corpus())
-    return index_dir

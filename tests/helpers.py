@@ -3,31 +3,45 @@
 from __future__ import annotations
 
 import re
+import shutil
 import unicodedata
 from pathlib import Path
 
 from search.article import Article, content_hash
-from search.index import open_for_writing, write_batches
+from search.backends import open_store
 from search.policy import extract_refs
 from search.segment import segment
 from search.vocab import Vocabulary
 
 
-def add_articles(index_dir: Path, articles: list[Article]) -> None:
-    """Write ``articles`` (with references, segmentation and statistics) into ``index_dir``."""
-    ix, _ = open_for_writing(index_dir)
+def add_articles(
+    index_dir: Path, articles: list[Article], backend: str | None = None, shards: int | None = None
+) -> None:
+    """Write ``articles`` (with references, segmentation and statistics) into ``index_dir``.
+
+    ``backend`` and ``shards`` choose the search engine of a new index (see search/backends).
+    """
+    store = open_store(index_dir, backend, shards)
     prepared = []
     for a in articles:
-        a = Article(**{**a.__dict__})
+        a = Article(**a.__dict__)
         a.policy_refs = a.policy_refs or extract_refs(a.text())
         a.content_hash = content_hash(a.text().encode())
         prepared.append((a, segment(a.text())))
     vocab = Vocabulary(index_dir)
     for article, _ in prepared:
         vocab.add(article.text())
-    for _ in write_batches(ix, prepared, on_commit=vocab.commit):
+    for _ in store.write(prepared, batch_size=500, on_commit=vocab.commit):
         pass
     vocab.close()
+    store.close()
+
+
+def copy_index(src: Path, dest: Path, articles: list[Article]) -> Path:
+    """A copy of the index at ``src`` with ``articles`` added."""
+    shutil.copytree(src, dest)
+    add_articles(dest, list(articles))
+    return dest
 
 
 TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -36,7 +50,7 @@ TONES = "\u0300\u0301\u0303\u0309\u0323"
 def to_cp1258(text: str) -> bytes:
     """Windows-1258 bytes as Vietnamese software writes them: base letters plus tone marks."""
     out = []
-    for m in re.finditer(r".[\u0300-\u036f]*", unicodedata.normalize("NFD", text), re.S):
+    for m in re.finditer(r".[\u0300-\u036f]*", unicodedata.normalize("NFD", text), re.DOTALL):
         cluster = m.group()
         tones = "".join(c for c in cluster if c in TONES)
         out.append(

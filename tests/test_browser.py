@@ -11,19 +11,18 @@ import json
 import os
 import re
 import tempfile
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from urllib.request import urlopen
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+from urllib.request import urlopen
 
 import pytest
+from server_helpers import HOST, Server
+from web_helpers import EXTRA, SOURCE_ID, SOURCE_URL
 
 from search.analysis import fold
 from search.ingest import index_paths
 from search.vocab import vocab_path
-from web_helpers import SOURCE_ID, SOURCE_URL, copy_index
 
 pytestmark = pytest.mark.browser
 
@@ -43,47 +42,21 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 @pytest.fixture(scope="module")
-def site_index(index_dir, tmp_path_factory):
+def site_index(index_with):
     """The session index plus articles with a source link."""
-    return copy_index(index_dir, tmp_path_factory.mktemp("browser") / "index")
+    return index_with(EXTRA, "browser")
 
 
-def _serve(site_index):
+def _serve(index, log):
     """`vnsearch serve` on a free loopback port; yields its base URL."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "search",
-            "serve",
-            "--index",
-            str(site_index),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--threads",
-            "4",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stderr.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert match is not None, line + proc.stderr.read()
-        yield f"http://127.0.0.1:{match.group(1)}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stderr.close()
+    with Server(index, log, threads=4) as server:
+        yield f"http://{HOST}:{server.port}"
 
 
 @pytest.fixture(scope="module")
-def base_url(site_index):
+def base_url(site_index, tmp_path_factory):
     """The site over the session index plus articles with a source link."""
-    yield from _serve(site_index)
+    yield from _serve(site_index, tmp_path_factory.mktemp("serve") / "serve.log")
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +65,7 @@ def seeds_url(tmp_path_factory):
     index = tmp_path_factory.mktemp("seeds-site") / "index"
     report = index_paths([SEEDS], index, workers=1)
     assert report.indexed == 5
-    yield from _serve(index)
+    yield from _serve(index, tmp_path_factory.mktemp("serve") / "serve.log")
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +185,148 @@ def test_phone_layout_puts_filters_on_top_behind_bo_loc(browser, base_url, width
         assert page.locator("section[data-facet='province']").count() == 0
     finally:
         context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser, request):
+    """A phone-sized page (390×844); ``java_script_enabled`` from the test's parameter."""
+    scripts = getattr(request, "param", True)
+    context = browser.new_context(
+        viewport=PHONE, locale="vi-VN", device_scale_factor=1, java_script_enabled=scripts
+    )
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield pg
+    context.close()
+    assert errors == []
+
+
+def _focused(page) -> dict:
+    """What has the keyboard focus: its tag, id, text and where it is."""
+    return page.evaluate(
+        """() => {
+            const e = document.activeElement;
+            return {
+                tag: e.tagName.toLowerCase(),
+                id: e.id,
+                text: (e.textContent || "").trim().slice(0, 60),
+                inHit: !!e.closest("li.hit"),
+                inResults: !!e.closest("section.results"),
+                summary: e.matches("details.filters > summary"),
+            };
+        }"""
+    )
+
+
+def test_phone_tab_from_the_search_box_reaches_bo_loc_before_any_result(phone, base_url, tmp_path):
+    phone.goto(base_url + "/search?q=c%C3%A1n+b%E1%BB%99&province=%C4%90i%E1%BB%87n+Bi%C3%AAn")
+    phone.focus("#q")
+    path = []
+    for _ in range(8):
+        phone.keyboard.press("Tab")
+        path.append(_focused(phone))
+        if path[-1]["summary"]:
+            break
+    assert path[-1]["summary"], path
+    assert path[-1]["text"].startswith("Bộ lọc (1 đang chọn)")
+    assert not any(f["inResults"] for f in path), path  # nothing of the results before it
+    # The filters are folded: the next stop is in the results, not inside them.
+    phone.keyboard.press("Tab")
+    assert _focused(phone)["inResults"]
+    phone.keyboard.press("Shift+Tab")
+    assert _focused(phone)["summary"]
+    # Enter opens them (a <details>): the first stop inside passes them by.
+    phone.keyboard.press("Enter")
+    assert phone.locator("section[data-facet='province']").is_visible()
+    phone.keyboard.press("Tab")
+    skip = _focused(phone)
+    assert skip["text"] == "Đến kết quả" and skip["tag"] == "a"
+    box = phone.locator("a.skip-results").bounding_box()
+    assert box["x"] >= 0 and box["y"] + box["height"] <= PHONE["height"]  # seen when focused
+    phone.screenshot(path=str(tmp_path / "phone-filters-keyboard.png"))
+    phone.keyboard.press("Enter")
+    phone.wait_for_url(re.compile(r"#results-title$"))
+    phone.keyboard.press("Tab")
+    assert _focused(phone)["inResults"]
+    # The DOM order itself: the filters before the results' heading and first hit.
+    order = phone.evaluate(
+        """() => {
+            const f = document.querySelector("details.filters");
+            const h = document.querySelector("#results-title");
+            const hit = document.querySelector("li.hit");
+            const before = (a, b) => !!(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+            return [before(f, h), before(f, hit)];
+        }"""
+    )
+    assert order == [True, True]
+
+
+@pytest.mark.parametrize("phone", [False], indirect=True, ids=["no-scripts"])
+def test_phone_bo_loc_opens_without_scripts(phone, base_url, tmp_path):
+    phone.goto(base_url + "/search?q=c%C3%A1n+b%E1%BB%99")
+    assert phone.evaluate("() => typeof window.fetch") == "function"  # a page, but no suggest.js
+    assert phone.locator("#q").get_attribute("aria-expanded") is None  # the script never ran
+    summary = phone.locator("details.filters > summary")
+    first_hit = phone.locator("li.hit").first.bounding_box()
+    box = summary.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"] and box["y"] < first_hit["y"]
+    assert not phone.locator("aside.facets").is_visible()
+    phone.screenshot(path=str(tmp_path / "phone-closed.png"))
+    summary.click()
+    assert phone.locator("details.filters").get_attribute("open") == ""
+    assert phone.locator("section[data-facet='province'] li a").first.is_visible()
+    assert phone.locator("#date-from").is_visible()
+    phone.screenshot(path=str(tmp_path / "phone-open.png"), full_page=True)
+    # A filter chosen: the page comes back with it applied and the filters folded again.
+    phone.locator("section[data-facet='province'] li a", has_text="Điện Biên").first.click()
+    phone.wait_for_url(re.compile(r"province="))
+    assert (
+        phone.locator("details.filters > summary").inner_text().startswith("Bộ lọc (1 đang chọn)")
+    )
+    summary.click()
+    phone.screenshot(path=str(tmp_path / "phone-chosen.png"), full_page=True)
+
+
+def _marker(link) -> str:
+    return link.evaluate("a => getComputedStyle(a, '::before').content")
+
+
+def test_phone_province_switch_is_one_choice_of_two(phone, base_url, tmp_path):
+    phone.goto(base_url + "/search?q=c%C3%A1n+b%E1%BB%99")
+    phone.locator("details.filters > summary").click()
+    for view, chosen in (("khi đăng", 0), ("hiện nay", 1)):
+        group = phone.locator("section[data-facet^='province'] .segmented[role='group']")
+        assert group.count() == 1
+        assert group.get_attribute("aria-label") == "Tỉnh, thành theo địa giới"
+        options = group.locator("a")
+        assert options.all_inner_texts() == ["khi đăng", "hiện nay"]
+        # Links (each loads the other list), exactly one of them the current one.
+        current = [options.nth(i).get_attribute("aria-current") for i in range(2)]
+        assert current == ["true" if i == chosen else None for i in range(2)]
+        # Seen as one choice: the chosen one filled, with a filled dot; the other not.
+        on, off = options.nth(chosen), options.nth(1 - chosen)
+        assert _marker(on) == '"● "' and _marker(off) == '"○ "'
+        background = "a => getComputedStyle(a).backgroundColor"
+        assert on.evaluate(background) != off.evaluate(background)
+        one = on.bounding_box()
+        other = off.bounding_box()
+        assert abs(one["y"] - other["y"]) < 1  # side by side, joined
+        assert (
+            min(
+                abs(one["x"] + one["width"] - other["x"]),
+                abs(other["x"] + other["width"] - one["x"]),
+            )
+            < 2
+        )
+        phone.screenshot(path=str(tmp_path / f"phone-switch-{chosen}.png"), full_page=True)
+        if view == "khi đăng":
+            off.click()
+            phone.wait_for_url(re.compile(r"province_view=2025"))
+            phone.locator("details.filters > summary").click()
 
 
 def test_desktop_shows_filters_and_charts_open(page, base_url):

@@ -6,23 +6,15 @@ import re
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from web_helpers import Page
 
-from facet_corpus import build
 from search.geo import locate, places
-from web import create_app
-from web_helpers import Links
 
 
 @pytest.fixture(scope="module")
-def chart_index(tmp_path_factory):
-    """The facet corpus: 48 articles, dated 2019 and 2023 or undated."""
-    return build(tmp_path_factory.mktemp("charts") / "index")
-
-
-@pytest.fixture(scope="module")
-def client(chart_index):
-    """Flask's test client over the corpus."""
-    return create_app({"TESTING": True, "INDEX_DIR": str(chart_index)}).test_client()
+def client(facet_index, client_for):
+    """Flask's test client over the facet corpus: 48 articles, dated 2019 and 2023 or undated."""
+    return client_for(facet_index)
 
 
 def api(client, **args) -> dict:
@@ -38,7 +30,7 @@ def html(client, **args) -> str:
 
 
 def svg(page: str, cls: str) -> str:
-    match = re.search(rf'<svg class="{cls}".*?</svg>', page, re.S)
+    match = re.search(rf'<svg class="{cls}".*?</svg>', page, re.DOTALL)
     assert match, f"no svg.{cls}"
     return match.group(0)
 
@@ -93,7 +85,7 @@ def test_timeline_svg_is_accessible_and_each_bar_sets_the_dates(client):
     drawing = svg(page, "timeline")
     assert '<title id="timeline-title">Số bài theo tháng</title>' in drawing
     assert '<desc id="timeline-desc">' in drawing
-    bars = Links(drawing).links
+    bars = Page(drawing).links
     data = api(client, q="cán bộ", year="2023")
     shown = [b for b in data["timeline"]["bins"] if b["count"]]
     assert len(bars) == len(shown) >= 3
@@ -154,7 +146,7 @@ def test_map_svg_links_filter_by_province(client):
     assert '<title id="map-title">Bản đồ số bài theo tỉnh, thành (khi đăng)</title>' in drawing
     # Every province is drawn as a dot (the country's shape), the matching ones as links.
     assert drawing.count('class="place"') == len(places("province")) == 63
-    links = Links(drawing).links
+    links = Page(drawing).links
     data = api(client, q="cán bộ")
     assert len(links) == len(data["map"]["counts"]) == 2  # odd articles: Bắc Kạn, Thái Nguyên
     for link in links:
@@ -197,11 +189,11 @@ def test_province_names_are_located(name, level, expected):
     assert (place.name if place else None) == expected
 
 
-def test_engine_refuses_an_unknown_map_level(chart_index):
+def test_engine_refuses_an_unknown_map_level(facet_index):
     from search.engine import Engine
     from search.errors import BadQuery
 
-    with Engine(chart_index) as engine:
+    with Engine(facet_index) as engine:
         with pytest.raises(BadQuery) as err:
             engine.search("", map_level="district")
         assert err.value.code == "bad_map_level"

@@ -5,19 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from server_helpers import HOST, Server
+from web_helpers import EXTRA, Page
 
 from search.article import Article
 from search.cli import cli
 from search.dates import parse_bound, vn_date
 from search.errors import BadQuery
-from web import create_app
-from web_helpers import EXTRA, Links, copy_index
 
 D = dt.date
 UNDATED = [
@@ -118,10 +116,15 @@ def test_engine_reads_every_form_like_iso(engine, date_from, date_to, iso_from, 
 
 
 @pytest.fixture(scope="module")
-def client(index_dir, tmp_path_factory):
-    """The app over the session index plus the web articles and two undated ones."""
-    index = copy_index(index_dir, tmp_path_factory.mktemp("dates") / "index", EXTRA + UNDATED)
-    return create_app({"TESTING": True, "INDEX_DIR": str(index)}).test_client()
+def dates_index(index_with):
+    """The session index plus the web articles and two undated ones."""
+    return index_with(EXTRA + UNDATED, "dates")
+
+
+@pytest.fixture(scope="module")
+def client(dates_index, client_for):
+    """The app over the dates index."""
+    return client_for(dates_index)
 
 
 def test_api_takes_the_forms(client):
@@ -165,7 +168,7 @@ def test_date_filter_is_a_removable_chip(client):
         "/search", query_string={"q": "cán bộ", "date_from": "2022", "date_to": "6/2024"}
     )
     assert r.status_code == 200
-    chips = [a for a in Links(r.text).links if "chip" in a["class"].split()]
+    chips = [a for a in Page(r.text).links if "chip" in a["class"].split()]
     texts = [c["text"] for c in chips]
     assert "Từ ngày: 01/01/2022 × (bỏ lọc)" in texts
     assert "Đến ngày: 30/06/2024 × (bỏ lọc)" in texts
@@ -184,10 +187,10 @@ def test_undated_hits_are_labelled(client):
 
 
 def test_newest_first_only_when_results_have_dates(client):
-    undated = Links(client.get("/search", query_string={"q": "trạm bơm"}).text)
+    undated = Page(client.get("/search", query_string={"q": "trạm bơm"}).text)
     assert undated.find(text="Mới nhất") == []
     assert undated.find(text="Liên quan nhất")
-    dated = Links(client.get("/search", query_string={"q": "cán bộ"}).text)
+    dated = Page(client.get("/search", query_string={"q": "cán bộ"}).text)
     assert dated.find(text="Mới nhất")
 
 
@@ -236,39 +239,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def site(index_dir, tmp_path_factory):
+def site(dates_index, tmp_path_factory):
     """`vnsearch serve` (waitress, a subprocess) over the dates index; yields its base URL."""
-    index = copy_index(index_dir, tmp_path_factory.mktemp("dates-site") / "index", EXTRA + UNDATED)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "search",
-            "serve",
-            "--index",
-            str(index),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--threads",
-            "2",
-            "--processes",
-            "1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stderr.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert match is not None, line
-        yield f"http://127.0.0.1:{match.group(1)}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stderr.close()
+    with Server(dates_index, tmp_path_factory.mktemp("serve") / "serve.log", threads=2) as s:
+        yield f"http://{HOST}:{s.port}"
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,11 @@ import datetime as dt
 import io
 
 import pytest
+from web_helpers import EXTRA, Page
 
 from search.article import Article
 from search.cli import cli
-from search.engine import open_engine
 from search.export import BOM, COLUMNS, cell, filename, slug
-from web import create_app
-from web_helpers import EXTRA, Links, copy_index
 
 FORMULA_TITLE = "=cmd|' /C calc'!A0 cán bộ xã"
 FORMULA_ID = "exp/formula"
@@ -43,23 +41,21 @@ ARTICLES = [
 
 
 @pytest.fixture(scope="module")
-def export_index(index_dir, tmp_path_factory):
+def export_index(index_with):
     """The session index plus an article with a formula-looking title and an undated one."""
-    return copy_index(index_dir, tmp_path_factory.mktemp("export") / "index", ARTICLES)
+    return index_with(ARTICLES, "export")
 
 
 @pytest.fixture(scope="module")
-def client(export_index):
+def client(export_index, client_for):
     """Flask's test client of an app over the export index."""
-    return create_app({"TESTING": True, "INDEX_DIR": str(export_index)}).test_client()
+    return client_for(export_index)
 
 
 @pytest.fixture(scope="module")
-def page_engine(export_index):
+def page_engine(export_index, engine_for):
     """An engine like the app's (with its suggester), for the page's expected hits."""
-    e = open_engine(export_index)
-    yield e
-    e.close()
+    return engine_for(export_index)
 
 
 def read_csv(data: bytes) -> list[dict]:
@@ -179,7 +175,7 @@ def test_search_page_links_the_csv_with_its_filters(client):
         "/search",
         query_string={"q": "cán bộ", "province": "Điện Biên", "date_from": "2022", "page": "1"},
     )
-    links = Links(r.text).find(text="Tải CSV")
+    links = Page(r.text).find(text="Tải CSV")
     assert len(links) == 1
     href = links[0]["href"]
     assert href.startswith("/search.csv?")

@@ -8,18 +8,11 @@ import re
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from facet_corpus import OUTLETS
+from web_helpers import Page
 
-from facet_corpus import OUTLETS, build
 from search.cli import cli
 from search.engine import Engine
-from web import create_app
-from web_helpers import Links
-
-
-@pytest.fixture(scope="module")
-def facet_index(tmp_path_factory):
-    """The facet corpus: 16 outlets, 4 districts."""
-    return build(tmp_path_factory.mktemp("facets-more") / "index")
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +22,8 @@ def engine(facet_index):
 
 
 @pytest.fixture(scope="module")
-def client(facet_index):
-    return create_app({"TESTING": True, "INDEX_DIR": str(facet_index)}).test_client()
+def client(facet_index, client_for):
+    return client_for(facet_index)
 
 
 def page(client, **args) -> str:
@@ -40,7 +33,7 @@ def page(client, **args) -> str:
 
 
 def box(html: str, name: str) -> str:
-    match = re.search(rf'<section class="facet" id="facet-{name}".*?</section>', html, re.S)
+    match = re.search(rf'<section class="facet" id="facet-{name}".*?</section>', html, re.DOTALL)
     return match.group(0) if match else ""
 
 
@@ -90,7 +83,7 @@ def test_cli_outlet_and_district(runner, facet_index):
 
 def test_chips_remove_outlet_and_district(client):
     html = page(client, outlet=OUTLETS[3], district="Đại Từ")
-    chips = {c["text"]: c["href"] for c in Links(html).find(**{"class": "chip"})}
+    chips = {c["text"]: c["href"] for c in Page(html).find(**{"class": "chip"})}
     assert set(chips) == {f"Báo: {OUTLETS[3]} × (bỏ lọc)", "Huyện: Đại Từ × (bỏ lọc)"}
     args = dict(parse_qsl(urlsplit(chips["Huyện: Đại Từ × (bỏ lọc)"]).query))
     assert args == {"outlet": OUTLETS[3]}
@@ -100,7 +93,7 @@ def test_long_facet_shows_ten_and_a_link_to_all(client):
     html = page(client)
     outlets = box(html, "outlet")
     assert len(re.findall(r"<li", outlets)) == 10
-    link = Links(outlets).find(text="Xem tất cả (16)")
+    link = Page(outlets).find(text="Xem tất cả (16)")
     assert len(link) == 1
     assert link[0]["href"].endswith("facet=outlet#facet-outlet")
     # Short facets list every value with no such link.
@@ -143,7 +136,7 @@ def test_full_list_keeps_the_search_and_its_links_leave_it(client):
     outlets = box(html, "outlet")
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', outlets))
     assert hidden == {"q": "cán bộ", "district": "Ba Bể", "facet": "outlet"}
-    for link in Links(outlets).links:
+    for link in Page(outlets).links:
         args = dict(parse_qsl(urlsplit(link["href"]).query))
         assert "facet" not in args and "facet_q" not in args
         assert args.get("district") == "Ba Bể"
@@ -171,8 +164,8 @@ def test_one_province_list_at_a_time(client, args, listed, current):
     html = page(client, **args)
     other = "province" if listed == "province_2025" else "province_2025"
     assert box(html, listed) and not box(html, other)
-    switch = re.search(r'<p class="segmented".*?</p>', box(html, listed), re.S).group(0)
-    links = Links(switch).links
+    switch = re.search(r'<p class="segmented".*?</p>', box(html, listed), re.DOTALL).group(0)
+    links = Page(switch).links
     assert [k["text"] for k in links] == ["khi đăng", "hiện nay"]
     assert [k["text"] for k in links if k["current"] == "true"] == [current]
     for k in links:
@@ -186,5 +179,5 @@ def test_one_province_list_at_a_time(client, args, listed, current):
 def test_filters_fold_is_closed_by_default_with_the_count_of_chips(client):
     html = page(client, outlet=OUTLETS[0], district="Mường Chà")
     assert '<details class="filters" id="filters">' in html
-    summary = re.search(r"<summary>Bộ lọc(.*?)</summary>", html, re.S).group(1)
+    summary = re.search(r"<summary>Bộ lọc(.*?)</summary>", html, re.DOTALL).group(1)
     assert "(2 đang chọn)" in summary

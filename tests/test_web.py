@@ -8,41 +8,33 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 from flask import url_for
+from helpers import add_articles, copy_index
+from web_helpers import EXTRA, SOURCE_ID, SOURCE_URL, XSS_ID, XSS_TITLE, Page
 
 from search.cli import cli
 from search.engine import open_engine
-from web import SECURITY_HEADERS, create_app
-from web_helpers import (
-    EXTRA,
-    SOURCE_ID,
-    SOURCE_URL,
-    XSS_ID,
-    XSS_TITLE,
-    Links,
-    add_articles,
-    copy_index,
-)
+from web import SECURITY_HEADERS
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 AWKWARD_IDS = ["syn/hiểu một lần", SOURCE_ID, XSS_ID, "000_5bb86f784192a000"]
 
 
 @pytest.fixture(scope="module")
-def web_index(index_dir, tmp_path_factory):
+def web_index(index_with):
     """The session index plus articles with sources, outlets and hostile HTML."""
-    return copy_index(index_dir, tmp_path_factory.mktemp("web") / "index")
+    return index_with(EXTRA, "web")
 
 
 @pytest.fixture(scope="module")
-def app(web_index):
-    """The app over the web test index."""
-    return create_app({"TESTING": True, "INDEX_DIR": str(web_index)})
+def client(web_index, client_for):
+    """Flask's test client of the app over the web test index."""
+    return client_for(web_index)
 
 
-@pytest.fixture
-def client(app):
-    """Flask's test client."""
-    return app.test_client()
+@pytest.fixture(scope="module")
+def app(client):
+    """The app itself."""
+    return client.application
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +149,7 @@ def test_api_json_keeps_vietnamese_readable(client):
 
 def test_home_lists_recent_articles_provinces_and_topics(client, web_engine):
     html = client.get("/").text
-    links = Links(html)
+    links = Page(html)
     everything = web_engine.search("", sort="date", per_page=3)
     newest = [a["text"] for a in links.links if a["href"].startswith("/articles/")][:3]
     assert newest == [h.title for h in everything.hits]
@@ -177,7 +169,7 @@ def test_home_lists_recent_articles_provinces_and_topics(client, web_engine):
 def test_facet_toggle_selects_and_removes(client, web_engine):
     q = "cán bộ"
     before = web_engine.search(q)
-    links = Links(client.get("/search", query_string={"q": q}).text)
+    links = Page(client.get("/search", query_string={"q": q}).text)
     dien_bien = [link for link in links.find(facet="province") if "Điện Biên" in link["text"]]
     assert len(dien_bien) == 1
     expected = {v.value: v.count for v in before.facets["province"]}["Điện Biên"]
@@ -187,7 +179,7 @@ def test_facet_toggle_selects_and_removes(client, web_engine):
     selected = client.get(dien_bien[0]["href"])
     after = web_engine.search(q, province="Điện Biên")
     assert f"{after.total} kết quả" in selected.text
-    links = Links(selected.text)
+    links = Page(selected.text)
     toggled = [link for link in links.find(facet="province") if "Điện Biên" in link["text"]]
     assert toggled[0]["current"] == "true"
     assert query_of(toggled[0]["href"]) == [("q", q)]
@@ -204,7 +196,7 @@ def test_facet_toggle_selects_and_removes(client, web_engine):
 
 def test_two_filters_make_two_chips_and_clear_link(client):
     r = client.get("/search", query_string=[("q", "xã"), ("province", "Bắc Kạn"), ("year", "2020")])
-    links = Links(r.text)
+    links = Page(r.text)
     chips = links.find(**{"class": "chip"})
     assert [query_of(c["href"]) for c in chips] == [
         [("q", "xã"), ("year", "2020")],
@@ -216,10 +208,10 @@ def test_two_filters_make_two_chips_and_clear_link(client):
 def test_province_facet_says_where_it_is_now(client, web_engine):
     # Bắc Kạn's articles carry Thái Nguyên as their 2025 province (data, not a table).
     r = client.get("/search", query_string={"q": ""})
-    link = [a for a in Links(r.text).find(facet="province") if a["text"].startswith("Bắc Kạn")]
+    link = [a for a in Page(r.text).find(facet="province") if a["text"].startswith("Bắc Kạn")]
     assert link[0]["text"].startswith("Bắc Kạn nay thuộc Thái Nguyên")
     unchanged = [
-        a for a in Links(r.text).find(facet="province") if a["text"].startswith("Điện Biên")
+        a for a in Page(r.text).find(facet="province") if a["text"].startswith("Điện Biên")
     ]
     assert "nay thuộc" not in unchanged[0]["text"]
 
@@ -227,7 +219,7 @@ def test_province_facet_says_where_it_is_now(client, web_engine):
 def test_hits_link_to_articles_with_highlighted_snippets(client, web_engine):
     r = client.get("/search", query_string={"q": "can bo cap xa"})
     result = web_engine.search("can bo cap xa")
-    article_links = [a for a in Links(r.text).links if a["href"].startswith("/articles/")]
+    article_links = [a for a in Page(r.text).links if a["href"].startswith("/articles/")]
     assert [a["text"] for a in article_links[: len(result.hits)]] == [h.title for h in result.hits]
     assert article_links[0]["href"] == article_path(result.hits[0].id) + "?q=can+bo+cap+xa"
     assert r.text.count('<p class="snippet">') == len(result.hits)
@@ -237,7 +229,7 @@ def test_hits_link_to_articles_with_highlighted_snippets(client, web_engine):
 @pytest.mark.parametrize("sort, current", [("relevance", "Liên quan nhất"), ("date", "Mới nhất")])
 def test_sort(client, web_engine, sort, current):
     r = client.get("/search", query_string={"q": "xã", "sort": sort})
-    links = Links(r.text)
+    links = Page(r.text)
     sorts = ("Liên quan nhất", "Mới nhất")
     assert [a["text"] for a in links.links if a["current"] == "true" and a["text"] in sorts] == [
         current
@@ -254,19 +246,19 @@ def test_pagination(client, web_engine):
     pages = -(-total // 3)
     assert pages >= 3
     first = client.get("/search", query_string={"per_page": "3"})
-    links = Links(first.text)
+    links = Page(first.text)
     nxt = links.find(rel="next")
     assert query_of(nxt[0]["href"]) == [("per_page", "3"), ("page", "2")]
     assert links.find(rel="prev") == []
     second = client.get(nxt[0]["href"])
 
     def ids(text):
-        return [a["href"] for a in Links(text).links if a["href"].startswith("/articles/")]
+        return [a["href"] for a in Page(text).links if a["href"].startswith("/articles/")]
 
     assert ids(second.text) and set(ids(second.text)).isdisjoint(ids(first.text))
-    assert query_of(Links(second.text).find(rel="prev")[0]["href"]) == [("per_page", "3")]
+    assert query_of(Page(second.text).find(rel="prev")[0]["href"]) == [("per_page", "3")]
     last = client.get("/search", query_string={"per_page": "3", "page": str(pages)})
-    assert Links(last.text).find(rel="next") == []
+    assert Page(last.text).find(rel="next") == []
     beyond = client.get("/search", query_string={"per_page": "3", "page": str(pages + 1)})
     assert beyond.status_code == 200
     assert "nằm ngoài kết quả" in beyond.text
@@ -277,7 +269,7 @@ def test_empty_state(client):
     assert r.status_code == 200
     assert "Không tìm thấy bài viết nào" in r.text
     assert "0 kết quả" in r.text
-    clear = [a for a in Links(r.text).links if a["text"] == "Bỏ tất cả bộ lọc"]
+    clear = [a for a in Page(r.text).links if a["text"] == "Bỏ tất cả bộ lọc"]
     assert query_of(clear[0]["href"]) == [("q", "zzzyyyxxx")]
 
 
@@ -290,7 +282,7 @@ def test_did_you_mean(client):
     assert suggestion == "cán bộ cấp xã"
     r = client.get("/search", query_string={"q": "can bo cap xa", "province": "Điện Biên"})
     assert "Có phải bạn muốn tìm:" in r.text
-    link = [a for a in Links(r.text).links if a["text"] == suggestion]
+    link = [a for a in Page(r.text).links if a["text"] == suggestion]
     assert query_of(link[0]["href"]) == [("province", "Điện Biên"), ("q", suggestion)]
 
 
@@ -306,7 +298,7 @@ def test_search_form_keeps_filters(client):
 def test_article_page_shows_everything(client, web_engine):
     art = web_engine.article(SOURCE_ID)
     r = client.get(article_path(SOURCE_ID))
-    links = Links(r.text)
+    links = Page(r.text)
     source = links.find(text="Xem bài gốc")
     assert [a["href"] for a in source] == [SOURCE_URL]
     assert links.find(href="https://baodienbien.vn/", text="Báo Điện Biên Phủ")
@@ -328,7 +320,7 @@ def test_article_page_shows_everything(client, web_engine):
 
 def test_article_page_names_the_2025_province(client):
     r = client.get(article_path("syn/old-style"))
-    links = Links(r.text)
+    links = Page(r.text)
     assert query_of(links.find(text="Bắc Kạn")[0]["href"]) == [("province", "Bắc Kạn")]
     assert query_of(links.find(text="Thái Nguyên")[0]["href"]) == [("province_2025", "Thái Nguyên")]
     assert "nay thuộc" in r.text
@@ -337,7 +329,7 @@ def test_article_page_names_the_2025_province(client):
 def test_article_page_highlights_the_search(client):
     r = client.get(article_path(SOURCE_ID), query_string={"q": "can bo"})
     assert '<mark class="match t0">cán bộ</mark>' in r.text
-    assert query_of(Links(r.text).find(text="Quay lại")[0]["href"]) == [("q", "can bo")]
+    assert query_of(Page(r.text).find(text="Quay lại")[0]["href"]) == [("q", "can bo")]
     plain = client.get(article_path(SOURCE_ID))
     assert "<mark" not in plain.text
 
@@ -532,10 +524,9 @@ def test_opensearch(client):
 # --- the index comes and goes --------------------------------------------------------
 
 
-def test_missing_index_is_503_then_recovers(tmp_path, index_dir):
+def test_missing_index_is_503_then_recovers(tmp_path, client_for):
     missing = tmp_path / "index"
-    app = create_app({"TESTING": True, "INDEX_DIR": str(missing)})
-    client = app.test_client()
+    client = client_for(missing)
     page = client.get("/")
     assert page.status_code == 503
     assert "Chưa có chỉ mục tìm kiếm" in page.text
@@ -551,9 +542,9 @@ def test_missing_index_is_503_then_recovers(tmp_path, index_dir):
     assert client.get("/api/search").get_json()["total"] == 1
 
 
-def test_new_articles_appear_without_restart(tmp_path, index_dir):
-    live = copy_index(index_dir, tmp_path / "index", extra=[])
-    client = create_app({"TESTING": True, "INDEX_DIR": str(live)}).test_client()
+def test_new_articles_appear_without_restart(tmp_path, index_dir, client_for):
+    live = copy_index(index_dir, tmp_path / "index", [])
+    client = client_for(live)
     before = client.get("/api/search", query_string={"q": "kiện toàn"}).get_json()
     assert SOURCE_ID not in [h["id"] for h in before["hits"]]
     add_articles(live, EXTRA[:1])
