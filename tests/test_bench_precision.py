@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from helpers import add_articles
 from search.article import Article
 from search.engine import open_engine
 
@@ -16,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `bench` is a folder of the repository, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from bench import precision as P  # noqa: E402
+from bench import precision as P
 
 ARTICLES = [
     # "hoà giải" in the new tone placement, in the title.
@@ -50,11 +49,9 @@ ARTICLES = [
 
 
 @pytest.fixture(scope="module")
-def tiny_index(tmp_path_factory) -> Path:
+def tiny_index(articles_index) -> Path:
     """A real index holding only ARTICLES."""
-    d = tmp_path_factory.mktemp("precision-index")
-    add_articles(d, ARTICLES)
-    return d
+    return articles_index(ARTICLES, "precision-index")
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
-from search.analysis import fold
 from search import complete
+from search.analysis import fold
 from search.complete import MAX_COMPLETIONS, Completer
 from search.query import MAX_QUERY_CHARS
 from search.vocab import Vocabulary
-from web import CSP, create_app
+from web import CSP
 
 # Counts chosen so that bigram and unigram rankings differ: "bán" is the most
 # frequent b-syllable overall, "bộ" the most frequent one after "can".
@@ -175,9 +175,8 @@ def test_numbers_and_unknown_words_complete_nothing(completer):
     assert completer.complete("").to_dict() == {"query": "", "completions": [], "restored": None}
 
 
-def test_api_without_an_index(tmp_path):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "none")})
-    r = app.test_client().get("/api/suggest?q=can+b")
+def test_api_without_an_index(tmp_path, client_for):
+    r = client_for(tmp_path / "none").get("/api/suggest?q=can+b")
     assert r.status_code == 200  # suggestions are a convenience: no 503 for them
     assert r.get_json() == {"query": "can b", "completions": [], "restored": None}
     assert not (tmp_path / "none").exists()
@@ -220,9 +219,8 @@ def test_threads_share_one_completer(completer):
 
 
 @pytest.fixture(scope="module")
-def client(index_dir):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
-    return app.test_client()
+def client(index_dir, client_for):
+    return client_for(index_dir)
 
 
 def test_api_suggest(client):

@@ -12,7 +12,6 @@ from search import related
 from search.article import Article
 from search.engine import Engine
 from search.errors import ArticleNotFound
-from web import create_app
 
 BRIDGE_BODY = (
     "Sáng nay, Ủy ban nhân dân huyện Mường Chà tổ chức khởi công cầu treo dân sinh bắc qua "
@@ -91,43 +90,55 @@ ARTICLES = [
             [
                 (
                     "Tiêm vắc xin sởi cho trẻ em",
-                    "Trung tâm y tế huyện tổ chức tiêm vắc xin sởi cho "
-                    "hơn hai nghìn trẻ em dưới năm tuổi, bảo đảm an toàn tiêm chủng.",
+                    (
+                        "Trung tâm y tế huyện tổ chức tiêm vắc xin sởi cho "
+                        "hơn hai nghìn trẻ em dưới năm tuổi, bảo đảm an toàn tiêm chủng."
+                    ),
                     "Sơn La",
                     "Y tế",
                 ),
                 (
                     "Thu hoạch lúa mùa",
-                    "Nông dân các xã thu hoạch lúa mùa, năng suất đạt sáu tấn "
-                    "một héc ta, giá lúa ổn định.",
+                    (
+                        "Nông dân các xã thu hoạch lúa mùa, năng suất đạt sáu tấn "
+                        "một héc ta, giá lúa ổn định."
+                    ),
                     "Thái Bình",
                     "Nông nghiệp",
                 ),
                 (
                     "Khai giảng năm học mới",
-                    "Các trường học trong tỉnh khai giảng năm học mới, "
-                    "học sinh vui mừng gặp lại thầy cô giáo.",
+                    (
+                        "Các trường học trong tỉnh khai giảng năm học mới, "
+                        "học sinh vui mừng gặp lại thầy cô giáo."
+                    ),
                     "Nghệ An",
                     "Giáo dục",
                 ),
                 (
                     "Phòng chống cháy rừng mùa khô",
-                    "Kiểm lâm phối hợp với người dân tuần tra, "
-                    "phòng chống cháy rừng trong mùa khô hanh.",
+                    (
+                        "Kiểm lâm phối hợp với người dân tuần tra, "
+                        "phòng chống cháy rừng trong mùa khô hanh."
+                    ),
                     "Hà Giang",
                     "Tài nguyên – môi trường",
                 ),
                 (
                     "Hội thi văn nghệ quần chúng",
-                    "Hội thi văn nghệ quần chúng thu hút nhiều đội "
-                    "tham gia với các tiết mục múa hát dân tộc.",
+                    (
+                        "Hội thi văn nghệ quần chúng thu hút nhiều đội "
+                        "tham gia với các tiết mục múa hát dân tộc."
+                    ),
                     "Lào Cai",
                     "Văn hóa – xã hội",
                 ),
                 (
                     "Cải cách thủ tục hành chính",
-                    "Bộ phận một cửa tiếp nhận hồ sơ trực tuyến, "
-                    "rút ngắn thời gian giải quyết thủ tục cho người dân.",
+                    (
+                        "Bộ phận một cửa tiếp nhận hồ sơ trực tuyến, "
+                        "rút ngắn thời gian giải quyết thủ tục cho người dân."
+                    ),
                     "Hà Nam",
                     "Cải cách hành chính",
                 ),
@@ -151,8 +162,8 @@ def engine(index_dir):
 
 
 @pytest.fixture(scope="module")
-def client(index_dir):
-    return create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()
+def client(index_dir, client_for):
+    return client_for(index_dir)
 
 
 # --- related articles -------------------------------------------------------------------
