@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -35,10 +34,16 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Screenshots go to a temporary folder; VNSEARCH_SCREENSHOTS=docs (from the
-# checkout) refreshes the README's pictures. Tests never write tracked files.
-DOCS = Path(os.environ.get("VNSEARCH_SCREENSHOTS") or tempfile.mkdtemp(prefix="vnsearch-shots-"))
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where screenshots go: a temporary folder, or $VNSEARCH_SCREENSHOTS (e.g. docs)."""
+    # VNSEARCH_SCREENSHOTS=docs (from the checkout) refreshes the README's pictures;
+    # otherwise tests never write tracked files.
+    named = os.environ.get("VNSEARCH_SCREENSHOTS")
+    return Path(named) if named else tmp_path_factory.mktemp("shots")
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +109,7 @@ def facet_counts(page, name: str) -> dict[str, int]:
     return out
 
 
-def test_search_facets_and_article(page, base_url, site_index):
+def test_search_facets_and_article(page, base_url, site_index, shots):
     page.goto(base_url + "/")
     box = page.get_by_label("Tìm bài viết")
     box.fill("can bo cap xa")
@@ -121,7 +126,7 @@ def test_search_facets_and_article(page, base_url, site_index):
     if vocab_path(site_index).exists():  # the suggester needs the index's vocabulary
         suggestion = page.locator(".suggestion a")
         assert suggestion.inner_text() == "cán bộ cấp xã"
-    page.screenshot(path=str(DOCS / "search.png"), full_page=True)
+    page.screenshot(path=str(shots / "search.png"), full_page=True)
 
     total_before = int(page.locator(".total").inner_text().split()[0])
     provinces_before = facet_counts(page, "province")
@@ -154,7 +159,7 @@ def test_search_facets_and_article(page, base_url, site_index):
 
 
 @pytest.mark.parametrize("width, height", [(390, 844)], ids=["phone"])
-def test_phone_layout_puts_filters_on_top_behind_bo_loc(browser, base_url, width, height):
+def test_phone_layout_puts_filters_on_top_behind_bo_loc(browser, base_url, width, height, shots):
     context = browser.new_context(
         viewport={"width": width, "height": height}, locale="vi-VN", device_scale_factor=1
     )
@@ -170,7 +175,7 @@ def test_phone_layout_puts_filters_on_top_behind_bo_loc(browser, base_url, width
         assert not page.locator("aside.facets").is_visible()
         width_used = page.evaluate("document.documentElement.scrollWidth")
         assert width_used <= width
-        page.screenshot(path=str(DOCS / "phone-search.png"))
+        page.screenshot(path=str(shots / "phone-search.png"))
         summary.click()
         province = page.locator("section[data-facet='province']")
         assert province.is_visible()
@@ -178,7 +183,7 @@ def test_phone_layout_puts_filters_on_top_behind_bo_loc(browser, base_url, width
         switch = province.locator(".segmented a")
         assert switch.all_inner_texts() == ["khi đăng", "hiện nay"]
         assert page.locator("section[data-facet='province_2025']").count() == 0
-        page.screenshot(path=str(DOCS / "phone-filters.png"))
+        page.screenshot(path=str(shots / "phone-filters.png"))
         switch.nth(1).click()
         page.wait_for_url(re.compile(r"province_view=2025"))
         assert page.locator("section[data-facet='province_2025']").count() == 1
@@ -250,6 +255,7 @@ def test_phone_tab_from_the_search_box_reaches_bo_loc_before_any_result(phone, b
     phone.screenshot(path=str(tmp_path / "phone-filters-keyboard.png"))
     phone.keyboard.press("Enter")
     phone.wait_for_url(re.compile(r"#results-title$"))
+    assert phone.locator("a.skip-results").bounding_box()["width"] <= 1  # hidden again
     phone.keyboard.press("Tab")
     assert _focused(phone)["inResults"]
     # The DOM order itself: the filters before the results' heading and first hit.
@@ -329,17 +335,27 @@ def test_phone_province_switch_is_one_choice_of_two(phone, base_url, tmp_path):
             phone.locator("details.filters > summary").click()
 
 
-def test_desktop_shows_filters_and_charts_open(page, base_url):
+def test_desktop_shows_filters_and_charts_open(page, base_url, shots):
     page.goto(base_url + "/search?q=c%C3%A1n+b%E1%BB%99")
     assert not page.locator("details.filters > summary").is_visible()
     assert page.locator("aside.facets").is_visible()
+    # First in the page, but beside the results, on their right.
+    facets = page.locator("aside.facets").bounding_box()
+    results = page.locator("section.results").bounding_box()
+    assert facets["x"] >= results["x"] + results["width"] and facets["y"] < results["y"] + 100
+    skip = page.locator("a.skip-results")
+    assert skip.bounding_box()["width"] <= 1  # "Đến kết quả" unseen until focused
+    skip.focus()
+    seen = skip.bounding_box()
+    assert seen["width"] > 50 and seen["x"] >= facets["x"] - 1
+    skip.evaluate("a => a.blur()")
     assert page.locator("section[data-facet='province'] li a").first.is_visible()
     timeline = page.locator("svg.timeline")
     assert timeline.is_visible()
     bars = timeline.locator("a")
     assert bars.count() >= 1
     assert page.locator("svg.map a").first.is_visible()
-    page.screenshot(path=str(DOCS / "search-charts.png"), full_page=True)
+    page.screenshot(path=str(shots / "search-charts.png"), full_page=True)
     label = bars.first.get_attribute("aria-label")
     count = int(re.search(r": (\d+) bài", label).group(1))
     bars.first.click()
@@ -347,7 +363,7 @@ def test_desktop_shows_filters_and_charts_open(page, base_url):
     assert int(page.locator(".total").inner_text().split()[0]) == count
 
 
-def test_seed_site_screenshots_for_the_readme(browser, seeds_url):
+def test_seed_site_screenshots_for_the_readme(browser, seeds_url, shots):
     """The README's pictures: the real seed articles, an unaccented query, a source link."""
     for name, width, height, full in (
         ("search", 1280, 900, True),
@@ -359,7 +375,7 @@ def test_seed_site_screenshots_for_the_readme(browser, seeds_url):
             page.goto(seeds_url + "/search?q=can+bo+cap+xa")
             assert page.locator(".suggestion a").inner_text() == "cán bộ cấp xã"
             assert page.locator("li.hit").count() == 5
-            page.screenshot(path=str(DOCS / f"{name}.png"), full_page=full)
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=full)
         finally:
             context.close()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
@@ -370,7 +386,7 @@ def test_seed_site_screenshots_for_the_readme(browser, seeds_url):
         page.wait_for_url(re.compile(r"/articles/000_5bb86f784192a000"))
         source = page.get_by_role("link", name="Xem bài gốc")
         assert source.get_attribute("href").startswith("http://www.baodienbienphu.info.vn")
-        page.screenshot(path=str(DOCS / "article.png"), full_page=True)
+        page.screenshot(path=str(shots / "article.png"), full_page=True)
     finally:
         context.close()
 

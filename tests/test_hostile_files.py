@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from search.cli import cli
 from search import ingest
+from search.cli import cli
 from search.engine import Engine
 from search.ingest import index_paths
 
@@ -46,7 +46,7 @@ def html(code: str, line: str) -> bytes:
         f"<body><article><h1>Tiêu đề bài viết về công tác cán bộ {code}</h1>"
         f"<p>Mã {code}. {BODY}</p><p>{line}</p><p>{BODY}</p><p>{BODY} Lần hai.</p></article>"
         "</body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def jline(d) -> bytes:
@@ -151,6 +151,7 @@ def hostile(tmp_path, seed_dir) -> Path:
     return d
 
 
+@pytest.mark.slow  # 12 s on a busy machine: two workers meet every pathological file
 def test_hostile_folder_is_indexed_with_reasons(runner, hostile, tmp_path):
     index = tmp_path / "index"
     result = runner.invoke(
