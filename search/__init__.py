@@ -15,6 +15,7 @@ from .errors import (
 from .ingest import IndexReport, index_paths
 from .results import FacetValue, Hit, SearchResult
 
+# The one version of vnsearch: setup.cfg reads it (`attr:`), `vnsearch --version` prints it.
 __version__ = "0.1.0"
 
 __all__ = [
