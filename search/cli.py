@@ -22,6 +22,7 @@ from .errors import BadQuery, SearchError
 from .export import csv_lines
 from .plan import ACCENTS
 from .check import check_index
+from .clickfmt import Group, explain
 from .index import LOCK_TIMEOUT, announce_merges, index_stats, write_atomic
 from .ingest import extract_paths, index_paths
 from .paths import default_index, default_seeds
@@ -51,7 +52,7 @@ def friendly_errors(f):
         try:
             return f(*args, **kwargs)
         except SearchError as e:
-            raise CLIError(str(e)) from None
+            raise CLIError(explain(e, kwargs)) from None
 
     return wrapper
 
@@ -73,7 +74,7 @@ def _dump(obj) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vnsearch")
 @click.option(
     "--config",
@@ -414,7 +415,8 @@ def search_cmd(
         click.echo(f"Tìm cả: {', '.join(e['also'])} (--no-expand: chỉ tìm «{e['typed']}»)")
     click.echo(f"{result.total} kết quả")
     for i, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
-        meta = " · ".join(x for x in (hit.date, hit.province, ", ".join(hit.topics)) if x)
+        day = hit.date or "không rõ ngày"
+        meta = " · ".join(x for x in (day, hit.province, ", ".join(hit.topics)) if x)
         click.echo(f"\n{i}. {click.style(hit.title, bold=True)}  [{hit.id}]")
         if meta:
             click.echo(f"   {meta}")

@@ -62,7 +62,7 @@ def test_deleted_documents_in_an_unmerged_segment_are_healthy(built):
 def test_missing_index_exits_2(tmp_path, runner):
     result = runner.invoke(cli, ["check", "--index", str(tmp_path / "none")])
     assert result.exit_code == 2
-    assert "no index at" in result.output
+    assert "Lỗi: chưa có chỉ mục ở" in result.output
 
 
 @pytest.mark.parametrize(

@@ -156,14 +156,16 @@ def test_stats(runner, index_dir):
 def test_missing_index_is_one_line_and_status_2(runner, tmp_path, args):
     result = runner.invoke(cli, [*args, "--index", str(tmp_path / "none")])
     assert result.exit_code == 2
-    assert "no index at" in result.output
-    assert "Traceback" not in result.output
+    assert (
+        result.output
+        == f"Lỗi: chưa có chỉ mục ở {tmp_path / 'none'}: hãy tạo bằng lệnh `vnsearch index`\n"
+    )
 
 
 def test_unknown_article_is_status_2(runner, index_dir):
     result = runner.invoke(cli, ["show", "no/such", "--index", str(index_dir)])
     assert result.exit_code == 2
-    assert "no article with id" in result.output
+    assert result.output == "Lỗi: không có bài viết nào với mã 'no/such'\n"
 
 
 @pytest.mark.parametrize(

@@ -183,7 +183,7 @@ def test_the_site_links_crawled_articles_to_their_own_page(first, site):
 
 
 def test_second_run_asks_only_conditionally_and_downloads_nothing_unchanged(second, first):
-    assert "fetched 0, new 0, changed 0" in second.result.stdout
+    assert "đã tải 0, mới 0, đã đổi 0" in second.result.stdout
     retried = {cs.SLOW}  # failed the first time: asked again, unconditionally
     asked = [h for h in second.hits if h.path not in retried]
     assert asked and all(h.conditional and h.status == 304 for h in asked), asked
@@ -209,17 +209,17 @@ def test_status_prints_the_state_per_host(third, site):
     assert result.exit_code == 0, result.output
     host = host_of(site.base)
     line = next(x for x in result.stdout.splitlines() if x.startswith(host))
-    assert "last crawled 20" in line and "indexed 6" in line and "gone 1" in line
-    assert "disallowed 1" in line and "skipped 3" in line
-    assert f"last error: {site.url(cs.SLOW)}: timed out after 0.5 s" in result.stdout
+    assert "thu thập lần cuối 20" in line and "đã lập chỉ mục 6" in line
+    assert "không còn 1" in line and "robots.txt chặn 1" in line and "bỏ qua 3" in line
+    assert f"lỗi gần nhất: {site.url(cs.SLOW)}: timed out after 0.5 s" in result.stdout
     ((outlet, h, when),) = last_crawled(third.index_dir)
     assert h == host and when.tzinfo is not None
 
 
 def test_every_crawls_again_on_its_period(third, site):
     run = crawl_into(site, third.index_dir, "--every", "0.5s", "--rounds", "2")
-    assert "round 1: crawled 1 host(s)" in run.result.stdout
-    assert "round 2: crawled 1 host(s)" in run.result.stdout
+    assert "lượt 1: đã thu thập 1 trang web" in run.result.stdout
+    assert "lượt 2: đã thu thập 1 trang web" in run.result.stdout
     robots = [h.at for h in run.hits if h.path == "/robots.txt"]
     assert len(robots) == 2 and robots[1] - robots[0] >= 0.5
     assert all(h.conditional for h in run.hits if h.path != cs.SLOW)
@@ -285,7 +285,7 @@ hosts = ["{other}"]
         "1000000",
     )
     hits = [h for h in site.hits() if h.at >= started]
-    assert "no contact" not in result.stderr
+    assert "liên hệ" not in result.stderr
     assert all("(+mailto:tin-tuc@127.0.0.1; " in h.agent for h in hits)
     # The outlet allows its other host: the off-site redirect is followed there, with
     # that host's own robots.txt, and the page is the same article (canonical URL).
@@ -348,14 +348,14 @@ def test_sources_file_lists_every_outlet_of_the_outlets_table():
 @pytest.mark.parametrize(
     "args, message",
     [
-        ([], "nothing to crawl"),
+        ([], "không có gì để thu thập"),
         (["seeds/"], "neither an http(s) URL nor a sources file"),
         (["ftp://example.invalid/rss"], "neither an http(s) URL nor a sources file"),
-        (["--every", "1x", "http://127.0.0.1:9/"], "is not a duration"),
+        (["--every", "1x", "http://127.0.0.1:9/"], "không phải là thời lượng"),
         (["--sources", "{bad}"], "is not valid TOML"),
         (["--sources", "{missing}"], "cannot read"),
         (["--sources", "{nohome}"], "home_page is not an http(s) URL"),
-        (["--status"], "no crawl state"),
+        (["--status"], "chưa có trạng thái thu thập"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
@@ -386,8 +386,8 @@ def test_progress_is_one_line_per_host(capsys):
     progress.end()
     lines = capsys.readouterr().err.split("\n")
     assert [line.rpartition("\r")[2].rstrip() for line in lines] == [
-        "a.vn: fetched 2, new 1, changed 0, unchanged 1, robots 0, errors 0, queued 2",
-        "b.gov.vn: fetched 0, new 0, changed 0, unchanged 0, robots 0, errors 1, queued 0",
+        "a.vn: đã tải 2, mới 1, đã đổi 0, không đổi 1, robots.txt chặn 0, lỗi 0, còn chờ 2",
+        "b.gov.vn: đã tải 0, mới 0, đã đổi 0, không đổi 0, robots.txt chặn 0, lỗi 1, còn chờ 0",
         "",
     ]
 

@@ -420,7 +420,7 @@ def _check_base_url(ctx, param, value):
     try:
         return parse_base_url(value)
     except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+        raise click.BadParameter(f"không phải là địa chỉ http(s) hợp lệ. Chi tiết: {e}") from None
 
 
 @click.command()

@@ -55,6 +55,8 @@ def index():
         "index.html",
         result=result,
         hits=[_hit(h, "", successors) for h in result.hits],
+        # "Bài mới nhất" only when the index knows some dates (see search()).
+        dated=any(v.count for v in result.facets.get("year", [])),
         provinces=[
             (
                 v.value,
@@ -82,8 +84,9 @@ def search():
     successors = province_successors(engine)
     dates = _date_bounds(request.args)
     has_filters = any(result.filters.get(name) for name in result.filters) or bool(dates)
-    # "Mới nhất" only orders something when some results have dates (the year
-    # facet counts the dated ones; a selected year means every result has one).
+    # "Mới nhất" and the feed of the newest only mean something when some results
+    # have dates (the year facet counts the dated ones; a selected year means every
+    # result has one).
     dated = result.total > 0 and (
         bool(result.filters.get("year")) or any(v.count for v in result.facets.get("year", []))
     )
@@ -144,9 +147,12 @@ def search():
         expand_off=request.args.get("expand") == "0",
         words=[" ".join(w) for w in result.words],
         json_url=urls.build("api.search", pairs),
+        # The feed is "the newest matching articles": offered only when some have dates.
         atom_url=urls.build(
             "feeds.search_atom", [p for p in pairs if p[0] not in ("page", "per_page", "sort")]
-        ),
+        )
+        if dated
+        else None,
         hidden=[p for p in pairs if p[0] not in ("q", "page") + DATE_ARGS],
         # Near-duplicates folded into one hit: the same page with every article apart.
         apart_url=urls.replace_url(pairs, "collapse", "0") if result.collapsed else None,

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .. import settings
+from ..clickfmt import Command, explain
 from ..errors import SearchError
 from ..paths import default_index
 from .fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, MAX_PAGE_BYTES
@@ -20,6 +21,15 @@ from .state import State, state_path
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Page statuses of the crawl state as `--status` names them.
+_STATUS_WORDS = {
+    "new": "mới",
+    "indexed": "đã lập chỉ mục",
+    "skipped": "bỏ qua",
+    "gone": "không còn",
+    "error": "lỗi",
+    "disallowed": "robots.txt chặn",
+}
 
 
 class _Failed(click.ClickException):
@@ -32,16 +42,16 @@ def parse_duration(text: str) -> float:
     """Seconds of a duration such as ``1h``, ``30m``, ``1h30m``, ``90s``, ``2d`` or ``45``."""
     text = text.strip().lower()
     if len(text) > 40:
-        raise ValueError("a duration is a few characters (examples: 1h, 30m, 1h30m, 90s)")
+        raise ValueError("thời lượng chỉ gồm vài ký tự (ví dụ: 1h, 30m, 1h30m, 90s)")
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         seconds = float(text)
     else:
         parts = _DURATION.findall(text)
         if not parts or _DURATION.sub("", text).strip():
-            raise ValueError(f"{text!r} is not a duration (examples: 1h, 30m, 1h30m, 90s)")
+            raise ValueError(f"{text!r} không phải là thời lượng (ví dụ: 1h, 30m, 1h30m, 90s)")
         seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if seconds <= 0:
-        raise ValueError("the period must be longer than 0 s")
+        raise ValueError("chu kỳ phải dài hơn 0 giây")
     return seconds
 
 
@@ -65,9 +75,9 @@ class _Progress:
             click.echo("", err=True)
         self.host = host
         line = (
-            f"{host}: fetched {c.fetched}, new {c.new}, changed {c.changed}, "
-            f"unchanged {c.unchanged}, robots {c.robots}, errors {c.errors}, "
-            f"queued {c.queued}"
+            f"{host}: đã tải {c.fetched}, mới {c.new}, đã đổi {c.changed}, "
+            f"không đổi {c.unchanged}, robots.txt chặn {c.robots}, lỗi {c.errors}, "
+            f"còn chờ {c.queued}"
         )
         click.echo(f"\r{line:<100}", nl=False, err=True)
 
@@ -79,30 +89,31 @@ class _Progress:
 
 def _summary(report: CrawlReport, index_dir, prefix: str = "") -> None:
     click.echo(
-        f"{prefix}crawled {len(report.hosts)} host(s): fetched {report.fetched}, "
-        f"new {report.new}, changed {report.changed}, unchanged {report.unchanged}, "
-        f"merged {report.merged}, skipped by robots {len(report.robots)}, "
-        f"skipped {len(report.skipped)}, errors {len(report.errors)}  "
-        f"({report.requests} requests, {report.seconds:.1f} s; {index_dir})"
+        f"{prefix}đã thu thập {len(report.hosts)} trang web: đã tải {report.fetched}, "
+        f"mới {report.new}, đã đổi {report.changed}, không đổi {report.unchanged}, "
+        f"gộp {report.merged}, robots.txt chặn {len(report.robots)}, "
+        f"bỏ qua {len(report.skipped)}, lỗi {len(report.errors)}  "
+        f"({report.requests} yêu cầu, {report.seconds:.1f} giây; {index_dir})"
     )
     for url in report.robots:
-        click.echo(f"  robots.txt disallows {url}", err=True)
+        click.echo(f"  robots.txt không cho phép {url}", err=True)
     for url, reason in report.skipped:
-        click.echo(f"  skipped {url}: {reason}", err=True)
+        click.echo(f"  bỏ qua {url}: {reason}", err=True)
     for url, reason in report.errors:
-        click.echo(f"  error {url}: {reason}", err=True)
+        click.echo(f"  lỗi {url}: {reason}", err=True)
 
 
 def _when(ts: float | None) -> str:
     if ts is None:
-        return "never"
+        return "chưa bao giờ"
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _status(index_dir: Path, as_json: bool) -> None:
     if not state_path(index_dir).is_file():
         raise _Failed(
-            f"no crawl state in {index_dir}: run `vnsearch crawl START --index {index_dir}` first"
+            f"chưa có trạng thái thu thập trong {index_dir}: hãy chạy "
+            f"`vnsearch crawl START --index {index_dir}` trước"
         )
     with State(index_dir) as state:
         hosts = state.status()
@@ -125,16 +136,19 @@ def _status(index_dir: Path, as_json: bool) -> None:
         )
         return
     for h in hosts:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(h.counts.items())) or "no pages"
+        counts = (
+            ", ".join(f"{_STATUS_WORDS.get(k, k)} {v}" for k, v in sorted(h.counts.items()))
+            or "chưa có trang nào"
+        )
         click.echo(
-            f"{h.host}  ({h.outlet or 'unknown outlet'})  last crawled "
+            f"{h.host}  ({h.outlet or 'không rõ tờ báo'})  thu thập lần cuối "
             f"{_when(h.last_crawl_at)}: {counts}"
         )
         if h.last_error:
-            click.echo(f"  last error: {h.last_error}")
+            click.echo(f"  lỗi gần nhất: {h.last_error}")
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("starts", nargs=-1, metavar="START...")
 @click.option(
     "--index",
@@ -245,17 +259,17 @@ def crawl(
         return
     if not starts and sources_file is None:
         raise click.UsageError(
-            "nothing to crawl: give a home page, feed, sitemap or sources "
-            "file (START), or --sources FILE"
+            "không có gì để thu thập: hãy cho một trang chủ, nguồn tin (RSS/Atom), sơ đồ "
+            "trang (sitemap) hoặc tệp nguồn (START), hoặc --sources TỆP"
         )
     try:
         sources = load_sources(sources_file or DATA)
     except SourcesError as e:
-        raise _Failed(str(e)) from None
+        raise _Failed(f"không đọc được tệp nguồn. Chi tiết: {e}") from None
     if user_agent is None and not sources.contact:
         click.echo(
-            "warning: the User-Agent names no contact: set [crawler] contact in the "
-            "sources file, or --user-agent",
+            "cảnh báo: User-Agent không có địa chỉ liên hệ: hãy đặt [crawler] contact "
+            "trong tệp nguồn, hoặc dùng --user-agent",
             err=True,
         )
     progress = _Progress() if sys.stderr.isatty() and not as_json else None
@@ -269,7 +283,7 @@ def crawl(
         if as_json:
             click.echo(json.dumps({"round": n, **report.to_dict()}, ensure_ascii=False))
         else:
-            _summary(report, index_dir, f"round {n}: " if every else "")
+            _summary(report, index_dir, f"lượt {n}: " if every else "")
 
     try:
         run_crawl(
@@ -289,13 +303,13 @@ def crawl(
             on_round=on_round,
         )
     except (SourcesError, ValueError) as e:
-        raise _Failed(str(e)) from None
+        raise _Failed(f"không thu thập được. Chi tiết: {e}") from None
     except SearchError as e:
-        raise _Failed(str(e)) from None
+        raise _Failed(explain(e, {"index_dir": index_dir})) from None
     except KeyboardInterrupt:
         if progress:
             progress.end()
-        click.echo("stopped: what was committed stays; the next run resumes", err=True)
+        click.echo("đã dừng: những gì đã lưu vẫn còn; lần chạy sau sẽ tiếp tục", err=True)
         sys.exit(130)
     if failed:
         sys.exit(1)
