@@ -42,6 +42,11 @@ class FacetColumns:
             for j, text in enumerate(terms):
                 matrix[reader.postings(field, text).ids, j] = True
             self.values[field], self.matrix[field] = terms, matrix
+        # Each document's rank by article id: the order of ties in listings,
+        # the same whichever backend numbers the documents.
+        self.id_rank = np.zeros(n, dtype=np.int64)
+        for rank, text in enumerate(reader.field_terms("id")):
+            self.id_rank[reader.postings("id", text).ids] = rank
         # Dates as day numbers since 1970 (0 = unknown) and years (0 = unknown).
         self.day = np.zeros(n, dtype=np.int32)
         for text in reader.field_terms("date"):
@@ -129,6 +134,6 @@ class FacetColumns:
         return {"unit": "year", "bins": bins, "undated": undated}
 
     def newest_first(self, docnums: np.ndarray) -> np.ndarray:
-        """``docnums`` ordered by date, newest first, undated last (stable)."""
-        order = np.argsort(-self.day[docnums].astype(np.int64), kind="stable")
+        """``docnums`` ordered by date, newest first, undated last; ties by article id."""
+        order = np.lexsort((self.id_rank[docnums], -self.day[docnums].astype(np.int64)))
         return docnums[order]
