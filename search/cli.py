@@ -95,7 +95,7 @@ def _dump(obj) -> None:
 def cli(ctx, config_file, log_level):
     """vnsearch: full-text search for Vietnamese local-government news."""
     try:
-        ctx.obj = settings.load(config_file)
+        settings.start(ctx, config_file)
     except SearchError as e:
         raise CLIError(str(e)) from None
     if log_level:

@@ -71,7 +71,7 @@ class Settings:
     # vnsearch serve and the site
     host: str = "127.0.0.1"
     port: int = 8000
-    threads: int = 8
+    threads: int | None = None
     processes: int | None = None
     connection_limit: int = 1000
     client_timeout: int = 15
@@ -264,7 +264,7 @@ SPECS = (
     _Spec("log_level", None, "log_level", _level),
     _Spec("host", "serve", "host", _text(255)),
     _Spec("port", "serve", "port", _integer(0, 65535)),
-    _Spec("threads", "serve", "threads", _integer(1, 256)),
+    _Spec("threads", "serve", "threads", _integer(1, 1024, auto=True)),
     _Spec("processes", "serve", "processes", _integer(1, 256, auto=True)),
     _Spec("connection_limit", "serve", "connection_limit", _integer(10, 100_000)),
     _Spec("client_timeout", "serve", "client_timeout", _integer(1, 3600)),
@@ -382,7 +382,16 @@ def load(config=None, environ: Mapping[str, str] | None = None) -> Settings:
 
 # --- the command line ------------------------------------------------------------
 
-_GIVEN = "vnsearch.settings.given"
+_GIVEN = "vnsearch.settings.given"  # setting -> the value its option took
+_TYPED = "vnsearch.settings.typed"  # settings whose option was given on the command line
+_FILE = "vnsearch.settings.file"  # the --config of the run
+
+
+def start(ctx, config=None) -> Settings:
+    """Load the run's settings (``config``: the group's ``--config``) and keep them on ``ctx``."""
+    ctx.meta[_FILE] = config
+    ctx.obj = load(config)
+    return ctx.obj
 
 
 def current(ctx=None) -> Settings:
@@ -413,7 +422,11 @@ def option(name: str, then: Callable | None = None) -> Callable:
 
         if ctx.resilient_parsing:
             return value
-        if ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE:
+        typed = ctx.get_parameter_source(param.name) == ParameterSource.COMMANDLINE
+        ctx.meta.setdefault(_TYPED, set()).discard(name)
+        if typed:
+            ctx.meta[_TYPED].add(name)
+        else:
             try:
                 configured = getattr(current(ctx), name)
             except BadSetting as e:
@@ -428,6 +441,31 @@ def option(name: str, then: Callable | None = None) -> Callable:
         return value
 
     return callback
+
+
+def again(ctx=None) -> Callable[[], Settings]:
+    """A function giving this run's settings with the instance file read again (a reload).
+
+    The options given on the command line still win; a file that has become
+    unreadable or wrong is logged and the settings of the start are kept.
+    """
+    if ctx is None:
+        import click
+
+        ctx = click.get_current_context()
+    first = for_command(ctx)
+    path = ctx.meta.get(_FILE)
+    typed = ctx.meta.get(_TYPED, set())
+    given = {k: v for k, v in ctx.meta.get(_GIVEN, {}).items() if k in typed}
+
+    def reread() -> Settings:
+        try:
+            return load(path).replace(**given)
+        except BadSetting as e:
+            log.error("settings not reloaded, those of the start stay: %s", e)
+            return first
+
+    return reread
 
 
 def for_command(ctx=None) -> Settings:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import crawl_site as cs
 import pytest
 from click.testing import CliRunner
@@ -335,7 +336,6 @@ def _options():
         ("crawl", "batch_size", "crawl_batch_size"),
         ("serve", "host", "host"),
         ("serve", "port", "port"),
-        ("serve", "threads", "threads"),
         ("serve", "connection_limit", "connection_limit"),
         ("serve", "client_timeout", "client_timeout"),
     ]:
@@ -349,3 +349,33 @@ def _options():
 def test_option_defaults_are_the_settings_defaults(command, option, name):
     default = option.default() if callable(option.default) else option.default
     assert option.type.convert(default, option, None) == getattr(Settings(), name)
+
+
+def test_a_reload_reads_the_file_again_and_keeps_the_command_line(tmp_path, caplog):
+    """What a server's reload (gunicorn's SIGHUP) does: the file again, options still win."""
+    config = write(tmp_path / "vnsearch.toml", '[serve]\nport = 8100\nhost = "10.0.0.1"\n')
+    seen = {}
+
+    @click.command()
+    @click.option("--port", type=int, default=8000, callback=settings.option("port"))
+    @click.option("--host", default="127.0.0.1", callback=settings.option("host"))
+    @click.pass_context
+    def probe(ctx, port, host):
+        seen["start"] = (port, host)
+        reread = settings.again(ctx)
+        write(config, '[serve]\nport = 8200\nhost = "10.0.0.2"\n')
+        seen["reloaded"] = (reread().port, reread().host)
+        write(config, "[serve]\nport = many\n")
+        seen["broken"] = (reread().port, reread().host)
+
+    with caplog.at_level(logging.ERROR, logger="search.settings"):
+        result = CliRunner().invoke(
+            probe, ["--host", "192.0.2.1"], env={settings.CONFIG_ENV: str(config)}
+        )
+    assert result.exit_code == 0, result.output
+    assert seen == {
+        "start": (8100, "192.0.2.1"),
+        "reloaded": (8200, "192.0.2.1"),
+        "broken": (8100, "192.0.2.1"),
+    }
+    assert any("settings not reloaded" in r.getMessage() for r in caplog.records)
