@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from . import related as related_mod
 from .analysis import normalize_text
 from .article import Article
 from .backends import article_at, find_article
+from .backends.base import Unsupported
 from .columns import FacetColumns
 from .dates import parse_bound
 from .errors import BadQuery, IndexMissing
@@ -210,7 +212,7 @@ class Engine:
 
     def terms(self, q: str, accents: str = "auto", expand: bool = True) -> Terms:
         """What to mark in an article found by query ``q`` (restored accents included)."""
-        pq, plan, _, restored = self._understand(self.searcher(), q, accents, expand)
+        _, plan, _, restored = self._understand(self.searcher(), q, accents, expand)
         return _terms(plan, restored)
 
     @guarded
@@ -304,26 +306,17 @@ class Engine:
             outlet=outlet,
             district=district,
         )
-        cols = found.cols
-        filters, masks, plan = found.filters, found.masks, found.plan
-
+        filters, plan = found.filters, found.plan
+        # Facets count under the other filters; the timeline under all but the
+        # dates (its bars set them).
+        counted_facets, timeline = found.matcher.facets(found)
         facets = {}
         for name in FACETS:
-            base = found.matched.copy()
-            for other, m in masks.items():
-                if other != name:
-                    base &= m
             chosen = set(filters.get(name, []))
-            counted = cols.counts(_FACET_FIELD[name], base)
+            counted = counted_facets[name]
             facets[name] = [FacetValue(v, c, v in chosen) for v, c in counted]
             # A selected value that no longer matches still shows, to be removable.
             facets[name] += [FacetValue(v, 0, True) for v in chosen if v not in dict(counted)]
-        # The timeline counts under every filter but the dates (its bars set them).
-        dated_base = found.matched.copy()
-        for other, m in masks.items():
-            if other != "date":
-                dated_base &= m
-        timeline = cols.timeline(dated_base)
         level = map_level or ("province_2025" if filters["province_2025"] else "province")
         placed = [(v, geo.locate(v.value, level)) for v in facets[level] if v.count]
         province_map = {
@@ -335,8 +328,7 @@ class Engine:
             ],
         }
 
-        allowed = found.allowed
-        total = int(allowed.sum())
+        total = found.matcher.count(found.allowed)
         first = (page - 1) * per_page
         terms = _terms(plan, found.restored)
         if collapse is None:  # by default, ranked results of a query (not a listing)
@@ -421,7 +413,10 @@ class Engine:
     def _order(self, s, found: _Found, sort: str, limit: int) -> list[tuple[int, float | None]]:
         """(docnum, score) of the first ``limit`` results in page order."""
         plan, allowed = found.plan, found.allowed
+        native = found.matcher.native
         if sort == "date" or not plan.clauses:
+            if native is not None:
+                return [(d, None) for d in native.newest(allowed, limit)]
             docnums = found.cols.newest_first(np.flatnonzero(allowed))[:limit]
             return [(int(d), None) for d in docnums]
         # Keyword queries only: a question's many words are often cut
@@ -438,10 +433,16 @@ class Engine:
                 and not _aliased(plan, w)
             ]
         )
-        true_words = self._true_words(found.postings, multi)
-        return _ranked(
-            s, plan, found.restored, allowed, found.lengths, found.postings, limit, true_words
-        )
+        postings = found.postings
+        if native is not None:
+            # Xapian's BM25 picks the candidates; they are scored as on any backend.
+            terms = plan_mod.score_terms(plan, found.restored)
+            picked = native.candidates(allowed, terms, max(limit, plan_mod.RESCORE_WINDOW))
+            postings = native.window(picked)
+            allowed = np.zeros(found.cols.size, dtype=bool)
+            allowed[picked] = True
+        true_words = self._true_words(postings, multi)
+        return _ranked(s, plan, found.restored, allowed, found.lengths, postings, limit, true_words)
 
     def match_ids(
         self, q: str = "", *, accents: str = "auto", expand: bool = True, **filters
@@ -449,7 +450,7 @@ class Engine:
         """The ids of every article the search matches (all pages; the recall of ``total``)."""
         s = self.searcher()
         found = self._find(s, q, accents, expand=expand, **filters)
-        return [s.stored(int(d))["id"] for d in np.flatnonzero(found.allowed)]
+        return [s.stored(int(d))["id"] for d in found.matcher.ids(found.allowed)]
 
     def _find(
         self,
@@ -487,32 +488,37 @@ class Engine:
         _, cols, lengths = self._generation(s)
         pq, plan, suggestion, restored = self._understand(s, q, accents, expand)
         postings = _Postings(s)
-        masks = {
-            name: cols.mask_for(_FACET_FIELD[name], values)
-            for name, values in filters.items()
-            if values
-        }
-        if start or end:
-            masks["date"] = cols.date_mask(start, end)
+        native = getattr(s, "native", None)
+        m: _Matcher
+        if native is not None:
+            try:
+                native.recall(plan)  # a plan Xapian cannot answer takes the generic path
+                m = _Queries(native, filters, start, end)
+            except Unsupported:
+                native = None
+        if native is None:
+            masks = {
+                name: cols.mask_for(_FACET_FIELD[name], values)
+                for name, values in filters.items()
+                if values
+            }
+            if start or end:
+                masks["date"] = cols.date_mask(start, end)
+            m = _Masks(cols, postings, masks)
+        recall, within, count = m.recall, m.within, m.count
 
-        def within(matched: np.ndarray) -> np.ndarray:
-            allowed = matched.copy()
-            for m in masks.values():
-                allowed &= m
-            return allowed
-
-        matched = _recall(plan, cols, postings)
+        matched = recall(plan)
         allowed = within(matched)
         fallback, exact_total = False, None
         if accents == "auto" and plan.has_exact:
-            n = int(allowed.sum())
+            n = count(allowed)
             if n < FALLBACK_BELOW:
                 folded = plan_mod.build(
                     pq, self._is_word_test(s), "any", self._aliases(s) if expand else None
                 )
-                matched_any = _recall(folded, cols, postings)
+                matched_any = recall(folded)
                 allowed_any = within(matched_any)
-                n_any = int(allowed_any.sum())
+                n_any = count(allowed_any)
                 if n_any > n and (n == 0 or n_any >= FALLBACK_MANY):
                     plan, matched, allowed = folded, matched_any, allowed_any
                     fallback, exact_total = True, n
@@ -520,20 +526,18 @@ class Engine:
         fixed = self._corrected(s, pq)
         if fixed is not None:
             suggestion = fixed
-            if not allowed.any():
+            if not count(allowed):
                 pq2, plan2, _, restored2 = self._understand(s, fixed, accents, expand)
-                matched2 = _recall(plan2, cols, postings)
+                matched2 = recall(plan2)
                 allowed2 = within(matched2)
-                if allowed2.any():
+                if count(allowed2):
                     pq, plan, restored, matched, allowed = pq2, plan2, restored2, matched2, allowed2
                     corrected, suggestion = fixed, None
-        if not allowed.any() and len(plan.required) > 1 and not plan.relaxed:
+        if not count(allowed) and len(plan.required) > 1 and not plan.relaxed:
             # Nothing has every word: leave out the rarest words, one at a time,
             # until something is found, and say which (as search engines do).
             counts = {
-                i: int(
-                    within(_recall(plan_mod.Plan([c], accents=plan.accents), cols, postings)).sum()
-                )
+                i: count(within(recall(plan_mod.Plan([c], accents=plan.accents))))
                 for i, c in enumerate(plan.clauses)
                 if c in plan.required
             }
@@ -541,8 +545,8 @@ class Engine:
             for i in sorted(counts, key=lambda i: (counts[i], i))[:-1]:
                 drop.add(i)
                 rescued = plan_mod.without(plan, drop)
-                matched2 = _recall(rescued, cols, postings)
-                if within(matched2).any():
+                matched2 = recall(rescued)
+                if count(within(matched2)):
                     missing = [
                         " ".join(w.text for w in plan.clauses[j] if not w.alias)
                         for j in sorted(drop)
@@ -558,7 +562,7 @@ class Engine:
             lengths,
             postings,
             filters,
-            masks,
+            m,
             matched,
             allowed,
             fallback,
@@ -566,6 +570,7 @@ class Engine:
             corrected,
             missing,
             typed,
+            (start, end),
         )
 
     def _corrected(self, s, pq) -> str | None:
@@ -707,14 +712,15 @@ class _Found:
     lengths: Lengths
     postings: _Postings
     filters: dict
-    masks: dict
-    matched: np.ndarray
-    allowed: np.ndarray
+    matcher: _Matcher
+    matched: Any  # a mask (numpy) or a Xapian query
+    allowed: Any
     fallback: bool
     exact_total: int | None
     corrected: str | None = None
-    missing: list = None  # type: ignore[assignment]
+    missing: list | None = None
     typed: str = ""
+    dates: tuple = (None, None)
 
 
 def _all_accented(plan: plan_mod.Plan) -> bool:
@@ -793,13 +799,15 @@ def _ranked(
     for term in plan_mod.score_terms(plan, restored):
         p = postings.get(term.field, term.text)
         if len(p):
-            scores[p.ids] += bm25(p.ids, p.weights, lengths.count, lengths, term)
+            df = getattr(p, "df", None)
+            scores[p.ids] += bm25(p.ids, p.weights, lengths.count, lengths, term, df)
     for i in plan.aliases:
         # Every form of an abbreviation counts as one term ("ranks them alike").
         ids, tf = _occurrences(postings, plan.clauses[i])
         if len(ids):
             term = plan_mod.ScoreTerm("text", "", plan_mod.ALIAS_BOOST)
-            scores[ids] += bm25(ids, tf, lengths.count, lengths, term)
+            df = postings.group_df(plan.clauses[i]) if hasattr(postings, "group_df") else None
+            scores[ids] += bm25(ids, tf, lengths.count, lengths, term, df)
     ranked = top(scores, allowed, max(limit, plan_mod.RESCORE_WINDOW))
     if not ranked:
         return []
@@ -811,7 +819,7 @@ def _ranked(
         float(
             np.mean(
                 [
-                    np.log(lengths.count / (len(postings.get("text", s.folded)) + 1)) + 1
+                    np.log(lengths.count / (_df(postings.get("text", s.folded)) + 1)) + 1
                     for w in content
                     for s in w.syllables
                 ]
@@ -838,6 +846,12 @@ def _ranked(
         ((d, (sc + bonus[d]) * factor[d]) for d, sc in window_list), key=lambda x: -x[1]
     )
     return (rescored + ranked[plan_mod.RESCORE_WINDOW :])[:limit]
+
+
+def _df(p: TermPostings) -> int:
+    """A term's document frequency (its postings may be only some)."""
+    df = getattr(p, "df", None)
+    return len(p) if df is None else df
 
 
 def _joined(s, a: str, b: str, before: str | None = None) -> int:
@@ -940,6 +954,98 @@ def _close_searchers(searchers: set, lock: threading.Lock) -> None:
         for searcher in searchers:
             searcher.close()
         searchers.clear()
+
+
+class _Matcher:
+    """How the query layer asks what matches: numpy masks or backend queries."""
+
+    native: Any = None
+
+    def recall(self, plan: plan_mod.Plan) -> Any:
+        """What the plan matches."""
+        raise NotImplementedError
+
+    def within(self, matched: Any) -> Any:
+        """Those of ``matched`` that every filter lets through."""
+        raise NotImplementedError
+
+    def count(self, allowed: Any) -> int:
+        """How many."""
+        raise NotImplementedError
+
+    def facets(self, found: _Found) -> tuple[dict, dict]:
+        """Facet counts, each under the other filters, and the timeline under all but dates."""
+        raise NotImplementedError
+
+    def ids(self, allowed: Any) -> list[int]:
+        """Document numbers, in order."""
+        raise NotImplementedError
+
+
+class _Masks(_Matcher):
+    """Matches as boolean arrays over the documents (any backend's posting arrays)."""
+
+    def __init__(self, cols: FacetColumns, postings: _Postings, masks: dict):
+        self.cols, self.postings, self.masks = cols, postings, masks
+
+    def recall(self, plan):
+        return _recall(plan, self.cols, self.postings)
+
+    def within(self, matched):
+        allowed = matched.copy()
+        for m in self.masks.values():
+            allowed &= m
+        return allowed
+
+    def count(self, allowed) -> int:
+        return int(allowed.sum())
+
+    def facets(self, found):
+        out = {}
+        for name in FACETS:
+            base = found.matched.copy()
+            for other, m in self.masks.items():
+                if other != name:
+                    base &= m
+            out[name] = self.cols.counts(_FACET_FIELD[name], base)
+        dated = found.matched.copy()
+        for other, m in self.masks.items():
+            if other != "date":
+                dated &= m
+        return out, self.cols.timeline(dated)
+
+    def ids(self, allowed) -> list[int]:
+        return np.flatnonzero(allowed).tolist()
+
+
+class _Queries(_Matcher):
+    """Matches as queries the backend runs itself (Xapian)."""
+
+    def __init__(self, native, filters: dict, start, end):
+        self.native = native
+        self.filters, self.start, self.end = filters, start, end
+        self.fq = native.filters(filters, start, end)
+        self._counts: dict[int, tuple] = {}
+
+    def recall(self, plan):
+        return self.native.recall(plan)
+
+    def within(self, matched):
+        return self.native.within(matched, self.fq)
+
+    def count(self, allowed) -> int:
+        # Counted once per query (the engine asks again as it decides).
+        hit = self._counts.get(id(allowed))
+        if hit is None or hit[0] is not allowed:
+            hit = (allowed, self.native.count(allowed))
+            self._counts[id(allowed)] = hit
+        return hit[1]
+
+    def facets(self, found):
+        return self.native.facets(found.matched, self.filters, self.start, self.end)
+
+    def ids(self, allowed) -> list[int]:
+        return self.native.ids(allowed)
 
 
 class _Postings:

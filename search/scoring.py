@@ -65,10 +65,18 @@ class Lengths:
 
 
 def bm25(
-    ids: np.ndarray, weights: np.ndarray, n_docs: int, lengths: Lengths, term: ScoreTerm
+    ids: np.ndarray,
+    weights: np.ndarray,
+    n_docs: int,
+    lengths: Lengths,
+    term: ScoreTerm,
+    df: int | None = None,
 ) -> np.ndarray:
-    """BM25 scores of one term's postings (Whoosh's idf: log(N / (df + 1)) + 1)."""
-    idf = math.log(n_docs / (len(ids) + 1)) + 1.0
+    """BM25 scores of one term's postings (Whoosh's idf: log(N / (df + 1)) + 1).
+
+    ``df``: the term's document frequency, when ``ids`` are only some of its postings.
+    """
+    idf = math.log(n_docs / ((len(ids) if df is None else df) + 1)) + 1.0
     if term.normalize:
         norm = K1 * ((1 - B) + B * lengths.values[ids] / lengths.average)
     else:

@@ -21,6 +21,10 @@ from ..errors import ArticleNotFound
 from ..scoring import TermPostings
 
 
+class Unsupported(Exception):
+    """A backend cannot answer this plan natively: the generic path answers instead."""
+
+
 class Reader(Protocol):
     """One consistent view of an index (used by one thread at a time)."""
 

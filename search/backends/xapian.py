@@ -74,7 +74,18 @@ FIELD_BOOST = {"policy_refs": 3.0}
 # Xapian refuses longer terms (245 bytes with the prefix, glass backend).
 MAX_TERM_BYTES = 240
 SLOT_LENGTH = 0  # the text length in syllables (BM25's document length)
-SLOT_DATE = 1  # ISO date, for sorting
+SLOT_DATE = 1  # ISO date: date filters and sorting
+SLOT_ID = 2  # the article id: the order of ties in listings
+SLOT_MONTH = 3  # YYYY-MM: the timeline's counts
+SLOT_YEAR = 4  # YYYY: the year facet and filter
+# Newest first, undated last, ties by article id, as one ascending key (the
+# remote backend sorts by one value only): the date's digits complemented.
+SLOT_NEWEST = 10
+_COMPLEMENT = str.maketrans("0123456789", "9876543210")
+# Facets counted by Xapian's ValueCountMatchSpy: facet field -> value slot.
+# A multi-valued field holds its values joined by FACET_SEP.
+FACET_SLOTS = {"province": 5, "province_2025": 6, "outlet": 7, "district": 8, "topics": 9}
+FACET_SEP = "\x1f"
 # Remote shards: milliseconds to connect, and to wait for an answer.
 CONNECT_TIMEOUT_MS = 2000
 TIMEOUT_MS = 10000
@@ -170,8 +181,20 @@ def _document(doc: dict) -> tuple[object, str]:
             else:
                 xdoc.add_term(t, int(freq))
     xdoc.add_value(SLOT_LENGTH, xapian.sortable_serialise(max(1, length)))
-    if doc.get("date"):
-        xdoc.add_value(SLOT_DATE, doc["date"])
+    xdoc.add_value(SLOT_ID, doc["id"])
+    date = doc.get("date") or ""
+    if len(date) == 10:  # YYYY-MM-DD
+        xdoc.add_value(SLOT_DATE, date)
+        xdoc.add_value(SLOT_MONTH, date[:7])
+        xdoc.add_value(SLOT_YEAR, date[:4])
+    newest = date.translate(_COMPLEMENT) if len(date) == 10 else "~"
+    xdoc.add_value(SLOT_NEWEST, f"{newest}\0{doc['id']}")
+    for name, slot in FACET_SLOTS.items():
+        value = doc.get(name) or ""
+        if name == "topics":
+            value = FACET_SEP.join(sorted({t.strip() for t in value.split(",") if t.strip()}))
+        if value:
+            xdoc.add_value(slot, value)
     xdoc.set_data(_data(doc))
     return xdoc, term("id", doc["id"])
 
@@ -213,12 +236,22 @@ class XapianReader:
         self.path = path
         self.db = db
         self.missing = missing or []
+        self._native = None
         self.size = int(db.get_lastdocid())
         self.key = ("xapian", self.size, db.get_doccount(), _revisions(db))
 
     def doc_count(self) -> int:
         """Number of live articles."""
         return int(self.db.get_doccount())
+
+    @property
+    def native(self):
+        """Plans answered by Xapian itself (see xapian_query.py)."""
+        if self._native is None:
+            from .xapian_query import Native
+
+            self._native = Native(self)
+        return self._native
 
     def live_ids(self) -> np.ndarray:
         """Document numbers of the live articles."""

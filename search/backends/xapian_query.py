@@ -1,0 +1,305 @@
+"""Query plans answered by Xapian itself: recall, filters, counts, facets and candidates.
+
+The generic path (search/engine.py over any backend's posting arrays) reads
+every posting of every query term into Python; Xapian iterates them in C++.
+Here a :class:`~search.plan.Plan` becomes a Xapian query with the same meaning
+(a word is an ``OP_PHRASE`` of its syllables' exact or folded terms, which
+share positions), filters become boolean terms and value ranges, facet and
+timeline counts come from ``ValueCountMatchSpy``, and Xapian's BM25 picks the
+candidates that the engine then scores exactly as on the Whoosh backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import combinations
+from math import comb
+
+import numpy as np
+import xapian
+
+from .. import plan as plan_mod
+from ..scoring import TermPostings
+from .base import Unsupported
+from .xapian import (
+    FACET_SEP,
+    FACET_SLOTS,
+    FIELD_BOOST,
+    POSITIONAL,
+    SLOT_DATE,
+    SLOT_MONTH,
+    SLOT_NEWEST,
+    SLOT_YEAR,
+    XapianPostings,
+    term,
+)
+
+# A relaxed plan ("at least k of n clauses") is the OR of every k-subset's
+# AND; past this many subsets the engine's generic path answers instead.
+MAX_SUBSETS = 256
+# Facet name in results -> its field.
+FACET_FIELD = {
+    "province": "province",
+    "province_2025": "province_2025",
+    "topic": "topics",
+    "outlet": "outlet",
+    "district": "district",
+}
+_ALL = xapian.Query.MatchAll
+_NOTHING = xapian.Query.MatchNothing
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+class Native:
+    """Plans, filters and counts of one Xapian reader."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.db = reader.db
+
+    # --- queries -------------------------------------------------------------
+
+    def word(self, word: plan_mod.Word) -> xapian.Query:
+        """A word: its syllables one after another; a reference also by its key."""
+        terms = [
+            term("exact", s.text) if s.exact else term("text", s.folded) for s in word.syllables
+        ]
+        if len(terms) == 1:
+            q = xapian.Query(terms[0])
+        else:
+            q = xapian.Query(xapian.Query.OP_PHRASE, terms, len(terms))
+        if word.ref_key:
+            q = xapian.Query(xapian.Query.OP_OR, q, xapian.Query(term("policy_refs", word.ref_key)))
+        return q
+
+    def recall(self, plan: plan_mod.Plan) -> xapian.Query:
+        """The documents the plan matches (before filters)."""
+        if not plan.clauses:
+            q = _ALL
+        else:
+            clauses = [
+                xapian.Query(xapian.Query.OP_OR, [self.word(w) for w in c]) for c in plan.required
+            ]
+            k, n = plan.min_match, len(clauses)
+            if k >= n:
+                q = xapian.Query(xapian.Query.OP_AND, clauses)
+            elif k <= 1:
+                q = xapian.Query(xapian.Query.OP_OR, clauses)
+            elif comb(n, k) <= MAX_SUBSETS:
+                q = xapian.Query(
+                    xapian.Query.OP_OR,
+                    [xapian.Query(xapian.Query.OP_AND, list(s)) for s in combinations(clauses, k)],
+                )
+            else:
+                raise Unsupported(f"{k} of {n} clauses")
+        if plan.excluded:
+            q = xapian.Query(
+                xapian.Query.OP_AND_NOT,
+                q,
+                xapian.Query(xapian.Query.OP_OR, [self.word(w) for w in plan.excluded]),
+            )
+        return q
+
+    @staticmethod
+    def filters(filters: dict, start: dt.date | None, end: dt.date | None, skip: str = ""):
+        """The boolean query of the filters (all but ``skip``), or None for none."""
+        parts = []
+        for name, values in filters.items():
+            if not values or name == skip:
+                continue
+            if name == "year":
+                alts = [
+                    xapian.Query(xapian.Query.OP_VALUE_RANGE, SLOT_YEAR, y, y)
+                    for y in (f"{int(v):04d}" for v in values)
+                ]
+            else:
+                field = FACET_FIELD[name]
+                alts = [xapian.Query(term(field, v)) for v in values]
+            parts.append(xapian.Query(xapian.Query.OP_OR, alts))
+        if (start or end) and skip != "date":
+            lo = start.isoformat() if start else "0000-01-01"
+            hi = end.isoformat() if end else "9999-12-31"
+            parts.append(xapian.Query(xapian.Query.OP_VALUE_RANGE, SLOT_DATE, lo, hi))
+        if not parts:
+            return None
+        return xapian.Query(xapian.Query.OP_AND, parts)
+
+    @staticmethod
+    def within(q: xapian.Query, fq) -> xapian.Query:
+        """``q`` restricted by the filter query ``fq``."""
+        return q if fq is None else xapian.Query(xapian.Query.OP_FILTER, q, fq)
+
+    def _enquire(self, q: xapian.Query) -> xapian.Enquire:
+        e = xapian.Enquire(self.db)
+        e.set_query(q)
+        return e
+
+    def count(self, q: xapian.Query) -> int:
+        """The exact number of documents matching ``q``."""
+        e = self._enquire(q)
+        e.set_weighting_scheme(xapian.BoolWeight())
+        return int(e.get_mset(0, 0, self.db.get_doccount()).get_matches_estimated())
+
+    # --- facets --------------------------------------------------------------
+
+    def _spied(self, q: xapian.Query, slots: list[int]) -> tuple[int, dict[int, dict[str, int]]]:
+        e = self._enquire(q)
+        e.set_weighting_scheme(xapian.BoolWeight())
+        spies = {slot: xapian.ValueCountMatchSpy(slot) for slot in slots}
+        for spy in spies.values():
+            e.add_matchspy(spy)
+        total = e.get_mset(0, 0, self.db.get_doccount()).get_matches_estimated()
+        counts = {}
+        for slot, spy in spies.items():
+            counts[slot] = {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
+        return int(total), counts
+
+    def facets(self, matched: xapian.Query, filters: dict, start, end) -> tuple[dict, dict]:
+        """({facet: [(value, count)]}, timeline) of ``matched``, each facet under the others.
+
+        A facet with a filter of its own is counted without it (so its other
+        values stay choosable); the timeline without the dates.
+        """
+        out: dict[str, list[tuple[str, int]]] = {}
+        full = self.filters(filters, start, end)
+        own = [n for n in (*FACET_FIELD, "year") if filters.get(n)]
+        shared = [n for n in (*FACET_FIELD, "year") if n not in own]
+        slots = [_slot(n) for n in shared] + ([] if (start or end) else [SLOT_MONTH])
+        _, counts = self._spied(self.within(matched, full), slots)
+        for name in shared:
+            out[name] = _pairs(name, counts[_slot(name)])
+        for name in own:
+            _, c = self._spied(
+                self.within(matched, self.filters(filters, start, end, name)), [_slot(name)]
+            )
+            out[name] = _pairs(name, c[_slot(name)])
+        if start or end:
+            total, c = self._spied(
+                self.within(matched, self.filters(filters, None, None)), [SLOT_MONTH]
+            )
+            months = c[SLOT_MONTH]
+        else:
+            total, months = self.count(self.within(matched, full)), counts[SLOT_MONTH]
+        return out, timeline(months, total)
+
+    # --- ranking -------------------------------------------------------------
+
+    def ids(self, q: xapian.Query, limit: int | None = None) -> list[int]:
+        """Document numbers matching ``q`` in document order (all, or the first ``limit``)."""
+        e = self._enquire(q)
+        e.set_weighting_scheme(xapian.BoolWeight())
+        e.set_docid_order(xapian.Enquire.ASCENDING)
+        n = self.db.get_doccount() if limit is None else limit
+        return [m.docid - 1 for m in e.get_mset(0, n)]
+
+    def newest(self, q: xapian.Query, limit: int) -> list[int]:
+        """Document numbers of the first ``limit`` matches, newest first, ties by id."""
+        e = self._enquire(q)
+        e.set_weighting_scheme(xapian.BoolWeight())
+        e.set_sort_by_value(SLOT_NEWEST, False)
+        return [m.docid - 1 for m in e.get_mset(0, limit)]
+
+    def window(self, docnums: list[int]) -> WindowPostings:
+        """Postings of the candidates ``docnums`` only."""
+        return WindowPostings(self, docnums)
+
+    def candidates(self, allowed: xapian.Query, terms: list, limit: int) -> list[int]:
+        """The ``limit`` best of ``allowed`` by Xapian's BM25 over the scoring terms."""
+        scoring = [
+            xapian.Query(xapian.Query.OP_SCALE_WEIGHT, xapian.Query(term(t.field, t.text)), t.boost)
+            for t in terms
+            if t.text
+        ]
+        q = xapian.Query(xapian.Query.OP_SCALE_WEIGHT, allowed, 0.0)
+        if scoring:
+            q = xapian.Query(
+                xapian.Query.OP_AND_MAYBE, q, xapian.Query(xapian.Query.OP_OR, scoring)
+            )
+        e = self._enquire(q)
+        e.set_weighting_scheme(xapian.BM25Weight(1.2, 0.0, 1.0, 0.75, 0.5))
+        return [m.docid - 1 for m in e.get_mset(0, limit)]
+
+
+def _slot(name: str) -> int:
+    return SLOT_YEAR if name == "year" else FACET_SLOTS[FACET_FIELD[name]]
+
+
+def _pairs(name: str, counts: dict[str, int]) -> list[tuple[str, int]]:
+    """(value, count) as the generic facet columns give them."""
+    if name == "year":
+        return sorted(((y, c) for y, c in counts.items() if c), key=lambda p: p[0], reverse=True)
+    if name == "topic":
+        split: dict[str, int] = {}
+        for joined, c in counts.items():
+            for v in joined.split(FACET_SEP):
+                split[v] = split.get(v, 0) + c
+        counts = split
+    return sorted(((v, c) for v, c in counts.items() if c), key=lambda p: (-p[1], p[0]))
+
+
+def timeline(months: dict[str, int], total: int, max_months: int = 36) -> dict:
+    """The timeline of :meth:`search.columns.FacetColumns.timeline` from counts per YYYY-MM."""
+    idx = {int(m[:4]) * 12 + int(m[5:7]) - 1 - 1970 * 12: c for m, c in months.items() if c}
+    undated = total - sum(idx.values())
+    if not idx:
+        return {"unit": "month", "bins": [], "undated": undated}
+    lo, hi = min(idx), max(idx)
+    if hi - lo < max_months:
+        bins = [
+            {"period": f"{1970 + m // 12:04d}-{m % 12 + 1:02d}", "count": idx.get(m, 0)}
+            for m in range(lo, hi + 1)
+        ]
+        return {"unit": "month", "bins": bins, "undated": undated}
+    years: dict[int, int] = {}
+    for m, c in idx.items():
+        years[m // 12] = years.get(m // 12, 0) + c
+    bins = [
+        {"period": f"{1970 + y:04d}", "count": years.get(y, 0)}
+        for y in range(min(years), max(years) + 1)
+    ]
+    return {"unit": "year", "bins": bins, "undated": undated}
+
+
+class WindowPostings:
+    """Postings of a few documents (the ranking's candidates), each term read once.
+
+    Each posting list is read by skipping to the candidates, not in full; the
+    document frequency of the whole index goes with it (BM25's idf).
+    """
+
+    def __init__(self, native: Native, docnums: list[int]):
+        self.native = native
+        self.db = native.db
+        self.docids = sorted(d + 1 for d in docnums)
+        self._cache: dict[tuple[str, str], TermPostings] = {}
+
+    def get(self, field: str, text: str) -> TermPostings:
+        """The candidates' postings of ``field:text``."""
+        key = (field, text)
+        if key not in self._cache:
+            t = term(field, text)
+            ids, wdfs = [], []
+            pl = self.db.postlist(t)
+            try:
+                for d in self.docids:
+                    item = pl.skip_to(d)
+                    if item.docid == d:
+                        ids.append(d - 1)
+                        wdfs.append(item.wdf)
+            except StopIteration:
+                pass
+            p = XapianPostings(
+                np.asarray(ids, dtype=np.int64),
+                np.asarray(wdfs, dtype=np.float32) * FIELD_BOOST.get(field, 1.0),
+                self.db,
+                t,
+                field in POSITIONAL,
+            )
+            p.df = int(self.db.get_termfreq(t))
+            self._cache[key] = p
+        return self._cache[key]
+
+    def group_df(self, words: list[plan_mod.Word]) -> int:
+        """Documents holding any of ``words`` (an abbreviation and its expansions)."""
+        q = xapian.Query(xapian.Query.OP_OR, [self.native.word(w) for w in words])
+        return self.native.count(q)
