@@ -9,6 +9,7 @@
                               [--queries FILE]
     python -m bench pages     [--index DIR] [--n 200] [--seconds S] [--label 20k]
     python -m bench related   [--index DIR ...] [--n 200] [--seed S] [--before N]
+    python -m bench segment   [--limit 3000 (0: all 20k)] [--repeat 3]
     python -m bench plot
     python -m bench all       [--with-100k]
 
@@ -137,6 +138,10 @@ def main(argv: list[str] | None = None) -> None:
         help="also time Whoosh's more_like on the first N articles (slow)",
     )
 
+    p = sub.add_parser("segment", help="pyvi segmentation: pyvi as is vs search.pyvi_fast")
+    p.add_argument("--limit", type=int, default=3000, help="first N articles of 20k (0: all)")
+    p.add_argument("--repeat", type=int, default=3, help="runs of each; medians are kept")
+
     sub.add_parser("plot", help="PNG plots from the results JSON")
 
     p = sub.add_parser("all", help="everything in order (20k; --with-100k adds the big corpus)")
@@ -200,6 +205,10 @@ def main(argv: list[str] | None = None) -> None:
         from .related import bench_related
 
         bench_related(args.index, args.n, args.seed, args.before)
+    elif args.cmd == "segment":
+        from .segment import bench_segment
+
+        bench_segment(args.limit or None, args.repeat)
     elif args.cmd == "plot":
         from .plot import plot_all
 

@@ -1,0 +1,206 @@
+"""pyvi's word segmentation with pyvi's own model and output, several times faster.
+
+``pyvi.ViTokenizer.tokenize`` spends most of its time in pure Python: a dict of
+features per syllable, which python-crfsuite then converts key by key, false
+flags included. Here the same features go straight to pyvi's own crfsuite
+tagger, assembled from parts cached per syllable: each feature is a function of
+one syllable (its lower case and case flags) or of whether adjacent syllables
+are in pyvi's bigram and trigram lists. Only features whose value is true are
+sent: a false flag is an attribute of value 0.0, which adds exactly nothing to
+a CRF score, so the labels, and the output string, are pyvi's. The tests and
+``python -m bench segment`` compare the output with pyvi's own.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import threading
+import unicodedata
+from functools import lru_cache
+from itertools import pairwise
+
+# pyvi's syllable regex (ViTokenizer.sylabelize), pattern for pattern and in
+# its order: the first alternative that matches at a position wins, as there.
+# Its groups are non-capturing here, which changes nothing in what matches.
+_ALTERNATIVES = [
+    r"[A-ZĐ]+\.",  # abbreviations
+    r"Tp\.",
+    r"Mr\.",
+    r"Mrs\.",
+    r"Ms\.",
+    r"Dr\.",
+    r"ThS\.",
+    "==>",  # specials
+    "->",
+    r"\.\.\.",
+    ">>",
+    "\n",
+    r"\w+://[^\s]+",  # web
+    r"[a-zA-Z0-9_.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+",  # e-mail
+    r"\d+(?:[\.,_]\d+)+",  # digits
+    r"[^\w\s]",  # non-word
+    r"\w+",  # word
+]
+_EMAIL = 13
+SYLLABLE_RE = re.compile("|".join(_ALTERNATIVES))
+# The e-mail alternative needs an "@": without one it never matches, and
+# leaving it out saves rescanning a run like "a.b.c.d" from each of its
+# positions (pyvi's quadratic case).
+_NO_EMAIL_RE = re.compile("|".join(_ALTERNATIVES[:_EMAIL] + _ALTERNATIVES[_EMAIL + 1 :]))
+
+# Distinct syllables kept with their features before that cache starts over
+# (about 1 kB each; a few thousand syllables make up most of any text).
+MAX_CACHED_SYLLABLES = 50_000
+# Sentences remembered with their segmentation (boilerplate lines repeat).
+MAX_CACHED_SENTENCES = 10_000
+
+_NO_BIGRAMS: frozenset[str] = frozenset()
+_NO_TRIGRAMS: dict[str, frozenset[str]] = {}  # shared, never written
+
+# A syllable's parts: its own features; its features as the previous syllable
+# (without, with the bigram flag); the same as the next syllable; its lower
+# case; whether pyvi never joins it (punctuation, or a digit first); whether it
+# starts title-case; the syllables that follow it in a bigram; for each such
+# second syllable, those that end a trigram. Tuples of bytes: python-crfsuite
+# takes them as they are and the garbage collector stops tracking them.
+_Features = tuple[bytes, ...]
+_Syllable = tuple[
+    _Features,
+    tuple[_Features, _Features],
+    tuple[_Features, _Features],
+    str,
+    bool,
+    bool,
+    frozenset[str],
+    dict[str, frozenset[str]],
+]
+
+
+class _Model:
+    """pyvi's tagger and its bigram and trigram lists indexed by first syllable."""
+
+    def __init__(self) -> None:
+        from pyvi import ViTokenizer  # loading the model takes about 1 s
+
+        tok = ViTokenizer.ViTokenizer
+        self.tagger = tok.model.tagger_
+        # pyvi tests ' '.join(syllables).lower() in its lists; no syllable
+        # holds a space, and lower() never makes one or looks across one, so
+        # that is the lower-case syllables looked up one after another.
+        bi: dict[str, set[str]] = {}
+        for entry in tok.bi_grams:
+            x, y = entry.split(" ")
+            bi.setdefault(x, set()).add(y)
+        tri: dict[str, dict[str, set[str]]] = {}
+        for entry in tok.tri_grams:
+            x, y, z = entry.split(" ")
+            tri.setdefault(x, {}).setdefault(y, set()).add(z)
+        self.bi_next = {x: frozenset(ys) for x, ys in bi.items()}
+        self.tri_next = {x: {y: frozenset(zs) for y, zs in d.items()} for x, d in tri.items()}
+        self.syllables: dict[str, _Syllable] = {}
+        # A python-crfsuite tagger holds the sequence it tags: one caller at a time.
+        self.lock = threading.Lock()
+
+    def syllable(self, tok: str) -> _Syllable:
+        """The cached parts of the features of syllable ``tok``."""
+        rec = self.syllables.get(tok)
+        if rec is not None:
+            return rec
+        lw = tok.lower()
+        low = lw.encode()
+        up, title = tok.isupper(), tok.istitle()
+        # pyvi's features in its dict's order, those whose value is true.
+        own: _Features = (b"bias", b"word.lower():" + low)
+        own += (b"word.isupper()",) * up + (b"word.istitle()",) * title
+        own += (b"word.isdigit()",) * tok.isdigit()
+        prv: _Features = (b"-1:word.lower():" + low,) + (b"-1:word.istitle()",) * title
+        prv += (b"-1:word.isupper()",) * up
+        nxt: _Features = (b"+1:word.lower():" + low,) + (b"+1:word.istitle()",) * title
+        nxt += (b"+1:word.isupper()",) * up
+        rec = (
+            own,
+            (prv, prv + (b"-1:word.bi_gram()",)),
+            (nxt, nxt + (b"+1:word.bi_gram()",)),
+            lw,
+            tok in string.punctuation or tok[0].isdigit(),
+            tok[0].istitle(),
+            self.bi_next.get(lw, _NO_BIGRAMS),
+            self.tri_next.get(lw, _NO_TRIGRAMS),
+        )
+        if len(self.syllables) >= MAX_CACHED_SYLLABLES:
+            self.syllables.clear()
+        self.syllables[tok] = rec
+        return rec
+
+    def tag(self, recs: list[_Syllable]) -> list[str]:
+        """pyvi's labels (B_W, I_W) of a sentence's syllables."""
+        # bi[k]: syllables k and k+1 form a bigram of pyvi's list.
+        bi = [b[3] in a[6] for a, b in pairwise(recs)]
+        # Features from the previous and from the next syllable, in pyvi's order.
+        before = [()] + [r[1][b] for r, b in zip(recs, bi)]
+        after = [r[2][b] for r, b in zip(recs[1:], bi)] + [()]
+        starts = [k for k, (a, b) in enumerate(pairwise(recs[:-1])) if b[3] in a[7]]
+        for k in starts:
+            if recs[k + 2][3] in recs[k][7][recs[k + 1][3]]:
+                before[k + 2] += (b"-2:word.tri_gram()",)
+                after[k] += (b"+2:word.tri_gram()",)
+        items = [r[0] + b + a for r, b, a in zip(recs, before, after)]
+        with self.lock:
+            return self.tagger.tag(items)
+
+
+_model: _Model | None = None
+_load_lock = threading.Lock()
+
+
+def load() -> _Model:
+    """pyvi's model, loaded on first use (about 1 s)."""
+    global _model
+    with _load_lock:
+        if _model is None:
+            _model = _Model()
+        return _model
+
+
+def clear_caches() -> None:
+    """Forget cached syllables and sentences (a benchmark's cold start)."""
+    tokenize.cache_clear()
+    if _model is not None:
+        _model.syllables.clear()
+
+
+def syllables(text: str) -> list[str]:
+    """pyvi's syllables (tokens) of ``text``, NFC-normalised as pyvi does."""
+    text = unicodedata.normalize("NFC", text)
+    if "\n" in text:  # a token of its own: tokenise the text whole
+        return SYLLABLE_RE.findall(text)
+    # No token spans whitespace (re's \s is str.split's whitespace), so each
+    # run between spaces is tokenised alone. A run of letters only is one
+    # token: every alternative before \w+ needs something other than a letter.
+    out: list[str] = []
+    for run in text.split():
+        if run.isalpha():
+            out.append(run)
+        else:
+            out += (SYLLABLE_RE if "@" in run else _NO_EMAIL_RE).findall(run)
+    return out
+
+
+@lru_cache(maxsize=MAX_CACHED_SENTENCES)
+def tokenize(text: str) -> str:
+    """``pyvi.ViTokenizer.tokenize(text)``: words joined by ``_``, separated by spaces."""
+    toks = syllables(text)
+    if not toks:
+        return text
+    model = _model or load()
+    get, syllable = model.syllables.get, model.syllable
+    recs = [get(t) or syllable(t) for t in toks]
+    labels = model.tag(recs)
+    # pyvi's rule: an I_W syllable joins the previous one unless either is
+    # punctuation or starts with a digit, or only the second starts title-case.
+    out = [toks[0]]
+    for a, b, label, tok in zip(recs, recs[1:], labels[1:], toks[1:]):
+        out.append("_" if label == "I_W" and not (a[4] or b[4] or (b[5] and not a[5])) else " ")
+        out.append(tok)
+    return "".join(out)
