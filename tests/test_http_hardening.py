@@ -1,14 +1,15 @@
 """HTTP hardening: slow clients, the configured base URL, Cache-Control, damaged indexes.
 
 Slow clients and some base-URL and damaged-index cases run against a real
-`vnsearch serve` on 127.0.0.1 (tests/server_helpers.py); the rest go through the
-Flask test client. Damaged indexes are real: built from the seeds in a temporary
-folder, then a file of them truncated.
+`vnsearch serve` on 127.0.0.1 (tests/server_helpers.py), with one process (waitress)
+and with two (gunicorn); the rest go through the Flask test client. Damaged indexes
+are real: built from the seeds in a temporary folder, then a file of them truncated.
 """
 
 from __future__ import annotations
 
 import gc
+import http.client
 import pickle
 import shutil
 import socket
@@ -16,16 +17,17 @@ import struct
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Self
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from server_helpers import HOST, Server, raw_request
 
 from search.ingest import index_paths
-from server_helpers import HOST, Server, raw_request
-from web import create_app
+from web import SECURITY_HEADERS, create_app
 from web.caching import LONG, NO_STORE, SHORT, STATIC
-from web.cli import LeastConnections, can_fork, serve
+from web.cli import GTHREAD_THREADS, has_gunicorn, serve
 from web.errors import about_index
 from web.urls import parse_base_url
 
@@ -39,15 +41,15 @@ pytestmark = pytest.mark.filterwarnings(
     r"ignore:Exception ignored in. <_io.FileIO name='[^']*_MAIN_\d+\.toc'"
     ":pytest.PytestUnraisableExceptionWarning"
 )
-NEEDS_FORK = pytest.mark.skipif(
-    not can_fork(), reason="several server processes need fork() (Linux)"
+NEEDS_GUNICORN = pytest.mark.skipif(
+    not has_gunicorn(), reason="several server processes need gunicorn (Unix)"
 )
-PROCESSES = [1, pytest.param(2, marks=NEEDS_FORK)]
+PROCESSES = [1, pytest.param(2, marks=NEEDS_GUNICORN)]
 
 
 # --- slow clients -------------------------------------------------------------------
 
-# A request head cut off before its end: waitress buffers it and waits for the rest.
+# A request head cut off before its end: the server waits for the rest.
 PARTIAL = b"GET / HTTP/1.1\r\nHost: " + HOST.encode() + b"\r\nX-Slow: "
 
 
@@ -62,7 +64,7 @@ class SlowClients:
         self.port, self.n, self.mode = port, n, mode
         self.socks: list[socket.socket] = []
 
-    def __enter__(self) -> "SlowClients":
+    def __enter__(self) -> Self:
         try:
             for _ in range(self.n):
                 sock = socket.create_connection((HOST, self.port), timeout=5)
@@ -122,52 +124,53 @@ def serve_index(index_dir, tmp_path_factory) -> Path:
     return dest
 
 
-# 50 stopped two processes before the fix: their balancer then accepted about two
-# connections a second. 200 is twice waitress's default connection limit (per process).
+# Each of the 10 normal requests behind the slow clients is answered within this many
+# seconds (measured on 2 busy cores: at most 0.7 s with waitress, 2.2 s with gunicorn).
+SLOW_BOUND = 5.0
+# 200 is twice waitress's default connection limit (per process); 50 stopped the
+# hand-made two-process server that gunicorn replaced. gunicorn's gthread worker holds
+# a thread per connection still sending its request: it runs with its default threads.
 SLOW_CASES = [
     pytest.param(
         processes,
         n,
         mode,
         id=f"{processes}proc-{n}-{mode}",
-        marks=[NEEDS_FORK] if processes > 1 else [],
+        marks=[NEEDS_GUNICORN] if processes > 1 else [],
     )
-    for processes, n, mode in [
-        (1, 200, "silent"),
-        (1, 200, "partial"),
-        (1, 200, "trickle"),
-        (2, 50, "partial"),
-        (2, 200, "silent"),
-        (2, 200, "partial"),
-        (2, 200, "trickle"),
-    ]
+    for processes in (1, 2)
+    for n, mode in [(200, "silent"), (200, "partial"), (200, "trickle")]
 ]
 
 
 @pytest.mark.parametrize("processes, n, mode", SLOW_CASES)
 def test_slow_clients_do_not_starve_normal_ones(serve_index, tmp_path, processes, n, mode):
-    with Server(serve_index, tmp_path / "serve.log", threads=4, processes=processes) as server:
+    threads = 4 if processes == 1 else GTHREAD_THREADS
+    with Server(
+        serve_index, tmp_path / "serve.log", threads=threads, processes=processes
+    ) as server:
         assert timed_get(server.port)[0] == 200
         with SlowClients(server.port, n, mode) as slow:
             times = []
             for _ in range(10):
                 slow.trickle()
-                status, seconds = timed_get(server.port)
+                status, seconds = timed_get(server.port, timeout=SLOW_BOUND)
                 assert status == 200, f"request {len(times) + 1} behind {n} slow clients: " + (
-                    f"status {status}" if status else "no answer within 5 s"
+                    f"status {status}" if status else f"no answer within {SLOW_BOUND} s"
                 )
                 times.append(seconds)
-            assert max(times) < 3.0, times
+            assert max(times) < SLOW_BOUND, times
             assert slow.still_open() == n  # they were really held open all along
     assert "Traceback" not in server.stderr()
 
 
 @pytest.mark.parametrize("mode", ["silent", "trickle"])
-@pytest.mark.parametrize("processes", PROCESSES)
-def test_a_request_slower_than_the_client_timeout_is_closed(serve_index, tmp_path, processes, mode):
+def test_a_request_slower_than_the_client_timeout_is_closed(serve_index, tmp_path, mode):
+    # One process (waitress): a whole request within --client-timeout. (gunicorn has no
+    # such deadline: its workers hold slow clients in threads, see the README.)
     options = ("--client-timeout", "2")
     with Server(
-        serve_index, tmp_path / "serve.log", threads=2, processes=processes, options=options
+        serve_index, tmp_path / "serve.log", threads=2, processes=1, options=options
     ) as server:
         with SlowClients(server.port, 5, mode) as slow:
             start = time.monotonic()
@@ -186,24 +189,24 @@ def test_a_request_slower_than_the_client_timeout_is_closed(serve_index, tmp_pat
     assert "Traceback" not in server.stderr()
 
 
-@pytest.mark.parametrize(
-    "steps, expected",
-    [
-        # (worker, its connection count, whether it can accept) -> whether it polls the socket.
-        ([(0, 0, True), (1, 0, True)], [True, True]),
-        ([(0, 0, True), (1, 0, True), (0, 1, True)], [True, True, False]),
-        # The fault behind the starvation: 0 stopped for having more; 1 then got more
-        # too, and must keep polling while 0 sleeps, or nobody accepts.
-        ([(0, 0, True), (1, 0, True), (0, 1, True), (1, 2, True)], [True, True, False, True]),
-        ([(0, 5, True), (1, 9, True), (1, 9, True), (0, 5, True)], [True, False, False, True]),
-        # A worker at its connection limit never polls; the others take over.
-        ([(0, 0, True), (1, 3, True), (0, 1, False), (1, 3, True)], [True, False, False, True]),
-    ],
-)
-def test_some_worker_always_polls(steps, expected):
-    balance = LeastConnections(2)
-    assert [balance.decide(slot, count, ok) for slot, count, ok in steps] == expected
-    assert any(balance.polling) or not steps[-1][2]
+@pytest.mark.parametrize("processes", PROCESSES)
+def test_an_idle_connection_is_closed_after_the_client_timeout(serve_index, tmp_path, processes):
+    options = ("--client-timeout", "2")
+    with (
+        Server(
+            serve_index, tmp_path / "serve.log", threads=2, processes=processes, options=options
+        ) as server,
+        socket.create_connection((HOST, server.port), timeout=10) as sock,
+    ):
+        sock.sendall(b"GET /opensearch.xml HTTP/1.1\r\nHost: x\r\n\r\n")  # keep-alive
+        answer = http.client.HTTPResponse(sock)
+        answer.begin()
+        answer.read()
+        assert answer.status == 200 and not answer.will_close
+        start = time.monotonic()
+        assert sock.recv(1) == b""  # closed by the server, idle for --client-timeout
+        assert 1.5 < time.monotonic() - start < 6
+    assert "Traceback" not in server.stderr()
 
 
 def test_serve_limit_options(runner):
@@ -333,12 +336,13 @@ def test_base_urls_are_normalised(value, expected):
     assert parse_base_url(value) == expected
 
 
-def test_served_base_url_ignores_a_forged_host(site_index, tmp_path):
+@pytest.mark.parametrize("processes", PROCESSES)
+def test_served_base_url_ignores_a_forged_host(site_index, tmp_path, processes):
     with Server(
         site_index,
         tmp_path / "serve.log",
         threads=2,
-        processes=1,
+        processes=processes,
         options=("--base-url", "https://example.org/tim-kiem"),
     ) as server:
         answer = raw_request(server.port, b"GET /opensearch.xml HTTP/1.1", host=FORGED.encode())
@@ -425,8 +429,28 @@ def test_waitress_own_errors_are_not_stored(site_index, tmp_path):
     with Server(site_index, tmp_path / "serve.log", threads=2, processes=1) as server:
         bad = raw_request(server.port, b"GET /a b c HTTP/1.1")
         assert bad.status == 400 and bad.headers["Cache-Control"] == NO_STORE
+        assert all(bad.headers[name] == value for name, value in SECURITY_HEADERS.items())
         good = raw_request(server.port, b"GET /api/search?q=xa HTTP/1.1")
         assert good.status == 200 and good.headers["Cache-Control"] == SHORT
+
+
+@NEEDS_GUNICORN
+def test_answers_under_gunicorn(site_index, tmp_path):
+    with Server(site_index, tmp_path / "serve.log", threads=2, processes=2) as server:
+        # Every answer of the app, errors included, has the site's headers.
+        for target, status in [("/api/search?q=xa", 200), ("/nope", 404), ("/search?page=x", 400)]:
+            r = server.get(target)
+            assert r.status == status
+            assert all(r.headers[name] == value for name, value in SECURITY_HEADERS.items())
+            assert r.headers["Cache-Control"] == (SHORT if status == 200 else NO_STORE)
+        r = raw_request(server.port, b"POST /search HTTP/1.1", b"Content-Length: 2\r\n", b"{}")
+        assert r.status == 405 and r.headers["X-Frame-Options"] == "DENY"
+        # gunicorn answers a malformed request line itself, without the app (and so
+        # without the site's headers: the README's reverse proxy adds them).
+        bad = raw_request(server.port, b"GET /a b c HTTP/1.1")
+        assert bad.status == 400 and bad.headers["Connection"] == "close"
+        assert b"<script" not in bad.body
+    assert "Traceback" not in server.stderr()
 
 
 # --- damaged indexes ----------------------------------------------------------------
@@ -508,11 +532,12 @@ def test_damaged_index_page_is_vietnamese(damaged):
     assert "Quản trị viên hãy chạy lệnh vnsearch check" in page
 
 
-def test_damaged_index_over_http(healthy_index, tmp_path):
+@pytest.mark.parametrize("processes", PROCESSES)
+def test_damaged_index_over_http(healthy_index, tmp_path, processes):
     copy = tmp_path / "index"
     shutil.copytree(healthy_index, copy)
     DAMAGES["toc-half"](copy)
-    with Server(copy, tmp_path / "serve.log", threads=2, processes=1) as server:
+    with Server(copy, tmp_path / "serve.log", threads=2, processes=processes) as server:
         page = server.get("/search?q=xa")
         api = server.get("/api/search?q=xa")
         assert page.status == api.status == 503
@@ -553,4 +578,4 @@ def test_what_counts_as_about_the_index(healthy_index, tmp_path):
         # The same error types raised outside Whoosh and the library: bugs, not damage.
         assert not about_index(caught(lambda: struct.unpack("<i", b"")))
         assert not about_index(caught(lambda: pickle.loads(b"")))
-        assert not about_index(caught(lambda: [][0]))
+        assert not about_index(caught(lambda: [][0]))  # noqa: PLE0643 (the error is the point)

@@ -1,8 +1,9 @@
-"""`vnsearch serve --processes N`: forked workers on one shared socket, stopped together.
+"""`vnsearch serve --processes N`: gunicorn's workers on one socket, supervised, stopped together.
 
 Each test starts ``python -m search serve --port 0`` on the session index in a
-subprocess, finds its workers among the children of the parent in /proc, and
-checks that they answer, share the listening socket and never outlive the parent.
+subprocess, finds its workers among the children of the parent (gunicorn's
+arbiter) in /proc, and checks that they answer, share the listening socket, are
+replaced when they die or hang, are renewed on SIGHUP and never outlive the parent.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from server_helpers import HOST, LISTENING, Server, raw_request
-from web.cli import can_fork, serve
+
+from web.cli import GTHREAD_THREADS, THREADS, ServeOptions, has_gunicorn, serve
 
 pytestmark = pytest.mark.skipif(
-    not (can_fork() and Path("/proc/self/stat").exists()),
-    reason="several server processes need fork() and /proc (Linux)",
+    not (has_gunicorn() and Path("/proc/self/stat").exists()),
+    reason="several server processes need gunicorn and /proc (Linux)",
 )
 
 QUERY = "/api/search?q=can+bo+cap+xa"
@@ -80,25 +81,11 @@ def socket_inodes(pid: int) -> set[str]:
     return out
 
 
-def opened_index(pid: int, index_dir: Path) -> bool:
-    """Whether process ``pid`` has a file of the index open or mapped (it has searched)."""
-    prefix = str(Path(index_dir).resolve())
-    targets = []
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
-        except OSError:
-            continue
-    maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
-    targets += [line.split(None, 5)[-1] for line in maps if len(line.split(None, 5)) == 6]
-    return any(t.startswith(prefix) for t in targets)
-
-
 class Served(Server):
     """`vnsearch serve --processes N` over ``index_dir`` in a subprocess (a context manager)."""
 
-    def __init__(self, index_dir: Path, log: Path, processes: int, threads: int = 4):
-        super().__init__(index_dir, log, threads=threads, processes=processes)
+    def __init__(self, index_dir: Path, log: Path, processes: int, threads: int = 4, options=()):
+        super().__init__(index_dir, log, threads=threads, processes=processes, options=options)
 
     def close(self) -> None:
         """Kill the workers first (a failed test must not leave them behind), then the parent."""
@@ -107,12 +94,23 @@ class Served(Server):
                 os.kill(pid, signal.SIGKILL)
         super().close()
 
-    def workers(self, n: int, timeout: float = 30) -> list[int]:
-        """The parent's ``n`` worker processes (waits until they have all started)."""
+    def workers(self, n: int, timeout: float = 30, other_than=()) -> list[int]:
+        """The parent's ``n`` worker processes, none of ``other_than`` (waits for them)."""
         deadline = time.time() + timeout
-        while len(pids := children(self.proc.pid)) < n and time.time() < deadline:
+        while time.time() < deadline:
+            pids = children(self.proc.pid)
+            if len(pids) == n and not set(pids) & set(other_than):
+                return pids
             time.sleep(0.05)
-        return pids
+        raise AssertionError(f"workers {children(self.proc.pid)}, wanted {n} new ones")
+
+    def ready(self, pid: int, timeout: float = 30) -> None:
+        """Wait until worker ``pid`` has loaded the app (then it beats its heartbeat)."""
+        deadline = time.time() + timeout
+        while f"vnsearch: worker {pid} ready" not in self.stderr():
+            assert time.time() < deadline, f"worker {pid} did not start"
+            time.sleep(0.05)
+        time.sleep(0.5)  # its first heartbeat follows at once
 
     def stop(self, signum: int, timeout: float = 20) -> int:
         """Send ``signum`` to the parent alone; its exit status."""
@@ -158,51 +156,82 @@ def as_expected(answer: dict) -> dict:
     return {"total": answer["total"], "ids": [h["id"] for h in answer["hits"]]}
 
 
+def answers_correctly(port: int, engine, n: int = 8) -> bool:
+    answers = search_answers(port, n)
+    return all(status == 200 and as_expected(a) == expected(engine) for status, a in answers)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_two_workers_share_the_socket_and_stop_together(index_dir, engine, tmp_path, signum):
     with Served(index_dir, tmp_path / "serve.log", processes=2) as server:
         assert server.label == "2 processes x 4 threads; Ctrl+C to stop"
         workers = server.workers(2)
-        assert len(workers) == 2 and server.proc.pid not in workers
-        # Both accept on the one socket the parent bound (the parent closed its copy).
+        assert server.proc.pid not in workers
+        # Both accept on the one socket the parent (gunicorn's arbiter) bound.
         inode = listening_inode(server.port)
         assert all(inode in socket_inodes(pid) for pid in workers)
-        assert inode not in socket_inodes(server.proc.pid)
 
         answers = search_answers(server.port, 24)
         assert [status for status, _ in answers] == [200] * 24
         assert answers[0][1]["total"] > 0
         assert all(as_expected(a) == expected(engine) for _, a in answers)
         assert children(server.proc.pid) == workers  # nobody died answering
-        # Both answered searches: connections go to the worker with the fewest.
-        assert all(opened_index(pid, index_dir) for pid in workers)
 
         assert server.stop(signum) == 0
         assert not any(exists(pid) for pid in workers)  # reaped, not orphaned
-        assert refused(server.port)
+        assert refused(server.port)  # the port is free
     log = server.stderr()
     assert "Traceback" not in log
     assert len(LISTENING.findall(log)) == 1  # one start-up line, from the parent
+    # The access log (stderr by default): one line per request, from the workers.
+    assert log.count(f'"GET {QUERY} HTTP/1.1" 200 ') == 24
 
 
-def test_a_dead_worker_stops_the_server(index_dir, tmp_path):
+def test_a_dead_worker_is_replaced(index_dir, engine, tmp_path):
     with Served(index_dir, tmp_path / "serve.log", processes=2) as server:
         victim, other = server.workers(2)
-        assert raw_request(server.port, b"GET / HTTP/1.1").status == 200
         os.kill(victim, signal.SIGKILL)
-        assert server.proc.wait(20) == 1
-        assert not exists(other)
+        assert victim not in server.workers(2, other_than=[victim])
+        assert other in children(server.proc.pid)
+        assert answers_correctly(server.port, engine)
+        assert server.stop(signal.SIGTERM) == 0
         assert refused(server.port)
-    assert (
-        f"worker process {victim} died (signal {int(signal.SIGKILL)}); stopping" in server.stderr()
-    )
+
+
+def test_a_hung_worker_is_replaced_after_the_timeout(index_dir, engine, tmp_path):
+    options = ("--timeout", "2")
+    with Served(index_dir, tmp_path / "serve.log", processes=2, options=options) as server:
+        hung, other = server.workers(2)
+        # (gunicorn never times out a worker stopped before its first heartbeat.)
+        server.ready(hung)
+        os.kill(hung, signal.SIGSTOP)  # no more heartbeats from it
+        started = time.monotonic()
+        while exists(hung) and time.monotonic() - started < 20:
+            time.sleep(0.1)
+        assert not exists(hung), "a stopped worker outlived --timeout"
+        assert 1.5 < time.monotonic() - started < 15
+        assert other in server.workers(2, other_than=[hung])  # the other one untouched
+        assert answers_correctly(server.port, engine)
+    assert f"WORKER TIMEOUT (pid:{hung})" in server.stderr()
+
+
+def test_sighup_renews_the_workers(index_dir, engine, tmp_path):
+    with Served(index_dir, tmp_path / "serve.log", processes=2) as server:
+        old = server.workers(2)
+        server.proc.send_signal(signal.SIGHUP)
+        new = server.workers(2, other_than=old)
+        assert not any(running(pid) for pid in old)
+        assert server.proc.poll() is None  # the parent stays, and so does the port
+        assert answers_correctly(server.port, engine)
+        assert server.stop(signal.SIGTERM) == 0
+        assert not any(exists(pid) for pid in new)
+    assert "Traceback" not in server.stderr()
 
 
 def test_a_killed_parent_leaves_no_worker(index_dir, tmp_path):
     with Served(index_dir, tmp_path / "serve.log", processes=2) as server:
         workers = server.workers(2)
-        assert len(workers) == 2
-        server.proc.kill()  # SIGKILL: the parent cannot stop them; the kernel does
+        server.proc.kill()  # SIGKILL: the parent cannot stop them; they see it gone
         server.proc.wait(10)
         deadline = time.time() + 20
         while any(running(pid) for pid in workers) and time.time() < deadline:
@@ -212,9 +241,52 @@ def test_a_killed_parent_leaves_no_worker(index_dir, tmp_path):
     assert "Traceback" not in server.stderr()
 
 
+def test_access_log_to_a_file(index_dir, tmp_path):
+    log = tmp_path / "access.log"
+    options = ("--access-log", str(log))
+    with Served(index_dir, tmp_path / "serve.log", processes=2, options=options) as server:
+        assert raw_request(server.port, b"GET /nope HTTP/1.1").status == 404
+        assert server.get(QUERY).status == 200
+        assert server.stop(signal.SIGTERM) == 0
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2
+    assert '"GET /nope HTTP/1.1" 404 ' in lines[0] and f'"GET {QUERY} HTTP/1.1" 200 ' in lines[1]
+    assert "GET /nope" not in server.stderr()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="no SO_REUSEPORT here")
+@pytest.mark.parametrize("reuse", [False, True], ids=["default", "reuse-port"])
+def test_reuse_port(index_dir, engine, tmp_path, reuse):
+    port = free_port()
+    options = ("--port", str(port)) + (("--reuse-port",) if reuse else ())
+    with Served(index_dir, tmp_path / "serve.log", processes=2, options=options) as server:
+        assert server.port == port
+        server.workers(2)
+        assert answers_correctly(port, engine)
+        with socket.socket() as other:
+            # Another server (e.g. the next release) binding the same port alongside.
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if reuse:
+                other.bind((HOST, port))
+            else:
+                with pytest.raises(OSError):
+                    other.bind((HOST, port))
+
+
+def test_reuse_port_needs_a_port(runner):
+    result = runner.invoke(serve, ["--reuse-port", "--port", "0", "--processes", "2"])
+    assert result.exit_code == 2 and "--reuse-port" in result.output and "--port" in result.output
+
+
 def test_one_process_serves_in_the_parent(index_dir, engine, tmp_path):
     with Served(index_dir, tmp_path / "serve.log", processes=1) as server:
-        assert server.label == "4 threads; Ctrl+C to stop"  # as before --processes existed
+        assert server.label == "4 threads; Ctrl+C to stop"  # waitress, as before
         assert children(server.proc.pid) == []
         answers = search_answers(server.port, 8)
         assert [status for status, _ in answers] == [200] * 8
@@ -224,7 +296,23 @@ def test_one_process_serves_in_the_parent(index_dir, engine, tmp_path):
     assert "Traceback" not in server.stderr()
 
 
-def test_processes_option(runner):
+@pytest.mark.parametrize(
+    "processes, threads, expected_threads",
+    [(1, None, THREADS), (2, None, GTHREAD_THREADS), (2, 16, 16), (1, 16, 16)],
+)
+def test_default_threads_follow_the_server(tmp_path, processes, threads, expected_threads):
+    opts = ServeOptions(tmp_path, processes=processes, threads=threads)
+    assert opts.gunicorn == (processes > 1)
+    assert opts.thread_count == expected_threads
+
+
+def test_serve_options(runner):
     result = runner.invoke(serve, ["--processes", "0"])
     assert result.exit_code == 2 and "--processes" in result.output
-    assert "number of CPUs" in runner.invoke(serve, ["--help"]).output
+    help_text = runner.invoke(serve, ["--help"]).output
+    assert "number of CPUs" in " ".join(help_text.split())
+    for option in ("--timeout", "--access-log", "--reuse-port", "--threads"):
+        assert option in help_text
+    for bad in (["--timeout", "-1"], ["--threads", "0"]):
+        result = runner.invoke(serve, bad)
+        assert result.exit_code == 2 and bad[0] in result.output

@@ -1,44 +1,95 @@
-"""``vnsearch serve``: the web site under waitress (registered through an entry point)."""
+"""``vnsearch serve``: the web site under gunicorn (several processes) or waitress (one).
+
+Registered as a ``vnsearch`` subcommand through an entry point. :class:`ServeOptions`
+holds every option of the command in one place; :func:`run` picks the server.
+"""
 
 from __future__ import annotations
 
-import mmap
-import multiprocessing
+import logging
 import os
-import signal
-import socket
 import sys
 import time
-import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from search.paths import default_index
 
-# A worker that got no answer to SIGTERM within this many seconds is killed.
-STOP_TIMEOUT = 10.0
 # Open connections per process (waitress's default is 100, listening sockets included:
 # a few hundred slow clients would fill it and stop all service).
 CONNECTION_LIMIT = 1000
-# Seconds a client has to send a whole request (line, headers, body), and an idle
-# keep-alive connection stays open (waitress's default: 120 s, and none for the request).
+# Seconds a client has to send a whole request (waitress: line, headers, body) and an
+# idle keep-alive connection stays open (waitress's default: 120 s, and none for the request).
 CLIENT_TIMEOUT = 15
+# Seconds a gunicorn worker may miss its heartbeat (stuck) before it is killed and replaced;
+# also the time its requests get to finish on SIGTERM or SIGHUP.
+WORKER_TIMEOUT = 30
+# Threads per process: waitress's threads only run the app on whole requests (it reads
+# them without threads), so a few suffice. gunicorn's gthread worker gives a thread to a
+# connection while it reads its request: each slow client holds one, and the requests of
+# others wait once all are held (measured: 4 threads a process, 200 clients sending half a
+# request stopped all service). Its thread pool starts threads only when all are busy.
+THREADS = 8
+GTHREAD_THREADS = 256
 # File descriptors a process keeps besides its connections (index files, pipes, logs).
 SPARE_FILES = 256
-_WATCHED = (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD)
 
 
-def server_options(connection_limit: int, client_timeout: int) -> dict:
-    """waitress adjustments that keep slow or idle clients from exhausting a process."""
-    return {
-        "connection_limit": connection_limit,
-        "channel_timeout": client_timeout,
-        # Look for expired connections every second, not every 30 s.
-        "cleanup_interval": 1,
-        # select() fails on descriptors past 1023; poll() has no such limit.
-        "asyncore_use_poll": True,
-    }
+@dataclass(frozen=True)
+class ServeOptions:
+    """Everything ``vnsearch serve`` was asked for (defaults as the command's)."""
+
+    index_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int | None = None  # None: THREADS, or GTHREAD_THREADS under gunicorn
+    processes: int = 1
+    connection_limit: int = CONNECTION_LIMIT
+    client_timeout: int = CLIENT_TIMEOUT
+    timeout: int = WORKER_TIMEOUT
+    access_log: str | None = None  # a file, or None: stderr (gunicorn only)
+    reuse_port: bool = False
+    base_url: str | None = None
+
+    @property
+    def gunicorn(self) -> bool:
+        """Whether these options run gunicorn (several processes, where it can)."""
+        return self.processes > 1 and has_gunicorn()
+
+    @property
+    def thread_count(self) -> int:
+        """Threads per process: as asked, or the default of the server that runs."""
+        if self.threads is not None:
+            return self.threads
+        return GTHREAD_THREADS if self.gunicorn else THREADS
+
+    def app_config(self) -> dict:
+        """The Flask configuration these options give (see web.create_app)."""
+        config = {"INDEX_DIR": str(Path(self.index_dir).resolve())}
+        if self.base_url:
+            config["BASE_URL"] = self.base_url
+        return config
+
+
+def cpus() -> int:
+    """CPUs this process may run on (the default number of server processes)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def has_gunicorn() -> bool:
+    """Whether several server processes are possible here (gunicorn: Unix only)."""
+    if sys.platform == "win32":
+        return False
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def allow_files(connection_limit: int) -> int:
@@ -65,59 +116,144 @@ def allow_files(connection_limit: int) -> int:
     return max(1, min(connection_limit, soft - SPARE_FILES))
 
 
-def guard(server, client_timeout: int) -> None:
-    """Close connections that take over ``client_timeout`` s to send a whole request.
-
-    waitress only closes a connection idle for ``channel_timeout``: a client
-    that trickles a header byte now and then (slowloris) keeps it forever. Each
-    channel notes when its pending request began; the periodic maintenance
-    closes it once that is older than the timeout and no answer is under way.
-    """
-
-    def expire(listener):
-        original = listener.maintenance
-
-        def maintenance(now):
-            original(now)
-            cutoff = now - client_timeout
-            for channel in list(listener.active_channels.values()):
-                began = getattr(channel, "request_began", None)  # set by harden()'s channel
-                if (
-                    channel.request is not None
-                    and not channel.requests
-                    and began is not None
-                    and began < cutoff
-                ):
-                    channel.will_close = True  # closed by the next loop pass
-
-        listener.maintenance = maintenance
-
-    for listener in _wsgi_servers(server):
-        expire(listener)
+def _urls(listen: list[tuple[str, int]], host: str) -> str:
+    """URLs of (host, port) listening addresses; one address is shown with the host as given."""
+    if len(listen) == 1:
+        return f"http://{host}:{listen[0][1]}/"
+    return ", ".join(f"http://{h if ':' not in h else f'[{h}]'}:{p}/" for h, p in listen)
 
 
-def make_server(app, limits: dict, **where):
-    """A hardened waitress server for ``app`` (``where``: host/port or sockets, threads)."""
+def _announce(opts: ServeOptions, listen: list[tuple[str, int]], how: str) -> None:
+    """The start-up line (tests and bench/load.py read the port from it)."""
+    click.echo(
+        f"vnsearch: serving {opts.index_dir} on {_urls(listen, opts.host)} ({how}; Ctrl+C to stop)",
+        err=True,
+    )
+
+
+# --- several processes: gunicorn ----------------------------------------------------
+
+
+def gunicorn_settings(opts: ServeOptions) -> dict:
+    """gunicorn settings for ``opts``: gthread workers, limits, logs, the start-up line."""
+    host = f"[{opts.host}]" if ":" in opts.host else opts.host
+
+    def when_ready(arbiter) -> None:
+        # The arbiter has bound the port (maybe a free one, --port 0): say where. With
+        # --reuse-port, gunicorn >= 24 binds none: each worker binds its own socket.
+        listen = [lst.sock.getsockname()[:2] for lst in arbiter.LISTENERS]
+        listen = listen or [(opts.host, opts.port)]
+        _announce(opts, listen, f"{opts.processes} processes x {opts.thread_count} threads")
+
+    def post_worker_init(worker) -> None:
+        # From here on the worker beats its heartbeat (--timeout counts from then).
+        worker.log.info("vnsearch: worker %s ready", worker.pid)
+
+    return {
+        "bind": [f"{host}:{opts.port}"],
+        "workers": opts.processes,
+        "worker_class": "gthread",
+        "threads": opts.thread_count,
+        "worker_connections": allow_files(opts.connection_limit),
+        "timeout": opts.timeout,
+        "graceful_timeout": opts.timeout or WORKER_TIMEOUT,
+        # Idle keep-alive connections, and new ones that send nothing, close after this.
+        "keepalive": opts.client_timeout,
+        "reuse_port": opts.reuse_port,
+        "accesslog": opts.access_log or "-",
+        "logger_class": _logger_class(),
+        "errorlog": "-",
+        "loglevel": "info",
+        # The longest request line gunicorn accepts (its default, 4094 bytes, is short for
+        # a search with many facets in its URL).
+        "limit_request_line": 8190,
+        "proc_name": "vnsearch",
+        "when_ready": when_ready,
+        "post_worker_init": post_worker_init,
+        # gunicorn >= 25 opens a control socket at one path in the user's home by
+        # default: a second server of the same user would take it over.
+        "control_socket_disable": True,
+    }
+
+
+def _logger_class():
+    """gunicorn's logger, with the access log on stderr ("-") rather than stdout."""
+    from gunicorn.glogging import Logger
+
+    class StderrAccessLogger(Logger):
+        def setup(self, cfg) -> None:
+            super().setup(cfg)
+            for handler in self.access_log.handlers:
+                if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+                    handler.setStream(sys.stderr)
+
+    return StderrAccessLogger
+
+
+def serve_gunicorn(opts: ServeOptions) -> None:
+    """Run the site under gunicorn until SIGINT or SIGTERM (exits the process)."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = gunicorn_settings(opts)
+    # gunicorn writes the access log (with the answers it gives itself): the app's own
+    # access log would repeat every line.
+    config = {**opts.app_config(), "ACCESS_LOG": False}
+
+    class Site(BaseApplication):
+        """gunicorn's embedding API: settings from ``opts``; each worker creates the app."""
+
+        def load_config(self) -> None:
+            for key, value in settings.items():
+                if key in self.cfg.settings:  # an older gunicorn lacks the newest settings
+                    self.cfg.set(key, value)
+
+        def load(self):
+            from . import create_app
+
+            return create_app(config)
+
+    Site().run()
+
+
+# --- one process: waitress ----------------------------------------------------------
+
+
+def server_options(connection_limit: int, client_timeout: int) -> dict:
+    """waitress adjustments that keep slow or idle clients from exhausting a process."""
+    return {
+        "connection_limit": connection_limit,
+        "channel_timeout": client_timeout,
+        # Look for expired connections every second, not every 30 s.
+        "cleanup_interval": 1,
+        # select() fails on descriptors past 1023; poll() has no such limit.
+        "asyncore_use_poll": True,
+    }
+
+
+def make_server(app, connection_limit: int, client_timeout: int, **where):
+    """A hardened waitress server for ``app`` (``where``: host, port, threads)."""
     from waitress import create_server
 
     server = create_server(
-        app,
-        ident="vnsearch",
-        **where,
-        **server_options(limits["connection_limit"], limits["client_timeout"]),
+        app, ident="vnsearch", **where, **server_options(connection_limit, client_timeout)
     )
-    harden(server)
-    guard(server, limits["client_timeout"])
+    for listener in _wsgi_servers(server):
+        _harden(listener, client_timeout)
     return server
 
 
-def harden(server) -> None:
-    """Give waitress's own error answers the site's security headers.
+def _harden(listener, client_timeout: int) -> None:
+    """Security headers on waitress's own error answers; a deadline for whole requests.
 
     Waitress answers some requests without calling the app: a request line it
     cannot parse (raw non-ASCII bytes, spaces), headers or a body over its
     limits. Those plain-text 400/413/431 responses get the same headers as
     every page of the site, and the no-store of every error.
+
+    Waitress only closes a connection idle for ``channel_timeout``: a client
+    that trickles a header byte now and then (slowloris) keeps it forever. Each
+    channel notes when its pending request began; the periodic maintenance
+    closes it once that is older than the timeout and no answer is under way.
     """
     from waitress.channel import HTTPChannel
     from waitress.task import ErrorTask
@@ -135,15 +271,24 @@ def harden(server) -> None:
         request_began: float | None = None
 
         def received(self, data):
-            # When the request being received began (see guard()).
             pending = self.request
             result = super().received(data)
             if self.request is not None and self.request is not pending:
                 self.request_began = time.time()
             return result
 
-    for s in _wsgi_servers(server):
-        s.channel_class = SecureChannel
+    listener.channel_class = SecureChannel
+    original = listener.maintenance
+
+    def maintenance(now):
+        original(now)
+        cutoff = now - client_timeout
+        for channel in list(listener.active_channels.values()):
+            began = getattr(channel, "request_began", None)
+            if channel.request is not None and not channel.requests and began and began < cutoff:
+                channel.will_close = True  # closed by the next loop pass
+
+    listener.maintenance = maintenance
 
 
 def _wsgi_servers(server) -> list:
@@ -157,258 +302,49 @@ def _wsgi_servers(server) -> list:
     )
 
 
-def _urls(listen: list[tuple[str, int]], host: str) -> str:
-    """URLs of (host, port) listening addresses; one address is shown with the host as given."""
-    if len(listen) == 1:
-        return f"http://{host}:{listen[0][1]}/"
-    return ", ".join(f"http://{h if ':' not in h else f'[{h}]'}:{p}/" for h, p in listen)
+def serve_waitress(opts: ServeOptions) -> None:
+    """Run the site under waitress in this process until Ctrl+C."""
+    from . import create_app
 
-
-def _listening(server, host: str) -> str:
-    """The address(es) a waitress server listens on, as URLs."""
-    if hasattr(server, "effective_port"):
-        return _urls([(host, server.effective_port)], host)
-    return _urls(server.effective_listen, host)
-
-
-def cpus() -> int:
-    """CPUs this process may run on (the default number of server processes)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def can_fork() -> bool:
-    """Whether several server processes are possible here (fork and sigtimedwait: Linux)."""
-    return hasattr(os, "fork") and hasattr(signal, "sigtimedwait")
-
-
-def bind(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets for host:port, resolved and bound the way waitress binds its own."""
-    from waitress.adjustments import Adjustments
-
-    adj = Adjustments(host=host, port=port)
-    socks: list[socket.socket] = []
-    try:
-        for family, socktype, _proto, sockaddr in adj.listen:
-            sock = socket.socket(family, socktype)
-            socks.append(sock)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(sockaddr)
-            sock.listen(adj.backlog)
-    except BaseException:
-        for sock in socks:
-            sock.close()
-        raise
-    return socks
-
-
-def _address(sock: socket.socket) -> tuple[str, int]:
-    """The numeric (host, port) a socket is bound to."""
-    host, port = socket.getnameinfo(
-        sock.getsockname(), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
+    server = make_server(
+        create_app(opts.app_config()),
+        allow_files(opts.connection_limit),
+        opts.client_timeout,
+        host=opts.host,
+        port=opts.port,
+        threads=opts.thread_count,
     )
-    return host, int(port)
-
-
-class LeastConnections:
-    """Only the workers with the fewest open connections accept new ones.
-
-    Workers accepting on one shared socket race for each connection, and the
-    one that just accepted usually wins the next too (measured: 4 keep-alive
-    clients split 1:3 in 10 of 12 starts), leaving a core idle. Each worker
-    publishes its connection count in memory shared across fork and stops
-    polling the listening socket while another worker has fewer.
-
-    A worker that stopped polling sleeps in poll() until one of its own
-    connections stirs or the loop times out: nothing wakes it when the others'
-    counts change. So a worker may stop only while another one is polling,
-    decided and published under a lock shared by all: some worker that can
-    accept always watches the socket. (Without that rule two workers could each
-    stop because the other had fewer, and with idle, slow-header clients the
-    port accepted about two connections a second: 50 of them stopped all
-    service.) The loop wakes every RECHECK seconds (waitress: 1 s) so that a
-    worker left with fewer connections soon takes its share again.
-    """
-
-    RECHECK = 0.1
-
-    def __init__(self, workers: int):
-        # Anonymous mmap: MAP_SHARED, so the forked workers see each other's writes.
-        self._memory = mmap.mmap(-1, 8 * workers)
-        shared = memoryview(self._memory).cast("i")
-        self.counts, self.polling = shared[:workers], shared[workers:]
-        # A worker still starting counts as full: the others do not wait for it.
-        for slot in range(workers):
-            self.counts[slot] = 2**31 - 1
-            self.polling[slot] = 0
-        self.lock = multiprocessing.get_context("fork").Lock()
-
-    def decide(self, slot: int, count: int, can_accept: bool) -> bool:
-        """Publish worker ``slot``'s ``count``; whether it should poll the listening socket."""
-        counts, polling = self.counts, self.polling
-        with self.lock:
-            counts[slot] = count
-            others = any(polling[i] for i in range(len(polling)) if i != slot)
-            accept = can_accept and (count <= min(counts) or not others)
-            polling[slot] = int(accept)
-        return accept
-
-    def apply(self, server, slot: int) -> None:
-        """Make ``server`` (in worker number ``slot``) accept only when it is least busy."""
-        servers = _wsgi_servers(server)
-
-        def gate(readable):
-            def least_busy_readable() -> bool:
-                # Asked before counting: waitress's readable() also closes expired
-                # connections, and says False at the connection limit.
-                can_accept = readable()
-                mine = sum(len(s.active_channels) for s in servers)
-                return self.decide(slot, mine, can_accept)
-
-            return least_busy_readable
-
-        for s in servers:
-            s.readable = gate(s.readable)
-        # run() reads it on each call of poll(); Adjustments would round it to whole seconds.
-        server.adj.asyncore_loop_timeout = self.RECHECK
-
-
-def _stop_now(signum, frame):
-    # Later signals are ignored so that a second Ctrl+C (or the parent's SIGTERM
-    # after a terminal's SIGINT) cannot interrupt the shutdown with a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise KeyboardInterrupt
-
-
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel send SIGTERM to this process when its parent dies (Linux)."""
-    # Even a SIGKILLed parent, which cannot stop its workers, leaves no orphan.
+    if hasattr(server, "effective_port"):
+        listen = [(opts.host, server.effective_port)]
+    else:
+        listen = list(server.effective_listen)
+    _announce(opts, listen, f"{opts.thread_count} threads")
     try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # it died before prctl
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _worker(
-    config: dict,
-    socks: list[socket.socket],
-    threads: int,
-    limits: dict,
-    mask,
-    balance: LeastConnections,
-    slot: int,
-    parent: int,
-) -> None:
-    """A forked server process: its own app and waitress threads on the shared sockets."""
-    code = 0
-    try:
-        signal.signal(signal.SIGINT, _stop_now)
-        signal.signal(signal.SIGTERM, _stop_now)
-        _die_with_parent(parent)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        from . import create_app
-
-        server = make_server(create_app(config), limits, sockets=socks, threads=threads)
-        balance.apply(server, slot)
-        try:
-            server.run()  # returns on KeyboardInterrupt, after its threads stop
-        finally:
-            server.close()
+        server.run()
     except KeyboardInterrupt:
         pass
-    except BaseException:
-        traceback.print_exc()
-        code = 1
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # Never back into click in a child: the parent alone exits through it.
-        os._exit(code)
+        server.close()
 
 
-def _reap(workers: set[int]) -> list[tuple[int, int]]:
-    """Workers that ended (pid, exit code as in subprocess: -N for signal N), removed."""
-    ended = []
-    for pid in list(workers):
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            done, status = pid, 0
-        if done:
-            workers.discard(pid)
-            ended.append((pid, os.waitstatus_to_exitcode(status)))
-    return ended
+def run(opts: ServeOptions) -> None:
+    """Serve the site as ``opts`` say: gunicorn for several processes, else waitress."""
+    if opts.processes > 1 and has_gunicorn():
+        serve_gunicorn(opts)
+    else:
+        serve_waitress(opts)
 
 
-def _supervise(workers: set[int]) -> int:
-    """Wait for SIGINT/SIGTERM or a worker's end; the parent's exit status."""
-    while True:
-        for pid, code in _reap(workers):
-            if code == 0:  # stopped on purpose (a terminal's Ctrl+C reaches every process)
-                return 0
-            how = f"signal {-code}" if code < 0 else f"status {code}"
-            click.echo(f"vnsearch: worker process {pid} died ({how}); stopping", err=True)
-            return 1
-        # SIGCHLD wakes this up at once; the timeout only guards against a lost signal.
-        info = signal.sigtimedwait(_WATCHED, 1.0)
-        if info is not None and info.si_signo != signal.SIGCHLD:
-            return 0
+# --- the command --------------------------------------------------------------------
 
 
-def _stop(workers: set[int]) -> None:
-    """SIGTERM every worker, wait for them, SIGKILL those still there after STOP_TIMEOUT."""
-    for pid in workers:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while workers and time.monotonic() < deadline:
-        _reap(workers)
-        time.sleep(0.02)
-    for pid in list(workers):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(pid, 0)
-        workers.discard(pid)
-
-
-def _serve_forked(
-    config: dict, socks: list[socket.socket], threads: int, limits: dict, processes: int
-) -> int:
-    """Fork ``processes`` workers on ``socks`` and supervise them; the exit status."""
-    # Blocked before the first fork: a signal arriving while workers start is
-    # kept for sigtimedwait instead of killing the parent and orphaning them.
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
-    balance = LeastConnections(processes)
-    parent = os.getpid()
-    workers: set[int] = set()
-    try:
-        for slot in range(processes):
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                _worker(config, socks, threads, limits, mask, balance, slot, parent)  # no return
-            workers.add(pid)
-        for sock in socks:  # the workers hold them now; the port closes with the last one
-            sock.close()
-        return _supervise(workers)
-    finally:
-        # The mask stays: the parent exits next, and a late SIGINT must not
-        # turn into a KeyboardInterrupt traceback here.
-        _stop(workers)
+def serve_options(**options) -> ServeOptions:
+    """``vnsearch serve``'s options (as click parsed them) as one ServeOptions."""
+    opts = ServeOptions(**options)
+    if opts.reuse_port and opts.port == 0:
+        # Each gunicorn worker binds the port itself: port 0 would give each another one.
+        raise click.UsageError("--reuse-port cần một cổng cố định: hãy đặt --port khác 0.")
+    return opts
 
 
 def _check_base_url(ctx, param, value):
@@ -447,17 +383,17 @@ def _check_base_url(ctx, param, value):
 )
 @click.option(
     "--threads",
-    type=click.IntRange(1, 256),
-    default=8,
-    show_default=True,
-    help="Worker threads answering requests (in each process).",
+    type=click.IntRange(1, 1024),
+    show_default=f"{THREADS}; {GTHREAD_THREADS} with several processes",
+    help="Threads answering requests in each process (with several processes, each "
+    "client still sending its request holds one).",
 )
 @click.option(
     "--processes",
     type=click.IntRange(1, 256),
     default=cpus,
     show_default="number of CPUs",
-    help="Server processes sharing the port (Linux; 1 elsewhere).",
+    help="Server processes (gunicorn workers; Unix only, one process elsewhere).",
 )
 @click.option(
     "--connection-limit",
@@ -471,8 +407,30 @@ def _check_base_url(ctx, param, value):
     type=click.IntRange(1, 3600),
     default=CLIENT_TIMEOUT,
     show_default=True,
-    help="Seconds a client may take to send a request, or stay idle, before its "
-    "connection is closed.",
+    help="Seconds a client may stay idle (or, with one process, take to send a "
+    "request) before its connection is closed.",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(0, 3600),
+    default=WORKER_TIMEOUT,
+    show_default=True,
+    help="Seconds a worker process may go without a heartbeat (stuck) before it is "
+    "replaced, 0: never; also the time its requests get to finish on SIGTERM or SIGHUP. "
+    "Several processes only.",
+)
+@click.option(
+    "--access-log",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Write the access log to FILE (default: stderr). Several processes only.",
+)
+@click.option(
+    "--reuse-port",
+    is_flag=True,
+    help="Listen with SO_REUSEPORT (needs a fixed --port): the kernel spreads "
+    "connections over the workers, and another server can bind the same port (e.g. "
+    "during an upgrade). Several processes only.",
 )
 @click.option(
     "--base-url",
@@ -482,49 +440,23 @@ def _check_base_url(ctx, param, value):
     "absolute links in feeds and OpenSearch use it instead of the request's "
     "Host header.",
 )
-def serve(index_dir, host, port, threads, processes, connection_limit, client_timeout, base_url):
-    """Serve the search site and its JSON API with waitress.
+def serve(**options):
+    """Serve the search site and its JSON API.
 
     Pages: / (home), /search, /articles/<id>; JSON: /api/search, /api/articles/<id>;
     Atom: /search.atom. The index may be missing at start or rebuilt while the site
     runs (`vnsearch index` in another terminal): new articles appear without a restart.
 
     Python runs one thread at a time, so one process uses about one core. With
-    --processes N > 1 the parent binds the port, forks N workers (each with its
-    own app, engine and --threads threads, all accepting on the same socket) and
-    only supervises them: SIGINT or SIGTERM stops every worker; a worker that
-    dies stops the whole server with status 1, for a service manager to restart
-    (no restart loop here). --processes 1 serves in the one process, as before.
+    --processes N > 1 the site runs under gunicorn: N worker processes with
+    --threads threads each. SIGTERM stops them gracefully, SIGINT at once; SIGHUP
+    starts new workers (which read the index folder and instance config afresh) and
+    then stops the old ones; a worker that dies, or misses its heartbeat for
+    --timeout seconds, is replaced. --processes 1, or a platform without
+    gunicorn, serves from this one process with waitress.
 
-    Slow clients cannot stop service: each process holds up to --connection-limit
-    connections, and one that has not sent a whole request within --client-timeout
-    seconds (or stays idle that long) is closed.
+    On the public internet, put a reverse proxy that buffers requests in front
+    (nginx; see the README): it also adds the security headers to the error
+    answers gunicorn gives itself (malformed requests).
     """
-    config = {"INDEX_DIR": str(Path(index_dir).resolve())}
-    if base_url:
-        config["BASE_URL"] = base_url
-    limits = {"connection_limit": allow_files(connection_limit), "client_timeout": client_timeout}
-    if processes > 1 and can_fork():
-        socks = bind(host, port)
-        click.echo(
-            f"vnsearch: serving {index_dir} on "
-            f"{_urls([_address(s) for s in socks], host)} "
-            f"({processes} processes x {threads} threads; Ctrl+C to stop)",
-            err=True,
-        )
-        sys.exit(_serve_forked(config, socks, threads, limits, processes))
-
-    from . import create_app
-
-    server = make_server(create_app(config), limits, host=host, port=port, threads=threads)
-    click.echo(
-        f"vnsearch: serving {index_dir} on {_listening(server, host)} "
-        f"({threads} threads; Ctrl+C to stop)",
-        err=True,
-    )
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
+    run(serve_options(**options))
