@@ -18,6 +18,7 @@ from pathlib import Path
 
 from whoosh.index import TOC
 
+from .backends import backend_of
 from .errors import IndexDamaged, IndexMissing
 from .index import (
     INDEX_NAME,
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 REBUILD = "run `vnsearch index --rebuild` (it keeps every stored article it can read)"
 REPAIR = "run `vnsearch check --repair` (or the next `vnsearch index` does it)"
+XAPIAN_REBUILD = "index the articles again into a new folder (`vnsearch index --backend xapian`)"
 # Broken documents or terms listed per segment before "and N more".
 SHOW = 5
 # How far a field's term weights may be from its recorded length (see _check_postings).
@@ -104,6 +106,8 @@ def check_index(path, repair: bool = False, lock_timeout: float = LOCK_TIMEOUT) 
     path = Path(path)
     if not has_index_files(path):
         raise IndexMissing(f"no index at {path}: build one with `vnsearch index`")
+    if backend_of(path) == "xapian":
+        return _check_xapian(path, repair, lock_timeout)
     if not repair:
         return _check(path)
     with write_lock(path, lock_timeout):
@@ -111,6 +115,41 @@ def check_index(path, repair: bool = False, lock_timeout: float = LOCK_TIMEOUT) 
         _repair(path, report)
         if report.repaired:
             report = _check(path, report.repaired)
+    return report
+
+
+def _check_xapian(path: Path, repair: bool, lock_timeout: float) -> CheckReport:
+    """The checks of a Xapian index: each shard, the stored articles, the vocabulary."""
+    from .backends import xapian as xb
+
+    def run(repaired: list[str]) -> CheckReport:
+        report = CheckReport(str(path), repaired=repaired)
+        checked = xb.check(path)
+        report.segments, report.articles, report.terms, report.postings, problems = checked
+        for problem in problems:
+            report.findings.append(Finding("shard", problem, XAPIAN_REBUILD))
+        if report.healthy:
+            _check_vocabulary(path, report, lambda: xb.read_stamp(path))
+        return report
+
+    if not repair:
+        return run([])
+    with write_lock(path, lock_timeout):
+        report = run([])
+        damaged = [f for f in report.findings if f.damage]
+        if damaged and all(f.part == "vocabulary" for f in damaged):
+            vocab = _fresh_vocabulary(path)
+            try:
+                from .ingest import repair_vocabulary
+
+                store = xb.XapianStore(path)
+                try:
+                    n = repair_vocabulary(store, vocab)
+                finally:
+                    store.close()
+            finally:
+                vocab.close()
+            report = run([f"vocabulary rebuilt from {n or 0} stored article(s)"])
     return report
 
 
@@ -294,7 +333,7 @@ def _check_leftovers(path: Path, toc, report: CheckReport) -> None:
         )
 
 
-def _check_vocabulary(path: Path, report: CheckReport) -> None:
+def _check_vocabulary(path: Path, report: CheckReport, current_stamp=None) -> None:
     add = report.findings.append
     if not vocab_path(path).exists():
         add(Finding("vocabulary", f"{vocab_path(path).name} is missing", REPAIR))
@@ -309,7 +348,7 @@ def _check_vocabulary(path: Path, report: CheckReport) -> None:
         if problems:
             add(Finding("vocabulary", "SQLite integrity check: " + "; ".join(problems[:3]), REPAIR))
             return
-        current = stamp(open_index(path))
+        current = current_stamp() if current_stamp else stamp(open_index(path))
         if not vocab.matches(current):
             st = vocab.stats()
             add(
@@ -328,6 +367,23 @@ def _check_vocabulary(path: Path, report: CheckReport) -> None:
         vocab.close()
 
 
+def _fresh_vocabulary(path: Path) -> Vocabulary:
+    """The vocabulary, opened; one SQLite cannot read is made again (derived data only)."""
+    target = vocab_path(path)
+    vocab = None
+    try:
+        vocab = Vocabulary(path)
+        if vocab.integrity():
+            raise sqlite3.DatabaseError("integrity check failed")
+        return vocab
+    except sqlite3.DatabaseError:
+        if vocab is not None:
+            vocab.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        return Vocabulary(path)
+
+
 def _repair(path: Path, report: CheckReport) -> None:
     """Rebuild the vocabulary and remove leftovers when the index itself is sound."""
     from .backends.whoosh import WhooshStore
@@ -342,19 +398,7 @@ def _repair(path: Path, report: CheckReport) -> None:
     if removed:
         report.repaired.append(f"removed {len(removed)} leftover file(s)")
     if any(f.part == "vocabulary" and f.damage for f in report.findings):
-        target = vocab_path(path)
-        vocab = None
-        try:
-            vocab = Vocabulary(path)
-            if vocab.integrity():
-                raise sqlite3.DatabaseError("integrity check failed")
-        except sqlite3.DatabaseError:
-            # Derived data only: a file SQLite cannot read is made again from the index.
-            if vocab is not None:
-                vocab.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{target}{suffix}").unlink(missing_ok=True)
-            vocab = Vocabulary(path)
+        vocab = _fresh_vocabulary(path)
         try:
             n = repair_vocabulary(WhooshStore(path), vocab)
         finally:

@@ -571,20 +571,50 @@ class _Snapshot:
         """Nothing to close."""
 
 
-def check(path: Path) -> list[str]:
-    """Problems Xapian's own checker finds in each shard (empty when sound)."""
+def check(path: Path) -> tuple[int, int, int, int, list[str]]:
+    """(shards, articles, terms, postings, problems) of a Xapian index: Xapian's own
+    checker on each shard, then every term and stored article read back."""
     _require()
     from ..index import read_meta
+    from .base import load_article
 
     meta = read_meta(Path(path)) or {}
-    problems = []
-    for k in range(int(meta.get("shards", 1))):
+    n = int(meta.get("shards", 1))
+    problems: list[str] = []
+    articles = terms = postings = 0
+    for k in range(n):
         shard = Path(path) / SHARDS_DIR / str(k)
         try:
             errors = xapian.Database.check(str(shard), 0)
+            if errors:
+                problems.append(f"shard {k}: {errors} error(s) found by Xapian's checker")
+                continue
+            db = xapian.Database(str(shard))
+            for t in db.allterms():
+                terms += 1
+                postings += t.termfreq
+            for p in db.postlist(""):
+                try:
+                    load_article(_stored(db.get_document(p.docid).get_data()))
+                    articles += 1
+                except (ValueError, zlib.error, KeyError, TypeError) as e:
+                    problems.append(f"shard {k}: stored article {p.docid} unreadable ({e})")
+            db.close()
         except xapian.Error as e:
             problems.append(f"shard {k}: {type(e).__name__}: {e}")
-            continue
-        if errors:
-            problems.append(f"shard {k}: {errors} error(s) found by xapian-check")
-    return problems
+    return n, articles, terms, postings, problems
+
+
+def read_stamp(path: Path):
+    """The :class:`~search.index.Stamp` of the index's latest commit, read-only."""
+    from ..index import Stamp, read_meta
+
+    meta = read_meta(Path(path)) or {}
+    revision = documents = 0
+    with _translated(path, opening=True):
+        for k in range(int(meta.get("shards", 1))):
+            db = xapian.Database(str(Path(path) / SHARDS_DIR / str(k)))
+            revision += int(db.get_revision())
+            documents += int(db.get_doccount())
+            db.close()
+    return Stamp(revision, documents)
