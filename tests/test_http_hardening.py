@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import http.client
 import pickle
+import re
 import shutil
 import socket
 import struct
@@ -432,6 +433,15 @@ def test_waitress_own_errors_are_not_stored(site_index, tmp_path):
         assert all(bad.headers[name] == value for name, value in SECURITY_HEADERS.items())
         good = raw_request(server.port, b"GET /api/search?q=xa HTTP/1.1")
         assert good.status == 200 and good.headers["Cache-Control"] == SHORT
+
+
+def test_readme_proxy_adds_the_site_headers():
+    # The README's nginx example gives gunicorn's own answers the site's headers.
+    readme = (ROOT / "README.md").read_text("utf-8")
+    example = readme[readme.index("```nginx") : readme.index("```", readme.index("```nginx") + 3)]
+    added = dict(re.findall(r'add_header ([\w-]+) "?(.*?)"? always;', example))
+    assert added == SECURITY_HEADERS
+    assert all(f"proxy_hide_header {name};" in example for name in SECURITY_HEADERS)
 
 
 @NEEDS_GUNICORN

@@ -8,6 +8,7 @@ replaced when they die or hang, are renewed on SIGHUP and never outlive the pare
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -185,6 +186,25 @@ def test_two_workers_share_the_socket_and_stop_together(index_dir, engine, tmp_p
     assert len(LISTENING.findall(log)) == 1  # one start-up line, from the parent
     # The access log (stderr by default): one line per request, from the workers.
     assert log.count(f'"GET {QUERY} HTTP/1.1" 200 ') == 24
+
+
+def test_sigterm_lets_a_request_under_way_finish(index_dir, tmp_path):
+    with Served(index_dir, tmp_path / "serve.log", processes=2) as server:
+        server.workers(2)
+        with socket.create_connection((HOST, server.port), timeout=10) as sock:
+            sock.sendall(b"GET " + QUERY.encode() + b" HTTP/1.1\r\nHost: x\r\n")
+            time.sleep(0.5)  # accepted: a worker thread reads the rest
+            server.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            assert server.proc.poll() is None  # waiting for this request
+            sock.sendall(b"\r\n")
+            answer = http.client.HTTPResponse(sock)
+            answer.begin()
+            assert answer.status == 200 and json.loads(answer.read())["total"] > 0
+            assert answer.will_close  # no keep-alive while stopping
+        assert server.proc.wait(20) == 0
+        assert refused(server.port)
+    assert "Traceback" not in server.stderr()
 
 
 def test_a_dead_worker_is_replaced(index_dir, engine, tmp_path):
