@@ -52,6 +52,8 @@ class ServeOptions:
     access_log: str | None = None  # a file, or None: stderr (gunicorn only)
     reuse_port: bool = False
     base_url: str | None = None
+    shard_urls: tuple[str, ...] = ()  # Xapian shards served by xapian-tcpsrv
+    allow_partial: bool = False
 
     @property
     def gunicorn(self) -> bool:
@@ -70,6 +72,9 @@ class ServeOptions:
         config = {"INDEX_DIR": str(Path(self.index_dir).resolve())}
         if self.base_url:
             config["BASE_URL"] = self.base_url
+        if self.shard_urls:
+            config["SHARD_URLS"] = list(self.shard_urls)
+            config["ALLOW_PARTIAL"] = self.allow_partial
         return config
 
 
@@ -439,6 +444,20 @@ def _check_base_url(ctx, param, value):
     help="Public address of the site (e.g. https://example.org/tim-kiem): "
     "absolute links in feeds and OpenSearch use it instead of the request's "
     "Host header.",
+)
+@click.option(
+    "--shard-url",
+    "shard_urls",
+    multiple=True,
+    metavar="tcp://HOST:PORT",
+    help="A shard of a Xapian index served by xapian-tcpsrv (repeat, in shard order): "
+    "searched instead of the index folder's own shards.",
+)
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="With --shard-url: when a shard does not answer, search the others and say "
+    "so on the page (default: a 503 page).",
 )
 def serve(**options):
     """Serve the search site and its JSON API.
