@@ -175,12 +175,12 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
         nonlocal merges
         merges += 1
         # On a new line: the bar redraws itself below.
-        click.echo(("\n" if show_bar else "") + "merging index segments…", err=True)
+        click.echo(("\n" if show_bar else "") + "đang gộp các phân đoạn của chỉ mục…", err=True)
 
     with (
         click.progressbar(
             length=total,
-            label="Indexing",
+            label="Đang lập chỉ mục",
             file=sys.stderr,
             show_pos=True,
             show_eta=True,
@@ -194,7 +194,7 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
         def progress(n: int) -> None:
             nonlocal done
             done += n
-            bar.update(n, f"{done / max(time.monotonic() - started, 1e-6):.1f} records/s")
+            bar.update(n, f"{done / max(time.monotonic() - started, 1e-6):.1f} bản ghi/giây")
 
         report = index_paths(
             paths,
@@ -220,7 +220,9 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
             json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8"),
         )
     except OSError as e:  # the index is committed; only the report could not be kept
-        click.echo(f"warning: cannot write {Path(index_dir) / REPORT_FILE}: {e.strerror}", err=True)
+        click.echo(
+            f"cảnh báo: không ghi được {Path(index_dir) / REPORT_FILE}: {e.strerror}", err=True
+        )
     log.info(
         "index run on %s: indexed %d, merged %d, unchanged %d, skipped %d, %d records "
         "in %.1f s, %d segment merges",
@@ -241,13 +243,13 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
         if report.note:
             click.echo(report.note, err=True)
         click.echo(
-            f"indexed {report.indexed}, merged {report.merged}, "
-            f"unchanged {report.unchanged}, skipped {len(report.skipped)} "
-            f"in {elapsed:.1f} s ({summary['articles_per_s']:g} articles/s, "
-            f"{merges} segment merge{'' if merges == 1 else 's'})  ({index_dir})"
+            f"đã lập chỉ mục {report.indexed}, gộp {report.merged}, "
+            f"không đổi {report.unchanged}, bỏ qua {len(report.skipped)} "
+            f"trong {elapsed:.1f} giây ({summary['articles_per_s']:g} bài/giây, "
+            f"{merges} lần gộp phân đoạn)  ({index_dir})"
         )
         for s in report.skipped:
-            click.echo(f"  skipped {s.source}: {s.reason}", err=True)
+            click.echo(f"  bỏ qua {s.source}: {s.reason}", err=True)
     if report.skipped:
         sys.exit(1)
 
@@ -495,11 +497,11 @@ def stats(index_dir, as_json):
     if as_json:
         _dump(s)
         return
-    click.echo(f"index:          {s['path']}")
-    click.echo(f"articles:       {s['articles']}")
-    click.echo(f"schema version: {s['schema_version']}")
-    click.echo(f"size:           {s['size_bytes'] / 1e6:.2f} MB in {s['segments']} segment(s)")
-    click.echo(f"fields:         {', '.join(s['fields'])}")
+    click.echo(f"chỉ mục:            {s['path']}")
+    click.echo(f"số bài:             {s['articles']}")
+    click.echo(f"phiên bản lược đồ:  {s['schema_version']}")
+    click.echo(f"dung lượng:         {s['size_bytes'] / 1e6:.2f} MB, {s['segments']} phân đoạn")
+    click.echo(f"các trường:         {', '.join(s['fields'])}")
 
 
 @cli.command()
@@ -553,7 +555,7 @@ def extract(paths, as_json):
     for item in extract_paths(paths):
         if isinstance(item, Skipped):
             skipped += 1
-            click.echo(f"skipped {item.source}: {item.reason}", err=True)
+            click.echo(f"bỏ qua {item.source}: {item.reason}", err=True)
         elif as_json:
             click.echo(json.dumps(item.to_dict(), ensure_ascii=False))
         else:
@@ -568,7 +570,7 @@ for _ep in entry_points(group="vnsearch.commands"):
     try:
         cli.add_command(_ep.load(), _ep.name)
     except ImportError as _e:  # a broken plugin must not take the core CLI down
-        print(f"vnsearch: cannot load command {_ep.name!r}: {_e}", file=sys.stderr)
+        print(f"vnsearch: không nạp được lệnh {_ep.name!r}: {_e}", file=sys.stderr)
 
 from .crawl.cli import crawl as _crawl  # noqa: E402 (the crawl package builds on the commands above)
 

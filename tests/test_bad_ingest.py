@@ -223,9 +223,9 @@ def test_text_summary_lists_reasons_on_stderr(runner, seeded, messy):
         ],
     )
     assert result.exit_code == 1
-    assert "indexed 1, merged 0, unchanged 0, skipped 2" in result.stdout
-    assert f"skipped {messy / 'empty.txt'}: empty file" in result.stderr
-    assert f"skipped {messy / 'nope.txt'}: no such file or folder" in result.stderr
+    assert "đã lập chỉ mục 1, gộp 0, không đổi 0, bỏ qua 2" in result.stdout
+    assert f"bỏ qua {messy / 'empty.txt'}: empty file" in result.stderr
+    assert f"bỏ qua {messy / 'nope.txt'}: no such file or folder" in result.stderr
 
 
 @pytest.mark.parametrize(

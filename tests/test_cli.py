@@ -22,7 +22,7 @@ def test_every_command_has_help(runner, name):
 def test_index_then_search(runner, seed_dir, empty_index):
     result = runner.invoke(cli, ["index", str(seed_dir), "--index", str(empty_index)])
     assert result.exit_code == 0, result.output
-    assert "indexed 5, merged 0, unchanged 0, skipped 0" in result.output
+    assert "đã lập chỉ mục 5, gộp 0, không đổi 0, bỏ qua 0" in result.output
     report = json.loads((empty_index / REPORT_FILE).read_text("utf-8"))
     assert report["indexed"] == 5
 
@@ -142,7 +142,7 @@ def test_stats(runner, index_dir):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["articles"] >= 12
     human = runner.invoke(cli, ["stats", "--index", str(index_dir)])
-    assert "schema version" in human.output
+    assert "phiên bản lược đồ" in human.output
 
 
 @pytest.mark.parametrize(
@@ -189,7 +189,7 @@ def test_skipped_files_give_status_1(runner, seed_dir, tmp_path):
     bad.write_bytes(b"")
     result = runner.invoke(cli, ["index", str(seed_dir), str(bad), "--index", str(tmp_path / "ix")])
     assert result.exit_code == 1
-    assert "skipped 1" in result.output
+    assert "bỏ qua 1" in result.output
 
 
 def test_extract_prints_records_without_indexing(runner, seed_dir):
@@ -289,7 +289,7 @@ def test_index_summary_has_elapsed_rate_and_merges(runner, mixed_inputs, tmp_pat
         summary["indexed"] / summary["elapsed_s"], rel=0.01
     )
     assert summary["segment_merges"] >= 1
-    assert result.stderr.count("merging index segments…") == summary["segment_merges"]
+    assert result.stderr.count("đang gộp các phân đoạn của chỉ mục…") == summary["segment_merges"]
     kept = json.loads((index / REPORT_FILE).read_text("utf-8"))
     assert {k: kept[k] for k in ("elapsed_s", "articles_per_s", "segment_merges", "records")} == {
         k: summary[k] for k in ("elapsed_s", "articles_per_s", "segment_merges", "records")
@@ -299,7 +299,7 @@ def test_index_summary_has_elapsed_rate_and_merges(runner, mixed_inputs, tmp_pat
     assert text.exit_code == 1, text.output
     line = text.stdout.strip().splitlines()[-1]
     assert re.search(
-        r"unchanged 303, skipped 2 in \d+\.\d s \(0 articles/s, 0 segment merges\)", line
+        r"không đổi 303, bỏ qua 2 trong \d+\.\d giây \(0 bài/giây, 0 lần gộp phân đoạn\)", line
     ), line
 
 

@@ -242,7 +242,7 @@ def test_record_timeout_option(runner, tmp_path):
         cli, ["index", str(d), "--index", str(index), "--workers", "1", "--record-timeout", "0.05"]
     )
     assert result.exit_code == 1
-    assert f"skipped {d / 'big.txt'}: took too long to parse (over 0.05 s)" in result.stderr
+    assert f"bỏ qua {d / 'big.txt'}: took too long to parse (over 0.05 s)" in result.stderr
 
 
 def test_extract_lists_hostile_records(runner, hostile):
@@ -255,7 +255,7 @@ def test_extract_lists_hostile_records(runner, hostile):
     assert ids == [i for _, _, i in JSON_LINES if i] + ["nav"]
     for i, (_, reason, _) in enumerate(JSON_LINES, 1):
         if reason:
-            assert f"skipped {hostile / 'odd.jsonl'}:{i}: {reason}" in result.stderr
+            assert f"bỏ qua {hostile / 'odd.jsonl'}:{i}: {reason}" in result.stderr
 
 
 @pytest.mark.slow
