@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from . import __version__, logs, settings
+from .backends import BACKENDS
 from .budget import RECORD_TIMEOUT
 from .dates import parse_bound
 from .engine import EXPORT_LIMIT, MAX_PER_PAGE, SORTS, Engine, open_engine
@@ -55,6 +56,23 @@ def friendly_errors(f):
             raise CLIError(explain(e, kwargs)) from None
 
     return wrapper
+
+
+def shard_options(f):
+    """--shard-url (repeatable) and --allow-partial: read Xapian shards served over TCP."""
+    f = click.option(
+        "--allow-partial",
+        is_flag=True,
+        help="With --shard-url: when a shard does not answer, search the others (and say so).",
+    )(f)
+    return click.option(
+        "--shard-url",
+        "shard_urls",
+        multiple=True,
+        metavar="tcp://HOST:PORT",
+        help="A shard of the index served by xapian-tcpsrv (repeat, in shard order); "
+        "read instead of the local shards.",
+    )(f)
 
 
 def index_option(f):
@@ -146,9 +164,34 @@ def cli(ctx, config_file, log_level):
     help="CPU seconds one input record may take to parse; a slower one is skipped "
     "with its reason (0: no limit).",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=None,
+    help="Search engine of a new index: whoosh (embedded, the default) or xapian "
+    "(faster; needs the xapian extra). An existing index keeps its own.",
+)
+@click.option(
+    "--shards",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="With --backend xapian: databases the articles are spread over "
+    "(each can be served by xapian-tcpsrv).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @friendly_errors
-def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, as_json):
+def index(
+    paths,
+    index_dir,
+    workers,
+    batch_size,
+    wait,
+    rebuild,
+    record_timeout,
+    backend,
+    shards,
+    as_json,
+):
     """Index articles from files and folders (default: seeds/) into the index.
 
     Only new or changed articles are (re)indexed; unreadable inputs are skipped
@@ -205,6 +248,8 @@ def index(paths, index_dir, workers, batch_size, wait, rebuild, record_timeout, 
             lock_timeout=wait,
             rebuild=rebuild,
             record_timeout=record_timeout or None,
+            backend=backend,
+            shards=shards,
         )
     elapsed = time.monotonic() - started
     summary = report.to_dict()
@@ -336,6 +381,7 @@ class _NoBar:
     show_default=True,
     help="With --csv: most results printed.",
 )
+@shard_options
 @friendly_errors
 def search_cmd(
     query,
@@ -357,6 +403,8 @@ def search_cmd(
     as_json,
     as_csv,
     limit_all,
+    shard_urls,
+    allow_partial,
 ):
     """Search the index (diacritics optional, "phrases", -word, OR)."""
     filters = {
@@ -372,7 +420,7 @@ def search_cmd(
     if as_csv:
         # Bytes, so that the file is UTF-8 whatever the terminal's locale.
         out = sys.stdout.buffer
-        with open_engine(index_dir) as engine:
+        with open_engine(index_dir, shard_urls, allow_partial) as engine:
             rows = engine.export(
                 query, limit=limit_all, sort=sort, accents=accents, expand=not no_expand, **filters
             )
@@ -380,7 +428,7 @@ def search_cmd(
                 out.write(line.encode("utf-8"))
         out.flush()
         return
-    with open_engine(index_dir) as engine:
+    with open_engine(index_dir, shard_urls, allow_partial) as engine:
         result = engine.search(
             query,
             accents=accents,
@@ -394,6 +442,10 @@ def search_cmd(
     if as_json:
         _dump(result.to_dict())
         return
+    if result.partial:
+        click.echo(
+            "Kết quả chưa đầy đủ: không tìm được trên shard " + ", ".join(result.partial) + "."
+        )
     if result.corrected:
         click.echo(
             f"Không có kết quả cho «{result.query}». "

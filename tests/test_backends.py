@@ -1,0 +1,428 @@
+"""The two backends answer alike: Whoosh, Xapian in one database, Xapian in shards (local and
+served by real xapian-tcpsrv processes on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, SYNTHETIC
+from facet_corpus import corpus as facet_corpus
+from helpers import add_articles
+
+from search.article import Article
+from search.cli import cli
+from search.engine import open_engine
+from search.errors import ShardUnavailable
+from search.ingest import index_paths
+
+xapian = pytest.importorskip("xapian", reason="the xapian extra is not installed")
+TCPSRV = shutil.which("xapian-tcpsrv")
+needs_tcpsrv = pytest.mark.skipif(TCPSRV is None, reason="xapian-tools is not installed")
+
+ARTICLES = SYNTHETIC + facet_corpus()
+SHARDS = 3
+
+# The queries of the semantics, facet and suggestion tests, with filters and modes.
+QUERIES = [
+    ("can bo cap xa", {}),
+    ("cán bộ cấp xã", {}),
+    ("cán bộ", {"sort": "date"}),
+    ("hòa giải", {}),
+    ("hoà đồng", {}),
+    ("thủy lợi", {}),
+    ("thuỷ lợi", {"accents": "exact"}),
+    ("bão", {}),
+    ("dai hoi dang bo", {}),
+    ('"cán bộ cấp xã"', {}),
+    ("cong chuc OR vien chuc", {}),
+    ("dien bien -xa", {}),
+    ("UBND", {}),
+    ("UBND", {"expand": False}),
+    ("CBCC", {}),
+    ("70/2009/QĐ-TTg", {}),
+    ("qd-ttg 70/2009", {}),
+    ("can bo cap xaa", {}),
+    ("caans booj", {}),
+    ("xã nào có nhiều cán bộ đạt chuẩn nhất?", {}),
+    ("đào tạo bồi dưỡng cán bộ công chức cấp xã nâng cao chất lượng", {}),
+    ("", {}),
+    ("", {"province": "Điện Biên"}),
+    ("can bo", {"province": ["Điện Biên", "Bắc Kạn"]}),
+    ("can bo", {"province_2025": "Thái Nguyên"}),
+    ("", {"topic": "Xây dựng Đảng"}),
+    ("", {"year": "2023"}),
+    ("", {"date_from": "2023-01", "date_to": "2023-12"}),
+    ("xa", {"outlet": "Báo Địa phương 03"}),
+    ("", {"district": "Ba Bể"}),
+    ("hiệu quả", {"per_page": 1, "page": 2}),
+    ("ngày hội", {"collapse": False}),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _build(path: Path, backend: str | None, shards: int | None) -> Path:
+    report = index_paths([SEEDS], path, workers=1, backend=backend, shards=shards)
+    assert report.indexed == 5, report
+    add_articles(path, ARTICLES)
+    return path
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory) -> dict[str, Path]:
+    """The same articles in a Whoosh index, one Xapian database and three Xapian shards."""
+    root = tmp_path_factory.mktemp("backends")
+    return {
+        "whoosh": _build(root / "whoosh", None, None),
+        "xapian": _build(root / "xapian", "xapian", None),
+        "shards": _build(root / "shards", "xapian", SHARDS),
+    }
+
+
+def _serve(shard: Path) -> tuple[subprocess.Popen, str]:
+    """xapian-tcpsrv serving one shard on a free port of 127.0.0.1."""
+    for _ in range(5):
+        port = _free_port()
+        proc = subprocess.Popen(
+            [TCPSRV, "--interface", "127.0.0.1", "--port", str(port), str(shard)],
+            # It logs every connection: a pipe nobody reads would fill and stall it.
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # On SIGTERM it signals its whole process group: not pytest's.
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return proc, f"tcp://127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+    raise RuntimeError("xapian-tcpsrv did not start")
+
+
+@pytest.fixture(scope="module")
+def servers(indexes):
+    """One xapian-tcpsrv per shard of the sharded index: (processes, URLs in shard order)."""
+    if TCPSRV is None:
+        pytest.skip("xapian-tools is not installed")
+    started = [_serve(indexes["shards"] / "shards" / str(k)) for k in range(SHARDS)]
+    yield [p for p, _ in started], [u for _, u in started]
+    for p, _ in started:
+        p.terminate()
+        p.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def engines(indexes):
+    opened = {name: open_engine(path) for name, path in indexes.items()}
+    yield opened
+    for e in opened.values():
+        e.close_all()
+
+
+def _same(a, b) -> None:
+    """Two results agree: counts, facets, understanding, and the ranking where it is clear."""
+    assert (a.total, a.exact_total, a.fallback, a.corrected) == (
+        b.total,
+        b.exact_total,
+        b.fallback,
+        b.corrected,
+    )
+    assert (a.suggestion, a.words, a.missing, a.expanded) == (
+        b.suggestion,
+        b.words,
+        b.missing,
+        b.expanded,
+    )
+    assert a.facets == b.facets
+    assert a.timeline == b.timeline and a.map == b.map
+    ids_a, ids_b = [h.id for h in a.hits], [h.id for h in b.hits]
+    assert sorted(ids_a) == sorted(ids_b)
+    assert [sorted(s["id"] for s in h.similar) for h in a.hits] == [
+        sorted(s["id"] for s in h.similar) for h in b.hits
+    ]
+    # Scores differ a little (Whoosh stores lengths in one byte): the order must
+    # agree wherever the Whoosh scores differ by more than 5%.
+    where = {i: k for k, i in enumerate(ids_b)}
+    for i, x in enumerate(a.hits):
+        for y in a.hits[i + 1 :]:
+            if x.score is None or x.score > 1.05 * y.score:
+                assert where[x.id] < where[y.id], (x.id, x.score, y.id, y.score)
+
+
+@pytest.mark.parametrize("other", ["xapian", "shards"])
+@pytest.mark.parametrize("q,kwargs", QUERIES, ids=[f"{q}|{k}" for q, k in QUERIES])
+def test_xapian_answers_as_whoosh(engines, other, q, kwargs):
+    # Every result on one page (ties at a page's end may fall either way).
+    kwargs = {"per_page": 100, **kwargs}
+    _same(engines["whoosh"].search(q, **kwargs), engines[other].search(q, **kwargs))
+
+
+@pytest.mark.parametrize("q", ["can bo", "UBND", "", "hòa giải -hoà đồng"])
+def test_match_ids_and_export_agree(engines, q):
+    w, x = engines["whoosh"], engines["shards"]
+    assert sorted(w.match_ids(q)) == sorted(x.match_ids(q))
+    assert sorted(r["id"] for r in w.export(q)) == sorted(r["id"] for r in x.export(q))
+
+
+@pytest.mark.parametrize("article_id", ["syn/hiểu một lần", "syn/whole-word", "syn/nfd"])
+def test_articles_and_related_agree(engines, article_id):
+    w, x = engines["whoosh"], engines["shards"]
+    assert w.article(article_id) == x.article(article_id)
+    assert [h.id for h in w.related(article_id)] == [h.id for h in x.related(article_id)]
+    assert w.count() == x.count() == len(ARTICLES) + 5
+
+
+@needs_tcpsrv
+@pytest.mark.parametrize("q,kwargs", QUERIES[:12], ids=[q for q, _ in QUERIES[:12]])
+def test_remote_shards_answer_as_local_ones(indexes, servers, engines, q, kwargs):
+    _, urls = servers
+    remote = open_engine(indexes["shards"], shard_urls=urls)
+    try:
+        a, b = engines["shards"].search(q, **kwargs), remote.search(q, **kwargs)
+        assert [(h.id, h.score) for h in a.hits] == [(h.id, h.score) for h in b.hits]
+        assert (a.total, a.facets, b.partial) == (b.total, b.facets, [])
+    finally:
+        remote.close_all()
+
+
+@needs_tcpsrv
+def test_a_dead_shard_is_an_error_unless_partial_results_are_asked_for(indexes, servers, runner):
+    _, urls = servers
+    dead = f"tcp://127.0.0.1:{_free_port()}"
+    broken = [urls[0], dead, urls[2]]
+    engine = open_engine(indexes["shards"], shard_urls=broken)
+    with pytest.raises(ShardUnavailable):
+        engine.search("can bo")
+    engine.close_all()
+
+    args = ["search", "can bo", "--index", str(indexes["shards"])]
+    args += [x for u in broken for x in ("--shard-url", u)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    assert "không trả lời" in result.output and "Traceback" not in result.output
+
+    result = runner.invoke(cli, [*args, "--allow-partial"])
+    assert result.exit_code == 0, result.output
+    assert f"Kết quả chưa đầy đủ: không tìm được trên shard {dead}" in result.output
+    full = open_engine(indexes["shards"], shard_urls=urls)
+    part = open_engine(indexes["shards"], shard_urls=broken, allow_partial=True)
+    try:
+        some = part.search("can bo", per_page=100)
+        assert some.partial == [dead] and 0 < some.total < full.search("can bo").total
+    finally:
+        full.close_all()
+        part.close_all()
+
+
+@needs_tcpsrv
+def test_the_site_says_503_for_a_dead_shard_and_marks_partial_results(indexes, servers):
+    from web import create_app
+
+    _, urls = servers
+    dead = f"tcp://127.0.0.1:{_free_port()}"
+    config = {"TESTING": True, "INDEX_DIR": str(indexes["shards"])}
+    strict = create_app({**config, "SHARD_URLS": [urls[0], dead, urls[2]]}).test_client()
+    r = strict.get("/api/search?q=can+bo")
+    assert r.status_code == 503 and r.get_json()["code"] == "shard_unavailable"
+    assert strict.get("/search?q=can+bo").status_code == 503
+    lenient = create_app(
+        {**config, "SHARD_URLS": [urls[0], dead, urls[2]], "ALLOW_PARTIAL": True}
+    ).test_client()
+    r = lenient.get("/api/search?q=can+bo")
+    assert r.status_code == 200 and r.get_json()["partial"] == [dead]
+    page = lenient.get("/search?q=can+bo").get_data(as_text=True)
+    assert "Kết quả chưa đầy đủ" in page
+
+
+@needs_tcpsrv
+def test_a_write_while_serving_is_seen_by_remote_readers(tmp_path):
+    path = _build(tmp_path / "live", "xapian", 2)
+    procs = [_serve(path / "shards" / str(k)) for k in range(2)]
+    try:
+        engine = open_engine(path, shard_urls=[u for _, u in procs])
+        before = engine.search("").total
+        assert "live/1" not in engine.match_ids("nông thôn mới")
+        new = Article(
+            id="live/1",
+            title="Tin mới về xã Quyết Tiến",
+            body="Xã Quyết Tiến hoàn thành nông thôn mới.",
+            province="Lai Châu",
+            date=dt.date(2024, 5, 1),
+        )
+        add_articles(path, [new])
+        assert "live/1" in engine.match_ids("nông thôn mới")
+        assert engine.search("").total == before + 1
+        assert engine.article("live/1").title == new.title
+        engine.close_all()
+    finally:
+        for p, _ in procs:
+            p.terminate()
+            p.wait(timeout=10)
+
+
+def test_an_index_keeps_its_backend(indexes, runner, tmp_path):
+    result = runner.invoke(
+        cli, ["index", str(SEEDS), "--index", str(indexes["whoosh"]), "--backend", "xapian"]
+    )
+    assert result.exit_code == 2 and "whoosh" in result.output
+    result = runner.invoke(
+        cli, ["index", str(SEEDS), "--index", str(tmp_path / "w"), "--shards", "2"]
+    )
+    assert result.exit_code == 2 and "--shards" in result.output
+
+
+def test_indexing_again_changes_nothing_in_shards(indexes, runner):
+    result = runner.invoke(cli, ["index", str(SEEDS), "--index", str(indexes["shards"]), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"unchanged": 5' in result.output and '"indexed": 0' in result.output
+
+
+def _by_id(reader, p) -> dict:
+    """A posting list keyed on article id: (weight, positions)."""
+    out = {}
+    for k, d in enumerate(p.ids.tolist()):
+        if d in set(reader.live_ids().tolist()):
+            pos = p.positions([k])[1].tolist() if p.has_positions else []
+            out[reader.stored(d)["id"]] = (float(p.weights[k]), pos)
+    return out
+
+
+@pytest.mark.parametrize(
+    "field,text",
+    [
+        ("text", "can"),
+        ("text", "xa"),
+        ("exact", "cán"),
+        ("exact", "hòa"),
+        ("title", "dan"),
+        ("words", "can_bo"),
+        ("topics", "Xây dựng Đảng"),
+        ("province", "Điện Biên"),
+        ("policy_refs", "70/2009/QD-TTG"),
+    ],
+)
+def test_the_readers_of_both_backends_hold_the_same_postings(engines, field, text):
+    """The seam's primitives (what the generic path and related articles read)."""
+    w, x = engines["whoosh"].searcher(), engines["shards"].searcher()
+    pw, px = w.postings(field, text), x.postings(field, text)
+    assert len(px) and _by_id(w, pw) == _by_id(x, px)
+    assert w.doc_frequency(field, text) == x.doc_frequency(field, text)
+    assert w.frequency(field, text) == x.frequency(field, text)
+    assert sorted(w.field_terms(field)) == sorted(x.field_terms(field))
+
+
+def test_check_finds_a_damaged_shard_and_search_says_so_in_one_line(indexes, runner, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(indexes["shards"], copy)
+    result = runner.invoke(cli, ["check", "--index", str(copy)])
+    assert result.exit_code == 0 and "healthy" in result.output
+    (copy / "vocab.sqlite").unlink()
+    assert runner.invoke(cli, ["check", "--index", str(copy)]).exit_code == 1
+    result = runner.invoke(cli, ["check", "--index", str(copy), "--repair"])
+    assert result.exit_code == 0 and "vocabulary rebuilt" in result.output, result.output
+    table = copy / "shards" / "1" / "postlist.glass"
+    table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
+    result = runner.invoke(cli, ["check", "--index", str(copy)])
+    assert result.exit_code == 1 and "shard 1" in result.output
+    result = runner.invoke(cli, ["search", "can bo", "--index", str(copy)])
+    assert result.exit_code == 2 and "hỏng" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+REPLICATE_SERVER = shutil.which("xapian-replicate-server")
+REPLICATE = shutil.which("xapian-replicate")
+
+
+def _replicate(port: int, shards: int, replica: Path) -> None:
+    for k in range(shards):
+        subprocess.run(
+            [REPLICATE, "-h", "127.0.0.1", "-p", str(port), "-m", str(k), "-o", "-q"]
+            + [str(replica / "shards" / str(k))],
+            check=True,
+            timeout=60,
+            stdout=subprocess.DEVNULL,
+        )
+
+
+@pytest.mark.skipif(REPLICATE is None, reason="xapian-tools is not installed")
+def test_a_replica_made_by_xapian_replicate_answers_the_same(tmp_path, monkeypatch):
+    # Changesets let later runs send only what changed (else a full copy is sent).
+    monkeypatch.setenv("XAPIAN_MAX_CHANGESETS", "10")
+    master = _build(tmp_path / "master", "xapian", 2)
+    replica = tmp_path / "replica"
+    (replica / "shards").mkdir(parents=True)
+    port = _free_port()
+    server = subprocess.Popen(
+        [REPLICATE_SERVER, "-I", "127.0.0.1", "-p", str(port), str(master / "shards")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "xapian-replicate-server did not start"
+                time.sleep(0.05)
+        _replicate(port, 2, replica)
+        # The metadata and the vocabulary go along (one small file each).
+        for name in ("vnsearch.json", "vocab.sqlite"):
+            shutil.copy(master / name, replica / name)
+        a, b = open_engine(master), open_engine(replica)
+        try:
+            for q in ("can bo cap xa", "UBND", "", "hòa giải"):
+                ra, rb = a.search(q), b.search(q)
+                assert [(h.id, h.score) for h in ra.hits] == [(h.id, h.score) for h in rb.hits]
+                assert (ra.total, ra.facets) == (rb.total, rb.facets)
+            add_articles(
+                master, [Article(id="rep/1", title="Tin mới", body="Xã Nậm Pồ có trường mới.")]
+            )
+            assert "rep/1" not in b.match_ids("")
+            _replicate(port, 2, replica)
+            assert "rep/1" in b.match_ids("") and b.search("").total == a.search("").total
+        finally:
+            a.close_all()
+            b.close_all()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@needs_tcpsrv
+@pytest.mark.parametrize("processes", [1, 2])
+def test_serve_reads_remote_shards(indexes, servers, tmp_path, processes):
+    import json
+
+    from server_helpers import Server
+
+    _, urls = servers
+    options = tuple(x for u in urls for x in ("--shard-url", u))
+    with Server(indexes["shards"], tmp_path / "log", processes=processes, options=options) as s:
+        answer = s.get("/api/search?q=can+bo+cap+xa")
+        assert answer.status == 200, s.stderr()
+        remote = json.loads(answer.text)
+    local = open_engine(indexes["shards"])
+    try:
+        assert [h["id"] for h in remote["hits"]] == [
+            h.id for h in local.search("can bo cap xa").hits
+        ]
+        assert remote["partial"] == []
+    finally:
+        local.close_all()
