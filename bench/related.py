@@ -24,9 +24,9 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
-from search.engine import Engine  # noqa: E402
-from search.schema import load_article  # noqa: E402
+from bench import common
+from search.backends.base import load_article
+from search.engine import Engine
 
 DEFAULT_20K = Path("/work/idx/local20k-b")
 BUDGET_MS = 50.0
@@ -49,10 +49,10 @@ def measure(path: Path, n: int, seed: int, before: int) -> dict:
     """Latency figures of Engine.related over ``n`` seeded articles of the index at ``path``."""
     engine = Engine(path)
     try:
-        s = engine.searcher()
-        live = [d for d in s.reader().all_doc_ids()]
+        s = engine.searcher()  # the backend's Reader (search/backends)
+        live = [int(d) for d in s.live_ids()]
         docs = random.Random(seed).sample(live, min(n, len(live)))
-        ids = [s.stored_fields(d)["id"] for d in docs]
+        ids = [s.stored(d)["id"] for d in docs]
         t = time.perf_counter()
         engine.related(ids[0], LIMIT)
         first = time.perf_counter() - t
@@ -75,11 +75,14 @@ def measure(path: Path, n: int, seed: int, before: int) -> dict:
             "budget_p95": common.verdict(common.percentile(times, 95) * 1000, "<=", BUDGET_MS),
         }
         if before:
+            whoosh = s.searcher  # the Whoosh backend's own searcher
             slow = []
             for d in docs[:before]:
-                a = load_article(s.stored_fields(d))
+                a = load_article(s.stored(d))
                 t = time.perf_counter()
-                list(s.more_like(d, "text", text=f"{a.title}\n{a.body}", top=LIMIT, numterms=25))
+                list(
+                    whoosh.more_like(d, "text", text=f"{a.title}\n{a.body}", top=LIMIT, numterms=25)
+                )
                 slow.append(time.perf_counter() - t)
             out["whoosh_more_like"] = common.summary_ms(slow)
         return out
