@@ -15,6 +15,7 @@ interfaces only.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import BadQuery
@@ -29,10 +30,21 @@ __all__ = [
     "Reader",
     "article_at",
     "backend_of",
+    "default_backend",
     "find_article",
     "open_source",
     "open_store",
 ]
+
+
+def default_backend() -> str:
+    """The backend of a new index when none is asked for: ``VNSEARCH_BACKEND``, else whoosh."""
+    chosen = os.environ.get("VNSEARCH_BACKEND", "").strip().lower() or DEFAULT
+    if chosen not in BACKENDS:
+        raise BadQuery(
+            f"VNSEARCH_BACKEND: phải là một trong {', '.join(BACKENDS)}", code="bad_backend"
+        )
+    return chosen
 
 
 def backend_of(path) -> str:
@@ -79,7 +91,7 @@ def open_store(path, backend: str | None = None, shards: int | None = None):
             "mới vào một thư mục khác",
             code="backend_mismatch",
         )
-    chosen = existing or backend or DEFAULT
+    chosen = existing or backend or default_backend()
     if chosen == "xapian":
         from . import xapian as xb
 
