@@ -1,4 +1,4 @@
-"""Load: requests/s and latency of ``vnsearch serve`` (waitress) under concurrent clients.
+"""Load: requests/s and latency of ``vnsearch serve`` under concurrent clients.
 
 Starts ``python -m search serve --index DIR --port 0 --host 127.0.0.1`` (a free
 loopback port, read from its start-up line), warms it up with one pass over a
@@ -174,7 +174,7 @@ def bench_load(
 ) -> dict:
     """Run the load test against the index of a corpus slice; write load-TAG.json."""
     from search.engine import open_engine
-    from web.cli import can_fork, cpus
+    from web.cli import cpus, has_gunicorn
 
     from bench.queries import make_queries
 
@@ -185,7 +185,7 @@ def bench_load(
     eng.close()
     if processes is None:
         processes = cpus()
-    if not can_fork():
+    if not has_gunicorn():
         processes = 1
     proc, port = _start_server(str(index), threads, processes)
     try:

@@ -126,7 +126,8 @@ def serve_index(index_dir, tmp_path_factory) -> Path:
 
 
 # Each of the 10 normal requests behind the slow clients is answered within this many
-# seconds (measured on 2 busy cores: at most 0.7 s with waitress, 2.2 s with gunicorn).
+# seconds (measured with gunicorn on 2 cores under a load of 10: medians 20-45 ms, the
+# slowest 1.4 s, behind silent clients; waitress alike).
 SLOW_BOUND = 5.0
 # 200 is twice waitress's default connection limit (per process); 50 stopped the
 # hand-made two-process server that gunicorn replaced. gunicorn's gthread worker holds
