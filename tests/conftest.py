@@ -174,11 +174,11 @@ def engine_for():
 
 @pytest.fixture(scope="session")
 def client_for():
-    """A factory: the Flask test client of the site over an index."""
+    """A factory: the Flask test client of the site over an index (more app config as keywords)."""
     from web import create_app
 
-    def make(index_dir: Path):
-        return create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()
+    def make(index_dir: Path, **config):
+        return create_app({"TESTING": True, "INDEX_DIR": str(index_dir), **config}).test_client()
 
     return make
 

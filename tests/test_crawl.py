@@ -18,10 +18,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import crawl_site as cs
 import pytest
 from click.testing import CliRunner
 
-import crawl_site as cs
 from search.check import check_index
 from search.cli import cli
 from search.crawl.cli import _Progress, parse_duration
@@ -167,10 +167,8 @@ def test_301_is_followed_to_the_canonical_url(first):
     assert statuses[i + 1] == (cs.ARTICLES[1], 200)
 
 
-def test_the_site_links_crawled_articles_to_their_own_page(first, site):
-    from web import create_app  # noqa: PLC0415 (the site, only for this test)
-
-    client = create_app({"INDEX_DIR": str(first.index_dir), "TESTING": True}).test_client()
+def test_the_site_links_crawled_articles_to_their_own_page(first, site, client_for):
+    client = client_for(first.index_dir)
     canonical = site.canonical(1)
     page = client.get(f"/articles/{article_id(canonical)}").get_data(as_text=True)
     assert f'href="{canonical}" rel="external noopener">Xem bài gốc' in page

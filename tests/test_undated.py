@@ -7,7 +7,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 
 import pytest
-from web_helpers import Links
+from web_helpers import Page
 
 from search.article import Article
 from search.cli import cli
@@ -51,7 +51,7 @@ def mixed(articles_index):
 def test_no_newest_sort_nor_feed_when_nothing_is_dated(client_for, undated, q):
     r = client_for(undated).get("/search", query_string={"q": q})
     assert r.status_code == 200
-    links = Links(r.text)
+    links = Page(r.text)
     assert links.find(text="Mới nhất") == []
     assert links.find(text="Liên quan nhất")
     assert "application/atom+xml" not in r.text and FEED_TITLE not in r.text
@@ -62,7 +62,7 @@ def test_no_newest_sort_nor_feed_when_nothing_is_dated(client_for, undated, q):
 @pytest.mark.parametrize("name", ["dated", "mixed"])
 def test_newest_sort_and_feed_when_some_are_dated(client_for, request, name):
     r = client_for(request.getfixturevalue(name)).get("/search", query_string={"q": "trạm bơm"})
-    links = Links(r.text)
+    links = Page(r.text)
     assert links.find(text="Mới nhất")
     feed = [a for a in links.links if (a["href"] or "").startswith("/search.atom")]
     assert [a["text"] for a in feed] == ["Atom: bài mới nhất"]
@@ -74,7 +74,7 @@ def test_newest_sort_and_feed_when_some_are_dated(client_for, request, name):
 
 def test_a_date_filter_means_every_result_is_dated(client_for, mixed):
     r = client_for(mixed).get("/search", query_string={"q": "trạm bơm", "date_from": "2024"})
-    assert Links(r.text).find(text="Mới nhất") and FEED_TITLE in r.text
+    assert Page(r.text).find(text="Mới nhất") and FEED_TITLE in r.text
     assert "không rõ ngày</span>" not in r.text
 
 
@@ -121,7 +121,7 @@ def test_article_page_says_when_or_that_it_is_unknown(client_for, mixed, article
 def test_home_page_says_newest_only_with_dates(client_for, request, name, heading, link):
     r = client_for(request.getfixturevalue(name)).get("/")
     assert f'<h2 id="recent-title">{heading}</h2>' in r.text
-    assert Links(r.text).find(text="Xem tất cả bài viết")[0]["href"] == link
+    assert Page(r.text).find(text="Xem tất cả bài viết")[0]["href"] == link
 
 
 def test_cli_lists_undated_hits_as_such(runner, mixed):

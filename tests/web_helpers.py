@@ -149,6 +149,3 @@ def assert_inert(html: str, allowed_tags: set[str] | None = None) -> Page:
                 assert not v.startswith(("javascript:", "data:", "vbscript:"))
                 assert v.startswith(("/", "http://", "https://", "#", "?"))
     return page
-
-
-Links = Page  # the parser's former name (tests written before the merge use it)
