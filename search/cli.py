@@ -93,7 +93,13 @@ def _dump(obj) -> None:
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="vnsearch")
+@click.version_option(
+    __version__,
+    prog_name="vnsearch",
+    # Made when the option is defined, before clickfmt's catalogue is in use.
+    message="%(prog)s, phiên bản %(version)s",
+    help="Hiện phiên bản rồi thoát.",
+)
 @click.option(
     "--config",
     "config_file",

@@ -165,7 +165,10 @@ ENGLISH = re.compile(
         (["check", "--index", "{file}"], "là một tệp, không phải thư mục."),
         (["crawl"], "không có gì để thu thập"),
         (["crawl", "--every", "1x", "http://127.0.0.1:9/"], "'1x' không phải là thời lượng"),
-        (["crawl", "--since", "hôm qua", "http://127.0.0.1:9/"], "'hôm qua' không đúng dạng"),
+        (
+            ["crawl", "--since", "hôm qua", "http://127.0.0.1:9/"],
+            "--since: ngày phải có dạng dd/mm/yyyy, yyyy-mm hoặc yyyy, không phải 'hôm qua'",
+        ),
         (["serve", "--port", "x"], "Giá trị không hợp lệ cho '--port'"),
         (["serve", "--base-url", "ftp://x"], "không phải là địa chỉ http(s) hợp lệ"),
     ],
@@ -195,6 +198,13 @@ def test_usage_line_and_hint_are_vietnamese(runner):
     assert runner.invoke(cli, ["serve", "--nope"], prog_name="vnsearch").output.startswith(
         "Cách dùng: vnsearch serve [TÙY CHỌN]\n"
     )
+
+
+def test_version_is_vietnamese(runner):
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("vnsearch, phiên bản ")
+    assert "Hiện phiên bản rồi thoát." in runner.invoke(cli, ["--help"]).output
 
 
 def test_help_pages_use_vietnamese_for_clicks_words(runner):

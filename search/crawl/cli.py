@@ -12,6 +12,7 @@ import click
 
 from .. import settings
 from ..clickfmt import Command, explain
+from ..dates import parse_bound
 from ..errors import SearchError
 from ..paths import default_index
 from .fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, MAX_PAGE_BYTES
@@ -53,6 +54,14 @@ def parse_duration(text: str) -> float:
     if seconds <= 0:
         raise ValueError("chu kỳ phải dài hơn 0 giây")
     return seconds
+
+
+def _since(ctx, param, value):
+    """--since: a day in the forms of --from (dd/mm/yyyy, yyyy-mm-dd, yyyy-mm, yyyy)."""
+    try:
+        return parse_bound(value, "--since", end=False)
+    except SearchError as e:  # BadQuery: a Vietnamese message naming the option
+        raise _Failed(str(e)) from None
 
 
 def _duration(ctx, param, value):
@@ -185,10 +194,11 @@ def _status(index_dir: Path, as_json: bool) -> None:
 )
 @click.option(
     "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
+    callback=_since,
     metavar="DATE",
-    help="Only articles published on or after DATE (YYYY-MM-DD).",
+    help="Only articles published on or after DATE (dd/mm/yyyy, yyyy-mm-dd, yyyy-mm "
+    "or yyyy: a month or year from its first day).",
 )
 @click.option(
     "--user-agent",
@@ -292,7 +302,7 @@ def crawl(
             sources=sources,
             delay=delay,
             max_pages=max_pages,
-            since=since.date() if since else None,
+            since=since,
             agent=user_agent,
             timeout=timeout,
             max_bytes=max_bytes,
