@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 from facet_corpus import corpus as facet_corpus
 from helpers import add_articles, copy_index
+from server_helpers import HOST, Server
+from web_helpers import EXTRA
 
 from search.article import Article
 from search.engine import Engine, open_engine
@@ -181,6 +183,60 @@ def client_for():
         return create_app({"TESTING": True, "INDEX_DIR": str(index_dir), **config}).test_client()
 
     return make
+
+
+# --- the browser tests: a real `vnsearch serve` and Debian's headless chromium -----------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def site_index(index_with) -> Path:
+    """The session index plus the web articles (a source link, hostile HTML)."""
+    return index_with(EXTRA, "site")
+
+
+@pytest.fixture(scope="session")
+def base_url(site_index, tmp_path_factory):
+    """`vnsearch serve` over ``site_index`` on a free loopback port; yields its base URL."""
+    with Server(site_index, tmp_path_factory.mktemp("serve") / "serve.log", threads=4) as s:
+        yield f"http://{HOST}:{s.port}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium, driven by Playwright (no browser download)."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(params=[(1280, 900)], ids=["desktop"])
+def page(browser, request):
+    """A fresh desktop page; fails the test on console errors (CSP violations included)."""
+    width, height = request.param
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="vi-VN", accept_downloads=True
+    )
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield pg
+    context.close()
+    assert errors == []
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from urllib.request import urlopen
 
 import pytest
 from server_helpers import HOST, Server
-from web_helpers import EXTRA, SOURCE_ID, SOURCE_URL
+from web_helpers import SOURCE_ID, SOURCE_URL
 
 from search.analysis import fold
 from search.ingest import index_paths
@@ -25,15 +25,6 @@ from search.vocab import vocab_path
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
@@ -47,56 +38,13 @@ def shots(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def site_index(index_with):
-    """The session index plus articles with a source link."""
-    return index_with(EXTRA, "browser")
-
-
-def _serve(index, log):
-    """`vnsearch serve` on a free loopback port; yields its base URL."""
-    with Server(index, log, threads=4) as server:
-        yield f"http://{HOST}:{server.port}"
-
-
-@pytest.fixture(scope="module")
-def base_url(site_index, tmp_path_factory):
-    """The site over the session index plus articles with a source link."""
-    yield from _serve(site_index, tmp_path_factory.mktemp("serve") / "serve.log")
-
-
-@pytest.fixture(scope="module")
 def seeds_url(tmp_path_factory):
     """The site over an index of the five seeds only, as the README's first command builds."""
     index = tmp_path_factory.mktemp("seeds-site") / "index"
     report = index_paths([SEEDS], index, workers=1)
     assert report.indexed == 5
-    yield from _serve(index, tmp_path_factory.mktemp("serve") / "serve.log")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Debian chromium."""
-    if not CHROMIUM.exists():
-        pytest.skip("needs /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture(params=[(1280, 900)], ids=["desktop"])
-def page(browser, request):
-    """A fresh page; fails the test on console errors (CSP violations included)."""
-    width, height = request.param
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield pg
-    context.close()
-    assert errors == []
+    with Server(index, tmp_path_factory.mktemp("serve") / "serve.log", threads=4) as server:
+        yield f"http://{HOST}:{server.port}"
 
 
 def facet_counts(page, name: str) -> dict[str, int]:

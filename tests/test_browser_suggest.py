@@ -1,7 +1,7 @@
 """Suggestions as you type in a real headless Chromium against `vnsearch serve`.
 
 The server, the browser and the page (which fails a test on any console error,
-CSP violations included) are those of tests/test_browser.py.
+CSP violations included) are the fixtures of tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from search.analysis import fold
-from test_browser import ARGS, CHROMIUM, base_url, browser, page, site_index  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -120,7 +119,7 @@ def test_mouse_click_on_an_option_keeps_the_filters(page, base_url):
     assert query_of(page.url) == {"q": chosen, "province": "Điện Biên"}
 
 
-def test_without_javascript_the_form_still_works(browser, base_url):  # noqa: F811
+def test_without_javascript_the_form_still_works(browser, base_url):
     context = browser.new_context(java_script_enabled=False, locale="vi-VN")
     try:
         pg = context.new_page()
