@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from . import pyvi_fast
-from .analysis import new_style, normalize_text
+from .analysis import ensure_normalized, new_style
 from .extract.text import bounded_chunks
 
 # pyvi's CRF works sentence by sentence; long inputs are cut at sentence ends
@@ -26,7 +26,7 @@ def load_model() -> None:
 
 def sentences(text: str) -> list[str]:
     """The pieces of ``text`` that pyvi segments one at a time (each bounded in length)."""
-    parts = (p.strip() for p in _SENTENCE_END.split(normalize_text(text)))
+    parts = (p.strip() for p in _SENTENCE_END.split(ensure_normalized(text)))
     return [c for p in parts if p for c in bounded_chunks(p, MAX_SENTENCE_CHARS)]
 
 
