@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,7 @@ def index_dir(tmp_path_factory, seed_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def engine(index_dir) -> Engine:
+def engine(index_dir) -> Iterator[Engine]:
     """An Engine over the shared index."""
     e = Engine(index_dir)
     yield e

@@ -16,10 +16,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 HOST = "127.0.0.1"
 # The start-up line: the port chosen, and "(N processes x M threads; ...)".
-LISTENING = re.compile(r"^vnsearch: serving .* on http://127\.0\.0\.1:(\d+)/ \((.*)\)$", re.M)
+LISTENING = re.compile(
+    r"^vnsearch: serving .* on http://127\.0\.0\.1:(\d+)/ \((.*)\)$", re.MULTILINE
+)
 
 
 class Server:
@@ -55,7 +58,7 @@ class Server:
         self.port: int | None = None
         self.label = ""
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Self:
         # stderr goes to a file: a pipe nobody reads could fill up and stall the server.
         with open(self.log, "wb") as err:
             self.proc = subprocess.Popen(
@@ -94,8 +97,9 @@ class Server:
         """What the server wrote on stderr (its log)."""
         return self.log.read_text("utf-8", "replace") if self.log.exists() else ""
 
-    def get(self, target: str, timeout: float = 30) -> "Answer":
+    def get(self, target: str, timeout: float = 30) -> Answer:
         """GET ``target`` (already %-encoded) over a fresh connection."""
+        assert self.port is not None, "the server is not running"
         return raw_request(
             self.port, b"GET " + target.encode("ascii") + b" HTTP/1.1", timeout=timeout
         )

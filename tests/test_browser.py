@@ -305,7 +305,9 @@ def test_desktop_shows_filters_and_charts_open(page, base_url, shots):
     assert page.locator("svg.map a").first.is_visible()
     page.screenshot(path=str(shots / "search-charts.png"), full_page=True)
     label = bars.first.get_attribute("aria-label")
-    count = int(re.search(r": (\d+) bài", label).group(1))
+    m = re.search(r": (\d+) bài", label or "")
+    assert m is not None, label
+    count = int(m.group(1))
     bars.first.click()
     page.wait_for_url(re.compile(r"date_to="))
     assert int(page.locator(".total").inner_text().split()[0]) == count

@@ -8,6 +8,7 @@ and hostile HTML in their fields (``EXTRA``).
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 from search.article import Article
@@ -109,6 +110,13 @@ class Page(HTMLParser):
             if all(link.get(k) == v for k, v in want.items())
             and (text is None or text in link["text"])
         ]
+
+
+def child(element: ET.Element, path: str) -> ET.Element:
+    """The first element at ``path`` under ``element`` (which must be there)."""
+    found = element.find(path)
+    assert found is not None, path
+    return found
 
 
 # Elements no page of the site has, whatever the data: they would load or run something.
