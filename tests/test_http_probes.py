@@ -109,8 +109,10 @@ BAD_UTF8 = {
 SYNTAX = ['"', "(", ")", " OR ", " AND ", " NOT ", "-", "*", "?", "~", "^9", ":", "title:"]
 SYNTAX += ["[", " TO ", "]", "{", "}", "\\", " ", "cán", "bộ", "xã", "2024", "&", "%"]
 query_syntax = st.lists(st.sampled_from(SYNTAX), max_size=30).map("".join)
-# Any code point: controls, private use, noncharacters and lone surrogates included.
-any_text = st.text(st.one_of(st.characters(), st.characters(categories=["Cs"])))
+# Any code point: controls, private use, noncharacters and (st.text leaves them out)
+# lone surrogates.
+any_char = st.one_of(st.characters(), st.characters(categories=["Cs"]))
+any_text = st.one_of(st.text(), st.lists(any_char).map("".join))
 hostile_text = st.one_of(st.sampled_from(list(HOSTILE.values())), any_text, query_syntax)
 # What reaches the server: UTF-8 of any text (lone surrogates as their bytes), or any bytes.
 hostile_bytes = st.one_of(
