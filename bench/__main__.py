@@ -10,6 +10,8 @@
     python -m bench pages     [--index DIR] [--n 200] [--seconds S] [--label 20k]
     python -m bench related   [--index DIR ...] [--n 200] [--seed S] [--before N]
     python -m bench segment   [--limit 3000 (0: all 20k)] [--repeat 3]
+    python -m bench backends  --size 20k [--limit N] [--n 200] [--repeat 3] [--ingest-limit 2000]
+                              [--whoosh-index DIR] [--xapian-index DIR] [--serve-seconds 20]
     python -m bench plot
     python -m bench all       [--with-100k]
 
@@ -142,6 +144,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--limit", type=int, default=3000, help="first N articles of 20k (0: all)")
     p.add_argument("--repeat", type=int, default=3, help="runs of each; medians are kept")
 
+    p = sub.add_parser("backends", help="vnsearch on Whoosh and Xapian vs tantivy, SQLite, Whoosh")
+    _size(p)
+    p.add_argument("--n", type=int, default=200, help="queries in the set")
+    p.add_argument("--repeat", type=int, default=3, help="runs; the median per query is kept")
+    p.add_argument("--seed", type=int, default=20250)
+    p.add_argument(
+        "--ingest-limit", type=int, default=2000, help="articles every system indexes (subset)"
+    )
+    p.add_argument("--whoosh-index", type=Path, default=None, help="a vnsearch-Whoosh index")
+    p.add_argument("--xapian-index", type=Path, default=None, help="a vnsearch-Xapian index")
+    p.add_argument("--serve-seconds", type=float, default=20, help="per server (0: no serve)")
+    p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--profile-queries", type=int, default=10, help="slowest Xapian queries")
+
     sub.add_parser("plot", help="PNG plots from the results JSON")
 
     p = sub.add_parser("all", help="everything in order (20k; --with-100k adds the big corpus)")
@@ -209,6 +225,22 @@ def main(argv: list[str] | None = None) -> None:
         from .segment import bench_segment
 
         bench_segment(args.limit or None, args.repeat)
+    elif args.cmd == "backends":
+        from .backends import bench_backends
+
+        bench_backends(
+            args.size,
+            args.limit,
+            args.n,
+            args.repeat,
+            args.seed,
+            args.ingest_limit,
+            args.whoosh_index,
+            args.xapian_index,
+            args.serve_seconds,
+            args.clients,
+            args.profile_queries,
+        )
     elif args.cmd == "plot":
         from .plot import plot_all
 

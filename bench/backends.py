@@ -1,0 +1,738 @@
+"""``bench backends``: vnsearch's two storage backends against plain engines, in ONE run (issue 13).
+
+Systems, on the same articles and the same query set (``bench queries``' seeded set):
+
+* ``vn-whoosh`` - ``open_engine(DIR).search(q, province=…, per_page=10)`` over a
+  Whoosh index (``--whoosh-index``, else built into bench/work);
+* ``vn-xapian`` - the same over a Xapian index, one local database (``--xapian-index``);
+* ``vn-xapian-2shards`` - the same with ``shard_urls``: the Xapian index's documents
+  placed into 2 shards by the backend's own ``shard_of`` (as ``--shards 2`` places
+  them; copied, not re-analysed: bench/work/backends/…-2shards) and each served by
+  ``xapian-tcpsrv`` on 127.0.0.1;
+* ``whoosh``, ``tantivy``, ``sqlite`` - the plain engines of ``bench/plain.py``.
+
+vnsearch's searches are the full ones (all six facets, timeline, snippets,
+suggestion); tantivy and SQLite count the province facet; plain Whoosh returns 10 ids.
+
+Figures per system: ingest articles/s of a child process per build (wall time, start-up
+included) on the first ``--ingest-limit`` articles for every system (vnsearch's
+ingest is dominated by pyvi) and on the whole slice for the plain engines; peak memory
+of the build (``ru_maxrss`` of the child from ``wait4``: its largest process, and
+the RSS of its process tree sampled every 0.2 s); index size on disk over the
+title+body text; query latency, wall and CPU (``time.process_time`` of this process;
+for remote shards the servers' CPU is added as a mean per query), one warm-up pass then
+``--repeat`` passes, the median per query, then p50/p95 over the queries;
+``vnsearch serve`` requests/s for /search pages (``bench.load``'s clients). A
+cross-check: every query's total must be the same on vn-whoosh, vn-xapian and
+vn-xapian-2shards (and the facet counts). A cProfile of the Xapian search path over
+the slowest queries goes to bench/work/backends/. Writes bench/results/backends-TAG.json
+and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import os
+import pstats
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from bench import common
+from bench.ingest import _rss_pss, _tree, corpus_stats
+
+VN = ("vn-whoosh", "vn-xapian", "vn-xapian-2shards")
+PLAIN = ("whoosh", "tantivy", "sqlite")
+SHARDS = 2
+
+
+def _work() -> Path:
+    return common.WORK / "backends"
+
+
+# --- builds, measured -------------------------------------------------------------
+
+
+def measure(cmd: list[str]) -> dict:
+    """Run ``cmd`` as a child: wall time, ru_maxrss (wait4), peak tree RSS, CPU time."""
+    out = _work() / "child.out"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w") as f:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=common.ROOT)
+        peak_tree = 0
+        while True:
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            peak_tree = max(peak_tree, sum(_rss_pss(p)[0] for p in _tree(proc.pid)))
+            time.sleep(0.2)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = out.read_text(errors="replace")
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd[:6])} … failed ({proc.returncode}): {text[-1500:]}")
+    return {
+        "wall_s": round(wall, 2),
+        "maxrss_mb": round(ru.ru_maxrss / 1024, 1),
+        "peak_tree_rss_mb": round(peak_tree / 2**20, 1),
+        "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
+        "output": text[-400:],
+    }
+
+
+def index_size(path: Path) -> dict:
+    """MB on disk of an index folder, and without the vocabulary (vnsearch's suggester)."""
+    files = [f for f in Path(path).rglob("*") if f.is_file() and "LOCK" not in f.name.upper()]
+    total = sum(f.stat().st_size for f in files)
+    vocab = sum(f.stat().st_size for f in files if f.name.startswith("vocab"))
+    return {
+        "index_mb": round(total / 2**20, 1),
+        "index_mb_without_vocab": round((total - vocab) / 2**20, 1),
+    }
+
+
+def build(
+    system: str, paths: list[Path], out: Path, provinces: Path, text_mb: float, n: int
+) -> dict:
+    """Build ``system``'s index of ``paths`` into ``out`` (a fresh folder); its figures."""
+    common.fresh_dir(out)
+    if system in PLAIN:
+        cmd = [common.PYTHON, "-m", "bench.plain", "--build", system, str(out), str(provinces)]
+    else:
+        cmd = [common.PYTHON, "-m", "search", "index", "--index", str(out), "--json"]
+        if system == "vn-xapian":
+            cmd += ["--backend", "xapian"]
+    load = [round(x, 2) for x in os.getloadavg()]
+    run = measure(cmd + [str(p) for p in paths])
+    size = index_size(out)
+    fig = {
+        **{k: v for k, v in run.items() if k != "output"},
+        "articles": n,
+        "articles_per_s": round(n / run["wall_s"], 1),
+        **size,
+        "index_over_text": round(size["index_mb"] / text_mb, 3),
+        "loadavg_at_start": load,
+    }
+    print(
+        f"  built {system:<18} {n} articles: {fig['articles_per_s']} art/s, "
+        f"maxrss {fig['maxrss_mb']} MB, tree {fig['peak_tree_rss_mb']} MB, "
+        f"index {fig['index_mb']} MB ({fig['index_over_text']}x text)",
+        flush=True,
+    )
+    return fig
+
+
+def reshard(src: Path, out: Path, shards: int) -> Path:
+    """A copy of the Xapian index ``src`` whose documents sit in ``shards`` databases,
+    each where ``search.backends.xapian.shard_of`` puts it; reused while ``src`` is unchanged."""
+    import xapian
+
+    from search.backends.xapian import SHARDS_DIR, shard_of, term
+
+    meta = json.loads((src / "vnsearch.json").read_text("utf-8"))
+    sources = [
+        xapian.Database(str(src / SHARDS_DIR / str(k))) for k in range(int(meta.get("shards", 1)))
+    ]
+    stamp = {
+        "src": str(src),
+        "shards": shards,
+        "revisions": [int(db.get_revision()) for db in sources],
+        "documents": sum(int(db.get_doccount()) for db in sources),
+    }
+    marker = out / "resharded-from.json"
+    if marker.exists() and json.loads(marker.read_text("utf-8")) == stamp:
+        return out
+    common.fresh_dir(out / SHARDS_DIR)
+    dbs = [
+        xapian.WritableDatabase(str(out / SHARDS_DIR / str(k)), xapian.DB_CREATE_OR_OPEN)
+        for k in range(shards)
+    ]
+    for db in sources:
+        for n, p in enumerate(db.postlist(""), 1):
+            doc = db.get_document(p.docid)
+            article_id = json.loads(doc.get_data().partition(b"\0")[0])["id"]
+            dbs[shard_of(article_id, shards)].replace_document(term("id", article_id), doc)
+            if n % 2000 == 0:
+                for d in dbs:
+                    d.commit()
+    for d in dbs:
+        d.commit()
+        d.close()
+    (out / "vnsearch.json").write_text(json.dumps({**meta, "shards": shards}), "utf-8")
+    with (
+        sqlite3.connect(str(src / "vocab.sqlite")) as a,
+        sqlite3.connect(str(out / "vocab.sqlite")) as b,
+    ):
+        a.backup(b)
+    marker.write_text(json.dumps(stamp), "utf-8")
+    return out
+
+
+# --- remote shards ----------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ShardServers:
+    """``xapian-tcpsrv`` serving each shard of an index on 127.0.0.1 (a context manager)."""
+
+    def __init__(self, index: Path):
+        self.index = index
+        self.procs: list[subprocess.Popen] = []
+        self.urls: list[str] = []
+
+    def __enter__(self):
+        meta = json.loads((self.index / "vnsearch.json").read_text("utf-8"))
+        for k in range(int(meta["shards"])):
+            port = _free_port()
+            cmd = [
+                "xapian-tcpsrv",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                str(self.index / "shards" / str(k)),
+            ]
+            # Its own session: on SIGTERM it signals its whole process group.
+            self.procs.append(
+                subprocess.Popen(
+                    cmd,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+            deadline = time.time() + 20
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), 1).close()
+                    break
+                except OSError:
+                    if time.time() > deadline or self.procs[-1].poll() is not None:
+                        self.__exit__()
+                        raise RuntimeError(f"xapian-tcpsrv did not start on port {port}")
+                    time.sleep(0.1)
+            self.urls.append(f"tcp://127.0.0.1:{port}")
+        return self
+
+    def cpu_s(self) -> float:
+        """CPU seconds of the servers and their connection processes."""
+        from bench.load import _tree_cpu_s
+
+        return sum(sum(_tree_cpu_s(p.pid).values()) for p in self.procs)
+
+    def __exit__(self, *exc) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(10)
+
+
+# --- queries ----------------------------------------------------------------------
+
+
+def _vn(engine):
+    def run(q: str, province: str | None):
+        res = engine.search(q, province=province, per_page=10)
+        facets = {name: {v.value: v.count for v in values} for name, values in res.facets.items()}
+        return res.total, [h.id for h in res.hits], facets
+
+    return run
+
+
+def time_queries(systems: dict, queries: list[dict], repeat: int, servers=None) -> dict:
+    """Per system: per-query median wall and CPU seconds, and the warm-up pass's answers."""
+    wall: dict[str, list[list[float]]] = {name: [[] for _ in queries] for name in systems}
+    cpu: dict[str, list[list[float]]] = {name: [[] for _ in queries] for name in systems}
+    answers: dict[str, list] = {name: [] for name in systems}
+    server_cpu = 0.0
+    for r in range(repeat + 1):  # pass 0 warms up and records the answers
+        c0 = servers.cpu_s() if servers and r else 0.0
+        for i, item in enumerate(queries):
+            for name, fn in systems.items():
+                t0, p0 = time.perf_counter(), time.process_time()
+                got = fn(item["q"], item["province"])
+                w, c = time.perf_counter() - t0, time.process_time() - p0
+                if r:
+                    wall[name][i].append(w)
+                    cpu[name][i].append(c)
+                else:
+                    answers[name].append(got)
+        if servers and r:
+            server_cpu += servers.cpu_s() - c0
+        print(f"  queries: pass {r}{' (warm-up)' if not r else ''} done", flush=True)
+    return {
+        "wall": {n: [statistics.median(x) for x in v] for n, v in wall.items()},
+        "cpu": {n: [statistics.median(x) for x in v] for n, v in cpu.items()},
+        "answers": answers,
+        "server_cpu_s_per_query": server_cpu / (repeat * len(queries)) if servers else None,
+    }
+
+
+def parity(queries: list[dict], answers: dict) -> dict:
+    """Totals (and facet counts) of every query on the vnsearch systems, compared."""
+    names = [n for n in VN if n in answers]
+    ref = names[0]
+    totals, facets, top10 = [], [], 0
+    for i, item in enumerate(queries):
+        got = {n: answers[n][i] for n in names}
+        if len({g[0] for g in got.values()}) > 1:
+            totals.append({**item, "totals": {n: g[0] for n, g in got.items()}})
+        differ = sorted(
+            {
+                f
+                for n in names[1:]
+                for f in set(got[ref][2]) | set(got[n][2])
+                if got[ref][2].get(f) != got[n][2].get(f)
+            }
+        )
+        if differ:
+            facets.append(
+                {
+                    **item,
+                    "facets": differ,
+                    "counts": {n: {f: got[n][2].get(f) for f in differ[:2]} for n in names},
+                }
+            )
+        top10 += all(g[1] == got[ref][1] for g in got.values())
+    return {
+        "systems": names,
+        "queries": len(queries),
+        "total_mismatches": len(totals),
+        "total_mismatch_list": totals,
+        "facet_mismatches": len(facets),
+        "facet_mismatch_list": facets[:20],
+        "same_first_page_ids_in_order": top10,
+    }
+
+
+def profile(name: str, fn, queries: list[dict], out: Path, repeat: int = 3) -> list[dict]:
+    """cProfile of ``fn`` over ``queries`` (``repeat`` times): the top functions per query."""
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(repeat):
+        for item in queries:
+            fn(item["q"], item["province"])
+    prof.disable()
+    buf = io.StringIO()
+    stats = pstats.Stats(prof, stream=buf)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+    out.write_text(buf.getvalue(), "utf-8")
+    per = repeat * len(queries)
+    rows = []
+    for (file, line, func), (cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append(
+            {
+                "function": f"{Path(file).name}:{line}({func})",
+                "calls_per_query": round(nc / per, 1),
+                "tottime_ms": round(tt * 1000 / per, 2),
+                "cumtime_ms": round(ct * 1000 / per, 2),
+            }
+        )
+    rows.sort(key=lambda r: -r["tottime_ms"])
+    print(f"  profile of {name}: {out}", flush=True)
+    return rows[:20]
+
+
+# --- serve ------------------------------------------------------------------------
+
+
+def serve_rps(index: Path, queries: list[dict], seconds: float, clients: int, extra=()) -> dict:
+    """Requests/s of ``vnsearch serve`` (default processes and threads) on /search pages."""
+    import http.client
+    import re
+
+    from bench.load import _client, _stop_server, _url
+
+    cmd = [
+        common.PYTHON,
+        "-m",
+        "search",
+        "serve",
+        "--index",
+        str(index),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        *extra,
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=common.ROOT
+    )
+    stderr = proc.stderr
+    assert stderr is not None
+    port, deadline = None, time.time() + 90
+    while port is None and time.time() < deadline and proc.poll() is None:
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", stderr.readline() or "")
+        port = int(m.group(1)) if m else None
+    if port is None:
+        proc.kill()
+        return {"error": "vnsearch serve did not start", "command": cmd}
+    threading.Thread(target=stderr.read, daemon=True).start()
+    urls = [_url(q) for q in queries]
+    try:
+        for url in urls[:30]:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            c.request("GET", url)
+            c.getresponse().read()
+            c.close()
+        results: list[list] = [[] for _ in range(clients)]
+        t0 = time.perf_counter()
+        threads = [
+            threading.Thread(target=_client, args=(port, urls, 20250 + i, t0 + seconds, results[i]))
+            for i in range(clients)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(seconds + 60)
+        elapsed = time.perf_counter() - t0
+    finally:
+        _stop_server(proc)
+    ok = [s for r in results for s, status in r if status == 200]
+    lat = common.summary_ms(ok)
+    return {
+        "requests_per_s": round(len(ok) / elapsed, 1),
+        "ok": len(ok),
+        "failures": sum(len(r) for r in results) - len(ok),
+        "p50_ms": lat["p50_ms"],
+        "p95_ms": lat["p95_ms"],
+        "seconds": seconds,
+        "clients": clients,
+        "command": " ".join(cmd[2:]),
+    }
+
+
+def serve_accepts(option: str) -> bool:
+    """True when ``vnsearch serve --help`` lists ``option``."""
+    out = subprocess.run(
+        [common.PYTHON, "-m", "search", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=common.ROOT,
+        check=False,
+    )
+    return option in out.stdout
+
+
+# --- the run ----------------------------------------------------------------------
+
+
+def _full_vn(
+    system: str, given: Path | None, paths, provinces, stats, t: str
+) -> tuple[Path, dict | None]:
+    """The whole-slice vnsearch index of ``system``: given, built before, or built now."""
+    if given:
+        return Path(given), None
+    out = _work() / f"{system}-{t}"
+    done = out / "bench-build.json"
+    if done.exists():
+        return out, json.loads(done.read_text("utf-8"))
+    fig = build(system, paths, out, provinces, stats["text_mb"], stats["articles"])
+    done.write_text(json.dumps(fig), "utf-8")
+    return out, fig
+
+
+def _wait_for_writers(index: Path) -> None:
+    """Return once no ``vnsearch index`` run holds the index's write lock."""
+    from search.index import LOCK_FILE, write_lock
+
+    if (index / LOCK_FILE).exists():
+        t0 = time.time()
+        with write_lock(index, timeout=4 * 3600):
+            pass
+        if time.time() - t0 > 1:
+            print(f"  waited {time.time() - t0:.0f} s for `vnsearch index` on {index}", flush=True)
+
+
+def _close(engine) -> None:
+    (getattr(engine, "close_all", None) or engine.close)()
+
+
+def bench_backends(
+    size: str = "20k",
+    limit: int | None = None,
+    n: int = 200,
+    repeat: int = 3,
+    seed: int = 20250,
+    ingest_limit: int = 2000,
+    whoosh_index: Path | None = None,
+    xapian_index: Path | None = None,
+    serve_seconds: float = 20,
+    clients: int = 4,
+    profile_queries: int = 10,
+) -> dict:
+    """Every figure of every system (module docstring); writes backends-TAG.json."""
+    from bench.plain import FACETS, Plain, export_provinces
+    from bench.queries import make_queries
+    from search.engine import open_engine
+
+    t = common.tag(size, limit)
+    name = f"backends-{t}"
+    common.started(name)
+    work = _work()
+    work.mkdir(parents=True, exist_ok=True)
+    paths = common.corpus_paths(size, limit)
+    stats = corpus_stats(paths)
+    sub_n = min(ingest_limit, stats["articles"])
+    sub_paths = common.corpus_paths(size, sub_n) if sub_n < stats["articles"] else paths
+    sub_stats = corpus_stats(sub_paths) if sub_paths != paths else stats
+    print(f"backends {t}: {stats}; ingest subset {sub_stats['articles']} articles", flush=True)
+
+    provinces = work / f"provinces-{t}.json"
+    full: dict[str, dict | None] = {}
+    dirs: dict[str, Path] = {}
+    for system, given in (("vn-whoosh", whoosh_index), ("vn-xapian", xapian_index)):
+        dirs[system], full[system] = _full_vn(system, given, paths, provinces, stats, t)
+    if not provinces.exists():  # the plain engines get the provinces vnsearch extracted
+        export_provinces(dirs["vn-whoosh"], provinces)
+
+    ingest: dict[str, dict] = {}
+    for system in ("vn-whoosh", "vn-xapian", *PLAIN):
+        ingest[system] = build(
+            system,
+            sub_paths,
+            work / f"ingest-{system}",
+            provinces,
+            sub_stats["text_mb"],
+            sub_stats["articles"],
+        )
+    for system in PLAIN:
+        if sub_paths == paths:
+            full[system], dirs[system] = ingest[system], work / f"ingest-{system}"
+        else:
+            dirs[system] = work / f"{system}-{t}"
+            full[system] = build(
+                system, paths, dirs[system], provinces, stats["text_mb"], stats["articles"]
+            )
+    for system in ("vn-whoosh", "vn-xapian"):  # a given index may still be being built
+        _wait_for_writers(dirs[system])
+    dirs["vn-xapian-2shards"] = reshard(
+        dirs["vn-xapian"], work / f"vn-xapian-{SHARDS}shards-{t}", SHARDS
+    )
+    sizes = {s: index_size(dirs[s]) for s in (*VN, *PLAIN)}
+
+    engines = {s: open_engine(dirs[s]) for s in ("vn-whoosh", "vn-xapian")}
+    queries = make_queries(size, limit, n, seed, engines["vn-whoosh"])
+    plain = {s: Plain(s, dirs[s]) for s in PLAIN}
+    with ShardServers(dirs["vn-xapian-2shards"]) as servers:
+        engines["vn-xapian-2shards"] = open_engine(
+            dirs["vn-xapian-2shards"], shard_urls=servers.urls
+        )
+        systems = {s: _vn(engines[s]) for s in VN}
+        systems.update({s: p.search for s, p in plain.items()})
+        timed = time_queries(systems, queries, repeat, servers)
+        slow = sorted(range(len(queries)), key=lambda i: -timed["wall"]["vn-xapian"][i])
+        picked = [queries[i] for i in slow[:profile_queries]]
+        profiles = {s: profile(s, systems[s], picked, work / f"profile-{s}-{t}.txt") for s in VN}
+        _close(engines.pop("vn-xapian-2shards"))
+    for e in engines.values():
+        _close(e)
+    for p in plain.values():
+        p.close()
+    check = parity(queries, timed["answers"])
+    print(
+        f"  parity: {check['total_mismatches']} total mismatches, "
+        f"{check['facet_mismatches']} facet mismatches over {len(queries)} queries",
+        flush=True,
+    )
+
+    serve: dict[str, dict] = {}
+    if serve_seconds > 0:
+        serve["vn-whoosh"] = serve_rps(dirs["vn-whoosh"], queries, serve_seconds, clients)
+        serve["vn-xapian"] = serve_rps(dirs["vn-xapian"], queries, serve_seconds, clients)
+        if serve_accepts("--shard-url"):
+            with ShardServers(dirs["vn-xapian-2shards"]) as servers:
+                extra = [a for u in servers.urls for a in ("--shard-url", u)]
+                serve["vn-xapian-2shards"] = serve_rps(
+                    dirs["vn-xapian-2shards"], queries, serve_seconds, clients, extra
+                )
+        for s, fig in serve.items():
+            print(f"  serve {s}: {fig}", flush=True)
+
+    per_system = {}
+    for s in (*VN, *PLAIN):
+        lat = common.summary_ms(timed["wall"][s])
+        cpu = common.summary_ms(timed["cpu"][s])
+        fig = {
+            "ingest_subset": ingest.get(s),
+            "ingest_full": full.get(s),
+            **sizes[s],
+            "index_over_text": round(sizes[s]["index_mb"] / stats["text_mb"], 3),
+            "query_wall_ms": lat,
+            "query_cpu_ms": cpu,
+            "facets": FACETS.get(
+                s, "all six (ValueCountMatchSpy / Whoosh columns), timeline, snippets, suggestion"
+            ),
+            "serve": serve.get(s),
+        }
+        if s == "vn-xapian-2shards":
+            fig["server_cpu_ms_per_query_mean"] = round(timed["server_cpu_s_per_query"] * 1000, 2)
+            fig["ingest_subset"] = "as vn-xapian (the same documents, placed into shards)"
+        per_system[s] = fig
+
+    figures = {
+        "corpus": stats,
+        "ingest_corpus": sub_stats,
+        "systems": per_system,
+        "parity": check,
+        "profile_top_tottime": profiles,
+    }
+    figures["targets"], figures["before"] = _targets(per_system, t, sub_n, check, n, seed)
+    params = {
+        "size": size,
+        "limit": limit,
+        "queries": len(queries),
+        "repeat": repeat,
+        "warmup_runs": 1,
+        "seed": seed,
+        "per_page": 10,
+        "ingest_limit": sub_n,
+        "indexes": {s: str(d) for s, d in dirs.items()},
+        "reused": {s: full.get(s) is None for s in ("vn-whoosh", "vn-xapian")},
+        "serve": {"seconds": serve_seconds, "clients": clients},
+        "versions": {k: common._pkg(k) for k in ("tantivy", "xapian-bindings-binary", "Whoosh")},
+        "sqlite": sqlite3.sqlite_version,
+        "xapian_tcpsrv": shutil.which("xapian-tcpsrv"),
+    }
+    common.write_result(name, params, figures)
+    print(table(figures, sub_n, stats["articles"]), flush=True)
+    return figures
+
+
+def _ratio(a, b) -> float:
+    return a / b if b else float("nan")
+
+
+def _targets(fig: dict, t: str, sub_n: int, check: dict, n: int, seed: int) -> tuple[dict, dict]:
+    """Issue 13's targets, and the Whoosh backend against the results measured before."""
+    x, tv, wh = fig["vn-xapian"], fig["tantivy"], fig["whoosh"]
+    targets = {
+        "xapian_p95_vs_tantivy_facets": common.verdict(
+            _ratio(x["query_wall_ms"]["p95_ms"], tv["query_wall_ms"]["p95_ms"]), "<=", 3
+        ),
+        "xapian_2shards_p95_vs_tantivy_facets": common.verdict(
+            _ratio(
+                fig["vn-xapian-2shards"]["query_wall_ms"]["p95_ms"], tv["query_wall_ms"]["p95_ms"]
+            ),
+            "<=",
+            3,
+        ),
+        "xapian_ingest_vs_plain_whoosh": common.verdict(
+            _ratio(x["ingest_subset"]["articles_per_s"], wh["ingest_subset"]["articles_per_s"]),
+            ">=",
+            3,
+        ),
+        "xapian_cpu_p95_vs_tantivy_facets": common.verdict(
+            _ratio(x["query_cpu_ms"]["p95_ms"], tv["query_cpu_ms"]["p95_ms"]), "<=", 3
+        ),
+        "xapian_index_over_text": common.verdict(x["index_over_text"], "<=", 1.5),
+        "parity_total_mismatches": common.verdict(check["total_mismatches"], "<=", 0),
+    }
+    before: dict = {}
+    vw = fig["vn-whoosh"]
+    q = common.load_result(f"queries-{t}")
+    if q:
+        same = q["params"].get("seed") == seed and n <= q["params"].get("queries", 0)
+        before["queries"] = {
+            "file": f"queries-{t}.json",
+            "date": q["machine"]["date"],
+            "vnsearch": q["latency"]["vnsearch"],
+            "query_set": f"the first {n} of the same set" if same else "another set",
+        }
+        targets["whoosh_p95_not_slower"] = common.verdict(
+            _ratio(vw["query_wall_ms"]["p95_ms"], q["latency"]["vnsearch"]["p95_ms"]), "<=", 1.0
+        )
+    i = common.load_result(f"ingest-{common.tag(t.split('-')[0], sub_n)}")
+    if i and "baseline" in i:
+        now = _ratio(vw["ingest_subset"]["articles_per_s"], wh["ingest_subset"]["articles_per_s"])
+        before["ingest_subset"] = {
+            "date": i["machine"]["date"],
+            "vnsearch_articles_per_s": i["vnsearch"]["articles_per_s"],
+            "plain_whoosh_articles_per_s": i["baseline"]["articles_per_s"],
+            "ratio": i["ratio_throughput_vs_baseline"],
+            "ratio_now": round(now, 3),
+            "peak_tree_rss_mb": i["vnsearch"]["peak_tree_rss_mb"],
+        }
+        targets["whoosh_ingest_vs_plain_not_lower"] = common.verdict(
+            _ratio(now, i["ratio_throughput_vs_baseline"]), ">=", 1.0
+        )
+        targets["whoosh_ingest_memory_not_higher"] = common.verdict(
+            _ratio(vw["ingest_subset"]["peak_tree_rss_mb"], i["vnsearch"]["peak_tree_rss_mb"]),
+            "<=",
+            1.0,
+        )
+    f = common.load_result(f"ingest-{t}")
+    if f:
+        before["index_over_text"] = f["vnsearch"]["index_over_text"]
+        targets["whoosh_index_not_larger"] = common.verdict(
+            _ratio(vw["index_over_text"], f["vnsearch"]["index_over_text"]), "<=", 1.0
+        )
+    return targets, before
+
+
+def table(figures: dict, sub_n: int, full_n: int) -> str:
+    """The markdown table of the README."""
+    k = f"{full_n // 1000}k" if full_n >= 1000 else str(full_n)
+    head = (
+        f"| system | ingest art/s ({sub_n:,}) | ingest art/s ({k}) | peak RSS MB, largest "
+        f"process / tree ({sub_n:,}) | index / text ({k}) | query p50 / p95 ms | CPU p50 / "
+        "p95 ms | facets | serve req/s |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    rows = [head]
+    for s, f in figures["systems"].items():
+        sub, full = f["ingest_subset"], f["ingest_full"]
+        sub = sub if isinstance(sub, dict) else None
+        cpu = f"{f['query_cpu_ms']['p50_ms']} / {f['query_cpu_ms']['p95_ms']}"
+        if f.get("server_cpu_ms_per_query_mean") is not None:
+            cpu += f" (+{f['server_cpu_ms_per_query_mean']} servers, mean)"
+        facets = (
+            "province" if s in ("tantivy", "sqlite") else ("none" if s == "whoosh" else "all 6")
+        )
+        rows.append(
+            " | ".join(
+                [
+                    f"| {s}",
+                    str(sub["articles_per_s"]) if sub else "(as vn-xapian)",
+                    str(full["articles_per_s"]) if full else "—",
+                    f"{sub['maxrss_mb']:.0f} / {sub['peak_tree_rss_mb']:.0f}" if sub else "—",
+                    f"{f['index_over_text']:.2f}",
+                    f"{f['query_wall_ms']['p50_ms']} / {f['query_wall_ms']['p95_ms']}",
+                    cpu,
+                    facets,
+                    str(f["serve"]["requests_per_s"])
+                    if f.get("serve") and "requests_per_s" in f["serve"]
+                    else "—",
+                ]
+            )
+            + " |"
+        )
+    p = figures["parity"]
+    rows.append(
+        f"\nParity: {p['total_mismatches']} total and {p['facet_mismatches']} facet "
+        f"mismatches over {p['queries']} queries ({', '.join(p['systems'])})."
+    )
+    for key, v in figures["targets"].items():
+        rows.append(
+            f"- {key}: {v['value']} (target {v['target']}): {'met' if v['met'] else 'MISSED'}"
+        )
+    return "\n".join(rows)
