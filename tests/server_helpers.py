@@ -1,4 +1,4 @@
-"""Helpers for tests that talk to a real `vnsearch serve` (waitress) over loopback.
+"""Helpers for tests that talk to a real `vnsearch serve` (gunicorn or waitress) over loopback.
 
 ``Server`` starts ``python -m search serve --port 0`` on 127.0.0.1, reads the port it
 chose from its first line on stderr, and always stops it. ``raw_request`` sends a
@@ -23,6 +23,9 @@ HOST = "127.0.0.1"
 LISTENING = re.compile(
     r"^vnsearch: serving .* on http://127\.0\.0\.1:(\d+)/ \((.*)\)$", re.MULTILINE
 )
+# With several processes: their number, and the line of each gunicorn worker once it is up.
+WORKERS = re.compile(r"(\d+) processes x ")
+READY = re.compile(r"\] vnsearch: worker \d+ ready$", re.MULTILINE)
 
 
 class Server:
@@ -70,6 +73,7 @@ class Server:
                 m = LISTENING.search(self.stderr())
                 if m:
                     self.port, self.label = int(m.group(1)), m.group(2)
+                    self._workers_ready(deadline)
                     return self
                 if self.proc.poll() is not None:
                     break
@@ -81,6 +85,18 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _workers_ready(self, deadline: float) -> None:
+        """With several processes, wait until every gunicorn worker has loaded the app.
+
+        (A worker that gets SIGTERM while it is still starting may miss it: stopping the
+        server then waits for the worker's time-out. Seen once in 150 tests.)
+        """
+        m = WORKERS.match(self.label)
+        while m and len(READY.findall(self.stderr())) < int(m.group(1)):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(f"vnsearch serve's workers did not start:\n{self.stderr()}")
+            time.sleep(0.05)
 
     def close(self) -> None:
         """Terminate the server (kill it if it does not stop)."""
