@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from . import __version__, logs, settings
-from .backends import BACKENDS
+from .backends import BACKENDS, index_stats
 from .budget import RECORD_TIMEOUT
 from .dates import parse_bound
 from .engine import EXPORT_LIMIT, MAX_PER_PAGE, SORTS, Engine, open_engine
@@ -24,7 +24,7 @@ from .export import csv_lines
 from .plan import ACCENTS
 from .check import check_index
 from .clickfmt import Group, explain
-from .index import LOCK_TIMEOUT, announce_merges, index_stats, write_atomic
+from .index import LOCK_TIMEOUT, announce_merges, write_atomic
 from .ingest import extract_paths, index_paths
 from .paths import default_index, default_seeds
 from .progress import count_records
@@ -558,7 +558,9 @@ def stats(index_dir, as_json):
     click.echo(f"chỉ mục:            {s['path']}")
     click.echo(f"số bài:             {s['articles']}")
     click.echo(f"phiên bản lược đồ:  {s['schema_version']}")
-    click.echo(f"dung lượng:         {s['size_bytes'] / 1e6:.2f} MB, {s['segments']} phân đoạn")
+    parts = "shard" if s["backend"] == "xapian" else "phân đoạn"
+    click.echo(f"backend:            {s['backend']}")
+    click.echo(f"dung lượng:         {s['size_bytes'] / 1e6:.2f} MB, {s['segments']} {parts}")
     click.echo(f"các trường:         {', '.join(s['fields'])}")
 
 

@@ -83,7 +83,7 @@ def indexes(tmp_path_factory) -> dict[str, Path]:
     """The same articles in a Whoosh index, one Xapian database and three Xapian shards."""
     root = tmp_path_factory.mktemp("backends")
     return {
-        "whoosh": _build(root / "whoosh", None, None),
+        "whoosh": _build(root / "whoosh", "whoosh", None),
         "xapian": _build(root / "xapian", "xapian", None),
         "shards": _build(root / "shards", "xapian", SHARDS),
     }
@@ -280,7 +280,17 @@ def test_an_index_keeps_its_backend(indexes, runner, tmp_path):
     )
     assert result.exit_code == 2 and "whoosh" in result.output
     result = runner.invoke(
-        cli, ["index", str(SEEDS), "--index", str(tmp_path / "w"), "--shards", "2"]
+        cli,
+        [
+            "index",
+            str(SEEDS),
+            "--index",
+            str(tmp_path / "w"),
+            "--backend",
+            "whoosh",
+            "--shards",
+            "2",
+        ],
     )
     assert result.exit_code == 2 and "--shards" in result.output
 

@@ -14,6 +14,9 @@ from search.ingest import index_paths
 from search.vocab import Vocabulary, vocab_path
 from test_index_safety import DAMAGE
 
+# Whoosh's files (a Xapian index's check: tests/test_backends.py).
+pytestmark = pytest.mark.whoosh_only
+
 
 @pytest.fixture
 def built(tmp_path, seed_dir):

@@ -261,6 +261,7 @@ def mixed_inputs(tmp_path_factory):
     return d
 
 
+@pytest.mark.whoosh_only  # Whoosh's segment merges
 def test_index_summary_has_elapsed_rate_and_merges(runner, mixed_inputs, tmp_path):
     from search.progress import count_records
 

@@ -30,7 +30,7 @@ from search.crawl.sources import DATA, load_sources
 from search.crawl.state import last_crawled, state_path
 from search.crawl.urls import article_id, host_of
 from search.extract.outlets import outlets
-from search.index import iter_stored, open_index
+from search.backends import iter_articles
 
 AGENT = "vnsearch-test/1 (+http://127.0.0.1/lien-he)"
 ARGS = ("--delay", "0", "--timeout", "0.5", "--max-bytes", "1000000", "--user-agent", AGENT)
@@ -69,7 +69,7 @@ def crawl_into(site, index_dir, *more) -> Run:
 
 
 def stored(index_dir) -> list:
-    return list(iter_stored(open_index(index_dir)))
+    return list(iter_articles(index_dir))
 
 
 @pytest.fixture(scope="module")

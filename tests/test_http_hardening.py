@@ -516,6 +516,7 @@ def damaged(healthy_index, tmp_path, request):
     return app.test_client(), article, copy
 
 
+@pytest.mark.whoosh_only  # Whoosh's files damaged
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("damaged", list(DAMAGES), indirect=True)
 def test_damaged_index_is_503_never_500(damaged, route):
@@ -535,6 +536,7 @@ def test_damaged_index_is_503_never_500(damaged, route):
         assert str(folder) not in r.text
 
 
+@pytest.mark.whoosh_only
 @pytest.mark.parametrize("damaged", ["toc-half"], indirect=True)
 def test_damaged_index_page_is_vietnamese(damaged):
     client, _, _ = damaged
@@ -543,6 +545,7 @@ def test_damaged_index_page_is_vietnamese(damaged):
     assert "Quản trị viên hãy chạy lệnh vnsearch check" in page
 
 
+@pytest.mark.whoosh_only
 @pytest.mark.parametrize("processes", PROCESSES)
 def test_damaged_index_over_http(healthy_index, tmp_path, processes):
     copy = tmp_path / "index"
@@ -560,6 +563,7 @@ def test_damaged_index_over_http(healthy_index, tmp_path, processes):
         assert server.get("/opensearch.xml").status == 200
 
 
+@pytest.mark.whoosh_only
 def test_what_counts_as_about_the_index(healthy_index, tmp_path):
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import TOC

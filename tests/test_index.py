@@ -7,7 +7,8 @@ import pytest
 
 from search.engine import Engine
 from search.errors import ArticleNotFound, IndexMissing, IndexOutdated
-from search.index import META_FILE, index_stats, open_index
+from search.backends import index_stats
+from search.index import META_FILE, open_index
 from search.ingest import index_paths
 from search.schema import SCHEMA_VERSION
 
@@ -54,6 +55,7 @@ def test_worker_processes_give_the_same_index(corpus, tmp_path):
 
 
 @pytest.mark.parametrize("chunk, batch, commits", [(64, 50, 6), (256, 100, 3), (64, 1000, 1)])
+@pytest.mark.whoosh_only  # Whoosh's generations
 def test_commits_fall_every_batch_across_pool_chunks(tmp_path, monkeypatch, chunk, batch, commits):
     # The pool is fed in chunks; a commit must still come every `batch` articles
     # (not every chunk: small commits multiply segments and merges).
@@ -112,6 +114,7 @@ def test_missing_index_is_a_clear_error(tmp_path):
         Engine(tmp_path / "nothing").search("cán bộ")
 
 
+@pytest.mark.whoosh_only  # --rebuild
 def test_outdated_schema_is_refused_until_rebuild(corpus, empty_index):
     index_paths([corpus], empty_index, workers=1)
     meta = empty_index / META_FILE

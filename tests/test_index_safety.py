@@ -17,6 +17,9 @@ from search.index import LOCK_FILE, META_FILE, open_index, write_lock
 from search.ingest import index_paths
 from search.schema import SCHEMA_VERSION
 
+# Whoosh's files, damaged and locked (the Xapian backend's: tests/test_backends.py).
+pytestmark = pytest.mark.whoosh_only
+
 SEED = "000_5bb86f784192a000"
 REPUBLISHED = (
     "Mường Chà chú trọng đào tạo cán bộ cấp xã\n\n{chrome}\n\n"

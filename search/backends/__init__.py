@@ -31,6 +31,8 @@ __all__ = [
     "article_at",
     "backend_of",
     "default_backend",
+    "index_stats",
+    "iter_articles",
     "find_article",
     "open_source",
     "open_store",
@@ -101,3 +103,27 @@ def open_store(path, backend: str | None = None, shards: int | None = None):
     from .whoosh import WhooshStore
 
     return WhooshStore(path)
+
+
+def index_stats(path) -> dict:
+    """Article count, fields, size on disk, schema version and backend of the index at ``path``."""
+    path = Path(path)
+    if backend_of(path) == "xapian":
+        from . import xapian as xb
+
+        return xb.index_stats(path)
+    from ..index import index_stats as whoosh_stats
+
+    return {**whoosh_stats(path), "backend": "whoosh"}
+
+
+def iter_articles(path):
+    """Every live stored article of the index at ``path`` (read-only, any backend)."""
+    source = open_source(path)
+    reader = source.reader()
+    try:
+        with source.reading():
+            for docnum in reader.live_ids().tolist():
+                yield article_at(reader, docnum)
+    finally:
+        reader.close()

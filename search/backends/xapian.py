@@ -374,6 +374,15 @@ class XapianSource:
         meta = read_meta(self.path)
         if meta is None or not (self.path / SHARDS_DIR).is_dir():
             raise IndexMissing(f"no index at {self.path}: build one with `vnsearch index`")
+        from ..errors import IndexOutdated
+        from ..schema import SCHEMA_VERSION
+
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise IndexOutdated(
+                f"the index at {self.path} was built by schema version "
+                f"{meta.get('schema_version')}, this vnsearch uses {SCHEMA_VERSION}: index the "
+                "articles again into a new folder"
+            )
         n = int(meta.get("shards", 1))
         return [self.path / SHARDS_DIR / str(k) for k in range(n)]
 
@@ -618,3 +627,26 @@ def read_stamp(path: Path):
             documents += int(db.get_doccount())
             db.close()
     return Stamp(revision, documents)
+
+
+def index_stats(path: Path) -> dict:
+    """What `vnsearch stats` shows of a Xapian index (``segments``: its shards)."""
+    from ..schema import SCHEMA_VERSION
+
+    source = XapianSource(Path(path))
+    with source.reading(opening=True):
+        reader = source.reader()
+        try:
+            count = reader.doc_count()
+        finally:
+            reader.close()
+    files = [f for f in Path(path).rglob("*") if f.is_file()]
+    return {
+        "path": str(path),
+        "articles": count,
+        "fields": sorted(PREFIX),
+        "size_bytes": sum(f.stat().st_size for f in files),
+        "schema_version": SCHEMA_VERSION,
+        "segments": len(source._shard_paths()),
+        "backend": "xapian",
+    }
