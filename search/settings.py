@@ -77,6 +77,9 @@ class Settings:
     client_timeout: int = 15
     base_url: str | None = None
     access_log: bool = True
+    access_log_file: Path | None = None
+    worker_timeout: int = 30
+    reuse_port: bool = False
     per_page: int = 10
     feed_size: int = 20
     flask: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
@@ -270,6 +273,9 @@ SPECS = (
     _Spec("client_timeout", "serve", "client_timeout", _integer(1, 3600)),
     _Spec("base_url", "serve", "base_url", _base_url),
     _Spec("access_log", "serve", "access_log", _flag),
+    _Spec("access_log_file", "serve", "access_log_file", _path(optional=True)),
+    _Spec("worker_timeout", "serve", "worker_timeout", _integer(0, 3600)),
+    _Spec("reuse_port", "serve", "reuse_port", _flag),
     _Spec("per_page", "serve", "per_page", _integer(1, 100)),
     _Spec("feed_size", "serve", "feed_size", _integer(1, 100)),
     _Spec("flask", "flask", "", _flask, env=False),

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import click
@@ -317,6 +320,64 @@ def test_crawl_takes_its_settings_and_the_command_line_wins(tmp_path):
         assert {h.agent for h in site.hits(mark)} == {"env-agent/3"}
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, deadline: float) -> bytes:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return r.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    "port_from, processes",
+    [("file", 1), ("environment", 1), ("command line", 1), ("file", 2)],
+    ids=["file", "environment", "command-line", "gunicorn"],
+)
+def test_serve_takes_its_settings(tmp_path, index_dir, port_from, processes):
+    """`vnsearch serve` (waitress, or gunicorn for several processes) as the settings say."""
+    port, other = _free_port(), _free_port()
+    serve = {"file": port, "environment": other, "command line": other}[port_from]
+    config = write(
+        tmp_path / "vnsearch.toml",
+        f'index = "{index_dir}"\nlog_level = "info"\n'
+        f'[serve]\nhost = "127.0.0.1"\nport = {serve}\nprocesses = {processes}\nthreads = 2\n'
+        "per_page = 2\n",
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), settings.CONFIG_ENV: str(config)}
+    args = [sys.executable, "-m", "search", "serve"]
+    if port_from == "environment":
+        env["VNSEARCH_PORT"] = str(port)
+    if port_from == "command line":
+        env["VNSEARCH_PORT"] = str(other)
+        args += ["--port", str(port)]
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            args, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err
+        )
+    try:
+        body = _get(f"http://127.0.0.1:{port}/api/search?q=can+bo", time.monotonic() + 60)
+        assert len(json.loads(body)["hits"]) == 2  # [serve] per_page
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    text = log.read_text("utf-8")
+    assert f"on http://127.0.0.1:{port}/" in text
+    how = f"({processes} processes x 2 threads" if processes > 1 else "(2 threads"
+    assert how in text, text
+    assert '"GET /api/search?q=can+bo HTTP/1.1" 200' in text  # the access log, on by default
+    assert "Traceback" not in text
+
+
 # --- one source of defaults ----------------------------------------------------------------
 
 
@@ -338,6 +399,7 @@ def _options():
         ("serve", "port", "port"),
         ("serve", "connection_limit", "connection_limit"),
         ("serve", "client_timeout", "client_timeout"),
+        ("serve", "timeout", "worker_timeout"),
     ]:
         (option,) = [p for p in commands[command].params if p.name == param]
         yield command, option, name

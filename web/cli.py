@@ -10,12 +10,15 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from search import settings as site_settings
 from search.paths import default_index
+from search.settings import Settings
 
 # Open connections per process (waitress's default is 100, listening sockets included:
 # a few hundred slow clients would fill it and stop all service).
@@ -54,6 +57,14 @@ class ServeOptions:
     base_url: str | None = None
     shard_urls: tuple[str, ...] = ()  # Xapian shards served by xapian-tcpsrv
     allow_partial: bool = False
+    # The site's settings (search.settings), read again by each new worker (SIGHUP).
+    site: Callable[[], Settings] | None = None
+
+    def create_app(self, config: dict):
+        """The app of one process: its settings (instance file again), then ``config``."""
+        from . import create_app
+
+        return create_app(config, settings=self.site() if self.site else None)
 
     @property
     def gunicorn(self) -> bool:
@@ -165,7 +176,9 @@ def gunicorn_settings(opts: ServeOptions) -> dict:
         # Idle keep-alive connections, and new ones that send nothing, close after this.
         "keepalive": opts.client_timeout,
         "reuse_port": opts.reuse_port,
-        "accesslog": opts.access_log or "-",
+        "accesslog": (
+            (opts.access_log or "-") if opts.site is None or opts.site().access_log else None
+        ),
         "logger_class": _logger_class(),
         "errorlog": "-",
         "loglevel": "info",
@@ -213,9 +226,7 @@ def serve_gunicorn(opts: ServeOptions) -> None:
                     self.cfg.set(key, value)
 
         def load(self):
-            from . import create_app
-
-            return create_app(config)
+            return opts.create_app(config)
 
     Site().run()
 
@@ -309,10 +320,8 @@ def _wsgi_servers(server) -> list:
 
 def serve_waitress(opts: ServeOptions) -> None:
     """Run the site under waitress in this process until Ctrl+C."""
-    from . import create_app
-
     server = make_server(
-        create_app(opts.app_config()),
+        opts.create_app(opts.app_config()),
         allow_files(opts.connection_limit),
         opts.client_timeout,
         host=opts.host,
@@ -352,6 +361,11 @@ def serve_options(**options) -> ServeOptions:
     return opts
 
 
+def _as_text(ctx, param, value):
+    """A path from the settings as the text a click.Path option gives."""
+    return None if value is None else str(value)
+
+
 def _check_base_url(ctx, param, value):
     """--base-url: an absolute http(s) URL without query or fragment, or nothing."""
     if value is None:
@@ -371,12 +385,14 @@ def _check_base_url(ctx, param, value):
     type=click.Path(file_okay=False, path_type=Path),
     default=default_index,
     show_default="index/",
+    callback=site_settings.option("index"),
     help="Index folder.",
 )
 @click.option(
     "--host",
     default="127.0.0.1",
     show_default=True,
+    callback=site_settings.option("host"),
     help="Address to listen on (0.0.0.0 for every interface).",
 )
 @click.option(
@@ -384,11 +400,13 @@ def _check_base_url(ctx, param, value):
     type=click.IntRange(0, 65535),
     default=8000,
     show_default=True,
+    callback=site_settings.option("port"),
     help="Port to listen on.",
 )
 @click.option(
     "--threads",
     type=click.IntRange(1, 1024),
+    callback=site_settings.option("threads"),
     show_default=f"{THREADS}; {GTHREAD_THREADS} with several processes",
     help="Threads answering requests in each process (with several processes, each "
     "client still sending its request holds one).",
@@ -397,6 +415,7 @@ def _check_base_url(ctx, param, value):
     "--processes",
     type=click.IntRange(1, 256),
     default=cpus,
+    callback=site_settings.option("processes"),
     show_default="number of CPUs",
     help="Server processes (gunicorn workers; Unix only, one process elsewhere).",
 )
@@ -404,6 +423,7 @@ def _check_base_url(ctx, param, value):
     "--connection-limit",
     type=click.IntRange(10, 100_000),
     default=CONNECTION_LIMIT,
+    callback=site_settings.option("connection_limit"),
     show_default=True,
     help="Open connections per process; more wait to be accepted.",
 )
@@ -411,6 +431,7 @@ def _check_base_url(ctx, param, value):
     "--client-timeout",
     type=click.IntRange(1, 3600),
     default=CLIENT_TIMEOUT,
+    callback=site_settings.option("client_timeout"),
     show_default=True,
     help="Seconds a client may stay idle (or, with one process, take to send a "
     "request) before its connection is closed.",
@@ -419,6 +440,7 @@ def _check_base_url(ctx, param, value):
     "--timeout",
     type=click.IntRange(0, 3600),
     default=WORKER_TIMEOUT,
+    callback=site_settings.option("worker_timeout"),
     show_default=True,
     help="Seconds a worker process may go without a heartbeat (stuck) before it is "
     "replaced, 0: never; also the time its requests get to finish on SIGTERM or SIGHUP. "
@@ -427,19 +449,21 @@ def _check_base_url(ctx, param, value):
 @click.option(
     "--access-log",
     type=click.Path(dir_okay=False, writable=True),
+    callback=site_settings.option("access_log_file", then=_as_text),
     metavar="FILE",
     help="Write the access log to FILE (default: stderr). Several processes only.",
 )
 @click.option(
     "--reuse-port",
     is_flag=True,
+    callback=site_settings.option("reuse_port"),
     help="Listen with SO_REUSEPORT (needs a fixed --port): the kernel spreads "
     "connections over the workers, and another server can bind the same port (e.g. "
     "during an upgrade). Several processes only.",
 )
 @click.option(
     "--base-url",
-    callback=_check_base_url,
+    callback=site_settings.option("base_url", then=_check_base_url),
     metavar="URL",
     help="Public address of the site (e.g. https://example.org/tim-kiem): "
     "absolute links in feeds and OpenSearch use it instead of the request's "
@@ -478,4 +502,4 @@ def serve(**options):
     (nginx; see the README): it also adds the security headers to the error
     answers gunicorn gives itself (malformed requests).
     """
-    run(serve_options(**options))
+    run(serve_options(**options, site=site_settings.again()))
