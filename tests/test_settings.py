@@ -338,11 +338,25 @@ def _get(url: str, deadline: float) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "port_from, processes",
-    [("file", 1), ("environment", 1), ("command line", 1), ("file", 2)],
-    ids=["file", "environment", "command-line", "gunicorn"],
+    "port_from, processes, access",
+    [
+        ("file", 1, True),
+        ("environment", 1, True),
+        ("command line", 1, True),
+        ("file", 2, True),
+        ("file", 1, False),
+        ("file", 2, False),
+    ],
+    ids=[
+        "file",
+        "environment",
+        "command-line",
+        "gunicorn",
+        "no-access-log",
+        "gunicorn-no-access-log",
+    ],
 )
-def test_serve_takes_its_settings(tmp_path, index_dir, port_from, processes):
+def test_serve_takes_its_settings(tmp_path, index_dir, port_from, processes, access):
     """`vnsearch serve` (waitress, or gunicorn for several processes) as the settings say."""
     port, other = _free_port(), _free_port()
     serve = {"file": port, "environment": other, "command line": other}[port_from]
@@ -350,7 +364,7 @@ def test_serve_takes_its_settings(tmp_path, index_dir, port_from, processes):
         tmp_path / "vnsearch.toml",
         f'index = "{index_dir}"\nlog_level = "info"\n'
         f'[serve]\nhost = "127.0.0.1"\nport = {serve}\nprocesses = {processes}\nthreads = 2\n'
-        "per_page = 2\n",
+        f"per_page = 2\naccess_log = {str(access).lower()}\n",
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), settings.CONFIG_ENV: str(config)}
     args = [sys.executable, "-m", "search", "serve"]
@@ -374,7 +388,7 @@ def test_serve_takes_its_settings(tmp_path, index_dir, port_from, processes):
     assert f"on http://127.0.0.1:{port}/" in text
     how = f"({processes} processes x 2 threads" if processes > 1 else "(2 threads"
     assert how in text, text
-    assert '"GET /api/search?q=can+bo HTTP/1.1" 200' in text  # the access log, on by default
+    assert ('"GET /api/search?q=can+bo HTTP/1.1" 200' in text) is access  # the access log
     assert "Traceback" not in text
 
 
