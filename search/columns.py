@@ -12,8 +12,10 @@ import datetime as dt
 
 import numpy as np
 
-SINGLE = ("province", "province_2025", "outlet", "district")
-MULTI = ("topics",)
+from .facets import STORED
+
+SINGLE = tuple(f.field for f in STORED if not f.multi)
+MULTI = tuple(f.field for f in STORED if f.multi)
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 NO_MONTH = np.iinfo(np.int32).min
 

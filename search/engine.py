@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import abbrev, backends, geo, spell
+from . import facets as facets_mod
 from . import plan as plan_mod
 from . import query as vq
 from . import related as related_mod
@@ -31,9 +32,10 @@ from .backends.base import Unsupported
 from .columns import FacetColumns
 from .dates import parse_bound
 from .errors import BadQuery, IndexMissing
+from .facets import NAMES as FACETS
 from .highlight import Terms, snippet
 from .plan import ACCENTS
-from .results import FACETS, FacetValue, Hit, SearchResult
+from .results import FacetValue, Hit, SearchResult
 from .scoring import (
     Lengths,
     TermPostings,
@@ -60,15 +62,8 @@ FALLBACK_MANY = 10
 # (of two syllables, or longer and starting with them) in at least this share
 # of their occurrences in the indexed articles.
 WORD_SHARE = 0.5
-# Facet name in results -> field in the index.
-_FACET_FIELD = {
-    "province": "province",
-    "province_2025": "province_2025",
-    "topic": "topics",
-    "year": "year",
-    "outlet": "outlet",
-    "district": "district",
-}
+# Facet name in results -> field in the index (search/facets.py).
+_FACET_FIELD = {f.name: f.field for f in facets_mod.FACETS}
 
 
 def _as_list(value) -> list[str]:

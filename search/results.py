@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-FACETS = ("province", "province_2025", "topic", "year", "outlet", "district")
-
 
 @dataclass
 class FacetValue:

@@ -111,3 +111,20 @@ def test_page_past_the_end_is_empty(engine):
     result = engine.search("cán bộ", page=50)
     assert result.hits == []
     assert result.total > 0
+
+
+def test_every_declared_facet_is_counted_filtered_and_shown(engine):
+    """search/facets.py is the one list: the engine counts, the site titles and chips each."""
+    from search.backends.xapian import FACET_SLOTS
+    from search.facets import FACETS, STORED
+    from web.facets import CHIP_LABELS, TITLES
+    from web.params import FILTERS
+
+    names = [f.name for f in FACETS]
+    assert list(engine.search("").facets) == names == list(FILTERS)
+    assert set(TITLES) == set(CHIP_LABELS) == set(names)
+    slots = [f.slot for f in STORED]
+    assert None not in slots and len(set(slots)) == len(slots) == len(FACET_SLOTS)
+    for f in FACETS:
+        value = next(v.value for v in engine.search("").facets[f.name] if v.count)
+        assert engine.search("", **{f.name: value}).total > 0

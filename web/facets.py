@@ -12,29 +12,17 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
-from search.engine import Engine
-from search.results import FACETS, SearchResult
-
 from search.analysis import fold
+from search.engine import Engine
+from search.facets import FACETS as FACETS_DECLARED
+from search.facets import NAMES as FACETS
+from search.results import SearchResult
 
 from .urls import Pairs, build, replace_url, toggle_url, without
 
-TITLES = {
-    "province": "Tỉnh, thành (khi đăng)",
-    "province_2025": "Tỉnh, thành hiện nay",
-    "topic": "Chủ đề",
-    "year": "Năm",
-    "outlet": "Báo, trang tin",
-    "district": "Quận, huyện (khi đăng)",
-}
-CHIP_LABELS = {
-    "province": "Tỉnh",
-    "province_2025": "Nay thuộc",
-    "topic": "Chủ đề",
-    "year": "Năm",
-    "outlet": "Báo",
-    "district": "Huyện",
-}
+# Headings and chip labels come with the facets (search/facets.py).
+TITLES = {f.name: f.title for f in FACETS_DECLARED}
+CHIP_LABELS = {f.name: f.chip for f in FACETS_DECLARED}
 # A facet with more values than LONG shows its first TOP and links to the full list.
 LONG, TOP = 12, 10
 # The full list of one facet (?facet=outlet) is filtered by ?facet_q=…; capped.

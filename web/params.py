@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from search.dates import parse_bound
 from search.errors import BadQuery
+from search.facets import NAMES
 from search.plan import ACCENTS
 from search.query import MAX_QUERY_CHARS
 
 # Multi-valued filters, in the order chips and URLs list them.
-FILTERS = ("province", "province_2025", "topic", "year", "outlet", "district")
+FILTERS = NAMES
 # Every argument a search page understands, in the order URLs carry them.
 SEARCH_ARGS = (
     "q",

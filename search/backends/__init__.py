@@ -31,9 +31,9 @@ __all__ = [
     "article_at",
     "backend_of",
     "default_backend",
+    "find_article",
     "index_stats",
     "iter_articles",
-    "find_article",
     "open_source",
     "open_store",
 ]

@@ -40,6 +40,7 @@ from ..errors import (
     ShardUnavailable,
     WriteFailed,
 )
+from ..facets import STORED
 from ..scoring import TermPostings
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ SLOT_NEWEST = 10
 _COMPLEMENT = str.maketrans("0123456789", "9876543210")
 # Facets counted by Xapian's ValueCountMatchSpy: facet field -> value slot.
 # A multi-valued field holds its values joined by FACET_SEP.
-FACET_SLOTS = {"province": 5, "province_2025": 6, "outlet": 7, "district": 8, "topics": 9}
+FACET_SLOTS = {f.field: f.slot for f in STORED}
 FACET_SEP = "\x1f"
 # Remote shards: milliseconds to connect, and to wait for an answer.
 CONNECT_TIMEOUT_MS = 2000

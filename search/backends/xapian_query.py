@@ -19,6 +19,7 @@ import numpy as np
 import xapian
 
 from .. import plan as plan_mod
+from ..facets import STORED
 from ..scoring import TermPostings
 from .base import Unsupported
 from .xapian import (
@@ -38,13 +39,7 @@ from .xapian import (
 # AND; past this many subsets the engine's generic path answers instead.
 MAX_SUBSETS = 256
 # Facet name in results -> its field.
-FACET_FIELD = {
-    "province": "province",
-    "province_2025": "province_2025",
-    "topic": "topics",
-    "outlet": "outlet",
-    "district": "district",
-}
+FACET_FIELD = {f.name: f.field for f in STORED}
 _ALL = xapian.Query.MatchAll
 _NOTHING = xapian.Query.MatchNothing
 _EPOCH = dt.date(1970, 1, 1).toordinal()
