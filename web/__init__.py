@@ -14,6 +14,7 @@ import logging
 import time
 
 from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
 
 from search import settings as settings_mod
 from search.paths import project_dir
@@ -66,8 +67,9 @@ def create_app(test_config=None, settings: Settings | None = None) -> Flask:
         app.config.update(test_config)
     if app.config["BASE_URL"]:
         app.config["BASE_URL"] = settings_mod.parse_base_url(app.config["BASE_URL"])
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own (always, unless replaced)
+        app.json.ensure_ascii = False
+        app.json.sort_keys = False
 
     from . import api, caching, engine, errors, feeds, views
 
