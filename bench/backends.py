@@ -34,216 +34,21 @@ from __future__ import annotations
 import cProfile
 import io
 import json
-import os
 import pstats
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
-import threading
 import time
 from pathlib import Path
 
 from bench import common
-from bench.ingest import _rss_pss, _tree, corpus_stats
+from bench.builds import PLAIN, build, index_size, reshard, xapian_sizes
+from bench.builds import work as work_dir
+from bench.ingest import corpus_stats
+from bench.servers import ShardServers, serve_accepts, serve_rps
 
 VN = ("vn-whoosh", "vn-xapian", "vn-xapian-2shards")
-PLAIN = ("whoosh", "tantivy", "sqlite")
 SHARDS = 2
-
-
-def _work() -> Path:
-    return common.WORK / "backends"
-
-
-# --- builds, measured -------------------------------------------------------------
-
-
-def measure(cmd: list[str]) -> dict:
-    """Run ``cmd`` as a child: wall time, ru_maxrss (wait4), peak tree RSS, CPU time."""
-    out = _work() / "child.out"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w") as f:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=common.ROOT)
-        peak_tree = 0
-        while True:
-            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            peak_tree = max(peak_tree, sum(_rss_pss(p)[0] for p in _tree(proc.pid)))
-            time.sleep(0.2)
-        wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    text = out.read_text(errors="replace")
-    if proc.returncode:
-        raise RuntimeError(f"{' '.join(cmd[:6])} … failed ({proc.returncode}): {text[-1500:]}")
-    return {
-        "wall_s": round(wall, 2),
-        "maxrss_mb": round(ru.ru_maxrss / 1024, 1),
-        "peak_tree_rss_mb": round(peak_tree / 2**20, 1),
-        "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
-        "output": text[-400:],
-    }
-
-
-def index_size(path: Path) -> dict:
-    """MB on disk of an index folder, and without the vocabulary (vnsearch's suggester)."""
-    files = [f for f in Path(path).rglob("*") if f.is_file() and "LOCK" not in f.name.upper()]
-    total = sum(f.stat().st_size for f in files)
-    vocab = sum(f.stat().st_size for f in files if f.name.startswith("vocab"))
-    return {
-        "index_mb": round(total / 2**20, 1),
-        "index_mb_without_vocab": round((total - vocab) / 2**20, 1),
-    }
-
-
-def build(
-    system: str, paths: list[Path], out: Path, provinces: Path, text_mb: float, n: int
-) -> dict:
-    """Build ``system``'s index of ``paths`` into ``out`` (a fresh folder); its figures."""
-    common.fresh_dir(out)
-    if system in PLAIN:
-        cmd = [common.PYTHON, "-m", "bench.plain", "--build", system, str(out), str(provinces)]
-    else:
-        cmd = [common.PYTHON, "-m", "search", "index", "--index", str(out), "--json"]
-        if system == "vn-xapian":
-            cmd += ["--backend", "xapian"]
-    load = [round(x, 2) for x in os.getloadavg()]
-    run = measure(cmd + [str(p) for p in paths])
-    size = index_size(out)
-    fig = {
-        **{k: v for k, v in run.items() if k != "output"},
-        "articles": n,
-        "articles_per_s": round(n / run["wall_s"], 1),
-        **size,
-        "index_over_text": round(size["index_mb"] / text_mb, 3),
-        "loadavg_at_start": load,
-    }
-    print(
-        f"  built {system:<18} {n} articles: {fig['articles_per_s']} art/s, "
-        f"maxrss {fig['maxrss_mb']} MB, tree {fig['peak_tree_rss_mb']} MB, "
-        f"index {fig['index_mb']} MB ({fig['index_over_text']}x text)",
-        flush=True,
-    )
-    return fig
-
-
-def reshard(src: Path, out: Path, shards: int) -> Path:
-    """A copy of the Xapian index ``src`` whose documents sit in ``shards`` databases,
-    each where ``search.backends.xapian.shard_of`` puts it; reused while ``src`` is unchanged."""
-    import xapian
-
-    from search.backends.xapian import SHARDS_DIR, shard_of, term
-
-    meta = json.loads((src / "vnsearch.json").read_text("utf-8"))
-    sources = [
-        xapian.Database(str(src / SHARDS_DIR / str(k))) for k in range(int(meta.get("shards", 1)))
-    ]
-    stamp = {
-        "src": str(src),
-        "shards": shards,
-        "revisions": [int(db.get_revision()) for db in sources],
-        "documents": sum(int(db.get_doccount()) for db in sources),
-    }
-    marker = out / "resharded-from.json"
-    if marker.exists() and json.loads(marker.read_text("utf-8")) == stamp:
-        return out
-    common.fresh_dir(out / SHARDS_DIR)
-    dbs = [
-        xapian.WritableDatabase(str(out / SHARDS_DIR / str(k)), xapian.DB_CREATE_OR_OPEN)
-        for k in range(shards)
-    ]
-    for db in sources:
-        for n, p in enumerate(db.postlist(""), 1):
-            doc = db.get_document(p.docid)
-            article_id = json.loads(doc.get_data().partition(b"\0")[0])["id"]
-            dbs[shard_of(article_id, shards)].replace_document(term("id", article_id), doc)
-            if n % 2000 == 0:
-                for d in dbs:
-                    d.commit()
-    for d in dbs:
-        d.commit()
-        d.close()
-    (out / "vnsearch.json").write_text(json.dumps({**meta, "shards": shards}), "utf-8")
-    with (
-        sqlite3.connect(str(src / "vocab.sqlite")) as a,
-        sqlite3.connect(str(out / "vocab.sqlite")) as b,
-    ):
-        a.backup(b)
-    marker.write_text(json.dumps(stamp), "utf-8")
-    return out
-
-
-# --- remote shards ----------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ShardServers:
-    """``xapian-tcpsrv`` serving each shard of an index on 127.0.0.1 (a context manager)."""
-
-    def __init__(self, index: Path):
-        self.index = index
-        self.procs: list[subprocess.Popen] = []
-        self.urls: list[str] = []
-
-    def __enter__(self):
-        meta = json.loads((self.index / "vnsearch.json").read_text("utf-8"))
-        for k in range(int(meta["shards"])):
-            port = _free_port()
-            cmd = [
-                "xapian-tcpsrv",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                str(self.index / "shards" / str(k)),
-            ]
-            # Its own session: on SIGTERM it signals its whole process group.
-            self.procs.append(
-                subprocess.Popen(
-                    cmd,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            )
-            deadline = time.time() + 20
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), 1).close()
-                    break
-                except OSError:
-                    if time.time() > deadline or self.procs[-1].poll() is not None:
-                        self.__exit__()
-                        raise RuntimeError(f"xapian-tcpsrv did not start on port {port}")
-                    time.sleep(0.1)
-            self.urls.append(f"tcp://127.0.0.1:{port}")
-        return self
-
-    def cpu_s(self) -> float:
-        """CPU seconds of the servers and their connection processes."""
-        from bench.load import _tree_cpu_s
-
-        return sum(sum(_tree_cpu_s(p.pid).values()) for p in self.procs)
-
-    def __exit__(self, *exc) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(10)
-
 
 # --- queries ----------------------------------------------------------------------
 
@@ -352,88 +157,6 @@ def profile(name: str, fn, queries: list[dict], out: Path, repeat: int = 3) -> l
     return rows[:20]
 
 
-# --- serve ------------------------------------------------------------------------
-
-
-def serve_rps(index: Path, queries: list[dict], seconds: float, clients: int, extra=()) -> dict:
-    """Requests/s of ``vnsearch serve`` (default processes and threads) on /search pages."""
-    import http.client
-    import re
-
-    from bench.load import _client, _stop_server, _url
-
-    cmd = [
-        common.PYTHON,
-        "-m",
-        "search",
-        "serve",
-        "--index",
-        str(index),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        *extra,
-    ]
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=common.ROOT
-    )
-    stderr = proc.stderr
-    assert stderr is not None
-    port, deadline = None, time.time() + 90
-    while port is None and time.time() < deadline and proc.poll() is None:
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", stderr.readline() or "")
-        port = int(m.group(1)) if m else None
-    if port is None:
-        proc.kill()
-        return {"error": "vnsearch serve did not start", "command": cmd}
-    threading.Thread(target=stderr.read, daemon=True).start()
-    urls = [_url(q) for q in queries]
-    try:
-        for url in urls[:30]:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            c.request("GET", url)
-            c.getresponse().read()
-            c.close()
-        results: list[list] = [[] for _ in range(clients)]
-        t0 = time.perf_counter()
-        threads = [
-            threading.Thread(target=_client, args=(port, urls, 20250 + i, t0 + seconds, results[i]))
-            for i in range(clients)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(seconds + 60)
-        elapsed = time.perf_counter() - t0
-    finally:
-        _stop_server(proc)
-    ok = [s for r in results for s, status in r if status == 200]
-    lat = common.summary_ms(ok)
-    return {
-        "requests_per_s": round(len(ok) / elapsed, 1),
-        "ok": len(ok),
-        "failures": sum(len(r) for r in results) - len(ok),
-        "p50_ms": lat["p50_ms"],
-        "p95_ms": lat["p95_ms"],
-        "seconds": seconds,
-        "clients": clients,
-        "command": " ".join(cmd[2:]),
-    }
-
-
-def serve_accepts(option: str) -> bool:
-    """True when ``vnsearch serve --help`` lists ``option``."""
-    out = subprocess.run(
-        [common.PYTHON, "-m", "search", "serve", "--help"],
-        capture_output=True,
-        text=True,
-        cwd=common.ROOT,
-        check=False,
-    )
-    return option in out.stdout
-
-
 # --- the run ----------------------------------------------------------------------
 
 
@@ -443,7 +166,7 @@ def _full_vn(
     """The whole-slice vnsearch index of ``system``: given, built before, or built now."""
     if given:
         return Path(given), None
-    out = _work() / f"{system}-{t}"
+    out = work_dir() / f"{system}-{t}"
     done = out / "bench-build.json"
     if done.exists():
         return out, json.loads(done.read_text("utf-8"))
@@ -489,7 +212,7 @@ def bench_backends(
     t = common.tag(size, limit)
     name = f"backends-{t}"
     common.started(name)
-    work = _work()
+    work = work_dir()
     work.mkdir(parents=True, exist_ok=True)
     paths = common.corpus_paths(size, limit)
     stats = corpus_stats(paths)
@@ -585,6 +308,11 @@ def bench_backends(
             ),
             "serve": serve.get(s),
         }
+        if s == "vn-xapian":
+            fig["sizes"] = xapian_sizes(
+                dirs[s], work / f"vn-xapian-compacted-{t}", stats["text_mb"]
+            )
+            print(f"  vn-xapian sizes: {fig['sizes']}", flush=True)
         if s == "vn-xapian-2shards":
             fig["server_cpu_ms_per_query_mean"] = round(timed["server_cpu_s_per_query"] * 1000, 2)
             fig["ingest_subset"] = "as vn-xapian (the same documents, placed into shards)"
