@@ -21,11 +21,11 @@ from whoosh.index import TOC
 from .backends import backend_of
 from .errors import IndexDamaged, IndexMissing
 from .index import (
+    _TEMP_TOC,
     INDEX_NAME,
     LOCK_TIMEOUT,
     META_FILE,
     READ_ERRORS,
-    _TEMP_TOC,
     _generations,
     _segment_files,
     _storage,

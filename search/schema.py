@@ -7,8 +7,8 @@ import zlib
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, fold, syllables
 from . import abbrev
+from .analysis import VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, fold, syllables
 from .article import Article
 from .fields import PreparedText, postings
 

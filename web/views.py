@@ -15,9 +15,8 @@ from search.highlight import Terms, mark_all
 from search.plan import ACCENTS
 from search.query import MAX_QUERY_CHARS
 
-from . import urls
+from . import charts, urls
 from .engine import get_engine
-from . import charts
 from .facets import (
     Chip,
     chips,
