@@ -10,7 +10,9 @@ talks to a search engine directly: see ``search/backends``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -62,6 +64,7 @@ FALLBACK_MANY = 10
 # (of two syllables, or longer and starting with them) in at least this share
 # of their occurrences in the indexed articles.
 WORD_SHARE = 0.5
+log = logging.getLogger(__name__)
 # Facet name in results -> field in the index (search/facets.py).
 _FACET_FIELD = {f.name: f.field for f in facets_mod.FACETS}
 
@@ -153,6 +156,7 @@ class Engine:
                 self._open.discard(reader)
                 reader.close()
         self._local.searcher = new
+        log.debug("index %s: new %s reader %s", self.path, self.source().backend, new.key)
         return new
 
     reader = searcher
@@ -162,8 +166,15 @@ class Engine:
         key = reader.key
         with self._lock:
             if self._columns[0] != key:
+                started = time.monotonic()
                 cols = FacetColumns(reader)
                 self._columns = (key, cols, Lengths(reader, np.flatnonzero(cols.live)))
+                log.info(
+                    "index %s: facet columns of %d articles built in %.2f s",
+                    self.path,
+                    int(cols.live.sum()),
+                    time.monotonic() - started,
+                )
             return self._columns
 
     def columns(self, reader) -> FacetColumns:

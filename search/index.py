@@ -415,11 +415,17 @@ def write_lock(path, timeout: float = LOCK_TIMEOUT):
     fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + timeout
+        waited = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not waited:
+                    log.info(
+                        "%s: another run holds the write lock; waiting up to %g s", path, timeout
+                    )
+                    waited = True
                 if time.monotonic() >= deadline:
                     raise IndexLocked(
                         f"another `vnsearch index` is writing to {path} (waited {timeout:g} s); "
@@ -550,6 +556,7 @@ def _fill(writer, batch: list[tuple]) -> None:
         writer.commit()
     else:
         writer.commit(mergetype=_merge_small_announced(listener))
+    log.debug("committed %d article(s)", len(batch))
 
 
 def _write_failed(folder, e: OSError) -> WriteFailed:

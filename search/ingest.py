@@ -361,6 +361,7 @@ def _index_into(
         # in 2.6 s), less than starting workers that would load pyvi.
         rebuilt = repair_vocabulary(store, vocab)
         if rebuilt is not None and (rebuilt or before):
+            log.warning("%s: vocabulary rebuilt from %d stored articles", index_dir, rebuilt)
             run.report.note = (
                 f"vocabulary rebuilt from the {rebuilt} stored articles: it did "
                 "not match the index (an interrupted run)"
@@ -370,6 +371,7 @@ def _index_into(
         def pending() -> Iterator[Record]:
             for rec in records:
                 if isinstance(rec, Skipped):
+                    log.debug("skipped %s: %s", rec.source, rec.reason)
                     run.report.skipped.append(rec)
                     if progress:
                         progress(1)

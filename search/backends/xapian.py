@@ -550,6 +550,7 @@ class XapianStore:
             raise
         if on_commit is not None:
             on_commit(self.stamp())
+        log.debug("%s: committed %d article(s) to %d shard(s)", self.path, len(batch), self.shards)
         for article, _ in batch:
             yield article
 
