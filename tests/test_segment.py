@@ -94,6 +94,18 @@ def test_syllables_are_pyvis(text):
     assert pyvi_fast.syllables(text) == ViTokenizer.ViTokenizer.sylabelize(text)[1]
 
 
+def _pyvi_labels(text: str) -> list[str]:
+    tok = ViTokenizer.ViTokenizer
+    syllables = tok.sylabelize(text)[1]
+    return list(tok.model.tagger_.tag(tok.sent2features(syllables, False))) if syllables else []
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_labels_are_crfsuites(text):
+    # Labels of pyvi's CRF as python-crfsuite's tagger gives them for pyvi's features.
+    assert pyvi_fast.labels(text) == _pyvi_labels(text)
+
+
 @pytest.mark.parametrize("text", TRICKY)
 def test_segment_is_pyvi_on_each_piece(text):
     assert segment(text) == segment_with_pyvi(text)
@@ -125,13 +137,14 @@ def test_segment_joins_words_and_keeps_pieces_bounded():
     assert segment(long_line) == segment_with_pyvi(long_line)
 
 
-def test_unencodable_text_fails_as_in_pyvi():
-    # A lone surrogate cannot go to crfsuite: pyvi fails (its Cython layer
-    # reports the UnicodeEncodeError as a SystemError), so does the fast path.
+def test_lone_surrogate_is_segmented_like_an_unknown_symbol():
+    # pyvi cannot tag it (python-crfsuite fails to encode it); the fast path
+    # gives what pyvi gives for a symbol its model does not know, in its place.
     with pytest.raises((SystemError, UnicodeEncodeError)):
         _pyvi_tokenize("xin \ud800 chào")
-    with pytest.raises(UnicodeEncodeError):
-        pyvi_fast.tokenize("xin \ud800 chào")
+    for text in ("xin \ud800 chào các bạn", "Hà Nội\ud800 mùa thu"):
+        expected = _pyvi_tokenize(text.replace("\ud800", "\u2603")).replace("\u2603", "\ud800")
+        assert pyvi_fast.tokenize(text) == expected
 
 
 # --- properties ---------------------------------------------------------------
@@ -203,6 +216,12 @@ FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 @given(st.one_of(sentence, raw_text))
 def test_tokenize_is_pyvi_on_random_text(text):
     assert pyvi_fast.tokenize(text) == _pyvi_tokenize(text)
+
+
+@FAST
+@given(st.one_of(sentence, raw_text))
+def test_labels_are_crfsuites_on_random_text(text):
+    assert pyvi_fast.labels(text) == _pyvi_labels(text)
 
 
 @FAST
