@@ -265,7 +265,7 @@ def main() -> None:
     def pyvi_restore(text: str) -> str:
         try:
             return ViUtils.add_accents(text)
-        except Exception:  # pyvi issue #15: KeyError on some inputs
+        except Exception:  # noqa: BLE001 (pyvi issue #15: KeyError and others on some inputs)
             return text
 
     with tempfile.TemporaryDirectory() as tmp:

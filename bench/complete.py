@@ -30,11 +30,11 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
-from search.analysis import fold  # noqa: E402
-from search.complete import Completer  # noqa: E402
+from bench import common
+from search.analysis import fold
+from search.complete import Completer
 
-WORD = re.compile(r"[^\W\d_]+", re.U)
+WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 def make_prefixes(n: int, seed: int, articles: int = 5000) -> list[str]:

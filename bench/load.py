@@ -26,6 +26,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import common
@@ -82,7 +83,7 @@ def _stop_server(proc: subprocess.Popen) -> None:
 def _cpu_s(pid: int) -> float:
     """CPU seconds (user + system) of one process, 0 if it is gone."""
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -90,7 +91,7 @@ def _cpu_s(pid: int) -> float:
 
 def _machine_busy_s() -> float:
     """CPU seconds all CPUs of the machine spent busy (not idle or iowait) since boot."""
-    fields = [int(x) for x in open("/proc/stat").readline().split()[1:8]]
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
     return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
@@ -109,7 +110,7 @@ def _rss_split_mb(pid: int) -> dict[str, float]:
     """RssAnon, RssFile and RssShmem of one process, in MB."""
     out = {}
     try:
-        for line in open(f"/proc/{pid}/status"):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
                 key, kb = line.split()[:2]
                 out[key[:-1]] = int(kb) / 1024
@@ -173,10 +174,9 @@ def bench_load(
     processes: int | None = None,
 ) -> dict:
     """Run the load test against the index of a corpus slice; write load-TAG.json."""
+    from bench.queries import make_queries
     from search.engine import open_engine
     from web.cli import cpus, has_gunicorn
-
-    from bench.queries import make_queries
 
     common.started(f"load-{common.tag(size, limit)}")
     index = common.index_dir(size, limit)

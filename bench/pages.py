@@ -39,9 +39,8 @@ def _sample(index: Path, n: int, seed: int) -> tuple[list[str], list[str]]:
     """Search URLs and article URLs, ``n`` (plus the warm-up) of each, drawn with ``seed``."""
     from whoosh import index as whoosh_index
 
-    from search.analysis import fold
-
     from bench.precision import QUERIES
+    from search.analysis import fold
 
     rng = random.Random(seed)
     ix = whoosh_index.open_dir(str(index))

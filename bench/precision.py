@@ -31,9 +31,9 @@ import math
 import re
 import statistics
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -166,7 +166,7 @@ class Query:
         """Every syllable of the query, in order (the whole query as a phrase)."""
         return tuple(s for w in self.words for s in w)
 
-    def folded(self) -> "Query":
+    def folded(self) -> Query:
         """The same query typed without diacritics."""
         from search.analysis import fold
 
@@ -600,6 +600,7 @@ def _uncommitted() -> list[str] | None:
             capture_output=True,
             text=True,
             timeout=10,
+            check=False,
         ).stdout
     except OSError:
         return None

@@ -142,10 +142,11 @@ def profile_queries(
     size: str = "20k", limit: int | None = None, n: int = 300, seed: int = 20250
 ) -> dict:
     """Parts of Engine.search over the query set; plus a cProfile of one run."""
-    from search import columns, engine as eng, query as vq, suggest
-    from search.engine import open_engine
-
     from bench.queries import make_queries
+    from search import columns, suggest
+    from search import engine as eng
+    from search import query as vq
+    from search.engine import open_engine
 
     common.started(f"profile-queries-{common.tag(size, limit)}")
     e = open_engine(common.index_dir(size, limit))

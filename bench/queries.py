@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bench import common
 
-WORD = re.compile(r"\w[\w/.-]*\w|\w", re.U)
+WORD = re.compile(r"\w[\w/.-]*\w|\w", re.UNICODE)
 
 
 def _words(text: str) -> list[str]:

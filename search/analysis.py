@@ -22,22 +22,22 @@ from unidecode import unidecode
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 
 __all__ = [
-    "normalize_text",
-    "ensure_normalized",
-    "canonical_syllable",
-    "canonical",
-    "new_style",
-    "fold",
-    "has_diacritics",
-    "syllables",
-    "VietnameseTokenizer",
-    "ToneFilter",
-    "FoldFilter",
     "CompoundFilter",
+    "FoldFilter",
+    "ToneFilter",
     "VietnameseAnalyzer",
+    "VietnameseTokenizer",
     "WordsAnalyzer",
     "analyze",
+    "canonical",
+    "canonical_syllable",
     "compound_words",
+    "ensure_normalized",
+    "fold",
+    "has_diacritics",
+    "new_style",
+    "normalize_text",
+    "syllables",
 ]
 
 # --- character-level normalisation ------------------------------------------

@@ -50,7 +50,7 @@ class Article:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Article":
+    def from_dict(cls, d: dict) -> Article:
         """Inverse of :meth:`to_dict` (unknown keys are ignored)."""
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in d.items() if k in known}

@@ -17,16 +17,16 @@ import click
 from . import __version__, logs, settings
 from .backends import BACKENDS, index_stats
 from .budget import RECORD_TIMEOUT
+from .check import check_index
+from .clickfmt import Group, explain
 from .dates import parse_bound
 from .engine import EXPORT_LIMIT, MAX_PER_PAGE, SORTS, Engine, open_engine
 from .errors import BadQuery, SearchError
 from .export import csv_lines
-from .plan import ACCENTS
-from .check import check_index
-from .clickfmt import Group, explain
 from .index import LOCK_TIMEOUT, announce_merges, write_atomic
 from .ingest import extract_paths, index_paths
 from .paths import default_index, default_seeds
+from .plan import ACCENTS
 from .progress import count_records
 from .readers import Skipped
 
@@ -63,6 +63,7 @@ def shard_options(f):
     f = click.option(
         "--allow-partial",
         is_flag=True,
+        callback=settings.option("allow_partial"),
         help="With --shard-url: when a shard does not answer, search the others (and say so).",
     )(f)
     return click.option(
@@ -70,6 +71,7 @@ def shard_options(f):
         "shard_urls",
         multiple=True,
         metavar="tcp://HOST:PORT",
+        callback=settings.option("shard_urls"),
         help="A shard of the index served by xapian-tcpsrv (repeat, in shard order); "
         "read instead of the local shards.",
     )(f)
@@ -174,6 +176,7 @@ def cli(ctx, config_file, log_level):
     "--backend",
     type=click.Choice(BACKENDS),
     default=None,
+    callback=settings.option("backend"),
     help="Search engine of a new index: whoosh (embedded, the default) or xapian "
     "(faster; needs the xapian extra). An existing index keeps its own.",
 )

@@ -31,10 +31,10 @@ from typing import NamedTuple
 
 from .analysis import TONE_MARKS, fold, has_diacritics, normalize_text, well_formed
 from .query import MAX_QUERY_CHARS
-from .suggest import CACHE_SIZE, Suggester, _LRU
+from .suggest import _LRU, CACHE_SIZE, Suggester
 from .vocab import MAX_TOKEN, token_key, token_spans
 
-__all__ = ["Completer", "Completion", "Suggestions", "MAX_COMPLETIONS"]
+__all__ = ["MAX_COMPLETIONS", "Completer", "Completion", "Suggestions"]
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ class Completion(NamedTuple):
     """One completed query and how often its last word occurs (after its neighbour if seen)."""
 
     text: str
-    count: int
+    # Shadows tuple.count on purpose: the name the API's JSON and the templates use.
+    count: int  # type: ignore[assignment]
 
 
 @dataclass

@@ -33,8 +33,7 @@ def _key(name: str) -> str:
     # Names as indexed ("TP. Hồ Chí Minh", "Thừa Thiên - Huế") versus the dataset's.
     key = fold(name).lower()
     for prefix in ("thanh pho ", "tp. ", "tp.", "tp ", "tinh "):
-        if key.startswith(prefix):
-            key = key[len(prefix) :]
+        key = key.removeprefix(prefix)
     key = "".join(ch for ch in key if ch.isalnum())
     return _ALIASES.get(key, key)
 
@@ -43,7 +42,7 @@ def _key(name: str) -> str:
 _ALIASES = {"thuathienhue": "hue"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def places(level: str) -> tuple[Place, ...]:
     """Every province of ``level`` ("province" or "province_2025") with its centroid."""
     table = LEVELS[level]
@@ -65,7 +64,7 @@ def places(level: str) -> tuple[Place, ...]:
     return tuple(Place(name, float(lat), float(lon)) for name, lat, lon in rows)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _by_key(level: str) -> dict[str, Place]:
     return {_key(p.name): p for p in places(level)}
 

@@ -44,7 +44,7 @@ class Terms:
     def __bool__(self) -> bool:
         return bool(self.words)
 
-    def for_text(self, text: str) -> "Terms":
+    def for_text(self, text: str) -> Terms:
         """Each word in its restored reading where ``text`` has it, else as typed."""
         if not self.restored or len(self.restored) != len(self.words):
             return Terms(self.words)
@@ -81,7 +81,7 @@ def _pattern(folded_words: frozenset[tuple[str, ...]]) -> re.Pattern:
 class _Token:
     """The little of a Whoosh Token that formatters read: a matched word."""
 
-    __slots__ = ("text", "startchar", "endchar", "matched", "boost")
+    __slots__ = ("boost", "endchar", "matched", "startchar", "text")
 
     def __init__(self, text, startchar, endchar):
         self.text, self.startchar, self.endchar = text, startchar, endchar

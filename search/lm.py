@@ -26,16 +26,16 @@ import os
 import threading
 import zipfile
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
 from .analysis import fold
 from .vocab import BOS, EOS, LONG, NUM
 
-__all__ = ["LanguageModel", "LMBuilder", "general", "GENERAL_LM_PATH"]
+__all__ = ["GENERAL_LM_PATH", "LMBuilder", "LanguageModel", "general"]
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class LanguageModel:
     # --- loading and saving ----------------------------------------------------
 
     @classmethod
-    def load(cls, path) -> "LanguageModel":
+    def load(cls, path) -> LanguageModel:
         """Read a model written by :meth:`save` (ValueError when it is not one)."""
         try:
             # Our own handle: numpy leaves its own open when the zip is damaged.
@@ -216,7 +216,7 @@ class LMBuilder:
     ) -> LanguageModel:
         """The pruned model: syllables seen ``min_unigram`` times, pairs ``min_bigram`` times."""
         self._merge()
-        names = [None] * len(self.ids)
+        names = [""] * len(self.ids)  # ids are 0 .. len - 1: every slot is filled
         for k, i in self.ids.items():
             names[i] = k
         uni = self.uni[: len(names)]
@@ -247,7 +247,7 @@ class LMBuilder:
             "min_unigram": min_unigram,
             "min_bigram": min_bigram,
             "syllables_seen": len(names),
-            "bigrams_seen": int(len(self._keys)),
+            "bigrams_seen": len(self._keys),
             **(meta or {}),
         }
         return LanguageModel(

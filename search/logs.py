@@ -28,7 +28,7 @@ LEVELS = {
 class _Stderr(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time (click's test runner swaps it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stderr
 

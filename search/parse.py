@@ -94,7 +94,7 @@ def load_tables(kind: str = "txt") -> None:
     topics.taxonomy()
     outlets.outlets()
     if kind == "html":
-        import trafilatura  # noqa: F401, PLC0415 (heavy; only HTML inputs pay for it)
+        import trafilatura  # noqa: F401 (heavy; only HTML inputs pay for it)
 
 
 def parse_record(record: Record) -> Article:

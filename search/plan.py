@@ -19,8 +19,8 @@ A query is read as *words*, each a run of adjacent syllables:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .analysis import canonical_syllable, fold, has_diacritics, well_formed
 from .query import LONG_QUERY_MIN_SHOULD, ParsedQuery, Unit
@@ -256,8 +256,9 @@ def build(
             and not _cue_boundary(cues, j)
             and is_word(
                 _folded_at(clauses, j - 1),
-                _folded_at(clauses, j),
-                _folded_at(clauses, j + 1),
+                # j and j + 1 are joinable, so one plain syllable each.
+                fold(clauses[j][0].syllables[0]),
+                fold(clauses[j + 1][0].syllables[0]),
                 _folded_at(clauses, j + 2),
             )
         ):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .readers import JSON_SUFFIXES, Skipped, _bounded_lines, iter_files
 

@@ -75,7 +75,7 @@ def parse(text: str) -> ParsedQuery:
     text = ensure_normalized(text)
     pq = ParsedQuery(text=text, accented=has_diacritics(text))
     # Policy references first, before any tokenizer can shred them.
-    units_at: list[tuple[int, Unit, bool]] = []
+    units_at: list[tuple[int, Unit | None, bool]] = []  # None: an OR between two units
     chars = list(text)
     for ref, start, end in find_refs(text, query=True):
         negated = start > 0 and text[start - 1] == "-"

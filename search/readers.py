@@ -12,9 +12,9 @@ import gzip
 import json
 import os
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .article import content_hash
 from .budget import failure_reason

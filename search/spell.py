@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Callable
+from collections.abc import Callable
 
 from .analysis import canonical_syllable, fold, has_diacritics, well_formed
 
@@ -125,7 +125,8 @@ def correct(
         prev = fold(out[i - 1]) if i > 0 else None
         nxt = fold(syllables[i + 1]) if i + 1 < len(syllables) else None
 
-        def context(s: str) -> int:
+        # This iteration's neighbours bound now (the closure is only used in this iteration).
+        def context(s: str, prev: str | None = prev, nxt: str | None = nxt) -> int:
             return (pairs(prev, s) if prev else 0) + (pairs(s, nxt) if nxt else 0)
 
         typed_known = known(raw)

@@ -39,6 +39,7 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
+from itertools import pairwise
 from typing import NamedTuple
 
 from . import lm as _lm
@@ -142,7 +143,7 @@ class Suggester:
         self._lm_pairs = _LRU(cache_size)  # never stale: the model does not change
 
     @property
-    def lm(self) -> "_lm.LanguageModel | None":
+    def lm(self) -> _lm.LanguageModel | None:
         """The general model in use (loaded on first use), or None."""
         if not self._lm_loaded:
             model = _lm.general() if isinstance(self._lm_arg, str) else self._lm_arg
@@ -276,13 +277,18 @@ class Suggester:
         return hit
 
     def _lm_bigrams(
-        self, fa: str, prev: tuple[Cand, ...], fb: str, cur: tuple[Cand, ...]
+        self,
+        model: _lm.LanguageModel,
+        fa: str,
+        prev: tuple[Cand, ...],
+        fb: str,
+        cur: tuple[Cand, ...],
     ) -> dict[tuple[int, int], int]:
         """The general model's counts of the pairs of readings of ``fa fb``."""
         key = (fa, fb, tuple(c.lid for c in prev), tuple(c.lid for c in cur))
         hit = self._lm_pairs.get(key)
         if hit is None:
-            hit = self.lm.bigrams(
+            hit = model.bigrams(
                 [c.lid for c in prev if c.lid is not None],
                 [c.lid for c in cur if c.lid is not None],
             )
@@ -347,14 +353,15 @@ class Suggester:
         lattice = [self._lattice(conn, k) for k in [BOS, *keys, EOS]]
         scores = [0.0] * len(lattice[0][1])
         back: list[list[int]] = []  # per step, the best predecessor of each candidate
-        for (fa, prev, sa), (fb, cur, sb) in zip(lattice, lattice[1:]):
+        for (fa, prev, sa), (fb, cur, sb) in pairwise(lattice):
             pairs = self._bigrams(conn, fa, fb) if fa is not None and fb is not None else {}
-            lpairs = self._lm_bigrams(sa, prev, sb, cur) if model is not None else {}
+            lpairs = self._lm_bigrams(model, sa, prev, sb, cur) if model is not None else {}
             # Per predecessor: the index's share and each model's Witten-Bell terms.
             ctx = []
             for p in prev:
-                idx_ok = p.sid is not None and p.n + p.t > 0
-                lm_ok = p.lid is not None and p.ln + p.lt > 0
+                # The ids to look its pairs up with; None where a source has no context for it.
+                idx_sid = p.sid if p.n + p.t > 0 else None
+                lm_lid = p.lid if p.ln + p.lt > 0 else None
                 if model is None:
                     lam = 1.0
                 elif w == 0:
@@ -365,7 +372,7 @@ class Suggester:
                     lam = 0.0
                 else:
                     lam = lam0
-                ctx.append((lam, idx_ok, lm_ok))
+                ctx.append((lam, idx_sid, lm_lid))
             step, ptrs = [], []
             index_knows = model is not None and w > 0 and any(c.n > 0 for c in cur)
             for c in cur:
@@ -374,17 +381,17 @@ class Suggester:
                 lpu = (c.ln + UNIGRAM_PSEUDO) / lm_denom if model is not None else 0.0
                 top, arg = -math.inf, 0
                 for i, p in enumerate(prev):
-                    lam, idx_ok, lm_ok = ctx[i]
+                    lam, idx_sid, lm_lid = ctx[i]
                     if lam > 0:  # Witten-Bell: unseen pairs share t/(n+t) of the mass
-                        if idx_ok and c.sid is not None:
-                            pi = (pairs.get((p.sid, c.sid), 0) + p.t * pu) / (p.n + p.t)
+                        if idx_sid is not None and c.sid is not None:
+                            pi = (pairs.get((idx_sid, c.sid), 0) + p.t * pu) / (p.n + p.t)
                         else:
                             pi = pu
                     else:
                         pi = 0.0
                     if lam < 1:
-                        if lm_ok and c.lid is not None:
-                            pl = (lpairs.get((p.lid, c.lid), 0) + p.lt * lpu) / (p.ln + p.lt)
+                        if lm_lid is not None and c.lid is not None:
+                            pl = (lpairs.get((lm_lid, c.lid), 0) + p.lt * lpu) / (p.ln + p.lt)
                         else:
                             pl = lpu
                         prob = lam * pi + (1 - lam) * pl

@@ -24,10 +24,10 @@ import re
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, pairwise
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .analysis import SYLLABLE_PATTERN, canonical_syllable, fold, normalize_text
 
@@ -124,7 +124,7 @@ def count(text: str) -> tuple[Counter, Counter]:
     # indexed article. Boundaries are "" in ``keys``; the pairs around them are
     # moved to </s> and <s>, and commit() ignores what is left on "".
     keys = ["", *map(token_key, _SCAN_RE.findall(normalize_text(text or ""))), ""]
-    uni, bi = Counter(keys), Counter(zip(keys, keys[1:]))
+    uni, bi = Counter(keys), Counter(pairwise(keys))
     for i in compress(range(len(keys)), map("".__eq__, keys)):
         if i > 0 and keys[i - 1]:
             bi[(keys[i - 1], "")] -= 1
@@ -159,6 +159,7 @@ class Vocabulary:
         self._ids: dict[str, tuple[int, int]] = {}
         self._fids: dict[str, int] = {}
         self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._closed = False
         # WAL: readers (the web server) keep reading while a batch is written.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -415,10 +416,10 @@ class Vocabulary:
 
     def close(self) -> None:
         """Close the file; counts not committed are discarded, as by a cancelled writer."""
-        if self._db is not None:
+        if not self._closed:
             self.discard()
-            self._db.close()
-            self._db = None
+            self._db.close()  # any later use raises sqlite3.ProgrammingError
+            self._closed = True
 
     def __enter__(self):
         return self

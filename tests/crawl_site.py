@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from helpers import to_cp1258
+
 from search.ingest import extract_paths
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -165,7 +166,7 @@ class Site:
             '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             f"<title>Tin mới</title><link>{self.base}/</link>{entries}{extra}"
             "</channel></rss>"
-        ).encode("utf-8")
+        ).encode()
 
     def _sitemap(self, paths: list[str]) -> bytes:
         locs = "".join(
@@ -174,7 +175,7 @@ class Site:
         return (
             '<?xml version="1.0" encoding="UTF-8"?><urlset '
             f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
-        ).encode("utf-8")
+        ).encode()
 
     def _home(self) -> bytes:
         links = [ARTICLES[0], ARTICLES[1], ARTICLES[3], DISALLOWED, OFFSITE, *MENU]
@@ -185,7 +186,7 @@ class Site:
             f'<link rel="alternate" type="application/rss+xml" href="{FEED}"></head>'
             f'<body><ul>{body}</ul><a href="http://example.invalid/tin-tuc/bai-ngoai-trang'
             '-1099.html">Liên kết ngoài</a></body></html>'
-        ).encode("utf-8")
+        ).encode()
 
     def content(self, path: str) -> tuple[int, str, bytes, dict] | None:
         """(status, content type, body, extra headers) of ``path``; None: 404."""
@@ -263,7 +264,7 @@ class Site:
             def log_message(self, *args):  # the site keeps its own log
                 pass
 
-            def do_GET(self):  # noqa: N802 (http.server's name)
+            def do_GET(self):  # http.server's name
                 try:
                     self._answer()
                 except (BrokenPipeError, ConnectionResetError):
@@ -284,7 +285,7 @@ class Site:
                     time.sleep(SLOW_SECONDS)
                     got = (200, "text/html", b"<html><body>late</body></html>", {})
                 status, ctype, body, extra = got or (404, "text/plain", b"not found", {})
-                etag = '"%s"' % hashlib.sha1(body + path.encode()).hexdigest()[:16]
+                etag = f'"{hashlib.sha1(body + path.encode()).hexdigest()[:16]}"'
                 if status == 200 and (inm == etag or (inm is None and ims == LAST_MODIFIED)):
                     status, body = 304, b""
                 with site._lock:

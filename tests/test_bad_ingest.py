@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import to_cp1258
+
 from search.cli import cli
 from search.engine import Engine
 from search.errors import ArticleNotFound
@@ -76,7 +76,7 @@ GOOD_PAGES = {
     "cp1258.txt": to_cp1258(page("Bài mã Windows-1258 của huyện Điện Biên Đông", "zqcp")),
     "sub/nested.txt": page("Bài trong thư mục con", "zqnested").encode("utf-8"),
 }
-TRUNCATED = page("Bài bị cắt giữa chữ", "zqcut").encode("utf-8") + "Việt".encode("utf-8")[:4]
+TRUNCATED = page("Bài bị cắt giữa chữ", "zqcut").encode("utf-8") + "Việt".encode()[:4]
 assert TRUNCATED[-3:] == b"Vi\xe1\xbb"[-3:]  # cut inside "ệ"
 BAD_PAGES = {
     "empty.txt": (b"", "empty file"),
@@ -91,7 +91,7 @@ BAD_PAGES = {
         page("Bài UTF-16 không BOM", "zqnobom").encode("utf-16-le"),
         "binary content",
     ),
-    "latin1-garbage.txt": ("Cán bộ cấp xã ".encode("utf-8") * 20 + b"\xff\xfe\xfa", "undecodable"),
+    "latin1-garbage.txt": ("Cán bộ cấp xã ".encode() * 20 + b"\xff\xfe\xfa", "undecodable"),
 }
 GOOD_IDS = {"good", "bom", "utf16-bom", "cp1258", "nested"}
 
@@ -315,7 +315,12 @@ def peak_rss_mb(args: list[str], cwd: Path) -> float:
         "file=sys.stderr)\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert "Traceback" not in proc.stderr
     return int(re.search(r"PEAK (\d+)", proc.stderr).group(1)) / 1024

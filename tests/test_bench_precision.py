@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `bench` is a folder of the repository, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from bench import precision as P
+from bench import precision as P  # noqa: E402 (after the sys.path entry above)
 
 # The benchmark reads its ground truth from Whoosh's stored fields.
 pytestmark = pytest.mark.whoosh_only

@@ -6,13 +6,13 @@ import sqlite3
 import time
 
 import pytest
+from test_index_safety import DAMAGE
 
 from search.check import check_index
 from search.cli import cli
 from search.index import META_FILE, open_index, stamp
 from search.ingest import index_paths
 from search.vocab import Vocabulary, vocab_path
-from test_index_safety import DAMAGE
 
 # Whoosh's files (a Xapian index's check: tests/test_backends.py).
 pytestmark = pytest.mark.whoosh_only
@@ -118,10 +118,10 @@ def test_vocabulary_behind_the_index_is_found_and_repaired(built, tmp_path, runn
     extra.write_text("Bài mới về đường giao thông nông thôn\n\nXã Thanh Xương làm đường.", "utf-8")
     scratch = tmp_path / "scratch"
     index_paths([seed_dir, extra], scratch, workers=1)
-    from search.ingest import prepare_article
-    from search.readers import iter_files, read_records
-    from search.parse import parse_record
     from search.index import write_batches
+    from search.ingest import prepare_article
+    from search.parse import parse_record
+    from search.readers import iter_files, read_records
 
     rec = next(read_records(next(iter(iter_files([extra])))))
     p = prepare_article(parse_record(rec))

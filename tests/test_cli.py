@@ -205,6 +205,7 @@ def test_python_dash_m_search(index_dir):
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["hits"][0]["id"] == SEED

@@ -49,8 +49,10 @@ def test_parse_date(text, expected):
         ("Hải Hằng 08:17, 08/06/2023", True),
         ("Thứ sáu, 01/12/2023", True),
         (
-            "Khi Nghị quyết 37, ngày 13/2/2012 của Ban Thường vụ Tỉnh ủy về xây dựng đội ngũ cán bộ, "
-            "công chức xã, phường được ban hành, Thành ủy đã triển khai thực hiện.",
+            (
+                "Khi Nghị quyết 37, ngày 13/2/2012 của Ban Thường vụ Tỉnh ủy về xây dựng đội ngũ cán bộ, "
+                "công chức xã, phường được ban hành, Thành ủy đã triển khai thực hiện."
+            ),
             False,
         ),
         ("Điện Biên Đông xây dựng đội ngũ cán bộ cấp xã", False),

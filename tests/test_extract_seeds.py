@@ -25,76 +25,84 @@ def seeds():
 
 
 EXPECTED = {
-    "000": dict(
-        title="Điện Biên Đông xây dựng đội ngũ cán bộ cấp xã đáp ứng yêu cầu nhiệm vụ",
-        date=dt.date(2021, 7, 27),
-        author="Đức Linh",
-        outlet="Báo Điện Biên Phủ",
-        url="http://www.baodienbienphu.info.vn/",
-        province="Điện Biên",
-        province_2025="Điện Biên",
-        district="Điện Biên Đông",
-        commune=None,
-        captions=[
+    "000": {
+        "title": "Điện Biên Đông xây dựng đội ngũ cán bộ cấp xã đáp ứng yêu cầu nhiệm vụ",
+        "date": dt.date(2021, 7, 27),
+        "author": "Đức Linh",
+        "outlet": "Báo Điện Biên Phủ",
+        "url": "http://www.baodienbienphu.info.vn/",
+        "province": "Điện Biên",
+        "province_2025": "Điện Biên",
+        "district": "Điện Biên Đông",
+        "commune": None,
+        "captions": [
             "Cán bộ bộ phận “Một cửa” xã Háng Lìa giải quyết thủ tục hành chính cho người dân."
         ],
-    ),
-    "001": dict(
-        title="Thành phố chú trọng xây dựng đội ngũ cán bộ, công chức cơ sở",
-        date=dt.date(2023, 12, 1),
-        author="Phùng Khiêm",
-        outlet="Báo Lạng Sơn",
-        url=None,
-        province="Lạng Sơn",
-        province_2025="Lạng Sơn",
-        district="Lạng Sơn",
-        captions=[
-            "Ông Trần Lệnh Trưởng, Bí thư Đảng ủy, Chủ tịch UBND phường Chi Lăng trao "
-            "đổi công việc với cán bộ."
+    },
+    "001": {
+        "title": "Thành phố chú trọng xây dựng đội ngũ cán bộ, công chức cơ sở",
+        "date": dt.date(2023, 12, 1),
+        "author": "Phùng Khiêm",
+        "outlet": "Báo Lạng Sơn",
+        "url": None,
+        "province": "Lạng Sơn",
+        "province_2025": "Lạng Sơn",
+        "district": "Lạng Sơn",
+        "captions": [
+            (
+                "Ông Trần Lệnh Trưởng, Bí thư Đảng ủy, Chủ tịch UBND phường Chi Lăng trao "
+                "đổi công việc với cán bộ."
+            )
         ],
-    ),
-    "002": dict(
-        title="Đại Từ đào tạo cán bộ đáp ứng yêu cầu thực tiễn",
-        date=dt.date(2023, 6, 8),
-        author="Hải Hằng",
-        outlet=None,
-        url=None,
-        province="Thái Nguyên",
-        province_2025="Thái Nguyên",
-        district="Đại Từ",
-        commune=None,
-        captions=[
-            "Đội ngũ cán bộ, công chức của thị trấn Hùng Sơn đều đạt chuẩn, đáp ứng tốt "
-            "yêu cầu nhiệm vụ."
+    },
+    "002": {
+        "title": "Đại Từ đào tạo cán bộ đáp ứng yêu cầu thực tiễn",
+        "date": dt.date(2023, 6, 8),
+        "author": "Hải Hằng",
+        "outlet": None,
+        "url": None,
+        "province": "Thái Nguyên",
+        "province_2025": "Thái Nguyên",
+        "district": "Đại Từ",
+        "commune": None,
+        "captions": [
+            (
+                "Đội ngũ cán bộ, công chức của thị trấn Hùng Sơn đều đạt chuẩn, đáp ứng tốt "
+                "yêu cầu nhiệm vụ."
+            )
         ],
-    ),
-    "003": dict(
-        title="Thành phố Điện Biên Phủ chú trọng bồi dưỡng cán bộ",
-        date=dt.date(2018, 8, 22),
-        author="Thu Hằng",
-        outlet="Báo Điện Biên Phủ",
-        province="Điện Biên",
-        province_2025="Điện Biên",
-        district="Điện Biên Phủ",
-        captions=[
-            "Cán bộ bộ phận “Một cửa” UBND xã Thanh Minh giải quyết thủ tục hành chính "
-            "cho người dân."
+    },
+    "003": {
+        "title": "Thành phố Điện Biên Phủ chú trọng bồi dưỡng cán bộ",
+        "date": dt.date(2018, 8, 22),
+        "author": "Thu Hằng",
+        "outlet": "Báo Điện Biên Phủ",
+        "province": "Điện Biên",
+        "province_2025": "Điện Biên",
+        "district": "Điện Biên Phủ",
+        "captions": [
+            (
+                "Cán bộ bộ phận “Một cửa” UBND xã Thanh Minh giải quyết thủ tục hành chính "
+                "cho người dân."
+            )
         ],
-    ),
-    "004": dict(
-        title="Hiệu quả từ công tác luân chuyển, tăng cường cán bộ tại các xã thuộc huyện nghèo",
-        date=dt.date(2022, 5, 11),
-        author="Thu Cúc",
-        outlet=None,
-        province="Bắc Kạn",
-        province_2025="Thái Nguyên",
-        district=None,
-        commune=None,
-        captions=[
-            "Đồng chí Ma Thế Huấn trao đổi về công tác lãnh đạo, chỉ đạo tại cơ sở với "
-            "học viên Trường Chính trị tỉnh"
+    },
+    "004": {
+        "title": "Hiệu quả từ công tác luân chuyển, tăng cường cán bộ tại các xã thuộc huyện nghèo",
+        "date": dt.date(2022, 5, 11),
+        "author": "Thu Cúc",
+        "outlet": None,
+        "province": "Bắc Kạn",
+        "province_2025": "Thái Nguyên",
+        "district": None,
+        "commune": None,
+        "captions": [
+            (
+                "Đồng chí Ma Thế Huấn trao đổi về công tác lãnh đạo, chỉ đạo tại cơ sở với "
+                "học viên Trường Chính trị tỉnh"
+            )
         ],
-    ),
+    },
 }
 
 

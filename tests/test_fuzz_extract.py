@@ -272,7 +272,7 @@ def test_reference_spans(text):
     # changes its length ("ß" -> "SS").
     normal = ensure_normalized(text)
     for query in (False, True):
-        for ref, start, end in call(lambda t: find_refs(t, query=query), text):
+        for ref, start, end in call(lambda t, query=query: find_refs(t, query=query), text):
             number = ref.ref.split("/")[0].split("-")[0]
             if number.isdigit():
                 assert normal[start:end].startswith(number), (ref, normal[start:end])
@@ -293,8 +293,10 @@ def test_html(text):
     from html import escape
 
     for doc in (
-        f"<html><body><article><h1>{escape(text[:60])}</h1><p>{escape(text)}</p>"
-        f"<p>Nội dung bài viết về cán bộ xã.</p></article></body></html>",
+        (
+            f"<html><body><article><h1>{escape(text[:60])}</h1><p>{escape(text)}</p>"
+            f"<p>Nội dung bài viết về cán bộ xã.</p></article></body></html>"
+        ),
         text,
     ):
         article = call(parse_html, doc, "x")

@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
+from search.backends import index_stats
 from search.engine import Engine
 from search.errors import ArticleNotFound, IndexMissing, IndexOutdated
-from search.backends import index_stats
 from search.index import META_FILE, open_index
 from search.ingest import index_paths
 from search.schema import SCHEMA_VERSION
@@ -38,7 +38,7 @@ def test_rerun_indexes_only_new_or_changed(corpus, empty_index):
     assert engine.count() == 6
     assert [h.id for h in engine.search("xyzzy").hits] == [SEED]
     assert engine.search("Háng Lìa").total == 0
-    assert [h.id for h in engine.search("cải cách hành chính").hits][0] == "new_article"
+    assert next(h.id for h in engine.search("cải cách hành chính").hits) == "new_article"
 
 
 def test_worker_processes_give_the_same_index(corpus, tmp_path):
@@ -81,7 +81,7 @@ def test_commits_fall_every_batch_across_pool_chunks(tmp_path, monkeypatch, chun
         ("empty.txt", b"", "empty"),
         ("blank.txt", b"  \n\n ", "empty"),
         ("binary.txt", b"\x00\x01\x02PNG\x00" * 50, "binary"),
-        ("latin.txt", "Cán bộ".encode("utf-8") + b"\xff\xfe\xfa invalid", "not valid"),
+        ("latin.txt", "Cán bộ".encode() + b"\xff\xfe\xfa invalid", "not valid"),
     ],
 )
 def test_bad_files_are_skipped_with_a_reason(corpus, empty_index, name, content, reason):

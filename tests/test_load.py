@@ -25,10 +25,10 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+from server_helpers import HOST, Server
 
 from search.engine import Engine
 from search.ingest import index_paths
-from server_helpers import HOST, Server
 
 ROOT = Path(__file__).resolve().parent.parent
 # Figures go to a temporary file; VNSEARCH_LOAD_RESULTS names another (the
@@ -103,8 +103,9 @@ def write_corpus(path: Path, first: int, n: int, seed: int) -> Path:
     rng = random.Random(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
-        for i in range(first, first + n):
-            f.write(json.dumps(article(i, rng), ensure_ascii=False) + "\n")
+        f.writelines(
+            json.dumps(article(i, rng), ensure_ascii=False) + "\n" for i in range(first, first + n)
+        )
     return path
 
 
@@ -323,7 +324,7 @@ def test_load_while_indexing(load_index, tmp_path):
     latencies = [t for c in clients for t in c.latencies]
     errors = [e for c in clients for e in c.errors]
     figures = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(elapsed, 1),
         "clients": CLIENTS,
         "server_threads": server.threads,

@@ -3,6 +3,7 @@
 import datetime as dt
 import string
 import unicodedata
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -157,7 +158,7 @@ def test_marked_words_are_the_analysed_ones(s, words, exact):
     # span must be a run of syllables the index analysis would match as the
     # word, and none missed (scanning left to right, as a phrase query does).
     from search.analysis import syllables
-    from search.highlight import MAX_SEPARATOR, Terms, _matches, _SYLLABLE_RE
+    from search.highlight import _SYLLABLE_RE, MAX_SEPARATOR, Terms, _matches
 
     text = normalize_text(s)
     patterns = tuple(dict.fromkeys(_word(w, exact) for w in words))
@@ -171,7 +172,7 @@ def test_marked_words_are_the_analysed_ones(s, words, exact):
             if (
                 len(run) == len(p)
                 and all(t[2] == k for t, (k, _) in zip(run, p))
-                and all(b[0] - a[1] <= MAX_SEPARATOR for a, b in zip(run, run[1:]))
+                and all(b[0] - a[1] <= MAX_SEPARATOR for a, b in pairwise(run))
             ):
                 expected.append((run[0][0], run[-1][1]))
                 i += len(p) - 1

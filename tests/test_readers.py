@@ -8,8 +8,8 @@ import json
 import unicodedata
 
 import pytest
-
 from helpers import to_cp1258
+
 from search.errors import BadArticle
 from search.parse import decode, parse_record
 from search.readers import MAX_BYTES, Record, Skipped, iter_files, read_records
@@ -72,7 +72,7 @@ def test_cp1258_bytes_are_not_utf8():
         (b"  \n\t\n", "empty file"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary content (NUL bytes)"),
         (bytes(range(0x80, 0x100)) * 8, "undecodable"),
-        ("Cán bộ cấp xã".encode("utf-8") + b"\xff\xfe\xfa", "undecodable: not valid UTF-8 text"),
+        ("Cán bộ cấp xã".encode() + b"\xff\xfe\xfa", "undecodable: not valid UTF-8 text"),
     ],
 )
 def test_bad_bytes_raise_bad_article(raw, reason):

@@ -9,8 +9,10 @@ import pytest
 from whoosh import query as wq
 
 from search.article import Article
-from search.index import open_for_writing, open_index, write_batches
+from search.backends.whoosh import WhooshReader
+from search.backends.whoosh import read_postings as postings
 from search.fields import CompactPositions
+from search.index import open_for_writing, open_index, write_batches
 from search.plan import ScoreTerm
 from search.scoring import (
     Lengths,
@@ -22,8 +24,6 @@ from search.scoring import (
     phrase_keys,
     top,
 )
-from search.backends.whoosh import WhooshReader
-from search.backends.whoosh import read_postings as postings
 
 WORDS = [
     "cán",

@@ -132,7 +132,7 @@ def test_concurrent_suggest(suggester):
     def work(n):
         try:
             results[n] = [suggester.suggest(parse(q)) for q in queries]
-        except Exception as e:  # surfaced below
+        except Exception as e:  # noqa: BLE001 (any failure in a thread is surfaced below)
             errors.append(e)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]

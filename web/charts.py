@@ -34,7 +34,10 @@ def _period_label(period: str) -> str:
 
 
 def _period_days(period: str) -> tuple[dt.date, dt.date]:
-    return (parse_bound(period, "date_from"), parse_bound(period, "date_to", end=True))
+    first, last = parse_bound(period, "date_from"), parse_bound(period, "date_to", end=True)
+    if first is None or last is None:  # parse_bound gives None only for an empty value
+        raise ValueError(f"no dates in the period {period!r}")
+    return first, last
 
 
 def _range_url(pairs: Pairs, period: str) -> str:
@@ -62,8 +65,10 @@ def timeline_svg(
         f"Chọn một cột để lọc theo {unit} đó."
     )
     out = [
-        f'<svg class="timeline" viewBox="0 0 {T_WIDTH} {T_HEIGHT}" role="group" '
-        f'aria-labelledby="timeline-title timeline-desc">',
+        (
+            f'<svg class="timeline" viewBox="0 0 {T_WIDTH} {T_HEIGHT}" role="group" '
+            f'aria-labelledby="timeline-title timeline-desc">'
+        ),
         f'<title id="timeline-title">Số bài theo {unit}</title>',
         f'<desc id="timeline-desc">{escape(desc)}</desc>',
     ]
@@ -107,11 +112,15 @@ def map_svg(result: SearchResult, pairs: Pairs) -> Markup | None:
     chosen = set(result.filters.get(level, []))
     where = LEVEL_LABELS[level]
     out = [
-        f'<svg class="map" viewBox="0 0 {width:.0f} {height:.0f}" role="group" '
-        f'aria-labelledby="map-title map-desc">',
+        (
+            f'<svg class="map" viewBox="0 0 {width:.0f} {height:.0f}" role="group" '
+            f'aria-labelledby="map-title map-desc">'
+        ),
         f'<title id="map-title">Bản đồ số bài theo tỉnh, thành ({where})</title>',
-        f'<desc id="map-desc">{len(counts)} tỉnh, thành có bài; nhiều nhất {peak} bài. '
-        f"Chọn một tỉnh để lọc.</desc>",
+        (
+            f'<desc id="map-desc">{len(counts)} tỉnh, thành có bài; nhiều nhất {peak} bài. '
+            f"Chọn một tỉnh để lọc.</desc>"
+        ),
     ]
     # Every province as a faint dot: the country's shape without boundary data.
     for place in geo.places(level):

@@ -9,6 +9,7 @@ when one is set (:func:`site_root`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from flask import current_app, request, url_for
@@ -65,7 +66,9 @@ def search_url(q: str = "", **filters) -> str:
 
 def article_url(article_id: str, q: str = "") -> str:
     """The article page (ids may hold '/', spaces, '@', commas: url_for quotes them)."""
-    return url_for("views.article", article_id=article_id, **({"q": q} if q else {}))
+    if q:
+        return url_for("views.article", article_id=article_id, q=q)
+    return url_for("views.article", article_id=article_id)
 
 
 def pagination(pairs: Pairs, page: int, pages: int, window: int = 2) -> list[dict]:
@@ -97,7 +100,7 @@ def site_root() -> str:
     return request.url_root.rstrip("/")
 
 
-def absolute(endpoint: str, pairs: Pairs = (), **values) -> str:
+def absolute(endpoint: str, pairs: Sequence[tuple[str, str]] = (), **values) -> str:
     """The absolute URL of ``build(endpoint, pairs, **values)`` under :func:`site_root`."""
     path = build(endpoint, list(pairs), **values)
     # url_for's path starts with the mount point (SCRIPT_NAME), which a base URL replaces.

@@ -16,7 +16,8 @@ from ..dates import parse_bound
 from ..errors import SearchError
 from ..paths import default_index
 from .fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, MAX_PAGE_BYTES
-from .run import DEFAULT_BATCH, CrawlReport, HostCounts, crawl as run_crawl
+from .run import DEFAULT_BATCH, CrawlReport, HostCounts
+from .run import crawl as run_crawl
 from .sources import DATA, SourcesError, load_sources
 from .state import State, state_path
 
@@ -115,7 +116,7 @@ def _summary(report: CrawlReport, index_dir, prefix: str = "") -> None:
 def _when(ts: float | None) -> str:
     if ts is None:
         return "chưa bao giờ"
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _status(index_dir: Path, as_json: bool) -> None:

@@ -51,13 +51,13 @@ def read_sitemap(text: str, url: str) -> Listing:
         # trafilatura's own link handler drops hosts it cannot name a domain for
         # (an IP address with a port); the site filter is the crawler's.
         def handle_link(self, link: str) -> None:
-            link = normalize(link, self.base_url)
-            if not link or link == self.current_url:
+            found = normalize(link, self.base_url)
+            if not found or found == self.current_url:
                 return
-            if index or DETECT_SITEMAP_LINK.search(link):
-                self.sitemap_urls.append(link)
+            if index or DETECT_SITEMAP_LINK.search(found):
+                self.sitemap_urls.append(found)
             else:
-                self.urls.append(link)
+                self.urls.append(found)
 
     sm = _Sitemap(url, host_of(url), [], external=True)
     sm.current_url, sm.content = url, text
@@ -85,7 +85,8 @@ def read_feed(body: bytes, url: str) -> Listing:
 
 def read_home(html: str, url: str) -> Listing:
     """The feeds a home page announces and the links it has (articles are sorted out later)."""
-    from lxml import etree, html as lhtml
+    from lxml import etree
+    from lxml import html as lhtml
     from trafilatura.feeds import FeedParameters, determine_feed
 
     listing = Listing()
@@ -101,7 +102,8 @@ def read_home(html: str, url: str) -> Listing:
 
 def canonical_link(html: bytes, url: str) -> str | None:
     """The page's ``<link rel="canonical">``, normalised, if it has one."""
-    from lxml import etree, html as lhtml
+    from lxml import etree
+    from lxml import html as lhtml
 
     try:
         tree = lhtml.document_fromstring(html)

@@ -14,8 +14,9 @@ import logging
 import re
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import urllib3
@@ -178,7 +179,8 @@ class Fetcher:
     def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us fetch ``url`` (reads it first if needed)."""
         h = self._rules(url)
-        return h.unavailable is None and h.rules.can_fetch(url, self.agent)
+        # _rules() leaves either the rules read or the host unavailable.
+        return h.unavailable is None and h.rules is not None and h.rules.can_fetch(url, self.agent)
 
     def host_delay(self, url: str) -> float:
         """Seconds kept between two requests to the host of ``url``."""
@@ -216,7 +218,7 @@ class Fetcher:
             h = self._rules(current)
             if h.unavailable or h.stopped:
                 return Response(url, current, error=h.unavailable or h.stopped)
-            if not h.rules.can_fetch(current, self.agent):
+            if h.rules is None or not h.rules.can_fetch(current, self.agent):
                 log.info("%s: disallowed by robots.txt", current)
                 return Response(url, current, skipped="disallowed by robots.txt", by_robots=True)
             r = self._with_backoff(current, h, etag, last_modified, html_only)

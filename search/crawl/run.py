@@ -15,8 +15,8 @@ import datetime as dt
 import logging
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from ..article import content_hash
 from ..extract import outlets as outlet_table
@@ -261,8 +261,8 @@ class Round:
             self._error(work.url, unavailable)
             return
         if work.kind in ("start", "home"):  # the host's robots.txt may name sitemaps
-            for sm in self.fetcher.sitemaps(work.url):
-                if (sm := normalize(sm)) and same_site(sm, work.site.sites):
+            for named in self.fetcher.sitemaps(work.url):
+                if (sm := normalize(named)) and same_site(sm, work.site.sites):
                     self._enqueue(_Work(sm, "sitemap", work.site))
         row = self.state.page(work.url)
         if row is None:
@@ -283,13 +283,14 @@ class Round:
             return
         body = r.body
         if body[:2] == b"\x1f\x8b":
-            body = gunzip(body, MAX_LISTING_BYTES)
-            if body is None:
+            inflated = gunzip(body, MAX_LISTING_BYTES)
+            if inflated is None:
                 self._error(
                     work.url,
                     f"broken gzip or larger than {MAX_LISTING_BYTES // (1024 * 1024)} MB inflated",
                 )
                 return
+            body = inflated
         digest = content_hash(body)
         if row is None or row.content_hash != digest:
             kind = work.kind
@@ -351,7 +352,7 @@ class Round:
                 or row.status in (st.NEW, st.ERROR, st.DISALLOWED)
                 or (recheck and row.status in (st.INDEXED, st.SKIPPED))
             ):
-                self._enqueue(_Work(u, "page", site, published or (row and row.published)))
+                self._enqueue(_Work(u, "page", site, published or (row.published if row else None)))
 
     def _page(self, work: _Work) -> None:
         """Fetch one page and queue its record for indexing."""
@@ -362,12 +363,12 @@ class Round:
             self._skip(work.url, f"published {work.published}, before {self.since}", store=False)
             return
         row = self.state.page(work.url)
-        kept = row is not None and row.status in (st.INDEXED, st.SKIPPED)
+        kept = row if row is not None and row.status in (st.INDEXED, st.SKIPPED) else None
         r = self.fetcher.get(
             work.url,
             sites=work.site.sites,
-            etag=row.etag if kept else None,
-            last_modified=row.last_modified if kept else None,
+            etag=kept.etag if kept is not None else None,
+            last_modified=kept.last_modified if kept is not None else None,
         )
         self.report.requests += 1
         if r.by_robots:
@@ -393,11 +394,12 @@ class Round:
         digest = content_hash(raw)
         declared = canonical_link(raw, r.final_url)
         canonical = declared if declared and same_site(declared, work.site.sites) else r.final_url
+        aid = article_id(canonical)
         fields = {
             "status": st.INDEXED,
             "http_status": r.status,
             "canonical": canonical,
-            "article_id": article_id(canonical),
+            "article_id": aid,
             "etag": r.etag,
             "last_modified": r.last_modified,
             "content_hash": digest,
@@ -422,7 +424,7 @@ class Round:
             None
             if duplicate
             else Record(
-                id=fields["article_id"],
+                id=aid,
                 source=canonical,
                 raw=raw,
                 hash=digest,
@@ -439,14 +441,17 @@ class Round:
         if not self.batch:
             return
         # Imported here: ingest loads pyvi and the parsers, which `--status` never needs.
-        from ..ingest import index_records
+        from ..ingest import LOCK_TIMEOUT, index_records
 
         batch, self.batch = self.batch, []
         records = [f.record for f in batch if f.record is not None]
-        options = {"workers": 1, "batch_size": max(1, len(records))}
-        if self.lock_timeout is not None:
-            options["lock_timeout"] = self.lock_timeout
-        result = index_records(records, self.index_dir, **options)
+        result = index_records(
+            records,
+            self.index_dir,
+            workers=1,
+            batch_size=max(1, len(records)),
+            lock_timeout=LOCK_TIMEOUT if self.lock_timeout is None else self.lock_timeout,
+        )
         log.info(
             "indexed a batch of %d crawled page(s): %d indexed, %d merged, %d skipped",
             len(records),

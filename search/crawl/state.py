@@ -14,9 +14,9 @@ import datetime as dt
 import logging
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class State:
             return []
         marks = ",".join("?" * len(hosts))
         rows = self.db.execute(
-            f"SELECT url FROM pages WHERE kind = ? AND host IN ({marks}) AND ("  # noqa: S608
+            f"SELECT url FROM pages WHERE kind = ? AND host IN ({marks}) AND ("
             " status = ? OR (status = ? AND errors < ?)"
             " OR (status = ? AND last_fetched < ?)) ORDER BY first_seen, url",
             (kind, *hosts, NEW, ERROR, MAX_ERRORS, GONE, time.time() - GONE_RETRY),
@@ -176,7 +176,7 @@ class State:
             return []
         marks = ",".join("?" * len(hosts))
         rows = self.db.execute(
-            f"SELECT url, kind FROM pages WHERE kind != 'page' AND host IN ({marks})"  # noqa: S608
+            f"SELECT url, kind FROM pages WHERE kind != 'page' AND host IN ({marks})"
             " AND status NOT IN (?, ?) AND (status != ? OR errors < ?) ORDER BY first_seen, url",
             (*hosts, GONE, DISALLOWED, ERROR, MAX_ERRORS),
         ).fetchall()
@@ -192,15 +192,14 @@ class State:
                     fields.pop("status")
                     sets = ", ".join(f"{k} = ?" for k in fields)
                     self.db.execute(
-                        f"UPDATE pages SET {sets}, errors = errors + 1, "  # noqa: S608
-                        "status = ? WHERE url = ?",
+                        f"UPDATE pages SET {sets}, errors = errors + 1, status = ? WHERE url = ?",
                         (*fields.values(), ERROR, url),
                     )
                 else:
                     fields.setdefault("errors", 0)
                     sets = ", ".join(f"{k} = ?" for k in fields)
                     self.db.execute(
-                        f"UPDATE pages SET {sets} WHERE url = ?",  # noqa: S608
+                        f"UPDATE pages SET {sets} WHERE url = ?",
                         (*fields.values(), url),
                     )
 
@@ -293,6 +292,5 @@ def last_crawled(index_dir) -> list[tuple[str, str, dt.datetime]]:
         log.warning("cannot read the crawl state %s: %s", path, e)
         return []
     return [
-        (outlet or host, host, dt.datetime.fromtimestamp(at, dt.timezone.utc))
-        for outlet, host, at in rows
+        (outlet or host, host, dt.datetime.fromtimestamp(at, dt.UTC)) for outlet, host, at in rows
     ]

@@ -13,8 +13,8 @@ import re
 
 from ..article import Article
 from ..errors import BadArticle
-from .dates import parse_date
 from .bylines import title_case
+from .dates import parse_date
 from .page import parse_page
 
 # trafilatura writes an image with its alt text as Markdown: ![alt](src)
@@ -25,7 +25,8 @@ def parse_html(
     html: str, article_id: str, source_path: str | None = None, url: str | None = None
 ) -> Article:
     """The Article of a saved HTML page (``url``: where it was fetched, wins over the markup's)."""
-    import trafilatura  # noqa: PLC0415 (heavy; only HTML inputs pay for it)
+    import trafilatura  # heavy; only HTML inputs pay for it
+    from trafilatura.settings import Document
 
     doc = trafilatura.bare_extraction(
         html,
@@ -35,11 +36,13 @@ def parse_html(
         include_tables=False,
         deduplicate=True,
     )
-    if doc is None or not (doc.text or "").strip():
+    # A Document (as_dict is not asked for), or None when trafilatura finds nothing.
+    doc_text = doc.text if isinstance(doc, Document) else None
+    if not isinstance(doc, Document) or doc_text is None or not doc_text.strip():
         raise BadArticle(source_path or article_id, "no article text found in the HTML")
     title = (doc.title or "").strip()
     lines, alts = [], []
-    for line in doc.text.splitlines():
+    for line in doc_text.splitlines():
         m = _IMAGE.match(line.strip())
         if m:
             if m.group("alt").strip():

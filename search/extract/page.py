@@ -8,10 +8,14 @@ not a date, a byline or a source is chrome and dropped.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from ..article import Article
 from ..errors import BadArticle
 from ..policy import PolicyRef, extract_refs, find_refs, leading_kind, ref_key
-from . import bylines, captions as caps, chrome, dates, outlets
+from . import bylines, chrome, dates, outlets
+from . import captions as caps
 from .places import find_places, province_2025, province_key, province_name
 from .text import bounded_chunks, clean_line, fold_keep_case
 from .topics import find_topics
@@ -50,7 +54,7 @@ class _Page:
     def __init__(self, items: list[str]):
         self.items = items
         self.title = ""
-        self.date = None
+        self.date: dt.date | None = None
         self.author: str | None = None
         self.source: str | None = None
         self.url: str | None = None
@@ -220,7 +224,7 @@ def _outlet(article: Article, source: str | None):
 
 
 def complete(
-    article: Article, *, source: str | None = None, extra_refs: list[PolicyRef] = ()
+    article: Article, *, source: str | None = None, extra_refs: Sequence[PolicyRef] = ()
 ) -> Article:
     """Infer the fields still empty: outlet, URLs, places, topics, policy references."""
     row = _outlet(article, source)

@@ -94,7 +94,7 @@ def _data_dir() -> Path:
     spec = importlib.util.find_spec("vietnamadminunits")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("vietnamadminunits is not installed")
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 def _fkey(name: str) -> tuple[str, ...]:
