@@ -82,8 +82,12 @@ class Settings:
     reuse_port: bool = False
     per_page: int = 10
     feed_size: int = 20
+    # Xapian shards served by xapian-tcpsrv (search and serve), in shard order.
+    shard_urls: tuple[str, ...] = ()
+    allow_partial: bool = False
     flask: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     # vnsearch index
+    backend: str | None = None  # of a new index: whoosh (None) or xapian
     workers: int | None = None
     batch_size: int = 500
     wait: float = LOCK_TIMEOUT
@@ -253,6 +257,27 @@ def _flask(value, text: bool):
     return MappingProxyType(dict(value))
 
 
+_SHARD_URL = re.compile(r"tcp://[A-Za-z0-9.:\[\]-]{1,255}:[0-9]{1,5}")
+
+
+def _shard_urls(value, text: bool):
+    items = value.split(",") if text else value
+    if isinstance(items, str) or not isinstance(items, list | tuple):
+        raise TypeError("phải là một danh sách địa chỉ tcp://máy:cổng")
+    out = []
+    for item in items:
+        if not isinstance(item, str) or not _SHARD_URL.fullmatch(item.strip()):
+            raise ValueError(f"«{item}» không phải địa chỉ tcp://máy:cổng")
+        out.append(item.strip())
+    return tuple(out)
+
+
+def _backend(value, text: bool):
+    if not isinstance(value, str) or value.strip().lower() not in ("whoosh", "xapian"):
+        raise ValueError("phải là whoosh hoặc xapian")
+    return value.strip().lower()
+
+
 @dataclass(frozen=True)
 class _Spec:
     name: str  # field of Settings; VNSEARCH_<NAME> in the environment
@@ -278,7 +303,10 @@ SPECS = (
     _Spec("reuse_port", "serve", "reuse_port", _flag),
     _Spec("per_page", "serve", "per_page", _integer(1, 100)),
     _Spec("feed_size", "serve", "feed_size", _integer(1, 100)),
+    _Spec("shard_urls", "serve", "shard_urls", _shard_urls),
+    _Spec("allow_partial", "serve", "allow_partial", _flag),
     _Spec("flask", "flask", "", _flask, env=False),
+    _Spec("backend", "indexing", "backend", _backend),
     _Spec("workers", "indexing", "workers", _integer(1, 64, auto=True)),
     _Spec("batch_size", "indexing", "batch_size", _integer(1, 100_000)),
     _Spec("wait", "indexing", "wait", _number(0)),

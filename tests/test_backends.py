@@ -436,3 +436,24 @@ def test_serve_reads_remote_shards(indexes, servers, tmp_path, processes):
         assert remote["partial"] == []
     finally:
         local.close_all()
+
+
+@needs_tcpsrv
+def test_shard_urls_and_backend_come_from_the_settings_too(indexes, servers, runner, tmp_path):
+    _, urls = servers
+    args = ["search", "can bo cap xa", "--index", str(indexes["shards"]), "--json"]
+    env = {"VNSEARCH_SHARD_URLS": ",".join(urls)}
+    result = runner.invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    dead = f"tcp://127.0.0.1:{_free_port()}"
+    result = runner.invoke(cli, args, env={"VNSEARCH_SHARD_URLS": dead})
+    assert result.exit_code == 2 and dead in result.output
+    result = runner.invoke(cli, args, env={"VNSEARCH_SHARD_URLS": "http://x"})
+    assert result.exit_code == 2 and "tcp://máy:cổng" in result.output
+    config = tmp_path / "vnsearch.toml"
+    config.write_text('[indexing]\nbackend = "xapian"\n', "utf-8")
+    result = runner.invoke(
+        cli, ["--config", str(config), "index", str(SEEDS), "--index", str(tmp_path / "new")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "new" / "shards" / "0").is_dir()

@@ -474,12 +474,14 @@ def _check_base_url(ctx, param, value):
     "shard_urls",
     multiple=True,
     metavar="tcp://HOST:PORT",
+    callback=site_settings.option("shard_urls"),
     help="A shard of a Xapian index served by xapian-tcpsrv (repeat, in shard order): "
     "searched instead of the index folder's own shards.",
 )
 @click.option(
     "--allow-partial",
     is_flag=True,
+    callback=site_settings.option("allow_partial"),
     help="With --shard-url: when a shard does not answer, search the others and say "
     "so on the page (default: a 503 page).",
 )
