@@ -47,6 +47,13 @@ class CRF:
 def read_model(path: Path | str) -> CRF:
     """The CRF in a crfsuite model file (CRF1d, as python-crfsuite writes it)."""
     buf = Path(path).read_bytes()
+    try:
+        return _parse(buf)
+    except (struct.error, IndexError, ValueError) as e:
+        raise ValueError(f"{path}: not a two-label crfsuite CRF1d model ({e})") from None
+
+
+def _parse(buf: bytes) -> CRF:
     (
         magic,
         _,
@@ -62,10 +69,10 @@ def read_model(path: Path | str) -> CRF:
         off_arefs,
     ) = _HEADER.unpack_from(buf, 0)
     if magic != b"lCRF" or kind != b"FOMC":
-        raise ValueError(f"{path}: not a crfsuite CRF1d model")
+        raise ValueError("bad magic")
     chunk, _, n_features = _CHUNK.unpack_from(buf, off_feat)
     if chunk != b"FEAT" or n_labels != 2:
-        raise ValueError(f"{path}: not a two-label crfsuite CRF1d model")
+        raise ValueError(f"{n_labels} labels")
     start = off_feat + _CHUNK.size
     features = list(_FEATURE.iter_unpack(buf[start : start + _FEATURE.size * n_features]))
     labels = _strings(buf, off_labels, n_labels)
@@ -103,12 +110,12 @@ def _strings(buf: bytes, off: int, n: int) -> list[str]:
     """The strings of ids 0..n-1 of a constant quark database (CQDB) chunk."""
     chunk, _, _, _, bwd_size, bwd_offset = _CQDB.unpack_from(buf, off)
     if chunk != b"CQDB" or bwd_size < n:
-        raise ValueError("crfsuite model: bad string table")
+        raise ValueError("bad string table")
     out = []
     for i, o in enumerate(struct.unpack_from(f"<{n}I", buf, off + bwd_offset)):
         sid, size = struct.unpack_from("<iI", buf, off + o)
         if sid != i:
-            raise ValueError("crfsuite model: bad string table")
+            raise ValueError("bad string table")
         # The key ends with a NUL byte; crfsuite compares UTF-8 bytes.
         out.append(buf[off + o + 8 : off + o + 7 + size].decode("utf-8", "surrogateescape"))
     return out

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pyvi import ViTokenizer
 
 from search import pyvi_fast
+from search.pyvi_crf import read_model
 from search.segment import MAX_SENTENCE_CHARS, segment, segment_with_pyvi, sentences
 
 NEWS = (
@@ -145,6 +146,35 @@ def test_lone_surrogate_is_segmented_like_an_unknown_symbol():
     for text in ("xin \ud800 chào các bạn", "Hà Nội\ud800 mùa thu"):
         expected = _pyvi_tokenize(text.replace("\ud800", "\u2603")).replace("\u2603", "\ud800")
         assert pyvi_fast.tokenize(text) == expected
+
+
+def _model_file() -> Path:
+    return Path(ViTokenizer.ViTokenizer.model.modelfile.name)
+
+
+def test_read_model_reads_pyvis_crf():
+    crf = read_model(_model_file())
+    assert crf.labels == ("B_W", "I_W")
+    assert len(crf.state) > 5000
+    # A known word's own attribute has a weight for each label.
+    assert [len(w) for w in crf.weights(("bias", "word.lower():của"))] == [2, 2]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b"",
+        lambda b: b[:40],
+        lambda b: b[: len(b) // 2],
+        lambda b: b"xCRF" + b[4:],
+        lambda b: b"\0" * len(b),
+    ],
+)
+def test_read_model_rejects_a_damaged_file(tmp_path, damage):
+    bad = tmp_path / "bad.crfsuite"
+    bad.write_bytes(damage(_model_file().read_bytes()))
+    with pytest.raises(ValueError, match="not a two-label crfsuite CRF1d model"):
+        read_model(bad)
 
 
 # --- properties ---------------------------------------------------------------
