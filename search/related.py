@@ -329,7 +329,11 @@ def group(signatures: list[frozenset]) -> list[list[int]]:
 
 
 def collapse(
-    reader, ranked: list[tuple[int, float | None]], first: int, per_page: int
+    reader,
+    ranked: list[tuple[int, float | None]],
+    first: int,
+    per_page: int,
+    signature=None,
 ) -> list[tuple[int, float | None, list[int]]]:
     """The page ``[first, first + per_page)`` of ``ranked`` with each story shown once.
 
@@ -338,8 +342,10 @@ def collapse(
     is a near-duplicate of a better-ranked one is folded into it: the page
     lists (docnum, score, docnums of its near-duplicates). Groups are formed in
     rank order, so every page is cut from the same list of stories.
+    ``signature(docnum)``: the shingles of a document (e.g. cached), else read now.
     """
-    signatures = [shingles(article_at(reader, d)) for d, _ in ranked]
+    signature = signature or (lambda d: shingles(article_at(reader, d)))
+    signatures = [signature(d) for d, _ in ranked]
     groups = group(signatures)
     return [
         (ranked[g[0]][0], ranked[g[0]][1], [ranked[i][0] for i in g[1:]])
