@@ -8,7 +8,8 @@ apart as ``first_call_ms``). Reported: p50/p95/p99/max per index (wall time,
 and the calling thread's CPU time, which other processes on a shared machine
 do not inflate), the 1-minute load average, and the budget check (wall p95 <= 50 ms). Optionally (``--before N``) Whoosh's ``more_like``
 (what Engine.related used before) on the first N of the same articles.
-Results go to ``bench/results/related.json``::
+Results go to ``bench/results/related.json`` (``--name``: another file, when run
+as ``python bench/related.py``)::
 
     nice python -m bench related [--index DIR ...] [--n 200] [--before 20]
 """
@@ -90,9 +91,11 @@ def measure(path: Path, n: int, seed: int, before: int) -> dict:
         engine.close_all()
 
 
-def bench_related(indexes: list[Path] | None, n: int, seed: int, before: int) -> dict:
-    """Measure every index and write bench/results/related.json."""
-    common.started("related")
+def bench_related(
+    indexes: list[Path] | None, n: int, seed: int, before: int, name: str = "related"
+) -> dict:
+    """Measure every index and write bench/results/NAME.json (related.json by default)."""
+    common.started(name)
     chosen = [(p.name, p) for p in indexes] if indexes else default_indexes()
     if not chosen:
         raise SystemExit("no index to measure: pass --index DIR")
@@ -103,7 +106,7 @@ def bench_related(indexes: list[Path] | None, n: int, seed: int, before: int) ->
         print(f"  wall {figures[label]['related']}", flush=True)
         print(f"  cpu  {figures[label]['related_cpu']}", flush=True)
     common.write_result(
-        "related",
+        name,
         {
             "n": n,
             "seed": seed,
@@ -124,5 +127,6 @@ if __name__ == "__main__":
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=20251)
     ap.add_argument("--before", type=int, default=0)
+    ap.add_argument("--name", default="related", help="results file: bench/results/NAME.json")
     a = ap.parse_args()
-    bench_related(a.index, a.n, a.seed, a.before)
+    bench_related(a.index, a.n, a.seed, a.before, a.name)
