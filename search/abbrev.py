@@ -105,8 +105,3 @@ def decode(term: str) -> tuple[Key, Key]:
     """The (abbreviation, expansion) keys of a ``defines`` term."""
     a, _, e = term.partition("=")
     return tuple(a.split("_")), tuple(e.split("_"))
-
-
-def looks_like_abbreviation(raw: str) -> bool:
-    """True when a typed token reads as an abbreviation: two capitals or more (``UBND``, ``TP.HCM``)."""
-    return sum(c.isupper() for c in raw) >= 2

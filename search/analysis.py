@@ -86,7 +86,6 @@ def ensure_normalized(text: str) -> str:
 
 # The five combining tone marks (grave, acute, tilde, hook, dot below).
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-_VOWELS = set("aăâeêioôơuưy")
 _MARKED_VOWELS = set("ăâêôơư")
 _INITIALS = {
     "",

@@ -160,11 +160,6 @@ class Plan:
     aliases: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
 
     @property
-    def is_empty(self) -> bool:
-        """True when the query asks for nothing (every article matches)."""
-        return not self.clauses and not self.excluded
-
-    @property
     def words(self) -> list[Word]:
         """Every positive word, in query order."""
         return [w for clause in self.clauses for w in clause]

@@ -48,11 +48,6 @@ class ParsedQuery:
     accented: bool = False
 
     @property
-    def is_empty(self) -> bool:
-        """True when the query asks for nothing (every article matches)."""
-        return not self.clauses and not self.excluded
-
-    @property
     def positive_syllables(self) -> list[str]:
         """Every syllable of the positive clauses, in order."""
         return [s for clause in self.clauses for u in clause for s in u.syllables]

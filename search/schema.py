@@ -16,9 +16,6 @@ from .fields import PreparedText, postings
 # another version is rebuilt, never read with the wrong analysis.
 SCHEMA_VERSION = 4
 
-# The prose of an article, in the order it is indexed into ``text``.
-PROSE_PARTS = ("title", "lead", "body", "captions")
-
 
 def build_schema() -> Schema:
     """The vnsearch schema (see README, "Design")."""
@@ -62,7 +59,7 @@ _SCHEMA = build_schema()
 
 
 def prose_parts(article: Article) -> list[str]:
-    """The article's prose in index order (``PROSE_PARTS``)."""
+    """The article's prose in the order it is indexed: title, lead, body, captions."""
     return [article.title, article.lead, article.body, "\n".join(article.captions)]
 
 

@@ -182,10 +182,6 @@ class Fetcher:
         # _rules() leaves either the rules read or the host unavailable.
         return h.unavailable is None and h.rules is not None and h.rules.can_fetch(url, self.agent)
 
-    def host_delay(self, url: str) -> float:
-        """Seconds kept between two requests to the host of ``url``."""
-        return self._rules(url).delay
-
     def sitemaps(self, url: str) -> list[str]:
         """The sitemaps robots.txt of the host of ``url`` declares."""
         h = self._rules(url)
