@@ -188,7 +188,7 @@ def test_top(scores, allowed, k, expected):
 
 
 def test_bm25_prefers_rare_terms_and_short_documents(segmented):
-    lengths = Lengths(WhooshReader(None, segmented))
+    lengths = Lengths(WhooshReader(None, segmented))  # type: ignore[arg-type]  # no path read
     n = segmented.doc_count_all()
     one = np.array([1.0], dtype=np.float32)
     short, long_ = int(np.argmin(lengths.values)), int(np.argmax(lengths.values))
@@ -202,3 +202,30 @@ def test_bm25_prefers_rare_terms_and_short_documents(segmented):
     )
     boosted = bm25(np.array([short]), one, n, lengths, ScoreTerm("text", "x", boost=2.0))
     assert boosted[0] == pytest.approx(2 * rare[0])
+
+
+@pytest.mark.parametrize("field,text", [("text", "can"), ("exact", "cán"), ("title", "xa")])
+def test_the_posting_by_posting_fallback_reads_what_the_block_reader_reads(segmented, field, text):
+    """search/backends/whoosh.py reads W3 blocks whole; another codec's matcher (here
+    Whoosh's own ListMatcher over the same postings) is read one posting at a time."""
+    from whoosh.matching import ListMatcher
+
+    from search.backends.whoosh import _blocks, _one_by_one
+
+    for leaf, _ in segmented.leaf_searchers():
+        r = leaf.reader()
+        if (field, text) not in r:
+            continue
+        fmt = r.schema[field].format
+        m = r.postings(field, text)
+        m = getattr(m, "child", m)  # deletions: the filter's child holds the blocks
+        ids, weights, values = _blocks(m, True)
+        ids, weights = np.concatenate(ids).tolist(), np.concatenate(weights).tolist()
+        plain = ListMatcher(ids, weights, values, format=fmt)
+        ids2, weights2, values2 = _one_by_one(plain, True)
+        assert (ids, weights, values) == (
+            np.concatenate(ids2).tolist(),
+            np.concatenate(weights2).tolist(),
+            values2,
+        )
+        assert len(ids) > 5
