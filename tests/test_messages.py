@@ -187,6 +187,32 @@ def test_cli_usage_errors_are_vietnamese(runner, tmp_path, args, message):
     assert result.output.rstrip().splitlines()[-1].startswith("Lỗi: ")
 
 
+def _typed_options() -> list[tuple[str, str]]:
+    """(command, option) of every option of every command that checks its value's type."""
+    checked = (click.types.IntParamType, click.types.FloatParamType, click.Choice)
+    return [
+        (name, param.opts[0])
+        for name, command in sorted(cli.commands.items())
+        for param in command.params
+        if isinstance(param, click.Option) and isinstance(param.type, checked) and not param.is_flag
+    ]
+
+
+@pytest.mark.parametrize("command, option", _typed_options())
+def test_every_refused_option_value_is_explained_in_vietnamese(runner, command, option):
+    result = runner.invoke(cli, [command, option, "không-hợp-lệ"], prog_name="vnsearch")
+    assert result.exit_code == 2, result.output
+    last = result.output.rstrip().splitlines()[-1]
+    assert last.startswith(f"Lỗi: Giá trị không hợp lệ cho '{option}': 'không-hợp-lệ' ")
+    assert not ENGLISH.search(result.output), result.output
+
+
+def test_typed_options_are_found():
+    found = _typed_options()
+    assert ("search", "--page") in found and ("serve", "--port") in found
+    assert ("crawl", "--delay") in found and ("index", "--workers") in found
+
+
 def test_usage_line_and_hint_are_vietnamese(runner):
     result = runner.invoke(cli, ["search", "--bogus"], prog_name="vnsearch")
     assert result.output.splitlines()[:2] == [
