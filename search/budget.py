@@ -83,8 +83,10 @@ def within_budget(seconds: float | None, fn: Callable[..., T], *args) -> T:
         signal.signal(signal.SIGPROF, old)
 
 
-def too_slow(seconds: float) -> str:
-    """The reason given for a record over its budget."""
+def too_slow(seconds: float | None) -> str:
+    """The reason given for a record over its budget (None: an outer call's budget)."""
+    if seconds is None:
+        return "took too long to parse"
     return f"took too long to parse (over {seconds:g} s)"
 
 

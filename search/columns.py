@@ -32,7 +32,8 @@ class FacetColumns:
         self.codes: dict[str, np.ndarray] = {}  # single-valued: code per doc, -1 for none
         self.matrix: dict[str, np.ndarray] = {}  # multi-valued: docs x values booleans
         for field in SINGLE:
-            values, codes = [], np.full(n, -1, dtype=np.int32)
+            values: list[str] = []
+            codes = np.full(n, -1, dtype=np.int32)
             for text in reader.field_terms(field):
                 if text:
                     codes[reader.postings(field, text).ids] = len(values)
@@ -80,7 +81,7 @@ class FacetColumns:
             return np.isin(self.codes[field], idx)
         if not idx:
             return np.zeros(self.size, dtype=bool)
-        return self.matrix[field][:, idx].any(axis=1)
+        return np.any(self.matrix[field][:, idx], axis=1)
 
     def date_mask(self, start: dt.date | None, end: dt.date | None) -> np.ndarray:
         """Documents dated within [start, end] (either bound may be open)."""

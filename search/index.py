@@ -21,12 +21,13 @@ import tempfile
 import threading
 import time
 import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any
 
 import whoosh
 from whoosh import index as whoosh_index
@@ -213,7 +214,8 @@ def _track(f):
 def _collecting():
     """Collect the index files this thread opens or creates inside the block."""
     outer = getattr(_opened, "files", None)
-    _opened.files = files = []
+    files: list[Any] = []  # Whoosh's StructFiles
+    _opened.files = files
     try:
         yield files
     finally:
@@ -227,7 +229,7 @@ def _close_files(files) -> None:
         if not f.is_closed:
             try:
                 f.close()
-            except Exception:  # noqa: BLE001 - closing what is already broken (or a full disk)
+            except Exception:  # noqa: BLE001, S110 - closing what is already broken (or a full disk)
                 pass
 
 
@@ -384,7 +386,7 @@ def open_index(path):
     return ix
 
 
-def open_for_writing(path) -> tuple[object, str | None]:
+def open_for_writing(path) -> tuple[FileIndex, str | None]:
     """Open the index for writing, creating one in a new or index-free folder.
 
     Returns (index, note). Never deletes anything: an index that cannot be
@@ -578,7 +580,7 @@ def _cancel(ix, writer, files=()) -> None:
         log.debug("cancelling the writer failed", exc_info=True)
         try:
             writer._tempstorage.destroy()
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - best effort: a full disk may have half-written it
             pass
         if writer.writelock:
             writer.writelock.release()
@@ -595,7 +597,7 @@ def remove_leftovers(path) -> list[str]:
     storage = _storage(path)
     try:
         toc = read_toc(storage, build_schema())
-    except Exception:  # never clean against a table of contents we cannot read
+    except Exception:  # noqa: BLE001 - never clean against a table of contents we cannot read
         return []
     before = set(os.listdir(path))
     clean_files(storage, INDEX_NAME, toc.generation, toc.segments)
@@ -754,7 +756,7 @@ def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
     for seg in reversed(segments):
         try:
             reader = open_segment(storage, schema, seg)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - whatever a damaged segment raises is reported
             lost.append(f"segment {seg.segment_id()}: {type(e).__name__}: {str(e)[:80]}")
             continue
         try:
@@ -764,19 +766,19 @@ def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
                 try:
                     stored = reader.stored_fields(docnum)
                     article = load_article(stored)
-                except Exception as e:
+                except Exception as e:  # noqa: BLE001 - one damaged article is reported, not fatal
                     lost.append(f"segment {seg.segment_id()} document {docnum}: {type(e).__name__}")
                     continue
                 if article.id in seen:
                     continue
                 seen.add(article.id)
                 yield Recovered(article, dict(stored.get("alias_hashes") or {}))
-        except Exception as e:  # the stored-fields file itself is cut short
+        except Exception as e:  # noqa: BLE001 - the stored-fields file itself is cut short
             lost.append(f"segment {seg.segment_id()}: {type(e).__name__}: {str(e)[:80]}")
         finally:
             try:
                 reader.close()
-            except Exception:  # noqa: BLE001 - a damaged reader may not close cleanly
+            except Exception:  # noqa: BLE001, S110 - a damaged reader may not close cleanly
                 pass
 
 

@@ -13,10 +13,10 @@ import multiprocessing
 import os
 import shutil
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from . import backends
 from .article import Article
@@ -110,7 +110,7 @@ def prepare(record: Record, budget: float | None = RECORD_TIMEOUT) -> Prepared |
         return Skipped(e.source, e.reason)
     except OverBudget:
         return Skipped(record.source, too_slow(budget))
-    except Exception as e:  # noqa: BLE001 (one record's failure must not end the run)
+    except Exception as e:  # one record's failure must not end the run
         log.debug("cannot prepare %s", record.source, exc_info=True)
         return Skipped(record.source, failure_reason(e))
 
@@ -285,7 +285,7 @@ class _Pools:
     def __init__(self, workers: int, budget: float | None = RECORD_TIMEOUT):
         self.workers = workers
         self.budget = budget  # CPU seconds per record (see prepare)
-        self._pool = None
+        self._pool: multiprocessing.pool.Pool | None = None
 
     def get(self, n: int):
         """The pool for ``n`` items, or None when this process should do them itself."""
@@ -315,7 +315,7 @@ def _open_vocabulary(index_dir: Path) -> Vocabulary:
         ) from e
 
 
-def repair_vocabulary(store, vocab: Vocabulary, pools: "_Pools | None" = None) -> int | None:
+def repair_vocabulary(store, vocab: Vocabulary, pools: _Pools | None = None) -> int | None:
     """Rebuild the vocabulary from the stored articles unless it matches the index.
 
     ``store`` is a backend's store (see search/backends). Returns the number
@@ -569,6 +569,6 @@ def extract_paths(
                 yield Skipped(e.source, e.reason)
             except OverBudget:
                 yield Skipped(rec.source, too_slow(record_timeout))
-            except Exception as e:  # noqa: BLE001 (one record's failure must not end the run)
+            except Exception as e:  # one record's failure must not end the run
                 log.debug("cannot parse %s", rec.source, exc_info=True)
                 yield Skipped(rec.source, failure_reason(e))
