@@ -494,7 +494,7 @@ class Engine:
         start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
         _, cols, lengths = self._generation(s)
         pq, plan, suggestion, restored = self._understand(s, q, accents, expand)
-        postings = _Postings(s)
+        postings = _TermCache(s)
         native = getattr(s, "native", None)
         m: _Matcher
         if native is not None:
@@ -734,7 +734,7 @@ class _Found:
     restored: list[str] | None
     cols: FacetColumns
     lengths: Lengths
-    postings: _Postings
+    postings: _TermCache
     filters: dict
     matcher: _Matcher
     matched: Any  # a mask (numpy) or a Xapian query
@@ -764,7 +764,7 @@ def _pattern(word: plan_mod.Word) -> tuple[tuple[str, bool], ...]:
     return tuple((s.text if s.exact else s.folded, s.exact) for s in word.syllables)
 
 
-def _word_lists(postings: _Postings, word: plan_mod.Word, field: str = "text") -> list:
+def _word_lists(postings: _TermCache, word: plan_mod.Word, field: str = "text") -> list:
     """The posting lists of a word's syllables: exact ones from ``exact``, the rest folded."""
     return [
         postings.get("exact", s.text)
@@ -774,7 +774,7 @@ def _word_lists(postings: _Postings, word: plan_mod.Word, field: str = "text") -
     ]
 
 
-def _word_ids(postings: _Postings, word: plan_mod.Word) -> np.ndarray:
+def _word_ids(postings: _TermCache, word: plan_mod.Word) -> np.ndarray:
     """Document numbers where the word occurs (adjacent syllables; a reference by key too)."""
     ids = phrase_ids(_word_lists(postings, word))
     if word.ref_key:
@@ -784,7 +784,7 @@ def _word_ids(postings: _Postings, word: plan_mod.Word) -> np.ndarray:
     return ids
 
 
-def _recall(plan: plan_mod.Plan, cols: FacetColumns, postings: _Postings) -> np.ndarray:
+def _recall(plan: plan_mod.Plan, cols: FacetColumns, postings: _TermCache) -> np.ndarray:
     """The live documents the plan matches (before filters)."""
     size = cols.size
     if not plan.clauses:
@@ -808,7 +808,7 @@ def _ranked(
     restored,
     allowed: np.ndarray,
     lengths: Lengths,
-    postings: _Postings,
+    postings: _TermCache,
     limit: int,
     true_words: list[np.ndarray] = (),
 ) -> list[tuple[int, float]]:
@@ -901,7 +901,7 @@ def _aliased(plan: plan_mod.Plan, word: plan_mod.Word) -> bool:
     return any(word is w for i in plan.aliases for w in plan.clauses[i])
 
 
-def _occurrences(postings: _Postings, words: list[plan_mod.Word]) -> tuple:
+def _occurrences(postings: _TermCache, words: list[plan_mod.Word]) -> tuple:
     """(document numbers, occurrences) of any of ``words``, summed per document."""
     ids, counts = [], []
     for w in words:
@@ -922,7 +922,7 @@ def _occurrences(postings: _Postings, words: list[plan_mod.Word]) -> tuple:
     return docs, tf
 
 
-def _gaps(postings: _Postings, words: list[plan_mod.Word], window: np.ndarray) -> dict:
+def _gaps(postings: _TermCache, words: list[plan_mod.Word], window: np.ndarray) -> dict:
     """For each document of ``window`` holding every word: the fewest syllables between them.
 
     0 when the words stand next to each other (in any order).
@@ -1009,7 +1009,7 @@ class _Matcher:
 class _Masks(_Matcher):
     """Matches as boolean arrays over the documents (any backend's posting arrays)."""
 
-    def __init__(self, cols: FacetColumns, postings: _Postings, masks: dict):
+    def __init__(self, cols: FacetColumns, postings: _TermCache, masks: dict):
         self.cols, self.postings, self.masks = cols, postings, masks
 
     def recall(self, plan):
@@ -1072,7 +1072,7 @@ class _Queries(_Matcher):
         return self.native.ids(allowed)
 
 
-class _Postings:
+class _TermCache:
     """The posting arrays of the terms of one search, each read once."""
 
     def __init__(self, searcher):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
+from collections.abc import Sequence
 from itertools import accumulate
 
 from whoosh.fields import TEXT
@@ -73,14 +74,14 @@ class CompactPositions(Format):
         return self.encode(sorted(s))
 
 
-class Postings(tuple):
+class AnalysedTerms(tuple):
     """A field value analysed beforehand: (term bytes, frequency, weight, value bytes) items."""
 
     __slots__ = ()
 
 
 class PreparedText(TEXT):
-    """A TEXT field that also takes :class:`Postings` computed outside the writer."""
+    """A TEXT field that also takes :class:`AnalysedTerms` computed outside the writer."""
 
     def __init__(self, analyzer, positions: bool = True, field_boost: float = 1.0, **kwargs):
         super().__init__(analyzer=analyzer, phrase=positions, field_boost=field_boost, **kwargs)
@@ -89,12 +90,12 @@ class PreparedText(TEXT):
 
     def index(self, value, **kwargs):
         """Whoosh's postings of ``value``: as given when already analysed, else analysed now."""
-        if isinstance(value, Postings):
+        if isinstance(value, AnalysedTerms):
             return iter(value)
         return super().index(value, **kwargs)
 
 
-def postings(field: PreparedText, tokens: list[str | None]) -> Postings:
+def analysed_terms(field: PreparedText, tokens: Sequence[str | None]) -> AnalysedTerms:
     """The postings Whoosh would index for a field whose analyzer yields ``tokens``.
 
     A None in ``tokens`` takes a position but indexes nothing (a gap between parts).
@@ -106,11 +107,11 @@ def postings(field: PreparedText, tokens: list[str | None]) -> Postings:
             if tok is not None:
                 poses[tok].append(pos)
         encode = CompactPositions.encode
-        return Postings(
+        return AnalysedTerms(
             (w.encode("utf-8"), len(p), len(p) * fb, encode(p)) for w, p in poses.items()
         )
     assert isinstance(field.format, Frequency)
     freqs = defaultdict(int)
     for tok in tokens:
         freqs[tok] += 1
-    return Postings((w.encode("utf-8"), n, n * fb, pack_uint(n)) for w, n in freqs.items())
+    return AnalysedTerms((w.encode("utf-8"), n, n * fb, pack_uint(n)) for w, n in freqs.items())

@@ -10,7 +10,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from . import abbrev
 from .analysis import VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, fold, syllables
 from .article import Article
-from .fields import PreparedText, postings
+from .fields import PreparedText, analysed_terms
 
 # Bump whenever a field, an analyzer or the stored form changes: an index with
 # another version is rebuilt, never read with the wrong analysis.
@@ -75,10 +75,10 @@ def prepared_fields(article: Article, words: str) -> dict:
         exact += syllables(part)
     folded = [None if s is None else fold(s) for s in exact]
     return {
-        "text": postings(_SCHEMA["text"], folded),
-        "title": postings(_SCHEMA["title"], analyze(article.title)),
-        "exact": postings(_SCHEMA["exact"], exact),
-        "words": postings(_SCHEMA["words"], compound_words(words)),
+        "text": analysed_terms(_SCHEMA["text"], folded),
+        "title": analysed_terms(_SCHEMA["title"], analyze(article.title)),
+        "exact": analysed_terms(_SCHEMA["exact"], exact),
+        "words": analysed_terms(_SCHEMA["words"], compound_words(words)),
         "defines": ",".join(sorted({abbrev.encode(d) for d in abbrev.definitions(article.text())})),
         "doc": zlib.compress(article.dumps().encode("utf-8"), 6),
     }
