@@ -13,9 +13,11 @@ from .extract.text import bounded_chunks
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 # pyvi's own syllable regex rescans a run of e-mail characters from each of its
 # positions, and it builds its output by repeated concatenation: both quadratic
-# in the length of what it is given. A longer sentence is cut at spaces into
-# pieces of at most this many characters (a few real sentences are; only the
-# compound word across a cut is lost), so its cost stays linear in the text.
+# in the length of what it is given (pyvi_fast avoids the second, and the first
+# unless the run holds an "@"). A longer sentence is cut at spaces into pieces
+# of at most this many characters (a few real sentences are; only the compound
+# word across a cut is lost), so the cost stays linear in the text. The pieces
+# must stay what they were: pyvi_fast reproduces pyvi's output piece by piece.
 MAX_SENTENCE_CHARS = 1000
 
 
