@@ -38,6 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +151,8 @@ def score(restored: str, original: str) -> tuple[int, int]:
 def evaluate(name: str, restore, sents: list[str], errors: int = 0) -> dict:
     """Accuracy and per-sentence timing of one restorer."""
     right = total = exact = 0
-    times, wrong = [], []
+    times: list[float] = []
+    wrong: list[dict] = []
     for s in sents:
         typed = fold(s)
         t0 = time.perf_counter()
@@ -293,13 +295,14 @@ def main() -> None:
             print(f"{domain}: {len(sents)} sentences", flush=True)
             runs = []
             for name, sugg in restorers:
-                if name == "as typed":
-                    fn = str
-                elif name == "pyvi add_accents":
-                    fn = pyvi_restore
-                else:
+                fn: Callable[[str], str]
+                if sugg is not None:
                     fn = sugg.restore
                     fn("khoi dong")  # open the connection outside the timing
+                elif name == "pyvi add_accents":
+                    fn = pyvi_restore
+                else:  # as typed
+                    fn = str
                 runs.append(evaluate(name, fn, sents, args.examples if sugg else 0))
             out["domains"][domain] = {
                 "sentences": len(sents),

@@ -37,8 +37,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=2025)
     args = ap.parse_args(argv)
 
-    counts = collections.Counter()
-    provinces, topics = collections.Counter(), collections.Counter()
+    counts: collections.Counter[str] = collections.Counter()
+    provinces: collections.Counter[str] = collections.Counter()
+    topics: collections.Counter[str] = collections.Counter()
     articles = []
     parse_seconds = 0.0
     for item in read_records(args.data):

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -197,7 +198,7 @@ def bench_ingest(
         f"tree RSS {vn['peak_tree_rss_mb']} MB, index {vn['index_mb']} MB, {report}",
         flush=True,
     )
-    figures = {"corpus": stats, "vnsearch": vn}
+    figures: dict[str, Any] = {"corpus": stats, "vnsearch": vn}
     if baseline:
         bdir = common.fresh_dir(common.index_dir(size, limit, "baseline"))
         brun = run_measured(

@@ -58,6 +58,7 @@ def _start_server(index: str, threads: int, processes: int) -> tuple[subprocess.
         text=True,
         cwd=common.ROOT,
     )
+    assert proc.stderr is not None  # stderr=PIPE
     deadline = time.time() + 60
     while time.time() < deadline:
         line = proc.stderr.readline()

@@ -92,7 +92,8 @@ def _uncommitted() -> list[str]:
 def _timed_pages(port: int, urls: list[str], seconds: float | None) -> tuple[list, list]:
     """Latencies (s) of 200 answers and the other statuses, one request at a time."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    ok, other = [], []
+    ok: list[float] = []
+    other: list[str] = []
     deadline = time.perf_counter() + seconds if seconds else None
     for url in urls:
         if deadline and time.perf_counter() > deadline:
@@ -102,14 +103,15 @@ def _timed_pages(port: int, urls: list[str], seconds: float | None) -> tuple[lis
             conn.request("GET", url)
             resp = conn.getresponse()
             resp.read()
-            status = resp.status
+            status: int | str = resp.status
         except (OSError, http.client.HTTPException) as e:
             status = type(e).__name__
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        (ok if status == 200 else other).append(
-            time.perf_counter() - t0 if status == 200 else f"{status} {url}"
-        )
+        if status == 200:
+            ok.append(time.perf_counter() - t0)
+        else:
+            other.append(f"{status} {url}")
     conn.close()
     return ok, other
 

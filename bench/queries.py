@@ -120,7 +120,7 @@ def bench_queries(
     queries = make_queries(size, limit, n, seed, engine)
     base = Baselines(size, limit, vdir)
     names = ["vnsearch", *base.searchers]
-    runs = {name: [[] for _ in queries] for name in names}
+    runs: dict[str, list[list[float]]] = {name: [[] for _ in queries] for name in names}
     totals, suggestions = [], 0
     for r in range(repeat + 1):  # run 0 is the warm-up
         for i, item in enumerate(queries):
