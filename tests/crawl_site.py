@@ -27,6 +27,7 @@ from pathlib import Path
 
 from helpers import to_cp1258
 
+from search.article import Article
 from search.ingest import extract_paths
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -103,7 +104,9 @@ class Site:
 
     def __init__(self, robots_moved: bool = False):
         self.robots_moved = robots_moved
-        self.articles = [a for a in extract_paths(sorted(SEEDS.glob("*.txt")))]
+        self.articles = [
+            a for a in extract_paths(sorted(SEEDS.glob("*.txt"))) if isinstance(a, Article)
+        ]
         assert len(self.articles) == len(ARTICLES)
         self.log: list[Hit] = []
         self.published_new = False

@@ -57,14 +57,28 @@ class Server:
             self.args += ["--processes", str(processes)]
         self.args += list(options)  # more `vnsearch serve` options, e.g. --base-url
         self.threads, self.log = threads, Path(log)
-        self.proc: subprocess.Popen | None = None
-        self.port: int | None = None
+        self._proc: subprocess.Popen | None = None
+        self._port: int | None = None
         self.label = ""
+
+    @property
+    def proc(self) -> subprocess.Popen:
+        """The server's process (once started)."""
+        if self._proc is None:
+            raise RuntimeError("the server is not started")
+        return self._proc
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (once it says so)."""
+        if self._port is None:
+            raise RuntimeError("the server is not listening yet")
+        return self._port
 
     def __enter__(self) -> Self:
         # stderr goes to a file: a pipe nobody reads could fill up and stall the server.
         with open(self.log, "wb") as err:
-            self.proc = subprocess.Popen(
+            self._proc = subprocess.Popen(
                 self.args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err
             )
         try:
@@ -72,7 +86,7 @@ class Server:
             while time.time() < deadline:
                 m = LISTENING.search(self.stderr())
                 if m:
-                    self.port, self.label = int(m.group(1)), m.group(2)
+                    self._port, self.label = int(m.group(1)), m.group(2)
                     self._workers_ready(deadline)
                     return self
                 if self.proc.poll() is not None:
@@ -100,7 +114,7 @@ class Server:
 
     def close(self) -> None:
         """Terminate the server (kill it if it does not stop)."""
-        if self.proc is None or self.proc.poll() is not None:
+        if self._proc is None or self._proc.poll() is not None:
             return
         self.proc.terminate()
         try:
@@ -115,7 +129,6 @@ class Server:
 
     def get(self, target: str, timeout: float = 30) -> Answer:
         """GET ``target`` (already %-encoded) over a fresh connection."""
-        assert self.port is not None, "the server is not running"
         return raw_request(
             self.port, b"GET " + target.encode("ascii") + b" HTTP/1.1", timeout=timeout
         )

@@ -91,6 +91,7 @@ def indexes(tmp_path_factory) -> dict[str, Path]:
 
 def _serve(shard: Path) -> tuple[subprocess.Popen, str]:
     """xapian-tcpsrv serving one shard on a free port of 127.0.0.1."""
+    assert TCPSRV is not None  # the tests that serve shards skip without it
     for _ in range(5):
         port = _free_port()
         proc = subprocess.Popen(
@@ -358,6 +359,7 @@ REPLICATE = shutil.which("xapian-replicate")
 
 
 def _replicate(port: int, shards: int, replica: Path) -> None:
+    assert REPLICATE is not None  # its test skips without it
     for k in range(shards):
         subprocess.run(
             [REPLICATE, "-h", "127.0.0.1", "-p", str(port), "-m", str(k), "-o", "-q"]
@@ -368,7 +370,9 @@ def _replicate(port: int, shards: int, replica: Path) -> None:
         )
 
 
-@pytest.mark.skipif(REPLICATE is None, reason="xapian-tools is not installed")
+@pytest.mark.skipif(
+    REPLICATE is None or REPLICATE_SERVER is None, reason="xapian-tools is not installed"
+)
 def test_a_replica_made_by_xapian_replicate_answers_the_same(tmp_path, monkeypatch):
     # Changesets let later runs send only what changed (else a full copy is sent).
     monkeypatch.setenv("XAPIAN_MAX_CHANGESETS", "10")
@@ -376,6 +380,7 @@ def test_a_replica_made_by_xapian_replicate_answers_the_same(tmp_path, monkeypat
     replica = tmp_path / "replica"
     (replica / "shards").mkdir(parents=True)
     port = _free_port()
+    assert REPLICATE_SERVER is not None
     server = subprocess.Popen(
         [REPLICATE_SERVER, "-I", "127.0.0.1", "-p", str(port), str(master / "shards")],
         stdout=subprocess.DEVNULL,

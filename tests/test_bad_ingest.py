@@ -164,9 +164,9 @@ def test_messy_folder(runner, seeded, messy):
         assert skipped.pop(str(messy / name)).startswith(reason), name
     assert skipped.pop(str(messy / "huge.txt")).startswith("larger than 10 MB")
     # Only the broken JSON lines are skipped, each as path:LINE.
-    for lineno, (_, reason) in enumerate(jsonl_lines(), 1):
-        if reason:
-            assert skipped.pop(f"{messy / 'mixed.jsonl'}:{lineno}").startswith(reason), lineno
+    for lineno, (_, line_reason) in enumerate(jsonl_lines(), 1):
+        if line_reason:
+            assert skipped.pop(f"{messy / 'mixed.jsonl'}:{lineno}").startswith(line_reason), lineno
     # The truncated gzip: one skip at the line where the stream broke.
     (cut_source,) = [s for s in skipped if s.startswith(str(messy / "cut.jsonl.gz"))]
     assert skipped.pop(cut_source).startswith("cannot read")
@@ -323,7 +323,9 @@ def peak_rss_mb(args: list[str], cwd: Path) -> float:
         check=False,
     )
     assert "Traceback" not in proc.stderr
-    return int(re.search(r"PEAK (\d+)", proc.stderr).group(1)) / 1024
+    peak = re.search(r"PEAK (\d+)", proc.stderr)
+    assert peak, proc.stderr
+    return int(peak.group(1)) / 1024
 
 
 def test_gzip_bomb_line_is_refused_without_reading_it_whole(tmp_path):

@@ -121,9 +121,12 @@ def test_vocabulary_behind_the_index_is_found_and_repaired(built, tmp_path, runn
     from search.index import write_batches
     from search.ingest import prepare_article
     from search.parse import parse_record
-    from search.readers import iter_files, read_records
+    from search.readers import Record, Skipped, iter_files, read_records
 
-    rec = next(read_records(next(iter(iter_files([extra])))))
+    path = next(iter(iter_files([extra])))
+    assert not isinstance(path, Skipped), path
+    rec = next(read_records(path))
+    assert isinstance(rec, Record), rec
     p = prepare_article(parse_record(rec))
     for _ in write_batches(open_index(built), [(p.article, p.words, {"prepared": p.fields})]):
         pass

@@ -284,8 +284,12 @@ def test_page_loads_the_script_and_the_listbox(client, path):
     html = client.get(path).text
     assert len(re.findall(r"<script\b", html)) == 1
     assert re.search(r'<script src="/static/suggest\.js" defer></script>', html)
-    box = re.search(r"<input type=\"search\"[^>]*>", html).group(0)
-    listbox_id = re.search(r'data-listbox="([^"]+)"', box).group(1)
+    found = re.search(r"<input type=\"search\"[^>]*>", html)
+    assert found
+    box = found.group(0)
+    listbox = re.search(r'data-listbox="([^"]+)"', box)
+    assert listbox
+    listbox_id = listbox.group(1)
     assert 'data-suggest="/api/suggest"' in box
     # Without scripts the box is a plain search input: no combobox role to promise a popup.
     assert "role=" not in box

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import crawl_site as cs
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from search.backends import iter_articles
 from search.check import check_index
@@ -43,7 +43,7 @@ SLACK = 0.02
 class Run:
     """One crawl: the command's result, the requests the site saw, the index."""
 
-    result: object
+    result: Result
     hits: list
     index_dir: Path
 

@@ -12,7 +12,7 @@ from search.extract import fingerprint
 from search.extract.bylines import credit_author, name_line_author, source_of, title_case
 from search.extract.chrome import is_chrome
 from search.extract.dates import is_dateline, parse_date
-from search.extract.outlets import by_code, by_name, by_url, lead_code
+from search.extract.outlets import Outlet, by_code, by_name, by_url, lead_code
 from search.extract.places import find_places, province_2025
 from search.extract.topics import find_topics
 from search.parse import parse_article
@@ -157,13 +157,18 @@ def test_lead_code(lead, code):
     assert (found[0] if found else None) == code
 
 
+def _outlet(outlet: Outlet | None) -> Outlet:
+    assert outlet is not None
+    return outlet
+
+
 def test_outlet_lookups():
-    assert by_code("ĐBP").name == "Báo Điện Biên Phủ"
-    assert by_code("LSO").province == "Lạng Sơn"
-    assert by_url("https://baolangson.vn/chinh-tri/abc.html").name == "Báo Lạng Sơn"
-    assert by_url("http://www.baodienbienphu.info.vn/").name == "Báo Điện Biên Phủ"
-    assert by_name("bao dien bien phu").name == "Báo Điện Biên Phủ"
-    assert by_name("Lạng Sơn").name == "Báo Lạng Sơn"
+    assert _outlet(by_code("ĐBP")).name == "Báo Điện Biên Phủ"
+    assert _outlet(by_code("LSO")).province == "Lạng Sơn"
+    assert _outlet(by_url("https://baolangson.vn/chinh-tri/abc.html")).name == "Báo Lạng Sơn"
+    assert _outlet(by_url("http://www.baodienbienphu.info.vn/")).name == "Báo Điện Biên Phủ"
+    assert _outlet(by_name("bao dien bien phu")).name == "Báo Điện Biên Phủ"
+    assert _outlet(by_name("Lạng Sơn")).name == "Báo Lạng Sơn"
     assert by_code("XYZ") is None
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from search.parse import parse_record
-from search.readers import read_records
+from search.readers import Record, read_records
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -16,6 +16,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 def seed(prefix: str):
     path = next(SEEDS.glob(f"{prefix}_*.txt"))
     (record,) = list(read_records(path))
+    assert isinstance(record, Record), record
     return parse_record(record)
 
 

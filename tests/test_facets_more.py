@@ -164,8 +164,9 @@ def test_one_province_list_at_a_time(client, args, listed, current):
     html = page(client, **args)
     other = "province" if listed == "province_2025" else "province_2025"
     assert box(html, listed) and not box(html, other)
-    switch = re.search(r'<p class="segmented".*?</p>', box(html, listed), re.DOTALL).group(0)
-    links = Page(switch).links
+    switch = re.search(r'<p class="segmented".*?</p>', box(html, listed), re.DOTALL)
+    assert switch
+    links = Page(switch.group(0)).links
     assert [k["text"] for k in links] == ["khi đăng", "hiện nay"]
     assert [k["text"] for k in links if k["current"] == "true"] == [current]
     for k in links:
@@ -179,5 +180,5 @@ def test_one_province_list_at_a_time(client, args, listed, current):
 def test_filters_fold_is_closed_by_default_with_the_count_of_chips(client):
     html = page(client, outlet=OUTLETS[0], district="Mường Chà")
     assert '<details class="filters" id="filters">' in html
-    summary = re.search(r"<summary>Bộ lọc(.*?)</summary>", html, re.DOTALL).group(1)
-    assert "(2 đang chọn)" in summary
+    summary = re.search(r"<summary>Bộ lọc(.*?)</summary>", html, re.DOTALL)
+    assert summary and "(2 đang chọn)" in summary.group(1)

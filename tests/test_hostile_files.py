@@ -287,6 +287,7 @@ def test_a_worker_that_never_answers_is_replaced(tmp_path, monkeypatch, sig):
         done.append(n)
         if len(done) == 5:  # both workers are busy with later records now
             for worker in multiprocessing.active_children():
+                assert worker.pid is not None  # started
                 os.kill(worker.pid, sig)
 
     report = index_paths([d], tmp_path / "index", workers=2, progress=progress)

@@ -32,8 +32,10 @@ COOKING = [
 
 
 @pytest.fixture(scope="module")
-def model():
-    return lm.general()
+def model() -> LanguageModel:
+    general = lm.general()
+    assert general is not None, "the general language model ships with vnsearch"
+    return general
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def test_shipped_with_the_package():
     assert lm.GENERAL_LM_PATH.stat().st_size < 40 * 2**20  # a few tens of MB at most
 
 
-def test_loads_quickly_and_once(model):
+def test_loads_quickly_and_once(model: LanguageModel):
     t0 = time.perf_counter()
     fresh = LanguageModel.load(lm.GENERAL_LM_PATH)
     elapsed = time.perf_counter() - t0
@@ -186,7 +188,8 @@ def run_build(*args):
 
 
 def expected_counts(records):
-    uni, bi = Counter(), Counter()
+    uni: Counter[str] = Counter()
+    bi: Counter[tuple[str, str]] = Counter()
     for rec in records:
         u, b = count(f"{rec['title']}\n\n{rec['body']}")
         uni.update(u)

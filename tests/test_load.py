@@ -276,7 +276,7 @@ def load_index(seed_dir, tmp_path_factory) -> Path:
     return index
 
 
-def percentile(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: int) -> float:
     return (
         statistics.quantiles(values, n=100, method="inclusive")[p - 1]
         if len(values) > 1

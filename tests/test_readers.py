@@ -94,9 +94,11 @@ def test_iter_files_finds_every_kind_and_reports_the_rest(tmp_path):
     for name in ("a.txt", "b.html", "c.htm", "d.jsonl", "e.jsonl.gz", "sub/f.TXT", "g.pdf"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
-    found = [p.name for p in iter_files([tmp_path])]
+    # Files by name; a Skipped (none is expected in a folder) stays in, to fail the test.
+    found = [p if isinstance(p, Skipped) else p.name for p in iter_files([tmp_path])]
     assert found == ["a.txt", "b.html", "c.htm", "d.jsonl", "e.jsonl.gz", "f.TXT"]
     (pdf, missing) = list(iter_files([tmp_path / "g.pdf", tmp_path / "nope"]))
+    assert isinstance(pdf, Skipped) and isinstance(missing, Skipped)
     assert (pdf.reason, missing.reason) == ("unsupported file type .pdf", "no such file or folder")
 
 
