@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -48,7 +48,7 @@ from .scoring import (
     phrase_keys,
     top,
 )
-from .suggest import _LRU
+from .suggest import _LRU, Suggester
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
@@ -112,7 +112,7 @@ class Engine:
         # An engine dropped without close() still closes its files.
         weakref.finalize(self, _close_searchers, self._open, self._lock)
         self._columns: tuple = (None, None, None)
-        self._vocab = None  # the vocabulary, when no suggester was given
+        self._vocab: Suggester | None = None  # the vocabulary, when no suggester was given
         self._words = _LRU(8192)  # is_word answers, keyed on the index generation
         self._shingles = _LRU(16384)  # near-duplicate signatures, by generation and document
         self._definitions: tuple = (None, {})  # _learned() of one generation
@@ -417,7 +417,7 @@ class Engine:
         docnums = [d for d, _ in self._order(s, found, sort, limit)] if limit else []
         return _rows(s, docnums)
 
-    def _order(self, s, found: _Found, sort: str, limit: int) -> list[tuple[int, float | None]]:
+    def _order(self, s, found: _Found, sort: str, limit: int) -> Sequence[tuple[int, float | None]]:
         """(docnum, score) of the first ``limit`` results in page order."""
         plan, allowed = found.plan, found.allowed
         native = found.matcher.native
@@ -810,7 +810,7 @@ def _ranked(
     lengths: Lengths,
     postings: _TermCache,
     limit: int,
-    true_words: list[np.ndarray] = (),
+    true_words: Sequence[np.ndarray] = (),
 ) -> list[tuple[int, float]]:
     """(docnum, score) of the best ``limit`` allowed documents, best first.
 
@@ -941,7 +941,8 @@ def _gaps(postings: _TermCache, words: list[plan_mod.Word], window: np.ndarray) 
             events += [(int(p), length, i) for p in pos[lo:hi]]
         events.sort()
         # The shortest stretch of text holding every word: a sliding window.
-        best, seen, left = None, {}, 0
+        seen: dict[int, int] = {}
+        best, left = None, 0
         for start, length, i in events:
             seen[i] = seen.get(i, 0) + 1
             while len(seen) == need:

@@ -17,6 +17,7 @@ import math
 import re
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,7 +116,7 @@ class Frequencies:
     def __init__(self):
         self._lock = threading.Lock()
         self._key = None
-        self._df: dict[str, dict[str, int]] = {}
+        self._df: dict[str, dict[str, dict[str, int]]] = {}
 
     def get(self, reader) -> dict[str, dict[str, dict[str, int]]]:
         """{"df"|"cf": {field: {term: document or collection frequency}}} of the generation."""
@@ -330,7 +331,7 @@ def group(signatures: list[frozenset]) -> list[list[int]]:
 
 def collapse(
     reader,
-    ranked: list[tuple[int, float | None]],
+    ranked: Sequence[tuple[int, float | None]],
     first: int,
     per_page: int,
     signature=None,

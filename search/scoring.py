@@ -169,7 +169,7 @@ def phrase_keys(words: list[TermPostings], within: np.ndarray | None = None) -> 
     cand = common_ids(words)
     if within is not None:
         cand = np.intersect1d(cand, within)
-    keys = None
+    keys: np.ndarray | None = None
     for i, w in enumerate(words):
         sel = np.flatnonzero(np.isin(w.ids, cand, assume_unique=True))
         owner, pos = w.positions(sel.tolist())
@@ -179,6 +179,7 @@ def phrase_keys(words: list[TermPostings], within: np.ndarray | None = None) -> 
         keys = np.unique(here) if keys is None else np.intersect1d(keys, here, assume_unique=True)
         if not len(keys):
             break
+    assert keys is not None  # k >= 1 words: the loop ran
     return keys - (k - 1)
 
 

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
+from whoosh.index import FileIndex
 from whoosh.matching.wrappers import FilterMatcher
 
 from .. import index as wi
@@ -174,7 +175,7 @@ class WhooshSource:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._ix = None
+        self._ix: FileIndex | None = None
 
     def reading(self, opening: bool = False) -> AbstractContextManager:
         """Errors of damaged index files inside this context become IndexDamaged."""

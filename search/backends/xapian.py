@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -42,6 +43,9 @@ from ..errors import (
 )
 from ..facets import STORED
 from ..scoring import TermPostings
+
+if TYPE_CHECKING:
+    from .xapian_query import Native
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +89,7 @@ SLOT_NEWEST = 10
 _COMPLEMENT = str.maketrans("0123456789", "9876543210")
 # Facets counted by Xapian's ValueCountMatchSpy: facet field -> value slot.
 # A multi-valued field holds its values joined by FACET_SEP.
-FACET_SLOTS = {f.field: f.slot for f in STORED}
+FACET_SLOTS: dict[str, int] = {f.field: f.slot for f in STORED if f.slot is not None}
 FACET_SEP = "\x1f"
 # Remote shards: milliseconds to connect, and to wait for an answer.
 CONNECT_TIMEOUT_MS = 2000
@@ -212,6 +216,7 @@ class XapianPostings(TermPostings):
     def __init__(self, ids, weights, db, xterm: str, positional: bool):
         super().__init__(ids, weights, [])
         self._db, self._term, self._positional = db, xterm, positional
+        self.df: int | None = None  # the term's document frequency (set by Native)
 
     @property
     def has_positions(self) -> bool:
@@ -237,7 +242,7 @@ class XapianReader:
         self.path = path
         self.db = db
         self.missing = missing or []
-        self._native = None
+        self._native: Native | None = None
         self.size = int(db.get_lastdocid())
         self.key = ("xapian", self.size, db.get_doccount(), _revisions(db))
 
