@@ -38,7 +38,9 @@ import pstats
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import time
+from http.client import HTTPException
 from pathlib import Path
 
 from bench import common
@@ -234,14 +236,17 @@ def bench_backends(
         ingest[system] = build(
             system,
             sub_paths,
-            work / f"ingest-{system}",
+            work / f"ingest-{system}-{common.tag(size, sub_n)}",
             provinces,
             sub_stats["text_mb"],
             sub_stats["articles"],
         )
     for system in PLAIN:
         if sub_paths == paths:
-            full[system], dirs[system] = ingest[system], work / f"ingest-{system}"
+            full[system], dirs[system] = (
+                ingest[system],
+                work / f"ingest-{system}-{common.tag(size, sub_n)}",
+            )
         else:
             dirs[system] = work / f"{system}-{t}"
             full[system] = build(
@@ -279,19 +284,6 @@ def bench_backends(
         flush=True,
     )
 
-    serve: dict[str, dict] = {}
-    if serve_seconds > 0:
-        serve["vn-whoosh"] = serve_rps(dirs["vn-whoosh"], queries, serve_seconds, clients)
-        serve["vn-xapian"] = serve_rps(dirs["vn-xapian"], queries, serve_seconds, clients)
-        if serve_accepts("--shard-url"):
-            with ShardServers(dirs["vn-xapian-2shards"]) as servers:
-                extra = [a for u in servers.urls for a in ("--shard-url", u)]
-                serve["vn-xapian-2shards"] = serve_rps(
-                    dirs["vn-xapian-2shards"], queries, serve_seconds, clients, extra
-                )
-        for s, fig in serve.items():
-            print(f"  serve {s}: {fig}", flush=True)
-
     per_system = {}
     for s in (*VN, *PLAIN):
         lat = common.summary_ms(timed["wall"][s])
@@ -306,7 +298,7 @@ def bench_backends(
             "facets": FACETS.get(
                 s, "all six (ValueCountMatchSpy / Whoosh columns), timeline, snippets, suggestion"
             ),
-            "serve": serve.get(s),
+            "serve": None,
         }
         if s == "vn-xapian":
             fig["sizes"] = xapian_sizes(
@@ -342,9 +334,30 @@ def bench_backends(
         "sqlite": sqlite3.sqlite_version,
         "xapian_tcpsrv": shutil.which("xapian-tcpsrv"),
     }
-    common.write_result(name, params, figures)
+    started = dict(common._STARTED.get(name) or {})
+    common.write_result(name, params, figures)  # kept if a server below fails
+    if serve_seconds > 0:
+        for s in VN:
+            per_system[s]["serve"] = _serve(s, dirs[s], queries, serve_seconds, clients)
+            print(f"  serve {s}: {per_system[s]['serve']}", flush=True)
+        common._STARTED[name] = started
+        common.write_result(name, params, figures)
     print(table(figures, sub_n, stats["articles"]), flush=True)
     return figures
+
+
+def _serve(system: str, index: Path, queries: list[dict], seconds: float, clients: int) -> dict:
+    """``serve_rps`` of one system; an error is recorded, not raised."""
+    try:
+        if system != "vn-xapian-2shards":
+            return serve_rps(index, queries, seconds, clients)
+        if not serve_accepts("--shard-url"):
+            return {"error": "vnsearch serve has no --shard-url"}
+        with ShardServers(index) as servers:
+            extra = [a for u in servers.urls for a in ("--shard-url", u)]
+            return serve_rps(index, queries, seconds, clients, extra)
+    except (OSError, RuntimeError, subprocess.SubprocessError, HTTPException) as e:
+        return {"error": f"{type(e).__name__}: {e}"}
 
 
 def _ratio(a, b) -> float:

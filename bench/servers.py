@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -83,7 +84,7 @@ def serve_rps(index: Path, queries: list[dict], seconds: float, clients: int, ex
     import http.client
     import re
 
-    from bench.load import _client, _stop_server, _url
+    from bench.load import _client, _url
 
     cmd = [
         common.PYTHON,
@@ -130,7 +131,7 @@ def serve_rps(index: Path, queries: list[dict], seconds: float, clients: int, ex
             t.join(seconds + 60)
         elapsed = time.perf_counter() - t0
     finally:
-        _stop_server(proc)
+        stop(proc)
     ok = [s for r in results for s, status in r if status == 200]
     lat = common.summary_ms(ok)
     return {
@@ -155,3 +156,22 @@ def serve_accepts(option: str) -> bool:
         check=False,
     )
     return option in out.stdout
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server and its workers: SIGINT, then SIGTERM, then SIGKILL of its tree."""
+    from bench.ingest import _tree
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        proc.send_signal(sig)
+        try:
+            proc.wait(30)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    for pid in reversed(_tree(proc.pid)):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(10)
