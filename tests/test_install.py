@@ -299,7 +299,7 @@ def test_installed_copy_indexes_and_serves(kind, tmp_path, deps):
     elsewhere = tmp_path / "elsewhere"  # not the checkout, no seeds/ or templates/ of its own
     elsewhere.mkdir()
     version = run([inst.script, "--version"], inst.env, elsewhere)
-    assert version.strip() == f"vnsearch, version {search.__version__}"
+    assert version.strip() == f"vnsearch, phiên bản {search.__version__}"
 
     index = tmp_path / "index"
     report = json.loads(
