@@ -70,8 +70,7 @@ def everything(ix: Path) -> dict:
     """Every stored article of the index as JSON, by id, and the alias of the merged copy."""
     engine = Engine(ix)
     try:
-        hits = engine.search("", per_page=100).hits
-        out = {h.id: engine.article(h.id).to_dict() for h in hits}
+        out = {i: engine.article(i).to_dict() for i in engine.match_ids("")}
         out["alias portal ->"] = engine.article("portal").id
         return out
     finally:
