@@ -182,7 +182,8 @@ class Plain:
         ids = [s.doc(addr)["id"][0] for _, addr in res.hits]
         agg = s.aggregate(text, {"p": {"terms": {"field": "province", "size": 100}}})
         facets = {b["key"]: b["doc_count"] for b in agg["p"]["buckets"]}
-        return res.count, ids, facets  # type: ignore[attr-defined]
+        # tantivy's stubs lack SearchResult.count; without tantivy installed it is Any.
+        return res.count, ids, facets  # type: ignore[attr-defined, unused-ignore]
 
     def _search_sqlite(self, q, province):
         words = _TOKEN.findall(q.translate(_DD))
