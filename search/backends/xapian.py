@@ -210,6 +210,30 @@ _SCHEMA: list = [None]
 # --- reading ---------------------------------------------------------------------
 
 
+def read_postlist(db, xterm: str, docids: list[int] | None = None) -> tuple[list, list]:
+    """(docids, wdfs) of a term: all, or those of the sorted ``docids`` that hold it.
+
+    Xapian's iterator, not the bindings' PostingItem, which asks each document's
+    length too (a round trip per posting on a remote shard).
+    """
+    it, end = db._postlist_begin(xterm), db._postlist_end(xterm)
+    ids, wdfs = [], []
+    if docids is None:
+        while it != end:
+            ids.append(it.get_docid())
+            wdfs.append(it.get_wdf())
+            next(it)
+        return ids, wdfs
+    for d in docids:
+        it.skip_to(d)
+        if it == end:
+            break
+        if it.get_docid() == d:
+            ids.append(d)
+            wdfs.append(it.get_wdf())
+    return ids, wdfs
+
+
 class XapianPostings(TermPostings):
     """Postings whose positions are read from Xapian only for the documents asked."""
 
@@ -270,13 +294,10 @@ class XapianReader:
     def postings(self, field: str, text: str) -> TermPostings:
         """One term's postings (positions fetched lazily)."""
         t = term(field, text)
-        ids, wdfs = [], []
-        for p in self.db.postlist(t):
-            ids.append(p.docid - 1)
-            wdfs.append(p.wdf)
+        ids, wdfs = read_postlist(self.db, t)
         weights = np.asarray(wdfs, dtype=np.float32) * FIELD_BOOST.get(field, 1.0)
         return XapianPostings(
-            np.asarray(ids, dtype=np.int64), weights, self.db, t, field in POSITIONAL
+            np.asarray(ids, dtype=np.int64) - 1, weights, self.db, t, field in POSITIONAL
         )
 
     def doc_frequency(self, field: str, text: str) -> int:

@@ -32,6 +32,7 @@ from .xapian import (
     SLOT_NEWEST,
     SLOT_YEAR,
     XapianPostings,
+    read_postlist,
     term,
 )
 
@@ -273,18 +274,9 @@ class WindowPostings:
         key = (field, text)
         if key not in self._cache:
             t = term(field, text)
-            ids, wdfs = [], []
-            pl = self.db.postlist(t)
-            try:
-                for d in self.docids:
-                    item = pl.skip_to(d)
-                    if item.docid == d:
-                        ids.append(d - 1)
-                        wdfs.append(item.wdf)
-            except StopIteration:
-                pass
+            ids, wdfs = read_postlist(self.db, t, self.docids)
             p = XapianPostings(
-                np.asarray(ids, dtype=np.int64),
+                np.asarray(ids, dtype=np.int64) - 1,
                 np.asarray(wdfs, dtype=np.float32) * FIELD_BOOST.get(field, 1.0),
                 self.db,
                 t,
