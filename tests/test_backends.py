@@ -230,19 +230,14 @@ def test_a_dead_shard_is_an_error_unless_partial_results_are_asked_for(indexes, 
 
 
 @needs_tcpsrv
-def test_the_site_says_503_for_a_dead_shard_and_marks_partial_results(indexes, servers):
-    from web import create_app
-
+def test_the_site_says_503_for_a_dead_shard_and_marks_partial_results(indexes, servers, client_for):
     _, urls = servers
     dead = f"tcp://127.0.0.1:{_free_port()}"
-    config = {"TESTING": True, "INDEX_DIR": str(indexes["shards"])}
-    strict = create_app({**config, "SHARD_URLS": [urls[0], dead, urls[2]]}).test_client()
+    strict = client_for(indexes["shards"], SHARD_URLS=[urls[0], dead, urls[2]])
     r = strict.get("/api/search?q=can+bo")
     assert r.status_code == 503 and r.get_json()["code"] == "shard_unavailable"
     assert strict.get("/search?q=can+bo").status_code == 503
-    lenient = create_app(
-        {**config, "SHARD_URLS": [urls[0], dead, urls[2]], "ALLOW_PARTIAL": True}
-    ).test_client()
+    lenient = client_for(indexes["shards"], SHARD_URLS=[urls[0], dead, urls[2]], ALLOW_PARTIAL=True)
     r = lenient.get("/api/search?q=can+bo")
     assert r.status_code == 200 and r.get_json()["partial"] == [dead]
     page = lenient.get("/search?q=can+bo").get_data(as_text=True)

@@ -265,8 +265,8 @@ def site_index(index_dir, tmp_path_factory) -> Path:
     ],
     ids=["base-url-prefix", "base-url-port", "server-name", "base-url-over-server-name"],
 )
-def test_links_come_from_the_configured_base_url(site_index, config, root):
-    client = create_app({"TESTING": True, "INDEX_DIR": str(site_index), **config}).test_client()
+def test_links_come_from_the_configured_base_url(site_index, client_for, config, root):
+    client = client_for(site_index, **config)
     forged = {"Host": FORGED, "X-Forwarded-Host": FORGED}
     feed = client.get("/search.atom", query_string={"q": "cán bộ"}, headers=forged)
     desc = client.get("/opensearch.xml", headers=forged)
@@ -279,8 +279,8 @@ def test_links_come_from_the_configured_base_url(site_index, config, root):
     assert f"{root}search?q={{searchTerms}}" in opensearch_links(desc.data)
 
 
-def test_without_a_base_url_links_follow_the_request(site_index):
-    client = create_app({"TESTING": True, "INDEX_DIR": str(site_index)}).test_client()
+def test_without_a_base_url_links_follow_the_request(site_index, client_for):
+    client = client_for(site_index)
     desc = client.get("/opensearch.xml", headers={"Host": "tin.example.vn:8443"})
     assert all(
         link.startswith("http://tin.example.vn:8443/") for link in opensearch_links(desc.data)
@@ -361,8 +361,8 @@ def test_served_base_url_ignores_a_forged_host(site_index, tmp_path, processes):
 
 
 @pytest.fixture(scope="module")
-def cache_client(site_index):
-    return create_app({"TESTING": True, "INDEX_DIR": str(site_index)}).test_client()
+def cache_client(site_index, client_for):
+    return client_for(site_index)
 
 
 @pytest.fixture(scope="module")
@@ -423,8 +423,8 @@ def test_articles_have_their_own_etags(cache_client):
     assert len(ids) == len(etags) == 3
 
 
-def test_missing_index_is_not_stored(tmp_path):
-    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "none")}).test_client()
+def test_missing_index_is_not_stored(tmp_path, client_for):
+    client = client_for(tmp_path / "none")
     for target in ("/", "/api/search?q=xa", "/articles/x"):
         r = client.get(target)
         assert r.status_code == 503 and r.headers["Cache-Control"] == NO_STORE

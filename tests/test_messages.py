@@ -31,9 +31,9 @@ VIETNAMESE = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹ�
 
 
 @pytest.fixture(scope="module")
-def client(index_dir):
+def client(index_dir, client_for):
     """The app over the session index (read only)."""
-    return create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()
+    return client_for(index_dir)
 
 
 @pytest.mark.parametrize(
