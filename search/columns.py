@@ -20,6 +20,15 @@ _EPOCH = dt.date(1970, 1, 1).toordinal()
 NO_MONTH = np.iinfo(np.int32).min
 
 
+def _uninverted(reader, field: str) -> list[tuple[str, np.ndarray]]:
+    """(term, document numbers) of every non-empty term of ``field``, in term order."""
+    docs: dict[str, list[np.ndarray]] = {}
+    for text, ids in reader.term_docs(field):
+        if text:
+            docs.setdefault(text, []).append(ids)
+    return [(text, np.concatenate(docs[text])) for text in sorted(docs)]
+
+
 class FacetColumns:
     """Facet values of every document of one reader, as numpy arrays."""
 
@@ -34,30 +43,30 @@ class FacetColumns:
         for field in SINGLE:
             values: list[str] = []
             codes = np.full(n, -1, dtype=np.int32)
-            for text in reader.field_terms(field):
-                if text:
-                    codes[reader.postings(field, text).ids] = len(values)
-                    values.append(text)
+            for text, ids in _uninverted(reader, field):
+                codes[ids] = len(values)
+                values.append(text)
             self.values[field], self.codes[field] = values, codes
         for field in MULTI:
-            terms = [t for t in reader.field_terms(field) if t]
+            pairs = _uninverted(reader, field)
+            terms = [text for text, _ in pairs]
             matrix = np.zeros((n, len(terms)), dtype=bool)
-            for j, text in enumerate(terms):
-                matrix[reader.postings(field, text).ids, j] = True
+            for j, (_, ids) in enumerate(pairs):
+                matrix[ids, j] = True
             self.values[field], self.matrix[field] = terms, matrix
         # Each document's rank by article id: the order of ties in listings,
         # the same whichever backend numbers the documents.
         self.id_rank = np.zeros(n, dtype=np.int64)
-        for rank, text in enumerate(reader.field_terms("id")):
-            self.id_rank[reader.postings("id", text).ids] = rank
+        for rank, (_, ids) in enumerate(_uninverted(reader, "id")):
+            self.id_rank[ids] = rank
         # Dates as day numbers since 1970 (0 = unknown) and years (0 = unknown).
         self.day = np.zeros(n, dtype=np.int32)
-        for text in reader.field_terms("date"):
+        for text, ids in _uninverted(reader, "date"):
             try:
                 day = dt.date.fromisoformat(text).toordinal() - _EPOCH
             except ValueError:
                 continue
-            self.day[reader.postings("date", text).ids] = day
+            self.day[ids] = day
         self.year = np.zeros(n, dtype=np.int32)
         known = self.day != 0
         if known.any():

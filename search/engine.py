@@ -823,14 +823,13 @@ def _ranked(
     for term in plan_mod.score_terms(plan, restored):
         p = postings.get(term.field, term.text)
         if len(p):
-            df = getattr(p, "df", None)
-            scores[p.ids] += bm25(p.ids, p.weights, lengths.count, lengths, term, df)
+            scores[p.ids] += bm25(p.ids, p.weights, lengths.count, lengths, term, p.df)
     for i in plan.aliases:
         # Every form of an abbreviation counts as one term ("ranks them alike").
         ids, tf = _occurrences(postings, plan.clauses[i])
         if len(ids):
             term = plan_mod.ScoreTerm("text", "", plan_mod.ALIAS_BOOST)
-            df = postings.group_df(plan.clauses[i]) if hasattr(postings, "group_df") else None
+            df = postings.group_df(plan.clauses[i])
             scores[ids] += bm25(ids, tf, lengths.count, lengths, term, df)
     ranked = top(scores, allowed, max(limit, plan_mod.RESCORE_WINDOW))
     if not ranked:
@@ -843,7 +842,7 @@ def _ranked(
         float(
             np.mean(
                 [
-                    np.log(lengths.count / (_df(postings.get("text", s.folded)) + 1)) + 1
+                    np.log(lengths.count / (postings.get("text", s.folded).doc_frequency + 1)) + 1
                     for w in content
                     for s in w.syllables
                 ]
@@ -870,12 +869,6 @@ def _ranked(
         ((d, (sc + bonus[d]) * factor[d]) for d, sc in window_list), key=lambda x: -x[1]
     )
     return (rescored + ranked[plan_mod.RESCORE_WINDOW :])[:limit]
-
-
-def _df(p: TermPostings) -> int:
-    """A term's document frequency (its postings may be only some)."""
-    df = getattr(p, "df", None)
-    return len(p) if df is None else df
 
 
 def _joined(s, a: str, b: str, before: str | None = None) -> int:
@@ -1086,6 +1079,10 @@ class _TermCache:
         if key not in self._cache:
             self._cache[key] = self.searcher.postings(field, text)
         return self._cache[key]
+
+    def group_df(self, words: list[plan_mod.Word]) -> int | None:
+        """Documents holding any of ``words``: None, the postings read here tell."""
+        return None
 
 
 def open_engine(index_dir, shard_urls=None, allow_partial: bool = False) -> Engine:

@@ -55,7 +55,8 @@ def build_schema() -> Schema:
     )
 
 
-_SCHEMA = build_schema()
+# The schema of this version, built once (its field types analyse documents).
+SCHEMA = build_schema()
 
 
 def prose_parts(article: Article) -> list[str]:
@@ -75,10 +76,10 @@ def prepared_fields(article: Article, words: str) -> dict:
         exact += syllables(part)
     folded = [None if s is None else fold(s) for s in exact]
     return {
-        "text": analysed_terms(_SCHEMA["text"], folded),
-        "title": analysed_terms(_SCHEMA["title"], analyze(article.title)),
-        "exact": analysed_terms(_SCHEMA["exact"], exact),
-        "words": analysed_terms(_SCHEMA["words"], compound_words(words)),
+        "text": analysed_terms(SCHEMA["text"], folded),
+        "title": analysed_terms(SCHEMA["title"], analyze(article.title)),
+        "exact": analysed_terms(SCHEMA["exact"], exact),
+        "words": analysed_terms(SCHEMA["words"], compound_words(words)),
         "defines": ",".join(sorted({abbrev.encode(d) for d in abbrev.definitions(article.text())})),
         "doc": zlib.compress(article.dumps().encode("utf-8"), 6),
     }

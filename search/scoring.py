@@ -30,6 +30,14 @@ class TermPostings:
     values: list[bytes]  # empty for fields without positions
     # Positions already decoded (one array per posting), where a backend has them so.
     decoded: list[np.ndarray] | None = None
+    # The term's document frequency when these are only some of its postings
+    # (a ranking window's), else None: the postings count.
+    df: int | None = None
+
+    @property
+    def doc_frequency(self) -> int:
+        """The term's document frequency (BM25's df)."""
+        return len(self.ids) if self.df is None else self.df
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -58,6 +58,9 @@ class Reader(Protocol):
     def term_stats(self, field: str) -> Iterator[tuple[str, int, float]]:
         """(term, document frequency, total occurrences) of every term of a field."""
 
+    def term_docs(self, field: str) -> Iterator[tuple[str, np.ndarray]]:
+        """(term, document numbers) of a field's terms, all of them (a term may repeat)."""
+
     def prefixed(self, field: str, prefix: str) -> Iterator[str]:
         """The terms of a field that start with ``prefix``."""
 

@@ -138,6 +138,22 @@ class WhooshReader:
                 text = text.decode("utf-8") if isinstance(text, bytes) else text
                 yield text, info.doc_frequency(), info.weight()
 
+    def term_docs(self, field: str) -> Iterator[tuple[str, np.ndarray]]:
+        """(term, document numbers) per segment: one term look-up in one segment each
+        (reading a term across the index looks it up in every segment)."""
+        for leaf, offset in self.searcher.leaf_searchers():
+            r = leaf.reader()
+            if field not in r.schema:
+                continue
+            for text in r.field_terms(field):
+                m = r.postings(field, text)
+                if isinstance(m, FilterMatcher):  # deletions: the live mask removes them
+                    m = m.child
+                fast = W3LeafMatcher is not None and isinstance(m, W3LeafMatcher)
+                ids, _, _ = (_blocks if fast else _one_by_one)(m, False)
+                if ids:
+                    yield text, np.concatenate(ids) + offset
+
     def prefixed(self, field: str, prefix: str) -> Iterator[str]:
         """Terms of the field starting with ``prefix``."""
         for term in self._reader.expand_prefix(field, prefix):

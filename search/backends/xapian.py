@@ -161,10 +161,8 @@ def _stored(data: bytes) -> dict:
 def _document(doc: dict) -> tuple[object, str]:
     """The Xapian document of a Whoosh-schema document dict (search/schema.document)."""
     from ..fields import CompactPositions
-    from ..schema import build_schema
+    from ..schema import SCHEMA as schema
 
-    schema = _SCHEMA[0] or build_schema()
-    _SCHEMA[0] = schema
     xdoc = xapian.Document()
     length = 0
     for name, value in doc.items():
@@ -204,9 +202,6 @@ def _document(doc: dict) -> tuple[object, str]:
     return xdoc, term("id", doc["id"])
 
 
-_SCHEMA: list = [None]
-
-
 # --- reading ---------------------------------------------------------------------
 
 
@@ -240,7 +235,6 @@ class XapianPostings(TermPostings):
     def __init__(self, ids, weights, db, xterm: str, positional: bool):
         super().__init__(ids, weights, [])
         self._db, self._term, self._positional = db, xterm, positional
-        self.df: int | None = None  # the term's document frequency (set by Native)
 
     @property
     def has_positions(self) -> bool:
@@ -318,6 +312,11 @@ class XapianReader:
         """Every term of the field."""
         return self.prefixed(field, "")
 
+    def term_docs(self, field: str) -> Iterator[tuple[str, np.ndarray]]:
+        """(term, document numbers) of every term of the field."""
+        for text in self.field_terms(field):
+            yield text, self.postings(field, text).ids
+
     def term_stats(self, field: str) -> Iterator[tuple[str, int, float]]:
         """(term, document frequency, total occurrences) of every term of the field."""
         start = len(PREFIX[field]) + 1
@@ -370,6 +369,18 @@ def _revisions(db) -> tuple:
         return ()
 
 
+def _same_schema(path: Path, meta: dict) -> None:
+    """Raise IndexOutdated when the index was built by another schema version."""
+    from ..errors import IndexOutdated
+    from ..schema import SCHEMA_VERSION
+
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        raise IndexOutdated(
+            f"the index at {path} was built by schema version {meta.get('schema_version')}, "
+            f"this vnsearch uses {SCHEMA_VERSION}: index the articles again into a new folder"
+        )
+
+
 def parse_url(url: str) -> tuple[str, int]:
     """(host, port) of ``tcp://host:port``."""
     parts = urlsplit(url)
@@ -401,15 +412,7 @@ class XapianSource:
         meta = read_meta(self.path)
         if meta is None or not (self.path / SHARDS_DIR).is_dir():
             raise IndexMissing(f"no index at {self.path}: build one with `vnsearch index`")
-        from ..errors import IndexOutdated
-        from ..schema import SCHEMA_VERSION
-
-        if meta.get("schema_version") != SCHEMA_VERSION:
-            raise IndexOutdated(
-                f"the index at {self.path} was built by schema version "
-                f"{meta.get('schema_version')}, this vnsearch uses {SCHEMA_VERSION}: index the "
-                "articles again into a new folder"
-            )
+        _same_schema(self.path, meta)
         n = int(meta.get("shards", 1))
         return [self.path / SHARDS_DIR / str(k) for k in range(n)]
 
@@ -455,15 +458,7 @@ class XapianStore:
         self.note = None
         meta = read_meta(self.path) if (self.path / "vnsearch.json").exists() else None
         if meta is not None:
-            from ..errors import IndexOutdated
-            from ..schema import SCHEMA_VERSION
-
-            if meta.get("schema_version") != SCHEMA_VERSION:
-                raise IndexOutdated(
-                    f"the index at {self.path} was built by schema version "
-                    f"{meta.get('schema_version')}, this vnsearch uses {SCHEMA_VERSION}: "
-                    "index the articles again into a new folder"
-                )
+            _same_schema(self.path, meta)
             n = int(meta.get("shards", 1))
             if shards not in (None, n):
                 raise SearchError(
