@@ -256,10 +256,12 @@ class XapianPostings(TermPostings):
 class XapianReader:
     """A :class:`~search.backends.base.Reader` over one (combined) Xapian database."""
 
-    def __init__(self, path: Path, db, missing: list[str] | None = None):
+    def __init__(self, path: Path, db, missing: list[str] | None = None, remote: bool = False):
         self.path = path
         self.db = db
         self.missing = missing or []
+        # Remote shards answer per call: a posting list comes whole, not skipped through.
+        self.remote = remote
         self._native: Native | None = None
         self.size = int(db.get_lastdocid())
         self.key = ("xapian", self.size, db.get_doccount(), _revisions(db))
@@ -439,7 +441,7 @@ class XapianSource:
             for shard in self._shard_paths():
                 with _translated(self.path, opening=True):
                     db.add_database(xapian.Database(str(shard)))
-        return XapianReader(self.path, db, missing)
+        return XapianReader(self.path, db, missing, remote=bool(self.shard_urls))
 
 
 # --- writing ---------------------------------------------------------------------
@@ -619,7 +621,7 @@ def check(path: Path) -> tuple[int, int, int, int, list[str]]:
         try:
             errors = xapian.Database.check(str(shard), 0)
             if errors:
-                problems.append(f"shard {k}: {errors} error(s) found by Xapian's checker")
+                problems.append(f"shard {k}: bộ kiểm tra của Xapian thấy {errors} lỗi")
                 continue
             db = xapian.Database(str(shard))
             for t in db.allterms():
@@ -630,10 +632,10 @@ def check(path: Path) -> tuple[int, int, int, int, list[str]]:
                     load_article(_stored(db.get_document(p.docid).get_data()))
                     articles += 1
                 except (ValueError, zlib.error, KeyError, TypeError) as e:
-                    problems.append(f"shard {k}: stored article {p.docid} unreadable ({e})")
+                    problems.append(f"shard {k}: không đọc được bài đã lưu số {p.docid} ({e})")
             db.close()
         except xapian.Error as e:
-            problems.append(f"shard {k}: {type(e).__name__}: {e}")
+            problems.append(f"shard {k}: Xapian báo lỗi ({type(e).__name__}: {e})")
     return n, articles, terms, postings, problems
 
 

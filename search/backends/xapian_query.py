@@ -28,6 +28,7 @@ from .xapian import (
     FIELD_BOOST,
     POSITIONAL,
     SLOT_DATE,
+    SLOT_ID,
     SLOT_MONTH,
     SLOT_NEWEST,
     SLOT_YEAR,
@@ -52,6 +53,10 @@ class Native:
     def __init__(self, reader):
         self.reader = reader
         self.db = reader.db
+        self.remote = bool(getattr(reader, "remote", False))
+        # docid -> article id of the last candidates (a remote shard names
+        # them in the match itself, through the collapse key).
+        self._ids: dict[int, str] = {}
 
     # --- queries -------------------------------------------------------------
 
@@ -213,7 +218,23 @@ class Native:
             )
         e = self._enquire(q)
         e.set_weighting_scheme(xapian.BM25Weight(1.2, 0.0, 1.0, 0.75, 0.5))
-        return [m.docid - 1 for m in e.get_mset(0, limit)]
+        if not self.remote:
+            return [m.docid - 1 for m in e.get_mset(0, limit)]
+        # Ids are unique, so collapsing on them drops nothing; it brings each
+        # candidate's id back with the match instead of a round trip per document.
+        e.set_collapse_key(SLOT_ID, 1)
+        mset = e.get_mset(0, limit)
+        self._ids = {m.docid: m.collapse_key.decode("utf-8") for m in mset}
+        return [m.docid - 1 for m in mset]
+
+    def article_ids(self, docids: list[int]) -> list[str]:
+        """The article ids of ``docids`` (Xapian's), known or read from their documents."""
+        out = []
+        for d in docids:
+            if d not in self._ids:
+                self._ids[d] = self.db.get_document(d).get_value(SLOT_ID).decode("utf-8")
+            out.append(self._ids[d])
+        return out
 
 
 def _slot(name: str) -> int:
@@ -259,8 +280,11 @@ def timeline(months: dict[str, int], total: int, max_months: int = 36) -> dict:
 class WindowPostings:
     """Postings of a few documents (the ranking's candidates), each term read once.
 
-    Each posting list is read by skipping to the candidates, not in full; the
-    document frequency of the whole index goes with it (BM25's idf).
+    Locally each posting list is read by skipping to the candidates, not in
+    full. A remote shard sends a posting list whole, so there one match per
+    term, limited to the candidates by their id terms and weighted by the raw
+    within-document frequency, brings exactly those postings in one exchange.
+    The document frequency of the whole index goes with them (BM25's idf).
     """
 
     def __init__(self, native: Native, docnums: list[int]):
@@ -268,13 +292,34 @@ class WindowPostings:
         self.db = native.db
         self.docids = sorted(d + 1 for d in docnums)
         self._cache: dict[tuple[str, str], TermPostings] = {}
+        self._only: xapian.Query | None = None
+        if native.remote and self.docids:
+            ids = native.article_ids(self.docids)
+            self._only = xapian.Query(
+                xapian.Query.OP_OR, [xapian.Query(term("id", i)) for i in ids]
+            )
+
+    def _read(self, t: str) -> tuple[list, list, int]:
+        """(docids, wdfs, document frequency) of the term ``t`` in the candidates."""
+        if self._only is None:
+            ids, wdfs = read_postlist(self.db, t, self.docids)
+            return ids, wdfs, int(self.db.get_termfreq(t))
+        e = xapian.Enquire(self.db)
+        e.set_query(xapian.Query(xapian.Query.OP_FILTER, xapian.Query(t), self._only))
+        # "nnn": weight = wdf (no idf, no normalisation), so each match's weight is
+        # the term's frequency in that document.
+        e.set_weighting_scheme(xapian.TfIdfWeight("nnn"))
+        e.set_docid_order(xapian.Enquire.ASCENDING)
+        mset = e.get_mset(0, len(self.docids))
+        pairs = sorted((m.docid, round(m.weight)) for m in mset)
+        return [d for d, _ in pairs], [w for _, w in pairs], int(mset.get_termfreq(t))
 
     def get(self, field: str, text: str) -> TermPostings:
         """The candidates' postings of ``field:text``."""
         key = (field, text)
         if key not in self._cache:
             t = term(field, text)
-            ids, wdfs = read_postlist(self.db, t, self.docids)
+            ids, wdfs, df = self._read(t)
             p = XapianPostings(
                 np.asarray(ids, dtype=np.int64) - 1,
                 np.asarray(wdfs, dtype=np.float32) * FIELD_BOOST.get(field, 1.0),
@@ -282,7 +327,7 @@ class WindowPostings:
                 t,
                 field in POSITIONAL,
             )
-            p.df = int(self.db.get_termfreq(t))
+            p.df = df
             self._cache[key] = p
         return self._cache[key]
 
