@@ -235,6 +235,10 @@ class XapianPostings(TermPostings):
     def __init__(self, ids, weights, db, xterm: str, positional: bool):
         super().__init__(ids, weights, [])
         self._db, self._term, self._positional = db, xterm, positional
+        # Positions already read, by posting: a query's phrase, proximity and
+        # word checks ask for the same documents' positions again (a round trip
+        # each on a remote shard).
+        self._read: dict[int, np.ndarray] = {}
 
     @property
     def has_positions(self) -> bool:
@@ -245,9 +249,13 @@ class XapianPostings(TermPostings):
         """(index into ``sel``, position) of every position of the postings ``sel``."""
         owners, positions = [], []
         for k, j in enumerate(sel):
-            pos = [p for p in self._db.positionlist(int(self.ids[j]) + 1, self._term)]
+            pos = self._read.get(j)
+            if pos is None:
+                docid = int(self.ids[j]) + 1
+                pos = np.fromiter(self._db.positionlist(docid, self._term), dtype=np.int64)
+                self._read[j] = pos
             owners.append(np.full(len(pos), k, dtype=np.int64))
-            positions.append(np.asarray(pos, dtype=np.int64))
+            positions.append(pos)
         if not owners:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(owners), np.concatenate(positions)
