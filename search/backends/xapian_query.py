@@ -42,6 +42,8 @@ from .xapian import (
 MAX_SUBSETS = 256
 # Facet name in results -> its field.
 FACET_FIELD = {f.name: f.field for f in STORED}
+# Counts of recent queries kept per reader.
+COUNTED = 64
 _ALL = xapian.Query.MatchAll
 _NOTHING = xapian.Query.MatchNothing
 _EPOCH = dt.date(1970, 1, 1).toordinal()
@@ -57,6 +59,7 @@ class Native:
         # docid -> article id of the last candidates (a remote shard names
         # them in the match itself, through the collapse key).
         self._ids: dict[int, str] = {}
+        self._counted: dict[str, int] = {}  # query description -> matches
 
     # --- queries -------------------------------------------------------------
 
@@ -137,9 +140,19 @@ class Native:
 
     def count(self, q: xapian.Query) -> int:
         """The exact number of documents matching ``q``."""
-        e = self._enquire(q)
-        e.set_weighting_scheme(xapian.BoolWeight())
-        return int(e.get_mset(0, 0, self.db.get_doccount()).get_matches_estimated())
+        key = str(q)
+        if key not in self._counted:
+            e = self._enquire(q)
+            e.set_weighting_scheme(xapian.BoolWeight())
+            self._remember(key, e.get_mset(0, 0, self.db.get_doccount()).get_matches_estimated())
+        return self._counted[key]
+
+    def _remember(self, key: str, total: int) -> None:
+        # A search counts the same query for its total, its timeline and its
+        # facets; the reader (so this cache) is renewed when the index changes.
+        if len(self._counted) >= COUNTED:
+            self._counted.clear()
+        self._counted[key] = int(total)
 
     # --- facets --------------------------------------------------------------
 
@@ -150,6 +163,7 @@ class Native:
         for spy in spies.values():
             e.add_matchspy(spy)
         total = e.get_mset(0, 0, self.db.get_doccount()).get_matches_estimated()
+        self._remember(str(q), total)
         counts = {}
         for slot, spy in spies.items():
             counts[slot] = {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
