@@ -166,8 +166,8 @@ def _full_vn(
     system: str, given: Path | None, paths, provinces, stats, t: str
 ) -> tuple[Path, dict | None]:
     """The whole-slice vnsearch index of ``system``: given, built before, or built now."""
-    if given:
-        return Path(given), None
+    if given:  # its build's figures when `bench backends` built it
+        return Path(given), _build_figures(Path(given), 0)
     out = work_dir() / f"{system}-{t}"
     done = out / "bench-build.json"
     if done.exists():
@@ -177,8 +177,8 @@ def _full_vn(
     return out, fig
 
 
-def _wait_for_writers(index: Path) -> None:
-    """Return once no ``vnsearch index`` run holds the index's write lock."""
+def _wait_for_writers(index: Path) -> bool:
+    """Return once no ``vnsearch index`` run holds the index's write lock (True: one did)."""
     from search.index import LOCK_FILE, write_lock
 
     if (index / LOCK_FILE).exists():
@@ -187,6 +187,18 @@ def _wait_for_writers(index: Path) -> None:
             pass
         if time.time() - t0 > 1:
             print(f"  waited {time.time() - t0:.0f} s for `vnsearch index` on {index}", flush=True)
+            return True
+    return False
+
+
+def _build_figures(index: Path, wait_s: float) -> dict | None:
+    """The figures a build by ``bench backends`` left in ``index`` (waiting ``wait_s`` for them:
+    they are written just after its ``vnsearch index`` ends)."""
+    done = index / "bench-build.json"
+    deadline = time.time() + wait_s
+    while not done.exists() and time.time() < deadline:
+        time.sleep(1)
+    return json.loads(done.read_text("utf-8")) if done.exists() else None
 
 
 def _close(engine) -> None:
@@ -253,7 +265,8 @@ def bench_backends(
                 system, paths, dirs[system], provinces, stats["text_mb"], stats["articles"]
             )
     for system in ("vn-whoosh", "vn-xapian"):  # a given index may still be being built
-        _wait_for_writers(dirs[system])
+        if _wait_for_writers(dirs[system]) and full[system] is None:
+            full[system] = _build_figures(dirs[system], 120)
     dirs["vn-xapian-2shards"] = reshard(
         dirs["vn-xapian"], work / f"vn-xapian-{SHARDS}shards-{t}", SHARDS
     )
@@ -328,7 +341,7 @@ def bench_backends(
         "per_page": 10,
         "ingest_limit": sub_n,
         "indexes": {s: str(d) for s, d in dirs.items()},
-        "reused": {s: full.get(s) is None for s in ("vn-whoosh", "vn-xapian")},
+        "given": {"vn-whoosh": bool(whoosh_index), "vn-xapian": bool(xapian_index)},
         "serve": {"seconds": serve_seconds, "clients": clients},
         "versions": {k: common._pkg(k) for k in ("tantivy", "xapian-bindings-binary", "Whoosh")},
         "sqlite": sqlite3.sqlite_version,
