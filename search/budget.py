@@ -2,9 +2,8 @@
 
 Parsing must never hang or abort a run, whatever a file holds. Every regex is
 linear and lines are capped (that is the fix); this module is the safety net:
-:func:`within_budget` stops a call that uses more CPU than it was given, and
-:func:`failure_reason` turns any exception of one record into a short reason
-for the run's summary.
+:func:`within_budget` stops a call that uses more CPU than it was given
+(:mod:`search.reasons` words what a stopped or failed record is skipped for).
 
 The budget is a profiling timer (``ITIMER_PROF``, user plus system CPU) whose
 signal raises :class:`OverBudget` in the interrupted code. CPython's regex
@@ -81,22 +80,3 @@ def within_budget(seconds: float | None, fn: Callable[..., T], *args) -> T:
         _armed = False
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, old)
-
-
-def too_slow(seconds: float | None) -> str:
-    """The reason given for a record over its budget (None: an outer call's budget)."""
-    if seconds is None:
-        return "took too long to parse"
-    return f"took too long to parse (over {seconds:g} s)"
-
-
-def failure_reason(e: BaseException) -> str:
-    """A short reason for an unexpected error while reading or parsing one record."""
-    if isinstance(e, OverBudget):
-        return "took too long to parse"
-    if isinstance(e, RecursionError):
-        return "nested too deeply to parse"
-    if isinstance(e, MemoryError):
-        return "too large to parse (out of memory)"
-    detail = " ".join(str(e).split())[:120]
-    return f"cannot parse ({type(e).__name__}{': ' + detail if detail else ''})"

@@ -5,6 +5,8 @@ contents, each segment's stored articles and every field's terms and posting
 blocks) and the vocabulary is checked by SQLite and against the index. Each
 finding says what is wrong and what to do; ``repair`` rebuilds a vocabulary that
 does not match the index (the index itself is rebuilt by `vnsearch index --rebuild`).
+What people read (a finding's part, problem and fix, what was repaired) is
+Vietnamese; a finding's ``code`` names its part for programs.
 """
 
 from __future__ import annotations
@@ -44,9 +46,19 @@ from .vocab import Vocabulary, vocab_path
 
 log = logging.getLogger(__name__)
 
-REBUILD = "run `vnsearch index --rebuild` (it keeps every stored article it can read)"
-REPAIR = "run `vnsearch check --repair` (or the next `vnsearch index` does it)"
-XAPIAN_REBUILD = "index the articles again into a new folder (`vnsearch index --backend xapian`)"
+REBUILD = "chạy `vnsearch index --rebuild` (lệnh này giữ lại mọi bài đã lưu còn đọc được)"
+REPAIR = "chạy `vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo sẽ tự sửa)"
+XAPIAN_REBUILD = "lập chỉ mục lại các bài vào một thư mục mới (`vnsearch index --backend xapian`)"
+REMOVE_LEFTOVERS = "`vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo) sẽ xóa chúng"
+# A finding's code (stable, for programs) -> the part's name people read.
+PARTS = {
+    "metadata": "siêu dữ liệu",
+    "toc": "mục lục",
+    "segment": "phân đoạn",
+    "shard": "shard",
+    "leftovers": "tệp thừa",
+    "vocabulary": "từ vựng",
+}
 # Broken documents or terms listed per segment before "and N more".
 SHOW = 5
 # How far a field's term weights may be from its recorded length (see _check_postings).
@@ -55,16 +67,32 @@ LENGTH_TOLERANCE = 0.2
 
 @dataclass
 class Finding:
-    """One thing wrong (or, with ``damage`` False, worth knowing) and what to do about it."""
+    """One thing wrong (or, with ``damage`` False, worth knowing) and what to do about it.
 
-    part: str
+    ``code`` is the part's stable name (a key of PARTS); ``name`` tells which one
+    of several (a segment's id); ``part`` is what people read.
+    """
+
+    code: str
     problem: str
     fix: str
     damage: bool = True
+    name: str = ""
+
+    @property
+    def part(self) -> str:
+        """The part in Vietnamese, with its name if it has one (``phân đoạn 3fa1``)."""
+        return f"{PARTS[self.code]} {self.name}".strip()
 
     def to_dict(self) -> dict:
         """Plain-dict form for JSON."""
-        return {"part": self.part, "problem": self.problem, "fix": self.fix, "damage": self.damage}
+        return {
+            "code": self.code,
+            "part": self.part,
+            "problem": self.problem,
+            "fix": self.fix,
+            "damage": self.damage,
+        }
 
 
 @dataclass
@@ -72,6 +100,7 @@ class CheckReport:
     """What `vnsearch check` found."""
 
     path: str
+    backend: str = "whoosh"
     articles: int = 0
     segments: int = 0
     terms: int = 0
@@ -123,7 +152,7 @@ def _check_xapian(path: Path, repair: bool, lock_timeout: float) -> CheckReport:
     from .backends import xapian as xb
 
     def run(repaired: list[str]) -> CheckReport:
-        report = CheckReport(str(path), repaired=repaired)
+        report = CheckReport(str(path), backend="xapian", repaired=repaired)
         checked = xb.check(path)
         report.segments, report.articles, report.terms, report.postings, problems = checked
         for problem in problems:
@@ -137,7 +166,7 @@ def _check_xapian(path: Path, repair: bool, lock_timeout: float) -> CheckReport:
     with write_lock(path, lock_timeout):
         report = run([])
         damaged = [f for f in report.findings if f.damage]
-        if damaged and all(f.part == "vocabulary" for f in damaged):
+        if damaged and all(f.code == "vocabulary" for f in damaged):
             vocab = _fresh_vocabulary(path)
             try:
                 from .ingest import repair_vocabulary
@@ -149,7 +178,7 @@ def _check_xapian(path: Path, repair: bool, lock_timeout: float) -> CheckReport:
                     store.close()
             finally:
                 vocab.close()
-            report = run([f"vocabulary rebuilt from {n or 0} stored article(s)"])
+            report = run([rebuilt_vocabulary(n)])
     return report
 
 
@@ -160,15 +189,19 @@ def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
         meta = read_meta(path)
     except IndexDamaged:
         meta = {}
-        add(Finding("metadata", f"{META_FILE} is damaged (not vnsearch metadata)", REBUILD))
+        add(
+            Finding(
+                "metadata", f"{META_FILE} bị hỏng (không phải siêu dữ liệu của vnsearch)", REBUILD
+            )
+        )
     if meta is None:
-        add(Finding("metadata", f"{META_FILE} is missing", REBUILD))
+        add(Finding("metadata", f"thiếu {META_FILE}", REBUILD))
     elif meta and meta["schema_version"] != SCHEMA_VERSION:
         add(
             Finding(
                 "metadata",
-                f"built by schema version {meta['schema_version']}, this "
-                f"vnsearch uses {SCHEMA_VERSION}",
+                f"được tạo với lược đồ phiên bản {meta['schema_version']}, vnsearch này "
+                f"dùng phiên bản {SCHEMA_VERSION}",
                 REBUILD,
             )
         )
@@ -177,12 +210,13 @@ def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
     try:
         toc = read_toc(storage)
     except Exception as e:  # noqa: BLE001 - any failure to read it is the finding
+        toc_files = f"_{INDEX_NAME}_*.toc"
         what = (
-            "missing"
+            f"thiếu {toc_files}"
             if TOC._latest_generation(storage, INDEX_NAME) < 0
-            else f"unreadable ({type(e).__name__})"
+            else f"không đọc được {toc_files} ({type(e).__name__})"
         )
-        add(Finding("table of contents", f"_{INDEX_NAME}_*.toc is {what}", REBUILD))
+        add(Finding("toc", what, REBUILD))
         return report
     report.segments = len(toc.segments)
     for seg in toc.segments:
@@ -191,7 +225,11 @@ def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
     if report.healthy:
         _check_vocabulary(path, report)
     else:
-        add(Finding("vocabulary", "not compared with a damaged index", REBUILD, damage=False))
+        add(
+            Finding(
+                "vocabulary", "chưa được so với chỉ mục vì chỉ mục bị hỏng", REBUILD, damage=False
+            )
+        )
     return report
 
 
@@ -201,14 +239,17 @@ def _check_segment(storage, schema, seg, report: CheckReport) -> None:
     if seg.is_compound():
         fname = seg.make_filename(".seg")
         if not storage.file_exists(fname):
-            add(Finding(f"segment {name}", f"{fname} is missing", REBUILD))
+            add(Finding("segment", f"thiếu {fname}", REBUILD, name=name))
             return
     try:
         reader = open_segment(storage, schema, seg)
     except Exception as e:  # noqa: BLE001
         add(
             Finding(
-                f"segment {name}", f"cannot be opened ({type(e).__name__}: {str(e)[:100]})", REBUILD
+                "segment",
+                f"không mở được ({type(e).__name__}: {str(e)[:100]})",
+                REBUILD,
+                name=name,
             )
         )
         return
@@ -232,12 +273,13 @@ def _check_stored(reader, name: str, report: CheckReport) -> None:
             if len(bad) > 1000:  # the whole file is gone: no need to try every one
                 break
     if bad:
-        shown = ", ".join(map(str, bad[:SHOW])) + (
-            f" and {len(bad) - SHOW} more" if len(bad) > SHOW else ""
-        )
+        shown = _some([str(n) for n in bad])
         report.findings.append(
             Finding(
-                f"segment {name}", f"stored articles cannot be read (documents {shown})", REBUILD
+                "segment",
+                f"không đọc được các bài đã lưu (tài liệu số {shown})",
+                REBUILD,
+                name=name,
             )
         )
 
@@ -270,7 +312,7 @@ def _check_postings(reader, name: str, report: CheckReport) -> None:
                 if len(bad) > 100:
                     break
     except Exception as e:  # noqa: BLE001 - the term list itself is cut short
-        bad.append(f"term list ({type(e).__name__}: {str(e)[:80]})")
+        bad.append(f"danh sách từ ({type(e).__name__}: {str(e)[:80]})")
     # A damaged term list can also end early without an error: the terms'
     # weights must add up to each field's length, kept in the table of
     # contents. Merged segments sum lengths from Whoosh's one-byte (lossy)
@@ -281,14 +323,19 @@ def _check_postings(reader, name: str, report: CheckReport) -> None:
             expected = length * getattr(fieldtype.format, "field_boost", 1.0)
             if abs(weights[fieldname] - expected) > 0.5 + LENGTH_TOLERANCE * expected:
                 bad.append(
-                    f"{fieldname}: its terms add up to {weights[fieldname]:g} "
-                    f"occurrences, not {expected:g}"
+                    f"{fieldname}: các từ cộng lại được {weights[fieldname]:g} "
+                    f"lần xuất hiện, không phải {expected:g}"
                 )
     if bad:
-        shown = ", ".join(bad[:SHOW]) + (f" and {len(bad) - SHOW} more" if len(bad) > SHOW else "")
         report.findings.append(
-            Finding(f"segment {name}", f"postings cannot be read: {shown}", REBUILD)
+            Finding("segment", f"không đọc được danh sách vị trí: {_some(bad)}", REBUILD, name=name)
         )
+
+
+def _some(items: list[str]) -> str:
+    """The first SHOW items, then how many more."""
+    more = len(items) - SHOW
+    return ", ".join(items[:SHOW]) + (f" và {more} mục khác" if more > 0 else "")
 
 
 def _walk(m, size: int) -> int:
@@ -326,8 +373,8 @@ def _check_leftovers(path: Path, toc, report: CheckReport) -> None:
         report.findings.append(
             Finding(
                 "leftovers",
-                f"{len(stray)} file(s) of an interrupted write ({', '.join(stray[:3])})",
-                "`vnsearch check --repair` (or the next `vnsearch index`) removes them",
+                f"{len(stray)} tệp của một lần ghi bị gián đoạn ({', '.join(stray[:3])})",
+                REMOVE_LEFTOVERS,
                 damage=False,
             )
         )
@@ -336,17 +383,23 @@ def _check_leftovers(path: Path, toc, report: CheckReport) -> None:
 def _check_vocabulary(path: Path, report: CheckReport, current_stamp=None) -> None:
     add = report.findings.append
     if not vocab_path(path).exists():
-        add(Finding("vocabulary", f"{vocab_path(path).name} is missing", REPAIR))
+        add(Finding("vocabulary", f"thiếu {vocab_path(path).name}", REPAIR))
         return
     try:
         vocab = Vocabulary(path)
     except sqlite3.DatabaseError as e:
-        add(Finding("vocabulary", f"not an SQLite database ({e})", REPAIR))
+        add(Finding("vocabulary", f"không phải cơ sở dữ liệu SQLite ({e})", REPAIR))
         return
     try:
         problems = vocab.integrity()
         if problems:
-            add(Finding("vocabulary", "SQLite integrity check: " + "; ".join(problems[:3]), REPAIR))
+            add(
+                Finding(
+                    "vocabulary",
+                    "SQLite kiểm tra thấy lỗi: " + "; ".join(problems[:3]),
+                    REPAIR,
+                )
+            )
             return
         current = current_stamp() if current_stamp else stamp(open_index(path))
         if not vocab.matches(current):
@@ -354,15 +407,14 @@ def _check_vocabulary(path: Path, report: CheckReport, current_stamp=None) -> No
             add(
                 Finding(
                     "vocabulary",
-                    f"does not match the index: it counts "
-                    f"{st.get('documents')} article(s) at index commit "
-                    f"{st.get('index_generation')}, the index has {current.documents} at "
-                    f"commit {current.generation}",
+                    f"không khớp với chỉ mục: từ vựng đếm {st.get('documents')} bài ở "
+                    f"lần ghi {st.get('index_generation')} của chỉ mục, còn chỉ mục có "
+                    f"{current.documents} bài ở lần ghi {current.generation}",
                     REPAIR,
                 )
             )
     except (sqlite3.DatabaseError, *READ_ERRORS) as e:
-        add(Finding("vocabulary", f"cannot be read ({type(e).__name__}: {e})", REPAIR))
+        add(Finding("vocabulary", f"không đọc được ({type(e).__name__}: {e})", REPAIR))
     finally:
         vocab.close()
 
@@ -389,18 +441,23 @@ def _repair(path: Path, report: CheckReport) -> None:
     from .backends.whoosh import WhooshStore
     from .ingest import repair_vocabulary  # ingest imports the indexing machinery
 
-    if not report.healthy and any(f.part != "vocabulary" for f in report.findings if f.damage):
+    if not report.healthy and any(f.code != "vocabulary" for f in report.findings if f.damage):
         return  # a damaged index: only `vnsearch index --rebuild` helps
     removed = remove_leftovers(path)
     for stale in stale_rebuilds(path):  # under the write lock: a killed rebuild's copy
         shutil.rmtree(stale, ignore_errors=True)
         removed.append(stale.name)
     if removed:
-        report.repaired.append(f"removed {len(removed)} leftover file(s)")
-    if any(f.part == "vocabulary" and f.damage for f in report.findings):
+        report.repaired.append(f"đã xóa {len(removed)} tệp thừa")
+    if any(f.code == "vocabulary" and f.damage for f in report.findings):
         vocab = _fresh_vocabulary(path)
         try:
             n = repair_vocabulary(WhooshStore(path), vocab)
         finally:
             vocab.close()
-        report.repaired.append(f"vocabulary rebuilt from {n or 0} stored article(s)")
+        report.repaired.append(rebuilt_vocabulary(n))
+
+
+def rebuilt_vocabulary(n: int | None) -> str:
+    """What a repair that rebuilt the vocabulary says."""
+    return f"đã dựng lại từ vựng từ {n or 0} bài đã lưu"

@@ -595,14 +595,15 @@ def check(index_dir, repair, wait, as_json):
         _dump(report.to_dict())
     else:
         for line in report.repaired:
-            click.echo(f"repaired: {line}")
+            click.echo(f"đã sửa: {line}")
         for f in report.findings:
-            label = "damaged" if f.damage else "note"
+            label = "hỏng" if f.damage else "lưu ý"
             click.echo(f"{label}: {f.part}: {f.problem}; {f.fix}")
-        state = "healthy" if report.healthy else "DAMAGED"
+        state = "chỉ mục tốt" if report.healthy else "CHỈ MỤC HỎNG"
+        parts = "shard" if report.backend == "xapian" else "phân đoạn"
         click.echo(
-            f"{state}: {report.articles} article(s), {report.segments} segment(s), "
-            f"{report.terms} term(s), {report.postings} posting(s) checked  ({index_dir})"
+            f"{state}: đã kiểm tra {report.articles} bài, {report.segments} {parts}, "
+            f"{report.terms} từ, {report.postings} liên kết từ–bài  ({index_dir})"
         )
     if not report.healthy:
         sys.exit(1)

@@ -65,14 +65,18 @@ class BadQuery(SearchError):
 
 
 class BadArticle(SearchError):
-    """An input file or record that cannot become an article; carries the reason."""
+    """An input file or record that cannot become an article.
+
+    ``reason`` is for people (Vietnamese); ``code`` names it for programs (search.reasons).
+    """
 
     status = 422
 
-    def __init__(self, source: str, reason: str):
+    def __init__(self, source: str, reason: str, code: str = "parse_error"):
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
+        self.code = code
 
 
 class BadSetting(SearchError):

@@ -19,8 +19,9 @@ from functools import partial
 from pathlib import Path
 
 from . import backends
+from . import reasons as why
 from .article import Article
-from .budget import RECORD_TIMEOUT, OverBudget, failure_reason, too_slow, within_budget
+from .budget import RECORD_TIMEOUT, OverBudget, within_budget
 from .errors import BadArticle, BadQuery, IndexDamaged, WriteFailed
 from .extract.fingerprint import fingerprint
 from .index import (
@@ -69,7 +70,7 @@ class IndexReport:
             "merged": self.merged,
             "unchanged": self.unchanged,
             "note": self.note,
-            "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
+            "skipped": [s.to_dict() for s in self.skipped],
         }
 
 
@@ -107,12 +108,13 @@ def prepare(record: Record, budget: float | None = RECORD_TIMEOUT) -> Prepared |
         _load(record.kind)
         return within_budget(budget, _prepare, record)
     except BadArticle as e:
-        return Skipped(e.source, e.reason)
+        return Skipped(e.source, e.reason, e.code)
     except OverBudget:
-        return Skipped(record.source, too_slow(budget))
+        return Skipped(record.source, why.too_slow(budget), why.TOO_SLOW)
     except Exception as e:  # one record's failure must not end the run
         log.debug("cannot prepare %s", record.source, exc_info=True)
-        return Skipped(record.source, failure_reason(e))
+        code, reason = why.failure(e)
+        return Skipped(record.source, reason, code)
 
 
 def _load(kind: str) -> None:
@@ -153,9 +155,7 @@ def _prepared(records: list[Record], pools) -> Iterator[Prepared | Skipped]:
                 )
                 _unblock(pool)
                 pools.close()
-                yield Skipped(
-                    rec.source, f"took too long to parse (no answer in {wall_limit(budget):g} s)"
-                )
+                yield Skipped(rec.source, why.no_answer(wall_limit(budget) or 0), why.TOO_SLOW)
                 rest = rest[i + 1 :]
                 pool = pools.get(len(records))
                 break
@@ -363,8 +363,8 @@ def _index_into(
         if rebuilt is not None and (rebuilt or before):
             log.warning("%s: vocabulary rebuilt from %d stored articles", index_dir, rebuilt)
             run.report.note = (
-                f"vocabulary rebuilt from the {rebuilt} stored articles: it did "
-                "not match the index (an interrupted run)"
+                f"đã dựng lại từ vựng từ {rebuilt} bài đã lưu: nó không khớp với chỉ mục "
+                "(một lần chạy bị gián đoạn)"
             )
         seen: set[str] = set()
 
@@ -376,7 +376,9 @@ def _index_into(
                     if progress:
                         progress(1)
                 elif rec.id in seen:
-                    run.report.skipped.append(Skipped(rec.source, f"duplicate id {rec.id!r}"))
+                    run.report.skipped.append(
+                        Skipped(rec.source, why.duplicate_id(rec.id), why.DUPLICATE_ID)
+                    )
                     if progress:
                         progress(1)
                 elif run.known.get(rec.id) == rec.hash:
@@ -446,11 +448,11 @@ def _rebuild(
         report = _index_into(records, tmp, pools, batch_size, progress, lock_timeout)
         current, backup = swap_in(tmp, index_dir, keep_old=bool(lost))
         _install_vocabulary(tmp, index_dir, current)
-        report.note = f"rebuilt {index_dir}: {kept} stored article(s) kept"
+        report.note = f"đã xây dựng lại {index_dir}: giữ lại {kept} bài đã lưu"
         if lost:
             report.note += (
-                f"; {len(lost)} could not be read ({'; '.join(lost[:3])}); "
-                f"the old index files are kept in {backup}"
+                f"; {len(lost)} bài không đọc được ({'; '.join(lost[:3])}); "
+                f"các tệp của chỉ mục cũ được giữ trong {backup}"
             )
         return report
     finally:
@@ -566,9 +568,10 @@ def extract_paths(
                 load_tables(rec.kind)
                 yield within_budget(record_timeout, parse_record, rec)
             except BadArticle as e:
-                yield Skipped(e.source, e.reason)
+                yield Skipped(e.source, e.reason, e.code)
             except OverBudget:
-                yield Skipped(rec.source, too_slow(record_timeout))
+                yield Skipped(rec.source, why.too_slow(record_timeout), why.TOO_SLOW)
             except Exception as e:  # one record's failure must not end the run
                 log.debug("cannot parse %s", rec.source, exc_info=True)
-                yield Skipped(rec.source, failure_reason(e))
+                code, reason = why.failure(e)
+                yield Skipped(rec.source, reason, code)

@@ -10,6 +10,7 @@ import codecs
 import re
 import unicodedata
 
+from . import reasons as why
 from .analysis import ensure_normalized
 from .article import Article
 from .errors import BadArticle
@@ -22,6 +23,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # Windows-1258 text decodes to base letters and combining tone marks.
 _VIETNAMESE = re.compile(r"[\u0300\u0301\u0303\u0309\u0323ăâêôơưđĂÂÊÔƠƯĐ]")
 MAX_CONTROL_SHARE = 0.01
+EMPTY = "tệp rỗng"
 
 
 def _binary(text: str) -> bool:
@@ -33,46 +35,52 @@ def _binary(text: str) -> bool:
 def decode(raw: bytes, source: str) -> str:
     """Text of a file: UTF-8 (BOM or not), UTF-16 with BOM or Windows-1258; NFC-normalised."""
     if not raw.strip():
-        raise BadArticle(source, "empty file")
+        raise BadArticle(source, EMPTY, why.EMPTY)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = raw.decode("utf-16")
         except UnicodeDecodeError as e:
             raise BadArticle(
-                source, f"not valid UTF-16 text ({e.reason} at byte {e.start})"
+                source,
+                f"không giải mã được: không phải văn bản UTF-16 hợp lệ (lỗi ở byte {e.start})",
+                why.UNDECODABLE,
             ) from None
     elif b"\x00" in raw:
-        raise BadArticle(source, "binary content (NUL bytes)")
+        raise BadArticle(source, "tệp nhị phân (có byte NUL)", why.BINARY)
     else:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            text = _decode_cp1258(raw, source, f"{e.reason} at byte {e.start}")
+            text = _decode_cp1258(raw, source, f"lỗi ở byte {e.start}")
     if _binary(text):
-        raise BadArticle(source, "binary content (control characters)")
+        raise BadArticle(source, "tệp nhị phân (có ký tự điều khiển)", why.BINARY)
     if not text.strip():
-        raise BadArticle(source, "empty file")
+        raise BadArticle(source, EMPTY, why.EMPTY)
     return ensure_normalized(text)
 
 
 def _decode_cp1258(raw: bytes, source: str, utf8_error: str) -> str:
     """Windows-1258, accepted only if it reads as Vietnamese (else: undecodable)."""
-    undecodable = f"undecodable: not valid UTF-8 text ({utf8_error})"
+    undecodable = f"không giải mã được: không phải UTF-8 hợp lệ ({utf8_error})"
     # Windows-1258 bytes almost never form valid UTF-8 sequences; text with many
     # of them and a few broken bytes is damaged UTF-8, not Windows-1258.
     lenient = raw.decode("utf-8", "replace")
     invalid = lenient.count("\ufffd")
     valid = sum(ord(c) > 127 for c in lenient) - invalid
     if valid and valid * 4 >= invalid:
-        raise BadArticle(source, undecodable)
+        raise BadArticle(source, undecodable, why.UNDECODABLE)
     try:
         text = raw.decode("cp1258")
     except UnicodeDecodeError:
-        raise BadArticle(source, f"{undecodable} nor Windows-1258") from None
+        raise BadArticle(
+            source, f"{undecodable}, cũng không phải Windows-1258", why.UNDECODABLE
+        ) from None
     text = unicodedata.normalize("NFC", text)
     letters = sum(c.isalpha() for c in text)
     if not letters or len(_VIETNAMESE.findall(unicodedata.normalize("NFD", text))) < 0.02 * letters:
-        raise BadArticle(source, f"{undecodable} nor Vietnamese in Windows-1258")
+        raise BadArticle(
+            source, f"{undecodable}, cũng không phải tiếng Việt mã Windows-1258", why.UNDECODABLE
+        )
     return text
 
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import reasons as why
 from .article import content_hash
-from .budget import failure_reason
 
 PAGE_KINDS = {".txt": "txt", ".html": "html", ".htm": "html"}
 JSON_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -41,10 +41,15 @@ class Record:
 
 @dataclass
 class Skipped:
-    """An input that could not be indexed, and why."""
+    """An input that could not be indexed, and why: ``reason`` for people, ``code`` for programs."""
 
     source: str
     reason: str
+    code: str = why.UNREADABLE
+
+    def to_dict(self) -> dict:
+        """Plain-dict form for JSON."""
+        return {"source": self.source, "code": self.code, "reason": self.reason}
 
 
 def shown(path: os.PathLike | str) -> str:
@@ -68,15 +73,15 @@ def iter_files(paths: Iterable[os.PathLike | str]) -> Iterator[Path | Skipped]:
                 if f.is_file() and _supported(f.name):
                     yield f
                 elif f.is_symlink() and not f.exists() and _supported(f.name):
-                    yield Skipped(shown(f), "broken symbolic link")
+                    yield Skipped(shown(f), "liên kết tượng trưng bị hỏng", why.BROKEN_LINK)
         elif p.is_file():
             yield (
                 p
                 if _supported(p.name)
-                else Skipped(shown(p), f"unsupported file type {p.suffix or '(none)'}")
+                else Skipped(shown(p), why.unsupported(p.suffix), why.UNSUPPORTED)
             )
         else:
-            yield Skipped(shown(p), "no such file or folder")
+            yield Skipped(shown(p), "không có tệp hay thư mục này", why.NOT_FOUND)
 
 
 def read_records(path: Path) -> Iterator[Record | Skipped]:
@@ -89,13 +94,11 @@ def read_records(path: Path) -> Iterator[Record | Skipped]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            yield Skipped(
-                shown(path), f"larger than {MAX_BYTES // (1024 * 1024)} MB ({size} bytes)"
-            )
+            yield Skipped(shown(path), why.too_large(MAX_BYTES, size), why.TOO_LARGE)
             return
         raw = path.read_bytes()
     except OSError as e:
-        yield Skipped(shown(path), f"cannot read: {e.strerror}")
+        yield Skipped(shown(path), why.unreadable(e), why.UNREADABLE)
         return
     kind = PAGE_KINDS.get(path.suffix.lower(), "txt")
     yield Record(
@@ -127,19 +130,19 @@ def _json_record(line: bytes, source: str) -> Record | Skipped:
     """The record of one JSON line; any failure is that line's Skipped, never the file's."""
     try:
         d = json.loads(line)
-    except (UnicodeDecodeError, ValueError) as e:
-        return Skipped(source, f"invalid JSON line ({e})")
-    except Exception as e:  # noqa: BLE001 (RecursionError from deep nesting, MemoryError)
-        return Skipped(source, f"invalid JSON line ({failure_reason(e)})")
+    except Exception as e:  # noqa: BLE001 (also RecursionError from deep nesting, MemoryError)
+        return Skipped(source, why.bad_json(e), why.BAD_JSON)
     if not isinstance(d, dict):
-        return Skipped(source, "JSON line is not an object")
+        return Skipped(source, "dòng JSON không phải là một đối tượng", why.NOT_OBJECT)
     art_id = d.get("id")
     if isinstance(art_id, (int, float)) and not isinstance(art_id, bool):
         art_id = str(art_id)
     if not isinstance(art_id, str) or not art_id.strip():
-        return Skipped(source, 'JSON line has no "id"')
+        return Skipped(source, 'dòng JSON không có "id"', why.NO_ID)
     if not _encodable(art_id):
-        return Skipped(source, 'JSON line\'s "id" is not valid Unicode (a lone surrogate)')
+        return Skipped(
+            source, '"id" của dòng JSON không phải Unicode hợp lệ (nửa cặp surrogate)', why.BAD_ID
+        )
     return Record(id=art_id, source=source, raw=line, hash=content_hash(line), kind="json")
 
 
@@ -160,7 +163,9 @@ def _json_records(path: Path) -> Iterator[Record | Skipped]:
             for lineno, line in enumerate(_bounded_lines(f), 1):
                 if line is None:
                     yield Skipped(
-                        f"{shown(path)}:{lineno}", f"line longer than {MAX_LINE_BYTES} bytes"
+                        f"{shown(path)}:{lineno}",
+                        why.line_too_long(MAX_LINE_BYTES),
+                        why.LINE_TOO_LONG,
                     )
                     continue
                 if lineno == 1:
@@ -171,5 +176,4 @@ def _json_records(path: Path) -> Iterator[Record | Skipped]:
                 yield _json_record(line, f"{shown(path)}:{lineno}")
     except (OSError, EOFError, zlib.error) as e:
         where = f"{shown(path)}:{lineno + 1}" if lineno else shown(path)
-        reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
-        yield Skipped(where, f"cannot read: {reason}")
+        yield Skipped(where, why.unreadable(e), why.UNREADABLE)

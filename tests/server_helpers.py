@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Self
 
 HOST = "127.0.0.1"
-# The start-up line: the port chosen, and "(N processes x M threads; ...)".
+# The start-up line: the port chosen, and "(N tiến trình × M luồng; Ctrl+C để dừng)".
 LISTENING = re.compile(
-    r"^vnsearch: serving .* on http://127\.0\.0\.1:(\d+)/ \((.*)\)$", re.MULTILINE
+    r"^vnsearch: đang phục vụ .* tại http://127\.0\.0\.1:(\d+)/ \((.*)\)$", re.MULTILINE
 )
 # With several processes: their number, and the line of each gunicorn worker once it is up.
-WORKERS = re.compile(r"(\d+) processes x ")
+WORKERS = re.compile(r"(\d+) tiến trình × ")
 READY = re.compile(r"\] vnsearch: worker \d+ ready$", re.MULTILINE)
 
 

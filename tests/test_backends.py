@@ -335,15 +335,20 @@ def test_check_finds_a_damaged_shard_and_search_says_so_in_one_line(indexes, run
     copy = tmp_path / "copy"
     shutil.copytree(indexes["shards"], copy)
     result = runner.invoke(cli, ["check", "--index", str(copy)])
-    assert result.exit_code == 0 and "healthy" in result.output
+    assert result.exit_code == 0 and result.output.startswith("chỉ mục tốt: đã kiểm tra ")
+    assert f" {SHARDS} shard, " in result.output
     (copy / "vocab.sqlite").unlink()
     assert runner.invoke(cli, ["check", "--index", str(copy)]).exit_code == 1
     result = runner.invoke(cli, ["check", "--index", str(copy), "--repair"])
-    assert result.exit_code == 0 and "vocabulary rebuilt" in result.output, result.output
+    assert result.exit_code == 0 and "đã sửa: đã dựng lại từ vựng từ " in result.output, (
+        result.output
+    )
     table = copy / "shards" / "1" / "postlist.glass"
     table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
     result = runner.invoke(cli, ["check", "--index", str(copy)])
-    assert result.exit_code == 1 and "shard 1" in result.output
+    assert result.exit_code == 1 and "hỏng: shard: shard 1: " in result.output
+    assert "`vnsearch index --backend xapian`" in result.output
+    assert result.output.splitlines()[-1].startswith("CHỈ MỤC HỎNG: ")
     result = runner.invoke(cli, ["search", "can bo", "--index", str(copy)])
     assert result.exit_code == 2 and "hỏng" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1

@@ -79,21 +79,35 @@ GOOD_PAGES = {
 TRUNCATED = page("Bài bị cắt giữa chữ", "zqcut").encode("utf-8") + "Việt".encode()[:4]
 assert TRUNCATED[-3:] == b"Vi\xe1\xbb"[-3:]  # cut inside "ệ"
 BAD_PAGES = {
-    "empty.txt": (b"", "empty file"),
-    "blank.txt": (b" \r\n\t\n  ", "empty file"),
+    "empty.txt": (b"", "tệp rỗng"),
+    "blank.txt": (b" \r\n\t\n  ", "tệp rỗng"),
     "image.txt": (
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)) * 4,
-        "binary content",
+        "tệp nhị phân",
     ),
-    "noise.html": (bytes(random.Random(0).randrange(1, 32) for _ in range(4096)), "binary content"),
-    "truncated.txt": (TRUNCATED, "undecodable"),
+    "noise.html": (bytes(random.Random(0).randrange(1, 32) for _ in range(4096)), "tệp nhị phân"),
+    "truncated.txt": (TRUNCATED, "không giải mã được"),
     "utf16-no-bom.txt": (
         page("Bài UTF-16 không BOM", "zqnobom").encode("utf-16-le"),
-        "binary content",
+        "tệp nhị phân",
     ),
-    "latin1-garbage.txt": ("Cán bộ cấp xã ".encode() * 20 + b"\xff\xfe\xfa", "undecodable"),
+    "latin1-garbage.txt": ("Cán bộ cấp xã ".encode() * 20 + b"\xff\xfe\xfa", "không giải mã được"),
 }
 GOOD_IDS = {"good", "bom", "utf16-bom", "cp1258", "nested"}
+# The start of each reason (what people read) -> its code (what programs compare).
+CODES = {
+    "tệp rỗng": "empty",
+    "tệp nhị phân": "binary",
+    "không giải mã được": "undecodable",
+    "lớn hơn 10 MB": "too_large",
+    "không đọc được": "unreadable",
+    "dòng JSON không hợp lệ": "bad_json",
+    "dòng JSON không phải là một đối tượng": "not_object",
+    'dòng JSON không có "id"': "no_id",
+    "không có tiêu đề và nội dung": "no_text",
+    "trùng id": "duplicate_id",
+    "không có tệp hay thư mục này": "not_found",
+}
 
 
 def jsonl_lines() -> list[tuple[bytes, str | None]]:
@@ -101,16 +115,16 @@ def jsonl_lines() -> list[tuple[bytes, str | None]]:
     good = {"title": "Bài JSON", "body": "Cán bộ xã hoà giải ở thôn, mã zqjson."}
     return [
         (jline({"id": "j1", **good, "body": good["body"] + " một"}), None),
-        (b'{"id": "j-broken", "title": "x"', "invalid JSON line"),
-        (b"not json at all", "invalid JSON line"),
-        (b"[1, 2, 3]", "JSON line is not an object"),
-        (jline({"title": "Không có mã", "body": "x"}), 'JSON line has no "id"'),
+        (b'{"id": "j-broken", "title": "x"', "dòng JSON không hợp lệ"),
+        (b"not json at all", "dòng JSON không hợp lệ"),
+        (b"[1, 2, 3]", "dòng JSON không phải là một đối tượng"),
+        (jline({"title": "Không có mã", "body": "x"}), 'dòng JSON không có "id"'),
         (b"   ", None),
-        (jline({"id": "j-empty", "title": "", "body": ""}), "no title and no body"),
-        (b'{"id": "j-utf8", "title": "\xff\xfe"}', "invalid JSON line"),
+        (jline({"id": "j-empty", "title": "", "body": ""}), "không có tiêu đề và nội dung"),
+        (b'{"id": "j-utf8", "title": "\xff\xfe"}', "dòng JSON không hợp lệ"),
         (jline({"id": "j2", **good, "body": good["body"] + " hai"}), None),
-        (jline({"id": "j1", **good}), "duplicate id"),
-        (b'{"id": "j-nul", "title": "\x00"}', "invalid JSON line"),
+        (jline({"id": "j1", **good}), "trùng id 'j1' với một bản ghi trước đó"),
+        (b'{"id": "j-nul", "title": "\x00"}', "dòng JSON không hợp lệ"),
         (jline({"id": "j3", **good, "body": good["body"] + " ba"}), None),
     ]
 
@@ -158,18 +172,21 @@ def test_messy_folder(runner, seeded, messy):
     assert "Traceback" not in result.output
     assert json.loads((index / "last-run.json").read_text("utf-8")) == summary
     skipped = {s["source"]: s["reason"] for s in summary["skipped"]}
+    # Each reason comes with the stable code programs compare.
+    for s in summary["skipped"]:
+        assert s["code"] == CODES[next(r for r in CODES if s["reason"].startswith(r))], s
 
     # Every bad page is skipped with its reason.
     for name, (_, reason) in BAD_PAGES.items():
         assert skipped.pop(str(messy / name)).startswith(reason), name
-    assert skipped.pop(str(messy / "huge.txt")).startswith("larger than 10 MB")
+    assert skipped.pop(str(messy / "huge.txt")).startswith("lớn hơn 10 MB (")
     # Only the broken JSON lines are skipped, each as path:LINE.
     for lineno, (_, line_reason) in enumerate(jsonl_lines(), 1):
         if line_reason:
             assert skipped.pop(f"{messy / 'mixed.jsonl'}:{lineno}").startswith(line_reason), lineno
     # The truncated gzip: one skip at the line where the stream broke.
     (cut_source,) = [s for s in skipped if s.startswith(str(messy / "cut.jsonl.gz"))]
-    assert skipped.pop(cut_source).startswith("cannot read")
+    assert skipped.pop(cut_source) == "không đọc được: tệp gzip bị cắt cụt"
     read_before_break = int(cut_source.rsplit(":", 1)[1]) - 1
     assert skipped == {}
 
@@ -224,8 +241,8 @@ def test_text_summary_lists_reasons_on_stderr(runner, seeded, messy):
     )
     assert result.exit_code == 1
     assert "đã lập chỉ mục 1, gộp 0, không đổi 0, bỏ qua 2" in result.stdout
-    assert f"bỏ qua {messy / 'empty.txt'}: empty file" in result.stderr
-    assert f"bỏ qua {messy / 'nope.txt'}: no such file or folder" in result.stderr
+    assert f"bỏ qua {messy / 'empty.txt'}: tệp rỗng" in result.stderr
+    assert f"bỏ qua {messy / 'nope.txt'}: không có tệp hay thư mục này" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -238,8 +255,12 @@ def test_text_summary_lists_reasons_on_stderr(runner, seeded, messy):
             b"\xef\xbb\xbf" + jline({"id": "b1", "title": "BOM", "body": "x"}),
             None,
         ),
-        ("not-gzip.jsonl.gz", jline({"id": "g1", "title": "x", "body": "y"}), "cannot read"),
-        ("binary.jsonl", b"\x00\x01\x02\xff" * 100, "invalid JSON line"),
+        (
+            "not-gzip.jsonl.gz",
+            jline({"id": "g1", "title": "x", "body": "y"}),
+            "không đọc được: không phải tệp gzip",
+        ),
+        ("binary.jsonl", b"\x00\x01\x02\xff" * 100, "dòng JSON không hợp lệ"),
     ],
 )
 def test_odd_jsonl_files(runner, seeded, tmp_path, name, raw, reason):
@@ -289,7 +310,13 @@ def test_dangling_symlink_in_a_folder_is_reported(runner, seeded, tmp_path):
     os.symlink(d / "gone.txt", d / "dangling.txt")
     result, summary = run_index(runner, [d], index)
     assert summary["indexed"] == 1
-    assert [s["source"] for s in summary["skipped"]] == [str(d / "dangling.txt")]
+    assert summary["skipped"] == [
+        {
+            "source": str(d / "dangling.txt"),
+            "code": "broken_link",
+            "reason": "liên kết tượng trưng bị hỏng",
+        }
+    ]
     assert result.exit_code == 1
 
 
@@ -299,7 +326,9 @@ def test_dangling_symlink_given_by_name_is_reported(runner, seeded, tmp_path):
     os.symlink(tmp_path / "gone.txt", link)
     result, summary = run_index(runner, [link], index)
     assert result.exit_code == 1
-    assert summary["skipped"] == [{"source": str(link), "reason": "no such file or folder"}]
+    assert summary["skipped"] == [
+        {"source": str(link), "code": "not_found", "reason": "không có tệp hay thư mục này"}
+    ]
     assert ids_in(index) == seed_ids
 
 

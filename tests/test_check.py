@@ -46,7 +46,7 @@ def vocab_rows(ix) -> dict:
 def test_healthy_index(built, runner):
     result = runner.invoke(cli, ["check", "--index", str(built)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("healthy: 5 article(s), 1 segment(s)")
+    assert result.output.startswith("chỉ mục tốt: đã kiểm tra 5 bài, 1 phân đoạn, ")
     data = json.loads(runner.invoke(cli, ["check", "--index", str(built), "--json"]).output)
     assert data["healthy"] is True and data["findings"] == []
     assert data["articles"] == 5 and data["terms"] > 1000 and data["postings"] > data["terms"]
@@ -58,7 +58,7 @@ def test_deleted_documents_in_an_unmerged_segment_are_healthy(built):
     writer.delete_by_term("id", "000_5bb86f784192a000")
     writer.commit(merge=False)
     report = check_index(built)
-    assert [f for f in report.findings if f.part != "vocabulary"] == []
+    assert [f for f in report.findings if f.code != "vocabulary"] == []
     assert report.articles == 4
 
 
@@ -69,23 +69,28 @@ def test_missing_index_exits_2(tmp_path, runner):
 
 
 @pytest.mark.parametrize(
-    "damage, part",
+    "damage, code, part",
     [
-        ("toc", "table of contents"),
-        ("missing-seg", "segment"),
-        ("truncated-seg", "segment"),
-        ("stored-doc", "segment"),
+        ("toc", "toc", "mục lục"),
+        ("missing-seg", "segment", "phân đoạn"),
+        ("truncated-seg", "segment", "phân đoạn"),
+        ("stored-doc", "segment", "phân đoạn"),
     ],
 )
-def test_damaged_index_is_reported_with_what_to_do(built, runner, damage, part):
+def test_damaged_index_is_reported_with_what_to_do(built, runner, damage, code, part):
     DAMAGE[damage](built)
     result = runner.invoke(cli, ["check", "--index", str(built)])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    damaged = [line for line in result.output.splitlines() if line.startswith("damaged:")]
-    assert damaged and damaged[0].startswith(f"damaged: {part}")
-    assert "vnsearch index --rebuild" in damaged[0]
-    assert result.output.splitlines()[-1].startswith("DAMAGED")
+    damaged = [line for line in result.output.splitlines() if line.startswith("hỏng:")]
+    assert damaged and damaged[0].startswith(f"hỏng: {part}")
+    assert "chạy `vnsearch index --rebuild`" in damaged[0]
+    assert result.output.splitlines()[-1].startswith("CHỈ MỤC HỎNG: đã kiểm tra ")
+    # --json keeps the keys and gives the part's stable code beside its Vietnamese name.
+    data = json.loads(runner.invoke(cli, ["check", "--index", str(built), "--json"]).output)
+    first = next(f for f in data["findings"] if f["damage"])
+    assert set(first) == {"code", "part", "problem", "fix", "damage"}
+    assert first["code"] == code and first["part"].startswith(part)
     # --repair does not pretend to fix the index itself.
     assert runner.invoke(cli, ["check", "--index", str(built), "--repair"]).exit_code == 1
 
@@ -102,14 +107,14 @@ def test_overwritten_segment_bytes_are_found(built, at):
     seg.write_bytes(bytes(raw))
     report = check_index(built)
     assert not report.healthy, report
-    assert any(f.part.startswith("segment") for f in report.findings)
+    assert any(f.code == "segment" and f.part.startswith("phân đoạn ") for f in report.findings)
 
 
 @pytest.mark.parametrize("content", [b"", b'{"schema_version": 3', b"\xff\xfe"])
 def test_damaged_metadata_is_reported(built, content):
     (built / META_FILE).write_bytes(content)
     report = check_index(built)
-    assert [f.part for f in report.findings if f.damage] == ["metadata"]
+    assert [(f.code, f.part) for f in report.findings if f.damage] == [("metadata", "siêu dữ liệu")]
 
 
 def test_vocabulary_behind_the_index_is_found_and_repaired(built, tmp_path, runner, seed_dir):
@@ -133,12 +138,12 @@ def test_vocabulary_behind_the_index_is_found_and_repaired(built, tmp_path, runn
 
     result = runner.invoke(cli, ["check", "--index", str(built)])
     assert result.exit_code == 1
-    assert "damaged: vocabulary: does not match the index" in result.output
-    assert "check --repair" in result.output
+    assert "hỏng: từ vựng: không khớp với chỉ mục: từ vựng đếm 5 bài" in result.output
+    assert "chạy `vnsearch check --repair`" in result.output
 
     result = runner.invoke(cli, ["check", "--index", str(built), "--repair"])
     assert result.exit_code == 0, result.output
-    assert "repaired: vocabulary rebuilt from 6 stored article(s)" in result.output
+    assert "đã sửa: đã dựng lại từ vựng từ 6 bài đã lưu" in result.output
     assert vocab_rows(built) == vocab_rows(scratch)
     with Vocabulary(built) as v:
         assert v.matches(stamp(open_index(built)))
@@ -156,7 +161,7 @@ def test_damaged_vocabulary_file_is_repaired(built, runner, tmp_path, damage):
         path.unlink()
     result = runner.invoke(cli, ["check", "--index", str(built)])
     assert result.exit_code == 1, result.output
-    assert "damaged: vocabulary" in result.output
+    assert "hỏng: từ vựng: " in result.output
     result = runner.invoke(cli, ["check", "--index", str(built), "--repair"])
     assert result.exit_code == 0, result.output
     assert vocab_rows(built) == expected
@@ -169,10 +174,10 @@ def test_leftover_files_are_a_note_and_repair_removes_them(built, runner):
     (built / "mine.txt").write_text("keep", "utf-8")
     result = runner.invoke(cli, ["check", "--index", str(built)])
     assert result.exit_code == 0, result.output
-    assert "note: leftovers: 3 file(s)" in result.output
+    assert "lưu ý: tệp thừa: 3 tệp của một lần ghi bị gián đoạn" in result.output
     result = runner.invoke(cli, ["check", "--index", str(built), "--repair"])
     assert result.exit_code == 0
-    assert "repaired: removed 3 leftover file(s)" in result.output
+    assert "đã sửa: đã xóa 3 tệp thừa" in result.output
     assert not (built / "MAIN_zzzzleftover0000.seg").exists()
     assert not (built / "_MAIN_0.toc").exists()
     assert (built / "mine.txt").read_text("utf-8") == "keep"

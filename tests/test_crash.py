@@ -258,7 +258,7 @@ def test_kill_9_between_index_and_vocabulary_commits_is_repaired(tmp_path):
     index_paths([corpus], scratch, workers=1)
     assert vocab_counts(ix) == vocab_counts(scratch)
     check = vnsearch("check", "--index", ix)
-    assert check.communicate(timeout=300)[0].startswith("healthy")
+    assert check.communicate(timeout=300)[0].startswith("chỉ mục tốt:")
     assert check.returncode == 0
     print(f"{drifted} of the kills left the vocabulary behind the index")
 
@@ -287,7 +287,7 @@ def test_vocabulary_drift_is_repaired_at_every_point_between_the_commits(tmp_pat
     with Vocabulary(ix) as v:
         assert not v.matches(stamp(open_index(ix)))
     report = index_paths([seed_dir, corpus], ix, workers=1)
-    assert report.note and "vocabulary rebuilt from the 15 stored articles" in report.note
+    assert report.note and "đã dựng lại từ vựng từ 15 bài đã lưu" in report.note
     assert report.indexed == 10
     scratch = tmp_path / "scratch"
     index_paths([seed_dir, corpus], scratch, workers=1)

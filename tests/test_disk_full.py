@@ -122,7 +122,7 @@ def test_disk_full_keeps_the_last_commit(small_disk, tmp_path, seed_dir, runner,
     assert engine.article("000_5bb86f784192a000").title
     engine.close_all()
     report = check_index(ix)
-    assert all(f.part == "vocabulary" for f in report.findings if f.damage), report
+    assert all(f.code == "vocabulary" for f in report.findings if f.damage), report
 
     # With room again, the next run completes and repairs what is behind.
     subprocess.run(["mount", "-o", "remount,size=40m", str(small_disk)], check=True)

@@ -71,18 +71,22 @@ GOOD = {"title": "Tin tốt về cán bộ xã", "body": "Cán bộ xã hoà gi�
 # JSON lines: (line, reason it is skipped or None, the id it is indexed under).
 JSON_LINES = [
     (jline({"id": "deep-ok", **GOOD, "body": "Trước dòng sâu zqdeepok."}), None, "deep-ok"),
-    (DEEP + b"\n", "invalid JSON line (nested too deeply to parse)", None),
+    (DEEP + b"\n", "dòng JSON không hợp lệ (lồng quá sâu, không phân tích được)", None),
     (
         b'{"id": "deep-title", "title": ' + DEEP + b"}\n",
-        "invalid JSON line (nested too deeply to parse)",
+        "dòng JSON không hợp lệ (lồng quá sâu, không phân tích được)",
         None,
     ),
-    (jline({"id": [1, 2], **GOOD}), 'JSON line has no "id"', None),
-    (jline({"id": "odd-empty", "title": 5, "body": {"a": 1}}), "no title and no body", None),
-    (b"5\n", "JSON line is not an object", None),
+    (jline({"id": [1, 2], **GOOD}), 'dòng JSON không có "id"', None),
+    (
+        jline({"id": "odd-empty", "title": 5, "body": {"a": 1}}),
+        "không có tiêu đề và nội dung",
+        None,
+    ),
+    (b"5\n", "dòng JSON không phải là một đối tượng", None),
     (
         b'{"id": "\\ud800", "title": "x", "body": "y"}\n',
-        'JSON line\'s "id" is not valid Unicode (a lone surrogate)',
+        '"id" của dòng JSON không phải Unicode hợp lệ (nửa cặp surrogate)',
         None,
     ),
     (
@@ -112,12 +116,12 @@ JSON_LINES = [
     (jline({"id": "deep-after", **GOOD, "body": "Sau dòng sâu zqdeepafter."}), None, "deep-after"),
 ]
 BAD_FILES = {
-    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 8, "binary content"),
-    "noise.html": (bytes(random.Random(1).randrange(1, 32) for _ in range(4096)), "binary content"),
-    "empty.txt": (b"", "empty file"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 8, "tệp nhị phân"),
+    "noise.html": (bytes(random.Random(1).randrange(1, 32) for _ in range(4096)), "tệp nhị phân"),
+    "empty.txt": (b"", "tệp rỗng"),
     "no-text.html": (
         b"<html><body><script>x()</script></body></html>",
-        "no article text found in the HTML",
+        "không tìm thấy nội dung bài viết trong HTML",
     ),
 }
 # Enough plain articles for the run to use its worker pool.
@@ -219,8 +223,8 @@ def test_time_budget_skips_a_record(tmp_path, workers):
     )
     index = tmp_path / "index"
     report = index_paths([d], index, workers=workers, record_timeout=0.05)
-    assert [(s.source, s.reason) for s in report.skipped] == [
-        (str(d / "big.txt"), "took too long to parse (over 0.05 s)")
+    assert [(s.source, s.code, s.reason) for s in report.skipped] == [
+        (str(d / "big.txt"), "too_slow", "phân tích quá lâu (quá 0.05 giây)")
     ]
     assert report.indexed == 70
     # With the default budget the same article is indexed.
@@ -242,7 +246,7 @@ def test_record_timeout_option(runner, tmp_path):
         cli, ["index", str(d), "--index", str(index), "--workers", "1", "--record-timeout", "0.05"]
     )
     assert result.exit_code == 1
-    assert f"bỏ qua {d / 'big.txt'}: took too long to parse (over 0.05 s)" in result.stderr
+    assert f"bỏ qua {d / 'big.txt'}: phân tích quá lâu (quá 0.05 giây)" in result.stderr
 
 
 def test_extract_lists_hostile_records(runner, hostile):
@@ -291,8 +295,14 @@ def test_a_worker_that_never_answers_is_replaced(tmp_path, monkeypatch, sig):
                 os.kill(worker.pid, sig)
 
     report = index_paths([d], tmp_path / "index", workers=2, progress=progress)
-    assert [s.reason for s in report.skipped] == [
-        f"took too long to parse (no answer in {ingest.wall_limit(ingest.RECORD_TIMEOUT):g} s)"
+    assert [(s.code, s.reason) for s in report.skipped] == [
+        (
+            "too_slow",
+            (
+                "phân tích quá lâu (không có phản hồi sau "
+                f"{ingest.wall_limit(ingest.RECORD_TIMEOUT):g} giây)"
+            ),
+        )
     ]
     assert report.indexed == 79
     lost = report.skipped[0].source

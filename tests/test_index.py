@@ -76,19 +76,26 @@ def test_commits_fall_every_batch_across_pool_chunks(tmp_path, monkeypatch, chun
 
 
 @pytest.mark.parametrize(
-    "name, content, reason",
+    "name, content, code, reason",
     [
-        ("empty.txt", b"", "empty"),
-        ("blank.txt", b"  \n\n ", "empty"),
-        ("binary.txt", b"\x00\x01\x02PNG\x00" * 50, "binary"),
-        ("latin.txt", "Cán bộ".encode() + b"\xff\xfe\xfa invalid", "not valid"),
+        ("empty.txt", b"", "empty", "tệp rỗng"),
+        ("blank.txt", b"  \n\n ", "empty", "tệp rỗng"),
+        ("binary.txt", b"\x00\x01\x02PNG\x00" * 50, "binary", "tệp nhị phân"),
+        (
+            "latin.txt",
+            "Cán bộ".encode() + b"\xff\xfe\xfa invalid",
+            "undecodable",
+            "không phải UTF-8 hợp lệ",
+        ),
     ],
 )
-def test_bad_files_are_skipped_with_a_reason(corpus, empty_index, name, content, reason):
+def test_bad_files_are_skipped_with_a_reason(corpus, empty_index, name, content, code, reason):
     (corpus / name).write_bytes(content)
     report = index_paths([corpus], empty_index, workers=1)
     assert report.indexed == 5
-    assert [(s.source.endswith(name), reason in s.reason) for s in report.skipped] == [(True, True)]
+    assert [(s.source.endswith(name), s.code, reason in s.reason) for s in report.skipped] == [
+        (True, code, True)
+    ]
     assert Engine(empty_index).count() == 5
 
 
@@ -104,7 +111,9 @@ def test_utf16_and_bom_files_are_read(corpus, empty_index):
 
 def test_missing_paths_are_reported(empty_index, corpus):
     report = index_paths([corpus, corpus / "nope"], empty_index, workers=1)
-    assert [s.reason for s in report.skipped] == ["no such file or folder"]
+    assert [(s.code, s.reason) for s in report.skipped] == [
+        ("not_found", "không có tệp hay thư mục này")
+    ]
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
@@ -124,7 +133,7 @@ def test_outdated_schema_is_refused_until_rebuild(corpus, empty_index):
     with pytest.raises(IndexOutdated, match="--rebuild"):
         index_paths([corpus], empty_index, workers=1)  # never rebuilt implicitly
     report = index_paths([], empty_index, workers=1, rebuild=True)
-    assert report.note and "5 stored article(s) kept" in report.note
+    assert report.note and "giữ lại 5 bài đã lưu" in report.note
     assert json.loads(meta.read_text("utf-8"))["schema_version"] == SCHEMA_VERSION
     assert Engine(empty_index).count() == 5
     again = index_paths([corpus], empty_index, workers=1)

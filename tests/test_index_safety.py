@@ -117,7 +117,7 @@ def test_damaged_metadata_keeps_every_article(built, new_file, runner, damage):
 
     result = runner.invoke(cli, ["index", "--rebuild", str(new_file), "--index", str(built)])
     assert result.exit_code == 0, result.output
-    assert "6 stored article(s) kept" in result.output
+    assert "giữ lại 6 bài đã lưu" in result.output
     after = everything(built)
     assert {k: v for k, v in after.items() if k != "new"} == before
     assert after["new"]["title"] == "Tin mới về xã Quyết Tiến"
@@ -326,10 +326,10 @@ def test_rebuild_of_a_damaged_index_keeps_what_it_can_read(built, runner, damage
     )
     if damage == "stored-doc":
         assert kept == ids  # only the broken one is lost
-        assert "1 could not be read" in result.output
+        assert "1 bài không đọc được" in result.output
     elif damage == "toc":
         assert kept == set()
-        assert "could not be read" in result.output
+        assert "bài không đọc được" in result.output
     else:
         assert kept < ids or kept == set()
     if damage != "stored-doc":

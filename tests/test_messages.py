@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import subprocess
@@ -355,3 +356,330 @@ def test_library_errors_are_explained_in_vietnamese(error, start):
     assert "\n" not in line
     if isinstance(error, (IndexOutdated, IndexDamaged, IndexLocked, WriteFailed)):
         assert line.endswith(f". Chi tiết: {error}")  # the file, versions or cause kept
+
+
+# --- what `vnsearch check`, `index`, `extract` and `serve` print -----------------------------
+
+# Words of the English these commands once printed: none may come back in what they print.
+# (Commands and options in backquotes, paths, file names and codes are taken out first.)
+ENGLISH_WORDS = re.compile(
+    r"\b(the|and|or|of|is|are|not|it|its|from|with|by|more|no|file|files|folder|article|"
+    r"articles|segments?|terms?|postings?|checked|healthy|damaged|note|repaired|missing|run|"
+    r"vocabulary|leftovers?|stored|rebuilt|removed|match|cannot|read|opened|metadata|"
+    r"contents|interrupted|empty|binary|content|invalid|line|duplicate|larger|than|bytes|"
+    r"took|too|long|parse|such|unsupported|symbolic|broken|found|title|body|object|"
+    r"serving|on|stop|threads?|processes)\b",
+    re.IGNORECASE,
+)
+
+
+def english_left(line: str, *known: object) -> list[str]:
+    """The English words of a printed line, once ``known`` texts (paths, names) are removed."""
+    for text in sorted(map(str, known), key=len, reverse=True):
+        line = line.replace(text, " ")
+    line = re.sub(r"`[^`]*`", " ", line)  # commands and options, as typed
+    line = re.sub(r"\S*[._/][\w.*]\S*", " ", line)  # file names (vocab.sqlite, MAIN_x.seg)
+    return ENGLISH_WORDS.findall(line)
+
+
+# A log line (search.logs.FORMAT): for developers, and a library's own may be English.
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+
+
+def assert_vietnamese(text: str, *known: object) -> None:
+    """Every line of ``text`` (log lines aside) has Vietnamese letters and no old English word."""
+    lines = [line for line in text.splitlines() if line.strip() and not LOG_LINE.match(line)]
+    assert lines
+    for line in lines:
+        assert VIETNAMESE.search(line), line
+        assert english_left(line, *known) == [], line
+
+
+def _no_vocabulary(ix: Path) -> None:
+    from search.vocab import vocab_path
+
+    vocab_path(ix).unlink()
+
+
+def _leftover(ix: Path) -> None:
+    (ix / "MAIN_zzzzleftover0000.seg").write_bytes(b"partial")
+
+
+def _no_segment(ix: Path) -> None:
+    next(ix.glob("MAIN_*.seg")).unlink()
+
+
+def _no_metadata(ix: Path) -> None:
+    from search.index import META_FILE
+
+    (ix / META_FILE).unlink()
+
+
+@pytest.mark.whoosh_only  # Whoosh's files are damaged (a Xapian index: tests/test_backends.py)
+@pytest.mark.parametrize(
+    "damage, repair, exit_code, lines",
+    [
+        (None, False, 0, ["chỉ mục tốt: đã kiểm tra 5 bài, 1 phân đoạn, "]),
+        (
+            _no_vocabulary,
+            False,
+            1,
+            [
+                (
+                    "hỏng: từ vựng: thiếu vocab.sqlite; chạy `vnsearch check --repair` (hoặc lần "
+                    "`vnsearch index` tiếp theo sẽ tự sửa)"
+                ),
+                "CHỈ MỤC HỎNG: đã kiểm tra 5 bài, 1 phân đoạn, ",
+            ],
+        ),
+        (
+            _no_vocabulary,
+            True,
+            0,
+            ["đã sửa: đã dựng lại từ vựng từ 5 bài đã lưu", "chỉ mục tốt: đã kiểm tra 5 bài, "],
+        ),
+        (
+            _leftover,
+            False,
+            0,
+            [
+                (
+                    "lưu ý: tệp thừa: 1 tệp của một lần ghi bị gián đoạn (MAIN_zzzzleftover0000.seg); "
+                    "`vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo) sẽ xóa chúng"
+                ),
+                "chỉ mục tốt: ",
+            ],
+        ),
+        (_leftover, True, 0, ["đã sửa: đã xóa 1 tệp thừa", "chỉ mục tốt: "]),
+        (
+            _no_segment,
+            False,
+            1,
+            [
+                "hỏng: phân đoạn ",
+                (
+                    "lưu ý: từ vựng: chưa được so với chỉ mục vì chỉ mục bị hỏng; chạy "
+                    "`vnsearch index --rebuild` (lệnh này giữ lại mọi bài đã lưu còn đọc được)"
+                ),
+                "CHỈ MỤC HỎNG: đã kiểm tra 0 bài, 1 phân đoạn, 0 từ, 0 liên kết từ–bài",
+            ],
+        ),
+        (
+            _no_metadata,
+            False,
+            1,
+            ["hỏng: siêu dữ liệu: thiếu vnsearch.json; chạy `vnsearch index --rebuild`"],
+        ),
+    ],
+    ids=[
+        "healthy",
+        "no-vocabulary",
+        "repair-vocabulary",
+        "leftover",
+        "repair-leftover",
+        "no-segment",
+        "no-metadata",
+    ],
+)
+def test_check_speaks_vietnamese(runner, tmp_path, seed_dir, damage, repair, exit_code, lines):
+    from search.ingest import index_paths
+
+    ix = tmp_path / "index"
+    index_paths([seed_dir], ix, workers=1)
+    if damage:
+        damage(ix)
+    result = runner.invoke(cli, ["check", "--index", str(ix), *(["--repair"] if repair else [])])
+    assert result.exit_code == exit_code, result.output
+    printed = result.output.splitlines()
+    for start in lines:
+        assert any(line.startswith(start) for line in printed), (start, result.output)
+    assert printed[-1].endswith(f"  ({ix})")
+    assert_vietnamese(result.output, ix)
+    # --json: English keys, a stable code for each finding's part, Vietnamese for people.
+    data = json.loads(runner.invoke(cli, ["check", "--index", str(ix), "--json"]).output)
+    assert {"healthy", "findings", "repaired", "articles", "segments"} <= set(data)
+    for finding in data["findings"]:
+        assert set(finding) == {"code", "part", "problem", "fix", "damage"}
+        assert re.fullmatch(r"[a-z_]+", finding["code"])
+        assert_vietnamese(finding["problem"] + "; " + finding["fix"], ix)
+        assert VIETNAMESE.search(finding["part"]) or finding["code"] == "shard"
+
+
+def _jline(d: dict) -> bytes:
+    return json.dumps(d, ensure_ascii=False).encode() + b"\n"
+
+
+GOOD = {"title": "Tin tốt về cán bộ xã", "body": "Cán bộ xã hoà giải ở thôn bản."}
+# Inputs that are skipped: source (under the folder; ":N" a line) -> (bytes, code, reason).
+SKIPPED_FILES: dict[str, tuple[bytes | None, str, str]] = {
+    "empty.txt": (b"", "empty", "tệp rỗng"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)), "binary", "tệp nhị phân"),
+    "noise.txt": (bytes(range(1, 32)) * 64, "binary", "tệp nhị phân (có ký tự điều khiển)"),
+    "latin.txt": (
+        "Cán bộ cấp xã ".encode() * 20 + b"\xff\xfe\xfa",
+        "undecodable",
+        "không giải mã được: không phải UTF-8 hợp lệ (lỗi ở byte ",
+    ),
+    "utf16.txt": (
+        b"\xff\xfe" + "Cán bộ".encode("utf-16-le") + b"\x00\xd8",
+        "undecodable",
+        "không giải mã được: không phải văn bản UTF-16 hợp lệ (lỗi ở byte ",
+    ),
+    "huge.txt": (b"x" * (10 * 1024 * 1024 + 1), "too_large", "lớn hơn 10 MB (10485761 byte)"),
+    "no-text.html": (
+        b"<html><body><script>x()</script></body></html>",
+        "no_text",
+        "không tìm thấy nội dung bài viết trong HTML",
+    ),
+    "not-gzip.jsonl.gz": (
+        _jline({"id": "g", **GOOD}),
+        "unreadable",
+        "không đọc được: không phải tệp gzip",
+    ),
+    "dangling.txt": (None, "broken_link", "liên kết tượng trưng bị hỏng"),
+}
+SKIPPED_LINES: list[tuple[bytes, str | None, str | None]] = [
+    (_jline({"id": "j1", **GOOD}), None, None),
+    (b'{"id": "j-cut", "title": "x"', "bad_json", "dòng JSON không hợp lệ (thiếu dấu ',', cột "),
+    (b"[1, 2]", "not_object", "dòng JSON không phải là một đối tượng"),
+    (_jline({"title": "x", "body": "y"}), "no_id", 'dòng JSON không có "id"'),
+    (
+        b'{"id": "\\ud800", "title": "x", "body": "y"}',
+        "bad_id",
+        '"id" của dòng JSON không phải Unicode hợp lệ (nửa cặp surrogate)',
+    ),
+    (_jline({"id": "j-empty", "title": "", "body": ""}), "no_text", "không có tiêu đề và nội dung"),
+    (_jline({"id": "j1", **GOOD}), "duplicate_id", "trùng id 'j1' với một bản ghi trước đó"),
+    (
+        b'{"id": "j-bad", "title": "\xff\xfe"}',
+        "bad_json",
+        "dòng JSON không hợp lệ (không phải UTF-8",
+    ),
+    (b"[" * 100_000, "bad_json", "dòng JSON không hợp lệ (lồng quá sâu, không phân tích được)"),
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_inputs(tmp_path_factory) -> Path:
+    """A folder with one input for each reason a file or a JSON line is skipped."""
+    d = tmp_path_factory.mktemp("hostile-messages")
+    for name, (raw, _, _) in SKIPPED_FILES.items():
+        if raw is None:
+            os.symlink(d / "gone.txt", d / name)
+        else:
+            (d / name).write_bytes(raw)
+    (d / "lines.jsonl").write_bytes(b"\n".join(line.rstrip(b"\n") for line, _, _ in SKIPPED_LINES))
+    return d
+
+
+def _expected_skips(d: Path) -> dict[str, tuple[str, str]]:
+    expected = {str(d / name): (code, reason) for name, (_, code, reason) in SKIPPED_FILES.items()}
+    for i, (_, code, reason) in enumerate(SKIPPED_LINES, 1):
+        if code and reason:
+            expected[f"{d / 'lines.jsonl'}:{i}"] = (code, reason)
+    return expected
+
+
+@pytest.fixture(scope="module")
+def indexed_hostile(hostile_inputs, tmp_path_factory):
+    """(--json summary, the text run's stderr) of `vnsearch index` over the hostile folder."""
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    ix = tmp_path_factory.mktemp("hostile-index")
+    extra = [str(hostile_inputs / "notes.pdf"), str(hostile_inputs / "nope.txt")]
+    (hostile_inputs / "notes.pdf").write_bytes(b"%PDF-1.4")
+    as_json = runner.invoke(
+        cli, ["index", str(hostile_inputs), *extra, "--index", str(ix / "a"), "--json"]
+    )
+    assert as_json.exit_code == 1, as_json.output
+    text = runner.invoke(cli, ["index", str(hostile_inputs), *extra, "--index", str(ix / "b")])
+    assert text.exit_code == 1, text.output
+    return json.loads(as_json.stdout), text.stderr
+
+
+def _skip_cases() -> list[tuple[str, str, str]]:
+    cases = [(name, code, reason) for name, (_, code, reason) in SKIPPED_FILES.items()]
+    cases += [
+        (f"lines.jsonl:{i}", code, reason)
+        for i, (_, code, reason) in enumerate(SKIPPED_LINES, 1)
+        if code and reason
+    ]
+    cases += [
+        ("notes.pdf", "unsupported_type", "loại tệp không được hỗ trợ: .pdf"),
+        ("nope.txt", "not_found", "không có tệp hay thư mục này"),
+    ]
+    return cases
+
+
+@pytest.mark.parametrize("name, code, reason", _skip_cases())
+def test_each_skip_reason_is_vietnamese_with_a_stable_code(
+    indexed_hostile, hostile_inputs, name, code, reason
+):
+    summary, stderr = indexed_hostile
+    source = str(hostile_inputs / name)
+    (entry,) = [s for s in summary["skipped"] if s["source"] == source]
+    assert set(entry) == {"source", "code", "reason"}
+    assert entry["code"] == code
+    assert entry["reason"].startswith(reason)
+    assert_vietnamese(entry["reason"], hostile_inputs)
+    # The text summary prints the same reason on stderr.
+    assert f"  bỏ qua {source}: {entry['reason']}\n" in stderr
+
+
+def test_every_skipped_input_is_listed(indexed_hostile, hostile_inputs):
+    summary, stderr = indexed_hostile
+    sources = {s["source"] for s in summary["skipped"]}
+    assert sources == {str(hostile_inputs / name) for name, _, _ in _skip_cases()}
+    assert summary["indexed"] == 1  # j1, the one good line
+    assert_vietnamese(stderr, hostile_inputs)
+
+
+def test_extract_gives_the_same_vietnamese_reasons(runner, hostile_inputs):
+    result = runner.invoke(cli, ["extract", str(hostile_inputs / "lines.jsonl")])
+    assert result.exit_code == 1
+    for i, (_, code, reason) in enumerate(SKIPPED_LINES, 1):
+        if code and code != "duplicate_id":  # extract does not index: no id is met twice
+            assert f"bỏ qua {hostile_inputs / 'lines.jsonl'}:{i}: {reason}" in result.stderr
+    assert_vietnamese(result.stderr, hostile_inputs)
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
+def test_a_record_over_its_time_budget_is_skipped_in_vietnamese(runner, tmp_path, workers):
+    d = tmp_path / "in"
+    d.mkdir()
+    sentence = "Ủy ban nhân dân xã Mường Luân tổ chức hội nghị về công tác cán bộ năm 2024. "
+    (d / "big.txt").write_text("Tiêu đề bài dài\n" + sentence * 4000, "utf-8")
+    args = ["index", str(d), "--index", str(tmp_path / "ix"), "--workers", str(workers)]
+    result = runner.invoke(cli, [*args, "--record-timeout", "0.05", "--json"])
+    assert result.exit_code == 1
+    (entry,) = json.loads(result.stdout)["skipped"]
+    assert (entry["code"], entry["reason"]) == ("too_slow", "phân tích quá lâu (quá 0.05 giây)")
+
+
+def test_index_rebuild_note_is_vietnamese(runner, tmp_path, seed_dir):
+    ix = tmp_path / "index"
+    assert runner.invoke(cli, ["index", str(seed_dir), "--index", str(ix)]).exit_code == 0
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)])
+    assert result.exit_code == 0, result.output
+    assert f"đã xây dựng lại {ix}: giữ lại 5 bài đã lưu\n" in result.stderr
+    assert_vietnamese(result.output, ix)
+
+
+@pytest.mark.parametrize("processes", [1, 2], ids=["waitress", "gunicorn"])
+def test_serve_start_up_line_is_vietnamese(tmp_path, index_dir, processes):
+    from server_helpers import LISTENING, Server
+
+    from web.cli import has_gunicorn
+
+    if processes > 1 and not has_gunicorn():
+        pytest.skip("several server processes need gunicorn (Unix)")
+    with Server(index_dir, tmp_path / "serve.log", threads=3, processes=processes) as server:
+        assert server.get("/").status == 200  # the line's port is the one served
+        (line,) = [line for line in server.stderr().splitlines() if LISTENING.match(line)]
+    how = "3 luồng" if processes == 1 else "2 tiến trình × 3 luồng"
+    assert line == (
+        f"vnsearch: đang phục vụ {index_dir} tại http://127.0.0.1:{server.port}/ "
+        f"({how}; Ctrl+C để dừng)"
+    )
+    assert_vietnamese(line, index_dir, f"http://127.0.0.1:{server.port}/")

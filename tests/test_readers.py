@@ -66,19 +66,28 @@ def test_cp1258_bytes_are_not_utf8():
 
 
 @pytest.mark.parametrize(
-    "raw,reason",
+    "raw, code, reason",
     [
-        (b"", "empty file"),
-        (b"  \n\t\n", "empty file"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary content (NUL bytes)"),
-        (bytes(range(0x80, 0x100)) * 8, "undecodable"),
-        ("Cán bộ cấp xã".encode() + b"\xff\xfe\xfa", "undecodable: not valid UTF-8 text"),
+        (b"", "empty", "tệp rỗng"),
+        (b"  \n\t\n", "empty", "tệp rỗng"),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
+            "binary",
+            "tệp nhị phân (có byte NUL)",
+        ),
+        (bytes(range(0x80, 0x100)) * 8, "undecodable", "không giải mã được"),
+        (
+            "Cán bộ cấp xã".encode() + b"\xff\xfe\xfa",
+            "undecodable",
+            "không giải mã được: không phải UTF-8 hợp lệ (lỗi ở byte 19)",
+        ),
     ],
 )
-def test_bad_bytes_raise_bad_article(raw, reason):
+def test_bad_bytes_raise_bad_article(raw, code, reason):
     with pytest.raises(BadArticle) as e:
         decode(raw, "x.txt")
     assert e.value.reason.startswith(reason)
+    assert e.value.code == code
     assert e.value.source == "x.txt"
 
 
@@ -87,7 +96,7 @@ def test_oversized_page_is_skipped(tmp_path):
     path.write_bytes(b"a" * (MAX_BYTES + 1))
     (item,) = records(path)
     assert isinstance(item, Skipped)
-    assert item.reason.startswith("larger than 10 MB")
+    assert item.reason == f"lớn hơn 10 MB ({MAX_BYTES + 1} byte)" and item.code == "too_large"
 
 
 def test_iter_files_finds_every_kind_and_reports_the_rest(tmp_path):
@@ -99,7 +108,11 @@ def test_iter_files_finds_every_kind_and_reports_the_rest(tmp_path):
     assert found == ["a.txt", "b.html", "c.htm", "d.jsonl", "e.jsonl.gz", "f.TXT"]
     (pdf, missing) = list(iter_files([tmp_path / "g.pdf", tmp_path / "nope"]))
     assert isinstance(pdf, Skipped) and isinstance(missing, Skipped)
-    assert (pdf.reason, missing.reason) == ("unsupported file type .pdf", "no such file or folder")
+    assert (pdf.reason, missing.reason) == (
+        "loại tệp không được hỗ trợ: .pdf",
+        "không có tệp hay thư mục này",
+    )
+    assert (pdf.code, missing.code) == ("unsupported_type", "not_found")
 
 
 HTML = """<!DOCTYPE html>
@@ -226,9 +239,9 @@ def test_jsonl_records_with_a_broken_line(tmp_path, name, gz):
     assert items[0].source == f"{path}:1"
     assert items[0].kind == "json"
     assert items[1].source == f"{path}:2"
-    assert items[1].reason.startswith("invalid JSON line")
+    assert items[1].reason.startswith("dòng JSON không hợp lệ (") and items[1].code == "bad_json"
     assert items[2].source == f"{path}:4"
-    assert items[3].reason == 'JSON line has no "id"'
+    assert items[3].reason == 'dòng JSON không có "id"' and items[3].code == "no_id"
     assert items[0].hash != items[2].hash
 
 
@@ -273,7 +286,8 @@ def test_json_record_without_text_is_bad(tmp_path):
     (rec,) = records(path)
     with pytest.raises(BadArticle) as e:
         parse_record(rec)
-    assert (e.value.source, e.value.reason) == (f"{path}:1", "no title and no body")
+    assert (e.value.source, e.value.reason) == (f"{path}:1", "không có tiêu đề và nội dung")
+    assert e.value.code == "no_text"
 
 
 def test_truncated_gzip_keeps_the_lines_before(tmp_path):
@@ -284,4 +298,5 @@ def test_truncated_gzip_keeps_the_lines_before(tmp_path):
     items = records(path)
     assert all(isinstance(i, Record) for i in items[:-1])
     assert isinstance(items[-1], Skipped)
-    assert items[-1].reason.startswith("cannot read")
+    assert items[-1].reason == "không đọc được: tệp gzip bị cắt cụt"
+    assert items[-1].code == "unreadable"

@@ -165,7 +165,7 @@ def answers_correctly(port: int, engine, n: int = 8) -> bool:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_two_workers_share_the_socket_and_stop_together(index_dir, engine, tmp_path, signum):
     with Served(index_dir, tmp_path / "serve.log", processes=2) as server:
-        assert server.label == "2 processes x 4 threads; Ctrl+C to stop"
+        assert server.label == "2 tiến trình × 4 luồng; Ctrl+C để dừng"
         workers = server.workers(2)
         assert server.proc.pid not in workers
         # Both accept on the one socket the parent (gunicorn's arbiter) bound.
@@ -306,7 +306,7 @@ def test_reuse_port_needs_a_port(runner):
 
 def test_one_process_serves_in_the_parent(index_dir, engine, tmp_path):
     with Served(index_dir, tmp_path / "serve.log", processes=1) as server:
-        assert server.label == "4 threads; Ctrl+C to stop"  # waitress, as before
+        assert server.label == "4 luồng; Ctrl+C để dừng"  # waitress, as before
         assert children(server.proc.pid) == []
         answers = search_answers(server.port, 8)
         assert [status for status, _ in answers] == [200] * 8

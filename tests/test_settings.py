@@ -385,8 +385,8 @@ def test_serve_takes_its_settings(tmp_path, index_dir, port_from, processes, acc
         proc.terminate()
         proc.wait(20)
     text = log.read_text("utf-8")
-    assert f"on http://127.0.0.1:{port}/" in text
-    how = f"({processes} processes x 2 threads" if processes > 1 else "(2 threads"
+    assert f"tại http://127.0.0.1:{port}/" in text
+    how = f"({processes} tiến trình × 2 luồng" if processes > 1 else "(2 luồng"
     assert how in text, text
     assert ('"GET /api/search?q=can+bo HTTP/1.1" 200' in text) is access  # the access log
     assert "Traceback" not in text

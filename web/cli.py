@@ -142,7 +142,8 @@ def _urls(listen: list[tuple[str, int]], host: str) -> str:
 def _announce(opts: ServeOptions, listen: list[tuple[str, int]], how: str) -> None:
     """The start-up line (tests and bench/load.py read the port from it)."""
     click.echo(
-        f"vnsearch: serving {opts.index_dir} on {_urls(listen, opts.host)} ({how}; Ctrl+C to stop)",
+        f"vnsearch: đang phục vụ {opts.index_dir} tại {_urls(listen, opts.host)} "
+        f"({how}; Ctrl+C để dừng)",
         err=True,
     )
 
@@ -159,7 +160,7 @@ def gunicorn_settings(opts: ServeOptions) -> dict:
         # --reuse-port, gunicorn >= 24 binds none: each worker binds its own socket.
         listen = [lst.sock.getsockname()[:2] for lst in arbiter.LISTENERS]
         listen = listen or [(opts.host, opts.port)]
-        _announce(opts, listen, f"{opts.processes} processes x {opts.thread_count} threads")
+        _announce(opts, listen, f"{opts.processes} tiến trình × {opts.thread_count} luồng")
 
     def post_worker_init(worker) -> None:
         # From here on the worker beats its heartbeat (--timeout counts from then).
@@ -332,7 +333,7 @@ def serve_waitress(opts: ServeOptions) -> None:
         listen = [(opts.host, server.effective_port)]
     else:
         listen = list(server.effective_listen)
-    _announce(opts, listen, f"{opts.thread_count} threads")
+    _announce(opts, listen, f"{opts.thread_count} luồng")
     try:
         server.run()
     except KeyboardInterrupt:

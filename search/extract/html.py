@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from .. import reasons as why
 from ..article import Article
 from ..errors import BadArticle
 from .bylines import title_case
@@ -39,7 +40,9 @@ def parse_html(
     # A Document (as_dict is not asked for), or None when trafilatura finds nothing.
     doc_text = doc.text if isinstance(doc, Document) else None
     if not isinstance(doc, Document) or doc_text is None or not doc_text.strip():
-        raise BadArticle(source_path or article_id, "no article text found in the HTML")
+        raise BadArticle(
+            source_path or article_id, "không tìm thấy nội dung bài viết trong HTML", why.NO_TEXT
+        )
     title = (doc.title or "").strip()
     lines, alts = [], []
     for line in doc_text.splitlines():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from .. import reasons as why
 from ..analysis import normalize_text
 from ..article import Article
 from ..errors import BadArticle
@@ -40,12 +41,12 @@ def parse_json_line(raw: bytes, article_id: str, source: str) -> Article:
     try:
         d = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise BadArticle(source, f"invalid JSON line ({e})") from None
+        raise BadArticle(source, why.bad_json(e), why.BAD_JSON) from None
     if not isinstance(d, dict):
-        raise BadArticle(source, "JSON line is not an object")
+        raise BadArticle(source, "dòng JSON không phải là một đối tượng", why.NOT_OBJECT)
     title, body = _text(d.get("title")), _text(d.get("body"))
     if not title and not body:
-        raise BadArticle(source, "no title and no body")
+        raise BadArticle(source, "không có tiêu đề và nội dung", why.NO_TEXT)
     outlet = _text(d.get("outlet")) or _text(d.get("source"))
     if outlet.lower() in _NOT_OUTLETS:
         outlet = ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from .. import reasons as why
 from ..article import Article
 from ..errors import BadArticle
 from ..policy import PolicyRef, extract_refs, find_refs, leading_kind, ref_key
@@ -182,7 +183,7 @@ def parse_page(
         for piece in bounded_chunks(line, MAX_LINE_CHARS)
     ]
     if not items:
-        raise BadArticle(source_path or article_id, "no text")
+        raise BadArticle(source_path or article_id, "không có văn bản", why.NO_TEXT)
     page = _Page(items)
     start = page.head()
     end = page.tail_start(start)
@@ -191,7 +192,7 @@ def parse_page(
     if not page.title and page.lead:
         page.title, page.lead = page.lead, ""
     if not page.title and not page.body:
-        raise BadArticle(source_path or article_id, "no article text")
+        raise BadArticle(source_path or article_id, "không có nội dung bài viết", why.NO_TEXT)
     article = Article(
         id=article_id,
         title=page.title,
