@@ -89,10 +89,11 @@ def duplicate_id(article_id: str) -> str:
 
 def unreadable(e: BaseException) -> str:
     """An input that the system (or gzip) cannot read."""
-    return f"không đọc được: {_read_error(e)}"
+    return f"không đọc được: {read_error(e)}"
 
 
-def _read_error(e: BaseException) -> str:
+def read_error(e: BaseException) -> str:
+    """Why the system (or gzip) could not read a file, in Vietnamese where it is a common case."""
     if isinstance(e, gzip.BadGzipFile):
         return "không phải tệp gzip"
     if isinstance(e, EOFError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -32,6 +33,9 @@ from search.crawl.sources import DATA, load_sources
 from search.crawl.state import last_crawled, state_path
 from search.crawl.urls import article_id, host_of
 from search.extract.outlets import outlets
+
+# Letters only Vietnamese writes (see test_messages.py).
+VIETNAMESE = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
 
 AGENT = "vnsearch-test/1 (+http://127.0.0.1/lien-he)"
 ARGS = ("--delay", "0", "--timeout", "0.5", "--max-bytes", "1000000", "--user-agent", AGENT)
@@ -105,15 +109,18 @@ def test_first_run_reports_every_outcome_with_its_reason(first, site):
     assert r["skipped_by_robots"] == [site.url(cs.DISALLOWED)]
     assert {e["url"]: e["reason"] for e in r["errors"]} == {
         site.url(cs.GONE): "HTTP 404",
-        site.url(cs.SLOW): "timed out after 0.5 s",
+        site.url(cs.SLOW): "hết thời gian chờ sau 0.5 giây",
     }
     skipped = {s["url"]: s["reason"] for s in r["skipped"]}
-    assert skipped[site.url(cs.OVERSIZED)] == "larger than 1000000 bytes"
-    assert skipped[site.url(cs.NOT_HTML)] == "not HTML (application/pdf)"
+    assert skipped[site.url(cs.OVERSIZED)] == "lớn hơn 1000000 byte"
+    assert skipped[site.url(cs.NOT_HTML)] == "không phải HTML (application/pdf)"
     assert (
         skipped[site.url(cs.OFFSITE)]
-        == f"redirected off the site to {site.other_base}{cs.ARTICLES[0]}"
+        == f"chuyển hướng ra ngoài trang, tới {site.other_base}{cs.ARTICLES[0]}"
     )
+    # People read every reason: Vietnamese, or an HTTP status alone.
+    for reason in [*skipped.values(), *(e["reason"] for e in r["errors"])]:
+        assert VIETNAMESE.search(reason) or re.fullmatch(r"HTTP \d{3}", reason), reason
 
 
 def test_disallowed_and_unwanted_urls_are_never_requested(first, site):
@@ -210,7 +217,7 @@ def test_status_prints_the_state_per_host(third, site):
     line = next(x for x in result.stdout.splitlines() if x.startswith(host))
     assert "thu thập lần cuối 20" in line and "đã lập chỉ mục 6" in line
     assert "không còn 1" in line and "robots.txt chặn 1" in line and "bỏ qua 3" in line
-    assert f"lỗi gần nhất: {site.url(cs.SLOW)}: timed out after 0.5 s" in result.stdout
+    assert f"lỗi gần nhất: {site.url(cs.SLOW)}: hết thời gian chờ sau 0.5 giây" in result.stdout
     ((_, h, when),) = last_crawled(third.index_dir)
     assert h == host and when.tzinfo is not None
 
@@ -232,7 +239,7 @@ def test_since_skips_older_articles_and_a_larger_delay_wins(site, tmp_path):
         [site.canonical(1), site.canonical(2)]
     )  # published 2023-12-01 and 2023-06-08
     reasons = [s["reason"] for s in run.report["skipped"]]
-    assert any(r.startswith("published 2021-07-27, before 2023-01-01") for r in reasons)
+    assert "đăng ngày 2021-07-27, trước 2023-01-01" in reasons
 
 
 def test_max_pages_leaves_the_rest_for_the_next_round(site, tmp_path):
@@ -348,12 +355,19 @@ def test_sources_file_lists_every_outlet_of_the_outlets_table():
     "args, message",
     [
         ([], "không có gì để thu thập"),
-        (["seeds/"], "neither an http(s) URL nor a sources file"),
-        (["ftp://example.invalid/rss"], "neither an http(s) URL nor a sources file"),
+        (
+            ["seeds/"],
+            "Lỗi: không thu thập được: 'seeds/' không phải là địa chỉ http(s) hay tệp nguồn",
+        ),
+        (["ftp://example.invalid/rss"], "không phải là địa chỉ http(s) hay tệp nguồn (.toml)"),
         (["--every", "1x", "http://127.0.0.1:9/"], "không phải là thời lượng"),
-        (["--sources", "{bad}"], "is not valid TOML"),
-        (["--sources", "{missing}"], "cannot read"),
-        (["--sources", "{nohome}"], "home_page is not an http(s) URL"),
+        (["--sources", "{bad}"], "bad.toml không phải TOML hợp lệ. Chi tiết: "),
+        (["--sources", "{missing}"], "tệp nguồn không dùng được: không đọc được "),
+        (["--sources", "{missing}"], "none.toml: không tồn tại"),
+        (
+            ["--sources", "{nohome}"],
+            "nohome.toml: [[outlet]] thứ 1 (Báo): home_page không phải là địa chỉ http(s)",
+        ),
         (["--status"], "chưa có trạng thái thu thập"),
     ],
 )
@@ -374,6 +388,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+    before_detail = result.output.split("Chi tiết:")[0]  # tomllib's own words may follow
+    assert not re.search(r"\b(is|not|cannot|read|neither|nor|expected)\b", before_detail)
     assert not (tmp_path / "ix" / "crawl-state.sqlite").exists() or args == ["--status"]
 
 

@@ -276,7 +276,7 @@ def crawl(
     try:
         sources = load_sources(sources_file or DATA)
     except SourcesError as e:
-        raise _Failed(f"không đọc được tệp nguồn. Chi tiết: {e}") from None
+        raise _Failed(f"tệp nguồn không dùng được: {e}") from None
     if user_agent is None and not sources.contact:
         click.echo(
             "cảnh báo: User-Agent không có địa chỉ liên hệ: hãy đặt [crawler] contact "
@@ -314,7 +314,7 @@ def crawl(
             on_round=on_round,
         )
     except (SourcesError, ValueError) as e:
-        raise _Failed(f"không thu thập được. Chi tiết: {e}") from None
+        raise _Failed(f"không thu thập được: {e}") from None
     except SearchError as e:
         raise _Failed(explain(e, {"index_dir": index_dir})) from None
     except KeyboardInterrupt:

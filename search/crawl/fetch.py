@@ -39,6 +39,8 @@ BACKOFF_BASE, BACKOFF_CAP = 1.0, 300.0
 # A Retry-After longer than this stops the host for the round instead of waiting.
 MAX_RETRY_AFTER = 900.0
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Why a page robots.txt forbids is not fetched (people read the reasons: Vietnamese).
+DISALLOWED = "robots.txt không cho phép"
 _CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_-]{1,40})""")
 
 
@@ -167,7 +169,7 @@ class Fetcher:
             if self.store:
                 self.store.save_robots(host, None, None, "")
         else:  # unreachable or a server error: RFC 9309 says assume everything is disallowed
-            h.unavailable = f"robots.txt unavailable ({r.error or f'HTTP {r.status}'})"
+            h.unavailable = f"không đọc được robots.txt ({r.error or f'HTTP {r.status}'})"
             log.warning("%s: %s: nothing is fetched from it this round", host, h.unavailable)
             return
         h.rules = Protego.parse(text or "")
@@ -216,20 +218,23 @@ class Fetcher:
                 return Response(url, current, error=h.unavailable or h.stopped)
             if h.rules is None or not h.rules.can_fetch(current, self.agent):
                 log.info("%s: disallowed by robots.txt", current)
-                return Response(url, current, skipped="disallowed by robots.txt", by_robots=True)
+                return Response(url, current, skipped=DISALLOWED, by_robots=True)
             r = self._with_backoff(current, h, etag, last_modified, html_only)
             if r.status in (301, 302, 303, 307, 308) and r.final_url != current:
                 target = r.final_url
                 if not same_site(target, sites):
                     log.info("%s: redirected off the site to %s, not followed", current, target)
                     return Response(
-                        url, target, status=r.status, skipped=f"redirected off the site to {target}"
+                        url,
+                        target,
+                        status=r.status,
+                        skipped=f"chuyển hướng ra ngoài trang, tới {target}",
                     )
                 current = target
                 continue
             r.url = url
             return r
-        return Response(url, current, error=f"more than {MAX_REDIRECTS} redirects")
+        return Response(url, current, error=f"chuyển hướng quá {MAX_REDIRECTS} lần")
 
     def _with_backoff(self, url: str, h: _Host, etag, last_modified, html_only) -> Response:
         """One URL, asked again after 429/503 as Retry-After says, with capped back-off."""
@@ -239,12 +244,12 @@ class Fetcher:
                 return r
             wait = max(r_after(r), min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
             if wait > MAX_RETRY_AFTER:
-                h.stopped = f"HTTP {r.status}: the site asked to wait {wait:.0f} s"
+                h.stopped = f"HTTP {r.status}: trang yêu cầu chờ {wait:.0f} giây"
                 log.warning("%s: %s; no more requests to it this round", url, h.stopped)
                 return Response(url, url, r.status, error=h.stopped)
             log.info("%s: HTTP %d, asking again in %.1f s", url, r.status, wait)
             h.next_at = max(h.next_at, self.clock() + wait)
-        return Response(url, url, r.status, error=f"HTTP {r.status} after {MAX_ATTEMPTS} tries")
+        return Response(url, url, r.status, error=f"HTTP {r.status} sau {MAX_ATTEMPTS} lần thử")
 
     def _wait(self, h: _Host) -> None:
         pause = h.next_at - self.clock()
@@ -290,7 +295,7 @@ class Fetcher:
             if resp.status in (301, 302, 303, 307, 308):
                 target = normalize(resp.headers.get("Location", ""), url)
                 if target is None:
-                    out.error = f"HTTP {resp.status} without a usable Location"
+                    out.error = f"HTTP {resp.status} không có Location dùng được"
                 else:
                     out.final_url = target
             elif resp.status == 200:
@@ -298,9 +303,9 @@ class Fetcher:
             elif resp.status != 304:
                 out.error = f"HTTP {resp.status}"
         except urllib3.exceptions.TimeoutError:
-            out.error = f"timed out after {self.timeout:g} s"
+            out.error = f"hết thời gian chờ sau {self.timeout:g} giây"
         except (urllib3.exceptions.HTTPError, OSError) as e:
-            out.error = f"cannot connect: {_reason(e)}"
+            out.error = f"không kết nối được. Chi tiết: {_reason(e)}"
         finally:
             if resp is not None:
                 resp.close()
@@ -320,21 +325,21 @@ class Fetcher:
     ) -> None:
         ctype = out.content_type.split(";")[0].strip().lower()
         if html_only and ctype and ctype not in HTML_TYPES:
-            out.skipped = f"not HTML ({ctype})"
+            out.skipped = f"không phải HTML ({ctype})"
             return
         length = resp.headers.get("Content-Length", "")
         if length.isdigit() and int(length) > max_bytes:
-            out.skipped = f"larger than {max_bytes} bytes ({length} bytes)"
+            out.skipped = f"lớn hơn {max_bytes} byte ({length} byte)"
             return
         chunks, size = [], 0
         deadline = started + 3 * self.timeout
         for chunk in resp.stream(64 * 1024):
             size += len(chunk)
             if size > max_bytes:
-                out.skipped = f"larger than {max_bytes} bytes"
+                out.skipped = f"lớn hơn {max_bytes} byte"
                 return
             if self.clock() > deadline:
-                out.error = f"took longer than {3 * self.timeout:g} s to download"
+                out.error = f"tải về mất hơn {3 * self.timeout:g} giây"
                 return
             chunks.append(chunk)
         out.body = b"".join(chunks)

@@ -26,6 +26,7 @@ from .discover import canonical_link, kind_of, read_feed, read_home, read_sitema
 from .fetch import (
     DEFAULT_DELAY,
     DEFAULT_TIMEOUT,
+    DISALLOWED,
     MAX_PAGE_BYTES,
     Fetcher,
     gunzip,
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 20
 MAX_LISTING_BYTES = 50 * 1024 * 1024  # an inflated sitemap may be big (50,000 URLs)
+# Reasons people read (the crawl's summary, `--status`): Vietnamese.
+EMPTY_ANSWER = "câu trả lời rỗng"
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def resolve_starts(starts: Iterable[str], sources: Sources | None) -> list[Site]
             if start.lower().endswith(".toml"):
                 out += sites_of(load_sources(start))
                 continue
-            raise ValueError(f"{start!r} is neither an http(s) URL nor a sources file (.toml)")
+            raise ValueError(f"{start!r} không phải là địa chỉ http(s) hay tệp nguồn (.toml)")
         known = sources.by_host(url) if sources else None
         row = outlet_table.by_url(url)
         hosts = known.sites if known else frozenset({host_of(url)})
@@ -279,7 +282,7 @@ class Round:
             self.state.update([(work.url, {"status": st.INDEXED, "http_status": 304})])
             return
         if r.error or r.skipped or r.body is None:
-            self._failed(work.url, r.error or r.skipped or "empty answer", r.status)
+            self._failed(work.url, r.error or r.skipped or EMPTY_ANSWER, r.status)
             return
         body = r.body
         if body[:2] == b"\x1f\x8b":
@@ -287,7 +290,7 @@ class Round:
             if inflated is None:
                 self._error(
                     work.url,
-                    f"broken gzip or larger than {MAX_LISTING_BYTES // (1024 * 1024)} MB inflated",
+                    f"gzip hỏng hoặc lớn hơn {MAX_LISTING_BYTES // (1024 * 1024)} MB khi giải nén",
                 )
                 return
             body = inflated
@@ -360,7 +363,7 @@ class Round:
         if self.max_pages is not None and self.page_requests >= self.max_pages:
             return  # stays in the state; the next round takes it
         if self.since and work.published and work.published < self.since.isoformat():
-            self._skip(work.url, f"published {work.published}, before {self.since}", store=False)
+            self._skip(work.url, _too_old(work.published, self.since), store=False)
             return
         row = self.state.page(work.url)
         kept = row if row is not None and row.status in (st.INDEXED, st.SKIPPED) else None
@@ -384,7 +387,7 @@ class Round:
         if r.skipped or r.body is None:
             self._skip(
                 work.url,
-                r.skipped or "empty answer",
+                r.skipped or EMPTY_ANSWER,
                 {"etag": r.etag, "last_modified": r.last_modified, "http_status": r.status},
             )
             return
@@ -414,7 +417,7 @@ class Round:
         if self.since:
             published = work.published or _page_date(raw)
             if published and published < self.since.isoformat():
-                self._skip(work.url, f"published {published}, before {self.since}", fields)
+                self._skip(work.url, _too_old(published, self.since), fields)
                 return
         change = "changed" if (row and row.status == st.INDEXED) or same else "new"
         duplicate = any(f.fields["article_id"] == fields["article_id"] for f in self.batch)
@@ -487,7 +490,7 @@ class Round:
                     url,
                     {
                         "status": st.DISALLOWED,
-                        "reason": "disallowed by robots.txt",
+                        "reason": DISALLOWED,
                         "last_fetched": None,
                     },
                 )
@@ -523,6 +526,11 @@ class Round:
         self.state.update(
             [(url, {"status": st.ERROR, "http_status": status or None, "reason": reason})]
         )
+
+
+def _too_old(published: str, since: dt.date) -> str:
+    """Why a page published before --since is skipped."""
+    return f"đăng ngày {published}, trước {since.isoformat()}"
 
 
 def _page_date(raw: bytes) -> str | None:
@@ -568,7 +576,9 @@ def crawl(
     if not starts and sources is not None:
         sites = sites_of(sources)
     if not sites:
-        raise ValueError("nothing to crawl: give a home page, feed, sitemap or sources file")
+        raise ValueError(
+            "không có gì để thu thập: hãy cho một trang chủ, nguồn tin, sơ đồ trang hoặc tệp nguồn"
+        )
     agent = agent or user_agent(sources.contact if sources else None)
     with st.State(index_dir) as state:
         fetcher = Fetcher(agent, delay=delay, timeout=timeout, max_bytes=max_bytes, store=state)

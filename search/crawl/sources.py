@@ -20,6 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..reasons import read_error
 from .urls import host_of, normalize
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "sources.toml"
@@ -65,12 +66,12 @@ class Sources:
 
 def _urls(value, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SourcesError(f"{where}: expected a list of URLs")
+        raise SourcesError(f"{where}: cần một danh sách địa chỉ URL")
     out = []
     for v in value:
         u = normalize(v)
         if u is None:
-            raise SourcesError(f"{where}: {v!r} is not an http(s) URL")
+            raise SourcesError(f"{where}: {v!r} không phải là địa chỉ http(s)")
         out.append(u)
     return tuple(out)
 
@@ -82,25 +83,26 @@ def load_sources(path=DATA) -> Sources:
         with open(path, "rb") as f:
             data = tomllib.load(f)
     except OSError as e:
-        raise SourcesError(f"cannot read {path}: {e.strerror}") from None
+        raise SourcesError(f"không đọc được {path}: {read_error(e)}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise SourcesError(f"{path} is not valid TOML: {e}") from None
+        # tomllib's own words (English) say where and what: kept as the detail.
+        raise SourcesError(f"{path} không phải TOML hợp lệ. Chi tiết: {e}") from None
     crawler = data.get("crawler", {})
     contact = crawler.get("contact") if isinstance(crawler, dict) else None
     outlets = []
     for i, row in enumerate(data.get("outlet", []), 1):
-        where = f"{path}: outlet {i}"
+        where = f"{path}: [[outlet]] thứ {i}"
         if not isinstance(row, dict):
-            raise SourcesError(f"{where}: expected a table")
+            raise SourcesError(f"{where}: phải là một bảng")
         name, home = row.get("name"), row.get("home_page")
         if not isinstance(name, str) or not name.strip():
-            raise SourcesError(f"{where}: no name")
+            raise SourcesError(f"{where}: thiếu name")
         home_url = normalize(home) if isinstance(home, str) else None
         if home_url is None:
-            raise SourcesError(f"{where} ({name}): home_page is not an http(s) URL")
+            raise SourcesError(f"{where} ({name}): home_page không phải là địa chỉ http(s)")
         hosts = row.get("hosts", [])
         if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
-            raise SourcesError(f"{where} ({name}): hosts must be a list of host names")
+            raise SourcesError(f"{where} ({name}): hosts phải là một danh sách tên máy chủ")
         outlets.append(
             Source(
                 name=name.strip(),
