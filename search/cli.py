@@ -508,6 +508,22 @@ def _terminal(snippet_html: str) -> str:
     return " ".join(html.unescape(text).split())
 
 
+# The fields `vnsearch show` prints (JSON's keys) and their names, as the site's article page says.
+SHOWN_FIELDS = {
+    "id": "mã",
+    "date": "ngày đăng",
+    "author": "tác giả",
+    "outlet": "báo, trang tin",
+    "url": "địa chỉ",
+    "province": "tỉnh, thành (khi đăng)",
+    "province_2025": "tỉnh, thành hiện nay",
+    "district": "quận, huyện (khi đăng)",
+    "commune": "xã, phường",
+    "topics": "chủ đề",
+    "source_path": "tệp nguồn",
+}
+
+
 @cli.command()
 @click.argument("article_id")
 @index_option
@@ -522,26 +538,14 @@ def show(article_id, index_dir, as_json):
         _dump(d)
         return
     click.echo(click.style(article.title, bold=True))
-    for key in (
-        "id",
-        "date",
-        "author",
-        "outlet",
-        "url",
-        "province",
-        "province_2025",
-        "district",
-        "commune",
-        "topics",
-        "source_path",
-    ):
-        if d.get(key):
-            value = ", ".join(d[key]) if isinstance(d[key], list) else d[key]
-            click.echo(f"{key}: {value}")
+    for key, label in SHOWN_FIELDS.items():
+        value = d.get(key) or ("không rõ ngày" if key == "date" else None)  # as the site says
+        if value:
+            click.echo(f"{label}: {', '.join(value) if isinstance(value, list) else value}")
     if article.policy_refs:
-        click.echo("policy_refs: " + "; ".join(r.ref for r in article.policy_refs))
+        click.echo("văn bản được nhắc đến: " + "; ".join(r.ref for r in article.policy_refs))
     for c in article.captions:
-        click.echo(f"caption: {c}")
+        click.echo(f"chú thích ảnh: {c}")
     click.echo("")
     if article.lead:
         click.echo(article.lead + "\n")

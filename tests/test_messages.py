@@ -683,3 +683,21 @@ def test_serve_start_up_line_is_vietnamese(tmp_path, index_dir, processes):
         f"({how}; Ctrl+C để dừng)"
     )
     assert_vietnamese(line, index_dir, f"http://127.0.0.1:{server.port}/")
+
+
+@pytest.mark.parametrize(
+    "article_id",
+    sorted(p.stem for p in (Path(__file__).parent.parent / "seeds").glob("*.txt")),
+)
+def test_show_names_each_field_in_vietnamese(runner, index_dir, article_id):
+    from search.cli import SHOWN_FIELDS
+
+    result = runner.invoke(cli, ["show", article_id, "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    head = result.output.split("\n\n", 1)[0].splitlines()[1:]  # the title, then the fields
+    labels = [line.split(": ", 1)[0] for line in head]
+    names = [*SHOWN_FIELDS.values(), "văn bản được nhắc đến", "chú thích ảnh"]
+    assert labels and all(label in names for label in labels), labels
+    assert labels[:2] == ["mã", "ngày đăng"] and head[0] == f"mã: {article_id}"
+    assert VIETNAMESE.search(" ".join(names)) and english_left(" ".join(names)) == []
+    assert not set(labels) & {*SHOWN_FIELDS, "policy_refs", "caption"}  # the JSON keys
