@@ -566,7 +566,7 @@ def stats(index_dir, as_json):
     click.echo(f"số bài:             {s['articles']}")
     click.echo(f"phiên bản lược đồ:  {s['schema_version']}")
     parts = "shard" if s["backend"] == "xapian" else "phân đoạn"
-    click.echo(f"backend:            {s['backend']}")
+    click.echo(f"bộ máy tìm kiếm:    {s['backend']}")
     click.echo(f"dung lượng:         {s['size_bytes'] / 1e6:.2f} MB, {s['segments']} {parts}")
     click.echo(f"các trường:         {', '.join(s['fields'])}")
 

@@ -701,3 +701,18 @@ def test_show_names_each_field_in_vietnamese(runner, index_dir, article_id):
     assert labels[:2] == ["mã", "ngày đăng"] and head[0] == f"mã: {article_id}"
     assert VIETNAMESE.search(" ".join(names)) and english_left(" ".join(names)) == []
     assert not set(labels) & {*SHOWN_FIELDS, "policy_refs", "caption"}  # the JSON keys
+
+
+def test_stats_names_each_line_in_vietnamese(runner, index_dir):
+    result = runner.invoke(cli, ["stats", "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    labels = [line.split(":", 1)[0] for line in result.output.splitlines()]
+    assert labels == [
+        "chỉ mục",
+        "số bài",
+        "phiên bản lược đồ",
+        "bộ máy tìm kiếm",
+        "dung lượng",
+        "các trường",
+    ]
+    assert english_left(" ".join(labels)) == []
