@@ -451,7 +451,7 @@ def _rebuild(
         report.note = f"đã xây dựng lại {index_dir}: giữ lại {kept} bài đã lưu"
         if lost:
             report.note += (
-                f"; {len(lost)} bài không đọc được ({'; '.join(lost[:3])}); "
+                f"; {len(lost)} phần không đọc được ({'; '.join(lost[:3])}); "
                 f"các tệp của chỉ mục cũ được giữ trong {backup}"
             )
         return report
