@@ -133,37 +133,56 @@ def wall_limit(budget: float | None) -> float | None:
     return budget * WALL_FACTOR + WALL_SLACK if budget else None
 
 
-def _prepared(records: list[Record], pools) -> Iterator[Prepared | Skipped]:
-    """prepare() of each record, in order: in the pools' workers when there are enough.
+def _prepared(chunks: Iterable[list[Record]], pools) -> Iterator[Prepared | Skipped]:
+    """prepare() of each record of each chunk, in order: in the pools' workers when there are enough.
 
-    A record whose worker does not answer within wall_limit() is skipped, the
-    workers are replaced and the records after it are handed to the new ones.
+    The next chunk goes to the workers as soon as this one is being read, so
+    they keep parsing while this process writes and commits (the writer is off
+    their critical path). A record whose worker does not answer within
+    wall_limit() is skipped, the workers are replaced and the records after it,
+    and the chunk ahead, are handed to the new ones.
     """
     budget = getattr(pools, "budget", RECORD_TIMEOUT)
-    pool = pools.get(len(records)) if pools is not None else None
-    rest = records
-    while rest and pool is not None:
-        results = pool.imap(partial(prepare, budget=budget), rest, chunksize=1)
-        for i, rec in enumerate(rest):
-            try:
-                item = results.next(timeout=wall_limit(budget))
-            except multiprocessing.TimeoutError:
-                log.warning(
-                    "%s: no answer from its worker in %g s; restarting the workers",
-                    rec.source,
-                    wall_limit(budget),
-                )
-                _unblock(pool)
-                pools.close()
-                yield Skipped(rec.source, why.no_answer(wall_limit(budget) or 0), why.TOO_SLOW)
-                rest = rest[i + 1 :]
-                pool = pools.get(len(records))
-                break
-            yield item
-        else:
-            rest = []
-    for rec in rest:
-        yield prepare(rec, budget)
+
+    def start(records: list[Record], size: int):
+        pool = pools.get(size) if pools is not None and records else None
+        if pool is None:
+            return None
+        return pool, pool.imap(partial(prepare, budget=budget), records, chunksize=1)
+
+    chunks = iter(chunks)
+    ahead = next(chunks, None)
+    ahead_run = start(ahead, len(ahead)) if ahead is not None else None
+    while ahead is not None:
+        chunk, run = ahead, ahead_run
+        ahead = next(chunks, None)
+        ahead_run = start(ahead, len(ahead)) if ahead is not None else None
+        rest = chunk
+        while rest and run is not None:
+            pool, results = run
+            for i, rec in enumerate(rest):
+                try:
+                    item = results.next(timeout=wall_limit(budget))
+                except multiprocessing.TimeoutError:
+                    log.warning(
+                        "%s: no answer from its worker in %g s; restarting the workers",
+                        rec.source,
+                        wall_limit(budget),
+                    )
+                    _unblock(pool)
+                    pools.close()
+                    yield Skipped(rec.source, why.no_answer(wall_limit(budget) or 0), why.TOO_SLOW)
+                    rest = rest[i + 1 :]
+                    # The new workers take the rest of this chunk first, then the one ahead.
+                    run = start(rest, len(chunk))
+                    if ahead is not None:
+                        ahead_run = start(ahead, len(ahead))
+                    break
+                yield item
+            else:
+                rest = []
+        for rec in rest:
+            yield prepare(rec, budget)
 
 
 def _unblock(pool) -> None:
@@ -393,14 +412,13 @@ def _index_into(
         def good() -> Iterator[Prepared]:
             # One stream across chunks, so that commits fall every batch_size
             # articles whatever the chunk size.
-            for chunk in _chunks(pending(), CHUNK):
-                for item in _prepared(chunk, pools):
-                    if progress:
-                        progress(1)
-                    if isinstance(item, Skipped):
-                        run.report.skipped.append(item)
-                    else:
-                        yield item
+            for item in _prepared(_chunks(pending(), CHUNK), pools):
+                if progress:
+                    progress(1)
+                if isinstance(item, Skipped):
+                    run.report.skipped.append(item)
+                else:
+                    yield item
 
         for _ in store.write(
             run.to_write(good()),

@@ -263,13 +263,19 @@ def test_extract_lists_hostile_records(runner, hostile):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("chunk", [None, 16], ids=["one-chunk", "chunks-ahead"])
 @pytest.mark.parametrize("sig", [signal.SIGSTOP, signal.SIGKILL], ids=["stuck", "killed"])
-def test_a_worker_that_never_answers_is_replaced(tmp_path, monkeypatch, sig):
+def test_a_worker_that_never_answers_is_replaced(tmp_path, monkeypatch, sig, chunk):
     # The parent's wall-clock net, for a worker that stops answering: stuck
     # without using CPU (as in C code that never lets the budget's signal in:
-    # here it is stopped) or gone (killed) in the middle of a record.
+    # here it is stopped) or gone (killed) in the middle of a record. With small
+    # chunks the next chunk is already with the workers when they are replaced:
+    # it must be handed to the new ones, nothing lost.
     monkeypatch.setattr(ingest, "WALL_FACTOR", 1)
     monkeypatch.setattr(ingest, "WALL_SLACK", 15.0)
+    if chunk:
+        monkeypatch.setattr(ingest, "CHUNK", chunk)
+        monkeypatch.setattr(ingest, "POOL_THRESHOLD", chunk // 2)
     d = tmp_path / "in"
     d.mkdir()
     body = "Ủy ban nhân dân xã Mường Luân tổ chức hội nghị về công tác cán bộ. " * 60
@@ -308,7 +314,7 @@ def test_a_worker_that_never_answers_is_replaced(tmp_path, monkeypatch, sig):
     lost = report.skipped[0].source
     engine = Engine(tmp_path / "index")
     try:
-        for i in (0, 79):
+        for i in range(80) if chunk else (0, 79):
             source = f"{d / 'many.jsonl'}:{i + 1}"
             assert [h.id for h in engine.search(f"zqw{i:03d}").hits] == (
                 [] if source == lost else [f"w{i:03d}"]
