@@ -12,6 +12,7 @@
     python -m bench segment   [--limit 3000 (0: all 20k)] [--repeat 3]
     python -m bench backends  --size 20k [--limit N] [--n 200] [--repeat 3] [--ingest-limit 2000]
                               [--whoosh-index DIR] [--xapian-index DIR] [--serve-seconds 20]
+    python -m bench sizing    (a deployment's size from backends-20k.json and backends-100k.json)
     python -m bench plot
     python -m bench all       [--with-100k]
 
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--clients", type=int, default=4)
     p.add_argument("--profile-queries", type=int, default=10, help="slowest Xapian queries")
 
+    sub.add_parser("sizing", help="a national deployment, extrapolated from bench backends")
     sub.add_parser("plot", help="PNG plots from the results JSON")
 
     p = sub.add_parser("all", help="everything in order (20k; --with-100k adds the big corpus)")
@@ -241,6 +243,10 @@ def main(argv: list[str] | None = None) -> None:
             args.clients,
             args.profile_queries,
         )
+    elif args.cmd == "sizing":
+        from .sizing import bench_sizing
+
+        bench_sizing()
     elif args.cmd == "plot":
         from .plot import plot_all
 
