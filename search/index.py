@@ -742,14 +742,12 @@ def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
             segments = read_toc(storage, schema, generation).segments
             break
         except Exception as e:  # noqa: BLE001 - any failure: try the one before
-            lost.append(f"table of contents {generation} unreadable ({type(e).__name__})")
+            lost.append(f"mục lục {generation} không đọc được ({type(e).__name__})")
     if segments is None:
         if _segment_files(path):
             # Segment files hold no document count: without the table of
             # contents they cannot be read (swap_in keeps them aside).
-            lost.append(
-                "no readable table of contents: the articles of the segments could not be read"
-            )
+            lost.append("không có mục lục nào đọc được: không đọc được bài của các phân đoạn")
         return
     seen: set[str] = set()
     # Newest segments first: an article replaced later wins over its old copy.
@@ -757,7 +755,7 @@ def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
         try:
             reader = open_segment(storage, schema, seg)
         except Exception as e:  # noqa: BLE001 - whatever a damaged segment raises is reported
-            lost.append(f"segment {seg.segment_id()}: {type(e).__name__}: {str(e)[:80]}")
+            lost.append(f"phân đoạn {seg.segment_id()}: {type(e).__name__}: {str(e)[:80]}")
             continue
         try:
             for docnum in range(reader.doc_count_all()):
@@ -767,14 +765,16 @@ def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
                     stored = reader.stored_fields(docnum)
                     article = load_article(stored)
                 except Exception as e:  # noqa: BLE001 - one damaged article is reported, not fatal
-                    lost.append(f"segment {seg.segment_id()} document {docnum}: {type(e).__name__}")
+                    lost.append(
+                        f"phân đoạn {seg.segment_id()}, bài số {docnum}: {type(e).__name__}"
+                    )
                     continue
                 if article.id in seen:
                     continue
                 seen.add(article.id)
                 yield Recovered(article, dict(stored.get("alias_hashes") or {}))
         except Exception as e:  # noqa: BLE001 - the stored-fields file itself is cut short
-            lost.append(f"segment {seg.segment_id()}: {type(e).__name__}: {str(e)[:80]}")
+            lost.append(f"phân đoạn {seg.segment_id()}: {type(e).__name__}: {str(e)[:80]}")
         finally:
             try:
                 reader.close()

@@ -327,9 +327,11 @@ def test_rebuild_of_a_damaged_index_keeps_what_it_can_read(built, runner, damage
     if damage == "stored-doc":
         assert kept == ids  # only the broken one is lost
         assert "1 phần không đọc được" in result.output
+        assert "bài số" in result.output and "document" not in result.output
     elif damage == "toc":
         assert kept == set()
         assert "phần không đọc được" in result.output
+        assert "mục lục" in result.output and "table of contents" not in result.output
     else:
         assert kept < ids or kept == set()
     if damage != "stored-doc":
