@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from search.backends import index_stats
+from search.check import check_index
 from search.engine import Engine
 from search.errors import ArticleNotFound, IndexMissing, IndexOutdated
 from search.index import META_FILE, open_index
@@ -73,6 +74,33 @@ def test_commits_fall_every_batch_across_pool_chunks(tmp_path, monkeypatch, chun
     ix = open_index(tmp_path / "ix")
     assert ix.latest_generation() == commits
     assert ix.doc_count() == 300
+
+
+@pytest.mark.whoosh_only  # Whoosh's segments
+@pytest.mark.parametrize("batch", [20, 30])
+def test_a_run_ends_without_a_tail_of_small_segments(tmp_path, batch):
+    # Whoosh's merge policy leaves small segments beside a big one (400 + 20 + 20
+    # + 20 here), each read again by every search: the end of a run merges those
+    # under TIDY_SHARE of the index into one.
+    def news(name, numbers):
+        lines = [
+            json.dumps({"id": f"n{i}", "title": f"Tin {i}", "body": f"Xã Mường Luân họp lần {i}."})
+            for i in numbers
+        ]
+        (tmp_path / name).write_text("\n".join(lines), "utf-8")
+        return tmp_path / name
+
+    index_paths([news("a.jsonl", range(400))], tmp_path / "ix", workers=1, batch_size=400)
+    report = index_paths(
+        [news("b.jsonl", range(400, 460))], tmp_path / "ix", workers=1, batch_size=batch
+    )
+    assert report.indexed == 60
+    segments = open_index(tmp_path / "ix")._read_toc().segments
+    assert sorted(s.doc_count_all() for s in segments) == [60, 400]
+    engine = Engine(tmp_path / "ix")
+    assert engine.search("Mường Luân", per_page=1).total == 460
+    assert [h.id for h in engine.search("lần 437").hits][:1] == ["n437"]
+    assert check_index(tmp_path / "ix").healthy  # the vocabulary matches the last commit
 
 
 @pytest.mark.parametrize(
