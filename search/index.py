@@ -60,11 +60,14 @@ LOCK_FILE = ".vnsearch-write.lock"
 # How long a second writer waits for the lock before giving up with a message.
 LOCK_TIMEOUT = 30.0
 WRITER_MB = 48
-# At the end of a run the segments holding less than this share of the index
-# are merged into one: Whoosh's own policy leaves a tail of small ones (19
-# segments after 100k articles), and searches and related articles read every
-# term once per segment.
+# At the end of a run, when at least TIDY_SEGMENTS segments each hold less than
+# TIDY_SHARE of the index, they are merged into one: Whoosh's own policy leaves
+# a tail of batch-sized segments after a bulk run (19 segments after 100k
+# articles), and searches and related articles read every term once per
+# segment. Such a merge rewrites at most TIDY_SHARE x TIDY_SEGMENTS of the
+# index; single small runs rarely leave that many (Whoosh merges tiny ones).
 TIDY_SHARE = 0.1
+TIDY_SEGMENTS = 3
 REBUILD_HINT = "run `vnsearch index --rebuild` to build it again from the articles it stores"
 _TEMP_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
 
@@ -521,7 +524,7 @@ def _small_segments(segments) -> list:
     """The segments the end of a run merges into one: those under TIDY_SHARE of the index."""
     total = sum(seg.doc_count_all() for seg in segments)
     small = [seg for seg in segments if seg.doc_count_all() < total * TIDY_SHARE]
-    return small if len(small) >= 2 else []
+    return small if len(small) >= TIDY_SEGMENTS else []
 
 
 def _merge_tail(writer, segments):
