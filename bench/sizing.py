@@ -6,8 +6,9 @@ backends-100k.json (the same command on two corpus sizes), and the model is stat
 * disk: the Xapian index's bytes per article at 100k (as written, and after
   ``xapian-compact``), times the articles; the vocabulary grows slower than that;
 * indexing: the CPU seconds per article of ``vnsearch index`` at 100k (else on the
-  ingest subset), spread over the cores; the writer is assumed to keep up (it did on
-  2 cores);
+  ingest subset), spread over the cores, the writer assumed to keep up; and, beside it,
+  the wall-clock rate of a whole 100k build per core of the machine that ran it (slower:
+  merges and a growing index; the machine was shared), scaled to the cores;
 * a search: for each percentile, a straight line through the local Xapian latencies at
   20k and 100k (a fixed part, the Python above Xapian, and a part that grows with the
   articles a shard holds, Xapian's matching and facet counting); with S shards each
@@ -47,6 +48,15 @@ def sizing(small: dict, big: dict) -> dict:
         cpu_per_article, source = full["cpu_s"] / full["articles"], f"{n_big:,} articles"
     else:
         cpu_per_article, source = sub["cpu_s"] / sub["articles"], f"{sub['articles']:,} articles"
+    # The whole-build rate per core: Xapian's when bench backends built it, else Whoosh's.
+    observed = next(
+        (
+            (name, f["articles_per_s"] / big["machine"]["nproc"])
+            for name in ("vn-xapian", "vn-whoosh")
+            if (f := big["systems"].get(name, {}).get("ingest_full") or {}).get("articles_per_s")
+        ),
+        None,
+    )
     lines = {}
     for p in ("p50_ms", "p95_ms"):
         fixed, per = _fit(n_small, x_small["query_wall_ms"][p], n_big, x_big["query_wall_ms"][p])
@@ -64,6 +74,11 @@ def sizing(small: dict, big: dict) -> dict:
             "disk_gb": round(mb * n / n_big / 1024, 1),
             "disk_gb_compacted": round(compacted * n / n_big / 1024, 1),
             "indexing_hours": {str(c): round(n * cpu_per_article / c / 3600, 1) for c in CORES},
+            "indexing_hours_observed": (
+                {str(c): round(n / (observed[1] * c) / 3600, 1) for c in CORES}
+                if observed
+                else None
+            ),
         }
         for p, line in lines.items():
             per_shard = line["fixed_ms"] + line["ms_per_million_articles"] * n / shards / 1e6
@@ -77,6 +92,9 @@ def sizing(small: dict, big: dict) -> dict:
             "xapian_index_mb_compacted_at_100k": compacted,
             "cpu_s_per_article": round(cpu_per_article, 4),
             "cpu_s_per_article_measured_on": source,
+            "observed_articles_per_s_per_core": (
+                {"system": observed[0], "rate": round(observed[1], 2)} if observed else None
+            ),
             "query_lines": lines,
             "shard_articles": SHARD_ARTICLES,
         },
@@ -89,11 +107,15 @@ def table(fig: dict) -> str:
     head = (
         "| articles | shards | disk (compacted) | indexing on "
         + " / ".join(f"{c} cores" for c in CORES)
-        + " | search p50 / p95 (model) |\n|---|---|---|---|---|"
+        + ": CPU model (whole-build rate) | search p50 / p95 (model) |\n|---|---|---|---|---|"
     )
     rows = [head]
     for r in fig["rows"]:
-        hours = " / ".join(f"{h} h" for h in r["indexing_hours"].values())
+        seen = r["indexing_hours_observed"] or {}
+        hours = " / ".join(
+            f"{h} h" + (f" ({seen[c]} h)" if c in seen else "")
+            for c, h in r["indexing_hours"].items()
+        )
         rows.append(
             f"| {r['articles']:,} | {r['shards']} | {r['disk_gb']} GB ({r['disk_gb_compacted']} GB)"
             f" | {hours} | {r['p50_ms']} / {r['p95_ms']} ms |"

@@ -19,13 +19,19 @@ def _run(articles: int, p50: float, p95: float, remote=(0.0, 0.0), mb=1000.0, cp
     x = {
         "index_mb": mb,
         "sizes": {"index_mb_compacted": mb / 2},
-        "ingest_full": {"cpu_s": cpu_s * articles / 1000, "articles": articles},
+        # 40 articles/s on the 2 cores of the machine: 20 per core.
+        "ingest_full": {
+            "cpu_s": cpu_s * articles / 1000,
+            "articles": articles,
+            "articles_per_s": 40,
+        },
         "ingest_subset": {"cpu_s": 1.0, "articles": 1},
         "query_wall_ms": {"p50_ms": p50, "p95_ms": p95},
     }
     shards = {"query_wall_ms": {"p50_ms": p50 + remote[0], "p95_ms": p95 + remote[1]}}
     return {
         "params": {"size": f"{articles // 1000}k"},
+        "machine": {"nproc": 2},
         "corpus": {"articles": articles},
         "systems": {"vn-xapian": x, "vn-xapian-2shards": shards},
     }
@@ -62,4 +68,5 @@ def test_rows_split_the_articles_over_shards_and_add_the_remote_cost():
     # 2 GB per 100k articles; compacted half of it; 0.04 CPU s per article over 8 cores.
     assert (five["disk_gb"], five["disk_gb_compacted"]) == (100.0, 50.0)
     assert five["indexing_hours"]["8"] == round(5_000_000 * 0.04 / 8 / 3600, 1)
+    assert five["indexing_hours_observed"]["8"] == round(5_000_000 / (20 * 8) / 3600, 1)
     assert "| 20,000,000 | 20 |" in S.table(S.sizing(small, big))
