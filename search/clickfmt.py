@@ -244,8 +244,8 @@ class Group(_Vietnamese, click.Group):
 
 
 # What the command line says for each library error; ``{index}`` is the --index
-# folder, ``{id}`` the article asked for. The library's own messages are English
-# and technical: kept after "Chi tiết:" where they say more (file, versions, cause).
+# folder, ``{id}`` the article asked for. The library's own messages are
+# technical: kept after "Chi tiết:" where they say more (file, versions, cause).
 _EXPLAIN: list[tuple[type[SearchError], str, bool]] = [
     (IndexMissing, "chưa có chỉ mục ở {index}: hãy tạo bằng lệnh `vnsearch index`", False),
     (
@@ -279,7 +279,7 @@ _EXPLAIN: list[tuple[type[SearchError], str, bool]] = [
 
 
 def explain(error: SearchError, where: Mapping[str, object] | None = None) -> str:
-    """One Vietnamese line for a library error (its English detail kept where it adds to it)."""
+    """One Vietnamese line for a library error (its detail kept where it adds to it)."""
     if isinstance(error, BadQuery):
         return str(error)  # already Vietnamese, naming the argument
     where = where or {}

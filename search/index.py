@@ -68,7 +68,7 @@ WRITER_MB = 48
 # index; single small runs rarely leave that many (Whoosh merges tiny ones).
 TIDY_SHARE = 0.1
 TIDY_SEGMENTS = 3
-REBUILD_HINT = "run `vnsearch index --rebuild` to build it again from the articles it stores"
+REBUILD_HINT = "hãy chạy `vnsearch index --rebuild` để xây dựng lại từ các bài nó lưu"
 _TEMP_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
 
 # What a damaged file makes Whoosh, pickle, zlib or json raise while reading.
@@ -158,7 +158,7 @@ def read_meta(path) -> dict | None:
         return None
     except OSError as e:
         raise IndexDamaged(
-            f"cannot read {_meta_path(path)} ({e.strerror}): {REBUILD_HINT}"
+            f"không đọc được {_meta_path(path)} ({e.strerror}): {REBUILD_HINT}"
         ) from None
     try:
         meta = json.loads(raw.decode("utf-8"))
@@ -166,8 +166,8 @@ def read_meta(path) -> dict | None:
             raise ValueError("no schema_version")
     except ValueError:
         raise IndexDamaged(
-            f"the metadata file {_meta_path(path)} is damaged "
-            f"({len(raw)} bytes, not vnsearch metadata): {REBUILD_HINT}"
+            f"tệp siêu dữ liệu {_meta_path(path)} bị hỏng "
+            f"({len(raw)} byte, không phải siêu dữ liệu của vnsearch): {REBUILD_HINT}"
         ) from None
     return meta
 
@@ -299,13 +299,13 @@ def has_index_files(path) -> bool:
 def _damaged(path, what: str, e: BaseException | None = None) -> IndexDamaged:
     detail = f" ({type(e).__name__}: {str(e)[:120]})" if e is not None else ""
     return IndexDamaged(
-        f"the index at {path} is damaged: {what}{detail}; {REBUILD_HINT} "
-        f"(`vnsearch check` lists what is wrong)"
+        f"chỉ mục ở {path} bị hỏng: {what}{detail}; {REBUILD_HINT} "
+        f"(`vnsearch check` liệt kê những gì hỏng)"
     )
 
 
 @contextmanager
-def reading(path, what: str = "cannot read it", storage=None, opening: bool = False):
+def reading(path, what: str = "không đọc được", storage=None, opening: bool = False):
     """Turn any error raised while reading index files into IndexDamaged (never a traceback).
 
     With ``opening`` (the block opens an index, reader or searcher it returns),
@@ -362,32 +362,32 @@ def _check_segments(path: Path, storage, segments) -> None:
         if seg.is_compound():
             name = seg.make_filename(".seg")
             if not storage.file_exists(name) or storage.file_length(name) == 0:
-                raise _damaged(path, f"segment file {name} is missing or empty")
+                raise _damaged(path, f"tệp phân đoạn {name} bị thiếu hoặc rỗng")
         elif not seg.list_files(storage):
-            raise _damaged(path, f"the files of segment {seg.segment_id()} are missing")
+            raise _damaged(path, f"thiếu các tệp của phân đoạn {seg.segment_id()}")
 
 
 def open_index(path):
     """Open an existing index; raise IndexMissing, IndexOutdated or IndexDamaged."""
     path = Path(path)
     if not has_index_files(path):
-        raise IndexMissing(f"no index at {path}: build one with `vnsearch index`")
+        raise IndexMissing(f"chưa có chỉ mục ở {path}: hãy tạo bằng lệnh `vnsearch index`")
     meta = read_meta(path)
     has_toc = _has_toc(path)
     if not has_toc:
         if _segment_files(path):
-            raise _damaged(path, "its table of contents (_MAIN_*.toc) is missing")
-        raise IndexMissing(f"no index at {path}: build one with `vnsearch index`")
+            raise _damaged(path, "thiếu mục lục (_MAIN_*.toc)")
+        raise IndexMissing(f"chưa có chỉ mục ở {path}: hãy tạo bằng lệnh `vnsearch index`")
     if meta is None:
-        raise _damaged(path, f"its metadata file {META_FILE} is missing")
+        raise _damaged(path, f"thiếu tệp siêu dữ liệu {META_FILE}")
     version = meta["schema_version"]
     if version != SCHEMA_VERSION:
         raise IndexOutdated(
-            f"the index at {path} was built by schema version {version}, this vnsearch "
-            f"uses version {SCHEMA_VERSION}: {REBUILD_HINT}"
+            f"chỉ mục ở {path} được tạo với lược đồ phiên bản {version}, vnsearch này "
+            f"dùng phiên bản {SCHEMA_VERSION}: {REBUILD_HINT}"
         )
     storage = _storage(path)
-    with reading(path, "its table of contents cannot be read", opening=True):
+    with reading(path, "không đọc được mục lục", opening=True):
         ix = FileIndex(storage, indexname=INDEX_NAME)
         segments = ix._segments()
     _check_segments(path, storage, segments)
@@ -438,8 +438,8 @@ def write_lock(path, timeout: float = LOCK_TIMEOUT):
                     waited = True
                 if time.monotonic() >= deadline:
                     raise IndexLocked(
-                        f"another `vnsearch index` is writing to {path} (waited {timeout:g} s); "
-                        "try again when it has finished, or pass a longer --wait"
+                        f"một lệnh `vnsearch index` khác đang ghi vào {path} (đã chờ {timeout:g} "
+                        "giây); hãy thử lại khi lệnh đó xong, hoặc chờ lâu hơn với --wait"
                     ) from None
                 time.sleep(0.1)
         yield
@@ -601,12 +601,10 @@ def _fill(writer, batch: list[tuple]) -> None:
 
 
 def _write_failed(folder, e: OSError) -> WriteFailed:
-    reason = (
-        "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else (e.strerror or str(e))
-    )
+    reason = "ổ đĩa đã đầy" if e.errno in (errno.ENOSPC, errno.EDQUOT) else (e.strerror or str(e))
     return WriteFailed(
-        f"cannot write to the index at {folder}: {reason}; nothing of the "
-        "batch in progress was kept, the last committed index is intact"
+        f"không ghi được vào chỉ mục ở {folder}: {reason}; không giữ lại gì của đợt đang "
+        "ghi, lần ghi đã hoàn tất gần nhất của chỉ mục vẫn nguyên vẹn"
     )
 
 
@@ -657,8 +655,8 @@ def _writer(ix, lock_timeout: float):
         return ix.writer(timeout=lock_timeout, delay=0.1, limitmb=WRITER_MB)
     except LockError as e:
         raise IndexLocked(
-            f"another `vnsearch index` is writing to {ix.storage.folder} "
-            f"(waited {lock_timeout:g} s); try again when it has finished"
+            f"một lệnh `vnsearch index` khác đang ghi vào {ix.storage.folder} "
+            f"(đã chờ {lock_timeout:g} giây); hãy thử lại khi lệnh đó xong"
         ) from e
 
 
@@ -704,7 +702,7 @@ def stored_merges(ix) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
 
 def stored_article(searcher, article_id: str) -> Article | None:
     """The article stored under exactly this id, or None (merged ids are not followed)."""
-    with reading(_folder(searcher), f"the stored article {article_id!r} cannot be read"):
+    with reading(_folder(searcher), f"không đọc được bài đã lưu {article_id!r}"):
         docnum = searcher.document_number(id=article_id)
         return None if docnum is None else load_article(searcher.stored_fields(docnum))
 
@@ -717,7 +715,7 @@ def _folder(searcher) -> str:
 
 def get_article(searcher, article_id: str) -> Article:
     """The stored article with this id, or the one it was merged into; raise ArticleNotFound."""
-    with reading(_folder(searcher), f"the stored article {article_id!r} cannot be read"):
+    with reading(_folder(searcher), f"không đọc được bài đã lưu {article_id!r}"):
         docnum = searcher.document_number(id=article_id)
         if docnum is None:
             docnum = searcher.document_number(aliases=article_id)
@@ -729,7 +727,7 @@ def get_article(searcher, article_id: str) -> Article:
 def iter_stored(ix) -> Iterator[Article]:
     """Every live stored article of the index (raises IndexDamaged on a broken one)."""
     with (
-        reading(ix.storage.folder, "a stored article cannot be read", opening=True),
+        reading(ix.storage.folder, "không đọc được một bài đã lưu", opening=True),
         ix.reader() as reader,
     ):
         for docnum in reader.all_doc_ids():

@@ -280,13 +280,13 @@ def index_records(
             )
     except OSError as e:
         raise WriteFailed(
-            f"cannot update the index at {index_dir}: {_reason(e)}; the last "
-            "committed index is intact"
+            f"không cập nhật được chỉ mục ở {index_dir}: {_reason(e)}; lần ghi đã hoàn "
+            "tất gần nhất của chỉ mục vẫn nguyên vẹn"
         ) from e
     except sqlite3.OperationalError as e:  # the vocabulary: disk full, I/O error
         raise WriteFailed(
-            f"cannot update the vocabulary of {index_dir}: {e}; the index is "
-            "intact and the next `vnsearch index` repairs the vocabulary"
+            f"không cập nhật được từ vựng của {index_dir}: {e}; chỉ mục vẫn nguyên vẹn "
+            "và lần `vnsearch index` tiếp theo sẽ sửa từ vựng"
         ) from e
     finally:
         pools.close()
@@ -294,7 +294,7 @@ def index_records(
 
 def _reason(e: OSError) -> str:
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full"
+        return "ổ đĩa đã đầy"
     return f"{e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
 
 
@@ -329,8 +329,8 @@ def _open_vocabulary(index_dir: Path) -> Vocabulary:
         return Vocabulary(index_dir)
     except sqlite3.DatabaseError as e:
         raise IndexDamaged(
-            f"the vocabulary {vocab_path(index_dir)} is damaged ({e}): run "
-            "`vnsearch check --repair` to rebuild it from the index"
+            f"từ vựng {vocab_path(index_dir)} bị hỏng ({e}): hãy chạy "
+            "`vnsearch check --repair` để dựng lại từ chỉ mục"
         ) from e
 
 

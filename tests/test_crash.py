@@ -89,7 +89,7 @@ def test_second_writer_waits_then_stops_with_a_clear_message(tmp_path, seed_dir)
         proc = vnsearch("index", corpus, "--index", ix, "--wait", 1)
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 2
-        assert "another `vnsearch index` is writing" in err
+        assert "một lệnh `vnsearch index` khác đang ghi vào" in err
         assert "Traceback" not in err
         assert len(err.strip().splitlines()) == 1
         assert time.time() - started < 60

@@ -112,7 +112,7 @@ def test_disk_full_keeps_the_last_commit(small_disk, tmp_path, seed_dir, runner,
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    assert "disk is full" in lines[0] or "database or disk is full" in lines[0]
+    assert "ổ đĩa đã đầy" in lines[0] or "database or disk is full" in lines[0]
 
     assert index_files(ix) == set()  # no partial segment or temporary file
     assert not [p for p in small_disk.iterdir() if p.name.startswith(".index.rebuild-")]

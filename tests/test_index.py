@@ -151,7 +151,7 @@ def test_missing_paths_are_reported(empty_index, corpus):
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
-    with pytest.raises(IndexMissing, match="no index at"):
+    with pytest.raises(IndexMissing, match="chưa có chỉ mục ở"):
         open_index(tmp_path / "nothing")
     with pytest.raises(IndexMissing):
         Engine(tmp_path / "nothing").search("cán bộ")

@@ -145,7 +145,7 @@ def test_other_schema_version_is_refused_and_rebuild_keeps_every_stored_article(
     (built / META_FILE).write_text(json.dumps({"schema_version": version}), "utf-8")
     for args in (["index", str(new_file)], ["search", "cán bộ"], ["show", SEED], ["stats"]):
         line = one_line_exit_2(runner.invoke(cli, [*args, "--index", str(built)]))
-        assert f"schema version {version}" in line and "vnsearch index --rebuild" in line
+        assert f"lược đồ phiên bản {version}" in line and "vnsearch index --rebuild" in line
 
     result = runner.invoke(cli, ["index", "--rebuild", "--index", str(built), "--json"])
     assert result.exit_code == 0, result.output
@@ -272,7 +272,7 @@ def test_damaged_index_gives_one_line_and_exit_2(built, new_file, runner, damage
     DAMAGE[damage](built)
     args = [str(new_file) if a == "NEW" else a for a in COMMANDS[command]]
     line = one_line_exit_2(runner.invoke(cli, [*args, "--index", str(built)]))
-    assert "damaged" in line and "vnsearch index --rebuild" in line
+    assert "bị hỏng" in line and "vnsearch index --rebuild" in line
 
 
 CALLS = {
@@ -311,7 +311,7 @@ def test_damaged_segment_in_a_real_process(built):
         assert proc.stdout == ""
         assert "Traceback" not in proc.stderr and "Aborted" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-        assert "damaged" in proc.stderr
+        assert "bị hỏng" in proc.stderr
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
@@ -346,7 +346,7 @@ def test_rebuild_of_a_damaged_index_keeps_what_it_can_read(built, runner, damage
 def test_a_second_run_waits_for_the_lock_then_stops(built, new_file):
     with write_lock(built, 0):
         started = time.monotonic()
-        with pytest.raises(IndexLocked, match="another `vnsearch index` is writing"):
+        with pytest.raises(IndexLocked, match="một lệnh `vnsearch index` khác đang ghi"):
             index_paths([new_file], built, workers=1, lock_timeout=0.5)
         assert 0.5 <= time.monotonic() - started < 10
     assert index_paths([new_file], built, workers=1).indexed == 1
@@ -423,7 +423,7 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     # A run that will not wait for one holding the lock stops at once with one clear line.
     with write_lock(ix):
         _, err = _run("index", b, "--index", ix, "--wait", 0).communicate(timeout=120)
-    assert "another `vnsearch index` is writing" in err and "Traceback" not in err
+    assert "một lệnh `vnsearch index` khác đang ghi" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(

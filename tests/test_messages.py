@@ -657,6 +657,7 @@ def test_a_record_over_its_time_budget_is_skipped_in_vietnamese(runner, tmp_path
     assert (entry["code"], entry["reason"]) == ("too_slow", "phân tích quá lâu (quá 0.05 giây)")
 
 
+@pytest.mark.whoosh_only  # --rebuild is for Whoosh indexes
 def test_index_rebuild_note_is_vietnamese(runner, tmp_path, seed_dir):
     ix = tmp_path / "index"
     assert runner.invoke(cli, ["index", str(seed_dir), "--index", str(ix)]).exit_code == 0

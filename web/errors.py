@@ -44,7 +44,7 @@ HTTP_TITLES = {
     503: "Dịch vụ tạm thời không sẵn sàng",
 }
 # What a reader is told, on the page and in the JSON API (the library's own
-# messages of these errors are English and may name the server's paths).
+# messages of these errors are for the operator and may name the server's paths).
 MESSAGES = {
     IndexMissing: "Máy chủ chưa có chỉ mục để tìm kiếm.",
     IndexOutdated: "Chỉ mục được tạo bởi một phiên bản khác của vnsearch.",
@@ -125,7 +125,7 @@ def handle_search_error(e: SearchError):
     if isinstance(e, BadQuery):
         # Its own message says which argument and why (in Vietnamese).
         return respond(e.status, title, str(e), message, api_message=str(e), code=e.code)
-    # The library's other messages are English and may name server paths.
+    # The library's other messages are for the operator and may name server paths.
     return respond(
         e.status,
         title,

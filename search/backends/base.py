@@ -96,5 +96,5 @@ def find_article(reader: Reader, article_id: str) -> Article:
     if docnum is None:
         docnum = reader.docnum("aliases", article_id)
     if docnum is None:
-        raise ArticleNotFound(f"no article with id {article_id!r}")
+        raise ArticleNotFound(f"không có bài viết nào với mã {article_id!r}")
     return article_at(reader, docnum)

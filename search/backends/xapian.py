@@ -133,12 +133,14 @@ def _translated(path, opening: bool = False):
                 "hãy kiểm tra xapian-tcpsrv"
             ) from e
         if isinstance(e, xapian.DatabaseLockError):
-            raise IndexLocked(f"another process is writing to {path}: {e}") from e
+            raise IndexLocked(f"một tiến trình khác đang ghi vào {path}: {e}") from e
         if isinstance(e, xapian.DatabaseOpeningError) and opening:
-            raise IndexMissing(f"no index at {path}: build one with `vnsearch index` ({e})") from e
+            raise IndexMissing(
+                f"chưa có chỉ mục ở {path}: hãy tạo bằng lệnh `vnsearch index` ({e})"
+            ) from e
         raise IndexDamaged(
-            f"the index at {path} is damaged: {name}: {str(e)[:160]} (`vnsearch check` "
-            "lists what is wrong)"
+            f"chỉ mục ở {path} bị hỏng: {name}: {str(e)[:160]} (`vnsearch check` "
+            "liệt kê những gì hỏng)"
         ) from e
 
 
@@ -386,8 +388,9 @@ def _same_schema(path: Path, meta: dict) -> None:
 
     if meta.get("schema_version") != SCHEMA_VERSION:
         raise IndexOutdated(
-            f"the index at {path} was built by schema version {meta.get('schema_version')}, "
-            f"this vnsearch uses {SCHEMA_VERSION}: index the articles again into a new folder"
+            f"chỉ mục ở {path} được tạo với lược đồ phiên bản {meta.get('schema_version')}, "
+            f"vnsearch này dùng phiên bản {SCHEMA_VERSION}: hãy lập chỉ mục lại các bài vào "
+            "một thư mục mới"
         )
 
 
@@ -421,7 +424,7 @@ class XapianSource:
 
         meta = read_meta(self.path)
         if meta is None or not (self.path / SHARDS_DIR).is_dir():
-            raise IndexMissing(f"no index at {self.path}: build one with `vnsearch index`")
+            raise IndexMissing(f"chưa có chỉ mục ở {self.path}: hãy tạo bằng lệnh `vnsearch index`")
         _same_schema(self.path, meta)
         n = int(meta.get("shards", 1))
         return [self.path / SHARDS_DIR / str(k) for k in range(n)]
@@ -575,8 +578,8 @@ class XapianStore:
                     log.debug("cancelling a shard's transaction failed", exc_info=True)
             if isinstance(e, xapian.Error):
                 raise WriteFailed(
-                    f"cannot write to the index at {self.path}: {e}; the last committed "
-                    "index is intact"
+                    f"không ghi được vào chỉ mục ở {self.path}: {e}; lần ghi đã hoàn tất gần "
+                    "nhất của chỉ mục vẫn nguyên vẹn"
                 ) from e
             raise
         if on_commit is not None:
