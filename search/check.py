@@ -134,7 +134,7 @@ def check_index(path, repair: bool = False, lock_timeout: float = LOCK_TIMEOUT) 
     """
     path = Path(path)
     if not has_index_files(path):
-        raise IndexMissing(f"chưa có chỉ mục ở {path}: hãy tạo bằng lệnh `vnsearch index`")
+        raise IndexMissing.at(path)
     if backend_of(path) == "xapian":
         return _check_xapian(path, repair, lock_timeout)
     if not repair:

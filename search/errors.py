@@ -14,6 +14,12 @@ class IndexMissing(SearchError):
 
     status = 503
 
+    @classmethod
+    def at(cls, path, detail: object = None) -> IndexMissing:
+        """The error for ``path``, with what the engine said (``detail``) if anything."""
+        more = f" ({detail})" if detail is not None else ""
+        return cls(f"chưa có chỉ mục ở {path}: hãy tạo bằng lệnh `vnsearch index`{more}")
+
 
 class IndexOutdated(SearchError):
     """The index was built by another schema version and must be rebuilt."""

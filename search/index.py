@@ -371,13 +371,13 @@ def open_index(path):
     """Open an existing index; raise IndexMissing, IndexOutdated or IndexDamaged."""
     path = Path(path)
     if not has_index_files(path):
-        raise IndexMissing(f"chưa có chỉ mục ở {path}: hãy tạo bằng lệnh `vnsearch index`")
+        raise IndexMissing.at(path)
     meta = read_meta(path)
     has_toc = _has_toc(path)
     if not has_toc:
         if _segment_files(path):
             raise _damaged(path, "thiếu mục lục (_MAIN_*.toc)")
-        raise IndexMissing(f"chưa có chỉ mục ở {path}: hãy tạo bằng lệnh `vnsearch index`")
+        raise IndexMissing.at(path)
     if meta is None:
         raise _damaged(path, f"thiếu tệp siêu dữ liệu {META_FILE}")
     version = meta["schema_version"]
@@ -437,10 +437,7 @@ def write_lock(path, timeout: float = LOCK_TIMEOUT):
                     )
                     waited = True
                 if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"một lệnh `vnsearch index` khác đang ghi vào {path} (đã chờ {timeout:g} "
-                        "giây); hãy thử lại khi lệnh đó xong, hoặc chờ lâu hơn với --wait"
-                    ) from None
+                    raise _locked(path, timeout, "hoặc chờ lâu hơn với --wait") from None
                 time.sleep(0.1)
         yield
     finally:
@@ -529,8 +526,6 @@ def _small_segments(segments) -> list:
 
 def _merge_tail(writer, segments):
     """Merge policy: the small segments into one, the others unchanged."""
-    from whoosh.reading import SegmentReader
-
     small = {id(seg) for seg in _small_segments(segments)}
     for seg in segments:
         if id(seg) in small:
@@ -647,6 +642,14 @@ def remove_leftovers(path) -> list[str]:
     return sorted(before - set(os.listdir(path)))
 
 
+def _locked(path, waited: float, hint: str = "") -> IndexLocked:
+    """The error for another writer holding the index at ``path`` after ``waited`` seconds."""
+    return IndexLocked(
+        f"một lệnh `vnsearch index` khác đang ghi vào {path} (đã chờ {waited:g} giây); "
+        f"hãy thử lại khi lệnh đó xong{', ' + hint if hint else ''}"
+    )
+
+
 def _writer(ix, lock_timeout: float):
     try:
         # Whoosh holds postings in memory up to limitmb (its own estimate, well
@@ -654,10 +657,7 @@ def _writer(ix, lock_timeout: float):
         # segment merges go through the same pool.
         return ix.writer(timeout=lock_timeout, delay=0.1, limitmb=WRITER_MB)
     except LockError as e:
-        raise IndexLocked(
-            f"một lệnh `vnsearch index` khác đang ghi vào {ix.storage.folder} "
-            f"(đã chờ {lock_timeout:g} giây); hãy thử lại khi lệnh đó xong"
-        ) from e
+        raise _locked(ix.storage.folder, lock_timeout) from e
 
 
 # --- reading -------------------------------------------------------------------

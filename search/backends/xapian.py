@@ -135,9 +135,7 @@ def _translated(path, opening: bool = False):
         if isinstance(e, xapian.DatabaseLockError):
             raise IndexLocked(f"một tiến trình khác đang ghi vào {path}: {e}") from e
         if isinstance(e, xapian.DatabaseOpeningError) and opening:
-            raise IndexMissing(
-                f"chưa có chỉ mục ở {path}: hãy tạo bằng lệnh `vnsearch index` ({e})"
-            ) from e
+            raise IndexMissing.at(path, e) from e
         raise IndexDamaged(
             f"chỉ mục ở {path} bị hỏng: {name}: {str(e)[:160]} (`vnsearch check` "
             "liệt kê những gì hỏng)"
@@ -424,7 +422,7 @@ class XapianSource:
 
         meta = read_meta(self.path)
         if meta is None or not (self.path / SHARDS_DIR).is_dir():
-            raise IndexMissing(f"chưa có chỉ mục ở {self.path}: hãy tạo bằng lệnh `vnsearch index`")
+            raise IndexMissing.at(self.path)
         _same_schema(self.path, meta)
         n = int(meta.get("shards", 1))
         return [self.path / SHARDS_DIR / str(k) for k in range(n)]
