@@ -12,6 +12,7 @@
     python -m bench segment   [--limit 3000 (0: all 20k)] [--repeat 3]
     python -m bench backends  --size 20k [--limit N] [--n 200] [--repeat 3] [--ingest-limit 2000]
                               [--whoosh-index DIR] [--xapian-index DIR] [--serve-seconds 20]
+    python -m bench samework  --size 100k [--xapian-index DIR] [--n 200] [--repeat 3]
     python -m bench sizing    (a deployment's size from backends-20k.json and backends-100k.json)
     python -m bench plot
     python -m bench all       [--with-100k]
@@ -159,6 +160,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--clients", type=int, default=4)
     p.add_argument("--profile-queries", type=int, default=10, help="slowest Xapian queries")
 
+    p = sub.add_parser("samework", help="vnsearch-Xapian vs tantivy doing the same work")
+    p.add_argument("--size", choices=("20k", "100k"), default="100k")
+    p.add_argument("--xapian-index", type=Path, default=None, help="a vnsearch-Xapian index")
+    p.add_argument("--n", type=int, default=200, help="queries in the set")
+    p.add_argument("--repeat", type=int, default=3, help="runs; the median per query is kept")
+    p.add_argument("--seed", type=int, default=20250)
+
     sub.add_parser("sizing", help="a national deployment, extrapolated from bench backends")
     sub.add_parser("plot", help="PNG plots from the results JSON")
 
@@ -243,6 +251,10 @@ def main(argv: list[str] | None = None) -> None:
             args.clients,
             args.profile_queries,
         )
+    elif args.cmd == "samework":
+        from .samework import bench_samework
+
+        bench_samework(args.size, args.xapian_index, args.n, args.repeat, args.seed)
     elif args.cmd == "sizing":
         from .sizing import bench_sizing
 

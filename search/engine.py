@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -315,25 +315,8 @@ class Engine:
         )
         filters, plan = found.filters, found.plan
         # Facets count under the other filters; the timeline under all but the
-        # dates (its bars set them).
-        counted_facets, timeline = found.matcher.facets(found)
-        facets = {}
-        for name in FACETS:
-            chosen = set(filters.get(name, []))
-            counted = counted_facets[name]
-            facets[name] = [FacetValue(v, c, v in chosen) for v, c in counted]
-            # A selected value that no longer matches still shows, to be removable.
-            facets[name] += [FacetValue(v, 0, True) for v in chosen if v not in dict(counted)]
-        level = map_level or ("province_2025" if filters["province_2025"] else "province")
-        placed = [(v, geo.locate(v.value, level)) for v in facets[level] if v.count]
-        province_map = {
-            "level": level,
-            "counts": [
-                {"value": v.value, "count": v.count, "lat": round(p.lat, 4), "lon": round(p.lon, 4)}
-                for v, p in placed
-                if p is not None
-            ],
-        }
+        # dates (its bars set them). Counted meanwhile where the backend can.
+        counting = found.matcher.facets_later(found)
 
         total = found.matcher.count(found.allowed)
         first = (page - 1) * per_page
@@ -367,6 +350,25 @@ class Engine:
         for d, score, similar in page_hits:
             hits.append(self._hit(article_at(s, d), terms, score))
             hits[-1].similar = [related_mod.summary(article_at(s, o)) for o in similar]
+        counted_facets, timeline = counting()
+        facets = {}
+        for name in FACETS:
+            chosen = set(filters.get(name, []))
+            counted = counted_facets[name]
+            facets[name] = [FacetValue(v, c, v in chosen) for v, c in counted]
+            # A selected value that no longer matches still shows, to be removable.
+            facets[name] += [FacetValue(v, 0, True) for v in chosen if v not in dict(counted)]
+        level = map_level or ("province_2025" if filters["province_2025"] else "province")
+        placed = [(v, geo.locate(v.value, level)) for v in facets[level] if v.count]
+        province_map = {
+            "level": level,
+            "counts": [
+                {"value": v.value, "count": v.count, "lat": round(p.lat, 4), "lon": round(p.lon, 4)}
+                for v, p in placed
+                if p is not None
+            ],
+        }
+
         return SearchResult(
             query=found.typed,
             total=total,
@@ -995,6 +997,11 @@ class _Matcher:
         """Facet counts, each under the other filters, and the timeline under all but dates."""
         raise NotImplementedError
 
+    def facets_later(self, found: _Found) -> Callable[[], tuple[dict, dict]]:
+        """A call that gives :meth:`facets`, counted meanwhile where the backend can."""
+        counted = self.facets(found)
+        return lambda: counted
+
     def ids(self, allowed: Any) -> list[int]:
         """Document numbers, in order."""
         raise NotImplementedError
@@ -1061,6 +1068,9 @@ class _Queries(_Matcher):
 
     def facets(self, found):
         return self.native.facets(found.matched, self.filters, self.start, self.end)
+
+    def facets_later(self, found):
+        return self.native.facets_later(found.plan, self.filters, self.start, self.end)
 
     def ids(self, allowed) -> list[int]:
         return self.native.ids(allowed)

@@ -172,6 +172,58 @@ def test_xapian_answers_as_whoosh(engines, other, q, kwargs):
     _same(engines["whoosh"].search(q, **kwargs), engines[other].search(q, **kwargs))
 
 
+@pytest.mark.parametrize("other", ["xapian", "shards"])
+def test_facets_were_counted_in_a_second_thread_on_a_second_handle(engines, other):
+    engine = engines[other]
+    result = engine.search("cán bộ", per_page=100)
+    reader = engine.searcher()
+    side = reader.native._side
+    # The comparisons with Whoosh above went through this path: it was taken.
+    assert side is not None and side.db is reader.twin() and side.db is not reader.db
+    counted, timeline = reader.native.facets(
+        reader.native.recall(_plan(engine, "cán bộ")), {}, None, None
+    )
+    assert timeline == result.timeline
+    assert {k: [(v.value, v.count) for v in vs] for k, vs in result.facets.items()} == {
+        k: [(v, c) for v, c in pairs] for k, pairs in counted.items()
+    }
+
+
+def _plan(engine, q: str):
+    return engine._understand(engine.searcher(), q, "auto")[1]
+
+
+def test_a_reader_of_a_changed_index_counts_facets_in_its_own_thread(tmp_path):
+    path = _build(tmp_path / "changing", "xapian", 2)
+    engine = open_engine(path)
+    try:
+        before = {v.value: v.count for v in engine.search("nông thôn mới").facets["province"]}
+        # A second handle is opened at a reader's first search and then stays at
+        # the reader's revision. A reader without one yet, whose index changed
+        # since it opened, counts in the search's own thread.
+        reader = engine.source().reader()
+        new = Article(
+            id="changing/1",
+            title="Xã Quyết Tiến về đích nông thôn mới",
+            body="Xã Quyết Tiến hoàn thành nông thôn mới.",
+            province="Lai Châu",
+            date=dt.date(2024, 5, 1),
+        )
+        add_articles(path, [new])
+        assert reader.twin() is None
+        counted, _ = reader.native.facets_later(
+            _plan(engine, "nông thôn mới"), {"province": []}, None, None
+        )()
+        assert reader.native._side is None and dict(counted["province"]) == before
+        reader.close()
+        after = engine.search("nông thôn mới")  # a new reader, with a second handle again
+        assert engine.searcher() is not reader and engine.searcher().native._side is not None
+        provinces = {v.value: v.count for v in after.facets["province"]}
+        assert provinces == {**before, "Lai Châu": before.get("Lai Châu", 0) + 1}
+    finally:
+        engine.close_all()
+
+
 @pytest.mark.parametrize("q", ["can bo", "UBND", "", "hòa giải -hoà đồng"])
 def test_match_ids_and_export_agree(engines, q):
     w, x = engines["whoosh"], engines["shards"]

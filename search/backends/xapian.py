@@ -264,7 +264,15 @@ class XapianPostings(TermPostings):
 class XapianReader:
     """A :class:`~search.backends.base.Reader` over one (combined) Xapian database."""
 
-    def __init__(self, path: Path, db, missing: list[str] | None = None, remote: bool = False):
+    def __init__(
+        self,
+        path: Path,
+        db,
+        missing: list[str] | None = None,
+        remote: bool = False,
+        shards: list[Path] | None = None,
+        revs: tuple | None = None,
+    ):
         self.path = path
         self.db = db
         self.missing = missing or []
@@ -273,6 +281,26 @@ class XapianReader:
         self._native: Native | None = None
         self.size = int(db.get_lastdocid())
         self.key = ("xapian", self.size, db.get_doccount(), _revisions(db))
+        self._shards = list(shards or [])
+        self._revs = revs
+        self._twin: xapian.Database | None = None
+
+    def twin(self):
+        """A second handle on the same revision of the local shards (for a second
+        thread of one search), or None: remote, or the index changed since."""
+        if self.remote or not self._shards or not self._revs:
+            return None
+        if self._twin is None:
+            try:
+                db, revs = open_shards(self._shards)
+            except xapian.Error as e:  # counted in the search's thread instead
+                log.debug("no second handle on %s: %s", self.path, e)
+                return None
+            if revs != self._revs:
+                db.close()
+                return None
+            self._twin = db
+        return self._twin
 
     def doc_count(self) -> int:
         """Number of live articles."""
@@ -368,7 +396,24 @@ class XapianReader:
 
     def close(self) -> None:
         """Close the database handles."""
+        if self._native is not None:
+            self._native.join()
         self.db.close()
+        if self._twin is not None:
+            self._twin.close()
+
+
+def open_shards(shards: list[Path]) -> tuple[xapian.Database, tuple | None]:
+    """The local ``shards`` as one database, and the revision each was opened at."""
+    db, revs = xapian.Database(), []
+    for shard in shards:
+        part = xapian.Database(str(shard))
+        try:
+            revs.append(int(part.get_revision()))
+        except xapian.Error:
+            revs = None  # type: ignore[assignment]
+        db.add_database(part)
+    return db, (tuple(revs) if revs is not None else None)
 
 
 def _revisions(db) -> tuple:
@@ -446,11 +491,11 @@ class XapianSource:
                     missing.append(url)
             if len(missing) == len(self.shard_urls):
                 raise ShardUnavailable("không shard nào trả lời: " + ", ".join(missing))
-        else:
-            for shard in self._shard_paths():
-                with _translated(self.path, opening=True):
-                    db.add_database(xapian.Database(str(shard)))
-        return XapianReader(self.path, db, missing, remote=bool(self.shard_urls))
+            return XapianReader(self.path, db, missing, remote=True)
+        shards = self._shard_paths()
+        with _translated(self.path, opening=True):
+            db, revs = open_shards(shards)
+        return XapianReader(self.path, db, shards=shards, revs=revs)
 
 
 # --- writing ---------------------------------------------------------------------

@@ -12,6 +12,8 @@ candidates that the engine then scores exactly as on the Whoosh backend.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from itertools import combinations
 from math import comb
 
@@ -44,17 +46,18 @@ MAX_SUBSETS = 256
 FACET_FIELD = {f.name: f.field for f in STORED}
 # Counts of recent queries kept per reader.
 COUNTED = 64
-_ALL = xapian.Query.MatchAll
-_NOTHING = xapian.Query.MatchNothing
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
 class Native:
     """Plans, filters and counts of one Xapian reader."""
 
-    def __init__(self, reader):
+    def __init__(self, reader, db=None):
         self.reader = reader
-        self.db = reader.db
+        self.db = reader.db if db is None else db
+        # Facets counted in another thread, on a second database handle.
+        self._side: Native | None = None
+        self._thread: threading.Thread | None = None
         self.remote = bool(getattr(reader, "remote", False))
         # docid -> article id of the last candidates (a remote shard names
         # them in the match itself, through the collapse key).
@@ -79,7 +82,9 @@ class Native:
     def recall(self, plan: plan_mod.Plan) -> xapian.Query:
         """The documents the plan matches (before filters)."""
         if not plan.clauses:
-            q = _ALL
+            # A new object, not Query.MatchAll: Xapian's reference counts are not
+            # atomic, and a search may build queries in two threads (facets_later).
+            q = xapian.Query("")
         else:
             clauses = [
                 xapian.Query(xapian.Query.OP_OR, [self.word(w) for w in c]) for c in plan.required
@@ -196,6 +201,48 @@ class Native:
         else:
             total, months = self.count(self.within(matched, full)), counts[SLOT_MONTH]
         return out, timeline(months, total)
+
+    def facets_later(self, plan, filters: dict, start, end) -> Callable[[], tuple[dict, dict]]:
+        """A call giving :meth:`facets` of ``plan``'s matches, counted meanwhile.
+
+        Locally the counting runs in a thread of its own on a second handle of
+        the same revision (Xapian releases the GIL while it matches), so it
+        overlaps the ranking and the snippets; else (remote shards, or the index
+        changed since this reader opened) now. The thread builds its own queries
+        from the plan: Xapian's objects are not shared between threads.
+        """
+        self.join()
+        side = self._side
+        if side is None:
+            twin = self.reader.twin()
+            side = self._side = Native(self.reader, twin) if twin is not None else None
+        if side is None or not plan.clauses:
+            counted = self.facets(self.recall(plan), filters, start, end)
+            return lambda: counted
+        box: dict = {}
+
+        def run() -> None:
+            try:
+                box["counted"] = side.facets(side.recall(plan), filters, start, end)
+            except Exception as e:  # noqa: BLE001 (raised again in the search's thread)
+                box["error"] = e
+
+        self._thread = threading.Thread(target=run, name="vnsearch-facets", daemon=True)
+        self._thread.start()
+
+        def result() -> tuple[dict, dict]:
+            self.join()
+            if "error" in box:
+                raise box["error"]
+            return box["counted"]
+
+        return result
+
+    def join(self) -> None:
+        """Wait for facets counting in the other thread, if any."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
     # --- ranking -------------------------------------------------------------
 
