@@ -700,10 +700,10 @@ class Engine:
         """
         key = s.key
 
-        def signature(d: int) -> frozenset:
+        def signature(d: int) -> np.ndarray:
             found = self._shingles.get((key, d))
             if found is None:
-                found = related_mod.shingles(article_at(s, d))
+                found = related_mod.as_array(related_mod.shingles(article_at(s, d)))
                 self._shingles.put((key, d), found)
             return found
 

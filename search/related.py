@@ -310,20 +310,52 @@ def similar(a: frozenset, b: frozenset) -> bool:
     return resemblance(a, b) >= SIMILAR
 
 
-def group(signatures: list[frozenset]) -> list[list[int]]:
+def as_array(signature: frozenset) -> np.ndarray:
+    """A signature's shingle hashes as an array (how :func:`group` reads them fastest)."""
+    return np.fromiter(signature, dtype=np.int64, count=len(signature))
+
+
+def group(signatures: Sequence[frozenset | np.ndarray]) -> list[list[int]]:
     """Indexes of ``signatures`` in groups of one story, each led by its first (best) one.
 
     Each item joins the first earlier group whose leader it resembles.
     """
+    alike = _similar_pairs([s if isinstance(s, np.ndarray) else as_array(s) for s in signatures])
     groups: list[list[int]] = []
-    for i, sig in enumerate(signatures):
+    for i in range(len(signatures)):
+        row = alike[i]
         for g in groups:
-            if similar(signatures[g[0]], sig):
+            if row[g[0]]:
                 g.append(i)
                 break
         else:
             groups.append([i])
     return groups
+
+
+def _similar_pairs(signatures: list[np.ndarray]) -> list[list[bool]]:
+    """``similar(signatures[i], signatures[j])`` for every pair, as rows of a matrix.
+
+    One sort of every shingle, not a set intersection per pair: equal hashes
+    sit side by side.
+    """
+    n = len(signatures)
+    sizes = np.array([len(s) for s in signatures], dtype=np.int64)
+    hashes = np.concatenate(signatures) if n else np.zeros(0, dtype=np.int64)
+    owner = np.repeat(np.arange(n, dtype=np.int64), sizes)
+    order = np.argsort(hashes, kind="stable")
+    hashes, owner = hashes[order], owner[order]
+    # Runs of equal hashes (a shingle several signatures hold), each a row of X
+    # marking its holders: the shingles i and j share are (X^T X)[i, j].
+    run = np.cumsum(np.diff(hashes, prepend=hashes[:1] - 1) != 0) - 1
+    held = np.bincount(run, minlength=1)[run] > 1
+    rows = np.unique(run[held], return_inverse=True)[1].reshape(-1)
+    x = np.zeros((int(rows.max(initial=-1)) + 1, n), dtype=np.float32)
+    x[rows, owner[held]] = 1.0
+    overlap = x.T @ x
+    small = np.minimum(sizes[:, None], sizes[None, :])
+    alike = (small >= MIN_SHINGLES) & (overlap / np.maximum(small, 1) >= SIMILAR)
+    return alike.tolist()
 
 
 # --- collapsing a result list --------------------------------------------------

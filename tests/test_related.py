@@ -7,6 +7,8 @@ import json
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search import related
 from search.article import Article
@@ -238,6 +240,45 @@ def test_group_keeps_rank_order_and_joins_the_first_leader():
     x = related.shingles(_article(WORDS))
     y = related.shingles(_article(" ".join(f"khác{i}" for i in range(60))))
     assert related.group([x, y, x, y, x]) == [[0, 2, 4], [1, 3]]
+
+
+def _group_pairwise(signatures):
+    """The grouping as first written: a set intersection per pair (the oracle)."""
+    groups: list[list[int]] = []
+    for i, sig in enumerate(signatures):
+        for g in groups:
+            if related.similar(signatures[g[0]], sig):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.frozensets(
+            st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.integers(0, 60), max_size=45
+        ),
+        max_size=25,
+    )
+)
+def test_group_is_the_pairwise_grouping(signatures):
+    expected = _group_pairwise(signatures)
+    assert related.group(signatures) == expected
+    assert related.group([related.as_array(s) for s in signatures]) == expected
+
+
+@pytest.mark.parametrize("copies", [1, 2, 7, 40])
+def test_group_of_many_copies_and_threshold_edges(copies):
+    base = frozenset(range(30))
+    half = frozenset(range(15)) | frozenset(range(1000, 1015))  # exactly SIMILAR of base
+    less = frozenset(range(14)) | frozenset(range(1000, 1016))  # one shingle short
+    short = frozenset(range(14))  # too short to tell
+    sigs = [base] * copies + [half, less, short, short]
+    assert related.group(sigs) == _group_pairwise(sigs)
+    assert related.group(sigs)[0] == list(range(copies + 1))
 
 
 # --- search results: one story once --------------------------------------------------
