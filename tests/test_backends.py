@@ -224,6 +224,24 @@ def test_a_reader_of_a_changed_index_counts_facets_in_its_own_thread(tmp_path):
         engine.close_all()
 
 
+@pytest.mark.parametrize("shards", [None, 2])
+def test_a_one_term_count_follows_replaced_and_new_articles(tmp_path, shards):
+    # One term is counted from its document frequency, not by a match.
+    path = _build(tmp_path / "counted", "xapian", shards)
+    engine = open_engine(path)
+    try:
+        before = {q: engine.search(q).total for q in ("Quyết", "quyet", "hoàn")}
+        old = Article(id="counted/1", title="Xã Quyết Tiến", body="Xã Quyết Tiến hoàn thành.")
+        add_articles(path, [old])
+        mid = {q: engine.search(q).total for q in before}
+        assert mid == {q: n + 1 for q, n in before.items()}
+        add_articles(path, [Article(id="counted/1", title="Xã Tiến", body="Xã Tiến xong.")])
+        assert {q: engine.search(q).total for q in before} == before
+        assert engine.search("Quyết").total == len(engine.match_ids("Quyết"))
+    finally:
+        engine.close_all()
+
+
 @pytest.mark.parametrize("q", ["can bo", "UBND", "", "hòa giải -hoà đồng"])
 def test_match_ids_and_export_agree(engines, q):
     w, x = engines["whoosh"], engines["shards"]

@@ -46,6 +46,7 @@ MAX_SUBSETS = 256
 FACET_FIELD = {f.name: f.field for f in STORED}
 # Counts of recent queries kept per reader.
 COUNTED = 64
+_LEAF_TERM = 100  # Query.get_type() of a single term (Xapian's Query::LEAF_TERM)
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
@@ -146,6 +147,10 @@ class Native:
     def count(self, q: xapian.Query) -> int:
         """The exact number of documents matching ``q``."""
         key = str(q)
+        if key not in self._counted and q.get_type() == _LEAF_TERM:
+            # One term: the documents holding it, which Xapian keeps (no match).
+            (t,) = (bytes(x) for x in q)
+            self._remember(key, self.db.get_termfreq(t) if t else self.db.get_doccount())
         if key not in self._counted:
             e = self._enquire(q)
             e.set_weighting_scheme(xapian.BoolWeight())
