@@ -17,15 +17,14 @@ baseline and tantivy doing the same work as vnsearch's page:
   the query alone and every other facet and the month under the query and the filter
   (two ``aggregate`` calls), the top 10 and a snippet of each (``SnippetGenerator``).
 
-Each query: one warm-up pass, then ``--repeat`` passes, the median per query; p50/p95
-over the queries, wall and CPU. Writes bench/results/samework-TAG.json.
+One warm-up pass over the query set, then ``--repeat`` passes, the median per query
+(``bench backends``' ``time_queries``); p50/p95 over the queries, wall and CPU. Writes bench/results/samework-TAG.json.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import statistics
 import time
 from pathlib import Path
 
@@ -183,6 +182,7 @@ def bench_samework(
     seed: int = 20250,
 ) -> dict:
     """The three systems on one query set (module docstring); writes samework-TAG.json."""
+    from bench.backends import time_queries
     from bench.plain import Plain
     from bench.queries import make_queries
     from search.engine import open_engine
@@ -199,40 +199,32 @@ def bench_samework(
 
     engine = open_engine(vn_index)
     queries = make_queries(size, None, n, seed, engine)
-    words = [
-        folded_words(engine.search(q["q"], province=q["province"], per_page=10).words)
+    words = {
+        (q["q"], q["province"]): folded_words(
+            engine.search(q["q"], province=q["province"], per_page=10).words
+        )
         for q in queries
-    ]
-    plain, same = Plain("tantivy", work / f"tantivy-{t}"), SameWork(same_dir)
-    systems = {
-        "vn-xapian": lambda i: engine.search(
-            queries[i]["q"], province=queries[i]["province"], per_page=10
-        ),
-        "tantivy": lambda i: plain.search(queries[i]["q"], queries[i]["province"]),
-        "tantivy-same": lambda i: same.search(words[i], queries[i]["province"]),
     }
-    wall: dict[str, list[float]] = {s: [] for s in systems}
-    cpu: dict[str, list[float]] = {s: [] for s in systems}
-    totals: dict[str, list] = {s: [] for s in systems}
-    for i in range(len(queries)):
-        for s, fn in systems.items():
-            first = fn(i)  # warm-up
-            totals[s].append(first.total if s == "vn-xapian" else first[0])
-            w, c = [], []
-            for _ in range(repeat):
-                t0, c0 = time.perf_counter(), time.process_time()
-                fn(i)
-                w.append(time.perf_counter() - t0)
-                c.append(time.process_time() - c0)
-            wall[s].append(statistics.median(w))
-            cpu[s].append(statistics.median(c))
+    plain, same = Plain("tantivy", work / f"tantivy-{t}"), SameWork(same_dir)
+
+    def vn(q: str, province: str | None):
+        return engine.search(q, province=province, per_page=10).total, None, None
+
+    systems = {
+        "vn-xapian": vn,
+        "tantivy": plain.search,
+        "tantivy-same": lambda q, province: same.search(words[(q, province)], province),
+    }
+    # Passes over the whole set, as bench backends times them (no query twice in a row).
+    timed = time_queries(systems, queries, repeat)
     engine.close()
     plain.close()
+    totals = {s: [a[0] for a in timed["answers"][s]] for s in systems}
     figures: dict = {
         "systems": {
             s: {
-                "query_wall_ms": common.summary_ms(wall[s]),
-                "query_cpu_ms": common.summary_ms(cpu[s]),
+                "query_wall_ms": common.summary_ms(timed["wall"][s]),
+                "query_cpu_ms": common.summary_ms(timed["cpu"][s]),
             }
             for s in systems
         },
