@@ -318,7 +318,6 @@ class Engine:
         # dates (its bars set them). Counted meanwhile where the backend can.
         counting = found.matcher.facets_later(found)
 
-        total = found.matcher.count(found.allowed)
         first = (page - 1) * per_page
         terms = _terms(plan, found.restored)
         if collapse is None:  # by default, ranked results of a query (not a listing)
@@ -350,7 +349,7 @@ class Engine:
         for d, score, similar in page_hits:
             hits.append(self._hit(article_at(s, d), terms, score))
             hits[-1].similar = [related_mod.summary(article_at(s, o)) for o in similar]
-        counted_facets, timeline = counting()
+        counted_facets, timeline, total = counting()
         facets = {}
         for name in FACETS:
             chosen = set(filters.get(name, []))
@@ -519,30 +518,35 @@ class Engine:
         matched = recall(plan)
         allowed = within(matched)
         fallback, exact_total = False, None
+        # Decisions need only know "fewer than k?": a match stops at k. The
+        # total comes with the facets (counted meanwhile, see search()).
+        at_least = m.at_least
         if accents == "auto" and plan.has_exact:
-            n = count(allowed)
+            n = at_least(allowed, FALLBACK_BELOW)  # exact below FALLBACK_BELOW
             if n < FALLBACK_BELOW:
                 folded = plan_mod.build(
                     pq, self._is_word_test(s), "any", self._aliases(s) if expand else None
                 )
                 matched_any = recall(folded)
                 allowed_any = within(matched_any)
-                n_any = count(allowed_any)
-                if n_any > n and (n == 0 or n_any >= FALLBACK_MANY):
+                # Better by the folded reading: more than n, and (unless n is 0)
+                # at least FALLBACK_MANY.
+                k = max(n + 1, FALLBACK_MANY) if n else 1
+                if at_least(allowed_any, k) >= k:
                     plan, matched, allowed = folded, matched_any, allowed_any
                     fallback, exact_total = True, n
         corrected, missing, typed = None, [], pq.text
         fixed = self._corrected(s, pq)
         if fixed is not None:
             suggestion = fixed
-            if not count(allowed):
+            if not at_least(allowed, 1):
                 pq2, plan2, _, restored2 = self._understand(s, fixed, accents, expand)
                 matched2 = recall(plan2)
                 allowed2 = within(matched2)
-                if count(allowed2):
+                if at_least(allowed2, 1):
                     pq, plan, restored, matched, allowed = pq2, plan2, restored2, matched2, allowed2
                     corrected, suggestion = fixed, None
-        if not count(allowed) and len(plan.required) > 1 and not plan.relaxed:
+        if not at_least(allowed, 1) and len(plan.required) > 1 and not plan.relaxed:
             # Nothing has every word: leave out the rarest words, one at a time,
             # until something is found, and say which (as search engines do).
             counts = {
@@ -555,7 +559,7 @@ class Engine:
                 drop.add(i)
                 rescued = plan_mod.without(plan, drop)
                 matched2 = recall(rescued)
-                if count(within(matched2)):
+                if at_least(within(matched2), 1):
                     missing = [
                         " ".join(w.text for w in plan.clauses[j] if not w.alias)
                         for j in sorted(drop)
@@ -997,9 +1001,13 @@ class _Matcher:
         """Facet counts, each under the other filters, and the timeline under all but dates."""
         raise NotImplementedError
 
-    def facets_later(self, found: _Found) -> Callable[[], tuple[dict, dict]]:
-        """A call that gives :meth:`facets`, counted meanwhile where the backend can."""
-        counted = self.facets(found)
+    def at_least(self, allowed: Any, k: int) -> int:
+        """``min(count(allowed), k)``, which may stop at the k-th match."""
+        return min(self.count(allowed), k)
+
+    def facets_later(self, found: _Found) -> Callable[[], tuple[dict, dict, int]]:
+        """A call giving :meth:`facets` and the total, counted meanwhile where the backend can."""
+        counted = (*self.facets(found), self.count(found.allowed))
         return lambda: counted
 
     def ids(self, allowed: Any) -> list[int]:
@@ -1067,7 +1075,13 @@ class _Queries(_Matcher):
         return hit[1]
 
     def facets(self, found):
-        return self.native.facets(found.matched, self.filters, self.start, self.end)
+        return self.native.facets(found.matched, self.filters, self.start, self.end)[:2]
+
+    def at_least(self, allowed, k: int) -> int:
+        hit = self._counts.get(id(allowed))
+        if hit is not None and hit[0] is allowed:
+            return min(hit[1], k)
+        return self.native.at_least(allowed, k)
 
     def facets_later(self, found):
         return self.native.facets_later(found.plan, self.filters, self.start, self.end)

@@ -180,13 +180,41 @@ def test_facets_were_counted_in_a_second_thread_on_a_second_handle(engines, othe
     side = reader.native._side
     # The comparisons with Whoosh above went through this path: it was taken.
     assert side is not None and side.db is reader.twin() and side.db is not reader.db
-    counted, timeline = reader.native.facets(
+    counted, timeline, total = reader.native.facets(
         reader.native.recall(_plan(engine, "cán bộ")), {}, None, None
     )
-    assert timeline == result.timeline
+    assert (timeline, total) == (result.timeline, result.total)
     assert {k: [(v.value, v.count) for v in vs] for k, vs in result.facets.items()} == {
         k: [(v, c) for v, c in pairs] for k, pairs in counted.items()
     }
+
+
+@pytest.mark.parametrize("other", ["xapian", "shards"])
+@pytest.mark.parametrize(
+    "q,filters,dates",
+    [
+        ("", {}, None),
+        ("xã", {}, None),
+        ("xa", {"province": ["Điện Biên"]}, None),
+        ("cán bộ", {"topic": ["Xây dựng Đảng"]}, None),
+        ("", {"year": ["2023"]}, None),
+        ("xa", {}, (dt.date(2021, 1, 1), dt.date(2023, 12, 31))),
+        ("hiệu quả", {"province": ["Lạng Sơn", "Điện Biên"]}, None),
+    ],
+)
+def test_facets_counted_over_the_complement_are_the_same(engines, other, q, filters, dates):
+    # A query matching most of what its filters allow is counted over the rest
+    # and subtracted from the filters' counts: forced both ways, the same.
+    engine = engines[other]
+    reader = engine.searcher()
+    native = reader.native
+    start, end = dates or (None, None)
+    matched = native.recall(_plan(engine, q))
+    direct = native.facets(matched, filters, start, end, complement=False)
+    assert native.facets(matched, filters, start, end, complement=True) == direct
+    assert native.facets(matched, filters, start, end) == direct
+    result = engine.search(q, per_page=1, date_from=start, date_to=end, **filters)
+    assert direct[2] == result.total
 
 
 def _plan(engine, q: str):
@@ -211,7 +239,7 @@ def test_a_reader_of_a_changed_index_counts_facets_in_its_own_thread(tmp_path):
         )
         add_articles(path, [new])
         assert reader.twin() is None
-        counted, _ = reader.native.facets_later(
+        counted, _, _ = reader.native.facets_later(
             _plan(engine, "nông thôn mới"), {"province": []}, None, None
         )()
         assert reader.native._side is None and dict(counted["province"]) == before

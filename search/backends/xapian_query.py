@@ -46,6 +46,10 @@ MAX_SUBSETS = 256
 FACET_FIELD = {f.name: f.field for f in STORED}
 # Counts of recent queries kept per reader.
 COUNTED = 64
+# A query matching more than this share of what its filters allow has its facets
+# counted over the other documents (see Native._counts); filters' counts kept.
+COMPLEMENT_SHARE = 0.5
+BASES = 16
 _LEAF_TERM = 100  # Query.get_type() of a single term (Xapian's Query::LEAF_TERM)
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 
@@ -64,6 +68,8 @@ class Native:
         # them in the match itself, through the collapse key).
         self._ids: dict[int, str] = {}
         self._counted: dict[str, int] = {}  # query description -> matches
+        # (filter query, slots) -> (total, counts) of every document the filters allow.
+        self._bases: dict[tuple, tuple[int, dict]] = {}
 
     # --- queries -------------------------------------------------------------
 
@@ -157,6 +163,15 @@ class Native:
             self._remember(key, e.get_mset(0, 0, self.db.get_doccount()).get_matches_estimated())
         return self._counted[key]
 
+    def at_least(self, q: xapian.Query, k: int) -> int:
+        """``min(count(q), k)``: the match stops once it has seen k documents."""
+        key = str(q)
+        if key in self._counted or q.get_type() == _LEAF_TERM:
+            return min(self.count(q), k)
+        e = self._enquire(q)
+        e.set_weighting_scheme(xapian.BoolWeight())
+        return min(int(e.get_mset(0, 0, k).get_matches_lower_bound()), k)
+
     def _remember(self, key: str, total: int) -> None:
         # A search counts the same query for its total, its timeline and its
         # facets; the reader (so this cache) is renewed when the index changes.
@@ -179,18 +194,23 @@ class Native:
             counts[slot] = {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
         return int(total), counts
 
-    def facets(self, matched: xapian.Query, filters: dict, start, end) -> tuple[dict, dict]:
-        """({facet: [(value, count)]}, timeline) of ``matched``, each facet under the others.
+    def facets(
+        self, matched: xapian.Query, filters: dict, start, end, complement: bool | None = None
+    ) -> tuple[dict, dict, int]:
+        """({facet: [(value, count)]}, timeline, total) of ``matched``, each facet under the
+        others; the total under every filter.
 
         A facet with a filter of its own is counted without it (so its other
-        values stay choosable); the timeline without the dates.
+        values stay choosable); the timeline without the dates. ``complement``:
+        see :meth:`_counts`.
         """
         out: dict[str, list[tuple[str, int]]] = {}
         full = self.filters(filters, start, end)
         own = [n for n in (*FACET_FIELD, "year") if filters.get(n)]
         shared = [n for n in (*FACET_FIELD, "year") if n not in own]
         slots = [_slot(n) for n in shared] + ([] if (start or end) else [SLOT_MONTH])
-        _, counts = self._spied(self.within(matched, full), slots)
+        total, counts = self._counts(matched, full, slots, complement)
+        allowed_total = total
         for name in shared:
             out[name] = _pairs(name, counts[_slot(name)])
         for name in own:
@@ -204,10 +224,36 @@ class Native:
             )
             months = c[SLOT_MONTH]
         else:
-            total, months = self.count(self.within(matched, full)), counts[SLOT_MONTH]
-        return out, timeline(months, total)
+            months = counts[SLOT_MONTH]
+        return out, timeline(months, total), allowed_total
 
-    def facets_later(self, plan, filters: dict, start, end) -> Callable[[], tuple[dict, dict]]:
+    def _counts(self, matched, full, slots: list[int], complement: bool | None = None):
+        """(total, {slot: {value: count}}) of ``matched`` under the filter query ``full``.
+
+        A query that matches most of what the filters allow (a common word) is
+        counted over the rest, which is fewer documents, and subtracted from
+        the filters' own counts (kept per reader): the same numbers, exactly.
+        ``complement``: force one way (None: the cheaper by Xapian's estimate).
+        """
+        allowed = self.within(matched, full)
+        base = xapian.Query("") if full is None else full
+        if complement is None:
+            complement = _estimate(self._enquire(allowed)) > COMPLEMENT_SHARE * _estimate(
+                self._enquire(base)
+            )
+        if not complement:
+            return self._spied(allowed, slots)
+        key = (str(base), tuple(slots))
+        if key not in self._bases:
+            if len(self._bases) >= BASES:
+                self._bases.clear()
+            self._bases[key] = self._spied(base, slots)
+        whole, every = self._bases[key]
+        rest, others = self._spied(xapian.Query(xapian.Query.OP_AND_NOT, base, matched), slots)
+        self._remember(str(allowed), whole - rest)
+        return whole - rest, {slot: _minus(every[slot], others[slot]) for slot in slots}
+
+    def facets_later(self, plan, filters: dict, start, end) -> Callable[[], tuple[dict, dict, int]]:
         """A call giving :meth:`facets` of ``plan``'s matches, counted meanwhile.
 
         Locally the counting runs in a thread of its own on a second handle of
@@ -235,7 +281,7 @@ class Native:
         self._thread = threading.Thread(target=run, name="vnsearch-facets", daemon=True)
         self._thread.start()
 
-        def result() -> tuple[dict, dict]:
+        def result() -> tuple[dict, dict, int]:
             self.join()
             if "error" in box:
                 raise box["error"]
@@ -301,6 +347,18 @@ class Native:
                 self._ids[d] = self.db.get_document(d).get_value(SLOT_ID).decode("utf-8")
             out.append(self._ids[d])
         return out
+
+
+def _estimate(e: xapian.Enquire) -> int:
+    """Xapian's estimate of a query's matches (no match is run through)."""
+    e.set_weighting_scheme(xapian.BoolWeight())
+    return int(e.get_mset(0, 0).get_matches_estimated())
+
+
+def _minus(whole: dict[str, int], part: dict[str, int]) -> dict[str, int]:
+    """Counts of ``whole`` less those of ``part`` (a subset), values left at zero dropped."""
+    out = {v: n - part.get(v, 0) for v, n in whole.items()}
+    return {v: n for v, n in out.items() if n > 0}
 
 
 def _slot(name: str) -> int:
