@@ -12,6 +12,7 @@
     python -m bench segment   [--limit 3000 (0: all 20k)] [--repeat 3]
     python -m bench backends  --size 20k [--limit N] [--n 200] [--repeat 3] [--ingest-limit 2000]
                               [--whoosh-index DIR] [--xapian-index DIR] [--serve-seconds 20]
+                              [--reuse-plain]
     python -m bench samework  --size 100k [--xapian-index DIR] [--n 200] [--repeat 3]
     python -m bench sizing    (a deployment's size from backends-20k.json and backends-100k.json)
     python -m bench plot
@@ -159,6 +160,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--serve-seconds", type=float, default=20, help="per server (0: no serve)")
     p.add_argument("--clients", type=int, default=4)
     p.add_argument("--profile-queries", type=int, default=10, help="slowest Xapian queries")
+    p.add_argument(
+        "--reuse-plain",
+        action="store_true",
+        help="the plain engines' whole-slice indexes of an earlier run, with its build figures",
+    )
 
     p = sub.add_parser("samework", help="vnsearch-Xapian vs tantivy doing the same work")
     p.add_argument("--size", choices=("20k", "100k"), default="100k")
@@ -250,6 +256,7 @@ def main(argv: list[str] | None = None) -> None:
             args.serve_seconds,
             args.clients,
             args.profile_queries,
+            args.reuse_plain,
         )
     elif args.cmd == "samework":
         from .samework import bench_samework

@@ -9,7 +9,9 @@ Systems, on the same articles and the same query set (``bench queries``' seeded 
   placed into 2 shards by the backend's own ``shard_of`` (as ``--shards 2`` places
   them; copied, not re-analysed: bench/work/backends/…-2shards) and each served by
   ``xapian-tcpsrv`` on 127.0.0.1;
-* ``whoosh``, ``tantivy``, ``sqlite`` - the plain engines of ``bench/plain.py``.
+* ``whoosh``, ``tantivy``, ``sqlite`` - the plain engines of ``bench/plain.py`` (their
+  whole-slice builds reused from an earlier run with ``--reuse-plain``);
+* ``tantivy-same`` - tantivy doing the same work as vnsearch's page (``bench/samework.py``).
 
 vnsearch's searches are the full ones (all six facets, timeline, snippets,
 suggestion); tantivy and SQLite count the province facet; plain Whoosh returns 10 ids.
@@ -43,13 +45,14 @@ import time
 from http.client import HTTPException
 from pathlib import Path
 
-from bench import common
+from bench import common, samework
 from bench.builds import PLAIN, build, index_size, reshard, xapian_sizes
 from bench.builds import work as work_dir
 from bench.ingest import corpus_stats
 from bench.servers import ShardServers, serve_accepts, serve_rps
 
 VN = ("vn-whoosh", "vn-xapian", "vn-xapian-2shards")
+SAME = "tantivy-same"
 SHARDS = 2
 
 # --- queries ----------------------------------------------------------------------
@@ -177,6 +180,20 @@ def _full_vn(
     return out, fig
 
 
+def _plain_full(system: str, paths, out: Path, provinces, stats: dict, reuse: bool) -> dict:
+    """A plain engine's whole-slice index: built now, or (``reuse``) one built before
+    by this command on the same articles, with the figures of that build."""
+    done = out / "bench-build.json"
+    if reuse and done.exists():
+        fig = json.loads(done.read_text("utf-8"))
+        if fig.get("articles") == stats["articles"]:
+            print(f"  reusing {out} (built {fig.get('built', '?')})", flush=True)
+            return fig
+    fig = build(system, paths, out, provinces, stats["text_mb"], stats["articles"])
+    done.write_text(json.dumps({**fig, "built": common.machine()["date"]}), "utf-8")
+    return fig
+
+
 def _wait_for_writers(index: Path) -> bool:
     """Return once no ``vnsearch index`` run holds the index's write lock (True: one did)."""
     from search.index import LOCK_FILE, write_lock
@@ -217,6 +234,7 @@ def bench_backends(
     serve_seconds: float = 20,
     clients: int = 4,
     profile_queries: int = 10,
+    reuse: bool = False,
 ) -> dict:
     """Every figure of every system (module docstring); writes backends-TAG.json."""
     from bench.plain import FACETS, Plain, export_provinces
@@ -261,9 +279,7 @@ def bench_backends(
             )
         else:
             dirs[system] = work / f"{system}-{t}"
-            full[system] = build(
-                system, paths, dirs[system], provinces, stats["text_mb"], stats["articles"]
-            )
+            full[system] = _plain_full(system, paths, dirs[system], provinces, stats, reuse)
     for system in ("vn-whoosh", "vn-xapian"):  # a given index may still be being built
         if _wait_for_writers(dirs[system]) and full[system] is None:
             full[system] = _build_figures(dirs[system], 120)
@@ -272,15 +288,32 @@ def bench_backends(
     )
     sizes = {s: index_size(dirs[s]) for s in (*VN, *PLAIN)}
 
+    # tantivy doing the same work as vnsearch's page (bench/samework.py): its
+    # index of the articles vnsearch stored, and the words vnsearch understood.
+    dirs[SAME] = work / f"{SAME}-{t}"
+    stamp = dirs[SAME] / "bench-build.json"
+    if not stamp.exists():
+        samework.build(dirs["vn-xapian"], dirs[SAME])
+    full[SAME] = json.loads(stamp.read_text("utf-8"))
+    sizes[SAME] = index_size(dirs[SAME])
+
     engines = {s: open_engine(dirs[s]) for s in ("vn-whoosh", "vn-xapian")}
     queries = make_queries(size, limit, n, seed, engines["vn-whoosh"])
+    words = {
+        (q["q"], q["province"]): samework.folded_words(
+            engines["vn-xapian"].search(q["q"], province=q["province"], per_page=10).words
+        )
+        for q in queries
+    }
     plain = {s: Plain(s, dirs[s]) for s in PLAIN}
+    same = samework.SameWork(dirs[SAME])
     with ShardServers(dirs["vn-xapian-2shards"]) as servers:
         engines["vn-xapian-2shards"] = open_engine(
             dirs["vn-xapian-2shards"], shard_urls=servers.urls
         )
         systems = {s: _vn(engines[s]) for s in VN}
         systems.update({s: p.search for s, p in plain.items()})
+        systems[SAME] = lambda q, province: same.search(words[(q, province)], province)
         timed = time_queries(systems, queries, repeat, servers)
         slow = sorted(range(len(queries)), key=lambda i: -timed["wall"]["vn-xapian"][i])
         picked = [queries[i] for i in slow[:profile_queries]]
@@ -298,7 +331,7 @@ def bench_backends(
     )
 
     per_system = {}
-    for s in (*VN, *PLAIN):
+    for s in (*VN, *PLAIN, SAME):
         lat = common.summary_ms(timed["wall"][s])
         cpu = common.summary_ms(timed["cpu"][s])
         fig = {
@@ -318,6 +351,12 @@ def bench_backends(
                 dirs[s], work / f"vn-xapian-compacted-{t}", stats["text_mb"]
             )
             print(f"  vn-xapian sizes: {fig['sizes']}", flush=True)
+        if s == SAME:
+            fig["ingest_subset"] = None
+            fig["ingest_full"] = {
+                "note": "built from the articles stored in vn-xapian (not from the corpus)",
+                **(full[SAME] or {}),
+            }
         if s == "vn-xapian-2shards":
             fig["server_cpu_ms_per_query_mean"] = round(timed["server_cpu_s_per_query"] * 1000, 2)
             fig["ingest_subset"] = "as vn-xapian (the same documents, placed into shards)"
@@ -396,6 +435,9 @@ def _targets(fig: dict, t: str, sub_n: int, check: dict, n: int, seed: int) -> t
             ">=",
             3,
         ),
+        "xapian_p95_vs_tantivy_same_work": common.verdict(
+            _ratio(x["query_wall_ms"]["p95_ms"], fig[SAME]["query_wall_ms"]["p95_ms"]), "<=", 3
+        ),
         "xapian_cpu_p95_vs_tantivy_facets": common.verdict(
             _ratio(x["query_cpu_ms"]["p95_ms"], tv["query_cpu_ms"]["p95_ms"]), "<=", 3
         ),
@@ -462,6 +504,8 @@ def table(figures: dict, sub_n: int, full_n: int) -> str:
         facets = (
             "province" if s in ("tantivy", "sqlite") else ("none" if s == "whoosh" else "all 6")
         )
+        if s == SAME:
+            facets = "all 6, month, snippets"
         rows.append(
             " | ".join(
                 [
