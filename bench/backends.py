@@ -510,8 +510,10 @@ def table(figures: dict, sub_n: int, full_n: int) -> str:
             " | ".join(
                 [
                     f"| {s}",
-                    str(sub["articles_per_s"]) if sub else "(as vn-xapian)",
-                    str(full["articles_per_s"]) if full else "—",
+                    str(sub["articles_per_s"])
+                    if sub
+                    else ("(as vn-xapian)" if s == "vn-xapian-2shards" else "—"),
+                    str(full["articles_per_s"]) if full and "articles_per_s" in full else "—",
                     f"{sub['maxrss_mb']:.0f} / {sub['peak_tree_rss_mb']:.0f}" if sub else "—",
                     f"{f['index_over_text']:.2f}",
                     f"{f['query_wall_ms']['p50_ms']} / {f['query_wall_ms']['p95_ms']}",
