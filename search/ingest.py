@@ -94,19 +94,25 @@ def prepare_article(article: Article) -> Prepared:
     )
 
 
-def _prepare(record: Record) -> Prepared:
-    return prepare_article(parse_record(record))
+def _prepare(record: Record, backend: str | None = None) -> Prepared:
+    p = prepare_article(parse_record(record))
+    if backend is not None:
+        p.fields = backends.worker_fields(backend, p.fields)
+    return p
 
 
-def prepare(record: Record, budget: float | None = RECORD_TIMEOUT) -> Prepared | Skipped:
+def prepare(
+    record: Record, budget: float | None = RECORD_TIMEOUT, backend: str | None = None
+) -> Prepared | Skipped:
     """Parse, segment and analyse one record (runs in a worker process); never raises.
 
     Whatever goes wrong with one record (a bad file, an exception, more than
     ``budget`` seconds of CPU) makes it a Skipped with the reason: the run goes on.
+    ``backend``: the index's, whose writer then takes the fields as they are.
     """
     try:
-        _load(record.kind)
-        return within_budget(budget, _prepare, record)
+        _load(record.kind, backend)
+        return within_budget(budget, _prepare, record, backend)
     except BadArticle as e:
         return Skipped(e.source, e.reason, e.code)
     except OverBudget:
@@ -117,10 +123,13 @@ def prepare(record: Record, budget: float | None = RECORD_TIMEOUT) -> Prepared |
         return Skipped(record.source, reason, code)
 
 
-def _load(kind: str) -> None:
-    """Models and tables, loaded before a record's budget starts (once per process)."""
+def _load(kind: str, backend: str | None = None) -> None:
+    """Models, tables and the backend's module, loaded before a record's budget starts
+    (once per process)."""
     load_model()
     load_tables(kind)
+    if backend is not None:
+        backends.worker_fields(backend, {})
 
 
 def wall_limit(budget: float | None) -> float | None:
@@ -133,7 +142,9 @@ def wall_limit(budget: float | None) -> float | None:
     return budget * WALL_FACTOR + WALL_SLACK if budget else None
 
 
-def _prepared(chunks: Iterable[list[Record]], pools) -> Iterator[Prepared | Skipped]:
+def _prepared(
+    chunks: Iterable[list[Record]], pools, backend: str | None = None
+) -> Iterator[Prepared | Skipped]:
     """prepare() of each record of each chunk, in order: in the pools' workers when there are enough.
 
     The next chunk goes to the workers as soon as this one is being read, so
@@ -148,7 +159,9 @@ def _prepared(chunks: Iterable[list[Record]], pools) -> Iterator[Prepared | Skip
         pool = pools.get(size) if pools is not None and records else None
         if pool is None:
             return None
-        return pool, pool.imap(partial(prepare, budget=budget), records, chunksize=1)
+        return pool, pool.imap(
+            partial(prepare, budget=budget, backend=backend), records, chunksize=1
+        )
 
     chunks = iter(chunks)
     ahead = next(chunks, None)
@@ -182,7 +195,7 @@ def _prepared(chunks: Iterable[list[Record]], pools) -> Iterator[Prepared | Skip
             else:
                 rest = []
         for rec in rest:
-            yield prepare(rec, budget)
+            yield prepare(rec, budget, backend)
 
 
 def _unblock(pool) -> None:
@@ -412,7 +425,7 @@ def _index_into(
         def good() -> Iterator[Prepared]:
             # One stream across chunks, so that commits fall every batch_size
             # articles whatever the chunk size.
-            for item in _prepared(_chunks(pending(), CHUNK), pools):
+            for item in _prepared(_chunks(pending(), CHUNK), pools, store.backend):
                 if progress:
                     progress(1)
                 if isinstance(item, Skipped):

@@ -270,6 +270,39 @@ def test_a_one_term_count_follows_replaced_and_new_articles(tmp_path, shards):
         engine.close_all()
 
 
+def _contents(xdoc) -> tuple:
+    """What a Xapian document holds: terms with wdf and positions, values, data."""
+    terms = tuple((t.term, t.wdf, tuple(t.positer)) for t in xdoc.termlist())
+    return terms, tuple((v.num, v.value) for v in xdoc.values()), xdoc.get_data()
+
+
+@pytest.mark.parametrize("source", sorted(p.name for p in SEEDS.iterdir()) + ["synthetic"])
+def test_documents_built_in_workers_are_those_built_by_the_writer(source):
+    # Workers turn the prose fields into a serialised Xapian document; the
+    # writer's document from it is the one it would have built itself.
+    from search.backends import worker_fields
+    from search.backends.xapian import _document
+    from search.ingest import prepare_article
+    from search.parse import parse_record
+    from search.readers import Record, read_records
+    from search.schema import document
+
+    if source == "synthetic":
+        articles = [a for a in ARTICLES if a.body][:3]
+    else:
+        articles = [parse_record(r) for r in read_records(SEEDS / source) if isinstance(r, Record)]
+    for article in articles:
+        p = prepare_article(article)
+        fp, aliases = p.fingerprint, {"x": "h"}
+        mine = _document(document(p.article, p.words, fp, aliases, prepared=p.fields))
+        theirs = _document(
+            document(p.article, p.words, fp, aliases, prepared=worker_fields("xapian", p.fields))
+        )
+        assert mine[1] == theirs[1]
+        assert _contents(mine[0]) == _contents(theirs[0])
+        assert len(_contents(mine[0])[0]) > 10
+
+
 @pytest.mark.parametrize("q", ["can bo", "UBND", "", "hòa giải -hoà đồng"])
 def test_match_ids_and_export_agree(engines, q):
     w, x = engines["whoosh"], engines["shards"]

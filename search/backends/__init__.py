@@ -36,6 +36,7 @@ __all__ = [
     "iter_articles",
     "open_source",
     "open_store",
+    "worker_fields",
 ]
 
 
@@ -60,6 +61,16 @@ def backend_of(path) -> str:
     except SearchError:  # damaged metadata: opening the index says so; guess from the files
         meta = {"backend": "xapian"} if (path / "shards").is_dir() else None
     return (meta or {}).get("backend", DEFAULT)
+
+
+def worker_fields(backend: str, fields: dict) -> dict:
+    """An article's analysed fields in the form ``backend``'s writer takes fastest (runs in
+    the worker processes of an indexing run)."""
+    if backend == "xapian":
+        from . import xapian as xb
+
+        return xb.worker_fields(fields)
+    return fields
 
 
 def open_source(path, shard_urls: list[str] | None = None, allow_partial: bool = False):

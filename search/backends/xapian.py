@@ -73,6 +73,9 @@ PREFIX = {
     "aliases": "J",
 }
 POSITIONAL = ("text", "title", "exact")
+# The prose fields whose terms workers turn into a serialised document (worker_fields).
+WORKER_FIELDS = ("text", "title", "exact", "words")
+TERMS = "xapian_terms"  # its key among the prepared fields
 # Whoosh scales these fields' weights (policy references count more); the
 # same factor keeps the two backends' scores equal.
 FIELD_BOOST = {"policy_refs": 3.0}
@@ -158,12 +161,11 @@ def _stored(data: bytes) -> dict:
     return out
 
 
-def _document(doc: dict) -> tuple[object, str]:
-    """The Xapian document of a Whoosh-schema document dict (search/schema.document)."""
+def _add_terms(xdoc, doc: dict) -> int:
+    """Add the terms (with positions where kept) of ``doc``'s indexed fields; the text's length."""
     from ..fields import CompactPositions
     from ..schema import SCHEMA as schema
 
-    xdoc = xapian.Document()
     length = 0
     for name, value in doc.items():
         if name not in PREFIX:
@@ -183,7 +185,28 @@ def _document(doc: dict) -> tuple[object, str]:
                     xdoc.add_posting(t, pos)
             else:
                 xdoc.add_term(t, int(freq))
+    return length
+
+
+def worker_fields(fields: dict) -> dict:
+    """An article's analysed fields with the prose ones (most of its terms and positions)
+    as one serialised Xapian document: built in the worker processes, so the writer
+    only unserialises it."""
+    prose = {n: fields[n] for n in WORKER_FIELDS if n in fields}
+    xdoc = xapian.Document()
+    length = _add_terms(xdoc, prose)
     xdoc.add_value(SLOT_LENGTH, xapian.sortable_serialise(max(1, length)))
+    rest = {k: v for k, v in fields.items() if k not in prose}
+    return {**rest, TERMS: xdoc.serialise()}
+
+
+def _document(doc: dict) -> tuple[object, str]:
+    """The Xapian document of a Whoosh-schema document dict (search/schema.document)."""
+    terms = doc.get(TERMS)
+    xdoc = xapian.Document() if terms is None else xapian.Document.unserialise(terms)
+    length = _add_terms(xdoc, doc)
+    if terms is None:
+        xdoc.add_value(SLOT_LENGTH, xapian.sortable_serialise(max(1, length)))
     xdoc.add_value(SLOT_ID, doc["id"])
     date = doc.get("date") or ""
     if len(date) == 10:  # YYYY-MM-DD
