@@ -217,6 +217,17 @@ def test_facets_counted_over_the_complement_are_the_same(engines, other, q, filt
     assert direct[2] == result.total
 
 
+def _news(article_id: str, title: str) -> Article:
+    """A new article of Lai Châu about the new-countryside programme."""
+    return Article(
+        id=article_id,
+        title=title,
+        body="Xã Quyết Tiến hoàn thành nông thôn mới.",
+        province="Lai Châu",
+        date=dt.date(2024, 5, 1),
+    )
+
+
 def _plan(engine, q: str):
     return engine._understand(engine.searcher(), q, "auto")[1]
 
@@ -230,14 +241,7 @@ def test_a_reader_of_a_changed_index_counts_facets_in_its_own_thread(tmp_path):
         # the reader's revision. A reader without one yet, whose index changed
         # since it opened, counts in the search's own thread.
         reader = engine.source().reader()
-        new = Article(
-            id="changing/1",
-            title="Xã Quyết Tiến về đích nông thôn mới",
-            body="Xã Quyết Tiến hoàn thành nông thôn mới.",
-            province="Lai Châu",
-            date=dt.date(2024, 5, 1),
-        )
-        add_articles(path, [new])
+        add_articles(path, [_news("changing/1", "Xã Quyết Tiến về đích nông thôn mới")])
         assert reader.twin() is None
         counted, _, _ = reader.native.facets_later(
             _plan(engine, "nông thôn mới"), {"province": []}, None, None
@@ -383,13 +387,7 @@ def test_a_write_while_serving_is_seen_by_remote_readers(tmp_path):
         engine = open_engine(path, shard_urls=[u for _, u in procs])
         before = engine.search("").total
         assert "live/1" not in engine.match_ids("nông thôn mới")
-        new = Article(
-            id="live/1",
-            title="Tin mới về xã Quyết Tiến",
-            body="Xã Quyết Tiến hoàn thành nông thôn mới.",
-            province="Lai Châu",
-            date=dt.date(2024, 5, 1),
-        )
+        new = _news("live/1", "Tin mới về xã Quyết Tiến")
         add_articles(path, [new])
         assert "live/1" in engine.match_ids("nông thôn mới")
         assert engine.search("").total == before + 1
