@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS
 from server_helpers import HOST, LISTENING, Server, raw_request
 
 from web.cli import GTHREAD_THREADS, THREADS, ServeOptions, has_gunicorn, serve
@@ -324,6 +325,41 @@ def test_default_threads_follow_the_server(tmp_path, processes, threads, expecte
     opts = ServeOptions(tmp_path, processes=processes, threads=threads)
     assert opts.gunicorn == (processes > 1)
     assert opts.thread_count == expected_threads
+
+
+@pytest.mark.parametrize("layout", ["whoosh", "xapian-1", "xapian-3", "remote-2"])
+def test_open_files_are_allowed_for_every_threads_readers(tmp_path, layout):
+    # A thread holds its own readers: a Xapian one two handles (facets are counted
+    # on the second), each a few files per shard. The limit leaves room for them.
+    import resource
+
+    from search.backends import open_source
+    from search.ingest import index_paths
+    from web.cli import SPARE_FILES, allow_files
+
+    backend, _, n = layout.partition("-")
+    index = tmp_path / "index"
+    urls: tuple[str, ...] = ()
+    if backend == "remote":
+        urls = tuple(f"tcp://127.0.0.1:{7000 + k}" for k in range(int(n)))
+    else:
+        index_paths([SEEDS], index, workers=1, backend=backend, shards=int(n) if n else None)
+    opts = ServeOptions(index, processes=1, threads=4, shard_urls=urls)
+    if backend == "xapian":  # what a reader and its second handle really hold
+        source = open_source(index)
+        before = len(os.listdir("/proc/self/fd"))
+        reader = source.reader()
+        assert reader.twin() is not None
+        held = len(os.listdir("/proc/self/fd")) - before
+        reader.close()
+        assert held <= opts.reader_files
+    assert opts.reader_files == {"whoosh": 8, "xapian-1": 14, "xapian-3": 38, "remote-2": 4}[layout]
+    reserved = opts.thread_count * opts.reader_files
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    fits = allow_files(100, reserved)
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 100 + reserved + SPARE_FILES
+    assert soft >= want if hard == resource.RLIM_INFINITY or hard >= want else fits < 100
 
 
 def test_serve_options(runner):

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from search import settings as site_settings
+from search.errors import SearchError
 from search.paths import default_index
 from search.settings import Settings
 
@@ -38,6 +39,9 @@ THREADS = 8
 GTHREAD_THREADS = 256
 # File descriptors a process keeps besides its connections (index files, pipes, logs).
 SPARE_FILES = 256
+# Files a reader keeps open: a Whoosh index's (a few segments), a Xapian shard's tables.
+WHOOSH_READER_FILES = 8
+XAPIAN_SHARD_FILES = 6
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,23 @@ class ServeOptions:
             return self.threads
         return GTHREAD_THREADS if self.gunicorn else THREADS
 
+    @property
+    def reader_files(self) -> int:
+        """Files one thread's readers of the index hold open (each thread has its own)."""
+        if self.shard_urls:  # a socket per shard, and the vocabulary
+            return len(self.shard_urls) + 2
+        from search.backends import backend_of
+        from search.index import read_meta
+
+        if backend_of(self.index_dir) != "xapian":
+            return WHOOSH_READER_FILES
+        try:
+            shards = int((read_meta(Path(self.index_dir)) or {}).get("shards", 1))
+        except (SearchError, ValueError, TypeError):
+            shards = 1
+        # Two handles (the second counts facets; search/backends/xapian_query.py).
+        return 2 * XAPIAN_SHARD_FILES * shards + 2
+
     def app_config(self) -> dict:
         """The Flask configuration these options give (see web.create_app)."""
         config: dict[str, object] = {"INDEX_DIR": str(Path(self.index_dir).resolve())}
@@ -108,8 +129,9 @@ def has_gunicorn() -> bool:
     return True
 
 
-def allow_files(connection_limit: int) -> int:
-    """Raise this process's open-file limit for ``connection_limit`` connections.
+def allow_files(connection_limit: int, reserved: int = 0) -> int:
+    """Raise this process's open-file limit for ``connection_limit`` connections, beside
+    ``reserved`` files (the index files its threads hold open).
 
     Returns the connection limit that fits under the hard limit.
     """
@@ -118,7 +140,8 @@ def allow_files(connection_limit: int) -> int:
     except ImportError:  # not Unix
         return connection_limit
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = connection_limit + SPARE_FILES
+    spare = SPARE_FILES + reserved
+    want = connection_limit + spare
     if hard != resource.RLIM_INFINITY:
         want = min(want, hard)
     if soft != resource.RLIM_INFINITY and soft < want:
@@ -129,7 +152,7 @@ def allow_files(connection_limit: int) -> int:
             pass
     if soft == resource.RLIM_INFINITY:
         return connection_limit
-    return max(1, min(connection_limit, soft - SPARE_FILES))
+    return max(1, min(connection_limit, soft - spare))
 
 
 def _urls(listen: list[tuple[str, int]], host: str) -> str:
@@ -171,7 +194,9 @@ def gunicorn_settings(opts: ServeOptions) -> dict:
         "workers": opts.processes,
         "worker_class": "gthread",
         "threads": opts.thread_count,
-        "worker_connections": allow_files(opts.connection_limit),
+        "worker_connections": allow_files(
+            opts.connection_limit, opts.thread_count * opts.reader_files
+        ),
         "timeout": opts.timeout,
         "graceful_timeout": opts.timeout or WORKER_TIMEOUT,
         # Idle keep-alive connections, and new ones that send nothing, close after this.
@@ -323,7 +348,7 @@ def serve_waitress(opts: ServeOptions) -> None:
     """Run the site under waitress in this process until Ctrl+C."""
     server = make_server(
         opts.create_app(opts.app_config()),
-        allow_files(opts.connection_limit),
+        allow_files(opts.connection_limit, opts.thread_count * opts.reader_files),
         opts.client_timeout,
         host=opts.host,
         port=opts.port,
