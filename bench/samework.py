@@ -24,15 +24,14 @@ One warm-up pass over the query set, then ``--repeat`` passes, the median per qu
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 
 from bench import common
 from bench.builds import index_size
 from bench.builds import work as work_dir
+from bench.plain import _TOKEN, _folded
 
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)  # what tantivy's default tokenizer keeps
 # The fast fields counted per query, as vnsearch's facets and timeline.
 FAST = ("province", "province_2025", "topics", "outlet", "district", "year", "month")
 BUCKETS = 1000  # more than any facet's distinct values (district: 645 at 100k)
@@ -40,11 +39,9 @@ BUCKETS = 1000  # more than any facet's distinct values (district: 645 at 100k)
 
 def folded_words(words: list[list[str]]) -> list[list[str]]:
     """vnsearch's understood words (lists of syllables) as tantivy's folded tokens."""
-    from search.analysis import analyze
-
     out = []
     for word in words:
-        tokens = [t for s in word for t in _TOKEN.findall(" ".join(analyze(s)))]
+        tokens = [t for s in word for t in _TOKEN.findall(_folded(s))]
         if tokens:
             out.append(tokens)
     return out
@@ -80,8 +77,8 @@ def build(vn_index: Path, out: Path) -> dict:
             body = "\n".join([a.lead, a.body, *a.captions])
             fields: dict = {
                 "id": a.id,
-                "title": " ".join(_TOKEN.findall(" ".join(_analyze(a.title)))),
-                "body": " ".join(_TOKEN.findall(" ".join(_analyze(body)))),
+                "title": " ".join(_TOKEN.findall(_folded(a.title))),
+                "body": " ".join(_TOKEN.findall(_folded(body))),
             }
             values = {
                 "province": a.province,
@@ -108,12 +105,6 @@ def build(vn_index: Path, out: Path) -> dict:
     }
     (out / "bench-build.json").write_text(json.dumps(fig), "utf-8")
     return fig
-
-
-def _analyze(text: str) -> list[str]:
-    from search.analysis import analyze
-
-    return list(analyze(text))
 
 
 class SameWork:

@@ -129,7 +129,7 @@ def _load(kind: str, backend: str | None = None) -> None:
     load_model()
     load_tables(kind)
     if backend is not None:
-        backends.worker_fields(backend, {})
+        backends.load(backend)
 
 
 def wall_limit(budget: float | None) -> float | None:

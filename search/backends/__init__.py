@@ -34,6 +34,7 @@ __all__ = [
     "find_article",
     "index_stats",
     "iter_articles",
+    "load",
     "open_source",
     "open_store",
     "worker_fields",
@@ -61,6 +62,12 @@ def backend_of(path) -> str:
     except SearchError:  # damaged metadata: opening the index says so; guess from the files
         meta = {"backend": "xapian"} if (path / "shards").is_dir() else None
     return (meta or {}).get("backend", DEFAULT)
+
+
+def load(backend: str) -> None:
+    """Import ``backend``'s module (and its engine) now, not during a record's time budget."""
+    if backend == "xapian":
+        from . import xapian as xb  # noqa: F401
 
 
 def worker_fields(backend: str, fields: dict) -> dict:

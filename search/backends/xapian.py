@@ -307,23 +307,29 @@ class XapianReader:
         self._shards = list(shards or [])
         self._revs = revs
         self._twin: xapian.Database | None = None
+        # The second handle was refused once: remote, or the index changed first.
+        self._no_twin = False
 
     def twin(self):
         """A second handle on the same revision of the local shards (for a second
         thread of one search), or None: remote, or the index changed since."""
+        if self._twin is None and not self._no_twin:
+            self._twin = self._open_twin()
+            self._no_twin = self._twin is None
+        return self._twin
+
+    def _open_twin(self):
         if self.remote or not self._shards or not self._revs:
             return None
-        if self._twin is None:
-            try:
-                db, revs = open_shards(self._shards)
-            except xapian.Error as e:  # counted in the search's thread instead
-                log.debug("no second handle on %s: %s", self.path, e)
-                return None
-            if revs != self._revs:
-                db.close()
-                return None
-            self._twin = db
-        return self._twin
+        try:
+            db, revs = open_shards(self._shards)
+        except xapian.Error as e:  # counted in the search's thread instead
+            log.debug("no second handle on %s: %s", self.path, e)
+            return None
+        if revs != self._revs:
+            db.close()
+            return None
+        return db
 
     def doc_count(self) -> int:
         """Number of live articles."""

@@ -264,7 +264,7 @@ class Native:
         """
         self.join()
         side = self._side
-        if side is None:
+        if side is None and plan.clauses:
             twin = self.reader.twin()
             side = self._side = Native(self.reader, twin) if twin is not None else None
         if side is None or not plan.clauses:
