@@ -392,6 +392,14 @@ def test_a_write_while_serving_is_seen_by_remote_readers(tmp_path):
         assert "live/1" in engine.match_ids("nông thôn mới")
         assert engine.search("").total == before + 1
         assert engine.article("live/1").title == new.title
+        # A replaced article keeps the index's size and count: the reader's key
+        # (so the engine's per-generation arrays) changes all the same.
+        key = engine.searcher().key
+        moved = Article(**new.__dict__)
+        moved.province = "Điện Biên"
+        add_articles(path, [moved])
+        assert engine.searcher().key != key
+        assert [h.province for h in engine.search("Quyết Tiến").hits] == ["Điện Biên"]
         engine.close_all()
     finally:
         for p, _ in procs:
@@ -591,3 +599,28 @@ def test_shard_urls_and_backend_come_from_the_settings_too(indexes, servers, run
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "new" / "shards" / "0").is_dir()
+
+
+@pytest.mark.parametrize("shards", [None, 2])
+def test_a_replaced_article_moves_in_the_facets(tmp_path, shards):
+    # Replacing an article keeps its document number and the index's size: the
+    # per-generation arrays (facet columns) must still be built anew.
+    path = _build(tmp_path / "moved", "xapian", shards)
+    add_articles(path, [_news("moved/1", "Xã Quyết Tiến về đích nông thôn mới")])
+    engine = open_engine(path)
+    try:
+
+        def provinces() -> dict[str, int]:
+            found = engine.search("Quyết Tiến", province=[])
+            return {v.value: v.count for v in found.facets["province"]}
+
+        assert provinces().get("Lai Châu") == 1
+        key = engine.searcher().key
+        moved = _news("moved/1", "Xã Quyết Tiến về đích")
+        moved.province = "Điện Biên"
+        add_articles(path, [moved])
+        assert provinces().get("Lai Châu") is None and provinces().get("Điện Biên") == 1
+        assert engine.searcher().key != key  # so the engine's per-generation arrays are anew
+        assert [h.province for h in engine.search("Quyết Tiến").hits] == ["Điện Biên"]
+    finally:
+        engine.close_all()

@@ -33,6 +33,7 @@ try:
 except ImportError:  # pragma: no cover - the optional extra is not installed
     xapian = None
 
+from ..analysis import fold
 from ..errors import (
     IndexDamaged,
     IndexLocked,
@@ -73,6 +74,9 @@ PREFIX = {
     "aliases": "J",
 }
 POSITIONAL = ("text", "title", "exact")
+# An exact syllable without accents is the folded one at the same positions:
+# a query asks for exact syllables only where it has accents (search/plan.py),
+# so such a term keeps its frequency (scoring) and no positions (a tenth of them).
 # The prose fields whose terms workers turn into a serialised document (worker_fields).
 WORKER_FIELDS = ("text", "title", "exact", "words")
 TERMS = "xapian_terms"  # its key among the prepared fields
@@ -94,6 +98,9 @@ _COMPLEMENT = str.maketrans("0123456789", "9876543210")
 # A multi-valued field holds its values joined by FACET_SEP.
 FACET_SLOTS: dict[str, int] = {f.field: f.slot for f in STORED if f.slot is not None}
 FACET_SEP = "\x1f"
+# Each shard's count of commits, in its user metadata: a remote shard tells no
+# revision, and a reader's key must change when an article is replaced.
+COMMITS = b"vnsearch:commits"
 # Remote shards: milliseconds to connect, and to wait for an answer.
 CONNECT_TIMEOUT_MS = 2000
 TIMEOUT_MS = 10000
@@ -104,6 +111,11 @@ def _require() -> None:
         raise SearchError(
             "backend xapian cần gói xapian-bindings-binary: pip install 'vnsearch[xapian]'"
         )
+
+
+def positional(field: str, text: str) -> bool:
+    """True when the term ``field:text`` is indexed with its positions."""
+    return field in POSITIONAL and not (field == "exact" and fold(text) == text)
 
 
 def term(field: str, text: str) -> str:
@@ -171,7 +183,7 @@ def _add_terms(xdoc, doc: dict) -> int:
         if name not in PREFIX:
             continue
         field = schema[name]
-        positional = isinstance(field.format, CompactPositions)
+        with_positions = isinstance(field.format, CompactPositions)
         for btext, freq, _weight, valuestring in field.index(value):
             text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
             t = term(name, text)
@@ -180,7 +192,7 @@ def _add_terms(xdoc, doc: dict) -> int:
                 continue
             if name == "text":
                 length += freq
-            if positional:
+            if with_positions and positional(name, text):
                 for pos in CompactPositions.decode_positions(valuestring):
                     xdoc.add_posting(t, pos)
             else:
@@ -303,7 +315,10 @@ class XapianReader:
         self.remote = remote
         self._native: Native | None = None
         self.size = int(db.get_lastdocid())
-        self.key = ("xapian", self.size, db.get_doccount(), _revisions(db))
+        # Each local shard's revision (a combined database tells none), and the
+        # shards' ids: a replaced article keeps the size, a compacted shard
+        # starts its revisions again.
+        self.key = ("xapian", self.size, db.get_doccount(), revs or _revisions(db), db.get_uuid())
         self._shards = list(shards or [])
         self._revs = revs
         self._twin: xapian.Database | None = None
@@ -358,7 +373,7 @@ class XapianReader:
         ids, wdfs = read_postlist(self.db, t)
         weights = np.asarray(wdfs, dtype=np.float32) * FIELD_BOOST.get(field, 1.0)
         return XapianPostings(
-            np.asarray(ids, dtype=np.int64) - 1, weights, self.db, t, field in POSITIONAL
+            np.asarray(ids, dtype=np.int64) - 1, weights, self.db, t, positional(field, text)
         )
 
     def doc_frequency(self, field: str, text: str) -> int:
@@ -506,10 +521,13 @@ class XapianSource:
         db = xapian.Database()
         missing: list[str] = []
         if self.shard_urls:
+            commits = []
             for url in self.shard_urls:
                 host, port = parse_url(url)
                 try:
-                    db.add_database(xapian.remote_open(host, port, TIMEOUT_MS, CONNECT_TIMEOUT_MS))
+                    part = xapian.remote_open(host, port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
+                    commits.append(part.get_metadata(COMMITS).decode("ascii", "replace"))
+                    db.add_database(part)
                 except xapian.NetworkError as e:
                     if not self.allow_partial:
                         raise ShardUnavailable(
@@ -520,7 +538,7 @@ class XapianSource:
                     missing.append(url)
             if len(missing) == len(self.shard_urls):
                 raise ShardUnavailable("không shard nào trả lời: " + ", ".join(missing))
-            return XapianReader(self.path, db, missing, remote=True)
+            return XapianReader(self.path, db, missing, remote=True, revs=tuple(commits))
         shards = self._shard_paths()
         with _translated(self.path, opening=True):
             db, revs = open_shards(shards)
@@ -639,6 +657,8 @@ class XapianStore:
             for article, doc in batch:
                 xdoc, idterm = _document(doc)
                 self.dbs[shard_of(article.id, self.shards)].replace_document(idterm, xdoc)
+            for db in self.dbs:
+                db.set_metadata(COMMITS, str(int(db.get_metadata(COMMITS) or 0) + 1))
             while begun:
                 begun[0].commit_transaction()
                 begun.pop(0)

@@ -28,13 +28,13 @@ from .xapian import (
     FACET_SEP,
     FACET_SLOTS,
     FIELD_BOOST,
-    POSITIONAL,
     SLOT_DATE,
     SLOT_ID,
     SLOT_MONTH,
     SLOT_NEWEST,
     SLOT_YEAR,
     XapianPostings,
+    positional,
     read_postlist,
     term,
 )
@@ -209,7 +209,14 @@ class Native:
         own = [n for n in (*FACET_FIELD, "year") if filters.get(n)]
         shared = [n for n in (*FACET_FIELD, "year") if n not in own]
         slots = [_slot(n) for n in shared] + ([] if (start or end) else [SLOT_MONTH])
+        # Years are the months summed when both are counted under the same
+        # filters: one value read per document less.
+        by_month = SLOT_YEAR in slots and SLOT_MONTH in slots
+        if by_month:
+            slots.remove(SLOT_YEAR)
         total, counts = self._counts(matched, full, slots, complement)
+        if by_month:
+            counts[SLOT_YEAR] = _years(counts[SLOT_MONTH])
         allowed_total = total
         for name in shared:
             out[name] = _pairs(name, counts[_slot(name)])
@@ -361,6 +368,14 @@ def _minus(whole: dict[str, int], part: dict[str, int]) -> dict[str, int]:
     return {v: n for v, n in out.items() if n > 0}
 
 
+def _years(months: dict[str, int]) -> dict[str, int]:
+    """Counts per YYYY from counts per YYYY-MM."""
+    out: dict[str, int] = {}
+    for m, c in months.items():
+        out[m[:4]] = out.get(m[:4], 0) + c
+    return out
+
+
 def _slot(name: str) -> int:
     return SLOT_YEAR if name == "year" else FACET_SLOTS[FACET_FIELD[name]]
 
@@ -449,7 +464,7 @@ class WindowPostings:
                 np.asarray(wdfs, dtype=np.float32) * FIELD_BOOST.get(field, 1.0),
                 self.db,
                 t,
-                field in POSITIONAL,
+                positional(field, text),
             )
             p.df = df
             self._cache[key] = p
