@@ -19,6 +19,7 @@ from .backends import BACKENDS, index_stats
 from .budget import RECORD_TIMEOUT
 from .check import check_index
 from .clickfmt import Group, explain
+from .compact import compact_index
 from .dates import parse_bound
 from .engine import EXPORT_LIMIT, MAX_PER_PAGE, SORTS, Engine, open_engine
 from .errors import BadQuery, SearchError
@@ -611,6 +612,34 @@ def check(index_dir, repair, wait, as_json):
         )
     if not report.healthy:
         sys.exit(1)
+
+
+@cli.command()
+@index_option
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=LOCK_TIMEOUT,
+    show_default=True,
+    callback=settings.option("wait"),
+    help="Seconds to wait for a running `vnsearch index`.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@friendly_errors
+def compact(index_dir, wait, as_json):
+    """Make the index smaller on disk: the same articles and answers (Xapian shards
+    rewritten, Whoosh segments merged). Searching goes on meanwhile."""
+    done = compact_index(index_dir, lock_timeout=wait)
+    if as_json:
+        _dump(done.to_dict())
+        return
+    parts = "shard" if done.backend == "xapian" else "phân đoạn"
+    saved = 1 - done.bytes_after / done.bytes_before if done.bytes_before else 0.0
+    click.echo(
+        f"đã nén chỉ mục {done.path}: {done.bytes_before / 1e6:.2f} MB → "
+        f"{done.bytes_after / 1e6:.2f} MB (nhỏ hơn {saved:.0%}), {done.parts} {parts}, "
+        f"{done.seconds:g} giây"
+    )
 
 
 @cli.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -174,3 +175,40 @@ def raw_request(
             return Answer(response.status, response.headers, data)
         finally:
             response.close()
+
+
+# --- xapian-tcpsrv -----------------------------------------------------------
+
+TCPSRV = shutil.which("xapian-tcpsrv")
+
+
+def free_port() -> int:
+    """A free TCP port of 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_shard(shard: Path) -> tuple[subprocess.Popen, str]:
+    """xapian-tcpsrv serving one shard on a free port of 127.0.0.1."""
+    assert TCPSRV is not None  # the tests that serve shards skip without it
+    for _ in range(5):
+        port = free_port()
+        proc = subprocess.Popen(
+            [TCPSRV, "--interface", "127.0.0.1", "--port", str(port), str(shard)],
+            # It logs every connection: a pipe nobody reads would fill and stall it.
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # On SIGTERM it signals its whole process group: not pytest's.
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return proc, f"tcp://127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+    raise RuntimeError("xapian-tcpsrv did not start")

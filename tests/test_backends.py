@@ -14,6 +14,7 @@ import pytest
 from conftest import SEEDS, SYNTHETIC
 from facet_corpus import corpus as facet_corpus
 from helpers import add_articles
+from server_helpers import TCPSRV, free_port, serve_shard
 
 from search.article import Article
 from search.cli import cli
@@ -22,7 +23,6 @@ from search.errors import ShardUnavailable
 from search.ingest import index_paths
 
 xapian = pytest.importorskip("xapian", reason="the xapian extra is not installed")
-TCPSRV = shutil.which("xapian-tcpsrv")
 needs_tcpsrv = pytest.mark.skipif(TCPSRV is None, reason="xapian-tools is not installed")
 
 ARTICLES = SYNTHETIC + facet_corpus()
@@ -65,12 +65,6 @@ QUERIES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _build(path: Path, backend: str | None, shards: int | None) -> Path:
     report = index_paths([SEEDS], path, workers=1, backend=backend, shards=shards)
     assert report.indexed == 5, report
@@ -89,37 +83,12 @@ def indexes(tmp_path_factory) -> dict[str, Path]:
     }
 
 
-def _serve(shard: Path) -> tuple[subprocess.Popen, str]:
-    """xapian-tcpsrv serving one shard on a free port of 127.0.0.1."""
-    assert TCPSRV is not None  # the tests that serve shards skip without it
-    for _ in range(5):
-        port = _free_port()
-        proc = subprocess.Popen(
-            [TCPSRV, "--interface", "127.0.0.1", "--port", str(port), str(shard)],
-            # It logs every connection: a pipe nobody reads would fill and stall it.
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            # On SIGTERM it signals its whole process group: not pytest's.
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return proc, f"tcp://127.0.0.1:{port}"
-            except OSError:
-                time.sleep(0.05)
-        proc.kill()
-        proc.wait()
-    raise RuntimeError("xapian-tcpsrv did not start")
-
-
 @pytest.fixture(scope="module")
 def servers(indexes):
     """One xapian-tcpsrv per shard of the sharded index: (processes, URLs in shard order)."""
     if TCPSRV is None:
         pytest.skip("xapian-tools is not installed")
-    started = [_serve(indexes["shards"] / "shards" / str(k)) for k in range(SHARDS)]
+    started = [serve_shard(indexes["shards"] / "shards" / str(k)) for k in range(SHARDS)]
     yield [p for p, _ in started], [u for _, u in started]
     for p, _ in started:
         p.terminate()
@@ -338,7 +307,7 @@ def test_remote_shards_answer_as_local_ones(indexes, servers, engines, q, kwargs
 @needs_tcpsrv
 def test_a_dead_shard_is_an_error_unless_partial_results_are_asked_for(indexes, servers, runner):
     _, urls = servers
-    dead = f"tcp://127.0.0.1:{_free_port()}"
+    dead = f"tcp://127.0.0.1:{free_port()}"
     broken = [urls[0], dead, urls[2]]
     engine = open_engine(indexes["shards"], shard_urls=broken)
     with pytest.raises(ShardUnavailable):
@@ -367,7 +336,7 @@ def test_a_dead_shard_is_an_error_unless_partial_results_are_asked_for(indexes, 
 @needs_tcpsrv
 def test_the_site_says_503_for_a_dead_shard_and_marks_partial_results(indexes, servers, client_for):
     _, urls = servers
-    dead = f"tcp://127.0.0.1:{_free_port()}"
+    dead = f"tcp://127.0.0.1:{free_port()}"
     strict = client_for(indexes["shards"], SHARD_URLS=[urls[0], dead, urls[2]])
     r = strict.get("/api/search?q=can+bo")
     assert r.status_code == 503 and r.get_json()["code"] == "shard_unavailable"
@@ -382,7 +351,7 @@ def test_the_site_says_503_for_a_dead_shard_and_marks_partial_results(indexes, s
 @needs_tcpsrv
 def test_a_write_while_serving_is_seen_by_remote_readers(tmp_path):
     path = _build(tmp_path / "live", "xapian", 2)
-    procs = [_serve(path / "shards" / str(k)) for k in range(2)]
+    procs = [serve_shard(path / "shards" / str(k)) for k in range(2)]
     try:
         engine = open_engine(path, shard_urls=[u for _, u in procs])
         before = engine.search("").total
@@ -516,7 +485,7 @@ def test_a_replica_made_by_xapian_replicate_answers_the_same(tmp_path, monkeypat
     master = _build(tmp_path / "master", "xapian", 2)
     replica = tmp_path / "replica"
     (replica / "shards").mkdir(parents=True)
-    port = _free_port()
+    port = free_port()
     assert REPLICATE_SERVER is not None
     server = subprocess.Popen(
         [REPLICATE_SERVER, "-I", "127.0.0.1", "-p", str(port), str(master / "shards")],
@@ -587,7 +556,7 @@ def test_shard_urls_and_backend_come_from_the_settings_too(indexes, servers, run
     env = {"VNSEARCH_SHARD_URLS": ",".join(urls)}
     result = runner.invoke(cli, args, env=env)
     assert result.exit_code == 0, result.output
-    dead = f"tcp://127.0.0.1:{_free_port()}"
+    dead = f"tcp://127.0.0.1:{free_port()}"
     result = runner.invoke(cli, args, env={"VNSEARCH_SHARD_URLS": dead})
     assert result.exit_code == 2 and dead in result.output
     result = runner.invoke(cli, args, env={"VNSEARCH_SHARD_URLS": "http://x"})

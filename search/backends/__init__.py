@@ -30,6 +30,7 @@ __all__ = [
     "Reader",
     "article_at",
     "backend_of",
+    "compact",
     "default_backend",
     "find_article",
     "index_stats",
@@ -37,6 +38,8 @@ __all__ = [
     "load",
     "open_source",
     "open_store",
+    "put_right",
+    "read_stamp",
     "worker_fields",
 ]
 
@@ -133,6 +136,38 @@ def index_stats(path) -> dict:
     from ..index import index_stats as whoosh_stats
 
     return {**whoosh_stats(path), "backend": "whoosh"}
+
+
+def compact(path, lock_timeout: float, on_commit) -> tuple[int, int, int]:
+    """Make the index at ``path`` smaller on disk, the same articles and answers: (shards or
+    segments, bytes before, bytes after). ``on_commit()`` follows each step that changes
+    the index's revision; the caller holds the run-level write lock."""
+    if backend_of(path) == "xapian":
+        from . import xapian_compact
+
+        return xapian_compact.compact(Path(path), on_commit)
+    from ..index import optimize
+
+    return optimize(path, lock_timeout, lambda _stamp: on_commit())
+
+
+def put_right(path) -> None:
+    """Finish what an interrupted compaction of the index at ``path`` left (under its write lock)."""
+    if backend_of(path) == "xapian":
+        from . import xapian_compact
+
+        xapian_compact.put_right(Path(path))
+
+
+def read_stamp(path):
+    """The :class:`~search.index.Stamp` of the index's latest commit (what the vocabulary records)."""
+    if backend_of(path) == "xapian":
+        from . import xapian as xb
+
+        return xb.read_stamp(Path(path))
+    from ..index import open_index, stamp
+
+    return stamp(open_index(path))
 
 
 def iter_articles(path):

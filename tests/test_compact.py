@@ -1,0 +1,183 @@
+"""`vnsearch compact`: a smaller index with the same articles and answers, on both backends."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, SYNTHETIC
+from facet_corpus import corpus as facet_corpus
+from helpers import add_articles
+from server_helpers import TCPSRV, serve_shard
+
+from search.article import Article
+from search.backends import open_store
+from search.check import check_index
+from search.cli import cli
+from search.engine import open_engine
+from search.index import write_lock
+from search.ingest import index_paths
+
+QUERIES: list[tuple[str, dict]] = [
+    ("can bo cap xa", {}),
+    ("cán bộ", {"sort": "date"}),
+    ("hòa giải", {}),
+    ("UBND", {}),
+    ("70/2009/QĐ-TTg", {}),
+    ("", {}),
+    ("can bo", {"province": ["Điện Biên", "Bắc Kạn"]}),
+    ("", {"year": "2023"}),
+]
+LAYOUTS = {
+    "whoosh": ("whoosh", None),
+    "xapian": ("xapian", None),
+    "xapian-shards": ("xapian", 2),
+}
+
+
+def _build(path: Path, layout: str) -> Path:
+    """Seeds, then articles in several commits: slack to remove."""
+    backend, shards = LAYOUTS[layout]
+    if backend == "xapian":
+        pytest.importorskip("xapian", reason="the xapian extra is not installed")
+    report = index_paths([SEEDS], path, workers=1, backend=backend, shards=shards)
+    assert report.indexed == 5, report
+    articles = SYNTHETIC + facet_corpus()
+    step = max(1, len(articles) // 4)
+    for k in range(0, len(articles), step):
+        add_articles(path, articles[k : k + step])
+    return path
+
+
+def _answers(engine) -> list:
+    out = []
+    for q, kw in QUERIES:
+        r = engine.search(q, **kw)
+        facets = {k: [(v.value, v.count) for v in vs] for k, vs in r.facets.items()}
+        out.append((r.total, [h.id for h in r.hits], facets, r.timeline))
+    return out
+
+
+def _compact(runner, path: Path, *args: str) -> dict:
+    result = runner.invoke(cli, ["compact", "--index", str(path), "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_compaction_keeps_every_answer_and_a_reader_goes_on(runner, tmp_path, layout):
+    path = _build(tmp_path / layout, layout)
+    engine = open_engine(path)
+    try:
+        before = _answers(engine)
+        key = engine.searcher().key
+        done = _compact(runner, path)
+        # The reader opened before goes on, then reads the compacted files.
+        assert _answers(engine) == before
+        if layout != "whoosh":
+            assert engine.searcher().key != key
+        assert _answers(open_engine(path)) == before
+    finally:
+        engine.close_all()
+    assert done["backend"] == LAYOUTS[layout][0]
+    assert done["bytes_after"] < done["bytes_before"]
+    report = check_index(path)
+    assert report.healthy, report.findings  # the vocabulary still matches the index
+    if layout == "whoosh":
+        assert report.segments == 1 and done["parts"] > 1
+    else:
+        assert report.segments == done["parts"] == (LAYOUTS[layout][1] or 1)
+        assert sorted(p.name for p in (path / "shards").iterdir()) == [
+            str(k) for k in range(done["parts"])
+        ]
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_a_compacted_index_takes_new_articles(runner, tmp_path, layout):
+    path = _build(tmp_path / layout, layout)
+    _compact(runner, path)
+    add_articles(path, [Article(id="after/1", title="Xã Nậm Nhừ hoàn thành", body="Xã Nậm Nhừ.")])
+    engine = open_engine(path)
+    try:
+        assert engine.match_ids("Nậm Nhừ") == ["after/1"]
+    finally:
+        engine.close_all()
+    assert check_index(path).healthy
+    result = runner.invoke(cli, ["compact", "--index", str(path)])
+    assert result.exit_code == 0 and "đã nén chỉ mục" in result.output, result.output
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_a_vocabulary_behind_the_index_stays_behind(runner, tmp_path, layout):
+    # Compaction records the new revision in a vocabulary that matched, never
+    # in one that did not: `vnsearch check` must still see it.
+    path = _build(tmp_path / layout, layout)
+    store = open_store(path)
+    extra = Article(id="behind/1", title="Tin không vào từ vựng", body="Không vào từ vựng.")
+    extra.content_hash = "x"
+    for _ in store.write([(extra, "")], batch_size=10):
+        pass
+    store.close()
+    assert [f.code for f in check_index(path).findings] == ["vocabulary"]
+    _compact(runner, path)
+    assert [f.code for f in check_index(path).findings] == ["vocabulary"]
+
+
+@pytest.mark.parametrize(
+    "leftover", ["copy-not-swapped", "old-copy-not-removed", "stopped-between-renames"]
+)
+def test_an_interrupted_compaction_is_put_right(runner, tmp_path, leftover):
+    path = _build(tmp_path / "x", "xapian-shards")
+    engine = open_engine(path)
+    before = _answers(engine)
+    engine.close_all()
+    shards = path / "shards"
+    if leftover == "copy-not-swapped":
+        (shards / ".0.compacted").mkdir()
+        (shards / ".0.compacted" / "postlist.glass").write_bytes(b"half")
+    elif leftover == "old-copy-not-removed":
+        shutil.copytree(shards / "1", shards / ".1.replaced")
+    else:
+        (shards / "1").rename(shards / ".1.replaced")
+    _compact(runner, path)
+    assert sorted(p.name for p in shards.iterdir()) == ["0", "1"]
+    engine = open_engine(path)
+    try:
+        assert _answers(engine) == before
+    finally:
+        engine.close_all()
+    assert check_index(path).healthy
+
+
+def test_compaction_waits_for_a_running_index_and_says_so(runner, tmp_path):
+    path = _build(tmp_path / "w", "whoosh")
+    with write_lock(path):
+        result = runner.invoke(cli, ["compact", "--index", str(path), "--wait", "0"])
+    assert result.exit_code != 0
+    assert "đang ghi" in result.output and "Traceback" not in result.output
+
+
+def test_compacting_no_index_says_so(runner, tmp_path):
+    result = runner.invoke(cli, ["compact", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 2 and "chưa có chỉ mục" in result.output
+
+
+@pytest.mark.skipif(TCPSRV is None, reason="xapian-tools is not installed")
+def test_shards_served_by_xapian_tcpsrv_are_compacted_under_it(runner, tmp_path):
+    # The servers keep running: each connection reads the compacted shard next.
+    path = _build(tmp_path / "served", "xapian-shards")
+    procs = [serve_shard(path / "shards" / str(k)) for k in range(2)]
+    try:
+        engine = open_engine(path, shard_urls=[u for _, u in procs])
+        before = _answers(engine)
+        _compact(runner, path)
+        assert _answers(engine) == before
+        add_articles(path, [Article(id="served/1", title="Xã Nậm Nhừ", body="Xã Nậm Nhừ.")])
+        assert engine.match_ids("Nậm Nhừ") == ["served/1"]
+        engine.close_all()
+    finally:
+        for p, _ in procs:
+            p.terminate()
+            p.wait(timeout=10)
