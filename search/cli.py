@@ -1,4 +1,4 @@
-"""The `vnsearch` command line: index, search, show, stats, check, extract (and plugins: serve)."""
+"""The `vnsearch` command line: index, search, show, stats, check, delete, compact, extract (and plugins: serve)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from .paths import default_index, default_seeds
 from .plan import ACCENTS
 from .progress import count_records
 from .readers import Skipped
+from .remove import remove_articles
 
 REPORT_FILE = "last-run.json"
 
@@ -611,6 +612,42 @@ def check(index_dir, repair, wait, as_json):
             f"{report.terms} từ, {report.postings} liên kết từ–bài  ({index_dir})"
         )
     if not report.healthy:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=LOCK_TIMEOUT,
+    show_default=True,
+    callback=settings.option("wait"),
+    help="Seconds to wait for a running `vnsearch index`.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@friendly_errors
+def delete(ids, index_dir, wait, as_json):
+    """Remove articles from the index by id (indexing their source again brings them back).
+
+    Exit status 0 when every id was removed, 1 when some were not (each is said).
+    """
+    done = remove_articles(index_dir, ids, lock_timeout=wait)
+    if as_json:
+        _dump(done.to_dict())
+    else:
+        if done.deleted:
+            click.echo(f"đã xóa {len(done.deleted)} bài: {', '.join(done.deleted)}")
+        for article_id in done.missing:
+            click.echo(f"không có bài viết nào với mã {article_id!r}", err=True)
+        for article_id, owner in done.merged.items():
+            click.echo(
+                f"{article_id!r} là bản đăng lại đã gộp vào bài {owner!r}, không xóa riêng "
+                f"được: xóa {owner!r} nếu muốn bỏ cả bài",
+                err=True,
+            )
+    if done.missing or done.merged:
         sys.exit(1)
 
 

@@ -611,6 +611,17 @@ def _fill(writer, batch: list[tuple]) -> None:
     log.debug("committed %d article(s)", len(batch))
 
 
+def delete_ids(ix, ids: list[str], lock_timeout: float = LOCK_TIMEOUT, on_commit=None) -> None:
+    """Delete the articles stored under ``ids``, in one commit."""
+
+    def work(writer) -> None:
+        writer.delete_by_query(wq.Or([wq.Term("id", i) for i in ids]))
+        writer.commit(mergetype=_policy(whoosh_writing.MERGE_SMALL))
+
+    _commit(ix, lock_timeout, on_commit, work)
+    log.debug("deleted %d article(s)", len(ids))
+
+
 def _write_failed(folder, e: OSError) -> WriteFailed:
     reason = "ổ đĩa đã đầy" if e.errno in (errno.ENOSPC, errno.EDQUOT) else (e.strerror or str(e))
     return WriteFailed(

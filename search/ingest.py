@@ -337,7 +337,8 @@ class _Pools:
             self._pool = None
 
 
-def _open_vocabulary(index_dir: Path) -> Vocabulary:
+def open_vocabulary(index_dir: Path) -> Vocabulary:
+    """The index's vocabulary for writing; IndexDamaged when it is not readable."""
     try:
         return Vocabulary(index_dir)
     except sqlite3.DatabaseError as e:
@@ -377,7 +378,7 @@ def _index_into(
 ) -> IndexReport:
     store = backends.open_store(index_dir, backend, shards)
     try:
-        vocab = _open_vocabulary(index_dir)
+        vocab = open_vocabulary(index_dir)
     except BaseException:
         store.close()
         raise

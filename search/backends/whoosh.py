@@ -239,6 +239,10 @@ class WhooshStore:
             self.ix, items, batch_size=batch_size, on_commit=on_commit, lock_timeout=lock_timeout
         )
 
+    def delete(self, ids: list[str], on_commit=None, lock_timeout: float = wi.LOCK_TIMEOUT):
+        """Delete the articles stored under ``ids``, in one commit."""
+        wi.delete_ids(self.ix, ids, lock_timeout, on_commit)
+
     def iter_stored(self):
         """Every live stored article."""
         return wi.iter_stored(self.ix)

@@ -646,6 +646,27 @@ class XapianStore:
             yield from self._commit(batch, on_commit)
 
     def _commit(self, batch, on_commit):
+        def work() -> None:
+            for article, doc in batch:
+                xdoc, idterm = _document(doc)
+                self.dbs[shard_of(article.id, self.shards)].replace_document(idterm, xdoc)
+
+        self._transaction(work, on_commit)
+        log.debug("%s: committed %d article(s) to %d shard(s)", self.path, len(batch), self.shards)
+        for article, _ in batch:
+            yield article
+
+    def delete(self, ids: list[str], on_commit=None, lock_timeout: float = 0.0) -> None:
+        """Delete the articles stored under ``ids``, in one commit."""
+
+        def work() -> None:
+            for article_id in ids:
+                self.dbs[shard_of(article_id, self.shards)].delete_document(term("id", article_id))
+
+        self._transaction(work, on_commit)
+        log.debug("%s: deleted %d article(s)", self.path, len(ids))
+
+    def _transaction(self, work, on_commit) -> None:
         # One transaction per shard: a failure (or a kill) leaves every shard
         # at its last commit; shards that committed before stay (re-indexing
         # is idempotent, and the vocabulary notices the mismatch).
@@ -654,9 +675,7 @@ class XapianStore:
             for db in self.dbs:
                 db.begin_transaction()
                 begun.append(db)
-            for article, doc in batch:
-                xdoc, idterm = _document(doc)
-                self.dbs[shard_of(article.id, self.shards)].replace_document(idterm, xdoc)
+            work()
             for db in self.dbs:
                 db.set_metadata(COMMITS, str(int(db.get_metadata(COMMITS) or 0) + 1))
             while begun:
@@ -676,9 +695,6 @@ class XapianStore:
             raise
         if on_commit is not None:
             on_commit(self.stamp())
-        log.debug("%s: committed %d article(s) to %d shard(s)", self.path, len(batch), self.shards)
-        for article, _ in batch:
-            yield article
 
     def iter_stored(self):
         """Every live stored article."""
