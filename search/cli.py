@@ -1,4 +1,5 @@
-"""The `vnsearch` command line: index, search, show, stats, check, delete, compact, extract (and plugins: serve)."""
+"""The `vnsearch` command line: index, search, show, stats, check, delete, compact, reshard,
+extract (and plugins: serve)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from .backends import BACKENDS, index_stats
 from .budget import RECORD_TIMEOUT
 from .check import check_index
 from .clickfmt import Group, explain
-from .compact import compact_index
 from .dates import parse_bound
 from .engine import EXPORT_LIMIT, MAX_PER_PAGE, SORTS, Engine, open_engine
 from .errors import BadQuery, SearchError
@@ -31,6 +31,7 @@ from .plan import ACCENTS
 from .progress import count_records
 from .readers import Skipped
 from .remove import remove_articles
+from .upkeep import compact_index, reshard_index
 
 REPORT_FILE = "last-run.json"
 
@@ -676,6 +677,44 @@ def compact(index_dir, wait, as_json):
         f"đã nén chỉ mục {done.path}: {done.bytes_before / 1e6:.2f} MB → "
         f"{done.bytes_after / 1e6:.2f} MB (nhỏ hơn {saved:.0%}), {done.parts} {parts}, "
         f"{done.seconds:g} giây"
+    )
+
+
+@cli.command()
+@index_option
+@click.option(
+    "--shards",
+    type=click.IntRange(1),
+    required=True,
+    help="Number of shards of the copy (each can be served by xapian-tcpsrv).",
+)
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="A new (or empty) folder for the copy.",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=LOCK_TIMEOUT,
+    show_default=True,
+    callback=settings.option("wait"),
+    help="Seconds to wait for a running `vnsearch index`.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@friendly_errors
+def reshard(index_dir, shards, target, wait, as_json):
+    """Copy a Xapian index into N shards in a new folder, without analysing any article
+    again (from one machine to several). The index itself is only read."""
+    done = reshard_index(index_dir, target, shards, lock_timeout=wait)
+    if as_json:
+        _dump(done.to_dict())
+        return
+    click.echo(
+        f"đã chia {done.articles} bài của {done.source} thành {done.shards} shard ở "
+        f"{done.target} trong {done.seconds:g} giây"
     )
 
 

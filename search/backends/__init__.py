@@ -143,9 +143,9 @@ def compact(path, lock_timeout: float, on_commit) -> tuple[int, int, int]:
     segments, bytes before, bytes after). ``on_commit()`` follows each step that changes
     the index's revision; the caller holds the run-level write lock."""
     if backend_of(path) == "xapian":
-        from . import xapian_compact
+        from . import xapian_upkeep
 
-        return xapian_compact.compact(Path(path), on_commit)
+        return xapian_upkeep.compact(Path(path), on_commit)
     from ..index import optimize
 
     return optimize(path, lock_timeout, lambda _stamp: on_commit())
@@ -154,9 +154,9 @@ def compact(path, lock_timeout: float, on_commit) -> tuple[int, int, int]:
 def put_right(path) -> None:
     """Finish what an interrupted compaction of the index at ``path`` left (under its write lock)."""
     if backend_of(path) == "xapian":
-        from . import xapian_compact
+        from . import xapian_upkeep
 
-        xapian_compact.put_right(Path(path))
+        xapian_upkeep.put_right(Path(path))
 
 
 def read_stamp(path):

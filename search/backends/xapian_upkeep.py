@@ -1,8 +1,11 @@
-"""Compacting a Xapian index: each shard rewritten by Xapian's compactor and swapped in.
+"""Upkeep of a Xapian index: compacting its shards, and copying it into more or fewer shards.
 
 Xapian's B-trees as written keep their blocks about half full: an index is a
 third larger than it needs to be (6.06x the text at 100k, 4.52x compacted,
-bench/results/backends-100k.json).
+bench/results/backends-100k.json). Each shard is rewritten by Xapian's
+compactor and swapped in. Resharding copies the documents as they are (terms,
+positions, values, stored article: nothing is analysed again) into N new
+shards, each article where ``shard_of`` places it, in a folder of its own.
 """
 
 from __future__ import annotations
@@ -14,8 +17,16 @@ import os
 import shutil
 from pathlib import Path
 
-from ..errors import IndexDamaged
-from .xapian import COMMITS, XapianSource, _require, _translated, xapian
+from ..errors import IndexDamaged, SearchError, WriteFailed
+from .xapian import (
+    COMMITS,
+    SHARDS_DIR,
+    XapianSource,
+    _require,
+    _translated,
+    shard_of,
+    xapian,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +151,66 @@ def _fsync_folder(path: Path) -> None:
 
 def _folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+# Documents copied into the new shards between two commits.
+RESHARD_BATCH = 10000
+
+
+def reshard(source: Path, target: Path, shards: int, progress=None) -> int:
+    """Copy the index's documents into ``shards`` new databases under ``target/shards``
+    (an empty folder); the number of articles copied. The caller copies the rest of
+    the index folder and holds the source's write lock."""
+    _require()
+    if shards < 1:
+        raise SearchError("--shards phải từ 1 trở lên")
+    with _translated(source, opening=True):
+        sources = [xapian.Database(str(p)) for p in XapianSource(Path(source))._shard_paths()]
+    (target / SHARDS_DIR).mkdir(parents=True, exist_ok=True)
+    copied = 0
+    try:
+        dbs = [
+            # No sync per commit: the copy is compacted (and synced) at the end.
+            xapian.WritableDatabase(
+                str(target / SHARDS_DIR / str(k)), xapian.DB_CREATE | xapian.DB_NO_SYNC
+            )
+            for k in range(shards)
+        ]
+        try:
+            for db in sources:
+                for p in db.postlist(""):
+                    doc = db.get_document(p.docid)
+                    article_id = _article_id(doc)
+                    # Every id once in a new database: added, not looked up.
+                    dbs[shard_of(article_id, shards)].add_document(doc)
+                    copied += 1
+                    if copied % RESHARD_BATCH == 0:
+                        for out in dbs:
+                            out.commit()
+                        if progress is not None:
+                            progress(RESHARD_BATCH)
+            for out in dbs:
+                out.set_metadata(COMMITS, b"1")
+                out.commit()
+        finally:
+            for out in dbs:
+                out.close()
+    except xapian.Error as e:
+        raise WriteFailed(
+            f"không chia lại được chỉ mục {source} vào {target} ({type(e).__name__}: {e}); "
+            "chỉ mục gốc không bị đổi"
+        ) from e
+    finally:
+        for db in sources:
+            db.close()
+    if progress is not None and copied % RESHARD_BATCH:
+        progress(copied % RESHARD_BATCH)
+    compact(target)
+    return copied
+
+
+def _article_id(doc) -> str:
+    """The article id of a stored document (the first field of its data's header)."""
+    from .xapian import _stored
+
+    return _stored(doc.get_data())["id"]

@@ -1,4 +1,5 @@
-"""`vnsearch compact`: a smaller index with the same articles and answers, on both backends."""
+"""`vnsearch compact` (a smaller index, the same articles and answers, on both backends) and
+`vnsearch reshard` (a Xapian index copied into N shards: the same answers)."""
 
 from __future__ import annotations
 
@@ -51,12 +52,17 @@ def _build(path: Path, layout: str) -> Path:
     return path
 
 
-def _answers(engine) -> list:
+def _answers(engine, renumbered: bool = False) -> list:
+    """Totals, hits, facets and timelines of QUERIES. ``renumbered``: every hit (no page
+    cut), equal scores in any order (ties fall by document number)."""
     out = []
     for q, kw in QUERIES:
-        r = engine.search(q, **kw)
+        r = engine.search(q, **({**kw, "per_page": 100, "page": 1} if renumbered else kw))
         facets = {k: [(v.value, v.count) for v in vs] for k, vs in r.facets.items()}
-        out.append((r.total, [h.id for h in r.hits], facets, r.timeline))
+        hits: list = [h.id for h in r.hits]
+        if renumbered:
+            hits = sorted((-round(h.score or 0.0, 9), h.id) for h in r.hits)
+        out.append((r.total, hits, facets, r.timeline))
     return out
 
 
@@ -181,3 +187,82 @@ def test_shards_served_by_xapian_tcpsrv_are_compacted_under_it(runner, tmp_path)
         for p, _ in procs:
             p.terminate()
             p.wait(timeout=10)
+
+
+def _placed(path: Path) -> dict[int, set[str]]:
+    """The article ids each shard of a Xapian index holds."""
+    import xapian
+
+    from search.backends.xapian import _stored
+
+    out: dict[int, set[str]] = {}
+    for shard in sorted((path / "shards").iterdir()):
+        db = xapian.Database(str(shard))
+        out[int(shard.name)] = {
+            _stored(db.get_document(p.docid).get_data())["id"] for p in db.postlist("")
+        }
+        db.close()
+    return out
+
+
+@pytest.mark.parametrize(("layout", "shards"), [("xapian", 3), ("xapian-shards", 1)])
+def test_a_resharded_copy_answers_as_its_source(runner, tmp_path, layout, shards):
+    from search.backends.xapian import shard_of
+
+    source = _build(tmp_path / layout, layout)
+    placed = _placed(source)
+    engine = open_engine(source)
+    try:
+        before = _answers(engine, renumbered=True)
+    finally:
+        engine.close_all()
+    target = tmp_path / "copy"
+    result = runner.invoke(
+        cli,
+        ["reshard", "--index", str(source), "--shards", str(shards), "--to", str(target)],
+    )
+    assert result.exit_code == 0, result.output
+    n = sum(len(ids) for ids in placed.values())
+    assert result.output.startswith(f"đã chia {n} bài của {source} thành {shards} shard ở ")
+    copy = open_engine(target)
+    try:
+        assert _answers(copy, renumbered=True) == before
+    finally:
+        copy.close_all()
+    moved = _placed(target)
+    assert {k: {shard_of(i, shards) for i in ids} for k, ids in moved.items()} == {
+        k: {k} for k in range(shards)
+    }
+    assert set().union(*moved.values()) == set().union(*placed.values())
+    assert _placed(source) == placed and check_index(source).healthy  # only read
+    assert check_index(target).healthy  # the vocabulary came along, and matches
+    # The copy takes new articles where shard_of places them.
+    add_articles(target, [Article(id="copy/1", title="Xã Nậm Nhừ", body="Xã Nậm Nhừ.")])
+    assert "copy/1" in _placed(target)[shard_of("copy/1", shards)]
+    assert check_index(target).healthy
+
+
+def test_resharding_needs_a_new_folder_and_a_xapian_index(runner, tmp_path):
+    source = _build(tmp_path / "x", "xapian")
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("giữ nguyên", "utf-8")
+    args = ["reshard", "--shards", "2", "--to", str(taken)]
+    result = runner.invoke(cli, [*args, "--index", str(source)])
+    assert result.exit_code == 2 and "đã có dữ liệu" in result.output
+    assert [p.name for p in taken.iterdir()] == ["notes.txt"]
+    whoosh = _build(tmp_path / "w", "whoosh")
+    result = runner.invoke(
+        cli,
+        ["reshard", "--shards", "2", "--to", str(tmp_path / "n")]
+        + [
+            "--index",
+            str(whoosh),
+        ],
+    )
+    assert result.exit_code == 2 and "chỉ chia lại được chỉ mục Xapian" in result.output
+    result = runner.invoke(
+        cli, ["reshard", "--shards", "2", "--to", str(tmp_path / "n2"), "--index", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "chưa có chỉ mục" in result.output
+    assert not (tmp_path / "n").exists() and not (tmp_path / "n2").exists()
