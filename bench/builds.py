@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -122,11 +121,12 @@ def xapian_sizes(index: Path, out: Path, text_mb: float) -> dict:
 
 
 def reshard(src: Path, out: Path, shards: int) -> Path:
-    """A copy of the Xapian index ``src`` whose documents sit in ``shards`` databases,
-    each where ``search.backends.xapian.shard_of`` puts it; reused while ``src`` is unchanged."""
+    """A copy of the Xapian index ``src`` whose documents sit in ``shards`` databases
+    (``vnsearch reshard``); reused while ``src`` is unchanged."""
     import xapian
 
-    from search.backends.xapian import SHARDS_DIR, shard_of, term
+    from search.backends.xapian import SHARDS_DIR
+    from search.upkeep import reshard_index
 
     meta = json.loads((src / "vnsearch.json").read_text("utf-8"))
     sources = [
@@ -141,27 +141,7 @@ def reshard(src: Path, out: Path, shards: int) -> Path:
     marker = out / "resharded-from.json"
     if marker.exists() and json.loads(marker.read_text("utf-8")) == stamp:
         return out
-    common.fresh_dir(out / SHARDS_DIR)
-    dbs = [
-        xapian.WritableDatabase(str(out / SHARDS_DIR / str(k)), xapian.DB_CREATE_OR_OPEN)
-        for k in range(shards)
-    ]
-    for db in sources:
-        for n, p in enumerate(db.postlist(""), 1):
-            doc = db.get_document(p.docid)
-            article_id = json.loads(doc.get_data().partition(b"\0")[0])["id"]
-            dbs[shard_of(article_id, shards)].replace_document(term("id", article_id), doc)
-            if n % 2000 == 0:
-                for d in dbs:
-                    d.commit()
-    for d in dbs:
-        d.commit()
-        d.close()
-    (out / "vnsearch.json").write_text(json.dumps({**meta, "shards": shards}), "utf-8")
-    with (
-        sqlite3.connect(str(src / "vocab.sqlite")) as a,
-        sqlite3.connect(str(out / "vocab.sqlite")) as b,
-    ):
-        a.backup(b)
+    common.fresh_dir(out)
+    reshard_index(src, out, shards)
     marker.write_text(json.dumps(stamp), "utf-8")
     return out
