@@ -48,6 +48,18 @@ class CLIError(click.ClickException):
         click.echo(f"Lỗi: {self.format_message()}", file=file or sys.stderr, err=True)
 
 
+def wait_option(text: str = "Seconds to wait for a running `vnsearch index`."):
+    """The ``--wait`` option of the commands that take the index's write lock."""
+    return click.option(
+        "--wait",
+        type=click.FloatRange(0),
+        default=LOCK_TIMEOUT,
+        show_default=True,
+        callback=settings.option("wait"),
+        help=text,
+    )
+
+
 def friendly_errors(f):
     """Turn library errors into one clear line instead of a traceback."""
 
@@ -150,14 +162,7 @@ def cli(ctx, config_file, log_level):
     callback=settings.option("batch_size"),
     help="Articles per commit (a crash loses at most one batch).",
 )
-@click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=LOCK_TIMEOUT,
-    show_default=True,
-    callback=settings.option("wait"),
-    help="Seconds to wait for another indexing run to finish, then stop (exit 2).",
-)
+@wait_option("Seconds to wait for another indexing run to finish, then stop (exit 2).")
 @click.option(
     "--rebuild",
     is_flag=True,
@@ -581,14 +586,7 @@ def stats(index_dir, as_json):
     is_flag=True,
     help="Rebuild a vocabulary that does not match the index; remove leftover files.",
 )
-@click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=LOCK_TIMEOUT,
-    show_default=True,
-    callback=settings.option("wait"),
-    help="With --repair: seconds to wait for a running `vnsearch index`.",
-)
+@wait_option("With --repair: seconds to wait for a running `vnsearch index`.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @friendly_errors
 def check(index_dir, repair, wait, as_json):
@@ -619,14 +617,7 @@ def check(index_dir, repair, wait, as_json):
 @cli.command()
 @click.argument("ids", nargs=-1, required=True)
 @index_option
-@click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=LOCK_TIMEOUT,
-    show_default=True,
-    callback=settings.option("wait"),
-    help="Seconds to wait for a running `vnsearch index`.",
-)
+@wait_option()
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @friendly_errors
 def delete(ids, index_dir, wait, as_json):
@@ -654,14 +645,7 @@ def delete(ids, index_dir, wait, as_json):
 
 @cli.command()
 @index_option
-@click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=LOCK_TIMEOUT,
-    show_default=True,
-    callback=settings.option("wait"),
-    help="Seconds to wait for a running `vnsearch index`.",
-)
+@wait_option()
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @friendly_errors
 def compact(index_dir, wait, as_json):
@@ -695,14 +679,7 @@ def compact(index_dir, wait, as_json):
     required=True,
     help="A new (or empty) folder for the copy.",
 )
-@click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=LOCK_TIMEOUT,
-    show_default=True,
-    callback=settings.option("wait"),
-    help="Seconds to wait for a running `vnsearch index`.",
-)
+@wait_option()
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @friendly_errors
 def reshard(index_dir, shards, target, wait, as_json):

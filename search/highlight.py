@@ -96,6 +96,13 @@ def _fits(tokens: list[str], pattern: Pattern) -> bool:
     )
 
 
+@lru_cache(maxsize=32)
+def _spelled(text: str) -> str:
+    """``text`` lower-cased and folded; kept, as a snippet scans one article's text
+    once per word of the query whose accents were restored, then once for them all."""
+    return text.lower().translate(FOLD_TABLE)
+
+
 def _matches(text: str, terms: Terms) -> list[_Token]:
     """The places of ``text`` where a word of ``terms`` stands, found by one regex scan.
 
@@ -105,7 +112,7 @@ def _matches(text: str, terms: Terms) -> list[_Token]:
     """
     if not terms.words:
         return []
-    spelled = text.lower().translate(FOLD_TABLE)
+    spelled = _spelled(text)
     if len(spelled) != len(text):
         return _matches_by_token(text, terms)
     by_folded: dict[tuple[str, ...], list[Pattern]] = {}

@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -212,3 +214,19 @@ def serve_shard(shard: Path) -> tuple[subprocess.Popen, str]:
         proc.kill()
         proc.wait()
     raise RuntimeError("xapian-tcpsrv did not start")
+
+
+@contextmanager
+def served_shards(index: Path) -> Iterator[list[str]]:
+    """Every shard of the Xapian index at ``index`` served by its own xapian-tcpsrv: their
+    URLs, in shard order (the servers stop on leaving)."""
+    shards = sorted((index / "shards").iterdir(), key=lambda p: int(p.name))
+    started = []
+    try:
+        for shard in shards:
+            started.append(serve_shard(shard))
+        yield [url for _, url in started]
+    finally:
+        for proc, _ in started:
+            proc.terminate()
+            proc.wait(timeout=10)

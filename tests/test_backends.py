@@ -14,7 +14,7 @@ import pytest
 from conftest import SEEDS, SYNTHETIC
 from facet_corpus import corpus as facet_corpus
 from helpers import add_articles
-from server_helpers import TCPSRV, free_port, serve_shard
+from server_helpers import TCPSRV, free_port, serve_shard, served_shards
 
 from search.article import Article
 from search.cli import cli
@@ -351,9 +351,8 @@ def test_the_site_says_503_for_a_dead_shard_and_marks_partial_results(indexes, s
 @needs_tcpsrv
 def test_a_write_while_serving_is_seen_by_remote_readers(tmp_path):
     path = _build(tmp_path / "live", "xapian", 2)
-    procs = [serve_shard(path / "shards" / str(k)) for k in range(2)]
-    try:
-        engine = open_engine(path, shard_urls=[u for _, u in procs])
+    with served_shards(path) as urls:
+        engine = open_engine(path, shard_urls=urls)
         before = engine.search("").total
         assert "live/1" not in engine.match_ids("nông thôn mới")
         new = _news("live/1", "Tin mới về xã Quyết Tiến")
@@ -370,10 +369,6 @@ def test_a_write_while_serving_is_seen_by_remote_readers(tmp_path):
         assert engine.searcher().key != key
         assert [h.province for h in engine.search("Quyết Tiến").hits] == ["Điện Biên"]
         engine.close_all()
-    finally:
-        for p, _ in procs:
-            p.terminate()
-            p.wait(timeout=10)
 
 
 def test_an_index_keeps_its_backend(indexes, runner, tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SEEDS
-from server_helpers import TCPSRV, serve_shard
+from server_helpers import TCPSRV, served_shards
 
 from search.check import check_index
 from search.cli import cli
@@ -159,15 +159,10 @@ def test_deleting_from_no_index_says_so(runner, tmp_path):
 @pytest.mark.skipif(TCPSRV is None, reason="xapian-tools is not installed")
 def test_readers_of_served_shards_see_the_deletion(runner, tmp_path):
     path = _build(tmp_path / "served", "xapian-shards")
-    procs = [serve_shard(path / "shards" / str(k)) for k in range(2)]
-    try:
-        engine = open_engine(path, shard_urls=[u for _, u in procs])
+    with served_shards(path) as urls:
+        engine = open_engine(path, shard_urls=urls)
         assert GONE in engine.match_ids("cán bộ")
         _delete(runner, path, GONE)
         assert GONE not in engine.match_ids("cán bộ")
         assert engine.search("").total == 4
         engine.close_all()
-    finally:
-        for p, _ in procs:
-            p.terminate()
-            p.wait(timeout=10)

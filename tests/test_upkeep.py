@@ -11,7 +11,7 @@ import pytest
 from conftest import SEEDS, SYNTHETIC
 from facet_corpus import corpus as facet_corpus
 from helpers import add_articles
-from server_helpers import TCPSRV, serve_shard
+from server_helpers import TCPSRV, served_shards
 
 from search.article import Article
 from search.backends import open_store
@@ -174,19 +174,14 @@ def test_compacting_no_index_says_so(runner, tmp_path):
 def test_shards_served_by_xapian_tcpsrv_are_compacted_under_it(runner, tmp_path):
     # The servers keep running: each connection reads the compacted shard next.
     path = _build(tmp_path / "served", "xapian-shards")
-    procs = [serve_shard(path / "shards" / str(k)) for k in range(2)]
-    try:
-        engine = open_engine(path, shard_urls=[u for _, u in procs])
+    with served_shards(path) as urls:
+        engine = open_engine(path, shard_urls=urls)
         before = _answers(engine)
         _compact(runner, path)
         assert _answers(engine) == before
         add_articles(path, [Article(id="served/1", title="Xã Nậm Nhừ", body="Xã Nậm Nhừ.")])
         assert engine.match_ids("Nậm Nhừ") == ["served/1"]
         engine.close_all()
-    finally:
-        for p, _ in procs:
-            p.terminate()
-            p.wait(timeout=10)
 
 
 def _placed(path: Path) -> dict[int, set[str]]:

@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import IndexDamaged, SearchError, WriteFailed
+from ..index import _fsync_dir
 from .xapian import (
     COMMITS,
     SHARDS_DIR,
@@ -90,7 +91,7 @@ def _compact_shard(shard: Path) -> tuple[int, int]:
             shard.rename(old)
             fresh.rename(shard)
             fresh = old
-        _fsync_folder(shard.parent)
+        _fsync_dir(shard.parent)
     except BaseException:
         lock.close()
         if fresh.exists() and shard.exists():
@@ -139,14 +140,6 @@ def _exchanged(a: Path, b: Path) -> bool:
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False  # a file system without it
     raise OSError(err, os.strerror(err), str(a))
-
-
-def _fsync_folder(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _folder_size(path: Path) -> int:
