@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import logging
+import multiprocessing
 import os
 import shutil
 from pathlib import Path
@@ -146,59 +147,72 @@ def _folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-# Documents copied into the new shards between two commits.
-RESHARD_BATCH = 10000
+# Documents copied into a new shard between two commits (Xapian holds them in memory).
+RESHARD_BATCH = 2000
 
 
-def reshard(source: Path, target: Path, shards: int, progress=None) -> int:
+def reshard(source: Path, target: Path, shards: int, workers: int | None = None) -> int:
     """Copy the index's documents into ``shards`` new databases under ``target/shards``
-    (an empty folder); the number of articles copied. The caller copies the rest of
-    the index folder and holds the source's write lock."""
+    (an empty folder); the number of articles copied. Each new shard is written by a
+    process of its own (``workers`` at a time, default one per core). The caller copies
+    the rest of the index folder and holds the source's write lock."""
     _require()
     if shards < 1:
         raise SearchError("--shards phải từ 1 trở lên")
     with _translated(source, opening=True):
-        sources = [xapian.Database(str(p)) for p in XapianSource(Path(source))._shard_paths()]
+        paths = XapianSource(Path(source))._shard_paths()
+        for path in paths:
+            xapian.Database(str(path)).close()  # a missing or damaged source says so here
     (target / SHARDS_DIR).mkdir(parents=True, exist_ok=True)
+    jobs = [
+        ([str(p) for p in paths], str(target / SHARDS_DIR / str(k)), k, shards)
+        for k in range(shards)
+    ]
+    workers = max(1, min(shards, workers or os.cpu_count() or 1))
+    try:
+        if workers == 1:
+            counts = [_copy_shard(*job) for job in jobs]
+        else:
+            with multiprocessing.get_context("spawn").Pool(workers) as pool:
+                counts = pool.starmap(_copy_shard, jobs)
+    except _CopyFailed as e:
+        raise WriteFailed(
+            f"không chia lại được chỉ mục {source} vào {target} ({e}); chỉ mục gốc không bị đổi"
+        ) from e
+    compact(target)
+    return sum(counts)
+
+
+class _CopyFailed(Exception):
+    """Xapian's error in a copying process, as text (Xapian's errors do not pickle)."""
+
+
+def _copy_shard(sources: list[str], out_path: str, k: int, shards: int) -> int:
+    """Copy the documents of ``sources`` that ``shard_of`` places in shard ``k`` into a new
+    database at ``out_path``; how many."""
     copied = 0
     try:
-        dbs = [
-            # No sync per commit: the copy is compacted (and synced) at the end.
-            xapian.WritableDatabase(
-                str(target / SHARDS_DIR / str(k)), xapian.DB_CREATE | xapian.DB_NO_SYNC
-            )
-            for k in range(shards)
-        ]
+        # No sync per commit: the copy is compacted (and synced) at the end.
+        out = xapian.WritableDatabase(out_path, xapian.DB_CREATE | xapian.DB_NO_SYNC)
         try:
-            for db in sources:
+            for path in sources:
+                db = xapian.Database(path)
                 for p in db.postlist(""):
                     doc = db.get_document(p.docid)
-                    article_id = _article_id(doc)
-                    # Every id once in a new database: added, not looked up.
-                    dbs[shard_of(article_id, shards)].add_document(doc)
+                    if shard_of(_article_id(doc), shards) != k:
+                        continue
+                    out.add_document(doc)  # every id once in a new database: no look-up
                     copied += 1
                     if copied % RESHARD_BATCH == 0:
-                        for out in dbs:
-                            out.commit()
-                        if progress is not None:
-                            progress(RESHARD_BATCH)
-            for out in dbs:
-                out.set_metadata(COMMITS, b"1")
-                out.commit()
+                        out.commit()
+                db.close()
+            out.set_metadata(COMMITS, b"1")
+            out.commit()
         finally:
-            for out in dbs:
-                out.close()
+            out.close()
     except xapian.Error as e:
-        raise WriteFailed(
-            f"không chia lại được chỉ mục {source} vào {target} ({type(e).__name__}: {e}); "
-            "chỉ mục gốc không bị đổi"
-        ) from e
-    finally:
-        for db in sources:
-            db.close()
-    if progress is not None and copied % RESHARD_BATCH:
-        progress(copied % RESHARD_BATCH)
-    compact(target)
+        raise _CopyFailed(f"{type(e).__name__}: {e}") from None
+    log.debug("%s: %d articles copied", out_path, copied)
     return copied
 
 
