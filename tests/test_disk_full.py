@@ -132,3 +132,30 @@ def test_disk_full_keeps_the_last_commit(small_disk, tmp_path, seed_dir, runner,
     engine = Engine(ix)
     assert engine.count() == 305
     engine.close_all()
+
+
+def test_a_full_disk_while_compacting_keeps_the_shard(small_disk, seed_dir, runner):
+    pytest.importorskip("xapian", reason="the xapian extra is not installed")
+    ix = small_disk / "index"
+    args = ["index", str(seed_dir), "--index", str(ix), "--workers", "1", "--backend", "xapian"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    before = Engine(ix)
+    answer = [h.id for h in before.search("cán bộ").hits]
+    before.close_all()
+    # Leave less room than the compacted copy needs.
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "filler").write_bytes(b"\0" * max(0, free - 16 * 1024))
+    result = runner.invoke(cli, ["compact", "--index", str(ix)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert "không nén được shard" in lines[0] and "shard được giữ nguyên" in lines[0]
+    assert sorted(p.name for p in (ix / "shards").iterdir()) == ["0"]  # no half copy left
+    engine = Engine(ix)
+    assert [h.id for h in engine.search("cán bộ").hits] == answer
+    engine.close_all()
+    assert check_index(ix).healthy
+    (small_disk / "filler").unlink()
+    result = runner.invoke(cli, ["compact", "--index", str(ix)])
+    assert result.exit_code == 0, result.output

@@ -1,7 +1,7 @@
 """Upkeep of a Xapian index: compacting its shards, and copying it into more or fewer shards.
 
 Xapian's B-trees as written keep their blocks about half full: an index is a
-third larger than it needs to be (6.06x the text at 100k, 4.52x compacted,
+third larger than it needs to be (5.71x the text at 100k, 4.25x compacted,
 bench/results/backends-100k.json). Each shard is rewritten by Xapian's
 compactor and swapped in. Resharding copies the documents as they are (terms,
 positions, values, stored article: nothing is analysed again) into N new
@@ -74,7 +74,12 @@ def _compact_shard(shard: Path) -> tuple[int, int]:
     lock = xapian.WritableDatabase(str(shard), xapian.DB_OPEN)
     try:
         source = xapian.Database(str(shard))
-        source.compact(str(fresh))
+        try:
+            source.compact(str(fresh))
+        except (xapian.Error, OSError) as e:  # a full disk, mostly
+            raise WriteFailed(
+                f"không nén được shard {shard} ({type(e).__name__}: {e}); shard được giữ nguyên"
+            ) from e
         copy = xapian.Database(str(fresh))
         if _summary(copy) != _summary(source):
             raise IndexDamaged(
