@@ -21,11 +21,12 @@ import logging
 import shutil
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import backends
-from .errors import BadQuery, IndexMissing
+from .errors import BadQuery, IndexMissing, WriteFailed
 from .index import LOCK_TIMEOUT, has_index_files, write_lock, write_meta
 from .vocab import Vocabulary, vocab_path
 
@@ -54,7 +55,7 @@ def compact_index(path, lock_timeout: float = LOCK_TIMEOUT) -> Compacted:
     if not has_index_files(path):
         raise IndexMissing.at(path)
     started = time.monotonic()
-    with write_lock(path, lock_timeout):
+    with _write_failure(path), write_lock(path, lock_timeout):
         backends.put_right(path)
         before = _size(path)
         vocab = Vocabulary(path) if vocab_path(path).exists() else None
@@ -79,6 +80,21 @@ def compact_index(path, lock_timeout: float = LOCK_TIMEOUT) -> Compacted:
     )
     log.info("%s: compacted %d -> %d bytes in %.1f s", path, before, done.bytes_after, done.seconds)
     return done
+
+
+@contextmanager
+def _write_failure(path: Path):
+    """An OS or SQLite error while writing (a full disk) as WriteFailed: one line."""
+    try:
+        yield
+    except OSError as e:
+        raise WriteFailed(
+            f"không ghi được vào {path}: {e.strerror or e}; chỉ mục gốc vẫn nguyên vẹn"
+        ) from e
+    except sqlite3.Error as e:
+        raise WriteFailed(
+            f"không ghi được từ vựng ở {path}: {e}; chỉ mục gốc vẫn nguyên vẹn"
+        ) from e
 
 
 def _size(path: Path) -> int:
@@ -124,7 +140,7 @@ def reshard_index(source, target, shards: int, lock_timeout: float = LOCK_TIMEOU
         shutil.rmtree(partial)  # what an interrupted resharding left
     partial.mkdir(parents=True)
     try:
-        with write_lock(source, lock_timeout):
+        with _write_failure(target), write_lock(source, lock_timeout):
             write_meta(partial, backend="xapian", shards=shards)
             matched = _copy_vocabulary(source, partial)
             copied = xapian_upkeep.reshard(source, partial, shards)
