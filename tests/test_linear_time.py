@@ -40,6 +40,8 @@ MIN_SECONDS = 0.01
 # Calls at either size may take at most this long (CPU) before they count as runaway.
 RUNAWAY = 3.0
 REPEATS = 3
+# Measurements of one case before a growth over MAX_RATIO fails it.
+ATTEMPTS = 3
 # Units of input at size n: a few kilobytes, well inside what a page line may be.
 N = 2000
 
@@ -197,8 +199,13 @@ CASES = [
 
 @pytest.mark.parametrize("fn, make", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_linear_growth(fn, make):
-    ratio = growth(fn, make)
-    assert ratio < MAX_RATIO, f"time grew ×{ratio:.1f} from n={N} to 4n"
+    # A quadratic pattern grows ×16 every time; a busy machine has made a linear
+    # one measure ×8–10 once in a while (seen on a shared 2-core VM): measured
+    # again, up to ATTEMPTS times, before it counts.
+    ratios: list[float] = []
+    while len(ratios) < ATTEMPTS and (not ratios or ratios[-1] >= MAX_RATIO):
+        ratios.append(growth(fn, make))
+    assert min(ratios) < MAX_RATIO, f"time grew ×{min(ratios):.1f} from n={N} to 4n ({ratios})"
 
 
 @pytest.fixture
