@@ -535,20 +535,14 @@ def _merge_tail(writer, segments):
     return [seg for seg in segments if id(seg) not in small]
 
 
-def optimize(path, lock_timeout: float = LOCK_TIMEOUT, on_commit=None) -> tuple[int, int, int]:
-    """Merge the index's segments into one, deleted articles left out: (segments, bytes
-    before, bytes after). The caller holds the run-level write lock."""
-    path = Path(path)
-    ix = open_index(path)
+def optimize(path, lock_timeout: float = LOCK_TIMEOUT, on_commit=None) -> int:
+    """Merge the index's segments into one, deleted articles left out: how many segments
+    there were. The caller holds the run-level write lock."""
+    ix = open_index(Path(path))
     segments = ix._segments()
-    before = _files_size(path)
     if len(segments) > 1 or any(seg.has_deletions() for seg in segments):
         _commit(ix, lock_timeout, on_commit, lambda writer: writer.commit(optimize=True))
-    return len(segments), before, _files_size(path)
-
-
-def _files_size(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+    return len(segments)
 
 
 # Called as each commit starts merging segments (see announce_merges).

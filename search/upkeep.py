@@ -66,7 +66,7 @@ def compact_index(path, lock_timeout: float = LOCK_TIMEOUT) -> Compacted:
                 if matched and vocab is not None:
                     vocab.commit(backends.read_stamp(path))
 
-            parts, _, _ = backends.compact(path, lock_timeout, restamp)
+            parts = backends.compact(path, lock_timeout, restamp)
         finally:
             if vocab is not None:
                 vocab.close()

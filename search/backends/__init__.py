@@ -138,10 +138,10 @@ def index_stats(path) -> dict:
     return {**whoosh_stats(path), "backend": "whoosh"}
 
 
-def compact(path, lock_timeout: float, on_commit) -> tuple[int, int, int]:
-    """Make the index at ``path`` smaller on disk, the same articles and answers: (shards or
-    segments, bytes before, bytes after). ``on_commit()`` follows each step that changes
-    the index's revision; the caller holds the run-level write lock."""
+def compact(path, lock_timeout: float, on_commit) -> int:
+    """Make the index at ``path`` smaller on disk, the same articles and answers: its shards
+    (or segments before). ``on_commit()`` follows each step that changes the index's
+    revision; the caller holds the run-level write lock."""
     if backend_of(path) == "xapian":
         from . import xapian_upkeep
 

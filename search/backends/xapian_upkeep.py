@@ -33,8 +33,8 @@ from .xapian import (
 log = logging.getLogger(__name__)
 
 
-def compact(path: Path, on_shard=None) -> tuple[int, int, int]:
-    """Compact each local shard: (shards, bytes before, bytes after).
+def compact(path: Path, on_shard=None) -> int:
+    """Compact each local shard; how many there are.
 
     Xapian's compactor copies a shard into a folder beside it (blocks full, no
     slack), the copy is checked against it and the two folders are exchanged in
@@ -45,14 +45,12 @@ def compact(path: Path, on_shard=None) -> tuple[int, int, int]:
     """
     _require()
     shards = XapianSource(Path(path))._shard_paths()
-    before = after = 0
     with _translated(path, opening=True):
         for shard in shards:
-            b, a = _compact_shard(shard)
-            before, after = before + b, after + a
+            _compact_shard(shard)
             if on_shard is not None:
                 on_shard()
-    return len(shards), before, after
+    return len(shards)
 
 
 def put_right(path: Path) -> None:
@@ -66,10 +64,9 @@ def _beside(shard: Path) -> tuple[Path, Path]:
     return shard.with_name(f".{shard.name}.compacted"), shard.with_name(f".{shard.name}.replaced")
 
 
-def _compact_shard(shard: Path) -> tuple[int, int]:
+def _compact_shard(shard: Path) -> None:
     fresh, old = _beside(shard)
     _finish_exchange(shard, fresh, old)
-    size = _folder_size(shard)
     # Xapian's own write lock too: nothing else writes the shard meanwhile.
     lock = xapian.WritableDatabase(str(shard), xapian.DB_OPEN)
     try:
@@ -105,8 +102,7 @@ def _compact_shard(shard: Path) -> tuple[int, int]:
         raise
     lock.close()
     shutil.rmtree(fresh)  # the old copy, now replaced
-    log.info("%s: compacted, %d -> %d bytes", shard, size, _folder_size(shard))
-    return size, _folder_size(shard)
+    log.info("%s: compacted", shard)
 
 
 def _finish_exchange(shard: Path, fresh: Path, old: Path) -> None:
@@ -146,10 +142,6 @@ def _exchanged(a: Path, b: Path) -> bool:
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False  # a file system without it
     raise OSError(err, os.strerror(err), str(a))
-
-
-def _folder_size(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 # Documents copied into a new shard between two commits (Xapian holds them in memory).
