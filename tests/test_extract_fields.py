@@ -113,6 +113,9 @@ def test_title_case():
         ("Nguồn tin: http://www.baodienbienphu.info.vn/", "http://www.baodienbienphu.info.vn/"),
         ("Nguồn: Báo Lạng Sơn", "Báo Lạng Sơn"),
         ("Theo đó, huyện đã cử 3 cán bộ đi học", None),
+        # Folding that changes the length ("þ" -> "th"), with no space (found by hypothesis).
+        ("Nguồn:þéïchu", "þéïchu"),
+        ("Nguồn tin:  Þórr 2020", "Þórr 2020"),
     ],
 )
 def test_source_of(line, expected):

@@ -148,7 +148,10 @@ def source_of(line: str, *, tail: bool = False) -> str | None:
         return None
     if tail and m.re is _THEO and len(line.split()) > 8:
         return None
-    value = line[m.start("v") :] if len(f) == len(line) else line.split(None, 1)[1]
+    if len(f) == len(line):
+        value = line[m.start("v") :]
+    else:  # folding changed the length ("þ" -> "th"): cut after the label instead
+        value = line.split(":", 1)[1] if m.re is _SOURCE else line.split(None, 1)[1]
     return value.strip(" .;:") or None
 
 
