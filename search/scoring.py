@@ -155,13 +155,36 @@ def _ranges(counts: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)
 
 
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """The distinct values of ``a``, sorted (a sort and one comparison: no hashing)."""
+    a = np.sort(a)
+    if len(a) > 1:
+        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
+    return a
+
+
+def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values in both sorted, duplicate-free arrays, sorted.
+
+    A binary search of the shorter in the longer: no concatenation and sort of
+    both, as np.intersect1d does; a posting list is already in order.
+    """
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    i = np.searchsorted(b, a)
+    np.minimum(i, len(b) - 1, out=i)
+    return a[b[i] == a]
+
+
 def common_ids(lists: list[TermPostings]) -> np.ndarray:
-    """Document numbers present in every one of ``lists``."""
+    """Document numbers present in every one of ``lists`` (each sorted, as read)."""
     if not lists:
         return np.zeros(0, dtype=np.int64)
     ids = lists[0].ids
     for p in lists[1:]:
-        ids = np.intersect1d(ids, p.ids, assume_unique=True)
+        ids = intersect_sorted(ids, p.ids)
     return ids
 
 
@@ -176,15 +199,15 @@ def phrase_keys(words: list[TermPostings], within: np.ndarray | None = None) -> 
         return np.zeros(0, dtype=np.int64)
     cand = common_ids(words)
     if within is not None:
-        cand = np.intersect1d(cand, within)
+        cand = intersect_sorted(cand, _sorted_unique(within))
     keys: np.ndarray | None = None
     for i, w in enumerate(words):
-        sel = np.flatnonzero(np.isin(w.ids, cand, assume_unique=True))
+        sel = np.searchsorted(w.ids, cand)  # cand holds only ids of w
         owner, pos = w.positions(sel.tolist())
         # Shifted so that term i at position p means "a phrase starts at p - i";
         # k - 1 keeps every key non-negative.
-        here = (w.ids[sel][owner] << _SHIFT) + pos + (k - 1 - i)
-        keys = np.unique(here) if keys is None else np.intersect1d(keys, here, assume_unique=True)
+        here = _sorted_unique((w.ids[sel][owner] << _SHIFT) + pos + (k - 1 - i))
+        keys = here if keys is None else intersect_sorted(keys, here)
         if not len(keys):
             break
     assert keys is not None  # k >= 1 words: the loop ran
@@ -195,7 +218,7 @@ def phrase_ids(words: list[TermPostings], within: np.ndarray | None = None) -> n
     """Document numbers where the terms occur one after another (sorted)."""
     if len(words) == 1:
         ids = words[0].ids
-        return ids if within is None else np.intersect1d(ids, within)
+        return ids if within is None else intersect_sorted(ids, _sorted_unique(within))
     return np.unique(phrase_keys(words, within) >> _SHIFT)
 
 

@@ -18,6 +18,7 @@ from search.scoring import (
     Lengths,
     bm25,
     decode_positions,
+    intersect_sorted,
     key_docs,
     key_positions,
     phrase_ids,
@@ -229,3 +230,23 @@ def test_the_posting_by_posting_fallback_reads_what_the_block_reader_reads(segme
             values2,
         )
         assert len(ids) > 5
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("sizes", [(0, 5), (5, 0), (1, 1), (40, 3000), (3000, 40), (500, 500)])
+def test_intersect_sorted_is_numpys_intersect1d(seed, sizes):
+    rng = np.random.default_rng(seed)
+    a, b = (np.unique(rng.integers(0, 2 * max(sizes) + 2, n)) for n in sizes)
+    got = intersect_sorted(a, b)
+    assert got.tolist() == np.intersect1d(a, b).tolist()
+
+
+def test_postings_keep_whooshs_positions(segmented):
+    # Blocks after the first are read by search/backends/whoosh.py itself.
+    for text in _terms(segmented, "text"):
+        p = postings(segmented, "text", text)
+        got = dict(zip(p.ids.tolist(), p.values))
+        m = segmented.postings("text", text)
+        while m.is_active():
+            assert got[m.id()] == m.value(), text
+            m.next()

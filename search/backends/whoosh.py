@@ -7,6 +7,10 @@ and the writer live in ``search/index.py``; the posting-list reader in
 
 from __future__ import annotations
 
+import io
+import pickle
+import struct
+import zlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -23,6 +27,8 @@ try:  # the block layout of Whoosh's (and whoosh3's) W3 codec
 except ImportError:  # pragma: no cover - another codec: read posting by posting
     W3LeafMatcher = None
 
+# A W3 block's length prefix (whoosh.system's int: signed, big-endian).
+_INT = struct.Struct("!i")
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -30,10 +36,7 @@ def _blocks(m, keep_values: bool) -> tuple[list, list, list]:
     # W3 blocks hold (delta-coded ids, weights or one weight or None, values),
     # pickled: take them whole instead of one posting per Python call.
     ids, weights, values = [], [], []
-    while m.is_active():
-        if m._data is None:
-            m._read_data()
-        deltas, w, v = m._data
+    for deltas, w, v in _block_data(m):
         n = len(deltas)
         ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
         if w is None:
@@ -44,10 +47,32 @@ def _blocks(m, keep_values: bool) -> tuple[list, list, list]:
             weights.append(np.asarray(w, dtype=np.float32))
         if keep_values:
             values.extend(v)
-        if m._lastblock:
-            break
-        m._next_block()
     return ids, weights, values
+
+
+def _block_data(m) -> Iterator[tuple]:
+    """The data tuple of the matcher's current block and of each block after it.
+
+    A W3 block is its length (negative for the last block), its pickled info
+    tuple, then its (compressed) pickled data. Whoosh unpickles the info from
+    the file itself, which reads it a few bytes per call through the compound
+    file: here each block is read in one call and unpickled from memory.
+    """
+    if not m.is_active():
+        return
+    if m._data is None:
+        m._read_data()
+    yield m._data
+    last, offset, postfile = m._lastblock, m._nextoffset, m._postfile
+    while not last:
+        postfile.seek(offset)
+        (length,) = _INT.unpack(postfile.read(_INT.size))
+        last, length = length < 0, abs(length)
+        block = io.BytesIO(postfile.read(length))
+        compression = pickle.load(block)[3]  # (count, max id, max weight, compression, ...)
+        data = block.read()
+        yield pickle.loads(zlib.decompress(data) if compression else data)
+        offset += _INT.size + length
 
 
 def _one_by_one(m, keep_values: bool) -> tuple[list, list, list]:
