@@ -10,13 +10,14 @@ reading where the article has it, and with any accents where it does not.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
 from whoosh import highlight as wh
 
-from .analysis import FOLD_TABLE, SYLLABLE_PATTERN, canonical_syllable, fold
+from .analysis import SYLLABLE_PATTERN, canonical_syllable, fold, fold_chars
 from .article import Article
 
 SNIPPET_CHARS = 240
@@ -67,15 +68,32 @@ def _folded_key(token: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _pattern(folded_words: frozenset[tuple[str, ...]]) -> re.Pattern:
-    # Whole syllables as SYLLABLE_PATTERN cuts them (not inside a word, not a
-    # part of a decimal number), separated as the index separates them. Every
+    # Whole syllables as SYLLABLE_PATTERN cuts them: not followed by a letter
+    # or a decimal part (the start is checked by _STARTS), separated as the
+    # index separates them. The pattern begins with its literals, so that the
+    # regex engine skips to the places a first letter stands. Every
     # alternative starts with a literal and its separators cannot match its
     # letters: one way to match at most, so the scan stays linear.
     sep = rf"[\W_]{{1,{MAX_SEPARATOR}}}"
     alternatives = "|".join(
         sep.join(re.escape(s) for s in w) for w in sorted(folded_words, key=lambda w: (-len(w), w))
     )
-    return re.compile(rf"(?<![^\W_])(?<!\d[.,])(?:{alternatives})(?![^\W_])(?![.,]\d)")
+    return re.compile(rf"(?:{alternatives})(?![^\W_])(?![.,]\d)")
+
+
+# Where a syllable may start: not inside a word, not in a number's decimal part.
+_STARTS = re.compile(r"(?<![^\W_])(?<!\d[.,])")
+
+
+def _places(pattern: re.Pattern, spelled: str) -> Iterator[re.Match]:
+    """``pattern``'s matches that start where a syllable may start, left to right."""
+    pos = 0
+    while (m := pattern.search(spelled, pos)) is not None:
+        if _STARTS.match(spelled, m.start()):
+            yield m
+            pos = m.end()
+        else:  # inside a word: a match may still start after this letter
+            pos = m.start() + 1
 
 
 class _Token:
@@ -100,7 +118,7 @@ def _fits(tokens: list[str], pattern: Pattern) -> bool:
 def _spelled(text: str) -> str:
     """``text`` lower-cased and folded; kept, as a snippet scans one article's text
     once per word of the query whose accents were restored, then once for them all."""
-    return text.lower().translate(FOLD_TABLE)
+    return fold_chars(text.lower())
 
 
 def _matches(text: str, terms: Terms) -> list[_Token]:
@@ -119,7 +137,7 @@ def _matches(text: str, terms: Terms) -> list[_Token]:
     for w in terms.words:
         by_folded.setdefault(tuple(fold(k) for k, _ in w), []).append(w)
     out = []
-    for m in _pattern(frozenset(by_folded)).finditer(spelled):
+    for m in _places(_pattern(frozenset(by_folded)), spelled):
         tokens = _SYLLABLE_RE.findall(text, m.start(), m.end())
         folded = tuple(map(_folded_key, tokens))
         for w in by_folded.get(folded, ()):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import analyze, canonical, fold, normalize_text
+from search.analysis import FOLD_TABLE, analyze, canonical, fold, fold_chars, normalize_text
 from search.article import Article
 from search.engine import Engine
 from search.highlight import Terms
@@ -46,6 +46,23 @@ def test_normalize_is_nfc(s):
 @given(texts)
 def test_canonical_is_idempotent(s):
     assert canonical(canonical(s)) == canonical(s)
+
+
+long_texts = st.one_of(
+    st.text(alphabet=ALPHABET, min_size=200, max_size=2000),
+    st.text(min_size=200, max_size=2000),
+)
+
+
+@given(st.one_of(texts, long_texts))
+def test_fold_chars_is_the_fold_table(s):
+    # Long texts are folded through an array: the same characters as str.translate.
+    assert fold_chars(s) == s.translate(FOLD_TABLE)
+
+
+@pytest.mark.parametrize("s", ["Đà Nẵng \ud800 " * 40, "𝔸 hòa 😀 " * 60, "ǅ ŉ ﬁ ß Ø " * 50])
+def test_fold_chars_of_odd_long_texts(s):
+    assert fold_chars(s) == s.translate(FOLD_TABLE) and len(fold_chars(s)) == len(s)
 
 
 @given(texts)
@@ -208,6 +225,10 @@ def test_marked_words_are_the_analysed_ones(s, words, exact):
             Terms((_word("nong thon", False),)),
             ["nông thôn"],
         ),
+        # A match inside a word is passed over; one may start inside its span.
+        ("ban an nan", Terms((_word("an", False),)), ["an"]),
+        ("ca b a b", Terms((_word("a b", False),)), ["a b"]),
+        ("2,5 5 x5", Terms((_word("5", False),)), ["5"]),
     ],
 )
 def test_marked_spans(text, terms, marked):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..analysis import FOLD_TABLE
+from ..analysis import fold_chars
 
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -16,12 +16,12 @@ def match_form_folded(folded: str) -> str:
 
 def fold_keep_case(text: str) -> str:
     """Text without diacritics, case and length kept (for long texts: no per-call cache)."""
-    return text.translate(FOLD_TABLE)
+    return fold_chars(text)
 
 
 def match_form(text: str) -> str:
     """Folded, lower-case words separated by single spaces, padded with spaces."""
-    return " " + _NON_WORD.sub(" ", text.translate(FOLD_TABLE).lower()).strip() + " "
+    return " " + _NON_WORD.sub(" ", fold_chars(text).lower()).strip() + " "
 
 
 def clean_line(line: str) -> str:
