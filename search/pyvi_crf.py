@@ -12,9 +12,15 @@ The labels are therefore crfsuite's: the tests compare them with pyvi's tagger.
 
 from __future__ import annotations
 
+import codecs
+import pickle
 import struct
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+
+import numpy as np
+from numpy._core import multiarray as _multiarray
 
 # crfsuite's CRF1d model file (crf1d_model.c), little-endian.
 _HEADER = struct.Struct("<4sI4sIIIIIIIII")  # magic, size, type, version, counts, offsets
@@ -51,6 +57,66 @@ def read_model(path: Path | str) -> CRF:
         return _parse(buf)
     except (struct.error, IndexError, ValueError) as e:
         raise ValueError(f"{path}: not a two-label crfsuite CRF1d model ({e})") from None
+
+
+class _Held:
+    """An object of pyvi's pickle, kept as its state: no class of sklearn is imported."""
+
+    state: dict
+
+    def __setstate__(self, state: dict) -> None:
+        self.state = state
+
+
+# What pyvi's model pickle refers to: sklearn-crfsuite's estimator and file
+# holder (their state is all that is read), and numpy and codecs for its values.
+# Importing sklearn-crfsuite would load scikit-learn and SciPy: 80 MB and 0.8 s
+# in each indexing process.
+_PICKLED = {
+    ("sklearn_crfsuite.estimator", "CRF"): _Held,
+    ("sklearn_crfsuite._fileresource", "FileResource"): _Held,
+    ("pycrfsuite._logparser", "TrainLogParser"): _Held,
+    ("numpy", "dtype"): np.dtype,
+    ("numpy.core.multiarray", "scalar"): _multiarray.scalar,
+    ("_codecs", "encode"): codecs.encode,
+}
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        try:
+            return _PICKLED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"{module}.{name} is not in pyvi's model") from None
+
+
+def pyvi_file(name: str):
+    """A file of pyvi's package (``models/pyvi3.pkl``, ``models/words.txt``)."""
+    return resources.files("pyvi").joinpath(name)
+
+
+def read_pyvi_model() -> CRF:
+    """pyvi's tokenizer CRF: the crfsuite model its pickled estimator holds."""
+    with pyvi_file("models/pyvi3.pkl").open("rb") as f:
+        estimator = _ModelUnpickler(f).load()
+    # sklearn-crfsuite pickles the model file's bytes with the estimator.
+    buf = estimator.state["modelfile"].state["__FILE_RESOURCE_DATA__"]
+    try:
+        return _parse(buf)
+    except (struct.error, IndexError, ValueError) as e:
+        raise ValueError(f"pyvi's model: not a two-label crfsuite CRF1d model ({e})") from None
+
+
+def read_pyvi_ngrams() -> tuple[set[str], set[str]]:
+    """pyvi's bigram and trigram lists, read from its words.txt as ViTokenizer reads them."""
+    bi, tri = set(), set()
+    for token in pyvi_file("models/words.txt").read_bytes().decode("utf-8").split("\n"):
+        n = len(token.split(" "))
+        if n == 2:
+            bi.add(token)
+        elif n == 3:
+            tri.add(token)
+    return bi, tri
 
 
 def _parse(buf: bytes) -> CRF:

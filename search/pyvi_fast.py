@@ -22,7 +22,7 @@ import unicodedata
 from functools import lru_cache
 from itertools import pairwise
 
-from .pyvi_crf import best_path, read_model
+from .pyvi_crf import best_path, read_pyvi_model, read_pyvi_ngrams
 
 # pyvi's syllable regex (ViTokenizer.sylabelize), pattern for pattern and in
 # its order: the first alternative that matches at a position wins, as there.
@@ -88,11 +88,10 @@ class _Model:
     """pyvi's CRF and its bigram and trigram lists indexed by first syllable."""
 
     def __init__(self) -> None:
-        from pyvi import ViTokenizer  # loading the model takes about 1 s
-
-        tok = ViTokenizer.ViTokenizer
-        # sklearn-crfsuite keeps pyvi's model in a file while the model object lives.
-        self.crf = read_model(tok.model.modelfile.name)
+        # pyvi's own files, read without importing pyvi's tokenizer (which
+        # loads scikit-learn for its pickled estimator).
+        self.crf = read_pyvi_model()
+        bi_grams, tri_grams = read_pyvi_ngrams()
         self.i_w = self.crf.labels.index("I_W")
         self.tri_prev = self.crf.weights(("-2:word.tri_gram()",))
         self.tri_next = self.crf.weights(("+2:word.tri_gram()",))
@@ -100,11 +99,11 @@ class _Model:
         # holds a space, and lower() never makes one or looks across one, so
         # that is the lower-case syllables looked up one after another.
         bi: dict[str, set[str]] = {}
-        for entry in tok.bi_grams:
+        for entry in bi_grams:
             x, y = entry.split(" ")
             bi.setdefault(x, set()).add(y)
         tri: dict[str, dict[str, set[str]]] = {}
-        for entry in tok.tri_grams:
+        for entry in tri_grams:
             x, y, z = entry.split(" ")
             tri.setdefault(x, {}).setdefault(y, set()).add(z)
         self.bigrams = {x: frozenset(ys) for x, ys in bi.items()}
@@ -180,7 +179,7 @@ _load_lock = threading.Lock()
 
 
 def load() -> _Model:
-    """pyvi's model, loaded on first use (about 1 s)."""
+    """pyvi's model, loaded on first use (about 0.1 s)."""
     global _model
     with _load_lock:
         if _model is None:

@@ -258,3 +258,41 @@ def test_labels_are_crfsuites_on_random_text(text):
 @given(st.lists(sentence, max_size=5).map("\n".join))
 def test_segment_is_pyvi_on_random_articles(text):
     assert segment(text) == segment_with_pyvi(text)
+
+
+def test_pyvis_model_is_read_from_its_own_files_without_sklearn():
+    # The CRF and the word lists ViTokenizer loads, read straight from pyvi's
+    # package: no scikit-learn (80 MB and 0.8 s in every indexing process).
+    import subprocess
+    import sys
+
+    from search.pyvi_crf import read_pyvi_model, read_pyvi_ngrams
+
+    assert read_pyvi_model() == read_model(_model_file())
+    assert read_pyvi_ngrams() == (
+        ViTokenizer.ViTokenizer.bi_grams,
+        ViTokenizer.ViTokenizer.tri_grams,
+    )
+    script = (
+        "import sys; from search import pyvi_fast; pyvi_fast.load(); "
+        "print(pyvi_fast.tokenize('cán bộ cấp xã'), "
+        "sorted(m for m in ('sklearn', 'scipy', 'sklearn_crfsuite', 'pyvi.ViTokenizer') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.split() == [*_pyvi_tokenize("cán bộ cấp xã").split(), "[]"]
+
+
+def test_a_model_pickle_naming_another_class_is_refused(tmp_path, monkeypatch):
+    import pickle
+
+    from search import pyvi_crf
+
+    bad = tmp_path / "models" / "pyvi3.pkl"
+    bad.parent.mkdir()
+    bad.write_bytes(pickle.dumps(Path("x")))  # pathlib.PosixPath: not pyvi's estimator
+    monkeypatch.setattr(pyvi_crf, "pyvi_file", lambda name: tmp_path / name)
+    with pytest.raises(pickle.UnpicklingError):
+        pyvi_crf.read_pyvi_model()
