@@ -80,6 +80,27 @@ class AnalysedTerms(tuple):
     __slots__ = ()
 
 
+class PositionedTerms(tuple):
+    """A positional field analysed beforehand, positions not yet encoded:
+    (term bytes, frequency, weight, sorted positions) items.
+
+    The Xapian backend adds the positions as they are; Whoosh stores them
+    encoded (:meth:`encoded`, done in the worker processes).
+    """
+
+    __slots__ = ()
+
+    def encoded(self) -> AnalysedTerms:
+        """The same postings with their positions in CompactPositions bytes."""
+        encode = CompactPositions.encode
+        return AnalysedTerms((w, n, weight, encode(p)) for w, n, weight, p in self)
+
+
+def encoded(fields: dict) -> dict:
+    """``fields`` with each :class:`PositionedTerms` value encoded for Whoosh's writer."""
+    return {k: v.encoded() if isinstance(v, PositionedTerms) else v for k, v in fields.items()}
+
+
 class PreparedText(TEXT):
     """A TEXT field that also takes :class:`AnalysedTerms` computed outside the writer."""
 
@@ -92,11 +113,16 @@ class PreparedText(TEXT):
         """Whoosh's postings of ``value``: as given when already analysed, else analysed now."""
         if isinstance(value, AnalysedTerms):
             return iter(value)
+        if isinstance(value, PositionedTerms):
+            return iter(value.encoded())
         return super().index(value, **kwargs)
 
 
-def analysed_terms(field: PreparedText, tokens: Sequence[str | None]) -> AnalysedTerms:
-    """The postings Whoosh would index for a field whose analyzer yields ``tokens``.
+def analysed_terms(
+    field: PreparedText, tokens: Sequence[str | None]
+) -> AnalysedTerms | PositionedTerms:
+    """The postings Whoosh would index for a field whose analyzer yields ``tokens``
+    (with their positions as lists, for a positional field).
 
     A None in ``tokens`` takes a position but indexes nothing (a gap between parts).
     """
@@ -106,9 +132,8 @@ def analysed_terms(field: PreparedText, tokens: Sequence[str | None]) -> Analyse
         for pos, tok in enumerate(tokens):
             if tok is not None:
                 poses[tok].append(pos)
-        encode = CompactPositions.encode
-        return AnalysedTerms(
-            (w.encode("utf-8"), len(p), len(p) * fb, encode(p)) for w, p in poses.items()
+        return PositionedTerms(
+            (w.encode("utf-8"), len(p), len(p) * fb, p) for w, p in poses.items()
         )
     assert isinstance(field.format, Frequency)
     freqs = defaultdict(int)

@@ -250,3 +250,20 @@ def test_postings_keep_whooshs_positions(segmented):
         while m.is_active():
             assert got[m.id()] == m.value(), text
             m.next()
+
+
+def test_positions_stay_lists_until_whoosh_encodes_them():
+    # The analysis keeps positions as lists (the Xapian writer adds them as they
+    # are); Whoosh's field, or the worker for a Whoosh index, encodes them.
+    from search.backends import worker_fields
+    from search.fields import AnalysedTerms, PositionedTerms, analysed_terms
+    from search.schema import SCHEMA
+
+    terms = analysed_terms(SCHEMA["text"], ["can", "bo", None, "can"])
+    assert isinstance(terms, PositionedTerms)
+    assert sorted(terms) == [(b"bo", 1, 1.0, [1]), (b"can", 2, 2.0, [0, 3])]
+    expected = sorted((w, n, f, CompactPositions.encode(p)) for w, n, f, p in terms)
+    assert sorted(SCHEMA["text"].index(terms)) == expected
+    ready = worker_fields("whoosh", {"text": terms, "id": "a1"})
+    assert isinstance(ready["text"], AnalysedTerms) and sorted(ready["text"]) == expected
+    assert ready["id"] == "a1"

@@ -80,7 +80,9 @@ def worker_fields(backend: str, fields: dict) -> dict:
         from . import xapian as xb
 
         return xb.worker_fields(fields)
-    return fields
+    from ..fields import encoded
+
+    return encoded(fields)
 
 
 def open_source(path, shard_urls: list[str] | None = None, allow_partial: bool = False):

@@ -175,7 +175,7 @@ def _stored(data: bytes) -> dict:
 
 def _add_terms(xdoc, doc: dict) -> int:
     """Add the terms (with positions where kept) of ``doc``'s indexed fields; the text's length."""
-    from ..fields import CompactPositions
+    from ..fields import CompactPositions, PositionedTerms
     from ..schema import SCHEMA as schema
 
     length = 0
@@ -184,7 +184,9 @@ def _add_terms(xdoc, doc: dict) -> int:
             continue
         field = schema[name]
         with_positions = isinstance(field.format, CompactPositions)
-        for btext, freq, _weight, valuestring in field.index(value):
+        # Positions come as lists from the analysis (PositionedTerms), else encoded.
+        items = value if isinstance(value, PositionedTerms) else field.index(value)
+        for btext, freq, _weight, positions in items:
             text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
             t = term(name, text)
             if len(t.encode("utf-8")) > MAX_TERM_BYTES:
@@ -193,7 +195,9 @@ def _add_terms(xdoc, doc: dict) -> int:
             if name == "text":
                 length += freq
             if with_positions and positional(name, text):
-                for pos in CompactPositions.decode_positions(valuestring):
+                if isinstance(positions, bytes):
+                    positions = CompactPositions.decode_positions(positions)
+                for pos in positions:
                     xdoc.add_posting(t, pos)
             else:
                 xdoc.add_term(t, int(freq))
