@@ -34,20 +34,32 @@ _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 def _blocks(m, keep_values: bool) -> tuple[list, list, list]:
     # W3 blocks hold (delta-coded ids, weights or one weight or None, values),
-    # pickled: take them whole instead of one posting per Python call.
-    ids, weights, values = [], [], []
-    for deltas, w, v in _block_data(m):
-        n = len(deltas)
-        ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+    # pickled: take them whole instead of one posting per Python call, and
+    # turn all of a term's blocks into arrays at once.
+    deltas: list[int] = []
+    weights: list[float] = []
+    values: list = []
+    counts = []
+    for d, w, v in _block_data(m):
+        n = len(d)
+        counts.append(n)
+        deltas.extend(d)
         if w is None:
-            weights.append(np.ones(n, dtype=np.float32))
+            weights.extend([1.0] * n)
         elif isinstance(w, float):
-            weights.append(np.full(n, w, dtype=np.float32))
+            weights.extend([w] * n)
         else:
-            weights.append(np.asarray(w, dtype=np.float32))
+            weights.extend(w)
         if keep_values:
             values.extend(v)
-    return ids, weights, values
+    if not counts:
+        return [], [], values
+    # Each block's ids are deltas from 0: a running sum restarted at every block.
+    sums = np.cumsum(np.asarray(deltas, dtype=np.int64))
+    ends = np.cumsum(counts)
+    before = np.concatenate(([0], sums[ends[:-1] - 1]))
+    ids = sums - np.repeat(before, counts)
+    return [ids], [np.asarray(weights, dtype=np.float32)], values
 
 
 def _block_data(m) -> Iterator[tuple]:
