@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# What a write that stopped on an OS error keeps, said after the reason.
+LAST_WRITE_KEPT = "lần ghi đã hoàn tất gần nhất của chỉ mục vẫn nguyên vẹn"
+# What a failed vocabulary update keeps.
+VOCAB_REPAIRED_NEXT = "chỉ mục vẫn nguyên vẹn và lần `vnsearch index` tiếp theo sẽ sửa từ vựng"
+
 
 class SearchError(Exception):
     """Base class: every error the library raises on purpose."""
@@ -49,6 +59,31 @@ class WriteFailed(SearchError):
     """An OS error (disk full, read-only file system) while writing the index or its files."""
 
     status = 507
+
+
+def write_reason(e: OSError) -> str:
+    """Why a write failed, in the user's words: a full disk said so, else the OS's reason."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "ổ đĩa đã đầy"
+    return f"{e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
+
+
+@contextmanager
+def write_failures(
+    failed: str,
+    kept: str,
+    vocab_failed: str,
+    vocab_kept: str,
+    vocab_errors: type[sqlite3.Error] = sqlite3.OperationalError,
+) -> Iterator[None]:
+    """OS errors and the vocabulary's SQLite errors inside, as one-line WriteFailed:
+    "<what failed>: <why>; <what is kept>"."""
+    try:
+        yield
+    except OSError as e:
+        raise WriteFailed(f"{failed}: {write_reason(e)}; {kept}") from e
+    except vocab_errors as e:
+        raise WriteFailed(f"{vocab_failed}: {e}; {vocab_kept}") from e
 
 
 class ArticleNotFound(SearchError):

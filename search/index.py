@@ -9,7 +9,6 @@ it in only when complete (:func:`recover_articles`, :func:`swap_in`).
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import logging
@@ -46,6 +45,7 @@ from .errors import (
     IndexOutdated,
     SearchError,
     WriteFailed,
+    write_reason,
 )
 from .schema import SCHEMA_VERSION, build_schema, document, load_article
 
@@ -617,10 +617,9 @@ def delete_ids(ix, ids: list[str], lock_timeout: float = LOCK_TIMEOUT, on_commit
 
 
 def _write_failed(folder, e: OSError) -> WriteFailed:
-    reason = "ổ đĩa đã đầy" if e.errno in (errno.ENOSPC, errno.EDQUOT) else (e.strerror or str(e))
     return WriteFailed(
-        f"không ghi được vào chỉ mục ở {folder}: {reason}; không giữ lại gì của đợt đang "
-        "ghi, lần ghi đã hoàn tất gần nhất của chỉ mục vẫn nguyên vẹn"
+        f"không ghi được vào chỉ mục ở {folder}: {write_reason(e)}; không giữ lại gì của "
+        "đợt đang ghi, lần ghi đã hoàn tất gần nhất của chỉ mục vẫn nguyên vẹn"
     )
 
 

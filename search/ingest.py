@@ -7,7 +7,6 @@ commits in batches, so a crash loses at most one batch and re-running resumes.
 
 from __future__ import annotations
 
-import errno
 import logging
 import multiprocessing
 import os
@@ -22,7 +21,14 @@ from . import backends
 from . import reasons as why
 from .article import Article
 from .budget import RECORD_TIMEOUT, OverBudget, within_budget
-from .errors import BadArticle, BadQuery, IndexDamaged, WriteFailed
+from .errors import (
+    LAST_WRITE_KEPT,
+    VOCAB_REPAIRED_NEXT,
+    BadArticle,
+    BadQuery,
+    IndexDamaged,
+    write_failures,
+)
 from .extract.fingerprint import fingerprint
 from .index import (
     LOCK_TIMEOUT,
@@ -285,30 +291,22 @@ def index_records(
         )
     pools = _Pools(workers or os.cpu_count() or 1, record_timeout)
     try:
-        with write_lock(index_dir, lock_timeout):
+        with (
+            write_failures(
+                f"không cập nhật được chỉ mục ở {index_dir}",
+                LAST_WRITE_KEPT,
+                f"không cập nhật được từ vựng của {index_dir}",
+                VOCAB_REPAIRED_NEXT,
+            ),
+            write_lock(index_dir, lock_timeout),
+        ):
             if rebuild:
                 return _rebuild(records, index_dir, pools, batch_size, progress, lock_timeout)
             return _index_into(
                 records, index_dir, pools, batch_size, progress, lock_timeout, backend, shards
             )
-    except OSError as e:
-        raise WriteFailed(
-            f"không cập nhật được chỉ mục ở {index_dir}: {_reason(e)}; lần ghi đã hoàn "
-            "tất gần nhất của chỉ mục vẫn nguyên vẹn"
-        ) from e
-    except sqlite3.OperationalError as e:  # the vocabulary: disk full, I/O error
-        raise WriteFailed(
-            f"không cập nhật được từ vựng của {index_dir}: {e}; chỉ mục vẫn nguyên vẹn "
-            "và lần `vnsearch index` tiếp theo sẽ sửa từ vựng"
-        ) from e
     finally:
         pools.close()
-
-
-def _reason(e: OSError) -> str:
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "ổ đĩa đã đầy"
-    return f"{e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
 
 
 class _Pools:

@@ -10,12 +10,11 @@ the caller's choice. Indexing the same source again brings an article back.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import backends
-from .errors import IndexMissing, WriteFailed
+from .errors import LAST_WRITE_KEPT, VOCAB_REPAIRED_NEXT, IndexMissing, write_failures
 from .index import LOCK_TIMEOUT, has_index_files, write_lock
 from .ingest import open_vocabulary, repair_vocabulary
 
@@ -42,32 +41,29 @@ def remove_articles(index_dir, ids, lock_timeout: float = LOCK_TIMEOUT) -> Remov
     if not has_index_files(index_dir):
         raise IndexMissing.at(index_dir)
     done = Removed()
-    try:
-        with write_lock(index_dir, lock_timeout):
-            store = backends.open_store(index_dir)
+    with (
+        write_failures(
+            f"không xóa được bài khỏi chỉ mục ở {index_dir}",
+            LAST_WRITE_KEPT,
+            f"không cập nhật được từ vựng của {index_dir}",
+            VOCAB_REPAIRED_NEXT,
+        ),
+        write_lock(index_dir, lock_timeout),
+    ):
+        store = backends.open_store(index_dir)
+        try:
+            vocab = open_vocabulary(index_dir)
             try:
-                vocab = open_vocabulary(index_dir)
-                try:
-                    # Counts that do not match the index are rebuilt first, so
-                    # that the texts taken out leave them exact.
-                    repair_vocabulary(store, vocab)
-                    _remove(store, vocab, list(dict.fromkeys(ids)), done, lock_timeout)
-                finally:
-                    if vocab.pending:
-                        vocab.discard()
-                    vocab.close()
+                # Counts that do not match the index are rebuilt first, so
+                # that the texts taken out leave them exact.
+                repair_vocabulary(store, vocab)
+                _remove(store, vocab, list(dict.fromkeys(ids)), done, lock_timeout)
             finally:
-                store.close()
-    except OSError as e:
-        raise WriteFailed(
-            f"không xóa được bài khỏi chỉ mục ở {index_dir}: {e.strerror or e}; lần ghi đã "
-            "hoàn tất gần nhất của chỉ mục vẫn nguyên vẹn"
-        ) from e
-    except sqlite3.OperationalError as e:
-        raise WriteFailed(
-            f"không cập nhật được từ vựng của {index_dir}: {e}; chỉ mục vẫn nguyên vẹn "
-            "và lần `vnsearch index` tiếp theo sẽ sửa từ vựng"
-        ) from e
+                if vocab.pending:
+                    vocab.discard()
+                vocab.close()
+        finally:
+            store.close()
     log.info("%s: deleted %d article(s)", index_dir, len(done.deleted))
     return done
 

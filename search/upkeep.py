@@ -21,12 +21,11 @@ import logging
 import shutil
 import sqlite3
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import backends
-from .errors import BadQuery, IndexMissing, WriteFailed
+from .errors import BadQuery, IndexMissing, write_failures
 from .index import LOCK_TIMEOUT, has_index_files, write_lock, write_meta
 from .vocab import Vocabulary, vocab_path
 
@@ -82,19 +81,12 @@ def compact_index(path, lock_timeout: float = LOCK_TIMEOUT) -> Compacted:
     return done
 
 
-@contextmanager
 def _write_failure(path: Path):
     """An OS or SQLite error while writing (a full disk) as WriteFailed: one line."""
-    try:
-        yield
-    except OSError as e:
-        raise WriteFailed(
-            f"không ghi được vào {path}: {e.strerror or e}; chỉ mục gốc vẫn nguyên vẹn"
-        ) from e
-    except sqlite3.Error as e:
-        raise WriteFailed(
-            f"không ghi được từ vựng ở {path}: {e}; chỉ mục gốc vẫn nguyên vẹn"
-        ) from e
+    kept = "chỉ mục gốc vẫn nguyên vẹn"
+    return write_failures(
+        f"không ghi được vào {path}", kept, f"không ghi được từ vựng ở {path}", kept, sqlite3.Error
+    )
 
 
 def _size(path: Path) -> int:
