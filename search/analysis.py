@@ -286,7 +286,7 @@ def _fold_short(text: str) -> str:
 
 
 def _fold(text: str) -> str:
-    out = text.translate(FOLD_TABLE)
+    out = fold_chars(text)
     if not out.isascii():
         out = "".join(map(_transliterate, out))
     return out

@@ -52,11 +52,14 @@ class CRF:
 
 def read_model(path: Path | str) -> CRF:
     """The CRF in a crfsuite model file (CRF1d, as python-crfsuite writes it)."""
-    buf = Path(path).read_bytes()
+    return _parsed(Path(path).read_bytes(), str(path))
+
+
+def _parsed(buf: bytes, where: str) -> CRF:
     try:
         return _parse(buf)
     except (struct.error, IndexError, ValueError) as e:
-        raise ValueError(f"{path}: not a two-label crfsuite CRF1d model ({e})") from None
+        raise ValueError(f"{where}: not a two-label crfsuite CRF1d model ({e})") from None
 
 
 class _Held:
@@ -100,11 +103,7 @@ def read_pyvi_model() -> CRF:
     with pyvi_file("models/pyvi3.pkl").open("rb") as f:
         estimator = _ModelUnpickler(f).load()
     # sklearn-crfsuite pickles the model file's bytes with the estimator.
-    buf = estimator.state["modelfile"].state["__FILE_RESOURCE_DATA__"]
-    try:
-        return _parse(buf)
-    except (struct.error, IndexError, ValueError) as e:
-        raise ValueError(f"pyvi's model: not a two-label crfsuite CRF1d model ({e})") from None
+    return _parsed(estimator.state["modelfile"].state["__FILE_RESOURCE_DATA__"], "pyvi's model")
 
 
 def read_pyvi_ngrams() -> tuple[set[str], set[str]]:
