@@ -11,6 +11,7 @@ operations.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ class TermPostings:
 
     ids: np.ndarray
     weights: np.ndarray
-    values: list[bytes]  # empty for fields without positions
+    values: Sequence[bytes]  # empty for fields without positions
     # Positions already decoded (one array per posting), where a backend has them so.
     decoded: list[np.ndarray] | None = None
     # The term's document frequency when these are only some of its postings

@@ -235,3 +235,51 @@ def test_marked_spans(text, terms, marked):
     from search.highlight import _matches
 
     assert [text[t.startchar : t.endchar] for t in _matches(text, terms)] == marked
+
+
+# A Whoosh block's data as W3 pickles it: (delta ids, weights, values), protocol 2.
+_VALUE = st.one_of(
+    st.binary(min_size=1, max_size=12),
+    st.sampled_from([b"c_codecs\nencode\n", b"(", b"(c_codecs\nencode\n", b"\x86.", b"X"]),
+)
+
+
+@st.composite
+def _blocks(draw):
+    n = draw(st.integers(1, 140))
+    ids = tuple(draw(st.lists(st.integers(0, 2**31 - 1), min_size=n, max_size=n)))
+    floats = st.floats(allow_nan=False, width=32)
+    weights = draw(
+        st.one_of(st.none(), floats, st.lists(floats, min_size=n, max_size=n).map(tuple))
+    )
+    values = draw(
+        st.one_of(
+            st.lists(_VALUE, min_size=n, max_size=n).map(tuple),
+            st.none(),
+            st.binary(min_size=4 * n, max_size=4 * n),  # a fixed-size format's joined values
+        )
+    )
+    return ids, weights, values
+
+
+@given(_blocks())
+def test_a_whoosh_blocks_values_are_set_apart_exactly(block):
+    """search/backends/whoosh.py unpickles a block's ids and weights alone and its
+    values later; it reads the same tuple as pickle.loads, whatever the values hold."""
+    import pickle
+
+    from search.backends.whoosh import BlockValues, _ids_and_weights, _Pickled
+
+    ids, weights, values = block
+    got = _ids_and_weights(pickle.dumps(block, 2), len(ids))
+    assert got[:2] == (ids, weights)
+    later = got[2]
+    if isinstance(later, _Pickled):
+        later = pickle.loads(later.data)[2]
+    assert later == values
+    if isinstance(values, tuple):
+        lazy = BlockValues()
+        lazy.add(got[2], len(ids))
+        assert list(lazy) == list(values)
+        picked = sorted(set(range(0, len(ids), 3)) | {len(ids) - 1})
+        assert lazy.take(picked) == [values[j] for j in picked]

@@ -220,8 +220,12 @@ def test_the_posting_by_posting_fallback_reads_what_the_block_reader_reads(segme
         fmt = r.schema[field].format
         m = r.postings(field, text)
         m = getattr(m, "child", m)  # deletions: the filter's child holds the blocks
-        ids, weights, values = _blocks(m, True)
-        ids, weights = np.concatenate(ids).tolist(), np.concatenate(weights).tolist()
+        ids, weights, lazy = _blocks(m, True)
+        ids, weights, values = (
+            np.concatenate(ids).tolist(),
+            np.concatenate(weights).tolist(),
+            list(lazy),
+        )
         plain = ListMatcher(ids, weights, values, format=fmt)
         ids2, weights2, values2 = _one_by_one(plain, True)
         assert (ids, weights, values) == (
@@ -267,3 +271,46 @@ def test_positions_stay_lists_until_whoosh_encodes_them():
     ready = worker_fields("whoosh", {"text": terms, "id": "a1"})
     assert isinstance(ready["text"], AnalysedTerms) and sorted(ready["text"]) == expected
     assert ready["id"] == "a1"
+
+
+def test_most_blocks_leave_their_positions_pickled_until_asked(segmented):
+    # The fast path of search/backends/whoosh.py is the one taken on Whoosh's own blocks.
+    from search.backends.whoosh import BlockValues, _Pickled
+
+    p = postings(segmented, "text", "can")
+    assert isinstance(p.values, BlockValues)
+    pickled = [part for part in p.values._parts if isinstance(part, _Pickled)]
+    assert len(pickled) >= 2
+    p.values.take(list(range(len(p))))
+    assert not any(isinstance(part, _Pickled) for part in p.values._parts)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_positions_of_some_postings_across_blocks_and_segments(segmented, seed):
+    rng = random.Random(seed)
+    for text in ("can", "bo", "xa"):
+        p = postings(segmented, "text", text)
+        sel = sorted(rng.sample(range(len(p)), rng.randint(1, len(p))))
+        want = decode_positions(
+            [
+                CompactPositions.encode(_whoosh_positions(segmented, text)[d])
+                for d in p.ids[sel].tolist()
+            ]
+        )
+        owner, pos = p.positions(sel)
+        assert (owner.tolist(), pos.tolist()) == (want[0].tolist(), want[1].tolist())
+
+
+def _whoosh_positions(searcher, text: str) -> dict[int, list[int]]:
+    """Whoosh's own positions of ``text:`` per document number (deleted ones too)."""
+    out = {}
+    for leaf, offset in searcher.leaf_searchers():
+        r = leaf.reader()
+        if ("text", text) not in r:
+            continue
+        m = r.postings("text", text)
+        m = getattr(m, "child", m)
+        while m.is_active():
+            out[m.id() + offset] = m.value_as("positions")
+            m.next()
+    return out

@@ -11,8 +11,10 @@ import io
 import pickle
 import struct
 import zlib
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ from whoosh.index import FileIndex
 from whoosh.matching.wrappers import FilterMatcher
 
 from .. import index as wi
-from ..scoring import TermPostings
+from ..scoring import TermPostings, decode_positions
 
 try:  # the block layout of Whoosh's (and whoosh3's) W3 codec
     from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -32,13 +34,13 @@ _INT = struct.Struct("!i")
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
-def _blocks(m, keep_values: bool) -> tuple[list, list, list]:
+def _blocks(m, keep_values: bool) -> tuple[list, list, BlockValues]:
     # W3 blocks hold (delta-coded ids, weights or one weight or None, values),
     # pickled: take them whole instead of one posting per Python call, and
     # turn all of a term's blocks into arrays at once.
     deltas: list[int] = []
     weights: list[float] = []
-    values: list = []
+    values = BlockValues()
     counts = []
     for d, w, v in _block_data(m):
         n = len(d)
@@ -51,7 +53,7 @@ def _blocks(m, keep_values: bool) -> tuple[list, list, list]:
         else:
             weights.extend(w)
         if keep_values:
-            values.extend(v)
+            values.add(v, n)
     if not counts:
         return [], [], values
     # Each block's ids are deltas from 0: a running sum restarted at every block.
@@ -62,8 +64,123 @@ def _blocks(m, keep_values: bool) -> tuple[list, list, list]:
     return [ids], [np.asarray(weights, dtype=np.float32)], values
 
 
+class BlockValues(Sequence):
+    """The values (encoded positions) of a term's postings, block by block.
+
+    A block still pickled is unpickled when one of its values is first asked
+    for: a search needs the positions of a few candidates, or of the documents
+    holding every syllable of a word, and most blocks of a common term hold
+    neither.
+    """
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._parts: list = []  # a block's values, or its pickled data (bytes)
+        self._size = 0
+
+    def add(self, part, n: int) -> None:
+        """Append a block of ``n`` postings: its values, or its data still pickled."""
+        if not n:
+            return
+        self._starts.append(self._size)
+        self._parts.append(part)
+        self._size += n
+
+    def extend(self, other: BlockValues) -> None:
+        """Append the blocks of ``other`` (the next segment's postings)."""
+        for start, part, end in zip(other._starts, other._parts, [*other._starts[1:], len(other)]):
+            self.add(part, end - start)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _part(self, k: int) -> tuple:
+        part = self._parts[k]
+        if isinstance(part, _Pickled):
+            part = self._parts[k] = pickle.loads(part.data)[2]
+        return part
+
+    def __getitem__(self, j):  # one posting's value (j >= 0)
+        k = bisect_right(self._starts, j) - 1
+        return self._part(k)[j - self._starts[k]]
+
+    def take(self, sel: list[int]) -> list[bytes]:
+        """The values of the postings ``sel`` (ascending), a block at a time."""
+        if not sel:
+            return []
+        at = np.asarray(sel, dtype=np.int64)
+        starts = np.asarray(self._starts, dtype=np.int64)
+        blocks = np.searchsorted(starts, at, side="right") - 1
+        # Where each run of postings of one block begins in ``sel``.
+        cuts = np.flatnonzero(np.diff(blocks)) + 1
+        out: list[bytes] = []
+        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(sel)]):
+            k = int(blocks[a])
+            part = self._part(k)
+            offsets = (at[a:b] - starts[k]).tolist()
+            if len(offsets) == len(part):
+                out.extend(part)
+            elif len(offsets) == 1:
+                out.append(part[offsets[0]])
+            else:
+                out.extend(itemgetter(*offsets)(part))
+        return out
+
+
+class WhooshPostings(TermPostings):
+    """Postings whose encoded positions are unpickled only for the blocks asked."""
+
+    values: BlockValues
+
+    def positions(self, sel: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(index into ``sel``, position) of every position of the postings ``sel`` (ascending)."""
+        return decode_positions(self.values.take(sel))
+
+
+class _Pickled:
+    """A block's pickled data tuple, its values not yet unpickled."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+
+# A W3 block's data is the protocol-2 pickle of (ids, weights, values). Each
+# value is a bytes object, which protocol 2 writes as a call of _codecs.encode:
+# unpickling them is nine tenths of the block's cost. The ids and weights come
+# first and are only ints, floats and tuples, whose opcodes (K, M, J, G, (, t,
+# q, N, ...) occur at least every 9 bytes and are none of this global's bytes:
+# its first occurrence is where the values start.
+_VALUES_GLOBAL = b"c_codecs\nencode\n"
+_TUPLE2_STOP = b"\x86."
+
+
+def _ids_and_weights(data: bytes, count: int) -> tuple:
+    """(ids, weights, values) of a block's pickled data, the values left pickled
+    (the data itself) when they can be set apart, else unpickled with the rest."""
+    i = data.find(_VALUES_GLOBAL)
+    if i > 0:
+        # A tuple of more than three items opens with a MARK; shorter ones do not.
+        start = i - 1 if count > 3 else i
+        if count <= 3 or data[start : start + 1] == b"(":
+            try:
+                head = pickle.loads(data[:start] + _TUPLE2_STOP)
+            except Exception:  # noqa: BLE001 (not where the values start: read it all)
+                head = None
+            if (
+                isinstance(head, tuple)
+                and len(head) == 2
+                and len(head[0]) == count
+                and (head[1] is None or isinstance(head[1], float) or len(head[1]) == count)
+            ):
+                return head[0], head[1], _Pickled(data)
+    return pickle.loads(data)
+
+
 def _block_data(m) -> Iterator[tuple]:
-    """The data tuple of the matcher's current block and of each block after it.
+    """The data tuple of the matcher's current block and of each block after it
+    (values may be left pickled: see :class:`BlockValues`).
 
     A W3 block is its length (negative for the last block), its pickled info
     tuple, then its (compressed) pickled data. Whoosh unpickles the info from
@@ -72,18 +189,20 @@ def _block_data(m) -> Iterator[tuple]:
     """
     if not m.is_active():
         return
-    if m._data is None:
-        m._read_data()
-    yield m._data
+    if m._data is not None:
+        yield m._data
+    else:
+        data = m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset)
+        yield _ids_and_weights(zlib.decompress(data) if m._compression else data, m._blocklength)
     last, offset, postfile = m._lastblock, m._nextoffset, m._postfile
     while not last:
         postfile.seek(offset)
         (length,) = _INT.unpack(postfile.read(_INT.size))
         last, length = length < 0, abs(length)
         block = io.BytesIO(postfile.read(length))
-        compression = pickle.load(block)[3]  # (count, max id, max weight, compression, ...)
+        info = pickle.load(block)  # (count, max id, max weight, compression, ...)
         data = block.read()
-        yield pickle.loads(zlib.decompress(data) if compression else data)
+        yield _ids_and_weights(zlib.decompress(data) if info[3] else data, info[0])
         offset += _INT.size + length
 
 
@@ -105,7 +224,9 @@ def read_postings(searcher, field: str, text: str) -> TermPostings:
     Positions are kept (encoded) for fields that have them, for phrase checks.
     """
     keep_values = searcher.schema[field].format.supports("positions")
-    ids, weights, values = [], [], []
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    values = BlockValues()
     for leaf, offset in searcher.leaf_searchers():
         reader = leaf.reader()
         if (field, text) not in reader:
@@ -119,10 +240,13 @@ def read_postings(searcher, field: str, text: str) -> TermPostings:
         i, w, v = (_blocks if fast else _one_by_one)(m, keep_values)
         ids += [a + offset for a in i]
         weights += w
-        values += v
+        if isinstance(v, BlockValues):
+            values.extend(v)
+        else:
+            values.add(tuple(v), len(v))
     if not ids:
         return TermPostings(_EMPTY[0], _EMPTY[1], [])
-    return TermPostings(np.concatenate(ids), np.concatenate(weights), values)
+    return WhooshPostings(np.concatenate(ids), np.concatenate(weights), values)
 
 
 class WhooshReader:
