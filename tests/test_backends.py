@@ -588,3 +588,37 @@ def test_a_replaced_article_moves_in_the_facets(tmp_path, shards):
         assert [h.province for h in engine.search("Quyết Tiến").hits] == ["Điện Biên"]
     finally:
         engine.close_all()
+
+
+@pytest.mark.parametrize(
+    "q,kwargs", [("trạm bơm", {}), ("", {}), ("tram bom", {"topic": "Kinh tế"})]
+)
+def test_an_index_of_undated_articles_counts_as_whoosh_does(tmp_path, q, kwargs):
+    # No article fills the date, month, year or district slots: Xapian counts
+    # only the facets that have values, and the others are empty as on Whoosh.
+    articles = [
+        Article(
+            id=f"undated/{i}",
+            title=f"Trạm bơm số {i} hoàn thành",
+            body=f"Trạm bơm số {i} phục vụ tưới tiêu cho ba thôn.",
+            province=["Điện Biên", "Lai Châu"][i % 2],
+            topics=["Kinh tế"] if i % 3 else [],
+        )
+        for i in range(7)
+    ]
+    found = {}
+    for name, backend, shards in [
+        ("whoosh", "whoosh", None),
+        ("xapian", "xapian", None),
+        ("shards", "xapian", 2),
+    ]:
+        add_articles(tmp_path / name, articles, backend, shards)
+        engine = open_engine(tmp_path / name)
+        try:
+            found[name] = engine.search(q, **kwargs)
+        finally:
+            engine.close_all()
+    for name in ("xapian", "shards"):
+        _same(found[name], found["whoosh"])
+    assert found["whoosh"].total and not found["whoosh"].timeline["bins"]
+    assert found["whoosh"].facets["province"] and not found["whoosh"].facets["district"]

@@ -70,6 +70,7 @@ class Native:
         self._counted: dict[str, int] = {}  # query description -> matches
         # (filter query, slots) -> (total, counts) of every document the filters allow.
         self._bases: dict[tuple, tuple[int, dict]] = {}
+        self._slots: dict[int, bool] = {}  # value slot -> filled by some document
 
     # --- queries -------------------------------------------------------------
 
@@ -184,15 +185,23 @@ class Native:
     def _spied(self, q: xapian.Query, slots: list[int]) -> tuple[int, dict[int, dict[str, int]]]:
         e = self._enquire(q)
         e.set_weighting_scheme(xapian.BoolWeight())
-        spies = {slot: xapian.ValueCountMatchSpy(slot) for slot in slots}
+        # A slot no document fills (an index of undated articles: no months)
+        # counts nothing, yet its spy would look it up in every match.
+        spies = {slot: xapian.ValueCountMatchSpy(slot) for slot in slots if self._filled(slot)}
         for spy in spies.values():
             e.add_matchspy(spy)
         total = e.get_mset(0, 0, self.db.get_doccount()).get_matches_estimated()
         self._remember(str(q), total)
-        counts = {}
+        counts: dict[int, dict[str, int]] = {slot: {} for slot in slots}
         for slot, spy in spies.items():
             counts[slot] = {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
         return int(total), counts
+
+    def _filled(self, slot: int) -> bool:
+        """True when some document has a value in ``slot`` (asked once per reader)."""
+        if slot not in self._slots:
+            self._slots[slot] = self.db.get_value_freq(slot) > 0
+        return self._slots[slot]
 
     def facets(
         self, matched: xapian.Query, filters: dict, start, end, complement: bool | None = None
