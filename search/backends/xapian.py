@@ -268,6 +268,17 @@ def read_postlist(db, xterm: str, docids: list[int] | None = None) -> tuple[list
     return ids, wdfs
 
 
+def read_positions(db, docid: int, xterm: str) -> np.ndarray:
+    """The positions of a term in a document: Xapian's iterator, not the bindings'
+    generator (a Python call less per position)."""
+    it, end = db._positionlist_begin(docid, xterm), db._positionlist_end(docid, xterm)
+    out = []
+    while it != end:
+        out.append(it.get_termpos())
+        next(it)
+    return np.array(out, dtype=np.int64)
+
+
 class XapianPostings(TermPostings):
     """Postings whose positions are read from Xapian only for the documents asked."""
 
@@ -290,9 +301,7 @@ class XapianPostings(TermPostings):
         for k, j in enumerate(sel):
             pos = self._read.get(j)
             if pos is None:
-                docid = int(self.ids[j]) + 1
-                pos = np.fromiter(self._db.positionlist(docid, self._term), dtype=np.int64)
-                self._read[j] = pos
+                pos = self._read[j] = read_positions(self._db, int(self.ids[j]) + 1, self._term)
             owners.append(np.full(len(pos), k, dtype=np.int64))
             positions.append(pos)
         if not owners:
