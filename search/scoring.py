@@ -116,7 +116,8 @@ _WIDTH_TYPES = tuple((ord(code), np.dtype(code)) for code in "BHI")
 
 
 def decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """(posting index, position) of every position in ``values`` (CompactPositions bytes).
+    """(posting index, position) of every position in ``values`` (CompactPositions bytes),
+    in posting and position order.
 
     Decoded with array operations, one pass per delta width (1, 2 or 4 bytes).
     """
@@ -127,7 +128,8 @@ def decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     buf = np.frombuffer(b"".join(values), dtype=np.uint8)
     starts = np.cumsum(lens) - lens
     codes = buf[starts]
-    owners, positions = [], []
+    groups = []
+    per_posting = np.zeros(n, dtype=np.int64)
     for code, dtype in _WIDTH_TYPES:
         idx = np.flatnonzero(codes == code)
         if not len(idx):
@@ -142,9 +144,17 @@ def decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
         sums = np.cumsum(deltas)
         first = np.cumsum(counts) - counts
         before = np.concatenate(([0], sums))[first]
-        owners.append(np.repeat(idx, counts))
-        positions.append(sums - np.repeat(before, counts))
-    return np.concatenate(owners), np.concatenate(positions)
+        per_posting[idx] = counts
+        groups.append((idx, counts, sums - np.repeat(before, counts)))
+    owners = np.repeat(np.arange(n, dtype=np.int64), per_posting)
+    if len(groups) == 1 and len(groups[0][0]) == n:
+        return owners, groups[0][2]  # one width: already in order
+    # Several widths: each group's positions go to their postings' places.
+    out_start = np.cumsum(per_posting) - per_posting
+    positions = np.empty(len(owners), dtype=np.int64)
+    for idx, counts, pos in groups:
+        positions[np.repeat(out_start[idx], counts) + _ranges(counts)] = pos
+    return owners, positions
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:
@@ -158,6 +168,10 @@ def _ranges(counts: np.ndarray) -> np.ndarray:
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:
     """The distinct values of ``a``, sorted (a sort and one comparison: no hashing)."""
+    if len(a) > 1 and bool((a[1:] > a[:-1]).all()):
+        # Already so: a phrase's keys come in document and position order
+        # whenever the positions were decoded in that order.
+        return a
     a = np.sort(a)
     if len(a) > 1:
         a = a[np.concatenate(([True], a[1:] != a[:-1]))]
