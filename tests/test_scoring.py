@@ -232,7 +232,7 @@ def test_the_posting_by_posting_fallback_reads_what_the_block_reader_reads(segme
         assert (ids, weights, values) == (
             np.concatenate(ids2).tolist(),
             np.concatenate(weights2).tolist(),
-            values2,
+            list(values2),
         )
         assert len(ids) > 5
 

@@ -218,15 +218,28 @@ def _block_data(m) -> Iterator[tuple]:
         offset += _INT.size + length
 
 
-def _one_by_one(m, keep_values: bool) -> tuple[list, list, list]:
-    ids, weights, values = [], [], []
+def _one_by_one(m, keep_values: bool) -> tuple[list, list, BlockValues]:
+    ids, weights, kept = [], [], []
     while m.is_active():
         ids.append(m.id())
         weights.append(m.weight())
         if keep_values:
-            values.append(m.value())
+            kept.append(m.value())
         m.next()
+    values = BlockValues()
+    values.add(tuple(kept), len(kept))
     return [np.asarray(ids, dtype=np.int64)], [np.asarray(weights, dtype=np.float32)], values
+
+
+def _segment_postings(m, keep_values: bool) -> tuple[list, list, BlockValues]:
+    """(ids, weights, values) of one segment's matcher, deleted documents included
+    (the live mask removes them): W3 blocks whole, another codec one posting at a time."""
+    if isinstance(m, FilterMatcher):
+        # The filter may have moved its child past deleted documents only;
+        # whole blocks are read.
+        m = m.child
+    fast = W3LeafMatcher is not None and isinstance(m, W3LeafMatcher)
+    return (_blocks if fast else _one_by_one)(m, keep_values)
 
 
 def read_postings(searcher, field: str, text: str) -> TermPostings:
@@ -243,19 +256,10 @@ def read_postings(searcher, field: str, text: str) -> TermPostings:
         reader = leaf.reader()
         if (field, text) not in reader:
             continue
-        m = reader.postings(field, text)
-        if isinstance(m, FilterMatcher):
-            # Deletions: the live mask removes them. The filter may have moved
-            # its child past deleted documents only; whole blocks are read.
-            m = m.child
-        fast = W3LeafMatcher is not None and isinstance(m, W3LeafMatcher)
-        i, w, v = (_blocks if fast else _one_by_one)(m, keep_values)
+        i, w, v = _segment_postings(reader.postings(field, text), keep_values)
         ids += [a + offset for a in i]
         weights += w
-        if isinstance(v, BlockValues):
-            values.extend(v)
-        else:
-            values.add(tuple(v), len(v))
+        values.extend(v)
     if not ids:
         return TermPostings(_EMPTY[0], _EMPTY[1], [])
     return WhooshPostings(np.concatenate(ids), np.concatenate(weights), values)
@@ -319,11 +323,7 @@ class WhooshReader:
             if field not in r.schema:
                 continue
             for text in r.field_terms(field):
-                m = r.postings(field, text)
-                if isinstance(m, FilterMatcher):  # deletions: the live mask removes them
-                    m = m.child
-                fast = W3LeafMatcher is not None and isinstance(m, W3LeafMatcher)
-                ids, _, _ = (_blocks if fast else _one_by_one)(m, False)
+                ids, _, _ = _segment_postings(r.postings(field, text), False)
                 if ids:
                     yield text, np.concatenate(ids) + offset
 
