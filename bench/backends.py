@@ -458,6 +458,17 @@ def _targets(fig: dict, t: str, sub_n: int, check: dict, n: int, seed: int) -> t
         targets["whoosh_p95_not_slower"] = common.verdict(
             _ratio(vw["query_wall_ms"]["p95_ms"], q["latency"]["vnsearch"]["p95_ms"]), "<=", 1.0
         )
+        # The same comparison without the machine's drift between the two days:
+        # each run's p95 over plain Whoosh's p95 in that same run (both the
+        # MultifieldParser baseline of bench.plain and bench.queries).
+        then = q.get("ratio_p95_vs_baseline")
+        if then:
+            now = _ratio(vw["query_wall_ms"]["p95_ms"], wh["query_wall_ms"]["p95_ms"])
+            before["queries"]["p95_over_plain_whoosh"] = then
+            before["queries"]["p95_over_plain_whoosh_now"] = round(now, 3)
+            targets["whoosh_p95_over_plain_whoosh_not_higher"] = common.verdict(
+                _ratio(now, then), "<=", 1.0
+            )
     i = common.load_result(f"ingest-{common.tag(t.split('-')[0], sub_n)}")
     if i and "baseline" in i:
         now = _ratio(vw["ingest_subset"]["articles_per_s"], wh["ingest_subset"]["articles_per_s"])
