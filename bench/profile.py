@@ -143,7 +143,7 @@ def profile_queries(
 ) -> dict:
     """Parts of Engine.search over the query set; plus a cProfile of one run."""
     from bench.queries import make_queries
-    from search import columns, suggest
+    from search import columns, matching, suggest
     from search import engine as eng
     from search import query as vq
     from search.engine import open_engine
@@ -156,10 +156,10 @@ def profile_queries(
     t = Timers()
     t.wrap(vq, "parse", "parse query")
     t.wrap(suggest.Suggester, "suggest", "suggestion (accent restoration)")
-    t.wrap(eng._TermCache, "get", "read posting lists (numpy)")
-    t.wrap(eng, "bm25", "BM25 arrays")
-    t.wrap(eng, "top", "top-k")
-    t.wrap(eng, "phrase_keys", "phrases (positions)")
+    t.wrap(matching.TermCache, "get", "read posting lists (numpy)")
+    t.wrap(matching, "bm25", "BM25 arrays")
+    t.wrap(matching, "top", "top-k")
+    t.wrap(matching, "phrase_keys", "phrases (positions)")
     t.wrap(columns.FacetColumns, "counts", "facet counts")
     t.wrap(eng, "article_at", "load stored article (zlib+json)")
     t.wrap(eng, "snippet", "snippets (highlight)")

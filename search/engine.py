@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from . import abbrev, backends, geo, spell
-from . import facets as facets_mod
+from . import abbrev, backends, geo, matching, spell
 from . import plan as plan_mod
 from . import query as vq
 from . import related as related_mod
@@ -38,16 +37,7 @@ from .facets import NAMES as FACETS
 from .highlight import Terms, snippet
 from .plan import ACCENTS
 from .results import FacetValue, Hit, SearchResult
-from .scoring import (
-    Lengths,
-    TermPostings,
-    bm25,
-    key_docs,
-    key_positions,
-    phrase_ids,
-    phrase_keys,
-    top,
-)
+from .scoring import Lengths
 from .suggest import _LRU, Suggester
 
 MAX_PER_PAGE = 100
@@ -66,7 +56,6 @@ FALLBACK_MANY = 10
 WORD_SHARE = 0.5
 log = logging.getLogger(__name__)
 # Facet name in results -> field in the index (search/facets.py).
-_FACET_FIELD = {f.name: f.field for f in facets_mod.FACETS}
 
 
 def _as_list(value) -> list[str]:
@@ -438,7 +427,7 @@ class Engine:
                 if not w.ref_key
                 and not w.question
                 and len(w.syllables) > 1
-                and not _aliased(plan, w)
+                and not matching.aliased(plan, w)
             ]
         )
         postings = found.postings
@@ -450,7 +439,9 @@ class Engine:
             allowed = np.zeros(found.cols.size, dtype=bool)
             allowed[picked] = True
         true_words = self._true_words(postings, multi)
-        return _ranked(s, plan, found.restored, allowed, found.lengths, postings, limit, true_words)
+        return matching.ranked(
+            s, plan, found.restored, allowed, found.lengths, postings, limit, true_words
+        )
 
     def match_ids(
         self, q: str = "", *, accents: str = "auto", expand: bool = True, **filters
@@ -495,24 +486,24 @@ class Engine:
         start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
         _, cols, lengths = self._generation(s)
         pq, plan, suggestion, restored = self._understand(s, q, accents, expand)
-        postings = _TermCache(s)
+        postings = matching.TermCache(s)
         native = getattr(s, "native", None)
-        m: _Matcher
+        m: matching.Matcher
         if native is not None:
             try:
                 native.recall(plan)  # a plan Xapian cannot answer takes the generic path
-                m = _Queries(native, filters, start, end)
+                m = matching.Queries(native, filters, start, end)
             except Unsupported:
                 native = None
         if native is None:
             masks = {
-                name: cols.mask_for(_FACET_FIELD[name], values)
+                name: cols.mask_for(matching.FACET_FIELD[name], values)
                 for name, values in filters.items()
                 if values
             }
             if start or end:
                 masks["date"] = cols.date_mask(start, end)
-            m = _Masks(cols, postings, masks)
+            m = matching.Masks(cols, postings, masks)
         recall, within, count = m.recall, m.within, m.count
 
         matched = recall(plan)
@@ -740,9 +731,9 @@ class _Found:
     restored: list[str] | None
     cols: FacetColumns
     lengths: Lengths
-    postings: _TermCache
+    postings: matching.TermCache
     filters: dict
-    matcher: _Matcher
+    matcher: matching.Matcher
     matched: Any  # a mask (numpy) or a Xapian query
     allowed: Any
     fallback: bool
@@ -770,113 +761,6 @@ def _pattern(word: plan_mod.Word) -> tuple[tuple[str, bool], ...]:
     return tuple((s.text if s.exact else s.folded, s.exact) for s in word.syllables)
 
 
-def _word_lists(postings: _TermCache, word: plan_mod.Word, field: str = "text") -> list:
-    """The posting lists of a word's syllables: exact ones from ``exact``, the rest folded."""
-    return [
-        postings.get("exact", s.text)
-        if s.exact and field == "text"
-        else postings.get(field, s.folded)
-        for s in word.syllables
-    ]
-
-
-def _word_ids(postings: _TermCache, word: plan_mod.Word) -> np.ndarray:
-    """Document numbers where the word occurs (adjacent syllables; a reference by key too)."""
-    ids = phrase_ids(_word_lists(postings, word))
-    if word.ref_key:
-        # The reference field first; the phrase is a fallback for a reference
-        # the extractor missed in a document.
-        ids = np.union1d(ids, postings.get("policy_refs", word.ref_key).ids)
-    return ids
-
-
-def _recall(plan: plan_mod.Plan, cols: FacetColumns, postings: _TermCache) -> np.ndarray:
-    """The live documents the plan matches (before filters)."""
-    size = cols.size
-    if not plan.clauses:
-        matched = cols.live.copy()
-    else:
-        counts = np.zeros(size, dtype=np.int16)
-        for clause in plan.required:
-            m = np.zeros(size, dtype=bool)
-            for word in clause:
-                m[_word_ids(postings, word)] = True
-            counts += m
-        matched = counts >= plan.min_match
-    for word in plan.excluded:
-        matched[_word_ids(postings, word)] = False
-    return matched & cols.live
-
-
-def _ranked(
-    s,
-    plan: plan_mod.Plan,
-    restored,
-    allowed: np.ndarray,
-    lengths: Lengths,
-    postings: _TermCache,
-    limit: int,
-    true_words: Sequence[np.ndarray] = (),
-) -> list[tuple[int, float]]:
-    """(docnum, score) of the best ``limit`` allowed documents, best first.
-
-    ``true_words``: for each query word of several syllables, the documents
-    where pyvi found it as a word; elsewhere its syllables only stand side by
-    side across a word boundary ("Khánh Hòa | giải đáp"), which ranks lower.
-    """
-    size = len(allowed)
-    scores = np.zeros(size, dtype=np.float32)
-    for term in plan_mod.score_terms(plan, restored):
-        p = postings.get(term.field, term.text)
-        if len(p):
-            scores[p.ids] += bm25(p.ids, p.weights, lengths.count, lengths, term, p.df)
-    for i in plan.aliases:
-        # Every form of an abbreviation counts as one term ("ranks them alike").
-        ids, tf = _occurrences(postings, plan.clauses[i])
-        if len(ids):
-            term = plan_mod.ScoreTerm("text", "", plan_mod.ALIAS_BOOST)
-            df = postings.group_df(plan.clauses[i])
-            scores[ids] += bm25(ids, tf, lengths.count, lengths, term, df)
-    ranked = top(scores, allowed, max(limit, plan_mod.RESCORE_WINDOW))
-    if not ranked:
-        return []
-    window_list = ranked[: plan_mod.RESCORE_WINDOW]
-    window = np.array(sorted(d for d, _ in window_list), dtype=np.int64)
-    bonus = dict.fromkeys((d for d, _ in window_list), 0.0)
-    content = [w for w in plan.words if not w.ref_key and not w.question and not _aliased(plan, w)]
-    idf = (
-        float(
-            np.mean(
-                [
-                    np.log(lengths.count / (postings.get("text", s.folded).doc_frequency + 1)) + 1
-                    for w in content
-                    for s in w.syllables
-                ]
-            )
-        )
-        if content
-        else 0.0
-    )
-    whole = plan_mod.phrase(plan)
-    if whole:
-        # The query as typed, as one phrase: in the text, and again in the title.
-        word = plan_mod.Word(tuple(whole))
-        for field in ("text", "title"):
-            for d in phrase_ids(_word_lists(postings, word, field), window).tolist():
-                bonus[d] += plan_mod.PHRASE_BOOST * idf
-    if len(content) > 1:
-        for d, gap in _gaps(postings, content, window).items():
-            bonus[d] += plan_mod.PROXIMITY_BOOST * idf / (1.0 + gap / 4.0)
-    factor = dict.fromkeys(bonus, 1.0)
-    for docs in true_words:
-        for d in np.setdiff1d(window, docs, assume_unique=True).tolist():
-            factor[d] *= plan_mod.BOUNDARY_FACTOR
-    rescored = sorted(
-        ((d, (sc + bonus[d]) * factor[d]) for d, sc in window_list), key=lambda x: -x[1]
-    )
-    return (rescored + ranked[plan_mod.RESCORE_WINDOW :])[:limit]
-
-
 def _joined(s, a: str, b: str, before: str | None = None) -> int:
     """How often pyvi put the folded syllables ``a b`` inside one word.
 
@@ -893,68 +777,6 @@ def _joined(s, a: str, b: str, before: str | None = None) -> int:
     for term in s.prefixed("words", pair + "_"):
         n += s.frequency("words", term)
     return int(n)
-
-
-def _aliased(plan: plan_mod.Plan, word: plan_mod.Word) -> bool:
-    """True for the words of a clause of several forms (an abbreviation and its expansion)."""
-    return any(word is w for i in plan.aliases for w in plan.clauses[i])
-
-
-def _occurrences(postings: _TermCache, words: list[plan_mod.Word]) -> tuple:
-    """(document numbers, occurrences) of any of ``words``, summed per document."""
-    ids, counts = [], []
-    for w in words:
-        lists = _word_lists(postings, w)
-        if len(lists) == 1:
-            ids.append(lists[0].ids)
-            counts.append(lists[0].weights.astype(np.float32))
-        else:
-            docs, n = np.unique(key_docs(phrase_keys(lists)), return_counts=True)
-            ids.append(docs)
-            counts.append(n.astype(np.float32))
-    if not ids:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    all_ids = np.concatenate(ids)
-    docs, inverse = np.unique(all_ids, return_inverse=True)
-    tf = np.zeros(len(docs), dtype=np.float32)
-    np.add.at(tf, inverse, np.concatenate(counts))
-    return docs, tf
-
-
-def _gaps(postings: _TermCache, words: list[plan_mod.Word], window: np.ndarray) -> dict:
-    """For each document of ``window`` holding every word: the fewest syllables between them.
-
-    0 when the words stand next to each other (in any order).
-    """
-    places = []
-    for i, word in enumerate(words):
-        keys = phrase_keys(_word_lists(postings, word), window)
-        places.append((key_docs(keys), key_positions(keys), len(word.syllables)))
-    covered = sum(length for _, _, length in places)
-    need = len(words)
-    out: dict[int, float] = {}
-    for d in window.tolist():
-        events = []
-        for i, (docs, pos, length) in enumerate(places):
-            lo, hi = np.searchsorted(docs, [d, d + 1])
-            events += [(int(p), length, i) for p in pos[lo:hi]]
-        events.sort()
-        # The shortest stretch of text holding every word: a sliding window.
-        seen: dict[int, int] = {}
-        best, left = None, 0
-        for start, length, i in events:
-            seen[i] = seen.get(i, 0) + 1
-            while len(seen) == need:
-                first, _, j = events[left]
-                gap = max(0, start + length - first - covered)
-                best = gap if best is None else min(best, gap)
-                seen[j] -= 1
-                if not seen[j]:
-                    del seen[j]
-                left += 1
-        if best is not None:
-            out[d] = float(best)
-    return out
 
 
 def _rows(s, docnums: list[int]) -> Iterator[dict]:
@@ -978,135 +800,6 @@ def _close_searchers(searchers: set, lock: threading.Lock) -> None:
         for searcher in searchers:
             searcher.close()
         searchers.clear()
-
-
-class _Matcher:
-    """How the query layer asks what matches: numpy masks or backend queries."""
-
-    native: Any = None
-
-    def recall(self, plan: plan_mod.Plan) -> Any:
-        """What the plan matches."""
-        raise NotImplementedError
-
-    def within(self, matched: Any) -> Any:
-        """Those of ``matched`` that every filter lets through."""
-        raise NotImplementedError
-
-    def count(self, allowed: Any) -> int:
-        """How many."""
-        raise NotImplementedError
-
-    def facets(self, found: _Found) -> tuple[dict, dict]:
-        """Facet counts, each under the other filters, and the timeline under all but dates."""
-        raise NotImplementedError
-
-    def at_least(self, allowed: Any, k: int) -> int:
-        """``min(count(allowed), k)``, which may stop at the k-th match."""
-        return min(self.count(allowed), k)
-
-    def facets_later(self, found: _Found) -> Callable[[], tuple[dict, dict, int]]:
-        """A call giving :meth:`facets` and the total, counted meanwhile where the backend can."""
-        counted = (*self.facets(found), self.count(found.allowed))
-        return lambda: counted
-
-    def ids(self, allowed: Any) -> list[int]:
-        """Document numbers, in order."""
-        raise NotImplementedError
-
-
-class _Masks(_Matcher):
-    """Matches as boolean arrays over the documents (any backend's posting arrays)."""
-
-    def __init__(self, cols: FacetColumns, postings: _TermCache, masks: dict):
-        self.cols, self.postings, self.masks = cols, postings, masks
-
-    def recall(self, plan):
-        return _recall(plan, self.cols, self.postings)
-
-    def within(self, matched):
-        allowed = matched.copy()
-        for m in self.masks.values():
-            allowed &= m
-        return allowed
-
-    def count(self, allowed) -> int:
-        return int(allowed.sum())
-
-    def facets(self, found):
-        out = {}
-        for name in FACETS:
-            base = found.matched.copy()
-            for other, m in self.masks.items():
-                if other != name:
-                    base &= m
-            out[name] = self.cols.counts(_FACET_FIELD[name], base)
-        dated = found.matched.copy()
-        for other, m in self.masks.items():
-            if other != "date":
-                dated &= m
-        return out, self.cols.timeline(dated)
-
-    def ids(self, allowed) -> list[int]:
-        return np.flatnonzero(allowed).tolist()
-
-
-class _Queries(_Matcher):
-    """Matches as queries the backend runs itself (Xapian)."""
-
-    def __init__(self, native, filters: dict, start, end):
-        self.native = native
-        self.filters, self.start, self.end = filters, start, end
-        self.fq = native.filters(filters, start, end)
-        self._counts: dict[int, tuple] = {}
-
-    def recall(self, plan):
-        return self.native.recall(plan)
-
-    def within(self, matched):
-        return self.native.within(matched, self.fq)
-
-    def count(self, allowed) -> int:
-        # Counted once per query (the engine asks again as it decides).
-        hit = self._counts.get(id(allowed))
-        if hit is None or hit[0] is not allowed:
-            hit = (allowed, self.native.count(allowed))
-            self._counts[id(allowed)] = hit
-        return hit[1]
-
-    def facets(self, found):
-        return self.native.facets(found.matched, self.filters, self.start, self.end)[:2]
-
-    def at_least(self, allowed, k: int) -> int:
-        hit = self._counts.get(id(allowed))
-        if hit is not None and hit[0] is allowed:
-            return min(hit[1], k)
-        return self.native.at_least(allowed, k)
-
-    def facets_later(self, found):
-        return self.native.facets_later(found.plan, self.filters, self.start, self.end)
-
-    def ids(self, allowed) -> list[int]:
-        return self.native.ids(allowed)
-
-
-class _TermCache:
-    """The posting arrays of the terms of one search, each read once."""
-
-    def __init__(self, searcher):
-        self.searcher = searcher
-        self._cache: dict[tuple[str, str], TermPostings] = {}
-
-    def get(self, field: str, text: str) -> TermPostings:
-        """The postings of ``field:text``."""
-        key = (field, text)
-        if key not in self._cache:
-            self._cache[key] = self.searcher.postings(field, text)
-        return self._cache[key]
-
-    def group_df(self, words: list[plan_mod.Word]) -> int | None:
-        """Documents holding any of ``words``: None, the postings read here tell."""
-        return None
 
 
 def open_engine(index_dir, shard_urls=None, allow_partial: bool = False) -> Engine:
