@@ -178,6 +178,13 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array."""
+    if len(a) < 2:
+        return a
+    return a[np.concatenate(([True], a[1:] != a[:-1]))]
+
+
 def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The values in both sorted, duplicate-free arrays, sorted.
 
@@ -225,6 +232,9 @@ def phrase_keys(words: list[TermPostings], within: np.ndarray | None = None) -> 
         keys = here if keys is None else intersect_sorted(keys, here)
         if not len(keys):
             break
+        if i and i + 1 < k:
+            # The next terms' positions are read only where the phrase still holds.
+            cand = _distinct(keys >> _SHIFT)
     assert keys is not None  # k >= 1 words: the loop ran
     return keys - (k - 1)
 

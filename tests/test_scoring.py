@@ -115,6 +115,8 @@ def test_missing_term_is_empty(segmented):
         ["hoa", "dong"],
         ["dien", "bien"],
         ["cap", "xa", "huyen"],
+        ["can", "bo", "cap", "xa"],
+        ["nam", "nam", "nam"],
         ["nam", "nam"],
         ["quy"],
     ],
@@ -315,3 +317,67 @@ def _whoosh_positions(searcher, text: str) -> dict[int, list[int]]:
             out[m.id() + offset] = m.value_as("positions")
             m.next()
     return out
+
+
+@pytest.fixture(scope="module")
+def random_engine(tmp_path_factory):
+    """An engine over 600 random articles of WORDS (several segments, with deletions)."""
+    from search.engine import Engine
+
+    d = tmp_path_factory.mktemp("random_engine")
+    rng = random.Random(11)
+    ix, _ = open_for_writing(d)
+    for _ in write_batches(ix, [(_article(i, rng), "") for i in range(600)], batch_size=150):
+        pass
+    again = [(_article(i, rng), "") for i in rng.sample(range(600), 80)]
+    for _ in write_batches(open_index(d), again, batch_size=40):
+        pass
+    engine = Engine(d)
+    yield engine
+    engine.close_all()
+
+
+def _recall_everywhere(plan, cols, cache) -> np.ndarray:
+    """The plan's matches with every word looked for over the whole index (no narrowing)."""
+    from search.matching import word_ids
+
+    matched = cols.live.copy()
+    if plan.clauses:
+        counts = np.zeros(cols.size, dtype=np.int16)
+        for clause in plan.required:
+            m = np.zeros(cols.size, dtype=bool)
+            for word in clause:
+                m[word_ids(cache, word)] = True
+            counts += m
+        matched = counts >= plan.min_match
+    for word in plan.excluded:
+        matched[word_ids(cache, word)] = False
+    return matched & cols.live
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "cán bộ cấp xã",
+        '"cán bộ" "cấp xã" huyện',
+        '"điện biên" "thủy lợi" -"quy định"',
+        "hòa đồng dân",
+        "hoa dong dan nam",
+        "cán bộ -xã",
+        # Long and question queries are relaxed: half of their words suffice.
+        "cán bộ cấp xã huyện tỉnh hòa đồng dân năm thủy lợi quy định",
+        "cán bộ cấp huyện là gì?",
+        "Điện Biên",
+        "-quy",
+    ],
+)
+def test_recall_looks_for_phrases_only_where_they_can_match_and_finds_the_same(random_engine, q):
+    from search.matching import TermCache, recall_mask
+
+    s = random_engine.searcher()
+    _, cols, _ = random_engine._generation(s)
+    plan = random_engine._understand(s, q, "exact", True)[1]
+    found = recall_mask(plan, cols, TermCache(s))
+    expected = _recall_everywhere(plan, cols, TermCache(s))
+    assert plan.clauses or plan.excluded
+    assert np.array_equal(found, expected), q
