@@ -262,20 +262,27 @@ def _blocks(draw):
     return ids, weights, values
 
 
-@given(_blocks())
-def test_a_whoosh_blocks_values_are_set_apart_exactly(block):
+@given(_blocks(), st.sampled_from([None, 1, 6, 9]))
+def test_a_whoosh_blocks_values_are_set_apart_exactly(block, level):
     """search/backends/whoosh.py unpickles a block's ids and weights alone and its
-    values later; it reads the same tuple as pickle.loads, whatever the values hold."""
+    values later (inflating a compressed block only as far as its values, at first);
+    it reads the same tuple as pickle.loads, whatever the values hold."""
     import pickle
+    import zlib
 
     from search.backends.whoosh import BlockValues, _ids_and_weights, _Pickled
 
     ids, weights, values = block
-    got = _ids_and_weights(pickle.dumps(block, 2), len(ids))
+    data = pickle.dumps(block, 2)
+    if level is None:
+        got = _ids_and_weights(data, len(ids))
+    else:
+        got = _ids_and_weights(zlib.compress(data, level), len(ids), compressed=True)
     assert got[:2] == (ids, weights)
     later = got[2]
     if isinstance(later, _Pickled):
-        assert later.values() == pickle.loads(later.data)[2]
+        assert later.whole() == data
+        assert later.values() == pickle.loads(data)[2]
         later = later.values()
     assert later == values
     if isinstance(values, tuple):

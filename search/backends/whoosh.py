@@ -138,12 +138,17 @@ class WhooshPostings(TermPostings):
 
 
 class _Pickled:
-    """A block's pickled data tuple, its values not yet unpickled."""
+    """A block's pickled data tuple (zlib-compressed or not), its values not yet unpickled."""
 
-    __slots__ = ("at", "data")
+    __slots__ = ("at", "compressed", "data")
 
-    def __init__(self, data: bytes, at: int):
-        self.data, self.at = data, at  # ``at``: where _codecs.encode is named
+    def __init__(self, data: bytes, at: int, compressed: bool = False):
+        # ``at``: where _codecs.encode is named in the (inflated) pickle.
+        self.data, self.at, self.compressed = data, at, compressed
+
+    def whole(self) -> bytes:
+        """The block's pickle, inflated."""
+        return zlib.decompress(self.data) if self.compressed else self.data
 
     def values(self) -> tuple:
         """The block's values, unpickled.
@@ -152,7 +157,7 @@ class _Pickled:
         ``_codecs.encode(text, "latin1")`` (the same bytes; half the cost
         of the call, which is made once per posting).
         """
-        data = self.data
+        data = self.whole()
         at = self.at
         return pickle.loads(data[:at] + _BYTES_GLOBAL + data[at + len(_VALUES_GLOBAL) :])[2]
 
@@ -168,26 +173,50 @@ _BYTES_GLOBAL = b"cbuiltins\nbytes\n"
 _TUPLE2_STOP = b"\x86."
 
 
-def _ids_and_weights(data: bytes, count: int) -> tuple:
-    """(ids, weights, values) of a block's pickled data: the values left pickled
-    (:class:`_Pickled`) when they can be set apart, else unpickled with the rest."""
-    i = data.find(_VALUES_GLOBAL)
+def _ids_and_weights(data: bytes, count: int, compressed: bool = False) -> tuple:
+    """(ids, weights, values) of a block's pickled data, zlib-compressed if ``compressed``:
+    the values left pickled (:class:`_Pickled`) when they can be set apart, else unpickled
+    with the rest.
+
+    Compressed data is inflated only as far as where the values start: most
+    blocks of a common term are read for their ids and weights alone, and the
+    values are about two thirds of a block.
+    """
+    head, whole = _inflated_head(data, count) if compressed else (data, True)
+    i = head.find(_VALUES_GLOBAL)
     if i > 0:
         # A tuple of more than three items opens with a MARK; shorter ones do not.
         start = i - 1 if count > 3 else i
-        if count <= 3 or data[start : start + 1] == b"(":
+        if count <= 3 or head[start : start + 1] == b"(":
             try:
-                head = pickle.loads(data[:start] + _TUPLE2_STOP)
+                got = pickle.loads(head[:start] + _TUPLE2_STOP)
             except Exception:  # noqa: BLE001 (not where the values start: read it all)
-                head = None
+                got = None
             if (
-                isinstance(head, tuple)
-                and len(head) == 2
-                and len(head[0]) == count
-                and (head[1] is None or isinstance(head[1], float) or len(head[1]) == count)
+                isinstance(got, tuple)
+                and len(got) == 2
+                and len(got[0]) == count
+                and (got[1] is None or isinstance(got[1], float) or len(got[1]) == count)
             ):
-                return head[0], head[1], _Pickled(data, i)
-    return pickle.loads(data)
+                # Kept compressed when only its start was inflated.
+                later = _Pickled(head, i) if whole else _Pickled(data, i, compressed=True)
+                return got[0], got[1], later
+    return pickle.loads(head if whole else zlib.decompress(data))
+
+
+def _inflated_head(data: bytes, count: int) -> tuple[bytes, bool]:
+    """The start of a compressed pickle, at least through the first naming of
+    _codecs.encode; or all of it (True) when there is none."""
+    d = zlib.decompressobj()
+    step = 14 * count + 64  # about the ids' and weights' opcodes: 2-5 and 9 bytes each
+    out = d.decompress(data, step)
+    seen = 0
+    while out.find(_VALUES_GLOBAL, seen) < 0:
+        if not d.unconsumed_tail:
+            return out + d.flush(), True
+        seen = max(0, len(out) - len(_VALUES_GLOBAL) + 1)
+        out += d.decompress(d.unconsumed_tail, step)
+    return out, False
 
 
 def _block_data(m) -> Iterator[tuple]:
@@ -205,7 +234,7 @@ def _block_data(m) -> Iterator[tuple]:
         yield m._data
     else:
         data = m._postfile.get(m._dataoffset, m._nextoffset - m._dataoffset)
-        yield _ids_and_weights(zlib.decompress(data) if m._compression else data, m._blocklength)
+        yield _ids_and_weights(data, m._blocklength, bool(m._compression))
     last, offset, postfile = m._lastblock, m._nextoffset, m._postfile
     while not last:
         postfile.seek(offset)
@@ -214,7 +243,7 @@ def _block_data(m) -> Iterator[tuple]:
         block = io.BytesIO(postfile.read(length))
         info = pickle.load(block)  # (count, max id, max weight, compression, ...)
         data = block.read()
-        yield _ids_and_weights(zlib.decompress(data) if info[3] else data, info[0])
+        yield _ids_and_weights(data, info[0], bool(info[3]))
         offset += _INT.size + length
 
 
