@@ -223,7 +223,11 @@ def phrase_keys(words: list[TermPostings], within: np.ndarray | None = None) -> 
     if within is not None:
         cand = intersect_sorted(cand, _sorted_unique(within))
     keys: np.ndarray | None = None
-    for i, w in enumerate(words):
+    # The rarest terms first: their positions span fewer blocks, and once two
+    # terms are placed, the rest are read only where the phrase still holds.
+    order = sorted(range(k), key=lambda i: len(words[i]))
+    for n, i in enumerate(order):
+        w = words[i]
         sel = np.searchsorted(w.ids, cand)  # cand holds only ids of w
         owner, pos = w.positions(sel.tolist())
         # Shifted so that term i at position p means "a phrase starts at p - i";
@@ -232,8 +236,7 @@ def phrase_keys(words: list[TermPostings], within: np.ndarray | None = None) -> 
         keys = here if keys is None else intersect_sorted(keys, here)
         if not len(keys):
             break
-        if i and i + 1 < k:
-            # The next terms' positions are read only where the phrase still holds.
+        if n and n + 1 < k:
             cand = _distinct(keys >> _SHIFT)
     assert keys is not None  # k >= 1 words: the loop ran
     return keys - (k - 1)
