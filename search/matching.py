@@ -57,7 +57,16 @@ def word_ids(
     ``within`` (sorted document numbers): where to look for the adjacent
     syllables; a reference found by its key counts anywhere.
     """
-    ids = phrase_ids(word_lists(postings, word), within)
+    return _with_reference(postings, word, phrase_ids(word_lists(postings, word), within))
+
+
+def loose_ids(postings: TermCache, word: plan_mod.Word) -> np.ndarray:
+    """Document numbers holding every syllable of the word, side by side or not (and its
+    reference by key): where :func:`word_ids` can find it."""
+    return _with_reference(postings, word, common_ids(word_lists(postings, word)))
+
+
+def _with_reference(postings: TermCache, word: plan_mod.Word, ids: np.ndarray) -> np.ndarray:
     if word.ref_key:
         # The reference field first; the phrase is a fallback for a reference
         # the extractor missed in a document.
@@ -65,13 +74,15 @@ def word_ids(
     return ids
 
 
-def loose_ids(postings: TermCache, word: plan_mod.Word) -> np.ndarray:
-    """Document numbers holding every syllable of the word, side by side or not (and its
-    reference by key): where :func:`word_ids` can find it."""
-    ids = common_ids(word_lists(postings, word))
-    if word.ref_key:
-        ids = np.union1d(ids, postings.get("policy_refs", word.ref_key).ids)
-    return ids
+def _clauses_held(plan: plan_mod.Plan, size: int, find: Callable) -> np.ndarray:
+    """Per document, how many of the plan's required clauses ``find(word)`` finds in it."""
+    counts = np.zeros(size, dtype=np.int16)
+    for clause in plan.required:
+        m = np.zeros(size, dtype=bool)
+        for word in clause:
+            m[find(word)] = True
+        counts += m
+    return counts
 
 
 def recall_mask(plan: plan_mod.Plan, cols: FacetColumns, postings: TermCache) -> np.ndarray:
@@ -83,19 +94,9 @@ def recall_mask(plan: plan_mod.Plan, cols: FacetColumns, postings: TermCache) ->
         # Syllables side by side are looked for only in the documents that
         # hold enough clauses' syllables at all: the same matches, with the
         # positions of far fewer documents read when one clause is rare.
-        loose = np.zeros(size, dtype=np.int16)
-        for clause in plan.required:
-            m = np.zeros(size, dtype=bool)
-            for word in clause:
-                m[loose_ids(postings, word)] = True
-            loose += m
+        loose = _clauses_held(plan, size, lambda w: loose_ids(postings, w))
         maybe = np.flatnonzero((loose >= plan.min_match) & cols.live)
-        counts = np.zeros(size, dtype=np.int16)
-        for clause in plan.required:
-            m = np.zeros(size, dtype=bool)
-            for word in clause:
-                m[word_ids(postings, word, maybe)] = True
-            counts += m
+        counts = _clauses_held(plan, size, lambda w: word_ids(postings, w, maybe))
         matched = counts >= plan.min_match
     for word in plan.excluded:
         # Only what is still matched can be excluded.

@@ -172,10 +172,7 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
         # Already so: a phrase's keys come in document and position order
         # whenever the positions were decoded in that order.
         return a
-    a = np.sort(a)
-    if len(a) > 1:
-        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
-    return a
+    return _distinct(np.sort(a))
 
 
 def _distinct(a: np.ndarray) -> np.ndarray:
