@@ -87,11 +87,19 @@ def guarded(method=None, *, opening: bool = False):
 class Engine:
     """Searches one index (local, or Xapian shards served over TCP with ``shard_urls``)."""
 
-    def __init__(self, path, suggester=None, shard_urls=None, allow_partial: bool = False):
+    def __init__(
+        self,
+        path,
+        suggester=None,
+        shard_urls=None,
+        allow_partial: bool = False,
+        postings_cache_mb: int | None = None,
+    ):
         self.path = Path(path)
         self.suggester = suggester
         self.shard_urls = list(shard_urls or [])
         self.allow_partial = allow_partial
+        self.postings_cache_mb = postings_cache_mb
         self._source = None
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -113,7 +121,10 @@ class Engine:
         with self._lock:
             if self._source is None:
                 self._source = backends.open_source(
-                    self.path, self.shard_urls, allow_partial=self.allow_partial
+                    self.path,
+                    self.shard_urls,
+                    allow_partial=self.allow_partial,
+                    postings_cache_mb=self.postings_cache_mb,
                 )
             return self._source
 
@@ -802,12 +813,16 @@ def _close_searchers(searchers: set, lock: threading.Lock) -> None:
         searchers.clear()
 
 
-def open_engine(index_dir, shard_urls=None, allow_partial: bool = False) -> Engine:
+def open_engine(
+    index_dir, shard_urls=None, allow_partial: bool = False, postings_cache_mb: int | None = None
+) -> Engine:
     """An Engine over ``index_dir`` with the index's accent-restoring suggester.
 
     ``shard_urls`` (``tcp://host:port``, in shard order) read the index's Xapian
     shards from servers instead of ``index_dir/shards``; the vocabulary stays
     in ``index_dir``. ``allow_partial``: search the shards that answer.
+    ``postings_cache_mb``: memory for common terms' decoded postings (Whoosh;
+    None: the default, 0: none).
     """
     from .suggest import Suggester
 
@@ -816,6 +831,7 @@ def open_engine(index_dir, shard_urls=None, allow_partial: bool = False) -> Engi
         suggester=Suggester(index_dir),
         shard_urls=shard_urls,
         allow_partial=allow_partial,
+        postings_cache_mb=postings_cache_mb,
     )
 
 

@@ -43,6 +43,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .backends.whoosh_postings import HOT_BUDGET
 from .budget import RECORD_TIMEOUT
 from .crawl.fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, MAX_PAGE_BYTES
 from .crawl.run import DEFAULT_BATCH as CRAWL_BATCH
@@ -59,7 +60,7 @@ ENV_PREFIX = "VNSEARCH_"
 MAX_FILE_BYTES = 1 << 20
 LOG_LEVELS = tuple(LEVELS)
 # Setting names the site's own keys take in the [flask] table instead.
-_APP_KEYS = {"INDEX_DIR", "BASE_URL", "PER_PAGE", "FEED_SIZE", "ACCESS_LOG"}
+_APP_KEYS = {"INDEX_DIR", "BASE_URL", "PER_PAGE", "FEED_SIZE", "ACCESS_LOG", "POSTINGS_CACHE_MB"}
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class Settings:
     reuse_port: bool = False
     per_page: int = 10
     feed_size: int = 20
+    # Common terms' decoded postings kept per process (Whoosh backend), in MB.
+    postings_cache_mb: int = HOT_BUDGET >> 20
     # Xapian shards served by xapian-tcpsrv (search and serve), in shard order.
     shard_urls: tuple[str, ...] = ()
     allow_partial: bool = False
@@ -303,6 +306,7 @@ SPECS = (
     _Spec("reuse_port", "serve", "reuse_port", _flag),
     _Spec("per_page", "serve", "per_page", _integer(1, 100)),
     _Spec("feed_size", "serve", "feed_size", _integer(1, 100)),
+    _Spec("postings_cache_mb", "serve", "postings_cache_mb", _integer(0, 1 << 20)),
     _Spec("shard_urls", "serve", "shard_urls", _shard_urls),
     _Spec("allow_partial", "serve", "allow_partial", _flag),
     _Spec("flask", "flask", "", _flask, env=False),

@@ -270,7 +270,7 @@ def test_a_whoosh_blocks_values_are_set_apart_exactly(block, level):
     import pickle
     import zlib
 
-    from search.backends.whoosh import BlockValues, _ids_and_weights, _Pickled
+    from search.backends.whoosh_postings import BlockValues, _ids_and_weights, _Pickled
 
     ids, weights, values = block
     data = pickle.dumps(block, 2)

@@ -10,7 +10,7 @@ from whoosh import query as wq
 
 from search.article import Article
 from search.backends.whoosh import WhooshReader
-from search.backends.whoosh import read_postings as postings
+from search.backends.whoosh_postings import read_postings as postings
 from search.fields import CompactPositions
 from search.index import open_for_writing, open_index, write_batches
 from search.plan import ScoreTerm
@@ -214,7 +214,7 @@ def test_the_posting_by_posting_fallback_reads_what_the_block_reader_reads(segme
     Whoosh's own ListMatcher over the same postings) is read one posting at a time."""
     from whoosh.matching import ListMatcher
 
-    from search.backends.whoosh import _blocks, _one_by_one
+    from search.backends.whoosh_postings import _blocks, _one_by_one
 
     for leaf, _ in segmented.leaf_searchers():
         r = leaf.reader()
@@ -223,14 +223,16 @@ def test_the_posting_by_posting_fallback_reads_what_the_block_reader_reads(segme
         fmt = r.schema[field].format
         m = r.postings(field, text)
         m = getattr(m, "child", m)  # deletions: the filter's child holds the blocks
-        ids, weights, lazy = _blocks(m, True)
+        ids, weights, lazy, where = _blocks(m, True)
+        assert len(where) == -(-len(np.concatenate(ids)) // 128)  # a location per block
         ids, weights, values = (
             np.concatenate(ids).tolist(),
             np.concatenate(weights).tolist(),
             list(lazy),
         )
         plain = ListMatcher(ids, weights, values, format=fmt)
-        ids2, weights2, values2 = _one_by_one(plain, True)
+        ids2, weights2, values2, nowhere = _one_by_one(plain, True)
+        assert nowhere is None
         assert (ids, weights, values) == (
             np.concatenate(ids2).tolist(),
             np.concatenate(weights2).tolist(),
@@ -278,7 +280,7 @@ def test_positions_stay_lists_until_whoosh_encodes_them():
 
 def test_most_blocks_leave_their_positions_pickled_until_asked(segmented):
     # The fast path of search/backends/whoosh.py is the one taken on Whoosh's own blocks.
-    from search.backends.whoosh import BlockValues, _Pickled
+    from search.backends.whoosh_postings import BlockValues, _Pickled
 
     p = postings(segmented, "text", "can")
     assert isinstance(p.values, BlockValues)
@@ -383,3 +385,144 @@ def test_recall_looks_for_phrases_only_where_they_can_match_and_finds_the_same(r
     expected = _recall_everywhere(plan, cols, TermCache(s))
     assert plan.clauses or plan.excluded
     assert np.array_equal(found, expected), q
+
+
+# --- common terms' decoded postings, kept per index generation ------------------------------
+
+
+@pytest.mark.parametrize(
+    "field,text",
+    [("text", "can"), ("text", "bo"), ("exact", "cán"), ("exact", "hòa"), ("title", "xa")],
+)
+@pytest.mark.parametrize("seed", range(2))
+def test_cached_postings_read_as_the_files_do(segmented, field, text, seed):
+    from search.backends.whoosh_postings import HotTerms, _StoredValues
+
+    hot, key = HotTerms(min_postings=1), ("whoosh", 1)
+    fresh = postings(segmented, field, text)
+    postings(segmented, field, text, hot, key)  # read, and kept
+    assert len(hot) == 1
+    kept = postings(segmented, field, text, hot, key)
+    assert isinstance(kept.values, _StoredValues)  # from the cache, not the files
+    assert np.array_equal(kept.ids, fresh.ids) and kept.ids.dtype == fresh.ids.dtype
+    assert np.array_equal(kept.weights, fresh.weights) and kept.weights.dtype == np.float32
+    rng = random.Random(seed)
+    for sel in (sorted(rng.sample(range(len(fresh)), rng.randint(1, len(fresh)))), [0]):
+        got, want = kept.positions(sel), fresh.positions(sel)
+        assert all(np.array_equal(g, w) for g, w in zip(got, want))
+    assert list(kept.values) == list(fresh.values)
+
+
+@pytest.mark.parametrize(
+    "ids,weights,small",
+    [
+        ([3, 4, 9, 500], [1.0, 2.0, 3.0, 40.0], True),
+        ([3, 4, 9, 500], [1.0, 2.5, 1.1, 40.0], False),  # 1.1 is not a half float
+        ([0, 70_000, 70_001, 300_000], [1.0, 1.0, 2.0, 1.0], True),  # gaps past 16 bits
+    ],
+)
+def test_cached_ids_and_weights_come_back_exactly(ids, weights, small):
+    from search.backends.whoosh_postings import _Hot
+
+    ids_a, weights_a = np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
+    entry = _Hot(ids_a, weights_a, [(0, 100, 50, len(ids), True)])
+    assert (entry.weights.dtype == np.float16) is small
+    got = entry.postings(None, "text", "x", keep_values=False)
+    assert got.ids.tolist() == ids and got.weights.tolist() == weights_a.tolist()
+
+
+def test_the_cache_holds_one_generation_within_its_budget():
+    from search.backends.whoosh_postings import HotTerms, _Hot
+
+    def entry(n):
+        return _Hot(np.arange(n, dtype=np.int64), np.ones(n, dtype=np.float32), [(0, 0, 1, n, 1)])
+
+    size = entry(1000).nbytes
+    hot = HotTerms(budget=3 * size, min_postings=1)
+    for t in "abc":
+        hot.put("g1", "text", t, entry(1000))
+    assert hot.get("g1", "text", "a") is not None  # "a" is now the most recently used
+    hot.put("g1", "text", "d", entry(1000))
+    assert [t for t in "abcd" if hot.get("g1", "text", t)] == ["a", "c", "d"]
+    assert hot.nbytes <= hot.budget
+    hot.put("g1", "text", "big", entry(10_000))  # more than the whole budget: not kept
+    assert hot.get("g1", "text", "big") is None and len(hot) == 3
+    assert hot.get("g2", "text", "a") is None  # another generation's reader
+    hot.put("g2", "text", "e", entry(1000))
+    assert len(hot) == 1 and hot.get("g1", "text", "a") is None and hot.get("g2", "text", "e")
+    assert hot.nbytes == size
+
+
+_CACHE_QUERIES = [
+    "cán bộ cấp xã",
+    '"điện biên" "thủy lợi" -"quy định"',
+    "hoa dong dan nam",
+    "cán bộ cấp huyện là gì?",
+    "quy định",
+    "năm",
+]
+
+
+def _answers(engine, queries=_CACHE_QUERIES):
+    out = []
+    for q in queries:
+        for sort in ("relevance", "date"):
+            r = engine.search(q, sort=sort, per_page=20)
+            out.append(
+                (
+                    r.total,
+                    [(h.id, h.snippet, h.title, h.score) for h in r.hits],
+                    {k: [(v.value, v.count) for v in vs] for k, vs in r.facets.items()},
+                    r.suggestion,
+                )
+            )
+    return out
+
+
+def test_searches_answer_the_same_from_the_cache(random_engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from search.engine import Engine
+
+    plain = Engine(random_engine.path, postings_cache_mb=0)
+    cached = Engine(random_engine.path)
+    try:
+        want = _answers(plain)
+        assert plain.source().hot.budget == 0 and len(plain.source().hot) == 0
+        hot = cached.source().hot
+        hot.min_postings = 1  # every term of this small index
+        assert _answers(cached) == want  # read from the files, and kept
+        assert len(hot) > 10
+        assert _answers(cached) == want  # from the cache
+        with ThreadPoolExecutor(8) as pool:  # the threads share it
+            assert all(a == want for a in pool.map(lambda _: _answers(cached), range(8)))
+    finally:
+        plain.close_all()
+        cached.close_all()
+
+
+def test_the_cache_follows_the_index_to_its_next_commit(tmp_path):
+    from search.engine import Engine
+
+    rng = random.Random(5)
+    ix, _ = open_for_writing(tmp_path)
+    for _ in write_batches(ix, [(_article(i, rng), "") for i in range(300)], batch_size=100):
+        pass
+    engine = Engine(tmp_path)
+    try:
+        hot = engine.source().hot
+        hot.min_postings = 1
+        before = engine.search("cán bộ", per_page=50).total
+        assert len(hot)
+        added = [
+            (Article(id=f"n{i}", title="Cán bộ mới", body="cán bộ " * 3, content_hash=f"n{i}"), "")
+            for i in range(5)
+        ]
+        for _ in write_batches(open_index(tmp_path), added, batch_size=5):
+            pass
+        r = engine.search("cán bộ", per_page=50)
+        assert r.total == before + 5
+        assert {f"n{i}" for i in range(5)} <= {h.id for h in r.hits}
+        assert hot._key == engine.searcher().key
+    finally:
+        engine.close_all()

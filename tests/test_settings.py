@@ -27,6 +27,7 @@ from search.crawl.state import state_path
 from search.errors import BadSetting
 from search.settings import Settings, load
 from web import create_app
+from web.engine import get_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = {
@@ -148,6 +149,7 @@ def test_flask_table_reaches_the_app_and_settings_reach_app_config(tmp_path, mon
     config = write(
         tmp_path / "vnsearch.toml",
         f'index = "{tmp_path / "idx"}"\n[serve]\nper_page = 3\nfeed_size = 4\n'
+        "postings_cache_mb = 7\n"
         '[flask]\nSERVER_NAME = "tim.example.org"\nPREFERRED_URL_SCHEME = "https"\n',
     )
     monkeypatch.setenv(settings.CONFIG_ENV, str(config))
@@ -155,6 +157,8 @@ def test_flask_table_reaches_the_app_and_settings_reach_app_config(tmp_path, mon
     app = create_app()  # a WSGI server's factory call: file and environment
     assert app.config["INDEX_DIR"] == str(tmp_path / "idx")
     assert (app.config["PER_PAGE"], app.config["FEED_SIZE"]) == (3, 5)
+    with app.app_context():  # the engine's memory for decoded postings
+        assert get_engine().source().hot.budget == 7 << 20
     assert app.config["SERVER_NAME"] == "tim.example.org"
     assert "SECRET_KEY" not in app.config or app.config["SECRET_KEY"] is None
     assert "SITE_NAME" not in app.config

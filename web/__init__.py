@@ -57,6 +57,8 @@ def create_app(test_config=None, settings: Settings | None = None) -> Flask:
         INDEX_DIR=str(settings.index),
         PER_PAGE=settings.per_page,
         FEED_SIZE=settings.feed_size,
+        # Memory per process for common terms' decoded postings (Whoosh backend).
+        POSTINGS_CACHE_MB=settings.postings_cache_mb,
         # Public address of the site (scheme, host, path prefix) for absolute links in
         # feeds and OpenSearch; None: SERVER_NAME if set, else the request's Host.
         BASE_URL=settings.base_url,

@@ -46,6 +46,7 @@ def init_app(app) -> None:
         app.config["INDEX_DIR"],
         shard_urls=app.config.get("SHARD_URLS") or None,
         allow_partial=bool(app.config.get("ALLOW_PARTIAL")),
+        postings_cache_mb=app.config.get("POSTINGS_CACHE_MB"),
     )
     app.extensions[_SEEN] = _Seen()
     app.teardown_request(_note_index)

@@ -85,8 +85,17 @@ def worker_fields(backend: str, fields: dict) -> dict:
     return encoded(fields)
 
 
-def open_source(path, shard_urls: list[str] | None = None, allow_partial: bool = False):
-    """The reading side of the index at ``path`` (Xapian shards over TCP with ``shard_urls``)."""
+def open_source(
+    path,
+    shard_urls: list[str] | None = None,
+    allow_partial: bool = False,
+    postings_cache_mb: int | None = None,
+):
+    """The reading side of the index at ``path`` (Xapian shards over TCP with ``shard_urls``).
+
+    ``postings_cache_mb``: memory for common terms' decoded postings (Whoosh:
+    Xapian decodes its own in C++); None for the default.
+    """
     if shard_urls:
         from . import xapian as xb
 
@@ -97,7 +106,7 @@ def open_source(path, shard_urls: list[str] | None = None, allow_partial: bool =
         return xb.XapianSource(Path(path), allow_partial=allow_partial)
     from .whoosh import WhooshSource
 
-    return WhooshSource(Path(path))
+    return WhooshSource(Path(path), postings_cache_mb)
 
 
 def open_store(path, backend: str | None = None, shards: int | None = None):

@@ -1,0 +1,437 @@
+"""Whoosh posting lists read as arrays: W3 blocks decoded whole, positions on demand,
+and the most common terms' ids and weights kept decoded for the index generation.
+
+Whoosh decodes a posting list one Python call per posting; here each W3 block
+is unpickled at once (its values, the encoded positions, only when a phrase
+asks for them), and the result is numpy arrays.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+import threading
+import zlib
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from operator import itemgetter
+
+import numpy as np
+from whoosh.matching.wrappers import FilterMatcher
+
+from ..scoring import TermPostings, decode_positions
+
+try:  # the block layout of Whoosh's (and whoosh3's) W3 codec
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+except ImportError:  # pragma: no cover - another codec: read posting by posting
+    W3LeafMatcher = None
+
+# A W3 block's length prefix (whoosh.system's int: signed, big-endian).
+_INT = struct.Struct("!i")
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
+
+def _blocks(m, keep_values: bool) -> tuple[list, list, BlockValues, list]:
+    # W3 blocks hold (delta-coded ids, weights or one weight or None, values),
+    # pickled: take them whole instead of one posting per Python call, and
+    # turn all of a term's blocks into arrays at once.
+    deltas: list[int] = []
+    weights: list[float] = []
+    values = BlockValues()
+    counts = []
+    where = []
+    for (d, w, v), at in _block_data(m):
+        n = len(d)
+        counts.append(n)
+        where.append(at)
+        deltas.extend(d)
+        if w is None:
+            weights.extend([1.0] * n)
+        elif isinstance(w, float):
+            weights.extend([w] * n)
+        else:
+            weights.extend(w)
+        if keep_values:
+            values.add(v, n)
+    if not counts:
+        return [], [], values, where
+    # Each block's ids are deltas from 0: a running sum restarted at every block.
+    sums = np.cumsum(np.asarray(deltas, dtype=np.int64))
+    ends = np.cumsum(counts)
+    before = np.concatenate(([0], sums[ends[:-1] - 1]))
+    ids = sums - np.repeat(before, counts)
+    return [ids], [np.asarray(weights, dtype=np.float32)], values, where
+
+
+class BlockValues(Sequence):
+    """The values (encoded positions) of a term's postings, block by block.
+
+    A block still pickled is unpickled when one of its values is first asked
+    for: a search needs the positions of a few candidates, or of the documents
+    holding every syllable of a word, and most blocks of a common term hold
+    neither.
+    """
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._parts: list = []  # a block's values, or its data still pickled (_Pickled)
+        self._size = 0
+
+    def add(self, part, n: int) -> None:
+        """Append a block of ``n`` postings: its values, or its data still pickled."""
+        if not n:
+            return
+        self._starts.append(self._size)
+        self._parts.append(part)
+        self._size += n
+
+    def extend(self, other: BlockValues) -> None:
+        """Append the blocks of ``other`` (the next segment's postings)."""
+        for start, part, end in zip(other._starts, other._parts, [*other._starts[1:], len(other)]):
+            self.add(part, end - start)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _part(self, k: int) -> tuple:
+        part = self._parts[k]
+        if isinstance(part, _Pickled):
+            part = self._parts[k] = part.values()
+        return part
+
+    def __getitem__(self, j):  # one posting's value (j >= 0)
+        k = bisect_right(self._starts, j) - 1
+        return self._part(k)[j - self._starts[k]]
+
+    def take(self, sel: list[int]) -> list[bytes]:
+        """The values of the postings ``sel`` (ascending), a block at a time."""
+        if not sel:
+            return []
+        at = np.asarray(sel, dtype=np.int64)
+        starts = np.asarray(self._starts, dtype=np.int64)
+        blocks = np.searchsorted(starts, at, side="right") - 1
+        # Where each run of postings of one block begins in ``sel``.
+        cuts = np.flatnonzero(np.diff(blocks)) + 1
+        out: list[bytes] = []
+        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(sel)]):
+            k = int(blocks[a])
+            part = self._part(k)
+            offsets = (at[a:b] - starts[k]).tolist()
+            if len(offsets) == len(part):
+                out.extend(part)
+            elif len(offsets) == 1:
+                out.append(part[offsets[0]])
+            else:
+                out.extend(itemgetter(*offsets)(part))
+        return out
+
+
+class WhooshPostings(TermPostings):
+    """Postings whose encoded positions are unpickled only for the blocks asked."""
+
+    values: BlockValues
+
+    def positions(self, sel: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(index into ``sel``, position) of every position of the postings ``sel`` (ascending)."""
+        return decode_positions(self.values.take(sel))
+
+
+class _Pickled:
+    """A block's pickled data tuple (zlib-compressed or not), its values not yet unpickled."""
+
+    __slots__ = ("at", "compressed", "data")
+
+    def __init__(self, data: bytes, at: int, compressed: bool = False):
+        # ``at``: where _codecs.encode is named in the (inflated) pickle.
+        self.data, self.at, self.compressed = data, at, compressed
+
+    def whole(self) -> bytes:
+        """The block's pickle, inflated."""
+        return zlib.decompress(self.data) if self.compressed else self.data
+
+    def values(self) -> tuple:
+        """The block's values, unpickled.
+
+        Each value is made by ``bytes(text, "latin1")`` instead of
+        ``_codecs.encode(text, "latin1")`` (the same bytes; half the cost
+        of the call, which is made once per posting).
+        """
+        data = self.whole()
+        at = self.at
+        return pickle.loads(data[:at] + _BYTES_GLOBAL + data[at + len(_VALUES_GLOBAL) :])[2]
+
+
+# A W3 block's data is the protocol-2 pickle of (ids, weights, values). Each
+# value is a bytes object, which protocol 2 writes as a call of _codecs.encode:
+# unpickling them is nine tenths of the block's cost. The ids and weights come
+# first and are only ints, floats and tuples, whose opcodes (K, M, J, G, (, t,
+# q, N, ...) occur at least every 9 bytes and are none of this global's bytes:
+# its first occurrence is where the values start.
+_VALUES_GLOBAL = b"c_codecs\nencode\n"
+_BYTES_GLOBAL = b"cbuiltins\nbytes\n"
+_TUPLE2_STOP = b"\x86."
+
+
+def _ids_and_weights(data: bytes, count: int, compressed: bool = False) -> tuple:
+    """(ids, weights, values) of a block's pickled data, zlib-compressed if ``compressed``:
+    the values left pickled (:class:`_Pickled`) when they can be set apart, else unpickled
+    with the rest.
+
+    Compressed data is inflated only as far as where the values start: most
+    blocks of a common term are read for their ids and weights alone, and the
+    values are about two thirds of a block.
+    """
+    head, whole = _inflated_head(data, count) if compressed else (data, True)
+    i = head.find(_VALUES_GLOBAL)
+    if i > 0:
+        # A tuple of more than three items opens with a MARK; shorter ones do not.
+        start = i - 1 if count > 3 else i
+        if count <= 3 or head[start : start + 1] == b"(":
+            try:
+                got = pickle.loads(head[:start] + _TUPLE2_STOP)
+            except Exception:  # noqa: BLE001 (not where the values start: read it all)
+                got = None
+            if (
+                isinstance(got, tuple)
+                and len(got) == 2
+                and len(got[0]) == count
+                and (got[1] is None or isinstance(got[1], float) or len(got[1]) == count)
+            ):
+                # Kept compressed when only its start was inflated.
+                later = _Pickled(head, i) if whole else _Pickled(data, i, compressed=True)
+                return got[0], got[1], later
+    return pickle.loads(head if whole else zlib.decompress(data))
+
+
+def _inflated_head(data: bytes, count: int) -> tuple[bytes, bool]:
+    """The start of a compressed pickle, at least through the first naming of
+    _codecs.encode; or all of it (True) when there is none."""
+    d = zlib.decompressobj()
+    step = 14 * count + 64  # about the ids' and weights' opcodes: 2-5 and 9 bytes each
+    out = d.decompress(data, step)
+    seen = 0
+    while out.find(_VALUES_GLOBAL, seen) < 0:
+        if not d.unconsumed_tail:
+            return out + d.flush(), True
+        seen = max(0, len(out) - len(_VALUES_GLOBAL) + 1)
+        out += d.decompress(d.unconsumed_tail, step)
+    return out, False
+
+
+def _block_data(m) -> Iterator[tuple[tuple, tuple[int, int, int, bool]]]:
+    """The data tuple of the matcher's current block and of each block after it
+    (values may be left pickled: see :class:`BlockValues`), each with where its
+    data lies in the postings file: (offset, length, postings, compressed).
+
+    A W3 block is its length (negative for the last block), its pickled info
+    tuple, then its (compressed) pickled data. Whoosh unpickles the info from
+    the file itself, which reads it a few bytes per call through the compound
+    file: here each block is read in one call and unpickled from memory.
+    """
+    if not m.is_active():
+        return
+    at = (m._dataoffset, m._nextoffset - m._dataoffset, m._blocklength, bool(m._compression))
+    if m._data is not None:
+        yield m._data, at
+    else:
+        yield _ids_and_weights(m._postfile.get(at[0], at[1]), at[2], at[3]), at
+    last, offset, postfile = m._lastblock, m._nextoffset, m._postfile
+    while not last:
+        postfile.seek(offset)
+        (length,) = _INT.unpack(postfile.read(_INT.size))
+        last, length = length < 0, abs(length)
+        block = io.BytesIO(postfile.read(length))
+        info = pickle.load(block)  # (count, max id, max weight, compression, ...)
+        start = block.tell()
+        data = block.read()
+        at = (offset + _INT.size + start, length - start, info[0], bool(info[3]))
+        yield _ids_and_weights(data, info[0], bool(info[3])), at
+        offset += _INT.size + length
+
+
+def _one_by_one(m, keep_values: bool) -> tuple[list, list, BlockValues, None]:
+    ids, weights, kept = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        if keep_values:
+            kept.append(m.value())
+        m.next()
+    values = BlockValues()
+    values.add(tuple(kept), len(kept))
+    return [np.asarray(ids, dtype=np.int64)], [np.asarray(weights, dtype=np.float32)], values, None
+
+
+def segment_postings(m, keep_values: bool) -> tuple[list, list, BlockValues, list | None]:
+    """(ids, weights, values, where each block's data lies) of one segment's matcher,
+    deleted documents included (the live mask removes them): W3 blocks whole,
+    another codec one posting at a time (and no block locations: None)."""
+    if isinstance(m, FilterMatcher):
+        # The filter may have moved its child past deleted documents only;
+        # whole blocks are read.
+        m = m.child
+    fast = W3LeafMatcher is not None and isinstance(m, W3LeafMatcher)
+    return (_blocks if fast else _one_by_one)(m, keep_values)
+
+
+def read_postings(searcher, field: str, text: str, hot: HotTerms | None = None, key=None):
+    """One term's postings across the index's segments, as arrays.
+
+    Deleted documents may be included: callers combine with the live mask.
+    Positions are kept (encoded) for fields that have them, for phrase checks.
+    ``hot``: the cache of common terms' decoded postings, for the index
+    generation ``key`` (the searcher's).
+    """
+    keep_values = searcher.schema[field].format.supports("positions")
+    if hot is not None:
+        entry = hot.get(key, field, text)
+        if entry is not None:
+            return entry.postings(searcher, field, text, keep_values)
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    values = BlockValues()
+    blocks: list | None = []
+    for k, (leaf, offset) in enumerate(searcher.leaf_searchers()):
+        reader = leaf.reader()
+        if (field, text) not in reader:
+            continue
+        i, w, v, where = segment_postings(reader.postings(field, text), keep_values)
+        ids += [a + offset for a in i]
+        weights += w
+        values.extend(v)
+        if where is None or blocks is None:
+            blocks = None  # not W3 blocks: nothing to find again
+        else:
+            blocks += [(k, *at) for at in where]
+    if not ids:
+        return TermPostings(_EMPTY[0], _EMPTY[1], [])
+    got = WhooshPostings(np.concatenate(ids), np.concatenate(weights), values)
+    if hot is not None and blocks and len(got.ids) >= hot.min_postings:
+        hot.put(key, field, text, _Hot(got.ids, got.weights, blocks))
+    return got
+
+
+# Terms with fewer postings are read again when asked: that costs little.
+HOT_MIN_POSTINGS = 512
+# Memory for decoded postings, per process (about 4 bytes a posting): at
+# 100,000 articles every term this common would take about 210 MB.
+HOT_BUDGET = 128 << 20
+
+
+class _Hot:
+    """A common term's decoded ids and weights, kept small, and where each of
+    its blocks lies (to read a block's positions again when a phrase asks)."""
+
+    __slots__ = ("blocks", "deltas", "first", "nbytes", "weights")
+
+    def __init__(self, ids: np.ndarray, weights: np.ndarray, blocks: list[tuple]):
+        # Ids ascend: kept as the first and the gaps, two bytes each where they fit.
+        self.first = int(ids[0])
+        gaps = np.diff(ids)
+        self.deltas = gaps.astype(np.uint16 if not len(gaps) or gaps.max() < 1 << 16 else np.int64)
+        half = weights.astype(np.float16)
+        same = np.array_equal(half.astype(np.float32), weights)
+        self.weights = half if same else weights
+        # (segment, posting where the block starts, offset, length, postings, compressed)
+        counts = np.array([b[3] for b in blocks], dtype=np.int64)
+        starts = np.cumsum(counts) - counts
+        self.blocks = np.array(
+            [(b[0], st, *b[1:]) for b, st in zip(blocks, starts.tolist())],
+            dtype=np.int64,
+        )
+        self.nbytes = self.deltas.nbytes + self.weights.nbytes + self.blocks.nbytes + 200
+
+    def postings(self, searcher, field: str, text: str, keep_values: bool) -> TermPostings:
+        """The postings as :func:`read_postings` reads them, positions read from ``searcher``'s files."""
+        ids = np.empty(len(self.deltas) + 1, dtype=np.int64)
+        ids[0] = self.first
+        np.cumsum(self.deltas, dtype=np.int64, out=ids[1:])
+        ids[1:] += self.first
+        weights = self.weights.astype(np.float32)
+        values = _StoredValues(self.blocks, searcher, field, text) if keep_values else BlockValues()
+        return WhooshPostings(ids, weights, values)
+
+
+class _StoredValues(BlockValues):
+    """A cached term's values: each block read again from its segment's postings
+    file (this thread's searcher) when one of its values is first asked for."""
+
+    def __init__(self, blocks: np.ndarray, searcher, field: str, text: str):
+        super().__init__()
+        self._blocks = blocks
+        self._starts = blocks[:, 1].tolist()
+        self._parts = [None] * len(blocks)
+        self._size = int(blocks[-1, 1] + blocks[-1, 4])
+        self._searcher, self._field, self._text = searcher, field, text
+        self._files: dict[int, object] = {}
+
+    def _part(self, k: int) -> tuple:
+        part = self._parts[k]
+        if part is None:
+            leaf, _, offset, length, count, compressed = self._blocks[k].tolist()
+            data = self._file(leaf).get(offset, length)
+            if compressed:
+                data = zlib.decompress(data)
+            got = _ids_and_weights(data, count)
+            part = got[2].values() if isinstance(got[2], _Pickled) else got[2]
+            self._parts[k] = part
+        return part
+
+    def _file(self, leaf: int):
+        # The segment's postings file as this thread's searcher opened it.
+        if leaf not in self._files:
+            reader = self._searcher.leaf_searchers()[leaf][0].reader()
+            m = reader.postings(self._field, self._text)
+            self._files[leaf] = (m.child if isinstance(m, FilterMatcher) else m)._postfile
+        return self._files[leaf]
+
+
+class HotTerms:
+    """Common terms' decoded postings, for one index generation, shared by every
+    thread's reader (a least recently used set within a memory budget).
+
+    A common syllable's posting list costs milliseconds to decode in Python
+    (its blocks unpickled) and most queries hold some: they are decoded once
+    per generation, not once per search.
+    """
+
+    def __init__(self, budget: int = HOT_BUDGET, min_postings: int = HOT_MIN_POSTINGS):
+        self.budget, self.min_postings = budget, min_postings
+        self._lock = threading.Lock()
+        self._key = None
+        self._entries: OrderedDict[tuple[str, str], _Hot] = OrderedDict()
+        self.nbytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key, field: str, text: str) -> _Hot | None:
+        """The term's entry if cached for generation ``key``."""
+        with self._lock:
+            if key != self._key:
+                return None
+            entry = self._entries.get((field, text))
+            if entry is not None:
+                self._entries.move_to_end((field, text))
+            return entry
+
+    def put(self, key, field: str, text: str, entry: _Hot) -> None:
+        """Keep the term's entry for generation ``key`` (another generation's entries are dropped)."""
+        if entry.nbytes > self.budget:
+            return
+        with self._lock:
+            if key != self._key:
+                # Another generation: the cache follows the reader that asks
+                # (threads still on the older one move to the newer at their next search).
+                self._key, self.nbytes = key, 0
+                self._entries.clear()
+            old = self._entries.pop((field, text), None)
+            if old is not None:
+                self.nbytes -= old.nbytes
+            self._entries[(field, text)] = entry
+            self.nbytes += entry.nbytes
+            while self.nbytes > self.budget:
+                _, dropped = self._entries.popitem(last=False)
+                self.nbytes -= dropped.nbytes
