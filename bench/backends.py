@@ -11,7 +11,14 @@ Systems, on the same articles and the same query set (``bench queries``' seeded 
   ``xapian-tcpsrv`` on 127.0.0.1;
 * ``whoosh``, ``tantivy``, ``sqlite`` - the plain engines of ``bench/plain.py`` (their
   whole-slice builds reused from an earlier run with ``--reuse-plain``);
-* ``tantivy-same`` - tantivy doing the same work as vnsearch's page (``bench/samework.py``).
+* ``tantivy-same`` - tantivy doing the same work as vnsearch's page (``bench/samework.py``);
+* ``vn-whoosh-nocache`` - vn-whoosh with ``postings_cache_mb=0``: every search decodes
+  its common terms' postings again (the Whoosh backend before that cache).
+
+vn-whoosh keeps common terms' decoded postings for the index generation, and the
+passes below repeat the same queries: its "first sight" figure is a new engine whose
+cache the next 100 queries of the seeded set (not timed) filled, then each query of
+the set timed once, as a serving process meets a query it has not seen.
 
 vnsearch's searches are the full ones (all six facets, timeline, snippets,
 suggestion); tantivy and SQLite count the province facet; plain Whoosh returns 10 ids.
@@ -53,6 +60,8 @@ from bench.servers import ShardServers, serve_accepts, serve_rps
 
 VN = ("vn-whoosh", "vn-xapian", "vn-xapian-2shards")
 SAME = "tantivy-same"
+NOCACHE = "vn-whoosh-nocache"
+OTHERS = 100  # queries that fill the cache before the first-sight pass
 SHARDS = 2
 
 # --- queries ----------------------------------------------------------------------
@@ -94,6 +103,28 @@ def time_queries(systems: dict, queries: list[dict], repeat: int, servers=None) 
         "answers": answers,
         "server_cpu_s_per_query": server_cpu / (repeat * len(queries)) if servers else None,
     }
+
+
+def first_sight(index: Path, queries: list[dict], others: list[dict]) -> dict:
+    """vn-whoosh meeting each query once, its cache filled by ``others`` (module docstring)."""
+    from search.engine import open_engine
+
+    engine = open_engine(index)
+    try:
+        for item in others:
+            engine.search(item["q"], province=item["province"], per_page=10)
+        wall = []
+        for item in queries:
+            t0 = time.perf_counter()
+            engine.search(item["q"], province=item["province"], per_page=10)
+            wall.append(time.perf_counter() - t0)
+        hot = getattr(engine.source(), "hot", None)  # Whoosh's cache of common terms
+        cached = (
+            {"terms": len(hot), "mb": round(hot.nbytes / 2**20, 1)} if hot is not None else None
+        )
+    finally:
+        _close(engine)
+    return {"query_wall_ms": common.summary_ms(wall), "warmed_by": len(others), "cache": cached}
 
 
 def parity(queries: list[dict], answers: dict) -> dict:
@@ -298,7 +329,10 @@ def bench_backends(
     sizes[SAME] = index_size(dirs[SAME])
 
     engines = {s: open_engine(dirs[s]) for s in ("vn-whoosh", "vn-xapian")}
+    engines[NOCACHE] = open_engine(dirs["vn-whoosh"], postings_cache_mb=0)
     queries = make_queries(size, limit, n, seed, engines["vn-whoosh"])
+    # The seeded set is the same whatever its length: the next ones are other queries.
+    others = make_queries(size, limit, n + OTHERS, seed, engines["vn-whoosh"])[n:]
     words = {
         (q["q"], q["province"]): samework.folded_words(
             engines["vn-xapian"].search(q["q"], province=q["province"], per_page=10).words
@@ -311,7 +345,7 @@ def bench_backends(
         engines["vn-xapian-2shards"] = open_engine(
             dirs["vn-xapian-2shards"], shard_urls=servers.urls
         )
-        systems = {s: _vn(engines[s]) for s in VN}
+        systems = {s: _vn(engines[s]) for s in (*VN, NOCACHE)}
         systems.update({s: p.search for s, p in plain.items()})
         systems[SAME] = lambda q, province: same.search(words[(q, province)], province)
         timed = time_queries(systems, queries, repeat, servers)
@@ -321,6 +355,9 @@ def bench_backends(
         _close(engines.pop("vn-xapian-2shards"))
     for e in engines.values():
         _close(e)
+    sight = first_sight(dirs["vn-whoosh"], queries, others)
+    print(f"  vn-whoosh first sight: {sight}", flush=True)
+    sizes[NOCACHE] = sizes["vn-whoosh"]
     for p in plain.values():
         p.close()
     check = parity(queries, timed["answers"])
@@ -331,7 +368,7 @@ def bench_backends(
     )
 
     per_system = {}
-    for s in (*VN, *PLAIN, SAME):
+    for s in (*VN, NOCACHE, *PLAIN, SAME):
         lat = common.summary_ms(timed["wall"][s])
         cpu = common.summary_ms(timed["cpu"][s])
         fig = {
@@ -357,6 +394,10 @@ def bench_backends(
                 "note": "built from the articles stored in vn-xapian (not from the corpus)",
                 **(full[SAME] or {}),
             }
+        if s == "vn-whoosh":
+            fig["first_sight"] = sight
+        if s == NOCACHE:
+            fig["ingest_subset"] = "as vn-whoosh (the same index)"
         if s == "vn-xapian-2shards":
             fig["server_cpu_ms_per_query_mean"] = round(timed["server_cpu_s_per_query"] * 1000, 2)
             fig["ingest_subset"] = "as vn-xapian (the same documents, placed into shards)"
@@ -469,6 +510,17 @@ def _targets(fig: dict, t: str, sub_n: int, check: dict, n: int, seed: int) -> t
             targets["whoosh_p95_over_plain_whoosh_not_higher"] = common.verdict(
                 _ratio(now, then), "<=", 1.0
             )
+            # The same for a query met once, and without the cache of common terms.
+            for key, p95 in (
+                ("first_sight", vw.get("first_sight", {}).get("query_wall_ms", {}).get("p95_ms")),
+                ("no_cache", fig.get(NOCACHE, {}).get("query_wall_ms", {}).get("p95_ms")),
+            ):
+                if p95 is not None:
+                    ratio = _ratio(p95, wh["query_wall_ms"]["p95_ms"])
+                    before["queries"][f"p95_over_plain_whoosh_{key}"] = round(ratio, 3)
+                    targets[f"whoosh_{key}_p95_over_plain_whoosh_not_higher"] = common.verdict(
+                        _ratio(ratio, then), "<=", 1.0
+                    )
     i = common.load_result(f"ingest-{common.tag(t.split('-')[0], sub_n)}")
     if i and "baseline" in i:
         now = _ratio(vw["ingest_subset"]["articles_per_s"], wh["ingest_subset"]["articles_per_s"])

@@ -79,3 +79,34 @@ def test_no_anchored_target_without_the_earlier_runs_ratio(monkeypatch):
     targets, _ = B._targets(_figures(60.0, 80.0), "20k", 2000, {"total_mismatches": 0}, 200, 1)
     assert "whoosh_p95_not_slower" in targets
     assert "whoosh_p95_over_plain_whoosh_not_higher" not in targets
+
+
+@pytest.mark.parametrize(
+    "first, nocache, met", [(60.0, 90.0, (True, False)), (80.0, 70.0, (False, True))]
+)
+def test_first_sight_and_no_cache_are_judged_against_the_same_anchor(
+    monkeypatch, first, nocache, met
+):
+    monkeypatch.setattr(
+        common, "load_result", lambda name: BEFORE if name.startswith("q") else None
+    )
+    fig = _figures(50.0, 100.0)
+    fig["vn-whoosh"]["first_sight"] = {"query_wall_ms": {"p50_ms": 1.0, "p95_ms": first}}
+    fig[B.NOCACHE] = _system(nocache)
+    targets, before = B._targets(fig, "20k", 2000, {"total_mismatches": 0}, 200, 1)
+    for key, p95, want in (("first_sight", first, met[0]), ("no_cache", nocache, met[1])):
+        t = targets[f"whoosh_{key}_p95_over_plain_whoosh_not_higher"]
+        assert t["value"] == pytest.approx(p95 / 100.0 / 0.75, abs=1e-3)
+        assert t["met"] is want
+        assert before["queries"][f"p95_over_plain_whoosh_{key}"] == pytest.approx(p95 / 100.0)
+
+
+@pytest.mark.whoosh_only  # the cache of common terms is the Whoosh backend's
+def test_first_sight_times_each_query_once_after_others_filled_the_cache(index_dir):
+    queries = [{"q": q, "province": None} for q in ("cán bộ", "can bo cap xa", "UBND")]
+    others = [{"q": "nông thôn", "province": None}]
+    got = B.first_sight(index_dir, queries, others)
+    assert got["warmed_by"] == 1 and got["query_wall_ms"]["n"] == 3
+    assert got["query_wall_ms"]["p95_ms"] > 0
+    # Five articles: no term is common enough to be kept (search/backends/whoosh_postings.py).
+    assert got["cache"] == {"terms": 0, "mb": 0.0}
