@@ -108,5 +108,5 @@ def test_first_sight_times_each_query_once_after_others_filled_the_cache(index_d
     got = B.first_sight(index_dir, queries, others)
     assert got["warmed_by"] == 1 and got["query_wall_ms"]["n"] == 3
     assert got["query_wall_ms"]["p95_ms"] > 0
-    # Five articles: no term is common enough to be kept (search/backends/whoosh_postings.py).
-    assert got["cache"] == {"terms": 0, "mb": 0.0}
+    # The suite keeps every term (conftest): those of the four queries at least.
+    assert got["cache"]["terms"] >= 8

@@ -490,7 +490,7 @@ def test_searches_answer_the_same_from_the_cache(random_engine):
         want = _answers(plain)
         assert plain.source().hot.budget == 0 and len(plain.source().hot) == 0
         hot = cached.source().hot
-        hot.min_postings = 1  # every term of this small index
+        assert hot.min_postings == 1  # every term of this small index (conftest)
         assert _answers(cached) == want  # read from the files, and kept
         assert len(hot) > 10
         assert _answers(cached) == want  # from the cache
@@ -511,7 +511,7 @@ def test_the_cache_follows_the_index_to_its_next_commit(tmp_path):
     engine = Engine(tmp_path)
     try:
         hot = engine.source().hot
-        hot.min_postings = 1
+        assert hot.min_postings == 1  # conftest
         before = engine.search("cán bộ", per_page=50).total
         assert len(hot)
         added = [

@@ -397,8 +397,9 @@ class HotTerms:
     per generation, not once per search.
     """
 
-    def __init__(self, budget: int = HOT_BUDGET, min_postings: int = HOT_MIN_POSTINGS):
-        self.budget, self.min_postings = budget, min_postings
+    def __init__(self, budget: int = HOT_BUDGET, min_postings: int | None = None):
+        self.budget = budget
+        self.min_postings = HOT_MIN_POSTINGS if min_postings is None else min_postings
         self._lock = threading.Lock()
         self._key = None
         self._entries: OrderedDict[tuple[str, str], _Hot] = OrderedDict()
