@@ -9,6 +9,7 @@ asks for them), and the result is numpy arrays.
 from __future__ import annotations
 
 import io
+import logging
 import pickle
 import struct
 import threading
@@ -22,6 +23,8 @@ import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
 from ..scoring import TermPostings, decode_positions
+
+log = logging.getLogger(__name__)
 
 try:  # the block layout of Whoosh's (and whoosh3's) W3 codec
     from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -426,6 +429,12 @@ class HotTerms:
             if key != self._key:
                 # Another generation: the cache follows the reader that asks
                 # (threads still on the older one move to the newer at their next search).
+                if self._entries:
+                    log.debug(
+                        "postings cache: %d terms (%d bytes) of an older generation dropped",
+                        len(self._entries),
+                        self.nbytes,
+                    )
                 self._key, self.nbytes = key, 0
                 self._entries.clear()
             old = self._entries.pop((field, text), None)
