@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.pool
 import os
 import shutil
 import sqlite3
+import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -227,6 +230,26 @@ def _unblock(pool) -> None:
             lock.release()
 
 
+class _Pool(multiprocessing.pool.Pool):
+    """multiprocessing's Pool, whose terminate() survives a task half read by a killed worker."""
+
+    @staticmethod
+    def _help_stuff_finish(inqueue, task_handler, size):
+        # terminate() empties the task queue so that its feeding thread can
+        # stop, and Pool reads it a whole message at a time. A worker killed
+        # while reading a task (see _unblock) leaves the rest of that message in
+        # the pipe: read as messages, the bytes after it give a wrong length
+        # (EOFError, or a wait for bytes that never come). Tasks left here are
+        # dropped anyway, so the pipe is emptied as bytes.
+        if sys.platform == "win32":  # pragma: no cover - no file descriptor to read
+            return multiprocessing.pool.Pool._help_stuff_finish(inqueue, task_handler, size)
+        inqueue._rlock.acquire()
+        reader = inqueue._reader
+        while task_handler.is_alive() and reader.poll():
+            os.read(reader.fileno(), 1 << 16)
+            time.sleep(0)
+
+
 def _chunks(items: Iterator, size: int) -> Iterator[list]:
     chunk = []
     for item in items:
@@ -320,7 +343,7 @@ class _Pools:
     def get(self, n: int):
         """The pool for ``n`` items, or None when this process should do them itself."""
         if self._pool is None and self.workers > 1 and n >= POOL_THRESHOLD:
-            self._pool = multiprocessing.get_context("spawn").Pool(self.workers)
+            self._pool = _Pool(self.workers, context=multiprocessing.get_context("spawn"))
         return self._pool
 
     def map(self, fn, items: list) -> Iterator:

@@ -342,3 +342,24 @@ def test_no_budget_off_the_main_thread(tmp_path):
     thread.join()
     assert errors == []
     assert (reports[0].indexed, reports[0].skipped) == (1, [])
+
+
+@pytest.mark.parametrize("read", [1, 4, 6, 1010])
+def test_terminating_the_pool_survives_a_task_half_read_by_a_killed_worker(read):
+    """A worker killed while reading a task leaves the rest of it in the task queue:
+    terminate() empties that queue as bytes (Pool's own reads messages: EOFError here)."""
+    tasks = multiprocessing.get_context("spawn").SimpleQueue()
+    for i in range(3):
+        tasks.put(("task", i, "x" * 1000))
+    reader = tasks._reader  # type: ignore[attr-defined] # the pipe's end Pool reads tasks from
+    os.read(reader.fileno(), read)  # what the killed worker took of the first
+    stop = threading.Event()
+    feeder = threading.Thread(target=stop.wait)  # the pool's task handler, still running
+    feeder.start()
+    try:
+        ingest._Pool._help_stuff_finish(tasks, feeder, 1)
+    finally:
+        stop.set()
+        feeder.join()
+    assert not reader.poll()
+    tasks.close()
