@@ -324,13 +324,16 @@ class Engine:
             collapse = sort == "relevance" and bool(plan.clauses)
         collapse = bool(collapse)
         collapse = collapse and first + per_page <= related_mod.COLLAPSE_MAX_END
+        loaded: dict[int, Article] = {}  # stored articles already read by this search
         if collapse:
             # Pages are cut from the list of stories: read further down the
             # ranking while copies leave the page short (bounded).
             want = first + per_page + related_mod.COLLAPSE_WINDOW
             while True:
                 window = self._order(s, found, sort, want)
-                page_hits = related_mod.collapse(s, window, first, per_page, self._signature(s))
+                page_hits = related_mod.collapse(
+                    s, window, first, per_page, self._signature(s, loaded)
+                )
                 if (
                     len(page_hits) == per_page
                     or len(window) < want
@@ -346,9 +349,13 @@ class Engine:
                 ]
             ]
         hits = []
+
+        def article(d: int) -> Article:
+            return loaded[d] if d in loaded else article_at(s, d)
+
         for d, score, similar in page_hits:
-            hits.append(self._hit(article_at(s, d), terms, score))
-            hits[-1].similar = [related_mod.summary(article_at(s, o)) for o in similar]
+            hits.append(self._hit(article(d), terms, score))
+            hits[-1].similar = [related_mod.summary(article(o)) for o in similar]
         counted_facets, timeline, total = counting()
         facets = {}
         for name in FACETS:
@@ -698,18 +705,20 @@ class Engine:
                 self._vocab = Suggester(self.path)
             return self._vocab
 
-    def _signature(self, s):
+    def _signature(self, s, loaded: dict[int, Article]):
         """Near-duplicate shingles of a document, cached per index generation.
 
         Reading and folding a stored article for them is most of a collapsed
-        search's time; popular results come back in search after search.
+        search's time; popular results come back in search after search. The
+        articles read are left in ``loaded``, for the page to show them.
         """
         key = s.key
 
         def signature(d: int) -> np.ndarray:
             found = self._shingles.get((key, d))
             if found is None:
-                found = related_mod.as_array(related_mod.shingles(article_at(s, d)))
+                loaded[d] = article = article_at(s, d)
+                found = related_mod.signature(article)
                 self._shingles.put((key, d), found)
             return found
 

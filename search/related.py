@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis import analyze
+from .analysis import analyze, fold_chars
 from .article import Article
 from .backends.base import article_at
 from .extract.text import match_form
@@ -286,14 +286,72 @@ def related_docnums(
 # --- near-duplicates ---------------------------------------------------------
 
 
-def shingles(article: Article) -> frozenset[int]:
-    """Hashes of the runs of SHINGLE folded words of the article's lead and body."""
+def signature(article: Article) -> np.ndarray:
+    """Hashes of the runs of SHINGLE folded words of the article's lead and body, sorted, unique."""
     # Only the start is read: MAX_SHINGLE_WORDS words fit well within 8 characters each.
-    text = f"{article.lead}\n{article.body}"[: MAX_SHINGLE_WORDS * 8]
-    words = match_form(text).split()[:MAX_SHINGLE_WORDS]
+    words = word_hashes(f"{article.lead}\n{article.body}"[: MAX_SHINGLE_WORDS * 8])
+    words = words[:MAX_SHINGLE_WORDS]
     if len(words) < SHINGLE:
-        words = match_form(article.title).split() + words
-    return frozenset(map(hash, zip(*(words[i:] for i in range(SHINGLE)))))
+        words = np.concatenate([word_hashes(article.title), words])
+    runs = len(words) - SHINGLE + 1
+    if runs <= 0:
+        return np.zeros(0, dtype=np.int64)
+    out = words[:runs].copy()
+    for i in range(1, SHINGLE):
+        out *= _MIX
+        out += words[i : i + runs]
+    return np.unique(out.view(np.int64))
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """A 64-bit hash of each word of ``match_form(text)``, in order (uint64).
+
+    The words are found and hashed in a few numpy steps over the text's code
+    points (a polynomial of each word's characters), not by a regex and a
+    string per word: this is most of the cost of a signature.
+    """
+    lowered = fold_chars(text).lower()
+    codes = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    if not len(codes):
+        return np.zeros(0, dtype=np.uint64)
+    if int(codes.max()) >= len(_ALNUM):  # beyond the BMP (emoji, rare scripts): strings
+        return np.fromiter((hash(w) for w in match_form(text).split()), dtype=np.int64).view(
+            np.uint64
+        )
+    # Word characters are those of the regex's \w but "_": what match_form keeps.
+    word = _ALNUM[codes]
+    at = np.flatnonzero(word)
+    if not len(at):
+        return np.zeros(0, dtype=np.uint64)
+    starts = np.flatnonzero(word & ~np.concatenate(([False], word[:-1])))
+    first = np.searchsorted(at, starts)  # each word's first character among ``at``
+    offset = np.arange(len(at)) - np.repeat(first, np.diff(np.append(first, len(at))))
+    contrib = (codes[at].astype(np.uint64) + np.uint64(1)) * _powers(int(offset.max()) + 1)[offset]
+    return np.add.reduceat(contrib, first) * _MIX
+
+
+# Odd: multiplying by it is a bijection of 64-bit words (wrapping, as numpy's uint64 does).
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_BASE = np.uint64(0x100000001B3)
+# Which code points of the Basic Multilingual Plane are letters or digits (str.isalnum).
+_ALNUM = np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
+_POWERS = np.ones(1, dtype=np.uint64)
+
+
+def _powers(n: int) -> np.ndarray:
+    """_BASE ** k (wrapping) for k < n, at least."""
+    global _POWERS
+    powers = _POWERS  # another thread may replace it meanwhile
+    if len(powers) < n:
+        grown = np.full(max(n, 2 * len(powers)), _BASE, dtype=np.uint64)
+        grown[0] = 1
+        powers = _POWERS = np.cumprod(grown)
+    return powers
+
+
+def shingles(article: Article) -> frozenset[int]:
+    """:func:`signature` as a set (for comparing two articles)."""
+    return frozenset(signature(article).tolist())
 
 
 def resemblance(a: frozenset, b: frozenset) -> float:

@@ -14,6 +14,7 @@ from search import related
 from search.article import Article
 from search.engine import Engine
 from search.errors import ArticleNotFound
+from search.extract.text import match_form
 
 BRIDGE_BODY = (
     "Sáng nay, Ủy ban nhân dân huyện Mường Chà tổ chức khởi công cầu treo dân sinh bắc qua "
@@ -234,6 +235,59 @@ WORDS = " ".join(f"từ{i}" for i in range(60))
 )
 def test_similar(a, b, expected):
     assert related.similar(related.shingles(_article(a)), related.shingles(_article(b))) is expected
+
+
+# Text of every kind a word hash must tell apart: Vietnamese letters (composed,
+# decomposed, old and new tone placement), digits, punctuation and spaces of
+# every sort, "_", letters outside Vietnamese, and emoji beyond the BMP.
+_TEXT = st.lists(
+    st.sampled_from(
+        list("aăâbdđeêioôơuưyAĐƠ") + ["hoà", "hòa", "a\u0300", "İ", "ß", "٣", "中", "😀"]
+    )
+    | st.sampled_from(list(" \n\t,.;:-_–“”…/()\u00a0\u3000"))
+    | st.characters(),
+    max_size=120,
+).map("".join)
+
+
+def _old_shingles(article):
+    """The signature as first written: a tuple of strings hashed per run (the oracle)."""
+    text = f"{article.lead}\n{article.body}"[: related.MAX_SHINGLE_WORDS * 8]
+    words = match_form(text).split()[: related.MAX_SHINGLE_WORDS]
+    if len(words) < related.SHINGLE:
+        words = match_form(article.title).split() + words
+    return frozenset(map(hash, zip(*(words[i:] for i in range(related.SHINGLE)))))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT)
+def test_word_hashes_are_match_forms_words(text):
+    words = match_form(text).split()
+    hashes = related.word_hashes(text).tolist()
+    assert len(hashes) == len(words)
+    # Equal words hash equally, different words differently.
+    assert len(set(zip(words, hashes))) == len(set(words)) == len(set(hashes))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["ủy", "ban", "nhân", "dân", "xã", "Xã", "hoà", "hòa", "x_y"]), max_size=70
+    ),
+    st.lists(st.sampled_from(["ban", "dân", "mới", "xa"]), max_size=70),
+)
+def test_signatures_compare_as_the_tuple_hashes_did(a, b):
+    one, two = " ".join(a), " ".join(b + a[: len(a) // 2])
+    sig = [related.shingles(_article(t)) for t in (one, two)]
+    old = [_old_shingles(_article(t)) for t in (one, two)]
+    assert [len(s) for s in sig] == [len(s) for s in old]
+    assert related.resemblance(*sig) == related.resemblance(*old)
+
+
+def test_a_signature_reads_the_start_of_a_long_body():
+    long = _article(" ".join(f"từ{i}" for i in range(5000)))
+    assert len(related.signature(long)) == related.MAX_SHINGLE_WORDS - related.SHINGLE + 1
+    assert related.signature(_article("")).tolist() == []
 
 
 def test_group_keeps_rank_order_and_joins_the_first_leader():
