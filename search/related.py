@@ -300,7 +300,9 @@ def signature(article: Article) -> np.ndarray:
     for i in range(1, SHINGLE):
         out *= _MIX
         out += words[i : i + runs]
-    return np.unique(out.view(np.int64))
+    out = np.sort(out.view(np.int64))
+    # Unique: np.unique would hash the values first (several times slower here).
+    return out[np.concatenate(([True], out[1:] != out[:-1]))]
 
 
 def word_hashes(text: str) -> np.ndarray:

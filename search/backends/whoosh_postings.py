@@ -231,7 +231,8 @@ def _block_data(m) -> Iterator[tuple[tuple, tuple[int, int, int, bool]]]:
     A W3 block is its length (negative for the last block), its pickled info
     tuple, then its (compressed) pickled data. Whoosh unpickles the info from
     the file itself, which reads it a few bytes per call through the compound
-    file: here each block is read in one call and unpickled from memory.
+    file: here the blocks after the first are read in one call (they end where
+    the term's postings do) and unpickled from memory.
     """
     if not m.is_active():
         return
@@ -240,18 +241,27 @@ def _block_data(m) -> Iterator[tuple[tuple, tuple[int, int, int, bool]]]:
         yield m._data, at
     else:
         yield _ids_and_weights(m._postfile.get(at[0], at[1]), at[2], at[3]), at
-    last, offset, postfile = m._lastblock, m._nextoffset, m._postfile
+    if m._lastblock:
+        return
+    # The term's other blocks, in one read: they end where its postings do.
+    offset = m._nextoffset
+    # Whoosh 2.7 reads a term's length as a 1-tuple (unpack_int without [0]).
+    length = m._length[0] if isinstance(m._length, tuple) else m._length
+    buf = m._postfile.get(offset, m._startoffset + length - offset)
+    block = io.BytesIO(buf)
+    pos, last = 0, False
     while not last:
-        postfile.seek(offset)
-        (length,) = _INT.unpack(postfile.read(_INT.size))
-        last, length = length < 0, abs(length)
-        block = io.BytesIO(postfile.read(length))
+        (size,) = _INT.unpack_from(buf, pos)
+        last = size < 0
+        end = pos + _INT.size + abs(size)
+        if end > len(buf):
+            raise EOFError(f"a posting block ends past its term's postings ({end} > {len(buf)})")
+        block.seek(pos + _INT.size)
         info = pickle.load(block)  # (count, max id, max weight, compression, ...)
         start = block.tell()
-        data = block.read()
-        at = (offset + _INT.size + start, length - start, info[0], bool(info[3]))
-        yield _ids_and_weights(data, info[0], bool(info[3])), at
-        offset += _INT.size + length
+        at = (offset + start, end - start, info[0], bool(info[3]))
+        yield _ids_and_weights(buf[start:end], info[0], bool(info[3])), at
+        pos = end
 
 
 def _one_by_one(m, keep_values: bool) -> tuple[list, list, BlockValues, None]:
