@@ -526,3 +526,37 @@ def test_the_cache_follows_the_index_to_its_next_commit(tmp_path):
         assert hot._key == engine.searcher().key
     finally:
         engine.close_all()
+
+
+@pytest.mark.whoosh_only
+@pytest.mark.parametrize("length", [0x7FFFFF00, -0x7FFFFF00])
+def test_a_block_that_ends_past_its_terms_postings_is_damage(tmp_path, length):
+    """A term's blocks after the first are read in one call, as long as its postings
+    say: a block whose length prefix runs past them is a read error, and a search
+    says the index is damaged."""
+    from search.engine import Engine
+    from search.errors import IndexDamaged
+
+    rng = random.Random(3)
+    ix, _ = open_for_writing(tmp_path)
+    items = [(_article(i, rng), "") for i in range(400)]
+    for _ in write_batches(ix, items, batch_size=400):
+        pass
+    with open_index(tmp_path).searcher() as s:
+        m = s.leaf_searchers()[0][0].reader().postings("text", "nam")
+        m = getattr(m, "child", m)
+        assert not m._lastblock  # "nam" (năm and nam) spans several blocks
+        second = m._postfile.get(m._nextoffset, 48)  # the second block's start
+    (seg,) = tmp_path.glob("*.seg")
+    data = seg.read_bytes()
+    at = data.find(second)
+    assert at > 0 and data.find(second, at + 1) < 0
+    seg.write_bytes(data[:at] + length.to_bytes(4, "big", signed=True) + data[at + 4 :])
+    with open_index(tmp_path).searcher() as s, pytest.raises(EOFError, match="past its term"):
+        postings(s, "text", "nam")
+    engine = Engine(tmp_path)
+    try:
+        with pytest.raises(IndexDamaged, match="vnsearch index --rebuild"):
+            engine.search("nam")
+    finally:
+        engine.close_all()
