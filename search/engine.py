@@ -111,7 +111,7 @@ class Engine:
         self._columns: tuple = (None, None, None)
         self._vocab: Suggester | None = None  # the vocabulary, when no suggester was given
         self._words = _LRU(8192)  # is_word answers, keyed on the index generation
-        self._shingles = _LRU(16384)  # near-duplicate signatures, by generation and document
+        self._shingles = _LRU(16384)  # near-duplicate signatures, by Reader.doc_key
         self._definitions: tuple = (None, {})  # _learned() of one generation
 
     # --- plumbing ----------------------------------------------------------
@@ -706,20 +706,21 @@ class Engine:
             return self._vocab
 
     def _signature(self, s, loaded: dict[int, Article]):
-        """Near-duplicate shingles of a document, cached per index generation.
+        """Near-duplicate shingles of a document, cached on its stored contents
+        (:meth:`Reader.doc_key`: across commits where the backend can tell).
 
         Reading and folding a stored article for them is most of a collapsed
         search's time; popular results come back in search after search. The
         articles read are left in ``loaded``, for the page to show them.
         """
-        key = s.key
 
         def signature(d: int) -> np.ndarray:
-            found = self._shingles.get((key, d))
+            key = s.doc_key(d)
+            found = self._shingles.get(key)
             if found is None:
                 loaded[d] = article = article_at(s, d)
                 found = related_mod.signature(article)
-                self._shingles.put((key, d), found)
+                self._shingles.put(key, found)
             return found
 
         return signature

@@ -254,11 +254,11 @@ def runner() -> CliRunner:
 
 @pytest.fixture(autouse=True, scope="session")
 def _every_term_kept():
-    """Every term's decoded postings may be kept (search/backends/whoosh_postings.py), not
+    """Every term's decoded postings may be kept (search/backends/whoosh_cache.py), not
     only those of 512 articles or more, which these small indexes never reach: each
     Whoosh search of the suite reads its terms from the files once and then from the cache."""
-    from search.backends import whoosh_postings
+    from search.backends import whoosh_cache
 
-    before, whoosh_postings.HOT_MIN_POSTINGS = whoosh_postings.HOT_MIN_POSTINGS, 1
+    before, whoosh_cache.HOT_MIN_POSTINGS = whoosh_cache.HOT_MIN_POSTINGS, 1
     yield
-    whoosh_postings.HOT_MIN_POSTINGS = before
+    whoosh_cache.HOT_MIN_POSTINGS = before

@@ -10,7 +10,7 @@ from whoosh import query as wq
 
 from search.article import Article
 from search.backends.whoosh import WhooshReader
-from search.backends.whoosh_postings import read_postings as postings
+from search.backends.whoosh_cache import read_postings as postings
 from search.fields import CompactPositions
 from search.index import open_for_writing, open_index, write_batches
 from search.plan import ScoreTerm
@@ -396,21 +396,41 @@ def test_recall_looks_for_phrases_only_where_they_can_match_and_finds_the_same(r
 )
 @pytest.mark.parametrize("seed", range(2))
 def test_cached_postings_read_as_the_files_do(segmented, field, text, seed):
-    from search.backends.whoosh_postings import HotTerms, _StoredValues
+    from search.backends.whoosh_cache import HotTerms, _StoredValues
 
     hot, key = HotTerms(min_postings=1), ("whoosh", 1)
     fresh = postings(segmented, field, text)
     postings(segmented, field, text, hot, key)  # read, and kept
-    assert len(hot) == 1
+    assert len(hot) == len(segmented.leaf_searchers())  # a part per segment
     kept = postings(segmented, field, text, hot, key)
     assert isinstance(kept.values, _StoredValues)  # from the cache, not the files
+    _same_postings(kept, fresh, random.Random(seed))
+
+
+def _same_postings(kept, fresh, rng):
     assert np.array_equal(kept.ids, fresh.ids) and kept.ids.dtype == fresh.ids.dtype
     assert np.array_equal(kept.weights, fresh.weights) and kept.weights.dtype == np.float32
-    rng = random.Random(seed)
     for sel in (sorted(rng.sample(range(len(fresh)), rng.randint(1, len(fresh)))), [0]):
         got, want = kept.positions(sel), fresh.positions(sel)
         assert all(np.array_equal(g, w) for g, w in zip(got, want))
     assert list(kept.values) == list(fresh.values)
+
+
+@pytest.mark.parametrize("text", ["can", "bo", "dien"])
+@pytest.mark.parametrize("forget", [0, 1, -1])
+def test_a_term_read_partly_from_the_cache_reads_as_the_files_do(segmented, text, forget):
+    """After a commit a term's kept parts are those of the older segments: the
+    others are read from the files, and the two read together as one list."""
+    from search.backends.whoosh_cache import HotTerms
+
+    hot, key = HotTerms(min_postings=1), ("whoosh", 1)
+    fresh = postings(segmented, "text", text)
+    postings(segmented, "text", text, hot, key)
+    seg = [k[0] for k in hot._entries][forget]
+    hot.nbytes -= hot._entries.pop((seg, "text", text)).nbytes  # as if that segment were new
+    mixed = postings(segmented, "text", text, hot, key)
+    _same_postings(mixed, fresh, random.Random(len(text)))
+    assert (seg, "text", text) in hot._entries  # and its part is kept now
 
 
 @pytest.mark.parametrize(
@@ -422,35 +442,41 @@ def test_cached_postings_read_as_the_files_do(segmented, field, text, seed):
     ],
 )
 def test_cached_ids_and_weights_come_back_exactly(ids, weights, small):
-    from search.backends.whoosh_postings import _Hot
+    from search.backends.whoosh_cache import _Hot
 
     ids_a, weights_a = np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
-    entry = _Hot(ids_a, weights_a, [(0, 100, 50, len(ids), True)])
+    entry = _Hot(ids_a, weights_a, [(100, 50, len(ids), True)])
     assert (entry.weights.dtype == np.float16) is small
-    got = entry.postings(None, "text", "x", keep_values=False)
-    assert got.ids.tolist() == ids and got.weights.tolist() == weights_a.tolist()
+    assert entry.ids().tolist() == ids and entry.weights32().tolist() == weights_a.tolist()
+    assert entry.table(3).tolist() == [[3, 0, 100, 50, len(ids), 1]]
 
 
-def test_the_cache_holds_one_generation_within_its_budget():
-    from search.backends.whoosh_postings import HotTerms, _Hot
+def test_the_cache_keeps_the_followed_readers_segments_within_its_budget():
+    from search.backends.whoosh_cache import HotTerms, _Hot
 
     def entry(n):
-        return _Hot(np.arange(n, dtype=np.int64), np.ones(n, dtype=np.float32), [(0, 0, 1, n, 1)])
+        return _Hot(np.arange(n, dtype=np.int64), np.ones(n, dtype=np.float32), [(0, 1, n, 1)])
 
     size = entry(1000).nbytes
     hot = HotTerms(budget=3 * size, min_postings=1)
+    hot.follow("r1", ["s1", "s2"])
     for t in "abc":
-        hot.put("g1", "text", t, entry(1000))
-    assert hot.get("g1", "text", "a") is not None  # "a" is now the most recently used
-    hot.put("g1", "text", "d", entry(1000))
-    assert [t for t in "abcd" if hot.get("g1", "text", t)] == ["a", "c", "d"]
+        hot.put("s1", "text", t, entry(1000))
+    assert hot.get("s1", "text", "a") is not None  # "a" is now the most recently used
+    hot.put("s1", "text", "d", entry(1000))
+    assert [t for t in "abcd" if hot.get("s1", "text", t)] == ["a", "c", "d"]
     assert hot.nbytes <= hot.budget
-    hot.put("g1", "text", "big", entry(10_000))  # more than the whole budget: not kept
-    assert hot.get("g1", "text", "big") is None and len(hot) == 3
-    assert hot.get("g2", "text", "a") is None  # another generation's reader
-    hot.put("g2", "text", "e", entry(1000))
-    assert len(hot) == 1 and hot.get("g1", "text", "a") is None and hot.get("g2", "text", "e")
-    assert hot.nbytes == size
+    hot.put("s1", "text", "big", entry(10_000))  # more than the whole budget: not kept
+    assert hot.get("s1", "text", "big") is None and len(hot) == 3
+    hot.put("s9", "text", "e", entry(10))  # a segment the followed reader lacks
+    assert hot.get("s9", "text", "e") is None
+    # The next commit's reader: s1 merged away, s2 kept, s3 new.
+    hot.put("s2", "text", "f", entry(10))
+    hot.follow("r2", ["s2", "s3"])
+    assert hot.get("s1", "text", "a") is None and hot.get("s2", "text", "f") is not None
+    assert len(hot) == 1 and hot.nbytes == entry(10).nbytes
+    hot.follow("r2", ["s4"])  # the same reader again: nothing changes
+    assert len(hot) == 1
 
 
 _CACHE_QUERIES = [
@@ -501,6 +527,14 @@ def test_searches_answer_the_same_from_the_cache(random_engine):
         cached.close_all()
 
 
+def kept_segments(engine) -> set[str]:
+    """The segment ids of the engine's current reader."""
+    return {
+        leaf.reader().segment().segment_id()
+        for leaf, _ in engine.searcher().searcher.leaf_searchers()
+    }
+
+
 def test_the_cache_follows_the_index_to_its_next_commit(tmp_path):
     from search.engine import Engine
 
@@ -520,10 +554,58 @@ def test_the_cache_follows_the_index_to_its_next_commit(tmp_path):
         ]
         for _ in write_batches(open_index(tmp_path), added, batch_size=5):
             pass
+        old = {k for k in hot._entries if k[0] in kept_segments(engine)}
+        for _ in write_batches(open_index(tmp_path), added, batch_size=5):
+            pass
         r = engine.search("cán bộ", per_page=50)
         assert r.total == before + 5
         assert {f"n{i}" for i in range(5)} <= {h.id for h in r.hits}
         assert hot._key == engine.searcher().key
+        # The segments the commit left as they were keep their parts.
+        now = kept_segments(engine)
+        assert {k for k in old if k[0] in now} <= set(hot._entries)
+        assert all(k[0] in now for k in hot._entries)
+    finally:
+        engine.close_all()
+
+
+def test_a_documents_key_outlives_the_commits_that_keep_its_segment(tmp_path):
+    """Near-duplicate signatures are kept on Reader.doc_key: a commit recomputes
+    them only for the documents of the segments it wrote (new or merged)."""
+    from search.engine import Engine
+
+    rng = random.Random(11)
+    ix, _ = open_for_writing(tmp_path)
+    for _ in write_batches(ix, [(_article(i, rng), "") for i in range(300)], batch_size=100):
+        pass
+    engine = Engine(tmp_path)
+    try:
+        s = engine.searcher()
+        before = {s.stored(d)["id"]: s.doc_key(d) for d in s.live_ids().tolist()}
+        assert len(set(before.values())) == len(before)  # one key per document
+        first = [h.id for h in engine.search("cán bộ", per_page=10).hits]
+        kept = len(engine._shingles._d)
+        assert kept >= 10
+        added = [
+            (
+                Article(
+                    id=f"n{i}", title="Tòa nhà mới", body="tòa nhà mới " * 9, content_hash=f"n{i}"
+                ),
+                "",
+            )
+            for i in range(5)
+        ]
+        for _ in write_batches(open_index(tmp_path), added, batch_size=5):
+            pass
+        s = engine.searcher()
+        after = {s.stored(d)["id"]: s.doc_key(d) for d in s.live_ids().tolist()}
+        now = kept_segments(engine)
+        same = [i for i in before if after[i] == before[i]]
+        assert same and all(after[i][0] in now for i in same)
+        moved = [i for i in before if after[i] != before[i]]  # their segment was merged
+        assert all(before[i][0] not in now for i in moved)
+        assert [h.id for h in engine.search("cán bộ", per_page=10).hits] == first
+        assert len(engine._shingles._d) - kept <= len(moved)
     finally:
         engine.close_all()
 

@@ -67,6 +67,10 @@ class Reader(Protocol):
     def stored(self, docnum: int) -> dict:
         """The stored fields of a document: id, hash, doc (compressed JSON), alias_hashes."""
 
+    def doc_key(self, docnum: int) -> tuple:
+        """A key of the document's stored contents, the same for as long as they are
+        (across commits where the backend can tell), for caches of what they give."""
+
     def docnum(self, field: str, value: str) -> int | None:
         """The document number of the live article whose ``field`` (id, aliases) is ``value``."""
 

@@ -7,6 +7,7 @@ and the writer live in ``search/index.py``; the posting-list reader in
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -16,7 +17,8 @@ from whoosh.index import FileIndex
 
 from .. import index as wi
 from ..scoring import TermPostings
-from .whoosh_postings import HotTerms, read_postings, segment_postings
+from .whoosh_cache import HotTerms, read_postings
+from .whoosh_postings import segment_postings
 
 
 class WhooshReader:
@@ -31,11 +33,14 @@ class WhooshReader:
         self.size = r.doc_count_all()
         # The segments' random ids too: an index made again in the same folder
         # may reach the same generation and counts with other contents.
+        leaves = searcher.leaf_searchers()
         segments = tuple(
             seg.segment_id() if seg is not None else ""
-            for seg in (leaf.reader().segment() for leaf, _ in searcher.leaf_searchers())
+            for seg in (leaf.reader().segment() for leaf, _ in leaves)
         )
         self.key = ("whoosh", r.generation(), self.size, r.doc_count(), segments)
+        self._segments = segments
+        self._offsets = [offset for _, offset in leaves]
 
     def doc_count(self) -> int:
         """Number of live articles."""
@@ -52,7 +57,7 @@ class WhooshReader:
     def postings(self, field: str, text: str) -> TermPostings:
         """One term's postings as arrays."""
         hot = self._hot if self._hot is not None and self._hot.budget else None
-        return read_postings(self.searcher, field, text, hot, self.key)
+        return read_postings(self.searcher, field, text, hot, self.key, self._segments)
 
     def doc_frequency(self, field: str, text: str) -> int:
         """Number of documents holding the term."""
@@ -97,6 +102,12 @@ class WhooshReader:
     def stored(self, docnum: int) -> dict:
         """The stored fields of a document."""
         return self.searcher.stored_fields(docnum)
+
+    def doc_key(self, docnum: int) -> tuple:
+        """The document's segment and number in it: a segment never changes once written."""
+        k = bisect_right(self._offsets, docnum) - 1
+        segment = self._segments[k]
+        return (segment, docnum - self._offsets[k]) if segment else (self.key, docnum)
 
     def docnum(self, field: str, value: str) -> int | None:
         """The document whose ``field`` holds ``value``."""

@@ -1,5 +1,4 @@
-"""Whoosh posting lists read as arrays: W3 blocks decoded whole, positions on demand,
-and the most common terms' ids and weights kept decoded for the index generation.
+"""Whoosh posting lists read as arrays: W3 blocks decoded whole, positions on demand.
 
 Whoosh decodes a posting list one Python call per posting; here each W3 block
 is unpickled at once (its values, the encoded positions, only when a phrase
@@ -9,13 +8,10 @@ asks for them), and the result is numpy arrays.
 from __future__ import annotations
 
 import io
-import logging
 import pickle
 import struct
-import threading
 import zlib
 from bisect import bisect_right
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from operator import itemgetter
 
@@ -23,8 +19,6 @@ import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
 from ..scoring import TermPostings, decode_positions
-
-log = logging.getLogger(__name__)
 
 try:  # the block layout of Whoosh's (and whoosh3's) W3 codec
     from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -79,7 +73,7 @@ class BlockValues(Sequence):
 
     def __init__(self) -> None:
         self._starts: list[int] = []
-        self._parts: list = []  # a block's values, or its data still pickled (_Pickled)
+        self._parts: list = []  # a block's values, or what reads them (Lazy)
         self._size = 0
 
     def add(self, part, n: int) -> None:
@@ -100,7 +94,7 @@ class BlockValues(Sequence):
 
     def _part(self, k: int) -> tuple:
         part = self._parts[k]
-        if isinstance(part, _Pickled):
+        if isinstance(part, Lazy):
             part = self._parts[k] = part.values()
         return part
 
@@ -141,7 +135,17 @@ class WhooshPostings(TermPostings):
         return decode_positions(self.values.take(sel))
 
 
-class _Pickled:
+class Lazy:
+    """A block's values not read yet (:class:`BlockValues` calls ``values()`` when asked)."""
+
+    __slots__ = ()
+
+    def values(self) -> tuple:
+        """The block's values."""
+        raise NotImplementedError
+
+
+class _Pickled(Lazy):
     """A block's pickled data tuple (zlib-compressed or not), its values not yet unpickled."""
 
     __slots__ = ("at", "compressed", "data")
@@ -287,171 +291,3 @@ def segment_postings(m, keep_values: bool) -> tuple[list, list, BlockValues, lis
         m = m.child
     fast = W3LeafMatcher is not None and isinstance(m, W3LeafMatcher)
     return (_blocks if fast else _one_by_one)(m, keep_values)
-
-
-def read_postings(searcher, field: str, text: str, hot: HotTerms | None = None, key=None):
-    """One term's postings across the index's segments, as arrays.
-
-    Deleted documents may be included: callers combine with the live mask.
-    Positions are kept (encoded) for fields that have them, for phrase checks.
-    ``hot``: the cache of common terms' decoded postings, for the index
-    generation ``key`` (the searcher's).
-    """
-    keep_values = searcher.schema[field].format.supports("positions")
-    if hot is not None:
-        entry = hot.get(key, field, text)
-        if entry is not None:
-            return entry.postings(searcher, field, text, keep_values)
-    ids: list[np.ndarray] = []
-    weights: list[np.ndarray] = []
-    values = BlockValues()
-    blocks: list | None = []
-    for k, (leaf, offset) in enumerate(searcher.leaf_searchers()):
-        reader = leaf.reader()
-        if (field, text) not in reader:
-            continue
-        i, w, v, where = segment_postings(reader.postings(field, text), keep_values)
-        ids += [a + offset for a in i]
-        weights += w
-        values.extend(v)
-        if where is None or blocks is None:
-            blocks = None  # not W3 blocks: nothing to find again
-        else:
-            blocks += [(k, *at) for at in where]
-    if not ids:
-        return TermPostings(_EMPTY[0], _EMPTY[1], [])
-    got = WhooshPostings(np.concatenate(ids), np.concatenate(weights), values)
-    if hot is not None and blocks and len(got.ids) >= hot.min_postings:
-        hot.put(key, field, text, _Hot(got.ids, got.weights, blocks))
-    return got
-
-
-# Terms with fewer postings are read again when asked: that costs little.
-HOT_MIN_POSTINGS = 512
-# Memory for decoded postings, per process (about 4 bytes a posting): at
-# 100,000 articles every term this common would take about 210 MB.
-HOT_BUDGET = 128 << 20
-
-
-class _Hot:
-    """A common term's decoded ids and weights, kept small, and where each of
-    its blocks lies (to read a block's positions again when a phrase asks)."""
-
-    __slots__ = ("blocks", "deltas", "first", "nbytes", "weights")
-
-    def __init__(self, ids: np.ndarray, weights: np.ndarray, blocks: list[tuple]):
-        # Ids ascend: kept as the first and the gaps, two bytes each where they fit.
-        self.first = int(ids[0])
-        gaps = np.diff(ids)
-        self.deltas = gaps.astype(np.uint16 if not len(gaps) or gaps.max() < 1 << 16 else np.int64)
-        half = weights.astype(np.float16)
-        same = np.array_equal(half.astype(np.float32), weights)
-        self.weights = half if same else weights
-        # (segment, posting where the block starts, offset, length, postings, compressed)
-        counts = np.array([b[3] for b in blocks], dtype=np.int64)
-        starts = np.cumsum(counts) - counts
-        self.blocks = np.array(
-            [(b[0], st, *b[1:]) for b, st in zip(blocks, starts.tolist())],
-            dtype=np.int64,
-        )
-        self.nbytes = self.deltas.nbytes + self.weights.nbytes + self.blocks.nbytes + 200
-
-    def postings(self, searcher, field: str, text: str, keep_values: bool) -> TermPostings:
-        """The postings as :func:`read_postings` reads them, positions read from ``searcher``'s files."""
-        ids = np.empty(len(self.deltas) + 1, dtype=np.int64)
-        ids[0] = self.first
-        np.cumsum(self.deltas, dtype=np.int64, out=ids[1:])
-        ids[1:] += self.first
-        weights = self.weights.astype(np.float32)
-        values = _StoredValues(self.blocks, searcher, field, text) if keep_values else BlockValues()
-        return WhooshPostings(ids, weights, values)
-
-
-class _StoredValues(BlockValues):
-    """A cached term's values: each block read again from its segment's postings
-    file (this thread's searcher) when one of its values is first asked for."""
-
-    def __init__(self, blocks: np.ndarray, searcher, field: str, text: str):
-        super().__init__()
-        self._blocks = blocks
-        self._starts = blocks[:, 1].tolist()
-        self._parts = [None] * len(blocks)
-        self._size = int(blocks[-1, 1] + blocks[-1, 4])
-        self._searcher, self._field, self._text = searcher, field, text
-        self._files: dict[int, object] = {}
-
-    def _part(self, k: int) -> tuple:
-        part = self._parts[k]
-        if part is None:
-            leaf, _, offset, length, count, compressed = self._blocks[k].tolist()
-            data = self._file(leaf).get(offset, length)
-            if compressed:
-                data = zlib.decompress(data)
-            got = _ids_and_weights(data, count)
-            part = got[2].values() if isinstance(got[2], _Pickled) else got[2]
-            self._parts[k] = part
-        return part
-
-    def _file(self, leaf: int):
-        # The segment's postings file as this thread's searcher opened it.
-        if leaf not in self._files:
-            reader = self._searcher.leaf_searchers()[leaf][0].reader()
-            m = reader.postings(self._field, self._text)
-            self._files[leaf] = (m.child if isinstance(m, FilterMatcher) else m)._postfile
-        return self._files[leaf]
-
-
-class HotTerms:
-    """Common terms' decoded postings, for one index generation, shared by every
-    thread's reader (a least recently used set within a memory budget).
-
-    A common syllable's posting list costs milliseconds to decode in Python
-    (its blocks unpickled) and most queries hold some: they are decoded once
-    per generation, not once per search.
-    """
-
-    def __init__(self, budget: int = HOT_BUDGET, min_postings: int | None = None):
-        self.budget = budget
-        self.min_postings = HOT_MIN_POSTINGS if min_postings is None else min_postings
-        self._lock = threading.Lock()
-        self._key = None
-        self._entries: OrderedDict[tuple[str, str], _Hot] = OrderedDict()
-        self.nbytes = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key, field: str, text: str) -> _Hot | None:
-        """The term's entry if cached for generation ``key``."""
-        with self._lock:
-            if key != self._key:
-                return None
-            entry = self._entries.get((field, text))
-            if entry is not None:
-                self._entries.move_to_end((field, text))
-            return entry
-
-    def put(self, key, field: str, text: str, entry: _Hot) -> None:
-        """Keep the term's entry for generation ``key`` (another generation's entries are dropped)."""
-        if entry.nbytes > self.budget:
-            return
-        with self._lock:
-            if key != self._key:
-                # Another generation: the cache follows the reader that asks
-                # (threads still on the older one move to the newer at their next search).
-                if self._entries:
-                    log.debug(
-                        "postings cache: %d terms (%d bytes) of an older generation dropped",
-                        len(self._entries),
-                        self.nbytes,
-                    )
-                self._key, self.nbytes = key, 0
-                self._entries.clear()
-            old = self._entries.pop((field, text), None)
-            if old is not None:
-                self.nbytes -= old.nbytes
-            self._entries[(field, text)] = entry
-            self.nbytes += entry.nbytes
-            while self.nbytes > self.budget:
-                _, dropped = self._entries.popitem(last=False)
-                self.nbytes -= dropped.nbytes

@@ -428,6 +428,10 @@ class XapianReader:
         """The stored fields of a document."""
         return _stored(self.db.get_document(int(docnum) + 1).get_data())
 
+    def doc_key(self, docnum: int) -> tuple:
+        """The document in this revision (a replaced document keeps its docid)."""
+        return (self.key, docnum)
+
     def docnum(self, field: str, value: str) -> int | None:
         """The document whose ``field`` (id, aliases) holds ``value``."""
         t = term(field, value)
