@@ -18,7 +18,10 @@ Systems, on the same articles and the same query set (``bench queries``' seeded 
 vn-whoosh keeps common terms' decoded postings for the index generation, and the
 passes below repeat the same queries: its "first sight" figure is a new engine whose
 cache the next 100 queries of the seeded set (not timed) filled, then each query of
-the set timed once, as a serving process meets a query it has not seen.
+the set timed once, as a serving process meets a query it has not seen. Its "after a
+commit" figure: an engine over a copy of the index that answered the set and those 100
+queries, then a commit of 5 articles (copies of stored ones under new ids), then each
+query of the set timed once, as a site whose crawler commits meets its next searches.
 
 vnsearch's searches are the full ones (all six facets, timeline, snippets,
 suggestion); tantivy and SQLite count the province facet; plain Whoosh returns 10 ids.
@@ -41,6 +44,7 @@ and prints a markdown table.
 from __future__ import annotations
 
 import cProfile
+import dataclasses
 import io
 import json
 import pstats
@@ -125,6 +129,43 @@ def first_sight(index: Path, queries: list[dict], others: list[dict]) -> dict:
     finally:
         _close(engine)
     return {"query_wall_ms": common.summary_ms(wall), "warmed_by": len(others), "cache": cached}
+
+
+# Articles a commit adds for the "after a commit" figure.
+COMMITTED = 5
+
+
+def after_commit(index: Path, queries: list[dict], others: list[dict], copy: Path) -> dict:
+    """vn-whoosh meeting each query once right after a commit (module docstring), on ``copy``."""
+    from search.backends.base import article_at
+    from search.engine import open_engine
+    from search.index import open_index, write_batches
+
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(index, copy)
+    engine = open_engine(copy)
+    try:
+        for item in [*queries, *others]:
+            engine.search(item["q"], province=item["province"], per_page=10)
+        s = engine.searcher()
+        added = []
+        for d in s.live_ids()[:COMMITTED].tolist():
+            new = f"bench-commit/{d}"
+            added.append((dataclasses.replace(article_at(s, d), id=new, content_hash=new), ""))
+        for _ in write_batches(open_index(copy), added, batch_size=COMMITTED):
+            pass
+        wall = []
+        for item in queries:
+            t0 = time.perf_counter()
+            engine.search(item["q"], province=item["province"], per_page=10)
+            wall.append(time.perf_counter() - t0)
+        hot = engine.source().hot
+        kept = {"entries": len(hot), "mb": round(hot.nbytes / 2**20, 1)}
+    finally:
+        _close(engine)
+        shutil.rmtree(copy, ignore_errors=True)
+    return {"query_wall_ms": common.summary_ms(wall), "committed": len(added), "cache": kept}
 
 
 def parity(queries: list[dict], answers: dict) -> dict:
@@ -357,6 +398,8 @@ def bench_backends(
         _close(e)
     sight = first_sight(dirs["vn-whoosh"], queries, others)
     print(f"  vn-whoosh first sight: {sight}", flush=True)
+    committed = after_commit(dirs["vn-whoosh"], queries, others, work / f"vn-whoosh-commit-{t}")
+    print(f"  vn-whoosh after a commit: {committed}", flush=True)
     sizes[NOCACHE] = sizes["vn-whoosh"]
     for p in plain.values():
         p.close()
@@ -396,6 +439,7 @@ def bench_backends(
             }
         if s == "vn-whoosh":
             fig["first_sight"] = sight
+            fig["after_commit"] = committed
         if s == NOCACHE:
             fig["ingest_subset"] = "as vn-whoosh (the same index)"
         if s == "vn-xapian-2shards":

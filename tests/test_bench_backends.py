@@ -110,3 +110,15 @@ def test_first_sight_times_each_query_once_after_others_filled_the_cache(index_d
     assert got["query_wall_ms"]["p95_ms"] > 0
     # The suite keeps every term (conftest): those of the four queries at least.
     assert got["cache"]["terms"] >= 8
+
+
+@pytest.mark.whoosh_only  # segments and the cache kept across commits are the Whoosh backend's
+def test_after_a_commit_times_each_query_once_on_a_copy(index_dir, tmp_path):
+    queries = [{"q": q, "province": None} for q in ("cán bộ", "can bo cap xa", "UBND")]
+    others = [{"q": "nông thôn", "province": None}]
+    before = sorted(p.name for p in index_dir.iterdir())
+    got = B.after_commit(index_dir, queries, others, tmp_path / "copy")
+    assert got["committed"] == B.COMMITTED and got["query_wall_ms"]["n"] == 3
+    assert got["cache"]["entries"] > 0  # the older segments' entries outlived the commit
+    assert sorted(p.name for p in index_dir.iterdir()) == before  # the index itself untouched
+    assert not (tmp_path / "copy").exists()
