@@ -535,14 +535,19 @@ def kept_segments(engine) -> set[str]:
     }
 
 
-def test_the_cache_follows_the_index_to_its_next_commit(tmp_path):
+def _engine_of_300(path, seed: int):
+    """An engine over 300 articles written in three batches (three segments at first)."""
     from search.engine import Engine
 
-    rng = random.Random(5)
-    ix, _ = open_for_writing(tmp_path)
+    rng = random.Random(seed)
+    ix, _ = open_for_writing(path)
     for _ in write_batches(ix, [(_article(i, rng), "") for i in range(300)], batch_size=100):
         pass
-    engine = Engine(tmp_path)
+    return Engine(path)
+
+
+def test_the_cache_follows_the_index_to_its_next_commit(tmp_path):
+    engine = _engine_of_300(tmp_path, 5)
     try:
         hot = engine.source().hot
         assert hot.min_postings == 1  # conftest
@@ -572,13 +577,7 @@ def test_the_cache_follows_the_index_to_its_next_commit(tmp_path):
 def test_a_documents_key_outlives_the_commits_that_keep_its_segment(tmp_path):
     """Near-duplicate signatures are kept on Reader.doc_key: a commit recomputes
     them only for the documents of the segments it wrote (new or merged)."""
-    from search.engine import Engine
-
-    rng = random.Random(11)
-    ix, _ = open_for_writing(tmp_path)
-    for _ in write_batches(ix, [(_article(i, rng), "") for i in range(300)], batch_size=100):
-        pass
-    engine = Engine(tmp_path)
+    engine = _engine_of_300(tmp_path, 11)
     try:
         s = engine.searcher()
         before = {s.stored(d)["id"]: s.doc_key(d) for d in s.live_ids().tolist()}
