@@ -25,7 +25,6 @@ import numpy as np
 from .analysis import analyze, fold_chars
 from .article import Article
 from .backends.base import article_at
-from .extract.text import match_form
 from .scoring import K1, B, Lengths
 
 log = logging.getLogger(__name__)
@@ -316,12 +315,14 @@ def word_hashes(text: str) -> np.ndarray:
     codes = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     if not len(codes):
         return np.zeros(0, dtype=np.uint64)
-    if int(codes.max()) >= len(_ALNUM):  # beyond the BMP (emoji, rare scripts): strings
-        return np.fromiter((hash(w) for w in match_form(text).split()), dtype=np.int64).view(
-            np.uint64
-        )
     # Word characters are those of the regex's \w but "_": what match_form keeps.
-    word = _ALNUM[codes]
+    beyond = codes >= len(_ALNUM)  # past the BMP (emoji, rare scripts): asked one by one
+    if beyond.any():
+        word = np.zeros(len(codes), dtype=bool)
+        word[~beyond] = _ALNUM[codes[~beyond]]
+        word[beyond] = [chr(c).isalnum() for c in codes[beyond].tolist()]
+    else:
+        word = _ALNUM[codes]
     at = np.flatnonzero(word)
     if not len(at):
         return np.zeros(0, dtype=np.uint64)

@@ -284,6 +284,23 @@ def test_signatures_compare_as_the_tuple_hashes_did(a, b):
     assert related.resemblance(*sig) == related.resemblance(*old)
 
 
+@pytest.mark.parametrize(
+    "text, same",
+    [
+        # An emoji is no word, and a text holding one hashes its words as any other text.
+        ("xã 😀 huyện", "xã huyện"),
+        ("😀xã😀huyện😀", "xã huyện"),
+        # Letters past the BMP are a word; the words beside them hash as anywhere.
+        ("𝐀𝐁 xã", "ab xã"),
+    ],
+)
+def test_words_hash_alike_beside_characters_past_the_bmp(text, same):
+    got, want = related.word_hashes(text).tolist(), related.word_hashes(same).tolist()
+    assert len(got) == len(want) == len(match_form(text).split())
+    assert got[-1] == want[-1]
+    assert (got == want) is ("𝐀" not in text)
+
+
 def test_a_signature_reads_the_start_of_a_long_body():
     long = _article(" ".join(f"từ{i}" for i in range(5000)))
     assert len(related.signature(long)) == related.MAX_SHINGLE_WORDS - related.SHINGLE + 1
