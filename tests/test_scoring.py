@@ -479,6 +479,31 @@ def test_the_cache_keeps_the_followed_readers_segments_within_its_budget():
     assert len(hot) == 1
 
 
+def test_the_cache_counts_about_the_memory_it_holds():
+    """The budget is in bytes held: each entry's arrays, objects and key (absent
+    terms share one entry), within a third of what tracemalloc sees."""
+    import tracemalloc
+
+    from search.backends.whoosh_cache import _ABSENT, HotTerms, _Hot
+
+    ids = np.arange(0, 2000, 3, dtype=np.int64)
+    weights = np.ones(len(ids), dtype=np.float32)
+    hot = HotTerms(budget=1 << 40, min_postings=1)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(2000):
+            for seg in ("s1", "s2", "s3"):
+                hot.put(seg, "text", f"t{i}", _ABSENT)
+            # Small parts: what an entry costs beyond its data is most of it.
+            hot.put("s4", "text", f"t{i}", _Hot(ids[:2], weights[:2], [(0, 10, 2, 1)]))
+            hot.put("s5", "text", f"t{i}", _Hot(ids[:40], weights[:40], [(0, 10, 40, 1)]))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert 0.75 < held / hot.nbytes < 1.33
+
+
 _CACHE_QUERIES = [
     "cán bộ cấp xã",
     '"điện biên" "thủy lợi" -"quy định"',

@@ -88,7 +88,7 @@ def read_postings(
     if hot is not None and total >= hot.min_postings:
         for seg, part in zip(segments, read):
             if seg and part is not None:
-                hot.put(seg, field, text, _Hot(*part))
+                hot.put(seg, field, text, _Hot(*part) if len(part[0]) else _ABSENT)
     return got
 
 
@@ -146,7 +146,7 @@ class _Hot:
         self.blocks = np.array(
             [(st, *b) for b, st in zip(blocks, starts.tolist())], dtype=np.int64
         ).reshape(-1, 5)
-        self.nbytes = self.deltas.nbytes + self.weights.nbytes + self.blocks.nbytes + 200
+        self.nbytes = self.deltas.nbytes + self.weights.nbytes + self.blocks.nbytes + _ENTRY_BYTES
 
     def ids(self) -> np.ndarray:
         """The ids in the segment."""
@@ -164,6 +164,15 @@ class _Hot:
     def table(self, leaf: int) -> np.ndarray:
         """The blocks as :class:`_StoredValues` reads them, in the searcher's ``leaf``."""
         return np.column_stack([np.full(len(self.blocks), leaf, dtype=np.int64), self.blocks])
+
+
+# What an entry holds besides its arrays' data (measured with tracemalloc: the
+# object, three arrays, the key and its place in the table), and an absent one's.
+_ENTRY_BYTES = 600
+_ABSENT_BYTES = 200
+# A term a segment lacks: one entry shared by every such (segment, term).
+_ABSENT = _Hot(*_EMPTY, [])
+_ABSENT.nbytes = _ABSENT_BYTES
 
 
 class _StoredValues(BlockValues):
