@@ -111,6 +111,22 @@ def time_queries(systems: dict, queries: list[dict], repeat: int, servers=None) 
     }
 
 
+def _each_once(engine, queries: list[dict]) -> list[float]:
+    """Seconds of each query's search, each run once."""
+    wall = []
+    for item in queries:
+        t0 = time.perf_counter()
+        engine.search(item["q"], province=item["province"], per_page=10)
+        wall.append(time.perf_counter() - t0)
+    return wall
+
+
+def _cache_held(engine) -> dict | None:
+    """What Whoosh's cache of common terms holds (None on another backend)."""
+    hot = getattr(engine.source(), "hot", None)
+    return {"entries": len(hot), "mb": round(hot.nbytes / 2**20, 1)} if hot is not None else None
+
+
 def first_sight(index: Path, queries: list[dict], others: list[dict], repeat: int = 3) -> dict:
     """vn-whoosh meeting each query once, its cache filled by ``others`` (module docstring):
     ``repeat`` new engines, each query's median over them."""
@@ -120,20 +136,9 @@ def first_sight(index: Path, queries: list[dict], others: list[dict], repeat: in
     for _ in range(repeat):
         engine = open_engine(index)
         try:
-            for item in others:
-                engine.search(item["q"], province=item["province"], per_page=10)
-            wall = []
-            for item in queries:
-                t0 = time.perf_counter()
-                engine.search(item["q"], province=item["province"], per_page=10)
-                wall.append(time.perf_counter() - t0)
-            runs.append(wall)
-            hot = getattr(engine.source(), "hot", None)  # Whoosh's cache of common terms
-            cached = (
-                {"entries": len(hot), "mb": round(hot.nbytes / 2**20, 1)}
-                if hot is not None
-                else None
-            )
+            _each_once(engine, others)
+            runs.append(_each_once(engine, queries))
+            cached = _cache_held(engine)
         finally:
             _close(engine)
     wall = [statistics.median(times) for times in zip(*runs)]
@@ -160,8 +165,7 @@ def after_commit(index: Path, queries: list[dict], others: list[dict], copy: Pat
     shutil.copytree(index, copy)
     engine = open_engine(copy)
     try:
-        for item in [*queries, *others]:
-            engine.search(item["q"], province=item["province"], per_page=10)
+        _each_once(engine, [*queries, *others])
         s = engine.searcher()
         added = []
         for d in s.live_ids()[:COMMITTED].tolist():
@@ -169,13 +173,8 @@ def after_commit(index: Path, queries: list[dict], others: list[dict], copy: Pat
             added.append((dataclasses.replace(article_at(s, d), id=new, content_hash=new), ""))
         for _ in write_batches(open_index(copy), added, batch_size=COMMITTED):
             pass
-        wall = []
-        for item in queries:
-            t0 = time.perf_counter()
-            engine.search(item["q"], province=item["province"], per_page=10)
-            wall.append(time.perf_counter() - t0)
-        hot = engine.source().hot
-        kept = {"entries": len(hot), "mb": round(hot.nbytes / 2**20, 1)}
+        wall = _each_once(engine, queries)
+        kept = _cache_held(engine)
     finally:
         _close(engine)
         shutil.rmtree(copy, ignore_errors=True)

@@ -17,7 +17,7 @@ from whoosh.index import FileIndex
 
 from .. import index as wi
 from ..scoring import TermPostings
-from .whoosh_cache import HotTerms, read_postings
+from .whoosh_cache import HotTerms, read_postings, segment_id
 from .whoosh_postings import segment_postings
 
 
@@ -34,10 +34,7 @@ class WhooshReader:
         # The segments' random ids too: an index made again in the same folder
         # may reach the same generation and counts with other contents.
         leaves = searcher.leaf_searchers()
-        segments = tuple(
-            seg.segment_id() if seg is not None else ""
-            for seg in (leaf.reader().segment() for leaf, _ in leaves)
-        )
+        segments = tuple(segment_id(leaf) for leaf, _ in leaves)
         self.key = ("whoosh", r.generation(), self.size, r.doc_count(), segments)
         self._segments = segments
         self._offsets = [offset for _, offset in leaves]

@@ -44,7 +44,7 @@ def read_postings(
     keep_values = searcher.schema[field].format.supports("positions")
     leaves = searcher.leaf_searchers()
     if segments is None:
-        segments = [_segment_id(leaf) for leaf, _ in leaves]
+        segments = [segment_id(leaf) for leaf, _ in leaves]
     if hot is not None:
         hot.follow(key, segments)
         cached = [hot.get(seg, field, text) if seg else None for seg in segments]
@@ -92,7 +92,8 @@ def read_postings(
     return got
 
 
-def _segment_id(leaf) -> str:
+def segment_id(leaf) -> str:
+    """The random id of a leaf searcher's segment ("" when it has none)."""
     seg = leaf.reader().segment()
     return seg.segment_id() if seg is not None else ""
 
