@@ -352,7 +352,7 @@ def _alias_forms(syllables: list[str]) -> list[tuple[str, ...]]:
 def truth_from_index(index_dir: Path) -> Truth:
     """The ground truth of every article stored in the index (read once)."""
     from search.index import open_index
-    from search.schema import load_article
+    from search.stored import load_article
 
     ix = open_index(index_dir)
     with ix.searcher() as s:

@@ -41,7 +41,8 @@ from .index import (
     stamp,
     write_lock,
 )
-from .schema import SCHEMA_VERSION, load_article
+from .schema import SCHEMA_VERSION
+from .stored import load_article
 from .vocab import Vocabulary, vocab_path
 
 log = logging.getLogger(__name__)

@@ -47,7 +47,8 @@ from .errors import (
     WriteFailed,
     write_reason,
 )
-from .schema import SCHEMA_VERSION, build_schema, document, load_article
+from .schema import SCHEMA_VERSION, build_schema, document
+from .stored import load_article
 
 log = logging.getLogger(__name__)
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import zlib
-
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from . import abbrev
 from .analysis import VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, fold, syllables
 from .article import Article
 from .fields import PreparedText, analysed_terms
+from .stored import pack
 
 # Bump whenever a field, an analyzer or the stored form changes: an index with
 # another version is rebuilt, never read with the wrong analysis.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+# The versions a Xapian index may have: 5 changed only how the Whoosh backend
+# stores accent-exact positions (search/fields.py, RelativePositions).
+XAPIAN_SCHEMA_VERSIONS = (4, 5)
 
 
 def build_schema() -> Schema:
@@ -28,8 +29,9 @@ def build_schema() -> Schema:
         title=PreparedText(VietnameseAnalyzer(fold=True)),
         # Accent-exact (tone-canonical) syllables of all prose, at the same
         # positions as in ``text``: a syllable typed with accents matches here,
-        # and a word may mix exact and folded syllables.
-        exact=PreparedText(VietnameseAnalyzer(fold=False)),
+        # and a word may mix exact and folded syllables. Stored as which of
+        # the folded syllable's positions they are (RelativePositions).
+        exact=PreparedText(VietnameseAnalyzer(fold=False), relative="text"),
         # pyvi's compound words of all prose, folded ("can_bo"): a ranking signal.
         words=PreparedText(WordsAnalyzer(), positions=False),
         policy_refs=KEYWORD(commas=True, lowercase=False, scorable=True, field_boost=3.0),
@@ -81,7 +83,7 @@ def prepared_fields(article: Article, words: str) -> dict:
         "exact": analysed_terms(SCHEMA["exact"], exact),
         "words": analysed_terms(SCHEMA["words"], compound_words(words)),
         "defines": ",".join(sorted({abbrev.encode(d) for d in abbrev.definitions(article.text())})),
-        "doc": zlib.compress(article.dumps().encode("utf-8"), 6),
+        "doc": pack(article),
     }
 
 
@@ -117,8 +119,3 @@ def document(
         doc["alias_hashes"] = dict(aliases)
     # Empty values are left out: an empty ID term would count as a facet value.
     return {k: v for k, v in doc.items() if v != "" and v != ()}
-
-
-def load_article(stored: dict) -> Article:
-    """The Article of a stored Whoosh document."""
-    return Article.from_dict(json.loads(zlib.decompress(stored["doc"]).decode("utf-8")))

@@ -157,6 +157,45 @@ def decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return owners, positions
 
 
+# RelativePositions' leading bytes (search/fields.py).
+_SAME, _SUBSET = ord("="), ord("~")
+
+
+def decode_relative(
+    values: list[bytes], owners: np.ndarray, positions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(posting index, position) of every position in ``values`` (RelativePositions bytes),
+    given (posting index, position) of each posting's folded term, in posting and
+    position order (as :func:`decode_positions` gives them).
+
+    A value is ``=`` (all the folded positions) or ``~`` and a bitmap over them,
+    least significant bit first (search/fields.py); ValueError for any other
+    (damaged) value.
+    """
+    n = len(values)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    counts = np.bincount(owners, minlength=n)
+    lens = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    if len(counts) != n or not lens.all():
+        raise ValueError("an accent-exact posting does not fit its folded syllable's positions")
+    buf = np.frombuffer(b"".join(values), dtype=np.uint8)
+    starts = np.cumsum(lens) - lens
+    codes = buf[starts]
+    subset = codes == _SUBSET
+    expected = np.where(subset, 1 + (counts + 7) // 8, 1)
+    if not ((codes == _SAME) | subset).all() or (lens != expected).any():
+        raise ValueError("an accent-exact posting does not fit its folded syllable's positions")
+    keep = np.ones(len(owners), dtype=bool)
+    rows = np.flatnonzero(subset[owners])
+    if len(rows):
+        # Each folded position's rank among its posting's: its bit in the bitmap.
+        rank = np.arange(len(owners), dtype=np.int64) - (np.cumsum(counts) - counts)[owners]
+        k, r = owners[rows], rank[rows]
+        keep[rows] = ((buf[starts[k] + 1 + (r >> 3)] >> (r & 7).astype(np.uint8)) & 1) == 1
+    return owners[keep], positions[keep]
+
+
 def _ranges(counts: np.ndarray) -> np.ndarray:
     """0..c-1 for each c in ``counts``, concatenated."""
     total = int(counts.sum())

@@ -4,6 +4,7 @@ served by real xapian-tcpsrv processes on 127.0.0.1)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import socket
 import subprocess
@@ -19,8 +20,9 @@ from server_helpers import TCPSRV, free_port, serve_shard, served_shards
 from search.article import Article
 from search.cli import cli
 from search.engine import open_engine
-from search.errors import ShardUnavailable
+from search.errors import IndexOutdated, ShardUnavailable
 from search.ingest import index_paths
+from search.schema import SCHEMA_VERSION
 
 xapian = pytest.importorskip("xapian", reason="the xapian extra is not installed")
 needs_tcpsrv = pytest.mark.skipif(TCPSRV is None, reason="xapian-tools is not installed")
@@ -139,6 +141,31 @@ def test_xapian_answers_as_whoosh(engines, other, q, kwargs):
     # Every result on one page (ties at a page's end may fall either way).
     kwargs = {"per_page": 100, **kwargs}
     _same(engines["whoosh"].search(q, **kwargs), engines[other].search(q, **kwargs))
+
+
+@pytest.mark.parametrize("version,opens", [(4, True), (SCHEMA_VERSION, True), (3, False)])
+def test_a_xapian_index_of_the_previous_schema_version_still_opens(
+    indexes, engines, tmp_path, version, opens
+):
+    # Version 5 changed only how Whoosh stores accent-exact positions: a Xapian
+    # index of version 4 (same terms; stored copies without the preset
+    # dictionary, which read alike) answers as before.
+    copy = shutil.copytree(indexes["xapian"], tmp_path / "copy")
+    meta = copy / "vnsearch.json"
+    meta.write_text(
+        json.dumps({**json.loads(meta.read_text("utf-8")), "schema_version": version}), "utf-8"
+    )
+    if not opens:
+        with pytest.raises(IndexOutdated, match="lược đồ phiên bản 3"):
+            open_engine(copy).search("cán bộ")
+        return
+    engine = open_engine(copy)
+    try:
+        _same(
+            engines["xapian"].search("cán bộ", per_page=100), engine.search("cán bộ", per_page=100)
+        )
+    finally:
+        engine.close_all()
 
 
 @pytest.mark.parametrize("other", ["xapian", "shards"])

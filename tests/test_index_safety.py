@@ -6,10 +6,12 @@ import shutil
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
 
+from search.article import Article
 from search.check import check_index
 from search.cli import cli
 from search.engine import Engine
@@ -17,6 +19,7 @@ from search.errors import IndexDamaged, IndexLocked
 from search.index import LOCK_FILE, META_FILE, open_index, write_lock
 from search.ingest import index_paths
 from search.schema import SCHEMA_VERSION
+from search.stored import pack, unpack
 
 # Whoosh's files, damaged and locked (the Xapian backend's: tests/test_backends.py).
 pytestmark = pytest.mark.whoosh_only
@@ -241,6 +244,18 @@ def _break_stored_document(ix: Path):
     writer = open_index(ix).writer()
     writer.add_document(id="broken", hash="x", doc=b"\x78\x9cnot zlib at all")
     writer.commit()
+
+
+def test_stored_copies_read_with_or_without_the_preset_dictionary():
+    article = Article(id="x", title="Cán bộ cấp xã", body="Ủy ban nhân dân xã Háng Lìa. " * 20)
+    packed = pack(article)
+    assert unpack(packed) == article
+    # As schema version 4 stored them (Xapian indexes of that version are read).
+    plain = zlib.compress(article.dumps().encode("utf-8"), 6)
+    assert unpack(plain) == article and len(packed) < len(plain)
+    for cut in (packed[:-4], packed[:6], plain[:-4], b"", b"\x78\x9cnot zlib at all"):
+        with pytest.raises(zlib.error):
+            unpack(cut)
 
 
 DAMAGE = {

@@ -6,18 +6,23 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import query as wq
 
 from search.article import Article
 from search.backends.whoosh import WhooshReader
 from search.backends.whoosh_cache import read_postings as postings
-from search.fields import CompactPositions
+from search.backends.whoosh_postings import RelativePostings
+from search.fields import CompactPositions, RelativePositions, encoded
 from search.index import open_for_writing, open_index, write_batches
 from search.plan import ScoreTerm
+from search.schema import SCHEMA, prepared_fields
 from search.scoring import (
     Lengths,
     bm25,
     decode_positions,
+    decode_relative,
     intersect_sorted,
     key_docs,
     key_positions,
@@ -25,6 +30,7 @@ from search.scoring import (
     phrase_keys,
     top,
 )
+from search.stored import load_article
 
 WORDS = [
     "cán",
@@ -148,6 +154,102 @@ def test_exact_and_folded_positions_line_up(segmented, words):
     folded = phrase_ids([postings(segmented, "text", fold(w)) for w in words], live)
     assert set(exact.tolist()) <= set(mixed.tolist()) <= set(folded.tolist())
     assert len(exact) > 0
+
+
+@pytest.mark.parametrize("text", ["năm", "nam", "hòa", "cán", "điện", "xã", "quy"])
+def test_exact_positions_are_those_of_the_articles(segmented, text):
+    # Without accents stored relative to the folded syllable's, with accents
+    # as they are: read back as the analysis gave them, in every segment,
+    # deleted documents included.
+    p = postings(segmented, "exact", text)
+    assert len(p) and isinstance(p, RelativePostings) == (text in ("nam", "quy"))
+    owners, found = p.positions(list(range(len(p))))
+    got: dict[int, list[int]] = {}
+    for o, pos in zip(owners.tolist(), found.tolist()):
+        got.setdefault(int(p.ids[o]), []).append(pos)
+    want = {}
+    for d in range(segmented.reader().doc_count_all()):
+        article = load_article(segmented.reader().stored_fields(d))
+        for w, _, _, pos in prepared_fields(article, "")["exact"]:
+            if w.decode("utf-8") == text:
+                want[d] = list(pos)
+    assert got == want
+    # A selection reads the same as the whole.
+    sel = list(range(0, len(p), 3))
+    owners, found = p.positions(sel)
+    assert [(int(p.ids[sel[o]]), pos) for o, pos in zip(owners.tolist(), found.tolist())] == [
+        (d, pos) for d in sorted(want) if d in set(p.ids[sel].tolist()) for pos in want[d]
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.integers(0, 3000), min_size=1, max_size=40, unique=True).flatmap(
+            lambda base: st.tuples(
+                st.just(sorted(base)),
+                st.lists(st.sampled_from(sorted(base)), min_size=1, unique=True).map(sorted),
+            )
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_relative_positions_decode_to_the_subset(pairs):
+    # Several postings at once, each a folded list and the exact form's part of it.
+    values = [RelativePositions.encode_relative(sub, base) for base, sub in pairs]
+    for v, (base, sub) in zip(values, pairs):
+        assert v == b"=" if sub == base else len(v) == 1 + (len(base) + 7) // 8
+    owners = np.repeat(np.arange(len(pairs)), [len(base) for base, _ in pairs])
+    positions = np.array([p for base, _ in pairs for p in base], dtype=np.int64)
+    got_owners, got = decode_relative(values, owners, positions)
+    want = [(k, p) for k, (_, sub) in enumerate(pairs) for p in sub]
+    assert list(zip(got_owners.tolist(), got.tolist())) == want
+
+
+@pytest.mark.parametrize("value", [b"", b"x", b"=\x01", b"~", b"~\x01\x00", b"B\x01"], ids=repr)
+def test_a_damaged_relative_value_is_refused(value):
+    # The folded term has 3 positions in the document: "=" or "~" and one byte.
+    with pytest.raises(ValueError, match="accent-exact"):
+        decode_relative([value], np.zeros(3, dtype=np.int64), np.array([1, 5, 9]))
+
+
+def test_an_exact_posting_without_its_folded_one_is_refused(segmented):
+    # Read against another syllable's postings (as a damaged index would make
+    # them): an error of the read, which the engine reports as damage.
+    p = postings(segmented, "exact", "nam")
+    other = postings(segmented, "text", "xa")
+    mismatched = RelativePostings(p, lambda: other)
+    missing = np.setdiff1d(p.ids, other.ids)
+    assert len(missing)
+    with pytest.raises(ValueError, match="no folded posting"):
+        mismatched.positions([int(np.searchsorted(p.ids, missing[0]))])
+
+
+def test_relative_values_are_refused_where_positions_are_read_alone():
+    # Whoosh's own phrase queries cannot read them; accented values read as ever.
+    fmt = SCHEMA["exact"].format
+    with pytest.raises(TypeError):
+        fmt.decode_positions(b"=")
+    assert fmt.decode_positions(CompactPositions.encode([3, 9])) == [3, 9]
+
+
+def test_xapian_takes_the_exact_field_encoded_for_whoosh_as_it_is():
+    # The same document either way: no positions for exact terms without accents.
+    xb = pytest.importorskip("search.backends.xapian")
+    if xb.xapian is None:
+        pytest.skip("the xapian extra is not installed")
+    fields = prepared_fields(Article(id="a", title="Hòa nam", body="năm nam hòa hoa nam"), "")
+    docs = []
+    for value in (fields["exact"], encoded(fields)["exact"]):
+        doc = xb.xapian.Document()
+        xb._add_terms(doc, {"exact": value})
+        docs.append([(t.term, t.wdf, list(t.positer)) for t in doc.termlist()])
+    assert (
+        docs[0] == docs[1]
+        and (b"E:nam", 3, []) in docs[0]
+        and (b"E:h\xc3\xb2a", 2, [0, 6]) in docs[0]
+    )
 
 
 @pytest.mark.parametrize(

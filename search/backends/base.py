@@ -9,8 +9,6 @@ scores) in numpy. A term is a (field, text) pair of the schema in
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -19,6 +17,7 @@ import numpy as np
 from ..article import Article
 from ..errors import ArticleNotFound
 from ..scoring import TermPostings
+from ..stored import load_article
 
 
 class Unsupported(Exception):
@@ -82,11 +81,6 @@ class Reader(Protocol):
 
     def close(self) -> None:
         """Release the reader's files or connections."""
-
-
-def load_article(stored: dict) -> Article:
-    """The Article of a document's stored fields."""
-    return Article.from_dict(json.loads(zlib.decompress(stored["doc"]).decode("utf-8")))
 
 
 def article_at(reader: Reader, docnum: int) -> Article:

@@ -16,11 +16,13 @@ from collections import OrderedDict
 import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
+from ..fields import RelativePositions
 from ..scoring import TermPostings
 from .whoosh_postings import (
     _EMPTY,
     BlockValues,
     Lazy,
+    RelativePostings,
     WhooshPostings,
     _ids_and_weights,
     _Pickled,
@@ -41,7 +43,22 @@ def read_postings(
     (segments never change once written), followed by the reader ``key``;
     ``segments``: the leaves' segment ids, when the caller knows them.
     """
-    keep_values = searcher.schema[field].format.supports("positions")
+    fmt = searcher.schema[field].format
+    got = _read(searcher, field, text, hot, key, segments, fmt.supports("positions"))
+    if (
+        isinstance(got, WhooshPostings)
+        and isinstance(fmt, RelativePositions)
+        and fmt.relative(text)
+    ):
+        # Positions kept as which of the folded syllable's they are (search/fields.py):
+        # without accents, the term is its own folded syllable.
+        return RelativePostings(
+            got, lambda: read_postings(searcher, fmt.base, text, hot, key, segments)
+        )
+    return got
+
+
+def _read(searcher, field, text, hot, key, segments, keep_values: bool) -> TermPostings:
     leaves = searcher.leaf_searchers()
     if segments is None:
         segments = [segment_id(leaf) for leaf, _ in leaves]

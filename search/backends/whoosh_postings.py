@@ -12,13 +12,13 @@ import pickle
 import struct
 import zlib
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 
 import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
-from ..scoring import TermPostings, decode_positions
+from ..scoring import TermPostings, decode_positions, decode_relative
 
 try:  # the block layout of Whoosh's (and whoosh3's) W3 codec
     from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -133,6 +133,30 @@ class WhooshPostings(TermPostings):
     def positions(self, sel: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(index into ``sel``, position) of every position of the postings ``sel`` (ascending)."""
         return decode_positions(self.values.take(sel))
+
+
+class RelativePostings(WhooshPostings):
+    """An exact term without accents, whose positions are stored as which of its folded
+    term's they are (RelativePositions): read through the folded term's postings."""
+
+    def __init__(self, own: WhooshPostings, folded: Callable[[], TermPostings]):
+        self.ids, self.weights, self.values, self.df = own.ids, own.weights, own.values, own.df
+        self._folded_call = folded
+        self._folded: TermPostings | None = None
+
+    def positions(self, sel: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(index into ``sel``, position) of every position of the postings ``sel`` (ascending)."""
+        if not sel:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if self._folded is None:
+            self._folded = self._folded_call()
+        folded = self._folded
+        docs = self.ids[sel]
+        at = np.searchsorted(folded.ids, docs)
+        if int(at[-1]) >= len(folded.ids) or not np.array_equal(folded.ids[at], docs):
+            raise ValueError("an exact posting has no folded posting in its document")
+        owners, positions = folded.positions(at.tolist())
+        return decode_relative(self.values.take(sel), owners, positions)
 
 
 class Lazy:

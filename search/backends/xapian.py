@@ -196,7 +196,9 @@ def _add_terms(xdoc, doc: dict) -> int:
                 length += freq
             if with_positions and positional(name, text):
                 if isinstance(positions, bytes):
-                    positions = CompactPositions.decode_positions(positions)
+                    # Encoded for Whoosh: an exact term here has its own positions
+                    # (one without accents, stored relative, is not positional).
+                    positions = field.format.decode_positions(positions)
                 for pos in positions:
                     xdoc.add_posting(t, pos)
             else:
@@ -488,9 +490,9 @@ def _revisions(db) -> tuple:
 def _same_schema(path: Path, meta: dict) -> None:
     """Raise IndexOutdated when the index was built by another schema version."""
     from ..errors import IndexOutdated
-    from ..schema import SCHEMA_VERSION
+    from ..schema import SCHEMA_VERSION, XAPIAN_SCHEMA_VERSIONS
 
-    if meta.get("schema_version") != SCHEMA_VERSION:
+    if meta.get("schema_version") not in XAPIAN_SCHEMA_VERSIONS:
         raise IndexOutdated(
             f"chỉ mục ở {path} được tạo với lược đồ phiên bản {meta.get('schema_version')}, "
             f"vnsearch này dùng phiên bản {SCHEMA_VERSION}: hãy lập chỉ mục lại các bài vào "
