@@ -120,7 +120,7 @@ class RelativePositions(CompactPositions):
         return cls.SUBSET + bytes(bits)
 
     def word_values(self, value, analyzer, **kwargs):
-        raise TypeError("the accent-exact field is indexed from prepared terms only")
+        raise TypeError("the exact field is indexed from prepared terms only")
 
     def decode_positions(self, valuestring: bytes) -> list[int]:  # type: ignore[override]
         """An accented term's positions; TypeError for a relative value (not readable alone)."""

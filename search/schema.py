@@ -13,8 +13,9 @@ from .stored import pack
 # Bump whenever a field, an analyzer or the stored form changes: an index with
 # another version is rebuilt, never read with the wrong analysis.
 SCHEMA_VERSION = 5
-# The versions a Xapian index may have: 5 changed only how the Whoosh backend
-# stores accent-exact positions (search/fields.py, RelativePositions).
+# The versions a Xapian index may have: 5 changed how Whoosh stores exact
+# syllables without accents (search/fields.py) and how articles are compressed
+# (search/stored.py), which reads version 4's copies alike.
 XAPIAN_SCHEMA_VERSIONS = (4, 5)
 
 
@@ -29,8 +30,9 @@ def build_schema() -> Schema:
         title=PreparedText(VietnameseAnalyzer(fold=True)),
         # Accent-exact (tone-canonical) syllables of all prose, at the same
         # positions as in ``text``: a syllable typed with accents matches here,
-        # and a word may mix exact and folded syllables. Stored as which of
-        # the folded syllable's positions they are (RelativePositions).
+        # and a word may mix exact and folded syllables. Those without accents
+        # are stored as which of the folded syllable's positions they hold
+        # (RelativePositions).
         exact=PreparedText(VietnameseAnalyzer(fold=False), relative="text"),
         # pyvi's compound words of all prose, folded ("can_bo"): a ranking signal.
         words=PreparedText(WordsAnalyzer(), positions=False),

@@ -178,14 +178,14 @@ def decode_relative(
     counts = np.bincount(owners, minlength=n)
     lens = np.fromiter(map(len, values), dtype=np.int64, count=n)
     if len(counts) != n or not lens.all():
-        raise ValueError("an accent-exact posting does not fit its folded syllable's positions")
+        raise ValueError("an exact posting does not fit its folded syllable's positions")
     buf = np.frombuffer(b"".join(values), dtype=np.uint8)
     starts = np.cumsum(lens) - lens
     codes = buf[starts]
     subset = codes == _SUBSET
     expected = np.where(subset, 1 + (counts + 7) // 8, 1)
     if not ((codes == _SAME) | subset).all() or (lens != expected).any():
-        raise ValueError("an accent-exact posting does not fit its folded syllable's positions")
+        raise ValueError("an exact posting does not fit its folded syllable's positions")
     keep = np.ones(len(owners), dtype=bool)
     rows = np.flatnonzero(subset[owners])
     if len(rows):
