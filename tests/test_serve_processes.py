@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -115,9 +116,30 @@ class Served(Server):
         time.sleep(0.5)  # its first heartbeat follows at once
 
     def stop(self, signum: int, timeout: float = 20) -> int:
-        """Send ``signum`` to the parent alone; its exit status."""
+        """Send ``signum`` to the parent alone; its exit status (on a timeout, a failure
+        that says where each of its threads waits, and what it logged)."""
         self.proc.send_signal(signum)
-        return self.proc.wait(timeout)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"still running {timeout} s after signal {signum}; threads: "
+                f"{thread_states(self.proc.pid)}; log: {self.stderr()[-2000:]}"
+            ) from None
+
+
+def thread_states(pid: int) -> list[str]:
+    """Each thread of ``pid``: its name, state and the kernel function it waits in."""
+    out = []
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
+        try:
+            comm = (task / "comm").read_text().strip()
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            wchan = (task / "wchan").read_text().strip()
+        except OSError:
+            continue
+        out.append(f"{task.name} {comm} {state} {wchan}")
+    return out
 
 
 def search_answers(port: int, n: int) -> list:
