@@ -327,6 +327,22 @@ def test_reuse_port_needs_a_port(runner):
     assert result.exit_code == 2 and "--reuse-port" in result.output and "--port" in result.output
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_sigint_stops_a_server_started_with_sigint_ignored(index_dir, tmp_path, processes):
+    # A shell's `&` starts a background job with SIGINT ignored, and exec keeps
+    # that; Ctrl+C's signal still stops the server, under waitress as under gunicorn.
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        server = Served(index_dir, tmp_path / "serve.log", processes=processes).__enter__()
+    finally:
+        signal.signal(signal.SIGINT, before)
+    try:
+        assert [status for status, _ in search_answers(server.port, 2)] == [200] * 2
+        assert server.stop(signal.SIGINT) == 0
+    finally:
+        server.close()
+
+
 def test_one_process_serves_in_the_parent(index_dir, engine, tmp_path):
     with Served(index_dir, tmp_path / "serve.log", processes=1) as server:
         assert server.label == "4 luồng; Ctrl+C để dừng"  # waitress, as before

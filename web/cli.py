@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -359,6 +361,11 @@ def serve_waitress(opts: ServeOptions) -> None:
     else:
         listen = list(server.effective_listen)
     _announce(opts, listen, f"{opts.thread_count} luồng")
+    if threading.current_thread() is threading.main_thread():
+        # SIGINT stops the server, as under gunicorn, even when it was started
+        # with SIGINT ignored (a shell's `&` does that, and exec keeps it):
+        # Python then installs no handler of its own.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         server.run()
     except KeyboardInterrupt:
