@@ -575,6 +575,7 @@ class XapianStore:
     def __init__(self, path: Path, shards: int | None = None):
         _require()
         from ..index import read_meta, write_meta
+        from ..schema import SCHEMA_VERSION
 
         self.path = Path(path)
         self.note = None
@@ -587,6 +588,10 @@ class XapianStore:
                     f"chỉ mục ở {self.path} có {n} shard, không phải {shards}: hãy lập chỉ mục "
                     "mới vào một thư mục khác"
                 )
+            if meta["schema_version"] != SCHEMA_VERSION:
+                # An older version's index now gets copies only this version reads
+                # (search/stored.py): older code must refuse it, not find it damaged.
+                write_meta(self.path, **{k: v for k, v in meta.items() if k != "schema_version"})
         else:
             n = shards or 1
             if n < 1:
