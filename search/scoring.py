@@ -124,9 +124,7 @@ def decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     n = len(values)
     if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    lens = np.fromiter(map(len, values), dtype=np.int64, count=n)
-    buf = np.frombuffer(b"".join(values), dtype=np.uint8)
-    starts = np.cumsum(lens) - lens
+    lens, buf, starts = _joined(values)
     codes = buf[starts]
     groups = []
     per_posting = np.zeros(n, dtype=np.int64)
@@ -176,11 +174,9 @@ def decode_relative(
     if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     counts = np.bincount(owners, minlength=n)
-    lens = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    lens, buf, starts = _joined(values)
     if len(counts) != n or not lens.all():
         raise ValueError("an exact posting does not fit its folded syllable's positions")
-    buf = np.frombuffer(b"".join(values), dtype=np.uint8)
-    starts = np.cumsum(lens) - lens
     codes = buf[starts]
     subset = codes == _SUBSET
     expected = np.where(subset, 1 + (counts + 7) // 8, 1)
@@ -194,6 +190,12 @@ def decode_relative(
         k, r = owners[rows], rank[rows]
         keep[rows] = ((buf[starts[k] + 1 + (r >> 3)] >> (r & 7).astype(np.uint8)) & 1) == 1
     return owners[keep], positions[keep]
+
+
+def _joined(values: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lengths, all the bytes as one array, where each value starts) of posting values."""
+    lens = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    return lens, np.frombuffer(b"".join(values), dtype=np.uint8), np.cumsum(lens) - lens
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:

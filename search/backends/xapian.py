@@ -33,7 +33,6 @@ try:
 except ImportError:  # pragma: no cover - the optional extra is not installed
     xapian = None
 
-from ..analysis import fold
 from ..errors import (
     IndexDamaged,
     IndexLocked,
@@ -43,6 +42,7 @@ from ..errors import (
     WriteFailed,
 )
 from ..facets import STORED
+from ..fields import CompactPositions, PositionedTerms, RelativePositions
 from ..scoring import TermPostings
 
 if TYPE_CHECKING:
@@ -114,8 +114,9 @@ def _require() -> None:
 
 
 def positional(field: str, text: str) -> bool:
-    """True when the term ``field:text`` is indexed with its positions."""
-    return field in POSITIONAL and not (field == "exact" and fold(text) == text)
+    """True when the term ``field:text`` is indexed with its positions (an exact one
+    without accents is never read for them: the rule Whoosh stores by, RelativePositions)."""
+    return field in POSITIONAL and not (field == "exact" and RelativePositions.relative(text))
 
 
 def term(field: str, text: str) -> str:
@@ -175,7 +176,6 @@ def _stored(data: bytes) -> dict:
 
 def _add_terms(xdoc, doc: dict) -> int:
     """Add the terms (with positions where kept) of ``doc``'s indexed fields; the text's length."""
-    from ..fields import CompactPositions, PositionedTerms
     from ..schema import SCHEMA as schema
 
     length = 0
