@@ -37,6 +37,7 @@ from whoosh.index import TOC, FileIndex, LockError, clean_files
 from whoosh.reading import SegmentReader
 
 from .article import Article
+from .backends.whoosh_codec import CompactCodec
 from .errors import (
     ArticleNotFound,
     IndexDamaged,
@@ -675,8 +676,9 @@ def _writer(ix, lock_timeout: float):
     try:
         # Whoosh holds postings in memory up to limitmb (its own estimate, well
         # under what the Python objects take) before sorting them on disk;
-        # segment merges go through the same pool.
-        return ix.writer(timeout=lock_timeout, delay=0.1, limitmb=WRITER_MB)
+        # segment merges go through the same pool. Segments (merged ones too)
+        # are written with compactly pickled posting blocks (CompactCodec).
+        return ix.writer(timeout=lock_timeout, delay=0.1, limitmb=WRITER_MB, codec=CompactCodec())
     except LockError as e:
         raise _locked(ix.storage.folder, lock_timeout) from e
 

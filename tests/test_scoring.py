@@ -9,13 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec
 
+import search.index
 from search.article import Article
 from search.backends.whoosh import WhooshReader
 from search.backends.whoosh_cache import read_postings as postings
 from search.backends.whoosh_postings import RelativePostings
 from search.fields import CompactPositions, RelativePositions, encoded
-from search.index import open_for_writing, open_index, write_batches
+from search.index import open_for_writing, open_index, optimize, write_batches
 from search.plan import ScoreTerm
 from search.schema import SCHEMA, prepared_fields
 from search.scoring import (
@@ -61,11 +63,9 @@ def _article(i: int, rng: random.Random) -> Article:
     )
 
 
-@pytest.fixture(scope="module")
-def segmented(tmp_path_factory):
+def _segmented(d):
     """600 articles written in batches of 150 (several segments, blocks of 128
     postings), then 80 of them rewritten (deleted documents in old segments)."""
-    d = tmp_path_factory.mktemp("segmented")
     rng = random.Random(7)
     ix, _ = open_for_writing(d)
     items = [(_article(i, rng), "") for i in range(600)]
@@ -80,12 +80,34 @@ def segmented(tmp_path_factory):
         yield s
 
 
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory):
+    """The index of :func:`_segmented`, written as vnsearch writes (CompactCodec)."""
+    yield from _segmented(tmp_path_factory.mktemp("segmented"))
+
+
+@pytest.fixture(scope="module")
+def stock_segmented(tmp_path_factory):
+    """The same index written by Whoosh's own codec: as vnsearch wrote before
+    CompactCodec, and as Whoosh itself writes."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(search.index, "CompactCodec", W3Codec)
+        yield from _segmented(tmp_path_factory.mktemp("stock"))
+
+
 def _terms(searcher, field):
     return [t for t in searcher.reader().field_terms(field)]
 
 
+@pytest.fixture(params=["compact", "stock"])
+def either(request):
+    """The segmented index as vnsearch writes it, and as Whoosh's own codec does."""
+    return request.getfixturevalue("segmented" if request.param == "compact" else "stock_segmented")
+
+
 @pytest.mark.parametrize("field", ["text", "title", "exact", "words", "id"])
-def test_postings_equal_whooshs_own(segmented, field):
+def test_postings_equal_whooshs_own(either, field):
+    segmented = either
     live = np.zeros(segmented.doc_count_all(), dtype=bool)
     live[list(segmented.reader().all_doc_ids())] = True
     terms = _terms(segmented, field)
@@ -380,11 +402,11 @@ def test_positions_stay_lists_until_whoosh_encodes_them():
     assert ready["id"] == "a1"
 
 
-def test_most_blocks_leave_their_positions_pickled_until_asked(segmented):
-    # The fast path of search/backends/whoosh.py is the one taken on Whoosh's own blocks.
+def test_most_blocks_leave_their_positions_pickled_until_asked(stock_segmented):
+    # Whoosh's own blocks (protocol 2) keep their values pickled until a phrase asks.
     from search.backends.whoosh_postings import BlockValues, _Pickled
 
-    p = postings(segmented, "text", "can")
+    p = postings(stock_segmented, "text", "can")
     assert isinstance(p.values, BlockValues)
     pickled = [part for part in p.values._parts if isinstance(part, _Pickled)]
     assert len(pickled) >= 2
@@ -394,8 +416,80 @@ def test_most_blocks_leave_their_positions_pickled_until_asked(segmented):
     assert not any(isinstance(part, _Pickled) for part in p.values._parts)
 
 
+def _all_postings(searcher, field: str) -> dict:
+    """(term, document number) -> (weight, value or None) of every posting of ``field``,
+    deleted documents included, read block by block (search/backends/whoosh_postings.py)."""
+    from search.backends.whoosh_postings import segment_postings
+
+    positional = SCHEMA[field].format.supports("positions")
+    out = {}
+    for text in _terms(searcher, field):
+        for leaf, offset in searcher.leaf_searchers():
+            r = leaf.reader()
+            if (field, text) not in r:
+                continue
+            ids, weights, values, _ = segment_postings(r.postings(field, text), True)
+            if not ids:  # a term of deleted documents only
+                continue
+            n = len(ids[0])
+            kept = values.take(list(range(n))) if positional else [None] * n
+            for i, w, v in zip(ids[0].tolist(), weights[0].tolist(), kept):
+                out[(text, offset + i)] = (w, v)
+    return out
+
+
+@pytest.mark.parametrize("field", ["text", "title", "exact", "id"])
+def test_compact_blocks_read_as_whooshs_own(segmented, stock_segmented, field):
+    # The same articles through either codec: the same postings, values included
+    # (compared whole: an exact term without accents is read here for its own
+    # value, not through its folded term).
+    compact = _all_postings(segmented, field)
+    assert compact and compact == _all_postings(stock_segmented, field)
+
+
+def test_an_index_written_by_whoosh_then_by_vnsearch_reads_the_same(tmp_path):
+    # An index from before CompactCodec, written to and merged by this version.
+    rng = random.Random(11)
+    first = [(_article(i, rng), "") for i in range(200)]
+    then = [(_article(i, rng), "") for i in range(150, 300)]  # 50 of them replaced
+
+    def build(d, stock_first: bool) -> tuple[dict, dict]:
+        ix, _ = open_for_writing(d)
+        with pytest.MonkeyPatch.context() as mp:
+            if stock_first:
+                mp.setattr(search.index, "CompactCodec", W3Codec)
+            for _ in write_batches(ix, first, batch_size=200):
+                pass
+        for _ in write_batches(open_index(d), then, batch_size=150):
+            pass
+        with open_index(d).searcher() as s:
+            before = {f: _all_postings(s, f) for f in ("text", "exact")}
+        optimize(d)
+        with open_index(d).searcher() as s:
+            assert len(s.leaf_searchers()) == 1 and not s.reader().has_deletions()
+            after = {f: _all_postings(s, f) for f in ("text", "exact")}
+        return before, after
+
+    mixed, merged = build(tmp_path / "mixed", True)
+    assert (mixed, merged) == build(tmp_path / "compact", False)
+    assert len(merged["text"]) < len(mixed["text"])  # the replaced articles' postings are gone
+
+
+def test_compact_blocks_take_fewer_bytes(segmented, stock_segmented):
+    def postings_bytes(searcher):
+        total = 0
+        for leaf, _ in searcher.leaf_searchers():
+            r = leaf.reader()
+            total += r.storage().file_length(r.segment().make_filename(".pst"))
+        return total
+
+    compact, stock = postings_bytes(segmented), postings_bytes(stock_segmented)
+    assert compact < 0.7 * stock, (compact, stock)
+
+
 @pytest.mark.parametrize("seed", range(4))
-def test_positions_of_some_postings_across_blocks_and_segments(segmented, seed):
+def test_positions_of_some_postings_across_blocks_and_segments(either, seed):
+    segmented = either
     rng = random.Random(seed)
     for text in ("can", "bo", "xa"):
         p = postings(segmented, "text", text)

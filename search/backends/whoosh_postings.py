@@ -194,8 +194,10 @@ class _Pickled(Lazy):
         return pickle.loads(data[:at] + _BYTES_GLOBAL + data[at + len(_VALUES_GLOBAL) :])[2]
 
 
-# A W3 block's data is the protocol-2 pickle of (ids, weights, values). Each
-# value is a bytes object, which protocol 2 writes as a call of _codecs.encode:
+# A W3 block's data is the pickle of (ids, weights, values): protocol 3 where
+# CompactCodec wrote it (unpickled whole: cheap), protocol 2 where Whoosh's own
+# codec did (indexes written before it, and by other tools). There each value
+# is a bytes object, which protocol 2 writes as a call of _codecs.encode:
 # unpickling them is nine tenths of the block's cost. The ids and weights come
 # first and are only ints, floats and tuples, whose opcodes (K, M, J, G, (, t,
 # q, N, ...) occur at least every 9 bytes and are none of this global's bytes:
@@ -203,6 +205,7 @@ class _Pickled(Lazy):
 _VALUES_GLOBAL = b"c_codecs\nencode\n"
 _BYTES_GLOBAL = b"cbuiltins\nbytes\n"
 _TUPLE2_STOP = b"\x86."
+_PROTOCOL_2 = b"\x80\x02"
 
 
 def _ids_and_weights(data: bytes, count: int, compressed: bool = False) -> tuple:
@@ -215,7 +218,7 @@ def _ids_and_weights(data: bytes, count: int, compressed: bool = False) -> tuple
     values are about two thirds of a block.
     """
     head, whole = _inflated_head(data, count) if compressed else (data, True)
-    i = head.find(_VALUES_GLOBAL)
+    i = head.find(_VALUES_GLOBAL) if head.startswith(_PROTOCOL_2) else -1
     if i > 0:
         # A tuple of more than three items opens with a MARK; shorter ones do not.
         start = i - 1 if count > 3 else i
@@ -242,6 +245,9 @@ def _inflated_head(data: bytes, count: int) -> tuple[bytes, bool]:
     d = zlib.decompressobj()
     step = 14 * count + 64  # about the ids' and weights' opcodes: 2-5 and 9 bytes each
     out = d.decompress(data, step)
+    if not out.startswith(_PROTOCOL_2):
+        # Written by CompactCodec (protocol 3): its values unpickle fast; all of it.
+        return out + d.decompress(d.unconsumed_tail) + d.flush(), True
     seen = 0
     while out.find(_VALUES_GLOBAL, seen) < 0:
         if not d.unconsumed_tail:
