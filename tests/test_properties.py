@@ -262,18 +262,22 @@ def _blocks(draw):
     return ids, weights, values
 
 
-@given(_blocks(), st.sampled_from([None, 1, 6, 9]))
-def test_a_whoosh_blocks_values_are_set_apart_exactly(block, level):
-    """search/backends/whoosh.py unpickles a block's ids and weights alone and its
-    values later (inflating a compressed block only as far as its values, at first);
-    it reads the same tuple as pickle.loads, whatever the values hold."""
+@pytest.mark.parametrize("codec", ["whoosh", "compact"])
+@given(block=_blocks(), level=st.sampled_from([None, 1, 6, 9]))
+def test_a_whoosh_blocks_values_are_set_apart_exactly(codec, block, level):
+    """search/backends/whoosh_postings.py unpickles a block's ids and weights alone and
+    its values later (inflating a compressed block only as far as its values, at first)
+    where Whoosh's codec wrote it (protocol 2), the whole block where CompactCodec did
+    (protocol 3); it reads the same tuple as pickle.loads, whatever the values hold."""
     import pickle
     import zlib
 
+    from search.backends.whoosh_codec import dumps
     from search.backends.whoosh_postings import BlockValues, _ids_and_weights, _Pickled
 
     ids, weights, values = block
-    data = pickle.dumps(block, 2)
+    data = pickle.dumps(block, 2) if codec == "whoosh" else dumps(block)
+    assert pickle.loads(data) == block
     if level is None:
         got = _ids_and_weights(data, len(ids))
     else:
@@ -281,6 +285,7 @@ def test_a_whoosh_blocks_values_are_set_apart_exactly(block, level):
     assert got[:2] == (ids, weights)
     later = got[2]
     if isinstance(later, _Pickled):
+        assert codec == "whoosh"
         assert later.whole() == data
         assert later.values() == pickle.loads(data)[2]
         later = later.values()
