@@ -1,8 +1,10 @@
 """Whoosh posting lists read as arrays: W3 blocks decoded whole, positions on demand.
 
 Whoosh decodes a posting list one Python call per posting; here each W3 block
-is unpickled at once (its values, the encoded positions, only when a phrase
-asks for them), and the result is numpy arrays.
+is unpickled at once, and the result is numpy arrays. A block that vnsearch
+wrote (whoosh_codec.CompactCodec) is cheap to unpickle and read whole; in one
+that Whoosh's own codec wrote, the values (the encoded positions) cost nine
+tenths of the block and are unpickled only when a phrase asks for them.
 """
 
 from __future__ import annotations
@@ -213,9 +215,9 @@ def _ids_and_weights(data: bytes, count: int, compressed: bool = False) -> tuple
     the values left pickled (:class:`_Pickled`) when they can be set apart, else unpickled
     with the rest.
 
-    Compressed data is inflated only as far as where the values start: most
-    blocks of a common term are read for their ids and weights alone, and the
-    values are about two thirds of a block.
+    Compressed data of Whoosh's codec is inflated only as far as where the values
+    start: most blocks of a common term are read for their ids and weights alone,
+    and there the values are about two thirds of a block.
     """
     head, whole = _inflated_head(data, count) if compressed else (data, True)
     i = head.find(_VALUES_GLOBAL) if head.startswith(_PROTOCOL_2) else -1
