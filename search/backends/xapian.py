@@ -13,17 +13,12 @@ positional fields keep the same positions, so phrases, accents and words mean
 the same on both backends. Several shards (local paths or ``tcp://host:port``)
 open as one database with index-wide statistics: Xapian numbers the documents
 of N shards ``(docid - 1) * N + shard + 1``.
-
-Beyond the schema's fields, each document has its single-valued facets joined
-in one value slot (SLOT_SINGLES), counted by one spy instead of four. A shard
-records that its every document has it (FEATURES_KEY); readers use it only then.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,17 +101,6 @@ FACET_SEP = "\x1f"
 # Each shard's count of commits, in its user metadata: a remote shard tells no
 # revision, and a reader's key must change when an article is replaced.
 COMMITS = b"vnsearch:commits"
-# The single-valued facets' values joined in one slot: counting them together
-# reads one value per match instead of four (search/backends/xapian_query.py).
-SLOT_SINGLES = 11
-SINGLE_FIELDS = tuple(name for name in FACET_SLOTS if name != "topics")
-SINGLES_SEP = "\x1e"
-# What a shard's every document has beyond schema 4/5's values. A shard records
-# it with the commit count it held when this version last committed: a commit
-# by an older version (no SLOT_SINGLES) changes the count, and readers then do
-# without (as for a shard written before them, until it is indexed again).
-FEATURES_KEY = b"vnsearch:features"
-FEATURES = frozenset({"singles"})
 # Remote shards: milliseconds to connect, and to wait for an answer.
 CONNECT_TIMEOUT_MS = 2000
 TIMEOUT_MS = 10000
@@ -138,44 +122,6 @@ def positional(field: str, text: str) -> bool:
 def term(field: str, text: str) -> str:
     """The Xapian term of ``field:text``."""
     return f"{PREFIX[field]}:{text}"
-
-
-def join_singles(values: list[str]) -> str:
-    """The SLOT_SINGLES value of the single-valued facets' ``values`` (escaped, so any
-    value splits back exactly)."""
-    return SINGLES_SEP.join(v.replace("\\", "\\\\").replace(SINGLES_SEP, "\\s") for v in values)
-
-
-_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
-
-
-def split_singles(value: str) -> list[str]:
-    """The values :func:`join_singles` joined."""
-    parts = value.split(SINGLES_SEP)
-    if "\\" in value:
-        parts = [_ESCAPED.sub(_unescape, p) for p in parts]
-    return parts
-
-
-def _unescape(m: re.Match) -> str:
-    return SINGLES_SEP if m.group(1) == "s" else m.group(1)
-
-
-def features_of(db) -> frozenset:
-    """What every document of the one shard ``db`` has (FEATURES), or nothing."""
-    if int(db.get_lastdocid()) == 0:  # no document: nothing is missing
-        return FEATURES
-    held = db.get_metadata(FEATURES_KEY).decode("ascii", "replace")
-    names, _, commits = held.rpartition("@")
-    if not names or commits != db.get_metadata(COMMITS).decode("ascii", "replace"):
-        return frozenset()
-    return FEATURES & frozenset(names.split(","))
-
-
-def features_stamp(commits: int | bytes) -> bytes:
-    """The FEATURES_KEY value of a shard at its commit count ``commits``."""
-    count = commits.decode("ascii") if isinstance(commits, bytes) else str(commits)
-    return f"{','.join(sorted(FEATURES))}@{count}".encode("ascii")
 
 
 def shard_of(article_id: str, shards: int) -> int:
@@ -293,9 +239,6 @@ def _document(doc: dict) -> tuple[object, str]:
             value = FACET_SEP.join(sorted({t.strip() for t in value.split(",") if t.strip()}))
         if value:
             xdoc.add_value(slot, value)
-    singles = [doc.get(name) or "" for name in SINGLE_FIELDS]
-    if any(singles):
-        xdoc.add_value(SLOT_SINGLES, join_singles(singles))
     xdoc.set_data(_data(doc))
     return xdoc, term("id", doc["id"])
 
@@ -379,12 +322,9 @@ class XapianReader:
         remote: bool = False,
         shards: list[Path] | None = None,
         revs: tuple | None = None,
-        features: frozenset = frozenset(),
     ):
         self.path = path
         self.db = db
-        # FEATURES every document of every shard has (the queries use no others).
-        self.features = features
         self.missing = missing or []
         # Remote shards answer per call: a posting list comes whole, not skipped through.
         self.remote = remote
@@ -412,7 +352,7 @@ class XapianReader:
         if self.remote or not self._shards or not self._revs:
             return None
         try:
-            db, revs, _ = open_shards(self._shards)
+            db, revs = open_shards(self._shards)
         except xapian.Error as e:  # counted in the search's thread instead
             log.debug("no second handle on %s: %s", self.path, e)
             return None
@@ -526,19 +466,17 @@ class XapianReader:
             self._twin.close()
 
 
-def open_shards(shards: list[Path]) -> tuple[xapian.Database, tuple | None, frozenset]:
-    """The local ``shards`` as one database, the revision each was opened at, and the
-    FEATURES every one of them has."""
-    db, revs, features = xapian.Database(), [], FEATURES
+def open_shards(shards: list[Path]) -> tuple[xapian.Database, tuple | None]:
+    """The local ``shards`` as one database, and the revision each was opened at."""
+    db, revs = xapian.Database(), []
     for shard in shards:
         part = xapian.Database(str(shard))
         try:
             revs.append(int(part.get_revision()))
         except xapian.Error:
             revs = None  # type: ignore[assignment]
-        features = features & features_of(part)
         db.add_database(part)
-    return db, (tuple(revs) if revs is not None else None), features
+    return db, (tuple(revs) if revs is not None else None)
 
 
 def _revisions(db) -> tuple:
@@ -602,13 +540,12 @@ class XapianSource:
         db = xapian.Database()
         missing: list[str] = []
         if self.shard_urls:
-            commits, features = [], FEATURES
+            commits = []
             for url in self.shard_urls:
                 host, port = parse_url(url)
                 try:
                     part = xapian.remote_open(host, port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
                     commits.append(part.get_metadata(COMMITS).decode("ascii", "replace"))
-                    features = features & features_of(part)
                     db.add_database(part)
                 except xapian.NetworkError as e:
                     if not self.allow_partial:
@@ -620,13 +557,11 @@ class XapianSource:
                     missing.append(url)
             if len(missing) == len(self.shard_urls):
                 raise ShardUnavailable("không shard nào trả lời: " + ", ".join(missing))
-            return XapianReader(
-                self.path, db, missing, remote=True, revs=tuple(commits), features=features
-            )
+            return XapianReader(self.path, db, missing, remote=True, revs=tuple(commits))
         shards = self._shard_paths()
         with _translated(self.path, opening=True):
-            db, revs, features = open_shards(shards)
-        return XapianReader(self.path, db, shards=shards, revs=revs, features=features)
+            db, revs = open_shards(shards)
+        return XapianReader(self.path, db, shards=shards, revs=revs)
 
 
 # --- writing ---------------------------------------------------------------------
@@ -670,9 +605,6 @@ class XapianStore:
                 folder = self.path / SHARDS_DIR / str(k)
                 folder.parent.mkdir(parents=True, exist_ok=True)
                 self.dbs.append(xapian.WritableDatabase(str(folder), xapian.DB_CREATE_OR_OPEN))
-        # The shards whose every document has FEATURES (as each will after this
-        # version's commits): they record so with each commit.
-        self._featured = [features_of(db) == FEATURES for db in self.dbs]
 
     def stamp(self):
         """Sum of the shards' revisions and the article count (what the vocabulary records)."""
@@ -768,11 +700,8 @@ class XapianStore:
                 db.begin_transaction()
                 begun.append(db)
             work()
-            for db, featured in zip(self.dbs, self._featured):
-                commits = int(db.get_metadata(COMMITS) or 0) + 1
-                db.set_metadata(COMMITS, str(commits))
-                if featured:
-                    db.set_metadata(FEATURES_KEY, features_stamp(commits))
+            for db in self.dbs:
+                db.set_metadata(COMMITS, str(int(db.get_metadata(COMMITS) or 0) + 1))
             while begun:
                 begun[0].commit_transaction()
                 begun.pop(0)

@@ -28,17 +28,14 @@ from .xapian import (
     FACET_SEP,
     FACET_SLOTS,
     FIELD_BOOST,
-    SINGLE_FIELDS,
     SLOT_DATE,
     SLOT_ID,
     SLOT_MONTH,
     SLOT_NEWEST,
-    SLOT_SINGLES,
     SLOT_YEAR,
     XapianPostings,
     positional,
     read_postlist,
-    split_singles,
     term,
 )
 
@@ -53,8 +50,6 @@ COUNTED = 64
 # counted over the other documents (see Native._counts); filters' counts kept.
 COMPLEMENT_SHARE = 0.5
 BASES = 16
-# The slots of the single-valued facets, in SLOT_SINGLES' order.
-SINGLE_SLOTS = tuple(FACET_SLOTS[name] for name in SINGLE_FIELDS)
 _LEAF_TERM = 100  # Query.get_type() of a single term (Xapian's Query::LEAF_TERM)
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 
@@ -76,8 +71,6 @@ class Native:
         # (filter query, slots) -> (total, counts) of every document the filters allow.
         self._bases: dict[tuple, tuple[int, dict]] = {}
         self._slots: dict[int, bool] = {}  # value slot -> filled by some document
-        # SLOT_SINGLES is in every document (see _spied).
-        self.singles = "singles" in getattr(reader, "features", frozenset())
 
     # --- queries -------------------------------------------------------------
 
@@ -192,26 +185,16 @@ class Native:
     def _spied(self, q: xapian.Query, slots: list[int]) -> tuple[int, dict[int, dict[str, int]]]:
         e = self._enquire(q)
         e.set_weighting_scheme(xapian.BoolWeight())
-        # Two or more single-valued facets are counted together from SLOT_SINGLES:
-        # each spy reads a value per match, and the joined values are few.
-        together = [s for s in slots if s in SINGLE_SLOTS] if self.singles else []
-        if len(together) < 2:
-            together = []
         # A slot no document fills (an index of undated articles: no months)
         # counts nothing, yet its spy would look it up in every match.
-        spied = [s for s in slots if s not in together] + ([SLOT_SINGLES] if together else [])
-        spies = {slot: xapian.ValueCountMatchSpy(slot) for slot in spied if self._filled(slot)}
+        spies = {slot: xapian.ValueCountMatchSpy(slot) for slot in slots if self._filled(slot)}
         for spy in spies.values():
             e.add_matchspy(spy)
         total = e.get_mset(0, 0, self.db.get_doccount()).get_matches_estimated()
         self._remember(str(q), total)
         counts: dict[int, dict[str, int]] = {slot: {} for slot in slots}
         for slot, spy in spies.items():
-            values = {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
-            if slot == SLOT_SINGLES:
-                _split_counts(values, together, counts)
-            else:
-                counts[slot] = values
+            counts[slot] = {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
         return int(total), counts
 
     def _filled(self, slot: int) -> bool:
@@ -386,17 +369,6 @@ def _estimate(e: xapian.Enquire) -> int:
     """Xapian's estimate of a query's matches (no match is run through)."""
     e.set_weighting_scheme(xapian.BoolWeight())
     return int(e.get_mset(0, 0).get_matches_estimated())
-
-
-def _split_counts(joined: dict[str, int], slots: list[int], counts: dict) -> None:
-    """Add SLOT_SINGLES' counts of joined values to ``counts`` of each of ``slots``."""
-    wanted = [(k, counts[slot]) for k, slot in enumerate(SINGLE_SLOTS) if slot in slots]
-    for value, n in joined.items():
-        parts = split_singles(value)
-        for k, into in wanted:
-            v = parts[k]
-            if v:  # an empty value is no value, as in its own slot
-                into[v] = into.get(v, 0) + n
 
 
 def _minus(whole: dict[str, int], part: dict[str, int]) -> dict[str, int]:

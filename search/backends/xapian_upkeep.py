@@ -22,14 +22,10 @@ from ..errors import IndexDamaged, SearchError, WriteFailed
 from ..index import _fsync_dir
 from .xapian import (
     COMMITS,
-    FEATURES,
-    FEATURES_KEY,
     SHARDS_DIR,
     XapianSource,
     _require,
     _translated,
-    features_of,
-    features_stamp,
     shard_of,
     xapian,
 )
@@ -192,14 +188,12 @@ def _copy_shard(sources: list[str], out_path: str, k: int, shards: int) -> int:
     """Copy the documents of ``sources`` that ``shard_of`` places in shard ``k`` into a new
     database at ``out_path``; how many."""
     copied = 0
-    featured = True  # every source document has FEATURES, so will every copy
     try:
         # No sync per commit: the copy is compacted (and synced) at the end.
         out = xapian.WritableDatabase(out_path, xapian.DB_CREATE | xapian.DB_NO_SYNC)
         try:
             for path in sources:
                 db = xapian.Database(path)
-                featured = featured and features_of(db) == FEATURES
                 for p in db.postlist(""):
                     doc = db.get_document(p.docid)
                     if shard_of(_article_id(doc), shards) != k:
@@ -210,8 +204,6 @@ def _copy_shard(sources: list[str], out_path: str, k: int, shards: int) -> int:
                         out.commit()
                 db.close()
             out.set_metadata(COMMITS, b"1")
-            if featured:
-                out.set_metadata(FEATURES_KEY, features_stamp(1))
             out.commit()
         finally:
             out.close()
