@@ -336,9 +336,38 @@ def test_remote_shards_answer_as_local_ones(indexes, servers, engines, q, kwargs
     try:
         a, b = engines["shards"].search(q, **kwargs), remote.search(q, **kwargs)
         assert [(h.id, h.score) for h in a.hits] == [(h.id, h.score) for h in b.hits]
-        assert (a.total, a.facets, b.partial) == (b.total, b.facets, [])
+        assert (a.total, a.facets, a.timeline, b.partial) == (b.total, b.facets, b.timeline, [])
+        # Counted meanwhile, over a second connection to each server.
+        reader = remote.searcher()
+        side = reader.native._side
+        assert side is not None and side.db is reader.twin() and side.db is not reader.db
     finally:
         remote.close_all()
+
+
+@needs_tcpsrv
+def test_a_remote_reader_of_a_changed_index_counts_facets_in_its_own_thread(tmp_path):
+    path = _build(tmp_path / "changing", "xapian", 2)
+    with served_shards(path) as urls:
+        engine = open_engine(path, shard_urls=urls)
+        try:
+            before = {v.value: v.count for v in engine.search("nông thôn mới").facets["province"]}
+            # A second connection must see the revision the reader's first one
+            # does: after a commit in between, the reader counts in its own thread.
+            reader = engine.source().reader()
+            add_articles(path, [_news("changing/1", "Xã Quyết Tiến về đích nông thôn mới")])
+            assert reader.twin() is None
+            counted, _, _ = reader.native.facets_later(
+                _plan(engine, "nông thôn mới"), {"province": []}, None, None
+            )()
+            assert reader.native._side is None and dict(counted["province"]) == before
+            reader.close()
+            after = engine.search("nông thôn mới")
+            assert engine.searcher().native._side is not None
+            provinces = {v.value: v.count for v in after.facets["province"]}
+            assert provinces == {**before, "Lai Châu": before.get("Lai Châu", 0) + 1}
+        finally:
+            engine.close_all()
 
 
 @needs_tcpsrv

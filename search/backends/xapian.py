@@ -322,6 +322,7 @@ class XapianReader:
         remote: bool = False,
         shards: list[Path] | None = None,
         revs: tuple | None = None,
+        urls: list[str] | None = None,
     ):
         self.path = path
         self.db = db
@@ -335,21 +336,25 @@ class XapianReader:
         # starts its revisions again.
         self.key = ("xapian", self.size, db.get_doccount(), revs or _revisions(db), db.get_uuid())
         self._shards = list(shards or [])
+        # The shard servers that answered, in shard order (remote).
+        self._urls = list(urls or [])
         self._revs = revs
         self._twin: xapian.Database | None = None
         # The second handle was refused once: remote, or the index changed first.
         self._no_twin = False
 
     def twin(self):
-        """A second handle on the same revision of the local shards (for a second
-        thread of one search), or None: remote, or the index changed since."""
+        """A second handle on the same revision of the shards, local or remote (for a
+        second thread of one search), or None: the index changed since."""
         if self._twin is None and not self._no_twin:
             self._twin = self._open_twin()
             self._no_twin = self._twin is None
         return self._twin
 
     def _open_twin(self):
-        if self.remote or not self._shards or not self._revs:
+        if self.remote:
+            return self._open_remote_twin()
+        if not self._shards or not self._revs:
             return None
         try:
             db, revs = open_shards(self._shards)
@@ -357,6 +362,26 @@ class XapianReader:
             log.debug("no second handle on %s: %s", self.path, e)
             return None
         if revs != self._revs:
+            db.close()
+            return None
+        return db
+
+    def _open_remote_twin(self):
+        # A second connection to each server that answered, in the same order (so
+        # the same document numbers), each at the same count of commits.
+        if not self._urls or not self._revs:
+            return None
+        db, commits = xapian.Database(), []
+        try:
+            for url in self._urls:
+                host, port = parse_url(url)
+                part = xapian.remote_open(host, port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
+                commits.append(part.get_metadata(COMMITS).decode("ascii", "replace"))
+                db.add_database(part)
+        except xapian.Error as e:  # counted in the search's thread instead
+            log.debug("no second connection to the shards of %s: %s", self.path, e)
+            return None
+        if tuple(commits) != self._revs:
             db.close()
             return None
         return db
@@ -540,13 +565,14 @@ class XapianSource:
         db = xapian.Database()
         missing: list[str] = []
         if self.shard_urls:
-            commits = []
+            commits, answered = [], []
             for url in self.shard_urls:
                 host, port = parse_url(url)
                 try:
                     part = xapian.remote_open(host, port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
                     commits.append(part.get_metadata(COMMITS).decode("ascii", "replace"))
                     db.add_database(part)
+                    answered.append(url)
                 except xapian.NetworkError as e:
                     if not self.allow_partial:
                         raise ShardUnavailable(
@@ -557,7 +583,9 @@ class XapianSource:
                     missing.append(url)
             if len(missing) == len(self.shard_urls):
                 raise ShardUnavailable("không shard nào trả lời: " + ", ".join(missing))
-            return XapianReader(self.path, db, missing, remote=True, revs=tuple(commits))
+            return XapianReader(
+                self.path, db, missing, remote=True, revs=tuple(commits), urls=answered
+            )
         shards = self._shard_paths()
         with _translated(self.path, opening=True):
             db, revs = open_shards(shards)

@@ -272,11 +272,12 @@ class Native:
     def facets_later(self, plan, filters: dict, start, end) -> Callable[[], tuple[dict, dict, int]]:
         """A call giving :meth:`facets` of ``plan``'s matches, counted meanwhile.
 
-        Locally the counting runs in a thread of its own on a second handle of
-        the same revision (Xapian releases the GIL while it matches), so it
-        overlaps the ranking and the snippets; else (remote shards, or the index
-        changed since this reader opened) now. The thread builds its own queries
-        from the plan: Xapian's objects are not shared between threads.
+        The counting runs in a thread of its own on a second handle of the same
+        revision (local shards) or a second connection to each server (remote
+        ones; Xapian releases the GIL while it matches or waits), so it overlaps
+        the ranking and the snippets; else (the index changed since this reader
+        opened) now. The thread builds its own queries from the plan: Xapian's
+        objects are not shared between threads.
         """
         self.join()
         side = self._side
