@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -238,28 +239,33 @@ def _plan(engine, q: str):
     return engine._understand(engine.searcher(), q, "auto")[1]
 
 
-def test_a_reader_of_a_changed_index_counts_facets_in_its_own_thread(tmp_path):
+@pytest.mark.parametrize("where", ["local", "remote"])
+def test_a_reader_of_a_changed_index_counts_facets_in_its_own_thread(tmp_path, where):
+    if where == "remote" and TCPSRV is None:
+        pytest.skip("xapian-tools is not installed")
     path = _build(tmp_path / "changing", "xapian", 2)
-    engine = open_engine(path)
-    try:
-        before = {v.value: v.count for v in engine.search("nông thôn mới").facets["province"]}
-        # A second handle is opened at a reader's first search and then stays at
-        # the reader's revision. A reader without one yet, whose index changed
-        # since it opened, counts in the search's own thread.
-        reader = engine.source().reader()
-        add_articles(path, [_news("changing/1", "Xã Quyết Tiến về đích nông thôn mới")])
-        assert reader.twin() is None
-        counted, _, _ = reader.native.facets_later(
-            _plan(engine, "nông thôn mới"), {"province": []}, None, None
-        )()
-        assert reader.native._side is None and dict(counted["province"]) == before
-        reader.close()
-        after = engine.search("nông thôn mới")  # a new reader, with a second handle again
-        assert engine.searcher() is not reader and engine.searcher().native._side is not None
-        provinces = {v.value: v.count for v in after.facets["province"]}
-        assert provinces == {**before, "Lai Châu": before.get("Lai Châu", 0) + 1}
-    finally:
-        engine.close_all()
+    with served_shards(path) if where == "remote" else nullcontext() as urls:
+        engine = open_engine(path, shard_urls=urls)
+        try:
+            before = {v.value: v.count for v in engine.search("nông thôn mới").facets["province"]}
+            # A second handle (a second connection to each server) is opened at a
+            # reader's first search and then stays at the reader's revision. A
+            # reader without one yet, whose index changed since it opened, counts
+            # in the search's own thread.
+            reader = engine.source().reader()
+            add_articles(path, [_news("changing/1", "Xã Quyết Tiến về đích nông thôn mới")])
+            assert reader.twin() is None
+            counted, _, _ = reader.native.facets_later(
+                _plan(engine, "nông thôn mới"), {"province": []}, None, None
+            )()
+            assert reader.native._side is None and dict(counted["province"]) == before
+            reader.close()
+            after = engine.search("nông thôn mới")  # a new reader, with a second handle again
+            assert engine.searcher() is not reader and engine.searcher().native._side is not None
+            provinces = {v.value: v.count for v in after.facets["province"]}
+            assert provinces == {**before, "Lai Châu": before.get("Lai Châu", 0) + 1}
+        finally:
+            engine.close_all()
 
 
 @pytest.mark.parametrize("shards", [None, 2])
@@ -343,31 +349,6 @@ def test_remote_shards_answer_as_local_ones(indexes, servers, engines, q, kwargs
         assert side is not None and side.db is reader.twin() and side.db is not reader.db
     finally:
         remote.close_all()
-
-
-@needs_tcpsrv
-def test_a_remote_reader_of_a_changed_index_counts_facets_in_its_own_thread(tmp_path):
-    path = _build(tmp_path / "changing", "xapian", 2)
-    with served_shards(path) as urls:
-        engine = open_engine(path, shard_urls=urls)
-        try:
-            before = {v.value: v.count for v in engine.search("nông thôn mới").facets["province"]}
-            # A second connection must see the revision the reader's first one
-            # does: after a commit in between, the reader counts in its own thread.
-            reader = engine.source().reader()
-            add_articles(path, [_news("changing/1", "Xã Quyết Tiến về đích nông thôn mới")])
-            assert reader.twin() is None
-            counted, _, _ = reader.native.facets_later(
-                _plan(engine, "nông thôn mới"), {"province": []}, None, None
-            )()
-            assert reader.native._side is None and dict(counted["province"]) == before
-            reader.close()
-            after = engine.search("nông thôn mới")
-            assert engine.searcher().native._side is not None
-            provinces = {v.value: v.count for v in after.facets["province"]}
-            assert provinces == {**before, "Lai Châu": before.get("Lai Châu", 0) + 1}
-        finally:
-            engine.close_all()
 
 
 @needs_tcpsrv
