@@ -340,7 +340,8 @@ class XapianReader:
         self._urls = list(urls or [])
         self._revs = revs
         self._twin: xapian.Database | None = None
-        # The second handle was refused once: remote, or the index changed first.
+        # The second handle was refused once: the index changed first, or a shard
+        # did not answer.
         self._no_twin = False
 
     def twin(self):
@@ -374,9 +375,8 @@ class XapianReader:
         db, commits = xapian.Database(), []
         try:
             for url in self._urls:
-                host, port = parse_url(url)
-                part = xapian.remote_open(host, port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
-                commits.append(part.get_metadata(COMMITS).decode("ascii", "replace"))
+                part, count = open_remote(url)
+                commits.append(count)
                 db.add_database(part)
         except xapian.Error as e:  # counted in the search's thread instead
             log.debug("no second connection to the shards of %s: %s", self.path, e)
@@ -504,6 +504,13 @@ def open_shards(shards: list[Path]) -> tuple[xapian.Database, tuple | None]:
     return db, (tuple(revs) if revs is not None else None)
 
 
+def open_remote(url: str) -> tuple[xapian.Database, str]:
+    """The shard served at ``url`` and its count of commits (a remote shard tells no revision)."""
+    host, port = parse_url(url)
+    part = xapian.remote_open(host, port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
+    return part, part.get_metadata(COMMITS).decode("ascii", "replace")
+
+
 def _revisions(db) -> tuple:
     """The revision of each shard, where Xapian tells it (not for a combined remote one)."""
     try:
@@ -567,10 +574,9 @@ class XapianSource:
         if self.shard_urls:
             commits, answered = [], []
             for url in self.shard_urls:
-                host, port = parse_url(url)
                 try:
-                    part = xapian.remote_open(host, port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
-                    commits.append(part.get_metadata(COMMITS).decode("ascii", "replace"))
+                    part, count = open_remote(url)
+                    commits.append(count)
                     db.add_database(part)
                     answered.append(url)
                 except xapian.NetworkError as e:
