@@ -351,7 +351,7 @@ def _alias_forms(syllables: list[str]) -> list[tuple[str, ...]]:
 
 def truth_from_index(index_dir: Path) -> Truth:
     """The ground truth of every article stored in the index (read once)."""
-    from search.index import open_index
+    from search.backends.whoosh_index import open_index
     from search.stored import load_article
 
     ix = open_index(index_dir)
@@ -370,8 +370,8 @@ def truth_from_index(index_dir: Path) -> Truth:
 
 def _readable(index_dir: Path) -> str | None:
     """None when the index opens with this code's schema, else why it does not."""
+    from search.backends.whoosh_index import open_index
     from search.errors import SearchError
-    from search.index import open_index
 
     try:
         with open_index(index_dir).searcher() as s:

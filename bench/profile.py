@@ -73,11 +73,11 @@ def _pstats_text(prof: cProfile.Profile, n: int = 40) -> str:
 
 def profile_ingest(size: str = "20k", limit: int | None = None) -> dict:
     """Stage costs of indexing ``limit`` articles in one process (no worker pool)."""
+    from search.backends.schema import document, prepared_fields
+    from search.backends.whoosh_index import WRITER_MB, open_for_writing
     from search.extract.fingerprint import fingerprint
-    from search.index import WRITER_MB, open_for_writing
     from search.parse import parse_record
     from search.readers import read_records
-    from search.schema import document, prepared_fields
     from search.segment import segment
     from search.vocab import Vocabulary, count
 

@@ -29,7 +29,7 @@ K = 10
 
 def _owners(index_dir: Path) -> dict[str, str]:
     """Merged (republished) id -> the id of the article it was merged into."""
-    from search.index import open_index, stored_merges
+    from search.backends.whoosh_index import open_index, stored_merges
 
     _, aliases = stored_merges(open_index(index_dir))
     return {alias: owner for owner, al in aliases.items() for alias in al}

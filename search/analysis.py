@@ -1,15 +1,12 @@
 """Vietnamese text analysis: normalisation, tone canonicalisation, folding.
 
-Reads like ``whoosh.analysis``: module-level tokenizer and filter classes that
-compose with ``|``, CapWords presets, and :func:`analyze` for tests::
+Plain functions over strings, with no search engine behind them (the Whoosh
+schema wraps them as analyzers in search/backends/whoosh_analysis.py)::
 
     >>> analyze("Cán bộ cấp XÃ")
     ['can', 'bo', 'cap', 'xa']
     >>> analyze("Thuỷ lợi hoà bình", fold=False)
     ['thủy', 'lợi', 'hòa', 'bình']
-
-Every class here is defined at module level because Whoosh pickles the schema,
-analyzers included.
 """
 
 from __future__ import annotations
@@ -20,15 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 from unidecode import unidecode
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 
 __all__ = [
-    "CompoundFilter",
-    "FoldFilter",
-    "ToneFilter",
-    "VietnameseAnalyzer",
-    "VietnameseTokenizer",
-    "WordsAnalyzer",
     "analyze",
     "canonical",
     "canonical_syllable",
@@ -301,7 +291,7 @@ def has_diacritics(text: str) -> bool:
     return fold(text) != text
 
 
-# --- tokenizers and filters --------------------------------------------------
+# --- syllables and words ----------------------------------------------------
 
 # A syllable: letters and digits, with decimal parts kept together ("2.200", "4.0").
 SYLLABLE_PATTERN = r"[^\W_]+(?:[.,]\d+)*"
@@ -309,62 +299,9 @@ SYLLABLE_PATTERN = r"[^\W_]+(?:[.,]\d+)*"
 WORD_PATTERN = r"[^\W_]+(?:_[^\W_]+)*"
 
 
-class VietnameseTokenizer(RegexTokenizer):
-    """RegexTokenizer that normalises (NFC, look-alikes, spaces) before matching."""
-
-    def __init__(self, expression=SYLLABLE_PATTERN, gaps=False):
-        super().__init__(expression=expression, gaps=gaps)
-
-    def __call__(self, value, **kwargs):
-        return super().__call__(normalize_text(value), **kwargs)
-
-
-class ToneFilter(Filter):
-    """Rewrites each (lower-case) token to the canonical tone placement."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            if "_" in t.text:
-                t.text = "_".join(canonical_syllable(s) for s in t.text.split("_"))
-            else:
-                t.text = canonical_syllable(t.text)
-            yield t
-
-
-class FoldFilter(Filter):
-    """Removes every diacritic from each token (``đ`` -> ``d``)."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            t.text = fold(t.text)
-            yield t
-
-
-class CompoundFilter(Filter):
-    """Keeps only words of several syllables (``cán_bộ``); single syllables are elsewhere."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            if "_" in t.text:
-                yield t
-
-
-def VietnameseAnalyzer(fold=True):
-    """Syllable analyzer: normalise, lower-case, canonical tones, then fold if asked.
-
-    :param fold: remove diacritics (the recall fields) or keep them (the exact field).
-    """
-    chain = VietnameseTokenizer() | LowercaseFilter() | ToneFilter()
-    return chain | FoldFilter() if fold else chain
-
-
-def WordsAnalyzer():
-    """Analyzer for pyvi output (``cán_bộ cấp xã``): one folded token per compound word."""
-    return VietnameseTokenizer(WORD_PATTERN) | CompoundFilter() | LowercaseFilter() | FoldFilter()
-
-
-# The same analysis as the analyzers above, as plain lists built with C loops:
-# indexing runs it over every article, queries over every search.
+# The analysis as plain lists built with C loops: indexing runs it over every
+# article, queries over every search (search/backends/whoosh_analysis.py wraps
+# the same steps as Whoosh analyzers, for the Whoosh schema).
 _SYLLABLE_RE = re.compile(SYLLABLE_PATTERN, re.UNICODE)
 _PYVI_WORD_RE = re.compile(WORD_PATTERN, re.UNICODE)
 
@@ -385,3 +322,25 @@ def compound_words(segmented: str) -> list[str]:
     """Folded compound words of pyvi output (``cán_bộ cấp xã`` -> ``can_bo``), as indexed."""
     found = _PYVI_WORD_RE.findall(normalize_text(segmented or ""))
     return [fold(w.lower()) for w in found if "_" in w]
+
+
+# Whoosh's analyzer classes lived here until they moved behind the storage seam;
+# the schema pickled in an index written before names them here.
+_MOVED = frozenset(
+    {
+        "CompoundFilter",
+        "FoldFilter",
+        "ToneFilter",
+        "VietnameseAnalyzer",
+        "VietnameseTokenizer",
+        "WordsAnalyzer",
+    }
+)
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        from .backends import whoosh_analysis
+
+        return getattr(whoosh_analysis, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

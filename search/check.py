@@ -14,35 +14,14 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh.index import TOC
-
-from .backends import backend_of
+from .backends import backend_of, has_index_files, read_stamp
+from .backends.base import SCHEMA_VERSION
+from .backends.whoosh_index import READ_ERRORS
 from .errors import IndexDamaged, IndexMissing
-from .index import (
-    _TEMP_TOC,
-    INDEX_NAME,
-    LOCK_TIMEOUT,
-    META_FILE,
-    READ_ERRORS,
-    _generations,
-    _segment_files,
-    _storage,
-    has_index_files,
-    open_index,
-    open_segment,
-    read_meta,
-    read_toc,
-    remove_leftovers,
-    stale_rebuilds,
-    stamp,
-    write_lock,
-)
-from .schema import SCHEMA_VERSION
-from .stored import load_article
+from .index import LOCK_TIMEOUT, META_FILE, read_meta, stale_rebuilds, write_lock
 from .vocab import Vocabulary, vocab_path
 
 log = logging.getLogger(__name__)
@@ -207,22 +186,18 @@ def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
             )
         )
 
-    storage = _storage(path)
-    try:
-        toc = read_toc(storage)
-    except Exception as e:  # noqa: BLE001 - any failure to read it is the finding
-        toc_files = f"_{INDEX_NAME}_*.toc"
-        what = (
-            f"thiếu {toc_files}"
-            if TOC._latest_generation(storage, INDEX_NAME) < 0
-            else f"không đọc được {toc_files} ({type(e).__name__})"
-        )
-        add(Finding("toc", what, REBUILD))
-        return report
-    report.segments = len(toc.segments)
-    for seg in toc.segments:
-        _check_segment(storage, toc.schema, seg, report)
-    _check_leftovers(path, toc, report)
+    from .backends.whoosh_check import check_files
+
+    checked = check_files(path)
+    report.segments, report.articles = checked.segments, checked.articles
+    report.terms, report.postings = checked.terms, checked.postings
+    for p in checked.problems:
+        if p.code == "leftovers":
+            add(Finding(p.code, p.text, REMOVE_LEFTOVERS, damage=False))
+        else:
+            add(Finding(p.code, p.text, REBUILD, name=p.name))
+    if any(p.code == "toc" for p in checked.problems):
+        return report  # nothing else could be read
     if report.healthy:
         _check_vocabulary(path, report)
     else:
@@ -232,153 +207,6 @@ def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
             )
         )
     return report
-
-
-def _check_segment(storage, schema, seg, report: CheckReport) -> None:
-    name = seg.segment_id()
-    add = report.findings.append
-    if seg.is_compound():
-        fname = seg.make_filename(".seg")
-        if not storage.file_exists(fname):
-            add(Finding("segment", f"thiếu {fname}", REBUILD, name=name))
-            return
-    try:
-        reader = open_segment(storage, schema, seg)
-    except Exception as e:  # noqa: BLE001
-        add(
-            Finding(
-                "segment",
-                f"không mở được ({type(e).__name__}: {str(e)[:100]})",
-                REBUILD,
-                name=name,
-            )
-        )
-        return
-    try:
-        _check_stored(reader, name, report)
-        _check_postings(reader, name, report)
-    finally:
-        reader.close()
-
-
-def _check_stored(reader, name: str, report: CheckReport) -> None:
-    bad: list[int] = []
-    for docnum in range(reader.doc_count_all()):
-        if reader.is_deleted(docnum):
-            continue
-        try:
-            load_article(reader.stored_fields(docnum))
-            report.articles += 1
-        except Exception:  # noqa: BLE001 - a broken document is the finding
-            bad.append(docnum)
-            if len(bad) > 1000:  # the whole file is gone: no need to try every one
-                break
-    if bad:
-        shown = _some([str(n) for n in bad])
-        report.findings.append(
-            Finding(
-                "segment",
-                f"không đọc được các bài đã lưu (tài liệu số {shown})",
-                REBUILD,
-                name=name,
-            )
-        )
-
-
-def _check_postings(reader, name: str, report: CheckReport) -> None:
-    """Walk every term of every field and decode its posting blocks (ids only)."""
-    size = reader.doc_count_all()
-    bad: list[str] = []
-    weights: Counter = Counter()
-    terms = reader._terms  # Whoosh 3's term table: read in order, each term once
-    formats = {name: field.format for name, field in reader.schema.items()}
-    try:
-        for (fieldname, text), info in terms.items():
-            report.terms += 1
-            try:
-                weights[fieldname] += info.weight()
-                # Unfiltered: deleted documents keep their postings until a merge.
-                m = terms._codec.postings_reader(
-                    terms._postfile, info, formats[fieldname], term=(fieldname, text)
-                )
-                n = _walk(m, size)
-                report.postings += n
-                if n != info.doc_frequency():
-                    raise ValueError(f"{n} postings, {info.doc_frequency()} expected")
-                # Searches find terms through the table's hash index: look each one up.
-                if terms.doc_frequency(fieldname, text) != n:
-                    raise ValueError("the term's look-up disagrees with the term list")
-            except Exception as e:  # noqa: BLE001
-                bad.append(f"{fieldname}:{text!r} ({type(e).__name__})")
-                if len(bad) > 100:
-                    break
-    except Exception as e:  # noqa: BLE001 - the term list itself is cut short
-        bad.append(f"danh sách từ ({type(e).__name__}: {str(e)[:80]})")
-    # A damaged term list can also end early without an error: the terms'
-    # weights must add up to each field's length, kept in the table of
-    # contents. Merged segments sum lengths from Whoosh's one-byte (lossy)
-    # per-document lengths, hence the tolerance.
-    for fieldname, fieldtype in reader.schema.items():
-        length = reader.field_length(fieldname)
-        if length and not bad:
-            expected = length * getattr(fieldtype.format, "field_boost", 1.0)
-            if abs(weights[fieldname] - expected) > 0.5 + LENGTH_TOLERANCE * expected:
-                bad.append(
-                    f"{fieldname}: các từ cộng lại được {weights[fieldname]:g} "
-                    f"lần xuất hiện, không phải {expected:g}"
-                )
-    if bad:
-        report.findings.append(
-            Finding("segment", f"không đọc được danh sách vị trí: {_some(bad)}", REBUILD, name=name)
-        )
-
-
-def _some(items: list[str]) -> str:
-    """The first SHOW items, then how many more."""
-    more = len(items) - SHOW
-    return ", ".join(items[:SHOW]) + (f" và {more} mục khác" if more > 0 else "")
-
-
-def _walk(m, size: int) -> int:
-    """The number of postings of a matcher, decoding each block's ids once."""
-    n = 0
-    if not hasattr(m, "_read_data"):  # a term stored inline in the term list
-        while m.is_active():
-            if not 0 <= m.id() < size:
-                raise ValueError(f"document {m.id()} out of range")
-            n += 1
-            m.next()
-        return n
-    while m.is_active():
-        if m._data is None:
-            m._read_data()
-        deltas = m._data[0]
-        last = sum(deltas)  # ids are delta-coded from 0 in each block
-        if not 0 <= last < size or (deltas and min(deltas) < 0):
-            raise ValueError("document number out of range")
-        n += len(deltas)
-        if m._lastblock:
-            break
-        m._next_block()
-    return n
-
-
-def _check_leftovers(path: Path, toc, report: CheckReport) -> None:
-    used = {s.segment_id() for s in toc.segments}
-    pattern = TOC._segment_pattern(INDEX_NAME)
-    stray = [n for n in _segment_files(path) if pattern.match(n).group(1) not in used]
-    stray += [n for n in (p.name for p in path.iterdir()) if _TEMP_TOC.match(n)]
-    stray += [f"../{p.name}/" for p in stale_rebuilds(path)]
-    stray += [f"_{INDEX_NAME}_{g}.toc" for g in _generations(path) if g != toc.generation]
-    if stray:
-        report.findings.append(
-            Finding(
-                "leftovers",
-                f"{len(stray)} tệp của một lần ghi bị gián đoạn ({', '.join(stray[:3])})",
-                REMOVE_LEFTOVERS,
-                damage=False,
-            )
-        )
 
 
 def _check_vocabulary(path: Path, report: CheckReport, current_stamp=None) -> None:
@@ -402,7 +230,7 @@ def _check_vocabulary(path: Path, report: CheckReport, current_stamp=None) -> No
                 )
             )
             return
-        current = current_stamp() if current_stamp else stamp(open_index(path))
+        current = current_stamp() if current_stamp else read_stamp(path)
         if not vocab.matches(current):
             st = vocab.stats()
             add(
@@ -440,6 +268,7 @@ def _fresh_vocabulary(path: Path) -> Vocabulary:
 def _repair(path: Path, report: CheckReport) -> None:
     """Rebuild the vocabulary and remove leftovers when the index itself is sound."""
     from .backends.whoosh import WhooshStore
+    from .backends.whoosh_index import remove_leftovers
     from .ingest import repair_vocabulary  # ingest imports the indexing machinery
 
     if not report.healthy and any(f.code != "vocabulary" for f in report.findings if f.damage):

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__, logs, settings
-from .backends import BACKENDS, index_stats
+from .backends import BACKENDS, announce_merges, index_stats
 from .budget import RECORD_TIMEOUT
 from .check import check_index
 from .clickfmt import Group, explain
@@ -24,7 +24,7 @@ from .dates import parse_bound
 from .engine import EXPORT_LIMIT, MAX_PER_PAGE, SORTS, Engine, open_engine
 from .errors import BadQuery, SearchError
 from .export import csv_lines
-from .index import LOCK_TIMEOUT, announce_merges, write_atomic
+from .index import LOCK_TIMEOUT, write_atomic
 from .ingest import extract_paths, index_paths
 from .paths import default_index, default_seeds
 from .plan import ACCENTS

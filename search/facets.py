@@ -2,7 +2,7 @@
 
 The query layer, both backends (numpy columns; Xapian value slots), the CLI and the
 site read this table, so adding a facet is one entry here plus the field in
-``search/schema.py`` and the value on :class:`~search.article.Article`.
+``search/backends/schema.py`` and the value on :class:`~search.article.Article`.
 """
 
 from __future__ import annotations

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
-
-from whoosh import highlight as wh
+from typing import NamedTuple
 
 from .analysis import SYLLABLE_PATTERN, canonical_syllable, fold, fold_chars
 from .article import Article
@@ -24,6 +23,8 @@ SNIPPET_CHARS = 240
 # A fragment: matches within this many characters, with context around them.
 FRAGMENT_CHARS = SNIPPET_CHARS // 2
 SURROUND = 40
+# Distinct matched words get classes t0..t4, then t0 again.
+TERM_CLASSES = 5
 _SYLLABLE_RE = re.compile(SYLLABLE_PATTERN, re.UNICODE)
 
 
@@ -96,14 +97,25 @@ def _places(pattern: re.Pattern, spelled: str) -> Iterator[re.Match]:
             pos = m.start() + 1
 
 
-class _Token:
-    """The little of a Whoosh Token that formatters read: a matched word."""
+class _Token(NamedTuple):
+    """A matched word: its pattern's key and where it stands in the text."""
 
-    __slots__ = ("boost", "endchar", "matched", "startchar", "text")
+    text: str
+    startchar: int
+    endchar: int
 
-    def __init__(self, text, startchar, endchar):
-        self.text, self.startchar, self.endchar = text, startchar, endchar
-        self.matched, self.boost = True, 1.0
+
+@dataclass(frozen=True)
+class _Fragment:
+    """A stretch of the text (``startchar``..``endchar``) and the matches in it, in order."""
+
+    startchar: int
+    endchar: int
+    matches: list[_Token]
+
+    def score(self) -> int:
+        """Matches times distinct words (Whoosh's BasicFragmentScorer)."""
+        return len(self.matches) * len({t.text for t in self.matches})
 
 
 def _fits(tokens: list[str], pattern: Pattern) -> bool:
@@ -161,12 +173,31 @@ def _matches_by_token(text: str, terms: Terms) -> list[_Token]:
     return out
 
 
-def _formatter() -> wh.HtmlFormatter:
-    # A fresh formatter per call: HtmlFormatter keeps per-term state.
-    return wh.HtmlFormatter(tagname="mark", classname="match", termclass="t", between=" … ")
+def _html(text: str, fragments: list[_Fragment]) -> str:
+    """The fragments as escaped HTML joined by " … ", each match in ``<mark class="match tN">``.
+
+    N numbers the distinct matched surfaces in order of appearance, cycling
+    through TERM_CLASSES (the markup Whoosh's HtmlFormatter gave, which the
+    stylesheet colours by).
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for f in fragments:
+        parts, at = [], f.startchar
+        for t in f.matches:
+            if t.startchar < at:  # overlaps the previous match
+                continue
+            parts.append(escape(text[at : t.startchar], quote=False))
+            surface = escape(text[t.startchar : t.endchar], quote=False)
+            n = seen.setdefault(surface, len(seen) % TERM_CLASSES)
+            parts.append(f'<mark class="match t{n}">{surface}</mark>')
+            at = t.endchar
+        parts.append(escape(text[at : f.endchar], quote=False))
+        out.append("".join(parts))
+    return " … ".join(out)
 
 
-def _fragments(text: str, matches: list[_Token]) -> list[wh.Fragment]:
+def _fragments(text: str, matches: list[_Token]) -> list[_Fragment]:
     """Groups of nearby matches, each widened by some context to whole words."""
     out, i = [], 0
     while i < len(matches):
@@ -182,18 +213,17 @@ def _fragments(text: str, matches: list[_Token]) -> list[wh.Fragment]:
         if end < len(text):
             space = text.rfind(" ", group[-1].endchar, end)
             end = space if space >= 0 else group[-1].endchar
-        out.append(wh.Fragment(text, group, startchar=start, endchar=end))
+        out.append(_Fragment(start, end, group))
         i = j
     return out
 
 
 def _best(text: str, terms: Terms, top: int) -> str:
     fragments = _fragments(text, _matches(text, terms))
-    # Whoosh's BasicFragmentScorer: matches times distinct terms. Ties go to
-    # the earlier fragment, so snippets never vary from run to run.
-    best = sorted(fragments, key=lambda f: (-len(f.matches) * len(f.matched_terms), f.startchar))
+    # Ties go to the earlier fragment, so snippets never vary from run to run.
+    best = sorted(fragments, key=lambda f: (-f.score(), f.startchar))
     best = sorted(best[:top], key=lambda f: f.startchar)
-    return _formatter()(text, best) if best else ""
+    return _html(text, best) if best else ""
 
 
 def mark(text: str, terms: Terms, top: int = 2) -> str:
@@ -211,8 +241,7 @@ def mark_all(text: str, terms: Terms) -> str:
     """
     if not text or not terms:
         return escape(text or "")
-    fragment = wh.Fragment(text, _matches(text, terms), startchar=0, endchar=len(text))
-    return _formatter()(text, [fragment])
+    return _html(text, [_Fragment(0, len(text), _matches(text, terms))])
 
 
 def snippet(article: Article, terms: Terms) -> str:

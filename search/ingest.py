@@ -23,6 +23,14 @@ from pathlib import Path
 from . import backends
 from . import reasons as why
 from .article import Article
+from .backends.schema import prepared_fields
+from .backends.whoosh_index import (
+    Recovered,
+    open_for_writing,
+    recover_articles,
+    swap_in,
+    write_batches,
+)
 from .budget import RECORD_TIMEOUT, OverBudget, within_budget
 from .errors import (
     LAST_WRITE_KEPT,
@@ -33,20 +41,9 @@ from .errors import (
     write_failures,
 )
 from .extract.fingerprint import fingerprint
-from .index import (
-    LOCK_TIMEOUT,
-    Recovered,
-    open_for_writing,
-    rebuild_folder,
-    recover_articles,
-    stale_rebuilds,
-    swap_in,
-    write_batches,
-    write_lock,
-)
+from .index import LOCK_TIMEOUT, rebuild_folder, stale_rebuilds, write_lock
 from .parse import load_tables, parse_record
 from .readers import Record, Skipped, iter_files, read_records
-from .schema import prepared_fields
 from .segment import load_model, segment
 from .vocab import Vocabulary, count, vocab_path
 

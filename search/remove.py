@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import backends
 from .errors import LAST_WRITE_KEPT, VOCAB_REPAIRED_NEXT, IndexMissing, write_failures
-from .index import LOCK_TIMEOUT, has_index_files, write_lock
+from .index import LOCK_TIMEOUT, write_lock
 from .ingest import open_vocabulary, repair_vocabulary
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Removed:
 def remove_articles(index_dir, ids, lock_timeout: float = LOCK_TIMEOUT) -> Removed:
     """Delete the articles stored under ``ids`` from the index at ``index_dir``."""
     index_dir = Path(index_dir)
-    if not has_index_files(index_dir):
+    if not backends.has_index_files(index_dir):
         raise IndexMissing.at(index_dir)
     done = Removed()
     with (

@@ -155,7 +155,7 @@ def decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return owners, positions
 
 
-# RelativePositions' leading bytes (search/fields.py).
+# RelativePositions' leading bytes (search/backends/whoosh_fields.py).
 _SAME, _SUBSET = ord("="), ord("~")
 
 
@@ -167,7 +167,7 @@ def decode_relative(
     position order (as :func:`decode_positions` gives them).
 
     A value is ``=`` (all the folded positions) or ``~`` and a bitmap over them,
-    least significant bit first (search/fields.py); ValueError for any other
+    least significant bit first (search/backends/whoosh_fields.py); ValueError for any other
     (damaged) value.
     """
     n = len(values)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import backends
 from .errors import BadQuery, IndexMissing, write_failures
-from .index import LOCK_TIMEOUT, has_index_files, write_lock, write_meta
+from .index import LOCK_TIMEOUT, write_lock, write_meta
 from .vocab import Vocabulary, vocab_path
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Compacted:
 def compact_index(path, lock_timeout: float = LOCK_TIMEOUT) -> Compacted:
     """Compact the index at ``path`` under its write lock (waiting up to ``lock_timeout``)."""
     path = Path(path)
-    if not has_index_files(path):
+    if not backends.has_index_files(path):
         raise IndexMissing.at(path)
     started = time.monotonic()
     with _write_failure(path), write_lock(path, lock_timeout):
@@ -114,7 +114,7 @@ def reshard_index(source, target, shards: int, lock_timeout: float = LOCK_TIMEOU
     from .backends import xapian_upkeep
 
     source, target = Path(source), Path(target)
-    if not has_index_files(source):
+    if not backends.has_index_files(source):
         raise IndexMissing.at(source)
     if backends.backend_of(source) != "xapian":
         raise BadQuery(

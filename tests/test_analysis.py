@@ -5,7 +5,6 @@ import unicodedata
 import pytest
 
 from search.analysis import (
-    WordsAnalyzer,
     analyze,
     canonical,
     canonical_syllable,
@@ -14,6 +13,7 @@ from search.analysis import (
     normalize_text,
     syllables,
 )
+from search.backends.whoosh_analysis import WordsAnalyzer
 from search.extract.text import fold_keep_case, match_form
 
 

@@ -19,11 +19,11 @@ from helpers import add_articles
 from server_helpers import TCPSRV, free_port, serve_shard, served_shards
 
 from search.article import Article
+from search.backends.base import SCHEMA_VERSION
 from search.cli import cli
 from search.engine import open_engine
 from search.errors import IndexOutdated, ShardUnavailable
 from search.ingest import index_paths
-from search.schema import SCHEMA_VERSION
 
 xapian = pytest.importorskip("xapian", reason="the xapian extra is not installed")
 needs_tcpsrv = pytest.mark.skipif(TCPSRV is None, reason="xapian-tools is not installed")
@@ -297,11 +297,11 @@ def test_documents_built_in_workers_are_those_built_by_the_writer(source):
     # Workers turn the prose fields into a serialised Xapian document; the
     # writer's document from it is the one it would have built itself.
     from search.backends import worker_fields
+    from search.backends.schema import document
     from search.backends.xapian import _document
     from search.ingest import prepare_article
     from search.parse import parse_record
     from search.readers import Record, read_records
-    from search.schema import document
 
     if source == "synthetic":
         articles = [a for a in ARTICLES if a.body][:3]

@@ -8,9 +8,10 @@ import time
 import pytest
 from test_index_safety import DAMAGE
 
+from search.backends.whoosh_index import open_index, stamp
 from search.check import check_index
 from search.cli import cli
-from search.index import META_FILE, open_index, stamp
+from search.index import META_FILE
 from search.ingest import index_paths
 from search.vocab import Vocabulary, vocab_path
 
@@ -123,7 +124,7 @@ def test_vocabulary_behind_the_index_is_found_and_repaired(built, tmp_path, runn
     extra.write_text("Bài mới về đường giao thông nông thôn\n\nXã Thanh Xương làm đường.", "utf-8")
     scratch = tmp_path / "scratch"
     index_paths([seed_dir, extra], scratch, workers=1)
-    from search.index import write_batches
+    from search.backends.whoosh_index import write_batches
     from search.ingest import prepare_article
     from search.parse import parse_record
     from search.readers import Record, Skipped, iter_files, read_records

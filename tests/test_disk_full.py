@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from search.backends.whoosh_index import open_index, read_toc
 from search.check import check_index
 from search.cli import cli
 from search.engine import Engine
-from search.index import open_index, read_toc
 
 DISK_KB = 1200
 

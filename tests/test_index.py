@@ -2,16 +2,19 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 
-from search.backends import index_stats
+from search.backends import index_stats, whoosh_analysis, whoosh_fields
+from search.backends.base import SCHEMA_VERSION
+from search.backends.whoosh_index import open_index
 from search.check import check_index
 from search.engine import Engine
 from search.errors import ArticleNotFound, IndexMissing, IndexOutdated
-from search.index import META_FILE, open_index
+from search.index import META_FILE
 from search.ingest import index_paths
-from search.schema import SCHEMA_VERSION
 
 SEED = "000_5bb86f784192a000"
 
@@ -251,3 +254,47 @@ def test_republished_article_is_one_article_with_every_url(tmp_path, empty_index
     again = index_paths([d], empty_index, workers=1)
     assert (again.indexed, again.merged, again.unchanged) == (0, 0, 2)
     engine.close()
+
+
+# Whoosh pickles the schema, field formats and analyzers included, into each
+# table of contents: an index written before these classes moved behind the
+# storage seam names them at their old homes.
+OLD_HOMES = {
+    "search.analysis": (
+        whoosh_analysis,
+        ("VietnameseTokenizer", "ToneFilter", "FoldFilter", "CompoundFilter"),
+    ),
+    "search.fields": (whoosh_fields, ("CompactPositions", "RelativePositions", "PreparedText")),
+}
+
+
+@pytest.mark.whoosh_only  # the pickled schema is Whoosh's
+def test_an_index_naming_the_old_homes_of_its_classes_opens(seed_dir, empty_index, monkeypatch):
+    for old, (module, names) in OLD_HOMES.items():
+        for name in names:
+            monkeypatch.setattr(getattr(module, name), "__module__", old)
+    index_paths([seed_dir], empty_index, workers=1)
+    monkeypatch.undo()
+    toc = b"".join(p.read_bytes() for p in empty_index.glob("*.toc"))
+    assert b"search.fields" in toc and b"search.analysis" in toc
+    assert b"whoosh_fields" not in toc and b"whoosh_analysis" not in toc
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "search",
+            "hoà giải",
+            "--index",
+            str(empty_index),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["total"] == 1
+    assert check_index(empty_index).healthy

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from search.article import Article
+from search.backends.base import SCHEMA_VERSION
+from search.backends.whoosh_index import open_index
 from search.check import check_index
 from search.cli import cli
 from search.engine import Engine
 from search.errors import IndexDamaged, IndexLocked
-from search.index import LOCK_FILE, META_FILE, open_index, write_lock
+from search.index import LOCK_FILE, META_FILE, write_lock
 from search.ingest import index_paths
-from search.schema import SCHEMA_VERSION
 from search.stored import pack, unpack
 
 # Whoosh's files, damaged and locked (the Xapian backend's: tests/test_backends.py).
@@ -429,7 +430,8 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     engine = Engine(ix)
     assert engine.count() == 650
     engine.close_all()
-    from search.index import stamp, write_lock
+    from search.backends.whoosh_index import stamp
+    from search.index import write_lock
     from search.vocab import Vocabulary
 
     with Vocabulary(ix) as v:
@@ -453,7 +455,7 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     ids=["zlib", "missing-file", "json", "our-KeyError", "our-TypeError"],
 )
 def test_only_damage_becomes_index_damaged(tmp_path, error, damaged):
-    from search.index import reading
+    from search.backends.whoosh_index import reading
 
     if damaged:
         with pytest.raises(IndexDamaged, match="vnsearch index --rebuild"), reading(tmp_path):

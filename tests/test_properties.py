@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from search.analysis import FOLD_TABLE, analyze, canonical, fold, fold_chars, normalize_text
 from search.article import Article
+from search.backends.whoosh_index import open_for_writing, write_batches
 from search.engine import Engine
 from search.highlight import Terms
-from search.index import open_for_writing, write_batches
 from search.policy import PolicyRef
 from search.query import parse
 from search.segment import segment
@@ -147,7 +147,7 @@ def test_any_article_round_trips_through_the_index(tmp_path_factory, article):
 
 @given(texts)
 def test_fast_analysis_equals_the_analyzer_chain(s):
-    from search.analysis import VietnameseAnalyzer
+    from search.backends.whoosh_analysis import VietnameseAnalyzer
 
     for folded in (True, False):
         assert analyze(s, fold=folded) == [t.text for t in VietnameseAnalyzer(fold=folded)(s)]

@@ -11,15 +11,15 @@ from hypothesis import strategies as st
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Codec
 
-import search.index
+import search.backends.whoosh_index
 from search.article import Article
+from search.backends.schema import SCHEMA, prepared_fields
 from search.backends.whoosh import WhooshReader
 from search.backends.whoosh_cache import read_postings as postings
+from search.backends.whoosh_fields import CompactPositions, RelativePositions, encoded
+from search.backends.whoosh_index import open_for_writing, open_index, optimize, write_batches
 from search.backends.whoosh_postings import RelativePostings
-from search.fields import CompactPositions, RelativePositions, encoded
-from search.index import open_for_writing, open_index, optimize, write_batches
 from search.plan import ScoreTerm
-from search.schema import SCHEMA, prepared_fields
 from search.scoring import (
     Lengths,
     bm25,
@@ -91,7 +91,7 @@ def stock_segmented(tmp_path_factory):
     """The same index written by Whoosh's own codec: as vnsearch wrote before
     CompactCodec, and as Whoosh itself writes."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(search.index, "CompactCodec", W3Codec)
+        mp.setattr(search.backends.whoosh_index, "CompactCodec", W3Codec)
         yield from _segmented(tmp_path_factory.mktemp("stock"))
 
 
@@ -389,8 +389,8 @@ def test_positions_stay_lists_until_whoosh_encodes_them():
     # The analysis keeps positions as lists (the Xapian writer adds them as they
     # are); Whoosh's field, or the worker for a Whoosh index, encodes them.
     from search.backends import worker_fields
-    from search.fields import AnalysedTerms, PositionedTerms, analysed_terms
-    from search.schema import SCHEMA
+    from search.backends.schema import SCHEMA
+    from search.backends.whoosh_fields import AnalysedTerms, PositionedTerms, analysed_terms
 
     terms = analysed_terms(SCHEMA["text"], ["can", "bo", None, "can"])
     assert isinstance(terms, PositionedTerms)
@@ -457,7 +457,7 @@ def test_an_index_written_by_whoosh_then_by_vnsearch_reads_the_same(tmp_path):
         ix, _ = open_for_writing(d)
         with pytest.MonkeyPatch.context() as mp:
             if stock_first:
-                mp.setattr(search.index, "CompactCodec", W3Codec)
+                mp.setattr(search.backends.whoosh_index, "CompactCodec", W3Codec)
             for _ in write_batches(ix, first, batch_size=200):
                 pass
         for _ in write_batches(open_index(d), then, batch_size=150):

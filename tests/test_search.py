@@ -7,7 +7,7 @@ import pytest
 from search.analysis import analyze
 from search.engine import open_engine
 from search.errors import BadQuery
-from search.highlight import mark_all
+from search.highlight import Terms, mark, mark_all
 from search.query import parse
 
 SEED_000 = "000_5bb86f784192a000"  # Điện Biên Đông, 1184/KL-UBND
@@ -225,6 +225,49 @@ def test_snippet_marks_accented_words_for_unaccented_query(engine):
 def test_snippet_is_escaped(engine):
     hit = engine.search("cán bộ").hits[0]
     assert "<script" not in hit.snippet
+
+
+def _words(*words: str) -> Terms:
+    """Terms of plain (folded) one-syllable words."""
+    return Terms(tuple(((w, False),) for w in words))
+
+
+@pytest.mark.parametrize(
+    "text, terms, html",
+    [
+        # One class per distinct surface, in order of appearance; the same surface keeps it.
+        (
+            "xã A, huyện B, xã C",
+            _words("xa", "huyen"),
+            '<mark class="match t0">xã</mark> A, <mark class="match t1">huyện</mark> B, '
+            '<mark class="match t0">xã</mark> C',
+        ),
+        # Surfaces differing only in case or accents are distinct: six of them cycle to t0.
+        (
+            "a b c d e f",
+            _words("a", "b", "c", "d", "e", "f"),
+            " ".join(f'<mark class="match t{i % 5}">{w}</mark>' for i, w in enumerate("abcdef")),
+        ),
+        # Text between and inside matches is escaped; quotes stay as they are.
+        (
+            'x<b>&"y" xã',
+            _words("xa"),
+            'x&lt;b&gt;&amp;"y" <mark class="match t0">xã</mark>',
+        ),
+    ],
+)
+def test_marks_number_words_and_escape_the_rest(text, terms, html):
+    assert mark_all(text, terms) == html
+
+
+def test_snippet_fragments_are_joined_by_an_ellipsis():
+    text = "xã " + "lời " * 60 + "huyện " + "lời " * 60 + "xã huyện"
+    marked = mark(text, _words("xa", "huyen"), top=2)
+    # The fragment with both words ranks first; the next best is the earlier one.
+    assert marked.count(" … ") == 1
+    first, second = marked.split(" … ")
+    assert first.startswith('<mark class="match t0">xã</mark> lời')
+    assert second.endswith('<mark class="match t0">xã</mark> <mark class="match t1">huyện</mark>')
 
 
 def test_empty_query_lists_everything_newest_first(engine):

@@ -1,6 +1,6 @@
 """Build search/data/stored.zdict: zlib's preset dictionary for the stored articles.
 
-Every article is stored once, as its JSON compressed with zlib (search/schema.py).
+Every article is stored once, as its JSON compressed with zlib (search/backends/schema.py).
 A news article is short, and zlib starts each one knowing nothing: a preset
 dictionary of typical text (the last 8 KB of the five seed articles' stored
 JSON, their keys included) makes the stored copies a fifth smaller
@@ -10,7 +10,7 @@ but reading an article took 4 µs more than without one.
 
 The file is fixed once an index uses it: each stored article names it by its
 Adler-32 checksum, and cannot be read without it. Changing it means a new
-schema version (search/schema.py) and indexes rebuilt. Run from the checkout:
+schema version (search/backends/schema.py) and indexes rebuilt. Run from the checkout:
 
     python tools/build_zdict.py
 """

@@ -28,11 +28,13 @@ __all__ = [
     "BACKENDS",
     "DEFAULT",
     "Reader",
+    "announce_merges",
     "article_at",
     "backend_of",
     "compact",
     "default_backend",
     "find_article",
+    "has_index_files",
     "index_stats",
     "iter_articles",
     "load",
@@ -67,6 +69,21 @@ def backend_of(path) -> str:
     return (meta or {}).get("backend", DEFAULT)
 
 
+def has_index_files(path) -> bool:
+    """True when ``path`` holds any file of an index (its metadata, or Whoosh's files)."""
+    from .whoosh_index import has_index_files as whoosh_files
+
+    return whoosh_files(path)
+
+
+def announce_merges(callback):
+    """A context in which ``callback()`` is called whenever a commit starts merging
+    segments (Whoosh's; a Xapian commit merges nothing)."""
+    from .whoosh_index import announce_merges as whoosh_merges
+
+    return whoosh_merges(callback)
+
+
 def load(backend: str) -> None:
     """Import ``backend``'s module (and its engine) now, not during a record's time budget."""
     if backend == "xapian":
@@ -80,7 +97,7 @@ def worker_fields(backend: str, fields: dict) -> dict:
         from . import xapian as xb
 
         return xb.worker_fields(fields)
-    from ..fields import encoded
+    from .whoosh_fields import encoded
 
     return encoded(fields)
 
@@ -144,7 +161,7 @@ def index_stats(path) -> dict:
         from . import xapian as xb
 
         return xb.index_stats(path)
-    from ..index import index_stats as whoosh_stats
+    from .whoosh_index import index_stats as whoosh_stats
 
     return {**whoosh_stats(path), "backend": "whoosh"}
 
@@ -157,7 +174,7 @@ def compact(path, lock_timeout: float, on_commit) -> int:
         from . import xapian_upkeep
 
         return xapian_upkeep.compact(Path(path), on_commit)
-    from ..index import optimize
+    from .whoosh_index import optimize
 
     return optimize(path, lock_timeout, lambda _stamp: on_commit())
 
@@ -176,7 +193,7 @@ def read_stamp(path):
         from . import xapian as xb
 
         return xb.read_stamp(Path(path))
-    from ..index import open_index, stamp
+    from .whoosh_index import open_index, stamp
 
     return stamp(open_index(path))
 

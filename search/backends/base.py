@@ -4,7 +4,7 @@ Documents are addressed by *document numbers*, dense non-negative integers
 below :attr:`Reader.size` (some may be deleted: :meth:`Reader.live_ids`), so
 that the query layer can hold per-document arrays (facet columns, lengths,
 scores) in numpy. A term is a (field, text) pair of the schema in
-``search/schema.py``.
+``search/backends/schema.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,15 @@ from ..article import Article
 from ..errors import ArticleNotFound
 from ..scoring import TermPostings
 from ..stored import load_article
+
+# The schema's version (search/backends/schema.py): bump it whenever a field,
+# an analyzer or the stored form changes. An index with another version is
+# rebuilt, never read with the wrong analysis.
+SCHEMA_VERSION = 5
+# The versions a Xapian index may have: 5 changed how Whoosh stores exact
+# syllables without accents (search/backends/whoosh_fields.py) and how articles are compressed
+# (search/stored.py), which reads version 4's copies alike.
+XAPIAN_SCHEMA_VERSIONS = (4, 5)
 
 
 class Unsupported(Exception):

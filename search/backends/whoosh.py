@@ -1,7 +1,8 @@
 """The Whoosh backend: the embedded default (one folder of Whoosh segments).
 
 The files, their safety (atomic metadata, locks, damage detection, rebuilds)
-and the writer live in ``search/index.py``; the posting-list reader in
+and the writer live in ``search/backends/whoosh_index.py`` (the metadata and the
+write lock in ``search/index.py``); the posting-list reader in
 ``search/scoring.py``. This module adapts them to the backend interfaces.
 """
 
@@ -15,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from whoosh.index import FileIndex
 
-from .. import index as wi
 from ..scoring import TermPostings
+from . import whoosh_index as wi
 from .whoosh_cache import HotTerms, read_postings, segment_id
 from .whoosh_postings import segment_postings
 
@@ -153,7 +154,7 @@ class WhooshSource:
 
 
 class WhooshStore:
-    """The writing side of a Whoosh index (see ``search/index.py``)."""
+    """The writing side of a Whoosh index (see ``whoosh_index.py``)."""
 
     backend = "whoosh"
 

@@ -16,8 +16,8 @@ from collections import OrderedDict
 import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
-from ..fields import RelativePositions
 from ..scoring import TermPostings
+from .whoosh_fields import RelativePositions
 from .whoosh_postings import (
     _EMPTY,
     BlockValues,
@@ -50,7 +50,7 @@ def read_postings(
         and isinstance(fmt, RelativePositions)
         and fmt.relative(text)
     ):
-        # Positions kept as which of the folded syllable's they are (search/fields.py):
+        # Positions kept as which of the folded syllable's they are (search/backends/whoosh_fields.py):
         # without accents, the term is its own folded syllable.
         return RelativePostings(
             got, lambda: read_postings(searcher, fmt.base, text, hot, key, segments)

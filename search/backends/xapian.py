@@ -8,7 +8,7 @@ Layout of an index folder::
 
 An article lives in the shard given by a hash of its id, under the unique term
 ``Q:<id>``, so indexing again replaces it in place. Terms are ``<prefix>:<text>``
-of the same fields and analysis as the Whoosh schema (search/schema.py); the
+of the same fields and analysis as the Whoosh schema (search/backends/schema.py); the
 positional fields keep the same positions, so phrases, accents and words mean
 the same on both backends. Several shards (local paths or ``tcp://host:port``)
 open as one database with index-wide statistics: Xapian numbers the documents
@@ -42,8 +42,8 @@ from ..errors import (
     WriteFailed,
 )
 from ..facets import STORED
-from ..fields import CompactPositions, PositionedTerms, RelativePositions
 from ..scoring import TermPostings
+from .whoosh_fields import CompactPositions, PositionedTerms, RelativePositions
 
 if TYPE_CHECKING:
     from .xapian_query import Native
@@ -176,7 +176,7 @@ def _stored(data: bytes) -> dict:
 
 def _add_terms(xdoc, doc: dict) -> int:
     """Add the terms (with positions where kept) of ``doc``'s indexed fields; the text's length."""
-    from ..schema import SCHEMA as schema
+    from .schema import SCHEMA as schema
 
     length = 0
     for name, value in doc.items():
@@ -522,7 +522,7 @@ def _revisions(db) -> tuple:
 def _same_schema(path: Path, meta: dict) -> None:
     """Raise IndexOutdated when the index was built by another schema version."""
     from ..errors import IndexOutdated
-    from ..schema import SCHEMA_VERSION, XAPIAN_SCHEMA_VERSIONS
+    from .base import SCHEMA_VERSION, XAPIAN_SCHEMA_VERSIONS
 
     if meta.get("schema_version") not in XAPIAN_SCHEMA_VERSIONS:
         raise IndexOutdated(
@@ -609,7 +609,7 @@ class XapianStore:
     def __init__(self, path: Path, shards: int | None = None):
         _require()
         from ..index import read_meta, write_meta
-        from ..schema import SCHEMA_VERSION
+        from .base import SCHEMA_VERSION
 
         self.path = Path(path)
         self.note = None
@@ -691,7 +691,7 @@ class XapianStore:
 
     def write(self, items, batch_size: int, on_commit=None, lock_timeout: float = 0.0):
         """Write (article, words, extra) items in committed batches; yields each article."""
-        from ..schema import document
+        from .schema import document
 
         batch = []
         for article, words, *extra in items:
@@ -833,7 +833,7 @@ def read_stamp(path: Path):
 
 def index_stats(path: Path) -> dict:
     """What `vnsearch stats` shows of a Xapian index (``segments``: its shards)."""
-    from ..schema import SCHEMA_VERSION
+    from .base import SCHEMA_VERSION
 
     source = XapianSource(Path(path))
     with source.reading(opening=True):

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from . import abbrev
-from .analysis import VietnameseAnalyzer, WordsAnalyzer, analyze, compound_words, fold, syllables
-from .article import Article
-from .fields import PreparedText, analysed_terms
-from .stored import pack
-
-# Bump whenever a field, an analyzer or the stored form changes: an index with
-# another version is rebuilt, never read with the wrong analysis.
-SCHEMA_VERSION = 5
-# The versions a Xapian index may have: 5 changed how Whoosh stores exact
-# syllables without accents (search/fields.py) and how articles are compressed
-# (search/stored.py), which reads version 4's copies alike.
-XAPIAN_SCHEMA_VERSIONS = (4, 5)
+from .. import abbrev
+from ..analysis import analyze, compound_words, fold, syllables
+from ..article import Article
+from ..stored import pack
+from .whoosh_analysis import VietnameseAnalyzer, WordsAnalyzer
+from .whoosh_fields import PreparedText, analysed_terms
 
 
 def build_schema() -> Schema:
