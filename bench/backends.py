@@ -157,7 +157,8 @@ COMMITTED = 5
 def after_commit(index: Path, queries: list[dict], others: list[dict], copy: Path) -> dict:
     """vn-whoosh meeting each query once right after a commit (module docstring), on ``copy``."""
     from search.backends.base import article_at
-    from search.backends.whoosh_index import open_index, write_batches
+    from search.backends.whoosh_index import open_index
+    from search.backends.whoosh_writing import write_batches
     from search.engine import open_engine
 
     if copy.exists():

@@ -74,7 +74,8 @@ def _pstats_text(prof: cProfile.Profile, n: int = 40) -> str:
 def profile_ingest(size: str = "20k", limit: int | None = None) -> dict:
     """Stage costs of indexing ``limit`` articles in one process (no worker pool)."""
     from search.backends.schema import document, prepared_fields
-    from search.backends.whoosh_index import WRITER_MB, open_for_writing
+    from search.backends.whoosh_index import open_for_writing
+    from search.backends.whoosh_writing import WRITER_MB
     from search.extract.fingerprint import fingerprint
     from search.parse import parse_record
     from search.readers import read_records

@@ -268,7 +268,7 @@ def _fresh_vocabulary(path: Path) -> Vocabulary:
 def _repair(path: Path, report: CheckReport) -> None:
     """Rebuild the vocabulary and remove leftovers when the index itself is sound."""
     from .backends.whoosh import WhooshStore
-    from .backends.whoosh_index import remove_leftovers
+    from .backends.whoosh_writing import remove_leftovers
     from .ingest import repair_vocabulary  # ingest imports the indexing machinery
 
     if not report.healthy and any(f.code != "vocabulary" for f in report.findings if f.damage):

@@ -24,13 +24,8 @@ from . import backends
 from . import reasons as why
 from .article import Article
 from .backends.schema import prepared_fields
-from .backends.whoosh_index import (
-    Recovered,
-    open_for_writing,
-    recover_articles,
-    swap_in,
-    write_batches,
-)
+from .backends.whoosh_index import open_for_writing
+from .backends.whoosh_writing import Recovered, recover_articles, swap_in, write_batches
 from .budget import RECORD_TIMEOUT, OverBudget, within_budget
 from .errors import (
     LAST_WRITE_KEPT,

@@ -8,7 +8,8 @@ import time
 import pytest
 from test_index_safety import DAMAGE
 
-from search.backends.whoosh_index import open_index, stamp
+from search.backends.whoosh_index import open_index
+from search.backends.whoosh_writing import stamp
 from search.check import check_index
 from search.cli import cli
 from search.index import META_FILE
@@ -124,7 +125,7 @@ def test_vocabulary_behind_the_index_is_found_and_repaired(built, tmp_path, runn
     extra.write_text("Bài mới về đường giao thông nông thôn\n\nXã Thanh Xương làm đường.", "utf-8")
     scratch = tmp_path / "scratch"
     index_paths([seed_dir, extra], scratch, workers=1)
-    from search.backends.whoosh_index import write_batches
+    from search.backends.whoosh_writing import write_batches
     from search.ingest import prepare_article
     from search.parse import parse_record
     from search.readers import Record, Skipped, iter_files, read_records

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from search.backends.whoosh_index import open_index, stamp
+from search.backends.whoosh_index import open_index
+from search.backends.whoosh_writing import stamp
 from search.engine import Engine
 from search.index import write_lock
 from search.ingest import index_paths
@@ -268,7 +269,7 @@ def test_kill_9_between_index_and_vocabulary_commits_is_repaired(tmp_path):
 def test_vocabulary_drift_is_repaired_at_every_point_between_the_commits(tmp_path, seed_dir):
     # Deterministic companion of the random kills: the index committed, the
     # vocabulary not (as kill -9 right after the index commit leaves it).
-    from search.backends.whoosh_index import write_batches
+    from search.backends.whoosh_writing import write_batches
     from search.ingest import prepare_article
     from search.parse import parse_record
     from search.readers import Record, Skipped, iter_files, read_records

@@ -430,7 +430,7 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     engine = Engine(ix)
     assert engine.count() == 650
     engine.close_all()
-    from search.backends.whoosh_index import stamp
+    from search.backends.whoosh_writing import stamp
     from search.index import write_lock
     from search.vocab import Vocabulary
 

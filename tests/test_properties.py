@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from search.analysis import FOLD_TABLE, analyze, canonical, fold, fold_chars, normalize_text
 from search.article import Article
-from search.backends.whoosh_index import open_for_writing, write_batches
+from search.backends.whoosh_index import open_for_writing
+from search.backends.whoosh_writing import write_batches
 from search.engine import Engine
 from search.highlight import Terms
 from search.policy import PolicyRef

@@ -11,14 +11,15 @@ from hypothesis import strategies as st
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Codec
 
-import search.backends.whoosh_index
+import search.backends.whoosh_writing
 from search.article import Article
 from search.backends.schema import SCHEMA, prepared_fields
 from search.backends.whoosh import WhooshReader
 from search.backends.whoosh_cache import read_postings as postings
 from search.backends.whoosh_fields import CompactPositions, RelativePositions, encoded
-from search.backends.whoosh_index import open_for_writing, open_index, optimize, write_batches
+from search.backends.whoosh_index import open_for_writing, open_index
 from search.backends.whoosh_postings import RelativePostings
+from search.backends.whoosh_writing import optimize, write_batches
 from search.plan import ScoreTerm
 from search.scoring import (
     Lengths,
@@ -91,7 +92,7 @@ def stock_segmented(tmp_path_factory):
     """The same index written by Whoosh's own codec: as vnsearch wrote before
     CompactCodec, and as Whoosh itself writes."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(search.backends.whoosh_index, "CompactCodec", W3Codec)
+        mp.setattr(search.backends.whoosh_writing, "CompactCodec", W3Codec)
         yield from _segmented(tmp_path_factory.mktemp("stock"))
 
 
@@ -457,7 +458,7 @@ def test_an_index_written_by_whoosh_then_by_vnsearch_reads_the_same(tmp_path):
         ix, _ = open_for_writing(d)
         with pytest.MonkeyPatch.context() as mp:
             if stock_first:
-                mp.setattr(search.backends.whoosh_index, "CompactCodec", W3Codec)
+                mp.setattr(search.backends.whoosh_writing, "CompactCodec", W3Codec)
             for _ in write_batches(ix, first, batch_size=200):
                 pass
         for _ in write_batches(open_index(d), then, batch_size=150):

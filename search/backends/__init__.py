@@ -79,7 +79,7 @@ def has_index_files(path) -> bool:
 def announce_merges(callback):
     """A context in which ``callback()`` is called whenever a commit starts merging
     segments (Whoosh's; a Xapian commit merges nothing)."""
-    from .whoosh_index import announce_merges as whoosh_merges
+    from .whoosh_writing import announce_merges as whoosh_merges
 
     return whoosh_merges(callback)
 
@@ -174,7 +174,7 @@ def compact(path, lock_timeout: float, on_commit) -> int:
         from . import xapian_upkeep
 
         return xapian_upkeep.compact(Path(path), on_commit)
-    from .whoosh_index import optimize
+    from .whoosh_writing import optimize
 
     return optimize(path, lock_timeout, lambda _stamp: on_commit())
 
@@ -193,7 +193,8 @@ def read_stamp(path):
         from . import xapian as xb
 
         return xb.read_stamp(Path(path))
-    from .whoosh_index import open_index, stamp
+    from .whoosh_index import open_index
+    from .whoosh_writing import stamp
 
     return stamp(open_index(path))
 

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 from whoosh.index import FileIndex
 
+from ..index import LOCK_TIMEOUT, Stamp
 from ..scoring import TermPostings
 from . import whoosh_index as wi
+from . import whoosh_writing as ww
 from .whoosh_cache import HotTerms, read_postings, segment_id
 from .whoosh_postings import segment_postings
 
@@ -162,9 +164,9 @@ class WhooshStore:
         self.path = Path(path)
         self.ix, self.note = wi.open_for_writing(self.path)
 
-    def stamp(self) -> wi.Stamp:
+    def stamp(self) -> Stamp:
         """Generation and document count of the latest commit."""
-        return wi.stamp(self.ix)
+        return ww.stamp(self.ix)
 
     def known(self) -> dict[str, str]:
         """Article id -> content hash (merged copies included)."""
@@ -179,15 +181,15 @@ class WhooshStore:
         with wi.reading(self.path, opening=True):
             return _Snapshot(self.ix.searcher())
 
-    def write(self, items, batch_size: int, on_commit=None, lock_timeout: float = wi.LOCK_TIMEOUT):
+    def write(self, items, batch_size: int, on_commit=None, lock_timeout: float = LOCK_TIMEOUT):
         """Write (article, words, extra) items in committed batches; yields each article."""
-        return wi.write_batches(
+        return ww.write_batches(
             self.ix, items, batch_size=batch_size, on_commit=on_commit, lock_timeout=lock_timeout
         )
 
-    def delete(self, ids: list[str], on_commit=None, lock_timeout: float = wi.LOCK_TIMEOUT):
+    def delete(self, ids: list[str], on_commit=None, lock_timeout: float = LOCK_TIMEOUT):
         """Delete the articles stored under ``ids``, in one commit."""
-        wi.delete_ids(self.ix, ids, lock_timeout, on_commit)
+        ww.delete_ids(self.ix, ids, lock_timeout, on_commit)
 
     def iter_stored(self):
         """Every live stored article."""
