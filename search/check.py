@@ -39,10 +39,6 @@ PARTS = {
     "leftovers": "tệp thừa",
     "vocabulary": "từ vựng",
 }
-# Broken documents or terms listed per segment before "and N more".
-SHOW = 5
-# How far a field's term weights may be from its recorded length (see _check_postings).
-LENGTH_TOLERANCE = 0.2
 
 
 @dataclass

@@ -10,7 +10,7 @@ but reading an article took 4 µs more than without one.
 
 The file is fixed once an index uses it: each stored article names it by its
 Adler-32 checksum, and cannot be read without it. Changing it means a new
-schema version (search/backends/schema.py) and indexes rebuilt. Run from the checkout:
+schema version (SCHEMA_VERSION, search/backends/base.py) and indexes rebuilt. Run from the checkout:
 
     python tools/build_zdict.py
 """

@@ -1,9 +1,9 @@
 """The Whoosh backend: the embedded default (one folder of Whoosh segments).
 
-The files, their safety (atomic metadata, locks, damage detection, rebuilds)
-and the writer live in ``search/backends/whoosh_index.py`` (the metadata and the
-write lock in ``search/index.py``); the posting-list reader in
-``search/scoring.py``. This module adapts them to the backend interfaces.
+The files and their safety (damage detection) live in ``whoosh_index.py``, the
+writer and rebuilds in ``whoosh_writing.py`` (the metadata and the write lock in
+``search/index.py``), the posting-list reader in ``search/scoring.py``. This
+module adapts them to the backend interfaces.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ class WhooshSource:
 
 
 class WhooshStore:
-    """The writing side of a Whoosh index (see ``whoosh_index.py``)."""
+    """The writing side of a Whoosh index (see ``whoosh_writing.py``)."""
 
     backend = "whoosh"
 

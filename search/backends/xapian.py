@@ -219,7 +219,7 @@ def worker_fields(fields: dict) -> dict:
 
 
 def _document(doc: dict) -> tuple[object, str]:
-    """The Xapian document of a Whoosh-schema document dict (search/schema.document)."""
+    """The Xapian document of a Whoosh-schema document dict (search/backends/schema.document)."""
     terms = doc.get(TERMS)
     xdoc = xapian.Document() if terms is None else xapian.Document.unserialise(terms)
     length = _add_terms(xdoc, doc)
