@@ -326,21 +326,10 @@ def compound_words(segmented: str) -> list[str]:
 
 # Whoosh's analyzer classes lived here until they moved behind the storage seam;
 # the schema pickled in an index written before names them here.
-_MOVED = frozenset(
-    {
-        "CompoundFilter",
-        "FoldFilter",
-        "ToneFilter",
-        "VietnameseAnalyzer",
-        "VietnameseTokenizer",
-        "WordsAnalyzer",
-    }
-)
-
-
 def __getattr__(name: str):
-    if name in _MOVED:
+    if not name.startswith("__"):  # no engine import for Python's own probes
         from .backends import whoosh_analysis
 
-        return getattr(whoosh_analysis, name)
+        if name in whoosh_analysis.__all__:
+            return getattr(whoosh_analysis, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
