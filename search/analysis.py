@@ -324,8 +324,9 @@ def compound_words(segmented: str) -> list[str]:
     return [fold(w.lower()) for w in found if "_" in w]
 
 
-# Whoosh's analyzer classes lived here until they moved behind the storage seam;
-# the schema pickled in an index written before names them here.
+# Whoosh's analyzer classes live behind the storage seam, but the schema Whoosh
+# pickles into every index names them here, as it did before they moved
+# (search/backends/whoosh_analysis.py): unpickling finds them through this.
 def __getattr__(name: str):
     if not name.startswith("__"):  # no engine import for Python's own probes
         from .backends import whoosh_analysis

@@ -1,8 +1,9 @@
-"""Where the Whoosh field types lived before they moved behind the storage seam.
+"""The name under which Whoosh indexes know vnsearch's field types.
 
-An index written before the move names them here in the schema Whoosh pickled
-into its table of contents; unpickling finds them through this module, so the
-index opens as it is. New code imports search/backends/whoosh_fields.py.
+The types live in search/backends/whoosh_fields.py, behind the storage seam,
+but the schema Whoosh pickles into every table of contents names them here, as
+it did before they moved: unpickling finds them through this module, so indexes
+written before and after open alike in every vnsearch of their schema version.
 """
 
 _MOVED = frozenset({"CompactPositions", "PreparedText", "RelativePositions"})

@@ -74,3 +74,11 @@ def VietnameseAnalyzer(fold=True):
 def WordsAnalyzer():
     """Analyzer for pyvi output (``cán_bộ cấp xã``): one folded token per compound word."""
     return VietnameseTokenizer(WORD_PATTERN) | CompoundFilter() | LowercaseFilter() | FoldFilter()
+
+
+# Whoosh pickles the schema, these classes included, into every table of contents.
+# They keep the name of the module they were first defined in (which finds them
+# here), so the files stay the same as before they moved: an index written now
+# opens in every vnsearch of its schema version, older ones too.
+for _cls in (VietnameseTokenizer, ToneFilter, FoldFilter, CompoundFilter):
+    _cls.__module__ = "search.analysis"

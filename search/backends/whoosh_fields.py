@@ -215,6 +215,13 @@ class PreparedText(TEXT):
         return super().index(value, **kwargs)
 
 
+# Pickled into every table of contents with the schema: named where they were
+# first defined (search/fields.py finds them here), as search/backends/whoosh_analysis.py
+# does for the analyzers.
+for _cls in (CompactPositions, RelativePositions, PreparedText):
+    _cls.__module__ = "search.fields"
+
+
 def analysed_terms(
     field: PreparedText, tokens: Sequence[str | None]
 ) -> AnalysedTerms | PositionedTerms:
