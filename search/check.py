@@ -17,10 +17,16 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backends import backend_of, has_index_files, read_stamp
+from .backends import (
+    backend_of,
+    check_files,
+    has_index_files,
+    open_store,
+    read_stamp,
+    remove_leftovers,
+)
 from .backends.base import SCHEMA_VERSION
-from .backends.whoosh_index import READ_ERRORS
-from .errors import IndexDamaged, IndexMissing
+from .errors import IndexDamaged, IndexMissing, SearchError
 from .index import LOCK_TIMEOUT, META_FILE, read_meta, stale_rebuilds, write_lock
 from .vocab import Vocabulary, vocab_path
 
@@ -125,16 +131,16 @@ def check_index(path, repair: bool = False, lock_timeout: float = LOCK_TIMEOUT) 
 
 def _check_xapian(path: Path, repair: bool, lock_timeout: float) -> CheckReport:
     """The checks of a Xapian index: each shard, the stored articles, the vocabulary."""
-    from .backends import xapian as xb
 
     def run(repaired: list[str]) -> CheckReport:
         report = CheckReport(str(path), backend="xapian", repaired=repaired)
-        checked = xb.check(path)
-        report.segments, report.articles, report.terms, report.postings, problems = checked
-        for problem in problems:
-            report.findings.append(Finding("shard", problem, XAPIAN_REBUILD))
+        checked = check_files(path)
+        report.segments, report.articles = checked.segments, checked.articles
+        report.terms, report.postings = checked.terms, checked.postings
+        for p in checked.problems:
+            report.findings.append(Finding(p.code, p.text, XAPIAN_REBUILD))
         if report.healthy:
-            _check_vocabulary(path, report, lambda: xb.read_stamp(path))
+            _check_vocabulary(path, report)
         return report
 
     if not repair:
@@ -147,7 +153,7 @@ def _check_xapian(path: Path, repair: bool, lock_timeout: float) -> CheckReport:
             try:
                 from .ingest import repair_vocabulary
 
-                store = xb.XapianStore(path)
+                store = open_store(path)
                 try:
                     n = repair_vocabulary(store, vocab)
                 finally:
@@ -182,8 +188,6 @@ def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
             )
         )
 
-    from .backends.whoosh_check import check_files
-
     checked = check_files(path)
     report.segments, report.articles = checked.segments, checked.articles
     report.terms, report.postings = checked.terms, checked.postings
@@ -205,7 +209,7 @@ def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
     return report
 
 
-def _check_vocabulary(path: Path, report: CheckReport, current_stamp=None) -> None:
+def _check_vocabulary(path: Path, report: CheckReport) -> None:
     add = report.findings.append
     if not vocab_path(path).exists():
         add(Finding("vocabulary", f"thiếu {vocab_path(path).name}", REPAIR))
@@ -226,7 +230,7 @@ def _check_vocabulary(path: Path, report: CheckReport, current_stamp=None) -> No
                 )
             )
             return
-        current = current_stamp() if current_stamp else read_stamp(path)
+        current = read_stamp(path)
         if not vocab.matches(current):
             st = vocab.stats()
             add(
@@ -238,7 +242,7 @@ def _check_vocabulary(path: Path, report: CheckReport, current_stamp=None) -> No
                     REPAIR,
                 )
             )
-    except (sqlite3.DatabaseError, *READ_ERRORS) as e:
+    except (sqlite3.DatabaseError, OSError, SearchError) as e:
         add(Finding("vocabulary", f"không đọc được ({type(e).__name__}: {e})", REPAIR))
     finally:
         vocab.close()
@@ -263,8 +267,6 @@ def _fresh_vocabulary(path: Path) -> Vocabulary:
 
 def _repair(path: Path, report: CheckReport) -> None:
     """Rebuild the vocabulary and remove leftovers when the index itself is sound."""
-    from .backends.whoosh import WhooshStore
-    from .backends.whoosh_writing import remove_leftovers
     from .ingest import repair_vocabulary  # ingest imports the indexing machinery
 
     if not report.healthy and any(f.code != "vocabulary" for f in report.findings if f.damage):
@@ -278,7 +280,7 @@ def _repair(path: Path, report: CheckReport) -> None:
     if any(f.code == "vocabulary" and f.damage for f in report.findings):
         vocab = _fresh_vocabulary(path)
         try:
-            n = repair_vocabulary(WhooshStore(path), vocab)
+            n = repair_vocabulary(open_store(path), vocab)
         finally:
             vocab.close()
         report.repaired.append(rebuilt_vocabulary(n))

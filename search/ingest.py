@@ -19,13 +19,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import backends
 from . import reasons as why
 from .article import Article
 from .backends.schema import prepared_fields
-from .backends.whoosh_index import open_for_writing
-from .backends.whoosh_writing import Recovered, recover_articles, swap_in, write_batches
 from .budget import RECORD_TIMEOUT, OverBudget, within_budget
 from .errors import (
     LAST_WRITE_KEPT,
@@ -50,6 +49,9 @@ CHUNK = 256
 # How long the parent waits for one record: WALL_FACTOR times the CPU budget
 # plus WALL_SLACK seconds (see wall_limit).
 WALL_FACTOR, WALL_SLACK = 4, 60.0
+
+if TYPE_CHECKING:  # the Whoosh backend's record of an article a rebuild recovered
+    from .backends.whoosh_writing import Recovered
 
 log = logging.getLogger(__name__)
 
@@ -482,16 +484,16 @@ def _rebuild(
     tmp = rebuild_folder(index_dir)
     try:
         lost: list[str] = []
-        ix, _ = open_for_writing(tmp)
+        store = backends.open_store(tmp, "whoosh")
         kept = 0
         with Vocabulary(tmp) as vocab:
-            old = recover_articles(index_dir, lost)
-            for _ in write_batches(
-                ix, _recovered(old, vocab, pools), batch_size=batch_size, on_commit=vocab.commit
+            old = backends.recover_articles(index_dir, lost)
+            for _ in store.write(
+                _recovered(old, vocab, pools), batch_size=batch_size, on_commit=vocab.commit
             ):
                 kept += 1
         report = _index_into(records, tmp, pools, batch_size, progress, lock_timeout)
-        current, backup = swap_in(tmp, index_dir, keep_old=bool(lost))
+        current, backup = backends.swap_in(tmp, index_dir, keep_old=bool(lost))
         _install_vocabulary(tmp, index_dir, current)
         report.note = f"đã xây dựng lại {index_dir}: giữ lại {kept} bài đã lưu"
         if lost:

@@ -43,7 +43,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .backends.whoosh_cache import HOT_BUDGET
+from .backends.base import HOT_BUDGET
 from .budget import RECORD_TIMEOUT
 from .crawl.fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, MAX_PAGE_BYTES
 from .crawl.run import DEFAULT_BATCH as CRAWL_BATCH

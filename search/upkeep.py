@@ -111,8 +111,6 @@ class Resharded:
 
 def reshard_index(source, target, shards: int, lock_timeout: float = LOCK_TIMEOUT) -> Resharded:
     """Copy the Xapian index at ``source`` into ``shards`` shards in the new folder ``target``."""
-    from .backends import xapian_upkeep
-
     source, target = Path(source), Path(target)
     if not backends.has_index_files(source):
         raise IndexMissing.at(source)
@@ -135,7 +133,7 @@ def reshard_index(source, target, shards: int, lock_timeout: float = LOCK_TIMEOU
         with _write_failure(target), write_lock(source, lock_timeout):
             write_meta(partial, backend="xapian", shards=shards)
             matched = _copy_vocabulary(source, partial)
-            copied = xapian_upkeep.reshard(source, partial, shards)
+            copied = backends.reshard(source, partial, shards)
             if matched:
                 with Vocabulary(partial) as vocab:
                     vocab.commit(backends.read_stamp(partial))

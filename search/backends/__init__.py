@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from ..errors import BadQuery
-from .base import Reader, article_at, find_article
+from .base import FilesChecked, Problem, Reader, article_at, find_article
 
 BACKENDS = ("whoosh", "xapian")
 DEFAULT = "whoosh"
@@ -27,10 +27,13 @@ DEFAULT = "whoosh"
 __all__ = [
     "BACKENDS",
     "DEFAULT",
+    "FilesChecked",
+    "Problem",
     "Reader",
     "announce_merges",
     "article_at",
     "backend_of",
+    "check_files",
     "compact",
     "default_backend",
     "find_article",
@@ -42,6 +45,10 @@ __all__ = [
     "open_store",
     "put_right",
     "read_stamp",
+    "recover_articles",
+    "remove_leftovers",
+    "reshard",
+    "swap_in",
     "worker_fields",
 ]
 
@@ -193,10 +200,61 @@ def read_stamp(path):
         from . import xapian as xb
 
         return xb.read_stamp(Path(path))
-    from .whoosh_index import open_index
+    from .whoosh_index import open_index, reading
     from .whoosh_writing import stamp
 
-    return stamp(open_index(path))
+    with reading(path, opening=True):
+        return stamp(open_index(path))
+
+
+def check_files(path) -> FilesChecked:
+    """Read every file of the index at ``path`` as searching reads it (``vnsearch check``):
+    Whoosh's table of contents, segments and posting lists, or Xapian's own checker on each
+    shard and every term and stored article read back."""
+    if backend_of(path) == "xapian":
+        from . import xapian as xb
+
+        shards, articles, terms, postings, problems = xb.check(Path(path))
+        return FilesChecked(
+            shards, articles, terms, postings, [Problem("shard", p) for p in problems]
+        )
+    from .whoosh_check import check_files as whoosh_check
+
+    return whoosh_check(Path(path))
+
+
+def remove_leftovers(path) -> list[str]:
+    """Delete the files an interrupted write left in the Whoosh index at ``path``; their names.
+    (Xapian's are put right by :func:`put_right`.)"""
+    if backend_of(path) == "xapian":
+        return []
+    from .whoosh_writing import remove_leftovers as whoosh_leftovers
+
+    return whoosh_leftovers(path)
+
+
+def recover_articles(path, lost: list[str]):
+    """Every stored article readable from the (possibly damaged) Whoosh index at ``path``,
+    for ``vnsearch index --rebuild``; what could not be read is appended to ``lost``."""
+    from .whoosh_writing import recover_articles as whoosh_recover
+
+    return whoosh_recover(path, lost)
+
+
+def swap_in(new, path, keep_old: bool = False):
+    """Make the complete Whoosh index built in ``new`` the one at ``path`` (the end of a
+    rebuild); (its stamp, the folder the old files were kept in, if any)."""
+    from .whoosh_writing import swap_in as whoosh_swap_in
+
+    return whoosh_swap_in(new, path, keep_old)
+
+
+def reshard(source, target, shards: int, workers: int | None = None) -> int:
+    """Copy the Xapian index at ``source`` into ``shards`` new shards under ``target``; the
+    number of articles copied (the caller holds the source's write lock)."""
+    from . import xapian_upkeep
+
+    return xapian_upkeep.reshard(Path(source), Path(target), shards, workers)
 
 
 def iter_articles(path):

@@ -10,6 +10,7 @@ scores) in numpy. A term is a (field, text) pair of the schema in
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -27,6 +28,31 @@ SCHEMA_VERSION = 5
 # syllables without accents (search/backends/whoosh_fields.py) and how articles are compressed
 # (search/stored.py), which reads version 4's copies alike.
 XAPIAN_SCHEMA_VERSIONS = (4, 5)
+# Memory for the Whoosh backend's decoded postings of common terms, per process
+# (about 4 bytes a posting; search/backends/whoosh_cache.py): at 100,000 articles
+# every term common enough to be kept would take about 210 MB.
+HOT_BUDGET = 128 << 20
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an index's files: ``code`` is "toc", "segment" or "leftovers"
+    (Whoosh) or "shard" (Xapian); ``name`` tells which segment."""
+
+    code: str
+    text: str
+    name: str = ""
+
+
+@dataclass
+class FilesChecked:
+    """What reading every file of an index found (``vnsearch check``)."""
+
+    segments: int = 0  # or shards
+    articles: int = 0
+    terms: int = 0
+    postings: int = 0
+    problems: list[Problem] = field(default_factory=list)
 
 
 class Unsupported(Exception):

@@ -17,6 +17,7 @@ import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
 from ..scoring import TermPostings
+from .base import HOT_BUDGET
 from .whoosh_fields import RelativePositions
 from .whoosh_postings import (
     _EMPTY,
@@ -137,9 +138,6 @@ def _from_cache(entries: list, offsets: list, searcher, field, text, keep_values
 
 # Terms with fewer postings are read again when asked: that costs little.
 HOT_MIN_POSTINGS = 512
-# Memory for decoded postings, per process (about 4 bytes a posting): at
-# 100,000 articles every term this common would take about 210 MB.
-HOT_BUDGET = 128 << 20
 
 
 class _Hot:

@@ -8,13 +8,13 @@ an interrupted write left behind are listed too.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh.index import TOC
 
 from ..index import stale_rebuilds
 from ..stored import load_article
+from .base import FilesChecked, Problem
 from .whoosh_index import (
     _TEMP_TOC,
     INDEX_NAME,
@@ -29,26 +29,6 @@ from .whoosh_index import (
 SHOW = 5
 # How far a field's term weights may be from its recorded length (see _check_postings).
 LENGTH_TOLERANCE = 0.2
-
-
-@dataclass
-class Problem:
-    """One thing wrong with the files: ``code`` is "toc", "segment" or "leftovers"."""
-
-    code: str
-    text: str
-    name: str = ""  # the segment's id
-
-
-@dataclass
-class FilesChecked:
-    """What reading every file of the index found."""
-
-    segments: int = 0
-    articles: int = 0
-    terms: int = 0
-    postings: int = 0
-    problems: list[Problem] = field(default_factory=list)
 
 
 def check_files(path: Path) -> FilesChecked:
