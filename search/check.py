@@ -22,11 +22,12 @@ from .backends import (
     check_files,
     has_index_files,
     open_store,
+    read_errors,
     read_stamp,
     remove_leftovers,
 )
 from .backends.base import SCHEMA_VERSION
-from .errors import IndexDamaged, IndexMissing, SearchError
+from .errors import IndexDamaged, IndexMissing
 from .index import LOCK_TIMEOUT, META_FILE, read_meta, stale_rebuilds, write_lock
 from .vocab import Vocabulary, vocab_path
 
@@ -219,6 +220,8 @@ def _check_vocabulary(path: Path, report: CheckReport) -> None:
     except sqlite3.DatabaseError as e:
         add(Finding("vocabulary", f"không phải cơ sở dữ liệu SQLite ({e})", REPAIR))
         return
+    # What a damaged database, or index file read for its stamp, raises.
+    errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError, *read_errors())
     try:
         problems = vocab.integrity()
         if problems:
@@ -242,7 +245,7 @@ def _check_vocabulary(path: Path, report: CheckReport) -> None:
                     REPAIR,
                 )
             )
-    except (sqlite3.DatabaseError, OSError, SearchError) as e:
+    except errors as e:
         add(Finding("vocabulary", f"không đọc được ({type(e).__name__}: {e})", REPAIR))
     finally:
         vocab.close()

@@ -44,6 +44,7 @@ __all__ = [
     "open_source",
     "open_store",
     "put_right",
+    "read_errors",
     "read_stamp",
     "recover_articles",
     "remove_leftovers",
@@ -200,11 +201,17 @@ def read_stamp(path):
         from . import xapian as xb
 
         return xb.read_stamp(Path(path))
-    from .whoosh_index import open_index, reading
+    from .whoosh_index import open_index
     from .whoosh_writing import stamp
 
-    with reading(path, opening=True):
-        return stamp(open_index(path))
+    return stamp(open_index(path))
+
+
+def read_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged index file can raise (from Whoosh, pickle, zlib, json, ...)."""
+    from .whoosh_index import READ_ERRORS
+
+    return READ_ERRORS
 
 
 def check_files(path) -> FilesChecked:
