@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backends import (
+    FilesChecked,
     backend_of,
     check_files,
     has_index_files,
@@ -37,6 +38,8 @@ REBUILD = "chạy `vnsearch index --rebuild` (lệnh này giữ lại mọi bài
 REPAIR = "chạy `vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo sẽ tự sửa)"
 XAPIAN_REBUILD = "lập chỉ mục lại các bài vào một thư mục mới (`vnsearch index --backend xapian`)"
 REMOVE_LEFTOVERS = "`vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo) sẽ xóa chúng"
+# What to do about what reading the files found, by the problem's code.
+FIXES = {"toc": REBUILD, "segment": REBUILD, "shard": XAPIAN_REBUILD, "leftovers": REMOVE_LEFTOVERS}
 # A finding's code (stable, for programs) -> the part's name people read.
 PARTS = {
     "metadata": "siêu dữ liệu",
@@ -135,11 +138,7 @@ def _check_xapian(path: Path, repair: bool, lock_timeout: float) -> CheckReport:
 
     def run(repaired: list[str]) -> CheckReport:
         report = CheckReport(str(path), backend="xapian", repaired=repaired)
-        checked = check_files(path)
-        report.segments, report.articles = checked.segments, checked.articles
-        report.terms, report.postings = checked.terms, checked.postings
-        for p in checked.problems:
-            report.findings.append(Finding(p.code, p.text, XAPIAN_REBUILD))
+        _add_files(report, check_files(path))
         if report.healthy:
             _check_vocabulary(path, report)
         return report
@@ -190,13 +189,7 @@ def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
         )
 
     checked = check_files(path)
-    report.segments, report.articles = checked.segments, checked.articles
-    report.terms, report.postings = checked.terms, checked.postings
-    for p in checked.problems:
-        if p.code == "leftovers":
-            add(Finding(p.code, p.text, REMOVE_LEFTOVERS, damage=False))
-        else:
-            add(Finding(p.code, p.text, REBUILD, name=p.name))
+    _add_files(report, checked)
     if any(p.code == "toc" for p in checked.problems):
         return report  # nothing else could be read
     if report.healthy:
@@ -208,6 +201,15 @@ def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
             )
         )
     return report
+
+
+def _add_files(report: CheckReport, checked: FilesChecked) -> None:
+    """What reading the index's files found, as counts and findings (leftovers only warn)."""
+    report.segments, report.articles = checked.segments, checked.articles
+    report.terms, report.postings = checked.terms, checked.postings
+    for p in checked.problems:
+        damage = p.code != "leftovers"
+        report.findings.append(Finding(p.code, p.text, FIXES[p.code], damage=damage, name=p.name))
 
 
 def _check_vocabulary(path: Path, report: CheckReport) -> None:

@@ -6,12 +6,11 @@ it did before they moved: unpickling finds them through this module, so indexes
 written before and after open alike in every vnsearch of their schema version.
 """
 
-_MOVED = frozenset({"CompactPositions", "PreparedText", "RelativePositions"})
-
 
 def __getattr__(name: str):
-    if name in _MOVED:
-        from .backends import whoosh_fields
+    from .backends import whoosh_fields
 
-        return getattr(whoosh_fields, name)
+    found = getattr(whoosh_fields, name, None)
+    if getattr(found, "__module__", None) == __name__:  # one of the classes named here
+        return found
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -380,6 +380,7 @@ class XapianReader:
                 db.add_database(part)
         except xapian.Error as e:  # counted in the search's thread instead
             log.debug("no second connection to the shards of %s: %s", self.path, e)
+            db.close()
             return None
         if tuple(commits) != self._revs:
             db.close()
