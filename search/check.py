@@ -36,10 +36,9 @@ log = logging.getLogger(__name__)
 
 REBUILD = "chạy `vnsearch index --rebuild` (lệnh này giữ lại mọi bài đã lưu còn đọc được)"
 REPAIR = "chạy `vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo sẽ tự sửa)"
-XAPIAN_REBUILD = "lập chỉ mục lại các bài vào một thư mục mới (`vnsearch index --backend xapian`)"
 REMOVE_LEFTOVERS = "`vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo) sẽ xóa chúng"
 # What to do about what reading the files found, by the problem's code.
-FIXES = {"toc": REBUILD, "segment": REBUILD, "shard": XAPIAN_REBUILD, "leftovers": REMOVE_LEFTOVERS}
+FIXES = {"toc": REBUILD, "segment": REBUILD, "shard": REBUILD, "leftovers": REMOVE_LEFTOVERS}
 # A finding's code (stable, for programs) -> the part's name people read.
 PARTS = {
     "metadata": "siêu dữ liệu",

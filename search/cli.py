@@ -166,9 +166,9 @@ def cli(ctx, config_file, log_level):
 @click.option(
     "--rebuild",
     is_flag=True,
-    help="Build the index again (after a schema change or damage) from every stored "
-    "article it can read plus PATHs; the old one stays until the new one is "
-    "complete.",
+    help="Build the index again (after a schema change or damage, or to move it to "
+    "another --backend or number of --shards) from every stored article it can read "
+    "plus PATHs; the old one stays until the new one is complete.",
 )
 @click.option(
     "--record-timeout",
@@ -186,14 +186,16 @@ def cli(ctx, config_file, log_level):
     default=None,
     callback=settings.option("backend"),
     help="Search engine of a new index: whoosh (embedded, the default) or xapian "
-    "(faster; needs the xapian extra). An existing index keeps its own.",
+    "(faster; needs the xapian extra). An existing index keeps its own, unless "
+    "--rebuild moves it.",
 )
 @click.option(
     "--shards",
     type=click.IntRange(1, 1024),
     default=None,
     help="With --backend xapian: databases the articles are spread over "
-    "(each can be served by xapian-tcpsrv).",
+    "(each can be served by xapian-tcpsrv); with --rebuild, the new number "
+    "(default: the index's own).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @friendly_errors

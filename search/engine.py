@@ -128,6 +128,17 @@ class Engine:
                 )
             return self._source
 
+    def _follow_backend(self) -> None:
+        """Read with the index's backend again after a rebuild moved it to another one
+        (``vnsearch index --rebuild --backend``): checked only when the index changed."""
+        if self.shard_urls:
+            return
+        with self._lock:
+            now = backends.backend_of(self.path)
+            if self._source is not None and self._source.backend != now:
+                log.info("index %s: now held by %s", self.path, now)
+                self._source = None
+
     @property
     def backend(self) -> str:
         """The name of the index's backend ("whoosh" or "xapian")."""
@@ -145,6 +156,7 @@ class Engine:
         reader = getattr(self._local, "searcher", None)
         if reader is not None and reader.up_to_date():
             return reader
+        self._follow_backend()
         try:
             new = self.source().reader()
         except IndexMissing:

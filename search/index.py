@@ -152,6 +152,13 @@ def rebuild_folder(path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{path.name}.rebuild-", dir=path.parent))
 
 
+def backup_folder(path) -> Path:
+    """A new ``damaged-*`` folder in ``path`` to keep an old index's files in for rescue."""
+    backup = Path(path) / time.strftime("damaged-%Y%m%d-%H%M%S")
+    backup.mkdir(exist_ok=True)
+    return backup
+
+
 def stale_rebuilds(path) -> list[Path]:
     """Temporary folders of rebuilds of ``path`` that were killed before they finished.
 

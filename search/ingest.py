@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import backends
 from . import reasons as why
 from .article import Article
+from .backends.base import Recovered
 from .backends.schema import prepared_fields
 from .budget import RECORD_TIMEOUT, OverBudget, within_budget
 from .errors import (
@@ -49,9 +49,6 @@ CHUNK = 256
 # How long the parent waits for one record: WALL_FACTOR times the CPU budget
 # plus WALL_SLACK seconds (see wall_limit).
 WALL_FACTOR, WALL_SLACK = 4, 60.0
-
-if TYPE_CHECKING:  # the Whoosh backend's record of an article a rebuild recovered
-    from .backends.whoosh_writing import Recovered
 
 log = logging.getLogger(__name__)
 
@@ -297,15 +294,10 @@ def index_records(
     and swapped in only when complete. A record that takes more than
     ``record_timeout`` seconds of CPU to parse is skipped (None: no limit).
     ``backend`` ("whoosh" or "xapian", with ``shards`` databases) is used for
-    a new index; an existing one keeps its own.
+    a new index; an existing one keeps its own, except that a rebuild may move
+    it to another backend or number of shards (by default it keeps both).
     """
     index_dir = Path(index_dir)
-    if rebuild and (backend == "xapian" or backends.backend_of(index_dir) == "xapian"):
-        raise BadQuery(
-            "--rebuild chỉ dùng cho chỉ mục Whoosh; với Xapian hãy lập chỉ mục lại vào "
-            "một thư mục mới",
-            code="rebuild_unsupported",
-        )
     pools = _Pools(workers or os.cpu_count() or 1, record_timeout)
     try:
         with (
@@ -318,7 +310,9 @@ def index_records(
             write_lock(index_dir, lock_timeout),
         ):
             if rebuild:
-                return _rebuild(records, index_dir, pools, batch_size, progress, lock_timeout)
+                return _rebuild(
+                    records, index_dir, pools, batch_size, progress, lock_timeout, backend, shards
+                )
             return _index_into(
                 records, index_dir, pools, batch_size, progress, lock_timeout, backend, shards
             )
@@ -477,25 +471,39 @@ def _rebuild(
     batch_size: int,
     progress,
     lock_timeout: float,
+    backend: str | None = None,
+    shards: int | None = None,
 ) -> IndexReport:
-    """Build a fresh index beside ``index_dir`` (old articles, then ``records``), swap it in."""
+    """Build a fresh index beside ``index_dir`` (old articles, then ``records``), swap it in.
+
+    The new index has ``backend`` and ``shards`` when given, else the old one's.
+    """
+    backend, shards = _rebuilt_as(index_dir, backend, shards)
     for stale in stale_rebuilds(index_dir):  # partial copies of a killed rebuild
         shutil.rmtree(stale, ignore_errors=True)
     tmp = rebuild_folder(index_dir)
     try:
         lost: list[str] = []
-        store = backends.open_store(tmp, "whoosh")
         kept = 0
-        with Vocabulary(tmp) as vocab:
-            old = backends.recover_articles(index_dir, lost)
-            for _ in store.write(
-                _recovered(old, vocab, pools), batch_size=batch_size, on_commit=vocab.commit
-            ):
-                kept += 1
+        store = backends.open_store(tmp, backend, shards)
+        try:
+            with Vocabulary(tmp) as vocab:
+                old = backends.recover_articles(index_dir, lost)
+                for _ in store.write(
+                    _recovered(old, vocab, pools), batch_size=batch_size, on_commit=vocab.commit
+                ):
+                    kept += 1
+        finally:
+            store.close()
         report = _index_into(records, tmp, pools, batch_size, progress, lock_timeout)
+        before = backends.backend_of(index_dir)
         current, backup = backends.swap_in(tmp, index_dir, keep_old=bool(lost))
         _install_vocabulary(tmp, index_dir, current)
         report.note = f"đã xây dựng lại {index_dir}: giữ lại {kept} bài đã lưu"
+        if backend != before:
+            report.note += f", chuyển từ {before} sang {backend}"
+        if backend == "xapian":
+            report.note += f" ({shards} shard)"
         if lost:
             report.note += (
                 f"; {len(lost)} phần không đọc được ({'; '.join(lost[:3])}); "
@@ -504,6 +512,23 @@ def _rebuild(
         return report
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _rebuilt_as(index_dir: Path, backend: str | None, shards: int | None) -> tuple[str, int]:
+    """The backend and number of shards of the index a rebuild of ``index_dir`` makes."""
+    old = backends.backend_of(index_dir)
+    backend = backend or old
+    if backend not in backends.BACKENDS:
+        raise BadQuery(
+            f"backend: phải là một trong {', '.join(backends.BACKENDS)}", code="bad_backend"
+        )
+    if backend == "whoosh":
+        if shards not in (None, 1):
+            raise BadQuery("--shards chỉ dùng được với --backend xapian", code="bad_shards")
+        return backend, 1
+    if shards is None and old == "xapian":
+        shards = backends.shard_count(index_dir)
+    return backend, shards or 1
 
 
 def _recovered(old: Iterator[Recovered], vocab: Vocabulary, pools: _Pools) -> Iterator[tuple]:

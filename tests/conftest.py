@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from facet_corpus import corpus as facet_corpus
-from helpers import add_articles, copy_index
+from helpers import add_articles, copy_index, write_republished
 from server_helpers import HOST, Server
 from web_helpers import EXTRA
 
@@ -238,6 +238,15 @@ def page(browser, request):
     yield pg
     context.close()
     assert errors == []
+
+
+@pytest.fixture
+def republished_corpus(tmp_path, seed_dir) -> Path:
+    """The seeds plus one article republished under a second id (an alias, two URLs)."""
+    d = tmp_path / "corpus"
+    shutil.copytree(seed_dir, d)
+    write_republished(d)
+    return d
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from search.article import Article, content_hash
 from search.backends import open_store
+from search.engine import Engine
 from search.policy import extract_refs
 from search.segment import segment
 from search.vocab import Vocabulary
@@ -57,3 +58,39 @@ def to_cp1258(text: str) -> bytes:
             unicodedata.normalize("NFC", "".join(c for c in cluster if c not in TONES)) + tones
         )
     return "".join(out).encode("cp1258")
+
+
+# One article published twice, by a paper and by a district portal (only the site
+# chrome and the source line differ): indexed, the second id becomes an alias.
+REPUBLISHED = (
+    "Mường Chà chú trọng đào tạo cán bộ cấp xã\n\n{chrome}\n\n"
+    "Những năm qua, huyện Mường Chà đã chú trọng đào tạo, bồi dưỡng đội ngũ cán bộ, công chức "
+    "cấp xã, nâng cao trình độ chuyên môn, lý luận chính trị và kỹ năng quản lý nhà nước cho "
+    "hơn 300 lượt cán bộ, đáp ứng yêu cầu nhiệm vụ trong tình hình mới.\n\n"
+    "Nguồn tin: {url}\n"
+)
+
+
+def write_republished(folder: Path) -> None:
+    """Write the article above twice into ``folder``: paper.txt and portal.txt."""
+    (folder / "paper.txt").write_text(
+        REPUBLISHED.format(
+            chrome="Tăng cỡ chữ", url="https://baodienbienphu.info.vn/tin/muong-cha"
+        ),
+        "utf-8",
+    )
+    (folder / "portal.txt").write_text(
+        REPUBLISHED.format(chrome="In bài viết", url="https://muongcha.dienbien.gov.vn/tin/123"),
+        "utf-8",
+    )
+
+
+def every_stored(ix: Path) -> dict:
+    """Every stored article of the index as JSON, by id, and where the merged copy's id leads."""
+    engine = Engine(ix)
+    try:
+        out = {i: engine.article(i).to_dict() for i in engine.match_ids("")}
+        out["alias portal ->"] = engine.article("portal").id
+        return out
+    finally:
+        engine.close_all()

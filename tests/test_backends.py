@@ -423,6 +423,7 @@ def test_an_index_keeps_its_backend(indexes, runner, tmp_path):
         cli, ["index", str(SEEDS), "--index", str(indexes["whoosh"]), "--backend", "xapian"]
     )
     assert result.exit_code == 2 and "whoosh" in result.output
+    assert "`vnsearch index --rebuild --backend xapian`" in result.output
     result = runner.invoke(
         cli,
         [
@@ -495,7 +496,7 @@ def test_check_finds_a_damaged_shard_and_search_says_so_in_one_line(indexes, run
     table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
     result = runner.invoke(cli, ["check", "--index", str(copy)])
     assert result.exit_code == 1 and "hỏng: shard: shard 1: " in result.output
-    assert "`vnsearch index --backend xapian`" in result.output
+    assert "`vnsearch index --rebuild`" in result.output
     assert result.output.splitlines()[-1].startswith("CHỈ MỤC HỎNG: ")
     result = runner.invoke(cli, ["search", "can bo", "--index", str(copy)])
     assert result.exit_code == 2 and "hỏng" in result.output

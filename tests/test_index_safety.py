@@ -2,7 +2,6 @@
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from helpers import every_stored
 
 from search.article import Article
 from search.backends.base import SCHEMA_VERSION
@@ -26,31 +26,11 @@ from search.stored import pack, unpack
 pytestmark = pytest.mark.whoosh_only
 
 SEED = "000_5bb86f784192a000"
-REPUBLISHED = (
-    "Mường Chà chú trọng đào tạo cán bộ cấp xã\n\n{chrome}\n\n"
-    "Những năm qua, huyện Mường Chà đã chú trọng đào tạo, bồi dưỡng đội ngũ cán bộ, công chức "
-    "cấp xã, nâng cao trình độ chuyên môn, lý luận chính trị và kỹ năng quản lý nhà nước cho "
-    "hơn 300 lượt cán bộ, đáp ứng yêu cầu nhiệm vụ trong tình hình mới.\n\n"
-    "Nguồn tin: {url}\n"
-)
 
 
 @pytest.fixture
-def corpus(tmp_path, seed_dir):
-    """The seeds plus one article republished under a second id (an alias, two URLs)."""
-    d = tmp_path / "corpus"
-    shutil.copytree(seed_dir, d)
-    (d / "paper.txt").write_text(
-        REPUBLISHED.format(
-            chrome="Tăng cỡ chữ", url="https://baodienbienphu.info.vn/tin/muong-cha"
-        ),
-        "utf-8",
-    )
-    (d / "portal.txt").write_text(
-        REPUBLISHED.format(chrome="In bài viết", url="https://muongcha.dienbien.gov.vn/tin/123"),
-        "utf-8",
-    )
-    return d
+def corpus(republished_corpus):
+    return republished_corpus
 
 
 @pytest.fixture
@@ -68,17 +48,6 @@ def new_file(tmp_path):
     f = tmp_path / "new.txt"
     f.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
     return f
-
-
-def everything(ix: Path) -> dict:
-    """Every stored article of the index as JSON, by id, and the alias of the merged copy."""
-    engine = Engine(ix)
-    try:
-        out = {i: engine.article(i).to_dict() for i in engine.match_ids("")}
-        out["alias portal ->"] = engine.article("portal").id
-        return out
-    finally:
-        engine.close_all()
 
 
 # A log line (search/logs.py): timestamp, level, logger, message.
@@ -109,7 +78,7 @@ def one_line_exit_2(result) -> str:
     ids=["truncated", "empty", "zeros", "not-an-object", "version-not-a-number"],
 )
 def test_damaged_metadata_keeps_every_article(built, new_file, runner, damage):
-    before = everything(built)
+    before = every_stored(built)
     meta = built / META_FILE
     meta.write_bytes(damage(meta.read_bytes()))
 
@@ -122,7 +91,7 @@ def test_damaged_metadata_keeps_every_article(built, new_file, runner, damage):
     result = runner.invoke(cli, ["index", "--rebuild", str(new_file), "--index", str(built)])
     assert result.exit_code == 0, result.output
     assert "giữ lại 6 bài đã lưu" in result.output
-    after = everything(built)
+    after = every_stored(built)
     assert {k: v for k, v in after.items() if k != "new"} == before
     assert after["new"]["title"] == "Tin mới về xã Quyết Tiến"
     assert (built / "notes.txt").read_text("utf-8") == "mine, not the index's"
@@ -145,7 +114,7 @@ def test_metadata_is_replaced_atomically(built):
 def test_other_schema_version_is_refused_and_rebuild_keeps_every_stored_article(
     built, corpus, new_file, runner, version
 ):
-    before = everything(built)
+    before = every_stored(built)
     (built / META_FILE).write_text(json.dumps({"schema_version": version}), "utf-8")
     for args in (["index", str(new_file)], ["search", "cán bộ"], ["show", SEED], ["stats"]):
         line = one_line_exit_2(runner.invoke(cli, [*args, "--index", str(built)]))
@@ -153,7 +122,7 @@ def test_other_schema_version_is_refused_and_rebuild_keeps_every_stored_article(
 
     result = runner.invoke(cli, ["index", "--rebuild", "--index", str(built), "--json"])
     assert result.exit_code == 0, result.output
-    assert everything(built) == before  # ids, URLs, aliases and every field
+    assert every_stored(built) == before  # ids, URLs, aliases and every field
     assert (built / "notes.txt").exists()
     # Rebuilt articles keep their content hashes: nothing is re-indexed.
     report = index_paths([corpus], built, workers=1)
@@ -179,7 +148,7 @@ def test_rebuild_killed_midway_leaves_the_old_index_intact(built, tmp_path):
         (many / f"m{i:04d}.txt").write_text(
             f"Tin số {i} về xã Na Sang\n\nNội dung zqm{i:04d}.", "utf-8"
         )
-    before = everything(built)
+    before = every_stored(built)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -207,7 +176,7 @@ def test_rebuild_killed_midway_leaves_the_old_index_intact(built, tmp_path):
     assert proc.poll() is None, "the rebuild finished before it could be killed"
     proc.kill()
     proc.communicate()
-    assert everything(built) == before
+    assert every_stored(built) == before
     assert Engine(built).search("zqm0001").total == 0
     assert list(built.parent.glob(".index.rebuild-*"))  # the killed run's partial copy
     assert check_index(built).healthy  # it is noted, not damage
@@ -215,7 +184,7 @@ def test_rebuild_killed_midway_leaves_the_old_index_intact(built, tmp_path):
     report = index_paths([many], built, workers=1, rebuild=True)
     assert not list(built.parent.glob(".index.rebuild-*"))
     assert report.indexed == 300
-    after = everything(built)
+    after = every_stored(built)
     assert {k: after[k] for k in before} == before
 
 
@@ -332,7 +301,7 @@ def test_damaged_segment_in_a_real_process(built):
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_rebuild_of_a_damaged_index_keeps_what_it_can_read(built, runner, damage):
-    ids = set(everything(built)) - {"alias portal ->"}
+    ids = set(every_stored(built)) - {"alias portal ->"}
     DAMAGE[damage](built)
     result = runner.invoke(cli, ["index", "--rebuild", "--index", str(built)])
     assert result.exit_code == 0, result.output
@@ -478,7 +447,7 @@ def test_a_reader_open_during_a_rebuild_moves_to_the_new_index(built, new_file):
 
 
 def test_rebuild_reads_an_older_table_of_contents_when_the_newest_is_damaged(built, runner):
-    ids = set(everything(built)) - {"alias portal ->"}
+    ids = set(every_stored(built)) - {"alias portal ->"}
     old_toc = _newest_toc(built)
     saved = old_toc.read_bytes()
     writer = open_index(built).writer()  # one more commit that leaves older segments in place

@@ -49,6 +49,7 @@ __all__ = [
     "recover_articles",
     "remove_leftovers",
     "reshard",
+    "shard_count",
     "swap_in",
     "worker_fields",
 ]
@@ -138,7 +139,7 @@ def open_store(path, backend: str | None = None, shards: int | None = None):
     """The writing side of the index at ``path``, created with ``backend`` when new.
 
     An existing index keeps its backend; asking for another one is an error
-    (converting means indexing the articles again into a new folder).
+    (``vnsearch index --rebuild --backend`` moves the stored articles to it).
     """
     path = Path(path)
     existing = backend_of(path) if (path / "vnsearch.json").exists() else None
@@ -146,8 +147,8 @@ def open_store(path, backend: str | None = None, shards: int | None = None):
         raise BadQuery(f"backend: phải là một trong {', '.join(BACKENDS)}", code="bad_backend")
     if existing and backend and backend != existing:
         raise BadQuery(
-            f"chỉ mục ở {path} dùng backend {existing}, không phải {backend}: hãy lập chỉ mục "
-            "mới vào một thư mục khác",
+            f"chỉ mục ở {path} dùng backend {existing}, không phải {backend}: hãy chạy "
+            f"`vnsearch index --rebuild --backend {backend}` để chuyển các bài đã lưu sang nó",
             code="backend_mismatch",
         )
     chosen = existing or backend or default_backend()
@@ -241,19 +242,49 @@ def remove_leftovers(path) -> list[str]:
 
 
 def recover_articles(path, lost: list[str]):
-    """Every stored article readable from the (possibly damaged) Whoosh index at ``path``,
-    for ``vnsearch index --rebuild``; what could not be read is appended to ``lost``."""
+    """Every stored article readable from the (possibly damaged) index at ``path``, either
+    backend, as :class:`~search.backends.base.Recovered` records, for ``vnsearch index
+    --rebuild``; what could not be read is appended to ``lost``."""
+    if backend_of(path) == "xapian":
+        from . import xapian_upkeep
+
+        return xapian_upkeep.recover_articles(Path(path), lost)
     from .whoosh_writing import recover_articles as whoosh_recover
 
     return whoosh_recover(path, lost)
 
 
 def swap_in(new, path, keep_old: bool = False):
-    """Make the complete Whoosh index built in ``new`` the one at ``path`` (the end of a
-    rebuild); (its stamp, the folder the old files were kept in, if any)."""
-    from .whoosh_writing import swap_in as whoosh_swap_in
+    """Make the complete index built in ``new`` the one at ``path`` (the end of a rebuild),
+    whichever backend each holds; (its stamp, the folder the old files were kept in, if any).
 
-    return whoosh_swap_in(new, path, keep_old)
+    Readers switch over when the new metadata (or Whoosh's table of contents) is renamed
+    in; the old index's files are then deleted, or kept in a ``damaged-*`` folder with
+    ``keep_old`` (something could not be read).
+    """
+    from ..index import backup_folder
+    from . import whoosh_writing, xapian_upkeep
+
+    new, path = Path(new), Path(path)
+    if backend_of(new) == "xapian":
+        stamp, backup = xapian_upkeep.swap_in(new, path, keep_old)
+        if keep_old and backup is None and whoosh_writing.index_files(path):
+            backup = backup_folder(path)
+        whoosh_writing.retire(path, backup if keep_old else None)
+        return stamp, backup
+    stamp, backup = whoosh_writing.swap_in(new, path, keep_old)
+    if keep_old and backup is None and (path / "shards").exists():
+        backup = backup_folder(path)
+    xapian_upkeep.retire(path, backup if keep_old else None)
+    return stamp, backup
+
+
+def shard_count(path) -> int:
+    """How many shards the Xapian index at ``path`` has: as its metadata says, or as many
+    numbered folders as it holds when that is more (or the metadata is damaged)."""
+    from . import xapian_upkeep
+
+    return max(1, len(xapian_upkeep.shard_folders(Path(path))))
 
 
 def reshard(source, target, shards: int, workers: int | None = None) -> int:

@@ -45,6 +45,14 @@ class Problem:
 
 
 @dataclass
+class Recovered:
+    """One stored article read back from an index being rebuilt, with the ids merged into it."""
+
+    article: Article
+    aliases: dict[str, str]
+
+
+@dataclass
 class FilesChecked:
     """What reading every file of an index found (``vnsearch check``)."""
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import query as wq
@@ -32,9 +30,11 @@ from ..index import (
     Stamp,
     _fsync_dir,
     _locked,
+    backup_folder,
     write_meta,
 )
 from ..stored import load_article
+from .base import Recovered
 from .schema import build_schema, document
 from .whoosh_codec import CompactCodec
 from .whoosh_index import (
@@ -286,14 +286,6 @@ def _writer(ix, lock_timeout: float):
 # --- rebuilding ----------------------------------------------------------------
 
 
-@dataclass
-class Recovered:
-    """One stored article read back from an index being rebuilt."""
-
-    article: Article
-    aliases: dict[str, str]
-
-
 def recover_articles(path, lost: list[str]) -> Iterator[Recovered]:
     """Every stored article that can be read from the (possibly damaged) index at ``path``.
 
@@ -362,11 +354,7 @@ def swap_in(new: Path, path: Path, keep_old: bool = False) -> tuple[Stamp, Path 
     """
     new, path = Path(new), Path(path)
     toc = read_toc(_storage(new))
-    old_files = [
-        n
-        for n in os.listdir(path)
-        if TOC._pattern(INDEX_NAME).match(n) or TOC._segment_pattern(INDEX_NAME).match(n)
-    ]
+    old_files = index_files(path)
     for name in _segment_files(new):
         os.rename(new / name, path / name)
     _fsync_dir(path)
@@ -377,9 +365,34 @@ def swap_in(new: Path, path: Path, keep_old: bool = False) -> tuple[Stamp, Path 
     write_meta(path)
     backup = None
     if keep_old and old_files:
-        backup = path / time.strftime("damaged-%Y%m%d-%H%M%S")
-        backup.mkdir(exist_ok=True)
+        backup = backup_folder(path)
         for name in old_files:
             os.rename(path / name, backup / name)
     remove_leftovers(path)
     return Stamp(toc.generation, sum(s.doc_count() for s in toc.segments)), backup
+
+
+def index_files(path: Path) -> list[str]:
+    """The names of a Whoosh index's tables of contents and segment files in ``path``."""
+    return [
+        n
+        for n in os.listdir(path)
+        if TOC._pattern(INDEX_NAME).match(n) or TOC._segment_pattern(INDEX_NAME).match(n)
+    ]
+
+
+def retire(path, backup: Path | None) -> Path | None:
+    """Move the files of a Whoosh index that another backend's index replaced in ``path``
+    into ``backup`` (the end of a rebuild that kept them), or delete them; the backup used."""
+    path = Path(path)
+    names = index_files(path)
+    if names and backup is not None:
+        for name in names:
+            os.rename(path / name, backup / name)
+        return backup
+    for name in names:
+        (path / name).unlink(missing_ok=True)
+    for name in os.listdir(path):
+        if _TEMP_TOC.match(name) or name.startswith(f"{INDEX_NAME}_WRITELOCK"):
+            (path / name).unlink(missing_ok=True)
+    return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -336,6 +337,10 @@ class XapianReader:
         # starts its revisions again.
         self.key = ("xapian", self.size, db.get_doccount(), revs or _revisions(db), db.get_uuid())
         self._shards = list(shards or [])
+        # Which folders were opened: a rebuild or a compaction puts new ones in their
+        # place, which Xapian's reopen() need not notice (a new database's revision
+        # may equal the old one's).
+        self._folders = _folders(self._shards)
         # The shard servers that answered, in shard order (remote).
         self._urls = list(urls or [])
         self._revs = revs
@@ -477,7 +482,10 @@ class XapianReader:
         return values
 
     def up_to_date(self) -> bool:
-        """False when a shard has a newer revision (the database then re-reads it)."""
+        """False when a shard has a newer revision (the database then re-reads it), or
+        its folder was replaced."""
+        if self._shards and _folders(self._shards) != self._folders:
+            return False
         try:
             return not self.db.reopen()
         except xapian.Error:
@@ -490,6 +498,17 @@ class XapianReader:
         self.db.close()
         if self._twin is not None:
             self._twin.close()
+
+
+def _folders(shards: list[Path]) -> tuple:
+    """The identity (device, inode) of the shards' folder and of each local shard in it."""
+    try:
+        return tuple(
+            (st.st_dev, st.st_ino)
+            for st in map(os.stat, [shards[0].parent, *shards] if shards else [])
+        )
+    except OSError:  # in the middle of being replaced
+        return ()
 
 
 def open_shards(shards: list[Path]) -> tuple[xapian.Database, tuple | None]:
@@ -523,14 +542,39 @@ def _revisions(db) -> tuple:
 def _same_schema(path: Path, meta: dict) -> None:
     """Raise IndexOutdated when the index was built by another schema version."""
     from ..errors import IndexOutdated
+    from ..index import REBUILD_HINT
     from .base import SCHEMA_VERSION, XAPIAN_SCHEMA_VERSIONS
 
     if meta.get("schema_version") not in XAPIAN_SCHEMA_VERSIONS:
         raise IndexOutdated(
             f"chỉ mục ở {path} được tạo với lược đồ phiên bản {meta.get('schema_version')}, "
-            f"vnsearch này dùng phiên bản {SCHEMA_VERSION}: hãy lập chỉ mục lại các bài vào "
-            "một thư mục mới"
+            f"vnsearch này dùng phiên bản {SCHEMA_VERSION}: {REBUILD_HINT}"
         )
+
+
+def shard_mismatch(path: Path, n: int) -> str | None:
+    """What is wrong when the shards' folder does not hold exactly the ``n`` shards the
+    metadata counts (a rebuild into another number of shards stopped half-way, or a shard
+    removed by hand), else None."""
+    folder = Path(path) / SHARDS_DIR
+    found = sorted((d for d in os.listdir(folder) if d.isdigit()), key=int)
+    if found == [str(k) for k in range(n)]:
+        return None
+    return (
+        f"siêu dữ liệu ghi {n} shard, thư mục {folder} có {len(found)} "
+        f"({', '.join(found[:8]) or 'không có'})"
+    )
+
+
+def counted_shards(path: Path, n: int) -> list[Path]:
+    """The ``n`` shard folders the metadata counts; IndexDamaged when there are others:
+    reading or writing only some of them would lose articles without a word."""
+    from ..index import REBUILD_HINT
+
+    wrong = shard_mismatch(path, n)
+    if wrong:
+        raise IndexDamaged(f"chỉ mục ở {path} bị hỏng: {wrong}: {REBUILD_HINT}")
+    return [Path(path) / SHARDS_DIR / str(k) for k in range(n)]
 
 
 def parse_url(url: str) -> tuple[str, int]:
@@ -565,8 +609,7 @@ class XapianSource:
         if meta is None or not (self.path / SHARDS_DIR).is_dir():
             raise IndexMissing.at(self.path)
         _same_schema(self.path, meta)
-        n = int(meta.get("shards", 1))
-        return [self.path / SHARDS_DIR / str(k) for k in range(n)]
+        return counted_shards(self.path, int(meta.get("shards", 1)))
 
     def reader(self) -> XapianReader:
         """A reader of every shard as one database."""
@@ -620,8 +663,8 @@ class XapianStore:
             n = int(meta.get("shards", 1))
             if shards not in (None, n):
                 raise SearchError(
-                    f"chỉ mục ở {self.path} có {n} shard, không phải {shards}: hãy lập chỉ mục "
-                    "mới vào một thư mục khác"
+                    f"chỉ mục ở {self.path} có {n} shard, không phải {shards}: hãy chạy "
+                    f"`vnsearch index --rebuild --shards {shards}` để chia lại các bài đã lưu"
                 )
             if meta["schema_version"] != SCHEMA_VERSION:
                 # An older version's index now gets copies only this version reads
@@ -635,10 +678,14 @@ class XapianStore:
             write_meta(self.path, backend="xapian", shards=n)
         self.shards = n
         self.dbs = []
+        if meta is None:
+            folders = [self.path / SHARDS_DIR / str(k) for k in range(n)]
+            folders[0].parent.mkdir(parents=True, exist_ok=True)
+        else:
+            # Never a missing shard created anew: its articles would be lost without a word.
+            folders = counted_shards(self.path, n)
         with _translated(self.path):
-            for k in range(n):
-                folder = self.path / SHARDS_DIR / str(k)
-                folder.parent.mkdir(parents=True, exist_ok=True)
+            for folder in folders:
                 self.dbs.append(xapian.WritableDatabase(str(folder), xapian.DB_CREATE_OR_OPEN))
 
     def stamp(self):
@@ -793,6 +840,9 @@ def check(path: Path) -> tuple[int, int, int, int, list[str]]:
     meta = read_meta(Path(path)) or {}
     n = int(meta.get("shards", 1))
     problems: list[str] = []
+    wrong = shard_mismatch(Path(path), n) if (Path(path) / SHARDS_DIR).is_dir() else None
+    if wrong:
+        problems.append(wrong)
     articles = terms = postings = 0
     for k in range(n):
         shard = Path(path) / SHARDS_DIR / str(k)

@@ -1,4 +1,5 @@
-"""Upkeep of a Xapian index: compacting its shards, and copying it into more or fewer shards.
+"""Upkeep of a Xapian index: compacting its shards, copying it into more or fewer shards,
+and the two ends of a rebuild (reading back every stored article, swapping the new shards in).
 
 Xapian's B-trees as written keep their blocks about half full: an index is a
 third larger than it needs to be (5.71x the text at 100k, 4.25x compacted,
@@ -6,6 +7,8 @@ bench/results/backends-100k.json). Each shard is rewritten by Xapian's
 compactor and swapped in. Resharding copies the documents as they are (terms,
 positions, values, stored article: nothing is analysed again) into N new
 shards, each article where ``shard_of`` places it, in a folder of its own.
+A rebuild (``vnsearch index --rebuild``) analyses the stored articles again,
+so it reads them back one by one, whatever else of a shard is damaged.
 """
 
 from __future__ import annotations
@@ -16,16 +19,21 @@ import logging
 import multiprocessing
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import IndexDamaged, SearchError, WriteFailed
-from ..index import _fsync_dir
+from ..index import META_FILE, Stamp, _fsync_dir, backup_folder, read_meta, write_atomic
+from ..stored import load_article
+from .base import Recovered
 from .xapian import (
     COMMITS,
     SHARDS_DIR,
     XapianSource,
     _require,
+    _stored,
     _translated,
+    read_stamp,
     shard_of,
     xapian,
 )
@@ -55,7 +63,8 @@ def compact(path: Path, on_shard=None) -> int:
 
 def put_right(path: Path) -> None:
     """Finish what an interrupted compaction left in the shards' folder (see _finish_exchange)."""
-    for shard in XapianSource(Path(path))._shard_paths():
+    # Not _shard_paths(): a shard may be missing from its place just here.
+    for _, shard in shard_folders(Path(path)):
         _finish_exchange(shard, *_beside(shard))
 
 
@@ -218,3 +227,104 @@ def _article_id(doc) -> str:
     from .xapian import _stored
 
     return _stored(doc.get_data())["id"]
+
+
+# --- rebuilding ------------------------------------------------------------------
+
+
+def shard_folders(path: Path) -> list[tuple[int, Path]]:
+    """Every shard folder of the index at ``path``: those its metadata counts, and any other
+    numbered one (the metadata may be damaged, or older than the folders)."""
+    try:
+        counted = int((read_meta(path) or {}).get("shards", 1))
+    except (SearchError, ValueError, TypeError):
+        counted = 1
+    folder = path / SHARDS_DIR
+    found = (
+        {int(d.name) for d in folder.iterdir() if d.name.isdigit()} if folder.is_dir() else set()
+    )
+    return [(k, folder / str(k)) for k in sorted(found | set(range(counted)))]
+
+
+def recover_articles(path: Path, lost: list[str]) -> Iterator[Recovered]:
+    """Every stored article that can be read from the (possibly damaged) Xapian index at
+    ``path``, for ``vnsearch index --rebuild``; what could not be read is appended to ``lost``.
+
+    Reads shard by shard and document by document from the stored data alone (not the
+    posting lists, which may be what is damaged), so one broken shard or article loses
+    only itself.
+    """
+    _require()
+    path = Path(path)
+    seen: set[str] = set()
+    for k, shard in shard_folders(path):
+        try:
+            db = xapian.Database(str(shard))
+            last = int(db.get_lastdocid())
+        except xapian.Error as e:
+            lost.append(f"shard {k}: {type(e).__name__}: {str(e)[:80]}")
+            continue
+        try:
+            for docid in range(1, last + 1):
+                try:
+                    data = db.get_document(docid, xapian.DOC_ASSUME_VALID).get_data()
+                    if not data:
+                        continue  # a deleted article's number
+                    stored = _stored(data)
+                    article = load_article(stored)
+                except Exception as e:  # noqa: BLE001 - one damaged article is reported, not fatal
+                    lost.append(f"shard {k}, bài số {docid}: {type(e).__name__}")
+                    continue
+                if article.id in seen:
+                    continue
+                seen.add(article.id)
+                yield Recovered(article, dict(stored.get("alias_hashes") or {}))
+        finally:
+            db.close()
+
+
+def swap_in(new: Path, path: Path, keep_old: bool = False) -> tuple[Stamp, Path | None]:
+    """Make the complete Xapian index built in ``new`` the one at ``path`` (the end of a
+    rebuild); (its stamp, the folder the old shards were kept in, if any).
+
+    The new shards' folder takes the old one's place in one step where the file system
+    can (Linux's renameat2), then the new metadata is renamed in: readers open the new
+    shards from then on. The old shards are deleted, or, with ``keep_old`` (something
+    could not be read), moved into a ``damaged-*`` folder for later rescue. Nothing else
+    in ``path`` is touched (another backend's files are the caller's).
+    """
+    new, path = Path(new), Path(path)
+    fresh, live = new / SHARDS_DIR, path / SHARDS_DIR
+    old: Path | None = None
+    if live.exists():
+        if _exchanged(fresh, live):
+            old = fresh  # the old shards, now in the rebuild's folder
+        else:
+            old = new / f".{SHARDS_DIR}.replaced"
+            live.rename(old)
+            fresh.rename(live)
+    else:
+        fresh.rename(live)
+    _fsync_dir(path)
+    write_atomic(path / META_FILE, (new / META_FILE).read_bytes())
+    backup = None
+    if old is not None:
+        if keep_old:
+            backup = backup_folder(path)
+            old.rename(backup / SHARDS_DIR)
+        else:
+            shutil.rmtree(old)
+    return read_stamp(path), backup
+
+
+def retire(path: Path, backup: Path | None) -> Path | None:
+    """Move the shards of a Xapian index that a Whoosh index replaced in ``path`` into
+    ``backup``, or delete them; the backup used."""
+    shards = Path(path) / SHARDS_DIR
+    if not shards.exists():
+        return None
+    if backup is not None:
+        shards.rename(backup / SHARDS_DIR)
+        return backup
+    shutil.rmtree(shards)
+    return None

@@ -1,0 +1,299 @@
+"""`vnsearch index --rebuild` on either backend, and into another backend or number of shards:
+every stored article is kept (ids, URLs, aliases), what is damaged loses only itself, and
+readers already open follow the index to its new home."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import every_stored
+
+from search.backends import backend_of
+from search.cli import cli
+from search.engine import Engine
+from search.errors import IndexOutdated
+from search.index import META_FILE
+from search.ingest import index_paths
+
+pytest.importorskip("xapian", reason="the xapian extra is not installed")
+
+QUERIES = ["cán bộ", "can bo cap xa", "UBND", '"đào tạo"', "Mường Chà"]
+
+
+def _build(corpus: Path, ix: Path, backend: str, shards: int | None) -> Path:
+    report = index_paths([corpus], ix, workers=1, backend=backend, shards=shards)
+    assert (report.indexed, report.merged) == (6, 1)
+    (ix / "notes.txt").write_text("mine, not the index's", "utf-8")
+    return ix
+
+
+def _answers(ix: Path) -> dict:
+    engine = Engine(ix)
+    try:
+        return {q: [h.id for h in engine.search(q, per_page=100).hits] for q in QUERIES}
+    finally:
+        engine.close_all()
+
+
+def _shards(ix: Path) -> int | None:
+    return json.loads((ix / META_FILE).read_text("utf-8")).get("shards")
+
+
+def _engine_files(ix: Path) -> set[str]:
+    """What of each backend's own files the index folder holds."""
+    names = {p.name for p in ix.iterdir()}
+    return {
+        kind
+        for kind, found in (
+            ("whoosh", any(n.endswith((".toc", ".seg")) for n in names)),
+            ("xapian", "shards" in names),
+            ("backup", any(n.startswith("damaged-") for n in names)),
+        )
+        if found
+    }
+
+
+@pytest.mark.parametrize(
+    "before,shards_before,asked,shards_asked,after,shards_after",
+    [
+        ("whoosh", None, None, None, "whoosh", None),
+        ("whoosh", None, "xapian", None, "xapian", 1),
+        ("whoosh", None, "xapian", 3, "xapian", 3),
+        ("xapian", 2, None, None, "xapian", 2),
+        ("xapian", 1, None, 3, "xapian", 3),
+        ("xapian", 3, "xapian", 1, "xapian", 1),
+        ("xapian", 2, "whoosh", None, "whoosh", None),
+    ],
+)
+def test_a_rebuild_keeps_every_stored_article_in_the_backend_asked_for(
+    republished_corpus, tmp_path, before, shards_before, asked, shards_asked, after, shards_after
+):
+    ix = _build(republished_corpus, tmp_path / "index", before, shards_before)
+    stored, answers = every_stored(ix), _answers(ix)
+    report = index_paths([], ix, workers=1, rebuild=True, backend=asked, shards=shards_asked)
+    note = report.note or ""
+    assert note.startswith(f"đã xây dựng lại {ix}: giữ lại 6 bài đã lưu")
+    assert (f"chuyển từ {before} sang {after}" in note) == (before != after)
+    assert backend_of(ix) == after and _shards(ix) == shards_after
+    assert _engine_files(ix) == {after}  # the old backend's files are gone, nothing kept aside
+    assert (ix / "notes.txt").read_text("utf-8") == "mine, not the index's"
+    assert not list(tmp_path.glob(".index.rebuild-*"))
+    assert every_stored(ix) == stored  # ids, URLs, aliases and every field
+    assert _answers(ix) == answers
+    # Content hashes and aliases kept: nothing to index again.
+    again = index_paths([republished_corpus], ix, workers=1)
+    assert (again.indexed, again.merged, again.unchanged) == (0, 0, 7)
+
+
+@pytest.mark.parametrize(
+    "before,after", [("whoosh", "xapian"), ("xapian", "whoosh"), ("xapian", "xapian")]
+)
+def test_a_reader_open_during_a_rebuild_follows_the_index(
+    republished_corpus, tmp_path, before, after
+):
+    ix = _build(republished_corpus, tmp_path / "index", before, 2 if before == "xapian" else None)
+    new = tmp_path / "new.txt"
+    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
+    engine = Engine(ix)
+    try:
+        assert engine.search("").total == 6 and engine.backend == before
+        index_paths([new], ix, workers=1, rebuild=True, backend=after, shards=None)
+        assert [h.id for h in engine.search("zqnew").hits] == ["new"]
+        assert engine.search("").total == 7 and engine.backend == after
+        assert engine.article("portal").id == "paper"
+    finally:
+        engine.close_all()
+
+
+def _truncate(name: str):
+    def damage(ix: Path) -> None:
+        table = ix / "shards" / "1" / name
+        table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
+
+    return damage
+
+
+def _set_meta(text: str):
+    def damage(ix: Path) -> None:
+        (ix / META_FILE).write_text(text, "utf-8")
+
+    return damage
+
+
+def _spoil_one_article(ix: Path) -> None:
+    import xapian
+
+    db = xapian.WritableDatabase(str(ix / "shards" / "1"), xapian.DB_OPEN)
+    doc = db.get_document(2)
+    doc.set_data(doc.get_data()[:-40])  # the compressed copy cut short
+    db.replace_document(2, doc)
+    db.commit()
+    db.close()
+
+
+# Damage to a two-shard index -> what is lost: nothing, one article, or shard 1. Xapian
+# reads the root block of every table when it opens a database: a table cut short loses
+# the shard, while the articles are read back one by one from their stored data.
+DAMAGE = {
+    "postlist": (_truncate("postlist.glass"), "shard"),
+    "termlist": (_truncate("termlist.glass"), "shard"),
+    "docdata": (_truncate("docdata.glass"), "shard"),
+    "version-file": (_truncate("iamglass"), "shard"),
+    "shard-gone": (lambda ix: shutil.rmtree(ix / "shards" / "1"), "shard"),
+    "one-article": (_spoil_one_article, "article"),
+    # The shards are found without the metadata.
+    "metadata": (_set_meta("{not json"), "nothing"),
+    "old-schema": (_set_meta(json.dumps({"schema_version": 3, "backend": "xapian"})), "nothing"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_rebuild_of_a_damaged_xapian_index_keeps_what_it_can_read(
+    republished_corpus, tmp_path, runner, damage
+):
+    ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
+    stored = every_stored(ix)
+    ids = set(stored) - {"alias portal ->"}
+    damage_it, lost = DAMAGE[damage]
+    damage_it(ix)
+    if damage == "old-schema":
+        with pytest.raises(IndexOutdated, match="vnsearch index --rebuild"):
+            Engine(ix).search("cán bộ")
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert backend_of(ix) == "xapian" and _shards(ix) == 2
+    assert runner.invoke(cli, ["check", "--index", str(ix)]).exit_code == 0
+    engine = Engine(ix)
+    try:
+        kept = {h.id for h in engine.search("", per_page=100).hits}
+    finally:
+        engine.close_all()
+    if lost == "nothing":
+        assert every_stored(ix) == stored
+        assert _engine_files(ix) == {"xapian"}
+        return
+    # What could be read is there; the old shards are kept aside for rescue.
+    assert kept < ids and len(kept) == (len(ids) - 1 if lost == "article" else 2)
+    assert "1 phần không đọc được (shard 1" in result.output
+    assert ("bài số 2: " in result.output) == (lost == "article")
+    assert _engine_files(ix) == {"xapian", "backup"}
+    (backup,) = ix.glob("damaged-*")
+    assert (backup / "shards" / "0").is_dir()  # the old shards, as they were
+
+
+@pytest.mark.parametrize(
+    "args,code,says",
+    [
+        (["--backend", "xapian", "--shards", "2"], 0, "chuyển từ whoosh sang xapian (2 shard)"),
+        (
+            ["--backend", "whoosh", "--shards", "2"],
+            2,
+            "--shards chỉ dùng được với --backend xapian",
+        ),
+        ([], 0, "đã xây dựng lại"),
+    ],
+)
+def test_the_command_line_rebuilds_into_another_backend(
+    republished_corpus, tmp_path, runner, args, code, says
+):
+    ix = _build(republished_corpus, tmp_path / "index", "whoosh", None)
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix), *args])
+    assert result.exit_code == code, result.output
+    assert says in result.output and "Traceback" not in result.output
+    result = runner.invoke(cli, ["check", "--index", str(ix)])
+    assert result.exit_code == 0 and "6 bài" in result.output, result.output
+
+
+def test_asking_an_index_for_another_backend_names_the_rebuild(
+    republished_corpus, tmp_path, runner
+):
+    ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
+    result = runner.invoke(
+        cli, ["index", str(republished_corpus), "--index", str(ix), "--shards", "3"]
+    )
+    assert result.exit_code == 2 and "`vnsearch index --rebuild --shards 3`" in result.output
+    result = runner.invoke(
+        cli, ["index", str(republished_corpus), "--index", str(ix), "--backend", "whoosh"]
+    )
+    assert result.exit_code == 2 and "`vnsearch index --rebuild --backend whoosh`" in result.output
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_served_site_follows_its_index_into_the_other_backend(
+    republished_corpus, tmp_path, processes
+):
+    from server_helpers import Server
+
+    ix = _build(republished_corpus, tmp_path / "index", "whoosh", None)
+    new = tmp_path / "new.txt"
+    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
+    with Server(ix, tmp_path / "log", processes=processes) as s:
+        before = json.loads(s.get("/api/search?q=can+bo&per_page=50").text)
+        assert before["total"] == 6
+        rebuilt = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "search",
+                "index",
+                "--rebuild",
+                str(new),
+                "--index",
+                str(ix),
+                "--backend",
+                "xapian",
+                "--shards",
+                "2",
+                "--workers",
+                "1",
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        # Every process (each has its own readers) answers from the new index.
+        for _ in range(4 * processes):
+            answer = s.get("/api/search?q=zqnew")
+            assert answer.status == 200, s.stderr()
+            assert [h["id"] for h in json.loads(answer.text)["hits"]] == ["new"]
+        after = json.loads(s.get("/api/search?q=can+bo&per_page=50").text)
+        assert [h["id"] for h in after["hits"]] == [h["id"] for h in before["hits"]]
+        page = s.get("/search?q=zqnew")
+        assert page.status == 200 and "Tin mới về xã Quyết Tiến" in page.text
+    assert backend_of(ix) == "xapian"
+
+
+@pytest.mark.parametrize(
+    "change,found",
+    [
+        (lambda shards: shutil.rmtree(shards / "1"), "có 1 (0)"),
+        (lambda shards: shutil.copytree(shards / "0", shards / "2"), "có 3 (0, 1, 2)"),
+    ],
+    ids=["a-shard-missing", "one-too-many"],
+)
+def test_shards_other_than_the_metadata_counts_are_damage_until_a_rebuild(
+    republished_corpus, tmp_path, runner, change, found
+):
+    # As a rebuild into another number of shards stopped between its two renames leaves
+    # it: reading or writing only some shards would lose articles without a word.
+    ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
+    change(ix / "shards")
+    said = f"siêu dữ liệu ghi 2 shard, thư mục {ix / 'shards'} {found}"
+    for args in (["search", "cán bộ"], ["index", str(republished_corpus)]):
+        result = runner.invoke(cli, [*args, "--index", str(ix)])
+        assert result.exit_code == 2 and said in result.output, result.output
+        assert "vnsearch index --rebuild" in result.output and "Traceback" not in result.output
+    assert not (ix / "shards" / "1").exists() or "0, 1, 2" in found  # nothing created anew
+    result = runner.invoke(cli, ["check", "--index", str(ix)])
+    assert result.exit_code == 1 and said in result.output, result.output
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(cli, ["check", "--index", str(ix)]).exit_code == 0
