@@ -496,11 +496,11 @@ def _rebuild(
         finally:
             store.close()
         report = _index_into(records, tmp, pools, batch_size, progress, lock_timeout)
-        before = backends.backend_of(index_dir)
+        before = backends.backend_of(index_dir) if backends.has_index_files(index_dir) else None
         current, backup = backends.swap_in(tmp, index_dir, keep_old=bool(lost))
         _install_vocabulary(tmp, index_dir, current)
         report.note = f"đã xây dựng lại {index_dir}: giữ lại {kept} bài đã lưu"
-        if backend != before:
+        if before not in (None, backend):
             report.note += f", chuyển từ {before} sang {backend}"
         if backend == "xapian":
             report.note += f" ({shards} shard)"

@@ -14,6 +14,7 @@ import pytest
 from helpers import every_stored
 
 from search.backends import backend_of
+from search.backends.base import SCHEMA_VERSION
 from search.cli import cli
 from search.engine import Engine
 from search.errors import IndexOutdated
@@ -297,3 +298,17 @@ def test_shards_other_than_the_metadata_counts_are_damage_until_a_rebuild(
     result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)])
     assert result.exit_code == 0, result.output
     assert runner.invoke(cli, ["check", "--index", str(ix)]).exit_code == 0
+
+
+def test_a_first_run_stopped_before_making_its_shards_is_indexed_into_anew(
+    republished_corpus, tmp_path, runner
+):
+    ix = tmp_path / "index"
+    ix.mkdir()
+    (ix / META_FILE).write_text(
+        json.dumps({"schema_version": SCHEMA_VERSION, "backend": "xapian", "shards": 2}), "utf-8"
+    )
+    result = runner.invoke(cli, ["index", str(republished_corpus), "--index", str(ix)])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(cli, ["check", "--index", str(ix)]).exit_code == 0
+    assert sorted(p.name for p in (ix / "shards").iterdir()) == ["0", "1"]

@@ -557,7 +557,8 @@ def shard_mismatch(path: Path, n: int) -> str | None:
     metadata counts (a rebuild into another number of shards stopped half-way, or a shard
     removed by hand), else None."""
     folder = Path(path) / SHARDS_DIR
-    found = sorted((d for d in os.listdir(folder) if d.isdigit()), key=int)
+    names = os.listdir(folder) if folder.is_dir() else []
+    found = sorted((d for d in names if d.isdigit()), key=int)
     if found == [str(k) for k in range(n)]:
         return None
     return (
@@ -678,7 +679,8 @@ class XapianStore:
             write_meta(self.path, backend="xapian", shards=n)
         self.shards = n
         self.dbs = []
-        if meta is None:
+        if meta is None or not (self.path / SHARDS_DIR).exists():
+            # A new index (or one whose first run stopped before making its shards).
             folders = [self.path / SHARDS_DIR / str(k) for k in range(n)]
             folders[0].parent.mkdir(parents=True, exist_ok=True)
         else:
