@@ -29,13 +29,15 @@ from .backends import (
 )
 from .backends.base import SCHEMA_VERSION
 from .errors import IndexDamaged, IndexMissing
-from .index import LOCK_TIMEOUT, META_FILE, read_meta, stale_rebuilds, write_lock
+from .index import JOURNAL_FILE, LOCK_TIMEOUT, META_FILE, read_meta, stale_rebuilds, write_lock
 from .vocab import Vocabulary, vocab_path
 
 log = logging.getLogger(__name__)
 
 REBUILD = "chạy `vnsearch index --rebuild` (lệnh này giữ lại mọi bài đã lưu còn đọc được)"
 REPAIR = "chạy `vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo sẽ tự sửa)"
+FINISH_SWAP = "chạy `vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo) để hoàn tất"
+SWAP_FINISHED = "đã thay xong chỉ mục mà một lần `vnsearch index --rebuild` bị dừng đã xây dựng lại"
 REMOVE_LEFTOVERS = "`vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo) sẽ xóa chúng"
 # What to do about what reading the files found, by the problem's code.
 FIXES = {"toc": REBUILD, "segment": REBUILD, "shard": REBUILD, "leftovers": REMOVE_LEFTOVERS}
@@ -47,6 +49,7 @@ PARTS = {
     "shard": "shard",
     "leftovers": "tệp thừa",
     "vocabulary": "từ vựng",
+    "swap": "lần xây dựng lại",
 }
 
 
@@ -120,51 +123,69 @@ def check_index(path, repair: bool = False, lock_timeout: float = LOCK_TIMEOUT) 
     path = Path(path)
     if not has_index_files(path):
         raise IndexMissing.at(path)
-    if backend_of(path) == "xapian":
-        return _check_xapian(path, repair, lock_timeout)
     if not repair:
-        return _check(path)
+        return _check_any(path, [])
+    swapping = (path / JOURNAL_FILE).exists()
+    # Taking the write lock finishes the swap of a rebuild that was killed half-way.
     with write_lock(path, lock_timeout):
-        report = _check(path)
+        repaired = [SWAP_FINISHED] if swapping and not (path / JOURNAL_FILE).exists() else []
+        if backend_of(path) == "xapian":
+            return _repair_xapian(path, _check_any(path, repaired))
+        report = _check(path, repaired)
         _repair(path, report)
-        if report.repaired:
+        if len(report.repaired) > len(repaired):
             report = _check(path, report.repaired)
     return report
 
 
-def _check_xapian(path: Path, repair: bool, lock_timeout: float) -> CheckReport:
+def _check_any(path: Path, repaired: list[str]) -> CheckReport:
+    return _check_xapian(path, repaired) if backend_of(path) == "xapian" else _check(path, repaired)
+
+
+def _add_swap(path: Path, report: CheckReport) -> None:
+    """A rebuild's swap that was interrupted (or is under way) is a finding of its own."""
+    if (path / JOURNAL_FILE).exists():
+        report.findings.append(
+            Finding(
+                "swap",
+                "một lần `vnsearch index --rebuild` chưa thay xong chỉ mục mới vào",
+                FINISH_SWAP,
+            )
+        )
+
+
+def _check_xapian(path: Path, repaired: list[str]) -> CheckReport:
     """The checks of a Xapian index: each shard, the stored articles, the vocabulary."""
-
-    def run(repaired: list[str]) -> CheckReport:
-        report = CheckReport(str(path), backend="xapian", repaired=repaired)
-        _add_files(report, check_files(path))
-        if report.healthy:
-            _check_vocabulary(path, report)
-        return report
-
-    if not repair:
-        return run([])
-    with write_lock(path, lock_timeout):
-        report = run([])
-        damaged = [f for f in report.findings if f.damage]
-        if damaged and all(f.code == "vocabulary" for f in damaged):
-            vocab = _fresh_vocabulary(path)
-            try:
-                from .ingest import repair_vocabulary
-
-                store = open_store(path)
-                try:
-                    n = repair_vocabulary(store, vocab)
-                finally:
-                    store.close()
-            finally:
-                vocab.close()
-            report = run([rebuilt_vocabulary(n)])
+    report = CheckReport(str(path), backend="xapian", repaired=repaired)
+    _add_swap(path, report)
+    _add_files(report, check_files(path))
+    if report.healthy:
+        _check_vocabulary(path, report)
     return report
+
+
+def _repair_xapian(path: Path, report: CheckReport) -> CheckReport:
+    """Rebuild the vocabulary of a Xapian index when nothing else is damaged."""
+    damaged = [f for f in report.findings if f.damage]
+    if not damaged or any(f.code != "vocabulary" for f in damaged):
+        return report
+    vocab = _fresh_vocabulary(path)
+    try:
+        from .ingest import repair_vocabulary
+
+        store = open_store(path)
+        try:
+            n = repair_vocabulary(store, vocab)
+        finally:
+            store.close()
+    finally:
+        vocab.close()
+    return _check_xapian(path, [*report.repaired, rebuilt_vocabulary(n)])
 
 
 def _check(path: Path, repaired: list[str] | None = None) -> CheckReport:
     report = CheckReport(str(path), repaired=list(repaired or []))
+    _add_swap(path, report)
     add = report.findings.append
     try:
         meta = read_meta(path)

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__, logs, settings
-from .backends import BACKENDS, announce_merges, index_stats
+from .backends import BACKENDS, announce_merges, has_index_files, index_stats
 from .budget import RECORD_TIMEOUT
 from .check import check_index
 from .clickfmt import Group, explain
@@ -217,6 +217,9 @@ def index(
     with their reason. Exit status 1 when anything was skipped.
     """
     paths = list(paths) or ([] if rebuild else [default_seeds()])
+    if rebuild and not settings.typed("backend") and has_index_files(index_dir):
+        # The settings' backend is for new indexes: a rebuild moves one only when asked.
+        backend = None
     log.info(
         "%s %s into %s (workers %s, batch size %d, record timeout %g s)",
         "rebuilding from" if rebuild else "indexing",

@@ -26,6 +26,8 @@ from .errors import IndexDamaged, IndexLocked
 log = logging.getLogger(__name__)
 
 META_FILE = "vnsearch.json"
+# The journal of a rebuilt index being swapped in (search/backends/swap.py).
+JOURNAL_FILE = ".vnsearch-swap.json"
 # The run-level write lock: held by one `vnsearch index` (or `check --repair`)
 # for its whole run. flock() locks are released by the OS when the process
 # dies, even by kill -9. The leading dot keeps Whoosh's file cleaning off it.
@@ -124,6 +126,10 @@ def write_lock(path, timeout: float = LOCK_TIMEOUT):
                 if time.monotonic() >= deadline:
                     raise _locked(path, timeout, "hoặc chờ lâu hơn với --wait") from None
                 time.sleep(0.1)
+        from . import backends  # the seam imports this module
+
+        if backends.finish_swap(path):  # a rebuild killed half-way through its swap
+            log.warning("%s: finished swapping in the index an interrupted rebuild built", path)
         yield
     finally:
         os.close(fd)  # releases the lock
@@ -167,4 +173,10 @@ def stale_rebuilds(path) -> list[Path]:
     path = Path(path)
     if not path.parent.is_dir():
         return []
-    return sorted(p for p in path.parent.glob(f".{path.name}.rebuild-*") if p.is_dir())
+    try:  # the one a committed swap still moves files from (search/backends/swap.py)
+        swapping = json.loads((path / JOURNAL_FILE).read_text("utf-8")).get("from")
+    except (OSError, ValueError, AttributeError):
+        swapping = None
+    return sorted(
+        p for p in path.parent.glob(f".{path.name}.rebuild-*") if p.is_dir() and p.name != swapping
+    )

@@ -446,6 +446,14 @@ def current(ctx=None) -> Settings:
     return found
 
 
+def typed(name: str) -> bool:
+    """True when setting ``name``'s option was given on this command line, not by the settings."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and name in ctx.meta.get(_TYPED, set())
+
+
 def option(name: str, then: Callable | None = None) -> Callable:
     """A click callback: the option's value when given on the command line, else setting ``name``.
 

@@ -117,7 +117,8 @@ def reshard_index(source, target, shards: int, lock_timeout: float = LOCK_TIMEOU
     if backends.backend_of(source) != "xapian":
         raise BadQuery(
             f"chỉ mục ở {source} dùng backend whoosh: chỉ chia lại được chỉ mục Xapian "
-            "(hãy lập chỉ mục lại với --backend xapian --shards N)",
+            "(hãy chuyển nó sang Xapian bằng `vnsearch index --rebuild --backend xapian "
+            "--shards N`)",
             code="reshard_unsupported",
         )
     if target.exists() and (not target.is_dir() or any(target.iterdir())):

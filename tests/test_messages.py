@@ -657,13 +657,28 @@ def test_a_record_over_its_time_budget_is_skipped_in_vietnamese(runner, tmp_path
     assert (entry["code"], entry["reason"]) == ("too_slow", "phân tích quá lâu (quá 0.05 giây)")
 
 
-@pytest.mark.whoosh_only  # --rebuild is for Whoosh indexes
-def test_index_rebuild_note_is_vietnamese(runner, tmp_path, seed_dir):
+@pytest.mark.parametrize(
+    "backend,args,note",
+    [
+        ("whoosh", [], ""),
+        (
+            "whoosh",
+            ["--backend", "xapian", "--shards", "2"],
+            ", chuyển từ whoosh sang xapian (2 shard)",
+        ),
+        ("xapian", [], " (1 shard)"),
+        ("xapian", ["--backend", "whoosh"], ", chuyển từ xapian sang whoosh"),
+    ],
+)
+def test_index_rebuild_note_is_vietnamese(runner, tmp_path, seed_dir, backend, args, note):
+    if "xapian" in (backend, *args):
+        pytest.importorskip("xapian", reason="the xapian extra is not installed")
     ix = tmp_path / "index"
-    assert runner.invoke(cli, ["index", str(seed_dir), "--index", str(ix)]).exit_code == 0
-    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)])
+    made = ["index", str(seed_dir), "--index", str(ix), "--backend", backend]
+    assert runner.invoke(cli, made).exit_code == 0
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix), *args])
     assert result.exit_code == 0, result.output
-    assert f"đã xây dựng lại {ix}: giữ lại 5 bài đã lưu\n" in result.stderr
+    assert f"đã xây dựng lại {ix}: giữ lại 5 bài đã lưu{note}\n" in result.stderr
     assert_vietnamese(result.output, ix)
 
 

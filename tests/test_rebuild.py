@@ -8,20 +8,21 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from helpers import every_stored
 
-from search.backends import backend_of
+from search.backends import backend_of, swap
 from search.backends.base import SCHEMA_VERSION
 from search.cli import cli
 from search.engine import Engine
 from search.errors import IndexOutdated
-from search.index import META_FILE
+from search.index import META_FILE, rebuild_folder
 from search.ingest import index_paths
 
-pytest.importorskip("xapian", reason="the xapian extra is not installed")
+xapian = pytest.importorskip("xapian", reason="the xapian extra is not installed")
 
 QUERIES = ["cán bộ", "can bo cap xa", "UBND", '"đào tạo"', "Mường Chà"]
 
@@ -185,7 +186,10 @@ def test_a_rebuild_of_a_damaged_xapian_index_keeps_what_it_can_read(
     assert ("bài số 2: " in result.output) == (lost == "article")
     assert _engine_files(ix) == {"xapian", "backup"}
     (backup,) = ix.glob("damaged-*")
-    assert (backup / "shards" / "0").is_dir()  # the old shards, as they were
+    # The old shards, as they were: shard 0 whole, and what was left of shard 1.
+    kept_aside = sorted(p.name for p in (backup / "shards").iterdir())
+    assert kept_aside == (["0"] if damage == "shard-gone" else ["0", "1"])
+    assert xapian.Database(str(backup / "shards" / "0")).get_doccount() == 2
 
 
 @pytest.mark.parametrize(
@@ -292,7 +296,8 @@ def test_shards_other_than_the_metadata_counts_are_damage_until_a_rebuild(
         result = runner.invoke(cli, [*args, "--index", str(ix)])
         assert result.exit_code == 2 and said in result.output, result.output
         assert "vnsearch index --rebuild" in result.output and "Traceback" not in result.output
-    assert not (ix / "shards" / "1").exists() or "0, 1, 2" in found  # nothing created anew
+    folders = sorted(p.name for p in (ix / "shards").iterdir())
+    assert folders == (["0", "1", "2"] if "0, 1, 2" in found else ["0"])  # nothing made anew
     result = runner.invoke(cli, ["check", "--index", str(ix)])
     assert result.exit_code == 1 and said in result.output, result.output
     result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)])
@@ -312,3 +317,91 @@ def test_a_first_run_stopped_before_making_its_shards_is_indexed_into_anew(
     assert result.exit_code == 0, result.output
     assert runner.invoke(cli, ["check", "--index", str(ix)]).exit_code == 0
     assert sorted(p.name for p in (ix / "shards").iterdir()) == ["0", "1"]
+
+
+# --- a swap interrupted after any of its steps (search/backends/swap.py) -----------------
+
+
+def _new_beside(ix: Path, corpus: Path, new: Path, backend: str, shards: int | None) -> Path:
+    """A complete index of the corpus and one new article in a rebuild folder beside ``ix``,
+    as `vnsearch index --rebuild` builds it before swapping it in."""
+    folder = rebuild_folder(ix)
+    report = index_paths([corpus, new], folder, workers=1, backend=backend, shards=shards)
+    assert (report.indexed, report.merged) == (7, 1)
+    return folder
+
+
+MOVES = [
+    ("whoosh", None, "xapian", 2),
+    ("xapian", 2, "xapian", 3),
+    ("xapian", 3, "xapian", 1),
+    ("xapian", 2, "whoosh", None),
+]
+
+
+@pytest.mark.parametrize("steps", range(swap.STEPS))
+@pytest.mark.parametrize("before,shards_before,after,shards_after", MOVES)
+def test_a_swap_killed_after_any_step_is_finished_by_the_next_writer(
+    republished_corpus, tmp_path, runner, before, shards_before, after, shards_after, steps
+):
+    ix = _build(republished_corpus, tmp_path / "index", before, shards_before)
+    stored = every_stored(ix)
+    new = tmp_path / "new.txt"
+    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
+    folder = _new_beside(ix, republished_corpus, new, after, shards_after)
+    swap.commit(folder, ix, keep=None)
+    swap.finish(ix, steps=steps)  # then the run is killed
+    result = runner.invoke(cli, ["check", "--index", str(ix), "--json"])
+    assert result.exit_code == 1, result.output
+    assert "swap" in [f["code"] for f in json.loads(result.stdout)["findings"]]
+    # The next holder of the write lock finishes the swap.
+    result = runner.invoke(cli, ["check", "--repair", "--index", str(ix)])
+    assert result.exit_code == 0, result.output
+    assert "đã thay xong chỉ mục mà một lần `vnsearch index --rebuild` bị dừng" in result.output
+    assert backend_of(ix) == after and _shards(ix) == shards_after
+    assert _engine_files(ix) == {after}
+    assert not folder.exists() and not (ix / ".shards.old").exists()
+    assert (ix / "notes.txt").exists()
+    assert every_stored(ix) == {**stored, "new": every_stored(ix)["new"]}
+    assert runner.invoke(cli, ["check", "--index", str(ix)]).exit_code == 0
+
+
+def test_a_reader_waits_for_the_shards_being_swapped_in(republished_corpus, tmp_path):
+    # Between the shards' rename and the metadata's, a reader would find three shards
+    # where the metadata counts two: it waits for the swap instead of failing.
+    ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
+    new = tmp_path / "new.txt"
+    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
+    folder = _new_beside(ix, republished_corpus, new, "xapian", 3)
+    swap.commit(folder, ix, keep=None)
+    swap.finish(ix, steps=1)
+    later = threading.Timer(0.5, swap.finish, args=(ix,))
+    later.start()
+    try:
+        engine = Engine(ix)
+        try:
+            assert [h.id for h in engine.search("zqnew").hits] == ["new"]
+        finally:
+            engine.close_all()
+    finally:
+        later.join()
+    assert _shards(ix) == 3
+
+
+def test_a_swap_left_unfinished_is_named_by_readers(
+    republished_corpus, tmp_path, runner, monkeypatch
+):
+    ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
+    new = tmp_path / "new.txt"
+    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
+    folder = _new_beside(ix, republished_corpus, new, "xapian", 3)
+    swap.commit(folder, ix, keep=None)
+    swap.finish(ix, steps=1)
+    monkeypatch.setattr("search.backends.xapian.SWAP_WAIT", 0.2)
+    result = runner.invoke(cli, ["search", "zqnew", "--index", str(ix)])
+    assert result.exit_code == 2 and "`vnsearch check --repair`" in result.output, result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(cli, ["index", str(new), "--index", str(ix)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["search", "zqnew", "--index", str(ix)])
+    assert result.exit_code == 0 and result.output.startswith("1 kết quả"), result.output

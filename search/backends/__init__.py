@@ -37,6 +37,7 @@ __all__ = [
     "compact",
     "default_backend",
     "find_article",
+    "finish_swap",
     "has_index_files",
     "index_stats",
     "iter_articles",
@@ -258,25 +259,33 @@ def swap_in(new, path, keep_old: bool = False):
     """Make the complete index built in ``new`` the one at ``path`` (the end of a rebuild),
     whichever backend each holds; (its stamp, the folder the old files were kept in, if any).
 
-    Readers switch over when the new metadata (or Whoosh's table of contents) is renamed
-    in; the old index's files are then deleted, or kept in a ``damaged-*`` folder with
-    ``keep_old`` (something could not be read).
+    Readers switch over at one rename; the old index's files are then deleted, or kept in
+    a ``damaged-*`` folder with ``keep_old`` (something could not be read). A change of
+    backend or of shards goes through a journal that the next writer finishes if this
+    run is killed half-way (search/backends/swap.py).
     """
-    from ..index import backup_folder
-    from . import whoosh_writing, xapian_upkeep
+    import time
+
+    from . import swap, whoosh_writing
 
     new, path = Path(new), Path(path)
-    if backend_of(new) == "xapian":
-        stamp, backup = xapian_upkeep.swap_in(new, path, keep_old)
-        if keep_old and backup is None and whoosh_writing.index_files(path):
-            backup = backup_folder(path)
-        whoosh_writing.retire(path, backup if keep_old else None)
-        return stamp, backup
-    stamp, backup = whoosh_writing.swap_in(new, path, keep_old)
-    if keep_old and backup is None and (path / "shards").exists():
-        backup = backup_folder(path)
-    xapian_upkeep.retire(path, backup if keep_old else None)
-    return stamp, backup
+    whoosh_only = not (path / "shards").exists() and not (new / "shards").exists()
+    if whoosh_only:
+        return whoosh_writing.swap_in(new, path, keep_old)
+    keep = time.strftime("damaged-%Y%m%d-%H%M%S") if keep_old else None
+    return swap.swap_in(new, path, keep), (path / keep if keep else None)
+
+
+def finish_swap(path) -> bool:
+    """Finish the swap of a rebuilt index that a kill interrupted in ``path``; True when there
+    was one (the caller holds the write lock)."""
+    from ..index import JOURNAL_FILE
+
+    if not (Path(path) / JOURNAL_FILE).exists():
+        return False
+    from . import swap
+
+    return swap.resume(path)
 
 
 def shard_count(path) -> int:

@@ -353,15 +353,8 @@ def swap_in(new: Path, path: Path, keep_old: bool = False) -> tuple[Stamp, Path 
     ``damaged-*`` folder for later rescue. Nothing else in ``path`` is touched.
     """
     new, path = Path(new), Path(path)
-    toc = read_toc(_storage(new))
     old_files = index_files(path)
-    for name in _segment_files(new):
-        os.rename(new / name, path / name)
-    _fsync_dir(path)
-    old_generation = TOC._latest_generation(_storage(path), INDEX_NAME)
-    toc.generation = max(old_generation, toc.generation) + 1
-    toc.write(_storage(path), INDEX_NAME)
-    _fsync_dir(path)
+    toc = move_in(new, path)
     write_meta(path)
     backup = None
     if keep_old and old_files:
@@ -370,6 +363,28 @@ def swap_in(new: Path, path: Path, keep_old: bool = False) -> tuple[Stamp, Path 
             os.rename(path / name, backup / name)
     remove_leftovers(path)
     return Stamp(toc.generation, sum(s.doc_count() for s in toc.segments)), backup
+
+
+def move_in(new: Path, path: Path):
+    """Move the complete index in ``new`` into ``path``: its segment files, then its table
+    of contents under a generation above every one there (the commit point for readers of
+    a Whoosh index at ``path``); its TOC. Safe to run again after a kill: a second run
+    finds the table of contents already written and moves nothing."""
+    new, path = Path(new), Path(path)
+    generations = _generations(new)
+    if not generations:
+        return read_toc(_storage(path))  # moved already
+    toc = read_toc(_storage(new), generation=generations[0])
+    for name in _segment_files(new):
+        os.rename(new / name, path / name)
+    _fsync_dir(path)
+    old_generation = TOC._latest_generation(_storage(path), INDEX_NAME)
+    toc.generation = max(old_generation, toc.generation) + 1
+    toc.write(_storage(path), INDEX_NAME)
+    _fsync_dir(path)
+    for generation in generations:
+        (new / TOC._filename(INDEX_NAME, generation)).unlink(missing_ok=True)
+    return toc
 
 
 def index_files(path: Path) -> list[str]:
@@ -381,18 +396,15 @@ def index_files(path: Path) -> list[str]:
     ]
 
 
-def retire(path, backup: Path | None) -> Path | None:
+def retire(path, backup: Path | None) -> None:
     """Move the files of a Whoosh index that another backend's index replaced in ``path``
-    into ``backup`` (the end of a rebuild that kept them), or delete them; the backup used."""
+    into ``backup`` (a rebuild that kept them for rescue), or delete them."""
     path = Path(path)
-    names = index_files(path)
-    if names and backup is not None:
-        for name in names:
+    for name in index_files(path):
+        if backup is not None:
             os.rename(path / name, backup / name)
-        return backup
-    for name in names:
-        (path / name).unlink(missing_ok=True)
+        else:
+            (path / name).unlink(missing_ok=True)
     for name in os.listdir(path):
         if _TEMP_TOC.match(name) or name.startswith(f"{INDEX_NAME}_WRITELOCK"):
             (path / name).unlink(missing_ok=True)
-    return None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHARDS_DIR = "shards"
+# How long a reader waits for a rebuilt index's shards to be swapped in (a few renames).
+SWAP_WAIT = 5.0
 # Field -> term prefix. One letter and a colon: no prefix is a prefix of another.
 PREFIX = {
     "id": "Q",
@@ -324,6 +327,7 @@ class XapianReader:
         shards: list[Path] | None = None,
         revs: tuple | None = None,
         urls: list[str] | None = None,
+        folders: tuple | None = None,
     ):
         self.path = path
         self.db = db
@@ -340,7 +344,7 @@ class XapianReader:
         # Which folders were opened: a rebuild or a compaction puts new ones in their
         # place, which Xapian's reopen() need not notice (a new database's revision
         # may equal the old one's).
-        self._folders = _folders(self._shards)
+        self._folders = folders if folders is not None else _folders(self._shards)
         # The shard servers that answered, in shard order (remote).
         self._urls = list(urls or [])
         self._revs = revs
@@ -500,15 +504,21 @@ class XapianReader:
             self._twin.close()
 
 
-def _folders(shards: list[Path]) -> tuple:
-    """The identity (device, inode) of the shards' folder and of each local shard in it."""
+def _folders(shards: list[Path], top: tuple | None = None) -> tuple:
+    """The identity (device, inode) of the shards' folder and of each local shard in it
+    (``top``: the folder's, taken before its metadata was read)."""
+    if not shards:
+        return ()
     try:
-        return tuple(
-            (st.st_dev, st.st_ino)
-            for st in map(os.stat, [shards[0].parent, *shards] if shards else [])
-        )
+        top = top or _identity(shards[0].parent)
+        return (top, *map(_identity, shards))
     except OSError:  # in the middle of being replaced
         return ()
+
+
+def _identity(folder: Path) -> tuple:
+    st = os.stat(folder)
+    return (st.st_dev, st.st_ino)
 
 
 def open_shards(shards: list[Path]) -> tuple[xapian.Database, tuple | None]:
@@ -550,6 +560,19 @@ def _same_schema(path: Path, meta: dict) -> None:
             f"chỉ mục ở {path} được tạo với lược đồ phiên bản {meta.get('schema_version')}, "
             f"vnsearch này dùng phiên bản {SCHEMA_VERSION}: {REBUILD_HINT}"
         )
+
+
+def meta_shards(path, meta: dict) -> int:
+    """The number of shards the metadata gives; IndexDamaged when it is not one."""
+    from ..index import META_FILE, REBUILD_HINT
+
+    n = meta.get("shards", 1)
+    if type(n) is not int or n < 1:
+        raise IndexDamaged(
+            f"tệp siêu dữ liệu {Path(path) / META_FILE} bị hỏng (số shard {str(n)[:40]!r}): "
+            f"{REBUILD_HINT}"
+        )
+    return n
 
 
 def shard_mismatch(path: Path, n: int) -> str | None:
@@ -604,13 +627,33 @@ class XapianSource:
         return _translated(self.path, opening)
 
     def _shard_paths(self) -> list[Path]:
+        """The local shards the metadata counts; while a rebuilt index is being swapped in
+        (search/backends/swap.py), waits up to SWAP_WAIT seconds for it."""
+        from ..index import JOURNAL_FILE
+
+        deadline = time.monotonic() + SWAP_WAIT
+        while True:
+            try:
+                return self._counted_shards()
+            except (IndexMissing, IndexDamaged):
+                if not (self.path / JOURNAL_FILE).exists():
+                    raise
+                if time.monotonic() >= deadline:
+                    raise IndexDamaged(
+                        f"chỉ mục ở {self.path} đang được thay bằng bản xây dựng lại, hoặc lần "
+                        "thay đó đã dừng giữa chừng: hãy chạy `vnsearch check --repair` để "
+                        "hoàn tất"
+                    ) from None
+                time.sleep(0.02)
+
+    def _counted_shards(self) -> list[Path]:
         from ..index import read_meta
 
         meta = read_meta(self.path)
         if meta is None or not (self.path / SHARDS_DIR).is_dir():
             raise IndexMissing.at(self.path)
         _same_schema(self.path, meta)
-        return counted_shards(self.path, int(meta.get("shards", 1)))
+        return counted_shards(self.path, meta_shards(self.path, meta))
 
     def reader(self) -> XapianReader:
         """A reader of every shard as one database."""
@@ -637,10 +680,16 @@ class XapianSource:
             return XapianReader(
                 self.path, db, missing, remote=True, revs=tuple(commits), urls=answered
             )
+        try:
+            # Before the metadata is read: a swap after this makes the reader a stale one.
+            top = _identity(self.path / SHARDS_DIR)
+        except OSError:
+            top = None
         shards = self._shard_paths()
         with _translated(self.path, opening=True):
             db, revs = open_shards(shards)
-        return XapianReader(self.path, db, shards=shards, revs=revs)
+        folders = _folders(shards, top) if top else ()
+        return XapianReader(self.path, db, shards=shards, revs=revs, folders=folders)
 
 
 # --- writing ---------------------------------------------------------------------
@@ -661,7 +710,7 @@ class XapianStore:
         meta = read_meta(self.path) if (self.path / "vnsearch.json").exists() else None
         if meta is not None:
             _same_schema(self.path, meta)
-            n = int(meta.get("shards", 1))
+            n = meta_shards(self.path, meta)
             if shards not in (None, n):
                 raise SearchError(
                     f"chỉ mục ở {self.path} có {n} shard, không phải {shards}: hãy chạy "
@@ -840,7 +889,7 @@ def check(path: Path) -> tuple[int, int, int, int, list[str]]:
     from .base import load_article
 
     meta = read_meta(Path(path)) or {}
-    n = int(meta.get("shards", 1))
+    n = meta_shards(path, meta)
     problems: list[str] = []
     wrong = shard_mismatch(Path(path), n) if (Path(path) / SHARDS_DIR).is_dir() else None
     if wrong:
@@ -876,7 +925,7 @@ def read_stamp(path: Path):
     meta = read_meta(Path(path)) or {}
     revision = documents = 0
     with _translated(path, opening=True):
-        for k in range(int(meta.get("shards", 1))):
+        for k in range(meta_shards(path, meta)):
             db = xapian.Database(str(Path(path) / SHARDS_DIR / str(k)))
             revision += int(db.get_revision())
             documents += int(db.get_doccount())

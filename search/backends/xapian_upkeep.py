@@ -1,5 +1,5 @@
 """Upkeep of a Xapian index: compacting its shards, copying it into more or fewer shards,
-and the two ends of a rebuild (reading back every stored article, swapping the new shards in).
+and what a rebuild needs of it (every stored article read back; old shards retired).
 
 Xapian's B-trees as written keep their blocks about half full: an index is a
 third larger than it needs to be (5.71x the text at 100k, 4.25x compacted,
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import IndexDamaged, SearchError, WriteFailed
-from ..index import META_FILE, Stamp, _fsync_dir, backup_folder, read_meta, write_atomic
+from ..index import _fsync_dir, read_meta
 from ..stored import load_article
 from .base import Recovered
 from .xapian import (
@@ -33,7 +33,6 @@ from .xapian import (
     _require,
     _stored,
     _translated,
-    read_stamp,
     shard_of,
     xapian,
 )
@@ -283,48 +282,13 @@ def recover_articles(path: Path, lost: list[str]) -> Iterator[Recovered]:
             db.close()
 
 
-def swap_in(new: Path, path: Path, keep_old: bool = False) -> tuple[Stamp, Path | None]:
-    """Make the complete Xapian index built in ``new`` the one at ``path`` (the end of a
-    rebuild); (its stamp, the folder the old shards were kept in, if any).
-
-    The new shards' folder takes the old one's place in one step where the file system
-    can (Linux's renameat2), then the new metadata is renamed in: readers open the new
-    shards from then on. The old shards are deleted, or, with ``keep_old`` (something
-    could not be read), moved into a ``damaged-*`` folder for later rescue. Nothing else
-    in ``path`` is touched (another backend's files are the caller's).
-    """
-    new, path = Path(new), Path(path)
-    fresh, live = new / SHARDS_DIR, path / SHARDS_DIR
-    old: Path | None = None
-    if live.exists():
-        if _exchanged(fresh, live):
-            old = fresh  # the old shards, now in the rebuild's folder
-        else:
-            old = new / f".{SHARDS_DIR}.replaced"
-            live.rename(old)
-            fresh.rename(live)
-    else:
-        fresh.rename(live)
-    _fsync_dir(path)
-    write_atomic(path / META_FILE, (new / META_FILE).read_bytes())
-    backup = None
-    if old is not None:
-        if keep_old:
-            backup = backup_folder(path)
-            old.rename(backup / SHARDS_DIR)
-        else:
-            shutil.rmtree(old)
-    return read_stamp(path), backup
-
-
-def retire(path: Path, backup: Path | None) -> Path | None:
-    """Move the shards of a Xapian index that a Whoosh index replaced in ``path`` into
-    ``backup``, or delete them; the backup used."""
-    shards = Path(path) / SHARDS_DIR
+def retire(path: Path, backup: Path | None, name: str = SHARDS_DIR) -> None:
+    """Move the shards folder ``name`` of an index that a rebuild replaced in ``path`` into
+    ``backup`` (a rebuild that kept them for rescue), as ``backup/shards``, or delete it."""
+    shards = Path(path) / name
     if not shards.exists():
-        return None
+        return
     if backup is not None:
         shards.rename(backup / SHARDS_DIR)
-        return backup
-    shutil.rmtree(shards)
-    return None
+    else:
+        shutil.rmtree(shards)
