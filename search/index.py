@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .backends.base import SCHEMA_VERSION
+from .backends.base import BACKENDS, SCHEMA_VERSION
 from .errors import IndexDamaged, IndexLocked
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,14 @@ def read_meta(path) -> dict | None:
             f"tệp siêu dữ liệu {_meta_path(path)} bị hỏng "
             f"({len(raw)} byte, không phải siêu dữ liệu của vnsearch): {REBUILD_HINT}"
         ) from None
-    return meta
+    backend, shards = meta.get("backend", "whoosh"), meta.get("shards", 1)
+    if backend not in BACKENDS:
+        wrong = f"backend {str(backend)[:40]!r} không phải {' hay '.join(BACKENDS)}"
+    elif type(shards) is not int or shards < 1:
+        wrong = f"số shard {str(shards)[:40]!r}"
+    else:
+        return meta
+    raise IndexDamaged(f"tệp siêu dữ liệu {_meta_path(path)} bị hỏng ({wrong}): {REBUILD_HINT}")
 
 
 @contextmanager

@@ -519,12 +519,6 @@ def _rebuilt_as(index_dir: Path, backend: str | None, shards: int | None) -> tup
     old = backends.backend_of(index_dir)
     if not backends.has_index_files(index_dir):
         backend = backend or backends.default_backend()
-    elif old not in backends.BACKENDS and backend is None:
-        raise BadQuery(
-            f"siêu dữ liệu của {index_dir} ghi backend {str(old)[:40]!r}, không phải "
-            f"{' hay '.join(backends.BACKENDS)}: hãy chọn một với --backend",
-            code="bad_backend",
-        )
     backend = backend or old
     if backend not in backends.BACKENDS:
         raise BadQuery(

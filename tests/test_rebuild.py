@@ -5,6 +5,7 @@ readers already open follow the index to its new home."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from helpers import every_stored
+from server_helpers import TCPSRV, served_shards
 
 from search.backends import backend_of, swap
 from search.backends.base import SCHEMA_VERSION
@@ -405,3 +407,72 @@ def test_a_swap_left_unfinished_is_named_by_readers(
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["search", "zqnew", "--index", str(ix)])
     assert result.exit_code == 0 and result.output.startswith("1 kết quả"), result.output
+
+
+def test_a_plain_rebuild_keeps_the_backend_whatever_the_settings_say_of_new_indexes(
+    republished_corpus, tmp_path, runner
+):
+    ix = _build(republished_corpus, tmp_path / "index", "whoosh", None)
+    env = {"VNSEARCH_BACKEND": "xapian"}
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)], env=env)
+    assert result.exit_code == 0 and "chuyển từ" not in result.output, result.output
+    assert backend_of(ix) == "whoosh"
+    result = runner.invoke(
+        cli, ["index", "--rebuild", "--index", str(ix), "--backend", "xapian"], env=env
+    )
+    assert result.exit_code == 0 and "chuyển từ whoosh sang xapian" in result.output
+    # A new index, rebuilt from nothing, is made as the settings say.
+    fresh = tmp_path / "fresh"
+    result = runner.invoke(
+        cli, ["index", "--rebuild", str(republished_corpus), "--index", str(fresh)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert backend_of(fresh) == "xapian"
+
+
+@pytest.mark.parametrize(
+    "meta,says",
+    [
+        ({"backend": "solr"}, "(backend 'solr' không phải whoosh hay xapian)"),
+        ({"backend": "xapian", "shards": "two"}, "(số shard 'two')"),
+        ({"backend": "xapian", "shards": 0}, "(số shard '0')"),
+    ],
+    ids=["unknown-backend", "shards-not-a-number", "no-shards"],
+)
+def test_metadata_vnsearch_cannot_follow_is_damage_and_a_rebuild_keeps_every_article(
+    republished_corpus, tmp_path, runner, meta, says
+):
+    ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
+    (ix / META_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION, **meta}), "utf-8")
+    for args in (["search", "cán bộ"], ["index", str(republished_corpus)], ["stats"], ["check"]):
+        result = runner.invoke(cli, [*args, "--index", str(ix)])
+        assert result.exit_code in (1, 2) and says in result.output, (args, result.output)
+        assert "bị hỏng" in result.output and "Traceback" not in result.output
+    assert not any(n.endswith(".toc") for n in os.listdir(ix))  # no Whoosh index made there
+    # The shards are found without the metadata: every article is kept.
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)])
+    assert result.exit_code == 0 and "giữ lại 6 bài đã lưu (2 shard)" in result.output
+    assert backend_of(ix) == "xapian" and _shards(ix) == 2
+
+
+@pytest.mark.skipif(TCPSRV is None, reason="xapian-tools is not installed")
+def test_served_shards_answer_from_the_rebuilt_index(republished_corpus, tmp_path):
+    # xapian-tcpsrv serves DIR/shards/K by path: a reader already connected, and new
+    # connections, find the rebuilt shards there.
+    ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
+    new = tmp_path / "new.txt"
+    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
+    with served_shards(ix) as urls:
+        engine = Engine(ix, shard_urls=urls)
+        try:
+            assert engine.search("").total == 6
+            index_paths([new], ix, workers=1, rebuild=True)
+            assert [h.id for h in engine.search("zqnew").hits] == ["new"]
+            assert engine.search("").total == 7
+        finally:
+            engine.close_all()
+        fresh = Engine(ix, shard_urls=urls)
+        try:
+            assert [h.id for h in fresh.search("zqnew").hits] == ["new"]
+        finally:
+            fresh.close_all()

@@ -184,6 +184,32 @@ def test_shards_served_by_xapian_tcpsrv_are_compacted_under_it(runner, tmp_path)
         engine.close_all()
 
 
+@pytest.mark.skipif(TCPSRV is None, reason="xapian-tools is not installed")
+def test_a_served_shard_compacted_then_written_to_is_never_taken_for_unchanged(runner, tmp_path):
+    # A compacted shard would start its revisions again from 1: after as many commits as
+    # it had, a server's connection that last looked before the compaction would find
+    # the same revision on disk and go on answering from the files it replaced.
+    import xapian
+
+    path = tmp_path / "served"
+    index_paths([SEEDS], path, workers=1, backend="xapian", shards=1, batch_size=1)
+    shard = path / "shards" / "0"
+    revision = int(xapian.Database(str(shard)).get_revision())
+    assert revision >= 3
+    with served_shards(path) as urls:
+        engine = open_engine(path, shard_urls=urls)
+        try:
+            assert engine.search("").total == 5
+            _compact(runner, path)
+            added = 0
+            while not added or int(xapian.Database(str(shard)).get_revision()) < revision:
+                add_articles(path, [Article(id=f"late/{added}", title="Tin", body="zqlate.")])
+                added += 1
+            assert sorted(engine.match_ids("zqlate")) == sorted(f"late/{i}" for i in range(added))
+        finally:
+            engine.close_all()
+
+
 def _placed(path: Path) -> dict[int, set[str]]:
     """The article ids each shard of a Xapian index holds."""
     import xapian

@@ -19,9 +19,8 @@ import os
 from pathlib import Path
 
 from ..errors import BadQuery
-from .base import FilesChecked, Problem, Reader, article_at, find_article
+from .base import BACKENDS, FilesChecked, Problem, Reader, article_at, find_article
 
-BACKENDS = ("whoosh", "xapian")
 DEFAULT = "whoosh"
 
 __all__ = [

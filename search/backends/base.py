@@ -24,6 +24,8 @@ from ..stored import load_article
 # an analyzer or the stored form changes. An index with another version is
 # rebuilt, never read with the wrong analysis.
 SCHEMA_VERSION = 5
+# The backends an index can have (its metadata's "backend"; whoosh when it says none).
+BACKENDS = ("whoosh", "xapian")
 # The versions a Xapian index may have: 5 changed how Whoosh stores exact
 # syllables without accents (search/backends/whoosh_fields.py) and how articles are compressed
 # (search/stored.py), which reads version 4's copies alike.

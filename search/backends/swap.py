@@ -47,6 +47,8 @@ def swap_in(new: Path, path: Path, keep: str | None) -> Stamp:
     ``keep``: the name of the ``damaged-*`` folder to keep the old files in, if any."""
     from . import read_stamp
 
+    if (read_meta(new) or {}).get("backend") == "xapian" and (path / SHARDS_DIR).exists():
+        xapian_upkeep.outgrow_all(new, path)
     commit(new, path, keep)
     finish(path)
     return read_stamp(path)

@@ -562,19 +562,6 @@ def _same_schema(path: Path, meta: dict) -> None:
         )
 
 
-def meta_shards(path, meta: dict) -> int:
-    """The number of shards the metadata gives; IndexDamaged when it is not one."""
-    from ..index import META_FILE, REBUILD_HINT
-
-    n = meta.get("shards", 1)
-    if type(n) is not int or n < 1:
-        raise IndexDamaged(
-            f"tệp siêu dữ liệu {Path(path) / META_FILE} bị hỏng (số shard {str(n)[:40]!r}): "
-            f"{REBUILD_HINT}"
-        )
-    return n
-
-
 def shard_mismatch(path: Path, n: int) -> str | None:
     """What is wrong when the shards' folder does not hold exactly the ``n`` shards the
     metadata counts (a rebuild into another number of shards stopped half-way, or a shard
@@ -653,7 +640,7 @@ class XapianSource:
         if meta is None or not (self.path / SHARDS_DIR).is_dir():
             raise IndexMissing.at(self.path)
         _same_schema(self.path, meta)
-        return counted_shards(self.path, meta_shards(self.path, meta))
+        return counted_shards(self.path, meta.get("shards", 1))
 
     def reader(self) -> XapianReader:
         """A reader of every shard as one database."""
@@ -710,7 +697,7 @@ class XapianStore:
         meta = read_meta(self.path) if (self.path / "vnsearch.json").exists() else None
         if meta is not None:
             _same_schema(self.path, meta)
-            n = meta_shards(self.path, meta)
+            n = meta.get("shards", 1)
             if shards not in (None, n):
                 raise SearchError(
                     f"chỉ mục ở {self.path} có {n} shard, không phải {shards}: hãy chạy "
@@ -889,7 +876,7 @@ def check(path: Path) -> tuple[int, int, int, int, list[str]]:
     from .base import load_article
 
     meta = read_meta(Path(path)) or {}
-    n = meta_shards(path, meta)
+    n = meta.get("shards", 1)
     problems: list[str] = []
     wrong = shard_mismatch(Path(path), n) if (Path(path) / SHARDS_DIR).is_dir() else None
     if wrong:
@@ -925,7 +912,7 @@ def read_stamp(path: Path):
     meta = read_meta(Path(path)) or {}
     revision = documents = 0
     with _translated(path, opening=True):
-        for k in range(meta_shards(path, meta)):
+        for k in range(meta.get("shards", 1)):
             db = xapian.Database(str(Path(path) / SHARDS_DIR / str(k)))
             revision += int(db.get_revision())
             documents += int(db.get_doccount())
