@@ -23,13 +23,14 @@ from .backends import (
     check_files,
     has_index_files,
     open_store,
+    pending_swap,
     read_errors,
     read_stamp,
     remove_leftovers,
 )
 from .backends.base import SCHEMA_VERSION
 from .errors import IndexDamaged, IndexMissing
-from .index import JOURNAL_FILE, LOCK_TIMEOUT, META_FILE, read_meta, stale_rebuilds, write_lock
+from .index import LOCK_TIMEOUT, META_FILE, read_meta, stale_rebuilds, write_lock
 from .vocab import Vocabulary, vocab_path
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,12 @@ log = logging.getLogger(__name__)
 REBUILD = "chạy `vnsearch index --rebuild` (lệnh này giữ lại mọi bài đã lưu còn đọc được)"
 REPAIR = "chạy `vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo sẽ tự sửa)"
 FINISH_SWAP = "chạy `vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo) để hoàn tất"
-SWAP_FINISHED = "đã thay xong chỉ mục mà một lần `vnsearch index --rebuild` bị dừng đã xây dựng lại"
+# What taking the write lock did about a rebuild killed half-way through its swap.
+SWAPS = {
+    "finished": "đã thay xong chỉ mục mà một lần `vnsearch index --rebuild` bị dừng đã xây dựng lại",
+    "abandoned": "đã bỏ việc thay dở dang của một lần `vnsearch index --rebuild` bị dừng (bản "
+    "xây dựng lại không còn): chỉ mục cũ giữ nguyên",
+}
 REMOVE_LEFTOVERS = "`vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo) sẽ xóa chúng"
 # What to do about what reading the files found, by the problem's code.
 FIXES = {"toc": REBUILD, "segment": REBUILD, "shard": REBUILD, "leftovers": REMOVE_LEFTOVERS}
@@ -125,10 +131,9 @@ def check_index(path, repair: bool = False, lock_timeout: float = LOCK_TIMEOUT) 
         raise IndexMissing.at(path)
     if not repair:
         return _check_any(path, [])
-    swapping = (path / JOURNAL_FILE).exists()
     # Taking the write lock finishes the swap of a rebuild that was killed half-way.
-    with write_lock(path, lock_timeout):
-        repaired = [SWAP_FINISHED] if swapping and not (path / JOURNAL_FILE).exists() else []
+    with write_lock(path, lock_timeout) as resumed:
+        repaired = [SWAPS[resumed]] if resumed else []
         if backend_of(path) == "xapian":
             return _repair_xapian(path, _check_any(path, repaired))
         report = _check(path, repaired)
@@ -144,14 +149,18 @@ def _check_any(path: Path, repaired: list[str]) -> CheckReport:
 
 def _add_swap(path: Path, report: CheckReport) -> None:
     """A rebuild's swap that was interrupted (or is under way) is a finding of its own."""
-    if (path / JOURNAL_FILE).exists():
-        report.findings.append(
-            Finding(
-                "swap",
-                "một lần `vnsearch index --rebuild` chưa thay xong chỉ mục mới vào",
-                FINISH_SWAP,
+    try:
+        if pending_swap(path):
+            report.findings.append(
+                Finding(
+                    "swap",
+                    "một lần `vnsearch index --rebuild` chưa thay xong chỉ mục mới vào",
+                    FINISH_SWAP,
+                )
             )
-        )
+    except IndexDamaged as e:  # its journal: the message says what to do
+        problem, _, fix = str(e).partition(": hãy ")
+        report.findings.append(Finding("swap", problem, f"hãy {fix}" if fix else REBUILD))
 
 
 def _check_xapian(path: Path, repaired: list[str]) -> CheckReport:

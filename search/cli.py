@@ -17,6 +17,7 @@ import click
 
 from . import __version__, logs, settings
 from .backends import BACKENDS, announce_merges, has_index_files, index_stats
+from .backends.base import MAX_SHARDS
 from .budget import RECORD_TIMEOUT
 from .check import check_index
 from .clickfmt import Group, explain
@@ -191,7 +192,7 @@ def cli(ctx, config_file, log_level):
 )
 @click.option(
     "--shards",
-    type=click.IntRange(1, 1024),
+    type=click.IntRange(1, MAX_SHARDS),
     default=None,
     help="With --backend xapian: databases the articles are spread over "
     "(each can be served by xapian-tcpsrv); with --rebuild, the new number "

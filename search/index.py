@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .backends.base import BACKENDS, SCHEMA_VERSION
+from .backends.base import BACKENDS, MAX_SHARDS, SCHEMA_VERSION
 from .errors import IndexDamaged, IndexLocked
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def read_meta(path) -> dict | None:
     backend, shards = meta.get("backend", "whoosh"), meta.get("shards", 1)
     if backend not in BACKENDS:
         wrong = f"backend {str(backend)[:40]!r} không phải {' hay '.join(BACKENDS)}"
-    elif type(shards) is not int or shards < 1:
+    elif type(shards) is not int or not 1 <= shards <= MAX_SHARDS:
         wrong = f"số shard {str(shards)[:40]!r}"
     else:
         return meta
@@ -135,9 +135,11 @@ def write_lock(path, timeout: float = LOCK_TIMEOUT):
                 time.sleep(0.1)
         from . import backends  # the seam imports this module
 
-        if backends.finish_swap(path):  # a rebuild killed half-way through its swap
-            log.warning("%s: finished swapping in the index an interrupted rebuild built", path)
-        yield
+        # A rebuild killed half-way through its swap: "finished" or "abandoned", else None.
+        resumed = backends.finish_swap(path)
+        if resumed:
+            log.warning("%s: the swap of an interrupted rebuild %s", path, resumed)
+        yield resumed
     finally:
         os.close(fd)  # releases the lock
 
@@ -159,10 +161,21 @@ class Stamp:
 
 
 def rebuild_folder(path) -> Path:
-    """A new empty temporary folder beside ``path`` to build its replacement in."""
-    path = Path(path)
+    """A new empty temporary folder beside ``path`` (beside the folder it links to, if it is
+    a link: on the same file system) to build its replacement in."""
+    path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f".{path.name}.rebuild-", dir=path.parent))
+
+
+def swapping_from(path) -> str | None:
+    """The name of the rebuild folder a committed swap into ``path`` still moves files
+    from (search/backends/swap.py), or None."""
+    try:
+        source = json.loads((Path(path) / JOURNAL_FILE).read_text("utf-8")).get("from")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return source if isinstance(source, str) else None
 
 
 def backup_folder(path) -> Path:
@@ -177,13 +190,10 @@ def stale_rebuilds(path) -> list[Path]:
 
     Only a run holding the write lock makes one, so under the lock every one is stale.
     """
-    path = Path(path)
+    path = Path(path).resolve()
     if not path.parent.is_dir():
         return []
-    try:  # the one a committed swap still moves files from (search/backends/swap.py)
-        swapping = json.loads((path / JOURNAL_FILE).read_text("utf-8")).get("from")
-    except (OSError, ValueError, AttributeError):
-        swapping = None
+    swapping = swapping_from(path)  # still needed by a committed swap
     return sorted(
         p for p in path.parent.glob(f".{path.name}.rebuild-*") if p.is_dir() and p.name != swapping
     )

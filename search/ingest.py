@@ -35,7 +35,7 @@ from .errors import (
     write_failures,
 )
 from .extract.fingerprint import fingerprint
-from .index import LOCK_TIMEOUT, rebuild_folder, stale_rebuilds, write_lock
+from .index import LOCK_TIMEOUT, rebuild_folder, stale_rebuilds, swapping_from, write_lock
 from .parse import load_tables, parse_record
 from .readers import Record, Skipped, iter_files, read_records
 from .segment import load_model, segment
@@ -511,7 +511,8 @@ def _rebuild(
             )
         return report
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if swapping_from(index_dir) != tmp.name:  # a committed swap still needs it
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _rebuilt_as(index_dir: Path, backend: str | None, shards: int | None) -> tuple[str, int]:

@@ -600,8 +600,12 @@ def test_shard_urls_and_backend_come_from_the_settings_too(indexes, servers, run
     result = runner.invoke(cli, args, env=env)
     assert result.exit_code == 0, result.output
     dead = f"tcp://127.0.0.1:{free_port()}"
-    result = runner.invoke(cli, args, env={"VNSEARCH_SHARD_URLS": dead})
+    result = runner.invoke(cli, args, env={"VNSEARCH_SHARD_URLS": ",".join([*urls[:-1], dead])})
     assert result.exit_code == 2 and dead in result.output
+    result = runner.invoke(cli, args, env={"VNSEARCH_SHARD_URLS": ",".join(urls[:-1])})
+    assert result.exit_code == 2 and f"có {SHARDS} shard nhưng có {SHARDS - 1} --shard-url" in (
+        result.output
+    )
     result = runner.invoke(cli, args, env={"VNSEARCH_SHARD_URLS": "http://x"})
     assert result.exit_code == 2 and "tcp://máy:cổng" in result.output
     config = tmp_path / "vnsearch.toml"

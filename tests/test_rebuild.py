@@ -20,7 +20,7 @@ from search.backends import backend_of, swap
 from search.backends.base import SCHEMA_VERSION
 from search.cli import cli
 from search.engine import Engine
-from search.errors import IndexOutdated
+from search.errors import IndexOutdated, ShardUnavailable
 from search.index import META_FILE, rebuild_folder
 from search.ingest import index_paths
 
@@ -436,8 +436,9 @@ def test_a_plain_rebuild_keeps_the_backend_whatever_the_settings_say_of_new_inde
         ({"backend": "solr"}, "(backend 'solr' không phải whoosh hay xapian)"),
         ({"backend": "xapian", "shards": "two"}, "(số shard 'two')"),
         ({"backend": "xapian", "shards": 0}, "(số shard '0')"),
+        ({"backend": "xapian", "shards": 10**12}, "(số shard '1000000000000')"),
     ],
-    ids=["unknown-backend", "shards-not-a-number", "no-shards"],
+    ids=["unknown-backend", "shards-not-a-number", "no-shards", "a-trillion-shards"],
 )
 def test_metadata_vnsearch_cannot_follow_is_damage_and_a_rebuild_keeps_every_article(
     republished_corpus, tmp_path, runner, meta, says
@@ -476,3 +477,142 @@ def test_served_shards_answer_from_the_rebuilt_index(republished_corpus, tmp_pat
             assert [h.id for h in fresh.search("zqnew").hits] == ["new"]
         finally:
             fresh.close_all()
+        # Moved to three shards, or to Whoosh: the shards served no longer make the index.
+        for args in ({"shards": 3}, {"backend": "whoosh"}):
+            index_paths([], ix, workers=1, rebuild=True, **args)
+            engine = Engine(ix, shard_urls=urls)
+            try:
+                with pytest.raises(
+                    ShardUnavailable, match="shard nhưng có 2|chỉ dùng với chỉ mục Xapian"
+                ):
+                    engine.search("zqnew")
+            finally:
+                engine.close_all()
+
+
+def _committed(tmp_path: Path, corpus: Path, move: tuple, steps: int) -> tuple[Path, Path, dict]:
+    """An index, and the swap of its rebuild committed and stopped after ``steps`` steps."""
+    before, shards_before, after, shards_after = move
+    ix = _build(corpus, tmp_path / "index", before, shards_before)
+    stored = every_stored(ix)
+    new = tmp_path / "new.txt"
+    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
+    folder = _new_beside(ix, corpus, new, after, shards_after)
+    swap.commit(folder, ix, keep=None)
+    swap.finish(ix, steps=steps)
+    return ix, folder, stored
+
+
+@pytest.mark.parametrize("steps", [0, 1])
+@pytest.mark.parametrize("move", MOVES, ids=lambda m: f"{m[0]}{m[1] or ''}-{m[2]}{m[3] or ''}")
+def test_a_swap_whose_rebuilt_index_went_missing_is_finished_or_abandoned_never_half_done(
+    republished_corpus, tmp_path, runner, move, steps
+):
+    ix, folder, stored = _committed(tmp_path, republished_corpus, move, steps)
+    shutil.rmtree(folder)  # by hand, or by a run of an older version
+    result = runner.invoke(cli, ["check", "--repair", "--index", str(ix)])
+    assert result.exit_code == 0, result.output
+    before, shards_before, after, shards_after = move
+    if steps == 0:  # nothing had moved: the old index stays
+        assert "đã bỏ việc thay dở dang" in result.output
+        assert backend_of(ix) == before and _shards(ix) == shards_before
+        assert every_stored(ix) == stored
+    else:  # the new index had moved in: the swap is finished
+        assert "đã thay xong chỉ mục" in result.output
+        assert backend_of(ix) == after and _shards(ix) == shards_after
+        assert every_stored(ix) == {**stored, "new": every_stored(ix)["new"]}
+    assert not (ix / ".vnsearch-swap.json").exists() and _engine_files(ix) == {backend_of(ix)}
+    assert runner.invoke(cli, ["check", "--index", str(ix)]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "move", MOVES[:2] + MOVES[3:], ids=["whoosh-xapian", "xapian-xapian", "xapian-whoosh"]
+)
+def test_a_rebuild_stopped_by_an_error_after_its_swap_was_committed_keeps_its_folder(
+    republished_corpus, tmp_path, runner, monkeypatch, move
+):
+    # Ctrl-C, a full disk: the rebuild folder holds the new index the journal names.
+    before, shards_before, after, shards_after = move
+    ix = _build(republished_corpus, tmp_path / "index", before, shards_before)
+    stored = every_stored(ix)
+    finish = swap.finish
+
+    def interrupted(path, steps=swap.STEPS):
+        finish(path, steps=1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(swap, "finish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        index_paths([], ix, workers=1, rebuild=True, backend=after, shards=shards_after)
+    monkeypatch.undo()
+    assert (ix / ".vnsearch-swap.json").exists()
+    assert len(list(tmp_path.glob(".index.rebuild-*"))) == 1  # kept for the swap
+    new = tmp_path / "new.txt"
+    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
+    report = index_paths([new], ix, workers=1)  # finishes the swap first
+    assert report.indexed == 1
+    assert backend_of(ix) == after and _shards(ix) == shards_after
+    assert every_stored(ix) == {**stored, "new": every_stored(ix)["new"]}
+    assert not list(tmp_path.glob(".index.rebuild-*"))
+
+
+@pytest.mark.parametrize(
+    "journal",
+    [
+        lambda j: {**j, "from": ""},  # would name the index's parent folder
+        lambda j: {**j, "from": "neighbour"},
+        lambda j: {**j, "from": j["from"].replace(".index.", ".other.")},  # a copy's
+        lambda j: {**j, "keep": "/tmp/elsewhere"},
+        lambda j: {**j, "old_files": ["../neighbour/file"]},
+        lambda j: "not a journal",
+    ],
+    ids=["parent", "sibling", "another-index", "keep-elsewhere", "file-elsewhere", "garbage"],
+)
+def test_a_journal_vnsearch_did_not_write_for_this_folder_is_never_followed(
+    republished_corpus, tmp_path, runner, journal
+):
+    ix, folder, stored = _committed(tmp_path, republished_corpus, MOVES[1], 0)
+    neighbour = tmp_path / "neighbour"
+    neighbour.mkdir()
+    (neighbour / "file").write_text("someone else's", "utf-8")
+    path = ix / ".vnsearch-swap.json"
+    path.write_text(json.dumps(journal(json.loads(path.read_text("utf-8")))), "utf-8")
+    for args in (["index", str(republished_corpus)], ["check", "--repair"]):
+        result = runner.invoke(cli, [*args, "--index", str(ix)])
+        assert result.exit_code == 2, result.output
+        assert "bị hỏng hoặc không thuộc thư mục này" in result.output
+        assert "Traceback" not in result.output
+    result = runner.invoke(cli, ["check", "--index", str(ix), "--json"])
+    (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "swap"]
+    assert finding["fix"].startswith("hãy đổi tên nó")
+    assert (neighbour / "file").read_text("utf-8") == "someone else's" and folder.is_dir()
+    assert every_stored(ix) == stored  # nothing had moved: the old index answers
+    path.rename(ix / ".vnsearch-swap.json.bad")
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)])
+    assert result.exit_code == 0 and "giữ lại 6 bài đã lưu" in result.output, result.output
+
+
+def test_leftover_old_shards_stop_a_rebuild_before_anything_changes(
+    republished_corpus, tmp_path, runner
+):
+    ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
+    shutil.copytree(ix / "shards", ix / ".shards.old")
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix), "--shards", "3"])
+    assert result.exit_code == 2 and "còn lại từ trước" in result.output, result.output
+    assert _shards(ix) == 2 and (ix / ".shards.old" / "0").is_dir()
+    assert not list(tmp_path.glob(".index.rebuild-*"))
+    assert runner.invoke(cli, ["check", "--index", str(ix)]).exit_code == 0
+
+
+def test_an_index_folder_reached_by_a_link_is_rebuilt_beside_the_folder_itself(
+    republished_corpus, tmp_path, runner
+):
+    real = _build(republished_corpus, tmp_path / "disk" / "index", "xapian", 2)
+    (tmp_path / "links").mkdir()
+    link = tmp_path / "links" / "ix"
+    link.symlink_to(real, target_is_directory=True)
+    result = runner.invoke(cli, ["index", "--rebuild", "--index", str(link), "--shards", "3"])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and _shards(real) == 3
+    assert not list((tmp_path / "links").iterdir())[1:] and not list((tmp_path / "disk").glob(".*"))
+    assert runner.invoke(cli, ["search", "zzz", "--index", str(link)]).exit_code == 0

@@ -263,28 +263,36 @@ def swap_in(new, path, keep_old: bool = False):
     backend or of shards goes through a journal that the next writer finishes if this
     run is killed half-way (search/backends/swap.py).
     """
-    import time
-
     from . import swap, whoosh_writing
 
     new, path = Path(new), Path(path)
     whoosh_only = not (path / "shards").exists() and not (new / "shards").exists()
     if whoosh_only:
         return whoosh_writing.swap_in(new, path, keep_old)
-    keep = time.strftime("damaged-%Y%m%d-%H%M%S") if keep_old else None
-    return swap.swap_in(new, path, keep), (path / keep if keep else None)
+    return swap.swap_in(new, path, keep_old)
 
 
-def finish_swap(path) -> bool:
-    """Finish the swap of a rebuilt index that a kill interrupted in ``path``; True when there
-    was one (the caller holds the write lock)."""
-    from ..index import JOURNAL_FILE
-
-    if not (Path(path) / JOURNAL_FILE).exists():
-        return False
+def finish_swap(path) -> str | None:
+    """Finish the swap of a rebuilt index that a kill interrupted in ``path`` (the caller
+    holds the write lock): "finished", "abandoned" (the rebuilt index was gone; the old
+    one stays), or None when there was none."""
+    if not pending_swap(path):
+        return None
     from . import swap
 
     return swap.resume(path)
+
+
+def pending_swap(path) -> bool:
+    """True when a rebuilt index is being swapped in at ``path``, or a kill interrupted
+    that; IndexDamaged when its journal is damaged."""
+    from ..index import JOURNAL_FILE
+
+    if not os.path.lexists(Path(path) / JOURNAL_FILE):
+        return False
+    from . import swap
+
+    return swap.pending(path) is not None
 
 
 def shard_count(path) -> int:

@@ -26,6 +26,8 @@ from ..stored import load_article
 SCHEMA_VERSION = 5
 # The backends an index can have (its metadata's "backend"; whoosh when it says none).
 BACKENDS = ("whoosh", "xapian")
+# The most shards a Xapian index may have (`--shards`; more is damaged metadata).
+MAX_SHARDS = 1024
 # The versions a Xapian index may have: 5 changed how Whoosh stores exact
 # syllables without accents (search/backends/whoosh_fields.py) and how articles are compressed
 # (search/stored.py), which reads version 4's copies alike.

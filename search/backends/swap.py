@@ -3,35 +3,43 @@ makes a swap that a kill interrupted finish.
 
 `vnsearch index --rebuild` builds the new index in a folder beside DIR
 (search/index.py's ``rebuild_folder``). Once it is complete, DIR/.vnsearch-swap.json
-is written (atomically): from then on the swap is committed. Each step below is
-recognisable from the files and safe to run again, so whoever next takes the
-index's write lock (search/index.py's ``write_lock``: any ``vnsearch index``,
-``check --repair``, ``compact``) finishes a swap that was interrupted, and readers
-meanwhile wait for it (search/backends/xapian.py) or say what to run.
+is written (atomically): from then on the swap is committed. It names the rebuild
+folder, the new metadata, the new shards' folder (by device and inode) or the new
+segment files, and the old Whoosh files, so each step below is recognised from the
+files and safe to run again. Whoever next takes the index's write lock
+(search/index.py's ``write_lock``: any ``vnsearch index``, ``check --repair``,
+``compact``) finishes a swap that was interrupted, and readers meanwhile wait for it
+(search/backends/xapian.py) or say what to run.
 
 1. A new Xapian index: the old ``DIR/shards`` (if any) is renamed ``DIR/.shards.old``,
    then the new shards are renamed from the rebuild folder to ``DIR/shards``. A new
    Whoosh index: its segment files move into DIR, then its table of contents is
    written there (neither is read while the metadata names Xapian).
 2. The new metadata is renamed in: readers switch over.
-3. The other backend's files and ``DIR/.shards.old`` are deleted, or moved into the
-   ``damaged-*`` folder the journal names (something of the old index could not be read).
+3. The old index's files (Whoosh's as listed, ``DIR/.shards.old`` or the old
+   ``DIR/shards``) are deleted, or moved into the ``damaged-*`` folder the journal names
+   (something of the old index could not be read).
 4. The journal is removed. (The rebuild then copies its vocabulary in and removes its
    folder; after a kill, the next writer removes the folder and the vocabulary is
    rebuilt from the stored articles, as after any interrupted run.)
 
-A Whoosh index rebuilt as a Whoosh index swaps its table of contents in one step
-instead (whoosh_writing.swap_in).
+If the new index is gone before step 1 is done (its folder removed by hand), the swap
+is abandoned: the old index stays as it was and the journal is removed. A Whoosh index
+rebuilt as a Whoosh index swaps its table of contents in one step instead
+(whoosh_writing.swap_in).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import shutil
+import time
 from pathlib import Path
 
-from ..errors import IndexDamaged
+from ..errors import BadQuery, IndexDamaged, WriteFailed
 from ..index import JOURNAL_FILE, META_FILE, Stamp, _fsync_dir, read_meta, write_atomic
 from . import whoosh_writing, xapian_upkeep
 from .xapian import SHARDS_DIR
@@ -40,113 +48,198 @@ log = logging.getLogger(__name__)
 
 OLD_SHARDS = f".{SHARDS_DIR}.old"
 STEPS = 4
+FINISHED, ABANDONED = "finished", "abandoned"
+_KEEP = re.compile(r"damaged-[0-9]{8}-[0-9]{6}(-[0-9]{1,3})?")
+_PLAIN = re.compile(r"[^/\\\0]{1,255}")
 
 
-def swap_in(new: Path, path: Path, keep: str | None) -> Stamp:
-    """Commit the swap of the complete index in ``new`` into ``path`` and carry it out;
-    ``keep``: the name of the ``damaged-*`` folder to keep the old files in, if any."""
+def swap_in(new: Path, path: Path, keep_old: bool) -> tuple[Stamp, Path | None]:
+    """Commit the swap of the complete index in ``new`` (a rebuild folder beside ``path``)
+    and carry it out; (its stamp, the ``damaged-*`` folder the old files were kept in)."""
     from . import read_stamp
 
+    new, path = Path(new).resolve(), Path(path).resolve()
+    if (path / OLD_SHARDS).exists() or os.path.lexists(path / OLD_SHARDS):
+        raise BadQuery(
+            f"{path / OLD_SHARDS} còn lại từ trước (không phải của vnsearch lúc này): hãy "
+            "chuyển nó ra khỏi thư mục chỉ mục rồi chạy lại; chỉ mục chưa bị đổi",
+            code="leftover_shards",
+        )
+    if os.stat(new).st_dev != os.stat(path).st_dev:
+        raise WriteFailed(
+            f"{new} và {path} không cùng một hệ thống tệp: không thay chỉ mục được bằng một "
+            "lần đổi tên; chỉ mục chưa bị đổi"
+        )
     if (read_meta(new) or {}).get("backend") == "xapian" and (path / SHARDS_DIR).exists():
         xapian_upkeep.outgrow_all(new, path)
+    keep = _keep_name(path) if keep_old else None
     commit(new, path, keep)
     finish(path)
-    return read_stamp(path)
+    return read_stamp(path), (path / keep if keep else None)
+
+
+def _keep_name(path: Path) -> str:
+    """A ``damaged-*`` folder name not taken in ``path``."""
+    base = time.strftime("damaged-%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        name = base if n == 1 else f"{base}-{n}"
+        if not os.path.lexists(path / name):
+            return name
+    raise WriteFailed(f"quá nhiều thư mục {base}* trong {path}")
 
 
 def commit(new: Path, path: Path, keep: str | None) -> None:
     """Write the journal of the swap of ``new`` (a rebuild folder beside ``path``) into
     ``path``: from now on the swap happens, whatever stops this run."""
+    new, path = Path(new).resolve(), Path(path).resolve()
     if new.parent != path.parent:
         raise ValueError(f"{new} is not beside {path}")
-    journal = {"from": new.name, "meta": read_meta(new), "keep": keep}
+    meta = read_meta(new) or {}
+    journal: dict = {
+        "from": new.name,
+        "meta": meta,
+        "keep": keep,
+        "old_files": whoosh_writing.index_files(path),
+    }
+    if meta.get("backend") == "xapian":
+        journal["shards"] = list(_identity(new / SHARDS_DIR))
+    else:
+        journal["segments"] = whoosh_writing.segment_files(new)
     write_atomic(path / JOURNAL_FILE, json.dumps(journal, ensure_ascii=False).encode("utf-8"))
+
+
+def _identity(folder: Path) -> tuple[int, int]:
+    st = os.stat(folder)
+    return (st.st_dev, st.st_ino)
 
 
 def pending(path) -> dict | None:
     """The journal of a swap not finished yet in ``path``, or None."""
+    path = Path(path).resolve()
     try:
-        raw = (Path(path) / JOURNAL_FILE).read_bytes()
+        raw = (path / JOURNAL_FILE).read_bytes()
     except FileNotFoundError:
         return None
     try:
         journal = json.loads(raw.decode("utf-8"))
     except ValueError:
         journal = None
-    if (
-        not isinstance(journal, dict)
-        or not isinstance(journal.get("meta"), dict)
-        or not isinstance(journal.get("from"), str)
-    ):
+    if not _well_formed(journal, path):
         raise IndexDamaged(
-            f"tệp {Path(path) / JOURNAL_FILE} (việc thay chỉ mục mới vào) bị hỏng; hãy giữ "
-            "lại thư mục .*.rebuild-* bên cạnh chỉ mục và chạy `vnsearch index --rebuild`"
+            f"tệp {path / JOURNAL_FILE} (việc thay chỉ mục xây dựng lại vào) bị hỏng hoặc "
+            f"không thuộc thư mục này: hãy đổi tên nó (ví dụ thành {JOURNAL_FILE}.bad) rồi "
+            "chạy `vnsearch index --rebuild`"
         )
     return journal
 
 
-def finish(path, steps: int = STEPS) -> bool:
-    """Carry out the swap the journal in ``path`` describes, from wherever it stopped; True
-    when there was one. The caller holds the write lock. (``steps``: stop after so many,
-    as a kill would; for tests.)"""
-    path = Path(path)
+def _well_formed(journal, path: Path) -> bool:
+    """Only a journal this folder's own rebuild wrote is followed: it names what to move
+    and what to delete."""
+    if not isinstance(journal, dict) or not isinstance(journal.get("meta"), dict):
+        return False
+    source, keep = journal.get("from"), journal.get("keep")
+    files = journal.get("old_files")
+    shards, segments = journal.get("shards"), journal.get("segments")
+    return (
+        isinstance(source, str)
+        and source.startswith(f".{path.name}.rebuild-")
+        and bool(_PLAIN.fullmatch(source))
+        and (keep is None or (isinstance(keep, str) and bool(_KEEP.fullmatch(keep))))
+        and isinstance(files, list)
+        and all(isinstance(f, str) and _PLAIN.fullmatch(f) for f in files)
+        and (
+            (isinstance(shards, list) and len(shards) == 2 and all(type(x) is int for x in shards))
+            or (
+                isinstance(segments, list)
+                and all(isinstance(s, str) and _PLAIN.fullmatch(s) for s in segments)
+            )
+        )
+    )
+
+
+def finish(path, steps: int = STEPS) -> str | None:
+    """Carry out the swap the journal in ``path`` describes, from wherever it stopped:
+    FINISHED, ABANDONED (the new index was gone: the old one stays), or None when there
+    was none. The caller holds the write lock. (``steps``: stop after so many, as a kill
+    would; for tests.)"""
+    path = Path(path).resolve()
     journal = pending(path)
     if journal is None:
-        return False
+        return None
     new = path.parent / journal["from"]
-    meta = journal["meta"]
     keep = path / journal["keep"] if journal.get("keep") else None
-    xapian_target = meta.get("backend") == "xapian"
     log.info("%s: finishing the swap of the index rebuilt in %s", path, new)
     for step in range(1, steps + 1):
         if step == 1:
-            _move_in(new, path, xapian_target)
+            if not _move_in(new, path, journal):
+                (path / JOURNAL_FILE).unlink()
+                log.warning("%s: the rebuilt index in %s is gone: swap abandoned", path, new)
+                return ABANDONED
         elif step == 2:
-            write_atomic(path / META_FILE, json.dumps(meta).encode())
+            write_atomic(path / META_FILE, json.dumps(journal["meta"]).encode())
         elif step == 3:
-            if keep is not None:
-                keep.mkdir(exist_ok=True)
-            if xapian_target:
-                whoosh_writing.retire(path, keep)
-                xapian_upkeep.retire(path, keep, OLD_SHARDS)
-            else:
-                xapian_upkeep.retire(path, keep, SHARDS_DIR)
-                whoosh_writing.remove_leftovers(path)
+            _retire(path, journal, keep)
         else:
             (path / JOURNAL_FILE).unlink(missing_ok=True)
             _fsync_dir(path)
-    return True
+    return FINISHED
 
 
-def resume(path) -> bool:
-    """Finish a swap that a kill interrupted in ``path`` (the next holder of the write lock
-    does), then remove its rebuild folder; True when there was one. The vocabulary, which
-    the rebuild would have copied next, no longer matches: the next `vnsearch index` or
+def resume(path) -> str | None:
+    """Finish (or abandon) a swap that a kill interrupted in ``path``, then remove its
+    rebuild folder; what happened, or None when there was none. The vocabulary, which the
+    rebuild would have copied next, no longer matches: the next `vnsearch index` or
     `vnsearch check --repair` rebuilds it from the stored articles."""
     journal = pending(path)
     if journal is None:
+        return None
+    done = finish(path)
+    shutil.rmtree(Path(path).resolve().parent / journal["from"], ignore_errors=True)
+    return done
+
+
+def _move_in(new: Path, path: Path, journal: dict) -> bool:
+    """Step 1: the new index's files into ``path``; False when they are gone (nothing moved)."""
+    if "segments" in journal:
+        segments = journal["segments"]
+        if new.is_dir() and whoosh_writing.has_toc(new):
+            whoosh_writing.move_in(new, path)
+            return True
+        if all((path / s).exists() for s in segments):
+            return True  # moved, table of contents included
+        for s in segments:  # some moved, the rest lost with the folder: none is used
+            (path / s).unlink(missing_ok=True)
         return False
-    finish(path)
-    shutil.rmtree(Path(path).parent / journal["from"], ignore_errors=True)
-    return True
-
-
-def _move_in(new: Path, path: Path, xapian_target: bool) -> None:
-    """Step 1: the new index's files into ``path`` (see the module's docstring)."""
-    if not xapian_target:
-        whoosh_writing.move_in(new, path)
-        return
+    want = tuple(journal["shards"])
     fresh, live, old = new / SHARDS_DIR, path / SHARDS_DIR, path / OLD_SHARDS
-    if not fresh.exists():
+    if live.exists() and _identity(live) == want:
+        return True  # moved already
+    if fresh.exists() and _identity(fresh) == want:
         if live.exists():
-            return  # moved already
-        if old.exists():  # the rebuild folder went missing: the old shards back
-            old.rename(live)
-        raise IndexDamaged(
-            f"không thấy các shard mới ở {fresh} để thay vào {path}; chỉ mục cũ vẫn nguyên: "
-            f"hãy xóa {path / JOURNAL_FILE} rồi chạy lại `vnsearch index --rebuild`"
-        )
-    if live.exists():
-        live.rename(old)
-    fresh.rename(live)
-    _fsync_dir(path)
+            live.rename(old)
+        fresh.rename(live)
+        _fsync_dir(path)
+        return True
+    if not live.exists() and old.exists():
+        old.rename(live)  # the old shards back where they were
+        _fsync_dir(path)
+    return False
+
+
+def _retire(path: Path, journal: dict, keep: Path | None) -> None:
+    """Step 3: the old index's files deleted, or moved into ``keep``."""
+    if keep is not None:
+        keep.mkdir(exist_ok=True)
+    for name in journal["old_files"]:
+        if (path / name).exists():
+            if keep is not None:
+                os.rename(path / name, keep / name)
+            else:
+                (path / name).unlink()
+    if "shards" in journal:  # now a Xapian index: the old shards, and Whoosh's lock files
+        whoosh_writing.retire(path, keep)
+        xapian_upkeep.retire(path, keep, OLD_SHARDS)
+    else:  # now a Whoosh index: the old shards
+        xapian_upkeep.retire(path, keep, SHARDS_DIR)
+        whoosh_writing.remove_leftovers(path)

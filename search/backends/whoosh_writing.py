@@ -387,6 +387,16 @@ def move_in(new: Path, path: Path):
     return toc
 
 
+def segment_files(path: Path) -> list[str]:
+    """The names of the segment files in ``path``."""
+    return sorted(_segment_files(Path(path)))
+
+
+def has_toc(path: Path) -> bool:
+    """True when ``path`` holds a table of contents (an index not yet moved by move_in)."""
+    return bool(_generations(Path(path)))
+
+
 def index_files(path: Path) -> list[str]:
     """The names of a Whoosh index's tables of contents and segment files in ``path``."""
     return [

@@ -642,11 +642,31 @@ class XapianSource:
         _same_schema(self.path, meta)
         return counted_shards(self.path, meta.get("shards", 1))
 
+    def _check_urls(self) -> None:
+        """Where this host has the index's metadata, it must count one shard per URL (a
+        rebuild may have changed the shards, or the backend)."""
+        from ..index import META_FILE, read_meta
+
+        meta = read_meta(self.path) if (self.path / META_FILE).exists() else None
+        if meta is None:
+            return
+        if meta.get("backend") != "xapian":
+            raise ShardUnavailable(
+                f"chỉ mục ở {self.path} dùng backend {meta.get('backend', 'whoosh')}: "
+                "--shard-url chỉ dùng với chỉ mục Xapian"
+            )
+        if meta.get("shards", 1) != len(self.shard_urls):
+            raise ShardUnavailable(
+                f"chỉ mục ở {self.path} có {meta.get('shards', 1)} shard nhưng có "
+                f"{len(self.shard_urls)} --shard-url: hãy cho địa chỉ của mọi shard, theo thứ tự"
+            )
+
     def reader(self) -> XapianReader:
         """A reader of every shard as one database."""
         db = xapian.Database()
         missing: list[str] = []
         if self.shard_urls:
+            self._check_urls()
             commits, answered = [], []
             for url in self.shard_urls:
                 try:
