@@ -156,6 +156,13 @@ class Engine:
         reader = getattr(self._local, "searcher", None)
         if reader is not None and reader.up_to_date():
             return reader
+        if reader is not None:
+            # Dropped before the new one opens: a reader that said it was behind may have
+            # moved itself (Xapian's reopen()) to an index it cannot read whole.
+            self._local.searcher = None
+            with self._lock:
+                self._open.discard(reader)
+            reader.close()
         self._follow_backend()
         try:
             new = self.source().reader()
@@ -165,9 +172,6 @@ class Engine:
             raise
         with self._lock:
             self._open.add(new)
-            if reader is not None:
-                self._open.discard(reader)
-                reader.close()
         self._local.searcher = new
         log.debug("index %s: new %s reader %s", self.path, self.source().backend, new.key)
         return new

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .backends.base import BACKENDS, MAX_SHARDS, SCHEMA_VERSION
-from .errors import IndexDamaged, IndexLocked
+from .errors import IndexDamaged, IndexLocked, WriteFailed
 
 log = logging.getLogger(__name__)
 
@@ -178,10 +178,20 @@ def swapping_from(path) -> str | None:
     return source if isinstance(source, str) else None
 
 
+def backup_name(path) -> str:
+    """The name of a ``damaged-*`` folder not yet in ``path`` (for an old index's files)."""
+    base = time.strftime("damaged-%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        name = base if n == 1 else f"{base}-{n}"
+        if not os.path.lexists(Path(path) / name):
+            return name
+    raise WriteFailed(f"quá nhiều thư mục {base}* trong {path}")
+
+
 def backup_folder(path) -> Path:
     """A new ``damaged-*`` folder in ``path`` to keep an old index's files in for rescue."""
-    backup = Path(path) / time.strftime("damaged-%Y%m%d-%H%M%S")
-    backup.mkdir(exist_ok=True)
+    backup = Path(path) / backup_name(path)
+    backup.mkdir()
     return backup
 
 

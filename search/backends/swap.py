@@ -4,7 +4,7 @@ makes a swap that a kill interrupted finish.
 `vnsearch index --rebuild` builds the new index in a folder beside DIR
 (search/index.py's ``rebuild_folder``). Once it is complete, DIR/.vnsearch-swap.json
 is written (atomically): from then on the swap is committed. It names the rebuild
-folder, the new metadata, the new shards' folder (by device and inode) or the new
+folder, the new metadata, a marker file it put in the new shards' folder or the new
 segment files, and the old Whoosh files, so each step below is recognised from the
 files and safe to run again. Whoever next takes the index's write lock
 (search/index.py's ``write_lock``: any ``vnsearch index``, ``check --repair``,
@@ -35,12 +35,20 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
-import time
 from pathlib import Path
 
 from ..errors import BadQuery, IndexDamaged, WriteFailed
-from ..index import JOURNAL_FILE, META_FILE, Stamp, _fsync_dir, read_meta, write_atomic
+from ..index import (
+    JOURNAL_FILE,
+    META_FILE,
+    Stamp,
+    _fsync_dir,
+    backup_name,
+    read_meta,
+    write_atomic,
+)
 from . import whoosh_writing, xapian_upkeep
 from .xapian import SHARDS_DIR
 
@@ -49,8 +57,10 @@ log = logging.getLogger(__name__)
 OLD_SHARDS = f".{SHARDS_DIR}.old"
 STEPS = 4
 FINISHED, ABANDONED = "finished", "abandoned"
+MARKER = ".vnsearch-swap-"
 _KEEP = re.compile(r"damaged-[0-9]{8}-[0-9]{6}(-[0-9]{1,3})?")
 _PLAIN = re.compile(r"[^/\\\0]{1,255}")
+_MARKER = re.compile(re.escape(MARKER) + "[0-9a-f]{32}")
 
 
 def swap_in(new: Path, path: Path, keep_old: bool) -> tuple[Stamp, Path | None]:
@@ -72,20 +82,17 @@ def swap_in(new: Path, path: Path, keep_old: bool) -> tuple[Stamp, Path | None]:
         )
     if (read_meta(new) or {}).get("backend") == "xapian" and (path / SHARDS_DIR).exists():
         xapian_upkeep.outgrow_all(new, path)
-    keep = _keep_name(path) if keep_old else None
+    keep = backup_name(path) if keep_old else None
     commit(new, path, keep)
-    finish(path)
+    try:
+        finish(path)
+    except OSError as e:  # a full disk, mostly: committed, so finished by the next writer
+        raise WriteFailed(
+            f"không thay xong chỉ mục xây dựng lại vào {path} ({e.strerror or e}); hãy chạy "
+            "`vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo) để hoàn tất khi "
+            "đã khắc phục"
+        ) from e
     return read_stamp(path), (path / keep if keep else None)
-
-
-def _keep_name(path: Path) -> str:
-    """A ``damaged-*`` folder name not taken in ``path``."""
-    base = time.strftime("damaged-%Y%m%d-%H%M%S")
-    for n in range(1, 1000):
-        name = base if n == 1 else f"{base}-{n}"
-        if not os.path.lexists(path / name):
-            return name
-    raise WriteFailed(f"quá nhiều thư mục {base}* trong {path}")
 
 
 def commit(new: Path, path: Path, keep: str | None) -> None:
@@ -102,15 +109,13 @@ def commit(new: Path, path: Path, keep: str | None) -> None:
         "old_files": whoosh_writing.index_files(path),
     }
     if meta.get("backend") == "xapian":
-        journal["shards"] = list(_identity(new / SHARDS_DIR))
+        # A file in the new shards' folder tells it from the old one wherever it is.
+        journal["marker"] = f"{MARKER}{secrets.token_hex(16)}"
+        (new / SHARDS_DIR / journal["marker"]).touch()
+        _fsync_dir(new / SHARDS_DIR)
     else:
         journal["segments"] = whoosh_writing.segment_files(new)
     write_atomic(path / JOURNAL_FILE, json.dumps(journal, ensure_ascii=False).encode("utf-8"))
-
-
-def _identity(folder: Path) -> tuple[int, int]:
-    st = os.stat(folder)
-    return (st.st_dev, st.st_ino)
 
 
 def pending(path) -> dict | None:
@@ -140,19 +145,22 @@ def _well_formed(journal, path: Path) -> bool:
         return False
     source, keep = journal.get("from"), journal.get("keep")
     files = journal.get("old_files")
-    shards, segments = journal.get("shards"), journal.get("segments")
+    marker, segments = journal.get("marker"), journal.get("segments")
     return (
         isinstance(source, str)
         and source.startswith(f".{path.name}.rebuild-")
         and bool(_PLAIN.fullmatch(source))
         and (keep is None or (isinstance(keep, str) and bool(_KEEP.fullmatch(keep))))
         and isinstance(files, list)
-        and all(isinstance(f, str) and _PLAIN.fullmatch(f) for f in files)
+        and all(isinstance(f, str) and whoosh_writing.is_index_file(f) for f in files)
         and (
-            (isinstance(shards, list) and len(shards) == 2 and all(type(x) is int for x in shards))
+            (isinstance(marker, str) and bool(_MARKER.fullmatch(marker)))
             or (
                 isinstance(segments, list)
-                and all(isinstance(s, str) and _PLAIN.fullmatch(s) for s in segments)
+                and all(
+                    isinstance(n, str) and n.endswith(".seg") and whoosh_writing.is_index_file(n)
+                    for n in segments
+                )
             )
         )
     )
@@ -183,6 +191,8 @@ def finish(path, steps: int = STEPS) -> str | None:
         else:
             (path / JOURNAL_FILE).unlink(missing_ok=True)
             _fsync_dir(path)
+            if "marker" in journal:
+                (path / SHARDS_DIR / journal["marker"]).unlink(missing_ok=True)
     return FINISHED
 
 
@@ -200,22 +210,20 @@ def resume(path) -> str | None:
 
 
 def _move_in(new: Path, path: Path, journal: dict) -> bool:
-    """Step 1: the new index's files into ``path``; False when they are gone (nothing moved)."""
+    """Step 1: the new index's files into ``path``; False when they are gone before they
+    all moved (then nothing of the old index has changed)."""
     if "segments" in journal:
-        segments = journal["segments"]
+        if whoosh_writing.toc_uses(path, journal["segments"]):
+            return True  # moved, its table of contents written
         if new.is_dir() and whoosh_writing.has_toc(new):
             whoosh_writing.move_in(new, path)
             return True
-        if all((path / s).exists() for s in segments):
-            return True  # moved, table of contents included
-        for s in segments:  # some moved, the rest lost with the folder: none is used
-            (path / s).unlink(missing_ok=True)
-        return False
-    want = tuple(journal["shards"])
+        return False  # segments that moved are unused: later runs remove them
+    marker = journal["marker"]
     fresh, live, old = new / SHARDS_DIR, path / SHARDS_DIR, path / OLD_SHARDS
-    if live.exists() and _identity(live) == want:
+    if (live / marker).exists():
         return True  # moved already
-    if fresh.exists() and _identity(fresh) == want:
+    if (fresh / marker).exists():
         if live.exists():
             live.rename(old)
         fresh.rename(live)
@@ -232,12 +240,14 @@ def _retire(path: Path, journal: dict, keep: Path | None) -> None:
     if keep is not None:
         keep.mkdir(exist_ok=True)
     for name in journal["old_files"]:
+        if name in journal.get("segments", ()):
+            continue  # the new index's own (a journal names them in both only by mistake)
         if (path / name).exists():
             if keep is not None:
                 os.rename(path / name, keep / name)
             else:
                 (path / name).unlink()
-    if "shards" in journal:  # now a Xapian index: the old shards, and Whoosh's lock files
+    if "marker" in journal:  # now a Xapian index: the old shards, and Whoosh's lock files
         whoosh_writing.retire(path, keep)
         xapian_upkeep.retire(path, keep, OLD_SHARDS)
     else:  # now a Whoosh index: the old shards

@@ -392,6 +392,22 @@ def segment_files(path: Path) -> list[str]:
     return sorted(_segment_files(Path(path)))
 
 
+def is_index_file(name: str) -> bool:
+    """True when ``name`` is the name of a Whoosh table of contents or segment file."""
+    return bool(
+        TOC._pattern(INDEX_NAME).match(name) or TOC._segment_pattern(INDEX_NAME).match(name)
+    )
+
+
+def toc_uses(path: Path, segments: list[str]) -> bool:
+    """True when the newest table of contents in ``path`` uses exactly these segment files."""
+    try:
+        toc = read_toc(_storage(Path(path)))
+    except Exception:  # noqa: BLE001 - none, or none readable: not these
+        return False
+    return sorted(f"{s.segment_id()}.seg" for s in toc.segments) == sorted(segments)
+
+
 def has_toc(path: Path) -> bool:
     """True when ``path`` holds a table of contents (an index not yet moved by move_in)."""
     return bool(_generations(Path(path)))
