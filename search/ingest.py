@@ -479,6 +479,7 @@ def _rebuild(
     The new index has ``backend`` and ``shards`` when given, else the old one's.
     """
     backend, shards = _rebuilt_as(index_dir, backend, shards)
+    backends.refuse_leftovers(index_dir)  # before the work, not only before the swap
     for stale in stale_rebuilds(index_dir):  # partial copies of a killed rebuild
         shutil.rmtree(stale, ignore_errors=True)
     tmp = rebuild_folder(index_dir)

@@ -47,6 +47,7 @@ __all__ = [
     "read_errors",
     "read_stamp",
     "recover_articles",
+    "refuse_leftovers",
     "remove_leftovers",
     "reshard",
     "shard_count",
@@ -270,6 +271,14 @@ def swap_in(new, path, keep_old: bool = False):
     if whoosh_only:
         return whoosh_writing.swap_in(new, path, keep_old)
     return swap.swap_in(new, path, keep_old)
+
+
+def refuse_leftovers(path) -> None:
+    """BadQuery when ``path`` holds what a rebuild's swap would need the name of (checked
+    before a rebuild starts)."""
+    from . import swap
+
+    swap.refuse_leftovers(path)
 
 
 def finish_swap(path) -> str | None:

@@ -69,12 +69,7 @@ def swap_in(new: Path, path: Path, keep_old: bool) -> tuple[Stamp, Path | None]:
     from . import read_stamp
 
     new, path = Path(new).resolve(), Path(path).resolve()
-    if (path / OLD_SHARDS).exists() or os.path.lexists(path / OLD_SHARDS):
-        raise BadQuery(
-            f"{path / OLD_SHARDS} còn lại từ trước (không phải của vnsearch lúc này): hãy "
-            "chuyển nó ra khỏi thư mục chỉ mục rồi chạy lại; chỉ mục chưa bị đổi",
-            code="leftover_shards",
-        )
+    refuse_leftovers(path)
     if os.stat(new).st_dev != os.stat(path).st_dev:
         raise WriteFailed(
             f"{new} và {path} không cùng một hệ thống tệp: không thay chỉ mục được bằng một "
@@ -93,6 +88,18 @@ def swap_in(new: Path, path: Path, keep_old: bool) -> tuple[Stamp, Path | None]:
             "đã khắc phục"
         ) from e
     return read_stamp(path), (path / keep if keep else None)
+
+
+def refuse_leftovers(path) -> None:
+    """BadQuery when ``path`` holds old shards set aside by something else (checked before a
+    rebuild starts, and again before its swap): a swap would need that name."""
+    leftover = Path(path).resolve() / OLD_SHARDS
+    if os.path.lexists(leftover):
+        raise BadQuery(
+            f"{leftover} còn lại từ trước (không phải của vnsearch lúc này): hãy chuyển nó ra "
+            "khỏi thư mục chỉ mục rồi chạy lại; chỉ mục chưa bị đổi",
+            code="leftover_shards",
+        )
 
 
 def commit(new: Path, path: Path, keep: str | None) -> None:
