@@ -346,13 +346,8 @@ MOVES = [
 def test_a_swap_killed_after_any_step_is_finished_by_the_next_writer(
     republished_corpus, tmp_path, runner, before, shards_before, after, shards_after, steps
 ):
-    ix = _build(republished_corpus, tmp_path / "index", before, shards_before)
-    stored = every_stored(ix)
-    new = tmp_path / "new.txt"
-    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
-    folder = _new_beside(ix, republished_corpus, new, after, shards_after)
-    swap.commit(folder, ix, keep=None)
-    swap.finish(ix, steps=steps)  # then the run is killed
+    move = (before, shards_before, after, shards_after)
+    ix, folder, stored = _committed(tmp_path, republished_corpus, move, steps)  # then killed
     result = runner.invoke(cli, ["check", "--index", str(ix), "--json"])
     assert result.exit_code == 1, result.output
     assert "swap" in [f["code"] for f in json.loads(result.stdout)["findings"]]
@@ -371,12 +366,7 @@ def test_a_swap_killed_after_any_step_is_finished_by_the_next_writer(
 def test_a_reader_waits_for_the_shards_being_swapped_in(republished_corpus, tmp_path):
     # Between the shards' rename and the metadata's, a reader would find three shards
     # where the metadata counts two: it waits for the swap instead of failing.
-    ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
-    new = tmp_path / "new.txt"
-    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
-    folder = _new_beside(ix, republished_corpus, new, "xapian", 3)
-    swap.commit(folder, ix, keep=None)
-    swap.finish(ix, steps=1)
+    ix, _, _ = _committed(tmp_path, republished_corpus, ("xapian", 2, "xapian", 3), 1)
     later = threading.Timer(0.5, swap.finish, args=(ix,))
     later.start()
     try:
@@ -393,12 +383,8 @@ def test_a_reader_waits_for_the_shards_being_swapped_in(republished_corpus, tmp_
 def test_a_swap_left_unfinished_is_named_by_readers(
     republished_corpus, tmp_path, runner, monkeypatch
 ):
-    ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
+    ix, _, _ = _committed(tmp_path, republished_corpus, ("xapian", 2, "xapian", 3), 1)
     new = tmp_path / "new.txt"
-    new.write_text("Tin mới về xã Quyết Tiến\n\nNội dung mới zqnew.", "utf-8")
-    folder = _new_beside(ix, republished_corpus, new, "xapian", 3)
-    swap.commit(folder, ix, keep=None)
-    swap.finish(ix, steps=1)
     monkeypatch.setattr("search.backends.xapian.SWAP_WAIT", 0.2)
     result = runner.invoke(cli, ["search", "zqnew", "--index", str(ix)])
     assert result.exit_code == 2 and "`vnsearch check --repair`" in result.output, result.output
@@ -496,6 +482,18 @@ def test_served_shards_answer_from_the_rebuilt_index(republished_corpus, tmp_pat
             running.close_all()
 
 
+def _stop_swaps(monkeypatch, steps: int, error: BaseException) -> None:
+    """Make the next swap stop after ``steps`` of its steps with ``error`` (Ctrl-C, a full
+    disk), as the run that commits it would."""
+    finish = swap.finish
+
+    def stopped(path, steps_=swap.STEPS):
+        finish(path, steps=steps)
+        raise error
+
+    monkeypatch.setattr(swap, "finish", stopped)
+
+
 def _committed(tmp_path: Path, corpus: Path, move: tuple, steps: int) -> tuple[Path, Path, dict]:
     """An index, and the swap of its rebuild committed and stopped after ``steps`` steps."""
     before, shards_before, after, shards_after = move
@@ -541,13 +539,7 @@ def test_a_rebuild_stopped_by_an_error_after_its_swap_was_committed_keeps_its_fo
     before, shards_before, after, shards_after = move
     ix = _build(republished_corpus, tmp_path / "index", before, shards_before)
     stored = every_stored(ix)
-    finish = swap.finish
-
-    def interrupted(path, steps=swap.STEPS):
-        finish(path, steps=1)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(swap, "finish", interrupted)
+    _stop_swaps(monkeypatch, 1, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         index_paths([], ix, workers=1, rebuild=True, backend=after, shards=shards_after)
     monkeypatch.undo()
@@ -629,13 +621,7 @@ def test_an_index_folder_reached_by_a_link_is_rebuilt_beside_the_folder_itself(
     (tmp_path / "links").mkdir()
     link = tmp_path / "links" / "ix"
     link.symlink_to(real, target_is_directory=True)
-    finish = swap.finish
-
-    def interrupted(path, steps=swap.STEPS):
-        finish(path, steps=0)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(swap, "finish", interrupted)
+    _stop_swaps(monkeypatch, 0, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         index_paths([], link, workers=1, rebuild=True, shards=3)
     monkeypatch.undo()
@@ -680,13 +666,7 @@ def test_a_swap_stopped_by_a_full_disk_says_how_it_will_be_finished(
     import errno
 
     ix = _build(republished_corpus, tmp_path / "index", "xapian", 2)
-    finish = swap.finish
-
-    def full(path, steps=swap.STEPS):
-        finish(path, steps=1)
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(swap, "finish", full)
+    _stop_swaps(monkeypatch, 1, OSError(errno.ENOSPC, "No space left on device"))
     result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix), "--shards", "3"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "`vnsearch check --repair`" in result.output and "để hoàn tất" in result.output
