@@ -246,17 +246,18 @@ def _retire(path: Path, journal: dict, keep: Path | None) -> None:
     """Step 3: the old index's files deleted, or moved into ``keep``."""
     if keep is not None:
         keep.mkdir(exist_ok=True)
+    if "marker" in journal:  # now a Xapian index: every Whoosh file is the old index's
+        whoosh_writing.retire(path, keep)
+        xapian_upkeep.retire(path, keep, OLD_SHARDS)
+        return
+    # Now a Whoosh index: the old one's files as the journal lists them, and the old shards.
     for name in journal["old_files"]:
-        if name in journal.get("segments", ()):
+        if name in journal["segments"]:
             continue  # the new index's own (a journal names them in both only by mistake)
         if (path / name).exists():
             if keep is not None:
                 os.rename(path / name, keep / name)
             else:
                 (path / name).unlink()
-    if "marker" in journal:  # now a Xapian index: the old shards, and Whoosh's lock files
-        whoosh_writing.retire(path, keep)
-        xapian_upkeep.retire(path, keep, OLD_SHARDS)
-    else:  # now a Whoosh index: the old shards
-        xapian_upkeep.retire(path, keep, SHARDS_DIR)
-        whoosh_writing.remove_leftovers(path)
+    xapian_upkeep.retire(path, keep, SHARDS_DIR)
+    whoosh_writing.remove_leftovers(path)

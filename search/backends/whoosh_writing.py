@@ -415,11 +415,7 @@ def has_toc(path: Path) -> bool:
 
 def index_files(path: Path) -> list[str]:
     """The names of a Whoosh index's tables of contents and segment files in ``path``."""
-    return [
-        n
-        for n in os.listdir(path)
-        if TOC._pattern(INDEX_NAME).match(n) or TOC._segment_pattern(INDEX_NAME).match(n)
-    ]
+    return [n for n in os.listdir(path) if is_index_file(n)]
 
 
 def retire(path, backup: Path | None) -> None:

@@ -280,8 +280,8 @@ def shard_folders(path: Path) -> list[tuple[int, Path]]:
     """Every shard folder of the index at ``path``: those its metadata counts, and any other
     numbered one (the metadata may be damaged, or older than the folders)."""
     try:
-        counted = int((read_meta(path) or {}).get("shards", 1))
-    except (SearchError, ValueError, TypeError):
+        counted = (read_meta(path) or {}).get("shards", 1)  # read_meta checks it
+    except SearchError:  # damaged metadata: the folders alone
         counted = 1
     folder = path / SHARDS_DIR
     found = (
