@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .analysis import fold, syllables
+from .analysis import fold, syllables, well_formed
 
 Key = tuple[str, ...]
 TABLE = Path(__file__).with_name("data") / "abbreviations.tsv"
@@ -94,6 +94,12 @@ def definitions(text: str) -> list[tuple[Key, Key]]:
             if len(initials) >= len(abbr):
                 break
     return out
+
+
+def ambiguous(form: Key) -> bool:
+    """True when a short form is one Vietnamese syllable as well: folded, ``DA`` is also
+    đã, Đà and đá, so it cannot stand in for its expansion in a search."""
+    return len(form) == 1 and well_formed(form[0])
 
 
 def encode(pair: tuple[Key, Key]) -> str:

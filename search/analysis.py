@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -22,6 +23,8 @@ __all__ = [
     "analyze",
     "canonical",
     "canonical_syllable",
+    "clause_pieces",
+    "clause_syllables",
     "compound_words",
     "ensure_normalized",
     "fold",
@@ -310,6 +313,71 @@ def syllables(text: str) -> list[str]:
     """Normalised, lower-case, tone-canonical syllables of ``text`` (accents kept)."""
     found = _SYLLABLE_RE.findall(normalize_text(text or ""))
     return list(map(canonical_syllable, map(str.lower, found)))
+
+
+# Punctuation that ends a clause between two syllables: a word or a phrase
+# never goes on over it ("văn hoá, giải trí" holds no "hoá giải"). A full stop
+# only before a space or the end ("TP.HCM" and "2.200" go on), and not after an
+# abbreviation (_abbreviation_dot: "TP. Hồ Chí Minh"). Each alternative starts
+# with its own characters (one way to match), as does SYLLABLE_PATTERN.
+PAUSE_PATTERN = r"[,;:!?…()\[\]{}|•\n\r]|\.(?!\S)"
+_CLAUSE_SCAN_RE = re.compile(
+    rf"({SYLLABLE_PATTERN})|(\.)(?!\S)|[,;:!?…()\[\]{{}}|•\n\r]", re.UNICODE
+)
+
+
+def _abbreviation_dot(token: str | None) -> bool:
+    """True when a full stop after ``token`` marks an abbreviation (``TP.``, ``Q.``,
+    ``PGS.``: three letters at most, no Vietnamese syllable), not a clause's end."""
+    return (
+        token is not None
+        and len(token) <= 3
+        and token.isalpha()
+        and not well_formed(fold(token.lower()))
+    )
+
+
+def _clause_scan(text: str) -> Iterator[tuple[re.Match, bool]]:
+    """(match, ends a clause) of each syllable and each punctuation mark of ``text``."""
+    before = None  # the syllable just before, if nothing stands between
+    for m in _CLAUSE_SCAN_RE.finditer(text):
+        if m.group(1) is not None:
+            before = m.group(1)
+            yield m, False
+        else:
+            yield m, not (m.group(2) is not None and _abbreviation_dot(before))
+            before = None
+
+
+def clause_syllables(text: str) -> list[str | None]:
+    """:func:`syllables` of ``text`` with a None where punctuation ends a clause
+    between two of them: the index leaves a position free there."""
+    # findall and one plain loop: this runs over every indexed article.
+    out: list[str | None] = []
+    pause = False
+    before = None
+    for syllable, dot in _CLAUSE_SCAN_RE.findall(normalize_text(text or "")):
+        if syllable:
+            if pause and out:
+                out.append(None)
+            out.append(syllable)
+            pause, before = False, syllable
+        else:
+            pause = pause or not (dot and _abbreviation_dot(before))
+            before = None
+    return [s if s is None else canonical_syllable(s.lower()) for s in out]
+
+
+def clause_pieces(text: str) -> list[str]:
+    """``text`` (normalised) cut where punctuation ends a clause, without that punctuation:
+    each piece is one character after the end of the one before."""
+    pieces, start = [], 0
+    for m, ends in _clause_scan(text):
+        if ends:
+            pieces.append(text[start : m.start()])
+            start = m.end()
+    pieces.append(text[start:])
+    return pieces
 
 
 def analyze(text: str, fold: bool = True) -> list[str]:

@@ -563,14 +563,16 @@ class Engine:
         corrected, missing, typed = None, [], pq.text
         fixed = self._corrected(s, pq)
         if fixed is not None:
-            suggestion = fixed
+            searched, suggestion = fixed
             if not at_least(allowed, 1):
-                pq2, plan2, _, restored2 = self._understand(s, fixed, accents, expand)
+                pq2, plan2, _, restored2 = self._understand(s, searched, accents, expand)
                 matched2 = recall(plan2)
                 allowed2 = within(matched2)
                 if at_least(allowed2, 1):
                     pq, plan, restored, matched, allowed = pq2, plan2, restored2, matched2, allowed2
-                    corrected, suggestion = fixed, None
+                    corrected = searched
+                    # Its accents restored where it has none: offered, as for any query.
+                    suggestion = suggestion if suggestion != searched else None
         if not at_least(allowed, 1) and len(plan.required) > 1 and not plan.relaxed:
             # Nothing has every word: leave out the rarest words, one at a time,
             # until something is found, and say which (as search engines do).
@@ -611,8 +613,13 @@ class Engine:
             (start, end),
         )
 
-    def _corrected(self, s, pq) -> str | None:
-        """The query with typos and Telex/VNI read back (accents restored), or None."""
+    def _corrected(self, s, pq) -> tuple[str, str] | None:
+        """(the query with typos and Telex/VNI read back, the same with accents restored), or None.
+
+        What is searched keeps the syllables the correction left alone as they
+        were typed: one typed without accents still matches any ("cans booj
+        nam" is "cán bộ nam", not "cán bộ năm").
+        """
         syls = plan_mod.plain(pq)
         if not syls:
             return None
@@ -626,7 +633,13 @@ class Engine:
             return None
         text = " ".join(fixed)
         restored = self.suggester.restore(text) if self.suggester is not None else text
-        return restored if restored != normalize_text(pq.text) else None
+        if restored == normalize_text(pq.text):
+            return None
+        shown = restored.split()
+        if len(shown) != len(fixed):
+            return text, restored
+        searched = [r if f != typed else typed for typed, f, r in zip(syls, fixed, shown)]
+        return " ".join(searched), restored
 
     def _understand(self, s, q: str, accents: str, expand: bool = True):
         """(parsed query, plan, suggestion, restored accents) of ``q``."""
@@ -708,7 +721,10 @@ class Engine:
         out: dict[tuple, list[tuple]] = {}
         for a, (_, e) in best.items():
             out.setdefault(a, []).append(e)
-            out.setdefault(e, []).append(a)
+            # One article's "Dự án (DA)" must not make every "dự án" search
+            # match đã and Đà: such a form is searched for only as typed.
+            if not abbrev.ambiguous(a):
+                out.setdefault(e, []).append(a)
         with self._lock:
             self._definitions = (key, out)
         return out

@@ -16,7 +16,7 @@ from functools import lru_cache
 from html import escape
 from typing import NamedTuple
 
-from .analysis import SYLLABLE_PATTERN, canonical_syllable, fold, fold_chars
+from .analysis import SYLLABLE_PATTERN, canonical_syllable, clause_syllables, fold, fold_chars
 from .article import Article
 
 SNIPPET_CHARS = 240
@@ -32,7 +32,8 @@ _SYLLABLE_RE = re.compile(SYLLABLE_PATTERN, re.UNICODE)
 # tone-canonical when exact, folded otherwise.
 Pattern = tuple[tuple[str, bool], ...]
 # Syllables may be this many characters apart and still be one word (spaces,
-# a hyphen, punctuation the index skips as well).
+# a hyphen, quotes), unless punctuation between them ends a clause, where the
+# index leaves a position free (analysis.clause_syllables).
 MAX_SEPARATOR = 20
 
 
@@ -87,14 +88,20 @@ _STARTS = re.compile(r"(?<![^\W_])(?<!\d[.,])")
 
 
 def _places(pattern: re.Pattern, spelled: str) -> Iterator[re.Match]:
-    """``pattern``'s matches that start where a syllable may start, left to right."""
+    """``pattern``'s matches that start where a syllable may start and hold no end of a
+    clause, left to right."""
     pos = 0
     while (m := pattern.search(spelled, pos)) is not None:
-        if _STARTS.match(spelled, m.start()):
+        if _STARTS.match(spelled, m.start()) and _one_clause(spelled[m.start() : m.end()]):
             yield m
             pos = m.end()
-        else:  # inside a word: a match may still start after this letter
+        else:  # a match may still start after this letter
             pos = m.start() + 1
+
+
+def _one_clause(text: str) -> bool:
+    """True when no punctuation in ``text`` ends a clause between two syllables."""
+    return None not in clause_syllables(text)
 
 
 class _Token(NamedTuple):
@@ -165,7 +172,7 @@ def _matches_by_token(text: str, terms: Terms) -> list[_Token]:
     while i < len(spans):
         for w in sorted(terms.words, key=len, reverse=True):
             group = spans[i : i + len(w)]
-            if _fits([t for _, _, t in group], w):
+            if _fits([t for _, _, t in group], w) and _one_clause(text[group[0][0] : group[-1][1]]):
                 out.append(_Token(" ".join(k for k, _ in w), group[0][0], group[-1][1]))
                 i += len(w) - 1
                 break

@@ -77,6 +77,9 @@ QUESTION_CUES = [
         "chưa",
     )
 ]
+# Cues that are as often other words ("Sao Vàng", "chưa thanh toán", "mấy
+# ngày qua"): questions only at the end of the query, or in one with a "?".
+TRAILING_CUES = {"sao", "chưa", "mấy", "đâu"}
 # Folded cues trusted in a query typed without accents: single syllables such
 # as "nao" or "sao" are too often other words there.
 FOLDED_CUES = [
@@ -249,6 +252,7 @@ def build(
             and _joinable(clauses[j + 1])
             and is_word is not None
             and not _cue_boundary(cues, j)
+            and not clauses[j][0].pause
             and is_word(
                 _folded_at(clauses, j - 1),
                 # j and j + 1 are joinable, so one plain syllable each.
@@ -329,11 +333,15 @@ def _question_spans(pq: ParsedQuery) -> set[int]:
     cues = FOLDED_CUES if folded_query else QUESTION_CUES
     if folded_query and len(plain) < 4:
         return out  # a short unaccented query: "gi" may be anything
+    asked = "?" in pq.text
     for cue in cues:
         n = len(cue)
         for i in range(len(keys) - n + 1):
-            if keys[i : i + n] == cue:
-                out.update(range(i, i + n))
+            if keys[i : i + n] != cue:
+                continue
+            if n == 1 and cue[0] in TRAILING_CUES and not asked and i + 1 < len(keys):
+                continue
+            out.update(range(i, i + n))
     return out
 
 

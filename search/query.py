@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
-from .analysis import ensure_normalized, has_diacritics, syllables
+from .analysis import PAUSE_PATTERN, clause_pieces, ensure_normalized, has_diacritics, syllables
 from .policy import find_refs
 
 # A question of this many syllables or more is searched as ranked OR with a
@@ -36,6 +37,7 @@ class Unit:
     phrase: bool = False
     ref_key: str | None = None
     raw: str = ""  # as typed (its capitals tell an abbreviation)
+    pause: bool = False  # punctuation follows it: no word goes on past it
 
 
 @dataclass
@@ -60,6 +62,7 @@ class ParsedQuery:
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
+_PAUSE_RE = re.compile(PAUSE_PATTERN)
 
 
 def parse(text: str) -> ParsedQuery:
@@ -81,20 +84,29 @@ def parse(text: str) -> ParsedQuery:
         rest = rest.replace('"', " ")
     for m in _TOKEN.finditer(rest):
         if m.group(3) is not None:
-            raw, negated, quoted = m.group(3), False, False
+            raw, at, negated, quoted = m.group(3), m.start(3), False, False
             if raw == "OR":
                 units_at.append((m.start(), None, False))
                 continue
             if raw.startswith("-") and len(raw) > 1:
-                raw, negated = raw[1:], True
+                raw, at, negated = raw[1:], at + 1, True
         else:
-            raw, negated, quoted = m.group(2), bool(m.group(1)), True
-        syls = syllables(raw)
-        if syls:
-            units_at.append(
-                (m.start(), Unit(syls, phrase=quoted or len(syls) > 1, raw=raw), negated)
-            )
+            raw, at, negated, quoted = m.group(2), m.start(2), bool(m.group(1)), True
+        # Punctuation that ends a clause parts words, quoted or not: the index
+        # never puts a phrase over it ("Hà Nội,Đà Nẵng" is two places, not "nội đà").
+        for piece in clause_pieces(raw):
+            syls = syllables(piece)
+            if syls:
+                units_at.append(
+                    (at, Unit(syls, phrase=quoted or len(syls) > 1, raw=piece), negated)
+                )
+            at += len(piece) + 1
     units_at.sort(key=lambda u: u[0])
+    # A unit before such punctuation (within its token, or standing alone):
+    # no word goes on past it. (Its raw text keeps an abbreviation's full stop.)
+    for (at, before, _), (after, following, _) in pairwise(units_at):
+        if before is not None and following is not None:
+            before.pause = bool(_PAUSE_RE.search(text, at + len(before.raw), after))
     budget = MAX_QUERY_SYLLABLES
     for i, (_, unit, _) in enumerate(units_at):
         if unit is not None:

@@ -50,6 +50,8 @@ _VNI_SHAPES = [
     ("u7", "ư"),
 ]
 _TOKEN = re.compile(r"[a-z0-9]{1,12}")
+# Keys that type a vowel (Telex's "w" alone is ư).
+_VOWEL_KEYS = set("aeiouyw")
 
 
 def _place_tone(base: str, tone: str) -> str | None:
@@ -65,11 +67,16 @@ def _place_tone(base: str, tone: str) -> str | None:
 def _decode(token: str, tones: dict[str, str], shapes: list[tuple[str, str]]) -> str | None:
     """One typed token read as Telex or VNI, or None when it is not one."""
     tone = None
-    if token and token[-1] in tones:
-        token, tone = token[:-1], tones[token[-1]]
-    # VNI may put the tone digit before the shape digit ("bo65" / "bo56").
-    if tone is None and len(token) > 1 and token[-2] in tones and token[-1].isdigit():
-        token, tone = token[:-2] + token[-1], tones[token[-2]]
+    # Keyboards take the tone key anywhere after the first vowel: "vieetj",
+    # "vieejt", "ca1n", "bo65". No letter of a syllable's ending is a tone key
+    # (finals are c, ch, m, n, ng, nh, p, t and vowels), so one such key there
+    # is the tone; two are not a syllable typed.
+    first = next((i for i, c in enumerate(token) if c in _VOWEL_KEYS), None)
+    if first is not None:
+        keys = [i for i in range(first + 1, len(token)) if token[i] in tones]
+        if len(keys) == 1:
+            k = keys[0]
+            token, tone = token[:k] + token[k + 1 :], tones[token[k]]
     out = token
     for typed, letter in shapes:
         out = out.replace(typed, letter)

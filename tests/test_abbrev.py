@@ -44,6 +44,12 @@ ARTICLES = [
     Article(id="hcm", title="TP.HCM đón khách", body="TPHCM và Thành phố Hồ Chí Minh là một."),
     Article(id="ref", title="Quyết định", body="Theo Quyết định 70/2009/QĐ-TTg của Thủ tướng."),
     Article(
+        id="project-defined",
+        title="Khởi công đường",
+        body="Dự án (DA) nâng cấp đường được khởi công. DA xong trong năm.",
+    ),
+    Article(id="da-words", title="Tin ngắn", body="Đoàn đã đến Đà Nẵng; đá lở trên đèo."),
+    Article(
         id="hue",
         title="Thành phố Huế chỉnh trang đô thị",
         body="Chính quyền thành phố Huế ra mắt bộ máy mới sau sắp xếp.",
@@ -147,6 +153,14 @@ def test_one_city_however_written(ab, q):
 @pytest.mark.parametrize("q", ["Thừa Thiên Huế", "thành phố Huế", "TP Huế"])
 def test_a_province_under_its_name_before_and_after_2025(ab, q):
     assert "hue" in match(ab, q)
+
+
+def test_a_learned_form_that_is_a_syllable_does_not_stand_in_for_its_words(ab):
+    # One article's "Dự án (DA)": "da" is also đã, Đà and đá, so searching "dự án"
+    # must not find them; typed as an abbreviation, "DA" still finds "dự án".
+    assert match(ab, "dự án") == {"defines", "project-board", "project-defined"}
+    assert ab.search("dự án").expanded == []
+    assert {"project-defined", "project-board"} <= match(ab, "DA")
 
 
 def test_a_plain_syllable_is_no_abbreviation(ab):

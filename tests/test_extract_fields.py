@@ -212,6 +212,20 @@ def test_outlet_lookups():
         ),
         # Two provinces with equal evidence: no guess.
         ("Hợp tác", "Tỉnh Lạng Sơn và tỉnh Cao Bằng ký kết hợp tác.", (None, None, None)),
+        # A person's name, a street: no province. A sentence's first word: one.
+        (
+            "Phó Thủ tướng Trương Hoà Bình làm việc",
+            (
+                "Phó Thủ tướng Trương Hoà Bình chủ trì. Chánh án Nguyễn Hòa Bình dự. "
+                "Đường Hòa Bình được mở rộng."
+            ),
+            (None, None, None),
+        ),
+        (
+            "Du lịch",
+            "Tại Hòa Bình, du khách đông. Tại Hòa Bình có hồ.",
+            ("Hòa Bình", "Phú Thọ", None),
+        ),
     ],
 )
 def test_find_places(title, text, expected):

@@ -210,6 +210,37 @@ def test_field_syntax_is_plain_words(engine):
     assert pq.positive_syllables == ["title", "cán"]
 
 
+@pytest.mark.parametrize(
+    "q, units, pauses",
+    [
+        # A comma, with or without a space, ends a word; a decimal comma does not.
+        ("Hà Nội,Đà Nẵng", [["hà"], ["nội"], ["đà"], ["nẵng"]], [False, True, False, False]),
+        ("Hà Nội, Đà Nẵng", [["hà"], ["nội"], ["đà"], ["nẵng"]], [False, True, False, False]),
+        ("hòa;giải", [["hòa"], ["giải"]], [True, False]),
+        ("2,5 tỷ", [["2,5"], ["tỷ"]], [False, False]),
+        # Tokens of one word stay whole, and so does an abbreviation's full stop.
+        ("TP.HCM", [["tp", "hcm"]], [False]),
+        ("TP. Hồ Chí Minh", [["tp"], ["hồ"], ["chí"], ["minh"]], [False] * 4),
+        ("nông-thôn", [["nông", "thôn"]], [False]),
+        # A quoted phrase too is cut there: the index never puts a phrase over it.
+        ('"Nội,Đà"', [["nội"], ["đà"]], [True, False]),
+        ('"văn hoá. Giải trí"', [["văn", "hóa"], ["giải", "trí"]], [True, False]),
+    ],
+)
+def test_punctuation_ends_a_word(q, units, pauses):
+    pq = parse(q)
+    assert [u.syllables for c in pq.clauses for u in c] == units
+    assert [u.pause for c in pq.clauses for u in c] == pauses
+
+
+def test_a_word_never_goes_on_past_a_comma(engine):
+    # "nội đà" is no word; read through the comma it would be a phrase of it.
+    glued, spaced = engine.search("Hà Nội,Đà Nẵng"), engine.search("Hà Nội, Đà Nẵng")
+    assert glued.words == spaced.words
+    assert ["nội", "đà"] not in glued.words
+    assert glued.total == spaced.total
+
+
 def test_caption_match_is_found_and_highlighted(engine):
     result = engine.search("Nậm Pồ")
     assert ids(result) == ["syn/caption-only"]

@@ -12,8 +12,11 @@ import re
 
 import pytest
 
+from search import plan as plan_mod
 from search.article import Article
 from search.cli import cli
+from search.highlight import Terms, mark_all
+from search.query import parse
 
 HOA_GIAI = (
     "Tổ hòa giải ở cơ sở đã hòa giải thành công nhiều vụ việc. Công tác hòa giải "
@@ -181,6 +184,51 @@ def test_counts_facets_and_date_sort_share_one_recall(sem):
     assert set(ids(by_date)) == {"storm"}
 
 
+# --- punctuation ends a clause: no word or phrase goes on over it --------------------
+
+CLAUSES = [
+    Article(id="culture-comma", title="Tin tổng hợp", body="Hoạt động văn hoá, giải trí sôi nổi."),
+    Article(id="two-places", title="Tin vắn", body="Khánh Hòa, Bình Định nhận hỗ trợ."),
+    Article(id="sentence", title="Tin ngắn", body="Uy tín của tổ chức Đảng.\nUỷ ban kiểm tra họp."),
+    Article(id="bracket", title="Tin nhanh", body="Việc này cần (Bộ Công an) hướng dẫn."),
+    Article(id="peace", title="Hòa Bình đón khách", body="Tỉnh Hòa Bình phát triển du lịch."),
+    Article(id="party", title="Đảng ủy xã họp", body="Đảng ủy xã họp bàn."),
+    Article(id="city", title="Khách đến TP. Hồ Chí Minh", body="TP. Hồ Chí Minh đón khách."),
+]
+
+
+@pytest.fixture(scope="module")
+def clauses(articles_index, engine_for):
+    return engine_for(articles_index(CLAUSES, "clauses"))
+
+
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        # Phrases, as words the index knows are matched (quoted here: this
+        # small index's statistics make few words).
+        ('"hoa giai"', set()),  # not "văn hoá, giải trí"
+        ('"hòa bình"', {"peace"}),  # not "Khánh Hòa, Bình Định"
+        ('"Đảng ủy"', {"party"}),  # not "Đảng.\nUỷ ban"
+        ('"can bo"', set()),  # not "cần (Bộ Công an)"
+        ('"văn hoá, giải trí"', {"culture-comma"}),  # the same punctuation typed
+        ("Hòa, Bình", {"peace", "two-places"}),
+        # An abbreviation's full stop ends no clause.
+        ('"TP. Hồ Chí Minh"', {"city"}),
+        ('"tp hồ chí minh"', {"city"}),
+    ],
+)
+def test_no_word_spans_punctuation_that_ends_a_clause(clauses, q, expected):
+    assert match(clauses, q) == expected
+
+
+def test_snippets_mark_no_word_over_a_clause_end(clauses):
+    result = clauses.search('"hòa bình"')
+    assert [h.id for h in result.hits] == ["peace"]
+    marked = mark_all("Khánh Hòa, Bình Định và Hòa Bình", Terms(((("hòa", True), ("bình", True)),)))
+    assert marked.count("<mark") == 1 and "Hòa Bình</mark>" in marked
+
+
 # --- questions ----------------------------------------------------------------------
 
 
@@ -196,6 +244,26 @@ def test_questions_are_relaxed(sem, q):
     result = sem.search(q)
     assert result.total >= 1
     assert ids(result)[0] in {"mediation", "mediation-2"}
+
+
+@pytest.mark.parametrize(
+    "q, relaxed",
+    [
+        # "sao", "chưa", "mấy", "đâu" are questions at the end, or with a "?" ...
+        ("đã nộp thuế chưa", True),
+        ("xã có mấy hộ nghèo?", True),
+        ("hòa giải ở đâu", True),
+        ("vì sao giá vàng tăng", True),
+        # ... and other words elsewhere: a star, "not yet", "a few".
+        ("Sao Vàng", False),
+        ("nợ đọng chưa thanh toán", False),
+        ("mấy ngày qua", False),
+    ],
+)
+def test_question_cues_that_are_also_other_words(q, relaxed):
+    plan = plan_mod.build(parse(q))
+    assert plan.relaxed == relaxed
+    assert all(not w.question for w in plan.words) != relaxed
 
 
 def test_question_words_are_not_required(sem):

@@ -23,6 +23,8 @@ ARTICLES += [
     Article(id="fruit", title="Mùa vải chín", body="Vải chín đỏ; chín giờ sáng thu hoạch."),
     Article(id="english", title="Hội thảo", body="Chủ đề of the year; bài nói of the people."),
     Article(id="scatter", title="Cải cách lề lối", body="Đoàn hành quân lúc chín giờ."),
+    Article(id="nam-year", title="Tổng kết", body="Cán bộ năm nay được khen; năm sau cũng vậy."),
+    Article(id="nam-place", title="Thăm hỏi", body="Cán bộ tỉnh Quảng Nam về thăm."),
 ]
 
 
@@ -48,10 +50,24 @@ def sp(sp_index, engine_for):
         ("tinhr", "tỉnh"),
         ("bo65", "bộ"),
         ("can1", "cán"),
+        # The tone key before the final consonant, as keyboards take it too.
+        ("vieejt", "việt"),
+        ("huyeejn", "huyện"),
+        ("nawxng", "nẵng"),
+        ("nguwowfi", "người"),
+        ("ca1n", "cán"),
+        ("vie65t", "việt"),
+        ("bo56", "bộ"),
     ],
 )
 def test_keyboard_decoding(typed, read):
     assert read in spell.decode_keyboard(typed)
+
+
+@pytest.mark.parametrize("typed", ["class", "2023", "xyz"])
+def test_what_no_keyboard_typed_is_not_decoded(typed):
+    # Two tone keys after the vowel ("class"), no vowel at all: no syllable typed.
+    assert spell.decode_keyboard(typed) == []
 
 
 @pytest.mark.parametrize("word", ["chinh", "sach", "abc"])
@@ -70,13 +86,24 @@ def test_typo_is_suggested_from_the_neighbours(sp):
 
 def test_typo_that_finds_nothing_is_searched_corrected(sp):
     result = sp.search("chinnh sach mot cua")
-    assert result.corrected == "chính sách một cửa"
+    # The corrected syllable with its accents; the others as typed (any accents),
+    # with their accents restored as a suggestion.
+    assert result.corrected == "chính sach mot cua"
+    assert result.suggestion == "chính sách một cửa"
     assert result.total == 6 and result.query == "chinnh sach mot cua"
 
 
-def test_telex_is_read_back(sp):
-    result = sp.search("cans booj caaps xax")
-    assert result.corrected == "cán bộ cấp xã" and result.total == 6
+@pytest.mark.parametrize("q", ["cans booj caaps xax", "ca1n bo65 ca61p xa4", "caaps xax"])
+def test_telex_is_read_back(sp, q):
+    result = sp.search(q)
+    assert result.corrected in ("cán bộ cấp xã", "cấp xã") and result.total == 6
+
+
+def test_a_syllable_typed_plain_keeps_every_accent_after_a_correction(sp):
+    # "nam" was typed without accents: "năm" and "Nam" both, not the restored one only.
+    result = sp.search("cans booj nam")
+    assert result.corrected == "cán bộ nam"
+    assert {h.id for h in result.hits} == {"nam-year", "nam-place"}
 
 
 @pytest.mark.parametrize("q", ["chín", "vải chín", "of the"])
@@ -104,4 +131,5 @@ def test_rescue_through_the_cli_api_and_page(sp_index, runner, client_for):
     page = client.get("/search", query_string={"q": "cải cách hành chính cán bộ 2023"}).text
     assert "Không có: <s>2023</s>" in page
     page = client.get("/search", query_string={"q": "chinnh sach mot cua"}).text
-    assert "Đang hiển thị kết quả cho" in page and "«chính sách một cửa»" in page
+    assert "Đang hiển thị kết quả cho" in page and "«chính sach mot cua»" in page
+    assert "Có phải bạn muốn tìm" in page and "chính sách một cửa</a>" in page

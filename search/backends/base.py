@@ -23,15 +23,17 @@ from ..stored import load_article
 # The schema's version (search/backends/schema.py): bump it whenever a field,
 # an analyzer or the stored form changes. An index with another version is
 # rebuilt, never read with the wrong analysis.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # The backends an index can have (its metadata's "backend"; whoosh when it says none).
 BACKENDS = ("whoosh", "xapian")
 # The most shards a Xapian index may have (`--shards`; more is damaged metadata).
 MAX_SHARDS = 1024
-# The versions a Xapian index may have: 5 changed how Whoosh stores exact
-# syllables without accents (search/backends/whoosh_fields.py) and how articles are compressed
-# (search/stored.py), which reads version 4's copies alike.
-XAPIAN_SCHEMA_VERSIONS = (4, 5)
+# The versions a Xapian index may have. 5 changed only how Whoosh stores exact
+# syllables without accents (search/backends/whoosh_fields.py) and how articles are
+# compressed (search/stored.py), which reads version 4's copies alike; 6 leaves a
+# position free where punctuation ends a clause (analysis.clause_syllables), so
+# the phrases of older indexes would still span it.
+XAPIAN_SCHEMA_VERSIONS = (6,)
 # Memory for the Whoosh backend's decoded postings of common terms, per process
 # (about 4 bytes a posting; search/backends/whoosh_cache.py): at 100,000 articles
 # every term common enough to be kept would take about 210 MB.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from .. import abbrev
-from ..analysis import analyze, compound_words, fold, syllables
+from ..analysis import clause_syllables, compound_words, fold
 from ..article import Article
 from ..stored import pack
 from .whoosh_analysis import VietnameseAnalyzer, WordsAnalyzer
@@ -66,15 +66,18 @@ def prepared_fields(article: Article, words: str) -> dict:
 
     ``words`` is pyvi's segmentation of the article's text.
     """
+    # A gap (None) between two parts, and where punctuation ends a clause:
+    # no phrase spans them.
     exact: list[str | None] = []
     for part in prose_parts(article):
         if exact:
-            exact.append(None)  # a gap, so that no phrase spans two parts
-        exact += syllables(part)
+            exact.append(None)
+        exact += clause_syllables(part)
     folded = [None if s is None else fold(s) for s in exact]
+    title = [None if s is None else fold(s) for s in clause_syllables(article.title)]
     return {
         "text": analysed_terms(SCHEMA["text"], folded),
-        "title": analysed_terms(SCHEMA["title"], analyze(article.title)),
+        "title": analysed_terms(SCHEMA["title"], title),
         "exact": analysed_terms(SCHEMA["exact"], exact),
         "words": analysed_terms(SCHEMA["words"], compound_words(words)),
         "defines": ",".join(sorted({abbrev.encode(d) for d in abbrev.definitions(article.text())})),

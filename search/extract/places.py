@@ -83,6 +83,18 @@ _PROVINCE_ALIASES = {
     "kontum": "tinhkontum",
     "ba ria vung tau": "tinhbariavungtau",
 }
+# Capitalised words (folded) before a unit's name that make the whole run
+# another name: a person's family name ("Phó Thủ tướng Trương Hoà Bình",
+# "Chánh án Nguyễn Hòa Bình"), a street, school or alley (Đường, Trường, Ngõ,
+# Phố Hòa Bình). Other first words are a sentence's ("Tại Bắc Kạn").
+_NAME_BEFORE = frozenset(
+    (
+        *("nguyen", "tran", "le", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang"),
+        *("bui", "do", "ho", "ngo", "duong", "ly", "truong", "dinh", "doan", "trinh"),
+        *("luong", "phung", "thai", "quach", "vuong", "lam", "mai", "dao", "cao"),
+        *("pho", "hem"),
+    )
+)
 # Province names written as one word; other one-word runs are too ambiguous.
 _ONE_WORD = {("tphcm",), ("hcm",)}
 MAX_NAME = 4  # syllables of the longest unit name looked up
@@ -221,6 +233,7 @@ def _scan(folded: str, ev: _Evidence, factor: float) -> None:
             and name not in u.districts
             and len(run) >= 3
             and name[1:] in u.provinces
+            and name[0] not in _NAME_BEFORE
         ):
             name = name[1:]
         pkey = u.provinces.get(name)
