@@ -215,7 +215,8 @@ def index(
     """Index articles from files and folders (default: seeds/) into the index.
 
     Only new or changed articles are (re)indexed; unreadable inputs are skipped
-    with their reason. Exit status 1 when anything was skipped.
+    with their reason. Exit status 1 when anything was skipped (or, rebuilding,
+    could not be read back).
     """
     paths = list(paths) or ([] if rebuild else [default_seeds()])
     if rebuild and not settings.typed("backend") and has_index_files(index_dir):
@@ -318,7 +319,7 @@ def index(
         )
         for s in report.skipped:
             click.echo(f"  bỏ qua {s.source}: {s.reason}", err=True)
-    if report.skipped:
+    if report.skipped or report.lost:
         sys.exit(1)
 
 

@@ -32,7 +32,7 @@ from .backends import article_at, find_article
 from .backends.base import Unsupported
 from .columns import FacetColumns
 from .dates import parse_bound
-from .errors import BadQuery, IndexMissing
+from .errors import BadQuery, IndexChanged, IndexMissing
 from .facets import NAMES as FACETS
 from .highlight import Terms, snippet
 from .plan import ACCENTS
@@ -54,6 +54,9 @@ FALLBACK_MANY = 10
 # (of two syllables, or longer and starting with them) in at least this share
 # of their occurrences in the indexed articles.
 WORD_SHARE = 0.5
+# Reads of one request that may meet an index changed under them (IndexChanged)
+# before it is reported: commits are seconds apart, a read milliseconds long.
+READ_ATTEMPTS = 4
 log = logging.getLogger(__name__)
 # Facet name in results -> field in the index (search/facets.py).
 
@@ -78,8 +81,16 @@ def guarded(method=None, *, opening: bool = False):
 
     @wraps(method)
     def wrapper(self, *args, **kwargs):
-        with self.source().reading(opening=opening):
-            return method(self, *args, **kwargs)
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                with self.source().reading(opening=opening):
+                    return method(self, *args, **kwargs)
+            except IndexChanged:
+                if attempt == READ_ATTEMPTS:
+                    raise
+                log.info("index changed while reading (attempt %d): reopening", attempt)
+                self.close()  # this thread's reader: the next one opens the new revision
+        raise AssertionError("unreachable")
 
     return wrapper
 

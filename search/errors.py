@@ -43,6 +43,13 @@ class IndexDamaged(SearchError):
     status = 503
 
 
+class IndexChanged(SearchError):
+    """The index changed under a reader again and again while it read (Xapian keeps only
+    the last revisions: a reader that falls behind is told to reopen, and retries)."""
+
+    status = 503
+
+
 class ShardUnavailable(SearchError):
     """A shard of a distributed index (xapian-tcpsrv) does not answer."""
 

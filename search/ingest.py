@@ -62,6 +62,8 @@ class IndexReport:
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     note: str | None = None
+    # What a rebuild could not read back from the old index (kept in damaged-*).
+    lost: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain-dict form for JSON."""
@@ -71,6 +73,7 @@ class IndexReport:
             "unchanged": self.unchanged,
             "note": self.note,
             "skipped": [s.to_dict() for s in self.skipped],
+            "lost": list(self.lost),
         }
 
 
@@ -510,6 +513,7 @@ def _rebuild(
                 f"; {len(lost)} phần không đọc được ({'; '.join(lost[:3])}); "
                 f"các tệp của chỉ mục cũ được giữ trong {backup}"
             )
+            report.lost = lost
         return report
     finally:
         if swapping_from(index_dir) != tmp.name:  # a committed swap still needs it

@@ -8,6 +8,7 @@ import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -22,7 +23,7 @@ from search.article import Article
 from search.backends.base import SCHEMA_VERSION
 from search.cli import cli
 from search.engine import open_engine
-from search.errors import IndexOutdated, ShardUnavailable
+from search.errors import IndexChanged, IndexOutdated, SearchError, ShardUnavailable
 from search.ingest import index_paths
 
 xapian = pytest.importorskip("xapian", reason="the xapian extra is not installed")
@@ -417,6 +418,40 @@ def test_a_write_while_serving_is_seen_by_remote_readers(tmp_path):
         assert engine.searcher().key != key
         assert [h.province for h in engine.search("Quyết Tiến").hits] == ["Điện Biên"]
         engine.close_all()
+
+
+def test_commits_overtaking_a_reader_are_no_damage(tmp_path):
+    # Xapian keeps the last revisions only: a search that commits overtake is told
+    # to reopen (DatabaseModifiedError). The engine reopens and retries, and what
+    # it may finally say is that the index keeps changing, never that it is damaged.
+    path = _build(tmp_path / "busy", "xapian", 1)
+    body = " ".join(f"Cán bộ xã {i} hòa giải nông thôn mới ở Lai Châu." for i in range(40))
+    add_articles(path, [Article(id=f"busy/{i}", title=f"Tin {i}", body=body) for i in range(150)])
+    engine = open_engine(path)
+    seen: list[BaseException] = []
+    found: list[int] = []
+    done = threading.Event()
+
+    def search() -> None:
+        while not done.is_set():
+            try:
+                found.append(engine.search("cán bộ hòa giải", per_page=50).total)
+            except SearchError as e:
+                seen.append(e)
+
+    readers = [threading.Thread(target=search) for _ in range(4)]
+    for t in readers:
+        t.start()
+    try:
+        for k in range(20):
+            add_articles(path, [Article(id=f"busy/{k}", title=f"Tin {k} sửa", body=body + "x")])
+    finally:
+        done.set()
+        for t in readers:
+            t.join()
+        engine.close_all()
+    assert not [e for e in seen if not isinstance(e, IndexChanged)], seen[:3]
+    assert found and set(found) == {150}
 
 
 def test_an_index_keeps_its_backend(indexes, runner, tmp_path):

@@ -129,15 +129,21 @@ def _set_meta(text: str):
     return damage
 
 
-def _spoil_one_article(ix: Path) -> None:
+def _spoil_one_article(ix: Path, data=lambda data: data[:-40]) -> None:
     import xapian
 
     db = xapian.WritableDatabase(str(ix / "shards" / "1"), xapian.DB_OPEN)
     doc = db.get_document(2)
-    doc.set_data(doc.get_data()[:-40])  # the compressed copy cut short
+    doc.set_data(data(doc.get_data()))  # the compressed copy cut short
     db.replace_document(2, doc)
     db.commit()
     db.close()
+
+
+def _blank_one_article(ix: Path) -> None:
+    # Counted by the shard, its stored data reads back empty (as damaged blocks of
+    # docdata.glass do): lost, never taken for a deleted article.
+    _spoil_one_article(ix, lambda data: b"")
 
 
 # Damage to a two-shard index -> what is lost: nothing, one article, or shard 1. Xapian
@@ -150,6 +156,7 @@ DAMAGE = {
     "version-file": (_truncate("iamglass"), "shard"),
     "shard-gone": (lambda ix: shutil.rmtree(ix / "shards" / "1"), "shard"),
     "one-article": (_spoil_one_article, "article"),
+    "blank-article": (_blank_one_article, "blank"),
     # The shards are found without the metadata.
     "metadata": (_set_meta("{not json"), "nothing"),
     "old-schema": (_set_meta(json.dumps({"schema_version": 3, "backend": "xapian"})), "nothing"),
@@ -169,7 +176,8 @@ def test_a_rebuild_of_a_damaged_xapian_index_keeps_what_it_can_read(
         with pytest.raises(IndexOutdated, match="vnsearch index --rebuild"):
             Engine(ix).search("cán bộ")
     result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)])
-    assert result.exit_code == 0, result.output
+    # Exit status 1 when anything could not be read back.
+    assert result.exit_code == (0 if lost == "nothing" else 1), result.output
     assert "Traceback" not in result.output
     assert backend_of(ix) == "xapian" and _shards(ix) == 2
     assert runner.invoke(cli, ["check", "--index", str(ix)]).exit_code == 0
@@ -183,9 +191,10 @@ def test_a_rebuild_of_a_damaged_xapian_index_keeps_what_it_can_read(
         assert _engine_files(ix) == {"xapian"}
         return
     # What could be read is there; the old shards are kept aside for rescue.
-    assert kept < ids and len(kept) == (len(ids) - 1 if lost == "article" else 2)
+    assert kept < ids and len(kept) == (2 if lost == "shard" else len(ids) - 1)
     assert "1 phần không đọc được (shard 1" in result.output
     assert ("bài số 2: " in result.output) == (lost == "article")
+    assert ("1 bài không còn dữ liệu đọc được" in result.output) == (lost == "blank")
     assert _engine_files(ix) == {"xapian", "backup"}
     (backup,) = ix.glob("damaged-*")
     # The old shards, as they were: shard 0 whole, and what was left of shard 1.
@@ -303,7 +312,10 @@ def test_shards_other_than_the_metadata_counts_are_damage_until_a_rebuild(
     result = runner.invoke(cli, ["check", "--index", str(ix)])
     assert result.exit_code == 1 and said in result.output, result.output
     result = runner.invoke(cli, ["index", "--rebuild", "--index", str(ix)])
-    assert result.exit_code == 0, result.output
+    # The missing shard's articles could not be read back: said, and exit status 1.
+    missing = "0, 1, 2" not in found
+    assert result.exit_code == (1 if missing else 0), result.output
+    assert ("1 phần không đọc được (shard 1" in result.output) == missing
     assert runner.invoke(cli, ["check", "--index", str(ix)]).exit_code == 0
 
 

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from search.errors import (
     ArticleNotFound,
     BadQuery,
+    IndexChanged,
     IndexDamaged,
     IndexMissing,
     IndexOutdated,
@@ -33,6 +34,7 @@ TITLES = {
     IndexOutdated: "Chỉ mục cần được xây dựng lại",
     IndexDamaged: "Chỉ mục bị hỏng",
     ShardUnavailable: "Một phần chỉ mục không trả lời",
+    IndexChanged: "Chỉ mục đang được cập nhật",
     ArticleNotFound: "Không tìm thấy bài viết",
     BadQuery: "Yêu cầu tìm kiếm không hợp lệ",
 }
@@ -52,6 +54,8 @@ MESSAGES = {
     "không thể tìm kiếm hay hiển thị bài viết.",
     ShardUnavailable: "Một máy chủ giữ một phần chỉ mục (shard) không trả lời, nên kết quả "
     "sẽ không đầy đủ; tạm thời không thể tìm kiếm.",
+    IndexChanged: "Chỉ mục đang được cập nhật liên tục nên chưa đọc được; hãy thử lại sau "
+    "giây lát.",
     ArticleNotFound: "Không có bài viết nào với mã này.",
     BadQuery: "Một tham số trong địa chỉ không hợp lệ (trang, số kết quả mỗi trang, sắp xếp, "
     "năm, ngày tháng hoặc quá nhiều bộ lọc).",
@@ -70,6 +74,7 @@ CODES = {
     IndexOutdated: "index_outdated",
     IndexDamaged: "index_damaged",
     ShardUnavailable: "shard_unavailable",
+    IndexChanged: "index_changing",
     ArticleNotFound: "article_not_found",
 }
 HTTP_CODES = {
@@ -119,6 +124,11 @@ def init_app(app) -> None:
 
 def handle_search_error(e: SearchError):
     """A library error, with the status its class carries."""
+    if e.status >= 500:
+        # The reader is told what to do; the operator's log says why (paths included).
+        current_app.logger.warning(
+            "answering %d on %s: %s: %s", e.status, request.path, type(e).__name__, e
+        )
     title = TITLES.get(type(e), HTTP_TITLES.get(e.status, "Đã xảy ra lỗi"))
     message = MESSAGES.get(type(e), HTTP_MESSAGES.get(e.status, ""))
     hint = HINTS.get(type(e))

@@ -36,6 +36,7 @@ except ImportError:  # pragma: no cover - the optional extra is not installed
     xapian = None
 
 from ..errors import (
+    IndexChanged,
     IndexDamaged,
     IndexLocked,
     IndexMissing,
@@ -143,10 +144,19 @@ def _translated(path, opening: bool = False):
         yield
     except SearchError:
         raise
+    except (zlib.error, ValueError, KeyError) as e:
+        # A stored article that does not decode (its JSON header, its compressed copy).
+        raise IndexDamaged(
+            f"chỉ mục ở {path} bị hỏng: {type(e).__name__}: {str(e)[:160]} (`vnsearch check` "
+            "liệt kê những gì hỏng)"
+        ) from e
     except Exception as e:
         if xapian is None or not isinstance(e, xapian.Error):
             raise
         name = type(e).__name__
+        if isinstance(e, xapian.DatabaseModifiedError):
+            # Not damage: commits overtook this reader. The engine reopens and retries.
+            raise IndexChanged(f"chỉ mục ở {path} thay đổi trong lúc đọc ({name})") from e
         if isinstance(e, xapian.NetworkError):
             raise ShardUnavailable(
                 f"một phần chỉ mục (shard) ở {path} không trả lời ({name}: {e}); "

@@ -305,15 +305,18 @@ def recover_articles(path: Path, lost: list[str]) -> Iterator[Recovered]:
         try:
             db = xapian.Database(str(shard))
             last = int(db.get_lastdocid())
+            expected = int(db.get_doccount())
         except xapian.Error as e:
             lost.append(f"shard {k}: {type(e).__name__}: {str(e)[:80]}")
             continue
+        found = 0  # documents with stored data, read or not
         try:
             for docid in range(1, last + 1):
                 try:
                     data = db.get_document(docid, xapian.DOC_ASSUME_VALID).get_data()
                     if not data:
-                        continue  # a deleted article's number
+                        continue  # a deleted article's number, or lost data (counted below)
+                    found += 1
                     stored = _stored(data)
                     article = load_article(stored)
                 except Exception as e:  # noqa: BLE001 - one damaged article is reported, not fatal
@@ -325,6 +328,10 @@ def recover_articles(path: Path, lost: list[str]) -> Iterator[Recovered]:
                 yield Recovered(article, dict(stored.get("alias_hashes") or {}))
         finally:
             db.close()
+        # Every article has stored data: documents the shard counts but whose data
+        # reads back empty were damaged, not deleted.
+        if expected > found:
+            lost.append(f"shard {k}: {expected - found} bài không còn dữ liệu đọc được")
 
 
 def retire(path: Path, backup: Path | None, name: str = SHARDS_DIR) -> None:
