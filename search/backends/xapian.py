@@ -17,6 +17,7 @@ of N shards ``(docid - 1) * N + shard + 1``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -125,8 +126,22 @@ def positional(field: str, text: str) -> bool:
 
 
 def term(field: str, text: str) -> str:
-    """The Xapian term of ``field:text``."""
-    return f"{PREFIX[field]}:{text}"
+    """The Xapian term of ``field:text``.
+
+    Xapian refuses terms over MAX_TERM_BYTES; a longer one (an article id of a
+    long URL, say) is cut, and ends with a NUL and a hash of the whole, so it
+    still names exactly one text: an article under such an id is found,
+    replaced and deleted as any other.
+    """
+    t = f"{PREFIX[field]}:{text}"
+    if len(t) * 4 <= MAX_TERM_BYTES:  # no UTF-8 character is longer than 4 bytes
+        return t
+    raw = t.encode("utf-8")
+    if len(raw) <= MAX_TERM_BYTES:
+        return t
+    digest = hashlib.sha1(raw).hexdigest()
+    head = raw[: MAX_TERM_BYTES - len(digest) - 1].decode("utf-8", "ignore")
+    return f"{head}\0{digest}"
 
 
 def shard_of(article_id: str, shards: int) -> int:
@@ -203,9 +218,6 @@ def _add_terms(xdoc, doc: dict) -> int:
         for btext, freq, _weight, positions in items:
             text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
             t = term(name, text)
-            if len(t.encode("utf-8")) > MAX_TERM_BYTES:
-                log.debug("term too long for Xapian, left out: %.60s…", t)
-                continue
             if name == "text":
                 length += freq
             if with_positions and positional(name, text):
@@ -481,10 +493,7 @@ class XapianReader:
 
     def docnum(self, field: str, value: str) -> int | None:
         """The document whose ``field`` (id, aliases) holds ``value``."""
-        t = term(field, value)
-        if len(t.encode("utf-8")) > MAX_TERM_BYTES:
-            return None
-        for p in self.db.postlist(t):
+        for p in self.db.postlist(term(field, value)):
             return p.docid - 1
         return None
 
