@@ -475,18 +475,45 @@ class Engine:
                 and not matching.aliased(plan, w)
             ]
         )
-        postings = found.postings
         if native is not None:
-            # Xapian's BM25 picks the candidates; they are scored as on any backend.
-            terms = plan_mod.score_terms(plan, found.restored)
-            picked = native.candidates(allowed, terms, max(limit, plan_mod.RESCORE_WINDOW))
-            postings = native.window(picked)
-            allowed = np.zeros(found.cols.size, dtype=bool)
-            allowed[picked] = True
-        true_words = self._true_words(postings, multi)
+            return self._order_candidates(s, found, multi, limit)
+        true_words = self._true_words(found.postings, multi)
         return matching.ranked(
-            s, plan, found.restored, allowed, found.lengths, postings, limit, true_words
+            s, plan, found.restored, allowed, found.lengths, found.postings, limit, true_words
         )
+
+    def _order_candidates(
+        self, s, found: _Found, multi: list, limit: int
+    ) -> list[tuple[int, float | None]]:
+        """Page order where Xapian's BM25 picks the candidates, scored as on any backend.
+
+        They are picked and scored a window at a time (Xapian's best 100, then its next
+        100, ...): a deeper page asks for more, and the pages before it stay as they were.
+        """
+        window = plan_mod.RESCORE_WINDOW
+        native = found.matcher.native
+        terms = plan_mod.candidate_terms(found.plan, found.restored)
+        picked = native.candidates(found.allowed, terms, window * -(-max(limit, 1) // window))
+        out: list[tuple[int, float | None]] = []
+        for start in range(0, len(picked), window):
+            block = picked[start : start + window]
+            postings = native.window(block)
+            allowed = np.zeros(found.cols.size, dtype=bool)
+            allowed[block] = True
+            true_words = self._true_words(postings, multi)
+            out += matching.ranked(
+                s,
+                found.plan,
+                found.restored,
+                allowed,
+                found.lengths,
+                postings,
+                len(block),
+                true_words,
+            )
+            if len(out) >= limit:
+                break
+        return out[:limit]
 
     def match_ids(
         self, q: str = "", *, accents: str = "auto", expand: bool = True, **filters

@@ -457,6 +457,24 @@ def score_terms(plan: Plan, accents: list[str] | None = None) -> list[ScoreTerm]
     return terms
 
 
+def candidate_terms(plan: Plan, accents: list[str] | None = None) -> list[ScoreTerm]:
+    """:func:`score_terms`, and the folded syllables of every form of an abbreviation:
+    what an engine that first picks candidates by its own BM25 (Xapian) weighs them by.
+
+    The engine scores an abbreviation's forms as one term of their own, which such a
+    pick cannot; without them, a query of an abbreviation alone would pick any matches.
+    """
+    terms = score_terms(plan, accents)
+    have = {(t.field, t.text) for t in terms}
+    for i in plan.aliases:
+        for w in plan.clauses[i]:
+            for f in w.folded:
+                if ("text", f) not in have:
+                    have.add(("text", f))
+                    terms.append(ScoreTerm("text", f, ALIAS_BOOST / len(w.syllables)))
+    return terms
+
+
 def _in_alias(plan: Plan, pair: tuple[str, ...]) -> bool:
     """True when these adjacent syllables lie inside a word with aliases."""
     joined = "_".join(pair)

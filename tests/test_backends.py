@@ -455,6 +455,67 @@ def test_commits_overtaking_a_reader_are_no_damage(tmp_path):
     assert found and set(found) == {150}
 
 
+# Words of the many articles below: each article draws its own sentences, so that
+# none is a near-duplicate of another (those would be folded under one result).
+_WORDS = [
+    *("đê", "điều", "thủy", "lợi", "trường", "học", "đường", "giao", "thông", "chợ"),
+    *("nông", "sản", "giống", "lúa", "cà", "phê", "hồ", "tiêu", "rừng", "phòng", "hộ"),
+    *("nước", "sạch", "trạm", "y", "tế", "nhà", "văn", "hóa", "bảo", "hiểm", "bổng"),
+    *("vốn", "vay", "ngân", "sách", "xã", "hội", "nghị", "tiếp", "xúc", "cử", "tri"),
+    *("lễ", "mùa", "xuân", "sạt", "lở", "đất", "hạn", "hán"),
+]
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory) -> dict[str, Path]:
+    """260 articles (more than Xapian's first 100 candidates), in both backends: half
+    write UBND, half Ủy ban nhân dân, each a different number of times."""
+    import random
+
+    articles = []
+    for i in range(260):
+        rnd = random.Random(i)
+        form = "UBND" if i % 2 else "Ủy ban nhân dân"
+        said = ". ".join(" ".join(rnd.sample(_WORDS, 12)) for _ in range(6))
+        body = f"{form} xã họp bàn nông thôn mới. " * (1 + i % 7) + said + "."
+        articles.append(
+            Article(id=f"many/{i:03d}", title=f"Tin số {i} {rnd.choice(_WORDS)}", body=body)
+        )
+    root = tmp_path_factory.mktemp("many")
+    add_articles(root / "whoosh", articles, "whoosh")
+    add_articles(root / "xapian", articles, "xapian", 2)
+    return {"whoosh": root / "whoosh", "xapian": root / "xapian"}
+
+
+@pytest.mark.parametrize("q", ["UBND", "Ủy ban nhân dân", "nông thôn mới"])
+def test_past_the_first_candidates_xapian_ranks_as_whoosh(many, q):
+    # An abbreviation's forms are what Xapian picks its candidates by, as any word.
+    whoosh, xap = open_engine(many["whoosh"]), open_engine(many["xapian"])
+    try:
+        _same(whoosh.search(q, per_page=20), xap.search(q, per_page=20))
+    finally:
+        whoosh.close_all()
+        xap.close_all()
+
+
+@pytest.mark.parametrize("backend", ["whoosh", "xapian"])
+def test_every_page_shows_new_articles_and_the_pages_show_them_all(many, backend):
+    # Deeper pages ask Xapian for more candidates: the pages before stay as they were.
+    engine = open_engine(many[backend])
+    try:
+        first = engine.search("nông thôn mới", per_page=20)
+        seen = [
+            h.id
+            for page in range(1, first.pages + 1)
+            for h in engine.search("nông thôn mới", per_page=20, page=page).hits
+        ]
+        assert len(seen) == len(set(seen)) == first.total == 260
+        again = [h.id for h in engine.search("nông thôn mới", per_page=20, page=1).hits]
+        assert again == [h.id for h in first.hits]
+    finally:
+        engine.close_all()
+
+
 @pytest.mark.parametrize("backend,shards", [("whoosh", None), ("xapian", 1), ("xapian", 3)])
 def test_an_id_longer_than_a_xapian_term_is_found_replaced_and_deleted(tmp_path, backend, shards):
     # Xapian refuses terms over 245 bytes: such an id (a long URL) gets a term of
