@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__, logs, settings
-from .backends import BACKENDS, announce_merges, has_index_files, index_stats
+from .backends import BACKENDS, announce_merges, check_shard_urls, has_index_files, index_stats
 from .backends.base import MAX_SHARDS
 from .budget import RECORD_TIMEOUT
 from .check import check_index
@@ -431,6 +431,7 @@ def search_cmd(
     allow_partial,
 ):
     """Search the index (diacritics optional, "phrases", -word, OR)."""
+    check_shard_urls(index_dir, shard_urls)
     filters = {
         "province": list(province),
         "province_2025": list(province_2025),

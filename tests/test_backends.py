@@ -710,6 +710,29 @@ def test_serve_reads_remote_shards(indexes, servers, tmp_path, processes):
         local.close_all()
 
 
+@pytest.mark.parametrize(
+    "urls, says",
+    [
+        (["tcp://127.0.0.1:99999"] * 3, "cổng 1–65535"),
+        (["foo", "tcp://127.0.0.1:7000", "tcp://127.0.0.1:7001"], "không phải 'foo'"),
+        (["tcp://127.0.0.1:7000"] * 2 + ["tcp://127.0.0.1:7001"], "--shard-url lặp lại"),
+        (["tcp://127.0.0.1:7000"], f"có {SHARDS} shard nhưng có 1 --shard-url"),
+    ],
+    ids=["port-out-of-range", "no-url", "twice", "too-few"],
+)
+def test_wrong_shard_urls_are_refused_before_searching_or_serving(indexes, runner, urls, says):
+    from web.cli import serve
+
+    options = [x for u in urls for x in ("--shard-url", u)]
+    index = ["--index", str(indexes["shards"])]
+    result = runner.invoke(cli, ["search", "cán bộ", *index, *options])
+    assert result.exit_code == 2 and says in result.output, result.output
+    # The site stops before it starts: no server that fails every request.
+    result = runner.invoke(serve, [*index, "--port", "0", *options])
+    assert result.exit_code == 1 and says in result.output, result.output
+    assert "Traceback" not in result.output
+
+
 @needs_tcpsrv
 def test_shard_urls_and_backend_come_from_the_settings_too(indexes, servers, runner, tmp_path):
     _, urls = servers

@@ -537,4 +537,12 @@ def serve(**options):
     (nginx; see the README): it also adds the security headers to the error
     answers gunicorn gives itself (malformed requests).
     """
+    if options.get("shard_urls"):
+        # Before serving: a wrong --shard-url would otherwise fail every request.
+        from search import backends
+
+        try:
+            backends.check_shard_urls(options["index_dir"], options["shard_urls"])
+        except SearchError as e:
+            raise click.ClickException(str(e)) from None
     run(serve_options(**options, site=site_settings.again()))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import BadQuery
+from ..errors import BadQuery, BadSetting
 from .base import BACKENDS, FilesChecked, Problem, Reader, article_at, find_article
 
 DEFAULT = "whoosh"
@@ -302,6 +302,35 @@ def pending_swap(path) -> bool:
     from . import swap
 
     return swap.pending(path) is not None
+
+
+def check_shard_urls(path, urls) -> None:
+    """BadSetting unless ``urls`` are one ``tcp://host:port`` per shard, each once, as many
+    as the index's metadata counts where this host has it (checked before serving)."""
+    from ..index import META_FILE, read_meta
+    from .base import parse_shard_url
+
+    urls = list(urls)
+    for url in urls:
+        parse_shard_url(url)
+    twice = sorted({u for u in urls if urls.count(u) > 1})
+    if twice:
+        raise BadSetting(f"--shard-url lặp lại: {', '.join(twice)}; mỗi shard một địa chỉ")
+    if not urls or not (Path(path) / META_FILE).exists():
+        return
+    meta = read_meta(path)
+    if not meta:  # unreadable: the reader says so
+        return
+    if meta.get("backend") != "xapian":
+        raise BadSetting(
+            f"chỉ mục ở {path} dùng backend {meta.get('backend', 'whoosh')}: "
+            "--shard-url chỉ dùng với chỉ mục Xapian"
+        )
+    if meta.get("shards", 1) != len(urls):
+        raise BadSetting(
+            f"chỉ mục ở {path} có {meta.get('shards', 1)} shard nhưng có {len(urls)} "
+            "--shard-url: hãy cho địa chỉ của mọi shard, theo thứ tự"
+        )
 
 
 def shard_count(path) -> int:

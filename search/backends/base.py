@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from ..article import Article
-from ..errors import ArticleNotFound
+from ..errors import ArticleNotFound, BadSetting
 from ..scoring import TermPostings
 from ..stored import load_article
 
@@ -145,3 +146,17 @@ def find_article(reader: Reader, article_id: str) -> Article:
     if docnum is None:
         raise ArticleNotFound(f"không có bài viết nào với mã {article_id!r}")
     return article_at(reader, docnum)
+
+
+def parse_shard_url(url: str) -> tuple[str, int]:
+    """(host, port) of a shard's ``tcp://host:port``; BadSetting for anything else."""
+    try:
+        parts = urlsplit(url)
+        host, port, scheme = parts.hostname, parts.port, parts.scheme
+    except ValueError:  # a port out of range, a broken IPv6 address
+        host, port, scheme = None, None, ""
+    if scheme != "tcp" or not host or not port:
+        raise BadSetting(
+            f"--shard-url phải có dạng tcp://máy:cổng (cổng 1–65535), không phải {url!r}"
+        )
+    return host, port

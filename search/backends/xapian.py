@@ -27,7 +27,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -609,10 +608,9 @@ def counted_shards(path: Path, n: int) -> list[Path]:
 
 def parse_url(url: str) -> tuple[str, int]:
     """(host, port) of ``tcp://host:port``."""
-    parts = urlsplit(url)
-    if parts.scheme != "tcp" or not parts.hostname or not parts.port:
-        raise SearchError(f"--shard-url phải có dạng tcp://máy:cổng, không phải {url!r}")
-    return parts.hostname, parts.port
+    from .base import parse_shard_url
+
+    return parse_shard_url(url)
 
 
 class XapianSource:
