@@ -451,7 +451,12 @@ def search_cmd(
             )
             for line in csv_lines(rows):
                 out.write(line.encode("utf-8"))
-        out.flush()
+            out.flush()
+            if engine.partial:
+                click.echo(
+                    "Kết quả chưa đầy đủ: không tìm được trên shard " + ", ".join(engine.partial),
+                    err=True,
+                )
         return
     with open_engine(index_dir, shard_urls, allow_partial) as engine:
         result = engine.search(

@@ -32,7 +32,7 @@ from .backends import article_at, find_article
 from .backends.base import Unsupported
 from .columns import FacetColumns
 from .dates import parse_bound
-from .errors import BadQuery, IndexChanged, IndexMissing
+from .errors import ArticleNotFound, BadQuery, IndexChanged, IndexMissing, ShardUnavailable
 from .facets import NAMES as FACETS
 from .highlight import Terms, snippet
 from .plan import ACCENTS
@@ -241,8 +241,19 @@ class Engine:
 
     @guarded
     def article(self, article_id: str) -> Article:
-        """The stored article with this id (raises ArticleNotFound)."""
-        return find_article(self.searcher(), article_id)
+        """The stored article with this id (raises ArticleNotFound; ShardUnavailable when
+        it is not found while a shard does not answer, as it may be there)."""
+        s = self.searcher()
+        try:
+            return find_article(s, article_id)
+        except ArticleNotFound:
+            missing = list(getattr(s, "missing", []))
+            if missing:
+                raise ShardUnavailable(
+                    f"không tìm thấy bài {article_id!r} trên các shard còn trả lời; có thể nó "
+                    f"ở shard không trả lời: {', '.join(missing)}"
+                ) from None
+            raise
 
     def terms(self, q: str, accents: str = "auto", expand: bool = True) -> Terms:
         """What to mark in an article found by query ``q`` (restored accents included)."""

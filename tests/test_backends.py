@@ -20,7 +20,9 @@ from helpers import add_articles
 from server_helpers import TCPSRV, free_port, serve_shard, served_shards
 
 from search.article import Article
+from search.backends import xapian as xapian_backend
 from search.backends.base import SCHEMA_VERSION
+from search.backends.xapian import shard_of
 from search.cli import cli
 from search.engine import open_engine
 from search.errors import IndexChanged, IndexOutdated, SearchError, ShardUnavailable
@@ -396,6 +398,63 @@ def test_the_site_says_503_for_a_dead_shard_and_marks_partial_results(indexes, s
     assert r.status_code == 200 and r.get_json()["partial"] == [dead]
     page = lenient.get("/search?q=can+bo").get_data(as_text=True)
     assert "Kết quả chưa đầy đủ" in page
+    # Never kept by a cache, and an article of the shard that is down is not "not found".
+    assert lenient.get("/api/search?q=can+bo").headers["Cache-Control"] == "no-store"
+    there = next(i for i in _ids(indexes["shards"]) if shard_of(i, SHARDS) == 1)
+    r = lenient.get(f"/api/articles/{there}")
+    assert r.status_code == 503 and r.get_json()["code"] == "shard_unavailable"
+    elsewhere = next(i for i in _ids(indexes["shards"]) if shard_of(i, SHARDS) == 0)
+    assert lenient.get(f"/api/articles/{elsewhere}").status_code == 200
+
+
+def _ids(path: Path) -> list[str]:
+    engine = open_engine(path)
+    try:
+        return engine.match_ids("")
+    finally:
+        engine.close_all()
+
+
+@needs_tcpsrv
+def test_a_shard_back_after_a_partial_answer_is_searched_again(indexes, servers, monkeypatch):
+    _, urls = servers
+    port = free_port()
+    back = f"tcp://127.0.0.1:{port}"
+    monkeypatch.setattr(xapian_backend, "MISSING_RETRY_S", 0.0)
+    engine = open_engine(indexes["shards"], shard_urls=[urls[0], back, urls[2]], allow_partial=True)
+    full = open_engine(indexes["shards"], shard_urls=urls)
+    proc = None
+    try:
+        assert engine.search("can bo").partial == [back]
+        proc = subprocess.Popen(
+            [
+                TCPSRV,
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                str(indexes["shards"] / "shards" / "1"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "xapian-tcpsrv did not start"
+                time.sleep(0.05)
+        again = engine.search("can bo")
+        assert again.partial == [] and again.total == full.search("can bo").total
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        engine.close_all()
+        full.close_all()
 
 
 @needs_tcpsrv

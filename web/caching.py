@@ -5,12 +5,15 @@ caches may keep them a minute. An article page or its JSON changes only when the
 article is re-indexed, and static files only with a new release: they are kept
 longer and carry an ETag, so a cache (or a browser) asks again with
 If-None-Match and gets a 304 without a body. Errors are never stored: a 503
-while the index is rebuilt must not outlive the rebuild.
+while the index is rebuilt must not outlive the rebuild; nor is an answer given
+without a shard that did not answer (``--allow-partial``).
 """
 
 from __future__ import annotations
 
 from flask import request
+
+from .engine import partial_answer
 
 SHORT = "public, max-age=60"
 LONG = "public, max-age=3600"
@@ -35,6 +38,11 @@ def init_app(app) -> None:
 def cache_headers(response):
     """Set Cache-Control by status and endpoint; ETag and 304 for long-lived answers."""
     if response.status_code >= 400:
+        response.headers["Cache-Control"] = NO_STORE
+        response.headers.pop("ETag", None)
+        return response
+    if partial_answer():
+        # Without a shard that did not answer: never kept once it answers again.
         response.headers["Cache-Control"] = NO_STORE
         response.headers.pop("ETag", None)
         return response

@@ -59,6 +59,11 @@ def get_engine() -> Engine:
     return current_app.extensions[_KEY]
 
 
+def partial_answer() -> bool:
+    """True when this request searched without some shards (``--allow-partial``)."""
+    return bool(g.get("vnsearch_engine_used")) and bool(current_app.extensions[_KEY].partial)
+
+
 def _note_index(exc) -> None:
     """After a request that used the engine: log the index's state when it has changed."""
     if not g.pop("vnsearch_engine_used", False) or not log.isEnabledFor(logging.INFO):

@@ -109,6 +109,9 @@ COMMITS = b"vnsearch:commits"
 # Remote shards: milliseconds to connect, and to wait for an answer.
 CONNECT_TIMEOUT_MS = 2000
 TIMEOUT_MS = 10000
+# A reader that searched without some shards (--allow-partial) tries them again
+# after this many seconds: a restarted server is back in its results.
+MISSING_RETRY_S = 15.0
 
 
 def _require() -> None:
@@ -353,6 +356,7 @@ class XapianReader:
         self.path = path
         self.db = db
         self.missing = missing or []
+        self._opened = time.monotonic()
         # Remote shards answer per call: a posting list comes whole, not skipped through.
         self.remote = remote
         self._native: Native | None = None
@@ -505,8 +509,10 @@ class XapianReader:
 
     def up_to_date(self) -> bool:
         """False when a shard has a newer revision (the database then re-reads it), or
-        its folder was replaced."""
+        its folder was replaced, or a shard that did not answer may answer by now."""
         if self._shards and _folders(self._shards) != self._folders:
+            return False
+        if self.missing and time.monotonic() - self._opened > MISSING_RETRY_S:
             return False
         try:
             return not self.db.reopen()
