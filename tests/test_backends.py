@@ -426,6 +426,7 @@ def test_a_shard_back_after_a_partial_answer_is_searched_again(indexes, servers,
     proc = None
     try:
         assert engine.search("can bo").partial == [back]
+        assert TCPSRV is not None  # needs_tcpsrv
         proc = subprocess.Popen(
             [
                 TCPSRV,
