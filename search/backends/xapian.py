@@ -911,6 +911,19 @@ class _Snapshot:
         """Nothing to close."""
 
 
+def _database_folder(shard: Path) -> Path:
+    """The folder of the database a shard's folder holds: a replica made by
+    ``xapian-replicate`` is a stub file (XAPIANDB, "auto replica_N") naming the copy
+    in use, which Xapian opens through the stub but checks only where it is."""
+    stub = shard / "XAPIANDB"
+    if stub.is_file():
+        for line in stub.read_text("utf-8", "replace").splitlines():
+            kind, _, where = line.strip().partition(" ")
+            if kind in ("auto", "glass") and where and not Path(where).is_absolute():
+                return shard / where
+    return shard
+
+
 def check(path: Path) -> tuple[int, int, int, int, list[str]]:
     """(shards, articles, terms, postings, problems) of a Xapian index: Xapian's own
     checker on each shard, then every term and stored article read back."""
@@ -928,7 +941,7 @@ def check(path: Path) -> tuple[int, int, int, int, list[str]]:
     for k in range(n):
         shard = Path(path) / SHARDS_DIR / str(k)
         try:
-            errors = xapian.Database.check(str(shard), 0)
+            errors = xapian.Database.check(str(_database_folder(shard)), 0)
             if errors:
                 problems.append(f"shard {k}: bộ kiểm tra của Xapian thấy {errors} lỗi")
                 continue
