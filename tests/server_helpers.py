@@ -191,28 +191,42 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listening(cmd: list[str], port: int) -> subprocess.Popen | None:
+    """``cmd`` started, once it accepts connections on 127.0.0.1:``port`` (None if it
+    stopped or never did, within 10 s: then it is killed)."""
+    proc = subprocess.Popen(
+        cmd,
+        # Xapian's servers log every connection: a pipe nobody reads would fill and stall them.
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        # On SIGTERM xapian-tcpsrv signals its whole process group: not pytest's.
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    return None
+
+
+def tcpsrv(shard: Path, port: int) -> list[str]:
+    """The command that serves ``shard`` on 127.0.0.1:``port``."""
+    assert TCPSRV is not None  # the tests that serve shards skip without it
+    return [TCPSRV, "--interface", "127.0.0.1", "--port", str(port), str(shard)]
+
+
 def serve_shard(shard: Path) -> tuple[subprocess.Popen, str]:
     """xapian-tcpsrv serving one shard on a free port of 127.0.0.1."""
-    assert TCPSRV is not None  # the tests that serve shards skip without it
     for _ in range(5):
         port = free_port()
-        proc = subprocess.Popen(
-            [TCPSRV, "--interface", "127.0.0.1", "--port", str(port), str(shard)],
-            # It logs every connection: a pipe nobody reads would fill and stall it.
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            # On SIGTERM it signals its whole process group: not pytest's.
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return proc, f"tcp://127.0.0.1:{port}"
-            except OSError:
-                time.sleep(0.05)
-        proc.kill()
-        proc.wait()
+        proc = listening(tcpsrv(shard, port), port)
+        if proc is not None:
+            return proc, f"tcp://127.0.0.1:{port}"
     raise RuntimeError("xapian-tcpsrv did not start")
 
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import socket
 import subprocess
 import threading
-import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pytest
 from conftest import SEEDS, SYNTHETIC
 from facet_corpus import corpus as facet_corpus
 from helpers import add_articles
-from server_helpers import TCPSRV, free_port, serve_shard, served_shards
+from server_helpers import TCPSRV, free_port, listening, serve_shard, served_shards, tcpsrv
 
 from search.article import Article
 from search.backends import xapian as xapian_backend
@@ -426,28 +424,8 @@ def test_a_shard_back_after_a_partial_answer_is_searched_again(indexes, servers,
     proc = None
     try:
         assert engine.search("can bo").partial == [back]
-        assert TCPSRV is not None  # needs_tcpsrv
-        proc = subprocess.Popen(
-            [
-                TCPSRV,
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                str(indexes["shards"] / "shards" / "1"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "xapian-tcpsrv did not start"
-                time.sleep(0.05)
+        proc = listening(tcpsrv(indexes["shards"] / "shards" / "1", port), port)
+        assert proc is not None, "xapian-tcpsrv did not start"
         again = engine.search("can bo")
         assert again.partial == [] and again.total == full.search("can bo").total
     finally:
@@ -721,21 +699,11 @@ def test_a_replica_made_by_xapian_replicate_answers_the_same(tmp_path, monkeypat
     (replica / "shards").mkdir(parents=True)
     port = free_port()
     assert REPLICATE_SERVER is not None
-    server = subprocess.Popen(
-        [REPLICATE_SERVER, "-I", "127.0.0.1", "-p", str(port), str(master / "shards")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    server = listening(
+        [REPLICATE_SERVER, "-I", "127.0.0.1", "-p", str(port), str(master / "shards")], port
     )
+    assert server is not None, "xapian-replicate-server did not start"
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "xapian-replicate-server did not start"
-                time.sleep(0.05)
         _replicate(port, 2, replica)
         # The metadata and the vocabulary go along (one small file each; the vocabulary
         # through SQLite's backup, as the README says: its latest pages may be in the WAL).
