@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -316,13 +315,15 @@ def syllables(text: str) -> list[str]:
 
 
 # Punctuation that ends a clause between two syllables: a word or a phrase
-# never goes on over it ("văn hoá, giải trí" holds no "hoá giải"). A full stop
-# only before a space or the end ("TP.HCM" and "2.200" go on), and not after an
-# abbreviation (_abbreviation_dot: "TP. Hồ Chí Minh"). Each alternative starts
-# with its own characters (one way to match), as does SYLLABLE_PATTERN.
-PAUSE_PATTERN = r"[,;:!?…()\[\]{}|•\n\r]|\.(?!\S)"
+# never goes on over it ("Khánh Hòa, Bình Định" holds no "hòa bình", "Đảng.
+# Uỷ ban" no "Đảng ủy"). A full stop only before a space or the end ("TP.HCM"
+# and "2.200" go on), and not after an abbreviation (_abbreviation_dot: "TP. Hồ
+# Chí Minh"). A comma only before a capital, as between names: official
+# Vietnamese writes one term with a comma in it ("phòng, chống tham nhũng",
+# "cán bộ, công chức"). Each alternative starts with its own characters (one
+# way to match), as does SYLLABLE_PATTERN.
 _CLAUSE_SCAN_RE = re.compile(
-    rf"({SYLLABLE_PATTERN})|(\.)(?!\S)|[,;:!?…()\[\]{{}}|•\n\r]", re.UNICODE
+    rf"({SYLLABLE_PATTERN})|(\.)(?!\S)|(,)|[;:!?…()\[\]{{}}|•\n\r]", re.UNICODE
 )
 
 
@@ -337,16 +338,9 @@ def _abbreviation_dot(token: str | None) -> bool:
     )
 
 
-def _clause_scan(text: str) -> Iterator[tuple[re.Match, bool]]:
-    """(match, ends a clause) of each syllable and each punctuation mark of ``text``."""
-    before = None  # the syllable just before, if nothing stands between
-    for m in _CLAUSE_SCAN_RE.finditer(text):
-        if m.group(1) is not None:
-            before = m.group(1)
-            yield m, False
-        else:
-            yield m, not (m.group(2) is not None and _abbreviation_dot(before))
-            before = None
+def comma_ends_clause(following: str) -> bool:
+    """True when a comma before the syllable ``following`` ends a clause (a capital)."""
+    return following[:1].isupper()
 
 
 def clause_syllables(text: str) -> list[str | None]:
@@ -354,14 +348,17 @@ def clause_syllables(text: str) -> list[str | None]:
     between two of them: the index leaves a position free there."""
     # findall and one plain loop: this runs over every indexed article.
     out: list[str | None] = []
-    pause = False
+    pause = comma = False
     before = None
-    for syllable, dot in _CLAUSE_SCAN_RE.findall(normalize_text(text or "")):
+    for syllable, dot, is_comma in _CLAUSE_SCAN_RE.findall(normalize_text(text or "")):
         if syllable:
-            if pause and out:
+            if (pause or comma and comma_ends_clause(syllable)) and out:
                 out.append(None)
             out.append(syllable)
-            pause, before = False, syllable
+            pause = comma = False
+            before = syllable
+        elif is_comma:
+            comma, before = True, None
         else:
             pause = pause or not (dot and _abbreviation_dot(before))
             before = None
@@ -372,10 +369,21 @@ def clause_pieces(text: str) -> list[str]:
     """``text`` (normalised) cut where punctuation ends a clause, without that punctuation:
     each piece is one character after the end of the one before."""
     pieces, start = [], 0
-    for m, ends in _clause_scan(text):
-        if ends:
-            pieces.append(text[start : m.start()])
-            start = m.end()
+    before = None  # the syllable just before, if nothing stands between
+    comma = None  # the first comma since the last syllable
+    for m in _CLAUSE_SCAN_RE.finditer(text):
+        if m.group(1) is not None:
+            if comma is not None and comma_ends_clause(m.group(1)):
+                pieces.append(text[start : comma.start()])
+                start = comma.end()
+            comma, before = None, m.group(1)
+        elif m.group(3) is not None:
+            comma, before = comma or m, None
+        else:
+            if not (m.group(2) is not None and _abbreviation_dot(before)):
+                pieces.append(text[start : m.start()])
+                start, comma = m.end(), None
+            before = None
     pieces.append(text[start:])
     return pieces
 

@@ -87,12 +87,13 @@ def _pattern(folded_words: frozenset[tuple[str, ...]]) -> re.Pattern:
 _STARTS = re.compile(r"(?<![^\W_])(?<!\d[.,])")
 
 
-def _places(pattern: re.Pattern, spelled: str) -> Iterator[re.Match]:
-    """``pattern``'s matches that start where a syllable may start and hold no end of a
-    clause, left to right."""
+def _places(pattern: re.Pattern, spelled: str, text: str) -> Iterator[re.Match]:
+    """``pattern``'s matches in ``spelled`` (``text`` folded, offsets kept) that start where
+    a syllable may start and hold no end of a clause (read in ``text``: a comma ends one
+    before a capital), left to right."""
     pos = 0
     while (m := pattern.search(spelled, pos)) is not None:
-        if _STARTS.match(spelled, m.start()) and _one_clause(spelled[m.start() : m.end()]):
+        if _STARTS.match(spelled, m.start()) and _one_clause(text[m.start() : m.end()]):
             yield m
             pos = m.end()
         else:  # a match may still start after this letter
@@ -156,7 +157,7 @@ def _matches(text: str, terms: Terms) -> list[_Token]:
     for w in terms.words:
         by_folded.setdefault(tuple(fold(k) for k, _ in w), []).append(w)
     out = []
-    for m in _places(_pattern(frozenset(by_folded)), spelled):
+    for m in _places(_pattern(frozenset(by_folded)), spelled, text):
         tokens = _SYLLABLE_RE.findall(text, m.start(), m.end())
         folded = tuple(map(_folded_key, tokens))
         for w in by_folded.get(folded, ()):

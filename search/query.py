@@ -16,7 +16,14 @@ import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from .analysis import PAUSE_PATTERN, clause_pieces, ensure_normalized, has_diacritics, syllables
+from .analysis import (
+    SYLLABLE_PATTERN,
+    clause_pieces,
+    clause_syllables,
+    ensure_normalized,
+    has_diacritics,
+    syllables,
+)
 from .policy import find_refs
 
 # A question of this many syllables or more is searched as ranked OR with a
@@ -62,7 +69,7 @@ class ParsedQuery:
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
-_PAUSE_RE = re.compile(PAUSE_PATTERN)
+_SYLLABLE_RE = re.compile(SYLLABLE_PATTERN)
 
 
 def parse(text: str) -> ParsedQuery:
@@ -106,7 +113,12 @@ def parse(text: str) -> ParsedQuery:
     # no word goes on past it. (Its raw text keeps an abbreviation's full stop.)
     for (at, before, _), (after, following, _) in pairwise(units_at):
         if before is not None and following is not None:
-            before.pause = bool(_PAUSE_RE.search(text, at + len(before.raw), after))
+            # From its last syllable to the next unit's first, read as the index reads
+            # an article (an abbreviation's full stop, a comma before a capital).
+            last = [m.start() for m in _SYLLABLE_RE.finditer(before.raw)][-1:] or [0]
+            first = _SYLLABLE_RE.search(following.raw)
+            span = text[at + last[0] : after + (first.end() if first else 0)]
+            before.pause = None in clause_syllables(span)
     budget = MAX_QUERY_SYLLABLES
     for i, (_, unit, _) in enumerate(units_at):
         if unit is not None:

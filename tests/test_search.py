@@ -213,10 +213,14 @@ def test_field_syntax_is_plain_words(engine):
 @pytest.mark.parametrize(
     "q, units, pauses",
     [
-        # A comma, with or without a space, ends a word; a decimal comma does not.
+        # A comma before a capital (between names), with or without a space, ends a
+        # word; one between lower-case words ("phòng, chống") or a decimal one does not.
         ("Hà Nội,Đà Nẵng", [["hà"], ["nội"], ["đà"], ["nẵng"]], [False, True, False, False]),
         ("Hà Nội, Đà Nẵng", [["hà"], ["nội"], ["đà"], ["nẵng"]], [False, True, False, False]),
+        ("phòng, chống", [["phòng"], ["chống"]], [False, False]),
+        ("phòng,chống", [["phòng", "chống"]], [False]),
         ("hòa;giải", [["hòa"], ["giải"]], [True, False]),
+        ("UBND. Ông", [["ubnd"], ["ông"]], [True, False]),
         ("2,5 tỷ", [["2,5"], ["tỷ"]], [False, False]),
         # Tokens of one word stay whole, and so does an abbreviation's full stop.
         ("TP.HCM", [["tp", "hcm"]], [False]),

@@ -187,7 +187,10 @@ def test_counts_facets_and_date_sort_share_one_recall(sem):
 # --- punctuation ends a clause: no word or phrase goes on over it --------------------
 
 CLAUSES = [
-    Article(id="culture-comma", title="Tin tổng hợp", body="Hoạt động văn hoá, giải trí sôi nổi."),
+    Article(id="culture-comma", title="Tin tổng hợp", body="Hoạt động văn hoá; giải trí sôi nổi."),
+    Article(
+        id="anti-graft", title="Hội nghị", body="Công tác phòng, chống tham nhũng được tăng cường."
+    ),
     Article(id="two-places", title="Tin vắn", body="Khánh Hòa, Bình Định nhận hỗ trợ."),
     Article(id="sentence", title="Tin ngắn", body="Uy tín của tổ chức Đảng.\nUỷ ban kiểm tra họp."),
     Article(id="bracket", title="Tin nhanh", body="Việc này cần (Bộ Công an) hướng dẫn."),
@@ -207,11 +210,13 @@ def clauses(articles_index, engine_for):
     [
         # Phrases, as words the index knows are matched (quoted here: this
         # small index's statistics make few words).
-        ('"hoa giai"', set()),  # not "văn hoá, giải trí"
+        ('"hoa giai"', set()),  # not "văn hoá; giải trí"
+        # A comma between lower-case words is inside a term, as officials write it.
+        ('"phòng chống tham nhũng"', {"anti-graft"}),
         ('"hòa bình"', {"peace"}),  # not "Khánh Hòa, Bình Định"
         ('"Đảng ủy"', {"party"}),  # not "Đảng.\nUỷ ban"
         ('"can bo"', set()),  # not "cần (Bộ Công an)"
-        ('"văn hoá, giải trí"', {"culture-comma"}),  # the same punctuation typed
+        ('"văn hoá; giải trí"', {"culture-comma"}),  # the same punctuation typed
         ("Hòa, Bình", {"peace", "two-places"}),
         # An abbreviation's full stop ends no clause.
         ('"TP. Hồ Chí Minh"', {"city"}),
