@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .analysis import fold, syllables, well_formed
+from .analysis import clause_syllables, fold, syllables, well_formed
 
 Key = tuple[str, ...]
 TABLE = Path(__file__).with_name("data") / "abbreviations.tsv"
@@ -81,8 +81,10 @@ def definitions(text: str) -> list[tuple[Key, Key]]:
         abbr = letters(m.group(1))
         if len(abbr) < 2 or not abbr.isalpha():
             continue
-        before = syllables(text[max(0, m.start() - 20 * MAX_EXPANSION) : m.start()])
-        words = [fold(s) for s in before][-MAX_EXPANSION:]
+        before = clause_syllables(text[max(0, m.start() - 20 * MAX_EXPANSION) : m.start()])
+        if None in before:  # the expansion never goes on over the end of a clause
+            before = before[len(before) - before[::-1].index(None) :]
+        words = [fold(s) for s in before if s is not None][-MAX_EXPANSION:]
         # The shortest tail of the preceding syllables whose initials spell it.
         for start in range(len(words) - 1, -1, -1):
             tail = words[start:]

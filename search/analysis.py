@@ -316,26 +316,29 @@ def syllables(text: str) -> list[str]:
 
 # Punctuation that ends a clause between two syllables: a word or a phrase
 # never goes on over it ("Khánh Hòa, Bình Định" holds no "hòa bình", "Đảng.
-# Uỷ ban" no "Đảng ủy"). A full stop only before a space or the end ("TP.HCM"
-# and "2.200" go on), and not after an abbreviation (_abbreviation_dot: "TP. Hồ
-# Chí Minh"). A comma only before a capital, as between names: official
+# Uỷ ban" no "Đảng ủy"). A full stop only before a space or the end, maybe
+# after a closing quote ("TP.HCM" and "2.200" go on), and not after an
+# abbreviation (_abbreviation_dot: "TP. Hồ Chí Minh"). A comma only before a capital, as between names: official
 # Vietnamese writes one term with a comma in it ("phòng, chống tham nhũng",
 # "cán bộ, công chức"). Each alternative starts with its own characters (one
 # way to match), as does SYLLABLE_PATTERN.
 _CLAUSE_SCAN_RE = re.compile(
-    rf"({SYLLABLE_PATTERN})|(\.)(?!\S)|(,)|[;:!?…()\[\]{{}}|•\n\r]", re.UNICODE
+    rf"({SYLLABLE_PATTERN})|(\.)(?=[\"”’»]?(?!\S))|(,)|[;:!?…()\[\]{{}}|•\n\r]", re.UNICODE
+)
+
+
+# Abbreviations written with a full stop before a name or a number ("TP. Hồ Chí
+# Minh", "Q. 1", "PGS. TS. Nguyễn"); after another word a full stop ends the
+# sentence ("5 USD. Người dân", "WTO. Năm").
+_DOTTED = frozenset(
+    ("tp", "tx", "tt", "q", "p", "h", "x", "pgs", "gs", "ts", "ths", "bs", "ks", "ls", "nxb")
 )
 
 
 def _abbreviation_dot(token: str | None) -> bool:
-    """True when a full stop after ``token`` marks an abbreviation (``TP.``, ``Q.``,
-    ``PGS.``: three letters at most, no Vietnamese syllable), not a clause's end."""
-    return (
-        token is not None
-        and len(token) <= 3
-        and token.isalpha()
-        and not well_formed(fold(token.lower()))
-    )
+    """True when a full stop after ``token`` marks an abbreviation (``TP.``), not a
+    clause's end."""
+    return token is not None and token.lower() in _DOTTED
 
 
 def comma_ends_clause(following: str) -> bool:

@@ -243,17 +243,7 @@ class Engine:
     def article(self, article_id: str) -> Article:
         """The stored article with this id (raises ArticleNotFound; ShardUnavailable when
         it is not found while a shard does not answer, as it may be there)."""
-        s = self.searcher()
-        try:
-            return find_article(s, article_id)
-        except ArticleNotFound:
-            missing = list(getattr(s, "missing", []))
-            if missing:
-                raise ShardUnavailable(
-                    f"không tìm thấy bài {article_id!r} trên các shard còn trả lời; có thể nó "
-                    f"ở shard không trả lời: {', '.join(missing)}"
-                ) from None
-            raise
+        return _find(self.searcher(), article_id)
 
     def terms(self, q: str, accents: str = "auto", expand: bool = True) -> Terms:
         """What to mark in an article found by query ``q`` (restored accents included)."""
@@ -273,7 +263,7 @@ class Engine:
         are left out; see search/related.py.
         """
         s = self.searcher()
-        article = find_article(s, article_id)
+        article = _find(s, article_id)
         docnum = s.docnum("id", article_id)
         if docnum is None:
             docnum = s.docnum("aliases", article_id)
@@ -461,7 +451,13 @@ class Engine:
         s = self.searcher()
         found = self._find(s, q, accents, expand=expand, **filters)
         docnums = [d for d, _ in self._order(s, found, sort, limit)] if limit else []
-        return _rows(s, docnums)
+        return self._rows_read(s, docnums)
+
+    def _rows_read(self, s, docnums: list[int]) -> Iterator[dict]:
+        """:func:`_rows`, read as the engine reads (named errors): they are read lazily,
+        after export() has returned."""
+        with self.source().reading():
+            yield from _rows(s, docnums)
 
     def _order(self, s, found: _Found, sort: str, limit: int) -> Sequence[tuple[int, float | None]]:
         """(docnum, score) of the first ``limit`` results in page order."""
@@ -879,6 +875,21 @@ def _joined(s, a: str, b: str, before: str | None = None) -> int:
     for term in s.prefixed("words", pair + "_"):
         n += s.frequency("words", term)
     return int(n)
+
+
+def _find(s, article_id: str) -> Article:
+    """The article with this id; ShardUnavailable rather than ArticleNotFound when a
+    shard did not answer (``allow_partial``): it may be there."""
+    try:
+        return find_article(s, article_id)
+    except ArticleNotFound:
+        missing = list(getattr(s, "missing", []))
+        if missing:
+            raise ShardUnavailable(
+                f"không tìm thấy bài {article_id!r} trên các shard còn trả lời; có thể nó "
+                f"ở shard không trả lời: {', '.join(missing)}"
+            ) from None
+        raise
 
 
 def _rows(s, docnums: list[int]) -> Iterator[dict]:

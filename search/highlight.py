@@ -16,7 +16,14 @@ from functools import lru_cache
 from html import escape
 from typing import NamedTuple
 
-from .analysis import SYLLABLE_PATTERN, canonical_syllable, clause_syllables, fold, fold_chars
+from .analysis import (
+    SYLLABLE_PATTERN,
+    canonical_syllable,
+    clause_pieces,
+    clause_syllables,
+    fold,
+    fold_chars,
+)
 from .article import Article
 
 SNIPPET_CHARS = 240
@@ -89,15 +96,26 @@ _STARTS = re.compile(r"(?<![^\W_])(?<!\d[.,])")
 
 def _places(pattern: re.Pattern, spelled: str, text: str) -> Iterator[re.Match]:
     """``pattern``'s matches in ``spelled`` (``text`` folded, offsets kept) that start where
-    a syllable may start and hold no end of a clause (read in ``text``: a comma ends one
-    before a capital), left to right."""
-    pos = 0
-    while (m := pattern.search(spelled, pos)) is not None:
-        if _STARTS.match(spelled, m.start()) and _one_clause(text[m.start() : m.end()]):
-            yield m
-            pos = m.end()
-        else:  # a match may still start after this letter
-            pos = m.start() + 1
+    a syllable may start, left to right, each within one clause of ``text``: none goes on
+    over punctuation that ends a clause, as no word does in the index."""
+    for start, end in _clauses(text):
+        pos = start
+        while (m := pattern.search(spelled, pos, end)) is not None:
+            if _STARTS.match(spelled, m.start()):
+                yield m
+                pos = m.end()
+            else:  # inside a word: a match may still start after this letter
+                pos = m.start() + 1
+
+
+@lru_cache(maxsize=32)
+def _clauses(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each clause of ``text``; kept, as _spelled is."""
+    out, start = [], 0
+    for piece in clause_pieces(text):
+        out.append((start, start + len(piece)))
+        start += len(piece) + 1  # past the punctuation
+    return tuple(out)
 
 
 def _one_clause(text: str) -> bool:

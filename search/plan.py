@@ -77,9 +77,9 @@ QUESTION_CUES = [
         "chưa",
     )
 ]
-# Cues that are as often other words ("Sao Vàng", "chưa thanh toán", "mấy
-# ngày qua"): questions only at the end of the query, or in one with a "?".
-TRAILING_CUES = {"sao", "chưa", "mấy", "đâu"}
+# Cues that are as often other words ("Sao Vàng", "chưa thanh toán"):
+# questions only at the end of the query, or in one with a "?".
+TRAILING_CUES = {"sao", "chưa"}
 # Folded cues trusted in a query typed without accents: single syllables such
 # as "nao" or "sao" are too often other words there.
 FOLDED_CUES = [
@@ -138,6 +138,7 @@ class Word:
     ref_key: str | None = None
     question: bool = False  # a question word: never required, weighs little
     alias: bool = False  # another form of a typed word (an abbreviation's expansion)
+    pause: bool = False  # punctuation that ends a clause follows it (query.Unit.pause)
 
     @property
     def folded(self) -> tuple[str, ...]:
@@ -243,7 +244,9 @@ def build(
     while i < len(clauses):
         clause = clauses[i]
         if not _joinable(clause):
-            plan.clauses.append([Word(_syllables(u, exact), u.ref_key) for u in clause])
+            plan.clauses.append(
+                [Word(_syllables(u, exact), u.ref_key, pause=u.pause) for u in clause]
+            )
             i += 1
             continue
         j = i
@@ -264,7 +267,7 @@ def build(
             j += 1
         syls = tuple(s for c in clauses[i : j + 1] for s in _syllables(c[0], exact))
         question = all(k in cues for k in range(i, j + 1))
-        plan.clauses.append([Word(syls, question=question)])
+        plan.clauses.append([Word(syls, question=question, pause=clauses[j][0].pause)])
         i = j + 1
     plan.excluded = [Word(_syllables(u, True), u.ref_key) for u in pq.excluded]
     if aliases is not None:
@@ -285,6 +288,8 @@ def _add_aliases(plan: Plan, pq: ParsedQuery, aliases: AliasLookup) -> None:
             run = clauses[i:j]
             if any(len(c) != 1 or c[0].ref_key or c[0].question for c in run):
                 continue
+            if any(c[0].pause for c in run[:-1]):
+                continue  # a form never goes on over punctuation that ends a clause
             syls = tuple(s for c in run for s in c[0].syllables)
             k = tuple(s.folded for s in syls)
             typed = raws.get("".join(k), "") if j == i + 1 else ""
@@ -482,13 +487,12 @@ def _in_alias(plan: Plan, pair: tuple[str, ...]) -> bool:
 
 
 def phrase(plan: Plan) -> list[Syllable] | None:
-    """The query's plain words as one phrase, when it has several syllables."""
-    syls = [
-        s
-        for c in plan.clauses
-        if len(c) == 1 and not c[0].ref_key and not c[0].question
-        for s in c[0].syllables
-    ]
+    """The query's plain words as one phrase, when it has several syllables (and no
+    punctuation that ends a clause between them: no article holds that phrase)."""
+    words = [c[0] for c in plan.clauses if len(c) == 1 and not c[0].ref_key and not c[0].question]
+    if any(w.pause for w in words[:-1]):
+        return None
+    syls = [s for w in words for s in w.syllables]
     return syls if len(syls) > 1 else None
 
 

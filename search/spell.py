@@ -74,7 +74,11 @@ def _decode(token: str, tones: dict[str, str], shapes: list[tuple[str, str]]) ->
     first = next((i for i, c in enumerate(token) if c in _VOWEL_KEYS), None)
     if first is not None:
         keys = [i for i in range(first + 1, len(token)) if token[i] in tones]
-        if len(keys) == 1:
+        # Before the end, a Telex tone letter also spells English ("list", "test"):
+        # taken there only in a token that types a Vietnamese letter too ("vieejt").
+        inside = bool(keys) and keys[0] < len(token) - 1
+        typed_letter = any(typed in token for typed, _ in shapes)
+        if len(keys) == 1 and (not inside or typed_letter or token[keys[0]].isdigit()):
             k = keys[0]
             token, tone = token[:k] + token[k + 1 :], tones[token[k]]
     out = token

@@ -163,6 +163,12 @@ def test_a_learned_form_that_is_a_syllable_does_not_stand_in_for_its_words(ab):
     assert {"project-defined", "project-board"} <= match(ab, "DA")
 
 
+def test_a_form_never_goes_on_over_the_end_of_a_clause(ab):
+    # "Ủy ban; nhân dân" is two clauses: no "Ủy ban nhân dân", so no UBND either.
+    assert ab.search("Ủy ban; nhân dân").expanded == []
+    assert ab.search("Ủy ban nhân dân").expanded != []
+
+
 def test_a_plain_syllable_is_no_abbreviation(ab):
     assert ab.search("tan").expanded == []
 

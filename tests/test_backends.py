@@ -761,9 +761,14 @@ def test_serve_reads_remote_shards(indexes, servers, tmp_path, processes):
         (["tcp://127.0.0.1:99999"] * 3, "cổng 1–65535"),
         (["foo", "tcp://127.0.0.1:7000", "tcp://127.0.0.1:7001"], "không phải 'foo'"),
         (["tcp://127.0.0.1:7000"] * 2 + ["tcp://127.0.0.1:7001"], "--shard-url lặp lại"),
+        (["tcp://127.0.0.1:7000", "tcp://127.0.0.1:07000", "tcp://h:1"], "--shard-url lặp lại"),
+        (
+            ["tcp://127.0.0.1:7000/x", "tcp://h:2", "tcp://h:1"],
+            "không phải 'tcp://127.0.0.1:7000/x'",
+        ),
         (["tcp://127.0.0.1:7000"], f"có {SHARDS} shard nhưng có 1 --shard-url"),
     ],
-    ids=["port-out-of-range", "no-url", "twice", "too-few"],
+    ids=["port-out-of-range", "no-url", "twice", "twice-written-otherwise", "a-path", "too-few"],
 )
 def test_wrong_shard_urls_are_refused_before_searching_or_serving(indexes, runner, urls, says):
     from web.cli import serve

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from search.analysis import analyze
+from search import plan as plan_mod
+from search.analysis import analyze, clause_syllables
 from search.engine import open_engine
 from search.errors import BadQuery
 from search.highlight import Terms, mark, mark_all
@@ -235,6 +236,26 @@ def test_punctuation_ends_a_word(q, units, pauses):
     pq = parse(q)
     assert [u.syllables for c in pq.clauses for u in c] == units
     assert [u.pause for c in pq.clauses for u in c] == pauses
+
+
+@pytest.mark.parametrize(
+    "text, syllables",
+    [
+        ("5 USD. Người dân", ["5", "usd", None, "người", "dân"]),  # a sentence's end
+        ("phát triển.” Ông", ["phát", "triển", None, "ông"]),  # before a closing quote
+        ("TP. Hồ Chí Minh", ["tp", "hồ", "chí", "minh"]),  # an abbreviation's
+        ("PGS. TS. Nguyễn", ["pgs", "ts", "nguyễn"]),
+        ("phòng, chống", ["phòng", "chống"]),  # a comma inside a term
+        ("Khánh Hòa, Bình Định", ["khánh", "hòa", None, "bình", "định"]),  # between names
+    ],
+)
+def test_where_the_index_leaves_a_position_free(text, syllables):
+    assert clause_syllables(text) == syllables
+
+
+def test_no_whole_query_phrase_over_a_clause_end():
+    assert plan_mod.phrase(plan_mod.build(parse("Hà Nội, Đà Nẵng"))) is None
+    assert len(plan_mod.phrase(plan_mod.build(parse("Hà Nội Đà Nẵng"))) or []) == 4
 
 
 def test_a_word_never_goes_on_past_a_comma(engine):

@@ -64,9 +64,10 @@ def test_keyboard_decoding(typed, read):
     assert read in spell.decode_keyboard(typed)
 
 
-@pytest.mark.parametrize("typed", ["class", "2023", "xyz"])
+@pytest.mark.parametrize("typed", ["class", "2023", "xyz", "list", "test", "host"])
 def test_what_no_keyboard_typed_is_not_decoded(typed):
-    # Two tone keys after the vowel ("class"), no vowel at all: no syllable typed.
+    # Two tone keys after the vowel ("class"), no vowel at all, or English: a tone
+    # letter before the end counts only beside a typed Vietnamese letter ("vieejt").
     assert spell.decode_keyboard(typed) == []
 
 

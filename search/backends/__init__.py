@@ -311,9 +311,8 @@ def check_shard_urls(path, urls) -> None:
     from .base import parse_shard_url
 
     urls = list(urls)
-    for url in urls:
-        parse_shard_url(url)
-    twice = sorted({u for u in urls if urls.count(u) > 1})
+    where = [parse_shard_url(url) for url in urls]
+    twice = sorted({u for u, w in zip(urls, where) if where.count(w) > 1})
     if twice:
         raise BadSetting(f"--shard-url lặp lại: {', '.join(twice)}; mỗi shard một địa chỉ")
     if not urls or not (Path(path) / META_FILE).exists():

@@ -153,9 +153,11 @@ def parse_shard_url(url: str) -> tuple[str, int]:
     try:
         parts = urlsplit(url)
         host, port, scheme = parts.hostname, parts.port, parts.scheme
+        # Nothing xapian-tcpsrv could use beside them: no path, query, user.
+        extra = parts.path not in ("", "/") or parts.query or parts.fragment or parts.username
     except ValueError:  # a port out of range, a broken IPv6 address
-        host, port, scheme = None, None, ""
-    if scheme != "tcp" or not host or not port:
+        host, port, scheme, extra = None, None, "", True
+    if scheme != "tcp" or not host or not port or extra:
         raise BadSetting(
             f"--shard-url phải có dạng tcp://máy:cổng (cổng 1–65535), không phải {url!r}"
         )

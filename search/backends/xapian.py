@@ -161,8 +161,9 @@ def _translated(path, opening: bool = False):
         yield
     except SearchError:
         raise
-    except (zlib.error, ValueError, KeyError) as e:
-        # A stored article that does not decode (its JSON header, its compressed copy).
+    except (zlib.error, json.JSONDecodeError, UnicodeDecodeError, KeyError) as e:
+        # A stored article that does not decode (its JSON header, its compressed copy);
+        # not any ValueError: a caller's wrong argument is no damage.
         raise IndexDamaged(
             f"chỉ mục ở {path} bị hỏng: {type(e).__name__}: {str(e)[:160]} (`vnsearch check` "
             "liệt kê những gì hỏng)"

@@ -290,6 +290,16 @@ def shard_folders(path: Path) -> list[tuple[int, Path]]:
     return [(k, folder / str(k)) for k in sorted(found | set(range(counted)))]
 
 
+def _read_document(db, docid: int):
+    """(stored fields, article) of a document from its stored data alone, or None when it
+    has none (a deleted article's number); raises what damaged data raises."""
+    data = db.get_document(docid, xapian.DOC_ASSUME_VALID).get_data()
+    if not data:
+        return None
+    stored = _stored(data)
+    return stored, load_article(stored)
+
+
 def recover_articles(path: Path, lost: list[str]) -> Iterator[Recovered]:
     """Every stored article that can be read from the (possibly damaged) Xapian index at
     ``path``, for ``vnsearch index --rebuild``; what could not be read is appended to ``lost``.
@@ -313,15 +323,15 @@ def recover_articles(path: Path, lost: list[str]) -> Iterator[Recovered]:
         try:
             for docid in range(1, last + 1):
                 try:
-                    data = db.get_document(docid, xapian.DOC_ASSUME_VALID).get_data()
-                    if not data:
-                        continue  # a deleted article's number, or lost data (counted below)
-                    found += 1
-                    stored = _stored(data)
-                    article = load_article(stored)
+                    read = _read_document(db, docid)
                 except Exception as e:  # noqa: BLE001 - one damaged article is reported, not fatal
                     lost.append(f"shard {k}, bài số {docid}: {type(e).__name__}")
+                    found += 1  # reported here, not again below
                     continue
+                if read is None:
+                    continue  # a deleted article's number, or lost data (counted below)
+                found += 1
+                stored, article = read
                 if article.id in seen:
                     continue
                 seen.add(article.id)

@@ -90,11 +90,12 @@ _PROVINCE_ALIASES = {
 _NAME_BEFORE = frozenset(
     (
         *("nguyen", "tran", "le", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang"),
-        *("bui", "do", "ho", "ngo", "duong", "ly", "truong", "dinh", "doan", "trinh"),
-        *("luong", "phung", "thai", "quach", "vuong", "lam", "mai", "dao", "cao"),
-        *("pho", "hem"),
+        *("bui", "ngo", "duong", "ly", "truong", "dinh", "trinh", "luong", "phung"),
+        *("quach", "vuong", "pho", "hem"),
     )
 )
+# Left out: family names that as often begin a sentence ("Do" because, "Đoàn"
+# a delegation, "Hồ" a lake, "Mai" tomorrow).
 # Province names written as one word; other one-word runs are too ambiguous.
 _ONE_WORD = {("tphcm",), ("hcm",)}
 MAX_NAME = 4  # syllables of the longest unit name looked up
