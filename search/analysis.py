@@ -318,10 +318,12 @@ def syllables(text: str) -> list[str]:
 # never goes on over it ("Khánh Hòa, Bình Định" holds no "hòa bình", "Đảng.
 # Uỷ ban" no "Đảng ủy"). A full stop only before a space or the end, maybe
 # after a closing quote ("TP.HCM" and "2.200" go on), and not after an
-# abbreviation (_abbreviation_dot: "TP. Hồ Chí Minh"). A comma only before a capital, as between names: official
-# Vietnamese writes one term with a comma in it ("phòng, chống tham nhũng",
-# "cán bộ, công chức"). Each alternative starts with its own characters (one
-# way to match), as does SYLLABLE_PATTERN.
+# abbreviation (_abbreviation_dot: "TP. Hồ Chí Minh"). A comma only before a
+# capital, as between names: official Vietnamese writes one term with a comma
+# in it ("phòng, chống tham nhũng", "cán bộ, công chức"). Each alternative
+# starts with its own characters (one way to match), as does SYLLABLE_PATTERN.
+# clause_syllables (every indexed article: findall, fast) and clause_pieces
+# (queries, snippets: offsets) apply the same two rules.
 _CLAUSE_SCAN_RE = re.compile(
     rf"({SYLLABLE_PATTERN})|(\.)(?=[\"”’»]?(?!\S))|(,)|[;:!?…()\[\]{{}}|•\n\r]", re.UNICODE
 )

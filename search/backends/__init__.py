@@ -307,29 +307,16 @@ def pending_swap(path) -> bool:
 def check_shard_urls(path, urls) -> None:
     """BadSetting unless ``urls`` are one ``tcp://host:port`` per shard, each once, as many
     as the index's metadata counts where this host has it (checked before serving)."""
-    from ..index import META_FILE, read_meta
-    from .base import parse_shard_url
+    from .base import parse_shard_url, shard_urls_mismatch
 
     urls = list(urls)
     where = [parse_shard_url(url) for url in urls]
     twice = sorted({u for u, w in zip(urls, where) if where.count(w) > 1})
     if twice:
         raise BadSetting(f"--shard-url lặp lại: {', '.join(twice)}; mỗi shard một địa chỉ")
-    if not urls or not (Path(path) / META_FILE).exists():
-        return
-    meta = read_meta(path)
-    if not meta:  # unreadable: the reader says so
-        return
-    if meta.get("backend") != "xapian":
-        raise BadSetting(
-            f"chỉ mục ở {path} dùng backend {meta.get('backend', 'whoosh')}: "
-            "--shard-url chỉ dùng với chỉ mục Xapian"
-        )
-    if meta.get("shards", 1) != len(urls):
-        raise BadSetting(
-            f"chỉ mục ở {path} có {meta.get('shards', 1)} shard nhưng có {len(urls)} "
-            "--shard-url: hãy cho địa chỉ của mọi shard, theo thứ tự"
-        )
+    problem = shard_urls_mismatch(path, len(urls)) if urls else None
+    if problem:
+        raise BadSetting(problem)
 
 
 def shard_count(path) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -162,3 +163,24 @@ def parse_shard_url(url: str) -> tuple[str, int]:
             f"--shard-url phải có dạng tcp://máy:cổng (cổng 1–65535), không phải {url!r}"
         )
     return host, port
+
+
+def shard_urls_mismatch(path, urls: int) -> str | None:
+    """What is wrong when the index's metadata at ``path`` (where this host has it) is not
+    of a Xapian index of ``urls`` shards, else None."""
+    from ..index import META_FILE, read_meta
+
+    meta = read_meta(path) if (Path(path) / META_FILE).exists() else None
+    if not meta:  # none here, or unreadable: the reader says so
+        return None
+    if meta.get("backend") != "xapian":
+        return (
+            f"chỉ mục ở {path} dùng backend {meta.get('backend', 'whoosh')}: "
+            "--shard-url chỉ dùng với chỉ mục Xapian"
+        )
+    if meta.get("shards", 1) != urls:
+        return (
+            f"chỉ mục ở {path} có {meta.get('shards', 1)} shard nhưng có {urls} "
+            "--shard-url: hãy cho địa chỉ của mọi shard, theo thứ tự"
+        )
+    return None

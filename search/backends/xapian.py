@@ -46,6 +46,7 @@ from ..errors import (
 )
 from ..facets import STORED
 from ..scoring import TermPostings
+from .base import parse_shard_url, shard_urls_mismatch
 from .whoosh_fields import CompactPositions, PositionedTerms, RelativePositions
 
 if TYPE_CHECKING:
@@ -561,7 +562,7 @@ def open_shards(shards: list[Path]) -> tuple[xapian.Database, tuple | None]:
 
 def open_remote(url: str) -> tuple[xapian.Database, str]:
     """The shard served at ``url`` and its count of commits (a remote shard tells no revision)."""
-    host, port = parse_url(url)
+    host, port = parse_shard_url(url)
     part = xapian.remote_open(host, port, TIMEOUT_MS, CONNECT_TIMEOUT_MS)
     return part, part.get_metadata(COMMITS).decode("ascii", "replace")
 
@@ -613,13 +614,6 @@ def counted_shards(path: Path, n: int) -> list[Path]:
     return [Path(path) / SHARDS_DIR / str(k) for k in range(n)]
 
 
-def parse_url(url: str) -> tuple[str, int]:
-    """(host, port) of ``tcp://host:port``."""
-    from .base import parse_shard_url
-
-    return parse_shard_url(url)
-
-
 class XapianSource:
     """Opens readers of a Xapian index: its local shards, or shards served over TCP."""
 
@@ -631,7 +625,7 @@ class XapianSource:
         self.shard_urls = list(shard_urls or [])
         self.allow_partial = allow_partial
         for url in self.shard_urls:
-            parse_url(url)
+            parse_shard_url(url)
 
     def reading(self, opening: bool = False):
         """Xapian's errors inside this context become the library's named errors."""
@@ -669,21 +663,9 @@ class XapianSource:
     def _check_urls(self) -> None:
         """Where this host has the index's metadata, it must count one shard per URL (a
         rebuild may have changed the shards, or the backend)."""
-        from ..index import META_FILE, read_meta
-
-        meta = read_meta(self.path) if (self.path / META_FILE).exists() else None
-        if meta is None:
-            return
-        if meta.get("backend") != "xapian":
-            raise ShardUnavailable(
-                f"chỉ mục ở {self.path} dùng backend {meta.get('backend', 'whoosh')}: "
-                "--shard-url chỉ dùng với chỉ mục Xapian"
-            )
-        if meta.get("shards", 1) != len(self.shard_urls):
-            raise ShardUnavailable(
-                f"chỉ mục ở {self.path} có {meta.get('shards', 1)} shard nhưng có "
-                f"{len(self.shard_urls)} --shard-url: hãy cho địa chỉ của mọi shard, theo thứ tự"
-            )
+        problem = shard_urls_mismatch(self.path, len(self.shard_urls))
+        if problem:
+            raise ShardUnavailable(problem)
 
     def reader(self) -> XapianReader:
         """A reader of every shard as one database."""
