@@ -317,6 +317,12 @@ def index(
             f"trong {elapsed:.1f} giây ({summary['articles_per_s']:g} bài/giây, "
             f"{merges} lần gộp phân đoạn)  ({index_dir})"
         )
+        if report.compacted:
+            c = report.compacted
+            click.echo(
+                f"đã nén chỉ mục sau lần nạp lớn: {c['bytes_before'] / 1e6:.2f} MB → "
+                f"{c['bytes_after'] / 1e6:.2f} MB trong {c['seconds']:.1f} giây"
+            )
         for s in report.skipped:
             click.echo(f"  bỏ qua {s.source}: {s.reason}", err=True)
     if report.skipped or report.lost:

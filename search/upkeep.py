@@ -53,28 +53,33 @@ def compact_index(path, lock_timeout: float = LOCK_TIMEOUT) -> Compacted:
     path = Path(path)
     if not backends.has_index_files(path):
         raise IndexMissing.at(path)
-    started = time.monotonic()
     with _write_failure(path), write_lock(path, lock_timeout):
-        backends.put_right(path)
-        before = _size(path)
-        vocab = Vocabulary(path) if vocab_path(path).exists() else None
-        try:
-            matched = vocab is not None and vocab.matches(backends.read_stamp(path))
+        return compact_locked(path, lock_timeout)
 
-            def restamp() -> None:
-                if matched and vocab is not None:
-                    vocab.commit(backends.read_stamp(path))
 
-            parts = backends.compact(path, lock_timeout, restamp)
-        finally:
-            if vocab is not None:
-                vocab.close()
+def compact_locked(path: Path, lock_timeout: float = LOCK_TIMEOUT) -> Compacted:
+    """Compact the index at ``path``, whose write lock the caller holds."""
+    started = time.monotonic()
+    backends.put_right(path)
+    before = folder_bytes(path)
+    vocab = Vocabulary(path) if vocab_path(path).exists() else None
+    try:
+        matched = vocab is not None and vocab.matches(backends.read_stamp(path))
+
+        def restamp() -> None:
+            if matched and vocab is not None:
+                vocab.commit(backends.read_stamp(path))
+
+        parts = backends.compact(path, lock_timeout, restamp)
+    finally:
+        if vocab is not None:
+            vocab.close()
     done = Compacted(
         str(path),
         backends.backend_of(path),
         parts,
         before,
-        _size(path),
+        folder_bytes(path),
         round(time.monotonic() - started, 2),
     )
     log.info("%s: compacted %d -> %d bytes in %.1f s", path, before, done.bytes_after, done.seconds)
@@ -89,7 +94,7 @@ def _write_failure(path: Path):
     )
 
 
-def _size(path: Path) -> int:
+def folder_bytes(path: Path) -> int:
     """Bytes of every file of the index folder."""
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 

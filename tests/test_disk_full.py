@@ -5,12 +5,12 @@ where mounting is not allowed.
 """
 
 import os
-import random
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import big_corpus
 
 from search.backends.whoosh_index import open_index, read_toc
 from search.check import check_index
@@ -39,48 +39,6 @@ def small_disk(tmp_path):
         yield d
     finally:
         subprocess.run(["umount", "-l", str(d)], capture_output=True, check=False)
-
-
-def big_corpus(d: Path, n: int) -> Path:
-    rng = random.Random(5)
-    syllables = [
-        "cán",
-        "bộ",
-        "xã",
-        "họp",
-        "bàn",
-        "đường",
-        "giao",
-        "thông",
-        "nông",
-        "thôn",
-        "trường",
-        "học",
-        "trạm",
-        "y",
-        "tế",
-        "bản",
-        "làng",
-        "người",
-        "dân",
-        "hộ",
-        "nghèo",
-        "chính",
-        "sách",
-        "bảo",
-        "hiểm",
-        "thủy",
-        "lợi",
-        "ruộng",
-        "nương",
-        "mùa",
-        "vụ",
-    ]
-    d.mkdir()
-    for i in range(n):
-        body = " ".join(rng.choices(syllables, k=400)) + f" mã zq{i:05d} số {rng.random()}."
-        (d / f"b{i:04d}.txt").write_text(f"Tin {i} về đường thôn\n\n{body}", "utf-8")
-    return d
 
 
 def index_files(ix: Path) -> set[str]:
@@ -159,3 +117,34 @@ def test_a_full_disk_while_compacting_keeps_the_shard(small_disk, seed_dir, runn
     (small_disk / "filler").unlink()
     result = runner.invoke(cli, ["compact", "--index", str(ix)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_full_disk_after_a_bulk_run_keeps_its_articles(small_disk, tmp_path, runner):
+    # The articles of a bulk run are committed before it compacts the index:
+    # when there is no room for the compacted copy, the run says so and succeeds.
+    pytest.importorskip("xapian", reason="the xapian extra is not installed")
+    from search.ingest import index_paths
+    from search.upkeep import folder_bytes
+
+    corpus = big_corpus(tmp_path / "corpus", 240)
+    measured = tmp_path / "measured"
+    index_paths([corpus], measured, workers=1, backend="xapian", compact=False)
+    written = folder_bytes(measured)
+    subprocess.run(["mount", "-o", "remount,size=16m", str(small_disk)], check=True)
+    # Room for the run (and a third more), not for a compacted copy beside it.
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "filler").write_bytes(b"\0" * max(0, free - written * 4 // 3))
+    ix = small_disk / "index"
+    args = ["index", str(corpus), "--index", str(ix), "--workers", "1", "--backend", "xapian"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output, result.output
+    assert "chưa nén được chỉ mục" in result.output and "vnsearch compact" in result.output
+    assert "đã lập chỉ mục 240" in result.output
+    assert sorted(p.name for p in (ix / "shards").iterdir()) == ["0"]  # no half copy left
+    (small_disk / "filler").unlink()  # SQLite opens the vocabulary with room to write
+    report = check_index(ix)
+    assert report.healthy, (result.output, report.findings)
+    engine = Engine(ix)
+    assert engine.count() == 240 and len(engine.match_ids("zq00123")) == 1
+    engine.close_all()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, SYNTHETIC
 from facet_corpus import corpus as facet_corpus
-from helpers import add_articles
+from helpers import add_articles, big_corpus
 from server_helpers import TCPSRV, served_shards
 
 from search.article import Article
@@ -287,3 +287,70 @@ def test_resharding_needs_a_new_folder_and_a_xapian_index(runner, tmp_path):
     )
     assert result.exit_code == 2 and "chưa có chỉ mục" in result.output
     assert not (tmp_path / "n").exists() and not (tmp_path / "n2").exists()
+
+
+def _index_json(runner, path: Path, *args: str) -> dict:
+    result = runner.invoke(cli, ["index", *args, "--index", str(path), "--workers", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.mark.parametrize("layout", ["xapian", "xapian-shards"])
+def test_a_bulk_run_compacts_a_xapian_index_and_a_small_one_does_not(runner, tmp_path, layout):
+    # Xapian's B-trees as written are about half empty: a run that writes most
+    # of the index compacts it, with the same answers as the index as written.
+    backend, shards = LAYOUTS[layout]
+    pytest.importorskip("xapian", reason="the xapian extra is not installed")
+    corpus = big_corpus(tmp_path / "corpus", 240)
+    extra = ["--backend", backend] + (["--shards", str(shards)] if shards else [])
+    as_written = tmp_path / "as-written"
+    index_paths([corpus], as_written, workers=1, backend=backend, shards=shards, compact=False)
+    path = tmp_path / layout
+    done = _index_json(runner, path, str(corpus), *extra)
+    assert done["indexed"] == 240
+    compacted = done["compacted"]
+    assert compacted and compacted["parts"] == (shards or 1), done
+    assert compacted["bytes_after"] < compacted["bytes_before"]
+    report = check_index(path)
+    assert report.healthy, report.findings  # the vocabulary matches the compacted index
+    for q in ["cán bộ", "hộ nghèo", "zq00042", "thuy loi"]:
+        a, b = open_engine(path), open_engine(as_written)
+        try:
+            assert [(h.id, h.score) for h in a.search(q, per_page=100).hits] == [
+                (h.id, h.score) for h in b.search(q, per_page=100).hits
+            ]
+            assert a.search(q).total
+        finally:
+            a.close_all()
+            b.close_all()
+    # Twenty articles more are no bulk load: nothing is compacted.
+    more = big_corpus(tmp_path / "more", 260)
+    for f in sorted(more.iterdir())[:240]:
+        f.unlink()
+    small = _index_json(runner, path, str(more))
+    assert small["indexed"] == 20 and small["compacted"] is None
+    # A rebuild writes the whole index: compacted before it is swapped in.
+    rebuilt = _index_json(runner, path, "--rebuild")
+    assert rebuilt["compacted"] and rebuilt["compacted"]["path"] != str(path)
+    assert check_index(path).healthy
+    engine = open_engine(path)
+    try:
+        assert engine.count() == 260
+        assert len(engine.match_ids("zq00250")) == 1
+    finally:
+        engine.close_all()
+
+
+def test_a_whoosh_run_is_not_compacted(runner, tmp_path):
+    corpus = big_corpus(tmp_path / "corpus", 240)
+    done = _index_json(runner, tmp_path / "ix", str(corpus), "--backend", "whoosh")
+    assert done["indexed"] == 240 and done["compacted"] is None
+
+
+def test_the_cli_says_it_compacted(runner, tmp_path):
+    pytest.importorskip("xapian", reason="the xapian extra is not installed")
+    corpus = big_corpus(tmp_path / "corpus", 240)
+    args = ["index", str(corpus), "--index", str(tmp_path / "ix"), "--backend", "xapian"]
+    result = runner.invoke(cli, [*args, "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "đã nén chỉ mục sau lần nạp lớn: " in result.output, result.output
