@@ -26,7 +26,7 @@ from . import abbrev, backends, geo, matching, spell
 from . import plan as plan_mod
 from . import query as vq
 from . import related as related_mod
-from .analysis import normalize_text
+from .analysis import canonical_syllable, normalize_text
 from .article import Article
 from .backends import article_at, find_article
 from .backends.base import Unsupported
@@ -54,6 +54,9 @@ FALLBACK_MANY = 10
 # (of two syllables, or longer and starting with them) in at least this share
 # of their occurrences in the indexed articles.
 WORD_SHARE = 0.5
+# Two lone query syllables are read as one term when they stand side by side
+# at least this often in the indexed text (search/plan.py, _pair_lone_syllables).
+PAIR_MIN = 2
 # Reads of one request that may meet an index changed under them (IndexChanged)
 # before it is reported: commits are seconds apart, a read milliseconds long.
 READ_ATTEMPTS = 4
@@ -595,7 +598,11 @@ class Engine:
             n = at_least(allowed, FALLBACK_BELOW)  # exact below FALLBACK_BELOW
             if n < FALLBACK_BELOW:
                 folded = plan_mod.build(
-                    pq, self._is_word_test(s), "any", self._aliases(s) if expand else None
+                    pq,
+                    self._is_word_test(s),
+                    "any",
+                    self._aliases(s) if expand else None,
+                    self._is_pair_test(s),
                 )
                 matched_any = recall(folded)
                 allowed_any = within(matched_any)
@@ -605,6 +612,18 @@ class Engine:
                 if at_least(allowed_any, k) >= k:
                     plan, matched, allowed = folded, matched_any, allowed_any
                     fallback, exact_total = True, n
+        if any(w.paired for w in plan.words) and not at_least(allowed, 1):
+            # No article has the paired syllables side by side: read them apart
+            # (the words shown say how the query was read).
+            apart = plan_mod.build(
+                pq,
+                self._is_word_test(s),
+                plan.accents,
+                self._aliases(s) if expand else None,
+            )
+            matched_apart = recall(apart)
+            if at_least(within(matched_apart), 1):
+                plan, matched, allowed = apart, matched_apart, within(matched_apart)
         corrected, missing, typed = None, [], pq.text
         fixed = self._corrected(s, pq)
         if fixed is not None:
@@ -673,7 +692,10 @@ class Engine:
         def known(f: str) -> int:
             return s.doc_frequency("text", f)
 
-        fixed = spell.correct(syls, known, stats.pair_count)
+        def known_exact(t: str) -> int:
+            return s.doc_frequency("exact", canonical_syllable(t))
+
+        fixed = spell.correct(syls, known, stats.pair_count, known_exact)
         if fixed is None:
             return None
         text = " ".join(fixed)
@@ -694,6 +716,7 @@ class Engine:
             self._is_word_test(s),
             "any" if accents == "any" else "exact",
             self._aliases(s) if expand else None,
+            self._is_pair_test(s),
         )
         suggestion, restored = None, None
         if self.suggester is not None and pq.positive_syllables and not _all_accented(plan):
@@ -715,6 +738,15 @@ class Engine:
             return hit
 
         return is_word
+
+    def _is_pair_test(self, s):
+        """The index's test of whether two lone query syllables stand side by side in it."""
+        stats = self.suggester if self.suggester is not None else self._stats()
+
+        def is_pair(a: str, b: str) -> bool:
+            return stats.pair_count(a, b) >= PAIR_MIN
+
+        return is_pair
 
     @staticmethod
     def _true_words(postings, words: list[plan_mod.Word]) -> list[np.ndarray]:

@@ -525,6 +525,14 @@ def _rebuild(
                     kept += 1
         finally:
             store.close()
+        if lost and not kept:
+            # Swapping in an index of none of its articles would empty it in all but name.
+            raise IndexDamaged(
+                f"không đọc lại được bài nào từ chỉ mục ở {index_dir} "
+                f"({'; '.join(lost[:2])}): chỉ mục cũ được giữ nguyên, không thay bằng một "
+                "chỉ mục rỗng; để lập lại từ các tệp nguồn, hãy chuyển thư mục này đi nơi "
+                "khác rồi chạy `vnsearch index` với các tệp đó"
+            )
         report = _index_into(records, tmp, pools, batch_size, progress, lock_timeout)
         # Before the swap: readers move to the compacted index directly.
         if compact:

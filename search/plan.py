@@ -47,6 +47,89 @@ ALIAS_BOOST = 2.0
 # A question word's share of a syllable's usual weight.
 QUESTION_WEIGHT = 0.1
 
+# Function words, tone-canonical: never joined to a neighbour by the pair test
+# (``hộ nghèo ở Lai Châu``: "nghèo ở" stands side by side often enough).
+FUNCTION_WORDS = frozenset(
+    [
+        "ở",
+        "của",
+        "là",
+        "có",
+        "và",
+        "với",
+        "cho",
+        "tại",
+        "trong",
+        "ngoài",
+        "trên",
+        "dưới",
+        "đã",
+        "đang",
+        "sẽ",
+        "được",
+        "bị",
+        "các",
+        "những",
+        "mọi",
+        "một",
+        "này",
+        "kia",
+        "đó",
+        "ấy",
+        "thì",
+        "mà",
+        "nhưng",
+        "hay",
+        "hoặc",
+        "về",
+        "từ",
+        "đến",
+        "tới",
+        "để",
+        "như",
+        "khi",
+        "nếu",
+        "vì",
+        "do",
+        "theo",
+        "bằng",
+        "qua",
+        "rất",
+        "cũng",
+        "vẫn",
+        "còn",
+        "nào",
+        "ai",
+        "gì",
+        "không",
+        "chưa",
+        "ra",
+        "vào",
+        "lên",
+        "xuống",
+        "nhiều",
+        "ít",
+        "hơn",
+        "nhất",
+        "sau",
+        "trước",
+        "giữa",
+        "cùng",
+        "sự",
+        "việc",
+        "nên",
+        "rồi",
+        "lại",
+        "đi",
+        "đâu",
+        "sao",
+        "mấy",
+        "thế",
+    ]
+)
+# Typed without accents, any syllable that folds alike is taken for one: the
+# pair test only narrows a query, so leaving a pair apart is the safe side.
+FOLDED_FUNCTION_WORDS = frozenset(fold(w) for w in FUNCTION_WORDS)
 # Question cues, tone-canonical; multi-syllable cues are matched as runs.
 QUESTION_CUES = [
     c.split()
@@ -139,6 +222,7 @@ class Word:
     question: bool = False  # a question word: never required, weighs little
     alias: bool = False  # another form of a typed word (an abbreviation's expansion)
     pause: bool = False  # punctuation that ends a clause follows it (query.Unit.pause)
+    paired: bool = False  # two lone syllables joined by the index's pair test
 
     @property
     def folded(self) -> tuple[str, ...]:
@@ -198,6 +282,9 @@ WordTest = Callable[[str | None, str, str, str | None], bool]
 # aliases(key of a form, typed as an abbreviation?) -> the other forms of its
 # group as (key, how to show it); see search.abbrev.
 AliasLookup = Callable[[tuple[str, ...], bool], list[tuple[tuple[str, ...], str]]]
+# is_pair(folded a, folded b) -> bool: do the two syllables stand side by side
+# in the index?
+PairTest = Callable[[str, str], bool]
 # Words of a query run looked at, at most, for one form of an alias group.
 MAX_ALIAS_WORDS = 6
 
@@ -228,17 +315,26 @@ def build(
     is_word: WordTest | None = None,
     accents: str = "exact",
     aliases: AliasLookup | None = None,
+    is_pair: PairTest | None = None,
 ) -> Plan:
     """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded).
 
     ``aliases`` (abbreviations and their expansions) adds every other form of a
-    word, or of a run of words, as an alternative of its clause.
+    word, or of a run of words, as an alternative of its clause. ``is_pair``
+    joins two adjacent lone syllables that pyvi did not make one word into one
+    (see _pair_lone_syllables).
     """
     exact = accents != "any"
     plan = Plan(accents="exact" if exact else "any")
+    if is_word is not None:
+        pq = _operators_over_words(pq, is_word)
     cues = _question_spans(pq)
     plan.relaxed = pq.is_long or bool(cues) or "?" in pq.text
     clauses = pq.clauses
+    # Clauses typed right after an excluded word: no word joins over that.
+    walls = set(pq.excluded_then.values())
+    # The query clause of each plan clause that is one syllable on its own.
+    lone: dict[int, int] = {}
     # Runs of single plain syllables join into words where the index says so.
     i = 0
     while i < len(clauses):
@@ -256,6 +352,7 @@ def build(
             and is_word is not None
             and not _cue_boundary(cues, j)
             and not clauses[j][0].pause
+            and j + 1 not in walls
             and is_word(
                 _folded_at(clauses, j - 1),
                 # j and j + 1 are joinable, so one plain syllable each.
@@ -267,12 +364,156 @@ def build(
             j += 1
         syls = tuple(s for c in clauses[i : j + 1] for s in _syllables(c[0], exact))
         question = all(k in cues for k in range(i, j + 1))
+        if j == i and not question:
+            lone[len(plan.clauses)] = i
         plan.clauses.append([Word(syls, question=question, pause=clauses[j][0].pause)])
         i = j + 1
+    if is_pair is not None:
+        _pair_lone_syllables(plan, lone, clauses, cues, is_pair, walls)
     plan.excluded = [Word(_syllables(u, True), u.ref_key) for u in pq.excluded]
     if aliases is not None:
         _add_aliases(plan, pq, aliases)
     return plan
+
+
+def _plain(unit: Unit) -> bool:
+    """One plain syllable: no phrase, no reference, no digit."""
+    return _joinable([unit])
+
+
+def _joined_unit(units: list[Unit]) -> Unit:
+    """Units side by side as one phrase (a word the index knows)."""
+    return Unit(
+        [s for u in units for s in u.syllables],
+        phrase=True,
+        raw=" ".join(u.raw for u in units),
+        pause=units[-1].pause,
+    )
+
+
+def _operators_over_words(pq: ParsedQuery, is_word: WordTest) -> ParsedQuery:
+    """``OR`` and ``-`` that bind a whole word the index knows, not one of its syllables.
+
+    ``Lai Châu OR Điện Biên`` is the two provinces, not Lai (Châu or Điện) Biên;
+    ``-Hà Nội`` leaves out Hà Nội, not every "hà" while requiring "nội". An
+    alternative, or an excluded syllable, takes in the lone syllables beside it
+    while the index's word test joins them (as words are read in build()).
+    """
+    clauses: list[list[Unit] | None] = [list(c) for c in pq.clauses]
+
+    def lone(i: int) -> Unit | None:
+        c = clauses[i] if 0 <= i < len(clauses) else None
+        return c[0] if c is not None and len(c) == 1 and _plain(c[0]) else None
+
+    def key(u: Unit | None) -> str | None:
+        return fold(u.syllables[-1]) if u is not None and _plain(u) else None
+
+    for i, clause in enumerate(clauses):
+        if clause is None or len(clause) < 2 or not all(_plain(u) for u in clause):
+            continue
+        left, right = [clause[0]], [clause[-1]]
+        j = i - 1
+        while (u := lone(j)) is not None and not u.pause:
+            before = lone(j - 1)
+            if not is_word(key(before), fold(u.syllables[-1]), fold(left[0].syllables[0]), None):
+                break
+            left.insert(0, u)
+            clauses[j] = None
+            j -= 1
+        j = i + 1
+        while (u := lone(j)) is not None and not right[-1].pause:
+            before = right[-2] if len(right) > 1 else None
+            if not is_word(key(before), fold(right[-1].syllables[-1]), fold(u.syllables[0]), None):
+                break
+            right.append(u)
+            clauses[j] = None
+            j += 1
+        if len(left) > 1 or len(right) > 1:
+            middle = clause[1:-1]
+            clause[:] = [_joined_unit(left), *middle, _joined_unit(right)]
+    excluded = list(pq.excluded)
+    follows: dict[int, int] = {}  # exclusion -> the clause now right after it
+    for e, first in pq.excluded_then.items():
+        unit = excluded[e]
+        run = [unit]
+        j = first
+        while (
+            _plain(unit)
+            and (u := lone(j)) is not None
+            and not run[-1].pause
+            and is_word(
+                key(run[-2] if len(run) > 1 else None),
+                fold(run[-1].syllables[-1]),
+                fold(u.syllables[0]),
+                None,
+            )
+        ):
+            run.append(u)
+            clauses[j] = None
+            j += 1
+        follows[e] = j
+        if len(run) > 1:
+            excluded[e] = _joined_unit(run)
+    if all(c is not None for c in clauses) and excluded == pq.excluded:
+        return pq
+    renumbered: dict[int, int] = {}
+    kept: list[list[Unit]] = []
+    for i, c in enumerate(clauses):
+        if c is not None:
+            renumbered[i] = len(kept)
+            kept.append(c)
+    then = {e: renumbered[j] for e, j in follows.items() if j in renumbered}
+    return ParsedQuery(pq.text, kept, excluded, pq.accented, then)
+
+
+def _pair_lone_syllables(
+    plan: Plan,
+    lone: dict[int, int],
+    clauses: list[list[Unit]],
+    cues: set[int],
+    is_pair: PairTest,
+    walls: set[int],
+) -> None:
+    """Join two adjacent syllables that stand alone in the plan into one word.
+
+    pyvi leaves many terms of two syllables apart in running text (``cấp xã``,
+    ``hộ nghèo``, ``giảm nghèo``), so the word test above does not join them,
+    and their syllables would match anywhere in an article: ``cấp xã`` 789
+    articles of 3,000 where 61 hold the term. Typed side by side, two content
+    syllables mean the term, so they must stand side by side too, when the
+    index holds them so (``is_pair``); function words (``ở``, ``của``) stay
+    apart. The engine reads the query again without this when it finds nothing.
+    """
+    out: list[list[Word]] = []
+    k = 0
+    while k < len(plan.clauses):
+        clause = plan.clauses[k]
+        q = lone.get(k)
+        nxt = lone.get(k + 1)
+        if (
+            q is not None
+            and nxt == q + 1
+            and not clause[0].pause
+            and not _cue_boundary(cues, q)
+            and q + 1 not in walls
+            and not _function_word(clauses[q][0].syllables[0])
+            and not _function_word(clauses[q + 1][0].syllables[0])
+            and is_pair(fold(clauses[q][0].syllables[0]), fold(clauses[q + 1][0].syllables[0]))
+        ):
+            a, b = clause[0], plan.clauses[k + 1][0]
+            out.append([Word(a.syllables + b.syllables, pause=b.pause, paired=True)])
+            k += 2
+            continue
+        out.append(clause)
+        k += 1
+    plan.clauses = out
+
+
+def _function_word(syllable: str) -> bool:
+    """A function word (``ở``, ``của``, ``và``): typed without accents, any that folds alike."""
+    if has_diacritics(syllable):
+        return canonical_syllable(syllable) in FUNCTION_WORDS
+    return fold(syllable) in FOLDED_FUNCTION_WORDS
 
 
 def _add_aliases(plan: Plan, pq: ParsedQuery, aliases: AliasLookup) -> None:

@@ -55,6 +55,9 @@ class ParsedQuery:
     clauses: list[list[Unit]] = field(default_factory=list)
     excluded: list[Unit] = field(default_factory=list)
     accented: bool = False
+    # Excluded unit -> the clause typed right after it (``-Hà Nội``: "nội"), for
+    # the plan to read a word over the two.
+    excluded_then: dict[int, int] = field(default_factory=dict)
 
     @property
     def positive_syllables(self) -> list[str]:
@@ -127,15 +130,20 @@ def parse(text: str) -> ParsedQuery:
                 del units_at[i:]
                 break
     pending_or = False
+    last_excluded: int | None = None  # the unit just before was this excluded one
     for _, unit, negated in units_at:
         if unit is None:
             pending_or = bool(pq.clauses)
+            last_excluded = None
             continue
         if negated:
             pq.excluded.append(unit)
         elif pending_or:
             pq.clauses[-1].append(unit)
         else:
+            if last_excluded is not None:
+                pq.excluded_then[last_excluded] = len(pq.clauses)
             pq.clauses.append([unit])
+        last_excluded = len(pq.excluded) - 1 if negated else None
         pending_or = False
     return pq

@@ -25,6 +25,10 @@ EXTENSIONS = (*PAGE_KINDS, *JSON_SUFFIXES)
 MAX_BYTES = 10 * 1024 * 1024
 # One JSON line is one article: a longer one is no article.
 MAX_LINE_BYTES = MAX_BYTES
+# Lines in a row without an article (blank, or skipped) after which the rest of
+# a JSON-lines file is skipped: 1 MB of gzip holds a gigabyte of empty lines,
+# a billion reads of nothing, or as many "{}" lines, each a skipped record.
+MAX_EMPTY_RUN = 10_000
 
 
 @dataclass
@@ -65,21 +69,37 @@ def _supported(name: str) -> bool:
     return name.lower().endswith(EXTENSIONS)
 
 
+NOT_REGULAR = "không phải tệp thường (FIFO, thiết bị hay socket)"
+
+
 def iter_files(paths: Iterable[os.PathLike | str]) -> Iterator[Path | Skipped]:
     """Input files under ``paths`` (files and folders, recursive, sorted)."""
     for p in map(Path, paths):
         if p.is_dir():
+            # Folders that cannot be listed: rglob passes over them without a word.
+            unlisted: list[OSError] = []
+            for _ in os.walk(p, onerror=unlisted.append):
+                pass
+            for e in unlisted:
+                where = shown(e.filename) if e.filename else shown(p)
+                yield Skipped(where, why.unreadable(e), why.UNREADABLE)
             for f in sorted(p.rglob("*")):
-                if f.is_file() and _supported(f.name):
+                if not _supported(f.name):
+                    continue
+                if f.is_file():
                     yield f
-                elif f.is_symlink() and not f.exists() and _supported(f.name):
+                elif f.is_symlink() and not f.exists():
                     yield Skipped(shown(f), "liên kết tượng trưng bị hỏng", why.BROKEN_LINK)
+                elif f.exists() and not f.is_dir():
+                    yield Skipped(shown(f), NOT_REGULAR, why.NOT_REGULAR)
         elif p.is_file():
             yield (
                 p
                 if _supported(p.name)
                 else Skipped(shown(p), why.unsupported(p.suffix), why.UNSUPPORTED)
             )
+        elif p.exists():
+            yield Skipped(shown(p), NOT_REGULAR, why.NOT_REGULAR)
         else:
             yield Skipped(shown(p), "không có tệp hay thư mục này", why.NOT_FOUND)
 
@@ -158,10 +178,15 @@ def _json_records(path: Path) -> Iterator[Record | Skipped]:
     """One record per JSON line; a bad line is skipped alone (source ``path:LINE``)."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     lineno = 0
+    empty = 0  # lines in a row without an article
     try:
         with opener(path, "rb") as f:
             for lineno, line in enumerate(_bounded_lines(f), 1):
+                if empty >= MAX_EMPTY_RUN:
+                    yield Skipped(f"{shown(path)}:{lineno}", why.no_records(empty), why.NO_RECORDS)
+                    return
                 if line is None:
+                    empty += 1
                     yield Skipped(
                         f"{shown(path)}:{lineno}",
                         why.line_too_long(MAX_LINE_BYTES),
@@ -172,8 +197,11 @@ def _json_records(path: Path) -> Iterator[Record | Skipped]:
                     line = line.removeprefix(b"\xef\xbb\xbf")
                 line = line.strip()
                 if not line:
+                    empty += 1
                     continue
-                yield _json_record(line, f"{shown(path)}:{lineno}")
+                record = _json_record(line, f"{shown(path)}:{lineno}")
+                empty = empty + 1 if isinstance(record, Skipped) else 0
+                yield record
     except (OSError, EOFError, zlib.error) as e:
         where = f"{shown(path)}:{lineno + 1}" if lineno else shown(path)
         yield Skipped(where, why.unreadable(e), why.UNREADABLE)

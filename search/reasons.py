@@ -35,6 +35,8 @@ TOO_SLOW = "too_slow"
 TOO_DEEP = "too_deep"
 OUT_OF_MEMORY = "out_of_memory"
 PARSE_ERROR = "parse_error"
+NO_RECORDS = "no_records"
+NOT_REGULAR = "not_regular"
 
 # Python's json messages (json.decoder, 3.11 to 3.14) in Vietnamese; another one is kept as is.
 _JSON_MESSAGES = {
@@ -75,6 +77,14 @@ def too_large(limit: int, size: int) -> str:
 def line_too_long(limit: int) -> str:
     """A JSON line over the line limit."""
     return f"dòng dài hơn {limit} byte"
+
+
+def no_records(lines: int) -> str:
+    """The rest of a JSON-lines file after this many lines in a row that held no article."""
+    return (
+        f"{lines} dòng liên tiếp không có bài viết nào (dòng trống hoặc hỏng): "
+        "phần còn lại của tệp bị bỏ qua"
+    )
 
 
 def unsupported(suffix: str) -> str:

@@ -25,6 +25,13 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # that many articles), and this many times more than the typed syllable does.
 PAIR_RATIO = 20
 MIN_PAIRS = 5
+# A token longer than any syllable typed with one slip ("nghieengf" is 9
+# letters) is no typo: its edits (53 per letter) are never syllables.
+MAX_TYPO_CHARS = 12
+# A Telex/VNI reading counts when at least 1 in DECODED_SHARE of the articles
+# with its folded form have it with these accents: "noij" read as "nọi" (one
+# article's typo) is rather the slip of "noi", then restored as "nội".
+DECODED_SHARE = 100
 SHORT = 3  # letters: a syllable this short that is a word is only corrected out of context
 
 # Telex: tone keys and vowel/consonant keys.
@@ -117,14 +124,26 @@ def edits(word: str) -> set[str]:
     return {w for w in out if w}
 
 
+def _real(decoded: str, known: Callable[[str], int], known_exact) -> bool:
+    """A Telex/VNI reading found in the index, with its accents (not a slip's "ngheô")."""
+    n = known(fold(decoded))
+    if not n or known_exact is None:
+        return bool(n)
+    return known_exact(decoded) * DECODED_SHARE >= n
+
+
 def correct(
-    syllables: list[str], known: Callable[[str], int], pairs: Callable[[str, str], int]
+    syllables: list[str],
+    known: Callable[[str], int],
+    pairs: Callable[[str, str], int],
+    known_exact: Callable[[str], int] | None = None,
 ) -> list[str] | None:
     """The query's syllables with typos and Telex/VNI read back, or None when nothing changes.
 
     ``syllables`` are lower case as typed; ``known(s)`` is how many articles
     hold the folded syllable ``s``, ``pairs(a, b)`` how often the folded ``a b``
-    stand together in the index. Syllables typed with accents are left alone.
+    stand together in the index, ``known_exact(s)`` how many hold ``s`` with its
+    accents (a decoded reading rarer than that is read as a typo instead). Syllables typed with accents are left alone.
     Decoded Telex keeps its accents; a corrected typo is folded (accents are
     restored afterwards, like any syllable typed without them).
     """
@@ -143,12 +162,12 @@ def correct(
         typed_known = known(raw)
         if not typed_known:
             # Telex/VNI only where the raw token is no syllable of the index.
-            decoded = [d for d in decode_keyboard(raw) if known(fold(d))]
+            decoded = [d for d in decode_keyboard(raw) if _real(d, known, known_exact)]
             if decoded:
                 out[i] = max(decoded, key=lambda d: (context(fold(d)), known(fold(d))))
                 changed = True
                 continue
-        if any(c.isdigit() for c in raw):
+        if any(c.isdigit() for c in raw) or len(raw) > MAX_TYPO_CHARS:
             continue
         alone = prev is None and nxt is None
         here = 0 if alone else context(raw)

@@ -64,6 +64,15 @@ SLOW_ONCE = {
     "digits.txt": (page("zqdigits", "1-" * 50_000), "zqdigits"),
     "dots.txt": (page("zqdots", "a." * 50_000), "zqdots"),
     "one-line.txt": (page("zqoneline", "Cán bộ xã hoà giải ở thôn bản. " * 20_000), "zqoneline"),
+    # libxml2 is quadratic in a tag's attributes, in C code no budget interrupts.
+    "attributes.html": (
+        html("zqattrs", "<span " + " ".join(f"a{i}=b" for i in range(50_000)) + ">Chữ</span>"),
+        "zqattrs",
+    ),
+    "bare-attributes.html": (
+        html("zqbare", "<span " + " ".join(f"a{i}" for i in range(50_000)) + ">Chữ</span>"),
+        "zqbare",
+    ),
 }
 
 DEEP = b"[" * 100_000
@@ -363,3 +372,18 @@ def test_terminating_the_pool_survives_a_task_half_read_by_a_killed_worker(read)
         feeder.join()
     assert not reader.poll()
     tasks.close()
+
+
+@pytest.mark.parametrize("name", ["attributes.html", "bare-attributes.html"])
+def test_a_tag_of_fifty_thousand_attributes_is_read_in_process(tmp_path, name):
+    # One file: no worker pool and no wall-clock limit, only the page itself.
+    raw, code = SLOW_ONCE[name]
+    (tmp_path / name).write_bytes(raw)
+    report = index_paths([tmp_path / name], tmp_path / "index", workers=1)
+    assert report.indexed == 1 and not report.skipped, report
+    engine = Engine(tmp_path / "index")
+    try:
+        assert len(engine.match_ids(code)) == 1
+        assert "cán bộ" in engine.search(code).hits[0].title.lower()
+    finally:
+        engine.close_all()

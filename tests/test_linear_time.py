@@ -24,7 +24,7 @@ from search.article import Article
 from search.budget import OverBudget, within_budget
 from search.errors import BadArticle
 from search.extract import bylines, captions, chrome, dates, fingerprint, outlets
-from search.extract.html import parse_html
+from search.extract.html import parse_html, tame_tags
 from search.extract.jsonline import parse_json_line
 from search.extract.page import parse_page
 from search.extract.places import find_places
@@ -187,6 +187,14 @@ CASES = [
         lambda s: parse_html(s, "x"),
         lambda n: html("<div><b>Bài: Đức Linh (</b></div>" * (n // 8)),
     ),
+    (
+        "html attributes",
+        lambda s: parse_html(s, "x"),
+        lambda n: html("<span " + " ".join(f"a{i}=b" for i in range(4 * n)) + ">Chữ</span>"),
+    ),
+    ("tame tags open brackets", tame_tags, lambda n: "<" * (4 * n) + ">" + " =" * n),
+    ("tame tags prose", tame_tags, lambda n: "a < b = c " * n + "<p>"),
+    ("tame tags big tag", tame_tags, lambda n: "<p " + "a=b " * (4 * n) + ">x</p>"),
     ("json body", lambda b: parse_json_line(b, "x", "x"), lambda n: jsonline("(anh:" * n)),
     (
         "json references",
@@ -233,3 +241,18 @@ def test_reader_growth(jsonl_file, line):
 
     ratio = growth(read, lambda n: jsonl_file([line] * n), n=20)
     assert ratio < MAX_RATIO, f"time grew ×{ratio:.1f} from 20 lines to 80"
+
+
+@pytest.mark.parametrize(
+    "page, kept",
+    [
+        ('<p class="a" id=b>x</p>', '<p class="a" id=b>x</p>'),  # an ordinary tag stays
+        ("<p " + "a=b " * 3000 + ">x</p>", "<p>x</p>"),
+        ("<p " + "a " * 3000 + ">x</p>", "<p>x</p>"),
+        ("x < y " + "= " * 3000 + "<b>z</b>", "x < y " + "= " * 3000 + "<b>z</b>"),  # prose
+        ("<" + "a=b " * 3000 + ">x", "<a>x"),
+        ("< " + "= " * 3000 + ">x", " x"),  # no tag name: a space
+    ],
+)
+def test_tame_tags_cuts_only_giant_tags(page, kept):
+    assert tame_tags(page) == kept

@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
+import shutil
+import subprocess
+import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 from helpers import to_cp1258
 
 from search.errors import BadArticle
 from search.parse import decode, parse_record
-from search.readers import MAX_BYTES, Record, Skipped, iter_files, read_records
+from search.readers import MAX_BYTES, MAX_EMPTY_RUN, Record, Skipped, iter_files, read_records
 
 PAGE = """Huyện Đại Từ đào tạo cán bộ đáp ứng yêu cầu thực tiễn
 
@@ -300,3 +305,82 @@ def test_truncated_gzip_keeps_the_lines_before(tmp_path):
     assert isinstance(items[-1], Skipped)
     assert items[-1].reason == "không đọc được: tệp gzip bị cắt cụt"
     assert items[-1].code == "unreadable"
+
+
+def test_what_is_not_a_regular_file_is_said(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes("Tiêu đề\n\nNội dung.".encode())
+    os.mkfifo(folder / "pipe.txt")
+    found = list(iter_files([folder, tmp_path / "in" / "pipe.txt", "/dev/null"]))
+    assert found[0] == folder / "a.txt"
+    skipped = [(s.source.rsplit("/", 1)[-1], s.code) for s in found[1:] if isinstance(s, Skipped)]
+    assert skipped == [
+        ("pipe.txt", "not_regular"),
+        ("pipe.txt", "not_regular"),
+        ("null", "not_regular"),
+    ]
+    assert all(isinstance(s, Skipped) and "không phải tệp thường" in s.reason for s in found[1:])
+
+
+@pytest.mark.parametrize("filler", [b"\n", b"  \r\n", b"{}\n", b"5\n"])
+def test_a_run_of_lines_without_articles_ends_the_file(tmp_path, filler):
+    # 1 MB of gzip can hold a billion empty lines: the reader stops after a run
+    # of MAX_EMPTY_RUN and says so, keeping what came before.
+    first = json.dumps({"id": "first", "title": "Tin đầu", "body": "Nội dung."}).encode()
+    last = json.dumps({"id": "last", "title": "Tin cuối", "body": "Nội dung."}).encode()
+    f = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(f, "wb") as out:
+        out.write(first + b"\n" + filler * (3 * MAX_EMPTY_RUN) + last + b"\n")
+    records = list(read_records(f))
+    head, tail = records[0], records[-1]
+    assert isinstance(head, Record) and head.id == "first"
+    assert isinstance(tail, Skipped) and tail.code == "no_records"
+    assert "phần còn lại của tệp" in tail.reason
+    assert len(records) <= MAX_EMPTY_RUN + 2
+    assert "last" not in {r.id for r in records if isinstance(r, Record)}
+
+
+def test_a_run_shorter_than_the_limit_is_read_through(tmp_path):
+    f = tmp_path / "gaps.jsonl"
+    line = json.dumps({"id": "x", "title": "Tin", "body": "Nội dung."}).encode()
+    f.write_bytes(line + b"\n" * (MAX_EMPTY_RUN - 1) + line.replace(b'"x"', b'"y"') + b"\n")
+    assert [r.id if isinstance(r, Record) else r for r in read_records(f)] == ["x", "y"]
+
+
+def test_a_folder_that_cannot_be_listed_is_said(tmp_path):
+    # As root, permissions bind only without the capabilities that override them.
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    folder = tmp_path / "in"
+    (folder / "closed").mkdir(parents=True)
+    (folder / "a.txt").write_bytes("Tiêu đề\n\nNội dung bài.".encode())
+    (folder / "closed" / "b.txt").write_bytes("Tiêu đề hai\n\nNội dung.".encode())
+    (folder / "closed").chmod(0)
+    caps = "-dac_override,-dac_read_search"
+    vnsearch = Path(sys.executable).with_name("vnsearch")
+    try:
+        run = subprocess.run(
+            [
+                setpriv,
+                f"--bounding-set={caps}",
+                f"--inh-caps={caps}",
+                str(vnsearch),
+                "index",
+                str(folder),
+                "--index",
+                str(tmp_path / "ix"),
+                "--workers",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        (folder / "closed").chmod(0o755)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "lập chỉ mục 1" in run.stdout and "bỏ qua 1" in run.stdout
+    assert "closed" in run.stderr and "không có quyền đọc" in run.stderr

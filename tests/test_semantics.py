@@ -394,3 +394,164 @@ def test_page_shows_the_words_and_the_switch(sem_client):
 def test_feed_has_the_same_recall(sem_client):
     r = sem_client.get("/search.atom", query_string={"q": "bão"})
     assert r.text.count("<entry>") == 1 and "Cơn bão số 3" in r.text
+
+
+# --- two lone syllables typed side by side are one term -------------------------------
+
+PAIRS = [
+    Article(
+        id="commune-level",
+        title="Bồi dưỡng công chức",
+        body="Công chức cấp xã được bồi dưỡng. Cán bộ cấp xã học tập.",
+        province="Bắc Kạn",
+    ),
+    Article(
+        id="apart",
+        title="Tuyển chọn lãnh đạo",
+        body="Tuyển chọn lãnh đạo cấp phòng; UBND xã Thanh Minh họp.",
+        province="Điện Biên",
+    ),
+    Article(
+        id="poor",
+        title="Giảm nghèo bền vững",
+        body="Số hộ nghèo giảm mạnh. Nhiều hộ nghèo được vay vốn.",
+        province="Bắc Kạn",
+    ),
+    Article(
+        id="poor-apart",
+        title="Hộ kinh doanh gặp khó",
+        body="Hộ kinh doanh gặp khó; người nghèo ở thôn được hỗ trợ.",
+        province="Điện Biên",
+    ),
+    Article(id="rice", title="Giống lúa mới", body="Giống lúa mới cho năng suất cao; gạo thơm."),
+]
+
+
+@pytest.fixture(scope="module")
+def pairs(articles_index, engine_for):
+    return engine_for(articles_index(PAIRS, "pairs"))
+
+
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        ("cấp xã", {"commune-level"}),  # not "cấp phòng; UBND xã"
+        ("cap xa", {"commune-level"}),
+        ("hộ nghèo", {"poor"}),  # not "Hộ kinh doanh … người nghèo"
+        ("ho ngheo", {"poor"}),
+        ("cấp", {"commune-level", "apart"}),
+        # Never side by side in the index: the syllables are read apart.
+        ("lúa gạo", {"rice"}),
+        # Quoted, a phrase as ever; the words apart when asked for apart.
+        ('"cấp xã"', {"commune-level"}),
+    ],
+)
+def test_two_lone_syllables_typed_together_stand_together(pairs, q, expected):
+    assert match(pairs, q) == expected
+
+
+def test_a_pair_found_nowhere_after_the_filters_is_read_apart(pairs):
+    # In Điện Biên no article has "cấp xã": its syllables apart are found, and the
+    # words shown say so.
+    result = pairs.search("cấp xã", province=["Điện Biên"])
+    assert ids(result) == ["apart"] and result.words == [["cấp"], ["xã"]]
+    together = pairs.search("cấp xã", province=["Bắc Kạn"])
+    assert ids(together) == ["commune-level"] and together.words == [["cấp", "xã"]]
+
+
+@pytest.mark.parametrize(
+    "q, words",
+    [
+        ("cấp xã", [["cấp", "xã"]]),
+        ("hộ nghèo ở thôn", [["hộ", "nghèo"], ["ở"], ["thôn"]]),  # "ở" joins nothing
+        ("nghèo của thôn", [["nghèo"], ["của"], ["thôn"]]),
+        ("a b c", [["a", "b"], ["c"]]),  # two at a time, from the left
+        ("cấp; xã", [["cấp"], ["xã"]]),  # never over a clause end
+        ("cấp 3", [["cấp"], ["3"]]),  # a number is no syllable of a term
+        ("xã hội bao nhiêu", [["xã", "hội"], ["bao"], ["nhiêu"]]),  # question words apart
+    ],
+)
+def test_lone_syllables_pair_up(q, words):
+    plan = plan_mod.build(parse(q), None, "exact", None, lambda a, b: True)
+    assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+def test_pairs_through_the_cli_and_the_api(pairs, runner, client_for):
+    result = runner.invoke(cli, ["search", "cap xa", "--index", str(pairs.path), "--json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    assert [h["id"] for h in d["hits"]] == ["commune-level"] and d["words"] == [["cap", "xa"]]
+    api = client_for(pairs.path).get("/api/search?q=h%E1%BB%99+ngh%C3%A8o").get_json()
+    assert [h["id"] for h in api["hits"]] == ["poor"]
+
+
+# --- OR and "-" bind a whole word --------------------------------------------------------
+
+OPERATORS = [
+    Article(
+        id="lai-chau", title="Tỉnh Lai Châu họp", body="UBND tỉnh Lai Châu họp; Lai Châu tăng thu."
+    ),
+    Article(
+        id="dien-bien", title="Tỉnh Điện Biên họp", body="Tỉnh Điện Biên họp; Điện Biên tăng thu."
+    ),
+    Article(
+        id="gia-lai",
+        title="Gia Lai phát triển điện gió",
+        body="Tỉnh Gia Lai xây dựng điện gió ở vùng biên giới; hàng sang châu Âu.",
+    ),
+    Article(id="ha-noi", title="Cán bộ Hà Nội học tập", body="Cán bộ Hà Nội được bồi dưỡng."),
+    Article(id="ha-giang", title="Cán bộ Hà Giang học tập", body="Cán bộ Hà Giang được bồi dưỡng."),
+    Article(id="noi-vu", title="Cán bộ ngành nội vụ", body="Cán bộ nội vụ được bồi dưỡng."),
+]
+
+
+@pytest.fixture(scope="module")
+def operators(articles_index, engine_for):
+    return engine_for(articles_index(OPERATORS, "operators"))
+
+
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        # Not Lai (Châu or Điện) Biên: Gia Lai's "điện gió … biên giới" is neither.
+        ("Lai Châu OR Điện Biên", {"lai-chau", "dien-bien"}),
+        ("lai chau OR dien bien", {"lai-chau", "dien-bien"}),
+        ('"Lai Châu" OR "Điện Biên"', {"lai-chau", "dien-bien"}),
+        # Hà Nội left out, not every "hà" while "nội" is required.
+        ("cán bộ -Hà Nội", {"ha-giang", "noi-vu"}),
+        ('cán bộ -"Hà Nội"', {"ha-giang", "noi-vu"}),
+        ("cán bộ -Hà", {"noi-vu"}),
+    ],
+)
+def test_or_and_minus_bind_a_whole_word(operators, q, expected):
+    assert match(operators, q) == expected
+
+
+def test_the_words_shown_are_the_words_bound(operators):
+    assert operators.search("Lai Châu OR Điện Biên").words == [["lai", "châu"], ["điện", "biên"]]
+    assert operators.search("cán bộ -Hà Nội").words == [["cán", "bộ"]]
+
+
+@pytest.mark.parametrize(
+    "q, joined, clauses, excluded",
+    [
+        # The index's word test joins: the operators bind the words.
+        ("a b OR c d", True, [["a b", "c d"]], []),
+        ("x -y z", True, [["x"]], ["y z"]),
+        ("x -y; z", True, [["x"], ["z"]], ["y"]),  # never over a clause end
+        ("x -y OR z", True, [["x", "z"]], ["y"]),  # an OR between: nothing to join
+        # It does not: the syllables, as typed.
+        ("a b OR c d", False, [["a"], ["b", "c"], ["d"]], []),
+        ("x -y z", False, [["x"], ["z"]], ["y"]),
+    ],
+)
+def test_operators_bind_what_the_word_test_joins(q, joined, clauses, excluded):
+    plan = plan_mod.build(parse(q), lambda *_: joined, "exact", None)
+    assert [[w.text for w in c] for c in plan.clauses] == clauses
+    assert [w.text for w in plan.excluded] == excluded
+
+
+@pytest.mark.parametrize("q", ["x -y z", "x -y; z", 'x -"y" z'])
+def test_no_word_joins_over_an_exclusion(q):
+    plan = plan_mod.build(parse(q), lambda *_: False, "exact", None, lambda a, b: True)
+    assert [[w.text for w in c] for c in plan.clauses] == [["x"], ["z"]]

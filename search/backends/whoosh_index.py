@@ -27,7 +27,7 @@ import whoosh
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, FileIndex
-from whoosh.reading import SegmentReader
+from whoosh.reading import SegmentReader, TermNotFound
 
 from ..article import Article
 from ..errors import (
@@ -68,6 +68,8 @@ READ_ERRORS = (
     ImportError,
     MemoryError,
     RecursionError,
+    pickle.UnpicklingError,
+    TermNotFound,
     whoosh_index.IndexError,
 )
 # Of those, the ones only damaged bytes raise, wherever they come from.

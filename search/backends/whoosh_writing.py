@@ -40,9 +40,12 @@ from .whoosh_codec import CompactCodec
 from .whoosh_index import (
     _TEMP_TOC,
     INDEX_NAME,
+    READ_ERRORS,
     _close_files,
     _collecting,
+    _damaged,
     _generations,
+    _is_damage,
     _segment_files,
     _storage,
     open_index,
@@ -151,7 +154,15 @@ def optimize(path, lock_timeout: float = LOCK_TIMEOUT, on_commit=None) -> int:
     ix = open_index(Path(path))
     segments = ix._segments()
     if len(segments) > 1 or any(seg.has_deletions() for seg in segments):
-        _commit(ix, lock_timeout, on_commit, lambda writer: writer.commit(optimize=True))
+        try:
+            _commit(ix, lock_timeout, on_commit, lambda writer: writer.commit(optimize=True))
+        except OSError:
+            raise  # writing: a full disk is said as such (upkeep's write_failures)
+        except READ_ERRORS as e:
+            if not _is_damage(e):
+                raise
+            # A segment that cannot be read back: nothing was committed.
+            raise _damaged(Path(path), "không gộp được các phân đoạn", e) from e
     return len(segments)
 
 

@@ -89,6 +89,9 @@ def read_home(html: str, url: str) -> Listing:
     from lxml import html as lhtml
     from trafilatura.feeds import FeedParameters, determine_feed
 
+    from ..extract.html import tame_tags
+
+    html = tame_tags(html)
     listing = Listing()
     listing.feeds = determine_feed(html, FeedParameters(url, host_of(url), url))
     try:
@@ -105,8 +108,11 @@ def canonical_link(html: bytes, url: str) -> str | None:
     from lxml import etree
     from lxml import html as lhtml
 
+    from ..extract.html import tame_tags
+
     try:
-        tree = lhtml.document_fromstring(html)
+        # As latin-1, byte for byte: lxml still reads the page's own encoding.
+        tree = lhtml.document_fromstring(tame_tags(html.decode("latin-1")).encode("latin-1"))
     except (etree.ParserError, ValueError):
         return None
     for link in tree.iter("link"):

@@ -537,8 +537,11 @@ def _page_date(raw: bytes) -> str | None:
     """The publication date htmldate reads from a page's metadata (for --since)."""
     from htmldate import find_date
 
+    from ..extract.html import tame_tags
+
     try:
-        return find_date(raw.decode("utf-8", "replace"), extensive_search=False, original_date=True)
+        page = tame_tags(raw.decode("utf-8", "replace"))
+        return find_date(page, extensive_search=False, original_date=True)
     except ValueError:
         return None
 

@@ -20,6 +20,39 @@ from .page import parse_page
 
 # trafilatura writes an image with its alt text as Markdown: ![alt](src)
 _IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\([^)]*\)\s*$")
+# libxml2 checks each new attribute against the element's others: a tag of
+# 50,000 attributes takes a minute of C code that no CPU budget interrupts. A
+# tag with more "=" or spaces than this is read as its bare name.
+MAX_TAG_PARTS = 2000
+_TAG_NAME = re.compile(r"/?[A-Za-z][A-Za-z0-9:-]{0,63}")
+
+
+def tame_tags(html: str) -> str:
+    """``html`` with every tag of more than MAX_TAG_PARTS attributes cut to its name (linear)."""
+    if html.count("=") + html.count(" ") <= MAX_TAG_PARTS:
+        return html  # no tag can have that many
+    out: list[str] = []
+    i = 0  # copied up to here
+    lt, gt = -1, -1
+    while True:
+        lt = html.find("<", lt + 1)
+        if lt < 0:
+            break
+        if gt < lt:  # the first ">" after lt (kept while it still is: linear)
+            gt = html.find(">", lt)
+            if gt < 0:
+                break
+        if html.find("<", lt + 1, gt) >= 0:
+            continue  # not a tag: another "<" comes first
+        body = html[lt + 1 : gt]
+        if body.count("=") + body.count(" ") > MAX_TAG_PARTS:
+            name = _TAG_NAME.match(body)
+            out.append(html[i:lt])
+            out.append(f"<{name.group(0)}>" if name else " ")
+            i = gt + 1
+        lt = gt
+    out.append(html[i:])
+    return "".join(out)
 
 
 def parse_html(
@@ -30,7 +63,7 @@ def parse_html(
     from trafilatura.settings import Document
 
     doc = trafilatura.bare_extraction(
-        html,
+        tame_tags(html),
         with_metadata=True,
         include_images=True,
         include_comments=False,
