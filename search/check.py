@@ -175,6 +175,9 @@ def _check_xapian(path: Path, repaired: list[str]) -> CheckReport:
 
 def _repair_xapian(path: Path, report: CheckReport) -> CheckReport:
     """Rebuild the vocabulary of a Xapian index when nothing else is damaged."""
+    if any(f.code == "leftovers" for f in report.findings):
+        removed = remove_leftovers(path)
+        report = _check_xapian(path, [*report.repaired, *(f"đã xóa {n}" for n in removed)])
     damaged = [f for f in report.findings if f.damage]
     if not damaged or any(f.code != "vocabulary" for f in damaged):
         return report

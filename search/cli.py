@@ -324,9 +324,17 @@ def index(
                 f"{c['bytes_after'] / 1e6:.2f} MB trong {c['seconds']:.1f} giây"
             )
         for s in report.skipped:
-            click.echo(f"  bỏ qua {s.source}: {s.reason}", err=True)
+            click.echo(f"  bỏ qua {printable(s.source)}: {s.reason}", err=True)
     if report.skipped or report.lost:
         sys.exit(1)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as escapes (an id or a file name may hold
+    a newline or a terminal escape)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class _NoBar:
@@ -382,6 +390,13 @@ class _NoBar:
     help="Do not also search abbreviations for their expansions and back (UBND = Ủy ban nhân dân).",
 )
 @click.option(
+    "--no-correct",
+    "no_correct",
+    is_flag=True,
+    help="Search the query exactly as typed, even when a corrected reading (typos, "
+    "Telex) would find many more articles.",
+)
+@click.option(
     "--no-collapse",
     "no_collapse",
     is_flag=True,
@@ -426,6 +441,7 @@ def search_cmd(
     date_to,
     accents,
     no_expand,
+    no_correct,
     no_collapse,
     sort,
     limit,
@@ -453,7 +469,13 @@ def search_cmd(
         out = sys.stdout.buffer
         with open_engine(index_dir, shard_urls, allow_partial) as engine:
             rows = engine.export(
-                query, limit=limit_all, sort=sort, accents=accents, expand=not no_expand, **filters
+                query,
+                limit=limit_all,
+                sort=sort,
+                accents=accents,
+                expand=not no_expand,
+                correct=not no_correct,
+                **filters,
             )
             for line in csv_lines(rows):
                 out.write(line.encode("utf-8"))
@@ -469,6 +491,7 @@ def search_cmd(
             query,
             accents=accents,
             expand=not no_expand,
+            correct=not no_correct,
             collapse=False if no_collapse else None,
             sort=sort,
             page=page,
@@ -482,7 +505,13 @@ def search_cmd(
         click.echo(
             "Kết quả chưa đầy đủ: không tìm được trên shard " + ", ".join(result.partial) + "."
         )
-    if result.corrected:
+    if result.corrected and result.typed_total:
+        click.echo(
+            f"Chỉ có {result.typed_total} kết quả cho «{result.query}». "
+            f"Đang hiển thị kết quả cho «{result.corrected}» "
+            "(--no-correct: tìm đúng như đã gõ)."
+        )
+    elif result.corrected:
         click.echo(
             f"Không có kết quả cho «{result.query}». "
             f"Đang hiển thị kết quả cho «{result.corrected}»."
@@ -507,7 +536,7 @@ def search_cmd(
     for i, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
         day = hit.date or "không rõ ngày"
         meta = " · ".join(x for x in (day, hit.province, ", ".join(hit.topics)) if x)
-        click.echo(f"\n{i}. {click.style(hit.title, bold=True)}  [{hit.id}]")
+        click.echo(f"\n{i}. {click.style(hit.title, bold=True)}  [{printable(hit.id)}]")
         if meta:
             click.echo(f"   {meta}")
         click.echo(f"   {_terminal(hit.snippet)}")
@@ -568,7 +597,8 @@ def show(article_id, index_dir, as_json):
     for key, label in SHOWN_FIELDS.items():
         value = d.get(key) or ("không rõ ngày" if key == "date" else None)  # as the site says
         if value:
-            click.echo(f"{label}: {', '.join(value) if isinstance(value, list) else value}")
+            shown = ", ".join(value) if isinstance(value, list) else str(value)
+            click.echo(f"{label}: {printable(shown)}")
     if article.policy_refs:
         click.echo("văn bản được nhắc đến: " + "; ".join(r.ref for r in article.policy_refs))
     for c in article.captions:
@@ -724,11 +754,13 @@ def extract(paths, as_json):
     for item in extract_paths(paths):
         if isinstance(item, Skipped):
             skipped += 1
-            click.echo(f"bỏ qua {item.source}: {item.reason}", err=True)
+            click.echo(f"bỏ qua {printable(item.source)}: {item.reason}", err=True)
         elif as_json:
             click.echo(json.dumps(item.to_dict(), ensure_ascii=False))
         else:
-            click.echo(f"{item.id}\t{item.date or ''}\t{item.province or ''}\t{item.title}")
+            click.echo(
+                f"{printable(item.id)}\t{item.date or ''}\t{item.province or ''}\t{item.title}"
+            )
     if skipped:
         sys.exit(1)
 

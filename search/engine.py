@@ -50,6 +50,12 @@ SORTS = ("relevance", "date")
 # none; at least FALLBACK_MANY otherwise), the folded results are shown.
 FALLBACK_BELOW = 3
 FALLBACK_MANY = 10
+# A query with typos (or Telex) that finds fewer than CORRECT_BELOW articles is
+# searched corrected when that finds nothing less than CORRECT_TIMES as many
+# (and FALLBACK_MANY): "cai cach hanh chin" finds 4 scattered matches, "cải
+# cách hành chính" 61. Nothing found at all: any correction that finds one.
+CORRECT_BELOW = 10
+CORRECT_TIMES = 10
 # Two adjacent query syllables are one word when pyvi joined them into one word
 # (of two syllables, or longer and starting with them) in at least this share
 # of their occurrences in the indexed articles.
@@ -301,6 +307,7 @@ class Engine:
         outlet=None,
         district=None,
         map_level: str | None = None,
+        correct: bool = True,
     ) -> SearchResult:
         """Search the index: hits of one page, total, facets and a suggestion.
 
@@ -313,6 +320,8 @@ class Engine:
         into the best-ranked one (``Hit.similar``); default on for relevance.
         ``map_level``: the provinces the map counts, "province" (as published)
         or "province_2025"; by default the 2025 ones when that filter is used.
+        ``correct``: a query with typos or Telex that finds little is searched
+        corrected when that finds much more (``SearchResult.corrected``).
         """
         page, per_page = int(page), int(per_page)
         if map_level not in (None, *geo.LEVELS):
@@ -343,6 +352,7 @@ class Engine:
             expand=expand,
             outlet=outlet,
             district=district,
+            correct=correct,
         )
         filters, plan = found.filters, found.plan
         # Facets count under the other filters; the timeline under all but the
@@ -354,24 +364,9 @@ class Engine:
         if collapse is None:  # by default, ranked results of a query (not a listing)
             collapse = sort == "relevance" and bool(plan.clauses)
         collapse = bool(collapse)
-        collapse = collapse and first + per_page <= related_mod.COLLAPSE_MAX_END
         loaded: dict[int, Article] = {}  # stored articles already read by this search
         if collapse:
-            # Pages are cut from the list of stories: read further down the
-            # ranking while copies leave the page short (bounded).
-            want = first + per_page + related_mod.COLLAPSE_WINDOW
-            while True:
-                window = self._order(s, found, sort, want)
-                page_hits = related_mod.collapse(
-                    s, window, first, per_page, self._signature(s, loaded)
-                )
-                if (
-                    len(page_hits) == per_page
-                    or len(window) < want
-                    or want >= related_mod.COLLAPSE_MAX_READ
-                ):
-                    break
-                want = min(2 * want, related_mod.COLLAPSE_MAX_READ)
+            page_hits = self._stories(s, found, sort, first, per_page, loaded)
         else:
             page_hits = [
                 (d, score, [])
@@ -422,6 +417,7 @@ class Engine:
             words=plan.describe(),
             expanded=[{"typed": typed, "also": also} for typed, also in plan.aliases.values()],
             corrected=found.corrected,
+            typed_total=found.typed_total,
             missing=found.missing or [],
             timeline=timeline,
             map=province_map,
@@ -548,6 +544,7 @@ class Engine:
         expand: bool = True,
         outlet=None,
         district=None,
+        correct: bool = True,
     ) -> _Found:
         """Read the query and filters and compute what matches (before ranking)."""
         if accents not in ACCENTS:
@@ -566,6 +563,12 @@ class Engine:
             if not y.isdigit():
                 raise BadQuery(f"year: năm phải là một số, không phải {y!r}", code="bad_year")
         start, end = _as_date(date_from, "date_from"), _as_date(date_to, "date_to")
+        if start and end and start > end:
+            raise BadQuery(
+                f"date_from ({start.isoformat()}) sau date_to ({end.isoformat()}): "
+                "ngày bắt đầu phải trước ngày kết thúc",
+                code="bad_date_range",
+            )
         _, cols, lengths = self._generation(s)
         pq, plan, suggestion, restored = self._understand(s, q, accents, expand)
         postings = matching.TermCache(s)
@@ -624,17 +627,21 @@ class Engine:
             matched_apart = recall(apart)
             if at_least(within(matched_apart), 1):
                 plan, matched, allowed = apart, matched_apart, within(matched_apart)
-        corrected, missing, typed = None, [], pq.text
+        corrected, missing, typed, typed_total = None, [], pq.text, None
         fixed = self._corrected(s, pq)
         if fixed is not None:
+            # Offered in any case; searched when asked and the typed query finds little.
             searched, suggestion = fixed
-            if not at_least(allowed, 1):
+            n = at_least(allowed, CORRECT_BELOW) if correct else CORRECT_BELOW
+            if n < CORRECT_BELOW:
                 pq2, plan2, _, restored2 = self._understand(s, searched, accents, expand)
                 matched2 = recall(plan2)
                 allowed2 = within(matched2)
-                if at_least(allowed2, 1):
+                # Anything, when the typed query finds nothing; else many times more.
+                k = max(CORRECT_TIMES * n, FALLBACK_MANY) if n else 1
+                if at_least(allowed2, k) >= k:
                     pq, plan, restored, matched, allowed = pq2, plan2, restored2, matched2, allowed2
-                    corrected = searched
+                    corrected, typed_total = searched, n or None
                     # Its accents restored where it has none: offered, as for any query.
                     suggestion = suggestion if suggestion != searched else None
         if not at_least(allowed, 1) and len(plan.required) > 1 and not plan.relaxed:
@@ -675,6 +682,7 @@ class Engine:
             missing,
             typed,
             (start, end),
+            typed_total,
         )
 
     def _corrected(self, s, pq) -> tuple[str, str] | None:
@@ -738,6 +746,29 @@ class Engine:
             return hit
 
         return is_word
+
+    def _stories(self, s, found, sort, first: int, per_page: int, loaded: dict) -> list:
+        """The page ``[first, first + per_page)`` of the ranking with near-duplicates folded.
+
+        The first COLLAPSE_MAX_END results are stories (each copy folded into the
+        best-ranked one); past them, the ranking goes on without the articles
+        those stories hold, so that every page follows the one before it.
+        """
+        end = min(first + per_page, related_mod.COLLAPSE_MAX_END)
+        # Read further down the ranking while copies leave the stories short (bounded).
+        want = end + related_mod.COLLAPSE_WINDOW
+        while True:
+            window = self._order(s, found, sort, want)
+            stories = related_mod.collapse(s, window, 0, end, self._signature(s, loaded))
+            if len(stories) == end or len(window) < want or want >= related_mod.COLLAPSE_MAX_READ:
+                break
+            want = min(2 * want, related_mod.COLLAPSE_MAX_READ)
+        if first + per_page <= len(stories) or len(window) < want:
+            return stories[first : first + per_page]
+        held = {d for head, _, folded in stories for d in (head, *folded)}
+        ranked = self._order(s, found, sort, first + per_page + len(held))
+        rest: list = [(d, score, []) for d, score in ranked if d not in held]
+        return (stories + rest)[first : first + per_page]
 
     def _is_pair_test(self, s):
         """The index's test of whether two lone query syllables stand side by side in it."""
@@ -872,6 +903,7 @@ class _Found:
     missing: list | None = None
     typed: str = ""
     dates: tuple = (None, None)
+    typed_total: int | None = None  # what the typed query found, when a correction found more
 
 
 def _all_accented(plan: plan_mod.Plan) -> bool:

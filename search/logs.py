@@ -15,6 +15,9 @@ import sys
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 OWN = ("search", "web", "vnsearch")
+# Parsers whose warnings repeat what vnsearch says as a skipped input's reason
+# ("discarding data: None" for a page without text): errors only, unless debugging.
+QUIET = ("trafilatura", "htmldate", "courlan")
 ACCESS = "vnsearch.access"
 LEVELS = {
     "debug": logging.DEBUG,
@@ -52,6 +55,10 @@ def configure(level: str = "warning", access_log: bool = False) -> None:
     root.setLevel(max(number, logging.INFO))
     for name in OWN:
         logging.getLogger(name).setLevel(number)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(
+            logging.WARNING if number <= logging.DEBUG else logging.ERROR
+        )
     logging.getLogger(ACCESS).setLevel(
         min(number, logging.INFO) if access_log else max(number, logging.WARNING)
     )

@@ -56,9 +56,11 @@ class SearchResult:
     words: list[list[str]] = field(default_factory=list)
     # Abbreviations and expansions searched too: {"typed": "ubnd", "also": ["Ủy ban Nhân dân"]}.
     expanded: list[dict] = field(default_factory=list)
-    # The typed query found nothing: the corrected one (typos, Telex) that was
-    # searched instead, and words left out so that something is found.
+    # The typed query found nothing, or little (typed_total articles): the
+    # corrected one (typos, Telex) that was searched instead; and words left
+    # out so that something is found.
     corrected: str | None = None
+    typed_total: int | None = None
     missing: list[str] = field(default_factory=list)
     # Matching articles per month or year under every filter but the dates:
     # {"unit": "month"|"year", "bins": [{"period": "2023-05", "count": 3}], "undated": N}.

@@ -328,3 +328,20 @@ def test_progress_total_of_a_cut_gzip_matches_what_is_read(tmp_path):
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     for path in (whole, cut.parent):
         assert count_records([path]) == sum(1 for _ in read_paths([path]))
+
+
+def test_control_characters_of_an_id_are_escaped(runner, tmp_path):
+    f = tmp_path / "odd.jsonl"
+    odd = "a\u0001\u001b[31m\n\r\tb"
+    f.write_text(
+        json.dumps({"id": odd, "title": "Tin về cán bộ", "body": "Cán bộ xã zqodd."}) + "\n",
+        "utf-8",
+    )
+    index = tmp_path / "ix"
+    assert runner.invoke(cli, ["index", str(f), "--index", str(index)]).exit_code == 0
+    escaped = "a\\x01\\x1b[31m\\n\\r\\tb"
+    for args in (["search", "zqodd"], ["show", odd]):
+        out = runner.invoke(cli, [*args, "--index", str(index)]).output
+        assert escaped in out and "\x1b" not in out and "\r" not in out, out
+    out = runner.invoke(cli, ["extract", str(f)]).output
+    assert out.startswith(escaped + "\t")

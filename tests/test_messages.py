@@ -48,6 +48,12 @@ def client(index_dir, client_for):
         ({"sort": "random"}, "bad_sort", "sort: cách sắp xếp phải là một trong relevance, date"),
         ({"accents": "maybe"}, "bad_accents", "accents: chế độ dấu phải là một trong"),
         ({"expand": "2"}, "bad_expand", "expand: phải là 0 hoặc 1"),
+        ({"correct": "2"}, "bad_correct", "correct: phải là 0 hoặc 1"),
+        (
+            {"date_from": "2017", "date_to": "2016"},
+            "bad_date_range",
+            "date_from (2017-01-01) sau date_to (2016-12-31): ngày bắt đầu phải trước",
+        ),
         (
             {"date_from": "abc"},
             "bad_date",

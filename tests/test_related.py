@@ -429,3 +429,37 @@ def test_cli_lists_the_copies_and_no_collapse_separates_them(index_dir):
         cli, ["search", "cầu treo Nậm Pồ", "--index", str(index_dir), "--no-collapse", "--json"]
     )
     assert len(json.loads(off.output)["hits"]) == 3
+
+
+# --- pages past the collapsed stories -------------------------------------------------
+
+
+def _story(i: int) -> str:
+    words = ["nông", "thôn", "đường", "trường", "trạm", "y", "tế", "cầu", "cống", "kênh"]
+    mixed = " ".join(f"{words[(i * 7 + k) % 10]} số {i * 31 + k}" for k in range(30))
+    return f"Cán bộ xã {i} báo cáo. {mixed}."
+
+
+@pytest.fixture(scope="module")
+def copies(articles_index, engine_for):
+    # 230 stories, each published twice, one of them three times: 461 articles,
+    # so the stories run past COLLAPSE_MAX_END (200) results.
+    articles = []
+    for i in range(230):
+        for c in range(3 if i == 65 else 2):
+            articles.append(Article(id=f"s{i:03d}-{c}", title=f"Tin {i}", body=_story(i)))
+    return engine_for(articles_index(articles, "copies"))
+
+
+@pytest.mark.parametrize("per_page", [10, 30, 50])
+def test_every_article_is_on_exactly_one_page_whatever_the_page_size(copies, per_page):
+    seen: list[str] = []
+    page = 1
+    while True:
+        result = copies.search("cán bộ", per_page=per_page, page=page)
+        if not result.hits:
+            break
+        for h in result.hits:
+            seen += [h.id, *(s["id"] for s in h.similar)]
+        page += 1
+    assert len(seen) == len(set(seen)) == result.total == 461

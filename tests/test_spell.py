@@ -134,3 +134,56 @@ def test_rescue_through_the_cli_api_and_page(sp_index, runner, client_for):
     page = client.get("/search", query_string={"q": "chinnh sach mot cua"}).text
     assert "Đang hiển thị kết quả cho" in page and "«chính sach mot cua»" in page
     assert "Có phải bạn muốn tìm" in page and "chính sách một cửa</a>" in page
+
+
+MORE = ARTICLES + [
+    Article(
+        id=f"cchc-more-{i}",
+        title=f"Cải cách hành chính ở phường số {i}",
+        body="Cải cách hành chính được đẩy mạnh; người dân hài lòng.",
+    )
+    for i in range(6)
+]
+
+
+@pytest.fixture(scope="module")
+def sp_many(articles_index):
+    return articles_index(MORE, "spell-many")
+
+
+def test_a_typo_that_finds_little_is_searched_corrected_when_that_finds_many(
+    sp_many, engine_for, runner, client_for
+):
+    # "cai cach hanh chin" finds the one article with each syllable somewhere;
+    # corrected, it finds the 12 about cải cách hành chính: those are shown.
+    engine = engine_for(sp_many)
+    result = engine.search("cai cach hanh chin")
+    assert result.corrected == "cai cach hanh chính" and result.typed_total == 1
+    assert result.total == 12 and "scatter" not in {h.id for h in result.hits}
+    typed = engine.search("cai cach hanh chin", correct=False)
+    assert [h.id for h in typed.hits] == ["scatter"] and typed.corrected is None
+    assert typed.suggestion == "cải cách hành chính"
+
+    out = runner.invoke(cli, ["search", "cai cach hanh chin", "--index", str(sp_many)]).output
+    assert "Chỉ có 1 kết quả cho «cai cach hanh chin»" in out and "--no-correct" in out
+    out = runner.invoke(
+        cli, ["search", "cai cach hanh chin", "--index", str(sp_many), "--no-correct", "--json"]
+    ).output
+    assert json.loads(out)["total"] == 1
+    client = client_for(sp_many)
+    data = client.get("/api/search", query_string={"q": "cai cach hanh chin"}).get_json()
+    assert (data["total"], data["typed_total"]) == (12, 1)
+    page = client.get("/search", query_string={"q": "cai cach hanh chin"}).text
+    assert "Chỉ có 1 kết quả cho «cai cach hanh chin»" in page
+    assert 'href="/search?q=cai+cach+hanh+chin&amp;correct=0">Tìm đúng như đã gõ</a>' in page
+    page = client.get("/search", query_string={"q": "cai cach hanh chin", "correct": "0"}).text
+    assert "Chỉ có 1 kết quả" not in page
+    assert "/articles/scatter?" in page
+    csv = client.get("/search.csv", query_string={"q": "cai cach hanh chin"}).text
+    assert len(csv.strip().splitlines()) == 13  # a header and the 12 searched
+
+
+@pytest.mark.parametrize("value", ["2", "yes", "-1"])
+def test_a_bad_correct_argument_is_refused(sp_index, client_for, value):
+    response = client_for(sp_index).get("/api/search", query_string={"q": "x", "correct": value})
+    assert response.status_code == 400 and response.get_json()["code"] == "bad_correct"

@@ -157,6 +157,40 @@ def test_an_interrupted_compaction_is_put_right(runner, tmp_path, leftover):
     assert check_index(path).healthy
 
 
+@pytest.mark.parametrize(
+    "leftover", ["copy-not-swapped", "old-copy-not-removed", "stopped-between-renames"]
+)
+def test_check_names_what_a_killed_compaction_left_and_repair_puts_it_right(
+    runner, tmp_path, leftover
+):
+    path = _build(tmp_path / "x", "xapian-shards")
+    engine = open_engine(path)
+    before = _answers(engine)
+    engine.close_all()
+    shards = path / "shards"
+    if leftover == "copy-not-swapped":
+        shutil.copytree(shards / "0", shards / ".0.compacted")
+        name = "shards/.0.compacted"
+    elif leftover == "old-copy-not-removed":
+        shutil.copytree(shards / "1", shards / ".1.replaced")
+        name = "shards/.1.replaced"
+    else:
+        (shards / "1").rename(shards / ".1.replaced")
+        name = "shards/.1.replaced"
+    found = check_index(path)
+    (left,) = [f for f in found.findings if f.code == "leftovers"]
+    assert name in left.problem and not left.damage
+    repaired = check_index(path, repair=True)
+    assert repaired.healthy and not repaired.findings, repaired.findings
+    assert f"đã xóa {name}" in repaired.repaired
+    assert sorted(p.name for p in shards.iterdir()) == ["0", "1"]
+    engine = open_engine(path)
+    try:
+        assert _answers(engine) == before
+    finally:
+        engine.close_all()
+
+
 def test_compaction_waits_for_a_running_index_and_says_so(runner, tmp_path):
     path = _build(tmp_path / "w", "whoosh")
     with write_lock(path):

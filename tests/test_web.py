@@ -439,7 +439,6 @@ def test_bad_parameters_are_400(client, args, api):
         "/search?q=" + "a" * 5000,
         "/api/search?per_page=",
         "/search?sort=",
-        "/search?date_from=2024-01-01&date_to=2023-01-01",
         "/search.atom?q=%00",
     ],
 )
@@ -447,7 +446,16 @@ def test_odd_input_is_not_an_error(client, path):
     assert client.get(path).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/search.atom?page=abc", "/search.atom?year=x"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/search.atom?page=abc",
+        "/search.atom?year=x",
+        # An end before the start is said, not answered with nothing.
+        "/search?date_from=2024-01-01&date_to=2023-01-01",
+        "/search.atom?date_from=2024-01-01&date_to=2023-01-01",
+    ],
+)
 def test_bad_feed_parameters_are_400(client, path):
     assert client.get(path).status_code == 400
 

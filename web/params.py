@@ -22,6 +22,7 @@ SEARCH_ARGS = (
     "date_to",
     "accents",
     "expand",
+    "correct",
     "sort",
     "page",
     "per_page",
@@ -78,6 +79,10 @@ def search_kwargs(args, per_page: int = 10) -> dict:
     if expand not in ("0", "1"):
         raise BadQuery("expand: phải là 0 hoặc 1", code="bad_expand")
     kwargs["expand"] = expand == "1"
+    correct = args.get("correct", "1").strip() or "1"
+    if correct not in ("0", "1"):
+        raise BadQuery("correct: phải là 0 hoặc 1", code="bad_correct")
+    kwargs["correct"] = correct == "1"
     kwargs["sort"] = args.get("sort") or "relevance"
     kwargs["page"] = _int(args, "page", 1)
     kwargs["per_page"] = _int(args, "per_page", per_page)

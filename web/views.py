@@ -139,6 +139,7 @@ def search():
         accent_modes=_accent_modes(result, pairs),
         exact_url=urls.replace_url(pairs, "accents", "exact"),
         no_expand_url=urls.replace_url(pairs, "expand", "0"),
+        as_typed_url=urls.replace_url(pairs, "correct", "0"),
         corrected_url=(
             urls.replace_url(pairs, "q", result.corrected) if result.corrected else None
         ),

@@ -222,21 +222,28 @@ def check_files(path) -> FilesChecked:
     shard and every term and stored article read back."""
     if backend_of(path) == "xapian":
         from . import xapian as xb
+        from .xapian_upkeep import compaction_leftovers
 
         shards, articles, terms, postings, problems = xb.check(Path(path))
-        return FilesChecked(
-            shards, articles, terms, postings, [Problem("shard", p) for p in problems]
-        )
+        found = [Problem("shard", p) for p in problems]
+        left = compaction_leftovers(Path(path))
+        if left:
+            found.append(Problem("leftovers", "của một lần nén bị dừng: " + ", ".join(left)))
+        return FilesChecked(shards, articles, terms, postings, found)
     from .whoosh_check import check_files as whoosh_check
 
     return whoosh_check(Path(path))
 
 
 def remove_leftovers(path) -> list[str]:
-    """Delete the files an interrupted write left in the Whoosh index at ``path``; their names.
-    (Xapian's are put right by :func:`put_right`.)"""
+    """Delete the files an interrupted write left in the index at ``path``; their names
+    (a Xapian compaction's folders: put right as the next compaction would)."""
     if backend_of(path) == "xapian":
-        return []
+        from .xapian_upkeep import compaction_leftovers
+
+        left = compaction_leftovers(Path(path))
+        put_right(path)
+        return left
     from .whoosh_writing import remove_leftovers as whoosh_leftovers
 
     return whoosh_leftovers(path)

@@ -158,6 +158,18 @@ def outgrow_all(new: Path, old: Path) -> None:
         outgrow(shard, top)
 
 
+def compaction_leftovers(path: Path) -> list[str]:
+    """The folders an interrupted compaction left beside the shards (``shards/.K.compacted``)."""
+    folder = Path(path) / SHARDS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(
+        f"{SHARDS_DIR}/{d.name}"
+        for d in folder.iterdir()
+        if d.name.startswith(".") and d.name.endswith((".compacted", ".replaced"))
+    )
+
+
 def _finish_exchange(shard: Path, fresh: Path, old: Path) -> None:
     """Put right what an interrupted compaction left: the shard always stays."""
     if not shard.exists() and old.exists():
