@@ -341,7 +341,12 @@ def build(
         clause = clauses[i]
         if not _joinable(clause):
             plan.clauses.append(
-                [Word(_syllables(u, exact), u.ref_key, pause=u.pause) for u in clause]
+                [
+                    w
+                    for u in clause
+                    for w in [Word(_syllables(u, exact), u.ref_key, pause=u.pause)]
+                    + _unhyphenated(u)
+                ]
             )
             i += 1
             continue
@@ -370,10 +375,20 @@ def build(
         i = j + 1
     if is_pair is not None:
         _pair_lone_syllables(plan, lone, clauses, cues, is_pair, walls)
-    plan.excluded = [Word(_syllables(u, True), u.ref_key) for u in pq.excluded]
+    plan.excluded = [
+        w for u in pq.excluded for w in [Word(_syllables(u, True), u.ref_key)] + _unhyphenated(u)
+    ]
     if aliases is not None:
         _add_aliases(plan, pq, aliases)
     return plan
+
+
+def _unhyphenated(unit: Unit) -> list[Word]:
+    """A policy reference as articles also print it, without its hyphens (``78/2013/NĐCP``
+    for ``78/2013/NĐ-CP``): another form of the same reference."""
+    if not unit.ref_key or "-" not in unit.ref_key:
+        return []
+    return [Word(_syllables(unit, False), unit.ref_key.replace("-", ""), alias=True)]
 
 
 def _plain(unit: Unit) -> bool:

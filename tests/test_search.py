@@ -462,3 +462,21 @@ def test_query_is_capped_in_syllables():
     pq = parse(" ".join(f"từ{i}" for i in range(500)) + ' "cụm từ" -bỏ')
     assert len(pq.positive_syllables) == MAX_QUERY_SYLLABLES
     assert pq.excluded == []  # everything after the cap is dropped
+
+
+@pytest.fixture(scope="module")
+def unhyphenated(index_with, engine_for):
+    from search.article import Article
+
+    written = Article(
+        id="ref/no-hyphen",
+        title="Thực hiện nghị định về chế độ thai sản",
+        body="Theo Nghị định số 78/2013/NĐCP của Chính phủ, cán bộ được hưởng chế độ.",
+    )
+    return engine_for(index_with([written], "unhyphenated"))
+
+
+@pytest.mark.parametrize("q", ["78/2013/NĐ-CP", "78/2013/ND-CP", "78/2013/nđ-cp", "78/2013/NĐCP"])
+def test_a_reference_printed_without_its_hyphen_is_found(unhyphenated, q):
+    assert ids(unhyphenated.search(q)) == ["ref/no-hyphen"]
+    assert "ref/no-hyphen" not in unhyphenated.match_ids(f"cán bộ -{q}")
