@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .backends import (
@@ -45,6 +45,10 @@ SWAPS = {
     "xây dựng lại không còn): chỉ mục cũ giữ nguyên",
 }
 REMOVE_LEFTOVERS = "`vnsearch check --repair` (hoặc lần `vnsearch index` tiếp theo) sẽ xóa chúng"
+# What a killed compaction of a Xapian shard left: the next compaction puts it right too.
+REMOVE_COMPACTION_LEFTOVERS = (
+    "`vnsearch check --repair` (hoặc lần `vnsearch compact` tiếp theo) sẽ xóa chúng"
+)
 # What to do about what reading the files found, by the problem's code.
 FIXES = {"toc": REBUILD, "segment": REBUILD, "shard": REBUILD, "leftovers": REMOVE_LEFTOVERS}
 # A finding's code (stable, for programs) -> the part's name people read.
@@ -168,6 +172,10 @@ def _check_xapian(path: Path, repaired: list[str]) -> CheckReport:
     report = CheckReport(str(path), backend="xapian", repaired=repaired)
     _add_swap(path, report)
     _add_files(report, check_files(path))
+    report.findings = [
+        replace(f, fix=REMOVE_COMPACTION_LEFTOVERS) if f.code == "leftovers" else f
+        for f in report.findings
+    ]
     if report.healthy:
         _check_vocabulary(path, report)
     return report

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
 import time
 import weakref
@@ -26,7 +27,7 @@ from . import abbrev, backends, geo, matching, spell
 from . import plan as plan_mod
 from . import query as vq
 from . import related as related_mod
-from .analysis import canonical_syllable, normalize_text
+from .analysis import canonical_syllable, fold, normalize_text
 from .article import Article
 from .backends import article_at, find_article
 from .backends.base import Unsupported
@@ -60,6 +61,12 @@ CORRECT_TIMES = 10
 # (of two syllables, or longer and starting with them) in at least this share
 # of their occurrences in the indexed articles.
 WORD_SHARE = 0.5
+# A pair of lone query syllables stays one term when its articles (the
+# syllables side by side) are at least PAIR_SHARE of those with both syllables,
+# or PAIR_ENOUGH in number; else it is read apart ("cấp xã": 61 of 789, kept;
+# "nhà cháy": 1 of 106, apart).
+PAIR_SHARE = 0.05
+PAIR_ENOUGH = 1000
 # Two lone query syllables are read as one term when they stand side by side
 # at least this often in the indexed text (search/plan.py, _pair_lone_syllables).
 PAIR_MIN = 2
@@ -597,6 +604,22 @@ class Engine:
         # Decisions need only know "fewer than k?": a match stops at k. The
         # total comes with the facets (counted meanwhile, see search()).
         at_least = m.at_least
+        paired = any(w.paired for w in plan.words)
+        if paired:
+            # Side by side in too few of the articles that hold both syllables, a
+            # pair is a free combination ("nhà cháy"), not a term: read it apart
+            # (the words shown say how the query was read).
+            apart = plan_mod.build(
+                pq, self._is_word_test(s), plan.accents, self._aliases(s) if expand else None
+            )
+            n = at_least(allowed, PAIR_ENOUGH)
+            # Nothing side by side: apart, if that finds anything at all.
+            limit = max(FALLBACK_BELOW, math.floor(n / PAIR_SHARE) + 1) if n else 1
+            matched_apart = recall(apart)
+            allowed_apart = within(matched_apart)
+            if n < PAIR_ENOUGH and at_least(allowed_apart, limit) >= limit:
+                plan, matched, allowed = apart, matched_apart, allowed_apart
+                paired = False
         if accents == "auto" and plan.has_exact:
             n = at_least(allowed, FALLBACK_BELOW)  # exact below FALLBACK_BELOW
             if n < FALLBACK_BELOW:
@@ -605,7 +628,7 @@ class Engine:
                     self._is_word_test(s),
                     "any",
                     self._aliases(s) if expand else None,
-                    self._is_pair_test(s),
+                    self._is_pair_test(s) if paired else None,
                 )
                 matched_any = recall(folded)
                 allowed_any = within(matched_any)
@@ -615,18 +638,6 @@ class Engine:
                 if at_least(allowed_any, k) >= k:
                     plan, matched, allowed = folded, matched_any, allowed_any
                     fallback, exact_total = True, n
-        if any(w.paired for w in plan.words) and not at_least(allowed, 1):
-            # No article has the paired syllables side by side: read them apart
-            # (the words shown say how the query was read).
-            apart = plan_mod.build(
-                pq,
-                self._is_word_test(s),
-                plan.accents,
-                self._aliases(s) if expand else None,
-            )
-            matched_apart = recall(apart)
-            if at_least(within(matched_apart), 1):
-                plan, matched, allowed = apart, matched_apart, within(matched_apart)
         corrected, missing, typed, typed_total = None, [], pq.text, None
         fixed = self._corrected(s, pq)
         if fixed is not None:
@@ -637,9 +648,10 @@ class Engine:
                 pq2, plan2, _, restored2 = self._understand(s, searched, accents, expand)
                 matched2 = recall(plan2)
                 allowed2 = within(matched2)
-                # Anything, when the typed query finds nothing; else many times more.
+                # Anything, when the typed query finds nothing; else many times
+                # more, and not by turning a name or a rare word into a common one.
                 k = max(CORRECT_TIMES * n, FALLBACK_MANY) if n else 1
-                if at_least(allowed2, k) >= k:
+                if (not n or _bold_enough(pq, searched)) and at_least(allowed2, k) >= k:
                     pq, plan, restored, matched, allowed = pq2, plan2, restored2, matched2, allowed2
                     corrected, typed_total = searched, n or None
                     # Its accents restored where it has none: offered, as for any query.
@@ -904,6 +916,22 @@ class _Found:
     typed: str = ""
     dates: tuple = (None, None)
     typed_total: int | None = None  # what the typed query found, when a correction found more
+
+
+def _bold_enough(pq: vq.ParsedQuery, searched: str) -> bool:
+    """A correction that may replace a typed query that found something: it changes no
+    capitalised word (a name the index may not know: "Nam Nhun") into another, and
+    makes no function word ("taxi" is not "tại")."""
+    typed = [(u, syl) for c in pq.clauses for u in c for syl in u.syllables]
+    fixed = searched.split()
+    if len(typed) != len(fixed):
+        return False
+    for (unit, syl), new in zip(typed, fixed, strict=True):
+        if fold(new) == fold(syl):
+            continue
+        if unit.raw[:1].isupper() or plan_mod.is_function_word(new):
+            return False
+    return True
 
 
 def _all_accented(plan: plan_mod.Plan) -> bool:

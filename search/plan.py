@@ -327,7 +327,7 @@ def build(
     exact = accents != "any"
     plan = Plan(accents="exact" if exact else "any")
     if is_word is not None:
-        pq = _operators_over_words(pq, is_word)
+        pq = _operators_over_words(pq, is_word, is_pair, aliases)
     cues = _question_spans(pq)
     plan.relaxed = pq.is_long or bool(cues) or "?" in pq.text
     clauses = pq.clauses
@@ -374,7 +374,7 @@ def build(
         plan.clauses.append([Word(syls, question=question, pause=clauses[j][0].pause)])
         i = j + 1
     if is_pair is not None:
-        _pair_lone_syllables(plan, lone, clauses, cues, is_pair, walls)
+        _pair_lone_syllables(plan, lone, clauses, cues, is_pair, walls, aliases)
     plan.excluded = [
         w for u in pq.excluded for w in [Word(_syllables(u, True), u.ref_key)] + _unhyphenated(u)
     ]
@@ -406,15 +406,28 @@ def _joined_unit(units: list[Unit]) -> Unit:
     )
 
 
-def _operators_over_words(pq: ParsedQuery, is_word: WordTest) -> ParsedQuery:
+def _operators_over_words(
+    pq: ParsedQuery,
+    is_word: WordTest,
+    is_pair: PairTest | None = None,
+    aliases: AliasLookup | None = None,
+) -> ParsedQuery:
     """``OR`` and ``-`` that bind a whole word the index knows, not one of its syllables.
 
     ``Lai Châu OR Điện Biên`` is the two provinces, not Lai (Châu or Điện) Biên;
     ``-Hà Nội`` leaves out Hà Nội, not every "hà" while requiring "nội". An
     alternative, or an excluded syllable, takes in the lone syllables beside it
-    while the index's word test joins them (as words are read in build()).
+    while the index's word test joins them, or the pair test two lone syllables
+    (as words are read in build()). No word joins over an excluded one.
     """
     clauses: list[list[Unit] | None] = [list(c) for c in pq.clauses]
+    walls = set(pq.excluded_then.values())  # clauses typed right after an exclusion
+
+    def joins(before: Unit | None, run: list[Unit], u: Unit, left: bool) -> bool:
+        a, b = (u, run[0]) if left else (run[-1], u)
+        if is_word(key(before), fold(a.syllables[-1]), fold(b.syllables[0]), None):
+            return True
+        return is_pair is not None and len(run) == 1 and _pairs_with(a, b, is_pair, aliases)
 
     def lone(i: int) -> Unit | None:
         c = clauses[i] if 0 <= i < len(clauses) else None
@@ -428,17 +441,15 @@ def _operators_over_words(pq: ParsedQuery, is_word: WordTest) -> ParsedQuery:
             continue
         left, right = [clause[0]], [clause[-1]]
         j = i - 1
-        while (u := lone(j)) is not None and not u.pause:
-            before = lone(j - 1)
-            if not is_word(key(before), fold(u.syllables[-1]), fold(left[0].syllables[0]), None):
+        while (u := lone(j)) is not None and not u.pause and j + 1 not in walls:
+            if not joins(lone(j - 1), left, u, left=True):
                 break
             left.insert(0, u)
             clauses[j] = None
             j -= 1
         j = i + 1
-        while (u := lone(j)) is not None and not right[-1].pause:
-            before = right[-2] if len(right) > 1 else None
-            if not is_word(key(before), fold(right[-1].syllables[-1]), fold(u.syllables[0]), None):
+        while (u := lone(j)) is not None and not right[-1].pause and j not in walls:
+            if not joins(right[-2] if len(right) > 1 else None, right, u, left=False):
                 break
             right.append(u)
             clauses[j] = None
@@ -456,12 +467,8 @@ def _operators_over_words(pq: ParsedQuery, is_word: WordTest) -> ParsedQuery:
             _plain(unit)
             and (u := lone(j)) is not None
             and not run[-1].pause
-            and is_word(
-                key(run[-2] if len(run) > 1 else None),
-                fold(run[-1].syllables[-1]),
-                fold(u.syllables[0]),
-                None,
-            )
+            and (j == first or j not in walls)
+            and joins(run[-2] if len(run) > 1 else None, run, u, left=False)
         ):
             run.append(u)
             clauses[j] = None
@@ -488,6 +495,7 @@ def _pair_lone_syllables(
     cues: set[int],
     is_pair: PairTest,
     walls: set[int],
+    aliases: AliasLookup | None,
 ) -> None:
     """Join two adjacent syllables that stand alone in the plan into one word.
 
@@ -496,8 +504,11 @@ def _pair_lone_syllables(
     and their syllables would match anywhere in an article: ``cấp xã`` 789
     articles of 3,000 where 61 hold the term. Typed side by side, two content
     syllables mean the term, so they must stand side by side too, when the
-    index holds them so (``is_pair``); function words (``ở``, ``của``) stay
-    apart. The engine reads the query again without this when it finds nothing.
+    index holds them so (``is_pair``); function words (``ở``, ``của``),
+    abbreviations (``UBND``: its expansion stays an alternative) and a lower-case
+    word beside a capitalised name (``xã Tà Tổng``) stay apart. The engine reads
+    the query again without this when the pair holds too few of the articles
+    with both syllables (a free combination, ``nhà cháy``, not a term).
     """
     out: list[list[Word]] = []
     k = 0
@@ -511,9 +522,7 @@ def _pair_lone_syllables(
             and not clause[0].pause
             and not _cue_boundary(cues, q)
             and q + 1 not in walls
-            and not _function_word(clauses[q][0].syllables[0])
-            and not _function_word(clauses[q + 1][0].syllables[0])
-            and is_pair(fold(clauses[q][0].syllables[0]), fold(clauses[q + 1][0].syllables[0]))
+            and _pairs_with(clauses[q][0], clauses[q + 1][0], is_pair, aliases)
         ):
             a, b = clause[0], plan.clauses[k + 1][0]
             out.append([Word(a.syllables + b.syllables, pause=b.pause, paired=True)])
@@ -524,7 +533,22 @@ def _pair_lone_syllables(
     plan.clauses = out
 
 
-def _function_word(syllable: str) -> bool:
+def _pairs_with(a: Unit, b: Unit, is_pair: PairTest, aliases: AliasLookup | None) -> bool:
+    """Two lone plain syllables that the pair test may join (see _pair_lone_syllables)."""
+    for u in (a, b):
+        syl = u.syllables[0]
+        key = (fold(syl),)
+        if is_function_word(syl) or not well_formed(key[0]):
+            return False
+        # A known abbreviation keeps its expansion; capitals alone ("CẤP XÃ") are no sign.
+        if aliases is not None and aliases(key, _typed_as_abbreviation(u.raw, key)):
+            return False
+    if a.raw[:1].isupper() != b.raw[:1].isupper() and not (a.raw + b.raw).isupper():
+        return False  # a word beside a name ("xã Tà"), not one term
+    return is_pair(fold(a.syllables[0]), fold(b.syllables[0]))
+
+
+def is_function_word(syllable: str) -> bool:
     """A function word (``ở``, ``của``, ``và``): typed without accents, any that folds alike."""
     if has_diacritics(syllable):
         return canonical_syllable(syllable) in FUNCTION_WORDS

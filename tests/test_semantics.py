@@ -424,6 +424,15 @@ PAIRS = [
         province="Điện Biên",
     ),
     Article(id="rice", title="Giống lúa mới", body="Giống lúa mới cho năng suất cao; gạo thơm."),
+    # "nhà cháy" side by side in one article, apart in 25: a free combination.
+    Article(id="fire-pair", title="Tin nhanh", body="Nhà cháy lúc sáng. Một nhà cháy nữa."),
+    *(
+        Article(id=f"fire-{i}", title=f"Vụ cháy số {i}", body=f"Cháy lớn thiêu rụi căn nhà số {i}.")
+        for i in range(25)
+    ),
+    # "đã mua" (folded "da mua") side by side; "đá" and "mưa" never in that order.
+    Article(id="bought", title="Người dân đã mua", body="Họ đã mua gạo; đã mua thêm muối."),
+    Article(id="hail", title="Mưa đá ở vùng cao", body="Trận mưa đá làm hỏng hoa màu."),
 ]
 
 
@@ -444,6 +453,12 @@ def pairs(articles_index, engine_for):
         ("lúa gạo", {"rice"}),
         # Quoted, a phrase as ever; the words apart when asked for apart.
         ('"cấp xã"', {"commune-level"}),
+        # Side by side in 1 of the 26 articles with both: a free combination, apart.
+        ("nhà cháy", {"fire-pair", *(f"fire-{i}" for i in range(25))}),
+        ('"nhà cháy"', {"fire-pair"}),
+        # Typed with accents, never side by side: apart with those accents (not
+        # the folded "đã mua", which the folded pair count is about).
+        ("đá mưa", {"hail"}),
     ],
 )
 def test_two_lone_syllables_typed_together_stand_together(pairs, q, expected):
@@ -455,6 +470,7 @@ def test_a_pair_found_nowhere_after_the_filters_is_read_apart(pairs):
     # words shown say so.
     result = pairs.search("cấp xã", province=["Điện Biên"])
     assert ids(result) == ["apart"] and result.words == [["cấp"], ["xã"]]
+    assert not result.fallback
     together = pairs.search("cấp xã", province=["Bắc Kạn"])
     assert ids(together) == ["commune-level"] and together.words == [["cấp", "xã"]]
 
@@ -465,7 +481,11 @@ def test_a_pair_found_nowhere_after_the_filters_is_read_apart(pairs):
         ("cấp xã", [["cấp", "xã"]]),
         ("hộ nghèo ở thôn", [["hộ", "nghèo"], ["ở"], ["thôn"]]),  # "ở" joins nothing
         ("nghèo của thôn", [["nghèo"], ["của"], ["thôn"]]),
-        ("a b c", [["a", "b"], ["c"]]),  # two at a time, from the left
+        ("xa ba ca", [["xa", "ba"], ["ca"]]),  # two at a time, from the left
+        ("UBND tỉnh", [["ubnd"], ["tỉnh"]]),  # an abbreviation keeps its expansion
+        ("CẤP XÃ", [["cấp", "xã"]]),  # capitals are no abbreviation
+        ("xã Tà Tổng", [["xã"], ["tà", "tổng"]]),  # a word beside a name: apart
+        ("b c", [["b"], ["c"]]),  # no Vietnamese syllables
         ("cấp; xã", [["cấp"], ["xã"]]),  # never over a clause end
         ("cấp 3", [["cấp"], ["3"]]),  # a number is no syllable of a term
         ("xã hội bao nhiêu", [["xã", "hội"], ["bao"], ["nhiêu"]]),  # question words apart
@@ -474,6 +494,20 @@ def test_a_pair_found_nowhere_after_the_filters_is_read_apart(pairs):
 def test_lone_syllables_pair_up(q, words):
     plan = plan_mod.build(parse(q), None, "exact", None, lambda a, b: True)
     assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+def test_an_abbreviation_with_an_expansion_pairs_with_nothing():
+    def aliases(key, typed):
+        known = {("ubnd",): ("uy", "ban", "nhan", "dan"), ("da",): ("du", "an")}
+        return [(known[key], "")] if key in known and (typed or key == ("ubnd",)) else []
+
+    def clauses(q):
+        plan = plan_mod.build(parse(q), None, "exact", aliases, lambda a, b: True)
+        return [[w.text for w in c] for c in plan.clauses]
+
+    assert clauses("ubnd tỉnh cấp xã") == [["ubnd", "uy ban nhan dan"], ["tỉnh cấp"], ["xã"]]
+    # A learned short form that is a syllable ("DA": dự án) only when typed as one.
+    assert clauses("DA tỉnh") == [["da", "du an"], ["tỉnh"]]
 
 
 def test_pairs_through_the_cli_and_the_api(pairs, runner, client_for):

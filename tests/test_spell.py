@@ -187,3 +187,27 @@ def test_a_typo_that_finds_little_is_searched_corrected_when_that_finds_many(
 def test_a_bad_correct_argument_is_refused(sp_index, client_for, value):
     response = client_for(sp_index).get("/api/search", query_string={"q": "x", "correct": value})
     assert response.status_code == 400 and response.get_json()["code"] == "bad_correct"
+
+
+def test_a_capitalised_name_that_finds_something_is_not_replaced(sp_many, engine_for):
+    # A place or a person the index hardly knows ("Nam Nhun") is offered a
+    # correction, never replaced by one.
+    result = engine_for(sp_many).search("Cai Cach Hanh Chin")
+    assert result.corrected is None and [h.id for h in result.hits] == ["scatter"]
+    assert result.suggestion == "cải cách hành chính"
+
+
+@pytest.mark.parametrize(
+    "typed, searched, bold",
+    [
+        ("cai cach hanh chin", "cai cach hanh chính", True),
+        ("taxi km", "tại km", False),  # into a function word
+        ("Nam Nhun", "nam nhưng", False),  # a name
+        ("nam nhun", "nam nhưng", False),  # "nhưng" is a function word too
+    ],
+)
+def test_what_a_correction_may_replace(typed, searched, bold):
+    from search.engine import _bold_enough
+    from search.query import parse
+
+    assert _bold_enough(parse(typed), searched) is bold
