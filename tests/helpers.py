@@ -97,44 +97,47 @@ def every_stored(ix: Path) -> dict:
         engine.close_all()
 
 
+# Syllables of local-government news, for corpora of random articles.
+SYLLABLES = [
+    "cán",
+    "bộ",
+    "xã",
+    "họp",
+    "bàn",
+    "đường",
+    "giao",
+    "thông",
+    "nông",
+    "thôn",
+    "trường",
+    "học",
+    "trạm",
+    "y",
+    "tế",
+    "bản",
+    "làng",
+    "người",
+    "dân",
+    "hộ",
+    "nghèo",
+    "chính",
+    "sách",
+    "bảo",
+    "hiểm",
+    "thủy",
+    "lợi",
+    "ruộng",
+    "nương",
+    "mùa",
+    "vụ",
+]
+
+
 def big_corpus(d: Path, n: int) -> Path:
     """``n`` text files of 400 random syllables each in the new folder ``d``."""
     rng = random.Random(5)
-    syllables = [
-        "cán",
-        "bộ",
-        "xã",
-        "họp",
-        "bàn",
-        "đường",
-        "giao",
-        "thông",
-        "nông",
-        "thôn",
-        "trường",
-        "học",
-        "trạm",
-        "y",
-        "tế",
-        "bản",
-        "làng",
-        "người",
-        "dân",
-        "hộ",
-        "nghèo",
-        "chính",
-        "sách",
-        "bảo",
-        "hiểm",
-        "thủy",
-        "lợi",
-        "ruộng",
-        "nương",
-        "mùa",
-        "vụ",
-    ]
     d.mkdir()
     for i in range(n):
-        body = " ".join(rng.choices(syllables, k=400)) + f" mã zq{i:05d} số {rng.random()}."
+        body = " ".join(rng.choices(SYLLABLES, k=400)) + f" mã zq{i:05d} số {rng.random()}."
         (d / f"b{i:04d}.txt").write_text(f"Tin {i} về đường thôn\n\n{body}", "utf-8")
     return d

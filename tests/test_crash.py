@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import SYLLABLES
 
 from search.backends.whoosh_index import open_index
 from search.backends.whoosh_writing import stamp
@@ -182,44 +183,12 @@ def toc_generation(index_dir: Path) -> int:
 def varied_corpus(d: Path, n: int, seed: int) -> Path:
     """Small articles with varied syllables, so that missed or doubled counts show."""
     rng = random.Random(seed)
-    words = [
-        "cán",
-        "bộ",
-        "xã",
-        "họp",
-        "bàn",
-        "đường",
-        "giao",
-        "thông",
-        "nông",
-        "thôn",
-        "trường",
-        "học",
-        "trạm",
-        "y",
-        "tế",
-        "bản",
-        "làng",
-        "người",
-        "dân",
-        "hộ",
-        "nghèo",
-        "chính",
-        "sách",
-        "bảo",
-        "hiểm",
-        "thủy",
-        "lợi",
-        "ruộng",
-        "nương",
-        "mùa",
-        "vụ",
-    ]
     d.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        body = ", ".join(" ".join(rng.choices(words, k=6)) for _ in range(4))
+        body = ", ".join(" ".join(rng.choices(SYLLABLES, k=6)) for _ in range(4))
         (d / f"v{i:04d}.txt").write_text(
-            f"Tin {i} về {rng.choice(words)} {rng.choice(words)}\n\n{body.capitalize()}.", "utf-8"
+            f"Tin {i} về {rng.choice(SYLLABLES)} {rng.choice(SYLLABLES)}\n\n{body.capitalize()}.",
+            "utf-8",
         )
     return d
 

@@ -131,23 +131,38 @@ def test_a_vocabulary_behind_the_index_stays_behind(runner, tmp_path, layout):
     assert [f.code for f in check_index(path).findings] == ["vocabulary"]
 
 
+def _leave(shards: Path, leftover: str) -> str:
+    """What a compaction killed at one of its steps leaves in ``shards``; the folder's name."""
+    if leftover == "copy-not-swapped":
+        (shards / ".0.compacted").mkdir()
+        (shards / ".0.compacted" / "postlist.glass").write_bytes(b"half")
+        return ".0.compacted"
+    if leftover == "old-copy-not-removed":
+        shutil.copytree(shards / "1", shards / ".1.replaced")
+    else:  # stopped between the two renames
+        (shards / "1").rename(shards / ".1.replaced")
+    return ".1.replaced"
+
+
 @pytest.mark.parametrize(
     "leftover", ["copy-not-swapped", "old-copy-not-removed", "stopped-between-renames"]
 )
-def test_an_interrupted_compaction_is_put_right(runner, tmp_path, leftover):
+@pytest.mark.parametrize("by", ["compact", "check --repair"])
+def test_an_interrupted_compaction_is_put_right(runner, tmp_path, leftover, by):
     path = _build(tmp_path / "x", "xapian-shards")
     engine = open_engine(path)
     before = _answers(engine)
     engine.close_all()
     shards = path / "shards"
-    if leftover == "copy-not-swapped":
-        (shards / ".0.compacted").mkdir()
-        (shards / ".0.compacted" / "postlist.glass").write_bytes(b"half")
-    elif leftover == "old-copy-not-removed":
-        shutil.copytree(shards / "1", shards / ".1.replaced")
+    name = "shards/" + _leave(shards, leftover)
+    if by == "compact":
+        _compact(runner, path)
     else:
-        (shards / "1").rename(shards / ".1.replaced")
-    _compact(runner, path)
+        # `check` names what was left, and its repair puts it right as a compaction would.
+        (left,) = [f for f in check_index(path).findings if f.code == "leftovers"]
+        assert name in left.problem and not left.damage and "vnsearch compact" in left.fix
+        repaired = check_index(path, repair=True)
+        assert not repaired.findings and f"đã xóa {name}" in repaired.repaired
     assert sorted(p.name for p in shards.iterdir()) == ["0", "1"]
     engine = open_engine(path)
     try:
@@ -155,40 +170,6 @@ def test_an_interrupted_compaction_is_put_right(runner, tmp_path, leftover):
     finally:
         engine.close_all()
     assert check_index(path).healthy
-
-
-@pytest.mark.parametrize(
-    "leftover", ["copy-not-swapped", "old-copy-not-removed", "stopped-between-renames"]
-)
-def test_check_names_what_a_killed_compaction_left_and_repair_puts_it_right(
-    runner, tmp_path, leftover
-):
-    path = _build(tmp_path / "x", "xapian-shards")
-    engine = open_engine(path)
-    before = _answers(engine)
-    engine.close_all()
-    shards = path / "shards"
-    if leftover == "copy-not-swapped":
-        shutil.copytree(shards / "0", shards / ".0.compacted")
-        name = "shards/.0.compacted"
-    elif leftover == "old-copy-not-removed":
-        shutil.copytree(shards / "1", shards / ".1.replaced")
-        name = "shards/.1.replaced"
-    else:
-        (shards / "1").rename(shards / ".1.replaced")
-        name = "shards/.1.replaced"
-    found = check_index(path)
-    (left,) = [f for f in found.findings if f.code == "leftovers"]
-    assert name in left.problem and not left.damage and "vnsearch compact" in left.fix
-    repaired = check_index(path, repair=True)
-    assert repaired.healthy and not repaired.findings, repaired.findings
-    assert f"đã xóa {name}" in repaired.repaired
-    assert sorted(p.name for p in shards.iterdir()) == ["0", "1"]
-    engine = open_engine(path)
-    try:
-        assert _answers(engine) == before
-    finally:
-        engine.close_all()
 
 
 def test_compaction_waits_for_a_running_index_and_says_so(runner, tmp_path):
