@@ -609,17 +609,27 @@ class Engine:
             # Side by side in too few of the articles that hold both syllables, a
             # pair is a free combination ("nhà cháy"), not a term: read it apart
             # (the words shown say how the query was read).
-            apart = plan_mod.build(
-                pq, self._is_word_test(s), plan.accents, self._aliases(s) if expand else None
-            )
             n = at_least(allowed, PAIR_ENOUGH)
             # Nothing side by side: apart, if that finds anything at all.
             limit = max(FALLBACK_BELOW, math.floor(n / PAIR_SHARE) + 1) if n else 1
-            matched_apart = recall(apart)
-            allowed_apart = within(matched_apart)
-            if n < PAIR_ENOUGH and at_least(allowed_apart, limit) >= limit:
-                plan, matched, allowed = apart, matched_apart, allowed_apart
-                paired = False
+            # The apart reading finds no more articles than its rarest paired
+            # syllable's: when those are fewer than the limit, the pair stays
+            # without counting it (most terms: "hộ nghèo" 36 of at most 150).
+            rarest = min(
+                s.doc_frequency("text", syl.folded)
+                for w in plan.words
+                if w.paired
+                for syl in w.syllables
+            )
+            if n < PAIR_ENOUGH and rarest >= limit:
+                apart = plan_mod.build(
+                    pq, self._is_word_test(s), plan.accents, self._aliases(s) if expand else None
+                )
+                matched_apart = recall(apart)
+                allowed_apart = within(matched_apart)
+                if at_least(allowed_apart, limit) >= limit:
+                    plan, matched, allowed = apart, matched_apart, allowed_apart
+                    paired = False
         if accents == "auto" and plan.has_exact:
             n = at_least(allowed, FALLBACK_BELOW)  # exact below FALLBACK_BELOW
             if n < FALLBACK_BELOW:
