@@ -788,7 +788,9 @@ class Engine:
         if first + per_page <= len(stories) or len(window) < want:
             return stories[first : first + per_page]
         held = {d for head, _, folded in stories for d in (head, *folded)}
-        ranked = self._order(s, found, sort, first + per_page + len(held))
+        need = first + per_page + len(held)
+        # The window read for the stories is the ranking's head: ranked again only past it.
+        ranked = window if len(window) >= need else self._order(s, found, sort, need)
         rest: list = [(d, score, []) for d, score in ranked if d not in held]
         return (stories + rest)[first : first + per_page]
 
