@@ -98,24 +98,35 @@ def _places(pattern: re.Pattern, spelled: str, text: str) -> Iterator[re.Match]:
     """``pattern``'s matches in ``spelled`` (``text`` folded, offsets kept) that start where
     a syllable may start, left to right, each within one clause of ``text``: none goes on
     over punctuation that ends a clause, as no word does in the index."""
-    for start, end in _clauses(text):
-        pos = start
-        while (m := pattern.search(spelled, pos, end)) is not None:
-            if _STARTS.match(spelled, m.start()):
-                yield m
-                pos = m.end()
-            else:  # inside a word: a match may still start after this letter
-                pos = m.start() + 1
+    yield from _places_in(pattern, spelled, text, 0, len(spelled))
 
 
-@lru_cache(maxsize=32)
-def _clauses(text: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of each clause of ``text``; kept, as _spelled is."""
-    out, start = [], 0
-    for piece in clause_pieces(text):
-        out.append((start, start + len(piece)))
-        start += len(piece) + 1  # past the punctuation
-    return tuple(out)
+def _places_in(
+    pattern: re.Pattern, spelled: str, text: str, pos: int, end: int
+) -> Iterator[re.Match]:
+    # Only a match's own span can hold the clause end that rejects it (the
+    # separators between its syllables): cutting the whole article into
+    # clauses first cost more than the rest of the snippet. A match that goes
+    # over one is sought again before that clause end (a shorter word may
+    # stand there), then the scan goes on after it.
+    while (m := pattern.search(spelled, pos, end)) is not None:
+        if not _STARTS.match(spelled, m.start()):  # inside a word: may start after this letter
+            pos = m.start() + 1
+            continue
+        first = _first_clause_end(text, m.start(), m.end())
+        if first is None:
+            yield m
+            pos = m.end()
+        else:
+            yield from _places_in(pattern, spelled, text, m.start(), first)
+            pos = first + 1  # past the punctuation
+
+
+def _first_clause_end(text: str, start: int, end: int) -> int | None:
+    """Where the first punctuation that ends a clause stands in ``text[start:end]``
+    (a match's span, a syllable at each end), or None."""
+    pieces = clause_pieces(text[start:end])
+    return None if len(pieces) == 1 else start + len(pieces[0])
 
 
 def _one_clause(text: str) -> bool:

@@ -29,12 +29,15 @@ from search.extract.jsonline import parse_json_line
 from search.extract.page import parse_page
 from search.extract.places import find_places
 from search.extract.topics import find_topics
+from search.highlight import Terms, mark_all
 from search.parse import decode, parse_article
 from search.policy import extract_refs, find_refs
 from search.readers import read_records
 from search.segment import segment
 
 MAX_RATIO = 8
+# A word of two syllables, and one of them alone, to mark.
+HOA_BINH = Terms(words=((("hoa", False), ("binh", False)), (("hoa", False),)))
 # Calls are repeated until the small input takes this long, so that timer noise is small.
 MIN_SECONDS = 0.01
 # Calls at either size may take at most this long (CPU) before they count as runaway.
@@ -202,6 +205,10 @@ CASES = [
         lambda n: jsonline(REFS * (n // 2)),
     ),
     ("decode", lambda b: decode(b, "x"), lambda n: ("Cán bộ " * n).encode()),
+    # Highlighting: every match goes over a clause end and is sought again before it.
+    ("mark clause ends", lambda s: mark_all(s, HOA_BINH), lambda n: "Hòa, Bình " * n),
+    ("mark full stops", lambda s: mark_all(s, HOA_BINH), lambda n: "hòa. Bình hòa bình " * n),
+    ("mark words", lambda s: mark_all(s, HOA_BINH), lambda n: "hòa bình " * n),
 ]
 
 
