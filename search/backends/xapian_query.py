@@ -54,6 +54,18 @@ _LEAF_TERM = 100  # Query.get_type() of a single term (Xapian's Query::LEAF_TERM
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
+
+def spy_counts(spy: xapian.ValueCountMatchSpy) -> dict[str, int]:
+    """{value: count} of a spy: Xapian's iterator, not the bindings' ``values()``, which
+    makes an item object per value (a page counts thousands, in the facets' thread)."""
+    it = xapian._xapian.ValueCountMatchSpy_values_begin(spy)
+    end = xapian._xapian.ValueCountMatchSpy_values_end(spy)
+    out = {}
+    while it != end:
+        out[it.get_term().decode("utf-8")] = it.get_termfreq()
+        next(it)
+    return out
+
 class Native:
     """Plans, filters and counts of one Xapian reader."""
 
@@ -194,7 +206,7 @@ class Native:
         self._remember(str(q), total)
         counts: dict[int, dict[str, int]] = {slot: {} for slot in slots}
         for slot, spy in spies.items():
-            counts[slot] = {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
+            counts[slot] = spy_counts(spy)
         return int(total), counts
 
     def _filled(self, slot: int) -> bool:
