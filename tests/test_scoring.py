@@ -64,9 +64,21 @@ def _article(i: int, rng: random.Random) -> Article:
     )
 
 
-def _segmented(d):
+def _segmented(d, codec=None):
     """600 articles written in batches of 150 (several segments, blocks of 128
-    postings), then 80 of them rewritten (deleted documents in old segments)."""
+    postings), then 80 of them rewritten (deleted documents in old segments);
+    ``codec`` in place of vnsearch's while they are written."""
+    with pytest.MonkeyPatch.context() as mp:
+        if codec is not None:
+            mp.setattr(search.backends.whoosh_writing, "CompactCodec", codec)
+        _write_segmented(d)
+    ix = open_index(d)
+    with ix.searcher() as s:
+        assert len(s.leaf_searchers()) > 1 and s.reader().has_deletions()
+        yield s
+
+
+def _write_segmented(d):
     rng = random.Random(7)
     ix, _ = open_for_writing(d)
     items = [(_article(i, rng), "") for i in range(600)]
@@ -75,10 +87,6 @@ def _segmented(d):
     again = [(_article(i, rng), "") for i in rng.sample(range(600), 80)]
     for _ in write_batches(open_index(d), again, batch_size=40):
         pass
-    ix = open_index(d)
-    with ix.searcher() as s:
-        assert len(s.leaf_searchers()) > 1 and s.reader().has_deletions()
-        yield s
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +98,10 @@ def segmented(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stock_segmented(tmp_path_factory):
     """The same index written by Whoosh's own codec: as vnsearch wrote before
-    CompactCodec, and as Whoosh itself writes."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(search.backends.whoosh_writing, "CompactCodec", W3Codec)
-        yield from _segmented(tmp_path_factory.mktemp("stock"))
+    CompactCodec, and as Whoosh itself writes. The codec is patched only while
+    it is written: a module-long patch would also write ``segmented``, when
+    that is made later."""
+    yield from _segmented(tmp_path_factory.mktemp("stock"), W3Codec)
 
 
 def _terms(searcher, field):
