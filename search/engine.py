@@ -61,6 +61,9 @@ CORRECT_TIMES = 10
 # (of two syllables, or longer and starting with them) in at least this share
 # of their occurrences in the indexed articles.
 WORD_SHARE = 0.5
+# ... and at least this many times: one join is pyvi's accident ("Lai Châu Điện
+# Biên" is no word "châu điện").
+WORD_MIN = 2
 # A pair of lone query syllables stays one term when its articles (the
 # syllables side by side) are at least PAIR_SHARE of those with both syllables,
 # or PAIR_ENOUGH in number; else it is read apart ("cấp xã": 61 of 789, kept;
@@ -763,7 +766,7 @@ class Engine:
             hit = self._words.get(cache_key)
             if hit is None:
                 total = stats.pair_count(a, b)
-                hit = total > 0 and _joined(s, a, b, before) >= WORD_SHARE * total
+                hit = total > 0 and _joined(s, a, b, before) >= max(WORD_MIN, WORD_SHARE * total)
                 self._words.put(cache_key, hit)
             return hit
 

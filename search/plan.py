@@ -130,6 +130,56 @@ FUNCTION_WORDS = frozenset(
 # Typed without accents, any syllable that folds alike is taken for one: the
 # pair test only narrows a query, so leaving a pair apart is the safe side.
 FOLDED_FUNCTION_WORDS = frozenset(fold(w) for w in FUNCTION_WORDS)
+# Words written with a capital before a name (first in a query, or as a title):
+# a unit's type or a person's title, which never begins a name (_join_names).
+# Tone-canonical; typed without accents, any that folds alike.
+NAME_OPENERS = frozenset(
+    " ".join(map(canonical_syllable, w.split()))
+    for w in (
+        "tỉnh",
+        "thành phố",
+        "tp",
+        "huyện",
+        "quận",
+        "thị xã",
+        "thị trấn",
+        "xã",
+        "phường",
+        "thôn",
+        "bản",
+        "ấp",
+        "ông",
+        "bà",
+        "anh",
+        "chị",
+        "cô",
+        "chú",
+        "bác",
+        "đồng chí",
+        "chủ tịch",
+        "bí thư",
+        "thủ tướng",
+        "bộ trưởng",
+        "thứ trưởng",
+        "giám đốc",
+        "tổng bí thư",
+        "chủ nhiệm",
+    )
+)
+FOLDED_NAME_OPENERS = frozenset(fold(w) for w in NAME_OPENERS)
+# Common family names: a run of capitals that begins with one is a person's name
+# even when every word of the query was typed with a capital ("Võ Văn Thưởng";
+# "Can Bo Cap Xa" is title case, not a name).
+FAMILY_NAMES = frozenset(
+    canonical_syllable(w)
+    for w in (
+        *("nguyễn", "trần", "lê", "phạm", "hoàng", "huỳnh", "phan", "vũ", "võ", "đặng"),
+        *("bùi", "đỗ", "hồ", "ngô", "dương", "lý", "trương", "đinh", "trịnh", "lương"),
+        *("phùng", "quách", "vương", "đoàn", "mai", "hà", "lâm", "cao", "tô", "lưu", "tạ"),
+        *("chu", "thái", "la", "đào", "kiều", "triệu", "tôn", "lại", "từ", "thân", "đàm"),
+    )
+)
+FOLDED_FAMILY_NAMES = frozenset(fold(w) for w in FAMILY_NAMES)
 # Question cues, tone-canonical; multi-syllable cues are matched as runs.
 QUESTION_CUES = [
     c.split()
@@ -222,7 +272,7 @@ class Word:
     question: bool = False  # a question word: never required, weighs little
     alias: bool = False  # another form of a typed word (an abbreviation's expansion)
     pause: bool = False  # punctuation that ends a clause follows it (query.Unit.pause)
-    paired: bool = False  # two lone syllables joined by the index's pair test
+    paired: bool = False  # joined by the index's pair test: two lone syllables, or a name
 
     @property
     def folded(self) -> tuple[str, ...]:
@@ -335,6 +385,8 @@ def build(
     walls = set(pq.excluded_then.values())
     # The query clause of each plan clause that is one syllable on its own.
     lone: dict[int, int] = {}
+    # The query clauses (first, last) each plan clause was read from, when plain syllables.
+    spans: list[tuple[int, int] | None] = []
     # Runs of single plain syllables join into words where the index says so.
     i = 0
     while i < len(clauses):
@@ -348,6 +400,7 @@ def build(
                     + _unhyphenated(u)
                 ]
             )
+            spans.append(None)
             i += 1
             continue
         j = i
@@ -372,9 +425,13 @@ def build(
         if j == i and not question:
             lone[len(plan.clauses)] = i
         plan.clauses.append([Word(syls, question=question, pause=clauses[j][0].pause)])
+        spans.append((i, j))
         i = j + 1
     if is_pair is not None:
-        _pair_lone_syllables(plan, lone, clauses, cues, is_pair, walls, aliases)
+        spans = _pair_lone_syllables(plan, lone, clauses, cues, is_pair, walls, aliases, spans)
+        # Capitals mark names when the query has small letters too.
+        mixed = any(u.raw[:1].islower() for c in clauses for u in c)
+        _join_names(plan, spans, clauses, cues, is_pair, walls, mixed)
     plan.excluded = [
         w for u in pq.excluded for w in [Word(_syllables(u, True), u.ref_key)] + _unhyphenated(u)
     ]
@@ -496,8 +553,10 @@ def _pair_lone_syllables(
     is_pair: PairTest,
     walls: set[int],
     aliases: AliasLookup | None,
-) -> None:
-    """Join two adjacent syllables that stand alone in the plan into one word.
+    spans: list[tuple[int, int] | None],
+) -> list[tuple[int, int] | None]:
+    """Join two adjacent syllables that stand alone in the plan into one word; the
+    ``spans`` of the new plan clauses.
 
     pyvi leaves many terms of two syllables apart in running text (``cấp xã``,
     ``hộ nghèo``, ``giảm nghèo``), so the word test above does not join them,
@@ -511,6 +570,7 @@ def _pair_lone_syllables(
     with both syllables (a free combination, ``nhà cháy``, not a term).
     """
     out: list[list[Word]] = []
+    out_spans: list[tuple[int, int] | None] = []
     k = 0
     while k < len(plan.clauses):
         clause = plan.clauses[k]
@@ -526,11 +586,115 @@ def _pair_lone_syllables(
         ):
             a, b = clause[0], plan.clauses[k + 1][0]
             out.append([Word(a.syllables + b.syllables, pause=b.pause, paired=True)])
+            out_spans.append((q, q + 1))
             k += 2
             continue
         out.append(clause)
+        out_spans.append(spans[k])
         k += 1
     plan.clauses = out
+    return out_spans
+
+
+def _join_names(
+    plan: Plan,
+    spans: list[tuple[int, int] | None],
+    clauses: list[list[Unit]],
+    cues: set[int],
+    is_pair: PairTest,
+    walls: set[int],
+    mixed: bool,
+) -> None:
+    """Join a run of capitalised words into one name, the way a pair is joined.
+
+    pyvi often cuts a name of three syllables into a word and a syllable
+    (``Võ Văn`` + ``Thưởng``) and leaves two names typed side by side apart
+    (``Điện Biên`` + ``Phủ``); apart, their syllables match anywhere in an
+    article. Every syllable typed with a capital (not in capitals throughout,
+    as abbreviations are) and the index holding them side by side: one name,
+    marked ``paired`` so that the engine reads it apart again when it is a
+    free combination (``Hà Nội Đà Nẵng``: two cities, rarely side by side).
+    Where every word was typed with a capital (``mixed`` False), only a run
+    that begins with a family name is a name. A unit's type or a title
+    (``Tỉnh``, ``Ông``) begins none.
+    """
+    out: list[list[Word]] = []
+    k = 0
+    while k < len(plan.clauses):
+        m = k
+        starts = not _opens(plan.clauses[k]) and (mixed or _family(plan.clauses[k]))
+        while (
+            starts
+            and m + 1 < len(plan.clauses)
+            and _name_link(plan, spans, clauses, cues, is_pair, walls, m)
+        ):
+            m += 1
+        if m > k:
+            run = [c[0] for c in plan.clauses[k : m + 1]]
+            syls = tuple(s for w in run for s in w.syllables)
+            out.append([Word(syls, pause=run[-1].pause, paired=True)])
+        else:
+            out.append(plan.clauses[k])
+        k = m + 1
+    plan.clauses = out
+
+
+def _name_link(
+    plan: Plan,
+    spans: list[tuple[int, int] | None],
+    clauses: list[list[Unit]],
+    cues: set[int],
+    is_pair: PairTest,
+    walls: set[int],
+    m: int,
+) -> bool:
+    """True when plan clauses m and m + 1 are parts of one name (see _join_names)."""
+    a, b = spans[m], spans[m + 1]
+    if a is None or b is None or not _named(plan.clauses[m], a, clauses):
+        return False
+    if not _named(plan.clauses[m + 1], b, clauses):
+        return False
+    if plan.clauses[m][0].pause or b[0] in walls or _cue_boundary(cues, a[1]):
+        return False
+    return is_pair(plan.clauses[m][0].folded[-1], plan.clauses[m + 1][0].folded[0])
+
+
+def _opens(clause: list[Word]) -> bool:
+    """True for a unit's type or a person's title (``Tỉnh``, ``Ông``): a name follows it."""
+    word = clause[0]
+    return is_name_opener(word.text, any(s.accented for s in word.syllables))
+
+
+def _family(clause: list[Word]) -> bool:
+    """True when the clause's word begins with a family name (typed without accents: any
+    that folds alike)."""
+    first = clause[0].syllables[0]
+    if first.accented:
+        return first.text in FAMILY_NAMES
+    return first.folded in FOLDED_FAMILY_NAMES
+
+
+def is_name_opener(text: str, accented: bool) -> bool:
+    """True for a unit's type or a person's title (``tỉnh``, ``ông``, ``chủ tịch``):
+    typed without accents, any that folds alike."""
+    if accented:
+        return " ".join(map(canonical_syllable, text.lower().split())) in NAME_OPENERS
+    return fold(text.lower()) in FOLDED_NAME_OPENERS
+
+
+def _named(clause: list[Word], span: tuple[int, int], clauses: list[list[Unit]]) -> bool:
+    """A plan clause of one word whose every syllable was typed as part of a name."""
+    if len(clause) != 1 or clause[0].question:
+        return False
+    for q in range(span[0], span[1] + 1):
+        raw = clauses[q][0].raw
+        syl = clauses[q][0].syllables[0]
+        if not raw[:1].isupper() or (len(raw) > 1 and raw.isupper()):
+            return False
+        # No function-word test: capitals make a name of "Van" (not "vẫn").
+        if not well_formed(fold(syl)):
+            return False
+    return True
 
 
 def _pairs_with(a: Unit, b: Unit, is_pair: PairTest, aliases: AliasLookup | None) -> bool:
@@ -545,6 +709,8 @@ def _pairs_with(a: Unit, b: Unit, is_pair: PairTest, aliases: AliasLookup | None
             return False
     if a.raw[:1].isupper() != b.raw[:1].isupper() and not (a.raw + b.raw).isupper():
         return False  # a word beside a name ("xã Tà"), not one term
+    if b.raw[:1].isupper() and is_name_opener(a.syllables[0], has_diacritics(a.syllables[0])):
+        return False  # a title before a name ("Ông Trương"), not one term
     return is_pair(fold(a.syllables[0]), fold(b.syllables[0]))
 
 

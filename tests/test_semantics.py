@@ -589,3 +589,109 @@ def test_operators_bind_what_the_word_test_joins(q, joined, clauses, excluded):
 def test_no_word_joins_over_an_exclusion(q):
     plan = plan_mod.build(parse(q), lambda *_: False, "exact", None, lambda a, b: True)
     assert [[w.text for w in c] for c in plan.clauses] == [["x"], ["z"]]
+
+
+# --- names: capitalised words typed side by side -----------------------------------------
+
+NAMES = [
+    Article(
+        id="leader",
+        title="Ông Võ Văn Thưởng làm việc với tỉnh",
+        body="Ông Võ Văn Thưởng đề nghị tỉnh chăm lo đời sống. Võ Văn Thưởng thăm nhà máy.",
+    ),
+    # Every syllable of the name, never side by side as the name.
+    Article(
+        id="scattered",
+        title="Đại lộ Võ Văn Kiệt mở rộng",
+        body="Công nhân làm đại lộ Võ Văn Kiệt được thưởng Tết sớm.",
+    ),
+    Article(
+        id="deputy",
+        title="Phó Thủ tướng Trương Hòa Bình thăm An Giang",
+        body="Phó Thủ tướng Trương Hòa Bình thăm bà con. Trương Hòa Bình chỉ đạo chống lũ.",
+    ),
+    Article(
+        id="province",
+        title="Tỉnh Hòa Bình trồng rừng",
+        body="Nông dân họ Trương ở tỉnh Hòa Bình trồng rừng.",
+    ),
+    # Two cities side by side in one article, apart in 25: two names, not one.
+    Article(
+        id="route",
+        title="Tàu Hà Nội Đà Nẵng",
+        body="Tuyến Hà Nội Đà Nẵng chạy đêm; Hà Nội Đà Nẵng.",
+    ),
+    *(
+        Article(
+            id=f"flight-{i}", title=f"Chuyến bay số {i}", body=f"Bay từ Hà Nội tới Đà Nẵng số {i}."
+        )
+        for i in range(25)
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def names(articles_index, engine_for):
+    return engine_for(articles_index(NAMES, "names"))
+
+
+@pytest.mark.parametrize(
+    "q, expected, words",
+    [
+        ("Võ Văn Thưởng", {"leader"}, [["võ", "văn", "thưởng"]]),
+        ("Vo Van Thuong", {"leader"}, [["vo", "van", "thuong"]]),
+        ("Trương Hòa Bình", {"deputy"}, [["trương", "hòa", "bình"]]),
+        # A title or a unit's type before a name is not part of it.
+        ("Ông Võ Văn Thưởng", {"leader"}, [["ông"], ["võ", "văn", "thưởng"]]),
+        ("Tỉnh Hòa Bình", {"province"}, [["tỉnh"], ["hòa", "bình"]]),
+        # Typed in lower case: the words, as ever.
+        ("võ văn thưởng", {"leader", "scattered"}, None),
+        # Side by side in 1 of the 26 articles with both: two names, read apart.
+        (
+            "Hà Nội Đà Nẵng",
+            {"route", *(f"flight-{i}" for i in range(25))},
+            [["hà", "nội"], ["đà", "nẵng"]],
+        ),
+    ],
+)
+def test_a_name_typed_with_capitals_stands_together(names, q, expected, words):
+    result = names.search(q, per_page=50)
+    assert {h.id for h in result.hits} == expected
+    if words is not None:
+        assert result.words == words
+
+
+@pytest.mark.parametrize(
+    "q, words",
+    [
+        ("Võ Văn Thưởng", [["võ", "văn", "thưởng"]]),
+        ("Nguyễn Tuấn Anh", [["nguyễn", "tuấn", "anh"]]),  # a title word ends a name
+        ("Ông Trương Hòa Bình", [["ông"], ["trương", "hòa", "bình"]]),
+        ("Chủ Tịch Võ Văn Thưởng", [["chủ", "tịch"], ["võ", "văn", "thưởng"]]),
+        # "Thủ" and "tướng": a capital and a small letter, no pair.
+        ("Thủ tướng Phạm Minh Chính", [["thủ"], ["tướng"], ["phạm", "minh", "chính"]]),
+        ("UBND Lai Châu", [["ubnd"], ["lai", "châu"]]),  # capitals throughout: no name
+        ("Lai Châu; Điện Biên", [["lai", "châu"], ["điện", "biên"]]),  # a clause end
+        ("cán bộ Lai Châu", [["cán", "bộ"], ["lai", "châu"]]),
+        # Every word with a capital: a name only after a family name.
+        ("Can Bo Cap Xa", [["can", "bo"], ["cap", "xa"]]),
+        ("Điện Biên Phủ", [["điện", "biên"], ["phủ"]]),
+        ("chiến thắng Điện Biên Phủ", [["chiến", "thắng"], ["điện", "biên", "phủ"]]),
+        ("Le Van Tam", [["le", "van", "tam"]]),
+    ],
+)
+def test_what_joins_into_a_name(q, words):
+    plan = plan_mod.build(parse(q), None, "exact", None, lambda a, b: True)
+    assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+def test_names_through_the_cli_and_the_api(names, runner, client_for):
+    result = runner.invoke(cli, ["search", "Vo Van Thuong", "--index", str(names.path), "--json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    assert [h["id"] for h in d["hits"]] == ["leader"] and d["words"] == [["vo", "van", "thuong"]]
+    api = client_for(names.path).get("/api/search", query_string={"q": "Trương Hòa Bình"})
+    assert [h["id"] for h in api.get_json()["hits"]] == ["deputy"]
+    page = client_for(names.path).get("/search", query_string={"q": "Trương Hòa Bình"})
+    assert page.status_code == 200
+    assert '<mark class="match t0">Trương Hòa Bình</mark>' in page.get_data(as_text=True)

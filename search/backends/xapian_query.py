@@ -54,7 +54,6 @@ _LEAF_TERM = 100  # Query.get_type() of a single term (Xapian's Query::LEAF_TERM
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
-
 def spy_counts(spy: xapian.ValueCountMatchSpy) -> dict[str, int]:
     """{value: count} of a spy: Xapian's iterator, not the bindings' ``values()``, which
     makes an item object per value (a page counts thousands, in the facets' thread)."""
@@ -65,6 +64,7 @@ def spy_counts(spy: xapian.ValueCountMatchSpy) -> dict[str, int]:
         out[it.get_term().decode("utf-8")] = it.get_termfreq()
         next(it)
     return out
+
 
 class Native:
     """Plans, filters and counts of one Xapian reader."""
