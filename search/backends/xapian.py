@@ -948,11 +948,17 @@ def read_stamp(path: Path):
     """The :class:`~search.index.Stamp` of the index's latest commit, read-only."""
     from ..index import Stamp, read_meta
 
-    meta = read_meta(Path(path)) or {}
+    meta = read_meta(Path(path))
+    # Shards the metadata counts and that are not there are damage, not "no index yet".
+    shards = (
+        counted_shards(Path(path), meta.get("shards", 1))
+        if meta is not None
+        else [Path(path) / SHARDS_DIR / "0"]
+    )
     revision = documents = 0
-    with _translated(path, opening=True):
-        for k in range(meta.get("shards", 1)):
-            db = xapian.Database(str(Path(path) / SHARDS_DIR / str(k)))
+    with _translated(path, opening=meta is None):
+        for shard in shards:
+            db = xapian.Database(str(shard))
             revision += int(db.get_revision())
             documents += int(db.get_doccount())
             db.close()
