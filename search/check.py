@@ -258,7 +258,7 @@ def _check_vocabulary(path: Path, report: CheckReport) -> None:
         add(Finding("vocabulary", f"thiếu {vocab_path(path).name}", REPAIR))
         return
     try:
-        vocab = Vocabulary(path)
+        vocab = Vocabulary(path, read_only=True)  # a check writes nothing
     except sqlite3.DatabaseError as e:
         add(Finding("vocabulary", f"không phải cơ sở dữ liệu SQLite ({e})", REPAIR))
         return

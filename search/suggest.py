@@ -45,7 +45,7 @@ from typing import NamedTuple
 from . import lm as _lm
 from .analysis import canonical_syllable, fold, has_diacritics, normalize_text
 from .policy import find_refs
-from .vocab import BOS, EOS, token_key, token_spans, vocab_path
+from .vocab import BOS, EOS, open_read_only, token_key, token_spans, vocab_path
 
 __all__ = ["Suggester"]
 
@@ -161,30 +161,23 @@ class Suggester:
             self._drop_connection()
             return None
         ident = (st.st_dev, st.st_ino)
+        stamp = (st.st_mtime_ns, st.st_size)
         conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.ident == ident:
+        if (
+            conn is not None
+            and self._local.ident == ident
+            # A file read as immutable is read again once it changed.
+            and (self._local.stamp is None or self._local.stamp == stamp)
+        ):
             return conn
         self._drop_connection()
         try:
-            # check_same_thread=False only so that close() may close it; the
-            # connection is used by its own thread alone.
-            conn = sqlite3.connect(
-                f"file:{self.path}?mode=ro",
-                uri=True,
-                timeout=5.0,
-                isolation_level=None,
-                check_same_thread=False,
-            )
+            conn, immutable = open_read_only(self.path)
         except sqlite3.Error as e:
             self._swallowed(e, ident)
             return None
-        try:
-            conn.execute("SELECT 1 FROM meta LIMIT 1")
-        except sqlite3.Error as e:  # not (yet) a vocabulary
-            conn.close()
-            self._swallowed(e, ident)
-            return None
         self._local.conn, self._local.ident = conn, ident
+        self._local.stamp = stamp if immutable else None
         with self._lock:
             self._open.append(conn)
         return conn

@@ -146,20 +146,52 @@ def vocab_path(index_dir) -> Path:
     return Path(index_dir) / VOCAB_FILE
 
 
+def open_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """(a read-only connection to the vocabulary at ``path`` that has read its meta
+    table, whether it reads the file as immutable).
+
+    Where SQLite cannot make the files beside a WAL database that even reading
+    takes (a folder this process may not write: a read-only mount, a replica
+    another user keeps), the file is read as it is (``immutable``).
+    """
+    try:
+        return _connect(path, "mode=ro"), False
+    except sqlite3.OperationalError as e:
+        if "unable to open" not in str(e):
+            raise
+        return _connect(path, "immutable=1"), True
+
+
+def _connect(path: Path, mode: str) -> sqlite3.Connection:
+    # check_same_thread=False only so that another thread may close it.
+    conn = sqlite3.connect(
+        f"file:{path}?{mode}", uri=True, timeout=5.0, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("SELECT 1 FROM meta LIMIT 1")  # not (yet) a vocabulary: raises
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
 class Vocabulary:
     """The persisted syllable and bigram counts (single writer process)."""
 
-    def __init__(self, index_dir):
+    def __init__(self, index_dir, read_only: bool = False):
         self.path = vocab_path(index_dir)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._uni: Counter = Counter()
         self._bi: Counter = Counter()
         self._docs = 0
         # Writer-side id caches (this is the only process that assigns ids).
         self._ids: dict[str, tuple[int, int]] = {}
         self._fids: dict[str, int] = {}
-        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         self._closed = False
+        if read_only:  # to be checked: nothing written, on a folder that may not be writable
+            self._db = open_read_only(self.path)[0]
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         # WAL: readers (the web server) keep reading while a batch is written.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

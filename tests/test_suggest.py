@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 
+from search.article import Article
+from search.cli import cli
 from search.query import parse
 from search.suggest import Suggester
 from search.vocab import Vocabulary, clauses
@@ -155,3 +161,69 @@ def test_clauses_stop_at_punctuation():
 def test_add_rejects_bad_sign(tmp_path):
     with Vocabulary(tmp_path) as vocab, pytest.raises(ValueError):
         vocab.add("cán bộ", 2)
+
+
+@contextlib.contextmanager
+def read_only(index: Path):
+    """Every folder of ``index`` made unwritable, as a read-only mount or another user's
+    replica is: root ignores permission bits, so as root the folders are made immutable."""
+    folders = [index, *(Path(r) / d for r, ds, _ in os.walk(index) for d in ds)]
+    if os.geteuid() == 0:
+        done = subprocess.run(
+            ["chattr", "+i", *map(str, folders)], check=False, capture_output=True
+        )
+        if done.returncode:
+            pytest.skip(f"chattr +i is not allowed here: {done.stderr.decode()[:200]}")
+        undo = ["chattr", "-i", *map(str, folders)]
+    else:
+        for f in folders:
+            f.chmod(0o555)
+        undo = None
+    try:
+        with pytest.raises(OSError):
+            (index / "probe").touch()
+        yield
+    finally:
+        if undo:
+            subprocess.run(undo, check=True)
+        else:
+            for f in folders:
+                f.chmod(0o755)
+
+
+def test_a_read_only_folder_still_restores_accents(index_dir):
+    with read_only(index_dir):
+        s = Suggester(index_dir, lm=None)
+        try:
+            assert s.restore("can bo cap xa") == "cán bộ cấp xã"
+        finally:
+            s.close_all()
+
+
+def test_a_vocabulary_read_as_immutable_is_read_again_once_it_changed(index_dir):
+    s = Suggester(index_dir, lm=None)
+    try:
+        with read_only(index_dir):
+            assert s.restore("hoa binh") == "hòa binh"
+        with Vocabulary(index_dir) as vocab:  # written while the folder may be written
+            vocab.add("Hòa bình và hợp tác.")
+            vocab.commit()
+        with read_only(index_dir):
+            assert s.restore("hoa binh") == "hòa bình"
+    finally:
+        s.close_all()
+
+
+def test_search_and_check_on_a_read_only_index(articles_index, runner, client_for):
+    ix = articles_index(
+        [Article(id="a", title="Cán bộ cấp xã", body="Cán bộ cấp xã được tập huấn.")], "ro"
+    )
+    with read_only(ix):
+        result = runner.invoke(cli, ["search", "can bo", "--index", str(ix), "--json"])
+        assert result.exit_code == 0, result.output
+        assert '"suggestion": "cán bộ"' in result.output
+        api = client_for(ix).get("/api/search", query_string={"q": "can bo"})
+        assert api.status_code == 200 and api.get_json()["suggestion"] == "cán bộ"
+        result = runner.invoke(cli, ["check", "--index", str(ix)])
+        # Not "không phải cơ sở dữ liệu SQLite": a check writes nothing.
+        assert result.exit_code == 0 and "chỉ mục tốt" in result.output, result.output
