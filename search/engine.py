@@ -950,7 +950,13 @@ def _bold_enough(pq: vq.ParsedQuery, searched: str) -> bool:
 
 
 def _all_accented(plan: plan_mod.Plan) -> bool:
-    return all(s.accented for w in plan.words if not w.ref_key for s in w.syllables)
+    # Nothing to restore: each typed syllable has its accents, or means its letters ("DA").
+    return all(
+        s.accented or s.exact
+        for w in plan.words
+        if not w.ref_key and not w.alias
+        for s in w.syllables
+    )
 
 
 def _terms(plan: plan_mod.Plan, restored: list[str] | None) -> Terms:

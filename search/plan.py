@@ -749,12 +749,27 @@ def _add_aliases(plan: Plan, pq: ParsedQuery, aliases: AliasLookup) -> None:
             continue
         j, word, others = found
         typed = raws.get("".join(word.folded), "") if j == i + 1 else ""
+        if plan.accents == "exact" and _literal_abbreviation(typed, word):
+            # "DA" typed in capitals is the abbreviation (and "dự án"), not every
+            # folded "da" (đã, Đà, đá): its letters without accents, exactly.
+            word = Word((Syllable(word.syllables[0].text, True),))
         plan.aliases[len(out)] = (typed or word.text, [shown for _, shown in others])
         out.append(
             [word] + [Word(tuple(Syllable(s, False) for s in k), alias=True) for k, _ in others]
         )
         i = j
     plan.clauses = out
+
+
+def _literal_abbreviation(typed: str, word: Word) -> bool:
+    """A known abbreviation typed in capitals that is also a syllable without accents
+    (``DA``, ``THA``): it means its letters, not the syllable with any accents."""
+    return (
+        len(word.syllables) == 1
+        and sum(c.isupper() for c in typed) >= 2
+        and not has_diacritics(typed)
+        and well_formed(word.syllables[0].folded)
+    )
 
 
 def _typed_as_abbreviation(raw: str, k: tuple[str, ...]) -> bool:
@@ -838,7 +853,7 @@ def restored(plan: Plan, accents: list[str] | None) -> list[str]:
             if s.accented
         ]
     return [
-        s.text if s.accented else a
+        s.text if s.accented or s.exact else a  # exact without accents: as typed ("DA")
         for w, pairs_ in aligned
         if not w.ref_key and not w.alias
         for s, a in pairs_
@@ -860,9 +875,9 @@ def with_accents(plan: Plan, accents: list[str] | None) -> list[Word]:
                 tuple(
                     Syllable(s.text, True, True)
                     if s.accented
-                    else Syllable(a, True, True)
-                    if a
                     else s
+                    if s.exact or not a
+                    else Syllable(a, True, True)
                     for s, a in pairs_
                 ),
                 question=w.question,

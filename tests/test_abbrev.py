@@ -161,6 +161,12 @@ def test_a_learned_form_that_is_a_syllable_does_not_stand_in_for_its_words(ab):
     assert match(ab, "dự án") == {"defines", "project-board", "project-defined"}
     assert ab.search("dự án").expanded == []
     assert {"project-defined", "project-board"} <= match(ab, "DA")
+    # Typed in capitals it is the abbreviation: its letters, not đã, Đà, đá; no
+    # accents offered for it, none ranked by.
+    assert "da-words" not in match(ab, "DA")
+    assert ab.search("DA").suggestion is None
+    # Typed in lower case, a syllable: any accents, as ever.
+    assert "da-words" in match(ab, "da")
 
 
 def test_a_form_never_goes_on_over_the_end_of_a_clause(ab):
@@ -213,3 +219,13 @@ def test_page_says_tim_ca_with_a_way_out(ab_client):
     assert 'href="/search?q=UBND&amp;expand=0"' in r.text
     off = ab_client.get("/search", query_string={"q": "UBND", "expand": "0"})
     assert "Tìm cả các dạng này" in off.text and "1 kết quả" in off.text
+
+
+def test_an_abbreviation_in_capitals_through_the_api_and_the_cli(ab_index, client_for, runner):
+    api = client_for(ab_index).get("/api/search", query_string={"q": "DA", "per_page": 50})
+    got = {h["id"] for h in api.get_json()["hits"]}
+    assert "project-defined" in got and "da-words" not in got
+    result = runner.invoke(cli, ["search", "DA", "--index", str(ab_index), "--json"])
+    assert result.exit_code == 0, result.output
+    ids = {h["id"] for h in json.loads(result.output)["hits"]}
+    assert "project-defined" in ids and "da-words" not in ids
