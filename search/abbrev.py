@@ -30,6 +30,11 @@ _DEFINED = re.compile(r"\(\s?([A-ZĐ][A-ZĐ0-9&.\-]{1,11})\s?\)")
 _SKIPPED = {"va"}
 # A learned definition needs this many articles to stand for the abbreviation.
 MIN_LEARNED = 1
+# Searching the words also finds a learned short form of two letters only when
+# this many articles define it so: one article's "Giám đốc (GD)" says little of
+# the GD of others (giáo dục), nor "Nhà nước (NN)" of NN (nông nghiệp).
+SHORT_LETTERS = 2
+MIN_LEARNED_SHORT = 3
 
 
 def key(text: str) -> Key:
@@ -96,6 +101,14 @@ def definitions(text: str) -> list[tuple[Key, Key]]:
             if len(initials) >= len(abbr):
                 break
     return out
+
+
+def found_by_its_words(form: Key, articles: int) -> bool:
+    """True when searching the expansion of the learned short ``form``, defined by
+    ``articles`` articles, also finds ``form`` (see :func:`ambiguous`, SHORT_LETTERS)."""
+    if ambiguous(form):
+        return False
+    return len("".join(form)) > SHORT_LETTERS or articles >= MIN_LEARNED_SHORT
 
 
 def ambiguous(form: Key) -> bool:

@@ -854,11 +854,12 @@ class Engine:
             if n >= abbrev.MIN_LEARNED and n > best.get(a, (0, ()))[0]:
                 best[a] = (n, e)
         out: dict[tuple, list[tuple]] = {}
-        for a, (_, e) in best.items():
+        for a, (n, e) in best.items():
             out.setdefault(a, []).append(e)
             # One article's "Dự án (DA)" must not make every "dự án" search
-            # match đã and Đà: such a form is searched for only as typed.
-            if not abbrev.ambiguous(a):
+            # match đã and Đà, nor one "Giám đốc (GD)" every "giám đốc" search
+            # match GD (giáo dục): such a form is searched for only as typed.
+            if abbrev.found_by_its_words(a, n):
                 out.setdefault(e, []).append(a)
         with self._lock:
             self._definitions = (key, out)

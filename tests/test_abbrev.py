@@ -229,3 +229,44 @@ def test_an_abbreviation_in_capitals_through_the_api_and_the_cli(ab_index, clien
     assert result.exit_code == 0, result.output
     ids = {h["id"] for h in json.loads(result.output)["hits"]}
     assert "project-defined" in ids and "da-words" not in ids
+
+
+LEARNED = [
+    Article(id="gd-defined", title="Họp giao ban", body="Giám đốc (GD) công ty họp. GD yêu cầu."),
+    Article(id="gd-other", title="Ngành GD huyện", body="Ngành GD huyện khai giảng năm học."),
+    Article(id="director", title="Giám đốc mới", body="Giám đốc sở nhận nhiệm vụ."),
+    *(
+        Article(id=f"pv-{i}", title=f"Tin {i}", body=f"Phóng viên (PV) ghi nhận số {i}. PV hỏi.")
+        for i in range(3)
+    ),
+    Article(id="pv-only", title="Trả lời PV", body="Ông trả lời PV về dự án."),
+    Article(
+        id="cqdt-defined", title="Điều tra", body="Cơ quan điều tra (CQĐT) vào cuộc; CQĐT làm rõ."
+    ),
+    Article(id="cqdt-only", title="CQĐT khởi tố", body="CQĐT khởi tố vụ án."),
+    Article(id="city", title="TP Vinh đón khách", body="TP Vinh đón nhiều khách du lịch."),
+]
+
+
+@pytest.fixture(scope="module")
+def learned(articles_index, engine_for):
+    return engine_for(articles_index(LEARNED, "learned"))
+
+
+@pytest.mark.parametrize(
+    "q, found, not_found",
+    [
+        # One article's "Giám đốc (GD)": the words do not find every GD ...
+        ("giám đốc", {"gd-defined", "director"}, {"gd-other"}),
+        # ... typed, GD finds its letters and the words.
+        ("GD", {"gd-defined", "gd-other", "director"}, set()),
+        # Two letters defined by 3 articles, or more letters defined once: both ways.
+        ("phóng viên", {"pv-0", "pv-only"}, set()),
+        ("cơ quan điều tra", {"cqdt-defined", "cqdt-only"}, set()),
+        # TP, from the curated table.
+        ("thành phố", {"city"}, set()),
+    ],
+)
+def test_a_learned_form_of_two_letters_needs_three_definitions(learned, q, found, not_found):
+    got = match(learned, q)
+    assert found <= got and not (not_found & got), got

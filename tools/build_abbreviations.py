@@ -129,6 +129,8 @@ ADDED = [
     ("TN&MT", "Tài nguyên và Môi trường"),
     ("VH-TT&DL", "Văn hóa, Thể thao và Du lịch"),
     ("KH&ĐT", "Kế hoạch và Đầu tư"),
+    # Two letters, but in local news TP alone is the city ("TP Hà Nội").
+    ("TP", "thành phố"),
     ("TP.HCM", "Thành phố Hồ Chí Minh"),
     ("TP HCM", "Thành phố Hồ Chí Minh"),
     ("TP. Hồ Chí Minh", "Thành phố Hồ Chí Minh"),
