@@ -260,7 +260,10 @@ def _check_vocabulary(path: Path, report: CheckReport) -> None:
     try:
         vocab = Vocabulary(path, read_only=True)  # a check writes nothing
     except sqlite3.DatabaseError as e:
-        add(Finding("vocabulary", f"không phải cơ sở dữ liệu SQLite ({e})", REPAIR))
+        if "no such table" in str(e):  # empty, or its first write never finished
+            add(Finding("vocabulary", "tệp từ vựng chưa có dữ liệu (rỗng)", REPAIR))
+        else:
+            add(Finding("vocabulary", f"không phải cơ sở dữ liệu SQLite ({e})", REPAIR))
         return
     # What a damaged database, or index file read for its stamp, raises.
     errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError, *read_errors())

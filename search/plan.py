@@ -136,34 +136,10 @@ FOLDED_FUNCTION_WORDS = frozenset(fold(w) for w in FUNCTION_WORDS)
 NAME_OPENERS = frozenset(
     " ".join(map(canonical_syllable, w.split()))
     for w in (
-        "tỉnh",
-        "thành phố",
-        "tp",
-        "huyện",
-        "quận",
-        "thị xã",
-        "thị trấn",
-        "xã",
-        "phường",
-        "thôn",
-        "bản",
-        "ấp",
-        "ông",
-        "bà",
-        "anh",
-        "chị",
-        "cô",
-        "chú",
-        "bác",
-        "đồng chí",
-        "chủ tịch",
-        "bí thư",
-        "thủ tướng",
-        "bộ trưởng",
-        "thứ trưởng",
-        "giám đốc",
-        "tổng bí thư",
-        "chủ nhiệm",
+        *("tỉnh", "thành phố", "tp", "huyện", "quận", "thị xã", "thị trấn", "xã", "phường"),
+        *("thôn", "bản", "ấp", "ông", "bà", "anh", "chị", "cô", "chú", "bác", "đồng chí"),
+        *("chủ tịch", "bí thư", "thủ tướng", "bộ trưởng", "thứ trưởng", "giám đốc"),
+        *("tổng bí thư", "chủ nhiệm"),
     )
 )
 FOLDED_NAME_OPENERS = frozenset(fold(w) for w in NAME_OPENERS)
@@ -431,12 +407,12 @@ def build(
         spans = _pair_lone_syllables(plan, lone, clauses, cues, is_pair, walls, aliases, spans)
         # Capitals mark names when the query has small letters too.
         mixed = any(u.raw[:1].islower() for c in clauses for u in c)
-        _join_names(plan, spans, clauses, cues, is_pair, walls, mixed)
+        spans = _join_names(plan, spans, clauses, cues, is_pair, walls, mixed, pq.accented)
     plan.excluded = [
         w for u in pq.excluded for w in [Word(_syllables(u, True), u.ref_key)] + _unhyphenated(u)
     ]
     if aliases is not None:
-        _add_aliases(plan, pq, aliases)
+        _add_aliases(plan, pq, aliases, spans)
     return plan
 
 
@@ -604,8 +580,10 @@ def _join_names(
     is_pair: PairTest,
     walls: set[int],
     mixed: bool,
-) -> None:
-    """Join a run of capitalised words into one name, the way a pair is joined.
+    accented: bool,
+) -> list[tuple[int, int] | None]:
+    """Join a run of capitalised words into one name, the way a pair is joined; the
+    ``spans`` of the new plan clauses.
 
     pyvi often cuts a name of three syllables into a word and a syllable
     (``Võ Văn`` + ``Thưởng``) and leaves two names typed side by side apart
@@ -614,15 +592,22 @@ def _join_names(
     as abbreviations are) and the index holding them side by side: one name,
     marked ``paired`` so that the engine reads it apart again when it is a
     free combination (``Hà Nội Đà Nẵng``: two cities, rarely side by side).
-    Where every word was typed with a capital (``mixed`` False), only a run
-    that begins with a family name is a name. A unit's type or a title
-    (``Tỉnh``, ``Ông``) begins none.
+    Where every word was typed with a capital (``mixed`` False), and for the
+    query's first word (a sentence's capital: "Về Đà Nẵng"), only a run that
+    begins with a family name is a name. A unit's type or a title (``Tỉnh``,
+    ``Ông``) begins none. ``accented``: the query was typed with accents, so a
+    syllable without them is as typed ("Chu" is no "chú").
     """
     out: list[list[Word]] = []
+    out_spans: list[tuple[int, int] | None] = []
     k = 0
     while k < len(plan.clauses):
         m = k
-        starts = not _opens(plan.clauses[k]) and (mixed or _family(plan.clauses[k]))
+        span = spans[k]
+        capital = mixed and span is not None and span[0] > 0
+        starts = not _opens(plan.clauses[k], accented) and (
+            capital or _family(plan.clauses[k], accented)
+        )
         while (
             starts
             and m + 1 < len(plan.clauses)
@@ -633,10 +618,14 @@ def _join_names(
             run = [c[0] for c in plan.clauses[k : m + 1]]
             syls = tuple(s for w in run for s in w.syllables)
             out.append([Word(syls, pause=run[-1].pause, paired=True)])
+            first, last = spans[k], spans[m]
+            out_spans.append((first[0], last[1]) if first and last else None)
         else:
             out.append(plan.clauses[k])
+            out_spans.append(spans[k])
         k = m + 1
     plan.clauses = out
+    return out_spans
 
 
 def _name_link(
@@ -659,24 +648,23 @@ def _name_link(
     return is_pair(plan.clauses[m][0].folded[-1], plan.clauses[m + 1][0].folded[0])
 
 
-def _opens(clause: list[Word]) -> bool:
+def _opens(clause: list[Word], accented: bool) -> bool:
     """True for a unit's type or a person's title (``Tỉnh``, ``Ông``): a name follows it."""
-    word = clause[0]
-    return is_name_opener(word.text, any(s.accented for s in word.syllables))
+    return is_name_opener(clause[0].text, accented)
 
 
-def _family(clause: list[Word]) -> bool:
-    """True when the clause's word begins with a family name (typed without accents: any
-    that folds alike)."""
+def _family(clause: list[Word], accented: bool) -> bool:
+    """True when the clause's word begins with a family name (in a query typed without
+    accents: any that folds alike)."""
     first = clause[0].syllables[0]
-    if first.accented:
+    if accented:
         return first.text in FAMILY_NAMES
     return first.folded in FOLDED_FAMILY_NAMES
 
 
 def is_name_opener(text: str, accented: bool) -> bool:
-    """True for a unit's type or a person's title (``tỉnh``, ``ông``, ``chủ tịch``):
-    typed without accents, any that folds alike."""
+    """True for a unit's type or a person's title (``tỉnh``, ``ông``, ``chủ tịch``); in a
+    query typed without accents (``accented`` False), any that folds alike."""
     if accented:
         return " ".join(map(canonical_syllable, text.lower().split())) in NAME_OPENERS
     return fold(text.lower()) in FOLDED_NAME_OPENERS
@@ -709,8 +697,6 @@ def _pairs_with(a: Unit, b: Unit, is_pair: PairTest, aliases: AliasLookup | None
             return False
     if a.raw[:1].isupper() != b.raw[:1].isupper() and not (a.raw + b.raw).isupper():
         return False  # a word beside a name ("xã Tà"), not one term
-    if b.raw[:1].isupper() and is_name_opener(a.syllables[0], has_diacritics(a.syllables[0])):
-        return False  # a title before a name ("Ông Trương"), not one term
     return is_pair(fold(a.syllables[0]), fold(b.syllables[0]))
 
 
@@ -721,9 +707,23 @@ def is_function_word(syllable: str) -> bool:
     return fold(syllable) in FOLDED_FUNCTION_WORDS
 
 
-def _add_aliases(plan: Plan, pq: ParsedQuery, aliases: AliasLookup) -> None:
+def _add_aliases(
+    plan: Plan, pq: ParsedQuery, aliases: AliasLookup, spans: list[tuple[int, int] | None]
+) -> None:
     """Give each word (or run of words) that has other forms those forms as alternatives."""
     raws = {"".join(fold(s) for s in u.syllables): u.raw for c in pq.clauses for u in c if u.raw}
+    units = [u for c in pq.clauses for u in c if any(ch.isalpha() for ch in u.raw)]
+    # Every word in capitals: the caps lock, which says nothing of abbreviations.
+    caps_lock = len(units) > 1 and all(u.raw.isupper() for u in units)
+
+    def typed_at(i: int) -> str:
+        """What was typed for plan clause i alone (its one syllable's unit, by position:
+        "DA đã" has two units of the same letters), else ""."""
+        span = spans[i] if i < len(spans) else None
+        if span is not None:
+            return pq.clauses[span[0]][0].raw if span[0] == span[1] else ""
+        return raws.get("".join(w for w in plan.clauses[i][0].folded), "")
+
     out: list[list[Word]] = []
     i = 0
     clauses = plan.clauses
@@ -738,7 +738,7 @@ def _add_aliases(plan: Plan, pq: ParsedQuery, aliases: AliasLookup) -> None:
                 continue  # a form never goes on over punctuation that ends a clause
             syls = tuple(s for c in run for s in c[0].syllables)
             k = tuple(s.folded for s in syls)
-            typed = raws.get("".join(k), "") if j == i + 1 else ""
+            typed = typed_at(i) if j == i + 1 else ""
             others = aliases(k, _typed_as_abbreviation(typed, k))
             if others:
                 found = (j, Word(syls), others)
@@ -748,8 +748,8 @@ def _add_aliases(plan: Plan, pq: ParsedQuery, aliases: AliasLookup) -> None:
             i += 1
             continue
         j, word, others = found
-        typed = raws.get("".join(word.folded), "") if j == i + 1 else ""
-        if plan.accents == "exact" and _literal_abbreviation(typed, word):
+        typed = typed_at(i) if j == i + 1 else ""
+        if plan.accents == "exact" and not caps_lock and _literal_abbreviation(typed, word):
             # "DA" typed in capitals is the abbreviation (and "dự án"), not every
             # folded "da" (đã, Đà, đá): its letters without accents, exactly.
             word = Word((Syllable(word.syllables[0].text, True),))

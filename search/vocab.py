@@ -152,7 +152,9 @@ def open_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
 
     Where SQLite cannot make the files beside a WAL database that even reading
     takes (a folder this process may not write: a read-only mount, a replica
-    another user keeps), the file is read as it is (``immutable``).
+    another user keeps), the file is read as it is (``immutable``): without what a
+    writer still holds in its WAL, so until its next checkpoint such a reader sees
+    the vocabulary as it was (suggestions only; it is read again once the file changes).
     """
     try:
         return _connect(path, "mode=ro"), False

@@ -9,8 +9,10 @@ import re
 import pytest
 
 from search import abbrev
+from search import plan as plan_mod
 from search.article import Article
 from search.cli import cli
+from search.query import parse
 
 ARTICLES = [
     Article(
@@ -270,3 +272,30 @@ def learned(articles_index, engine_for):
 def test_a_learned_form_of_two_letters_needs_three_definitions(learned, q, found, not_found):
     got = match(learned, q)
     assert found <= got and not (not_found & got), got
+
+
+def _da_aliases(key, typed):
+    return [(("du", "an"), "dự án")] if key == ("da",) and typed else []
+
+
+@pytest.mark.parametrize(
+    "q, read",
+    [
+        ("DA", [("da", "letters", True)]),
+        ("da", [("da", "any", False)]),
+        # Caps lock: capitals throughout say nothing of abbreviations.
+        ("DA BONG", [("da", "any", True), ("bong", "any", False)]),
+        # Each word as typed where two have the same letters.
+        ("DA đã", [("da", "letters", True), ("đã", "accents", False)]),
+        ("đã DA", [("đã", "accents", False), ("da", "letters", True)]),
+        ("da DA", [("da", "any", False), ("da", "letters", True)]),
+    ],
+)
+def test_which_typed_word_is_the_abbreviation(q, read):
+    plan = plan_mod.build(parse(q), None, "exact", _da_aliases, None)
+
+    def how(s):
+        return "accents" if s.accented else ("letters" if s.exact else "any")
+
+    got = [(c[0].text, how(c[0].syllables[0]), len(c) > 1) for c in plan.clauses]
+    assert got == read

@@ -151,19 +151,31 @@ def test_vocabulary_behind_the_index_is_found_and_repaired(built, tmp_path, runn
         assert v.matches(stamp(open_index(built)))
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "deleted"])
-def test_damaged_vocabulary_file_is_repaired(built, runner, tmp_path, damage):
+@pytest.mark.parametrize(
+    "damage, said",
+    [
+        ("garbage", "không phải cơ sở dữ liệu SQLite"),
+        ("truncated", ""),
+        ("deleted", "thiếu vocab.sqlite"),
+        ("empty", "tệp từ vựng chưa có dữ liệu (rỗng)"),  # and the check wrote nothing
+    ],
+)
+def test_damaged_vocabulary_file_is_repaired(built, runner, tmp_path, damage, said):
     expected = vocab_rows(built)
     path = vocab_path(built)
     if damage == "garbage":
         path.write_bytes(b"not a database" * 1000)
     elif damage == "truncated":
         path.write_bytes(path.read_bytes()[:5000])
+    elif damage == "empty":
+        path.write_bytes(b"")
     else:
         path.unlink()
     result = runner.invoke(cli, ["check", "--index", str(built)])
     assert result.exit_code == 1, result.output
-    assert "hỏng: từ vựng: " in result.output
+    assert "hỏng: từ vựng: " + said in result.output
+    if damage == "empty":
+        assert path.read_bytes() == b""
     result = runner.invoke(cli, ["check", "--index", str(built), "--repair"])
     assert result.exit_code == 0, result.output
     assert vocab_rows(built) == expected

@@ -642,7 +642,7 @@ def names(articles_index, engine_for):
         ("Vo Van Thuong", {"leader"}, [["vo", "van", "thuong"]]),
         ("Trương Hòa Bình", {"deputy"}, [["trương", "hòa", "bình"]]),
         # A title or a unit's type before a name is not part of it.
-        ("Ông Võ Văn Thưởng", {"leader"}, [["ông"], ["võ", "văn", "thưởng"]]),
+        ("ông Võ Văn Thưởng", {"leader"}, [["ông"], ["võ", "văn", "thưởng"]]),
         ("Tỉnh Hòa Bình", {"province"}, [["tỉnh"], ["hòa", "bình"]]),
         # Typed in lower case: the words, as ever.
         ("võ văn thưởng", {"leader", "scattered"}, None),
@@ -666,12 +666,16 @@ def test_a_name_typed_with_capitals_stands_together(names, q, expected, words):
     [
         ("Võ Văn Thưởng", [["võ", "văn", "thưởng"]]),
         ("Nguyễn Tuấn Anh", [["nguyễn", "tuấn", "anh"]]),  # a title word ends a name
-        ("Ông Trương Hòa Bình", [["ông"], ["trương", "hòa", "bình"]]),
+        # Every word with a capital: "Ông Trương" may pair, as any two syllables.
+        ("Ông Trương Hòa Bình", [["ông", "trương"], ["hòa", "bình"]]),
+        ("ông Trương Hòa Bình", [["ông"], ["trương", "hòa", "bình"]]),
+        ("Chu Văn An", [["chu", "văn", "an"]]),  # "Chu" is a family name, no "chú"
         ("Chủ Tịch Võ Văn Thưởng", [["chủ", "tịch"], ["võ", "văn", "thưởng"]]),
         # "Thủ" and "tướng": a capital and a small letter, no pair.
         ("Thủ tướng Phạm Minh Chính", [["thủ"], ["tướng"], ["phạm", "minh", "chính"]]),
-        ("UBND Lai Châu", [["ubnd"], ["lai", "châu"]]),  # capitals throughout: no name
-        ("Lai Châu; Điện Biên", [["lai", "châu"], ["điện", "biên"]]),  # a clause end
+        ("UBND Hà Giang", [["ubnd"], ["hà", "giang"]]),  # capitals throughout: no name
+        ("Hà Giang; Điện Biên", [["hà", "giang"], ["điện", "biên"]]),  # a clause end
+        ("Cô Tô", [["cô", "tô"]]),  # a pair, whatever "cô" may also be
         ("cán bộ Lai Châu", [["cán", "bộ"], ["lai", "châu"]]),
         # Every word with a capital: a name only after a family name.
         ("Can Bo Cap Xa", [["can", "bo"], ["cap", "xa"]]),
@@ -682,6 +686,23 @@ def test_a_name_typed_with_capitals_stands_together(names, q, expected, words):
 )
 def test_what_joins_into_a_name(q, words):
     plan = plan_mod.build(parse(q), None, "exact", None, lambda a, b: True)
+    assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+@pytest.mark.parametrize(
+    "q, words",
+    [
+        # A sentence's capital on the query's first word begins no name.
+        (
+            "Về Đà Nẵng gặp Võ Văn Thưởng",
+            [["về"], ["đà", "nẵng"], ["gặp"], ["võ", "văn", "thưởng"]],
+        ),
+        ("Võ Văn Thưởng về Đà Nẵng", [["võ", "văn", "thưởng"], ["về"], ["đà", "nẵng"]]),
+    ],
+)
+def test_a_first_capital_begins_a_name_only_as_a_family_name(q, words):
+    side_by_side = {("da", "nang"), ("vo", "van"), ("van", "thuong"), ("ve", "da")}
+    plan = plan_mod.build(parse(q), None, "exact", None, lambda a, b: (a, b) in side_by_side)
     assert [[s.text for s in w.syllables] for w in plan.words] == words
 
 
