@@ -76,6 +76,8 @@ PAIR_MIN = 2
 # Reads of one request that may meet an index changed under them (IndexChanged)
 # before it is reported: commits are seconds apart, a read milliseconds long.
 READ_ATTEMPTS = 4
+# Queries whose stories the pages past COLLAPSE_MAX_END results keep (per engine).
+DEEP_QUERIES = 64
 log = logging.getLogger(__name__)
 # Facet name in results -> field in the index (search/facets.py).
 
@@ -142,6 +144,9 @@ class Engine:
         self._vocab: Suggester | None = None  # the vocabulary, when no suggester was given
         self._words = _LRU(8192)  # is_word answers, keyed on the index generation
         self._shingles = _LRU(16384)  # near-duplicate signatures, by Reader.doc_key
+        # The first COLLAPSE_MAX_END stories of a query and the ranking they were
+        # read from, for the pages past them (paging on re-read them each time).
+        self._deep = _LRU(DEEP_QUERIES)
         self._definitions: tuple = (None, {})  # _learned() of one generation
 
     # --- plumbing ----------------------------------------------------------
@@ -780,14 +785,32 @@ class Engine:
         those stories hold, so that every page follows the one before it.
         """
         end = min(first + per_page, related_mod.COLLAPSE_MAX_END)
-        # Read further down the ranking while copies leave the stories short (bounded).
-        want = end + related_mod.COLLAPSE_WINDOW
-        while True:
-            window = self._order(s, found, sort, want)
-            stories = related_mod.collapse(s, window, 0, end, self._signature(s, loaded))
-            if len(stories) == end or len(window) < want or want >= related_mod.COLLAPSE_MAX_READ:
-                break
-            want = min(2 * want, related_mod.COLLAPSE_MAX_READ)
+        # Pages past the stories start from all of them: the same for every such
+        # page of the query, so kept (not when shards are missing: they may return).
+        deep = end == related_mod.COLLAPSE_MAX_END and not getattr(s, "missing", None)
+        key = (
+            (s.key, repr(found.plan), repr(found.filters), found.dates, sort, repr(found.restored))
+            if deep
+            else None
+        )
+        kept = self._deep.get(key) if key is not None else None
+        if kept is not None:
+            window, stories, want = kept
+        else:
+            # Read further down the ranking while copies leave the stories short (bounded).
+            want = end + related_mod.COLLAPSE_WINDOW
+            while True:
+                window = self._order(s, found, sort, want)
+                stories = related_mod.collapse(s, window, 0, end, self._signature(s, loaded))
+                if (
+                    len(stories) == end
+                    or len(window) < want
+                    or want >= related_mod.COLLAPSE_MAX_READ
+                ):
+                    break
+                want = min(2 * want, related_mod.COLLAPSE_MAX_READ)
+            if key is not None:
+                self._deep.put(key, (window, stories, want))
         if first + per_page <= len(stories) or len(window) < want:
             return stories[first : first + per_page]
         held = {d for head, _, folded in stories for d in (head, *folded)}
