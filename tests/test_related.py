@@ -466,14 +466,21 @@ def test_every_article_is_on_exactly_one_page_whatever_the_page_size(copies, per
 
 
 def test_pages_past_the_stories_keep_them(copies, engine_for, monkeypatch):
-    # Page 25 of 10 is past the first 200 stories: the stories are read once for
-    # every such page of the query, and the pages are those a new engine gives.
-    calls = []
+    # Pages 21 to 23 of 10 are past the first 200 stories: the stories are read once
+    # for every such page of the query, and the pages are those a new engine gives.
+    calls: list[int] = []
     collapse = related.collapse
-    monkeypatch.setattr(related, "collapse", lambda *a, **k: calls.append(1) or collapse(*a, **k))
-    deep = [copies.search("cán bộ", page=p).hits for p in (21, 22, 23)]
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return collapse(*args, **kwargs)
+
+    monkeypatch.setattr(related, "collapse", counted)
+    deep = [copies.search("cán bộ", page=21).hits]
+    read = len(calls)  # none when an earlier test of the module left them kept
+    deep += [copies.search("cán bộ", page=p).hits for p in (22, 23)]
     again = copies.search("cán bộ", page=21).hits
-    assert len(calls) <= 1  # none when an earlier test of the module left them kept
+    assert len(calls) == read
     fresh = engine_for(copies.path)
     assert [h.id for h in again] == [h.id for h in deep[0]]
     assert [[h.id for h in hits] for hits in deep] == [
