@@ -73,6 +73,11 @@ PAIR_ENOUGH = 1000
 # Two lone query syllables are read as one term when they stand side by side
 # at least this often in the indexed text (search/plan.py, _pair_lone_syllables).
 PAIR_MIN = 2
+# Syllable, function word, syllable typed as a run ("người có công") are one term
+# when the articles holding them side by side are at least BRIDGE_SHARE of the
+# occurrences of the rarer of its two pairs ("có công": 145 of 1,601, kept; "hộ
+# có công": 3 of 515, and "đất của dân": 31 of 676, read apart).
+BRIDGE_SHARE = 0.05
 # Reads of one request that may meet an index changed under them (IndexChanged)
 # before it is reported: commits are seconds apart, a read milliseconds long.
 READ_ATTEMPTS = 4
@@ -493,6 +498,7 @@ class Engine:
                 if not w.ref_key
                 and not w.question
                 and len(w.syllables) > 1
+                and not w.bridged  # pyvi never joins a function word: no boundary to read
                 and not matching.aliased(plan, w)
             ]
         )
@@ -631,7 +637,11 @@ class Engine:
             )
             if n < PAIR_ENOUGH and rarest >= limit:
                 apart = plan_mod.build(
-                    pq, self._is_word_test(s), plan.accents, self._aliases(s) if expand else None
+                    pq,
+                    self._is_word_test(s),
+                    plan.accents,
+                    self._aliases(s) if expand else None,
+                    is_bridge=self._is_bridge_test(s),
                 )
                 matched_apart = recall(apart)
                 allowed_apart = within(matched_apart)
@@ -647,6 +657,7 @@ class Engine:
                     "any",
                     self._aliases(s) if expand else None,
                     self._is_pair_test(s) if paired else None,
+                    self._is_bridge_test(s),
                 )
                 matched_any = recall(folded)
                 allowed_any = within(matched_any)
@@ -755,6 +766,7 @@ class Engine:
             "any" if accents == "any" else "exact",
             self._aliases(s) if expand else None,
             self._is_pair_test(s),
+            self._is_bridge_test(s),
         )
         suggestion, restored = None, None
         if self.suggester is not None and pq.positive_syllables and not _all_accented(plan):
@@ -828,6 +840,37 @@ class Engine:
             return stats.pair_count(a, b) >= PAIR_MIN
 
         return is_pair
+
+    def _is_bridge_test(self, s):
+        """The index's test of whether "syllable, function word, syllable" is one term
+        (see BRIDGE_SHARE), counted over the whole index whatever the filters."""
+        stats = self.suggester if self.suggester is not None else self._stats()
+        key = self._generation(s)[0]
+
+        def is_bridge(word: plan_mod.Word) -> bool:
+            cache_key = (key, "bridge", _pattern(word))
+            hit = self._words.get(cache_key)
+            if hit is None:
+                a, f, b = word.folded
+                rarer = min(stats.pair_count(a, f), stats.pair_count(f, b))
+                need = max(PAIR_MIN, math.ceil(BRIDGE_SHARE * rarer))
+                hit = rarer >= PAIR_MIN and self._phrase_docs(s, word, need) >= need
+                self._words.put(cache_key, hit)
+            return hit
+
+        return is_bridge
+
+    def _phrase_docs(self, s, word: plan_mod.Word, k: int) -> int:
+        """How many articles hold ``word`` (its syllables side by side), up to ``k``."""
+        plan = plan_mod.Plan([[word]], accents="exact")
+        native = getattr(s, "native", None)
+        if native is not None:
+            try:
+                return native.at_least(native.recall(plan), k)
+            except Unsupported:
+                pass
+        _, cols, _ = self._generation(s)
+        return min(int(matching.recall_mask(plan, cols, matching.TermCache(s)).sum()), k)
 
     @staticmethod
     def _true_words(postings, words: list[plan_mod.Word]) -> list[np.ndarray]:

@@ -519,6 +519,125 @@ def test_pairs_through_the_cli_and_the_api(pairs, runner, client_for):
     assert [h["id"] for h in api["hits"]] == ["poor"]
 
 
+# --- a function word between two syllables: one term, where the index says so ----------
+
+BRIDGES = [
+    *(
+        Article(
+            id=f"honoured-{i}",
+            title=f"Thăm hỏi gia đình chính sách {i}",
+            body=f"Huyện thăm hỏi người có công với cách mạng ở xã số {i}.",
+            province="Nghệ An",
+        )
+        for i in range(3)
+    ),
+    # Every syllable of "người có công", none of them side by side as one.
+    Article(
+        id="scattered",
+        title="Việc làm cho người dân",
+        body="Người dân có việc làm ổn định; công trình nhà văn hóa hoàn thành.",
+        province="Nghệ An",
+    ),
+    Article(
+        id="project",
+        title="Xã có công trình mới",
+        body="Xã có công trình nước sạch cho người dân.",
+        province="Hà Tĩnh",
+    ),
+    # "hộ có công" side by side once; "hộ có" once more: too rare to be a term.
+    Article(id="household", title="Hộ có công việc ổn định", body="Mỗi hộ có thu nhập khá."),
+    # A conjunction joins things of one kind: both wanted, in any order.
+    Article(id="storm-flood", title="Bão và lũ gây thiệt hại", body="Bão và lũ cuốn trôi cầu."),
+    Article(id="flood-storm", title="Lũ về sau bão", body="Lũ lớn về ngay sau bão và mưa."),
+]
+
+
+@pytest.fixture(scope="module")
+def bridges(articles_index, engine_for):
+    return engine_for(articles_index(BRIDGES, "bridges"))
+
+
+@pytest.mark.parametrize(
+    "q, expected, words",
+    [
+        # The term, not its three syllables anywhere, nor "có công trình".
+        ("người có công", {"honoured-0", "honoured-1", "honoured-2"}, [["người", "có", "công"]]),
+        ("nguoi co cong", {"honoured-0", "honoured-1", "honoured-2"}, [["nguoi", "co", "cong"]]),
+        (
+            "thăm người có công",
+            {"honoured-0", "honoured-1", "honoured-2"},
+            [["thăm"], ["người", "có", "công"]],
+        ),
+        # Side by side in 1 article of the 2 where "hộ có" stands: read apart.
+        ("hộ có công", {"household"}, [["hộ"], ["có"], ["công"]]),
+        ("bão và lũ", {"storm-flood", "flood-storm"}, [["bão"], ["và"], ["lũ"]]),
+        ('"người có công"', {"honoured-0", "honoured-1", "honoured-2"}, None),
+    ],
+)
+def test_a_function_word_between_two_syllables_bridges_a_term(bridges, q, expected, words):
+    assert match(bridges, q) == expected
+    if words is not None:
+        assert bridges.search(q).words == words
+
+
+def test_a_bridge_is_judged_over_the_whole_index(bridges):
+    # Under a filter with no article holding the term, the term is still what is
+    # searched: the province's count is the one the unfiltered facet shows.
+    facet = bridges.search("người có công").facets["province"]
+    assert {f.value: f.count for f in facet} == {"Nghệ An": 3}
+    assert bridges.search("người có công", province=["Hà Tĩnh"]).total == 0
+    assert bridges.search("người có công", province=["Nghệ An"]).total == 3
+
+
+@pytest.mark.parametrize(
+    "q, bridge, words",
+    [
+        ("người có công", True, [["người", "có", "công"]]),
+        # A bridge is judged before pairs: "thăm người" does not take "người".
+        ("thăm người có công", True, [["thăm"], ["người", "có", "công"]]),
+        ("người có công", False, [["người"], ["có"], ["công"]]),
+        # Never asked: a conjunction, a clause end, a word of two syllables beside,
+        # an abbreviation, a name beside a small letter, no syllable before.
+        ("bão và lũ", None, [["bão"], ["và"], ["lũ"]]),
+        ("lúa hoặc ngô", None, [["lúa"], ["hoặc"], ["ngô"]]),
+        ("người có; công", None, [["người"], ["có"], ["công"]]),
+        ("người của nhà nước", None, [["người"], ["của"], ["nhà", "nước"]]),
+        ("UBND có công", None, [["ubnd"], ["có"], ["công"]]),
+        ("Lai có công", None, [["lai"], ["có"], ["công"]]),
+        ("có công", None, [["có"], ["công"]]),
+    ],
+)
+def test_what_a_bridge_joins(q, bridge, words):
+    def aliases(key, typed):
+        return [(("uy", "ban", "nhan", "dan"), "")] if key == ("ubnd",) else []
+
+    asked = []
+
+    def is_bridge(word):
+        asked.append(word.text)
+        return bool(bridge)
+
+    def is_word(before, a, b, after):
+        return (a, b) == ("nha", "nuoc")
+
+    plan = plan_mod.build(parse(q), is_word, "exact", aliases, lambda a, b: True, is_bridge)
+    assert [[s.text for s in w.syllables] for w in plan.words if not w.alias] == words
+    assert [w.bridged for w in plan.words if not w.alias] == [len(w) == 3 for w in words]
+    assert asked == ([] if bridge is None else ["người có công"])
+
+
+def test_bridges_through_the_cli_the_api_and_the_page(bridges, runner, client_for):
+    result = runner.invoke(cli, ["search", "nguoi co cong", "--index", str(bridges.path), "--json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    assert d["total"] == 3 and d["words"] == [["nguoi", "co", "cong"]]
+    api = client_for(bridges.path).get("/api/search", query_string={"q": "người có công"})
+    assert api.get_json()["total"] == 3
+    page = client_for(bridges.path).get("/search", query_string={"q": "người có công"})
+    assert page.status_code == 200
+    assert '<mark class="match t0">người có công</mark>' in page.get_data(as_text=True)
+
+
 # --- OR and "-" bind a whole word --------------------------------------------------------
 
 OPERATORS = [
@@ -704,6 +823,48 @@ def test_a_first_capital_begins_a_name_only_as_a_family_name(q, words):
     side_by_side = {("da", "nang"), ("vo", "van"), ("van", "thuong"), ("ve", "da")}
     plan = plan_mod.build(parse(q), None, "exact", None, lambda a, b: (a, b) in side_by_side)
     assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+@pytest.mark.parametrize(
+    "q, expected, words, excluded",
+    [
+        # The person left out, not every "võ văn" while "thưởng" is required.
+        ("thưởng -Võ Văn Thưởng", {"scattered"}, [["thưởng"]], ["võ văn thưởng"]),
+        ("Thuong -Vo Van Thuong", {"scattered"}, [["thuong"]], ["vo van thuong"]),
+        (
+            "Trương Hòa Bình OR Võ Văn Thưởng",
+            {"deputy", "leader"},
+            [["trương", "hòa", "bình"], ["võ", "văn", "thưởng"]],
+            [],
+        ),
+        # A title and the name after it are left out together.
+        ("thưởng -Ông Võ Văn Thưởng", {"scattered"}, [["thưởng"]], ["ông võ văn thưởng"]),
+        # In capitals throughout, "UBND" joins nothing: "-UBND" leaves out UBND alone.
+        (
+            "thưởng -UBND Võ Văn",
+            {"scattered", "leader"},
+            [["thưởng"], ["võ", "văn"]],
+            ["ubnd"],
+        ),
+    ],
+)
+def test_operators_bind_a_whole_name(names, q, expected, words, excluded):
+    result = names.search(q, per_page=50)
+    assert {h.id for h in result.hits} == expected
+    assert result.words == words
+    plan = plan_mod.build(parse(q), lambda *_: False, "exact", None, names_side_by_side)
+    assert [w.text for w in plan.excluded] == excluded
+
+
+def names_side_by_side(a, b):
+    return (a, b) in {
+        ("vo", "van"),
+        ("van", "thuong"),
+        ("truong", "hoa"),
+        ("hoa", "binh"),
+        ("ong", "vo"),
+        ("ubnd", "vo"),
+    }
 
 
 def test_names_through_the_cli_and_the_api(names, runner, client_for):
