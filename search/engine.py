@@ -76,8 +76,10 @@ PAIR_MIN = 2
 # Syllable, function word, syllable typed as a run ("người có công") are one term
 # when the articles holding them side by side are at least BRIDGE_SHARE of the
 # occurrences of the rarer of its two pairs ("có công": 145 of 1,601, kept; "hộ
-# có công": 3 of 515, and "đất của dân": 31 of 676, read apart).
+# có công": 3 of 515, and "đất của dân": 31 of 676, read apart), and at least
+# BRIDGE_MIN ("lũ về nhanh": 2 articles, a way of saying, not a term).
 BRIDGE_SHARE = 0.05
+BRIDGE_MIN = 10
 # Reads of one request that may meet an index changed under them (IndexChanged)
 # before it is reported: commits are seconds apart, a read milliseconds long.
 READ_ATTEMPTS = 4
@@ -642,6 +644,7 @@ class Engine:
                     plan.accents,
                     self._aliases(s) if expand else None,
                     is_bridge=self._is_bridge_test(s),
+                    bind=self._is_pair_test(s),
                 )
                 matched_apart = recall(apart)
                 allowed_apart = within(matched_apart)
@@ -658,6 +661,7 @@ class Engine:
                     self._aliases(s) if expand else None,
                     self._is_pair_test(s) if paired else None,
                     self._is_bridge_test(s),
+                    bind=self._is_pair_test(s),
                 )
                 matched_any = recall(folded)
                 allowed_any = within(matched_any)
@@ -847,30 +851,58 @@ class Engine:
         stats = self.suggester if self.suggester is not None else self._stats()
         key = self._generation(s)[0]
 
-        def is_bridge(word: plan_mod.Word) -> bool:
+        def is_bridge(word: plan_mod.Word, before: str | None, after: str | None) -> bool:
             cache_key = (key, "bridge", _pattern(word))
             hit = self._words.get(cache_key)
             if hit is None:
                 a, f, b = word.folded
                 rarer = min(stats.pair_count(a, f), stats.pair_count(f, b))
-                need = max(PAIR_MIN, math.ceil(BRIDGE_SHARE * rarer))
-                hit = rarer >= PAIR_MIN and self._phrase_docs(s, word, need) >= need
+                need = max(BRIDGE_MIN, math.ceil(BRIDGE_SHARE * rarer))
+                hit = rarer >= need and self._phrase_docs(s, [word], need) >= need
                 self._words.put(cache_key, hit)
-            return hit
+            # A term the syllable beside makes with an end keeps it ("tàu cá bị chìm").
+            return (
+                hit
+                and (before is None or not self._is_term_pair(s, before, word.folded[0]))
+                and (after is None or not self._is_term_pair(s, word.folded[-1], after))
+            )
 
         return is_bridge
 
-    def _phrase_docs(self, s, word: plan_mod.Word, k: int) -> int:
-        """How many articles hold ``word`` (its syllables side by side), up to ``k``."""
-        plan = plan_mod.Plan([[word]], accents="exact")
+    def _is_term_pair(self, s, a: str, b: str) -> bool:
+        """Do the folded syllables ``a b`` stand side by side in at least PAIR_SHARE of
+        the articles holding both (or PAIR_ENOUGH): a term, as the pair rule has it?"""
+        cache_key = (self._generation(s)[0], "term", a, b)
+        hit = self._words.get(cache_key)
+        if hit is None:
+            stats = self.suggester if self.suggester is not None else self._stats()
+            if stats.pair_count(a, b) < PAIR_MIN:
+                hit = False
+            else:
+
+                def word(*syls: str) -> plan_mod.Word:
+                    return plan_mod.Word(tuple(plan_mod.Syllable(x, False) for x in syls))
+
+                both = self._phrase_docs(s, [word(a), word(b)], None)
+                need = min(PAIR_ENOUGH, max(1, math.ceil(PAIR_SHARE * both)))
+                hit = both > 0 and self._phrase_docs(s, [word(a, b)], need) >= need
+            self._words.put(cache_key, hit)
+        return hit
+
+    def _phrase_docs(self, s, words: list[plan_mod.Word], k: int | None) -> int:
+        """How many articles hold every one of ``words`` (each word's syllables side by
+        side), up to ``k`` (None: all)."""
+        plan = plan_mod.Plan([[w] for w in words], accents="exact")
         native = getattr(s, "native", None)
         if native is not None:
             try:
-                return native.at_least(native.recall(plan), k)
+                q = native.recall(plan)
+                return native.count(q) if k is None else native.at_least(q, k)
             except Unsupported:
                 pass
         _, cols, _ = self._generation(s)
-        return min(int(matching.recall_mask(plan, cols, matching.TermCache(s)).sum()), k)
+        n = int(matching.recall_mask(plan, cols, matching.TermCache(s)).sum())
+        return n if k is None else min(n, k)
 
     @staticmethod
     def _true_words(postings, words: list[plan_mod.Word]) -> list[np.ndarray]:

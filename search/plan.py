@@ -316,9 +316,10 @@ AliasLookup = Callable[[tuple[str, ...], bool], list[tuple[tuple[str, ...], str]
 # is_pair(folded a, folded b) -> bool: do the two syllables stand side by side
 # in the index?
 PairTest = Callable[[str, str], bool]
-# is_bridge(word) -> bool: is this run "syllable, function word, syllable" a
-# term of the index (``người có công``), not a free combination?
-BridgeTest = Callable[["Word"], bool]
+# is_bridge(word, before, after) -> bool: is this run "syllable, function word,
+# syllable" a term of the index (``người có công``), not a free combination, and
+# no part of a term with the folded syllable typed before or after it?
+BridgeTest = Callable[["Word", str | None, str | None], bool]
 # Words of a query run looked at, at most, for one form of an alias group.
 MAX_ALIAS_WORDS = 6
 
@@ -351,6 +352,7 @@ def build(
     aliases: AliasLookup | None = None,
     is_pair: PairTest | None = None,
     is_bridge: BridgeTest | None = None,
+    bind: PairTest | None = None,
 ) -> Plan:
     """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded).
 
@@ -358,12 +360,14 @@ def build(
     word, or of a run of words, as an alternative of its clause. ``is_pair``
     joins two adjacent lone syllables that pyvi did not make one word into one
     (see _pair_lone_syllables); ``is_bridge`` two lone syllables and the function
-    word between them (see _bridge_function_words).
+    word between them (see _bridge_function_words). ``bind`` is the pair test that
+    ``OR`` and ``-`` bind words and names by (default ``is_pair``), kept by readings
+    that leave pairs apart.
     """
     exact = accents != "any"
     plan = Plan(accents="exact" if exact else "any")
     if is_word is not None:
-        pq = _operators_over_words(pq, is_word, is_pair, aliases)
+        pq = _operators_over_words(pq, is_word, bind or is_pair, aliases, is_bridge, exact)
     cues = _question_spans(pq)
     plan.relaxed = pq.is_long or bool(cues) or "?" in pq.text
     clauses = pq.clauses
@@ -413,14 +417,16 @@ def build(
         plan.clauses.append([Word(syls, question=question, pause=clauses[j][0].pause)])
         spans.append((i, j))
         i = j + 1
+    # Capitals mark names when the query has small letters too.
+    mixed = any(u.raw[:1].islower() for c in clauses for u in c)
     if is_bridge is not None:
         spans, lone = _bridge_function_words(
-            plan, lone, clauses, cues, walls, aliases, spans, is_bridge
+            plan, lone, clauses, cues, walls, aliases, spans, is_bridge, mixed
         )
     if is_pair is not None:
-        spans = _pair_lone_syllables(plan, lone, clauses, cues, is_pair, walls, aliases, spans)
-        # Capitals mark names when the query has small letters too.
-        mixed = any(u.raw[:1].islower() for c in clauses for u in c)
+        spans = _pair_lone_syllables(
+            plan, lone, clauses, cues, is_pair, walls, aliases, spans, mixed
+        )
         spans = _join_names(plan, spans, clauses, cues, is_pair, walls, mixed, pq.accented)
     plan.excluded = [
         w for u in pq.excluded for w in [Word(_syllables(u, True), u.ref_key)] + _unhyphenated(u)
@@ -458,6 +464,8 @@ def _operators_over_words(
     is_word: WordTest,
     is_pair: PairTest | None = None,
     aliases: AliasLookup | None = None,
+    is_bridge: BridgeTest | None = None,
+    exact: bool = True,
 ) -> ParsedQuery:
     """``OR`` and ``-`` that bind a whole word the index knows, not one of its syllables.
 
@@ -465,20 +473,25 @@ def _operators_over_words(
     ``-Hà Nội`` leaves out Hà Nội, not every "hà" while requiring "nội". An
     alternative, or an excluded syllable, takes in the lone syllables beside it
     while the index's word test joins them, or the pair test two lone syllables
-    (as words are read in build()). No word joins over an excluded one.
+    (as words are read in build()), or a function word and the syllable after it
+    that the bridge test joins (``-người có công``). No word joins over an
+    excluded one.
     """
     clauses: list[list[Unit] | None] = [list(c) for c in pq.clauses]
     walls = set(pq.excluded_then.values())  # clauses typed right after an exclusion
 
     mixed = any(u.raw[:1].islower() for c in pq.clauses for u in c)
 
-    def joins(before: Unit | None, run: list[Unit], u: Unit, left: bool) -> bool:
+    def joins(
+        before: Unit | None, run: list[Unit], u: Unit, left: bool, after: Unit | None = None
+    ) -> bool:
         a, b = (u, run[0]) if left else (run[-1], u)
         if is_word(key(before), fold(a.syllables[-1]), fold(b.syllables[0]), None):
             return True
         if is_pair is None:
             return False
-        if len(run) == 1 and _pairs_with(a, b, is_pair, aliases):
+        # Not when b begins a word the index knows ("-cấp xã hội": "xã hội").
+        if len(run) == 1 and _pairs_with(a, b, is_pair, aliases) and not starts_word(b, after):
             return True
         # A name typed with capitals goes on as far as the index holds it side by
         # side ("-Võ Văn Thưởng" leaves out the person, not "võ văn" alone), as
@@ -491,12 +504,45 @@ def _operators_over_words(
             and _name_syllable(b)
             and not is_name_opener(a.raw, pq.accented)
             and (mixed or any(_family_syllable(x, pq.accented) for x in (first, a)))
+            and not another_name(before, a, b, after)
             and is_pair(fold(a.syllables[-1]), fold(b.syllables[0]))
+        )
+
+    def another_name(p: Unit | None, a: Unit, b: Unit, n: Unit | None) -> bool:
+        # A word the index knows begins at b, after a word that ends at a or after a
+        # syllable that is no family name: two names ("Hà Tĩnh Nghệ An", "Vinh Nghệ
+        # An"), where "Trương Hòa Bình" is one.
+        if not starts_word(b, n):
+            return False
+        if not _family_syllable(a, pq.accented):
+            return True
+        return (
+            p is not None
+            and _plain(p)
+            and is_word(None, fold(p.syllables[-1]), fold(a.syllables[0]), None)
+        )
+
+    def starts_word(b: Unit, n: Unit | None) -> bool:
+        return (
+            n is not None
+            and _plain(n)
+            and is_word(None, fold(b.syllables[-1]), fold(n.syllables[0]), None)
         )
 
     def lone(i: int) -> Unit | None:
         c = clauses[i] if 0 <= i < len(clauses) else None
         return c[0] if c is not None and len(c) == 1 and _plain(c[0]) else None
+
+    def bridges(x: Unit | None, f: Unit | None, y: Unit | None) -> bool:
+        # x f y: a term the bridge test joins (see _bridge_function_words).
+        if is_bridge is None or x is None or f is None or y is None or x.pause or f.pause:
+            return False
+        if not (_plain(x) and is_function_word(f.syllables[0])) or _is_conjunction(f.syllables[0]):
+            return False
+        if not (_content(x, aliases) and _content(y, aliases) and _same_case(x, y, False)):
+            return False
+        syls = tuple(s for u in (x, f, y) for s in _syllables(u, exact))
+        return is_bridge(Word(syls, bridged=True), None, None)
 
     def key(u: Unit | None) -> str | None:
         return fold(u.syllables[-1]) if u is not None and _plain(u) else None
@@ -506,15 +552,37 @@ def _operators_over_words(
             continue
         left, right = [clause[0]], [clause[-1]]
         j = i - 1
+        x, f = lone(j - 1), lone(j)
+        if (
+            x is not None
+            and f is not None
+            and i not in walls
+            and j not in walls
+            and bridges(x, f, left[0])
+        ):
+            left[:0] = [x, f]
+            clauses[j - 1] = clauses[j] = None
+            j -= 2
         while (u := lone(j)) is not None and not u.pause and j + 1 not in walls:
-            if not joins(lone(j - 1), left, u, left=True):
+            if not joins(lone(j - 1), left, u, left=True, after=left[1] if len(left) > 1 else None):
                 break
             left.insert(0, u)
             clauses[j] = None
             j -= 1
         j = i + 1
+        f, y = lone(j), lone(j + 1)
+        if (
+            f is not None
+            and y is not None
+            and {j, j + 1}.isdisjoint(walls)
+            and bridges(right[0], f, y)
+        ):
+            right += [f, y]
+            clauses[j] = clauses[j + 1] = None
+            j += 2
         while (u := lone(j)) is not None and not right[-1].pause and j not in walls:
-            if not joins(right[-2] if len(right) > 1 else None, right, u, left=False):
+            before = right[-2] if len(right) > 1 else None
+            if not joins(before, right, u, left=False, after=lone(j + 1)):
                 break
             right.append(u)
             clauses[j] = None
@@ -528,12 +596,17 @@ def _operators_over_words(
         unit = excluded[e]
         run = [unit]
         j = first
+        f, y = lone(first), lone(first + 1)
+        if f is not None and y is not None and first + 1 not in walls and bridges(unit, f, y):
+            run += [f, y]
+            clauses[first] = clauses[first + 1] = None
+            j += 2
         while (
             _plain(unit)
             and (u := lone(j)) is not None
             and not run[-1].pause
             and (j == first or j not in walls)
-            and joins(run[-2] if len(run) > 1 else None, run, u, left=False)
+            and joins(run[-2] if len(run) > 1 else None, run, u, left=False, after=lone(j + 1))
         ):
             run.append(u)
             clauses[j] = None
@@ -562,6 +635,7 @@ def _bridge_function_words(
     aliases: AliasLookup | None,
     spans: list[tuple[int, int] | None],
     is_bridge: BridgeTest,
+    mixed: bool,
 ) -> tuple[list[tuple[int, int] | None], dict[int, int]]:
     """Join a function word typed between two lone content syllables to both, as one
     term, where the index holds the three side by side as one (``is_bridge``); the
@@ -572,7 +646,10 @@ def _bridge_function_words(
     among the commonest, matched 12,526 of 20,000 articles anywhere, while 145
     hold the term. A conjunction is no bridge (``bão và lũ`` wants both, in any
     order), nor a function word beside a word of several syllables (``hộ nghèo
-    ở Lai Châu`` is not one phrase).
+    ở Lai Châu`` is not one phrase). The syllables typed just before and after
+    go to the test, which keeps a term they make with its ends whole (``tàu cá
+    bị chìm`` is no "cá bị chìm"; ``cấp lại giấy chứng nhận`` keeps *giấy chứng
+    nhận*).
     """
     out: list[list[Word]] = []
     out_spans: list[tuple[int, int] | None] = []
@@ -584,11 +661,13 @@ def _bridge_function_words(
             q is not None
             and lone.get(k + 1) == q + 1
             and lone.get(k + 2) == q + 2
-            and _bridges(clauses[q : q + 3], cues, walls, aliases, q)
+            and _bridges(clauses[q : q + 3], cues, walls, aliases, q, q == 0 and mixed)
         ):
             a, f, b = (plan.clauses[k + i][0] for i in range(3))
             word = Word(a.syllables + f.syllables + b.syllables, pause=b.pause, bridged=True)
-            if is_bridge(word):
+            before = _neighbour(clauses, cues, walls, q - 1, q)
+            after = _neighbour(clauses, cues, walls, q + 3, q + 2)
+            if is_bridge(word, before, after):
                 out.append([word])
                 out_spans.append((q, q + 2))
                 k += 3
@@ -602,11 +681,34 @@ def _bridge_function_words(
     return out_spans, out_lone
 
 
+def _neighbour(
+    clauses: list[list[Unit]], cues: set[int], walls: set[int], i: int, j: int
+) -> str | None:
+    """The folded syllable of query clause i that stands beside clause j (i = j ± 1)
+    in one run, when it is a plain content syllable (a term may hold both)."""
+    if not 0 <= i < len(clauses) or len(clauses[i]) != 1 or _cue_boundary(cues, min(i, j)):
+        return None
+    unit = clauses[i][0]
+    first = unit if i < j else clauses[j][0]
+    if first.pause or max(i, j) in walls or unit.ref_key:
+        return None
+    syl = unit.syllables[-1] if i < j else unit.syllables[0]
+    if is_function_word(syl) or any(c.isdigit() for c in syl) or not well_formed(fold(syl)):
+        return None
+    return fold(syl)
+
+
 def _bridges(
-    run: list[list[Unit]], cues: set[int], walls: set[int], aliases: AliasLookup | None, q: int
+    run: list[list[Unit]],
+    cues: set[int],
+    walls: set[int],
+    aliases: AliasLookup | None,
+    q: int,
+    sentence: bool,
 ) -> bool:
     """Query clauses q..q+2 are syllable, function word (no conjunction), syllable, typed
-    as one run (see _bridge_function_words)."""
+    as one run (see _bridge_function_words); ``sentence``: the first one's capital
+    is a sentence's ("Người có công")."""
     a, f, b = (c[0] for c in run)
     if a.pause or f.pause or q + 1 in walls or q + 2 in walls:
         return False
@@ -615,11 +717,18 @@ def _bridges(
     middle = f.syllables[0]
     if not is_function_word(middle) or _is_conjunction(middle):
         return False
-    return (
-        _content(a, aliases)
-        and _content(b, aliases)
-        and (a.raw[:1].isupper() == b.raw[:1].isupper() or (a.raw + b.raw).isupper())
-    )
+    if f.raw[:1].isupper() and not a.raw[:1].isupper():
+        return False  # a capital after a small letter begins a sentence ("nước. Tại khu")
+    return _content(a, aliases) and _content(b, aliases) and _same_case(a, b, sentence)
+
+
+def _same_case(a: Unit, b: Unit, sentence: bool) -> bool:
+    """Both typed with a capital or both without (or every letter a capital): not a
+    word beside a name ("xã Tà"). ``sentence``: ``a``'s capital begins the query, as a
+    sentence's does, and says nothing ("Hộ nghèo")."""
+    if sentence and not b.raw[:1].isupper():
+        return True
+    return a.raw[:1].isupper() == b.raw[:1].isupper() or (a.raw + b.raw).isupper()
 
 
 def _is_conjunction(syllable: str) -> bool:
@@ -638,6 +747,7 @@ def _pair_lone_syllables(
     walls: set[int],
     aliases: AliasLookup | None,
     spans: list[tuple[int, int] | None],
+    mixed: bool = True,
 ) -> list[tuple[int, int] | None]:
     """Join two adjacent syllables that stand alone in the plan into one word; the
     ``spans`` of the new plan clauses.
@@ -666,7 +776,14 @@ def _pair_lone_syllables(
             and not clause[0].pause
             and not _cue_boundary(cues, q)
             and q + 1 not in walls
-            and _pairs_with(clauses[q][0], clauses[q + 1][0], is_pair, aliases)
+            and _pairs_with(
+                clauses[q][0],
+                clauses[q + 1][0],
+                is_pair,
+                aliases,
+                # A sentence's capital, when no third lone syllable might pair instead.
+                sentence=q == 0 and mixed and lone.get(k + 2) != q + 2,
+            )
         ):
             a, b = clause[0], plan.clauses[k + 1][0]
             out.append([Word(a.syllables + b.syllables, pause=b.pause, paired=True)])
@@ -812,11 +929,14 @@ def _named(clause: list[Word], span: tuple[int, int], clauses: list[list[Unit]])
     return True
 
 
-def _pairs_with(a: Unit, b: Unit, is_pair: PairTest, aliases: AliasLookup | None) -> bool:
-    """Two lone plain syllables that the pair test may join (see _pair_lone_syllables)."""
+def _pairs_with(
+    a: Unit, b: Unit, is_pair: PairTest, aliases: AliasLookup | None, sentence: bool = False
+) -> bool:
+    """Two lone plain syllables that the pair test may join (see _pair_lone_syllables);
+    ``sentence``: ``a`` begins the query, its capital a sentence's."""
     if not _content(a, aliases) or not _content(b, aliases):
         return False
-    if a.raw[:1].isupper() != b.raw[:1].isupper() and not (a.raw + b.raw).isupper():
+    if not _same_case(a, b, sentence):
         return False  # a word beside a name ("xã Tà"), not one term
     return is_pair(fold(a.syllables[0]), fold(b.syllables[0]))
 
