@@ -645,6 +645,7 @@ class Engine:
                     self._aliases(s) if expand else None,
                     is_bridge=self._is_bridge_test(s),
                     bind=self._is_pair_test(s),
+                    is_name=self._is_name_test(s),
                 )
                 matched_apart = recall(apart)
                 allowed_apart = within(matched_apart)
@@ -662,6 +663,7 @@ class Engine:
                     self._is_pair_test(s) if paired else None,
                     self._is_bridge_test(s),
                     bind=self._is_pair_test(s),
+                    is_name=self._is_name_test(s),
                 )
                 matched_any = recall(folded)
                 allowed_any = within(matched_any)
@@ -771,6 +773,7 @@ class Engine:
             self._aliases(s) if expand else None,
             self._is_pair_test(s),
             self._is_bridge_test(s),
+            is_name=self._is_name_test(s),
         )
         suggestion, restored = None, None
         if self.suggester is not None and pq.positive_syllables and not _all_accented(plan):
@@ -869,6 +872,38 @@ class Engine:
 
         return is_bridge
 
+    def _is_name_test(self, s):
+        """The index's test of whether capitalised syllables typed under ``OR`` or ``-``
+        are one name: side by side in at least PAIR_SHARE of the articles holding them
+        all (or PAIR_ENOUGH), as the pair rule reads a pair or a name elsewhere."""
+        key = self._generation(s)[0]
+
+        def is_name(first: tuple[str, ...], then: tuple[str, ...]) -> bool:
+            cache_key = (key, "name", first, then)
+            hit = self._words.get(cache_key)
+            if hit is None:
+                hit = self._side_by_side(s, first, then)
+                self._words.put(cache_key, hit)
+            return hit
+
+        return is_name
+
+    def _side_by_side(self, s, first: tuple[str, ...], then: tuple[str, ...]) -> bool:
+        """Do the folded runs ``first`` and ``then`` (each side by side) stand one after
+        the other in at least PAIR_SHARE of the articles holding both (or PAIR_ENOUGH)?"""
+
+        def word(xs: tuple[str, ...]) -> plan_mod.Word:
+            return plan_mod.Word(tuple(plan_mod.Syllable(x, False) for x in xs))
+
+        together = self._phrase_docs(s, [word(first + then)], PAIR_ENOUGH)
+        if not together:
+            return False
+        if together >= PAIR_ENOUGH:
+            return True
+        # Both in more than together / PAIR_SHARE articles: a free combination.
+        limit = math.floor(together / PAIR_SHARE) + 1
+        return self._phrase_docs(s, [word(first), word(then)], limit) < limit
+
     def _is_term_pair(self, s, a: str, b: str) -> bool:
         """Do the folded syllables ``a b`` stand side by side in at least PAIR_SHARE of
         the articles holding both (or PAIR_ENOUGH): a term, as the pair rule has it?"""
@@ -876,16 +911,7 @@ class Engine:
         hit = self._words.get(cache_key)
         if hit is None:
             stats = self.suggester if self.suggester is not None else self._stats()
-            if stats.pair_count(a, b) < PAIR_MIN:
-                hit = False
-            else:
-
-                def word(*syls: str) -> plan_mod.Word:
-                    return plan_mod.Word(tuple(plan_mod.Syllable(x, False) for x in syls))
-
-                both = self._phrase_docs(s, [word(a), word(b)], None)
-                need = min(PAIR_ENOUGH, max(1, math.ceil(PAIR_SHARE * both)))
-                hit = both > 0 and self._phrase_docs(s, [word(a, b)], need) >= need
+            hit = stats.pair_count(a, b) >= PAIR_MIN and self._side_by_side(s, (a,), (b,))
             self._words.put(cache_key, hit)
         return hit
 

@@ -320,6 +320,10 @@ PairTest = Callable[[str, str], bool]
 # syllable" a term of the index (``người có công``), not a free combination, and
 # no part of a term with the folded syllable typed before or after it?
 BridgeTest = Callable[["Word", str | None, str | None], bool]
+# is_name(folded syllables, folded syllables) -> bool: does the index hold these
+# two runs of capitalised syllables side by side as one name ("bà rịa" "vũng
+# tàu"), not as two names that merely meet ("hà tĩnh" "nghệ an")?
+NameTest = Callable[[tuple[str, ...], tuple[str, ...]], bool]
 # Words of a query run looked at, at most, for one form of an alias group.
 MAX_ALIAS_WORDS = 6
 
@@ -353,6 +357,7 @@ def build(
     is_pair: PairTest | None = None,
     is_bridge: BridgeTest | None = None,
     bind: PairTest | None = None,
+    is_name: NameTest | None = None,
 ) -> Plan:
     """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded).
 
@@ -362,12 +367,13 @@ def build(
     (see _pair_lone_syllables); ``is_bridge`` two lone syllables and the function
     word between them (see _bridge_function_words). ``bind`` is the pair test that
     ``OR`` and ``-`` bind words and names by (default ``is_pair``), kept by readings
-    that leave pairs apart.
+    that leave pairs apart; ``is_name`` tells them where a name typed with capitals
+    ends (see _operators_over_words).
     """
     exact = accents != "any"
     plan = Plan(accents="exact" if exact else "any")
     if is_word is not None:
-        pq = _operators_over_words(pq, is_word, bind or is_pair, aliases, is_bridge, exact)
+        pq = _operators_over_words(pq, is_word, bind or is_pair, aliases, is_bridge, exact, is_name)
     cues = _question_spans(pq)
     plan.relaxed = pq.is_long or bool(cues) or "?" in pq.text
     clauses = pq.clauses
@@ -466,6 +472,7 @@ def _operators_over_words(
     aliases: AliasLookup | None = None,
     is_bridge: BridgeTest | None = None,
     exact: bool = True,
+    is_name: NameTest | None = None,
 ) -> ParsedQuery:
     """``OR`` and ``-`` that bind a whole word the index knows, not one of its syllables.
 
@@ -481,6 +488,8 @@ def _operators_over_words(
     walls = set(pq.excluded_then.values())  # clauses typed right after an exclusion
 
     mixed = any(u.raw[:1].islower() for c in pq.clauses for u in c)
+    # The query's first unit, when its capital is a sentence's (see _same_case).
+    opening = pq.clauses[0][0] if mixed and pq.clauses and pq.clauses[0] else None
 
     def joins(
         before: Unit | None, run: list[Unit], u: Unit, left: bool, after: Unit | None = None
@@ -491,7 +500,11 @@ def _operators_over_words(
         if is_pair is None:
             return False
         # Not when b begins a word the index knows ("-cấp xã hội": "xã hội").
-        if len(run) == 1 and _pairs_with(a, b, is_pair, aliases) and not starts_word(b, after):
+        if (
+            len(run) == 1
+            and _pairs_with(a, b, is_pair, aliases, sentence=a is opening)
+            and not starts_word(b, after)
+        ):
             return True
         # A name typed with capitals goes on as far as the index holds it side by
         # side ("-Võ Văn Thưởng" leaves out the person, not "võ văn" alone), as
@@ -504,23 +517,21 @@ def _operators_over_words(
             and _name_syllable(b)
             and not is_name_opener(a.raw, pq.accented)
             and (mixed or any(_family_syllable(x, pq.accented) for x in (first, a)))
-            and not another_name(before, a, b, after)
             and is_pair(fold(a.syllables[-1]), fold(b.syllables[0]))
+            and (
+                one_name([u], run)
+                if left
+                else one_name(run, [u, *([after] if after and starts_word(u, after) else [])])
+            )
         )
 
-    def another_name(p: Unit | None, a: Unit, b: Unit, n: Unit | None) -> bool:
-        # A word the index knows begins at b, after a word that ends at a or after a
-        # syllable that is no family name: two names ("Hà Tĩnh Nghệ An", "Vinh Nghệ
-        # An"), where "Trương Hòa Bình" is one.
-        if not starts_word(b, n):
-            return False
-        if not _family_syllable(a, pq.accented):
-            return True
-        return (
-            p is not None
-            and _plain(p)
-            and is_word(None, fold(p.syllables[-1]), fold(a.syllables[0]), None)
-        )
+    def one_name(first: list[Unit], then: list[Unit]) -> bool:
+        # The run so far and what joins it (with the word that begins there: "Hà
+        # Tĩnh" + "Nghệ An") side by side in the index as one name, not two.
+        def syls(units: list[Unit]) -> tuple[str, ...]:
+            return tuple(fold(s) for u in units for s in u.syllables)
+
+        return is_name is not None and is_name(syls(first), syls(then))
 
     def starts_word(b: Unit, n: Unit | None) -> bool:
         return (
@@ -533,16 +544,24 @@ def _operators_over_words(
         c = clauses[i] if 0 <= i < len(clauses) else None
         return c[0] if c is not None and len(c) == 1 and _plain(c[0]) else None
 
-    def bridges(x: Unit | None, f: Unit | None, y: Unit | None) -> bool:
+    def bridges(
+        x: Unit | None,
+        f: Unit | None,
+        y: Unit | None,
+        before: Unit | None = None,
+        after: Unit | None = None,
+    ) -> bool:
         # x f y: a term the bridge test joins (see _bridge_function_words).
         if is_bridge is None or x is None or f is None or y is None or x.pause or f.pause:
             return False
         if not (_plain(x) and is_function_word(f.syllables[0])) or _is_conjunction(f.syllables[0]):
             return False
-        if not (_content(x, aliases) and _content(y, aliases) and _same_case(x, y, False)):
+        if not (_content(x, aliases) and _content(y, aliases)):
+            return False
+        if not _same_case(x, y, x is opening):
             return False
         syls = tuple(s for u in (x, f, y) for s in _syllables(u, exact))
-        return is_bridge(Word(syls, bridged=True), None, None)
+        return is_bridge(Word(syls, bridged=True), _lone_key(before), _lone_key(after))
 
     def key(u: Unit | None) -> str | None:
         return fold(u.syllables[-1]) if u is not None and _plain(u) else None
@@ -558,7 +577,7 @@ def _operators_over_words(
             and f is not None
             and i not in walls
             and j not in walls
-            and bridges(x, f, left[0])
+            and bridges(x, f, left[0], before=lone(j - 2))
         ):
             left[:0] = [x, f]
             clauses[j - 1] = clauses[j] = None
@@ -575,7 +594,7 @@ def _operators_over_words(
             f is not None
             and y is not None
             and {j, j + 1}.isdisjoint(walls)
-            and bridges(right[0], f, y)
+            and bridges(right[0], f, y, after=lone(j + 2))
         ):
             right += [f, y]
             clauses[j] = clauses[j + 1] = None
@@ -597,7 +616,12 @@ def _operators_over_words(
         run = [unit]
         j = first
         f, y = lone(first), lone(first + 1)
-        if f is not None and y is not None and first + 1 not in walls and bridges(unit, f, y):
+        if (
+            f is not None
+            and y is not None
+            and first + 1 not in walls
+            and bridges(unit, f, y, after=lone(first + 2))
+        ):
             run += [f, y]
             clauses[first] = clauses[first + 1] = None
             j += 2
@@ -665,9 +689,14 @@ def _bridge_function_words(
         ):
             a, f, b = (plan.clauses[k + i][0] for i in range(3))
             word = Word(a.syllables + f.syllables + b.syllables, pause=b.pause, bridged=True)
-            before = _neighbour(clauses, cues, walls, q - 1, q)
-            after = _neighbour(clauses, cues, walls, q + 3, q + 2)
-            if is_bridge(word, before, after):
+            # Only a lone syllable beside: one inside a word is that word's.
+            before = (
+                _neighbour(clauses, cues, walls, q - 1, q) if lone.get(k - 1) == q - 1 else None
+            )
+            after = (
+                _neighbour(clauses, cues, walls, q + 3, q + 2) if lone.get(k + 3) == q + 3 else None
+            )
+            if not _in_alias_run(clauses, q, aliases) and is_bridge(word, before, after):
                 out.append([word])
                 out_spans.append((q, q + 2))
                 k += 3
@@ -696,6 +725,37 @@ def _neighbour(
     if is_function_word(syl) or any(c.isdigit() for c in syl) or not well_formed(fold(syl)):
         return None
     return fold(syl)
+
+
+def _lone_key(u: Unit | None) -> str | None:
+    """The folded syllable of a lone content syllable (a bridge's neighbour), else None."""
+    if u is None or not _plain(u) or is_function_word(u.syllables[0]):
+        return None
+    return fold(u.syllables[0])
+
+
+def _in_alias_run(clauses: list[list[Unit]], q: int, aliases: AliasLookup | None) -> bool:
+    """True when a known form of several words (``giấy chứng nhận``: GCN) begins at the
+    bridge's last syllable (query clause q + 2) or ends at its first (clause q)."""
+    if aliases is None:
+        return False
+
+    def syllables(i: int) -> list[str] | None:
+        c = clauses[i] if 0 <= i < len(clauses) else None
+        if c is None or len(c) != 1 or c[0].ref_key:
+            return None
+        return [fold(s) for s in c[0].syllables]
+
+    for start, step in ((q + 2, 1), (q, -1)):
+        run: list[str] = []
+        for n in range(MAX_ALIAS_WORDS):
+            syls = syllables(start + step * n)
+            if syls is None:
+                break
+            run = run + syls if step > 0 else syls + run
+            if n and aliases(tuple(run), False):
+                return True
+    return False
 
 
 def _bridges(
