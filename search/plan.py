@@ -566,11 +566,29 @@ def _operators_over_words(
     def key(u: Unit | None) -> str | None:
         return fold(u.syllables[-1]) if u is not None and _plain(u) else None
 
+    chained: set[int] = set()
+    # A chain "Huế OR Đà Nẵng OR Hà Nội" parses as [Huế|Đà][Nẵng|Hà][Nội]: where
+    # the last alternative of one clause and the first of the next make a word,
+    # they are one alternative of one clause, [Huế|Đà Nẵng|Hà][Nội].
+    for i in range(len(clauses) - 1):
+        a_clause, b_clause = clauses[i], clauses[i + 1]
+        if a_clause is None or b_clause is None or len(a_clause) < 2 or len(b_clause) < 2:
+            continue
+        a, b = a_clause[-1], b_clause[0]
+        if i + 1 in walls or a.pause or not (_plain(a) and _plain(b)):
+            continue
+        if is_word(None, fold(a.syllables[-1]), fold(b.syllables[0]), None):
+            clauses[i + 1] = [*a_clause[:-1], _joined_unit([a, b]), *b_clause[1:]]
+            clauses[i] = None
+            chained.add(i)
     for i, clause in enumerate(clauses):
-        if clause is None or len(clause) < 2 or not all(_plain(u) for u in clause):
+        # Its ends take in what stands beside them (a word merged in between is whole).
+        if clause is None or len(clause) < 2 or not (_plain(clause[0]) and _plain(clause[-1])):
             continue
         left, right = [clause[0]], [clause[-1]]
         j = i - 1
+        while j in chained:  # the clauses a chain was merged from
+            j -= 1
         x, f = lone(j - 1), lone(j)
         if (
             x is not None

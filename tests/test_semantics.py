@@ -754,6 +754,12 @@ def test_or_and_minus_bind_a_whole_word(operators, q, expected):
     assert match(operators, q) == expected
 
 
+def test_a_chain_of_or_binds_each_word(operators):
+    result = operators.search("Gia Lai OR Lai Châu OR Điện Biên")
+    assert {h.id for h in result.hits} == {"gia-lai", "lai-chau", "dien-bien"}
+    assert result.words == [["gia", "lai"], ["lai", "châu"], ["điện", "biên"]]
+
+
 def test_the_words_shown_are_the_words_bound(operators):
     assert operators.search("Lai Châu OR Điện Biên").words == [["lai", "châu"], ["điện", "biên"]]
     assert operators.search("cán bộ -Hà Nội").words == [["cán", "bộ"]]
@@ -767,6 +773,9 @@ def test_the_words_shown_are_the_words_bound(operators):
         ("x -y z", True, [["x"]], ["y z"]),
         ("x -y; z", True, [["x"], ["z"]], ["y"]),  # never over a clause end
         ("x -y OR z", True, [["x", "z"]], ["y"]),  # an OR between: nothing to join
+        # A chain: the word between two ORs is one alternative.
+        ("a OR b c OR d e", True, [["a", "b c", "d e"]], []),
+        ("a OR b c OR d e", False, [["a", "b"], ["c", "d"], ["e"]], []),
         # It does not: the syllables, as typed.
         ("a b OR c d", False, [["a"], ["b", "c"], ["d"]], []),
         ("x -y z", False, [["x"], ["z"]], ["y"]),
