@@ -638,15 +638,7 @@ class Engine:
                 for syl in w.syllables
             )
             if n < PAIR_ENOUGH and rarest >= limit:
-                apart = plan_mod.build(
-                    pq,
-                    self._is_word_test(s),
-                    plan.accents,
-                    self._aliases(s) if expand else None,
-                    is_bridge=self._is_bridge_test(s),
-                    bind=self._is_pair_test(s),
-                    is_name=self._is_name_test(s),
-                )
+                apart = self._build(s, pq, plan.accents, expand, pairs=False)
                 matched_apart = recall(apart)
                 allowed_apart = within(matched_apart)
                 if at_least(allowed_apart, limit) >= limit:
@@ -655,16 +647,7 @@ class Engine:
         if accents == "auto" and plan.has_exact:
             n = at_least(allowed, FALLBACK_BELOW)  # exact below FALLBACK_BELOW
             if n < FALLBACK_BELOW:
-                folded = plan_mod.build(
-                    pq,
-                    self._is_word_test(s),
-                    "any",
-                    self._aliases(s) if expand else None,
-                    self._is_pair_test(s) if paired else None,
-                    self._is_bridge_test(s),
-                    bind=self._is_pair_test(s),
-                    is_name=self._is_name_test(s),
-                )
+                folded = self._build(s, pq, "any", expand, pairs=paired)
                 matched_any = recall(folded)
                 allowed_any = within(matched_any)
                 # Better by the folded reading: more than n, and (unless n is 0)
@@ -766,19 +749,25 @@ class Engine:
     def _understand(self, s, q: str, accents: str, expand: bool = True):
         """(parsed query, plan, suggestion, restored accents) of ``q``."""
         pq = vq.parse(q)
-        plan = plan_mod.build(
-            pq,
-            self._is_word_test(s),
-            "any" if accents == "any" else "exact",
-            self._aliases(s) if expand else None,
-            self._is_pair_test(s),
-            self._is_bridge_test(s),
-            is_name=self._is_name_test(s),
-        )
+        plan = self._build(s, pq, "any" if accents == "any" else "exact", expand)
         suggestion, restored = None, None
         if self.suggester is not None and pq.positive_syllables and not _all_accented(plan):
             suggestion, restored = self.suggester.suggest(pq)
         return pq, plan, suggestion, restored
+
+    def _build(self, s, pq, accents: str, expand: bool, pairs: bool = True) -> plan_mod.Plan:
+        """The plan of ``pq`` with the index's tests; ``pairs`` False reads pairs and
+        names apart (what ``OR`` and ``-`` bind stays bound)."""
+        return plan_mod.build(
+            pq,
+            self._is_word_test(s),
+            accents,
+            self._aliases(s) if expand else None,
+            self._is_pair_test(s) if pairs else None,
+            self._is_bridge_test(s),
+            bind=self._is_pair_test(s),
+            is_name=self._is_name_test(s),
+        )
 
     def _is_word_test(self, s):
         """The index's test of whether two adjacent query syllables are one word."""

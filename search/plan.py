@@ -516,7 +516,7 @@ def _operators_over_words(
             _name_syllable(a)
             and _name_syllable(b)
             and not is_name_opener(a.raw, pq.accented)
-            and (mixed or any(_family_syllable(x, pq.accented) for x in (first, a)))
+            and (mixed or any(_is_family_name(x.syllables[0], pq.accented) for x in (first, a)))
             and is_pair(fold(a.syllables[-1]), fold(b.syllables[0]))
             and (
                 one_name([u], run)
@@ -552,13 +552,9 @@ def _operators_over_words(
         after: Unit | None = None,
     ) -> bool:
         # x f y: a term the bridge test joins (see _bridge_function_words).
-        if is_bridge is None or x is None or f is None or y is None or x.pause or f.pause:
+        if is_bridge is None or x is None or f is None or y is None:
             return False
-        if not (_plain(x) and is_function_word(f.syllables[0])) or _is_conjunction(f.syllables[0]):
-            return False
-        if not (_content(x, aliases) and _content(y, aliases)):
-            return False
-        if not _same_case(x, y, x is opening):
+        if not _bridgeable(x, f, y, aliases, x is opening):
             return False
         syls = tuple(s for u in (x, f, y) for s in _syllables(u, exact))
         return is_bridge(Word(syls, bridged=True), _lone_key(before), _lone_key(after))
@@ -787,10 +783,16 @@ def _bridges(
     """Query clauses q..q+2 are syllable, function word (no conjunction), syllable, typed
     as one run (see _bridge_function_words); ``sentence``: the first one's capital
     is a sentence's ("Người có công")."""
-    a, f, b = (c[0] for c in run)
-    if a.pause or f.pause or q + 1 in walls or q + 2 in walls:
+    if q + 1 in walls or q + 2 in walls or _cue_boundary(cues, q) or _cue_boundary(cues, q + 1):
         return False
-    if _cue_boundary(cues, q) or _cue_boundary(cues, q + 1):
+    a, f, b = (c[0] for c in run)
+    return _bridgeable(a, f, b, aliases, sentence)
+
+
+def _bridgeable(a: Unit, f: Unit, b: Unit, aliases: AliasLookup | None, sentence: bool) -> bool:
+    """Syllable, function word (no conjunction), syllable, with no clause end between,
+    that may be one term; ``sentence``: ``a``'s capital begins the query."""
+    if a.pause or f.pause or not (_plain(a) and _plain(f) and _plain(b)):
         return False
     middle = f.syllables[0]
     if not is_function_word(middle) or _is_conjunction(middle):
@@ -962,26 +964,22 @@ def _name_syllable(u: Unit) -> bool:
     )
 
 
-def _family_syllable(u: Unit, accented: bool) -> bool:
-    """A syllable that is a common family name (typed without accents: any that folds alike)."""
-    syl = u.syllables[0].lower()
-    if accented:
-        return canonical_syllable(syl) in FAMILY_NAMES
-    return fold(syl) in FOLDED_FAMILY_NAMES
-
-
 def _opens(clause: list[Word], accented: bool) -> bool:
     """True for a unit's type or a person's title (``Tỉnh``, ``Ông``): a name follows it."""
     return is_name_opener(clause[0].text, accented)
 
 
 def _family(clause: list[Word], accented: bool) -> bool:
-    """True when the clause's word begins with a family name (in a query typed without
-    accents: any that folds alike)."""
-    first = clause[0].syllables[0]
+    """True when the clause's word begins with a family name (see _is_family_name)."""
+    return _is_family_name(clause[0].syllables[0].text, accented)
+
+
+def _is_family_name(syllable: str, accented: bool) -> bool:
+    """A common family name; in a query typed without accents, any that folds alike."""
+    syllable = syllable.lower()
     if accented:
-        return first.text in FAMILY_NAMES
-    return first.folded in FOLDED_FAMILY_NAMES
+        return canonical_syllable(syllable) in FAMILY_NAMES
+    return fold(syllable) in FOLDED_FAMILY_NAMES
 
 
 def is_name_opener(text: str, accented: bool) -> bool:
