@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import abbrev, backends, geo, matching, spell
+from . import abbrev, backends, geo, matching, names, spell
 from . import plan as plan_mod
 from . import query as vq
 from . import related as related_mod
@@ -80,6 +80,20 @@ PAIR_MIN = 2
 # BRIDGE_MIN ("lũ về nhanh": 2 articles, a way of saying, not a term).
 BRIDGE_SHARE = 0.05
 BRIDGE_MIN = 10
+# A run typed in small letters is a name when the first NAME_SAMPLE articles
+# holding it write it with a capital on every syllable in NAME_WRITTEN_SHARE of
+# its occurrences there, and at least NAME_SEEN times (search/names.py).
+NAME_SAMPLE = 20
+NAME_WRITTEN_SHARE = 0.8
+NAME_SEEN = 3
+# ... and the start of a person's name when a capitalised syllable follows it in
+# at least NAME_OPEN_SHARE of its capitalised occurrences there.
+NAME_OPEN_SHARE = 0.5
+# Articles whose positions are read at a time while looking for those samples.
+NAME_CHUNK = 256
+# A bridge's articles are counted up to this many (a phrase count in Xapian
+# stops there).
+BRIDGE_COUNT_CAP = 1000
 # Reads of one request that may meet an index changed under them (IndexChanged)
 # before it is reported: commits are seconds apart, a read milliseconds long.
 READ_ATTEMPTS = 4
@@ -637,7 +651,7 @@ class Engine:
                 if w.paired
                 for syl in w.syllables
             )
-            if n < PAIR_ENOUGH and rarest >= limit:
+            if n < PAIR_ENOUGH and rarest >= limit and not self._person(s, plan):
                 apart = self._build(s, pq, plan.accents, expand, pairs=False)
                 matched_apart = recall(apart)
                 allowed_apart = within(matched_apart)
@@ -767,6 +781,7 @@ class Engine:
             self._is_bridge_test(s),
             bind=self._is_pair_test(s),
             is_name=self._is_name_test(s),
+            written=self._is_written_name_test(s),
         )
 
     def _is_word_test(self, s):
@@ -843,21 +858,26 @@ class Engine:
         stats = self.suggester if self.suggester is not None else self._stats()
         key = self._generation(s)[0]
 
-        def is_bridge(word: plan_mod.Word, before: str | None, after: str | None) -> bool:
+        def is_bridge(word: plan_mod.Word, before: str | None, after: str | None) -> int:
             cache_key = (key, "bridge", _pattern(word))
-            hit = self._words.get(cache_key)
-            if hit is None:
+            held = self._words.get(cache_key)
+            if held is None:
                 a, f, b = word.folded
                 rarer = min(stats.pair_count(a, f), stats.pair_count(f, b))
                 need = max(BRIDGE_MIN, math.ceil(BRIDGE_SHARE * rarer))
-                hit = rarer >= need and self._phrase_docs(s, [word], need) >= need
-                self._words.put(cache_key, hit)
+                held = 0
+                if rarer >= need:
+                    # Counted further than the test needs: two bridges sharing a
+                    # syllable are told apart by it (see plan._overtaken).
+                    held = self._phrase_docs(s, [word], max(need, BRIDGE_COUNT_CAP))
+                    held = held if held >= need else 0
+                self._words.put(cache_key, held)
             # A term the syllable beside makes with an end keeps it ("tàu cá bị chìm").
-            return (
-                hit
-                and (before is None or not self._is_term_pair(s, before, word.folded[0]))
-                and (after is None or not self._is_term_pair(s, word.folded[-1], after))
-            )
+            if (before is not None and self._is_term_pair(s, before, word.folded[0])) or (
+                after is not None and self._is_term_pair(s, word.folded[-1], after)
+            ):
+                return 0
+            return held
 
         return is_bridge
 
@@ -876,6 +896,63 @@ class Engine:
             return hit
 
         return is_name
+
+    def _is_written_name_test(self, s):
+        """The articles' test of how a run is written (plan.Writing): as a name, with a
+        capital on every syllable in at least NAME_WRITTEN_SHARE of its occurrences
+        (at least NAME_SEEN) in the first NAME_SAMPLE articles holding it; as the start
+        of a longer name (NAME_OPEN_SHARE)."""
+        key = self._generation(s)[0]
+
+        def written(folded: tuple[str, ...]) -> plan_mod.Writing:
+            cache_key = (key, "written", folded)
+            hit = self._words.get(cache_key)
+            if hit is None:
+                word = plan_mod.Word(tuple(plan_mod.Syllable(x, False) for x in folded))
+                texts = (
+                    text
+                    for d in self._phrase_ids(s, word, NAME_SAMPLE)
+                    for a in [article_at(s, d)]
+                    for text in (a.title, a.body)
+                )
+                capital, seen, continued = names.capitals(texts, folded)
+                hit = plan_mod.Writing(
+                    name=seen >= NAME_SEEN and capital >= NAME_WRITTEN_SHARE * seen,
+                    opens=capital >= NAME_SEEN and continued >= NAME_OPEN_SHARE * capital,
+                )
+                self._words.put(cache_key, hit)
+            return hit
+
+        return written
+
+    def _person(self, s, plan: plan_mod.Plan) -> bool:
+        """True when a name of the plan is a person's, kept together however rarely it
+        is found: its first part is one the articles go on with a given name
+        ("Nguyễn Hoàng Sang": 3 articles, its syllables in 1,285), unlike two names
+        that merely meet ("Hà Nội Đà Nẵng"), read apart when rare."""
+        written = self._is_written_name_test(s)
+        return any(w.head and written(w.folded[: w.head]).opens for w in plan.words)
+
+    def _phrase_ids(self, s, word: plan_mod.Word, k: int) -> list[int]:
+        """The first ``k`` articles (document order) holding ``word``'s syllables side by side."""
+        plan = plan_mod.Plan([[word]], accents="any")
+        native = getattr(s, "native", None)
+        if native is not None:
+            try:
+                return native.ids(native.recall(plan), k)
+            except Unsupported:
+                pass
+        _, cols, _ = self._generation(s)
+        postings = matching.TermCache(s)
+        maybe = matching.loose_ids(postings, word)
+        maybe = maybe[cols.live[maybe]]
+        # Positions are read for a few hundred articles at a time, until k are found.
+        found: list[int] = []
+        for start in range(0, len(maybe), NAME_CHUNK):
+            found += matching.word_ids(postings, word, maybe[start : start + NAME_CHUNK]).tolist()
+            if len(found) >= k:
+                break
+        return found[:k]
 
     def _side_by_side(self, s, first: tuple[str, ...], then: tuple[str, ...]) -> bool:
         """Do the folded runs ``first`` and ``then`` (each side by side) stand one after

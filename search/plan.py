@@ -254,6 +254,10 @@ class Word:
     pause: bool = False  # punctuation that ends a clause follows it (query.Unit.pause)
     paired: bool = False  # joined by the index's pair test: two lone syllables, or a name
     bridged: bool = False  # two lone syllables and the function word between (is_bridge)
+    # A name joined from parts: how many syllables precede its last part (the
+    # engine keeps a person's name whose first part the articles go on with a
+    # given name together, however rarely it is found: "Nguyễn Hoàng" + "Sang").
+    head: int = 0
 
     @property
     def folded(self) -> tuple[str, ...]:
@@ -316,16 +320,32 @@ AliasLookup = Callable[[tuple[str, ...], bool], list[tuple[tuple[str, ...], str]
 # is_pair(folded a, folded b) -> bool: do the two syllables stand side by side
 # in the index?
 PairTest = Callable[[str, str], bool]
-# is_bridge(word, before, after) -> bool: is this run "syllable, function word,
+# is_bridge(word, before, after) -> int: is this run "syllable, function word,
 # syllable" a term of the index (``người có công``), not a free combination, and
-# no part of a term with the folded syllable typed before or after it?
-BridgeTest = Callable[["Word", str | None, str | None], bool]
+# no part of a term with the folded syllable typed before or after it? 0 when
+# not, else how many articles hold it (at least 1; capped), which decides
+# between two terms that share a syllable.
+BridgeTest = Callable[["Word", str | None, str | None], int]
 # is_name(folded syllables, folded syllables) -> bool: does the index hold these
 # two runs of capitalised syllables side by side as one name ("bà rịa" "vũng
 # tàu"), not as two names that merely meet ("hà tĩnh" "nghệ an")?
 NameTest = Callable[[tuple[str, ...], tuple[str, ...]], bool]
+
+
+@dataclass(frozen=True)
+class Writing:
+    """How the articles holding a run side by side write it (see search/names.py)."""
+
+    name: bool  # with a capital on every syllable ("Võ Văn Thưởng")
+    opens: bool  # as a name that goes on with another capital ("Nguyễn Hoàng" + "Sang")
+
+
+# written(folded syllables) -> Writing: how the articles write this run.
+NameWritten = Callable[[tuple[str, ...]], Writing]
 # Words of a query run looked at, at most, for one form of an alias group.
 MAX_ALIAS_WORDS = 6
+# A name typed in small letters is read over at most this many syllables.
+MAX_NAME_SYLLABLES = 4
 
 
 def _syllables(unit: Unit, exact: bool) -> tuple[Syllable, ...]:
@@ -358,6 +378,7 @@ def build(
     is_bridge: BridgeTest | None = None,
     bind: PairTest | None = None,
     is_name: NameTest | None = None,
+    written: NameWritten | None = None,
 ) -> Plan:
     """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded).
 
@@ -368,7 +389,8 @@ def build(
     word between them (see _bridge_function_words). ``bind`` is the pair test that
     ``OR`` and ``-`` bind words and names by (default ``is_pair``), kept by readings
     that leave pairs apart; ``is_name`` tells them where a name typed with capitals
-    ends (see _operators_over_words).
+    ends (see _operators_over_words); ``written`` where a name typed in small letters
+    does (see _small_name).
     """
     exact = accents != "any"
     plan = Plan(accents="exact" if exact else "any")
@@ -383,6 +405,8 @@ def build(
     lone: dict[int, int] = {}
     # The query clauses (first, last) each plan clause was read from, when plain syllables.
     spans: list[tuple[int, int] | None] = []
+    # Capitals mark names when the query has small letters too.
+    mixed = any(u.raw[:1].islower() for c in clauses for u in c)
     # Runs of single plain syllables join into words where the index says so.
     i = 0
     while i < len(clauses):
@@ -414,6 +438,7 @@ def build(
                 fold(clauses[j + 1][0].syllables[0]),
                 _folded_at(clauses, j + 2),
             )
+            and not (mixed and _name_begins(clauses, j + 1, walls, is_word))
         ):
             j += 1
         syls = tuple(s for c in clauses[i : j + 1] for s in _syllables(c[0], exact))
@@ -423,8 +448,6 @@ def build(
         plan.clauses.append([Word(syls, question=question, pause=clauses[j][0].pause)])
         spans.append((i, j))
         i = j + 1
-    # Capitals mark names when the query has small letters too.
-    mixed = any(u.raw[:1].islower() for c in clauses for u in c)
     if is_bridge is not None:
         spans, lone = _bridge_function_words(
             plan, lone, clauses, cues, walls, aliases, spans, is_bridge, mixed
@@ -433,13 +456,36 @@ def build(
         spans = _pair_lone_syllables(
             plan, lone, clauses, cues, is_pair, walls, aliases, spans, mixed
         )
-        spans = _join_names(plan, spans, clauses, cues, is_pair, walls, mixed, pq.accented)
+        spans = _join_names(plan, spans, clauses, cues, is_pair, walls, mixed, pq.accented, written)
     plan.excluded = [
         w for u in pq.excluded for w in [Word(_syllables(u, True), u.ref_key)] + _unhyphenated(u)
     ]
     if aliases is not None:
         _add_aliases(plan, pq, aliases, spans)
     return plan
+
+
+def _name_begins(clauses: list[list[Unit]], i: int, walls: set[int], is_word: WordTest) -> bool:
+    """Query clause i, typed with a capital right after a small letter, begins a name
+    the index knows as a word with the capitalised syllable after it: the syllable
+    before is no part of it (``người có công An Giang`` is not "công an" + "Giang";
+    ``sông Hồng`` still joins)."""
+    if not (0 < i < len(clauses) - 1) or i + 1 in walls or clauses[i][0].pause:
+        return False
+    before, first, then = clauses[i - 1][0], clauses[i][0], clauses[i + 1][0]
+    if not (
+        before.raw[:1].islower()
+        and _joinable(clauses[i + 1])
+        and _name_syllable(first)
+        and _name_syllable(then)
+    ):
+        return False
+    return is_word(
+        fold(before.syllables[-1]),
+        fold(first.syllables[0]),
+        fold(then.syllables[0]),
+        _folded_at(clauses, i + 2),
+    )
 
 
 def _unhyphenated(unit: Unit) -> list[Word]:
@@ -495,6 +541,10 @@ def _operators_over_words(
         before: Unit | None, run: list[Unit], u: Unit, left: bool, after: Unit | None = None
     ) -> bool:
         a, b = (u, run[0]) if left else (run[-1], u)
+        if left and len(run) > 1 and begins_name(a, b, run[1], known=True):
+            return False
+        if not left and begins_name(a, b, after):
+            return False
         if is_word(key(before), fold(a.syllables[-1]), fold(b.syllables[0]), None):
             return True
         if is_pair is None:
@@ -525,6 +575,20 @@ def _operators_over_words(
             )
         )
 
+    def begins_name(a: Unit, b: Unit | None, then: Unit | None, known: bool = False) -> bool:
+        # b, typed with a capital after a's small letter, begins a name the index
+        # knows as a word with ``then`` (``known``: already joined): a's word or
+        # term ends before it (see _name_begins).
+        return (
+            mixed
+            and a.raw[:1].islower()
+            and b is not None
+            and then is not None
+            and _name_syllable(b)
+            and _name_syllable(then)
+            and (known or is_word(None, fold(b.syllables[0]), fold(then.syllables[0]), None))
+        )
+
     def one_name(first: list[Unit], then: list[Unit]) -> bool:
         # The run so far and what joins it (with the word that begins there: "Hà
         # Tĩnh" + "Nghệ An") side by side in the index as one name, not two.
@@ -550,14 +614,17 @@ def _operators_over_words(
         y: Unit | None,
         before: Unit | None = None,
         after: Unit | None = None,
+        then: Unit | None = None,
     ) -> bool:
         # x f y: a term the bridge test joins (see _bridge_function_words).
         if is_bridge is None or x is None or f is None or y is None:
             return False
         if not _bridgeable(x, f, y, aliases, x is opening):
             return False
+        if begins_name(y, after, then):
+            after = None  # a name, not the term's neighbour ("người có công An Giang")
         syls = tuple(s for u in (x, f, y) for s in _syllables(u, exact))
-        return is_bridge(Word(syls, bridged=True), _lone_key(before), _lone_key(after))
+        return is_bridge(Word(syls, bridged=True), _lone_key(before), _lone_key(after)) > 0
 
     def key(u: Unit | None) -> str | None:
         return fold(u.syllables[-1]) if u is not None and _plain(u) else None
@@ -577,6 +644,23 @@ def _operators_over_words(
             clauses[i + 1] = [*a_clause[:-1], _joined_unit([a, b]), *b_clause[1:]]
             clauses[i] = None
             chained.add(i)
+    # And where they make a term with the function word between them ("thương binh
+    # OR người có công OR liệt sĩ" is [thương|binh|người][có][công|liệt][sĩ]).
+    for i in range(len(clauses) - 2):
+        a_clause, b_clause = clauses[i], clauses[i + 2]
+        if (
+            a_clause is None
+            or b_clause is None
+            or len(a_clause) < 2
+            or len(b_clause) < 2
+            or {i + 1, i + 2} & walls
+        ):
+            continue
+        a, f, b = a_clause[-1], lone(i + 1), b_clause[0]
+        if f is not None and bridges(a, f, b):
+            clauses[i + 2] = [*a_clause[:-1], _joined_unit([a, f, b]), *b_clause[1:]]
+            clauses[i] = clauses[i + 1] = None
+            chained.update((i, i + 1))
     for i, clause in enumerate(clauses):
         # Its ends take in what stands beside them (a word merged in between is whole).
         if clause is None or len(clause) < 2 or not (_plain(clause[0]) and _plain(clause[-1])):
@@ -608,7 +692,7 @@ def _operators_over_words(
             f is not None
             and y is not None
             and {j, j + 1}.isdisjoint(walls)
-            and bridges(right[0], f, y, after=lone(j + 2))
+            and bridges(right[0], f, y, after=lone(j + 2), then=lone(j + 3))
         ):
             right += [f, y]
             clauses[j] = clauses[j + 1] = None
@@ -634,7 +718,7 @@ def _operators_over_words(
             f is not None
             and y is not None
             and first + 1 not in walls
-            and bridges(unit, f, y, after=lone(first + 2))
+            and bridges(unit, f, y, after=lone(first + 2), then=lone(first + 3))
         ):
             run += [f, y]
             clauses[first] = clauses[first + 1] = None
@@ -710,7 +794,12 @@ def _bridge_function_words(
             after = (
                 _neighbour(clauses, cues, walls, q + 3, q + 2) if lone.get(k + 3) == q + 3 else None
             )
-            if not _in_alias_run(clauses, q, aliases) and is_bridge(word, before, after):
+            held = 0 if _in_alias_run(clauses, q, aliases) else is_bridge(word, before, after)
+            if held and _overtaken(
+                plan, lone, clauses, cues, walls, aliases, k, q, is_bridge, held
+            ):
+                held = 0
+            if held:
                 out.append([word])
                 out_spans.append((q, q + 2))
                 k += 3
@@ -722,6 +811,35 @@ def _bridge_function_words(
         k += 1
     plan.clauses = out
     return out_spans, out_lone
+
+
+def _overtaken(
+    plan: Plan,
+    lone: dict[int, int],
+    clauses: list[list[Unit]],
+    cues: set[int],
+    walls: set[int],
+    aliases: AliasLookup | None,
+    k: int,
+    q: int,
+    is_bridge: BridgeTest,
+    held: int,
+) -> bool:
+    """True when the bridge's last syllable (plan clause k + 2) begins another bridge
+    that more articles hold: that one is the term (``xây nhà cho người có công`` is
+    *người có công*, 145 articles, not *nhà cho người*, 43, most of them followed by
+    *có công*)."""
+    if not (
+        lone.get(k + 3) == q + 3
+        and lone.get(k + 4) == q + 4
+        and _bridges(clauses[q + 2 : q + 5], cues, walls, aliases, q + 2, False)
+        and not _in_alias_run(clauses, q + 2, aliases)
+    ):
+        return False
+    a, f, b = (plan.clauses[k + 2 + i][0] for i in range(3))
+    word = Word(a.syllables + f.syllables + b.syllables, pause=b.pause, bridged=True)
+    after = _neighbour(clauses, cues, walls, q + 5, q + 4) if lone.get(k + 5) == q + 5 else None
+    return is_bridge(word, None, after) > held
 
 
 def _neighbour(
@@ -886,9 +1004,11 @@ def _join_names(
     walls: set[int],
     mixed: bool,
     accented: bool,
+    written: NameWritten | None = None,
 ) -> list[tuple[int, int] | None]:
     """Join a run of capitalised words into one name, the way a pair is joined; the
-    ``spans`` of the new plan clauses.
+    ``spans`` of the new plan clauses. A name typed in small letters is joined where
+    the articles write it as one (``written``, see _small_name).
 
     pyvi often cuts a name of three syllables into a word and a syllable
     (``Võ Văn`` + ``Thưởng``) and leaves two names typed side by side apart
@@ -919,10 +1039,13 @@ def _join_names(
             and _name_link(plan, spans, clauses, cues, is_pair, walls, m)
         ):
             m += 1
+        if m == k and written is not None:
+            m = _small_name(plan, spans, clauses, cues, is_pair, walls, k, accented, written)
         if m > k:
             run = [c[0] for c in plan.clauses[k : m + 1]]
             syls = tuple(s for w in run for s in w.syllables)
-            out.append([Word(syls, pause=run[-1].pause, paired=True)])
+            head = len(syls) - len(run[-1].syllables)
+            out.append([Word(syls, pause=run[-1].pause, paired=True, head=head)])
             first, last = spans[k], spans[m]
             out_spans.append((first[0], last[1]) if first and last else None)
         else:
@@ -931,6 +1054,66 @@ def _join_names(
         k = m + 1
     plan.clauses = out
     return out_spans
+
+
+def _small_name(
+    plan: Plan,
+    spans: list[tuple[int, int] | None],
+    clauses: list[list[Unit]],
+    cues: set[int],
+    is_pair: PairTest,
+    walls: set[int],
+    k: int,
+    accented: bool,
+    written: NameWritten,
+) -> int:
+    """The last plan clause of a name typed in small letters from clause k, or k.
+
+    ``vo van thuong`` is read by pyvi's words as *võ văn* + *thưởng*, which
+    matched 394 articles of 20,000, mostly other Võ Văns rewarded; 50 hold the
+    person. The index folds case, so the articles decide: a run that begins with
+    a family name, whose parts the pair test joins, and that the articles holding
+    it write with a capital on every syllable (``written``) is one name, like a
+    name typed with capitals (marked ``paired``). ``hỗ trợ người`` also begins
+    with a family name ("Hồ"), but is written in small letters.
+    """
+    if not _small(plan.clauses[k], spans[k], clauses, True) or not _family(
+        plan.clauses[k], accented
+    ):
+        return k
+    m, syls = k, plan.clauses[k][0].folded
+    while m + 1 < len(plan.clauses):
+        a, b = spans[m], spans[m + 1]
+        if not _small(plan.clauses[m + 1], b, clauses, False) or a is None or b is None:
+            break
+        if plan.clauses[m][0].pause or b[0] in walls or _cue_boundary(cues, a[1]):
+            break
+        then = syls + plan.clauses[m + 1][0].folded
+        if len(then) > MAX_NAME_SYLLABLES or not is_pair(syls[-1], then[len(syls)]):
+            break
+        if not written(then).name:
+            break
+        m, syls = m + 1, then
+    return m
+
+
+def _small(
+    clause: list[Word], span: tuple[int, int] | None, clauses: list[list[Unit]], first: bool
+) -> bool:
+    """A plan clause of one word typed in small letters (the query's first may have a
+    sentence's capital when ``first``), of well-formed syllables. Function words are
+    let in: without accents, names hold them ("vo van" is also "vẫn")."""
+    if span is None or len(clause) != 1 or clause[0].question:
+        return False
+    for q in range(span[0], span[1] + 1):
+        raw = clauses[q][0].raw
+        syl = clauses[q][0].syllables[0]
+        capital_ok = first and q == 0 and not (len(raw) > 1 and raw.isupper())
+        if not (raw[:1].islower() or capital_ok):
+            return False
+        if not well_formed(fold(syl)):
+            return False
+    return True
 
 
 def _name_link(

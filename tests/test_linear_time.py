@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from search import names
 from search.analysis import _fold_short
 from search.article import Article
 from search.budget import OverBudget, within_budget
@@ -36,6 +37,8 @@ from search.readers import read_records
 from search.segment import segment
 
 MAX_RATIO = 8
+VO_VAN = ("vo", "van", "thuong")
+NAME_RUN = names._run_pattern(VO_VAN)
 # A word of two syllables, and one of them alone, to mark.
 HOA_BINH = Terms(words=((("hoa", False), ("binh", False)), (("hoa", False),)))
 # Calls are repeated until the small input takes this long, so that timer noise is small.
@@ -209,6 +212,11 @@ CASES = [
     ("mark clause ends", lambda s: mark_all(s, HOA_BINH), lambda n: "Hòa, Bình " * n),
     ("mark full stops", lambda s: mark_all(s, HOA_BINH), lambda n: "hòa. Bình hòa bình " * n),
     ("mark words", lambda s: mark_all(s, HOA_BINH), lambda n: "hòa bình " * n),
+    # How a run is written (the text is capped, the pattern is not): runs that
+    # begin the name and break off, over spaces of any length.
+    ("name run starts", lambda s: list(NAME_RUN.finditer(s)), lambda n: "Võ Văn " * n),
+    ("name run spaces", lambda s: list(NAME_RUN.finditer(s)), lambda n: "vo " + "  " * n + "x"),
+    ("name capitals", lambda s: names.capitals([s], VO_VAN), lambda n: "Võ Văn Võ " * n),
 ]
 
 

@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from search import names as names_mod
 from search import plan as plan_mod
 from search.article import Article
 from search.cli import cli
@@ -712,6 +713,224 @@ def test_bridges_through_the_cli_the_api_and_the_page(bridges, runner, client_fo
     assert '<mark class="match t0">người có công</mark>' in page.get_data(as_text=True)
 
 
+# --- terms that meet: two bridges sharing a syllable, a name after a term ---------------
+
+MEETING = [
+    *(
+        Article(id=f"honoured-{i}", title=f"Tin số {i}", body="Huyện thăm người có công.")
+        for i in range(12)
+    ),
+    # "nhà cho người" side by side in 11 articles: a bridge too, but in fewer
+    # articles than "người có công", which takes the syllable they share.
+    *(
+        Article(id=f"poor-{i}", title=f"Nhà tình thương {i}", body="Xây nhà cho người nghèo.")
+        for i in range(10)
+    ),
+    Article(id="house-honoured", title="Nhà tình nghĩa", body="Xây nhà cho người có công."),
+    # "công an" and "An Giang" are each a word of the index.
+    *(
+        Article(id=f"police-{i}", title=f"Tuần tra {i}", body="Công an tỉnh An Giang tuần tra đêm.")
+        for i in range(3)
+    ),
+    Article(id="honoured-an-giang", title="Tri ân", body="Tỉnh An Giang thăm người có công."),
+    Article(id="wounded", title="Thăm thương binh", body="Thương binh nặng được thăm hỏi."),
+    Article(id="martyr", title="Nghĩa trang liệt sĩ", body="Viếng nghĩa trang liệt sĩ."),
+    # A person, and the other Võ Văns rewarded: a name typed in small letters is the
+    # person where the articles write the run with capitals.
+    *(
+        Article(id=f"president-{i}", title=f"Tiếp khách {i}", body="Ông Võ Văn Thưởng tiếp khách.")
+        for i in range(4)
+    ),
+    *(
+        Article(id=f"reward-{i}", title=f"Khen thưởng {i}", body="Ông Võ Văn Kiệt được thưởng.")
+        for i in range(4)
+    ),
+    # Begins with a family name ("Hồ"), written in small letters: words.
+    *(
+        Article(id=f"support-{i}", title=f"Hỗ trợ {i}", body="Xã hỗ trợ người dân khó khăn.")
+        for i in range(4)
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def meeting(articles_index, engine_for):
+    return engine_for(articles_index(MEETING, "meeting"))
+
+
+HONOURED_ALL = {f"honoured-{i}" for i in range(12)} | {"house-honoured", "honoured-an-giang"}
+PRESIDENT = {f"president-{i}" for i in range(4)}
+
+
+@pytest.mark.parametrize(
+    "q, expected, words",
+    [
+        (
+            "xây nhà cho người có công",
+            {"house-honoured"},
+            [["xây", "nhà"], ["cho"], ["người", "có", "công"]],
+        ),
+        (
+            "nhà cho người có công",
+            {"house-honoured"},
+            [["nhà"], ["cho"], ["người", "có", "công"]],
+        ),
+        ("nhà cho người", {f"poor-{i}" for i in range(10)} | {"house-honoured"}, None),
+        # A capital after a small letter begins the name: not "công an" + "Giang".
+        (
+            "người có công An Giang",
+            {"honoured-an-giang"},
+            [["người", "có", "công"], ["an", "giang"]],
+        ),
+        ("Người có công An Giang", {"honoured-an-giang"}, None),
+        ("công an An Giang", {f"police-{i}" for i in range(3)}, [["công", "an"], ["an", "giang"]]),
+        (
+            "người có công An Giang OR thương binh",
+            {"honoured-an-giang"},
+            [["người", "có", "công"], ["an", "giang"], ["thương", "binh"]],
+        ),
+        # A term between two ORs is one alternative.
+        (
+            "thương binh OR người có công OR liệt sĩ",
+            HONOURED_ALL | {"wounded", "martyr"},
+            [["thương", "binh"], ["người", "có", "công"], ["liệt", "sĩ"]],
+        ),
+        (
+            "thương binh OR người có công An Giang",
+            {"honoured-an-giang"},
+            [["thương", "binh"], ["người", "có", "công"], ["an", "giang"]],
+        ),
+        # A name typed in small letters, as the articles write it: one name.
+        ("vo van thuong", PRESIDENT, [["vo", "van", "thuong"]]),
+        ("võ văn thưởng", PRESIDENT, [["võ", "văn", "thưởng"]]),
+        ("Vo van thuong", PRESIDENT, [["vo", "van", "thuong"]]),
+        ("Võ Văn Thưởng", PRESIDENT, [["võ", "văn", "thưởng"]]),
+        # Written in small letters: words, as before.
+        (
+            "ho tro nguoi",
+            {f"support-{i}" for i in range(4)},
+            [["ho", "tro"], ["nguoi"]],
+        ),
+    ],
+)
+def test_terms_that_meet(meeting, q, expected, words):
+    assert match(meeting, q) == expected
+    if words is not None:
+        assert meeting.search(q).words == words
+
+
+@pytest.mark.parametrize(
+    "q, held, words",
+    [
+        # Two bridges share "người": the one more articles hold takes it.
+        (
+            "nhà cho người có công",
+            {"nhà cho người": 43, "người có công": 145},
+            [["nhà"], ["cho"], ["người", "có", "công"]],
+        ),
+        (
+            "nhà cho người có công",
+            {"nhà cho người": 145, "người có công": 43},
+            [["nhà", "cho", "người"], ["có"], ["công"]],
+        ),
+        # A tie keeps the first.
+        (
+            "nhà cho người có công",
+            {"nhà cho người": 50, "người có công": 50},
+            [["nhà", "cho", "người"], ["có"], ["công"]],
+        ),
+        (
+            "nhà cho người có công",
+            {"người có công": 145},
+            [["nhà"], ["cho"], ["người", "có", "công"]],
+        ),
+    ],
+)
+def test_two_bridges_sharing_a_syllable(q, held, words):
+    def is_bridge(word, before, after):
+        return held.get(word.text, 0)
+
+    plan = plan_mod.build(parse(q), lambda *_: False, "exact", None, None, is_bridge)
+    assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+def test_small_letter_names_through_the_cli_and_the_api(meeting, runner, client_for):
+    result = runner.invoke(cli, ["search", "vo van thuong", "--index", str(meeting.path), "--json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    assert d["total"] == 4 and d["words"] == [["vo", "van", "thuong"]]
+    api = client_for(meeting.path).get("/api/search", query_string={"q": "võ văn thưởng"})
+    assert api.get_json()["total"] == 4
+    page = client_for(meeting.path).get("/search", query_string={"q": "vo van thuong"})
+    assert '<mark class="match t0">Võ Văn Thưởng</mark>' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "texts, run, counted",
+    [
+        (["Ông Võ Văn Thưởng phát biểu."], "vo van thuong", (1, 1)),
+        (["VÕ VĂN THƯỞNG", "vợ vẫn thương con"], "vo van thuong", (1, 2)),
+        # A sentence's capital is on the first syllable only.
+        (["Hỗ trợ người dân; hỗ trợ người nghèo."], "ho tro nguoi", (0, 2)),
+        (["Võ Văn", ""], "vo van thuong", (0, 0)),
+    ],
+)
+def test_how_a_run_is_written(texts, run, counted):
+    assert names_mod.capitals(texts, tuple(run.split()))[:2] == counted
+
+
+ALL_WRITTEN = None  # every run is written as a name
+
+
+@pytest.mark.parametrize(
+    "q, written, words",
+    [
+        ("vo van thuong", {"vo van thuong"}, [["vo", "van", "thuong"]]),
+        ("vo van thuong", set(), [["vo", "van"], ["thuong"]]),
+        ("Vo van thuong", {"vo van thuong"}, [["vo", "van", "thuong"]]),
+        ("xa vo van thuong", {"vo van thuong"}, [["xa"], ["vo", "van", "thuong"]]),
+        # A family name must begin it; never over a clause end; at most four syllables.
+        ("xa vo van", ALL_WRITTEN, [["xa"], ["vo", "van"]]),
+        ("vo van; thuong", ALL_WRITTEN, [["vo", "van"], ["thuong"]]),
+        ("le van an binh hung", ALL_WRITTEN, [["le", "van", "an", "binh"], ["hung"]]),
+        # Each step is asked: a run the articles do not write as a name stops it;
+        # so does a pair the index does not hold ("kim ngan" here).
+        ("nguyen thi kim", {"nguyen thi"}, [["nguyen", "thi"], ["kim"]]),
+        ("nguyen thi kim ngan", ALL_WRITTEN, [["nguyen", "thi", "kim"], ["ngan"]]),
+    ],
+)
+def test_a_name_typed_in_small_letters(q, written, words):
+    plan = plan_mod.build(
+        parse(q),
+        lambda _b, a, b, _a: (a, b) in {("vo", "van"), ("nguyen", "thi")},
+        "exact",
+        None,
+        lambda a, b: (a, b) != ("kim", "ngan"),
+        written=lambda folded: plan_mod.Writing(
+            written is None or " ".join(folded) in written, False
+        ),
+    )
+    assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+@pytest.mark.parametrize(
+    "q, words",
+    [
+        ("người có công An Giang", [["người"], ["có"], ["công"], ["an", "giang"]]),
+        ("công An Giang", [["công"], ["an", "giang"]]),
+        # Nothing to tell: all small letters, all capitals, or a lone capital.
+        ("công an giang", [["công", "an", "giang"]]),
+        ("CÔNG AN GIANG", [["công", "an", "giang"]]),
+        ("cán bộ công An", [["cán", "bộ", "công", "an"]]),
+        ("Công An Giang", [["công", "an", "giang"]]),
+    ],
+)
+def test_a_capital_after_a_small_letter_begins_a_name(q, words):
+    known = {("can", "bo"), ("bo", "cong"), ("cong", "an"), ("an", "giang")}
+    plan = plan_mod.build(parse(q), lambda _b, a, b, _a: (a, b) in known, "exact", None)
+    assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
 # --- OR and "-" bind a whole word --------------------------------------------------------
 
 OPERATORS = [
@@ -829,6 +1048,18 @@ NAMES = [
         )
         for i in range(25)
     ),
+    # A person found once, whose syllables are in 26 articles: still one name, as
+    # the articles go on "Nguyễn Hoàng" with a given name.
+    Article(
+        id="sang",
+        title="Họp xã",
+        body="Ông Nguyễn Hoàng Sang phát biểu. Nguyễn Hoàng Sang nói. Ông Nguyễn Hoàng Sang về.",
+    ),
+    Article(id="nam", title="Thăm xã", body="Ông Nguyễn Hoàng Nam thăm xã; Nguyễn Hoàng Nam về."),
+    *(
+        Article(id=f"dusk-{i}", title=f"Hoàng hôn {i}", body="Hoàng hôn sang thu ở làng họ Nguyễn.")
+        for i in range(25)
+    ),
 ]
 
 
@@ -846,8 +1077,10 @@ def names(articles_index, engine_for):
         # A title or a unit's type before a name is not part of it.
         ("ông Võ Văn Thưởng", {"leader"}, [["ông"], ["võ", "văn", "thưởng"]]),
         ("Tỉnh Hòa Bình", {"province"}, [["tỉnh"], ["hòa", "bình"]]),
-        # Typed in lower case: the words, as ever.
-        ("võ văn thưởng", {"leader", "scattered"}, None),
+        # Typed in small letters: the name too, as the articles write it.
+        ("võ văn thưởng", {"leader"}, [["võ", "văn", "thưởng"]]),
+        ("Nguyễn Hoàng Sang", {"sang"}, [["nguyễn", "hoàng", "sang"]]),
+        ("nguyen hoang sang", {"sang"}, [["nguyen", "hoang", "sang"]]),
         # Side by side in 1 of the 26 articles with both: two names, read apart.
         (
             "Hà Nội Đà Nẵng",

@@ -1,0 +1,48 @@
+"""How a run of syllables is written in the articles: as a name, with capitals, or not.
+
+The index folds case, so it cannot tell ``Võ Văn Thưởng`` (a person) from
+``hỗ trợ người`` (words); the articles' own text can. A query typed in small
+letters (``vo van thuong``) is read as a name only where the articles holding
+the run side by side write it with a capital on every syllable. A run the
+articles go on with another capital (``Nguyễn Hoàng`` + ``Sang``) is the start
+of a person's name, not a whole name (``Hà Nội``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .analysis import fold_chars, normalize_text
+
+# Only this much of an article is read: a name the articles hold shows early.
+MAX_CHARS = 20_000
+# A capitalised syllable right after a run, over spaces only.
+_NEXT_RE = re.compile(r"\s+([^\W\d_])")
+
+
+def _run_pattern(folded: tuple[str, ...]) -> re.Pattern[str]:
+    """The folded syllables as whole words separated by spaces: literal syllables and
+    ``\\s+`` between, so that one string matches in one way only (linear time)."""
+    body = r"\s+".join(re.escape(x) for x in folded)
+    return re.compile(rf"(?<![^\W_]){body}(?![^\W_])", re.IGNORECASE)
+
+
+def capitals(texts: Iterable[str], folded: tuple[str, ...]) -> tuple[int, int, int]:
+    """(occurrences written with a capital on every syllable, occurrences, capitalised
+    occurrences that a capitalised syllable follows right after a space) of the
+    folded run ``folded``, its syllables separated by spaces, in ``texts``."""
+    written = seen = continued = 0
+    if not folded:
+        return 0, 0, 0
+    pattern = _run_pattern(folded)
+    for text in texts:
+        text = normalize_text(text[:MAX_CHARS])
+        # One character for one: offsets in the folded text are the text's.
+        for m in pattern.finditer(fold_chars(text)):
+            seen += 1
+            if all(t[:1].isupper() for t in text[m.start() : m.end()].split()):
+                written += 1
+                after = _NEXT_RE.match(text, m.end())
+                continued += bool(after and after.group(1).isupper())
+    return written, seen, continued
