@@ -651,7 +651,8 @@ class Engine:
                 if w.paired
                 for syl in w.syllables
             )
-            if n < PAIR_ENOUGH and rarest >= limit and not self._person(s, plan):
+            # A person's name found nowhere is read apart too ("Nguyễn Văn Hà Nội").
+            if n < PAIR_ENOUGH and rarest >= limit and not (n and self._person(s, plan)):
                 apart = self._build(s, pq, plan.accents, expand, pairs=False)
                 matched_apart = recall(apart)
                 allowed_apart = within(matched_apart)
@@ -872,6 +873,8 @@ class Engine:
                     held = self._phrase_docs(s, [word], max(need, BRIDGE_COUNT_CAP))
                     held = held if held >= need else 0
                 self._words.put(cache_key, held)
+            if not held:
+                return 0
             # A term the syllable beside makes with an end keeps it ("tàu cá bị chìm").
             if (before is not None and self._is_term_pair(s, before, word.folded[0])) or (
                 after is not None and self._is_term_pair(s, word.folded[-1], after)

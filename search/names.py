@@ -17,8 +17,8 @@ from .analysis import fold_chars, normalize_text
 
 # Only this much of an article is read: a name the articles hold shows early.
 MAX_CHARS = 20_000
-# A capitalised syllable right after a run, over spaces only.
-_NEXT_RE = re.compile(r"\s+([^\W\d_])")
+# The syllable right after a run, over spaces within the line only.
+_NEXT_RE = re.compile(r"[^\S\n]+([^\W\d_]+)")
 
 
 def _run_pattern(folded: tuple[str, ...]) -> re.Pattern[str]:
@@ -40,9 +40,17 @@ def capitals(texts: Iterable[str], folded: tuple[str, ...]) -> tuple[int, int, i
         text = normalize_text(text[:MAX_CHARS])
         # One character for one: offsets in the folded text are the text's.
         for m in pattern.finditer(fold_chars(text)):
+            tokens = text[m.start() : m.end()].split()
+            if all(_shouted(t) for t in tokens):
+                continue  # a line in capitals throughout says nothing of names
             seen += 1
-            if all(t[:1].isupper() for t in text[m.start() : m.end()].split()):
+            if all(t[:1].isupper() for t in tokens):
                 written += 1
                 after = _NEXT_RE.match(text, m.end())
-                continued += bool(after and after.group(1).isupper())
+                continued += bool(after and after.group(1)[:1].isupper())
     return written, seen, continued
+
+
+def _shouted(token: str) -> bool:
+    """A syllable in capitals throughout (``THƯỞNG``), as titles and abbreviations are."""
+    return len(token) > 1 and token.isupper()

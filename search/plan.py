@@ -647,18 +647,23 @@ def _operators_over_words(
     # And where they make a term with the function word between them ("thương binh
     # OR người có công OR liệt sĩ" is [thương|binh|người][có][công|liệt][sĩ]).
     for i in range(len(clauses) - 2):
-        a_clause, b_clause = clauses[i], clauses[i + 2]
+        # The next clause may be one a word chain above merged forward.
+        k = i + 2
+        while k < len(clauses) and clauses[k] is None:
+            k += 1
+        a_clause = clauses[i]
+        b_clause = clauses[k] if k < len(clauses) else None
         if (
             a_clause is None
             or b_clause is None
             or len(a_clause) < 2
             or len(b_clause) < 2
-            or {i + 1, i + 2} & walls
+            or walls.intersection(range(i + 1, k + 1))
         ):
             continue
         a, f, b = a_clause[-1], lone(i + 1), b_clause[0]
         if f is not None and bridges(a, f, b):
-            clauses[i + 2] = [*a_clause[:-1], _joined_unit([a, f, b]), *b_clause[1:]]
+            clauses[k] = [*a_clause[:-1], _joined_unit([a, f, b]), *b_clause[1:]]
             clauses[i] = clauses[i + 1] = None
             chained.update((i, i + 1))
     for i, clause in enumerate(clauses):
@@ -1077,14 +1082,14 @@ def _small_name(
     name typed with capitals (marked ``paired``). ``hỗ trợ người`` also begins
     with a family name ("Hồ"), but is written in small letters.
     """
-    if not _small(plan.clauses[k], spans[k], clauses, True) or not _family(
+    if not _named(plan.clauses[k], spans[k], clauses, False, True) or not _family(
         plan.clauses[k], accented
     ):
         return k
     m, syls = k, plan.clauses[k][0].folded
     while m + 1 < len(plan.clauses):
         a, b = spans[m], spans[m + 1]
-        if not _small(plan.clauses[m + 1], b, clauses, False) or a is None or b is None:
+        if not _named(plan.clauses[m + 1], b, clauses, False) or a is None or b is None:
             break
         if plan.clauses[m][0].pause or b[0] in walls or _cue_boundary(cues, a[1]):
             break
@@ -1095,25 +1100,6 @@ def _small_name(
             break
         m, syls = m + 1, then
     return m
-
-
-def _small(
-    clause: list[Word], span: tuple[int, int] | None, clauses: list[list[Unit]], first: bool
-) -> bool:
-    """A plan clause of one word typed in small letters (the query's first may have a
-    sentence's capital when ``first``), of well-formed syllables. Function words are
-    let in: without accents, names hold them ("vo van" is also "vẫn")."""
-    if span is None or len(clause) != 1 or clause[0].question:
-        return False
-    for q in range(span[0], span[1] + 1):
-        raw = clauses[q][0].raw
-        syl = clauses[q][0].syllables[0]
-        capital_ok = first and q == 0 and not (len(raw) > 1 and raw.isupper())
-        if not (raw[:1].islower() or capital_ok):
-            return False
-        if not well_formed(fold(syl)):
-            return False
-    return True
 
 
 def _name_link(
@@ -1173,16 +1159,26 @@ def is_name_opener(text: str, accented: bool) -> bool:
     return fold(text.lower()) in FOLDED_NAME_OPENERS
 
 
-def _named(clause: list[Word], span: tuple[int, int], clauses: list[list[Unit]]) -> bool:
-    """A plan clause of one word whose every syllable was typed as part of a name."""
-    if len(clause) != 1 or clause[0].question:
+def _named(
+    clause: list[Word],
+    span: tuple[int, int] | None,
+    clauses: list[list[Unit]],
+    capitals: bool = True,
+    first: bool = False,
+) -> bool:
+    """A plan clause of one word whose every syllable was typed as part of a name: with a
+    capital (not in capitals throughout), or with ``capitals`` False in small letters
+    (the query's first syllable may have a sentence's capital when ``first``)."""
+    if span is None or len(clause) != 1 or clause[0].question:
         return False
     for q in range(span[0], span[1] + 1):
         raw = clauses[q][0].raw
         syl = clauses[q][0].syllables[0]
-        if not raw[:1].isupper() or (len(raw) > 1 and raw.isupper()):
+        capital = raw[:1].isupper() and not (len(raw) > 1 and raw.isupper())
+        if not (capital if capitals else raw[:1].islower() or (first and q == 0 and capital)):
             return False
-        # No function-word test: capitals make a name of "Van" (not "vẫn").
+        # No function-word test: capitals make a name of "Van" (not "vẫn"), and
+        # without accents names hold them ("vo van").
         if not well_formed(fold(syl)):
             return False
     return True
