@@ -72,6 +72,9 @@ class ParsedQuery:
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
+# Typographic double quotes (phones and word processors type “…”) quote as '"' does;
+# one character for one, so spans are kept.
+_QUOTES = str.maketrans(dict.fromkeys("“”„‟«»＂", '"'))
 _SYLLABLE_RE = re.compile(SYLLABLE_PATTERN)
 
 
@@ -89,7 +92,7 @@ def parse(text: str) -> ParsedQuery:
         negated = start > 0 and text[start - 1] == "-"
         units_at.append((start, Unit(syllables(ref.ref), ref_key=ref.key), negated))
         chars[start - (1 if negated else 0) : end] = " " * (end - start + (1 if negated else 0))
-    rest = "".join(chars)
+    rest = "".join(chars).translate(_QUOTES)
     if rest.count('"') % 2:  # an unbalanced quote is just a character
         rest = rest.replace('"', " ")
     for m in _TOKEN.finditer(rest):

@@ -82,9 +82,34 @@ def test_syllables_match_contiguously_whatever_pyvi_did(engine):
     assert "syn/across-words" in ids(engine.search('"hòa đồng"'))
 
 
-def test_quoted_phrase(engine):
-    assert ids(engine.search('"thị trấn Hùng Sơn"')) == [SEED_002]
-    assert ids(engine.search('"thi tran hung son"')) == [SEED_002]
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"thị trấn Hùng Sơn"',
+        '"thi tran hung son"',
+        # Typographic quotes, as phones and word processors type them.
+        "“thị trấn Hùng Sơn”",
+        "«thị trấn Hùng Sơn»",
+        "„thi tran hung son“",
+    ],
+)
+def test_quoted_phrase(engine, q):
+    assert ids(engine.search(q)) == [SEED_002]
+
+
+@pytest.mark.parametrize(
+    "q, units, excluded",
+    [
+        ("ông “Võ Văn Thưởng”", [["ông"], ["võ", "văn", "thưởng"]], []),
+        ("“cán bộ” -“cấp xã”", [["cán", "bộ"]], [["cấp", "xã"]]),
+        # Unbalanced, as a straight one: a character like any other.
+        ("“cán bộ", [["cán"], ["bộ"]], []),
+    ],
+)
+def test_typographic_quotes_quote(q, units, excluded):
+    pq = parse(q)
+    assert [u.syllables for c in pq.clauses for u in c] == units
+    assert [u.syllables for u in pq.excluded] == excluded
 
 
 def test_words_need_not_be_contiguous_unquoted(engine):
