@@ -848,8 +848,9 @@ class Engine:
         """The index's test of whether two lone query syllables stand side by side in it."""
         stats = self.suggester if self.suggester is not None else self._stats()
 
-        def is_pair(a: str, b: str) -> bool:
-            return stats.pair_count(a, b) >= PAIR_MIN
+        def is_pair(a: str, b: str) -> int:
+            n = stats.pair_count(a, b)
+            return n if n >= PAIR_MIN else 0
 
         return is_pair
 

@@ -740,6 +740,16 @@ MEETING = [
         Article(id=f"poor-house-{i}", title="Hộ nghèo", body="Hộ nghèo được vay vốn.")
         for i in range(2)
     ),
+    # "nâng cao" side by side 5 times, "mới nâng" twice: the stronger pair takes "nâng".
+    *(
+        Article(id=f"raise-{i}", title=f"Giáo dục {i}", body="Huyện nâng cao chất lượng.")
+        for i in range(4)
+    ),
+    *(
+        Article(id=f"upgrade-{i}", title=f"Đường {i}", body="Xã mới nâng cấp đường.")
+        for i in range(2)
+    ),
+    Article(id="new-school", title="Trường học", body="Trường mới xây đã nâng cao chất lượng."),
     # A person, and the other Võ Văns rewarded: a name typed in small letters is the
     # person where the articles write the run with capitals.
     *(
@@ -811,6 +821,8 @@ PRESIDENT = {f"president-{i}" for i in range(4)}
             {"honoured-an-giang"},
             [["thương", "binh"], ["người", "có", "công"], ["an", "giang"]],
         ),
+        # Two pairs that share a syllable: the one more often side by side.
+        ("mới nâng cao", {"new-school"}, [["mới"], ["nâng", "cao"]]),
         # A name typed in small letters, as the articles write it: one name.
         ("vo van thuong", PRESIDENT, [["vo", "van", "thuong"]]),
         ("võ văn thưởng", PRESIDENT, [["võ", "văn", "thưởng"]]),
@@ -925,6 +937,26 @@ def test_a_name_typed_in_small_letters(q, written, words):
         written=lambda folded: plan_mod.Writing(
             written is None or " ".join(folded) in written, False
         ),
+    )
+    assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+@pytest.mark.parametrize(
+    "counts, words",
+    [
+        ({"moi nang": 5, "nang cao": 2115}, [["mới"], ["nâng", "cao"]]),
+        ({"moi nang": 2115, "nang cao": 5}, [["mới", "nâng"], ["cao"]]),
+        ({"moi nang": 5, "nang cao": 5}, [["mới", "nâng"], ["cao"]]),  # a tie: the first
+        ({"nang cao": 5}, [["mới"], ["nâng", "cao"]]),
+    ],
+)
+def test_two_pairs_sharing_a_syllable(counts, words):
+    plan = plan_mod.build(
+        parse("mới nâng cao"),
+        lambda *_: False,
+        "exact",
+        None,
+        lambda a, b: counts.get(f"{a} {b}", 0),
     )
     assert [[s.text for s in w.syllables] for w in plan.words] == words
 
