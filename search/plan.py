@@ -1113,16 +1113,11 @@ def _small_name(
     ):
         return k
     m, syls = k, plan.clauses[k][0].folded
-    while m + 1 < len(plan.clauses):
-        a, b = spans[m], spans[m + 1]
-        if not _named(plan.clauses[m + 1], b, clauses, False) or a is None or b is None:
-            break
-        if plan.clauses[m][0].pause or b[0] in walls or _cue_boundary(cues, a[1]):
-            break
+    while m + 1 < len(plan.clauses) and _name_link(
+        plan, spans, clauses, cues, is_pair, walls, m, capitals=False
+    ):
         then = syls + plan.clauses[m + 1][0].folded
-        if len(then) > MAX_NAME_SYLLABLES or not is_pair(syls[-1], then[len(syls)]):
-            break
-        if not written(then).name:
+        if len(then) > MAX_NAME_SYLLABLES or not written(then).name:
             break
         m, syls = m + 1, then
     return m
@@ -1136,12 +1131,14 @@ def _name_link(
     is_pair: PairTest,
     walls: set[int],
     m: int,
+    capitals: bool = True,
 ) -> bool:
-    """True when plan clauses m and m + 1 are parts of one name (see _join_names)."""
+    """True when plan clauses m and m + 1 are parts of one name, typed with capitals
+    (see _join_names) or, ``capitals`` False, in small letters (see _small_name)."""
     a, b = spans[m], spans[m + 1]
-    if a is None or b is None or not _named(plan.clauses[m], a, clauses):
+    if a is None or b is None or not _named(plan.clauses[m], a, clauses, capitals, True):
         return False
-    if not _named(plan.clauses[m + 1], b, clauses):
+    if not _named(plan.clauses[m + 1], b, clauses, capitals):
         return False
     if plan.clauses[m][0].pause or b[0] in walls or _cue_boundary(cues, a[1]):
         return False
