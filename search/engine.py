@@ -653,12 +653,18 @@ class Engine:
             )
             # A person's name found nowhere is read apart too ("Nguyễn Văn Hà Nội").
             if n < PAIR_ENOUGH and rarest >= limit and not (n and self._person(s, plan)):
-                apart = self._build(s, pq, plan.accents, expand, pairs=False)
-                matched_apart = recall(apart)
-                allowed_apart = within(matched_apart)
-                if at_least(allowed_apart, limit) >= limit:
-                    plan, matched, allowed = apart, matched_apart, allowed_apart
-                    paired = False
+                free = self._free_words(s, plan)
+                if free is not None:
+                    # Every pair apart (pairs=False also reads names apart), or some.
+                    apart = self._build(s, pq, plan.accents, expand, pairs=bool(free), apart=free)
+                    matched_apart = recall(apart)
+                    allowed_apart = within(matched_apart)
+                    # Some pairs apart, judged free combinations by the whole index:
+                    # when that finds more. Every one: when it finds many more.
+                    k = max(n + 1, FALLBACK_BELOW) if free else limit
+                    if at_least(allowed_apart, k) >= k:
+                        plan, matched, allowed = apart, matched_apart, allowed_apart
+                        paired = any(w.paired for w in plan.words)
         if accents == "auto" and plan.has_exact:
             n = at_least(allowed, FALLBACK_BELOW)  # exact below FALLBACK_BELOW
             if n < FALLBACK_BELOW:
@@ -770,15 +776,57 @@ class Engine:
             suggestion, restored = self.suggester.suggest(pq)
         return pq, plan, suggestion, restored
 
-    def _build(self, s, pq, accents: str, expand: bool, pairs: bool = True) -> plan_mod.Plan:
+    def _free_words(self, s, plan: plan_mod.Plan) -> frozenset | None:
+        """What to read apart when the plan's paired words together are rare: the links
+        (folded syllable pairs) of some of them, empty for all, or None for none.
+
+        One paired word goes apart (as the caller's test of the query says). Of
+        several, only those the whole index holds side by side too seldom to be terms
+        ("nhà cháy"), each judged on its own: "hộ nghèo cấp xã" keeps both terms,
+        though they meet in few of the articles holding their four syllables.
+        """
+        words = [w for w in plan.words if w.paired]
+        if len(words) < 2:
+            return frozenset()
+        free = [w for w in words if not self._is_term_word(s, w)]
+        if not free:
+            return None
+        if len(free) == len(words):
+            return frozenset()
+        return frozenset(link for w in free for link in zip(w.folded, w.folded[1:]))
+
+    def _is_term_word(self, s, word: plan_mod.Word) -> bool:
+        """Does the whole index hold ``word``'s parts side by side in at least PAIR_SHARE
+        of the articles holding them all (or PAIR_ENOUGH)? A name is split where its
+        last part begins, a pair between its syllables."""
+        cut = word.head or 1
+        first, then = word.folded[:cut], word.folded[cut:]
+        cache_key = (self._generation(s)[0], "term word", first, then)
+        hit = self._words.get(cache_key)
+        if hit is None:
+            hit = self._side_by_side(s, first, then)
+            self._words.put(cache_key, hit)
+        return hit
+
+    def _build(
+        self, s, pq, accents: str, expand: bool, pairs: bool = True, apart: frozenset = frozenset()
+    ) -> plan_mod.Plan:
         """The plan of ``pq`` with the index's tests; ``pairs`` False reads pairs and
-        names apart (what ``OR`` and ``-`` bind stays bound)."""
+        names apart (what ``OR`` and ``-`` bind stays bound), ``apart`` those folded
+        syllable pairs only."""
+        is_pair = self._is_pair_test(s)
+        if apart:
+            joined = is_pair
+
+            def is_pair(a: str, b: str) -> int:
+                return 0 if (a, b) in apart else joined(a, b)
+
         return plan_mod.build(
             pq,
             self._is_word_test(s),
             accents,
             self._aliases(s) if expand else None,
-            self._is_pair_test(s) if pairs else None,
+            is_pair if pairs else None,
             self._is_bridge_test(s),
             bind=self._is_pair_test(s),
             is_name=self._is_name_test(s),
@@ -934,8 +982,11 @@ class Engine:
         is found: its first part is one the articles go on with a given name
         ("Nguyễn Hoàng Sang": 3 articles, its syllables in 1,285), unlike two names
         that merely meet ("Hà Nội Đà Nẵng"), read apart when rare."""
-        written = self._is_written_name_test(s)
-        return any(w.head and written(w.folded[: w.head]).opens for w in plan.words)
+        return any(self._is_person(s, w) for w in plan.words)
+
+    def _is_person(self, s, word: plan_mod.Word) -> bool:
+        """True when ``word`` is a name whose first part the articles go on with a given name."""
+        return bool(word.head) and self._is_written_name_test(s)(word.folded[: word.head]).opens
 
     def _phrase_ids(self, s, word: plan_mod.Word, k: int) -> list[int]:
         """The first ``k`` articles (document order) holding ``word``'s syllables side by side."""

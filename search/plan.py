@@ -553,7 +553,7 @@ def _operators_over_words(
         # Not when b begins a word the index knows ("-cấp xã hội": "xã hội").
         if (
             len(run) == 1
-            and _pairs_with(a, b, is_pair, aliases, sentence=a is opening)
+            and _pairs_with(a, b, is_pair, aliases, sentence=a is opening, then=after)
             and not starts_word(b, after)
         ):
             return True
@@ -926,13 +926,35 @@ def _bridgeable(a: Unit, f: Unit, b: Unit, aliases: AliasLookup | None, sentence
     return _content(a, aliases) and _content(b, aliases) and _same_case(a, b, sentence)
 
 
-def _same_case(a: Unit, b: Unit, sentence: bool) -> bool:
+def _same_case(
+    a: Unit, b: Unit, sentence: bool, then: Unit | None = None, pair: bool = False
+) -> bool:
     """Both typed with a capital or both without (or every letter a capital): not a
-    word beside a name ("xã Tà"). ``sentence``: ``a``'s capital begins the query, as a
-    sentence's does, and says nothing ("Hộ nghèo")."""
+    word beside a name ("xã Tà Tổng"). ``sentence``: ``a``'s capital begins the query,
+    as a sentence's does, and says nothing ("Hộ nghèo"). A small letter before a
+    name of one syllable may be one term with it: "miền Trung", "miền Bắc" are
+    regions, not "miền" anywhere, when two lone syllables ``pair``. The name ends the
+    query or a clause, or a function word follows (``then``, the unit after ``b``): a
+    capital before a small letter may be a word's own ("ông Thủ tướng")."""
     if sentence and not b.raw[:1].isupper():
         return True
-    return a.raw[:1].isupper() == b.raw[:1].isupper() or (a.raw + b.raw).isupper()
+    if a.raw[:1].isupper() == b.raw[:1].isupper() or (a.raw + b.raw).isupper():
+        return True
+    return (
+        pair
+        and a.raw[:1].islower()
+        and _name_syllable(b)
+        and (
+            then is None
+            or b.pause
+            or (_plain(then) and then.raw[:1].islower() and is_function_word(then.syllables[0]))
+        )
+    )
+
+
+def _unit_at(clauses: list[list[Unit]], q: int) -> Unit | None:
+    """The first unit of query clause q, if there is one."""
+    return clauses[q][0] if 0 <= q < len(clauses) and clauses[q] else None
 
 
 def _is_conjunction(syllable: str) -> bool:
@@ -987,8 +1009,10 @@ def _pair_lone_syllables(
                 aliases,
                 # A sentence's capital, when no third lone syllable might pair instead.
                 sentence=q == 0 and mixed and lone.get(k + 2) != q + 2,
+                then=_unit_at(clauses, q + 2),
             )
             and not _pair_overtaken(lone, clauses, cues, walls, aliases, is_pair, k, q)
+            and not _word_overtakes(spans, clauses, cues, walls, is_pair, k, q)
         ):
             a, b = clause[0], plan.clauses[k + 1][0]
             out.append([Word(a.syllables + b.syllables, pause=b.pause, paired=True)])
@@ -1020,10 +1044,34 @@ def _pair_overtaken(
     if _cue_boundary(cues, q + 1):
         return False
     a, b, c = (clauses[q + i][0] for i in range(3))
-    if not _pairs_with(b, c, is_pair, aliases):
+    if not _pairs_with(b, c, is_pair, aliases, then=_unit_at(clauses, q + 3)):
         return False
     after = is_pair(fold(b.syllables[0]), fold(c.syllables[0]))
     return after > is_pair(fold(a.syllables[0]), fold(b.syllables[0]))
+
+
+def _word_overtakes(
+    spans: list[tuple[int, int] | None],
+    clauses: list[list[Unit]],
+    cues: set[int],
+    walls: set[int],
+    is_pair: PairTest,
+    k: int,
+    q: int,
+) -> bool:
+    """True when the pair's second syllable (query clause q + 1) stands right before the
+    word after it (plan clause k + 2) more often than after the syllable before: it
+    belongs to that word, as pyvi's "tổ" + "dân phố" (``thôn tổ dân phố`` is *thôn*,
+    *tổ dân phố*, not *thôn tổ*)."""
+    span = spans[k + 2] if k + 2 < len(spans) else None
+    if span is None or span[0] != q + 2 or span[1] == span[0]:
+        return False
+    b, w = clauses[q + 1][0], clauses[q + 2][0]
+    if b.pause or q + 2 in walls or _cue_boundary(cues, q + 1) or not _plain(w):
+        return False
+    a = clauses[q][0]
+    before = is_pair(fold(a.syllables[0]), fold(b.syllables[0]))
+    return is_pair(fold(b.syllables[0]), fold(w.syllables[0])) > before
 
 
 def _join_names(
@@ -1208,13 +1256,19 @@ def _named(
 
 
 def _pairs_with(
-    a: Unit, b: Unit, is_pair: PairTest, aliases: AliasLookup | None, sentence: bool = False
+    a: Unit,
+    b: Unit,
+    is_pair: PairTest,
+    aliases: AliasLookup | None,
+    sentence: bool = False,
+    then: Unit | None = None,
 ) -> bool:
     """Two lone plain syllables that the pair test may join (see _pair_lone_syllables);
-    ``sentence``: ``a`` begins the query, its capital a sentence's."""
+    ``sentence``: ``a`` begins the query, its capital a sentence's; ``then``: the unit
+    typed after ``b``, if any."""
     if not _content(a, aliases) or not _content(b, aliases):
         return False
-    if not _same_case(a, b, sentence):
+    if not _same_case(a, b, sentence, then, pair=True):
         return False  # a word beside a name ("xã Tà"), not one term
     return is_pair(fold(a.syllables[0]), fold(b.syllables[0])) > 0
 

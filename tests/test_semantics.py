@@ -486,6 +486,13 @@ def test_a_pair_found_nowhere_after_the_filters_is_read_apart(pairs):
         ("UBND tỉnh", [["ubnd"], ["tỉnh"]]),  # an abbreviation keeps its expansion
         ("CẤP XÃ", [["cấp", "xã"]]),  # capitals are no abbreviation
         ("xã Tà Tổng", [["xã"], ["tà", "tổng"]]),  # a word beside a name: apart
+        # A small letter before a name of one syllable: one term (a region).
+        ("miền Trung", [["miền", "trung"]]),
+        ("miền Trung, Tây Nguyên", [["miền", "trung"], ["tây", "nguyên"]]),
+        ("miền Trung và Tây Nguyên", [["miền", "trung"], ["và"], ["tây", "nguyên"]]),
+        # Not before a small letter: the capital may be a word's own ("Thủ tướng").
+        ("ông Thủ tướng", [["ông"], ["thủ"], ["tướng"]]),
+        ("miền Trung mưa", [["miền"], ["trung"], ["mưa"]]),
         ("b c", [["b"], ["c"]]),  # no Vietnamese syllables
         ("cấp; xã", [["cấp"], ["xã"]]),  # never over a clause end
         ("cấp 3", [["cấp"], ["3"]]),  # a number is no syllable of a term
@@ -495,6 +502,97 @@ def test_a_pair_found_nowhere_after_the_filters_is_read_apart(pairs):
 def test_lone_syllables_pair_up(q, words):
     plan = plan_mod.build(parse(q), None, "exact", None, lambda a, b: True)
     assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+# Pairs that meet in few articles: each judged on its own over the whole index.
+MET = [
+    # "nhà cháy" side by side in 1 of the 28 articles holding both: a free combination.
+    Article(id="poor-fire", title="Nhà cháy", body="Nhà cháy trụi; hộ nghèo mất trắng."),
+    *(
+        Article(
+            id=f"poor-home-{i}",
+            title=f"Hỗ trợ số {i}",
+            body=f"Cháy lớn thiêu rụi căn nhà số {i} của hộ nghèo; cấp tỉnh, xã cùng giúp.",
+        )
+        for i in range(25)
+    ),
+    # Every syllable, no term: found only when everything is read apart.
+    *(
+        Article(
+            id=f"business-{i}",
+            title=f"Kinh doanh {i}",
+            body=f"Cháy căn nhà của hộ kinh doanh {i}; người nghèo và cấp ủy xã giúp đỡ.",
+        )
+        for i in range(2)
+    ),
+    # "hộ nghèo" and "cấp xã": terms both, together in one article.
+    Article(id="poor-commune", title="Giảm nghèo", body="Hộ nghèo được cán bộ cấp xã thăm hỏi."),
+    *(
+        Article(id=f"commune-{i}", title=f"Bồi dưỡng {i}", body=f"Công chức cấp xã khóa {i}.")
+        for i in range(3)
+    ),
+    # A region: "miền Trung" side by side; "miền núi" and a man named Trung apart.
+    *(
+        Article(
+            id=f"central-{i}",
+            title=f"Bão số {i}",
+            body=f"Bão gây mưa lớn ở miền Trung; {i} nhà tốc mái.",
+        )
+        for i in range(3)
+    ),
+    Article(
+        id="highland",
+        title="Bão ở miền núi",
+        body="Bão làm sạt lở ở miền núi; ông Lê Văn Trung chỉ đạo khắc phục.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def met(articles_index, engine_for):
+    return engine_for(articles_index(MET, "met"))
+
+
+POOR_HOMES = {f"poor-home-{i}" for i in range(25)}
+
+
+@pytest.mark.parametrize(
+    "q, expected, words",
+    [
+        # A term and a free combination: the term stays, the combination goes apart.
+        (
+            "nhà cháy hộ nghèo",
+            {"poor-fire", *POOR_HOMES},
+            [["nhà"], ["cháy"], ["hộ", "nghèo"]],
+        ),
+        # Two terms, rare together: both stay.
+        ("hộ nghèo cấp xã", {"poor-commune"}, [["hộ", "nghèo"], ["cấp", "xã"]]),
+        ("ho ngheo cap xa", {"poor-commune"}, [["ho", "ngheo"], ["cap", "xa"]]),
+        # One pair, a free combination, as before: apart.
+        ("nhà cháy", {"poor-fire", *POOR_HOMES, "business-0", "business-1"}, None),
+        # A region typed with its capital.
+        ("bão miền Trung", {"central-0", "central-1", "central-2"}, [["bão"], ["miền", "trung"]]),
+        ("bao mien trung", {"central-0", "central-1", "central-2"}, [["bao"], ["mien", "trung"]]),
+    ],
+)
+def test_pairs_that_meet_are_judged_each_on_its_own(met, q, expected, words):
+    result = met.search(q, per_page=50)
+    assert set(ids(result)) == expected
+    assert words is None or result.words == words
+
+
+def test_pairs_that_meet_through_the_cli_the_api_and_the_page(met, runner, client_for):
+    result = runner.invoke(
+        cli, ["search", "nhà cháy hộ nghèo", "--index", str(met.path), "--json", "--limit", "50"]
+    )
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    assert d["total"] == 26 and d["words"] == [["nhà"], ["cháy"], ["hộ", "nghèo"]]
+    client = client_for(met.path)
+    api = client.get("/api/search", query_string={"q": "bão miền Trung"}).get_json()
+    assert api["total"] == 3 and api["words"] == [["bão"], ["miền", "trung"]]
+    page = client.get("/search", query_string={"q": "hộ nghèo cấp xã"}).get_data(as_text=True)
+    assert "poor-commune" in page and "commune-0" not in page
 
 
 def test_an_abbreviation_with_an_expansion_pairs_with_nothing():
@@ -957,6 +1055,43 @@ def test_two_pairs_sharing_a_syllable(counts, words):
         "exact",
         None,
         lambda a, b: counts.get(f"{a} {b}", 0),
+    )
+    assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+@pytest.mark.parametrize(
+    "counts, words",
+    [
+        # pyvi's "tổ" + "dân phố": "tổ" stands before "dân" far more than after "thôn".
+        ({"thon to": 11, "to dan": 333}, [["thôn"], ["tổ"], ["dân", "phố"]]),
+        ({"thon to": 400, "to dan": 3}, [["thôn", "tổ"], ["dân", "phố"]]),
+        ({"thon to": 11, "to dan": 11}, [["thôn", "tổ"], ["dân", "phố"]]),  # a tie: the pair
+    ],
+)
+def test_a_syllable_that_stands_before_a_word_pairs_with_nothing(counts, words):
+    plan = plan_mod.build(
+        parse("thôn tổ dân phố"),
+        lambda _b, a, b, _a: (a, b) == ("dan", "pho"),
+        "exact",
+        None,
+        lambda a, b: counts.get(f"{a} {b}", 0),
+    )
+    assert [[s.text for s in w.syllables] for w in plan.words] == words
+
+
+@pytest.mark.parametrize(
+    "q, words",
+    [
+        ("bão miền Trung", [["bão"], ["miền", "trung"]]),
+        ("các tỉnh miền Bắc", [["các"], ["tỉnh"], ["miền", "bắc"]]),
+        # The stronger pair when the name goes on: a word beside a name.
+        ("bão miền Trung Bộ", [["bão", "miền"], ["trung", "bộ"]]),
+    ],
+)
+def test_a_region_takes_its_syllable_from_the_word_before(q, words):
+    counts = {"bao mien": 3, "tinh mien": 40, "mien trung": 900, "mien bac": 700, "trung bo": 50}
+    plan = plan_mod.build(
+        parse(q), lambda *_: False, "exact", None, lambda a, b: counts.get(f"{a} {b}", 0)
     )
     assert [[s.text for s in w.syllables] for w in plan.words] == words
 
