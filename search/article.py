@@ -35,6 +35,8 @@ class Article:
     commune: str | None = None
     topics: list[str] = field(default_factory=list)
     source_path: str | None = None
+    # When this copy was indexed (UTC, to the second): an undated article's time in feeds.
+    indexed: str | None = None
     content_hash: str = ""
 
     def text(self) -> str:
@@ -64,6 +66,11 @@ class Article:
         d = self.to_dict()
         d["content_hash"] = self.content_hash
         return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+
+
+def now_utc() -> str:
+    """The current time as an RFC 3339 UTC timestamp to the second (``Article.indexed``)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def content_hash(raw: bytes) -> str:

@@ -1152,6 +1152,7 @@ class Engine:
             score=round(score, 4) if score is not None else None,
             outlet=article.outlet,
             author=article.author,
+            indexed=article.indexed,
         )
 
 

@@ -29,6 +29,7 @@ class Hit:
     score: float | None
     outlet: str | None = None
     author: str | None = None
+    indexed: str | None = None  # when the article was indexed (RFC 3339, UTC)
     # Near-duplicates folded into this hit (the same story elsewhere), each
     # {id, title, url, outlet, date}: shown as "N bài tương tự".
     similar: list[dict] = field(default_factory=list)

@@ -97,6 +97,16 @@ def every_stored(ix: Path) -> dict:
         engine.close_all()
 
 
+def unstamped(stored: dict, *extra: str) -> dict:
+    """``every_stored`` without the times the articles were indexed, and without the
+    ``extra`` ids: what an index built anew from the same files must hold."""
+    return {
+        k: {f: v for f, v in a.items() if f != "indexed"} if isinstance(a, dict) else a
+        for k, a in stored.items()
+        if k not in extra
+    }
+
+
 # Syllables of local-government news, for corpora of random articles.
 SYLLABLES = [
     "cán",

@@ -127,6 +127,7 @@ def test_show_json(runner, index_dir):
         "captions",
         "policy_refs",
         "source_path",
+        "indexed",
     } <= set(d)
     assert "70/2009/QD-TTG" in [r["key"] for r in d["policy_refs"]]
 

@@ -88,6 +88,12 @@ def test_feed_entries_of_undated_articles_say_so(client_for, mixed):
         summary = entry.findtext(f"{ATOM}summary", "")
         if article_id.startswith("undated/"):
             assert summary.startswith("<p><em>không rõ ngày</em></p>")
+            # Its time is when it was indexed (no date of 1970), as the API says.
+            api = client_for(mixed).get(f"/api/articles/{article_id}").get_json()
+            updated = entry.findtext(f"{ATOM}updated", "")
+            assert updated == api["indexed"]
+            when = dt.datetime.strptime(updated, "%Y-%m-%dT%H:%M:%SZ")
+            assert dt.datetime(2026, 1, 1) < when <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
         else:
             assert "không rõ ngày" not in summary
             assert entry.findtext(f"{ATOM}updated", "").startswith("2024-0")

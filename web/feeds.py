@@ -38,9 +38,10 @@ def web_url(url: str | None) -> str | None:
     return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def atom_date(day: str | None) -> str:
-    """An ISO date as an Atom (RFC 3339) timestamp."""
-    return f"{day}T00:00:00Z" if day else EPOCH
+def atom_date(day: str | None, indexed: str | None = None) -> str:
+    """An entry's Atom (RFC 3339) timestamp: its ISO publication date, else the time it
+    was indexed (copies indexed before that was kept have neither: the epoch)."""
+    return f"{day}T00:00:00Z" if day else indexed or EPOCH
 
 
 @bp.route("/search.atom")
@@ -57,7 +58,7 @@ def search_atom():
             "hit": h,
             "link": urls.absolute("views.article", article_id=h.id),
             "via": web_url(h.url),
-            "updated": atom_date(h.date),
+            "updated": atom_date(h.date, h.indexed),
         }
         for h in result.hits
     ]

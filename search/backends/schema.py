@@ -6,7 +6,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from .. import abbrev
 from ..analysis import clause_syllables, compound_words, fold
-from ..article import Article
+from ..article import Article, now_utc
 from ..stored import pack
 from .whoosh_analysis import VietnameseAnalyzer, WordsAnalyzer
 from .whoosh_fields import PreparedText, analysed_terms
@@ -64,8 +64,11 @@ def prose_parts(article: Article) -> list[str]:
 def prepared_fields(article: Article, words: str) -> dict:
     """The analysed prose fields and the stored copy of an article (runs in workers).
 
-    ``words`` is pyvi's segmentation of the article's text.
+    ``words`` is pyvi's segmentation of the article's text. A new copy is stamped
+    with the time it is indexed; one rewritten from the index keeps its stamp.
     """
+    if article.indexed is None:
+        article.indexed = now_utc()
     # A gap (None) between two parts, and where punctuation ends a clause:
     # no phrase spans them.
     exact: list[str | None] = []
