@@ -653,7 +653,8 @@ class Engine:
             )
             # A person's name found nowhere is read apart too ("Nguyễn Văn Hà Nội").
             if n < PAIR_ENOUGH and rarest >= limit and not (n and self._person(s, plan)):
-                free = self._free_words(s, plan)
+                # Nothing found together: every pair apart, if that finds anything.
+                free = self._free_words(s, plan) if n else frozenset()
                 if free is not None:
                     # Every pair apart (pairs=False also reads names apart), or some.
                     apart = self._build(s, pq, plan.accents, expand, pairs=bool(free), apart=free)
@@ -798,15 +799,9 @@ class Engine:
     def _is_term_word(self, s, word: plan_mod.Word) -> bool:
         """Does the whole index hold ``word``'s parts side by side in at least PAIR_SHARE
         of the articles holding them all (or PAIR_ENOUGH)? A name is split where its
-        last part begins, a pair between its syllables."""
+        last part begins, a pair between its syllables (as the name test asks)."""
         cut = word.head or 1
-        first, then = word.folded[:cut], word.folded[cut:]
-        cache_key = (self._generation(s)[0], "term word", first, then)
-        hit = self._words.get(cache_key)
-        if hit is None:
-            hit = self._side_by_side(s, first, then)
-            self._words.put(cache_key, hit)
-        return hit
+        return self._is_name_test(s)(word.folded[:cut], word.folded[cut:])
 
     def _build(
         self, s, pq, accents: str, expand: bool, pairs: bool = True, apart: frozenset = frozenset()

@@ -46,6 +46,10 @@ BOUNDARY_FACTOR = 0.6
 ALIAS_BOOST = 2.0
 # A question word's share of a syllable's usual weight.
 QUESTION_WEIGHT = 0.1
+# A lone syllable typed before a word of several syllables is one term with it when
+# the index holds it right before the word in at least this share of the word's
+# occurrences (see _binding).
+BIND_SHARE = 0.5
 
 # Function words, tone-canonical: never joined to a neighbour by the pair test
 # (``hộ nghèo ở Lai Châu``: "nghèo ở" stands side by side often enough).
@@ -553,7 +557,11 @@ def _operators_over_words(
         # Not when b begins a word the index knows ("-cấp xã hội": "xã hội").
         if (
             len(run) == 1
-            and _pairs_with(a, b, is_pair, aliases, sentence=a is opening, then=after)
+            # A name of one syllable is a term's end only as the last alternative
+            # ("miền Trung OR Bắc" is miền and either).
+            and _pairs_with(
+                a, b, is_pair, aliases, sentence=a is opening, then=after, region=not left
+            )
             and not starts_word(b, after)
         ):
             return True
@@ -1012,11 +1020,19 @@ def _pair_lone_syllables(
                 then=_unit_at(clauses, q + 2),
             )
             and not _pair_overtaken(lone, clauses, cues, walls, aliases, is_pair, k, q)
-            and not _word_overtakes(spans, clauses, cues, walls, is_pair, k, q)
+            and _binding(plan, spans, clauses, cues, walls, aliases, is_pair, k + 1, q + 1)
+            <= is_pair(fold(clauses[q][0].syllables[0]), fold(clauses[q + 1][0].syllables[0]))
         ):
             a, b = clause[0], plan.clauses[k + 1][0]
             out.append([Word(a.syllables + b.syllables, pause=b.pause, paired=True)])
             out_spans.append((q, q + 1))
+            k += 2
+            continue
+        if q is not None and _binding(plan, spans, clauses, cues, walls, aliases, is_pair, k, q):
+            # A syllable bound to the word after it: one term ("tổ" + "dân phố").
+            w = plan.clauses[k + 1][0]
+            out.append([Word(clause[0].syllables + w.syllables, pause=w.pause, paired=True)])
+            out_spans.append((q, spans[k + 1][1]))  # type: ignore[index]
             k += 2
             continue
         out.append(clause)
@@ -1050,28 +1066,40 @@ def _pair_overtaken(
     return after > is_pair(fold(a.syllables[0]), fold(b.syllables[0]))
 
 
-def _word_overtakes(
+def _binding(
+    plan: Plan,
     spans: list[tuple[int, int] | None],
     clauses: list[list[Unit]],
     cues: set[int],
     walls: set[int],
+    aliases: AliasLookup | None,
     is_pair: PairTest,
     k: int,
     q: int,
-) -> bool:
-    """True when the pair's second syllable (query clause q + 1) stands right before the
-    word after it (plan clause k + 2) more often than after the syllable before: it
-    belongs to that word, as pyvi's "tổ" + "dân phố" (``thôn tổ dân phố`` is *thôn*,
-    *tổ dân phố*, not *thôn tổ*)."""
-    span = spans[k + 2] if k + 2 < len(spans) else None
-    if span is None or span[0] != q + 2 or span[1] == span[0]:
-        return False
-    b, w = clauses[q + 1][0], clauses[q + 2][0]
-    if b.pause or q + 2 in walls or _cue_boundary(cues, q + 1) or not _plain(w):
-        return False
-    a = clauses[q][0]
-    before = is_pair(fold(a.syllables[0]), fold(b.syllables[0]))
-    return is_pair(fold(b.syllables[0]), fold(w.syllables[0])) > before
+) -> int:
+    """How often the lone syllable of plan clause k (query clause q) stands right before
+    the word of several syllables that follows it, when that is at least BIND_SHARE of
+    the word's own occurrences: the syllable is bound to the word, one term that pyvi
+    cuts ("tổ" + "dân phố": 333 of 382); else 0 (``tăng`` + ``lương giáo viên``, no)."""
+    span = spans[k + 1] if k + 1 < len(spans) else None
+    if span is None or span[0] != q + 1 or span[1] == span[0] or len(plan.clauses[k + 1]) != 1:
+        return 0
+    b, w = clauses[q][0], clauses[q + 1][0]
+    if b.pause or q + 1 in walls or _cue_boundary(cues, q) or not _plain(w):
+        return 0
+    if not _content(b, aliases) or not _same_case(b, w, sentence=False):
+        return 0
+    word = plan.clauses[k + 1][0]
+    # A word the index's word test joined; not a term the pair or bridge tests made,
+    # nor what may begin a person's name ("xã" + "Võ Văn").
+    if len(word.syllables) < 2 or word.ref_key is not None or word.bridged or word.question:
+        return 0
+    first = word.syllables[0]
+    if _is_family_name(first.text, first.accented):
+        return 0
+    n = is_pair(fold(b.syllables[0]), word.folded[0])
+    own = is_pair(word.folded[0], word.folded[1])
+    return n if own and n >= BIND_SHARE * own else 0
 
 
 def _join_names(
@@ -1262,13 +1290,15 @@ def _pairs_with(
     aliases: AliasLookup | None,
     sentence: bool = False,
     then: Unit | None = None,
+    region: bool = True,
 ) -> bool:
     """Two lone plain syllables that the pair test may join (see _pair_lone_syllables);
     ``sentence``: ``a`` begins the query, its capital a sentence's; ``then``: the unit
-    typed after ``b``, if any."""
+    typed after ``b``, if any; ``region``: a small letter may pair with a name of one
+    syllable (see _same_case)."""
     if not _content(a, aliases) or not _content(b, aliases):
         return False
-    if not _same_case(a, b, sentence, then, pair=True):
+    if not _same_case(a, b, sentence, then, pair=region):
         return False  # a word beside a name ("xã Tà"), not one term
     return is_pair(fold(a.syllables[0]), fold(b.syllables[0])) > 0
 

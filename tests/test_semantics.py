@@ -513,6 +513,7 @@ MET = [
             id=f"poor-home-{i}",
             title=f"Hỗ trợ số {i}",
             body=f"Cháy lớn thiêu rụi căn nhà số {i} của hộ nghèo; cấp tỉnh, xã cùng giúp.",
+            province="Điện Biên" if i == 0 else None,
         )
         for i in range(25)
     ),
@@ -526,7 +527,12 @@ MET = [
         for i in range(2)
     ),
     # "hộ nghèo" and "cấp xã": terms both, together in one article.
-    Article(id="poor-commune", title="Giảm nghèo", body="Hộ nghèo được cán bộ cấp xã thăm hỏi."),
+    Article(
+        id="poor-commune",
+        title="Giảm nghèo",
+        body="Hộ nghèo được cán bộ cấp xã thăm hỏi.",
+        province="Quảng Nam",
+    ),
     *(
         Article(id=f"commune-{i}", title=f"Bồi dưỡng {i}", body=f"Công chức cấp xã khóa {i}.")
         for i in range(3)
@@ -579,6 +585,17 @@ def test_pairs_that_meet_are_judged_each_on_its_own(met, q, expected, words):
     result = met.search(q, per_page=50)
     assert set(ids(result)) == expected
     assert words is None or result.words == words
+
+
+def test_terms_found_nowhere_together_after_the_filters_are_read_apart(met):
+    # In Điện Biên no article holds "hộ nghèo" and "cấp xã": every syllable apart, as
+    # for one pair, rather than leaving a term out.
+    result = met.search("hộ nghèo cấp xã", province=["Điện Biên"])
+    assert ids(result) == ["poor-home-0"] and not result.missing
+    assert result.words == [["hộ"], ["nghèo"], ["cấp"], ["xã"]]
+    together = met.search("hộ nghèo cấp xã", province=["Quảng Nam"])
+    assert ids(together) == ["poor-commune"]
+    assert together.words == [["hộ", "nghèo"], ["cấp", "xã"]]
 
 
 def test_pairs_that_meet_through_the_cli_the_api_and_the_page(met, runner, client_for):
@@ -1060,23 +1077,33 @@ def test_two_pairs_sharing_a_syllable(counts, words):
 
 
 @pytest.mark.parametrize(
-    "counts, words",
+    "q, counts, words",
     [
-        # pyvi's "tổ" + "dân phố": "tổ" stands before "dân" far more than after "thôn".
-        ({"thon to": 11, "to dan": 333}, [["thôn"], ["tổ"], ["dân", "phố"]]),
-        ({"thon to": 400, "to dan": 3}, [["thôn", "tổ"], ["dân", "phố"]]),
-        ({"thon to": 11, "to dan": 11}, [["thôn", "tổ"], ["dân", "phố"]]),  # a tie: the pair
+        # pyvi's "tổ" + "dân phố": "tổ" stands right before "dân phố" in 333 of its 382
+        # occurrences, far more than after "thôn": one term.
+        ("thôn tổ dân phố", {"thon to": 11, "to dan": 333}, [["thôn"], ["tổ", "dân", "phố"]]),
+        ("tổ dân phố", {"to dan": 333}, [["tổ", "dân", "phố"]]),
+        # The pair before is stronger, or a tie: the pair.
+        ("thôn tổ dân phố", {"thon to": 400, "to dan": 333}, [["thôn", "tổ"], ["dân", "phố"]]),
+        ("thôn tổ dân phố", {"thon to": 333, "to dan": 333}, [["thôn", "tổ"], ["dân", "phố"]]),
+        # Before the word in too few of its occurrences: no term ("lương giáo viên").
+        ("thôn tổ dân phố", {"thon to": 11, "to dan": 150}, [["thôn", "tổ"], ["dân", "phố"]]),
+        ("tổ dân phố", {"to dan": 150}, [["tổ"], ["dân", "phố"]]),
+        # Nor before what may begin a person's name.
+        ("xã võ văn", {"xa vo": 900, "vo van": 382}, [["xã"], ["võ", "văn"]]),
     ],
 )
-def test_a_syllable_that_stands_before_a_word_pairs_with_nothing(counts, words):
+def test_a_syllable_bound_to_the_word_after_it_is_one_term_with_it(q, counts, words):
+    counts = {"dan pho": 382, **counts}
     plan = plan_mod.build(
-        parse("thôn tổ dân phố"),
-        lambda _b, a, b, _a: (a, b) == ("dan", "pho"),
+        parse(q),
+        lambda _b, a, b, _a: (a, b) in {("dan", "pho"), ("vo", "van")},
         "exact",
         None,
         lambda a, b: counts.get(f"{a} {b}", 0),
     )
     assert [[s.text for s in w.syllables] for w in plan.words] == words
+    assert all(w.paired for w in plan.words if len(w.syllables) == 3)
 
 
 @pytest.mark.parametrize(
@@ -1187,6 +1214,23 @@ def test_operators_bind_what_the_word_test_joins(q, joined, clauses, excluded):
     plan = plan_mod.build(parse(q), lambda *_: joined, "exact", None)
     assert [[w.text for w in c] for c in plan.clauses] == clauses
     assert [w.text for w in plan.excluded] == excluded
+
+
+@pytest.mark.parametrize(
+    "q, clauses",
+    [
+        # A name of one syllable ends a term only as the last alternative.
+        ("miền Trung OR Bắc", [["miền"], ["trung", "bắc"]]),
+        ("Bắc OR miền Trung", [["bắc", "miền trung"]]),
+        ("bão miền Trung OR Bắc", [["bão"], ["miền"], ["trung", "bắc"]]),
+    ],
+)
+def test_or_binds_a_region_only_as_it_was_typed(q, clauses):
+    counts = {"mien trung": 900, "mien bac": 700}
+    plan = plan_mod.build(
+        parse(q), lambda *_: False, "exact", None, lambda a, b: counts.get(f"{a} {b}", 0)
+    )
+    assert [[w.text for w in c] for c in plan.clauses] == clauses
 
 
 @pytest.mark.parametrize("q", ["x -y z", "x -y; z", 'x -"y" z'])
