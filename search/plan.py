@@ -1079,8 +1079,9 @@ def _binding(
 ) -> int:
     """How often the lone syllable of plan clause k (query clause q) stands right before
     the word of several syllables that follows it, when that is at least BIND_SHARE of
-    the word's own occurrences: the syllable is bound to the word, one term that pyvi
-    cuts ("tổ" + "dân phố": 333 of 382); else 0 (``tăng`` + ``lương giáo viên``, no)."""
+    the word's own occurrences and no more than them: the syllable is bound to the word,
+    one term that pyvi cuts ("tổ" + "dân phố": 333 of 382); else 0 (``tăng`` +
+    ``lương giáo viên``, no)."""
     span = spans[k + 1] if k + 1 < len(spans) else None
     if span is None or span[0] != q + 1 or span[1] == span[0] or len(plan.clauses[k + 1]) != 1:
         return 0
@@ -1099,7 +1100,9 @@ def _binding(
         return 0
     n = is_pair(fold(b.syllables[0]), word.folded[0])
     own = is_pair(word.folded[0], word.folded[1])
-    return n if own and n >= BIND_SHARE * own else 0
+    # More often than the word itself: a pair of its own elsewhere ("triệu đồng" before
+    # "dòng chảy", folded alike), which says nothing of this word.
+    return n if own and BIND_SHARE * own <= n <= own else 0
 
 
 def _join_names(

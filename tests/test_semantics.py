@@ -1089,6 +1089,8 @@ def test_two_pairs_sharing_a_syllable(counts, words):
         # Before the word in too few of its occurrences: no term ("lương giáo viên").
         ("thôn tổ dân phố", {"thon to": 11, "to dan": 150}, [["thôn", "tổ"], ["dân", "phố"]]),
         ("tổ dân phố", {"to dan": 150}, [["tổ"], ["dân", "phố"]]),
+        # More often than the word itself: a pair of its own elsewhere, no sign.
+        ("tổ dân phố", {"to dan": 5000}, [["tổ"], ["dân", "phố"]]),
         # Nor before what may begin a person's name.
         ("xã võ văn", {"xa vo": 900, "vo van": 382}, [["xã"], ["võ", "văn"]]),
     ],
