@@ -1019,8 +1019,7 @@ def _pair_lone_syllables(
                 sentence=q == 0 and mixed and lone.get(k + 2) != q + 2,
                 then=_unit_at(clauses, q + 2),
             )
-            and not _pair_overtaken(lone, clauses, cues, walls, aliases, is_pair, k, q)
-            and _binding(plan, spans, clauses, cues, walls, aliases, is_pair, k + 1, q + 1)
+            and _held_after(plan, lone, spans, clauses, cues, walls, aliases, is_pair, k, q)
             <= is_pair(fold(clauses[q][0].syllables[0]), fold(clauses[q + 1][0].syllables[0]))
         ):
             a, b = clause[0], plan.clauses[k + 1][0]
@@ -1042,8 +1041,10 @@ def _pair_lone_syllables(
     return out_spans
 
 
-def _pair_overtaken(
+def _held_after(
+    plan: Plan,
     lone: dict[int, int],
+    spans: list[tuple[int, int] | None],
     clauses: list[list[Unit]],
     cues: set[int],
     walls: set[int],
@@ -1051,19 +1052,19 @@ def _pair_overtaken(
     is_pair: PairTest,
     k: int,
     q: int,
-) -> bool:
-    """True when the pair's second syllable (query clause q + 1) pairs with the lone
-    syllable after it more often than with the one before: that pair is the term
-    (``mới nâng cao`` is *nâng cao*, 2,115 times side by side, not *mới nâng*)."""
-    if lone.get(k + 2) != q + 2 or clauses[q + 1][0].pause or q + 2 in walls:
-        return False
-    if _cue_boundary(cues, q + 1):
-        return False
-    a, b, c = (clauses[q + i][0] for i in range(3))
+) -> int:
+    """How strongly the pair's second syllable (query clause q + 1) holds to what follows
+    it: the lone syllable after it, as a pair (``mới nâng cao`` is *nâng cao*, 2,115
+    times side by side, not *mới nâng*), or the word after it, bound (see _binding);
+    0 for neither. The stronger tie takes the syllable; a tie keeps the pair before."""
+    if lone.get(k + 2) != q + 2:
+        return _binding(plan, spans, clauses, cues, walls, aliases, is_pair, k + 1, q + 1)
+    b, c = clauses[q + 1][0], clauses[q + 2][0]
+    if b.pause or q + 2 in walls or _cue_boundary(cues, q + 1):
+        return 0
     if not _pairs_with(b, c, is_pair, aliases, then=_unit_at(clauses, q + 3)):
-        return False
-    after = is_pair(fold(b.syllables[0]), fold(c.syllables[0]))
-    return after > is_pair(fold(a.syllables[0]), fold(b.syllables[0]))
+        return 0
+    return is_pair(fold(b.syllables[0]), fold(c.syllables[0]))
 
 
 def _binding(
