@@ -318,6 +318,33 @@ class Suggester:
             self._drop_connection()
             return 0
 
+    def pair_readings(self, a: str, b: str) -> dict[tuple[str, str], int]:
+        """How often each accented reading of the folded syllables ``a b`` stands next
+        to each other in the index."""
+        conn = self._connection()
+        if conn is None:
+            return {}
+        try:
+            self._refresh(conn)
+            fa, _ = self._index_candidates(conn, a)
+            fb, _ = self._index_candidates(conn, b)
+            if fa is None or fb is None:
+                return {}
+            pairs = self._bigrams(conn, fa, fb)
+            if not pairs:
+                return {}
+            ids = sorted({i for pair in pairs for i in pair})
+            text = dict(
+                conn.execute(
+                    f"SELECT id, text FROM syl WHERE id IN ({','.join('?' * len(ids))})", ids
+                ).fetchall()
+            )
+            return {(text[x], text[y]): n for (x, y), n in pairs.items() if n > 0}
+        except sqlite3.Error as e:
+            self._swallowed(e, self._local.ident)
+            self._drop_connection()
+            return {}
+
     # --- decoding ------------------------------------------------------------
 
     def _lattice(self, conn, key: str) -> tuple[int | None, tuple[Cand, ...], str]:

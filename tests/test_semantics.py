@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from search import engine as engine_mod
 from search import names as names_mod
 from search import plan as plan_mod
 from search.article import Article
@@ -612,6 +613,121 @@ def test_pairs_that_meet_through_the_cli_the_api_and_the_page(met, runner, clien
     assert "poor-commune" in page and "commune-0" not in page
 
 
+# Readings the index tells apart: a word typed with accents, and a syllable bound to the
+# word after it.
+READINGS = [
+    # "Bộ Tài chính": "bộ" right before "tài chính" in 3 of its 7 occurrences.
+    *(
+        Article(
+            id=f"ministry-{i}", title=f"Thu phí {i}", body=f"Bộ Tài chính hướng dẫn thu phí {i}."
+        )
+        for i in range(3)
+    ),
+    *(
+        Article(
+            id=f"one-stop-{i}",
+            title=f"Một cửa {i}",
+            body=f"Ban chỉ đạo rà soát tài chính của bộ phận một cửa {i}.",
+        )
+        for i in range(4)
+    ),
+    # pyvi's word "chính quy" (3), beside "chỉnh quy" (4), which folds alike; and
+    # "chính", "quy" apart in 60 articles.
+    *(
+        Article(
+            id=f"regular-{i}",
+            title=f"Công an {i}",
+            body=f"Lực lượng công an chính quy về xã {i}."
+            + (" Xã ban hành kế hoạch." if not i else ""),
+        )
+        for i in range(3)
+    ),
+    *(
+        Article(
+            id=f"zoning-{i}", title=f"Quy hoạch {i}", body=f"Điều chỉnh quy hoạch khu dân cư {i}."
+        )
+        for i in range(4)
+    ),
+    *(
+        Article(
+            id=f"government-{i}",
+            title=f"Xã {i}",
+            body=f"Chính quyền xã {i} ban hành quy định mới.",
+        )
+        for i in range(60)
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def readings(articles_index, engine_for):
+    return engine_for(articles_index(READINGS, "readings"))
+
+
+MINISTRY = {f"ministry-{i}" for i in range(3)}
+REGULAR = {f"regular-{i}" for i in range(3)}
+
+
+@pytest.mark.parametrize(
+    "q, expected, words",
+    [
+        # A syllable before a fifth or more of a word's occurrences: one term with it.
+        ("Bộ Tài chính", MINISTRY, [["bộ", "tài", "chính"]]),
+        ("bộ tài chính", MINISTRY, [["bộ", "tài", "chính"]]),
+        ("bo tai chinh", MINISTRY, [["bo", "tai", "chinh"]]),
+        # Typed with accents, pyvi's word in nearly all of its own occurrences: one word,
+        # though a reading that folds alike ("chỉnh quy") is more frequent and no word.
+        ("chính quy", REGULAR, [["chính", "quy"]]),
+        ("công an chính quy", REGULAR, [["công", "an"], ["chính", "quy"]]),
+        # Without accents the pair is both readings, side by side.
+        ("chinh quy", REGULAR | {f"zoning-{i}" for i in range(4)}, None),
+    ],
+)
+def test_words_are_read_as_the_index_holds_them(readings, q, expected, words):
+    result = readings.search(q, per_page=50)
+    assert set(ids(result)) == expected
+    assert words is None or result.words == words
+
+
+@pytest.mark.parametrize(
+    "exact, count",
+    [
+        ((None, None), 7),  # every reading
+        (("chính", None), 3),  # the one reading in pyvi's dictionary
+        # Not a word of the dictionary, unlike "chính quy": pyvi's joins are not its own.
+        (("chỉnh", None), 7),
+        (("chính", "quỹ"), 7),
+    ],
+)
+def test_a_pair_is_counted_in_the_reading_typed_when_the_joins_are_its(readings, exact, count):
+    assert engine_mod._occurrences(readings.suggester, "chinh", "quy", exact) == count
+
+
+def test_readings_through_the_cli_the_api_and_the_page(readings, runner, client_for):
+    result = runner.invoke(cli, ["search", "Bộ Tài chính", "--index", str(readings.path), "--json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    assert {h["id"] for h in d["hits"]} == MINISTRY and d["words"] == [["bộ", "tài", "chính"]]
+    client = client_for(readings.path)
+    api = client.get("/api/search", query_string={"q": "chính quy"}).get_json()
+    assert api["total"] == 3 and api["words"] == [["chính", "quy"]]
+    page = client.get("/search", query_string={"q": "bộ tài chính"}).get_data(as_text=True)
+    assert "ministry-0" in page and "one-stop-0" not in page
+
+
+def test_the_word_test_is_given_the_readings_typed():
+    asked = []
+
+    def is_word(before, a, b, after, exact=(None, None)):
+        asked.append(exact)
+        return False
+
+    for q in ("chính quy", "chinh quy", "thuỷ lợi", "Đà Nẵng"):
+        plan_mod.build(parse(q), is_word, "exact", None)
+    plan_mod.build(parse("chính quy"), is_word, "any", None)
+    assert asked == [("chính", None), (None, None), ("thủy", "lợi"), ("đà", "nẵng"), (None, None)]
+
+
 def test_an_abbreviation_with_an_expansion_pairs_with_nothing():
     def aliases(key, typed):
         known = {("ubnd",): ("uy", "ban", "nhan", "dan"), ("da",): ("du", "an")}
@@ -805,7 +921,7 @@ def test_what_a_bridge_joins(q, bridge, words, asked):
         calls.append((word.text, before, after))
         return bridge
 
-    def is_word(before, a, b, after):
+    def is_word(before, a, b, after, **_):
         return (a, b) in {("nha", "nuoc"), ("che", "do")}
 
     plan = plan_mod.build(parse(q), is_word, "exact", aliases, lambda a, b: True, is_bridge)
@@ -988,7 +1104,7 @@ def test_two_bridges_sharing_a_syllable(q, held, words):
     def is_bridge(word, before, after):
         return held.get(word.text, 0)
 
-    plan = plan_mod.build(parse(q), lambda *_: False, "exact", None, None, is_bridge)
+    plan = plan_mod.build(parse(q), lambda *_, **__: False, "exact", None, None, is_bridge)
     assert [[s.text for s in w.syllables] for w in plan.words] == words
 
 
@@ -1045,7 +1161,7 @@ ALL_WRITTEN = None  # every run is written as a name
 def test_a_name_typed_in_small_letters(q, written, words):
     plan = plan_mod.build(
         parse(q),
-        lambda _b, a, b, _a: (a, b) in {("vo", "van"), ("nguyen", "thi")},
+        lambda _b, a, b, _a, **_: (a, b) in {("vo", "van"), ("nguyen", "thi")},
         "exact",
         None,
         lambda a, b: (a, b) != ("kim", "ngan"),
@@ -1068,7 +1184,7 @@ def test_a_name_typed_in_small_letters(q, written, words):
 def test_two_pairs_sharing_a_syllable(counts, words):
     plan = plan_mod.build(
         parse("mới nâng cao"),
-        lambda *_: False,
+        lambda *_, **__: False,
         "exact",
         None,
         lambda a, b: counts.get(f"{a} {b}", 0),
@@ -1086,9 +1202,11 @@ def test_two_pairs_sharing_a_syllable(counts, words):
         # The pair before is stronger, or a tie: the pair.
         ("thôn tổ dân phố", {"thon to": 400, "to dan": 333}, [["thôn", "tổ"], ["dân", "phố"]]),
         ("thôn tổ dân phố", {"thon to": 333, "to dan": 333}, [["thôn", "tổ"], ["dân", "phố"]]),
-        # Before the word in too few of its occurrences: no term ("lương giáo viên").
-        ("thôn tổ dân phố", {"thon to": 11, "to dan": 150}, [["thôn", "tổ"], ["dân", "phố"]]),
-        ("tổ dân phố", {"to dan": 150}, [["tổ"], ["dân", "phố"]]),
+        # A fifth of them is enough ("Bộ" + "Tài chính": 49%, "công" + "trực tuyến": 28%).
+        ("thôn tổ dân phố", {"thon to": 11, "to dan": 80}, [["thôn"], ["tổ", "dân", "phố"]]),
+        # Before the word in too few of its occurrences: no term ("xã" + "nông thôn": 2%).
+        ("thôn tổ dân phố", {"thon to": 11, "to dan": 60}, [["thôn", "tổ"], ["dân", "phố"]]),
+        ("tổ dân phố", {"to dan": 60}, [["tổ"], ["dân", "phố"]]),
         # More often than the word itself: a pair of its own elsewhere, no sign.
         ("tổ dân phố", {"to dan": 5000}, [["tổ"], ["dân", "phố"]]),
         # Nor before what may begin a person's name.
@@ -1099,7 +1217,7 @@ def test_a_syllable_bound_to_the_word_after_it_is_one_term_with_it(q, counts, wo
     counts = {"dan pho": 382, **counts}
     plan = plan_mod.build(
         parse(q),
-        lambda _b, a, b, _a: (a, b) in {("dan", "pho"), ("vo", "van")},
+        lambda _b, a, b, _a, **_: (a, b) in {("dan", "pho"), ("vo", "van")},
         "exact",
         None,
         lambda a, b: counts.get(f"{a} {b}", 0),
@@ -1120,7 +1238,7 @@ def test_a_syllable_bound_to_the_word_after_it_is_one_term_with_it(q, counts, wo
 def test_a_region_takes_its_syllable_from_the_word_before(q, words):
     counts = {"bao mien": 3, "tinh mien": 40, "mien trung": 900, "mien bac": 700, "trung bo": 50}
     plan = plan_mod.build(
-        parse(q), lambda *_: False, "exact", None, lambda a, b: counts.get(f"{a} {b}", 0)
+        parse(q), lambda *_, **__: False, "exact", None, lambda a, b: counts.get(f"{a} {b}", 0)
     )
     assert [[s.text for s in w.syllables] for w in plan.words] == words
 
@@ -1139,7 +1257,7 @@ def test_a_region_takes_its_syllable_from_the_word_before(q, words):
 )
 def test_a_capital_after_a_small_letter_begins_a_name(q, words):
     known = {("can", "bo"), ("bo", "cong"), ("cong", "an"), ("an", "giang")}
-    plan = plan_mod.build(parse(q), lambda _b, a, b, _a: (a, b) in known, "exact", None)
+    plan = plan_mod.build(parse(q), lambda _b, a, b, _a, **_: (a, b) in known, "exact", None)
     assert [[s.text for s in w.syllables] for w in plan.words] == words
 
 
@@ -1213,7 +1331,7 @@ def test_the_words_shown_are_the_words_bound(operators):
     ],
 )
 def test_operators_bind_what_the_word_test_joins(q, joined, clauses, excluded):
-    plan = plan_mod.build(parse(q), lambda *_: joined, "exact", None)
+    plan = plan_mod.build(parse(q), lambda *_, **__: joined, "exact", None)
     assert [[w.text for w in c] for c in plan.clauses] == clauses
     assert [w.text for w in plan.excluded] == excluded
 
@@ -1230,14 +1348,14 @@ def test_operators_bind_what_the_word_test_joins(q, joined, clauses, excluded):
 def test_or_binds_a_region_only_as_it_was_typed(q, clauses):
     counts = {"mien trung": 900, "mien bac": 700}
     plan = plan_mod.build(
-        parse(q), lambda *_: False, "exact", None, lambda a, b: counts.get(f"{a} {b}", 0)
+        parse(q), lambda *_, **__: False, "exact", None, lambda a, b: counts.get(f"{a} {b}", 0)
     )
     assert [[w.text for w in c] for c in plan.clauses] == clauses
 
 
 @pytest.mark.parametrize("q", ["x -y z", "x -y; z", 'x -"y" z'])
 def test_no_word_joins_over_an_exclusion(q):
-    plan = plan_mod.build(parse(q), lambda *_: False, "exact", None, lambda a, b: True)
+    plan = plan_mod.build(parse(q), lambda *_, **__: False, "exact", None, lambda a, b: True)
     assert [[w.text for w in c] for c in plan.clauses] == [["x"], ["z"]]
 
 
@@ -1406,7 +1524,12 @@ def test_operators_bind_a_whole_name(names, q, expected, words, excluded):
     assert {h.id for h in result.hits} == expected
     assert result.words == words
     plan = plan_mod.build(
-        parse(q), lambda *_: False, "exact", None, names_side_by_side, is_name=lambda *_: True
+        parse(q),
+        lambda *_, **__: False,
+        "exact",
+        None,
+        names_side_by_side,
+        is_name=lambda *_, **__: True,
     )
     assert [w.text for w in plan.excluded] == excluded
 
@@ -1430,7 +1553,7 @@ def test_a_name_under_an_operator_ends_where_another_begins(q, clauses, excluded
     words = {("ha", "tinh"), ("nghe", "an"), ("hoa", "binh"), ("xa", "hoi"), ("vung", "tau")}
     words |= {("ba", "ria")}
 
-    def is_word(before, a, b, after):
+    def is_word(before, a, b, after, **_):
         return (a, b) in words
 
     side_by_side = {("vo", "van"), ("van", "thuong"), ("truong", "hoa"), ("tinh", "nghe")}
@@ -1492,3 +1615,12 @@ def test_names_through_the_cli_and_the_api(names, runner, client_for):
     page = client_for(names.path).get("/search", query_string={"q": "Trương Hòa Bình"})
     assert page.status_code == 200
     assert '<mark class="match t0">Trương Hòa Bình</mark>' in page.get_data(as_text=True)
+
+
+def test_the_folded_reading_keeps_what_the_typed_one_joined(readings):
+    # One article holds "chính quy" and "ban hành": too few, so the query is read again
+    # without accents. There "chinh quy" is still a pair, not two syllables anywhere
+    # (the 60 articles of "chính quyền … ban hành quy định").
+    result = readings.search("chính quy ban hành", per_page=100)
+    assert ids(result) == ["regular-0"]
+    assert result.words == [["chính", "quy"], ["ban", "hành"]]
