@@ -656,6 +656,14 @@ READINGS = [
         )
         for i in range(60)
     ),
+    # "máy ảnh", a word of pyvi's dictionary, side by side in 2 of the 46 articles
+    # holding both syllables ("nhà máy ảnh hưởng" is one), under the share of a term.
+    Article(id="camera", title="Phóng viên", body="Phóng viên mang máy ảnh đến xã."),
+    Article(id="factory-0", title="Nguồn nước", body="Nhà máy ảnh hưởng đến nguồn nước."),
+    *(
+        Article(id=f"factory-{i}", title=f"Báo cáo {i}", body=f"Nhà máy {i} gửi hình ảnh báo cáo.")
+        for i in range(1, 45)
+    ),
 ]
 
 
@@ -679,6 +687,8 @@ REGULAR = {f"regular-{i}" for i in range(3)}
         # though a reading that folds alike ("chỉnh quy") is more frequent and no word.
         ("chính quy", REGULAR, [["chính", "quy"]]),
         ("công an chính quy", REGULAR, [["công", "an"], ["chính", "quy"]]),
+        # A word of the dictionary, however common its syllables.
+        ("máy ảnh", {"camera", "factory-0"}, [["máy", "ảnh"]]),
         # Without accents the pair is both readings, side by side.
         ("chinh quy", REGULAR | {f"zoning-{i}" for i in range(4)}, None),
     ],
@@ -701,6 +711,28 @@ def test_words_are_read_as_the_index_holds_them(readings, q, expected, words):
 )
 def test_a_pair_is_counted_in_the_reading_typed_when_the_joins_are_its(readings, exact, count):
     assert engine_mod._occurrences(readings.suggester, "chinh", "quy", exact) == count
+
+
+@pytest.mark.parametrize(
+    "syllables, lexical",
+    [
+        # Typed with accents: as typed, a plain syllable too.
+        ((("máy", True), ("ảnh", True)), True),
+        ((("chính", True), ("quy", False)), True),
+        ((("chỉnh", True), ("quy", False)), False),
+        # Without: when most of the readings side by side in the index are words.
+        ((("may", False), ("anh", False)), True),  # máy ảnh 2
+        ((("chinh", False), ("quy", False)), False),  # chính quy 3, chỉnh quy 4
+        # A name, or a word of three: never.
+        ((("máy", True), ("ảnh", True), ("mới", True)), False),
+    ],
+)
+def test_a_pair_is_a_word_of_the_dictionary(readings, syllables, lexical):
+    word = plan_mod.Word(
+        tuple(plan_mod.Syllable(text, accented, accented) for text, accented in syllables),
+        paired=True,
+    )
+    assert readings._is_lexical(word) is lexical
 
 
 def test_readings_through_the_cli_the_api_and_the_page(readings, runner, client_for):
