@@ -793,7 +793,7 @@ class Engine:
         """
         paired = [w for w in plan.words if w.paired]
         words = [w for w in paired if not self._is_lexical(w)]
-        if len(words) < 2:
+        if len(paired) < 2:
             free = words
         else:
             free = [w for w in words if not self._is_term_word(s, w)]
@@ -1251,11 +1251,14 @@ def _occurrences(stats, a: str, b: str, exact: tuple[str | None, str | None]) ->
     readings = stats.pair_readings(a, b)
     lexicon = segment.lexical_pairs()
     words = [r for r in readings if r in lexicon]
+    # The pair as typed, a plain syllable as itself: "vàng trang" is no "vàng trắng",
+    # whose joins would otherwise count for it.
+    literal = tuple(want or plain for want, plain in zip(exact, (a, b)))
 
     def typed(r: tuple[str, str]) -> bool:
         return all(want is None or want == got for want, got in zip(exact, r))
 
-    if words and all(map(typed, words)):
+    if words and all(r == literal for r in words):
         return sum(n for r, n in readings.items() if typed(r))
     return sum(readings.values())
 

@@ -659,6 +659,10 @@ READINGS = [
     # "máy ảnh", a word of pyvi's dictionary, side by side in 2 of the 46 articles
     # holding both syllables ("nhà máy ảnh hưởng" is one), under the share of a term.
     Article(id="camera", title="Phóng viên", body="Phóng viên mang máy ảnh đến xã."),
+    # "hội chợ", a word of the dictionary, beside "hội cho" and "hỏi cho", which are none.
+    Article(id="fair", title="Xuân", body="Hội chợ xuân khai mạc."),
+    Article(id="chance", title="Lập nghiệp", body="Cơ hội cho thanh niên lập nghiệp."),
+    Article(id="ask", title="Lẽ phải", body="Hỏi cho ra lẽ."),
     Article(id="factory-0", title="Nguồn nước", body="Nhà máy ảnh hưởng đến nguồn nước."),
     *(
         Article(id=f"factory-{i}", title=f"Báo cáo {i}", body=f"Nhà máy {i} gửi hình ảnh báo cáo.")
@@ -714,6 +718,19 @@ def test_a_pair_is_counted_in_the_reading_typed_when_the_joins_are_its(readings,
 
 
 @pytest.mark.parametrize(
+    "exact, count",
+    [
+        (("hội", "chợ"), 1),  # the dictionary's word: its own count
+        # A plain syllable is itself: "hội cho" is no "hội chợ", whose joins are not its.
+        (("hội", None), 3),
+        ((None, None), 3),
+    ],
+)
+def test_a_plain_syllable_typed_is_no_other_reading_of_the_dictionary(readings, exact, count):
+    assert engine_mod._occurrences(readings.suggester, "hoi", "cho", exact) == count
+
+
+@pytest.mark.parametrize(
     "syllables, lexical",
     [
         # Typed with accents: as typed, a plain syllable too.
@@ -758,6 +775,22 @@ def test_the_word_test_is_given_the_readings_typed():
         plan_mod.build(parse(q), is_word, "exact", None)
     plan_mod.build(parse("chính quy"), is_word, "any", None)
     assert asked == [("chính", None), (None, None), ("thủy", "lợi"), ("đà", "nẵng"), (None, None)]
+
+
+def test_a_dictionary_word_leaves_the_other_pairs_to_be_judged_on_their_own(met):
+    def paired(*syllables):
+        return plan_mod.Word(
+            tuple(plan_mod.Syllable(x, True, True) for x in syllables), paired=True
+        )
+
+    s = met.searcher()
+    # "thông đồng" is a word of pyvi's dictionary: it stays. "cấp xã" is a term of the
+    # index (side by side in 4 of the 31 articles holding both): it stays too.
+    plan = plan_mod.Plan([[paired("thông", "đồng")], [paired("cấp", "xã")]])
+    assert met._free_words(s, plan) is None
+    # "nhà cháy" is a free combination (1 of 28): it alone goes apart.
+    plan = plan_mod.Plan([[paired("thông", "đồng")], [paired("nhà", "cháy")]])
+    assert met._free_words(s, plan) == {("nha", "chay")}
 
 
 def test_an_abbreviation_with_an_expansion_pairs_with_nothing():
