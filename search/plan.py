@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .analysis import canonical_syllable, fold, has_diacritics, well_formed
 from .query import LONG_QUERY_MIN_SHOULD, ParsedQuery, Unit
@@ -319,11 +320,25 @@ class Plan:
         return [[s.text for s in w.syllables] for w in self.words if not w.question and not w.alias]
 
 
-# is_word(folded syllables before, pair, after, exact=the pair's required readings)
-# -> bool: are the pair's two syllables one word in the index? A reading is the
-# tone-canonical syllable when its accents are required, else None; ``exact`` is
-# given only where the query's own pair is tested.
-WordTest = Callable[..., bool]
+class WordTest(Protocol):
+    """The index's test: are the pair's two syllables one word in it?"""
+
+    def __call__(
+        self,
+        before: str | None,
+        a: str,
+        b: str,
+        after: str | None,
+        /,
+        *,
+        exact: tuple[str | None, str | None] = (None, None),
+    ) -> bool:
+        """Folded syllables before, the pair, after; ``exact``: the pair's readings, each
+        tone-canonical when its accents are required, else None (given only where the
+        query's own pair is tested)."""
+        ...
+
+
 # aliases(key of a form, typed as an abbreviation?) -> the other forms of its
 # group as (key, how to show it); see search.abbrev.
 AliasLookup = Callable[[tuple[str, ...], bool], list[tuple[tuple[str, ...], str]]]

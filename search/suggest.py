@@ -303,24 +303,16 @@ class Suggester:
 
     def pair_count(self, a: str, b: str) -> int:
         """How often the folded syllables ``a b`` stand next to each other in the index."""
-        conn = self._connection()
-        if conn is None:
-            return 0
-        try:
-            self._refresh(conn)
-            fa, _ = self._index_candidates(conn, a)
-            fb, _ = self._index_candidates(conn, b)
-            if fa is None or fb is None:
-                return 0
-            return sum(self._bigrams(conn, fa, fb).values())
-        except sqlite3.Error as e:
-            self._swallowed(e, self._local.ident)
-            self._drop_connection()
-            return 0
+        return sum(self._pair(a, b, False).values())
 
     def pair_readings(self, a: str, b: str) -> dict[tuple[str, str], int]:
         """How often each accented reading of the folded syllables ``a b`` stands next
         to each other in the index."""
+        return self._pair(a, b, True)
+
+    def _pair(self, a: str, b: str, texts: bool) -> dict:
+        """The counts of the readings of the folded pair ``a b``, keyed by syllable ids,
+        or by texts when ``texts``; empty when unknown or unreadable."""
         conn = self._connection()
         if conn is None:
             return {}
@@ -331,15 +323,16 @@ class Suggester:
             if fa is None or fb is None:
                 return {}
             pairs = self._bigrams(conn, fa, fb)
-            if not pairs:
-                return {}
-            ids = sorted({i for pair in pairs for i in pair})
-            text = dict(
-                conn.execute(
-                    f"SELECT id, text FROM syl WHERE id IN ({','.join('?' * len(ids))})", ids
-                ).fetchall()
-            )
-            return {(text[x], text[y]): n for (x, y), n in pairs.items() if n > 0}
+            if not texts or not pairs:
+                return pairs
+            hit = self._pairs.get(("texts", fa, fb))
+            if hit is None:
+                ids = sorted({i for pair in pairs for i in pair})
+                marks = ",".join("?" * len(ids))
+                text = dict(conn.execute(f"SELECT id, text FROM syl WHERE id IN ({marks})", ids))
+                hit = {(text[x], text[y]): n for (x, y), n in pairs.items() if n > 0}
+                self._pairs.put(("texts", fa, fb), hit)
+            return hit
         except sqlite3.Error as e:
             self._swallowed(e, self._local.ident)
             self._drop_connection()
