@@ -655,19 +655,28 @@ class Engine:
             )
             # A person's name found nowhere is read apart too ("Nguyễn Văn Hà Nội").
             if n < PAIR_ENOUGH and rarest >= limit and not (n and self._person(s, plan)):
-                # Nothing found together: every pair apart, if that finds anything.
-                free = self._free_words(s, plan) if n else frozenset()
-                if free is not None:
+                if n:
+                    free = self._free_words(s, plan)
+                    tries = [] if free is None else [free]
+                else:
+                    # Nothing found together: the free combinations apart, when the
+                    # others are terms ("giá vàng trang sức": *giá*, *vàng* and *trang
+                    # sức*), else every pair, if that finds anything.
+                    some = None if self._person(s, plan) else self._free_words(s, plan)
+                    tries = [some] if some else []
+                    tries.append(frozenset())
+                for free in tries:
                     # Every pair apart (pairs=False also reads names apart), or some.
                     apart = self._build(s, pq, plan.accents, expand, pairs=bool(free), apart=free)
                     matched_apart = recall(apart)
                     allowed_apart = within(matched_apart)
                     # Some pairs apart, judged free combinations by the whole index:
                     # when that finds more. Every one: when it finds many more.
-                    k = max(n + 1, FALLBACK_BELOW) if free else limit
+                    k = (max(n + 1, FALLBACK_BELOW) if n else 1) if free else limit
                     if at_least(allowed_apart, k) >= k:
                         plan, matched, allowed = apart, matched_apart, allowed_apart
                         reading = {"pairs": bool(free), "apart": free}
+                        break
         if accents == "auto" and plan.has_exact:
             n = at_least(allowed, FALLBACK_BELOW)  # exact below FALLBACK_BELOW
             if n < FALLBACK_BELOW:
@@ -682,6 +691,19 @@ class Engine:
                 if at_least(allowed_any, k) >= k:
                     plan, matched, allowed = folded, matched_any, allowed_any
                     fallback, exact_total = True, n
+        if any(w.labelled for w in plan.words) and not at_least(allowed, 1):
+            # A label found nowhere with the other words ("GDP 7 8"): the number
+            # apart, as any syllable, if that finds anything (as typed, else folded).
+            readings = [plan.accents] + (["any"] if accents == "auto" and plan.has_exact else [])
+            for reads in readings:
+                unlabelled = self._build(s, pq, reads, expand, labels=False, **reading)
+                matched_u = recall(unlabelled)
+                allowed_u = within(matched_u)
+                if at_least(allowed_u, 1):
+                    plan, matched, allowed = unlabelled, matched_u, allowed_u
+                    if reads != readings[0]:
+                        fallback, exact_total = True, 0
+                    break
         corrected, missing, typed, typed_total = None, [], pq.text, None
         fixed = self._corrected(s, pq)
         if fixed is not None:
@@ -830,11 +852,18 @@ class Engine:
         return self._is_name_test(s)(word.folded[:cut], word.folded[cut:])
 
     def _build(
-        self, s, pq, accents: str, expand: bool, pairs: bool = True, apart: frozenset = frozenset()
+        self,
+        s,
+        pq,
+        accents: str,
+        expand: bool,
+        pairs: bool = True,
+        apart: frozenset = frozenset(),
+        labels: bool = True,
     ) -> plan_mod.Plan:
         """The plan of ``pq`` with the index's tests; ``pairs`` False reads pairs and
         names apart (what ``OR`` and ``-`` bind stays bound), ``apart`` those folded
-        syllable pairs only."""
+        syllable pairs only; ``labels`` False every number apart."""
         is_pair = self._is_pair_test(s)
         if apart:
             joined = is_pair
@@ -852,6 +881,7 @@ class Engine:
             bind=self._is_pair_test(s),
             is_name=self._is_name_test(s),
             written=self._is_written_name_test(s),
+            labels=labels,
         )
 
     def _is_word_test(self, s):

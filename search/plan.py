@@ -263,6 +263,7 @@ class Word:
     pause: bool = False  # punctuation that ends a clause follows it (query.Unit.pause)
     paired: bool = False  # joined by the index's pair test: two lone syllables, or a name
     bridged: bool = False  # two lone syllables and the function word between (is_bridge)
+    labelled: bool = False  # ends with a number that labels it (_bind_labels)
     # A name joined from parts: how many syllables precede its last part (the
     # engine keeps a person's name whose first part the articles go on with a
     # given name together, however rarely it is found: "Nguyễn Hoàng" + "Sang").
@@ -411,6 +412,7 @@ def build(
     bind: PairTest | None = None,
     is_name: NameTest | None = None,
     written: NameWritten | None = None,
+    labels: bool = True,
 ) -> Plan:
     """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded).
 
@@ -422,12 +424,15 @@ def build(
     ``OR`` and ``-`` bind words and names by (default ``is_pair``), kept by readings
     that leave pairs apart; ``is_name`` tells them where a name typed with capitals
     ends (see _operators_over_words); ``written`` where a name typed in small letters
-    does (see _small_name).
+    does (see _small_name). ``labels`` False leaves every number apart (see
+    _bind_labels).
     """
     exact = accents != "any"
     plan = Plan(accents="exact" if exact else "any")
     if is_word is not None:
-        pq = _operators_over_words(pq, is_word, bind or is_pair, aliases, is_bridge, exact, is_name)
+        pq = _operators_over_words(
+            pq, is_word, bind or is_pair, aliases, is_bridge, exact, is_name, labels
+        )
     cues = _question_spans(pq)
     plan.relaxed = pq.is_long or bool(cues) or "?" in pq.text
     clauses = pq.clauses
@@ -490,6 +495,8 @@ def build(
             plan, lone, clauses, cues, is_pair, walls, aliases, spans, mixed
         )
         spans = _join_names(plan, spans, clauses, cues, is_pair, walls, mixed, pq.accented, written)
+    if is_word is not None and labels:
+        spans = _bind_labels(plan, spans, clauses, cues, walls, mixed)
     plan.excluded = [
         w for u in pq.excluded for w in [Word(_syllables(u, True), u.ref_key)] + _unhyphenated(u)
     ]
@@ -519,6 +526,119 @@ def _name_begins(clauses: list[list[Unit]], i: int, walls: set[int], is_word: Wo
         fold(then.syllables[0]),
         _folded_at(clauses, i + 2),
     )
+
+
+# The letters after a label's number ("Quốc lộ 1A", "lớp 12B"); others are units.
+LABEL_LETTERS = frozenset("abcde")
+
+
+def _label(syllable: str) -> bool:
+    """A number that may label a thing (``3``, ``12``, ``1a``), not a year (``2020``), an
+    amount written with separators (``3.000``) or a unit (``5h``, ``150m``)."""
+    digits = syllable[:-1] if syllable[-1:] in LABEL_LETTERS else syllable
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 4:
+        return False
+    return not (len(digits) == 4 and 1900 <= int(digits) <= 2099)
+
+
+def _is_numbering(syllable: str) -> bool:
+    """``số`` ("number"), as typed: what follows it is always a label."""
+    if has_diacritics(syllable):
+        return canonical_syllable(syllable) == "số"
+    return fold(syllable) == "so"
+
+
+def _ends_run(
+    clauses: list[list[Unit]], i: int, cues: set[int], walls: set[int], mixed: bool
+) -> bool:
+    """Is query clause i the last of its run of plain words: nothing, punctuation, an
+    operator, a function word, a name (a capital in a query with small letters) or
+    another label after the next word follows it?"""
+    unit = clauses[i][0]
+    if i + 1 >= len(clauses) or unit.pause or not unit.raw[-1:].isalnum():
+        return True
+    if i + 1 in walls or _cue_boundary(cues, i) or not _joinable(clauses[i + 1]):
+        return True
+    after = clauses[i + 1][0]
+    if is_function_word(after.syllables[0]) or (mixed and after.raw[:1].isupper()):
+        return True
+    # A chain of labels: "phường 3 quận 5", "khoản 2 Điều 5".
+    then = clauses[i + 2] if i + 2 < len(clauses) else None
+    return then is not None and len(then) == 1 and _number_unit(then[0])
+
+
+def _number_unit(unit: Unit) -> bool:
+    return (
+        not unit.phrase
+        and not unit.ref_key
+        and len(unit.syllables) == 1
+        and _label(unit.syllables[0])
+    )
+
+
+def _bind_labels(
+    plan: Plan,
+    spans: list[tuple[int, int] | None],
+    clauses: list[list[Unit]],
+    cues: set[int],
+    walls: set[int],
+    mixed: bool,
+) -> list[tuple[int, int] | None]:
+    """Join each number to the word before it when it is that word's label: after a
+    content word, at the end of its run or after ``số`` ("Quận 1", "bão số 3", "tuyến số
+    2"). A number counts the things after it ("tai nạn 3 người"); as a label, its
+    articles hold it beside the word ("phường 3": 49 of the 1,921 articles with both),
+    which no pair test of the index could tell from chance (the engine reads numbers
+    apart again when the labels find nothing: "GDP 7 8"). The spans, kept aligned."""
+
+    def before(k: int) -> Word | None:
+        # Plan clause k: one word read from plain syllables, nothing between it and
+        # the query clause after its span.
+        span = spans[k]
+        if span is None or len(plan.clauses[k]) != 1:
+            return None
+        q = span[1] + 1
+        word = plan.clauses[k][0]
+        if word.question or clauses[q - 1][0].pause or q in walls or _cue_boundary(cues, q - 1):
+            return None
+        return None if is_function_word(word.syllables[-1].text) else word
+
+    k = 1
+    while k < len(plan.clauses):
+        span = spans[k - 1]
+        i = span[1] + 1 if span is not None else -1
+        word = before(k - 1) if 0 < i < len(clauses) else None
+        if (
+            word is None
+            or spans[k] is not None
+            or len(clauses[i]) != 1
+            or not _number_unit(clauses[i][0])
+            or [w.syllables for w in plan.clauses[k]] != [_syllables(clauses[i][0], True)]
+        ):
+            k += 1
+            continue
+        numbering = _is_numbering(clauses[i - 1][0].syllables[0])
+        if not numbering and not _ends_run(clauses, i, cues, walls, mixed):
+            k += 1
+            continue
+        unit = clauses[i][0]
+        syllables = word.syllables + plan.clauses[k][0].syllables
+        joined = Word(
+            syllables, pause=unit.pause, paired=word.paired, head=word.head, labelled=True
+        )
+        plan.clauses[k - 1 : k + 1] = [[joined]]
+        spans[k - 1 : k + 1] = [None]
+        if numbering and len(word.syllables) == 1 and k >= 2:
+            # What "số" numbers: "tuyến số 2", "tổ dân phố số 7".
+            thing = before(k - 2)
+            if thing is not None:
+                syllables = thing.syllables + syllables
+                joined = Word(
+                    syllables, pause=unit.pause, paired=thing.paired, head=thing.head, labelled=True
+                )
+                plan.clauses[k - 2 : k] = [[joined]]
+                spans[k - 2 : k] = [None]
+    return spans
 
 
 def _unhyphenated(unit: Unit) -> list[Word]:
@@ -552,6 +672,7 @@ def _operators_over_words(
     is_bridge: BridgeTest | None = None,
     exact: bool = True,
     is_name: NameTest | None = None,
+    labels: bool = True,
 ) -> ParsedQuery:
     """``OR`` and ``-`` that bind a whole word the index knows, not one of its syllables.
 
@@ -578,13 +699,17 @@ def _operators_over_words(
             return False
         if not left and begins_name(a, b, after):
             return False
-        if is_word(key(before), fold(a.syllables[-1]), fold(b.syllables[0]), None):
+        # In the readings typed, as build() tests a pair ("bão số OR lũ").
+        sa, sb = _syllables(a, exact)[-1], _syllables(b, exact)[0]
+        typed = (sa.text if sa.exact else None, sb.text if sb.exact else None)
+        if is_word(key(before), fold(a.syllables[-1]), fold(b.syllables[0]), None, exact=typed):
             return True
         if is_pair is None:
             return False
-        # Not when b begins a word the index knows ("-cấp xã hội": "xã hội").
+        # Not when b begins a word the index knows ("-cấp xã hội": "xã hội"). A
+        # label taken in is no syllable of the pair ("bão" + "số 9").
         if (
-            len(run) == 1
+            sum(not _number_unit(x) for x in run) == 1
             # A name of one syllable is a term's end only as the last alternative
             # ("miền Trung OR Bắc" is miền and either).
             and _pairs_with(
@@ -666,6 +791,27 @@ def _operators_over_words(
     def key(u: Unit | None) -> str | None:
         return fold(u.syllables[-1]) if u is not None and _plain(u) else None
 
+    def numbered(i: int) -> Unit | None:
+        # A lone content syllable at clause i that a label after it may number.
+        u = lone(i)
+        if u is None or u.pause or is_function_word(u.syllables[0]):
+            return None
+        return u
+
+    def label(u: Unit, j: int, parallel: bool = False) -> bool:
+        # Clause j is a lone number that labels the plain syllable u before it (see
+        # _bind_labels); ``parallel``: whatever follows it.
+        c = clauses[j] if 0 <= j < len(clauses) else None
+        if c is None or len(c) != 1 or not _number_unit(c[0]):
+            return False
+        if not labels or not _plain(u) or u.pause or is_function_word(u.syllables[-1]):
+            return False
+        return (
+            parallel
+            or _is_numbering(u.syllables[-1])
+            or _ends_run(pq.clauses, j, set(), walls, mixed)
+        )
+
     chained: set[int] = set()
     # A chain "Huế OR Đà Nẵng OR Hà Nội" parses as [Huế|Đà][Nẵng|Hà][Nội]: where
     # the last alternative of one clause and the first of the next make a word,
@@ -705,15 +851,26 @@ def _operators_over_words(
             chained.update((i, i + 1))
     for i, clause in enumerate(clauses):
         # Its ends take in what stands beside them (a word merged in between is whole).
-        if clause is None or len(clause) < 2 or not (_plain(clause[0]) and _plain(clause[-1])):
+        if clause is None or len(clause) < 2:
+            continue
+        if not all(_plain(u) or _number_unit(u) for u in (clause[0], clause[-1])):
             continue
         left, right = [clause[0]], [clause[-1]]
         j = i - 1
         while j in chained:  # the clauses a chain was merged from
             j -= 1
+        if _number_unit(left[0]):
+            # A label and what it numbers ("Quận 1 OR Quận 3").
+            # (Else it stands alone: nothing joins a number.)
+            u = numbered(j)
+            if u is not None and j + 1 not in walls and labels:
+                left.insert(0, u)
+                clauses[j] = None
+                j -= 1
         x, f = lone(j - 1), lone(j)
         if (
-            x is not None
+            _plain(left[0])
+            and x is not None
             and f is not None
             and i not in walls
             and j not in walls
@@ -722,7 +879,7 @@ def _operators_over_words(
             left[:0] = [x, f]
             clauses[j - 1] = clauses[j] = None
             j -= 2
-        while (u := lone(j)) is not None and not u.pause and j + 1 not in walls:
+        while _plain(left[0]) and (u := lone(j)) is not None and not u.pause and j + 1 not in walls:
             if not joins(lone(j - 1), left, u, left=True, after=left[1] if len(left) > 1 else None):
                 break
             left.insert(0, u)
@@ -739,13 +896,23 @@ def _operators_over_words(
             right += [f, y]
             clauses[j] = clauses[j + 1] = None
             j += 2
-        while (u := lone(j)) is not None and not right[-1].pause and j not in walls:
+        while (
+            _plain(right[-1])
+            and (u := lone(j)) is not None
+            and not right[-1].pause
+            and j not in walls
+        ):
             before = right[-2] if len(right) > 1 else None
             if not joins(before, right, u, left=False, after=lone(j + 1)):
                 break
             right.append(u)
             clauses[j] = None
             j += 1
+        # After a label, the other alternative's number is one too ("Quận 1 OR Quận 3
+        # chỉnh trang").
+        if j not in walls and label(right[-1], j, _number_unit(clause[0])):
+            right.append(pq.clauses[j][0])
+            clauses[j] = None
         if len(left) > 1 or len(right) > 1:
             middle = clause[1:-1]
             clause[:] = [_joined_unit(left), *middle, _joined_unit(right)]
@@ -773,6 +940,10 @@ def _operators_over_words(
             and joins(run[-2] if len(run) > 1 else None, run, u, left=False, after=lone(j + 1))
         ):
             run.append(u)
+            clauses[j] = None
+            j += 1
+        if (j == first or j not in walls) and label(run[-1], j):
+            run.append(pq.clauses[j][0])
             clauses[j] = None
             j += 1
         follows[e] = j

@@ -538,6 +538,8 @@ MET = [
         Article(id=f"commune-{i}", title=f"Bồi dưỡng {i}", body=f"Công chức cấp xã khóa {i}.")
         for i in range(3)
     ),
+    # "nhà", "cháy" apart and the term "cấp xã": no article holds "nhà cháy" with it.
+    Article(id="fire-commune", title="Hỏa hoạn", body="Cháy căn nhà gỗ; cán bộ cấp xã có mặt."),
     # A region: "miền Trung" side by side; "miền núi" and a man named Trung apart.
     *(
         Article(
@@ -576,7 +578,10 @@ POOR_HOMES = {f"poor-home-{i}" for i in range(25)}
         ("hộ nghèo cấp xã", {"poor-commune"}, [["hộ", "nghèo"], ["cấp", "xã"]]),
         ("ho ngheo cap xa", {"poor-commune"}, [["ho", "ngheo"], ["cap", "xa"]]),
         # One pair, a free combination, as before: apart.
-        ("nhà cháy", {"poor-fire", *POOR_HOMES, "business-0", "business-1"}, None),
+        ("nhà cháy", {"poor-fire", *POOR_HOMES, "business-0", "business-1", "fire-commune"}, None),
+        # Found nowhere together: the free combination apart, the term kept (not every
+        # syllable anywhere: the 25 homes and 2 businesses hold "cấp tỉnh, xã", "cấp ủy xã").
+        ("nhà cháy cấp xã", {"fire-commune"}, [["nhà"], ["cháy"], ["cấp", "xã"]]),
         # A region typed with its capital.
         ("bão miền Trung", {"central-0", "central-1", "central-2"}, [["bão"], ["miền", "trung"]]),
         ("bao mien trung", {"central-0", "central-1", "central-2"}, [["bao"], ["mien", "trung"]]),
