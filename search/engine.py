@@ -691,19 +691,19 @@ class Engine:
                 if at_least(allowed_any, k) >= k:
                     plan, matched, allowed = folded, matched_any, allowed_any
                     fallback, exact_total = True, n
-        if any(w.labelled for w in plan.words) and not at_least(allowed, 1):
-            # A label found nowhere with the other words ("GDP 7 8"): the number
-            # apart, as any syllable, if that finds anything (as typed, else folded).
-            readings = [plan.accents] + (["any"] if accents == "auto" and plan.has_exact else [])
-            for reads in readings:
-                unlabelled = self._build(s, pq, reads, expand, labels=False, **reading)
-                matched_u = recall(unlabelled)
-                allowed_u = within(matched_u)
-                if at_least(allowed_u, 1):
-                    plan, matched, allowed = unlabelled, matched_u, allowed_u
-                    if reads != readings[0]:
-                        fallback, exact_total = True, 0
-                    break
+        # Last, numbers that label the word before them ("Quận 1"), when that finds
+        # anything: the readings above are judged without them, so that a label found
+        # nowhere never splits a term nor leaves one out ("máy ảnh quận 1").
+        labelled = (
+            self._build(s, pq, plan.accents, expand, labels=True, **reading)
+            if plan_mod.has_labels(pq)
+            else plan
+        )
+        if labelled.clauses != plan.clauses or labelled.excluded != plan.excluded:
+            matched_l = recall(labelled)
+            allowed_l = within(matched_l)
+            if at_least(allowed_l, 1):
+                plan, matched, allowed = labelled, matched_l, allowed_l
         corrected, missing, typed, typed_total = None, [], pq.text, None
         fixed = self._corrected(s, pq)
         if fixed is not None:
@@ -848,7 +848,9 @@ class Engine:
         """Does the whole index hold ``word``'s parts side by side in at least PAIR_SHARE
         of the articles holding them all (or PAIR_ENOUGH)? A name is split where its
         last part begins, a pair between its syllables (as the name test asks)."""
-        cut = word.head or 1
+        # Split where the pair rule joined it: before a name's last part, before the
+        # lone syllable a word took (plan._trailing), else after the first syllable.
+        cut = len(word.syllables) - 1 if word.tail else (word.head or 1)
         return self._is_name_test(s)(word.folded[:cut], word.folded[cut:])
 
     def _build(
@@ -859,11 +861,12 @@ class Engine:
         expand: bool,
         pairs: bool = True,
         apart: frozenset = frozenset(),
-        labels: bool = True,
+        labels: bool = False,
     ) -> plan_mod.Plan:
         """The plan of ``pq`` with the index's tests; ``pairs`` False reads pairs and
         names apart (what ``OR`` and ``-`` bind stays bound), ``apart`` those folded
-        syllable pairs only; ``labels`` False every number apart."""
+        syllable pairs only; ``labels``: numbers bound to the word they label (else apart,
+        as the readings are judged; see search())."""
         is_pair = self._is_pair_test(s)
         if apart:
             joined = is_pair

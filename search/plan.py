@@ -263,7 +263,7 @@ class Word:
     pause: bool = False  # punctuation that ends a clause follows it (query.Unit.pause)
     paired: bool = False  # joined by the index's pair test: two lone syllables, or a name
     bridged: bool = False  # two lone syllables and the function word between (is_bridge)
-    labelled: bool = False  # ends with a number that labels it (_bind_labels)
+    tail: bool = False  # a word and the lone syllable after it, paired (_trailing)
     # A name joined from parts: how many syllables precede its last part (the
     # engine keeps a person's name whose first part the articles go on with a
     # given name together, however rarely it is found: "Nguyễn Hoàng" + "Sang").
@@ -496,7 +496,7 @@ def build(
         )
         spans = _join_names(plan, spans, clauses, cues, is_pair, walls, mixed, pq.accented, written)
     if is_word is not None and labels:
-        spans = _bind_labels(plan, spans, clauses, cues, walls, mixed)
+        spans = _bind_labels(plan, spans, clauses, cues, walls, mixed, bind or is_pair, aliases)
     plan.excluded = [
         w for u in pq.excluded for w in [Word(_syllables(u, True), u.ref_key)] + _unhyphenated(u)
     ]
@@ -530,6 +530,20 @@ def _name_begins(clauses: list[list[Unit]], i: int, walls: set[int], is_word: Wo
 
 # The letters after a label's number ("Quốc lộ 1A", "lớp 12B"); others are units.
 LABEL_LETTERS = frozenset("abcde")
+# Unit types that go on an address after a label ("ấp 3 xã Tân Phú", "tổ 7 khu phố 3").
+ADDRESS_UNITS = frozenset(
+    fold(w)
+    for w in (
+        *("tỉnh", "thành phố", "huyện", "quận", "thị xã", "thị trấn", "xã", "phường"),
+        *("thôn", "ấp", "bản", "tổ", "khu phố", "tổ dân phố", "khu", "khóm", "đường"),
+    )
+)
+# Unit types that are numbered, not named, in towns: a number after one is its label.
+NUMBERED_UNITS = frozenset(
+    fold(w) for w in ("phường", "quận", "tổ", "khu phố", "tổ dân phố", "ấp", "thôn", "khu", "khóm")
+)
+# What may stand around a label as typed: punctuation, not a sign ("7%").
+LABEL_PUNCTUATION = ",.;:!?()[]{}\"'«»“”‘’…"
 
 
 def _label(syllable: str) -> bool:
@@ -539,6 +553,11 @@ def _label(syllable: str) -> bool:
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 4:
         return False
     return not (len(digits) == 4 and 1900 <= int(digits) <= 2099)
+
+
+def has_labels(pq: ParsedQuery) -> bool:
+    """Does the query hold a number that may label the word before it (see _bind_labels)?"""
+    return any(_number_unit(u) for c in [*pq.clauses, pq.excluded] for u in c)
 
 
 def _is_numbering(syllable: str) -> bool:
@@ -552,8 +571,8 @@ def _ends_run(
     clauses: list[list[Unit]], i: int, cues: set[int], walls: set[int], mixed: bool
 ) -> bool:
     """Is query clause i the last of its run of plain words: nothing, punctuation, an
-    operator, a function word, a name (a capital in a query with small letters) or
-    another label after the next word follows it?"""
+    operator, a function word or a name (a capital in a query with small letters)
+    follows it, or an address goes on ("phường 3 quận 5", "ấp 3 xã Tân Phú")?"""
     unit = clauses[i][0]
     if i + 1 >= len(clauses) or unit.pause or not unit.raw[-1:].isalnum():
         return True
@@ -562,18 +581,44 @@ def _ends_run(
     after = clauses[i + 1][0]
     if is_function_word(after.syllables[0]) or (mixed and after.raw[:1].isupper()):
         return True
-    # A chain of labels: "phường 3 quận 5", "khoản 2 Điều 5".
-    then = clauses[i + 2] if i + 2 < len(clauses) else None
-    return then is not None and len(then) == 1 and _number_unit(then[0])
+    # Another label after the next word ("khoản 2 điều 5"), or a unit's type and a
+    # name or label after it; not a count ("cháy 3 nhà 2 xe": "2 xe" counts too).
+    for n in range(1, 4):
+        j = i + 1 + n
+        if j >= len(clauses) or len(clauses[j]) != 1 or j in walls:
+            break
+        if not all(_joinable(c) for c in clauses[i + 1 : j]):
+            break
+        typed = " ".join(fold(c[0].syllables[0]) for c in clauses[i + 1 : j])
+        if n > 1 and typed not in ADDRESS_UNITS:
+            continue
+        then = clauses[j][0]
+        if typed in ADDRESS_UNITS and (
+            _number_unit(then) or (_plain(then) and then.raw[:1].isupper())
+        ):
+            return True
+        if _number_unit(then) and _ends_run(clauses, j, cues, walls, mixed):
+            return True
+    return False
+
+
+def _numbered_unit(clauses: list[list[Unit]], i: int) -> bool:
+    """Does a unit's type that is always numbered ("phường", "tổ dân phố") end right
+    before query clause i? A number after it is its label, whatever follows."""
+    for n in range(1, 4):
+        if i - n < 0 or not all(_joinable(c) for c in clauses[i - n : i]):
+            break
+        if " ".join(fold(c[0].syllables[0]) for c in clauses[i - n : i]) in NUMBERED_UNITS:
+            return True
+    return False
 
 
 def _number_unit(unit: Unit) -> bool:
-    return (
-        not unit.phrase
-        and not unit.ref_key
-        and len(unit.syllables) == 1
-        and _label(unit.syllables[0])
-    )
+    """A unit that is one label number as typed: no sign beside it (``7%``, ``$5``)
+    other than punctuation around it."""
+    if unit.phrase or unit.ref_key or len(unit.syllables) != 1 or not _label(unit.syllables[0]):
+        return False
+    return unit.raw.lower().strip(LABEL_PUNCTUATION) == unit.syllables[0]
 
 
 def _bind_labels(
@@ -583,17 +628,21 @@ def _bind_labels(
     cues: set[int],
     walls: set[int],
     mixed: bool,
+    is_pair: PairTest | None,
+    aliases: AliasLookup | None = None,
 ) -> list[tuple[int, int] | None]:
     """Join each number to the word before it when it is that word's label: after a
     content word, at the end of its run or after ``số`` ("Quận 1", "bão số 3", "tuyến số
     2"). A number counts the things after it ("tai nạn 3 người"); as a label, its
     articles hold it beside the word ("phường 3": 49 of the 1,921 articles with both),
     which no pair test of the index could tell from chance (the engine reads numbers
-    apart again when the labels find nothing: "GDP 7 8"). The spans, kept aligned."""
+    apart again when the labels find nothing: "GDP 7 8"). A date in words is also
+    the date in figures ("ngày 2 tháng 9" and "2/9"). The spans, kept aligned."""
 
     def before(k: int) -> Word | None:
         # Plan clause k: one word read from plain syllables, nothing between it and
-        # the query clause after its span.
+        # the query clause after its span, no abbreviation (it keeps its expansion:
+        # "trường THCS số 2").
         span = spans[k]
         if span is None or len(plan.clauses[k]) != 1:
             return None
@@ -601,8 +650,13 @@ def _bind_labels(
         word = plan.clauses[k][0]
         if word.question or clauses[q - 1][0].pause or q in walls or _cue_boundary(cues, q - 1):
             return None
+        if aliases is not None and aliases(
+            word.folded, _typed_as_abbreviation(clauses[q - 1][0].raw, word.folded)
+        ):
+            return None
         return None if is_function_word(word.syllables[-1].text) else word
 
+    last: tuple[int, int] | None = None  # the plan clause and query clause of the last label
     k = 1
     while k < len(plan.clauses):
         span = spans[k - 1]
@@ -618,27 +672,64 @@ def _bind_labels(
             k += 1
             continue
         numbering = _is_numbering(clauses[i - 1][0].syllables[0])
-        if not numbering and not _ends_run(clauses, i, cues, walls, mixed):
+        always = numbering or _numbered_unit(clauses, i)
+        if not always and not _ends_run(clauses, i, cues, walls, mixed):
             k += 1
             continue
         unit = clauses[i][0]
         syllables = word.syllables + plan.clauses[k][0].syllables
-        joined = Word(
-            syllables, pause=unit.pause, paired=word.paired, head=word.head, labelled=True
-        )
+        joined = Word(syllables, pause=unit.pause, paired=word.paired, head=word.head)
         plan.clauses[k - 1 : k + 1] = [[joined]]
         spans[k - 1 : k + 1] = [None]
+        # With other forms asked for (as abbreviations are): the date in figures too.
+        if aliases is not None and last == (k - 2, i - 2) and _date(plan.clauses[k - 2][0], joined):
+            day, month = plan.clauses[k - 2][0], joined
+            plan.clauses[k - 2 : k] = [[_date_word(day, month), _date_word(day, month, True)]]
+            spans[k - 2 : k] = [None]
+            plan.aliases[k - 2] = (f"{day.text} {month.text}", [_date_figures(day, month)])
+            last = None
+            continue
+        last = (k - 1, i)
         if numbering and len(word.syllables) == 1 and k >= 2:
-            # What "số" numbers: "tuyến số 2", "tổ dân phố số 7".
+            # What "số" numbers, held beside it ("tuyến số 2"; ``is_pair`` is the test
+            # OR binds by, kept where "tuyến số" alone is read apart).
             thing = before(k - 2)
-            if thing is not None:
+            if (
+                thing is not None
+                and is_pair is not None
+                and is_pair(thing.folded[-1], fold(clauses[i - 1][0].syllables[0])) > 0
+            ):
                 syllables = thing.syllables + syllables
-                joined = Word(
-                    syllables, pause=unit.pause, paired=thing.paired, head=thing.head, labelled=True
-                )
+                joined = Word(syllables, pause=unit.pause, paired=thing.paired, head=thing.head)
                 plan.clauses[k - 2 : k] = [[joined]]
                 spans[k - 2 : k] = [None]
     return spans
+
+
+def _date(day: Word, month: Word) -> bool:
+    """``ngày D`` and ``tháng M``, a day of a month in words."""
+    if len(day.syllables) != 2 or len(month.syllables) != 2:
+        return False
+    (d, n), (m, k) = day.folded, month.folded
+    return (
+        (d, m) == ("ngay", "thang")
+        and n.isdigit()
+        and k.isdigit()
+        and 1 <= int(n) <= 31
+        and 1 <= int(k) <= 12
+    )
+
+
+def _date_word(day: Word, month: Word, figures: bool = False) -> Word:
+    """The date as typed in words, or in figures as articles print it ("2/9": 2 and 9
+    side by side), another form of it."""
+    if figures:
+        return Word((day.syllables[1], month.syllables[1]), alias=True)
+    return Word(day.syllables + month.syllables, pause=month.pause)
+
+
+def _date_figures(day: Word, month: Word) -> str:
+    return f"{day.syllables[1].text}/{month.syllables[1].text}"
 
 
 def _unhyphenated(unit: Unit) -> list[Word]:
@@ -821,9 +912,14 @@ def _operators_over_words(
         if a_clause is None or b_clause is None or len(a_clause) < 2 or len(b_clause) < 2:
             continue
         a, b = a_clause[-1], b_clause[0]
-        if i + 1 in walls or a.pause or not (_plain(a) and _plain(b)):
+        if i + 1 in walls or a.pause or not _plain(a):
             continue
-        if is_word(None, fold(a.syllables[-1]), fold(b.syllables[0]), None):
+        # A label and what it numbers ("quận 1 OR quận 3 OR quận 5" is
+        # [quận][1|quận][3|quận][5]).
+        tagged = labels and _number_unit(b) and not is_function_word(a.syllables[0])
+        if tagged or (
+            _plain(b) and is_word(None, fold(a.syllables[-1]), fold(b.syllables[0]), None)
+        ):
             clauses[i + 1] = [*a_clause[:-1], _joined_unit([a, b]), *b_clause[1:]]
             clauses[i] = None
             chained.add(i)
@@ -859,9 +955,10 @@ def _operators_over_words(
         j = i - 1
         while j in chained:  # the clauses a chain was merged from
             j -= 1
-        if _number_unit(left[0]):
-            # A label and what it numbers ("Quận 1 OR Quận 3").
-            # (Else it stands alone: nothing joins a number.)
+        if _number_unit(left[0]) and not _number_unit(right[0]):
+            # A label and what it numbers ("Quận 1 OR Quận 3"), unless the other
+            # alternative is a number too ("Quận 1 OR 3": quận, and 1 or 3). Else it
+            # stands alone: nothing joins a number.
             u = numbered(j)
             if u is not None and j + 1 not in walls and labels:
                 left.insert(0, u)
@@ -1226,6 +1323,13 @@ def _pair_lone_syllables(
             out_spans.append((q, q + 1))
             k += 2
             continue
+        if _trailing(plan, lone, spans, clauses, cues, walls, aliases, is_pair, k):
+            # A word and the lone syllable typed after it: one term ("công an" + "xã").
+            w, c = plan.clauses[k][0], plan.clauses[k + 1][0]
+            out.append([Word(w.syllables + c.syllables, pause=c.pause, paired=True, tail=True)])
+            out_spans.append((spans[k][0], lone[k + 1]))  # type: ignore[index]
+            k += 2
+            continue
         if q is not None and _binding(plan, spans, clauses, cues, walls, aliases, is_pair, k, q):
             # A syllable bound to the word after it: one term ("tổ" + "dân phố").
             w = plan.clauses[k + 1][0]
@@ -1238,6 +1342,58 @@ def _pair_lone_syllables(
         k += 1
     plan.clauses = out
     return out_spans
+
+
+def _trailing(
+    plan: Plan,
+    lone: dict[int, int],
+    spans: list[tuple[int, int] | None],
+    clauses: list[list[Unit]],
+    cues: set[int],
+    walls: set[int],
+    aliases: AliasLookup | None,
+    is_pair: PairTest,
+    k: int,
+) -> bool:
+    """Does the lone syllable of plan clause k + 1 pair with the end of the word of plan
+    clause k, as two lone syllables pair: typed side by side and held side by side in
+    the index ("công an" + "xã")? Not when it pairs with a lone syllable after it ("chi
+    trả" + "lương hưu"), is bound to the word after it ("dịch vụ" + "công trực tuyến"),
+    or stands before that word more often ("sửa chữa" + "đường giao thông": "đường
+    giao" 411 times, "chữa đường" 29). The engine judges it as any pair: "công an xã"
+    stands side by side in 450 of the 2,996 articles holding "công an" and "xã", a
+    term; "chuyển đổi số" in 3 of 546, a free combination read apart."""
+    span = spans[k]
+    q = lone.get(k + 1)
+    if span is None or span[1] == span[0] or q != span[1] + 1 or len(plan.clauses[k]) != 1:
+        return False
+    word = plan.clauses[k][0]
+    if word.ref_key is not None or word.bridged or word.question:
+        return False
+    # What may begin a person's name goes on as the name rules read it ("vo van thuong").
+    if _is_family_name(word.syllables[0].text, word.syllables[0].accented):
+        return False
+    a, c = clauses[q - 1][0], clauses[q][0]
+    if a.pause or q in walls or _cue_boundary(cues, q - 1) or not _plain(a):
+        return False
+    # The word's end may be any syllable ("tương lai" + "gần"); the one it takes, a
+    # content syllable of the same case.
+    if not _content(c, aliases) or not _same_case(a, c, sentence=False):
+        return False
+    n = is_pair(word.folded[-1], fold(c.syllables[0]))
+    if not n:
+        return False
+    if c.pause or q + 1 in walls or _cue_boundary(cues, q):
+        return True
+    if lone.get(k + 2) == q + 1:
+        d = clauses[q + 1][0]
+        return not _pairs_with(c, d, is_pair, aliases, then=_unit_at(clauses, q + 2))
+    nxt = spans[k + 2] if k + 2 < len(spans) else None
+    if nxt is None or nxt[0] != q + 1 or len(plan.clauses[k + 2]) != 1:
+        return True
+    if _binding(plan, spans, clauses, cues, walls, aliases, is_pair, k + 1, q):
+        return False
+    return n > is_pair(fold(c.syllables[0]), plan.clauses[k + 2][0].folded[0])
 
 
 def _held_after(
@@ -1548,6 +1704,8 @@ def _add_aliases(
     out: list[list[Word]] = []
     i = 0
     clauses = plan.clauses
+    # Groups made before (a date in words and in figures), re-keyed as clauses join.
+    made, plan.aliases = plan.aliases, {}
     while i < len(clauses):
         found = None
         # The longest run of plain words, starting here, that is a known form.
@@ -1565,6 +1723,8 @@ def _add_aliases(
                 found = (j, Word(syls), others)
                 break
         if found is None:
+            if i in made:
+                plan.aliases[len(out)] = made[i]
             out.append(clauses[i])
             i += 1
             continue

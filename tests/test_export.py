@@ -112,7 +112,7 @@ def test_csv_rows_follow_the_pages_one_after_another(client):
 
 
 def test_csv_keeps_vietnamese_and_neutralises_formulas(client):
-    r = client.get("/search.csv", query_string={"q": "cán bộ xã", "province": "Điện Biên"})
+    r = client.get("/search.csv", query_string={"q": "cán bộ", "province": "Điện Biên"})
     rows = {row["id"]: row for row in read_csv(r.data)}
     formula = rows[FORMULA_ID]
     assert formula["title"] == "'" + FORMULA_TITLE  # text in a spreadsheet, not a formula

@@ -151,7 +151,9 @@ def test_no_marks_ranks_by_the_restored_accents(sem):
     "q, words",
     [
         ("hòa giải", [["hòa", "giải"]]),
-        ("nông thôn mới", [["nông", "thôn"], ["mới"]]),
+        # A word and the syllable typed after it, side by side in the index: one term.
+        ("nông thôn mới", [["nông", "thôn", "mới"]]),
+        ("nông thôn huyện", [["nông", "thôn"], ["huyện"]]),
         ("Đà Nẵng", [["đà", "nẵng"]]),
         ('"thôn mới"', [["thôn", "mới"]]),  # quotes make a word of anything
     ],
@@ -166,7 +168,7 @@ def test_word_syllables_must_be_adjacent(sem):
     assert "scattered" not in match(sem, "hòa giải")
     assert "scattered" in match(sem, "hòa") and "scattered" in match(sem, "giải")
     # Separate words of the query may be anywhere.
-    assert {"countryside"} == match(sem, "nông thôn mới", expand=False) & {
+    assert {"countryside"} == match(sem, "nông thôn huyện", expand=False) & {
         "countryside",
         "village-new",
     }
@@ -332,7 +334,8 @@ def _marked(html: str) -> list[str]:
         ("hòa giải", "khanh-hoa", {"Hòa giải"}, set()),
         ("bão", "storm", {"Bão", "bão"}, set()),
         ("Đà Nẵng", "da-nang", {"Đà Nẵng"}, {"Đà", "Nẵng"}),
-        ("nông thôn mới", "countryside", {"nông thôn", "mới"}, {"thôn"}),
+        ("nông thôn mới", "countryside", {"nông thôn mới"}, {"thôn", "mới"}),
+        ("nông thôn huyện", "countryside", {"nông thôn", "Huyện"}, {"thôn"}),
     ],
 )
 def test_snippets_mark_words_as_matched(sem, q, article, marked, unmarked):
@@ -387,8 +390,8 @@ def test_page_says_it_fell_back_and_links_back(sem_client):
 
 
 def test_page_shows_the_words_and_the_switch(sem_client):
-    r = sem_client.get("/search", query_string={"q": "nông thôn mới", "expand": "0"})
-    assert "Tìm các từ: <q>nông thôn</q> · <q>mới</q>" in r.text
+    r = sem_client.get("/search", query_string={"q": "nông thôn huyện", "expand": "0"})
+    assert "Tìm các từ: <q>nông thôn</q> · <q>huyện</q>" in r.text
     assert 'aria-current="true" class="current">Đúng dấu đã gõ</a>' in r.text
     assert "accents=any" in r.text
 

@@ -1,0 +1,144 @@
+"""A word and the lone syllable typed after it ("công an" + "xã") pair as two lone syllables do.
+
+A real index of hand-made articles where the syllable also stands apart from the
+word, through the library, the CLI, the JSON API and the page.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search import plan as plan_mod
+from search.article import Article
+from search.cli import cli
+from search.query import parse
+
+TRAILING = [
+    # "công an xã" side by side in 4 of the 24 articles holding both: a term.
+    *(
+        Article(id=f"police-{i}", title=f"Tuần tra {i}", body=f"Công an xã {i} tuần tra ban đêm.")
+        for i in range(4)
+    ),
+    *(
+        Article(
+            id=f"district-{i}",
+            title=f"Phối hợp {i}",
+            body=f"Công an huyện phối hợp với UBND xã {i} giải tỏa hành lang.",
+        )
+        for i in range(20)
+    ),
+    # "chuyển đổi số" side by side in 2 of the 52 articles holding both: a free combination.
+    *(
+        Article(id=f"digital-{i}", title=f"Số hóa {i}", body=f"Tỉnh đẩy mạnh chuyển đổi số {i}.")
+        for i in range(2)
+    ),
+    *(
+        Article(
+            id=f"land-{i}",
+            title=f"Đất lúa {i}",
+            body=f"Huyện chuyển đổi đất lúa kém hiệu quả; số hộ tham gia tăng {i}.",
+        )
+        for i in range(50)
+    ),
+    # "đường" beside "sửa chữa" in 3 articles, before "giao thông" in 8: it goes with
+    # "giao thông".
+    *(
+        Article(
+            id=f"repair-{i}",
+            title=f"Sửa chữa {i}",
+            body=f"Huyện sửa chữa đường giao thông nông thôn {i}.",
+        )
+        for i in range(3)
+    ),
+    *(
+        Article(id=f"road-{i}", title=f"Xuống cấp {i}", body=f"Đường giao thông xã {i} xuống cấp.")
+        for i in range(5)
+    ),
+]
+
+POLICE = {f"police-{i}" for i in range(4)}
+DIGITAL_AND_LAND = {f"digital-{i}" for i in range(2)} | {f"land-{i}" for i in range(50)}
+
+
+@pytest.fixture(scope="module")
+def trailing(articles_index, engine_for):
+    return engine_for(articles_index(TRAILING, "trailing"))
+
+
+@pytest.mark.parametrize(
+    "q, expected, words",
+    [
+        ("công an xã", POLICE, [["công", "an", "xã"]]),
+        ("cong an xa", POLICE, [["cong", "an", "xa"]]),
+        ("công an xã tuần tra", POLICE, [["công", "an", "xã"], ["tuần", "tra"]]),
+        # A free combination: apart, as before.
+        ("chuyển đổi số", DIGITAL_AND_LAND, [["chuyển", "đổi"], ["số"]]),
+        # The syllable goes with the word after it, held so more often.
+        (
+            "sửa chữa đường giao thông",
+            {f"repair-{i}" for i in range(3)},
+            [["sửa", "chữa"], ["đường", "giao", "thông"]],
+        ),
+    ],
+)
+def test_a_word_and_the_syllable_after_it(trailing, q, expected, words):
+    assert set(trailing.match_ids(q)) == expected
+    assert trailing.search(q).words == words
+
+
+def word_test(*words: tuple[str, str]):
+    def is_word(before, a, b, after, **_) -> bool:
+        return (a, b) in words
+
+    return is_word
+
+
+def pairs(**counts: int):
+    def is_pair(a: str, b: str) -> int:
+        return counts.get(f"{a}_{b}", 0)
+
+    return is_pair
+
+
+@pytest.mark.parametrize(
+    "q, counts, words",
+    [
+        ("công an xã", {"an_xa": 10}, [["công", "an", "xã"]]),
+        # Never held side by side, a function word, or a name after a small letter.
+        ("công an xã", {}, [["công", "an"], ["xã"]]),
+        ("công an của xã", {"an_cua": 10}, [["công", "an"], ["của"], ["xã"]]),
+        ("công an Hà Nội", {"an_ha": 10}, [["công", "an"], ["hà", "nội"]]),
+        # A lone syllable after it that it pairs with takes it ("chi trả lương hưu").
+        ("công an xã bắt", {"an_xa": 10, "xa_bat": 3}, [["công", "an"], ["xã", "bắt"]]),
+        # The stronger tie takes it, of a word after it.
+        (
+            "công an xã chính quy",
+            {"an_xa": 10, "xa_chinh": 3},
+            [["công", "an", "xã"], ["chính", "quy"]],
+        ),
+        (
+            "công an xã chính quy",
+            {"an_xa": 3, "xa_chinh": 10},
+            [["công", "an"], ["xã"], ["chính", "quy"]],
+        ),
+    ],
+)
+def test_what_a_word_takes_after_it(q, counts, words):
+    is_word = word_test(("cong", "an"), ("chinh", "quy"), ("ha", "noi"))
+    plan = plan_mod.build(parse(q), is_word, "exact", None, pairs(**counts))
+    assert plan.describe() == words
+    assert all(w.tail == (len(w.syllables) == 3) for w in plan.words)
+
+
+def test_trailing_through_the_cli_the_api_and_the_page(trailing, runner, client_for):
+    result = runner.invoke(cli, ["search", "công an xã", "--index", str(trailing.path), "--json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    assert {h["id"] for h in d["hits"]} == POLICE and d["words"] == [["công", "an", "xã"]]
+    client = client_for(trailing.path)
+    api = client.get("/api/search", query_string={"q": "cong an xa"}).get_json()
+    assert api["total"] == 4 and api["words"] == [["cong", "an", "xa"]]
+    page = client.get("/search", query_string={"q": "công an xã"}).get_data(as_text=True)
+    assert "police-0" in page and "district-0" not in page
