@@ -668,6 +668,10 @@ class Engine:
                 for free in tries:
                     # Every pair apart (pairs=False also reads names apart), or some.
                     apart = self._build(s, pq, plan.accents, expand, pairs=bool(free), apart=free)
+                    if free and _new_pairs(plan, apart):
+                        # A pair formed anew where one went apart ("công an huyện" once
+                        # "huyện bắt" is read apart) is judged by nothing: not taken.
+                        continue
                     matched_apart = recall(apart)
                     allowed_apart = within(matched_apart)
                     # Some pairs apart, judged free combinations by the whole index:
@@ -677,6 +681,13 @@ class Engine:
                         plan, matched, allowed = apart, matched_apart, allowed_apart
                         reading = {"pairs": bool(free), "apart": free}
                         break
+        # Then numbers that label the word before them ("Quận 1"), when that finds
+        # anything: the pairs above are judged without them, so that a label found
+        # nowhere never splits a term nor leaves one out ("hộ nghèo phường 3").
+        labelled = self._labelled(s, pq, plan, expand, reading, m)
+        if labelled is not None:
+            plan, matched, allowed = labelled
+            reading = {**reading, "labels": True}
         if accents == "auto" and plan.has_exact:
             n = at_least(allowed, FALLBACK_BELOW)  # exact below FALLBACK_BELOW
             if n < FALLBACK_BELOW:
@@ -691,19 +702,6 @@ class Engine:
                 if at_least(allowed_any, k) >= k:
                     plan, matched, allowed = folded, matched_any, allowed_any
                     fallback, exact_total = True, n
-        # Last, numbers that label the word before them ("Quận 1"), when that finds
-        # anything: the readings above are judged without them, so that a label found
-        # nowhere never splits a term nor leaves one out ("máy ảnh quận 1").
-        labelled = (
-            self._build(s, pq, plan.accents, expand, labels=True, **reading)
-            if plan_mod.has_labels(pq)
-            else plan
-        )
-        if labelled.clauses != plan.clauses or labelled.excluded != plan.excluded:
-            matched_l = recall(labelled)
-            allowed_l = within(matched_l)
-            if at_least(allowed_l, 1):
-                plan, matched, allowed = labelled, matched_l, allowed_l
         corrected, missing, typed, typed_total = None, [], pq.text, None
         fixed = self._corrected(s, pq)
         if fixed is not None:
@@ -714,6 +712,9 @@ class Engine:
                 pq2, plan2, _, restored2 = self._understand(s, searched, accents, expand)
                 matched2 = recall(plan2)
                 allowed2 = within(matched2)
+                labelled = self._labelled(s, pq2, plan2, expand, {}, m)
+                if labelled is not None:
+                    plan2, matched2, allowed2 = labelled
                 # Anything, when the typed query finds nothing; else many times
                 # more, and not by turning a name or a rare word into a common one.
                 k = max(CORRECT_TIMES * n, FALLBACK_MANY) if n else 1
@@ -802,6 +803,19 @@ class Engine:
         if self.suggester is not None and pq.positive_syllables and not _all_accented(plan):
             suggestion, restored = self.suggester.suggest(pq)
         return pq, plan, suggestion, restored
+
+    def _labelled(self, s, pq, plan: plan_mod.Plan, expand: bool, reading: dict, m):
+        """(plan, matched, allowed) of ``pq`` read as ``plan`` was, with its numbers
+        bound to the words they label (plan._bind_labels), when that finds anything;
+        else None."""
+        if not plan_mod.has_labels(pq):
+            return None
+        labelled = self._build(s, pq, plan.accents, expand, **{**reading, "labels": True})
+        if labelled.clauses == plan.clauses and labelled.excluded == plan.excluded:
+            return None
+        matched = m.recall(labelled)
+        allowed = m.within(matched)
+        return (labelled, matched, allowed) if m.at_least(allowed, 1) else None
 
     def _free_words(self, s, plan: plan_mod.Plan) -> frozenset | None:
         """What to read apart when the plan's paired words together are rare: the links
@@ -1271,6 +1285,12 @@ def _terms(plan: plan_mod.Plan, restored: list[str] | None) -> Terms:
 
 def _pattern(word: plan_mod.Word) -> tuple[tuple[str, bool], ...]:
     return tuple((s.text if s.exact else s.folded, s.exact) for s in word.syllables)
+
+
+def _new_pairs(plan: plan_mod.Plan, reread: plan_mod.Plan) -> bool:
+    """Does ``reread`` hold a paired word that ``plan`` did not?"""
+    before = {w.folded for w in plan.words if w.paired}
+    return any(w.paired and w.folded not in before for w in reread.words)
 
 
 def _occurrences(stats, a: str, b: str, exact: tuple[str | None, str | None]) -> int:

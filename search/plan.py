@@ -538,6 +538,20 @@ ADDRESS_UNITS = frozenset(
         *("thôn", "ấp", "bản", "tổ", "khu phố", "tổ dân phố", "khu", "khóm", "đường"),
     )
 )
+# The most days of each month (a date typed in words may be of any year).
+DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# Common middle names: after a family name, a person's name goes on ("le van hung").
+FOLDED_MIDDLE_NAMES = frozenset(
+    fold(w)
+    for w in ("văn", "thị", "hữu", "đức", "đình", "ngọc", "minh", "quang", "xuân", "thanh")
+    + ("kim", "hoàng", "quốc", "công", "tuấn", "hồng", "thu", "bá", "như", "khắc")
+)
+# Syllables that head what follows them (a time, a class): no word takes them.
+FOLDED_HEADS = frozenset(
+    fold(w)
+    for w in ("năm", "ngày", "tháng", "tuần", "quý", "hôm", "sáng", "chiều", "tối", "đêm")
+    + ("trưa", "giờ", "lúc", "mùa", "đợt", "kỳ", "khóa", "lần", "lớp", "số", "khối")
+)
 # Unit types that are numbered, not named, in towns: a number after one is its label.
 NUMBERED_UNITS = frozenset(
     fold(w) for w in ("phường", "quận", "tổ", "khu phố", "tổ dân phố", "ấp", "thôn", "khu", "khóm")
@@ -580,6 +594,14 @@ def _ends_run(
         return True
     after = clauses[i + 1][0]
     if is_function_word(after.syllables[0]) or (mixed and after.raw[:1].isupper()):
+        return True
+    # A date goes on with its year ("ngày 2 tháng 9 năm 2019", "tháng 9 năm nay").
+    then = clauses[i + 2][0] if i + 2 < len(clauses) and len(clauses[i + 2]) == 1 else None
+    if (
+        fold(after.syllables[0]) == "nam"
+        and then is not None
+        and (then.syllables[0].isdigit() or fold(then.syllables[0]) in ("nay", "ngoai"))
+    ):
         return True
     # Another label after the next word ("khoản 2 điều 5"), or a unit's type and a
     # name or label after it; not a count ("cháy 3 nhà 2 xe": "2 xe" counts too).
@@ -711,13 +733,9 @@ def _date(day: Word, month: Word) -> bool:
     if len(day.syllables) != 2 or len(month.syllables) != 2:
         return False
     (d, n), (m, k) = day.folded, month.folded
-    return (
-        (d, m) == ("ngay", "thang")
-        and n.isdigit()
-        and k.isdigit()
-        and 1 <= int(n) <= 31
-        and 1 <= int(k) <= 12
-    )
+    if (d, m) != ("ngay", "thang") or not (n.isdigit() and k.isdigit()):
+        return False
+    return 1 <= int(k) <= 12 and 1 <= int(n) <= DAYS_IN_MONTH[int(k) - 1]
 
 
 def _date_word(day: Word, month: Word, figures: bool = False) -> Word:
@@ -1370,10 +1388,25 @@ def _trailing(
     word = plan.clauses[k][0]
     if word.ref_key is not None or word.bridged or word.question:
         return False
-    # What may begin a person's name goes on as the name rules read it ("vo van thuong").
-    if _is_family_name(word.syllables[0].text, word.syllables[0].accented):
+    # What may begin a person's name goes on as the name rules read it ("Lê Văn" +
+    # "Sang", "le van hung"): a family name, then a capital or a middle name.
+    first = word.syllables[0]
+    if _is_family_name(first.text, first.accented) and (
+        all(clauses[x][0].raw[:1].isupper() for x in range(span[0], span[1] + 1))
+        or word.folded[1] in FOLDED_MIDDLE_NAMES
+    ):
+        return False
+    # A known form ending with the word keeps it whole ("hội đồng nhân dân" + "tỉnh":
+    # HĐND; "nhà văn hóa" + "xã": NVH).
+    if _ends_alias(clauses, span[0], q - 1, aliases):
         return False
     a, c = clauses[q - 1][0], clauses[q][0]
+    # A time or a class goes with what follows it ("tuyển sinh" + "năm 2019", "năm
+    # nay"; "học sinh" + "lớp 12"), as does any syllable before a number.
+    if fold(c.syllables[0]) in FOLDED_HEADS or (
+        q + 1 < len(clauses) and any(ch.isdigit() for u in clauses[q + 1] for ch in u.raw)
+    ):
+        return False
     if a.pause or q in walls or _cue_boundary(cues, q - 1) or not _plain(a):
         return False
     # The word's end may be any syllable ("tương lai" + "gần"); the one it takes, a
@@ -1394,6 +1427,24 @@ def _trailing(
     if _binding(plan, spans, clauses, cues, walls, aliases, is_pair, k + 1, q):
         return False
     return n > is_pair(fold(c.syllables[0]), plan.clauses[k + 2][0].folded[0])
+
+
+def _ends_alias(
+    clauses: list[list[Unit]], first: int, last: int, aliases: AliasLookup | None
+) -> bool:
+    """Is a known form (``hội đồng nhân dân``: HĐND) the run of query clauses ending at
+    ``last``, from ``first`` or earlier?"""
+    if aliases is None:
+        return False
+    run: tuple[str, ...] = ()
+    for i in range(last, max(-1, last - MAX_ALIAS_WORDS), -1):
+        c = clauses[i]
+        if len(c) != 1 or c[0].ref_key:
+            break
+        run = tuple(fold(x) for x in c[0].syllables) + run
+        if i <= first and aliases(run, False):
+            return True
+    return False
 
 
 def _held_after(

@@ -124,6 +124,9 @@ def labels(articles_index, engine_for):
         # A date in words is also the date in figures.
         ("ngày 2 tháng 9", {"national-words", "national-figures"}, [["ngày", "2", "tháng", "9"]]),
         ("vỉa hè -Quận 1", {"d3", "d-apart"}, None),
+        ("Quận 1 -Quận 3", {"d1-0", "d1-1"}, [["quận", "1"]]),
+        # Telex typed without an input method, corrected: labelled too.
+        ("quaanj 1", {"d1-0", "d1-1"}, [["quận", "1"]]),
     ],
 )
 def test_a_number_after_a_word_is_its_label(labels, q, expected, words):
@@ -253,6 +256,11 @@ def test_a_date_in_words_is_also_the_date_in_figures():
     assert plan.describe() == [["ngày", "2"], ["tháng", "9"]] and not plan.aliases
     plan = plan_mod.build(parse("ngày 2 tháng 13"), never, "exact", aliases, no_pair)
     assert plan.describe() == [["ngày", "2"], ["tháng", "13"]] and not plan.aliases
+    plan = plan_mod.build(parse("ngày 31 tháng 2"), never, "exact", aliases, no_pair)
+    assert not plan.aliases
+    # With its year, the date goes on.
+    plan = plan_mod.build(parse("ngày 2 tháng 9 năm 2019"), never, "exact", aliases, no_pair)
+    assert plan.describe() == [["ngày", "2", "tháng", "9"], ["năm"], ["2019"]]
 
 
 def test_numbers_stay_apart_without_the_index_or_when_asked():

@@ -1132,11 +1132,12 @@ PRESIDENT = {f"president-{i}" for i in range(4)}
         ("võ văn thưởng", PRESIDENT, [["võ", "văn", "thưởng"]]),
         ("Vo van thuong", PRESIDENT, [["vo", "van", "thuong"]]),
         ("Võ Văn Thưởng", PRESIDENT, [["võ", "văn", "thưởng"]]),
-        # Written in small letters: words, as before.
+        # Written in small letters, no name: "hỗ trợ" takes "người" as a pair (side by
+        # side in every article holding both).
         (
             "ho tro nguoi",
             {f"support-{i}" for i in range(4)},
-            [["ho", "tro"], ["nguoi"]],
+            [["ho", "tro", "nguoi"]],
         ),
     ],
 )

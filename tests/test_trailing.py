@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from search import engine as engine_mod
 from search import plan as plan_mod
 from search.article import Article
 from search.cli import cli
@@ -130,6 +131,59 @@ def test_what_a_word_takes_after_it(q, counts, words):
     plan = plan_mod.build(parse(q), is_word, "exact", None, pairs(**counts))
     assert plan.describe() == words
     assert all(w.tail == (len(w.syllables) == 3) for w in plan.words)
+
+
+IS_WORD = word_test(
+    ("hoi", "dong"),
+    ("nhan", "dan"),
+    ("nha", "van"),
+    ("van", "hoa"),
+    ("tuyen", "sinh"),
+    ("hoc", "sinh"),
+    ("cong", "an"),
+    ("le", "van"),
+)
+
+
+@pytest.mark.parametrize("q", ["hội đồng nhân dân tỉnh", "nhà văn hóa xã"])
+def test_a_known_form_ending_with_the_word_keeps_it_whole(q):
+    def aliases(key, typed):
+        forms = {("hoi", "dong", "nhan", "dan"): "HĐND", ("nha", "van", "hoa"): "NVH"}
+        return [] if key not in forms else [(tuple(forms[key].lower()), forms[key])]
+
+    # Without its forms, the word takes the syllable ("nhân dân tỉnh"); with them, never.
+    plain = plan_mod.build(parse(q), IS_WORD, "exact", None, lambda a, b: 10)
+    assert any(w.tail for w in plain.words)
+    plan = plan_mod.build(parse(q), IS_WORD, "exact", aliases, lambda a, b: 10)
+    assert plan.aliases and not any(w.tail for w in plan.words)
+    assert plan.describe()[-1] == [q.split()[-1]]
+
+
+@pytest.mark.parametrize(
+    "q, words",
+    [
+        # A time or a class goes with what follows it, as any syllable before a number.
+        ("tuyển sinh năm nay", [["tuyển", "sinh"], ["năm"], ["nay"]]),
+        ("học sinh lớp 12", [["học", "sinh"], ["lớp", "12"]]),
+        ("công an xã 5", [["công", "an"], ["xã", "5"]]),
+        # What may begin a person's name is left to the name rules.
+        ("le van sang", [["le", "van"], ["sang"]]),
+        # Held side by side, else: one term.
+        ("công an xã", [["công", "an", "xã"]]),
+    ],
+)
+def test_what_a_word_never_takes(q, words):
+    assert plan_mod.build(parse(q), IS_WORD, "exact", None, lambda a, b: 10).describe() == words
+
+
+def test_a_pair_formed_anew_is_no_partial_reading():
+    def word(*syllables: str, paired: bool = False) -> plan_mod.Word:
+        return plan_mod.Word(tuple(plan_mod.Syllable(x, False) for x in syllables), paired=paired)
+
+    plan = plan_mod.Plan([[word("công", "an")], [word("huyện", "bắt", paired=True)]])
+    reread = plan_mod.Plan([[word("công", "an", "huyện", paired=True)], [word("bắt")]])
+    kept = plan_mod.Plan([[word("công", "an")], [word("huyện")], [word("bắt")]])
+    assert engine_mod._new_pairs(plan, reread) and not engine_mod._new_pairs(plan, kept)
 
 
 def test_trailing_through_the_cli_the_api_and_the_page(trailing, runner, client_for):
