@@ -918,6 +918,7 @@ def _operators_over_words(
         return (
             parallel
             or _is_numbering(u.syllables[-1])
+            or fold(u.syllables[-1]) in NUMBERED_UNITS
             or _ends_run(pq.clauses, j, set(), walls, mixed)
         )
 

@@ -214,7 +214,8 @@ def test_or_takes_a_label_with_its_word(q, clauses):
 
 
 def test_minus_takes_a_label_with_its_word():
-    for q in ("vỉa hè -Quận 1", "-quận 1, vỉa hè"):
+    # After a numbered unit, whatever follows ("-quận 3 vỉa hè").
+    for q in ("vỉa hè -Quận 1", "-quận 1, vỉa hè", "-quận 1 vỉa hè"):
         plan = plan_mod.build(parse(q), never, "exact", None, no_pair)
         assert [w.text for w in plan.excluded] == ["quận 1"]
         assert plan.describe() == [["vỉa"], ["hè"]]
