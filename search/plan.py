@@ -1200,23 +1200,15 @@ def _in_alias_run(clauses: list[list[Unit]], q: int, aliases: AliasLookup | None
     bridge's last syllable (query clause q + 2) or ends at its first (clause q)."""
     if aliases is None:
         return False
-
-    def syllables(i: int) -> list[str] | None:
-        c = clauses[i] if 0 <= i < len(clauses) else None
-        if c is None or len(c) != 1 or c[0].ref_key:
-            return None
-        return [fold(s) for s in c[0].syllables]
-
-    for start, step in ((q + 2, 1), (q, -1)):
-        run: list[str] = []
-        for n in range(MAX_ALIAS_WORDS):
-            syls = syllables(start + step * n)
-            if syls is None:
-                break
-            run = run + syls if step > 0 else syls + run
-            if n and aliases(tuple(run), False):
-                return True
-    return False
+    run: tuple[str, ...] = ()
+    for i in range(q + 2, min(len(clauses), q + 2 + MAX_ALIAS_WORDS)):
+        c = clauses[i]
+        if len(c) != 1 or c[0].ref_key:
+            break
+        run += tuple(fold(s) for s in c[0].syllables)
+        if i > q + 2 and aliases(run, False):
+            return True
+    return _ends_alias(clauses, q - 1, q, aliases)
 
 
 def _bridges(
@@ -1435,7 +1427,7 @@ def _ends_alias(
 ) -> bool:
     """Is a known form (``hội đồng nhân dân``: HĐND) the run of query clauses ending at
     ``last``, from ``first`` or earlier?"""
-    if aliases is None:
+    if aliases is None or last >= len(clauses):
         return False
     run: tuple[str, ...] = ()
     for i in range(last, max(-1, last - MAX_ALIAS_WORDS), -1):
