@@ -899,6 +899,7 @@ class Engine:
             is_name=self._is_name_test(s),
             written=self._is_written_name_test(s),
             labels=labels,
+            lexical=self._is_lexical,
         )
 
     def _is_word_test(self, s):

@@ -55,6 +55,9 @@ QUESTION_WEIGHT = 0.1
 BIND_SHARE = 0.2
 # ... and a unit's type or a title (see NAME_OPENERS), in at least this share.
 OPENER_BIND_SHARE = 0.5
+# A word pyvi made of two query syllables is not taken when the lone syllable before
+# stands side by side with its first this many times as often (see _outweighed).
+WORD_OUTWEIGH = 20
 
 # Function words, tone-canonical: never joined to a neighbour by the pair test
 # (``hộ nghèo ở Lai Châu``: "nghèo ở" stands side by side often enough).
@@ -357,6 +360,9 @@ BridgeTest = Callable[["Word", str | None, str | None], int]
 # two runs of capitalised syllables side by side as one name ("bà rịa" "vũng
 # tàu"), not as two names that merely meet ("hà tĩnh" "nghệ an")?
 NameTest = Callable[[tuple[str, ...], tuple[str, ...]], bool]
+# lexical(word) -> bool: is this pair a word of pyvi's dictionary, as typed (see
+# the engine's _is_lexical)?
+LexicalTest = Callable[["Word"], bool]
 
 
 @dataclass(frozen=True)
@@ -413,6 +419,7 @@ def build(
     is_name: NameTest | None = None,
     written: NameWritten | None = None,
     labels: bool = True,
+    lexical: LexicalTest | None = None,
 ) -> Plan:
     """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded).
 
@@ -425,7 +432,8 @@ def build(
     that leave pairs apart; ``is_name`` tells them where a name typed with capitals
     ends (see _operators_over_words); ``written`` where a name typed in small letters
     does (see _small_name). ``labels`` False leaves every number apart (see
-    _bind_labels).
+    _bind_labels). ``lexical`` keeps a dictionary word that the pair before it
+    outweighs (see _outweighed).
     """
     exact = accents != "any"
     plan = Plan(accents="exact" if exact else "any")
@@ -477,6 +485,11 @@ def build(
                 exact=_readings(clauses[j][0], clauses[j + 1][0], exact),
             )
             and not (mixed and _name_begins(clauses, j + 1, walls, is_word))
+            and not (
+                j == i
+                and lone.get(len(plan.clauses) - 1) == i - 1
+                and _outweighed(clauses, i, bind or is_pair, aliases, exact, lexical)
+            )
         ):
             j += 1
         syls = tuple(s for c in clauses[i : j + 1] for s in _syllables(c[0], exact))
@@ -503,6 +516,31 @@ def build(
     if aliases is not None:
         _add_aliases(plan, pq, aliases, spans)
     return plan
+
+
+def _outweighed(
+    clauses: list[list[Unit]],
+    i: int,
+    is_pair: PairTest | None,
+    aliases: AliasLookup | None,
+    exact: bool = True,
+    lexical: LexicalTest | None = None,
+) -> bool:
+    """Query clause i, a lone syllable's neighbour, pairs with it far more often than it
+    begins a word with clause i + 1 ("miền Trung mưa": pyvi's "Trung_mưa" is its
+    mistake in "miền Trung mưa to", 14 times against 765 of "miền trung"): no word
+    starts there, and the pair rule may join it to the syllable before (where the
+    letters' case allows). A word of pyvi's dictionary stays ("cảnh khô khát":
+    "khô khát", though "cảnh khó" folds alike with "canh kho")."""
+    if is_pair is None:
+        return False
+    a, b, c = clauses[i - 1][0], clauses[i][0], clauses[i + 1][0]
+    if not (_content(a, aliases) and _content(b, aliases)):
+        return False
+    x, y, z = (fold(u.syllables[0]) for u in (a, b, c))
+    if is_pair(x, y) < WORD_OUTWEIGH * max(1, is_pair(y, z)):
+        return False
+    return lexical is None or not lexical(Word(_syllables(b, exact) + _syllables(c, exact)))
 
 
 def _name_begins(clauses: list[list[Unit]], i: int, walls: set[int], is_word: WordTest) -> bool:
@@ -1242,16 +1280,25 @@ def _bridgeable(a: Unit, f: Unit, b: Unit, aliases: AliasLookup | None, sentence
 
 
 def _same_case(
-    a: Unit, b: Unit, sentence: bool, then: Unit | None = None, pair: bool = False
+    a: Unit,
+    b: Unit,
+    sentence: bool,
+    then: Unit | None = None,
+    pair: bool = False,
+    before: Unit | None = None,
 ) -> bool:
     """Both typed with a capital or both without (or every letter a capital): not a
     word beside a name ("xã Tà Tổng"). ``sentence``: ``a``'s capital begins the query,
     as a sentence's does, and says nothing ("Hộ nghèo"). A small letter before a
     name of one syllable may be one term with it: "miền Trung", "miền Bắc" are
     regions, not "miền" anywhere, when two lone syllables ``pair``. The name ends the
-    query or a clause, or a function word follows (``then``, the unit after ``b``): a
-    capital before a small letter may be a word's own ("ông Thủ tướng")."""
-    if sentence and not b.raw[:1].isupper():
+    query or a clause, or a small letter follows (``then``, the unit after ``b``; the
+    stronger tie takes it: "miền Trung mưa" against "ông Thủ tướng"), not another
+    capital (a name goes on: "xã Tà Tổng"). A lone capital between small letters
+    (``before``, the unit typed before ``a``) is a term's own, as official prose
+    writes titles and holidays ("lễ Quốc khánh", "đồng chí Bí thư"), not a name's
+    end ("Tân Phú xã": a capital before it)."""
+    if (sentence or _lone_capital(a, before)) and not b.raw[:1].isupper():
         return True
     if a.raw[:1].isupper() == b.raw[:1].isupper() or (a.raw + b.raw).isupper():
         return True
@@ -1259,11 +1306,17 @@ def _same_case(
         pair
         and a.raw[:1].islower()
         and _name_syllable(b)
-        and (
-            then is None
-            or b.pause
-            or (_plain(then) and then.raw[:1].islower() and is_function_word(then.syllables[0]))
-        )
+        and (then is None or b.pause or (_plain(then) and then.raw[:1].islower()))
+    )
+
+
+def _lone_capital(a: Unit, before: Unit | None) -> bool:
+    """``a`` is a capitalised syllable typed right after a plain small-letter word or a
+    punctuation mark (a clause's first word)."""
+    return (
+        before is not None
+        and (before.pause or (_plain(before) and before.raw[:1].islower()))
+        and _name_syllable(a)
     )
 
 
@@ -1325,6 +1378,7 @@ def _pair_lone_syllables(
                 # A sentence's capital, when no third lone syllable might pair instead.
                 sentence=q == 0 and mixed and lone.get(k + 2) != q + 2,
                 then=_unit_at(clauses, q + 2),
+                before=_unit_at(clauses, q - 1),
             )
             and _held_after(plan, lone, spans, clauses, cues, walls, aliases, is_pair, k, q)
             <= is_pair(fold(clauses[q][0].syllables[0]), fold(clauses[q + 1][0].syllables[0]))
@@ -1461,7 +1515,9 @@ def _held_after(
     b, c = clauses[q + 1][0], clauses[q + 2][0]
     if b.pause or q + 2 in walls or _cue_boundary(cues, q + 1):
         return 0
-    if not _pairs_with(b, c, is_pair, aliases, then=_unit_at(clauses, q + 3)):
+    if not _pairs_with(
+        b, c, is_pair, aliases, then=_unit_at(clauses, q + 3), before=_unit_at(clauses, q)
+    ):
         return 0
     return is_pair(fold(b.syllables[0]), fold(c.syllables[0]))
 
@@ -1488,7 +1544,9 @@ def _binding(
     b, w = clauses[q][0], clauses[q + 1][0]
     if b.pause or q + 1 in walls or _cue_boundary(cues, q) or not _plain(w):
         return 0
-    if not _content(b, aliases) or not _same_case(b, w, sentence=False):
+    if not _content(b, aliases) or not _same_case(
+        b, w, sentence=False, before=_unit_at(clauses, q - 1)
+    ):
         return 0
     word = plan.clauses[k + 1][0]
     # A word the index's word test joined; not a term the pair or bridge tests made,
@@ -1699,14 +1757,15 @@ def _pairs_with(
     sentence: bool = False,
     then: Unit | None = None,
     region: bool = True,
+    before: Unit | None = None,
 ) -> bool:
     """Two lone plain syllables that the pair test may join (see _pair_lone_syllables);
     ``sentence``: ``a`` begins the query, its capital a sentence's; ``then``: the unit
     typed after ``b``, if any; ``region``: a small letter may pair with a name of one
-    syllable (see _same_case)."""
+    syllable (see _same_case); ``before``: the unit typed before ``a``."""
     if not _content(a, aliases) or not _content(b, aliases):
         return False
-    if not _same_case(a, b, sentence, then, pair=region):
+    if not _same_case(a, b, sentence, then, pair=region, before=before):
         return False  # a word beside a name ("xã Tà"), not one term
     return is_pair(fold(a.syllables[0]), fold(b.syllables[0])) > 0
 
