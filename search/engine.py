@@ -61,6 +61,13 @@ CORRECT_TIMES = 10
 # (of two syllables, or longer and starting with them) in at least this share
 # of their occurrences in the indexed articles.
 WORD_SHARE = 0.5
+# A unit's type typed before a name stands beside it when the articles write the name
+# after other types at least this many times as often as after this one, in the
+# first PLACE_SAMPLE articles holding it: "xã Tân Phú" ("quận", "huyện" and others
+# far more often), not "quận Bình Tân" (mostly "quận"), where the articles' lists
+# ("các quận Tân Phú và Bình Tân") would be lost for little.
+PLACE_SHARE = 1.0
+PLACE_SAMPLE = 30
 # ... and at least this many times: one join is pyvi's accident ("Lai Châu Điện
 # Biên" is no word "châu điện").
 WORD_MIN = 2
@@ -900,6 +907,7 @@ class Engine:
             written=self._is_written_name_test(s),
             labels=labels,
             lexical=self._is_lexical,
+            is_place=self._is_place_test(s),
         )
 
     def _is_word_test(self, s):
@@ -960,6 +968,34 @@ class Engine:
         ranked = window if len(window) >= need else self._order(s, found, sort, need)
         rest: list = [(d, score, []) for d, score in ranked if d not in held]
         return (stories + rest)[first : first + per_page]
+
+    def _is_place_test(self, s):
+        """The articles' test of whether a unit's type tells apart places of the name after
+        it: of the first PLACE_SAMPLE articles holding the name, those with other types
+        right before it are at least PLACE_SHARE times those with this one (see
+        plan._bind_places)."""
+        key = self._generation(s)[0]
+
+        def is_place(unit: plan_mod.Word, name: plan_mod.Word) -> bool:
+            cache_key = (key, "place", _pattern(unit), _pattern(name))
+            hit = self._words.get(cache_key)
+            if hit is None:
+                typed = " ".join(unit.folded)
+                types = {fold(t): t for t in plan_mod.PLACE_TYPES}
+                texts = (
+                    "\n".join(x for x in (a.title, a.lead, a.body) if x)
+                    for d in self._phrase_ids(s, name, PLACE_SAMPLE)
+                    for a in [article_at(s, d)]
+                )
+                counts = names.preceding(texts, name.folded, types.values())
+                own = counts.get(types.get(typed, ""), 0)
+                others = sum(counts.values()) - own
+                # None after this type in the sample, others often: the rarer place.
+                hit = others > 0 and others >= PLACE_SHARE * own
+                self._words.put(cache_key, hit)
+            return hit
+
+        return is_place
 
     def _is_pair_test(self, s):
         """The index's test of whether two lone query syllables stand side by side in it."""

@@ -51,6 +51,37 @@ def capitals(texts: Iterable[str], folded: tuple[str, ...]) -> tuple[int, int, i
     return written, seen, continued
 
 
+def preceding(
+    texts: Iterable[str], folded: tuple[str, ...], types: Iterable[str]
+) -> dict[str, int]:
+    """In how many of ``texts`` (an article's each) each of ``types`` (lower case, as
+    written: "xã", "thị xã") stands right before the folded run ``folded`` written as
+    a name (a capital on every syllable); the longer type first ("thị xã" is no "xã")."""
+    counts: dict[str, int] = {}
+    if not folded:
+        return counts
+    by_length = sorted(set(types), key=lambda t: -len(t.split()))
+    longest = max((len(t.split()) for t in by_length), default=0)
+    pattern = _run_pattern(folded)
+    for text in texts:
+        text = normalize_text(text[:MAX_CHARS])
+        found: set[str] = set()
+        for m in pattern.finditer(fold_chars(text)):
+            tokens = text[m.start() : m.end()].split()
+            if not all(t[:1].isupper() and not _shouted(t) for t in tokens):
+                continue
+            # The words before it on its line, a few characters back (types are short).
+            before = text[max(0, m.start() - 24) : m.start()].split("\n")[-1].lower().split()
+            for t in by_length:
+                n = len(t.split())
+                if n <= longest and " ".join(before[-n:]) == t:
+                    found.add(t)
+                    break
+        for t in found:
+            counts[t] = counts.get(t, 0) + 1
+    return counts
+
+
 def _shouted(token: str) -> bool:
     """A syllable in capitals throughout (``THƯỞNG``), as titles and abbreviations are."""
     return len(token) > 1 and token.isupper()

@@ -363,6 +363,9 @@ NameTest = Callable[[tuple[str, ...], tuple[str, ...]], bool]
 # lexical(word) -> bool: is this pair a word of pyvi's dictionary, as typed (see
 # the engine's _is_lexical)?
 LexicalTest = Callable[["Word"], bool]
+# is_place(unit's type, name) -> bool: does the index hold this name after other
+# units' types too, so that the type typed tells the places apart (see _bind_places)?
+PlaceTest = Callable[["Word", "Word"], bool]
 
 
 @dataclass(frozen=True)
@@ -420,6 +423,7 @@ def build(
     written: NameWritten | None = None,
     labels: bool = True,
     lexical: LexicalTest | None = None,
+    is_place: PlaceTest | None = None,
 ) -> Plan:
     """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded).
 
@@ -432,7 +436,8 @@ def build(
     that leave pairs apart; ``is_name`` tells them where a name typed with capitals
     ends (see _operators_over_words); ``written`` where a name typed in small letters
     does (see _small_name). ``labels`` False leaves every number apart (see
-    _bind_labels). ``lexical`` keeps a dictionary word that the pair before it
+    _bind_labels) and every unit's type apart from the name after it (``is_place``,
+    see _bind_places). ``lexical`` keeps a dictionary word that the pair before it
     outweighs (see _outweighed).
     """
     exact = accents != "any"
@@ -488,7 +493,7 @@ def build(
             and not (
                 j == i
                 and lone.get(len(plan.clauses) - 1) == i - 1
-                and _outweighed(clauses, i, bind or is_pair, aliases, exact, lexical)
+                and _outweighed(clauses, i, bind or is_pair, aliases, exact, lexical, mixed)
             )
         ):
             j += 1
@@ -510,6 +515,8 @@ def build(
         spans = _join_names(plan, spans, clauses, cues, is_pair, walls, mixed, pq.accented, written)
     if is_word is not None and labels:
         spans = _bind_labels(plan, spans, clauses, cues, walls, mixed, bind or is_pair, aliases)
+        if is_place is not None:
+            spans = _bind_places(plan, spans, clauses, cues, walls, is_place, written)
     plan.excluded = [
         w for u in pq.excluded for w in [Word(_syllables(u, True), u.ref_key)] + _unhyphenated(u)
     ]
@@ -525,6 +532,7 @@ def _outweighed(
     aliases: AliasLookup | None,
     exact: bool = True,
     lexical: LexicalTest | None = None,
+    mixed: bool = True,
 ) -> bool:
     """Query clause i, a lone syllable's neighbour, pairs with it far more often than it
     begins a word with clause i + 1 ("miền Trung mưa": pyvi's "Trung_mưa" is its
@@ -535,7 +543,10 @@ def _outweighed(
     if is_pair is None:
         return False
     a, b, c = clauses[i - 1][0], clauses[i][0], clauses[i + 1][0]
-    if not (_content(a, aliases) and _content(b, aliases)):
+    # Only where the two may pair: a word beside a name keeps the name whole ("xã
+    # Thạch Hội": "xã Thạch" stands side by side far more often than the name).
+    before = _unit_at(clauses, i - 2)
+    if not _pairs_with(a, b, is_pair, aliases, i - 1 == 0 and mixed, c, before=before):
         return False
     x, y, z = (fold(u.syllables[0]) for u in (a, b, c))
     if is_pair(x, y) < WORD_OUTWEIGH * max(1, is_pair(y, z)):
@@ -576,6 +587,15 @@ ADDRESS_UNITS = frozenset(
         *("thôn", "ấp", "bản", "tổ", "khu phố", "tổ dân phố", "khu", "khóm", "đường"),
     )
 )
+# Administrative units' types that name places, as written ("xã Tân Phú"; see
+# _bind_places), and folded.
+PLACE_TYPES = (
+    *("tỉnh", "thành phố", "huyện", "quận", "thị xã", "thị trấn", "xã", "phường"),
+    *("thôn", "ấp", "bản"),
+)
+PLACE_UNITS = frozenset(fold(w) for w in PLACE_TYPES)
+# A province holds the towns of its name ("thành phố Thanh Hóa"): "tỉnh" stays apart.
+BOUND_UNITS = PLACE_UNITS - {"tinh"}
 # The most days of each month (a date typed in words may be of any year).
 DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 # Common middle names: after a family name, a person's name goes on ("le van hung").
@@ -608,8 +628,89 @@ def _label(syllable: str) -> bool:
 
 
 def has_labels(pq: ParsedQuery) -> bool:
-    """Does the query hold a number that may label the word before it (see _bind_labels)?"""
-    return any(_number_unit(u) for c in [*pq.clauses, pq.excluded] for u in c)
+    """Does the query hold a number that may label the word before it (see _bind_labels),
+    or a unit's type with something after it (see _bind_places)?"""
+    if any(_number_unit(u) for c in [*pq.clauses, pq.excluded] for u in c):
+        return True
+    plain = [fold(c[0].syllables[0]) if _joinable(c) else None for c in pq.clauses]
+    return any(
+        None not in plain[i : i + n] and " ".join(plain[i : i + n]) in BOUND_UNITS  # type: ignore[arg-type]
+        for n in (1, 2)
+        for i in range(len(plain) - n)
+    )
+
+
+def _name_goes_on(clauses: list[list[Unit]], q: int, walls: set[int]) -> bool:
+    """Does a syllable typed with a capital follow query clause q (the name goes on:
+    "xã Tam" of "xã Tam Thanh" is no place)?"""
+    after = _unit_at(clauses, q + 1)
+    return (
+        after is not None
+        and not clauses[q][0].pause
+        and q + 1 not in walls
+        and _plain(after)
+        and _name_syllable(after)
+    )
+
+
+def _bind_places(
+    plan: Plan,
+    spans: list[tuple[int, int] | None],
+    clauses: list[list[Unit]],
+    cues: set[int],
+    walls: set[int],
+    is_place: PlaceTest,
+    written: NameWritten | None,
+) -> list[tuple[int, int] | None]:
+    """Join a unit's type typed in small letters to the name typed right after it, when
+    other units bear that name (``is_place``): "xã Tân Phú" is the commune, side by
+    side in 30 articles, where the type and the name anywhere found 134, most of them
+    "huyện Tân Phú" or "quận Tân Phú" with a commune elsewhere. Not where the name is
+    the unit's own ("tỉnh Quảng Nam": "Sở Y tế Quảng Nam" is the province too). The
+    name is typed with capitals, or in small letters as the articles write a name. The
+    engine reads them apart again when that finds nothing. The spans, kept aligned."""
+    k = 0
+    while k + 1 < len(plan.clauses):
+        a, b = spans[k], spans[k + 1]
+        if (
+            a is None
+            or b is None
+            or b[0] != a[1] + 1
+            or len(plan.clauses[k]) != 1
+            or len(plan.clauses[k + 1]) != 1
+        ):
+            k += 1
+            continue
+        unit, name = plan.clauses[k][0], plan.clauses[k + 1][0]
+        typed = [clauses[q][0] for q in range(a[0], a[1] + 1)]
+        if (
+            " ".join(unit.folded) not in BOUND_UNITS
+            or unit.question
+            or _name_goes_on(clauses, b[1], walls)
+            or typed[-1].pause
+            or b[0] in walls
+            or _cue_boundary(cues, a[1])
+            # Small letters; a capital first in the query is a sentence's ("Xã Tân Phú").
+            or not all(
+                u.raw[:1].islower() or (q == 0 and n == 0)
+                for n, (q, u) in enumerate(zip(range(a[0], a[1] + 1), typed))
+            )
+            or not (
+                _named(plan.clauses[k + 1], b, clauses)
+                or (
+                    written is not None
+                    and _named(plan.clauses[k + 1], b, clauses, capitals=False)
+                    and written(name.folded).name
+                )
+            )
+            or not is_place(unit, name)
+        ):
+            k += 1
+            continue
+        plan.clauses[k : k + 2] = [[Word(unit.syllables + name.syllables, pause=name.pause)]]
+        spans[k : k + 2] = [None]
+        k += 1
+    return spans
 
 
 def _is_numbering(syllable: str) -> bool:

@@ -217,6 +217,11 @@ CASES = [
     ("name run starts", lambda s: list(NAME_RUN.finditer(s)), lambda n: "Võ Văn " * n),
     ("name run spaces", lambda s: list(NAME_RUN.finditer(s)), lambda n: "vo " + "  " * n + "x"),
     ("name capitals", lambda s: names.capitals([s], VO_VAN), lambda n: "Võ Văn Võ " * n),
+    (
+        "place types",
+        lambda s: names.preceding([s], ("tan", "phu"), ("xã", "thị xã")),
+        lambda n: "thị xã Tân Phú xã " * n,
+    ),
 ]
 
 
