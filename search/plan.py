@@ -594,6 +594,7 @@ PLACE_TYPES = (
     *("thôn", "ấp", "bản"),
 )
 PLACE_UNITS = frozenset(fold(w) for w in PLACE_TYPES)
+PLACE_TYPE_ENDS = frozenset(w.split()[-1] for w in PLACE_UNITS)
 # A province holds the towns of its name ("thành phố Thanh Hóa"): "tỉnh" stays apart.
 BOUND_UNITS = PLACE_UNITS - {"tinh"}
 # The most days of each month (a date typed in words may be of any year).
@@ -651,6 +652,29 @@ def _name_goes_on(clauses: list[list[Unit]], q: int, walls: set[int]) -> bool:
         and _plain(after)
         and _name_syllable(after)
     )
+
+
+def _place_type(units: list[Unit]) -> bool:
+    """Plain syllables typed in small letters that are a unit's type ("xã", "thị xã")."""
+    return (
+        0 < len(units) <= 2
+        and all(_plain(u) and u.raw[:1].islower() for u in units)
+        and " ".join(fold(u.syllables[0]) for u in units) in PLACE_UNITS
+    )
+
+
+def _place_type_end(u: Unit) -> bool:
+    """A plain syllable in small letters that ends a unit's type ("xã", "phố" of "thành
+    phố"): what a name typed after it may take in on its left."""
+    return _plain(u) and u.raw[:1].islower() and fold(u.syllables[0]) in PLACE_TYPE_ENDS
+
+
+def _place_head(run: list[Unit]) -> int:
+    """How many units a unit's type at the start of ``run`` takes up (0 for none)."""
+    for n in (2, 1):
+        if len(run) > n and _place_type(run[:n]):
+            return n
+    return 0
 
 
 def _bind_places(
@@ -940,9 +964,19 @@ def _operators_over_words(
     opening = pq.clauses[0][0] if mixed and pq.clauses and pq.clauses[0] else None
 
     def joins(
-        before: Unit | None, run: list[Unit], u: Unit, left: bool, after: Unit | None = None
+        before: Unit | None,
+        run: list[Unit],
+        u: Unit,
+        left: bool,
+        after: Unit | None = None,
+        place: bool = True,
     ) -> bool:
         a, b = (u, run[0]) if left else (run[-1], u)
+        # A unit's type and the name typed after it are one place ("-quận Tân Phú",
+        # "xã Tân Phú OR xã Tân Hiệp"); on the left only where the other alternative
+        # begins with a type too ("xã Tân Phú OR Tân Hiệp" keeps "xã" for both).
+        if _name_syllable(b) and (_place_type(run) if not left else place and _place_type_end(u)):
+            return True
         if left and len(run) > 1 and begins_name(a, b, run[1], known=True):
             return False
         if not left and begins_name(a, b, after):
@@ -971,17 +1005,20 @@ def _operators_over_words(
         # _join_names reads it elsewhere in a query.
         # A title is no part of a name (_join_names); with capitals everywhere, a
         # name begins with a family name.
-        first = u if left else run[0]
+        # The name after a unit's type taken in before it ("quận" of "-quận Tân Phú").
+        name = run[_place_head(run) :]
+        first = u if left else name[0] if name else run[0]
         return (
-            _name_syllable(a)
+            bool(name)
+            and _name_syllable(a)
             and _name_syllable(b)
             and not is_name_opener(a.raw, pq.accented)
             and (mixed or any(_is_family_name(x.syllables[0], pq.accented) for x in (first, a)))
             and is_pair(fold(a.syllables[-1]), fold(b.syllables[0])) > 0
             and (
-                one_name([u], run)
+                one_name([u], name)
                 if left
-                else one_name(run, [u, *([after] if after and starts_word(u, after) else [])])
+                else one_name(name, [u, *([after] if after and starts_word(u, after) else [])])
             )
         )
 
@@ -1134,8 +1171,16 @@ def _operators_over_words(
             left[:0] = [x, f]
             clauses[j - 1] = clauses[j] = None
             j -= 2
+        # The other alternative begins with a unit's type ("xã Tân Phú OR xã Tân Hiệp").
+        parallel = _place_type_end(clause[-1]) or (
+            i + 1 < len(clauses)
+            and (c := clauses[i + 1]) is not None
+            and len(c) == 1
+            and _place_type([clause[-1], c[0]])
+        )
         while _plain(left[0]) and (u := lone(j)) is not None and not u.pause and j + 1 not in walls:
-            if not joins(lone(j - 1), left, u, left=True, after=left[1] if len(left) > 1 else None):
+            after = left[1] if len(left) > 1 else None
+            if not joins(lone(j - 1), left, u, left=True, after=after, place=parallel):
                 break
             left.insert(0, u)
             clauses[j] = None

@@ -62,9 +62,15 @@ PLACES = [
         body="Triều cường gây ngập ở các quận Tân Phú và Bình Tân.",
     ),
     Article(id="binh-tan-commune", title="Lúa", body="Nông dân xã Bình Tân thu hoạch lúa."),
+    *(
+        Article(id=f"quang-ngai-{i}", title=f"Bão {i}", body=f"Tỉnh Quảng Ngãi chống bão, đợt {i}.")
+        for i in range(2)
+    ),
+    Article(id="sidewalk", title="Vỉa hè", body="Huyện Cần Giờ dẹp lấn chiếm vỉa hè."),
 ]
 
 COMMUNE = {f"commune-{i}" for i in range(3)}
+URBAN = {f"urban-{i}" for i in range(3)}
 DISTRICT = {f"district-{i}" for i in range(4)}
 BINH_TAN_DISTRICT = {f"binh-tan-{i}" for i in range(4)} | {"binh-tan-list"}
 
@@ -96,6 +102,21 @@ def test_a_units_type_before_a_name_it_tells_apart(places, q, expected, words):
     assert places.search(q).words == words
 
 
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        # "-" leaves out the place, not the type while requiring the name.
+        ("vỉa hè -quận Tân Phú", {"sidewalk"}),
+        # Each alternative is its place, with its own type.
+        # ("các quận Tân Phú và Bình Tân" holds "quận Tân Phú" too.)
+        ("quận Tân Phú OR xã Tân Phú", URBAN | COMMUNE | {"binh-tan-list"}),
+        ("tỉnh Quảng Nam OR tỉnh Quảng Ngãi", {"province-1", "quang-ngai-0", "quang-ngai-1"}),
+    ],
+)
+def test_or_and_minus_take_a_units_type_with_its_name(places, q, expected):
+    assert set(places.match_ids(q)) == expected
+
+
 def place(answer: bool):
     def is_place(unit: plan_mod.Word, name: plan_mod.Word) -> bool:
         return answer
@@ -110,7 +131,7 @@ def word_test(*words: tuple[str, str]):
     return is_word
 
 
-NAMES = word_test(("tan", "phu"), ("thanh", "pho"), ("thi", "xa"), ("ho", "ngheo"))
+NAMES = word_test(("tan", "phu"), ("tan", "hiep"), ("thanh", "pho"), ("thi", "xa"), ("ho", "ngheo"))
 
 
 @pytest.mark.parametrize(
@@ -132,6 +153,22 @@ NAMES = word_test(("tan", "phu"), ("thanh", "pho"), ("thi", "xa"), ("ho", "ngheo
 def test_which_types_bind_the_name_after_them(q, words):
     plan = plan_mod.build(parse(q), NAMES, "exact", None, is_place=place(True))
     assert plan.describe() == words
+
+
+@pytest.mark.parametrize(
+    "q, words, excluded",
+    [
+        ("vỉa hè -quận Tân Phú", [["vỉa"], ["hè"]], ["quận tân phú"]),
+        ("xã Tân Phú OR xã Tân Hiệp", [["xã", "tân", "phú"], ["xã", "tân", "hiệp"]], []),
+        ("xã Tân Phú OR thị xã Tân Hiệp", [["xã", "tân", "phú"], ["thị", "xã", "tân", "hiệp"]], []),
+        # The other alternative without a type: the type stays for both.
+        ("xã Tân Phú OR Tân Hiệp", [["xã"], ["tân", "phú"], ["tân", "hiệp"]], []),
+    ],
+)
+def test_operators_over_a_units_type_and_its_name(q, words, excluded):
+    plan = plan_mod.build(parse(q), NAMES, "exact", None, is_place=place(False))
+    assert plan.describe() == words
+    assert [w.text for w in plan.excluded] == excluded
 
 
 def test_a_name_no_other_unit_bears_stays_apart():
