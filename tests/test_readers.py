@@ -183,6 +183,28 @@ def test_html_body_has_no_chrome(html_article, gone):
     assert gone not in html_article.body
 
 
+@pytest.mark.parametrize(
+    "dateline, expected",
+    [
+        ("Thứ Hai, 02/12/2026 14:30", dt.date(2026, 12, 2)),
+        # htmldate's extensive search (dateparser) read this as 2026-01-01.
+        ("14:30 ngày 2 tháng 12 năm 2026", dt.date(2026, 12, 2)),
+        ("7/27/2021 9:41:40 AM", dt.date(2021, 7, 27)),  # month first, as the portals print it
+    ],
+)
+def test_html_dates_in_the_text(tmp_path, dateline, expected):
+    path = tmp_path / "dated.html"
+    path.write_text(
+        "<html><body><article><h1>Huyện hỗ trợ hộ nghèo xây nhà</h1>"
+        f"<p class='date'>{dateline}</p><p>UBND huyện hỗ trợ hộ nghèo xây nhà trong năm "
+        "nay; cán bộ xã ở thôn bản cùng giúp sức.</p><p>Huyện sẽ tiếp tục triển khai.</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    (rec,) = records(path)
+    assert parse_record(rec).date == expected
+
+
 def test_html_lead_and_body(html_article):
     assert html_article.lead.startswith("Cán bộ, công chức cấp xã")
     assert "142 lớp đào tạo" in html_article.body
