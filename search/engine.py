@@ -1003,7 +1003,13 @@ class Engine:
                     for d in self._phrase_ids(s, name, PLACE_SAMPLE)
                     for a in [article_at(s, d)]
                 )
-                counts = names.preceding(texts, name.folded, types.values())
+                # As typed: with accents, the name as written ("Phú Mỹ", not "Phù Mỹ").
+                written = (
+                    tuple(x.text for x in name.syllables)
+                    if all(x.exact for x in name.syllables)
+                    else None
+                )
+                counts = names.preceding(texts, name.folded, types.values(), written)
                 own = counts.get(types.get(typed, ""), 0)
                 others = sum(counts.values()) - own
                 # None after this type in the sample, others often: the rarer place.

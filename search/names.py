@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .analysis import fold_chars, normalize_text
+from .analysis import canonical_syllable, fold_chars, normalize_text
 
 # Only this much of an article is read: a name the articles hold shows early.
 MAX_CHARS = 20_000
@@ -52,11 +52,16 @@ def capitals(texts: Iterable[str], folded: tuple[str, ...]) -> tuple[int, int, i
 
 
 def preceding(
-    texts: Iterable[str], folded: tuple[str, ...], types: Iterable[str]
+    texts: Iterable[str],
+    folded: tuple[str, ...],
+    types: Iterable[str],
+    written: tuple[str, ...] | None = None,
 ) -> dict[str, int]:
     """In how many of ``texts`` (an article's each) each of ``types`` (lower case, as
     written: "xã", "thị xã") stands right before the folded run ``folded`` written as
-    a name (a capital on every syllable); the longer type first ("thị xã" is no "xã")."""
+    a whole name: a capital on every syllable and none right after ("xã An Nhơn Tây" is
+    no "An Nhơn"), with the syllables ``written`` when given (lower case, one tone
+    placement: "Phù Mỹ" is no "Phú Mỹ"). The longer type first ("thị xã" is no "xã")."""
     counts: dict[str, int] = {}
     if not folded:
         return counts
@@ -70,6 +75,13 @@ def preceding(
             tokens = text[m.start() : m.end()].split()
             if not all(t[:1].isupper() and not _shouted(t) for t in tokens):
                 continue
+            if written is not None and tuple(canonical_syllable(t.lower()) for t in tokens) != (
+                written
+            ):
+                continue
+            after = _NEXT_RE.match(text, m.end())
+            if after and after.group(1)[:1].isupper():
+                continue  # a longer name
             # The words before it on its line, a few characters back (types are short).
             before = text[max(0, m.start() - 24) : m.start()].split("\n")[-1].lower().split()
             for t in by_length:

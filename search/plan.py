@@ -468,6 +468,7 @@ def build(
                     for u in clause
                     for w in [Word(_syllables(u, exact), u.ref_key, pause=u.pause)]
                     + _unhyphenated(u)
+                    + _place_forms(u, aliases, pq.accented)
                 ]
             )
             spans.append(None)
@@ -516,9 +517,15 @@ def build(
     if is_word is not None and labels:
         spans = _bind_labels(plan, spans, clauses, cues, walls, mixed, bind or is_pair, aliases)
         if is_place is not None:
-            spans = _bind_places(plan, spans, clauses, cues, walls, is_place, written)
+            spans = _bind_places(
+                plan, spans, clauses, cues, walls, is_place, written, aliases, pq.accented
+            )
     plan.excluded = [
-        w for u in pq.excluded for w in [Word(_syllables(u, True), u.ref_key)] + _unhyphenated(u)
+        w
+        for u in pq.excluded
+        for w in [Word(_syllables(u, True), u.ref_key)]
+        + _unhyphenated(u)
+        + _place_forms(u, aliases, pq.accented)
     ]
     if aliases is not None:
         _add_aliases(plan, pq, aliases, spans)
@@ -595,6 +602,8 @@ PLACE_TYPES = (
 )
 PLACE_UNITS = frozenset(fold(w) for w in PLACE_TYPES)
 PLACE_TYPE_ENDS = frozenset(w.split()[-1] for w in PLACE_UNITS)
+PLACE_WRITTEN = frozenset(" ".join(map(canonical_syllable, w.split())) for w in PLACE_TYPES)
+PLACE_WRITTEN_ENDS = frozenset(w.split()[-1] for w in PLACE_WRITTEN)
 # A province holds the towns of its name ("thành phố Thanh Hóa"): "tỉnh" stays apart.
 BOUND_UNITS = PLACE_UNITS - {"tinh"}
 # The most days of each month (a date typed in words may be of any year).
@@ -654,25 +663,58 @@ def _name_goes_on(clauses: list[list[Unit]], q: int, walls: set[int]) -> bool:
     )
 
 
-def _place_type(units: list[Unit]) -> bool:
-    """Plain syllables typed in small letters that are a unit's type ("xã", "thị xã")."""
+def _place_type(units: list[Unit], accented: bool, types: frozenset[str] = PLACE_UNITS) -> bool:
+    """Plain syllables typed in small letters that are a unit's type ("xã", "thị xã"),
+    as written in a query typed with accents (see _is_type)."""
     return (
         0 < len(units) <= 2
         and all(_plain(u) and u.raw[:1].islower() for u in units)
-        and " ".join(fold(u.syllables[0]) for u in units) in PLACE_UNITS
+        and _is_type(tuple(u.syllables[0] for u in units), accented, types)
     )
 
 
-def _place_type_end(u: Unit) -> bool:
+def _is_type(
+    syllables: tuple[str, ...], accented: bool, types: frozenset[str] = PLACE_UNITS
+) -> bool:
+    """Syllables that are one of ``types`` (folded); in a query typed with accents
+    (``accented``), as written: "xa Hà Nội" is far from Hà Nội, "phương Bắc" no ward."""
+    if " ".join(fold(x) for x in syllables) not in types:
+        return False
+    return not accented or " ".join(map(canonical_syllable, syllables)) in PLACE_WRITTEN
+
+
+def _place_type_end(u: Unit, accented: bool) -> bool:
     """A plain syllable in small letters that ends a unit's type ("xã", "phố" of "thành
-    phố"): what a name typed after it may take in on its left."""
-    return _plain(u) and u.raw[:1].islower() and fold(u.syllables[0]) in PLACE_TYPE_ENDS
+    phố"): what a name typed after it may take in on its left (as written in a query
+    typed with accents)."""
+    if not (_plain(u) and u.raw[:1].islower()):
+        return False
+    syllable = u.syllables[0]
+    if accented:
+        return canonical_syllable(syllable) in PLACE_WRITTEN_ENDS
+    return fold(syllable) in PLACE_TYPE_ENDS
 
 
-def _place_head(run: list[Unit]) -> int:
+def _place_forms(u: Unit, aliases: AliasLookup | None, accented: bool) -> list[Word]:
+    """A place that ``OR`` or ``-`` took as one phrase with its type's other forms ("TP
+    Đà Nẵng" for "thành phố Đà Nẵng"), as _bind_places gives them."""
+    if aliases is None or not u.joined or not u.raw[:1].islower():
+        return []  # a quoted phrase is as typed
+    for n in (2, 1):
+        head = tuple(u.syllables[:n])
+        if len(u.syllables) > n and _is_type(head, accented):
+            name = _syllables(Unit(u.syllables[n:]), True)
+            return [
+                Word(tuple(Syllable(x, False) for x in form) + name, pause=u.pause, alias=True)
+                for form, _ in aliases(tuple(fold(x) for x in head), False)
+            ]
+    return []
+
+
+def _place_head(run: list[Unit], accented: bool) -> int:
     """How many units a unit's type at the start of ``run`` takes up (0 for none)."""
     for n in (2, 1):
-        if len(run) > n and _place_type(run[:n]):
+        if len(run) > n and _place_type(run[:n], accented):
             return n
     return 0
 
@@ -685,6 +727,8 @@ def _bind_places(
     walls: set[int],
     is_place: PlaceTest,
     written: NameWritten | None,
+    aliases: AliasLookup | None = None,
+    accented: bool = False,
 ) -> list[tuple[int, int] | None]:
     """Join a unit's type typed in small letters to the name typed right after it, when
     other units bear that name (``is_place``): "xã Tân Phú" is the commune, side by
@@ -708,7 +752,7 @@ def _bind_places(
         unit, name = plan.clauses[k][0], plan.clauses[k + 1][0]
         typed = [clauses[q][0] for q in range(a[0], a[1] + 1)]
         if (
-            " ".join(unit.folded) not in BOUND_UNITS
+            not _is_type(tuple(x.text for x in unit.syllables), accented, BOUND_UNITS)
             or unit.question
             or _name_goes_on(clauses, b[1], walls)
             or typed[-1].pause
@@ -731,7 +775,20 @@ def _bind_places(
         ):
             k += 1
             continue
-        plan.clauses[k : k + 2] = [[Word(unit.syllables + name.syllables, pause=name.pause)]]
+        bound = [Word(unit.syllables + name.syllables, pause=name.pause)]
+        # The type's other forms with the name ("TP Thanh Hóa" for "thành phố Thanh
+        # Hóa"), shown as an abbreviation's are.
+        forms = aliases(unit.folded, False) if aliases is not None else []
+        for form, _ in forms:
+            syllables = tuple(Syllable(x, False) for x in form) + name.syllables
+            bound.append(Word(syllables, pause=name.pause, alias=True))
+        # Groups made before (a date's figures) move with the clauses after this one.
+        plan.aliases = {(i - 1 if i > k else i): a for i, a in plan.aliases.items()}
+        if forms:
+            named = " ".join(clauses[q][0].raw for q in range(b[0], b[1] + 1))
+            shown = [f"{form} {named}" for _, form in forms]
+            plan.aliases[k] = (f"{unit.text} {named}", shown)
+        plan.clauses[k : k + 2] = [bound]
         spans[k : k + 2] = [None]
         k += 1
     return spans
@@ -933,6 +990,7 @@ def _joined_unit(units: list[Unit]) -> Unit:
         phrase=True,
         raw=" ".join(u.raw for u in units),
         pause=units[-1].pause,
+        joined=True,
     )
 
 
@@ -975,7 +1033,9 @@ def _operators_over_words(
         # A unit's type and the name typed after it are one place ("-quận Tân Phú",
         # "xã Tân Phú OR xã Tân Hiệp"); on the left only where the other alternative
         # begins with a type too ("xã Tân Phú OR Tân Hiệp" keeps "xã" for both).
-        if _name_syllable(b) and (_place_type(run) if not left else place and _place_type_end(u)):
+        if _name_syllable(b) and (
+            _place_type(run, pq.accented) if not left else place and _place_type_end(u, pq.accented)
+        ):
             return True
         if left and len(run) > 1 and begins_name(a, b, run[1], known=True):
             return False
@@ -995,7 +1055,22 @@ def _operators_over_words(
             # A name of one syllable is a term's end only as the last alternative
             # ("miền Trung OR Bắc" is miền and either).
             and _pairs_with(
-                a, b, is_pair, aliases, sentence=a is opening, then=after, region=not left
+                a,
+                b,
+                is_pair,
+                aliases,
+                sentence=a is opening,
+                then=after,
+                # As build() reads it: before a small letter, by the stronger tie
+                # ("-lễ Quốc khánh" is no "lễ Quốc").
+                region=not left
+                and (
+                    after is None
+                    or not _plain(after)
+                    or is_function_word(after.syllables[0])
+                    or is_pair(fold(b.syllables[0]), fold(after.syllables[0]))
+                    <= is_pair(fold(a.syllables[-1]), fold(b.syllables[0]))
+                ),
             )
             and not starts_word(b, after)
         ):
@@ -1006,7 +1081,7 @@ def _operators_over_words(
         # A title is no part of a name (_join_names); with capitals everywhere, a
         # name begins with a family name.
         # The name after a unit's type taken in before it ("quận" of "-quận Tân Phú").
-        name = run[_place_head(run) :]
+        name = run[_place_head(run, pq.accented) :]
         first = u if left else name[0] if name else run[0]
         return (
             bool(name)
@@ -1172,11 +1247,11 @@ def _operators_over_words(
             clauses[j - 1] = clauses[j] = None
             j -= 2
         # The other alternative begins with a unit's type ("xã Tân Phú OR xã Tân Hiệp").
-        parallel = _place_type_end(clause[-1]) or (
+        parallel = _place_type_end(clause[-1], pq.accented) or (
             i + 1 < len(clauses)
             and (c := clauses[i + 1]) is not None
             and len(c) == 1
-            and _place_type([clause[-1], c[0]])
+            and _place_type([clause[-1], c[0]], pq.accented)
         )
         while _plain(left[0]) and (u := lone(j)) is not None and not u.pause and j + 1 not in walls:
             after = left[1] if len(left) > 1 else None
@@ -1452,7 +1527,17 @@ def _same_case(
         pair
         and a.raw[:1].islower()
         and _name_syllable(b)
-        and (then is None or b.pause or (_plain(then) and then.raw[:1].islower()))
+        and (
+            then is None
+            or b.pause
+            or (
+                _plain(then)
+                and then.raw[:1].islower()
+                # A person's title and a given name: the small letter after it is
+                # what the person does ("bà Hoa bán rau"), no name's term.
+                and (is_function_word(then.syllables[0]) or not _person_title(a))
+            )
+        )
     )
 
 
@@ -1463,7 +1548,26 @@ def _lone_capital(a: Unit, before: Unit | None) -> bool:
         before is not None
         and (before.pause or (_plain(before) and before.raw[:1].islower()))
         and _name_syllable(a)
+        # After a person's title the capital is a given name ("ông Tư trồng lúa").
+        and not _person_title(before)
     )
+
+
+PERSON_TITLES = frozenset(
+    canonical_syllable(w)
+    for w in ("ông", "bà", "anh", "chị", "cô", "chú", "bác", "cụ", "thầy", "cháu", "em", "bé")
+)
+FOLDED_PERSON_TITLES = frozenset(fold(w) for w in PERSON_TITLES)
+
+
+def _person_title(u: Unit) -> bool:
+    """A person's title typed in small letters (a capital after it is a given name)."""
+    if not _plain(u) or not u.raw[:1].islower():
+        return False
+    syllable = u.syllables[0]
+    if has_diacritics(syllable):
+        return canonical_syllable(syllable) in PERSON_TITLES
+    return fold(syllable) in FOLDED_PERSON_TITLES
 
 
 def _unit_at(clauses: list[list[Unit]], q: int) -> Unit | None:

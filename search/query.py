@@ -45,6 +45,7 @@ class Unit:
     ref_key: str | None = None
     raw: str = ""  # as typed (its capitals tell an abbreviation)
     pause: bool = False  # punctuation follows it: no word goes on past it
+    joined: bool = False  # words joined by OR or "-" (search/plan.py), not a quoted phrase
 
 
 @dataclass

@@ -142,7 +142,29 @@ def pairs(**counts: int):
             {"mien_trung": 765, "trung_mua": 14},
             [["miền", "trung"], ["mưa"]],
         ),
-        ("ông Thủ tướng", {"ong_thu": 3, "thu_tuong": 900}, [["ông"], ["thủ", "tướng"]]),
+        (
+            "đồng chí Thủ tướng",
+            {"dong_chi": 800, "chi_thu": 3, "thu_tuong": 900},
+            [["đồng", "chí"], ["thủ", "tướng"]],
+        ),
+        # After a person's title, a capital is a given name and what follows it what
+        # the person does: no pair ("tư trồng" folds alike with "từ trong", 677).
+        (
+            "ông Tư trồng lúa",
+            {"tu_trong": 677, "trong_lua": 50},
+            [["ông"], ["tư"], ["trồng", "lúa"]],
+        ),
+        (
+            "bà Hoa bán rau",
+            {"ba_hoa": 50, "hoa_ban": 3, "ban_rau": 20},
+            [["bà"], ["hoa"], ["bán", "rau"]],
+        ),
+        # Before a function word the title and the name pair, as a region does.
+        (
+            "anh Nam và chị Hoa",
+            {"anh_nam": 40, "chi_hoa": 30},
+            [["anh", "nam"], ["và"], ["chị", "hoa"]],
+        ),
         # A name goes on after it: a word beside a name, apart.
         ("xã Tà Tổng", {"xa_ta": 30, "ta_tong": 20}, [["xã"], ["tà", "tổng"]]),
     ],
@@ -164,6 +186,21 @@ def test_a_word_outweighed_by_the_pair_before_it(counts, words):
     is_word = word_test(("trung", "mua"), ("mua", "to"))
     plan = plan_mod.build(parse("miền trung mưa to"), is_word, "exact", None, pairs(**counts))
     assert plan.describe() == words
+
+
+@pytest.mark.parametrize(
+    "q, clauses, excluded",
+    [
+        # "-" and "OR" take a region by the stronger tie too: "lễ Quốc" is no term.
+        ("hội -lễ Quốc khánh", [["hội"], ["quốc khánh"]], ["lễ"]),
+        ("bão OR lễ Quốc khánh", [["bão", "lễ"], ["quốc khánh"]], []),
+    ],
+)
+def test_operators_take_a_region_by_the_stronger_tie(q, clauses, excluded):
+    counts = pairs(le_quoc=192, quoc_khanh=266)
+    plan = plan_mod.build(parse(q), word_test(), "exact", None, counts)
+    assert [[w.text for w in c] for c in plan.clauses] == clauses
+    assert [w.text for w in plan.excluded] == excluded
 
 
 def test_a_dictionary_word_is_never_outweighed():

@@ -67,10 +67,30 @@ PLACES = [
         for i in range(2)
     ),
     Article(id="sidewalk", title="Vỉa hè", body="Huyện Cần Giờ dẹp lấn chiếm vỉa hè."),
+    # The city Thanh Hóa, written "thành phố" or "TP"; the province, with cities elsewhere.
+    *(
+        Article(id=f"city-{i}", title=f"Đô thị {i}", body=f"Thành phố Thanh Hóa chỉnh trang {i}.")
+        for i in range(2)
+    ),
+    *(
+        Article(
+            id=f"city-tp-{i}", title=f"Chiếu sáng {i}", body=f"TP Thanh Hóa giúp nông dân, đợt {i}."
+        )
+        for i in range(2)
+    ),
+    *(
+        Article(
+            id=f"province-th-{i}",
+            title=f"Nông nghiệp {i}",
+            body=f"Tỉnh Thanh Hóa hỗ trợ nông dân; các thành phố lớn tiêu thụ nông sản {i}.",
+        )
+        for i in range(4)
+    ),
 ]
 
 COMMUNE = {f"commune-{i}" for i in range(3)}
 URBAN = {f"urban-{i}" for i in range(3)}
+CITY = {f"city-{i}" for i in range(2)} | {f"city-tp-{i}" for i in range(2)}
 DISTRICT = {f"district-{i}" for i in range(4)}
 BINH_TAN_DISTRICT = {f"binh-tan-{i}" for i in range(4)} | {"binh-tan-list"}
 
@@ -89,6 +109,8 @@ def places(articles_index, engine_for):
         ("xã tân phú", COMMUNE, [["xã", "tân", "phú"]]),
         ("huyện Tân Phú", DISTRICT, [["huyện", "tân", "phú"]]),
         ("Xã Tân Phú", COMMUNE, [["xã", "tân", "phú"]]),  # a sentence's capital
+        # The type's other forms go with the name ("TP Thanh Hóa").
+        ("thành phố Thanh Hóa", CITY, [["thành", "phố", "thanh", "hóa"]]),
         # Found nowhere side by side with the rest: apart, as before.
         ("giảm nghèo xã Tân Phú", DISTRICT, [["giảm", "nghèo"], ["xã"], ["tân", "phú"]]),
         # A province's own name: "tỉnh" apart.
@@ -111,6 +133,13 @@ def test_a_units_type_before_a_name_it_tells_apart(places, q, expected, words):
         # ("các quận Tân Phú và Bình Tân" holds "quận Tân Phú" too.)
         ("quận Tân Phú OR xã Tân Phú", URBAN | COMMUNE | {"binh-tan-list"}),
         ("tỉnh Quảng Nam OR tỉnh Quảng Ngãi", {"province-1", "quang-ngai-0", "quang-ngai-1"}),
+        # With the type's other forms ("TP Thanh Hóa"); a quoted phrase as typed.
+        ("thành phố Thanh Hóa OR xã Tân Phú", CITY | COMMUNE),
+        (
+            "nông dân -thành phố Thanh Hóa",
+            {"binh-tan-commune", *(f"province-th-{i}" for i in range(4))},
+        ),
+        ('"thành phố Thanh Hóa"', {"city-0", "city-1"}),
     ],
 )
 def test_or_and_minus_take_a_units_type_with_its_name(places, q, expected):
@@ -171,6 +200,21 @@ def test_operators_over_a_units_type_and_its_name(q, words, excluded):
     assert [w.text for w in plan.excluded] == excluded
 
 
+@pytest.mark.parametrize(
+    "q, words",
+    [
+        # In a query typed with accents a type is as written: "xa" is far, no commune.
+        ("xa Hà Nội", [["xa"], ["hà", "nội"]]),
+        ("phương Bắc", [["phương"], ["bắc"]]),
+        ("xa Ha Noi", [["xa", "ha", "noi"]]),
+    ],
+)
+def test_a_type_is_as_typed(q, words):
+    is_word = word_test(("ha", "noi"))
+    plan = plan_mod.build(parse(q), is_word, "exact", None, is_place=place(True))
+    assert plan.describe() == words
+
+
 def test_a_name_no_other_unit_bears_stays_apart():
     plan = plan_mod.build(parse("xã Tân Phú"), NAMES, "exact", None, is_place=place(False))
     assert plan.describe() == [["xã"], ["tân", "phú"]]
@@ -189,6 +233,25 @@ def test_a_name_no_other_unit_bears_stays_apart():
 def test_the_types_written_before_a_name(texts, counts):
     types = ("xã", "thị xã", "huyện", "quận")
     assert names_mod.preceding(texts, ("tan", "phu"), types) == counts
+
+
+def test_a_bound_types_other_forms_are_shown(places):
+    result = places.search("thành phố Thanh Hóa")
+    assert result.expanded == [{"typed": "thành phố Thanh Hóa", "also": ["TP Thanh Hóa"]}]
+
+
+@pytest.mark.parametrize(
+    "texts, folded, written, counts",
+    [
+        # The whole name only: "xã An Nhơn Tây" is no "An Nhơn".
+        (["Xã An Nhơn Tây và thị xã An Nhơn."], ("an", "nhon"), None, {"thị xã": 1}),
+        # Typed with accents, as written: "Phù Mỹ" is no "Phú Mỹ".
+        (["Huyện Phù Mỹ; xã Phú Mỹ."], ("phu", "my"), ("phú", "mỹ"), {"xã": 1}),
+        (["Huyện Phù Mỹ; xã Phú Mỹ."], ("phu", "my"), None, {"huyện": 1, "xã": 1}),
+    ],
+)
+def test_only_the_name_as_typed_counts(texts, folded, written, counts):
+    assert names_mod.preceding(texts, folded, ("xã", "thị xã", "huyện"), written) == counts
 
 
 def test_places_through_the_cli_the_api_and_the_page(places, runner, client_for):
