@@ -68,6 +68,7 @@ WORD_SHARE = 0.5
 # ("các quận Tân Phú và Bình Tân") would be lost for little.
 PLACE_SHARE = 1.0
 PLACE_SAMPLE = 30
+PLACE_MIN = 3
 # ... and at least this many times: one join is pyvi's accident ("Lai Châu Điện
 # Biên" is no word "châu điện").
 WORD_MIN = 2
@@ -1012,8 +1013,17 @@ class Engine:
                 counts = names.preceding(texts, name.folded, types.values(), written)
                 own = counts.get(types.get(typed, ""), 0)
                 others = sum(counts.values()) - own
-                # None after this type in the sample, others often: the rarer place.
-                hit = others > 0 and others >= PLACE_SHARE * own
+                # None after this type in the sample, others often: the rarer place,
+                # when the index names it so at least PLACE_MIN times ("thành phố Thủ
+                # Đức" once: the articles predate it, and say "quận Thủ Đức").
+                hit = (
+                    others > 0
+                    and others >= PLACE_SHARE * own
+                    and self._phrase_docs(
+                        s, [plan_mod.Word(unit.syllables + name.syllables)], PLACE_MIN
+                    )
+                    >= PLACE_MIN
+                )
                 self._words.put(cache_key, hit)
             return hit
 
