@@ -61,6 +61,9 @@ CORRECT_TIMES = 10
 # (of two syllables, or longer and starting with them) in at least this share
 # of their occurrences in the indexed articles.
 WORD_SHARE = 0.5
+# ... and at least this many times: one join is pyvi's accident ("Lai Châu Điện
+# Biên" is no word "châu điện").
+WORD_MIN = 2
 # A unit's type typed before a name stands beside it when the articles write the name
 # after other types at least this many times as often as after this one, in the
 # first PLACE_SAMPLE articles holding it: "xã Tân Phú" ("quận", "huyện" and others
@@ -68,10 +71,9 @@ WORD_SHARE = 0.5
 # ("các quận Tân Phú và Bình Tân") would be lost for little.
 PLACE_SHARE = 1.0
 PLACE_SAMPLE = 30
+# ... and only when the index holds the type and the name side by side at least
+# this many times.
 PLACE_MIN = 3
-# ... and at least this many times: one join is pyvi's accident ("Lai Châu Điện
-# Biên" is no word "châu điện").
-WORD_MIN = 2
 # A pair of lone query syllables stays one term when its articles (the
 # syllables side by side) are at least PAIR_SHARE of those with both syllables,
 # or PAIR_ENOUGH in number; else it is read apart ("cấp xã": 61 of 789, kept;
@@ -830,8 +832,8 @@ class Engine:
         (folded syllable pairs) of some of them, empty for all, or None for none.
 
         A word of pyvi's dictionary stays, however common its syllables (see
-        _is_lexical), as does a name the articles write as one. Of the others, one alone goes apart (as the caller's test of the
-        query says); of several, only those the whole index holds side by side too
+        _is_lexical), as does a name the articles write as one. Of the others, one alone
+        goes apart (as the caller's test of the query says); of several, only those the whole index holds side by side too
         seldom to be terms ("nhà cháy"), each judged on its own: "hộ nghèo cấp xã" keeps
         both terms, though they meet in few of the articles holding their four syllables.
         """
@@ -998,7 +1000,6 @@ class Engine:
             hit = self._words.get(cache_key)
             if hit is None:
                 typed = " ".join(unit.folded)
-                types = {fold(t): t for t in plan_mod.PLACE_TYPES}
                 texts = (
                     "\n".join(x for x in (a.title, a.lead, a.body) if x)
                     for d in self._phrase_ids(s, name, PLACE_SAMPLE)
@@ -1010,8 +1011,8 @@ class Engine:
                     if all(x.exact for x in name.syllables)
                     else None
                 )
-                counts = names.preceding(texts, name.folded, types.values(), written)
-                own = counts.get(types.get(typed, ""), 0)
+                counts = names.preceding(texts, name.folded, plan_mod.PLACE_TYPES, written)
+                own = sum(n for t, n in counts.items() if fold(t) == typed)
                 others = sum(counts.values()) - own
                 # None after this type in the sample, others often: the rarer place,
                 # when the index names it so at least PLACE_MIN times ("thành phố Thủ

@@ -66,7 +66,6 @@ def preceding(
     if not folded:
         return counts
     by_length = sorted(set(types), key=lambda t: -len(t.split()))
-    longest = max((len(t.split()) for t in by_length), default=0)
     pattern = _run_pattern(folded)
     for text in texts:
         text = normalize_text(text[:MAX_CHARS])
@@ -75,8 +74,9 @@ def preceding(
             tokens = text[m.start() : m.end()].split()
             if not all(t[:1].isupper() and not _shouted(t) for t in tokens):
                 continue
-            if written is not None and tuple(canonical_syllable(t.lower()) for t in tokens) != (
-                written
+            if (
+                written is not None
+                and tuple(canonical_syllable(t.lower()) for t in tokens) != written
             ):
                 continue
             after = _NEXT_RE.match(text, m.end())
@@ -85,8 +85,7 @@ def preceding(
             # The words before it on its line, a few characters back (types are short).
             before = text[max(0, m.start() - 24) : m.start()].split("\n")[-1].lower().split()
             for t in by_length:
-                n = len(t.split())
-                if n <= longest and " ".join(before[-n:]) == t:
+                if " ".join(before[-len(t.split()) :]) == t:
                     found.add(t)
                     break
         for t in found:

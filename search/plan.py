@@ -642,11 +642,10 @@ def has_labels(pq: ParsedQuery) -> bool:
     or a unit's type with something after it (see _bind_places)?"""
     if any(_number_unit(u) for c in [*pq.clauses, pq.excluded] for u in c):
         return True
-    plain = [fold(c[0].syllables[0]) if _joinable(c) else None for c in pq.clauses]
+    # A type with something typed after it; "" for what is no plain syllable.
+    plain = [fold(c[0].syllables[0]) if _joinable(c) else "" for c in pq.clauses]
     return any(
-        None not in plain[i : i + n] and " ".join(plain[i : i + n]) in BOUND_UNITS  # type: ignore[arg-type]
-        for n in (1, 2)
-        for i in range(len(plain) - n)
+        " ".join(plain[i : i + n]) in BOUND_UNITS for n in (1, 2) for i in range(len(plain) - n)
     )
 
 
@@ -704,11 +703,20 @@ def _place_forms(u: Unit, aliases: AliasLookup | None, accented: bool) -> list[W
         head = tuple(u.syllables[:n])
         if len(u.syllables) > n and _is_type(head, accented):
             name = _syllables(Unit(u.syllables[n:]), True)
-            return [
-                Word(tuple(Syllable(x, False) for x in form) + name, pause=u.pause, alias=True)
-                for form, _ in aliases(tuple(fold(x) for x in head), False)
-            ]
+            forms = _type_forms(tuple(fold(x) for x in head), name, u.pause, aliases)
+            return [w for w, _ in forms]
     return []
+
+
+def _type_forms(
+    folded: tuple[str, ...], name: tuple[Syllable, ...], pause: bool, aliases: AliasLookup
+) -> list[tuple[Word, str]]:
+    """The other forms of a unit's type (``folded``) before ``name``, each with how it
+    is shown ("TP" for "thành phố")."""
+    return [
+        (Word(tuple(Syllable(x, False) for x in form) + name, pause=pause, alias=True), shown)
+        for form, shown in aliases(folded, False)
+    ]
 
 
 def _place_head(run: list[Unit], accented: bool) -> int:
@@ -775,20 +783,20 @@ def _bind_places(
         ):
             k += 1
             continue
-        bound = [Word(unit.syllables + name.syllables, pause=name.pause)]
         # The type's other forms with the name ("TP Thanh Hóa" for "thành phố Thanh
         # Hóa"), shown as an abbreviation's are.
-        forms = aliases(unit.folded, False) if aliases is not None else []
-        for form, _ in forms:
-            syllables = tuple(Syllable(x, False) for x in form) + name.syllables
-            bound.append(Word(syllables, pause=name.pause, alias=True))
+        forms = (
+            _type_forms(unit.folded, name.syllables, name.pause, aliases)
+            if aliases is not None
+            else []
+        )
         # Groups made before (a date's figures) move with the clauses after this one.
         plan.aliases = {(i - 1 if i > k else i): a for i, a in plan.aliases.items()}
         if forms:
             named = " ".join(clauses[q][0].raw for q in range(b[0], b[1] + 1))
-            shown = [f"{form} {named}" for _, form in forms]
-            plan.aliases[k] = (f"{unit.text} {named}", shown)
-        plan.clauses[k : k + 2] = [bound]
+            plan.aliases[k] = (f"{unit.text} {named}", [f"{shown} {named}" for _, shown in forms])
+        bound = [Word(unit.syllables + name.syllables, pause=name.pause)]
+        plan.clauses[k : k + 2] = [bound + [w for w, _ in forms]]
         spans[k : k + 2] = [None]
         k += 1
     return spans

@@ -151,3 +151,21 @@ def big_corpus(d: Path, n: int) -> Path:
         body = " ".join(rng.choices(SYLLABLES, k=400)) + f" mã zq{i:05d} số {rng.random()}."
         (d / f"b{i:04d}.txt").write_text(f"Tin {i} về đường thôn\n\n{body}", "utf-8")
     return d
+
+
+def word_test(*words: tuple[str, str]):
+    """A plan word test (search.plan.WordTest) that joins exactly these folded pairs."""
+
+    def is_word(before, a, b, after, **_) -> bool:
+        return (a, b) in words
+
+    return is_word
+
+
+def pair_counts(**counts: int):
+    """A plan pair test (search.plan.PairTest) from counts keyed ``a_b`` (folded)."""
+
+    def is_pair(a: str, b: str) -> int:
+        return counts.get(f"{a}_{b}", 0)
+
+    return is_pair

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import pair_counts, word_test
 
 from search import plan as plan_mod
 from search.article import Article
@@ -109,20 +110,6 @@ def test_a_capital_between_small_letters_is_a_terms_own(capitals, q, expected, w
     assert words is None or capitals.search(q).words == words
 
 
-def word_test(*words: tuple[str, str]):
-    def is_word(before, a, b, after, **_) -> bool:
-        return (a, b) in words
-
-    return is_word
-
-
-def pairs(**counts: int):
-    def is_pair(a: str, b: str) -> int:
-        return counts.get(f"{a}_{b}", 0)
-
-    return is_pair
-
-
 @pytest.mark.parametrize(
     "q, counts, words",
     [
@@ -170,7 +157,7 @@ def pairs(**counts: int):
     ],
 )
 def test_which_capitals_pair(q, counts, words):
-    assert plan_mod.build(parse(q), None, "exact", None, pairs(**counts)).describe() == words
+    assert plan_mod.build(parse(q), None, "exact", None, pair_counts(**counts)).describe() == words
 
 
 @pytest.mark.parametrize(
@@ -184,7 +171,7 @@ def test_which_capitals_pair(q, counts, words):
 )
 def test_a_word_outweighed_by_the_pair_before_it(counts, words):
     is_word = word_test(("trung", "mua"), ("mua", "to"))
-    plan = plan_mod.build(parse("miền trung mưa to"), is_word, "exact", None, pairs(**counts))
+    plan = plan_mod.build(parse("miền trung mưa to"), is_word, "exact", None, pair_counts(**counts))
     assert plan.describe() == words
 
 
@@ -197,7 +184,7 @@ def test_a_word_outweighed_by_the_pair_before_it(counts, words):
     ],
 )
 def test_operators_take_a_region_by_the_stronger_tie(q, clauses, excluded):
-    counts = pairs(le_quoc=192, quoc_khanh=266)
+    counts = pair_counts(le_quoc=192, quoc_khanh=266)
     plan = plan_mod.build(parse(q), word_test(), "exact", None, counts)
     assert [[w.text for w in c] for c in plan.clauses] == clauses
     assert [w.text for w in plan.excluded] == excluded
@@ -206,7 +193,7 @@ def test_operators_take_a_region_by_the_stronger_tie(q, clauses, excluded):
 def test_a_dictionary_word_is_never_outweighed():
     # "canh kho khat": "cảnh khó" (258) folds alike, yet "khô khát" is a word.
     is_word = word_test(("kho", "khat"))
-    counts = pairs(canh_kho=258, kho_khat=5)
+    counts = pair_counts(canh_kho=258, kho_khat=5)
     q = parse("canh kho khat")
     assert plan_mod.build(q, is_word, "exact", None, counts).describe() == [
         ["canh", "kho"],
@@ -219,7 +206,7 @@ def test_a_dictionary_word_is_never_outweighed():
 def test_a_word_after_a_word_is_never_outweighed():
     # "hợp tác" is a word: "tác xã" goes on from it, however often "hợp tác" stands.
     is_word = word_test(("hop", "tac"), ("tac", "xa"))
-    counts = pairs(hop_tac=2512, tac_xa=20)
+    counts = pair_counts(hop_tac=2512, tac_xa=20)
     assert plan_mod.build(parse("hợp tác xã"), is_word, "exact", None, counts).describe() == [
         ["hợp", "tác", "xã"]
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import word_test
 
 from search import names as names_mod
 from search import plan as plan_mod
@@ -153,13 +154,6 @@ def place(answer: bool):
         return answer
 
     return is_place
-
-
-def word_test(*words: tuple[str, str]):
-    def is_word(before, a, b, after, **_) -> bool:
-        return (a, b) in words
-
-    return is_word
 
 
 NAMES = word_test(("tan", "phu"), ("tan", "hiep"), ("thanh", "pho"), ("thi", "xa"), ("ho", "ngheo"))

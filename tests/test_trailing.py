@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import pair_counts, word_test
 
 from search import engine as engine_mod
 from search import plan as plan_mod
@@ -89,20 +90,6 @@ def test_a_word_and_the_syllable_after_it(trailing, q, expected, words):
     assert trailing.search(q).words == words
 
 
-def word_test(*words: tuple[str, str]):
-    def is_word(before, a, b, after, **_) -> bool:
-        return (a, b) in words
-
-    return is_word
-
-
-def pairs(**counts: int):
-    def is_pair(a: str, b: str) -> int:
-        return counts.get(f"{a}_{b}", 0)
-
-    return is_pair
-
-
 @pytest.mark.parametrize(
     "q, counts, words",
     [
@@ -128,7 +115,7 @@ def pairs(**counts: int):
 )
 def test_what_a_word_takes_after_it(q, counts, words):
     is_word = word_test(("cong", "an"), ("chinh", "quy"), ("ha", "noi"))
-    plan = plan_mod.build(parse(q), is_word, "exact", None, pairs(**counts))
+    plan = plan_mod.build(parse(q), is_word, "exact", None, pair_counts(**counts))
     assert plan.describe() == words
     assert all(w.tail == (len(w.syllables) == 3) for w in plan.words)
 
