@@ -744,6 +744,13 @@ class Engine:
             drop: set[int] = set()
             for i in sorted(counts, key=lambda i: (counts[i], i))[:-1]:
                 drop.add(i)
+                # What is left must name something: not a type or a title alone
+                # ("huyện" of ``huyện Xyzabc``, 8,864 articles), which finds noise.
+                kept = [
+                    c for j, c in enumerate(plan.clauses) if j not in drop and c in plan.required
+                ]
+                if plan_mod.names_nothing(kept, pq.accented):
+                    break
                 rescued = plan_mod.without(plan, drop)
                 matched2 = recall(rescued)
                 if at_least(within(matched2), 1):
@@ -927,6 +934,7 @@ class Engine:
             labels=labels,
             lexical=self._is_lexical,
             is_place=self._is_place_test(s),
+            holds=self._holds_test(s),
         )
 
     def _is_word_test(self, s):
@@ -944,6 +952,22 @@ class Engine:
             return hit
 
         return is_word
+
+    def _holds_test(self, s):
+        """The index's test of whether a run of syllables stands side by side in at
+        least WORD_MIN articles (a word chained from overlapping pairs, see plan.build)."""
+        key = self._generation(s)[0]
+
+        def holds(folded: tuple[str, ...]) -> bool:
+            cache_key = (key, "holds", folded)
+            hit = self._words.get(cache_key)
+            if hit is None:
+                word = plan_mod.Word(tuple(plan_mod.Syllable(x, False) for x in folded))
+                hit = len(self._phrase_ids(s, word, WORD_MIN)) >= WORD_MIN
+                self._words.put(cache_key, hit)
+            return hit
+
+        return holds
 
     def _stories(self, s, found, sort, first: int, per_page: int, loaded: dict) -> list:
         """The page ``[first, first + per_page)`` of the ranking with near-duplicates folded.

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .analysis import canonical_syllable, fold, has_diacritics, well_formed
+from .extract import places
 from .query import LONG_QUERY_MIN_SHOULD, ParsedQuery, Unit
 
 ACCENTS = ("auto", "exact", "any")
@@ -363,6 +364,10 @@ NameTest = Callable[[tuple[str, ...], tuple[str, ...]], bool]
 # lexical(word) -> bool: is this pair a word of pyvi's dictionary, as typed (see
 # the engine's _is_lexical)?
 LexicalTest = Callable[["Word"], bool]
+# holds(folded syllables) -> bool: does the index hold this run of three or more
+# syllables side by side? A word the pair test chains from overlapping pairs
+# ("tân hiệp" + "hiệp bình" + "bình dương") may be found nowhere whole.
+RunTest = Callable[[tuple[str, ...]], bool]
 # is_place(unit's type, name) -> bool: does the index hold this name after other
 # units' types too, so that the type typed tells the places apart (see _bind_places)?
 PlaceTest = Callable[["Word", "Word"], bool]
@@ -380,6 +385,8 @@ class Writing:
 NameWritten = Callable[[tuple[str, ...]], Writing]
 # Words of a query run looked at, at most, for one form of an alias group.
 MAX_ALIAS_WORDS = 6
+# A province's name is at most this many syllables ("Bà Rịa Vũng Tàu").
+MAX_PROVINCE_SYLLABLES = 4
 # A name typed in small letters is read over at most this many syllables.
 MAX_NAME_SYLLABLES = 4
 
@@ -424,6 +431,7 @@ def build(
     labels: bool = True,
     lexical: LexicalTest | None = None,
     is_place: PlaceTest | None = None,
+    holds: RunTest | None = None,
 ) -> Plan:
     """The plan of a parsed query; ``accents`` is "exact" (as typed) or "any" (folded).
 
@@ -438,7 +446,8 @@ def build(
     does (see _small_name). ``labels`` False leaves every number apart (see
     _bind_labels) and every unit's type apart from the name after it (``is_place``,
     see _bind_places). ``lexical`` keeps a dictionary word that the pair before it
-    outweighs (see _outweighed).
+    outweighs (see _outweighed). ``holds`` ends a word chained from overlapping
+    pairs where the index never holds the longer run side by side.
     """
     exact = accents != "any"
     plan = Plan(accents="exact" if exact else "any")
@@ -449,8 +458,13 @@ def build(
     cues = _question_spans(pq)
     plan.relaxed = pq.is_long or bool(cues) or "?" in pq.text
     clauses = pq.clauses
-    # Clauses typed right after an excluded word: no word joins over that.
-    walls = set(pq.excluded_then.values())
+    # A unit's name and its district's or province's: one word each (see _unit_names).
+    named = _unit_names(pq.clauses, pq.accented)
+    # Clauses typed right after an excluded word, or where the district or province
+    # holding the unit named before begins: no word joins over that.
+    walls = set(pq.excluded_then.values()) | {
+        first for first in named if any(last + 1 == first for last in named.values())
+    }
     # The query clause of each plan clause that is one syllable on its own.
     lone: dict[int, int] = {}
     # The query clauses (first, last) each plan clause was read from, when plain syllables.
@@ -474,9 +488,11 @@ def build(
             spans.append(None)
             i += 1
             continue
-        j = i
+        j = named.get(i, i)
         while (
-            j + 1 < len(clauses)
+            i not in named
+            and j + 1 < len(clauses)
+            and j + 1 not in named
             and _joinable(clauses[j + 1])
             and is_word is not None
             and not _cue_boundary(cues, j)
@@ -491,6 +507,14 @@ def build(
                 exact=_readings(clauses[j][0], clauses[j + 1][0], exact),
             )
             and not (mixed and _name_begins(clauses, j + 1, walls, is_word))
+            # Chained from overlapping words ("Tân Hiệp" + "Hiệp Bình" of "Hiệp
+            # Bình Chánh" + "Bình Dương"): a word only where the index holds it
+            # whole; else the word ends and the next begins ("Tân Hiệp" "Bình Dương").
+            and not (
+                j > i
+                and holds is not None
+                and not holds(tuple(fold(c[0].syllables[0]) for c in clauses[i : j + 2]))
+            )
             and not (
                 j == i
                 and lone.get(len(plan.clauses) - 1) == i - 1
@@ -649,9 +673,13 @@ def has_labels(pq: ParsedQuery) -> bool:
     )
 
 
-def _name_goes_on(clauses: list[list[Unit]], q: int, walls: set[int]) -> bool:
+def _name_goes_on(
+    clauses: list[list[Unit]], q: int, walls: set[int], accented: bool, name: tuple[str, ...]
+) -> bool:
     """Does a syllable typed with a capital follow query clause q (the name goes on:
-    "xã Tam" of "xã Tam Thanh" is no place)?"""
+    "xã Tam" of "xã Tam Thanh" is no place)? Not where the name of a province, or of
+    a district that has a unit called ``name`` (syllables as typed), follows: it says
+    where the place is ("xã Tân Phú Đồng Nai", "xã Bình Mỹ Châu Phú")."""
     after = _unit_at(clauses, q + 1)
     return (
         after is not None
@@ -659,7 +687,85 @@ def _name_goes_on(clauses: list[list[Unit]], q: int, walls: set[int]) -> bool:
         and q + 1 not in walls
         and _plain(after)
         and _name_syllable(after)
+        and not _parent_at(clauses, q + 1, accented, name)
     )
+
+
+def _unit_names(clauses: list[list[Unit]], accented: bool) -> dict[int, int]:
+    """Names of a unit and of the district or province that holds it, typed one after
+    the other ("Điềm Mặc" + "Định Hóa", "La Hà" + "Tư Nghĩa"): the first query clause
+    of each name and its last. Each is one word, and no word joins across them (pyvi's
+    *mặc định*, *hà tư*, which would miss both). Names typed with capitals (a run's
+    first syllables, after a type or a title), or anywhere in a query typed without
+    any capital ("xã vĩnh bình hòa bình": not *xã vĩnh*)."""
+    lower = not any(u.raw[:1].isupper() for c in clauses for u in c)
+
+    def plain(q: int) -> bool:
+        u = _unit_at(clauses, q)
+        return (
+            u is not None
+            and len(clauses[q]) == 1
+            and _plain(u)
+            and (_name_syllable(u) or lower and well_formed(fold(u.syllables[0])))
+        )
+
+    def key(q: int) -> str:
+        syllable = clauses[q][0].syllables[0].lower()
+        return canonical_syllable(syllable) if accented else fold(syllable)
+
+    names: dict[int, int] = {}
+    i = 0
+    while i < len(clauses):
+        if not plain(i):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(clauses) and plain(j) and not clauses[j - 1][0].pause:
+            j += 1
+        run = [key(q) for q in range(i, j)]
+        # With capitals, the name begins the run, or follows a type or a title typed
+        # with a capital ("Xã Điềm Mặc Định Hóa": a sentence's first word).
+        lead = next((n for n in (2, 1) if is_name_opener(" ".join(run[:n]), accented)), 0)
+        starts = range(lead, len(run) - 3) if lower else range(lead, min(lead + 1, len(run) - 3))
+        # A name of two or three syllables, then one of two or more (the longest).
+        found = next(
+            (
+                (start, start + k, m)
+                for start in starts
+                for k in (2, 3)
+                for m in range(min(len(run), start + k + MAX_PROVINCE_SYLLABLES), start + k + 1, -1)
+                if places.within(tuple(run[start : start + k]), tuple(run[start + k : m]), accented)
+            ),
+            None,
+        )
+        if found is not None:
+            start, parent, end = found
+            names[i + start] = i + parent - 1
+            names[i + parent] = i + end - 1
+        i = j
+    return names
+
+
+def _parent_at(clauses: list[list[Unit]], i: int, accented: bool, name: tuple[str, ...]) -> bool:
+    """Do the syllables typed with capitals from query clause i begin with a province's
+    name (as written in a query typed with accents; else folded alike), or with the
+    name of a district that has a unit called ``name``?"""
+
+    def key(syllable: str) -> str:
+        return canonical_syllable(syllable.lower()) if accented else fold(syllable.lower())
+
+    provinces = places.province_names(accented)
+    run: list[str] = []
+    for q in range(i, min(len(clauses), i + MAX_PROVINCE_SYLLABLES)):
+        u = _unit_at(clauses, q)
+        if u is None or not _plain(u) or not _name_syllable(u):
+            break
+        run.append(key(u.syllables[0]))
+        if tuple(run) in provinces or places.within(name, tuple(run), accented):
+            return True
+        if u.pause:
+            break
+    return False
 
 
 def _place_type(units: list[Unit], accented: bool, types: frozenset[str] = PLACE_UNITS) -> bool:
@@ -762,7 +868,7 @@ def _bind_places(
         if (
             not _is_type(tuple(x.text for x in unit.syllables), accented, BOUND_UNITS)
             or unit.question
-            or _name_goes_on(clauses, b[1], walls)
+            or _name_goes_on(clauses, b[1], walls, accented, tuple(x.text for x in name.syllables))
             or typed[-1].pause
             or b[0] in walls
             or _cue_boundary(cues, a[1])
@@ -2297,6 +2403,26 @@ def phrase(plan: Plan) -> list[Syllable] | None:
         return None
     syls = [s for w in words for s in w.syllables]
     return syls if len(syls) > 1 else None
+
+
+def names_nothing(clauses: list[list[Word]], accented: bool) -> bool:
+    """True when the words typed in these clauses, in order, are units' types, titles and
+    function words only: they say what kind of thing is sought, not which ("huyện" of
+    ``huyện Xyzabc``, "chủ tịch xã")."""
+    syls = [s.text for c in clauses for s in c[0].syllables]
+    # Made of openers and function words end to end ("chủ tịch" + "xã").
+    ok = [True] + [False] * len(syls)
+    for end in range(1, len(syls) + 1):
+        ok[end] = any(
+            ok[start]
+            and (
+                is_name_opener(" ".join(syls[start:end]), accented)
+                or end - start == 1
+                and is_function_word(syls[start])
+            )
+            for start in range(max(0, end - 3), end)
+        )
+    return ok[-1]
 
 
 def without(plan: Plan, drop: set[int]) -> Plan:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..analysis import fold, normalize_text
+from ..analysis import canonical_syllable, fold, normalize_text
 from .text import fold_keep_case, trie_pattern
 
 # Weights of one mention, by kind of evidence.
@@ -159,6 +159,53 @@ def units() -> _Units:
         for old in old_keys:
             u.province_2025[old] = new_names.get(new_key)
     return u
+
+
+# Province names as written beside the dataset's, with their accents (the folded
+# ones are _PROVINCE_ALIASES).
+_WRITTEN_PROVINCES = ("Thừa Thiên Huế", "Thừa Thiên", "Bà Rịa Vũng Tàu", "Sài Gòn", "TP.HCM")
+
+
+def _written(name: str) -> tuple[str, ...]:
+    """A unit's name as lower-case tone-canonical syllables ("Cai Lậy (Thị xã)": the
+    dataset's mark of one of two units so named left out)."""
+    words = _TOKEN.findall(normalize_text(name.split("(")[0]).lower())
+    return tuple(map(canonical_syllable, words))
+
+
+@lru_cache(maxsize=2)
+def province_names(accented: bool) -> frozenset[tuple[str, ...]]:
+    """Every province's name (before and after 2025, and as often written) as lower-case
+    syllables: tone-canonical when ``accented``, else folded."""
+    u = units()
+    names = {*u.province_name.values(), *u.province_2025.values(), *_WRITTEN_PROVINCES}
+    written = {_written(n) for n in names if n}
+    if accented:
+        return frozenset(written)
+    return frozenset({tuple(map(fold, n)) for n in written} | set(u.provinces))
+
+
+def within(name: tuple[str, ...], parent: tuple[str, ...], accented: bool = True) -> bool:
+    """Is there a commune called ``name`` in a district or province called ``parent``, or
+    a district in such a province (lower-case syllables, tone-canonical as written
+    when ``accented``, else folded: "bình mỹ" in "châu phú")? Before the 2025 merger."""
+    u = units()
+
+    def same(written: str, typed: tuple[str, ...]) -> bool:
+        w = _written(written)
+        return w == typed if accented else tuple(map(fold, w)) == tuple(map(fold, typed))
+
+    key = tuple(map(fold, name))
+    province = u.provinces.get(tuple(map(fold, parent)))
+    for pkey, dname, wname, _ in u.communes.get(key, ()):
+        if same(wname, name) and (
+            same(dname, parent) or pkey == province and same(u.province_name[pkey], parent)
+        ):
+            return True
+    return any(
+        same(dname, name) and pkey == province and same(u.province_name[pkey], parent)
+        for pkey, dname, _ in u.districts.get(key, ())
+    )
 
 
 def province_key(name: str) -> str | None:
