@@ -954,8 +954,8 @@ class Engine:
         return is_word
 
     def _holds_test(self, s):
-        """The index's test of whether a run of syllables stands side by side in at
-        least WORD_MIN articles (a word chained from overlapping pairs, see plan.build)."""
+        """The index's test of whether a run of syllables stands side by side in any
+        article (a word chained from overlapping pairs, see plan.build)."""
         key = self._generation(s)[0]
 
         def holds(folded: tuple[str, ...]) -> bool:
@@ -963,7 +963,7 @@ class Engine:
             hit = self._words.get(cache_key)
             if hit is None:
                 word = plan_mod.Word(tuple(plan_mod.Syllable(x, False) for x in folded))
-                hit = len(self._phrase_ids(s, word, WORD_MIN)) >= WORD_MIN
+                hit = bool(self._phrase_ids(s, word, 1))
                 self._words.put(cache_key, hit)
             return hit
 

@@ -365,8 +365,8 @@ NameTest = Callable[[tuple[str, ...], tuple[str, ...]], bool]
 # the engine's _is_lexical)?
 LexicalTest = Callable[["Word"], bool]
 # holds(folded syllables) -> bool: does the index hold this run of three or more
-# syllables side by side? A word the pair test chains from overlapping pairs
-# ("tân hiệp" + "hiệp bình" + "bình dương") may be found nowhere whole.
+# syllables side by side anywhere? A word the word test chains from overlapping
+# pairs ("tân hiệp" + "hiệp bình" + "bình dương") may be found nowhere whole.
 RunTest = Callable[[tuple[str, ...]], bool]
 # is_place(unit's type, name) -> bool: does the index hold this name after other
 # units' types too, so that the type typed tells the places apart (see _bind_places)?
@@ -447,7 +447,8 @@ def build(
     _bind_labels) and every unit's type apart from the name after it (``is_place``,
     see _bind_places). ``lexical`` keeps a dictionary word that the pair before it
     outweighs (see _outweighed). ``holds`` ends a word chained from overlapping
-    pairs where the index never holds the longer run side by side.
+    pairs where the index never holds the longer run side by side and the syllable
+    joined begins a word of its own.
     """
     exact = accents != "any"
     plan = Plan(accents="exact" if exact else "any")
@@ -462,9 +463,7 @@ def build(
     named = _unit_names(pq.clauses, pq.accented)
     # Clauses typed right after an excluded word, or where the district or province
     # holding the unit named before begins: no word joins over that.
-    walls = set(pq.excluded_then.values()) | {
-        first for first in named if any(last + 1 == first for last in named.values())
-    }
+    walls = set(pq.excluded_then.values()) | _holders(named)
     # The query clause of each plan clause that is one syllable on its own.
     lone: dict[int, int] = {}
     # The query clauses (first, last) each plan clause was read from, when plain syllables.
@@ -508,11 +507,13 @@ def build(
             )
             and not (mixed and _name_begins(clauses, j + 1, walls, is_word))
             # Chained from overlapping words ("Tân Hiệp" + "Hiệp Bình" of "Hiệp
-            # Bình Chánh" + "Bình Dương"): a word only where the index holds it
-            # whole; else the word ends and the next begins ("Tân Hiệp" "Bình Dương").
+            # Bình Chánh" + "Bình Dương"): where the syllable joined begins a word
+            # of its own with the next, a word only where the index holds it whole;
+            # else the word ends and the next begins ("Tân Hiệp" "Bình Dương").
             and not (
                 j > i
                 and holds is not None
+                and _begins_word(clauses, j + 1, cues, walls, is_word, exact)
                 and not holds(tuple(fold(c[0].syllables[0]) for c in clauses[i : j + 2]))
             )
             and not (
@@ -583,6 +584,28 @@ def _outweighed(
     if is_pair(x, y) < WORD_OUTWEIGH * max(1, is_pair(y, z)):
         return False
     return lexical is None or not lexical(Word(_syllables(b, exact) + _syllables(c, exact)))
+
+
+def _begins_word(
+    clauses: list[list[Unit]],
+    q: int,
+    cues: set[int],
+    walls: set[int],
+    is_word: WordTest,
+    exact: bool,
+) -> bool:
+    """Does query clause q begin a word with the plain syllable after it?"""
+    if q + 1 >= len(clauses) or not _joinable(clauses[q + 1]) or q + 1 in walls:
+        return False
+    if clauses[q][0].pause or _cue_boundary(cues, q):
+        return False
+    return is_word(
+        _folded_at(clauses, q - 1),
+        fold(clauses[q][0].syllables[0]),
+        fold(clauses[q + 1][0].syllables[0]),
+        _folded_at(clauses, q + 2),
+        exact=_readings(clauses[q][0], clauses[q + 1][0], exact),
+    )
 
 
 def _name_begins(clauses: list[list[Unit]], i: int, walls: set[int], is_word: WordTest) -> bool:
@@ -693,12 +716,16 @@ def _name_goes_on(
 
 def _unit_names(clauses: list[list[Unit]], accented: bool) -> dict[int, int]:
     """Names of a unit and of the district or province that holds it, typed one after
-    the other ("Điềm Mặc" + "Định Hóa", "La Hà" + "Tư Nghĩa"): the first query clause
-    of each name and its last. Each is one word, and no word joins across them (pyvi's
-    *mặc định*, *hà tư*, which would miss both). Names typed with capitals (a run's
-    first syllables, after a type or a title), or anywhere in a query typed without
-    any capital ("xã vĩnh bình hòa bình": not *xã vĩnh*)."""
-    lower = not any(u.raw[:1].isupper() for c in clauses for u in c)
+    the other ("Điềm Mặc" + "Định Hóa", "La Hà" + "Tư Nghĩa", and the province after
+    the district): the first query clause of each name and its last. Each is one word,
+    and no word joins across them (pyvi's *mặc định*, *hà tư*, which would miss both).
+    Names typed with capitals (a run's first syllables, after a type or a title), or
+    anywhere in a query whose case says nothing: no capital but the first word's, in
+    abbreviations or throughout ("xã vĩnh bình hòa bình": not *xã vĩnh*)."""
+    typed = [u for c in clauses for u in c]
+    lower = not any(
+        u.raw[:1].isupper() and not (len(u.raw) > 1 and u.raw.isupper()) for u in typed[1:]
+    )
 
     def plain(q: int) -> bool:
         u = _unit_at(clauses, q)
@@ -713,6 +740,17 @@ def _unit_names(clauses: list[list[Unit]], accented: bool) -> dict[int, int]:
         syllable = clauses[q][0].syllables[0].lower()
         return canonical_syllable(syllable) if accented else fold(syllable)
 
+    def holder(run: list[str], start: int, k: int) -> int | None:
+        # The end of the longest name after run[start:start + k] that holds it.
+        return next(
+            (
+                m
+                for m in range(min(len(run), start + k + MAX_PROVINCE_SYLLABLES), start + k + 1, -1)
+                if places.within(tuple(run[start : start + k]), tuple(run[start + k : m]), accented)
+            ),
+            None,
+        )
+
     names: dict[int, int] = {}
     i = 0
     while i < len(clauses):
@@ -725,25 +763,35 @@ def _unit_names(clauses: list[list[Unit]], accented: bool) -> dict[int, int]:
         run = [key(q) for q in range(i, j)]
         # With capitals, the name begins the run, or follows a type or a title typed
         # with a capital ("Xã Điềm Mặc Định Hóa": a sentence's first word).
-        lead = next((n for n in (2, 1) if is_name_opener(" ".join(run[:n]), accented)), 0)
-        starts = range(lead, len(run) - 3) if lower else range(lead, min(lead + 1, len(run) - 3))
-        # A name of two or three syllables, then one of two or more (the longest).
-        found = next(
-            (
-                (start, start + k, m)
-                for start in starts
-                for k in (2, 3)
-                for m in range(min(len(run), start + k + MAX_PROVINCE_SYLLABLES), start + k + 1, -1)
-                if places.within(tuple(run[start : start + k]), tuple(run[start + k : m]), accented)
-            ),
-            None,
-        )
-        if found is not None:
-            start, parent, end = found
-            names[i + start] = i + parent - 1
-            names[i + parent] = i + end - 1
+        start = next((n for n in (2, 1) if is_name_opener(" ".join(run[:n]), accented)), 0)
+        while start + 4 <= len(run):
+            # A name of two or three syllables, then one of two or more that holds it.
+            found = next(
+                ((k, m) for k in (2, 3) for m in [holder(run, start, k)] if m is not None), None
+            )
+            if found is None:
+                if not lower:
+                    break
+                start += 1
+                continue
+            k, end = found
+            names[i + start] = i + start + k - 1
+            # The district, then the province that holds it ("Định Hóa Thái Nguyên").
+            while True:
+                names[i + start + k] = i + end - 1
+                start, k = start + k, end - start - k
+                after = holder(run, start, k)
+                if after is None:
+                    break
+                end = after
+            start += k
         i = j
     return names
+
+
+def _holders(named: dict[int, int]) -> set[int]:
+    """Of _unit_names' names, the first clauses of those that hold the name before."""
+    return {first for first in named if any(last + 1 == first for last in named.values())}
 
 
 def _parent_at(clauses: list[list[Unit]], i: int, accented: bool, name: tuple[str, ...]) -> bool:
@@ -2405,23 +2453,32 @@ def phrase(plan: Plan) -> list[Syllable] | None:
     return syls if len(syls) > 1 else None
 
 
+# Bodies whose name with a type or a title is still a title ("Chủ tịch UBND xã").
+GOVERNING_BODIES = frozenset(
+    " ".join(map(canonical_syllable, w.split()))
+    for w in ("ubnd", "hđnd", "ủy ban nhân dân", "hội đồng nhân dân", "ủy ban", "hội đồng")
+)
+
+
 def names_nothing(clauses: list[list[Word]], accented: bool) -> bool:
-    """True when the words typed in these clauses, in order, are units' types, titles and
-    function words only: they say what kind of thing is sought, not which ("huyện" of
-    ``huyện Xyzabc``, "chủ tịch xã")."""
+    """True when the words typed in these clauses, in order, are units' types, titles,
+    governing bodies and (typed with accents) function words only: they say what kind
+    of thing is sought, not which ("huyện" of ``huyện Xyzabc``, "chủ tịch UBND xã").
+    Typed without accents a function word may be another word ("chua": *chùa*)."""
     syls = [s.text for c in clauses for s in c[0].syllables]
-    # Made of openers and function words end to end ("chủ tịch" + "xã").
+
+    def piece(start: int, end: int) -> bool:
+        text = " ".join(syls[start:end])
+        if is_name_opener(text, accented):
+            return True
+        if " ".join(map(canonical_syllable, text.split())) in GOVERNING_BODIES:
+            return True
+        return accented and end - start == 1 and is_function_word(syls[start])
+
+    # Made of such pieces end to end ("chủ tịch" + "UBND" + "xã").
     ok = [True] + [False] * len(syls)
     for end in range(1, len(syls) + 1):
-        ok[end] = any(
-            ok[start]
-            and (
-                is_name_opener(" ".join(syls[start:end]), accented)
-                or end - start == 1
-                and is_function_word(syls[start])
-            )
-            for start in range(max(0, end - 3), end)
-        )
+        ok[end] = any(ok[start] and piece(start, end) for start in range(max(0, end - 4), end))
     return ok[-1]
 
 

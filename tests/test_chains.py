@@ -225,11 +225,38 @@ def test_a_unit_then_the_district_that_holds_it(chains, q):
             [("la", "ha"), ("ha", "tu"), ("tu", "nghia")],
             [["xa"], ["la", "ha"], ["tu", "nghia"]],
         ),
-        # With a capital elsewhere, a name in small letters is no name.
+        # The first word's capital, or capitals throughout, say nothing of names.
         (
             "Xã la hà tư nghĩa",
             [("la", "ha"), ("ha", "tu"), ("tu", "nghia")],
-            [["xã"], ["la", "hà", "tư", "nghĩa"]],
+            [["xã"], ["la", "hà"], ["tư", "nghĩa"]],
+        ),
+        (
+            "XÃ LA HÀ TƯ NGHĨA",
+            [("la", "ha"), ("ha", "tu"), ("tu", "nghia")],
+            [["xã"], ["la", "hà"], ["tư", "nghĩa"]],
+        ),
+        (
+            "UBND xã la hà tư nghĩa",
+            [("la", "ha"), ("ha", "tu"), ("tu", "nghia")],
+            [["ubnd"], ["xã"], ["la", "hà"], ["tư", "nghĩa"]],
+        ),
+        # With a capital elsewhere, a name in small letters is no name.
+        (
+            "xã la hà tư nghĩa Quảng Ngãi",
+            [("la", "ha"), ("ha", "tu"), ("tu", "nghia"), ("quang", "ngai")],
+            [["xã"], ["la", "hà", "tư", "nghĩa"], ["quảng", "ngãi"]],
+        ),
+        # Several, and the province after the district.
+        (
+            "vĩnh bình hòa bình và điềm mặc định hóa",
+            [("vinh", "binh"), ("binh", "hoa"), ("hoa", "binh"), ("diem", "mac"), ("mac", "dinh")],
+            [["vĩnh", "bình"], ["hòa", "bình"], ["và"], ["điềm", "mặc"], ["định", "hóa"]],
+        ),
+        (
+            "chè Điềm Mặc Định Hóa Thái Nguyên",
+            [("diem", "mac"), ("mac", "dinh"), ("dinh", "hoa"), ("thai", "nguyen")],
+            [["chè"], ["điềm", "mặc"], ["định", "hóa"], ["thái", "nguyên"]],
         ),
         # A unit of another district: the word test decides, as before.
         (
@@ -266,7 +293,14 @@ def test_a_longer_word_the_index_holds_stays_one(chains):
     assert set(chains.match_ids("Hiệp Bình Chánh")) == {f"ward-{i}" for i in range(3)}
 
 
-CHAINED = word_test(("tan", "hiep"), ("hiep", "binh"), ("binh", "xoan"), ("binh", "chanh"))
+CHAINED = word_test(
+    ("tan", "hiep"),
+    ("hiep", "binh"),
+    ("binh", "xoan"),
+    ("binh", "chanh"),
+    ("thai", "binh"),
+    ("binh", "trung"),
+)
 
 
 def holds(*runs: tuple[str, ...]):
@@ -292,7 +326,9 @@ def holds(*runs: tuple[str, ...]):
             [["tân", "hiệp", "bình", "xoan"]],
         ),
         # Held up to three syllables: the word stops there.
-        ("tân hiệp bình xoan", (("tan", "hiep", "binh"),), [["tân", "hiệp", "bình"], ["xoan"]]),
+        # The syllable after begins no word of its own: the chain goes on.
+        ("tân hiệp bình xoan", (("tan", "hiep", "binh"),), [["tân", "hiệp", "bình", "xoan"]]),
+        ("thái bình trung", (), [["thái", "bình", "trung"]]),
     ],
 )
 def test_a_chained_word_needs_the_index_to_hold_it(q, runs, words):
@@ -313,6 +349,7 @@ def test_without_the_run_test_a_chain_is_one_word():
         "chủ tịch xã Xyzzyqq",
         "ông Xyzzyqq",
         "huyen Xyzzyqq",
+        "Chủ tịch UBND xã Xyzzyqq",
     ],
 )
 def test_a_type_or_a_title_alone_is_no_rescue(chains, q):
@@ -325,6 +362,7 @@ def test_a_type_or_a_title_alone_is_no_rescue(chains, q):
     "q, left",
     [
         ("lúa Xyzzyqq", "lúa"),
+        ("lua Xyzzyqq", "lua"),
         ("xã Tân Hiệp Xyzzyqq", "xã tân hiệp"),
     ],
 )
@@ -343,6 +381,10 @@ def test_a_word_that_names_something_is_still_a_rescue(chains, q, left):
         (["thị xã", "tp"], True, True),
         (["của"], True, True),
         (["huyen"], False, True),
+        (["chủ tịch", "ubnd", "xã"], True, True),
+        (["ủy ban nhân dân", "huyện"], True, True),
+        (["chua"], False, False),  # typed without accents: also *chùa*
+        (["chưa"], True, True),
         (["xa"], True, False),  # typed with accents: "far"
         (["tịch"], True, False),
         (["tân hiệp"], True, False),

@@ -166,6 +166,7 @@ def units() -> _Units:
 _WRITTEN_PROVINCES = ("Thừa Thiên Huế", "Thừa Thiên", "Bà Rịa Vũng Tàu", "Sài Gòn", "TP.HCM")
 
 
+@lru_cache(maxsize=16384)
 def _written(name: str) -> tuple[str, ...]:
     """A unit's name as lower-case tone-canonical syllables ("Cai Lậy (Thị xã)": the
     dataset's mark of one of two units so named left out)."""
