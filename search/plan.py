@@ -492,19 +492,8 @@ def build(
             i not in named
             and j + 1 < len(clauses)
             and j + 1 not in named
-            and _joinable(clauses[j + 1])
             and is_word is not None
-            and not _cue_boundary(cues, j)
-            and not clauses[j][0].pause
-            and j + 1 not in walls
-            and is_word(
-                _folded_at(clauses, j - 1),
-                # j and j + 1 are joinable, so one plain syllable each.
-                fold(clauses[j][0].syllables[0]),
-                fold(clauses[j + 1][0].syllables[0]),
-                _folded_at(clauses, j + 2),
-                exact=_readings(clauses[j][0], clauses[j + 1][0], exact),
-            )
+            and _joins_next(clauses, j, cues, walls, is_word, exact)
             and not (mixed and _name_begins(clauses, j + 1, walls, is_word))
             # Chained from overlapping words ("Tân Hiệp" + "Hiệp Bình" of "Hiệp
             # Bình Chánh" + "Bình Dương"): where the syllable joined begins a word
@@ -513,7 +502,7 @@ def build(
             and not (
                 j > i
                 and holds is not None
-                and _begins_word(clauses, j + 1, cues, walls, is_word, exact)
+                and _joins_next(clauses, j + 1, cues, walls, is_word, exact)
                 and not holds(tuple(fold(c[0].syllables[0]) for c in clauses[i : j + 2]))
             )
             and not (
@@ -586,7 +575,7 @@ def _outweighed(
     return lexical is None or not lexical(Word(_syllables(b, exact) + _syllables(c, exact)))
 
 
-def _begins_word(
+def _joins_next(
     clauses: list[list[Unit]],
     q: int,
     cues: set[int],
@@ -594,7 +583,8 @@ def _begins_word(
     is_word: WordTest,
     exact: bool,
 ) -> bool:
-    """Does query clause q begin a word with the plain syllable after it?"""
+    """Does the index's word test join query clause q (a plain syllable) and the plain
+    syllable after it into one word, with no pause, question cue or wall between?"""
     if q + 1 >= len(clauses) or not _joinable(clauses[q + 1]) or q + 1 in walls:
         return False
     if clauses[q][0].pause or _cue_boundary(cues, q):
@@ -737,8 +727,7 @@ def _unit_names(clauses: list[list[Unit]], accented: bool) -> dict[int, int]:
         )
 
     def key(q: int) -> str:
-        syllable = clauses[q][0].syllables[0].lower()
-        return canonical_syllable(syllable) if accented else fold(syllable)
+        return _place_key(clauses[q][0].syllables[0], accented)
 
     def holder(run: list[str], start: int, k: int) -> int | None:
         # The end of the longest name after run[start:start + k] that holds it.
@@ -789,6 +778,13 @@ def _unit_names(clauses: list[list[Unit]], accented: bool) -> dict[int, int]:
     return names
 
 
+def _place_key(syllable: str, accented: bool) -> str:
+    """A syllable of a place's name as the administrative units are looked up: as typed
+    (tone-canonical) in a query typed with accents, else folded."""
+    syllable = syllable.lower()
+    return canonical_syllable(syllable) if accented else fold(syllable)
+
+
 def _holders(named: dict[int, int]) -> set[int]:
     """Of _unit_names' names, the first clauses of those that hold the name before."""
     return {first for first in named if any(last + 1 == first for last in named.values())}
@@ -799,16 +795,13 @@ def _parent_at(clauses: list[list[Unit]], i: int, accented: bool, name: tuple[st
     name (as written in a query typed with accents; else folded alike), or with the
     name of a district that has a unit called ``name``?"""
 
-    def key(syllable: str) -> str:
-        return canonical_syllable(syllable.lower()) if accented else fold(syllable.lower())
-
     provinces = places.province_names(accented)
     run: list[str] = []
     for q in range(i, min(len(clauses), i + MAX_PROVINCE_SYLLABLES)):
         u = _unit_at(clauses, q)
         if u is None or not _plain(u) or not _name_syllable(u):
             break
-        run.append(key(u.syllables[0]))
+        run.append(_place_key(u.syllables[0], accented))
         if tuple(run) in provinces or places.within(name, tuple(run), accented):
             return True
         if u.pause:
@@ -2471,7 +2464,7 @@ def names_nothing(clauses: list[list[Word]], accented: bool) -> bool:
         text = " ".join(syls[start:end])
         if is_name_opener(text, accented):
             return True
-        if " ".join(map(canonical_syllable, text.split())) in GOVERNING_BODIES:
+        if text in GOVERNING_BODIES:  # the syllables are tone-canonical
             return True
         return accented and end - start == 1 and is_function_word(syls[start])
 

@@ -186,6 +186,7 @@ def province_names(accented: bool) -> frozenset[tuple[str, ...]]:
     return frozenset({tuple(map(fold, n)) for n in written} | set(u.provinces))
 
 
+@lru_cache(maxsize=65536)  # a query's plan is built several times over
 def within(name: tuple[str, ...], parent: tuple[str, ...], accented: bool = True) -> bool:
     """Is there a commune called ``name`` in a district or province called ``parent``, or
     a district in such a province (lower-case syllables, tone-canonical as written
