@@ -155,11 +155,14 @@ class Query:
 
     kind: str
     words: tuple[tuple[str, ...], ...]
+    # Everything typed, in order, when it has more than the words: a question's
+    # words ("vì sao"), which no article need hold (see parse_query).
+    typed: tuple[tuple[str, ...], ...] | None = None
 
     @property
     def text(self) -> str:
         """The query as a user types it (words joined by spaces)."""
-        return " ".join(" ".join(w) for w in self.words)
+        return " ".join(" ".join(w) for w in self.typed or self.words)
 
     @property
     def syllables(self) -> tuple[str, ...]:
@@ -170,24 +173,34 @@ class Query:
         """The same query typed without diacritics."""
         from search.analysis import fold
 
-        return Query(self.kind, tuple(tuple(fold(s) for s in w) for w in self.words))
+        def folded(words):
+            return tuple(tuple(fold(s) for s in w) for w in words)
+
+        return Query(self.kind, folded(self.words), self.typed and folded(self.typed))
 
 
 def parse_query(line: str, kind: str | None = None) -> Query:
-    """A query from ``"word | word"`` (syllables as typed; raises ValueError when empty)."""
-    parts = [p.split() for p in line.split("|")]
-    if not any(parts):
+    """A query from ``"word | word"`` (syllables as typed; raises ValueError when empty).
+
+    A part in square brackets is typed but asks, as a question's words do (``[vì
+    sao] | giá lúa | tăng``): no article need hold it.
+    """
+    raw = [p.strip() for p in line.split("|")]
+    asked = [p.startswith("[") and p.endswith("]") for p in raw]
+    parts = [(p[1:-1] if a else p).split() for p, a in zip(raw, asked)]
+    if not any(p for p, a in zip(parts, asked) if not a):
         raise ValueError(f"no words in query {line!r}")
     if not all(parts):
         raise ValueError(f"an empty word between '|' in query {line!r}")
-    words = tuple(tuple(p) for p in parts)
+    words = tuple(tuple(p) for p, a in zip(parts, asked) if not a)
+    typed = tuple(tuple(p) for p in parts) if any(asked) else None
     if kind is None:
         kind = (
             "syllable"
             if len(words) == 1 and len(words[0]) == 1
             else ("word" if len(words) == 1 else "phrase")
         )
-    return Query(kind, words)
+    return Query(kind, words, typed)
 
 
 def read_queries(path: Path) -> list[Query]:
@@ -662,9 +675,9 @@ def bench_precision(
         for typing, typed in zip(TYPINGS, (query, query.folded())):
             if typing == "accented" and typed == typed.folded():
                 continue  # no diacritics to type: only the unaccented run
-            if (typing, typed.words) in seen:
+            if (typing, typed.text) in seen:
                 continue  # hoà giải and hòa giải fold alike: one unaccented run
-            seen.add((typing, typed.words))
+            seen.add((typing, typed.text))
             r = run_query(engine, truth, typed, typing, expand=expand)
             runs.append(r)
             print(

@@ -733,7 +733,7 @@ class Engine:
                     corrected, typed_total = searched, n or None
                     # Its accents restored where it has none: offered, as for any query.
                     suggestion = suggestion if suggestion != searched else None
-        if not at_least(allowed, 1) and len(plan.required) > 1 and not plan.relaxed:
+        if not at_least(allowed, 1) and len(plan.required) > 1 and not plan.long:
             # Nothing has every word: leave out the rarest words, one at a time,
             # until something is found, and say which (as search engines do).
             counts = {

@@ -11,9 +11,10 @@ A query is read as *words*, each a run of adjacent syllables:
   giải``, ``Đà Nẵng``), a quoted phrase, or a token such as ``TP.HCM`` must be
   adjacent in the article; separate words may be anywhere. Recall never depends
   on how pyvi segments the short query itself;
-* a natural-language question (a ``?``, ``gì``, ``bao nhiêu``, ``có phải``, …) or a
-  long query is *relaxed*: at least half of its words must match, question
-  words are never required and weigh little.
+* in a natural-language question (a ``?``, ``gì``, ``bao nhiêu``, ``có phải``, …)
+  question words are never required and weigh little, nor are function words
+  on their own; a long query (10 syllables or more) needs only half of its
+  words.
 """
 
 from __future__ import annotations
@@ -206,6 +207,28 @@ QUESTION_CUES = [
 # Cues that are as often other words ("Sao Vàng", "chưa thanh toán"):
 # questions only at the end of the query, or in one with a "?".
 TRAILING_CUES = {"sao", "chưa"}
+# Words that open a question by saying what kind of answer it wants ("Định nghĩa
+# của ...", "Mô tả ...", "Hãy cho biết ..."): question words at the start of a
+# question or a long query, where the answer seldom repeats them.
+FRAMING_CUES = [
+    c.split()
+    for c in (
+        "định nghĩa",
+        "khái niệm",
+        "mô tả",
+        "giải thích",
+        "nêu",
+        "hãy nêu",
+        "cho biết",
+        "hãy cho biết",
+    )
+]
+FOLDED_FRAMING_CUES = [[fold(s) for s in c] for c in FRAMING_CUES]
+# Numbers written as words, tone-canonical: "năm sao" is five stars, not "why".
+NUMBER_WORDS = frozenset(
+    canonical_syllable(w)
+    for w in ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười", "trăm")
+)
 # Folded cues trusted in a query typed without accents: single syllables such
 # as "nao" or "sao" are too often other words there.
 FOLDED_CUES = [
@@ -290,7 +313,8 @@ class Plan:
 
     clauses: list[list[Word]] = field(default_factory=list)
     excluded: list[Word] = field(default_factory=list)
-    relaxed: bool = False
+    relaxed: bool = False  # a question or a long query: ranked as one (see score_terms)
+    long: bool = False  # a long query: half of its required clauses are enough to match
     accents: str = "exact"  # the reading: "exact" (as typed) or "any" (folded)
     # Clauses whose alternatives are one word in several forms (an
     # abbreviation and what it stands for): index -> (typed form, other forms shown).
@@ -305,13 +329,19 @@ class Plan:
     def required(self) -> list[list[Word]]:
         """The clauses recall counts (question words left out, unless there is nothing else)."""
         content = [c for c in self.clauses if not all(w.question for w in c)]
+        if self.relaxed:
+            # Half of a question's clauses is enough to match it; a function word on
+            # its own ("đã", "của") is no evidence of its subject, so it is not one
+            # of them ("đã thanh toán chưa" is what "thanh toán" finds, not "đã").
+            meaning = [c for c in content if not all(_lone_function_word(w) for w in c)]
+            content = meaning or content
         return content or self.clauses
 
     @property
     def min_match(self) -> int:
         """How many required clauses a document must match."""
         n = len(self.required)
-        if not self.relaxed:
+        if not self.long:
             return n
         return max(1, math.ceil(n * LONG_QUERY_MIN_SHOULD))
 
@@ -456,8 +486,11 @@ def build(
         pq = _operators_over_words(
             pq, is_word, bind or is_pair, aliases, is_bridge, exact, is_name, labels
         )
-    cues = _question_spans(pq)
+    cues = _question_spans(pq, is_word, exact)
     plan.relaxed = pq.is_long or bool(cues) or "?" in pq.text
+    # A short question needs every word it asks about ("vì sao giá lúa tăng"): half
+    # of them would be any article with "tăng".
+    plan.long = pq.is_long
     clauses = pq.clauses
     # A unit's name and its district's or province's: one word each (see _unit_names).
     named = _unit_names(pq.clauses, pq.accented)
@@ -497,13 +530,18 @@ def build(
             and not (mixed and _name_begins(clauses, j + 1, walls, is_word))
             # Chained from overlapping words ("Tân Hiệp" + "Hiệp Bình" of "Hiệp
             # Bình Chánh" + "Bình Dương"): where the syllable joined begins a word
-            # of its own with the next, a word only where the index holds it whole;
-            # else the word ends and the next begins ("Tân Hiệp" "Bình Dương").
+            # of its own with the next, or pairs with it ("định nghĩa" + "nghĩa hộ"
+            # + "hộ nghèo"), a word only where the index holds the whole run side by
+            # side; else the word ends and the next begins ("Tân Hiệp" "Bình Dương").
             and not (
                 j > i
                 and holds is not None
-                and _joins_next(clauses, j + 1, cues, walls, is_word, exact)
-                and not holds(tuple(fold(c[0].syllables[0]) for c in clauses[i : j + 2]))
+                and (
+                    end := _next_word_end(
+                        clauses, j + 1, cues, walls, is_word, exact, named, is_pair
+                    )
+                )
+                and not holds(tuple(fold(c[0].syllables[0]) for c in clauses[i : end + 1]))
             )
             and not (
                 j == i
@@ -596,6 +634,57 @@ def _joins_next(
         _folded_at(clauses, q + 2),
         exact=_readings(clauses[q][0], clauses[q + 1][0], exact),
     )
+
+
+def _chain_end(
+    clauses: list[list[Unit]],
+    q: int,
+    cues: set[int],
+    walls: set[int],
+    is_word: WordTest,
+    exact: bool,
+    named: dict[int, int],
+) -> int:
+    """The last query clause of the word the word test chains from clause q on: a
+    chain is held or cut whole ("định nghĩa" + "hộ nghèo", never "định nghĩa hộ"
+    held by chance, then "nghèo" joined to it)."""
+    while (
+        q + 1 < len(clauses)
+        and q + 1 not in named
+        and _joins_next(clauses, q, cues, walls, is_word, exact)
+    ):
+        q += 1
+    return q
+
+
+def _next_word_end(
+    clauses: list[list[Unit]],
+    q: int,
+    cues: set[int],
+    walls: set[int],
+    is_word: WordTest,
+    exact: bool,
+    named: dict[int, int],
+    is_pair: PairTest | None,
+) -> int:
+    """The last query clause of the word that begins at clause q with the clause
+    after it (by the word test, or as a pair of two lone syllables), else 0."""
+    if _joins_next(clauses, q, cues, walls, is_word, exact):
+        return _chain_end(clauses, q, cues, walls, is_word, exact, named)
+    if (
+        is_pair is not None
+        and q + 1 < len(clauses)
+        and q + 1 not in named
+        and q + 1 not in walls
+        and _joinable(clauses[q + 1])
+        and not clauses[q][0].pause
+        and not _cue_boundary(cues, q)
+        and not is_function_word(clauses[q][0].syllables[0])
+        and not is_function_word(clauses[q + 1][0].syllables[0])
+        and is_pair(fold(clauses[q][0].syllables[0]), fold(clauses[q + 1][0].syllables[0]))
+    ):
+        return q + 1
+    return 0
 
 
 def _name_begins(clauses: list[list[Unit]], i: int, walls: set[int], is_word: WordTest) -> bool:
@@ -2185,6 +2274,13 @@ def _content(u: Unit, aliases: AliasLookup | None) -> bool:
     return aliases is None or not aliases(key, _typed_as_abbreviation(u.raw, key))
 
 
+def _lone_function_word(word: Word) -> bool:
+    """A word that is one function word and nothing else (see is_function_word)."""
+    return (
+        len(word.syllables) == 1 and not word.ref_key and is_function_word(word.syllables[0].text)
+    )
+
+
 def is_function_word(syllable: str) -> bool:
     """A function word (``ở``, ``của``, ``và``): typed without accents, any that folds alike."""
     if has_diacritics(syllable):
@@ -2274,7 +2370,26 @@ def _folded_at(clauses: list[list[Unit]], i: int) -> str | None:
     return None
 
 
-def _question_spans(pq: ParsedQuery) -> set[int]:
+def _counted(pq: ParsedQuery, i: int, is_word: WordTest | None, exact: bool) -> bool:
+    """True when the syllable before clause i counts it or is one word with it: a
+    trailing cue that is no question ("5 sao", "năm sao", "ngôi sao")."""
+    if i == 0 or len(pq.clauses[i - 1]) != 1 or pq.clauses[i - 1][0].ref_key:
+        return False
+    unit, cue = pq.clauses[i - 1][0], pq.clauses[i][0]
+    last = unit.syllables[-1]
+    if last.isdigit() or canonical_syllable(last) in NUMBER_WORDS:
+        return True
+    if is_word is None or not _joinable(pq.clauses[i - 1]):
+        return False
+    before = _folded_at(pq.clauses, i - 2)
+    return is_word(
+        before, fold(last), fold(cue.syllables[0]), None, exact=_readings(unit, cue, exact)
+    )
+
+
+def _question_spans(
+    pq: ParsedQuery, is_word: WordTest | None = None, exact: bool = True
+) -> set[int]:
     """Indexes of the clauses that are question words."""
     plain = [
         c[0].syllables[0] if len(c) == 1 and len(c[0].syllables) == 1 and not c[0].ref_key else None
@@ -2294,9 +2409,17 @@ def _question_spans(pq: ParsedQuery) -> set[int]:
         for i in range(len(keys) - n + 1):
             if keys[i : i + n] != cue:
                 continue
-            if n == 1 and cue[0] in TRAILING_CUES and not asked and i + 1 < len(keys):
-                continue
+            if n == 1 and cue[0] in TRAILING_CUES:
+                if not asked and i + 1 < len(keys):
+                    continue
+                if _counted(pq, i, is_word, exact):
+                    continue
             out.update(range(i, i + n))
+    if out or asked or pq.is_long:
+        for cue in FOLDED_FRAMING_CUES if folded_query else FRAMING_CUES:
+            if keys[: len(cue)] == cue:
+                out.update(range(len(cue)))
+                break
     return out
 
 
@@ -2483,19 +2606,9 @@ def without(plan: Plan, drop: set[int]) -> Plan:
         clauses=[plan.clauses[i] for i in keep],
         excluded=plan.excluded,
         relaxed=plan.relaxed,
+        long=plan.long,
         accents=plan.accents,
         aliases={new[i]: a for i, a in plan.aliases.items() if i in new},
-    )
-
-
-def relaxed(plan: Plan) -> Plan:
-    """The plan as a ranked match of at least half of its words."""
-    return Plan(
-        clauses=plan.clauses,
-        excluded=plan.excluded,
-        relaxed=True,
-        accents=plan.accents,
-        aliases=plan.aliases,
     )
 
 

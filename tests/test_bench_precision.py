@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from search.analysis import fold
 from search.article import Article
 from search.engine import open_engine
 
@@ -155,7 +156,23 @@ def test_parse_query(line, words, kind):
     assert q.text == " ".join(line.replace("|", " ").split())
 
 
-@pytest.mark.parametrize("line", ["", "  |  ", "nông thôn || mới", "| mới"])
+@pytest.mark.parametrize(
+    "line, words, text",
+    [
+        ("[vì sao] | giá lúa | tăng", (("giá", "lúa"), ("tăng",)), "vì sao giá lúa tăng"),
+        ("hộ nghèo | [là gì]", (("hộ", "nghèo"),), "hộ nghèo là gì"),
+    ],
+)
+def test_parse_query_with_question_words(line, words, text):
+    # Typed, but no article need hold them: the measure counts the other words only.
+    q = P.parse_query(line)
+    assert (q.words, q.text) == (words, text)
+    assert q.folded().text == fold(text)
+    assert q.folded().words == tuple(tuple(fold(s) for s in w) for w in words)
+    assert q.syllables == tuple(s for w in words for s in w)
+
+
+@pytest.mark.parametrize("line", ["", "  |  ", "nông thôn || mới", "| mới", "[vì sao]", "[]"])
 def test_parse_query_refuses_empty_words(line):
     with pytest.raises(ValueError):
         P.parse_query(line)
