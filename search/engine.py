@@ -147,6 +147,10 @@ def guarded(method=None, *, opening: bool = False):
     return wrapper
 
 
+# _restored_free: the restored reading says nothing of the query's pairs.
+_UNJUDGED = object()
+
+
 class Engine:
     """Searches one index (local, or Xapian shards served over TCP with ``shard_urls``)."""
 
@@ -666,13 +670,18 @@ class Engine:
             # A person's name found nowhere is read apart too ("Nguyễn Văn Hà Nội").
             if n < PAIR_ENOUGH and rarest >= limit and not (n and self._person(s, plan)):
                 if n:
-                    free = self._free_words(s, plan)
+                    # Typed without accents: as the reading the index restores is judged.
+                    judged = self._restored_free(s, pq, plan, suggestion, expand, m)
+                    free = self._free_words(s, plan) if judged is _UNJUDGED else judged
                     tries = [] if free is None else [free]
                 else:
                     # Nothing found together: the free combinations apart, when the
                     # others are terms ("giá vàng trang sức": *giá*, *vàng* and *trang
                     # sức*), else every pair, if that finds anything.
-                    some = None if self._person(s, plan) else self._free_words(s, plan)
+                    as_restored = self._restored_plan(s, pq, plan, suggestion, expand)
+                    some = (
+                        None if self._person(s, plan) else self._free_words(s, as_restored or plan)
+                    )
                     tries = [some] if some else []
                     tries.append(frozenset())
                 for free in tries:
@@ -833,6 +842,52 @@ class Engine:
         matched = m.recall(labelled)
         allowed = m.within(matched)
         return (labelled, matched, allowed) if m.at_least(allowed, 1) else None
+
+    def _restored_plan(self, s, pq, plan: plan_mod.Plan, suggestion, expand: bool):
+        """The plan of a query typed without accents as the index restores them, when
+        it pairs the same syllables as ``plan``; else None."""
+        if pq.accented or not suggestion or suggestion == pq.text:
+            return None
+        restored = self._build(s, vq.parse(suggestion), "exact", expand)
+        if [w.folded for w in restored.words if w.paired] != [
+            w.folded for w in plan.words if w.paired
+        ]:
+            return None  # read otherwise: nothing to judge by
+        return restored
+
+    def _restored_free(self, s, pq, plan: plan_mod.Plan, suggestion, expand: bool, m):
+        """A query typed without accents, its pairs judged as the reading the index
+        restores would be, typed so ("gia lua tang" as "giá lúa tăng"): None to keep
+        them, the links to read apart (see _free_words), or _UNJUDGED. Folded, a pair's
+        syllables stand for many words each (*gia*: giá, già, giả; *lua*: lúa, lửa,
+        lụa) that meet far more often than the pair's, which drowns the share that
+        tells a term from a free combination (``gia lua`` 1,826 articles apart, 24
+        side by side; ``giá lúa`` is a term)."""
+        restored = self._restored_plan(s, pq, plan, suggestion, expand)
+        if restored is None:
+            return _UNJUDGED
+        typed = vq.parse(suggestion)
+        # As a query typed with accents is judged (see _find).
+        n = m.at_least(m.within(m.recall(restored)), PAIR_ENOUGH)
+        if not n:
+            return _UNJUDGED
+        limit = max(FALLBACK_BELOW, math.floor(n / PAIR_SHARE) + 1)
+        rarest = min(
+            s.doc_frequency("text", syl.folded)
+            for w in restored.words
+            if w.paired
+            for syl in w.syllables
+        )
+        if n >= PAIR_ENOUGH or rarest < limit:
+            return None
+        free = self._free_words(s, restored)
+        if free is None:
+            return None
+        apart = self._build(s, typed, "exact", expand, pairs=bool(free), apart=free)
+        if free and _new_pairs(restored, apart):
+            return None
+        k = max(n + 1, FALLBACK_BELOW) if free else limit
+        return free if m.at_least(m.within(m.recall(apart)), k) >= k else None
 
     def _free_words(self, s, plan: plan_mod.Plan) -> frozenset | None:
         """What to read apart when the plan's paired words together are rare: the links
