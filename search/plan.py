@@ -11,10 +11,10 @@ A query is read as *words*, each a run of adjacent syllables:
   giải``, ``Đà Nẵng``), a quoted phrase, or a token such as ``TP.HCM`` must be
   adjacent in the article; separate words may be anywhere. Recall never depends
   on how pyvi segments the short query itself;
-* in a natural-language question (a ``?``, ``gì``, ``bao nhiêu``, ``có phải``, …)
-  question words are never required and weigh little, nor are function words
-  on their own; a long query (10 syllables or more) needs only half of its
-  words.
+* in a natural-language question (a ``?``, ``gì``, ``bao nhiêu``, ``phải làm sao``,
+  …) question words are never required and weigh little; the rest is required,
+  but a function word on its own (typed with its accents) asks for nothing and is
+  not; a long query (10 syllables or more) needs only half of its content words.
 """
 
 from __future__ import annotations
@@ -195,11 +195,15 @@ QUESTION_CUES = [
         "có không",
         "đúng hay sai",
         "là gì",
+        "là ai",
+        "những ai",
         "tại sao",
         "vì sao",
         "khi nào",
         "ở đâu",
         "ra sao",
+        "làm sao",
+        "phải làm sao",
         "hay chưa",
         "chưa",
     )
@@ -246,11 +250,14 @@ FOLDED_CUES = [
         "duoc khong",
         "dung hay sai",
         "la gi",
+        "la ai",
+        "nhung ai",
         "tai sao",
         "vi sao",
         "khi nao",
         "o dau",
         "ra sao",
+        "phai lam sao",
     )
 ]
 
@@ -330,10 +337,17 @@ class Plan:
         """The clauses recall counts (question words left out, unless there is nothing else)."""
         content = [c for c in self.clauses if not all(w.question for w in c)]
         if self.relaxed:
-            # Half of a question's clauses is enough to match it; a function word on
-            # its own ("đã", "của") is no evidence of its subject, so it is not one
-            # of them ("đã thanh toán chưa" is what "thanh toán" finds, not "đã").
-            meaning = [c for c in content if not all(_lone_function_word(w) for w in c)]
+            # A function word on its own ("đã", "của") is no evidence of what a
+            # question or a long query asks about: not required, nor one of the half
+            # a long query needs ("đã thanh toán chưa" is what "thanh toán" finds).
+            # Typed without accents, only in a long query or one typed with accents
+            # elsewhere: in a short question "cho" may be *chợ*, "dau" *đau*.
+            accented = any(s.accented for w in self.words for s in w.syllables)
+            meaning = [
+                c
+                for c in content
+                if not all(_lone_function_word(w, accented, self.long) for w in c)
+            ]
             content = meaning or content
         return content or self.clauses
 
@@ -636,27 +650,6 @@ def _joins_next(
     )
 
 
-def _chain_end(
-    clauses: list[list[Unit]],
-    q: int,
-    cues: set[int],
-    walls: set[int],
-    is_word: WordTest,
-    exact: bool,
-    named: dict[int, int],
-) -> int:
-    """The last query clause of the word the word test chains from clause q on: a
-    chain is held or cut whole ("định nghĩa" + "hộ nghèo", never "định nghĩa hộ"
-    held by chance, then "nghèo" joined to it)."""
-    while (
-        q + 1 < len(clauses)
-        and q + 1 not in named
-        and _joins_next(clauses, q, cues, walls, is_word, exact)
-    ):
-        q += 1
-    return q
-
-
 def _next_word_end(
     clauses: list[list[Unit]],
     q: int,
@@ -668,9 +661,17 @@ def _next_word_end(
     is_pair: PairTest | None,
 ) -> int:
     """The last query clause of the word that begins at clause q with the clause
-    after it (by the word test, or as a pair of two lone syllables), else 0."""
+    after it (chained by the word test, or a pair of two lone syllables), else 0:
+    a chain is held or cut whole ("định nghĩa" + "hộ nghèo", never "định nghĩa hộ"
+    held by chance, then "nghèo" joined to it)."""
     if _joins_next(clauses, q, cues, walls, is_word, exact):
-        return _chain_end(clauses, q, cues, walls, is_word, exact, named)
+        while (
+            q + 1 < len(clauses)
+            and q + 1 not in named
+            and _joins_next(clauses, q, cues, walls, is_word, exact)
+        ):
+            q += 1
+        return q
     if (
         is_pair is not None
         and q + 1 < len(clauses)
@@ -2274,11 +2275,16 @@ def _content(u: Unit, aliases: AliasLookup | None) -> bool:
     return aliases is None or not aliases(key, _typed_as_abbreviation(u.raw, key))
 
 
-def _lone_function_word(word: Word) -> bool:
-    """A word that is one function word and nothing else (see is_function_word)."""
-    return (
-        len(word.syllables) == 1 and not word.ref_key and is_function_word(word.syllables[0].text)
-    )
+def _lone_function_word(word: Word, accented: bool, long: bool) -> bool:
+    """A word that is one function word and nothing else: typed with its accents, or
+    without any to type ("cho") in a query typed with accents (``accented``); in a
+    ``long`` query, any that folds alike (see is_function_word)."""
+    if len(word.syllables) != 1 or word.ref_key:
+        return False
+    syllable = word.syllables[0]
+    if syllable.accented or long:
+        return is_function_word(syllable.text)
+    return accented and syllable.text in FUNCTION_WORDS
 
 
 def is_function_word(syllable: str) -> bool:
@@ -2412,14 +2418,31 @@ def _question_spans(
             if n == 1 and cue[0] in TRAILING_CUES:
                 if not asked and i + 1 < len(keys):
                     continue
-                if _counted(pq, i, is_word, exact):
+                if cue[0] == "sao" and _counted(pq, i, is_word, exact):
                     continue
             out.update(range(i, i + n))
-    if out or asked or pq.is_long:
+    # A framing word is the question when nothing else asks ("Định nghĩa của …?",
+    # "Mô tả quyền …"), or when "của" follows it; before another question word it
+    # is what is asked about ("mô tả công việc là gì": the job description), as it
+    # is where it begins a word with the syllable after ("nêu gương").
+    if asked or out or pq.is_long:
         for cue in FOLDED_FRAMING_CUES if folded_query else FRAMING_CUES:
-            if keys[: len(cue)] == cue:
-                out.update(range(len(cue)))
+            n = len(cue)
+            if keys[:n] != cue or len(keys) == n:
+                continue
+            if (out and fold(keys[n] or "") != "cua") or (
+                is_word is not None
+                and _joinable(pq.clauses[n])
+                and is_word(
+                    fold(keys[n - 2] or "") if n > 1 else None,
+                    fold(keys[n - 1] or ""),
+                    fold(pq.clauses[n][0].syllables[0]),
+                    _folded_at(pq.clauses, n + 1),
+                )
+            ):
                 break
+            out.update(range(n))
+            break
     return out
 
 
