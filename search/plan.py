@@ -213,21 +213,24 @@ QUESTION_CUES = [
 TRAILING_CUES = {"sao", "chưa"}
 # Words that open a question by saying what kind of answer it wants ("Định nghĩa
 # của ...", "Mô tả ...", "Hãy cho biết ..."): question words at the start of a
-# question or a long query, where the answer seldom repeats them.
+# question or a long query, where the answer seldom repeats them. Not a bare verb
+# that begins many terms ("nêu gương", "giải thích pháp luật", "cho biết").
 FRAMING_CUES = [
     c.split()
     for c in (
         "định nghĩa",
         "khái niệm",
         "mô tả",
-        "giải thích",
-        "nêu",
         "hãy nêu",
-        "cho biết",
+        "hãy giải thích",
         "hãy cho biết",
+        "hãy mô tả",
     )
 ]
 FOLDED_FRAMING_CUES = [[fold(s) for s in c] for c in FRAMING_CUES]
+# Those that name what is asked for ("Định nghĩa hộ nghèo là gì"), framing even before
+# another question word, unlike verbs that begin terms ("mô tả công việc là gì").
+FOLDED_DEFINITIONS = frozenset(["dinh nghia", "khai niem"])
 # Numbers written as words, tone-canonical: "năm sao" is five stars, not "why".
 NUMBER_WORDS = frozenset(
     canonical_syllable(w)
@@ -2422,16 +2425,21 @@ def _question_spans(
                     continue
             out.update(range(i, i + n))
     # A framing word is the question when nothing else asks ("Định nghĩa của …?",
-    # "Mô tả quyền …"), or when "của" follows it; before another question word it
-    # is what is asked about ("mô tả công việc là gì": the job description), as it
-    # is where it begins a word with the syllable after ("nêu gương").
+    # "Mô tả quyền …"), when "của" follows it, or when it names a definition;
+    # before another question word a verb is what is asked about ("mô tả công việc
+    # là gì": the job description), as it is where it begins a word with the
+    # syllable after ("nêu gương"); alone with question words it is the subject.
     if asked or out or pq.is_long:
         for cue in FOLDED_FRAMING_CUES if folded_query else FRAMING_CUES:
             n = len(cue)
-            if keys[:n] != cue or len(keys) == n:
-                continue
-            if (out and fold(keys[n] or "") != "cua") or (
-                is_word is not None
+            if keys[:n] != cue or all(i in out for i in range(n, len(keys))):
+                continue  # nothing else to ask about: "khái niệm là gì"
+            # A definition, or a request ("hãy …"), frames whatever follows.
+            framed = " ".join(fold(k or "") for k in cue)
+            named = framed in FOLDED_DEFINITIONS or framed.startswith("hay ")
+            if not named and (
+                (out and fold(keys[n] or "") != "cua")
+                or is_word is not None
                 and _joinable(pq.clauses[n])
                 and is_word(
                     fold(keys[n - 2] or "") if n > 1 else None,

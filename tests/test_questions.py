@@ -141,8 +141,11 @@ def test_a_question_finds_what_it_asks_about(questions, q, expected):
         ("mô tả quyền đối với quốc tịch theo bộ luật dân sự năm 2015", {"mô tả"}),
         # Before another question word it is what is asked about; nor does it begin
         # a word of its own ("nêu gương").
-        ("định nghĩa hộ nghèo là gì", {"là gì"}),
         ("mô tả công việc là gì?", {"là gì"}),
+        # "Định nghĩa", "khái niệm" name the answer, even so; alone, they are asked about.
+        ("định nghĩa hộ nghèo là gì", {"định nghĩa", "là gì"}),
+        ("khái niệm là gì", {"là gì"}),
+        ("hãy cho biết giá lúa tăng ra sao", {"hãy cho biết", "ra sao"}),
         ("nêu gương người tốt?", set()),
         # Not a question: "định nghĩa" is a word like any other.
         ("định nghĩa hộ nghèo", set()),
