@@ -655,51 +655,10 @@ class Engine:
             # Side by side in too few of the articles that hold both syllables, a
             # pair is a free combination ("nhà cháy"), not a term: read it apart
             # (the words shown say how the query was read).
-            n = at_least(allowed, PAIR_ENOUGH)
-            # Nothing side by side: apart, if that finds anything at all.
-            limit = max(FALLBACK_BELOW, math.floor(n / PAIR_SHARE) + 1) if n else 1
-            # The apart reading finds no more articles than its rarest paired
-            # syllable's: when those are fewer than the limit, the pair stays
-            # without counting it (most terms: "hộ nghèo" 36 of at most 150).
-            rarest = min(
-                s.doc_frequency("text", syl.folded)
-                for w in plan.words
-                if w.paired
-                for syl in w.syllables
-            )
-            # A person's name found nowhere is read apart too ("Nguyễn Văn Hà Nội").
-            if n < PAIR_ENOUGH and rarest >= limit and not (n and self._person(s, plan)):
-                if n:
-                    # Typed without accents: as the reading the index restores is judged.
-                    judged = self._restored_free(s, pq, plan, suggestion, expand, m)
-                    free = self._free_words(s, plan) if judged is _UNJUDGED else judged
-                    tries = [] if free is None else [free]
-                else:
-                    # Nothing found together: the free combinations apart, when the
-                    # others are terms ("giá vàng trang sức": *giá*, *vàng* and *trang
-                    # sức*), else every pair, if that finds anything.
-                    as_restored = self._restored_plan(s, pq, plan, suggestion, expand)
-                    some = (
-                        None if self._person(s, plan) else self._free_words(s, as_restored or plan)
-                    )
-                    tries = [some] if some else []
-                    tries.append(frozenset())
-                for free in tries:
-                    # Every pair apart (pairs=False also reads names apart), or some.
-                    apart = self._build(s, pq, plan.accents, expand, pairs=bool(free), apart=free)
-                    if free and _new_pairs(plan, apart):
-                        # A pair formed anew where one went apart ("công an huyện" once
-                        # "huyện bắt" is read apart) is judged by nothing: not taken.
-                        continue
-                    matched_apart = recall(apart)
-                    allowed_apart = within(matched_apart)
-                    # Some pairs apart, judged free combinations by the whole index:
-                    # when that finds more. Every one: when it finds many more.
-                    k = (max(n + 1, FALLBACK_BELOW) if n else 1) if free else limit
-                    if at_least(allowed_apart, k) >= k:
-                        plan, matched, allowed = apart, matched_apart, allowed_apart
-                        reading = {"pairs": bool(free), "apart": free}
-                        break
+            apart = self._pairs_apart(s, pq, plan, allowed, expand, m, suggestion)
+            if apart is not None:
+                plan, matched, allowed, free = apart
+                reading = {"pairs": bool(free), "apart": free}
         # Then numbers that label the word before them ("Quận 1"), when that finds
         # anything: the pairs above are judged without them, so that a label found
         # nowhere never splits a term nor leaves one out ("hộ nghèo phường 3").
@@ -844,16 +803,17 @@ class Engine:
         return (labelled, matched, allowed) if m.at_least(allowed, 1) else None
 
     def _restored_plan(self, s, pq, plan: plan_mod.Plan, suggestion, expand: bool):
-        """The plan of a query typed without accents as the index restores them, when
+        """The parsed restored reading of a query typed without accents and its plan, when
         it pairs the same syllables as ``plan``; else None."""
         if pq.accented or not suggestion or suggestion == pq.text:
             return None
-        restored = self._build(s, vq.parse(suggestion), "exact", expand)
+        typed = vq.parse(suggestion)
+        restored = self._build(s, typed, "exact", expand)
         if [w.folded for w in restored.words if w.paired] != [
             w.folded for w in plan.words if w.paired
         ]:
             return None  # read otherwise: nothing to judge by
-        return restored
+        return typed, restored
 
     def _restored_free(self, s, pq, plan: plan_mod.Plan, suggestion, expand: bool, m):
         """A query typed without accents, its pairs judged as the reading the index
@@ -863,31 +823,67 @@ class Engine:
         lụa) that meet far more often than the pair's, which drowns the share that
         tells a term from a free combination (``gia lua`` 1,826 articles apart, 24
         side by side; ``giá lúa`` is a term)."""
-        restored = self._restored_plan(s, pq, plan, suggestion, expand)
-        if restored is None:
+        found = self._restored_plan(s, pq, plan, suggestion, expand)
+        if found is None:
             return _UNJUDGED
-        typed = vq.parse(suggestion)
-        # As a query typed with accents is judged (see _find).
-        n = m.at_least(m.within(m.recall(restored)), PAIR_ENOUGH)
-        if not n:
+        typed, restored = found
+        allowed = m.within(m.recall(restored))
+        if not m.at_least(allowed, 1):
             return _UNJUDGED
-        limit = max(FALLBACK_BELOW, math.floor(n / PAIR_SHARE) + 1)
+        # As a query typed with accents is judged.
+        apart = self._pairs_apart(s, typed, restored, allowed, expand, m, None)
+        return None if apart is None else apart[3]
+
+    def _pairs_apart(self, s, pq, plan: plan_mod.Plan, allowed, expand: bool, m, suggestion):
+        """(plan, matched, allowed, links read apart) of ``pq`` with its free combinations
+        read apart, when the paired reading ``plan`` (matching ``allowed``) finds too few
+        to hold them together; else None. ``suggestion``: the restored reading of a query
+        typed without accents, which judges its pairs (see _restored_free)."""
+        at_least = m.at_least
+        n = at_least(allowed, PAIR_ENOUGH)
+        # Nothing side by side: apart, if that finds anything at all.
+        limit = max(FALLBACK_BELOW, math.floor(n / PAIR_SHARE) + 1) if n else 1
+        # The apart reading finds no more articles than its rarest paired
+        # syllable's: when those are fewer than the limit, the pair stays
+        # without counting it (most terms: "hộ nghèo" 36 of at most 150).
         rarest = min(
             s.doc_frequency("text", syl.folded)
-            for w in restored.words
+            for w in plan.words
             if w.paired
             for syl in w.syllables
         )
-        if n >= PAIR_ENOUGH or rarest < limit:
+        # A person's name found nowhere is read apart too ("Nguyễn Văn Hà Nội").
+        if n >= PAIR_ENOUGH or rarest < limit or (n and self._person(s, plan)):
             return None
-        free = self._free_words(s, restored)
-        if free is None:
-            return None
-        apart = self._build(s, typed, "exact", expand, pairs=bool(free), apart=free)
-        if free and _new_pairs(restored, apart):
-            return None
-        k = max(n + 1, FALLBACK_BELOW) if free else limit
-        return free if m.at_least(m.within(m.recall(apart)), k) >= k else None
+        if n:
+            # Typed without accents: as the reading the index restores is judged.
+            judged = self._restored_free(s, pq, plan, suggestion, expand, m)
+            free = self._free_words(s, plan) if judged is _UNJUDGED else judged
+            tries = [] if free is None else [free]
+        else:
+            # Nothing found together: the free combinations apart, when the
+            # others are terms ("giá vàng trang sức": *giá*, *vàng* and *trang
+            # sức*), else every pair, if that finds anything.
+            found = self._restored_plan(s, pq, plan, suggestion, expand)
+            judged = plan if found is None else found[1]
+            some = None if self._person(s, plan) else self._free_words(s, judged)
+            tries = [some] if some else []
+            tries.append(frozenset())
+        for free in tries:
+            # Every pair apart (pairs=False also reads names apart), or some.
+            apart = self._build(s, pq, plan.accents, expand, pairs=bool(free), apart=free)
+            if free and _new_pairs(plan, apart):
+                # A pair formed anew where one went apart ("công an huyện" once
+                # "huyện bắt" is read apart) is judged by nothing: not taken.
+                continue
+            matched = m.recall(apart)
+            allowed_apart = m.within(matched)
+            # Some pairs apart, judged free combinations by the whole index:
+            # when that finds more. Every one: when it finds many more.
+            k = (max(n + 1, FALLBACK_BELOW) if n else 1) if free else limit
+            if at_least(allowed_apart, k) >= k:
+                return apart, matched, allowed_apart, free
+        return None
 
     def _free_words(self, s, plan: plan_mod.Plan) -> frozenset | None:
         """What to read apart when the plan's paired words together are rare: the links
