@@ -783,10 +783,15 @@ class Engine:
     def _understand(self, s, q: str, accents: str, expand: bool = True):
         """(parsed query, plan, suggestion, restored accents) of ``q``."""
         pq = vq.parse(q)
-        plan = self._build(s, pq, "any" if accents == "any" else "exact", expand)
+        mode = "any" if accents == "any" else "exact"
+        plan = self._build(s, pq, mode, expand)
         suggestion, restored = None, None
         if self.suggester is not None and pq.positive_syllables and not _all_accented(plan):
             suggestion, restored = self.suggester.suggest(pq)
+            if plan_mod.read_restored(pq, restored):
+                # Read again as restored in context: a syllable taken for a function
+                # word may be another ("duoi nuoc": đuối nước), a question word one.
+                plan = self._build(s, pq, mode, expand)
         return pq, plan, suggestion, restored
 
     def _labelled(self, s, pq, plan: plan_mod.Plan, expand: bool, reading: dict, m):

@@ -144,6 +144,9 @@ FUNCTION_WORDS = frozenset(
 # Typed without accents, any syllable that folds alike is taken for one: the
 # pair test only narrows a query, so leaving a pair apart is the safe side.
 FOLDED_FUNCTION_WORDS = frozenset(fold(w) for w in FUNCTION_WORDS)
+# A function word that is also a number: in a short query, it pairs with what it
+# counts, as other numbers do (see _pair_lone_syllables).
+NUMBER_FUNCTION_WORDS = frozenset(["một"])
 # Function words that join two things of one kind ("bão và lũ"): the things are
 # wanted, in any order, not the phrase; never a bridge (_bridge_function_words).
 CONJUNCTIONS = frozenset(["và", "hoặc", "hay", "nhưng", "mà", "với", "cùng"])
@@ -305,6 +308,8 @@ class Word:
     # engine keeps a person's name whose first part the articles go on with a
     # given name together, however rarely it is found: "Nguyễn Hoàng" + "Sang").
     head: int = 0
+    # One syllable typed without accents: its reading in the query's restored accents.
+    reading: str | None = None
 
     @property
     def folded(self) -> tuple[str, ...]:
@@ -571,7 +576,10 @@ def build(
         question = all(k in cues for k in range(i, j + 1))
         if j == i and not question:
             lone[len(plan.clauses)] = i
-        plan.clauses.append([Word(syls, question=question, pause=clauses[j][0].pause)])
+        reading = clauses[i][0].restored if j == i else None
+        plan.clauses.append(
+            [Word(syls, question=question, pause=clauses[j][0].pause, reading=reading)]
+        )
         spans.append((i, j))
         i = j + 1
     if is_bridge is not None:
@@ -683,8 +691,8 @@ def _next_word_end(
         and _joinable(clauses[q + 1])
         and not clauses[q][0].pause
         and not _cue_boundary(cues, q)
-        and not is_function_word(clauses[q][0].syllables[0])
-        and not is_function_word(clauses[q + 1][0].syllables[0])
+        and not is_function_word(clauses[q][0].restored or clauses[q][0].syllables[0])
+        and not is_function_word(clauses[q + 1][0].restored or clauses[q + 1][0].syllables[0])
         and is_pair(fold(clauses[q][0].syllables[0]), fold(clauses[q + 1][0].syllables[0]))
     ):
         return q + 1
@@ -1690,14 +1698,18 @@ def _neighbour(
     if first.pause or max(i, j) in walls or unit.ref_key:
         return None
     syl = unit.syllables[-1] if i < j else unit.syllables[0]
-    if is_function_word(syl) or any(c.isdigit() for c in syl) or not well_formed(fold(syl)):
+    if (
+        is_function_word(unit.restored or syl)
+        or any(c.isdigit() for c in syl)
+        or not well_formed(fold(syl))
+    ):
         return None
     return fold(syl)
 
 
 def _lone_key(u: Unit | None) -> str | None:
     """The folded syllable of a lone content syllable (a bridge's neighbour), else None."""
-    if u is None or not _plain(u) or is_function_word(u.syllables[0]):
+    if u is None or not _plain(u) or is_function_word(u.restored or u.syllables[0]):
         return None
     return fold(u.syllables[0])
 
@@ -1741,7 +1753,7 @@ def _bridgeable(a: Unit, f: Unit, b: Unit, aliases: AliasLookup | None, sentence
     if a.pause or f.pause or not (_plain(a) and _plain(f) and _plain(b)):
         return False
     middle = f.syllables[0]
-    if not is_function_word(middle) or _is_conjunction(middle):
+    if not is_function_word(f.restored or middle) or _is_conjunction(middle):
         return False
     if f.raw[:1].isupper() and not a.raw[:1].isupper():
         return False  # a capital after a small letter begins a sentence ("nước. Tại khu")
@@ -1877,9 +1889,17 @@ def _pair_lone_syllables(
                 sentence=q == 0 and mixed and lone.get(k + 2) != q + 2,
                 then=_unit_at(clauses, q + 2),
                 before=_unit_at(clauses, q - 1),
+                # Typed in a short query, "một" counts what follows ("một cửa", the
+                # one-stop office), as other numbers do; in a long one, it is "a".
+                counted=not plan.long,
             )
-            and _held_after(plan, lone, spans, clauses, cues, walls, aliases, is_pair, k, q)
+            and (
+                held := _held_after(plan, lone, spans, clauses, cues, walls, aliases, is_pair, k, q)
+            )
             <= is_pair(fold(clauses[q][0].syllables[0]), fold(clauses[q + 1][0].syllables[0]))
+            # "một" takes only a syllable that nothing after it holds: "một cơn lốc"
+            # is *cơn lốc*, however often "một con" stands side by side folded.
+            and not (held and _numeral(clauses[q][0]))
         ):
             a, b = clause[0], plan.clauses[k + 1][0]
             out.append([Word(a.syllables + b.syllables, pause=b.pause, paired=True)])
@@ -2256,38 +2276,79 @@ def _pairs_with(
     then: Unit | None = None,
     region: bool = True,
     before: Unit | None = None,
+    counted: bool = False,
 ) -> bool:
     """Two lone plain syllables that the pair test may join (see _pair_lone_syllables);
     ``sentence``: ``a`` begins the query, its capital a sentence's; ``then``: the unit
     typed after ``b``, if any; ``region``: a small letter may pair with a name of one
-    syllable (see _same_case); ``before``: the unit typed before ``a``."""
-    if not _content(a, aliases) or not _content(b, aliases):
+    syllable (see _same_case); ``before``: the unit typed before ``a``; ``counted``:
+    ``a`` may be the numeral *một* (see _pair_lone_syllables)."""
+    if not (_content(a, aliases) or (counted and _numeral(a))) or not _content(b, aliases):
         return False
     if not _same_case(a, b, sentence, then, pair=region, before=before):
         return False  # a word beside a name ("xã Tà"), not one term
     return is_pair(fold(a.syllables[0]), fold(b.syllables[0])) > 0
 
 
+def _numeral(u: Unit) -> bool:
+    """The function word that is also a number (*một*), typed or restored with its accents."""
+    reading = u.restored or u.syllables[0]
+    return has_diacritics(reading) and canonical_syllable(reading) in NUMBER_FUNCTION_WORDS
+
+
 def _content(u: Unit, aliases: AliasLookup | None) -> bool:
-    """A lone plain syllable that may join a neighbour: no function word, well formed,
-    no known abbreviation (it keeps its expansion; capitals alone, "CẤP XÃ", are no sign)."""
+    """A lone plain syllable that may join a neighbour: no function word (typed without
+    accents, none in the query's restored reading either), well formed, no known
+    abbreviation (it keeps its expansion; capitals alone, "CẤP XÃ", are no sign)."""
     syl = u.syllables[0]
     key = (fold(syl),)
-    if is_function_word(syl) or not well_formed(key[0]):
+    if is_function_word(u.restored or syl) or not well_formed(key[0]):
         return False
     return aliases is None or not aliases(key, _typed_as_abbreviation(u.raw, key))
 
 
 def _lone_function_word(word: Word, accented: bool, long: bool) -> bool:
     """A word that is one function word and nothing else: typed with its accents, or
-    without any to type ("cho") in a query typed with accents (``accented``); in a
-    ``long`` query, any that folds alike (see is_function_word)."""
+    without any to type ("cho") in a query typed with accents (``accented``), or
+    restored with them (see read_restored); in a ``long`` query, any that folds alike
+    (see is_function_word)."""
     if len(word.syllables) != 1 or word.ref_key:
         return False
     syllable = word.syllables[0]
     if syllable.accented or long:
         return is_function_word(syllable.text)
+    if word.reading and has_diacritics(word.reading):
+        # As the query's restored reading has it: "duoc" is được, "cho" may be chợ.
+        return canonical_syllable(word.reading) in FUNCTION_WORDS
     return accented and syllable.text in FUNCTION_WORDS
+
+
+def read_restored(pq: ParsedQuery, accents: list[str] | None) -> bool:
+    """Give each lone syllable of ``pq``, a query typed without accents, its reading in
+    ``accents`` (the restored reading, one per positive syllable); True when that
+    gives any of them accents, which the plan reads by.
+
+    Typed without accents, a syllable that folds like a function word is taken for
+    one, which never pairs (see is_function_word), and a question word of one
+    syllable ("nao") for none. The restored reading tells them apart in context:
+    ``duoi nuoc`` is *đuối nước* (577 of its 641 occurrences in local-news-20k), not
+    *dưới nước*, and read as two syllables anywhere it finds eight times the
+    articles; ``de dieu`` restores to *để điều* and stays apart; ``xa nao dat
+    chuan`` asks which commune (see _question_spans)."""
+    # Typed with accents anywhere, a syllable without any means itself ("cho").
+    if pq.accented or not accents or len(accents) != len(pq.positive_syllables):
+        return False
+    changed, k = False, 0
+    for clause in pq.clauses:
+        for u in clause:
+            n = len(u.syllables)
+            if n == 1 and not u.ref_key and not has_diacritics(u.syllables[0]):
+                reading = accents[k]
+                if fold(reading) == fold(u.syllables[0]):
+                    u.restored = reading
+                    changed |= has_diacritics(reading)
+            k += n
+    return changed
 
 
 def is_function_word(syllable: str) -> bool:
@@ -2409,21 +2470,18 @@ def _question_spans(
     keys = [
         None if s is None else (fold(s) if folded_query else canonical_syllable(s)) for s in plain
     ]
-    cues = FOLDED_CUES if folded_query else QUESTION_CUES
     if folded_query and len(plain) < 4:
         return out  # a short unaccented query: "gi" may be anything
     asked = "?" in pq.text
-    for cue in cues:
-        n = len(cue)
-        for i in range(len(keys) - n + 1):
-            if keys[i : i + n] != cue:
-                continue
-            if n == 1 and cue[0] in TRAILING_CUES:
-                if not asked and i + 1 < len(keys):
-                    continue
-                if cue[0] == "sao" and _counted(pq, i, is_word, exact):
-                    continue
-            out.update(range(i, i + n))
+    out |= _cues_in(pq, keys, FOLDED_CUES if folded_query else QUESTION_CUES, is_word, exact)
+    if folded_query:
+        # Typed without accents, a cue of one syllable ("nao": nào, não) is the one
+        # the query's restored reading gives ("xa nao dat chuan": xã nào đạt chuẩn).
+        readings = [
+            canonical_syllable(c[0].restored) if k is not None and c[0].restored else None
+            for k, c in zip(keys, pq.clauses)
+        ]
+        out |= _cues_in(pq, readings, QUESTION_CUES, is_word, exact)
     # A framing word is the question when nothing else asks ("Định nghĩa của …?",
     # "Mô tả quyền …"), when "của" follows it, or when it names a definition;
     # before another question word a verb is what is asked about ("mô tả công việc
@@ -2451,6 +2509,30 @@ def _question_spans(
                 break
             out.update(range(n))
             break
+    return out
+
+
+def _cues_in(
+    pq: ParsedQuery,
+    keys: list[str | None],
+    cues: list[list[str]],
+    is_word: WordTest | None,
+    exact: bool,
+) -> set[int]:
+    """Indexes of the clauses whose ``keys`` (one syllable each, or None) are ``cues``."""
+    asked = "?" in pq.text
+    out: set[int] = set()
+    for cue in cues:
+        n = len(cue)
+        for i in range(len(keys) - n + 1):
+            if keys[i : i + n] != cue:
+                continue
+            if n == 1 and cue[0] in TRAILING_CUES:
+                if not asked and i + 1 < len(keys):
+                    continue
+                if cue[0] == "sao" and _counted(pq, i, is_word, exact):
+                    continue
+            out.update(range(i, i + n))
     return out
 
 

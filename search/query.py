@@ -46,6 +46,9 @@ class Unit:
     raw: str = ""  # as typed (its capitals tell an abbreviation)
     pause: bool = False  # punctuation follows it: no word goes on past it
     joined: bool = False  # words joined by OR or "-" (search/plan.py), not a quoted phrase
+    # A syllable typed without accents: its reading in the query's restored accents,
+    # when the engine restored them (see plan.read_restored).
+    restored: str | None = None
 
 
 @dataclass
