@@ -807,16 +807,22 @@ class Engine:
         allowed = m.within(matched)
         return (labelled, matched, allowed) if m.at_least(allowed, 1) else None
 
-    def _restored_plan(self, s, pq, plan: plan_mod.Plan, suggestion, expand: bool):
+    def _restored_plan(
+        self, s, pq, plan: plan_mod.Plan, suggestion, expand: bool, whole: bool = False
+    ):
         """The parsed restored reading of a query typed without accents and its plan, when
-        it pairs the same syllables as ``plan``; else None."""
+        it pairs the same syllables as ``plan`` (``whole``: or, pairing none, holds each
+        of its pairs in one word of the index); else None."""
         if pq.accented or not suggestion or suggestion == pq.text:
             return None
         typed = vq.parse(suggestion)
         restored = self._build(s, typed, "exact", expand)
-        if [w.folded for w in restored.words if w.paired] != [
-            w.folded for w in plan.words if w.paired
-        ]:
+        paired = [w.folded for w in plan.words if w.paired]
+        if [w.folded for w in restored.words if w.paired] != paired and not (
+            whole
+            and not any(w.paired for w in restored.words)
+            and set(paired) <= {w.folded for w in restored.words}
+        ):
             return None  # read otherwise: nothing to judge by
         return typed, restored
 
@@ -828,13 +834,17 @@ class Engine:
         lụa) that meet far more often than the pair's, which drowns the share that
         tells a term from a free combination (``gia lua`` 1,826 articles apart, 24
         side by side; ``giá lúa`` is a term)."""
-        found = self._restored_plan(s, pq, plan, suggestion, expand)
+        found = self._restored_plan(s, pq, plan, suggestion, expand, whole=True)
         if found is None:
             return _UNJUDGED
         typed, restored = found
         allowed = m.within(m.recall(restored))
         if not m.at_least(allowed, 1):
             return _UNJUDGED
+        if not any(w.paired for w in restored.words):
+            # Words of the index, which no reading splits ("phu quy": *phú quý*, 43
+            # articles, not 6,042 with *phu* and *quy* anywhere).
+            return None
         # As a query typed with accents is judged.
         apart = self._pairs_apart(s, typed, restored, allowed, expand, m, None)
         return None if apart is None else apart[3]

@@ -47,6 +47,26 @@ ARTICLES = [
     ),
 ]
 RICE = {f"rice-{i}" for i in range(4)}
+# A word of the index (pyvi's *phú_quý*) whose folded pair stands far more often in
+# other readings, not joined ("Chính phủ quy định"), and both folded syllables apart in
+# many more articles: paired folded, judged a free combination, but the restored
+# reading holds it as one word, which no reading splits.
+WEALTH = [
+    *(
+        Article(id=f"rich-{i}", title=f"Đời thường {i}", body=f"Ông {i} sống một cuộc đời phú quý.")
+        for i in range(3)
+    ),
+    *(
+        Article(
+            id=f"decree-{i}", title=f"Lương {i}", body=f"Chính phủ quy định mức lương vùng {i}."
+        )
+        for i in range(4)
+    ),
+    *(
+        Article(id=f"women-{i}", title=f"Hội {i}", body=f"Hội phụ nữ thôn {i} trao quà quý.")
+        for i in range(150)
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +87,16 @@ def test_a_free_combination_stays_apart(restored, q):
     # Side by side in one of the 40 articles holding both: apart, typed either way.
     assert len(restored.match_ids(q)) == 40
     assert [len(w) for w in restored.search(q).words] == [1, 1]
+
+
+def test_a_word_of_the_restored_reading_stays_whole(articles_index, engine_for):
+    wealth = engine_for(articles_index(WEALTH, "restored-word"))
+    r = wealth.search("phu quy")
+    assert r.suggestion == "phú quý" and r.words == [["phu", "quy"]]
+    # Side by side folded: the word and "chính phủ quy định"; not every phụ nữ … quý.
+    assert set(wealth.match_ids("phu quy")) == {f"rich-{i}" for i in range(3)} | {
+        f"decree-{i}" for i in range(4)
+    }
 
 
 def test_restored_pairs_through_the_cli_the_api_and_the_page(restored, runner, client_for):
