@@ -239,6 +239,7 @@ NUMBER_WORDS = frozenset(
     canonical_syllable(w)
     for w in ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười", "trăm")
 )
+FOLDED_NUMBER_WORDS = frozenset(fold(w) for w in NUMBER_WORDS)
 # Folded cues trusted in a query typed without accents: single syllables such
 # as "nao" or "sao" are too often other words there.
 FOLDED_CUES = [
@@ -2449,6 +2450,8 @@ def _counted(pq: ParsedQuery, i: int, is_word: WordTest | None, exact: bool) -> 
     last = unit.syllables[-1]
     if last.isdigit() or canonical_syllable(last) in NUMBER_WORDS:
         return True
+    if not pq.accented and fold(last) in FOLDED_NUMBER_WORDS:
+        return True  # typed without accents: "khach san nam sao" is five stars
     if is_word is None or not _joinable(pq.clauses[i - 1]):
         return False
     before = _folded_at(pq.clauses, i - 2)
